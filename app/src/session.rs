@@ -1,0 +1,125 @@
+//! Sign-in, sign-out and "who am I" server functions for the web app.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user as the pages need it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub id: i64,
+    pub login: String,
+    pub name: String,
+    pub is_agent: bool,
+    pub is_admin: bool,
+    pub is_customer: bool,
+    /// Sent as `X-CSRF-Token` by the browser's own REST calls.
+    pub csrf_token: String,
+}
+
+#[cfg(feature = "ssr")]
+pub mod server {
+    use domain::Actor;
+    use leptos::prelude::*;
+
+    use crate::ServerContext;
+
+    pub fn context() -> Result<ServerContext, ServerFnError> {
+        use_context::<ServerContext>().ok_or_else(|| ServerFnError::new("server context missing"))
+    }
+
+    /// The session cookie of the current request.
+    pub async fn session_cookie() -> Option<String> {
+        let headers: axum::http::HeaderMap = leptos_axum::extract().await.ok()?;
+        headers
+            .get(axum::http::header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(domain::auth::session_from_cookie_header)
+    }
+
+    /// The signed-in actor and CSRF token, if any.
+    pub async fn signed_in() -> Result<Option<(Actor, String)>, ServerFnError> {
+        let Some(cookie) = session_cookie().await else {
+            return Ok(None);
+        };
+        let ctx = context()?;
+        let mut conn = ctx.store.read().await.map_err(internal)?;
+        domain::auth::session_actor(&mut conn, &cookie)
+            .await
+            .map_err(internal)
+    }
+
+    pub fn internal(err: domain::Error) -> ServerFnError {
+        leptos::logging::error!("server function failed: {err}");
+        ServerFnError::new(match err {
+            domain::Error::Database(_) | domain::Error::Internal(_) => {
+                "Something went wrong. Please try again.".to_string()
+            }
+            other => other.to_string(),
+        })
+    }
+
+    pub fn set_cookie(value: String) {
+        let response = expect_context::<leptos_axum::ResponseOptions>();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
+            response.append_header(axum::http::header::SET_COOKIE, v);
+        }
+    }
+}
+
+#[server]
+pub async fn current_user() -> Result<Option<SessionUser>, ServerFnError> {
+    Ok(server::signed_in()
+        .await?
+        .map(|(actor, csrf_token)| SessionUser {
+            id: actor.id,
+            login: actor.login.clone(),
+            name: actor.fullname(),
+            is_agent: actor.is_agent(),
+            is_admin: actor.is_admin(),
+            is_customer: actor.is_customer(),
+            csrf_token,
+        }))
+}
+
+#[server]
+pub async fn sign_in(login: String, password: String) -> Result<(), ServerFnError> {
+    let ctx = server::context()?;
+    let mut tx = ctx.store.write().await.map_err(server::internal)?;
+    let outcome = domain::auth::check_password(&mut tx, &login, &password, ctx.lockout)
+        .await
+        .map_err(server::internal)?;
+    let user_id = match outcome {
+        Ok(id) => id,
+        Err(failure) => {
+            tx.commit().await.map_err(server::internal)?; // keep the failure count
+            return Err(ServerFnError::new(
+                failure.into_error("Invalid login or password.").to_string(),
+            ));
+        }
+    };
+    let session = domain::auth::create_session(&mut tx, user_id, ctx.session_ttl)
+        .await
+        .map_err(server::internal)?;
+    tx.commit().await.map_err(server::internal)?;
+    server::set_cookie(domain::auth::session_cookie(
+        &session.cookie_value,
+        ctx.session_ttl.as_secs(),
+    ));
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server]
+pub async fn sign_out() -> Result<(), ServerFnError> {
+    if let Some(cookie) = server::session_cookie().await {
+        let ctx = server::context()?;
+        let mut tx = ctx.store.write().await.map_err(server::internal)?;
+        domain::auth::delete_session(&mut tx, &cookie)
+            .await
+            .map_err(server::internal)?;
+        tx.commit().await.map_err(server::internal)?;
+    }
+    server::set_cookie(domain::auth::cleared_session_cookie());
+    leptos_axum::redirect("/login");
+    Ok(())
+}

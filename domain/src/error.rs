@@ -1,0 +1,70 @@
+//! The one error type of the domain. The HTTP layer maps each variant to one status code.
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No credentials were sent for something that needs them (Zammad answers 403 here).
+    #[error("Authentication required")]
+    AuthenticationRequired,
+    /// Credentials were sent but are wrong, expired or belong to a locked/inactive user.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller is known but may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Bad parameters, failed validation, unknown lookup values, constraint violations.
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn not_authorized() -> Self {
+        Error::Forbidden("Not authorized".into())
+    }
+
+    pub fn not_found(model: &str, id: impl std::fmt::Display) -> Self {
+        Error::NotFound(format!("Couldn't find {model} with 'id'={id}"))
+    }
+
+    pub fn unprocessable(msg: impl Into<String>) -> Self {
+        Error::Unprocessable(msg.into())
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err {
+            match db.kind() {
+                sqlx::error::ErrorKind::UniqueViolation => {
+                    return Error::Unprocessable("This object already exists.".into());
+                }
+                sqlx::error::ErrorKind::ForeignKeyViolation => {
+                    return Error::Unprocessable("A referenced object does not exist.".into());
+                }
+                sqlx::error::ErrorKind::NotNullViolation
+                | sqlx::error::ErrorKind::CheckViolation => {
+                    return Error::Unprocessable(format!("Invalid value: {}", db.message()));
+                }
+                _ => {}
+            }
+        }
+        Error::Database(err)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(err: serde_json::Error) -> Self {
+        Error::Internal(format!("JSON: {err}"))
+    }
+}

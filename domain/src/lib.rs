@@ -1,0 +1,27 @@
+//! Tandem's domain: every rule about users, tickets, articles and permissions lives here,
+//! free of HTTP. The REST handlers (`server`) and the web app's server functions (`app`) both
+//! call these services, so there is one implementation of each behaviour.
+
+pub mod access;
+pub mod auth;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod groups;
+pub mod lookup;
+pub mod organizations;
+pub mod paging;
+pub mod passwords;
+pub mod policy;
+pub mod roles;
+pub mod seeds;
+pub mod settings;
+pub mod store;
+pub mod ticket_priorities;
+pub mod ticket_states;
+pub mod tokens;
+pub mod users;
+
+pub use access::Actor;
+pub use error::{Error, Result};
+pub use store::Store;

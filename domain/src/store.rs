@@ -1,0 +1,208 @@
+//! The database behind Tandem: SQLite (default, embedded) or PostgreSQL, through sqlx's `Any`
+//! driver so that every query is written once. SQL is kept to the dialect both understand
+//! (`$1` placeholders, `RETURNING`, `ON CONFLICT`); the few differences go through [`Backend`].
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Transaction};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::Result;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+
+    /// Row lock clause for `SELECT … FOR UPDATE`; SQLite serialises writers instead.
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// Case-insensitive `LIKE`.
+    pub fn ilike(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "LIKE",
+            Backend::Postgres => "ILIKE",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite has one writer at a time; taking this before `BEGIN` avoids SQLITE_BUSY on
+    /// lock upgrades. PostgreSQL gets a large number of permits (row locks do the work there).
+    writers: Arc<Semaphore>,
+}
+
+/// A write transaction. Dropping it without `commit` rolls back, so nothing is half-stored.
+pub struct WriteTx {
+    pub tx: Transaction<'static, sqlx::Any>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Connects, creating the SQLite file (and its directory) when missing, and runs migrations.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url).ok_or_else(|| {
+            crate::Error::Internal(format!(
+                "unsupported database URL {url:?}: use sqlite://… or postgres://…"
+            ))
+        })?;
+        let (options, max_connections, writers) = match backend {
+            Backend::Sqlite => {
+                let url = prepare_sqlite_url(url)?;
+                (AnyConnectOptions::from_str(&url)?, 8, 1)
+            }
+            Backend::Postgres => (
+                AnyConnectOptions::from_str(url)?,
+                16,
+                Semaphore::MAX_PERMITS,
+            ),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL for concurrent readers; synchronous=FULL so an acknowledged
+                        // commit survives a power cut; foreign keys are off by default in SQLite.
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = FULL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 10000")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let store = Store {
+            pool,
+            backend,
+            writers: Arc::new(Semaphore::new(writers)),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| crate::Error::Internal(format!("migration failed: {e}")))
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A connection for reads.
+    pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// Starts the one transaction a request writes in.
+    pub async fn write(&self) -> Result<WriteTx> {
+        let permit = self
+            .writers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| crate::Error::Internal("store is closing".into()))?;
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx {
+            tx,
+            _permit: permit,
+        })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Makes sure the directory of a SQLite file exists and the file is created on first use.
+fn prepare_sqlite_url(url: &str) -> Result<String> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = rest.split('?').next().unwrap_or_default();
+    if !path.is_empty() && path != ":memory:" {
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    crate::Error::Internal(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+        }
+    }
+    Ok(if url.contains("mode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}

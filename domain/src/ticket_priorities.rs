@@ -1,0 +1,53 @@
+//! Ticket priorities (1 low, 2 normal, 3 high).
+
+use serde_json::{Value, json};
+use sqlx::{AnyConnection, FromRow};
+
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct PriorityRecord {
+    pub id: i64,
+    pub name: String,
+    pub default_create: i64,
+    pub ui_icon: Option<String>,
+    pub ui_color: Option<String>,
+    pub active: i64,
+    pub note: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const SELECT: &str = "SELECT id, name, default_create, ui_icon, ui_color, active, note, created_at, updated_at FROM ticket_priorities";
+
+pub fn render(p: &PriorityRecord) -> Value {
+    json!({
+        "id": p.id,
+        "name": p.name,
+        "default_create": p.default_create != 0,
+        "ui_icon": p.ui_icon,
+        "ui_color": p.ui_color,
+        "note": p.note,
+        "active": p.active != 0,
+        "updated_by_id": 1,
+        "created_by_id": 1,
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+    })
+}
+
+pub async fn all(conn: &mut AnyConnection) -> Result<Vec<PriorityRecord>> {
+    Ok(
+        sqlx::query_as::<_, PriorityRecord>(&format!("{SELECT} ORDER BY id"))
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<PriorityRecord> {
+    sqlx::query_as::<_, PriorityRecord>(&format!("{SELECT} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::not_found("Ticket::Priority", id))
+}

@@ -1,0 +1,94 @@
+//! Command line and environment configuration (every flag has a `TANDEM_*` variable).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "tandem", version, about = "Tandem helpdesk server")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Administer accounts.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminAction {
+    /// Create an admin, or reset its password and unlock it if it exists.
+    Create {
+        #[arg(long)]
+        login: String,
+        #[arg(long, env = "TANDEM_ADMIN_PASSWORD")]
+        password: String,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "TANDEM_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    /// sqlite://path (default) or postgres://user@host/db.
+    #[arg(
+        long,
+        env = "TANDEM_DATABASE_URL",
+        default_value = "sqlite://data/tandem.db"
+    )]
+    pub database_url: String,
+    /// Where attachment files are stored.
+    #[arg(long, env = "TANDEM_DATA_DIR", default_value = "data/files")]
+    pub data_dir: PathBuf,
+    /// Ticket number prefix (10–99); chosen at random on first start when unset.
+    #[arg(long, env = "TANDEM_SYSTEM_ID", value_parser = clap::value_parser!(u32).range(1..=999))]
+    pub system_id: Option<u32>,
+    /// Tenant name for the DeskHero API (`/api/{tenant}/v1/...`).
+    #[arg(long, env = "TANDEM_TENANT", default_value = "tandem")]
+    pub tenant: String,
+    /// Load demo accounts and tickets.
+    #[arg(long, env = "TANDEM_DEMO", default_value_t = false, value_parser = parse_flag)]
+    pub demo: bool,
+    /// Create or reset this admin at start (with TANDEM_ADMIN_PASSWORD).
+    #[arg(long, env = "TANDEM_ADMIN_LOGIN")]
+    pub admin_login: Option<String>,
+    #[arg(long, env = "TANDEM_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Largest request body in MB.
+    #[arg(long, env = "TANDEM_MAX_BODY_MB", default_value_t = 50)]
+    pub max_body_mb: usize,
+    /// Failed logins before an account is locked.
+    #[arg(long, env = "TANDEM_LOCKOUT_FAILURES", default_value_t = 10)]
+    pub lockout_failures: i64,
+    /// How long a locked account stays locked, in minutes.
+    #[arg(long, env = "TANDEM_LOCKOUT_MINUTES", default_value_t = 15)]
+    pub lockout_minutes: u64,
+    /// Browser session lifetime in hours.
+    #[arg(long, env = "TANDEM_SESSION_HOURS", default_value_t = 24 * 14)]
+    pub session_hours: u64,
+    /// Extra origins allowed for cookie-authenticated writes and WebSockets (comma-separated).
+    #[arg(long, env = "TANDEM_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, env = "TANDEM_LOG_JSON", default_value_t = false, value_parser = parse_flag)]
+    pub log_json: bool,
+}
+
+fn parse_flag(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        other => Err(format!("expected 1/0 or true/false, got {other:?}")),
+    }
+}

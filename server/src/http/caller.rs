@@ -1,0 +1,109 @@
+//! Who is calling: session cookie, HTTP Basic or token, then optional `From:` impersonation.
+//! Cookie-authenticated writes must carry the session's CSRF token.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum_extra::extract::CookieJar;
+use base64::Engine;
+use domain::auth::{self, Credentials, SESSION_COOKIE};
+use domain::{Actor, Error};
+
+use super::error::ApiError;
+use crate::state::AppState;
+
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The authenticated caller of a REST request.
+pub struct Caller {
+    pub actor: Actor,
+}
+
+/// Reads the credentials a request carries, if any.
+pub fn credentials(parts: &Parts) -> Result<Option<Credentials>, ApiError> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let value = value.to_str().map_err(|_| {
+            ApiError(Error::Unauthenticated(
+                "Invalid Authorization header".into(),
+            ))
+        })?;
+        let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+        return match scheme.to_ascii_lowercase().as_str() {
+            "basic" => {
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(rest.trim())
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or_else(|| {
+                        ApiError(Error::Unauthenticated(
+                            "Invalid BasicAuth credentials".into(),
+                        ))
+                    })?;
+                let (login, password) = decoded.split_once(':').ok_or_else(|| {
+                    ApiError(Error::Unauthenticated(
+                        "Invalid BasicAuth credentials".into(),
+                    ))
+                })?;
+                Ok(Some(Credentials::Basic {
+                    login: login.into(),
+                    password: password.into(),
+                }))
+            }
+            "token" | "bearer" => {
+                // Rails token syntax: `Token token=abc` or `Token token="abc"`; also `Bearer abc`.
+                let token = rest
+                    .trim()
+                    .strip_prefix("token=")
+                    .unwrap_or(rest.trim())
+                    .trim_matches('"');
+                Ok(Some(Credentials::Token(token.to_string())))
+            }
+            _ => Err(ApiError(Error::Unauthenticated(
+                "Unsupported Authorization scheme".into(),
+            ))),
+        };
+    }
+    let jar = CookieJar::from_headers(&parts.headers);
+    Ok(jar
+        .get(SESSION_COOKIE)
+        .map(|c| Credentials::Session(c.value().to_string())))
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let credentials = credentials(parts)?.ok_or(ApiError(Error::AuthenticationRequired))?;
+        let mut conn = state.store.read().await?;
+        let authenticated =
+            auth::authenticate(&mut conn, &credentials, state.settings.lockout).await?;
+        if let Some(expected) = &authenticated.session_csrf {
+            if !is_safe(&parts.method) {
+                let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+                if sent != Some(expected.as_str()) {
+                    return Err(ApiError(Error::Unauthenticated(
+                        "CSRF token verification failed!".into(),
+                    )));
+                }
+            }
+        }
+        let on_behalf = parts
+            .headers
+            .get("from")
+            .or_else(|| parts.headers.get("x-on-behalf-of"))
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.trim().is_empty());
+        let actor = match on_behalf {
+            Some(key) => auth::impersonate(&mut conn, &authenticated.actor, key).await?,
+            None => authenticated.actor,
+        };
+        Ok(Caller { actor })
+    }
+}

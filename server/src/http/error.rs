@@ -1,0 +1,62 @@
+//! The one mapping from domain errors to HTTP: status code, Zammad's `{"error","error_human"}`
+//! body, and the `X-Failure` header on 401/403.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::Error;
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> Self {
+        ApiError(err)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+pub fn status_of(err: &Error) -> StatusCode {
+    match err {
+        Error::AuthenticationRequired | Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        Error::NotFound(_) => StatusCode::NOT_FOUND,
+        Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+        Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A Zammad-shaped error response.
+pub fn error_response(status: StatusCode, message: &str) -> Response {
+    let mut response = (
+        status,
+        Json(json!({"error": message, "error_human": message})),
+    )
+        .into_response();
+    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        if let Ok(value) = HeaderValue::from_str(&message.replace(['\r', '\n'], " ")) {
+            response.headers_mut().insert("x-failure", value);
+        }
+    }
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = status_of(&self.0);
+        if status.is_server_error() {
+            // Details go to the log; the client gets an id to quote.
+            let error_id = domain::auth::random_token()[..12].to_string();
+            tracing::error!(error_id, error = %self.0, "request failed");
+            return error_response(
+                status,
+                &format!("Error ID {error_id}: Please contact your administrator."),
+            );
+        }
+        error_response(status, &self.0.to_string())
+    }
+}

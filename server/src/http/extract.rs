@@ -1,0 +1,104 @@
+//! Request extractors that answer bad input in Zammad's error shape (never axum's plain text).
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use domain::Error;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+
+/// A JSON body. Malformed JSON and wrong types → 422; too large → 413. The content type is not
+/// required (some Zammad clients omit it).
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError(Error::PayloadTooLarge("Request Entity Too Large".into()))
+            } else {
+                ApiError(Error::unprocessable(format!(
+                    "Could not read the request body: {rejection}"
+                )))
+            }
+        })?;
+        let body: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        serde_json::from_slice(body).map(ApiJson).map_err(|err| {
+            ApiError(Error::unprocessable(match err.classify() {
+                serde_json::error::Category::Data => format!("Invalid parameters: {err}"),
+                _ => format!("Malformed JSON: {err}"),
+            }))
+        })
+    }
+}
+
+/// Query string parameters, parsed leniently the way Rails does.
+#[derive(Debug, Default, Clone)]
+pub struct QueryParams(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+            .map_err(|e| ApiError(Error::unprocessable(format!("Invalid query string: {e}"))))?;
+        Ok(QueryParams(pairs.into_iter().collect()))
+    }
+}
+
+/// Ruby-style booleans: `true`, `1`, `True` (and `yes`/`on`) are true.
+pub fn truthy(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "true" | "1" | "yes" | "on"
+    )
+}
+
+impl QueryParams {
+    pub fn flag(&self, name: &str) -> bool {
+        self.0.get(name).is_some_and(|v| truthy(v))
+    }
+
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    pub fn int(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        match self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| {
+                ApiError(Error::unprocessable(format!(
+                    "Invalid value for param '{name}': {v:?}"
+                )))
+            }),
+        }
+    }
+
+    /// `page` and `per_page` (alias `limit`) with a default and cap.
+    pub fn page(&self, default: i64, cap: i64) -> Result<domain::paging::Page, ApiError> {
+        let per_page = match self.int("per_page")? {
+            Some(n) => Some(n),
+            None => self.int("limit")?,
+        };
+        Ok(domain::paging::Page::new(
+            self.int("page")?,
+            per_page,
+            default,
+            cap,
+        ))
+    }
+}

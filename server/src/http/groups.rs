@@ -1,0 +1,56 @@
+//! `/groups`: thin handlers over `domain::groups`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use domain::groups::{self, GroupParams};
+use serde_json::Value;
+
+use super::caller::Caller;
+use super::error::ApiResult;
+use super::extract::ApiJson;
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/groups", tag = "groups", responses((status = 200, description = "Groups", body = Vec<Value>)))]
+pub async fn index(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Value>>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(groups::index(&mut conn, &caller.actor).await?))
+}
+
+#[utoipa::path(get, path = "/groups/{id}", tag = "groups", params(("id" = i64, Path)),
+    responses((status = 200, description = "Group", body = Value), (status = 404, description = "Unknown")))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(groups::show(&mut conn, &caller.actor, id).await?))
+}
+
+#[utoipa::path(post, path = "/groups", tag = "groups", request_body = Value,
+    responses((status = 201, description = "Created", body = Value), (status = 403, description = "Admins only")))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(params): ApiJson<GroupParams>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let mut tx = state.store.write().await?;
+    let group = groups::create(&mut tx, Some(&caller.actor), &params).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(groups::render(&group))))
+}
+
+#[utoipa::path(put, path = "/groups/{id}", tag = "groups", params(("id" = i64, Path)), request_body = Value,
+    responses((status = 200, description = "Updated", body = Value)))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(params): ApiJson<GroupParams>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    let group = groups::update(&mut tx, &caller.actor, id, &params).await?;
+    tx.commit().await?;
+    Ok(Json(groups::render(&group)))
+}

@@ -1,0 +1,92 @@
+//! The REST API (`/api/v1`): routes, OpenAPI document, and the JSON 404 for unknown routes.
+
+pub mod caller;
+pub mod error;
+pub mod extract;
+pub mod groups;
+pub mod lookups;
+pub mod organizations;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tandem REST API",
+        description = "Zammad-compatible helpdesk API (v1)."
+    ),
+    components(schemas(sessions::SignIn))
+)]
+struct ApiDoc;
+
+/// Every REST route with its OpenAPI description.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let v1 = OpenApiRouter::<AppState>::new()
+        .routes(routes!(sessions::signin))
+        .routes(routes!(sessions::signout))
+        .routes(routes!(sessions::signshow))
+        .routes(routes!(users::me))
+        .routes(routes!(users::index, users::create))
+        .routes(routes!(users::search, users::search_post))
+        .routes(routes!(users::show, users::update))
+        .routes(routes!(organizations::index, organizations::create))
+        .routes(routes!(organizations::search))
+        .routes(routes!(organizations::show, organizations::update))
+        .routes(routes!(groups::index, groups::create))
+        .routes(routes!(groups::show, groups::update))
+        .routes(routes!(lookups::roles_index))
+        .routes(routes!(lookups::roles_show))
+        .routes(routes!(lookups::states_index))
+        .routes(routes!(lookups::states_show))
+        .routes(routes!(lookups::priorities_index))
+        .routes(routes!(lookups::priorities_show))
+        .routes(routes!(tokens::index, tokens::create))
+        .routes(routes!(tokens::delete));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", v1)
+        .split_for_parts()
+}
+
+/// Unknown API routes and methods answer like Zammad: 404 `No route matches [METHOD] /path`.
+pub async fn no_route(request: Request) -> Response {
+    let message = format!(
+        "No route matches [{}] {}",
+        request.method(),
+        request.uri().path()
+    );
+    error::error_response(StatusCode::NOT_FOUND, &message)
+}
+
+/// axum answers a known path with an unknown method with an empty 405; Zammad clients expect
+/// the JSON 404 instead.
+pub async fn method_not_allowed_as_404(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED && path.starts_with("/api/v1/") {
+        return error::error_response(
+            StatusCode::NOT_FOUND,
+            &format!("No route matches [{method}] {path}"),
+        );
+    }
+    response
+}
+
+/// Panics become a JSON 500 instead of a dropped connection.
+pub fn panic_response(_err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    error::error_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+        .into_response()
+}

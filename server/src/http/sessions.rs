@@ -1,0 +1,112 @@
+//! Browser sign-in and sign-out (`/signin`, `/signout`, `/signshow`).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::caller::Caller;
+use super::error::{ApiError, ApiResult};
+use super::extract::ApiJson;
+use crate::state::AppState;
+use domain::auth::SESSION_COOKIE;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SignIn {
+    /// Login or e-mail.
+    pub username: String,
+    pub password: String,
+}
+
+fn header(text: String) -> HeaderValue {
+    HeaderValue::from_str(&text).expect("cookie values are hex")
+}
+
+/// Sign in with login/e-mail and password; sets the session cookie and returns the CSRF token
+/// (also in the `CSRF-Token` header) that cookie-authenticated writes must send as `X-CSRF-Token`.
+#[utoipa::path(post, path = "/signin", tag = "sessions", request_body = SignIn,
+    responses((status = 201, description = "Signed in", body = serde_json::Value),
+              (status = 401, description = "Wrong login or password, or account locked")))]
+pub async fn signin(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SignIn>,
+) -> ApiResult<Response> {
+    let mut tx = state.store.write().await?;
+    let user_id = domain::auth::check_password(
+        &mut tx,
+        &body.username,
+        &body.password,
+        state.settings.lockout,
+    )
+    .await?;
+    let user_id = match user_id {
+        Ok(id) => id,
+        Err(failure) => {
+            tx.commit().await?; // keep the failure count
+            return Err(ApiError(
+                failure.into_error("Wrong Username or Password combination."),
+            ));
+        }
+    };
+    let actor = domain::access::load_actor(&mut tx, user_id, None).await?;
+    let session =
+        domain::auth::create_session(&mut tx, user_id, state.settings.session_ttl).await?;
+    let user = domain::users::me(&mut tx, &actor, false).await?;
+    tx.commit().await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::SET_COOKIE,
+        header(domain::auth::session_cookie(
+            &session.cookie_value,
+            state.settings.session_ttl.as_secs(),
+        )),
+    );
+    if let Ok(v) = HeaderValue::from_str(&session.csrf_token) {
+        headers.insert("csrf-token", v);
+    }
+    Ok((
+        StatusCode::CREATED,
+        headers,
+        Json(json!({"session": user, "csrf_token": session.csrf_token})),
+    )
+        .into_response())
+}
+
+/// Ends the browser session.
+#[utoipa::path(delete, path = "/signout", tag = "sessions",
+    responses((status = 200, description = "Signed out", body = serde_json::Value)))]
+pub async fn signout(
+    State(state): State<AppState>,
+    _caller: Caller,
+    jar: CookieJar,
+) -> ApiResult<Response> {
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        let mut tx = state.store.write().await?;
+        domain::auth::delete_session(&mut tx, cookie.value()).await?;
+        tx.commit().await?;
+    }
+    Ok((
+        [(
+            header::SET_COOKIE,
+            header(domain::auth::cleared_session_cookie()),
+        )],
+        Json(json!({})),
+    )
+        .into_response())
+}
+
+/// The current session's user.
+#[utoipa::path(get, path = "/signshow", tag = "sessions",
+    responses((status = 200, description = "Current session", body = serde_json::Value)))]
+pub async fn signshow(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<serde_json::Value>> {
+    let mut conn = state.store.read().await?;
+    let user = domain::users::me(&mut conn, &caller.actor, false).await?;
+    Ok(Json(json!({"session": user})))
+}

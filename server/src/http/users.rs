@@ -1,0 +1,147 @@
+//! `/users`: thin handlers over `domain::users`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use domain::users::{self, UserParams};
+use serde_json::{Value, json};
+
+use super::caller::Caller;
+use super::error::ApiResult;
+use super::extract::{ApiJson, QueryParams};
+use crate::state::AppState;
+
+/// The caller's own user, with `expand=true` for role, organisation and group names.
+#[utoipa::path(get, path = "/users/me", tag = "users",
+    params(("expand" = Option<bool>, Query, description = "Add names next to ids")),
+    responses((status = 200, description = "The current user", body = Value),
+              (status = 403, description = "Authentication required")))]
+pub async fn me(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> ApiResult<Json<Value>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(
+        users::me(&mut conn, &caller.actor, q.flag("expand")).await?,
+    ))
+}
+
+/// All users (agents, user admins); customers get themselves.
+#[utoipa::path(get, path = "/users", tag = "users",
+    params(("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query), ("expand" = Option<bool>, Query)),
+    responses((status = 200, description = "Users", body = Vec<Value>)))]
+pub async fn index(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> ApiResult<Json<Vec<Value>>> {
+    let mut conn = state.store.read().await?;
+    let page = q.page(100, 500)?;
+    Ok(Json(
+        users::index(&mut conn, &caller.actor, page, q.flag("expand")).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/users/{id}", tag = "users",
+    params(("id" = i64, Path), ("expand" = Option<bool>, Query)),
+    responses((status = 200, description = "User", body = Value), (status = 404, description = "Unknown user")))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    q: QueryParams,
+) -> ApiResult<Json<Value>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(
+        users::show(&mut conn, &caller.actor, id, q.flag("expand")).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/users", tag = "users", request_body = Value,
+    responses((status = 201, description = "Created", body = Value), (status = 422, description = "Invalid or duplicate")))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(params): ApiJson<UserParams>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let mut tx = state.store.write().await?;
+    let user = users::create(&mut tx, Some(&caller.actor), &params).await?;
+    let body = users::render_one(&mut tx, &user, false).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+#[utoipa::path(put, path = "/users/{id}", tag = "users", params(("id" = i64, Path)), request_body = Value,
+    responses((status = 200, description = "Updated", body = Value), (status = 422, description = "Invalid")))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(params): ApiJson<UserParams>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    let user = users::update(&mut tx, &caller.actor, id, &params).await?;
+    let body = users::render_one(&mut tx, &user, false).await?;
+    tx.commit().await?;
+    Ok(Json(body))
+}
+
+/// Search by `query` (or `term` for autocomplete entries); `full=true` → `{record_ids, assets}`.
+#[utoipa::path(get, path = "/users/search", tag = "users",
+    params(("query" = Option<String>, Query), ("term" = Option<String>, Query), ("limit" = Option<i64>, Query),
+           ("page" = Option<i64>, Query), ("expand" = Option<bool>, Query), ("full" = Option<bool>, Query)),
+    responses((status = 200, description = "Matches", body = Value)))]
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> ApiResult<Json<Value>> {
+    let mut conn = state.store.read().await?;
+    let page = q.page(50, 200)?;
+    if let Some(term) = q.text("term") {
+        let found =
+            users::search(&mut conn, state.store.backend(), &caller.actor, term, page).await?;
+        return Ok(Json(Value::Array(
+            found.iter().map(users::autocomplete_entry).collect(),
+        )));
+    }
+    let query = q.text("query").unwrap_or_default();
+    let found = users::search(&mut conn, state.store.backend(), &caller.actor, query, page).await?;
+    let rendered = users::render_many(&mut conn, &found, q.flag("expand")).await?;
+    if q.flag("full") {
+        let ids: Vec<i64> = found.iter().map(|u| u.id).collect();
+        let assets: serde_json::Map<String, Value> = rendered
+            .into_iter()
+            .map(|u| (u["id"].to_string(), u))
+            .collect();
+        return Ok(Json(json!({"record_ids": ids, "assets": {"User": assets}})));
+    }
+    Ok(Json(Value::Array(rendered)))
+}
+
+/// The same search as a POST with the parameters in the query or body.
+#[utoipa::path(post, path = "/users/search", tag = "users", request_body = Value,
+    responses((status = 200, description = "Matches", body = Value)))]
+pub async fn search_post(
+    state: State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    search(state, caller, merge_body(q, &body)).await
+}
+
+/// POSTed search parameters join the query string's.
+pub fn merge_body(mut q: QueryParams, body: &Value) -> QueryParams {
+    if let Some(map) = body.as_object() {
+        for (k, v) in map {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            q.0.insert(k.clone(), text);
+        }
+    }
+    q
+}

@@ -1,0 +1,150 @@
+//! `tandem`: the helpdesk server — REST API, server-rendered web app, and WebSockets.
+
+mod config;
+mod http;
+mod state;
+mod web;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use domain::Store;
+use domain::auth::Lockout;
+use tracing_subscriber::EnvFilter;
+
+use config::{AdminAction, Cli, Command, Config};
+use state::{AppState, Settings};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.config.log_json);
+    let result = match cli.command {
+        None | Some(Command::Serve) => serve(cli.config).await,
+        Some(Command::Admin {
+            action: AdminAction::Create { login, password },
+        }) => admin_create(&cli.config, &login, &password).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            eprintln!("tandem: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(json: bool) {
+    let filter = EnvFilter::try_from_env("TANDEM_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn admin_create(config: &Config, login: &str, password: &str) -> Result<(), String> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut tx = store.write().await.map_err(|e| e.to_string())?;
+    let id = domain::seeds::ensure_admin(&mut tx, login, password)
+        .await
+        .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    println!("admin {login} ready (user id {id})");
+    Ok(())
+}
+
+/// Opens the database and applies start-up set-up in one transaction.
+async fn prepare_store(config: &Config) -> Result<Store, String> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut tx = store.write().await.map_err(|e| e.to_string())?;
+    let system_id = domain::seeds::ensure_system_id(&mut tx, config.system_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if config.demo
+        && domain::demo::load(&mut tx)
+            .await
+            .map_err(|e| e.to_string())?
+            .is_some()
+    {
+        tracing::info!("demo data loaded");
+    }
+    match (&config.admin_login, &config.admin_password) {
+        (Some(login), Some(password)) => {
+            domain::seeds::ensure_admin(&mut tx, login, password)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(login, "admin account created or reset");
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            return Err("TANDEM_ADMIN_LOGIN and TANDEM_ADMIN_PASSWORD go together".into());
+        }
+        (None, None) => {}
+    }
+    tx.commit().await.map_err(|e| e.to_string())?;
+    tracing::info!(system_id, backend = ?store.backend(), "database ready");
+    Ok(store)
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let store = prepare_store(&config).await?;
+    let leptos_options = leptos::config::get_configuration(None)
+        .map_err(|e| format!("leptos configuration: {e}"))?
+        .leptos_options;
+    let state = AppState {
+        store: store.clone(),
+        settings: Arc::new(Settings {
+            lockout: Lockout {
+                max_failures: config.lockout_failures.max(1),
+                duration: Duration::from_secs(config.lockout_minutes * 60),
+            },
+            session_ttl: Duration::from_secs(config.session_hours * 3600),
+            allowed_origins: config.allowed_origins.clone(),
+            tenant: config.tenant.clone(),
+            data_dir: config.data_dir.clone(),
+        }),
+        leptos_options,
+    };
+    let app = web::router(state, config.max_body_mb * 1024 * 1024);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    tracing::info!("Tandem listening on http://{}", config.listen);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, finish in-flight requests, close the database.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut sig) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            sig.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
