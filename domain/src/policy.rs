@@ -172,6 +172,10 @@ pub fn authorize_delete_article(
             "Not authorized (agent permission required)!".into(),
         ));
     }
+    // Deleting changes the ticket: read-only agents may not, even for notes they once wrote.
+    if !actor.has_group_access(ticket.group_id, AccessLevel::Change) {
+        return Err(Error::not_authorized());
+    }
     if article.created_by_id != actor.id {
         return Err(Error::Forbidden(
             "Not authorized (you can only delete your own notes)!".into(),

@@ -1,10 +1,5 @@
 //! `tandem`: the helpdesk server — REST API, server-rendered web app, and WebSockets.
 
-mod config;
-mod http;
-mod state;
-mod web;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,8 +8,9 @@ use domain::Store;
 use domain::auth::Lockout;
 use tracing_subscriber::EnvFilter;
 
-use config::{AdminAction, Cli, Command, Config};
-use state::{AppState, Settings};
+use server::config::{AdminAction, Cli, Command, Config};
+use server::state::{AppState, Settings};
+use server::web;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

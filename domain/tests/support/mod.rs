@@ -1,0 +1,96 @@
+//! Test databases: every test gets a fresh SQLite file and, when `TANDEM_TEST_POSTGRES_URL`
+//! is set, a fresh PostgreSQL database too, so the same test runs on both backends.
+#![allow(dead_code)]
+
+use domain::Store;
+
+pub struct TestDb {
+    pub name: &'static str,
+    pub store: Store,
+    cleanup: Option<(String, String)>, // (admin url, database name) for PostgreSQL
+    _dir: Option<std::path::PathBuf>,
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}_{:08x}", std::process::id(), rand_u32())
+}
+
+fn rand_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    h.finish() as u32
+}
+
+pub async fn sqlite() -> TestDb {
+    let dir = std::env::temp_dir().join(unique("tandem_test"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/tandem.db", dir.display());
+    TestDb {
+        name: "sqlite",
+        store: Store::connect(&url).await.expect("sqlite store"),
+        cleanup: None,
+        _dir: Some(dir),
+    }
+}
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TANDEM_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+pub async fn postgres(admin_url: &str) -> TestDb {
+    use sqlx::Connection;
+    let name = unique("tandem_test");
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("connect to PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("postgres url with a database");
+    let url = format!("{base}/{name}");
+    TestDb {
+        name: "postgres",
+        store: Store::connect(&url).await.expect("postgres store"),
+        cleanup: Some((admin_url.to_string(), name)),
+        _dir: None,
+    }
+}
+
+/// One fresh database per available backend.
+pub async fn backends() -> Vec<TestDb> {
+    let mut dbs = vec![sqlite().await];
+    match postgres_url() {
+        Some(url) => dbs.push(postgres(&url).await),
+        None => eprintln!("TANDEM_TEST_POSTGRES_URL not set: PostgreSQL half SKIPPED"),
+    }
+    dbs
+}
+
+impl TestDb {
+    /// Drops the PostgreSQL database (SQLite files live in the temp dir).
+    pub async fn finish(self) {
+        self.store.close().await;
+        if let Some((admin_url, name)) = self.cleanup {
+            use sqlx::Connection;
+            if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await;
+            }
+        }
+        if let Some(dir) = self._dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}

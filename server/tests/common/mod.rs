@@ -1,0 +1,121 @@
+//! Runs the real router on an ephemeral port over a fresh database per backend.
+#![allow(dead_code)]
+
+#[path = "../../../domain/tests/support/mod.rs"]
+pub mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::auth::Lockout;
+use reqwest::{Client, RequestBuilder, Response};
+use serde_json::Value;
+use server::state::{AppState, Settings};
+
+pub struct TestServer {
+    pub base: String,
+    pub db: support::TestDb,
+    pub client: Client,
+    task: tokio::task::JoinHandle<()>,
+}
+
+pub const PASSWORD: &str = domain::demo::PASSWORD;
+
+pub async fn start(db: support::TestDb, max_body_bytes: usize) -> TestServer {
+    {
+        let mut tx = db.store.write().await.unwrap();
+        domain::seeds::ensure_system_id(&mut tx, Some(42))
+            .await
+            .unwrap();
+        domain::demo::load(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let leptos_options = leptos::config::get_configuration(None)
+        .unwrap()
+        .leptos_options;
+    let state = AppState {
+        store: db.store.clone(),
+        settings: Arc::new(Settings {
+            lockout: Lockout {
+                max_failures: 10,
+                duration: Duration::from_secs(60),
+            },
+            session_ttl: Duration::from_secs(3600),
+            allowed_origins: vec![],
+            tenant: "acme".into(),
+            data_dir: std::env::temp_dir().join("tandem-test-files"),
+        }),
+        leptos_options,
+    };
+    let app = server::web::router(state, max_body_bytes);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    TestServer {
+        base,
+        db,
+        client: Client::new(),
+        task,
+    }
+}
+
+/// One running server per available backend.
+pub async fn servers() -> Vec<TestServer> {
+    let mut out = Vec::new();
+    for db in support::backends().await {
+        out.push(start(db, 50 * 1024 * 1024).await);
+    }
+    out
+}
+
+impl TestServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{}", self.base, path)
+    }
+    pub fn as_user(&self, builder: RequestBuilder, login: &str) -> RequestBuilder {
+        builder.basic_auth(login, Some(PASSWORD))
+    }
+    pub fn get(&self, path: &str, login: &str) -> RequestBuilder {
+        self.as_user(self.client.get(self.url(path)), login)
+    }
+    pub fn post(&self, path: &str, login: &str) -> RequestBuilder {
+        self.as_user(self.client.post(self.url(path)), login)
+    }
+    pub fn put(&self, path: &str, login: &str) -> RequestBuilder {
+        self.as_user(self.client.put(self.url(path)), login)
+    }
+    pub fn delete(&self, path: &str, login: &str) -> RequestBuilder {
+        self.as_user(self.client.delete(self.url(path)), login)
+    }
+    pub async fn finish(self) {
+        self.task.abort();
+        self.db.finish().await;
+    }
+}
+
+pub const ADMIN: &str = "admin@tandem.test";
+pub const AGENT1: &str = "agent1@tandem.test";
+pub const AGENT2: &str = "agent2@tandem.test";
+pub const NICOLE: &str = "nicole@customer.test";
+pub const SAM: &str = "sam@customer.test";
+pub const LEE: &str = "lee@other.test";
+
+/// Status and JSON body.
+pub async fn send(builder: RequestBuilder) -> (u16, Value) {
+    let response: Response = builder.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Asserts a Zammad-shaped error with this status and message.
+pub fn assert_error(got: &(u16, Value), status: u16, message: &str, ctx: &str) {
+    assert_eq!(got.0, status, "{ctx}: status; body {}", got.1);
+    assert_eq!(got.1["error"], message, "{ctx}: error; body {}", got.1);
+    assert_eq!(got.1["error_human"], message, "{ctx}: error_human");
+}
