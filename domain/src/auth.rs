@@ -110,13 +110,25 @@ pub async fn check_password(
             None => LoginFailure::Invalid,
         }));
     }
-    sqlx::query(
-        "UPDATE users SET login_failed = 0, locked_until = NULL, last_login = $1 WHERE id = $2",
-    )
-    .bind(clock::now())
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    // Recorded to the minute, and failures reset: a write per API call would cost more than the call.
+    let last_login: Option<String> =
+        sqlx::query_scalar("SELECT last_login FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let stale = last_login
+        .as_deref()
+        .and_then(clock::parse)
+        .is_none_or(|at| now - at > chrono::Duration::seconds(60));
+    if stale || failed != 0 || locked_until.is_some() {
+        sqlx::query(
+            "UPDATE users SET login_failed = 0, locked_until = NULL, last_login = $1 WHERE id = $2",
+        )
+        .bind(clock::format(now))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(Ok(id))
 }
 

@@ -3,6 +3,7 @@
 //! call these services, so there is one implementation of each behaviour.
 
 pub mod access;
+pub mod articles;
 pub mod auth;
 pub mod clock;
 pub mod demo;
@@ -11,14 +12,17 @@ pub mod groups;
 pub mod lookup;
 pub mod organizations;
 pub mod paging;
+pub mod params;
 pub mod passwords;
 pub mod policy;
 pub mod roles;
+pub mod sanitize;
 pub mod seeds;
 pub mod settings;
 pub mod store;
 pub mod ticket_priorities;
 pub mod ticket_states;
+pub mod tickets;
 pub mod tokens;
 pub mod users;
 

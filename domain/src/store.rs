@@ -171,7 +171,12 @@ impl Store {
             .acquire_owned()
             .await
             .map_err(|_| crate::Error::Internal("store is closing".into()))?;
-        let tx = self.pool.begin().await?;
+        // SQLite: take the write lock at BEGIN, so a transaction never has to upgrade a stale
+        // read snapshot (which fails at once with SQLITE_BUSY instead of waiting).
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(WriteTx {
             tx,
             _permit: permit,
@@ -205,4 +210,9 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
     } else {
         format!("{url}?mode=rwc")
     })
+}
+
+/// Whether a connection talks to PostgreSQL (for the few dialect differences).
+pub fn is_postgres(conn: &AnyConnection) -> bool {
+    conn.backend_name().eq_ignore_ascii_case("postgresql")
 }

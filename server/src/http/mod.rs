@@ -1,5 +1,6 @@
 //! The REST API (`/api/v1`): routes, OpenAPI document, and the JSON 404 for unknown routes.
 
+pub mod articles;
 pub mod caller;
 pub mod error;
 pub mod extract;
@@ -7,6 +8,7 @@ pub mod groups;
 pub mod lookups;
 pub mod organizations;
 pub mod sessions;
+pub mod tickets;
 pub mod tokens;
 pub mod users;
 
@@ -53,7 +55,12 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(lookups::priorities_index))
         .routes(routes!(lookups::priorities_show))
         .routes(routes!(tokens::index, tokens::create))
-        .routes(routes!(tokens::delete));
+        .routes(routes!(tokens::delete))
+        .routes(routes!(tickets::index, tickets::create))
+        .routes(routes!(tickets::show, tickets::update, tickets::delete))
+        .routes(routes!(articles::by_ticket))
+        .routes(routes!(articles::create))
+        .routes(routes!(articles::show, articles::update, articles::delete));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts()

@@ -1,0 +1,79 @@
+//! `/ticket_articles`: thin handlers over `domain::articles`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use domain::articles;
+use serde_json::{Value, json};
+
+use super::caller::Caller;
+use super::error::ApiResult;
+use super::extract::ApiJson;
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/ticket_articles/by_ticket/{ticket_id}", tag = "ticket_articles", params(("ticket_id" = i64, Path)),
+    responses((status = 200, description = "Articles the caller may see, in order", body = Vec<Value>)))]
+pub async fn by_ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ticket_id): Path<i64>,
+) -> ApiResult<Json<Vec<Value>>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(
+        articles::by_ticket(&mut conn, &caller.actor, ticket_id).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/ticket_articles/{id}", tag = "ticket_articles", params(("id" = i64, Path)),
+    responses((status = 200, description = "Article", body = Value), (status = 403, description = "Internal or no access")))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(articles::show(&mut conn, &caller.actor, id).await?))
+}
+
+#[utoipa::path(post, path = "/ticket_articles", tag = "ticket_articles", request_body = Value,
+    responses((status = 201, description = "Created", body = Value), (status = 422, description = "Invalid input")))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let mut tx = state.store.write().await?;
+    let article = articles::create(&mut tx, &caller.actor, &body).await?;
+    let out = articles::render(&mut tx, &article).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// Only `internal` (and `preferences.highlight`) can change.
+#[utoipa::path(put, path = "/ticket_articles/{id}", tag = "ticket_articles", params(("id" = i64, Path)), request_body = Value,
+    responses((status = 200, description = "Updated", body = Value)))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    let article = articles::update(&mut tx, &caller.actor, id, &body).await?;
+    let out = articles::render(&mut tx, &article).await?;
+    tx.commit().await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(delete, path = "/ticket_articles/{id}", tag = "ticket_articles", params(("id" = i64, Path)),
+    responses((status = 200, description = "Deleted", body = Value), (status = 403, description = "Zammad's delete rules")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    articles::delete(&mut tx, &caller.actor, id).await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}

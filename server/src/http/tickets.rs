@@ -1,0 +1,97 @@
+//! `/tickets`: thin handlers over `domain::tickets`. Each write is one transaction.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use domain::tickets::{self, View};
+use serde_json::{Value, json};
+
+use super::caller::Caller;
+use super::error::ApiResult;
+use super::extract::{ApiJson, QueryParams};
+use crate::state::AppState;
+
+fn view(q: &QueryParams, with_ids: bool) -> View {
+    View {
+        expand: q.flag("expand"),
+        full: q.flag("full"),
+        all: q.flag("all"),
+        with_ids,
+    }
+}
+
+/// Tickets the caller can read, ascending id; `per_page` up to 100.
+#[utoipa::path(get, path = "/tickets", tag = "tickets",
+    params(("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query), ("expand" = Option<bool>, Query), ("full" = Option<bool>, Query)),
+    responses((status = 200, description = "Tickets (or `{record_ids, assets}` with full)", body = Value)))]
+pub async fn index(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> ApiResult<Json<Value>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(
+        tickets::index(&mut conn, &caller.actor, q.page(100, 100)?, view(&q, false)).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/tickets/{id}", tag = "tickets",
+    params(("id" = i64, Path), ("expand" = Option<bool>, Query), ("full" = Option<bool>, Query), ("all" = Option<bool>, Query)),
+    responses((status = 200, description = "Ticket", body = Value), (status = 403, description = "No access"), (status = 404, description = "Unknown ticket")))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    q: QueryParams,
+) -> ApiResult<Json<Value>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(
+        tickets::show(&mut conn, &caller.actor, id, view(&q, false)).await?,
+    ))
+}
+
+/// Creates a ticket with its first `article`; ids or names for group/state/priority/owner/customer.
+#[utoipa::path(post, path = "/tickets", tag = "tickets", request_body = Value,
+    responses((status = 201, description = "Created (with article_ids)", body = Value), (status = 422, description = "Invalid input")))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let mut tx = state.store.write().await?;
+    let ticket = tickets::create(&mut tx, &caller.actor, &body).await?;
+    let out = tickets::present(&mut tx, &caller.actor, &ticket, view(&q, true)).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+#[utoipa::path(put, path = "/tickets/{id}", tag = "tickets", params(("id" = i64, Path)), request_body = Value,
+    responses((status = 200, description = "Updated (with article_ids)", body = Value), (status = 422, description = "Invalid input or closed")))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    q: QueryParams,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    let ticket = tickets::update(&mut tx, &caller.actor, id, &body).await?;
+    let out = tickets::present(&mut tx, &caller.actor, &ticket, view(&q, true)).await?;
+    tx.commit().await?;
+    Ok(Json(out))
+}
+
+/// Admins only; articles, attachments and tags go with the ticket.
+#[utoipa::path(delete, path = "/tickets/{id}", tag = "tickets", params(("id" = i64, Path)),
+    responses((status = 200, description = "Deleted: `{}`", body = Value), (status = 403, description = "Not an admin")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    tickets::delete(&mut tx, &caller.actor, id).await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}

@@ -1,0 +1,521 @@
+//! Tickets and articles over HTTP (SQLite and PostgreSQL): Zammad's shapes, side effects,
+//! permissions and bad input.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+async fn new_ticket(s: &TestServer, login: &str, body: Value) -> Value {
+    let r = send(s.post("/tickets", login).json(&body)).await;
+    assert_eq!(r.0, 201, "{}: create ticket: {}", s.db.name, r.1);
+    r.1
+}
+
+fn first_ticket() -> Value {
+    json!({"title": "Printer\ton fire", "group": "Users", "customer": NICOLE, "priority": "3 high",
+           "article": {"subject": "Help", "body": "It burns.", "type": "phone", "sender": "Customer"}})
+}
+
+#[tokio::test]
+async fn create_show_and_variants() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let t = new_ticket(&s, AGENT1, first_ticket()).await;
+        assert_eq!(t["number"], "42001", "{ctx}: system id 42 + counter");
+        assert_eq!(
+            t["title"], "Printer on fire",
+            "{ctx}: whitespace normalised"
+        );
+        assert_eq!(t["state_id"], 1);
+        assert_eq!(t["priority_id"], 3);
+        assert_eq!(t["owner_id"], 1);
+        assert_eq!(t["article_count"], 1);
+        assert_eq!(t["article_ids"].as_array().unwrap().len(), 1);
+        assert_eq!(t["create_article_type_id"], 5);
+        assert_eq!(t["create_article_sender_id"], 2);
+        let acme = send(s.get("/organizations/search?query=Acme", AGENT1))
+            .await
+            .1[0]["id"]
+            .clone();
+        assert_eq!(t["organization_id"], acme, "{ctx}: customer's organisation");
+        let id = t["id"].as_i64().unwrap();
+        let plain = send(s.get(&format!("/tickets/{id}"), AGENT1)).await.1;
+        assert!(
+            plain.get("article_ids").is_none(),
+            "{ctx}: plain show has no association ids"
+        );
+        assert!(
+            plain["last_contact_customer_at"].is_string(),
+            "{ctx}: customer phone call counts as contact"
+        );
+        let expanded = send(s.get(&format!("/tickets/{id}?expand=true"), AGENT1))
+            .await
+            .1;
+        assert_eq!(expanded["group"], "Users");
+        assert_eq!(expanded["state"], "new");
+        assert_eq!(expanded["priority"], "3 high");
+        assert_eq!(expanded["owner"], "-");
+        assert_eq!(expanded["customer"], NICOLE);
+        assert_eq!(expanded["create_article_type"], "phone");
+        let full = send(s.get(&format!("/tickets/{id}?full=true"), AGENT1))
+            .await
+            .1;
+        assert_eq!(full["id"], id);
+        assert!(
+            full["assets"]["Ticket"][id.to_string()].is_object(),
+            "{ctx}"
+        );
+        assert!(full["assets"]["User"].as_object().unwrap().len() >= 2);
+        let all = send(s.get(&format!("/tickets/{id}?all=true"), AGENT1))
+            .await
+            .1;
+        assert_eq!(all["ticket_id"], id);
+        assert_eq!(all["ticket_article_ids"].as_array().unwrap().len(), 1);
+        assert_eq!(all["assets"]["TicketArticle"].as_object().unwrap().len(), 1);
+        let second = new_ticket(&s, AGENT1, json!({"title": "Two", "group_id": 1, "customer_id": "guess:new.person@example.test", "article": {"body": "x"}})).await;
+        assert_eq!(second["number"], "42002", "{ctx}");
+        let guessed = send(s.get(&format!("/users/{}", second["customer_id"]), AGENT1))
+            .await
+            .1;
+        assert_eq!(guessed["email"], "new.person@example.test");
+        assert_eq!(guessed["role_ids"], json!([3]));
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn list_pages_and_scopes() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        for i in 0..5 {
+            new_ticket(&s, AGENT1, json!({"title": format!("T{i}"), "group": "Users", "customer": if i % 2 == 0 { NICOLE } else { LEE }, "article": {"body": "b"}})).await;
+        }
+        new_ticket(&s, AGENT1, json!({"title": "Sales deal", "group": "Sales", "customer": SAM, "article": {"body": "b"}})).await;
+        let page = send(s.get("/tickets?page=2&per_page=2", AGENT1)).await.1;
+        let titles: Vec<&str> = page
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(titles, ["T2", "T3"], "{ctx}: ascending ids, page 2");
+        assert_eq!(
+            send(s.get("/tickets?per_page=1000", AGENT1))
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .len(),
+            6
+        );
+        assert_eq!(
+            send(s.get("/tickets", AGENT2))
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .len(),
+            5,
+            "{ctx}: no Sales access"
+        );
+        // Nicole: her 3 + Sam's (shared Acme org); Lee: only her own 2; Sam sees Acme's 4
+        assert_eq!(
+            send(s.get("/tickets", NICOLE))
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .len(),
+            4,
+            "{ctx}"
+        );
+        assert_eq!(
+            send(s.get("/tickets", LEE))
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .len(),
+            2,
+            "{ctx}"
+        );
+        let full = send(s.get("/tickets?full=true&per_page=2", AGENT1)).await.1;
+        assert_eq!(full["record_ids"].as_array().unwrap().len(), 2);
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn customers_never_see_internal_articles() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let t = new_ticket(&s, NICOLE, json!({"title": "Login broken", "group": "Users", "owner": AGENT1, "customer": LEE,
+            "article": {"body": "cannot log in", "type": "email", "internal": true, "sender": "Agent"}})).await;
+        assert_eq!(
+            t["customer_id"],
+            send(s.get("/users/me", NICOLE)).await.1["id"],
+            "{ctx}: customer forced to self"
+        );
+        assert_eq!(t["owner_id"], 1, "{ctx}: owner dropped for customers");
+        let id = t["id"].as_i64().unwrap();
+        let first = send(s.get(&format!("/ticket_articles/by_ticket/{id}"), AGENT1))
+            .await
+            .1;
+        assert_eq!(
+            first[0]["internal"], false,
+            "{ctx}: customers cannot write internal"
+        );
+        assert_eq!(first[0]["sender"], "Customer");
+        assert_eq!(
+            first[0]["type"], "note",
+            "{ctx}: email forced to note for customers"
+        );
+        assert_eq!(first[0]["from"], "Nicole Braun");
+        let note = send(s.post("/ticket_articles", AGENT1).json(&json!({"ticket_id": id, "body": "secret: <b>VIP</b>", "internal": true, "content_type": "text/html"}))).await;
+        assert_eq!(note.0, 201, "{ctx}: {}", note.1);
+        let note_id = note.1["id"].as_i64().unwrap();
+        let reply = send(s.post("/ticket_articles", AGENT1).json(
+            &json!({"ticket_id": id, "body": "We are on it", "type": "email", "to": NICOLE}),
+        ))
+        .await;
+        assert_eq!(reply.0, 201, "{ctx}");
+        let agent_view = send(s.get(&format!("/tickets/{id}?expand=true"), AGENT1))
+            .await
+            .1;
+        assert_eq!(agent_view["article_count"], 3);
+        assert_eq!(
+            agent_view["state"], "open",
+            "{ctx}: first public agent email opens the ticket"
+        );
+        assert!(agent_view["first_response_at"].is_string());
+        let customer_list = send(s.get(&format!("/ticket_articles/by_ticket/{id}"), NICOLE))
+            .await
+            .1;
+        assert_eq!(customer_list.as_array().unwrap().len(), 2, "{ctx}");
+        assert!(!customer_list.to_string().contains("secret"), "{ctx}");
+        let r = send(s.get(&format!("/ticket_articles/{note_id}"), NICOLE)).await;
+        assert_error(&r, 403, "Not authorized", ctx);
+        let customer_ticket = send(s.put(&format!("/tickets/{id}"), NICOLE).json(&json!({})))
+            .await
+            .1;
+        assert_eq!(customer_ticket["article_count"], 2, "{ctx}");
+        assert!(
+            !customer_ticket["article_ids"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(note_id)),
+            "{ctx}: internal id hidden"
+        );
+        for variant in ["all=true", "full=true"] {
+            let body = send(s.get(&format!("/tickets/{id}?{variant}"), NICOLE))
+                .await
+                .1
+                .to_string();
+            assert!(!body.contains("secret"), "{ctx}: {variant} leaks the note");
+        }
+        assert_eq!(
+            send(s.get(&format!("/tickets/{id}"), LEE)).await.0,
+            403,
+            "{ctx}: other customer"
+        );
+        assert_eq!(
+            send(s.get(&format!("/tickets/{id}"), SAM)).await.0,
+            200,
+            "{ctx}: shared org colleague"
+        );
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn update_owner_state_follow_up_and_delete() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let t = new_ticket(&s, AGENT1, first_ticket()).await;
+        let id = t["id"].as_i64().unwrap();
+        let agent1_id = send(s.get("/users/me", AGENT1)).await.1["id"].clone();
+        let r = send(s.put(&format!("/tickets/{id}"), AGENT1).json(&json!({"owner": AGENT1, "state": "pending reminder", "pending_time": "2030-01-01T10:00:00Z", "number": "99999"}))).await.1;
+        assert_eq!(r["owner_id"], agent1_id, "{ctx}");
+        assert_eq!(r["number"], t["number"], "{ctx}: number is ignored");
+        assert_eq!(r["pending_time"], "2030-01-01T10:00:00.000Z");
+        let r = send(
+            s.put(&format!("/tickets/{id}"), AGENT1)
+                .json(&json!({"owner": AGENT2, "state_id": 2})),
+        )
+        .await
+        .1;
+        assert_eq!(
+            r["owner_id"], 1,
+            "{ctx}: read-only agent cannot own; reset to nobody"
+        );
+        assert_eq!(
+            r["pending_time"],
+            Value::Null,
+            "{ctx}: cleared on non-pending state"
+        );
+        let r = send(
+            s.put(&format!("/tickets/{id}"), AGENT2)
+                .json(&json!({"title": "x"})),
+        )
+        .await;
+        assert_error(&r, 403, "Not authorized", ctx);
+        let r = send(
+            s.put(&format!("/tickets/{id}"), AGENT1)
+                .json(&json!({"group": "Nope"})),
+        )
+        .await;
+        assert_error(&r, 422, "No lookup value found for 'group': \"Nope\"", ctx);
+        let r = send(
+            s.put(&format!("/tickets/{id}"), AGENT1)
+                .json(&json!({"state_id": 999})),
+        )
+        .await;
+        assert_error(&r, 422, "Invalid value for param 'state_id': 999", ctx);
+        // closed + group says "new_ticket": customers cannot reopen, agents can
+        send(
+            s.put(&format!("/tickets/{id}"), AGENT1)
+                .json(&json!({"state": "closed"})),
+        )
+        .await;
+        send(
+            s.put("/groups/1", ADMIN)
+                .json(&json!({"follow_up_possible": "new_ticket"})),
+        )
+        .await;
+        let r = send(
+            s.put(&format!("/tickets/{id}"), NICOLE)
+                .json(&json!({"state": "open", "article": {"body": "again"}})),
+        )
+        .await;
+        assert_error(
+            &r,
+            422,
+            "Cannot follow-up on a closed ticket. Please create a new ticket.",
+            ctx,
+        );
+        let r = send(
+            s.post("/ticket_articles", NICOLE)
+                .json(&json!({"ticket_id": id, "body": "again"})),
+        )
+        .await;
+        assert_eq!(r.0, 422, "{ctx}");
+        let r = send(
+            s.put(&format!("/tickets/{id}"), AGENT1)
+                .json(&json!({"state": "open"})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}");
+        // delete: admins only, then gone
+        let r = send(s.delete(&format!("/tickets/{id}"), AGENT1)).await;
+        assert_error(&r, 403, "Not authorized (admin permission required)!", ctx);
+        let r = send(s.delete(&format!("/tickets/{id}"), LEE)).await;
+        assert_error(&r, 403, "Not authorized", ctx);
+        let r = send(s.delete(&format!("/tickets/{id}"), ADMIN)).await;
+        assert_eq!(r, (200, json!({})), "{ctx}");
+        let r = send(s.get(&format!("/tickets/{id}"), ADMIN)).await;
+        assert_error(
+            &r,
+            404,
+            &format!("Couldn't find Ticket with 'id'={id}"),
+            ctx,
+        );
+        let r = send(s.get(&format!("/ticket_articles/by_ticket/{id}"), ADMIN)).await;
+        assert_eq!(r.0, 404, "{ctx}");
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_input_is_rejected_and_nothing_is_half_stored() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let r = send(
+            s.post("/tickets", AGENT1)
+                .json(&json!({"title": "x", "article": {"body": "b"}})),
+        )
+        .await;
+        assert_error(&r, 422, "The required value 'group_id' is missing.", ctx);
+        let r = send(s.post("/tickets", AGENT1).json(
+            &json!({"title": "x", "group": "Users", "customer": NICOLE, "article": {"body": ""}}),
+        ))
+        .await;
+        assert_error(&r, 422, "Need at least an 'article body' field.", ctx);
+        let r = send(s.post("/tickets", AGENT1).json(&json!({"title": "x", "group": "Users", "customer": NICOLE, "article": {"subject": "no body"}}))).await;
+        assert_error(&r, 422, "Need at least an 'article body' field.", ctx);
+        assert_eq!(
+            send(s.get("/tickets", AGENT1)).await.1,
+            json!([]),
+            "{ctx}: failed creates leave no ticket"
+        );
+        let r =
+            send(s.post("/tickets", AGENT1).json(
+                &json!({"title": "x", "group": "Users", "customer_id": "guess:not-an-email"}),
+            ))
+            .await;
+        assert_eq!(r.0, 422, "{ctx}");
+        let long = "a".repeat(1_500_001);
+        let t = new_ticket(
+            &s,
+            AGENT1,
+            json!({"title": "x", "group": "Users", "customer": NICOLE}),
+        )
+        .await;
+        let id = t["id"].as_i64().unwrap();
+        let r = send(
+            s.post("/ticket_articles", AGENT1)
+                .json(&json!({"ticket_id": id, "body": long})),
+        )
+        .await;
+        assert_eq!(r.0, 422, "{ctx}: body over 1.5M chars");
+        let r = send(
+            s.post("/ticket_articles", AGENT1)
+                .json(&json!({"ticket_id": 999999, "body": "x"})),
+        )
+        .await;
+        assert_error(&r, 404, "Couldn't find Ticket with 'id'=999999", ctx);
+        let r = send(s.get("/ticket_articles/999999", AGENT1)).await;
+        assert_error(
+            &r,
+            404,
+            "Couldn't find Ticket::Article with 'id'=999999",
+            ctx,
+        );
+        let r = send(
+            s.post("/ticket_articles", AGENT1)
+                .json(&json!({"ticket_id": id, "body": "x", "type": "email"})),
+        )
+        .await;
+        assert_error(
+            &r,
+            422,
+            "Sending an email without a valid recipient is not possible.",
+            ctx,
+        );
+        let xss = r#"<p onmouseover="alert(1)">Hi <script>alert(2)</script><a href="javascript:alert(3)">x</a><img src="x" onerror="alert(4)"></p>"#;
+        let r = send(
+            s.post("/ticket_articles", AGENT1)
+                .json(&json!({"ticket_id": id, "body": xss, "content_type": "text/html"})),
+        )
+        .await;
+        assert_eq!(r.0, 201, "{ctx}");
+        let body = r.1["body"].as_str().unwrap();
+        assert!(
+            !body.contains("alert") && !body.contains("script") && !body.contains("javascript"),
+            "{ctx}: {body}"
+        );
+        let r = send(
+            s.post("/ticket_articles", AGENT1)
+                .json(&json!({"ticket_id": id, "body": "<b>plain</b>"})),
+        )
+        .await;
+        assert_eq!(
+            r.1["body"], "<b>plain</b>",
+            "{ctx}: plain text stored as given"
+        );
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_articles_keep_counts_and_numbers() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let t = new_ticket(&s, AGENT1, json!({"title": "busy", "group": "Users", "customer": NICOLE, "article": {"body": "0"}})).await;
+        let id = t["id"].as_i64().unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let req = s
+                .post("/ticket_articles", AGENT1)
+                .json(&json!({"ticket_id": id, "body": format!("n{i}"), "internal": true}));
+            tasks.push(tokio::spawn(async move {
+                req.send().await.unwrap().status().as_u16()
+            }));
+        }
+        let mut creates = Vec::new();
+        for i in 0..10 {
+            let req = s
+                .post("/tickets", AGENT1)
+                .json(&json!({"title": format!("c{i}"), "group": "Users", "customer": NICOLE}));
+            creates.push(tokio::spawn(async move {
+                req.send().await.unwrap().json::<Value>().await.unwrap()
+            }));
+        }
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), 201, "{ctx}");
+        }
+        let mut numbers = std::collections::BTreeSet::new();
+        for c in creates {
+            numbers.insert(c.await.unwrap()["number"].as_str().unwrap().to_string());
+        }
+        assert_eq!(numbers.len(), 10, "{ctx}: unique numbers");
+        let r = send(s.get(&format!("/tickets/{id}"), AGENT1)).await.1;
+        assert_eq!(r["article_count"], 21, "{ctx}: no lost updates");
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn article_update_and_delete_rules() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let t = new_ticket(&s, AGENT1, json!({"title": "x", "group": "Users", "customer": NICOLE, "article": {"body": "hello", "type": "email", "to": NICOLE}})).await;
+        let id = t["id"].as_i64().unwrap();
+        let email_id = t["article_ids"][0].as_i64().unwrap();
+        let r = send(
+            s.put(&format!("/ticket_articles/{email_id}"), AGENT1)
+                .json(&json!({"internal": true, "body": "changed"})),
+        )
+        .await;
+        assert_eq!(r.1["internal"], true, "{ctx}");
+        assert_eq!(r.1["body"], "hello", "{ctx}: only internal changes");
+        assert_eq!(
+            send(
+                s.put(&format!("/ticket_articles/{email_id}"), NICOLE)
+                    .json(&json!({"internal": false}))
+            )
+            .await
+            .0,
+            403,
+            "{ctx}"
+        );
+        let note = send(
+            s.post("/ticket_articles", AGENT1)
+                .json(&json!({"ticket_id": id, "body": "mine", "internal": true})),
+        )
+        .await
+        .1;
+        let r = send(s.delete(&format!("/ticket_articles/{}", note["id"]), ADMIN)).await;
+        assert_error(
+            &r,
+            403,
+            "Not authorized (you can only delete your own notes)!",
+            ctx,
+        );
+        assert_eq!(
+            send(s.delete(&format!("/ticket_articles/{}", note["id"]), AGENT1))
+                .await
+                .0,
+            200,
+            "{ctx}"
+        );
+        send(
+            s.put(&format!("/ticket_articles/{email_id}"), AGENT1)
+                .json(&json!({"internal": false})),
+        )
+        .await;
+        let r = send(s.delete(&format!("/ticket_articles/{email_id}"), AGENT1)).await;
+        assert_error(
+            &r,
+            403,
+            "Not authorized (communication articles cannot be deleted)!",
+            ctx,
+        );
+        assert_eq!(
+            send(s.get(&format!("/tickets/{id}"), AGENT1)).await.1["article_count"],
+            1,
+            "{ctx}"
+        );
+        s.finish().await;
+    }
+}
