@@ -5,9 +5,11 @@ use serde_json::{Value, json};
 use sqlx::{AnyConnection, FromRow};
 
 use crate::access::{AccessLevel, Actor};
+use crate::files::FileStore;
 use crate::lookup::Named;
 use crate::{
-    Error, Result, clock, params, policy, sanitize, settings, ticket_states, tickets, users,
+    Error, Result, attachments, clock, params, policy, sanitize, settings, ticket_states, tickets,
+    users,
 };
 
 pub const MAX_BODY_CHARS: usize = 1_500_000;
@@ -115,15 +117,21 @@ async fn login(conn: &mut AnyConnection, id: Option<i64>) -> Result<Value> {
 pub async fn render(conn: &mut AnyConnection, a: &ArticleRecord) -> Result<Value> {
     let type_name = crate::lookup::name_by_id(conn, Named::ArticleType, a.type_id).await?;
     let sender_name = crate::lookup::name_by_id(conn, Named::ArticleSender, a.sender_id).await?;
+    let files = attachments::for_article(conn, a.id).await?;
+    let body = if a.content_type == "text/html" {
+        attachments::rewrite_cids(&a.body, a.ticket_id, a.id, &files)
+    } else {
+        a.body.clone()
+    };
     Ok(json!({
         "id": a.id, "ticket_id": a.ticket_id, "type_id": a.type_id, "sender_id": a.sender_id,
         "from": a.from_address, "to": a.to_address, "cc": a.cc, "subject": a.subject, "reply_to": a.reply_to,
         "message_id": a.message_id, "message_id_md5": null, "in_reply_to": a.in_reply_to,
-        "content_type": a.content_type, "references": null, "body": a.body, "internal": a.internal != 0,
+        "content_type": a.content_type, "references": null, "body": body, "internal": a.internal != 0,
         "preferences": serde_json::from_str::<Value>(&a.preferences).unwrap_or_else(|_| json!({})),
         "updated_by_id": a.updated_by_id, "created_by_id": a.created_by_id, "origin_by_id": a.origin_by_id,
         "created_at": a.created_at, "updated_at": a.updated_at,
-        "attachments": [],
+        "attachments": files.iter().map(attachments::render).collect::<Vec<_>>(),
         "type": type_name, "sender": sender_name,
         "created_by": login(conn, Some(a.created_by_id)).await?,
         "updated_by": login(conn, Some(a.updated_by_id)).await?,
@@ -169,6 +177,7 @@ pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Va
 /// `POST /ticket_articles` (body carries `ticket_id`).
 pub async fn create(
     conn: &mut AnyConnection,
+    files: &FileStore,
     actor: &Actor,
     body: &Value,
 ) -> Result<ArticleRecord> {
@@ -194,7 +203,7 @@ pub async fn create(
             group.reopen_time_in_days,
         ),
     )?;
-    create_on(conn, actor, ticket_id, body, false).await
+    create_on(conn, files, actor, ticket_id, body, false).await
 }
 
 fn from_for(actor: &Actor, sender_id: i64, type_id: i64) -> String {
@@ -209,6 +218,7 @@ fn from_for(actor: &Actor, sender_id: i64, type_id: i64) -> String {
 /// Creates an article on a ticket and applies its side effects on the ticket.
 pub async fn create_on(
     conn: &mut AnyConnection,
+    files: &FileStore,
     actor: &Actor,
     ticket_id: i64,
     body: &Value,
@@ -304,11 +314,22 @@ pub async fn create_on(
             .bind(type_id)
             .fetch_one(&mut *conn)
             .await?;
-    let stored_body = if content_type == "text/html" {
-        sanitize::html(&text)
+    let fqdn = settings::get::<String>(conn, "fqdn")
+        .await?
+        .unwrap_or_else(|| "tandem.localhost".into());
+    let (stored_body, inline_images) = if content_type == "text/html" {
+        sanitize::html_with_inline_images(&text, move || {
+            format!("{ticket_id}.{}@{fqdn}", &crate::auth::random_token()[..16])
+        })
     } else {
-        text
+        (text, Vec::new())
     };
+    let mut new_files = match body.get("attachments") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(list) => attachments::parse_base64_list(list)?,
+    };
+    new_files.extend(attachments::from_inline_images(inline_images));
+    let form_id = params::text(body, "form_id")?;
     let from = match params::text(body, "from")? {
         Some(f) if !f.trim().is_empty() && !customer_only => f,
         _ => match origin_by_id {
@@ -350,6 +371,10 @@ pub async fn create_on(
     .bind(&now)
     .fetch_one(&mut *conn)
     .await?;
+    attachments::attach_to_article(conn, files, id, actor.id, &new_files).await?;
+    if let Some(form_id) = form_id.filter(|f| !f.is_empty()) {
+        attachments::claim_upload_cache(conn, actor, &form_id, id).await?;
+    }
     apply_side_effects(
         conn,
         &ticket,

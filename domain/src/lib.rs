@@ -4,10 +4,12 @@
 
 pub mod access;
 pub mod articles;
+pub mod attachments;
 pub mod auth;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod files;
 pub mod groups;
 pub mod lookup;
 pub mod organizations;

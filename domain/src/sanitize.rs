@@ -79,7 +79,13 @@ pub fn html_with_inline_images(
     let found: Arc<Mutex<Vec<InlineImage>>> = Arc::default();
     let sink = found.clone();
     let mut b = builder();
+    // `data:` passes the scheme check only to reach this filter, which turns raster images
+    // into `cid:` references and drops every other data URI, on any element.
+    b.add_url_schemes(["data"]);
     b.attribute_filter(move |element, attribute, value| {
+        if !value.trim_start().to_ascii_lowercase().starts_with("data:") {
+            return Some(value.into());
+        }
         if element == "img" && attribute == "src" {
             if let Some(image) = decode_data_uri(value) {
                 let content_id = make_content_id();
@@ -90,11 +96,8 @@ pub fn html_with_inline_images(
                 });
                 return Some(reference.into());
             }
-            if value.trim_start().to_ascii_lowercase().starts_with("data:") {
-                return None; // other data URIs (svg, html…) are dropped
-            }
         }
-        Some(value.into())
+        None
     });
     let clean = b.clean(html).to_string();
     let images = std::mem::take(&mut *found.lock().expect("inline image list"));
@@ -147,6 +150,16 @@ mod tests {
             assert!(!clean.contains(bad), "{bad} survived in {clean}");
         }
         assert!(clean.contains("<p>Hi"));
+    }
+
+    #[test]
+    fn data_links_are_dropped() {
+        let (clean, images) = html_with_inline_images(
+            r#"<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>"#,
+            || "c".into(),
+        );
+        assert!(images.is_empty());
+        assert!(!clean.contains("data:"), "{clean}");
     }
 
     #[test]

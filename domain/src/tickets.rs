@@ -5,11 +5,14 @@ use serde_json::{Map, Value, json};
 use sqlx::{AnyConnection, FromRow};
 
 use crate::access::{AccessLevel, Actor, load_actor};
+use crate::files::FileStore;
 use crate::lookup::{self, Named};
 use crate::paging::Page;
 use crate::policy::{self, FollowUp, TicketFacts, TicketScope};
 use crate::users::SYSTEM_USER_ID;
-use crate::{Error, Result, articles, clock, groups, params, settings, ticket_states, users};
+use crate::{
+    Error, Result, articles, attachments, clock, groups, params, settings, ticket_states, users,
+};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct TicketRecord {
@@ -436,7 +439,12 @@ fn pending_time_for(
 }
 
 /// `POST /tickets`: creates a ticket (and its first article) in the caller's transaction.
-pub async fn create(conn: &mut AnyConnection, actor: &Actor, body: &Value) -> Result<TicketRecord> {
+pub async fn create(
+    conn: &mut AnyConnection,
+    files: &FileStore,
+    actor: &Actor,
+    body: &Value,
+) -> Result<TicketRecord> {
     if !body.is_object() {
         return Err(Error::unprocessable(
             "The request body must be a JSON object.",
@@ -543,7 +551,7 @@ pub async fn create(conn: &mut AnyConnection, actor: &Actor, body: &Value) -> Re
     match body.get("article") {
         None | Some(Value::Null) => {}
         Some(article @ Value::Object(_)) => {
-            articles::create_on(conn, actor, id, article, true).await?;
+            articles::create_on(conn, files, actor, id, article, true).await?;
         }
         Some(other) => return Err(params::invalid("article", other)),
     }
@@ -554,6 +562,7 @@ pub async fn create(conn: &mut AnyConnection, actor: &Actor, body: &Value) -> Re
 /// optionally adds an article, in the caller's transaction.
 pub async fn update(
     conn: &mut AnyConnection,
+    files: &FileStore,
     actor: &Actor,
     id: i64,
     body: &Value,
@@ -701,22 +710,25 @@ pub async fn update(
     match body.get("article") {
         None | Some(Value::Null) => {}
         Some(article @ Value::Object(_)) => {
-            articles::create_on(conn, actor, id, article, false).await?;
+            articles::create_on(conn, files, actor, id, article, false).await?;
         }
         Some(other) => return Err(params::invalid("article", other)),
     }
     find(conn, id).await
 }
 
-/// `DELETE /tickets/{id}`: admins only; articles and tags go with it (foreign keys cascade).
-pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {
+/// `DELETE /tickets/{id}`: admins only; articles, attachments and tags go with it (foreign keys
+/// cascade). Returns the content hashes whose bytes may now be unreferenced: pass them to
+/// [`attachments::remove_unreferenced`] after the commit.
+pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Vec<String>> {
     let (_, facts) = load(conn, id).await?;
     policy::authorize_delete_ticket(actor, &facts)?;
+    let hashes = attachments::hashes_of_ticket(conn, id).await?;
     sqlx::query("DELETE FROM tickets WHERE id = $1")
         .bind(id)
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(hashes)
 }
 
 pub async fn tag_names(conn: &mut AnyConnection, ticket_id: i64) -> Result<Vec<String>> {

@@ -97,6 +97,7 @@ async fn serve(config: Config) -> Result<(), String> {
         .leptos_options;
     let state = AppState {
         store: store.clone(),
+        files: domain::files::FileStore::new(&config.data_dir),
         settings: Arc::new(Settings {
             lockout: Lockout {
                 max_failures: config.lockout_failures.max(1),

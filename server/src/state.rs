@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use domain::Store;
 use domain::auth::Lockout;
+use domain::files::FileStore;
 use leptos::config::LeptosOptions;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub files: FileStore,
     pub settings: Arc<Settings>,
     pub leptos_options: LeptosOptions,
 }

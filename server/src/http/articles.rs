@@ -43,7 +43,7 @@ pub async fn create(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let mut tx = state.store.write().await?;
-    let article = articles::create(&mut tx, &caller.actor, &body).await?;
+    let article = articles::create(&mut tx, &state.files, &caller.actor, &body).await?;
     let out = articles::render(&mut tx, &article).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(out)))

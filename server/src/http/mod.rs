@@ -1,6 +1,7 @@
 //! The REST API (`/api/v1`): routes, OpenAPI document, and the JSON 404 for unknown routes.
 
 pub mod articles;
+pub mod attachments;
 pub mod caller;
 pub mod error;
 pub mod extract;
@@ -60,7 +61,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tickets::show, tickets::update, tickets::delete))
         .routes(routes!(articles::by_ticket))
         .routes(routes!(articles::create))
-        .routes(routes!(articles::show, articles::update, articles::delete));
+        .routes(routes!(articles::show, articles::update, articles::delete))
+        .routes(routes!(attachments::download))
+        .routes(routes!(attachments::upload))
+        .routes(routes!(attachments::delete_cached));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts()

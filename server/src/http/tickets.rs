@@ -60,7 +60,7 @@ pub async fn create(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let mut tx = state.store.write().await?;
-    let ticket = tickets::create(&mut tx, &caller.actor, &body).await?;
+    let ticket = tickets::create(&mut tx, &state.files, &caller.actor, &body).await?;
     let out = tickets::present(&mut tx, &caller.actor, &ticket, view(&q, true)).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(out)))
@@ -76,7 +76,7 @@ pub async fn update(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
     let mut tx = state.store.write().await?;
-    let ticket = tickets::update(&mut tx, &caller.actor, id, &body).await?;
+    let ticket = tickets::update(&mut tx, &state.files, &caller.actor, id, &body).await?;
     let out = tickets::present(&mut tx, &caller.actor, &ticket, view(&q, true)).await?;
     tx.commit().await?;
     Ok(Json(out))
@@ -91,7 +91,9 @@ pub async fn delete(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     let mut tx = state.store.write().await?;
-    tickets::delete(&mut tx, &caller.actor, id).await?;
+    let hashes = tickets::delete(&mut tx, &caller.actor, id).await?;
     tx.commit().await?;
+    let mut conn = state.store.read().await?;
+    domain::attachments::remove_unreferenced(&mut conn, &state.files, &hashes).await?;
     Ok(Json(json!({})))
 }

@@ -14,6 +14,7 @@ use server::state::{AppState, Settings};
 
 pub struct TestServer {
     pub base: String,
+    pub files: domain::files::FileStore,
     pub db: support::TestDb,
     pub client: Client,
     task: tokio::task::JoinHandle<()>,
@@ -33,8 +34,10 @@ pub async fn start(db: support::TestDb, max_body_bytes: usize) -> TestServer {
     let leptos_options = leptos::config::get_configuration(None)
         .unwrap()
         .leptos_options;
+    let files_dir = std::env::temp_dir().join(format!("tandem-test-files-{}", std::process::id()));
     let state = AppState {
         store: db.store.clone(),
+        files: domain::files::FileStore::new(&files_dir),
         settings: Arc::new(Settings {
             lockout: Lockout {
                 max_failures: 10,
@@ -43,7 +46,7 @@ pub async fn start(db: support::TestDb, max_body_bytes: usize) -> TestServer {
             session_ttl: Duration::from_secs(3600),
             allowed_origins: vec![],
             tenant: "acme".into(),
-            data_dir: std::env::temp_dir().join("tandem-test-files"),
+            data_dir: files_dir.clone(),
         }),
         leptos_options,
     };
@@ -58,6 +61,7 @@ pub async fn start(db: support::TestDb, max_body_bytes: usize) -> TestServer {
         db,
         client: Client::new(),
         task,
+        files: domain::files::FileStore::new(&files_dir),
     }
 }
 
@@ -88,6 +92,9 @@ impl TestServer {
     }
     pub fn delete(&self, path: &str, login: &str) -> RequestBuilder {
         self.as_user(self.client.delete(self.url(path)), login)
+    }
+    pub fn db_files(&self) -> &domain::files::FileStore {
+        &self.files
     }
     pub async fn finish(self) {
         self.task.abort();

@@ -1,0 +1,286 @@
+//! Attachments: base64 uploads, inline images, the upload cache, download headers and checks.
+
+mod common;
+
+use base64::Engine;
+use common::*;
+use serde_json::{Value, json};
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A real 400×300 PNG, so previews can be scaled.
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(width, height, image::Rgb([200, 30, 30]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn upload_inline_download_and_headers() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let image = png(400, 300);
+        let html = format!(
+            r#"<p>see <img src="data:image/png;base64,{}" alt="shot"></p>"#,
+            b64(&image)
+        );
+        let t = send(s.post("/tickets", AGENT1).json(&json!({"title": "files", "group": "Users", "customer": NICOLE, "article": {
+            "body": html, "content_type": "text/html",
+            "attachments": [
+                {"filename": "../../report ä.txt", "data": b64(b"report body"), "mime-type": "text/plain"},
+                {"filename": "evil.html", "data": b64(b"<script>alert(1)</script>"), "mime-type": "text/html"}
+            ]}}))).await;
+        assert_eq!(t.0, 201, "{ctx}: {}", t.1);
+        let id = t.1["id"].as_i64().unwrap();
+        let article = &send(s.get(&format!("/ticket_articles/by_ticket/{id}"), NICOLE))
+            .await
+            .1[0];
+        let files = article["attachments"].as_array().unwrap();
+        assert_eq!(
+            files.len(),
+            3,
+            "{ctx}: two uploads + the inline image: {files:?}"
+        );
+        let by_name = |n: &str| {
+            files
+                .iter()
+                .find(|f| f["filename"] == n)
+                .unwrap_or_else(|| panic!("{n} in {files:?}"))
+                .clone()
+        };
+        let report = by_name("report ä.txt");
+        assert_eq!(report["size"], "11", "{ctx}: size is a string");
+        let inline = by_name("image1.png");
+        assert_eq!(inline["preferences"]["Content-Disposition"], "inline");
+        assert!(
+            inline["preferences"]["Content-ID"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{id}."))
+        );
+        let article_id = article["id"].as_i64().unwrap();
+        let body = article["body"].as_str().unwrap();
+        assert!(
+            body.contains(&format!(
+                "/api/v1/ticket_attachment/{id}/{article_id}/{}?view=inline",
+                inline["id"]
+            )),
+            "{ctx}: cid rewritten: {body}"
+        );
+        assert!(!body.contains("data:"), "{ctx}");
+
+        let url = |f: &Value, q: &str| {
+            s.url(&format!(
+                "/ticket_attachment/{id}/{article_id}/{}{q}",
+                f["id"]
+            ))
+        };
+        let r = s
+            .client
+            .get(url(&report, ""))
+            .basic_auth(NICOLE, Some(PASSWORD))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{ctx}");
+        let h = r.headers().clone();
+        assert_eq!(h["content-type"], "text/plain");
+        assert_eq!(
+            h["content-disposition"],
+            "attachment; filename=\"report _.txt\"; filename*=UTF-8''report%20%C3%A4%2Etxt",
+            "{ctx}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .starts_with("default-src 'none'")
+        );
+        let etag = h["etag"].to_str().unwrap().to_string();
+        assert_eq!(
+            r.bytes().await.unwrap().as_ref(),
+            b"report body",
+            "{ctx}: same bytes back"
+        );
+        let r = s
+            .client
+            .get(url(&report, ""))
+            .basic_auth(NICOLE, Some(PASSWORD))
+            .header("If-None-Match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 304, "{ctx}");
+        let evil = by_name("evil.html");
+        let r = s
+            .client
+            .get(url(&evil, "?disposition=inline"))
+            .basic_auth(AGENT1, Some(PASSWORD))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/octet-stream",
+            "{ctx}: html never served as html"
+        );
+        assert!(
+            r.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment;")
+        );
+        let r = s
+            .client
+            .get(url(&inline, ""))
+            .basic_auth(AGENT1, Some(PASSWORD))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("inline;"),
+            "{ctx}"
+        );
+        assert_eq!(r.bytes().await.unwrap().as_ref(), image.as_slice(), "{ctx}");
+        let preview = s
+            .client
+            .get(url(&inline, "?view=preview"))
+            .basic_auth(AGENT1, Some(PASSWORD))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let scaled = image::load_from_memory(&preview).unwrap();
+        assert_eq!(
+            (scaled.width(), scaled.height()),
+            (200, 150),
+            "{ctx}: preview scaled to 200 px"
+        );
+        let r = send(s.get(
+            &format!(
+                "/ticket_attachment/{id}/{article_id}/{}?disposition=evil",
+                report["id"]
+            ),
+            AGENT1,
+        ))
+        .await;
+        assert_error(
+            &r,
+            403,
+            "Invalid disposition evil requested. Only inline, attachment are valid.",
+            ctx,
+        );
+        assert_eq!(
+            send(s.get(
+                &format!("/ticket_attachment/{id}/{article_id}/{}", report["id"]),
+                LEE
+            ))
+            .await
+            .0,
+            403,
+            "{ctx}: stranger"
+        );
+        assert_eq!(
+            send(s.get(
+                &format!("/ticket_attachment/{id}/{article_id}/999999"),
+                AGENT1
+            ))
+            .await
+            .0,
+            404,
+            "{ctx}"
+        );
+        // a file of another article of the same ticket → 403
+        let reply = send(
+            s.post("/ticket_articles", AGENT1)
+                .json(&json!({"ticket_id": id, "body": "more"})),
+        )
+        .await
+        .1;
+        let r = send(s.get(
+            &format!("/ticket_attachment/{id}/{}/{}", reply["id"], report["id"]),
+            AGENT1,
+        ))
+        .await;
+        assert_error(
+            &r,
+            403,
+            "The file does not belong to the specified article.",
+            ctx,
+        );
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_attachments_store_nothing() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let body = |atts: Value| json!({"title": "x", "group": "Users", "customer": NICOLE, "article": {"body": "b", "attachments": atts}});
+        let r = send(s.post("/tickets", AGENT1).json(&body(
+            json!([{"filename": "a", "data": "!!!", "mime-type": "text/plain"}]),
+        )))
+        .await;
+        assert_error(&r, 422, "Invalid base64 for attachment with index '0'", ctx);
+        let r = send(
+            s.post("/tickets", AGENT1)
+                .json(&body(json!([{"filename": "a", "data": "aGk="}]))),
+        )
+        .await;
+        assert_error(
+            &r,
+            422,
+            "Attachment needs 'mime-type' param for attachment with index '0'",
+            ctx,
+        );
+        assert_eq!(
+            send(s.get("/tickets", AGENT1)).await.1,
+            json!([]),
+            "{ctx}: nothing half-stored"
+        );
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn upload_cache_feeds_form_id_and_delete_removes_bytes() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let form = reqwest::multipart::Form::new()
+            .text("form_id", "form-123")
+            .part(
+                "File",
+                reqwest::multipart::Part::bytes(b"cached bytes".to_vec()).file_name("notes.txt"),
+            );
+        let r = send(s.post("/attachments", AGENT1).multipart(form)).await;
+        assert_eq!(r.1["success"], true, "{ctx}: {}", r.1);
+        let t = send(s.post("/tickets", AGENT1).json(&json!({"title": "cached", "group": "Users", "customer": NICOLE, "article": {"body": "see file", "form_id": "form-123"}}))).await.1;
+        let id = t["id"].as_i64().unwrap();
+        let article = &send(s.get(&format!("/ticket_articles/by_ticket/{id}"), AGENT1))
+            .await
+            .1[0];
+        assert_eq!(article["attachments"][0]["filename"], "notes.txt", "{ctx}");
+        assert_eq!(
+            article["attachments"][0]["preferences"]["Mime-Type"],
+            "text/plain"
+        );
+        let sha = domain::files::FileStore::sha256(b"cached bytes");
+        let path = s.db_files().path_of(&sha).unwrap();
+        assert!(path.exists(), "{ctx}");
+        assert_eq!(
+            send(s.delete(&format!("/tickets/{id}"), ADMIN)).await.0,
+            200
+        );
+        assert!(!path.exists(), "{ctx}: last reference gone → bytes gone");
+        s.finish().await;
+    }
+}
