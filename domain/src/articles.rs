@@ -203,7 +203,9 @@ pub async fn create(
             group.reopen_time_in_days,
         ),
     )?;
-    create_on(conn, files, actor, ticket_id, body, false).await
+    let article = create_on(conn, files, actor, ticket_id, body, false).await?;
+    crate::search::reindex(conn, ticket_id).await?;
+    Ok(article)
 }
 
 fn from_for(actor: &Actor, sender_id: i64, type_id: i64) -> String {
@@ -493,6 +495,7 @@ pub async fn update(
         .bind(id)
         .execute(&mut *conn)
         .await?;
+    crate::search::reindex(conn, article.ticket_id).await?;
     find(conn, id).await
 }
 
@@ -523,7 +526,8 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
         .bind(article.ticket_id)
         .bind(clock::now())
         .bind(article.ticket_id)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    crate::search::reindex(conn, article.ticket_id).await?;
     Ok(())
 }

@@ -19,6 +19,7 @@ pub mod passwords;
 pub mod policy;
 pub mod roles;
 pub mod sanitize;
+pub mod search;
 pub mod seeds;
 pub mod settings;
 pub mod store;

@@ -555,6 +555,7 @@ pub async fn create(
         }
         Some(other) => return Err(params::invalid("article", other)),
     }
+    crate::search::reindex(conn, id).await?;
     find(conn, id).await
 }
 
@@ -714,6 +715,7 @@ pub async fn update(
         }
         Some(other) => return Err(params::invalid("article", other)),
     }
+    crate::search::reindex(conn, id).await?;
     find(conn, id).await
 }
 
@@ -724,6 +726,7 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
     let (_, facts) = load(conn, id).await?;
     policy::authorize_delete_ticket(actor, &facts)?;
     let hashes = attachments::hashes_of_ticket(conn, id).await?;
+    crate::search::remove(conn, id).await?;
     sqlx::query("DELETE FROM tickets WHERE id = $1")
         .bind(id)
         .execute(conn)

@@ -58,6 +58,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::index, tokens::create))
         .routes(routes!(tokens::delete))
         .routes(routes!(tickets::index, tickets::create))
+        .routes(routes!(tickets::search, tickets::search_post))
         .routes(routes!(tickets::show, tickets::update, tickets::delete))
         .routes(routes!(articles::by_ticket))
         .routes(routes!(articles::create))

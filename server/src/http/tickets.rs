@@ -97,3 +97,53 @@ pub async fn delete(
     domain::attachments::remove_unreferenced(&mut conn, &state.files, &hashes).await?;
     Ok(Json(json!({})))
 }
+
+fn search_request(q: &QueryParams) -> ApiResult<domain::search::SearchRequest> {
+    Ok(domain::search::SearchRequest {
+        query: q.text("query").unwrap_or_default().to_string(),
+        page: q.page(50, 200)?,
+        sort_by: q.text("sort_by").map(str::to_string),
+        order_by: q.text("order_by").map(str::to_string),
+    })
+}
+
+/// Full-text and field search inside the caller's scope. Output: `{tickets, tickets_count,
+/// assets}` by default; an array with `expand`; `{records, total_count}` with
+/// `with_total_count`; `{record_ids, assets, total_count}` with `full`; `{total_count}` with
+/// `only_total_count`.
+#[utoipa::path(get, path = "/tickets/search", tag = "tickets",
+    params(("query" = Option<String>, Query, description = "words, \"phrases\", field:value, AND/OR/NOT, created_at:[A TO B]"),
+           ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query), ("limit" = Option<i64>, Query),
+           ("sort_by" = Option<String>, Query), ("order_by" = Option<String>, Query), ("expand" = Option<bool>, Query),
+           ("full" = Option<bool>, Query), ("with_total_count" = Option<bool>, Query), ("only_total_count" = Option<bool>, Query)),
+    responses((status = 200, description = "Matches", body = Value), (status = 422, description = "Invalid query")))]
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> ApiResult<Json<Value>> {
+    let request = search_request(&q)?;
+    let mut conn = state.store.read().await?;
+    let (rows, total) = domain::search::search(&mut conn, &caller.actor, &request).await?;
+    let output = domain::search::SearchOutput {
+        expand: q.flag("expand"),
+        full: q.flag("full"),
+        with_total_count: q.flag("with_total_count"),
+        only_total_count: q.flag("only_total_count"),
+    };
+    Ok(Json(
+        domain::search::render(&mut conn, &caller.actor, &rows, total, output).await?,
+    ))
+}
+
+/// The same search with parameters in a JSON body.
+#[utoipa::path(post, path = "/tickets/search", tag = "tickets", request_body = Value,
+    responses((status = 200, description = "Matches", body = Value)))]
+pub async fn search_post(
+    state: State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    search(state, caller, super::users::merge_body(q, &body)).await
+}

@@ -1,0 +1,614 @@
+//! Ticket search (`/tickets/search`): a small Lucene-like query language compiled to SQL over
+//! the database's own full-text index (FTS5 on SQLite, tsvector + GIN on PostgreSQL), always
+//! inside the caller's ticket scope.
+//!
+//! Syntax: words and `"quoted phrases"` (full text over number, title and article subject,
+//! body, from and to); `field:value` / `field:"a phrase"` for `state.name`, `priority.name`,
+//! `group.name`, `owner.login`, `customer.email`, `customer.login`, `organization.name`,
+//! `number`, `title`, `tags`; `created_at:[2024-01-01 TO *]` (also `updated_at`);
+//! `AND`, `OR`, `NOT` / `-term`, and parentheses. Terms next to each other mean AND.
+
+use serde_json::{Value, json};
+use sqlx::AnyConnection;
+
+use crate::access::{AccessLevel, Actor};
+use crate::paging::Page;
+use crate::policy::TicketScope;
+use crate::store::is_postgres;
+use crate::tickets::{self, COLUMNS, TicketRecord};
+use crate::{Error, Result, clock};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    Text(String),
+    Field(String, String),
+    Range(String, Option<String>, Option<String>),
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Word(String),
+    Phrase(String),
+    FieldWord(String, String),
+    Range(String, String, String),
+    And,
+    Or,
+    Not,
+    Open,
+    Close,
+}
+
+fn tokenize(query: &str) -> Result<Vec<Token>> {
+    let chars: Vec<char> = query.chars().collect();
+    let mut i = 0;
+    let mut out = Vec::new();
+    let read_quoted = |i: &mut usize| -> Result<String> {
+        *i += 1;
+        let start = *i;
+        while *i < chars.len() && chars[*i] != '"' {
+            *i += 1;
+        }
+        if *i >= chars.len() {
+            return Err(Error::unprocessable("Invalid search query: unclosed quote"));
+        }
+        let s: String = chars[start..*i].iter().collect();
+        *i += 1;
+        Ok(s)
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '(' {
+            out.push(Token::Open);
+            i += 1;
+        } else if c == ')' {
+            out.push(Token::Close);
+            i += 1;
+        } else if c == '"' {
+            out.push(Token::Phrase(read_quoted(&mut i)?));
+        } else if c == '-'
+            && i + 1 < chars.len()
+            && !chars[i + 1].is_whitespace()
+            && (i == 0 || chars[i - 1].is_whitespace() || chars[i - 1] == '(')
+        {
+            out.push(Token::Not);
+            i += 1;
+        } else {
+            let start = i;
+            while i < chars.len()
+                && !chars[i].is_whitespace()
+                && !matches!(chars[i], '(' | ')' | ':' | '"')
+            {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            if i < chars.len() && chars[i] == ':' && !word.is_empty() {
+                i += 1;
+                let field = word.to_lowercase();
+                if i < chars.len() && chars[i] == '"' {
+                    out.push(Token::FieldWord(field, read_quoted(&mut i)?));
+                } else if i < chars.len() && (chars[i] == '[' || chars[i] == '{') {
+                    let start = i + 1;
+                    while i < chars.len() && chars[i] != ']' && chars[i] != '}' {
+                        i += 1;
+                    }
+                    if i >= chars.len() {
+                        return Err(Error::unprocessable("Invalid search query: unclosed range"));
+                    }
+                    let inner: String = chars[start..i].iter().collect();
+                    i += 1;
+                    let (from, to) = inner.split_once(" TO ").ok_or_else(|| {
+                        Error::unprocessable("Invalid search query: a range needs 'TO'")
+                    })?;
+                    out.push(Token::Range(
+                        field,
+                        from.trim().to_string(),
+                        to.trim().to_string(),
+                    ));
+                } else {
+                    let start = i;
+                    while i < chars.len()
+                        && !chars[i].is_whitespace()
+                        && !matches!(chars[i], '(' | ')')
+                    {
+                        i += 1;
+                    }
+                    out.push(Token::FieldWord(field, chars[start..i].iter().collect()));
+                }
+            } else {
+                match word.as_str() {
+                    "AND" | "&&" => out.push(Token::And),
+                    "OR" | "||" => out.push(Token::Or),
+                    "NOT" => out.push(Token::Not),
+                    "" => i += 1,
+                    _ => out.push(Token::Word(word)),
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.pos)
+    }
+    fn or(&mut self) -> Result<Expr> {
+        let mut parts = vec![self.and()?];
+        while self.peek() == Some(&Token::Or) {
+            self.pos += 1;
+            parts.push(self.and()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Expr::Or(parts)
+        })
+    }
+    fn and(&mut self) -> Result<Expr> {
+        let mut parts = vec![self.unary()?];
+        loop {
+            match self.peek() {
+                Some(Token::And) => {
+                    self.pos += 1;
+                    parts.push(self.unary()?);
+                }
+                None | Some(Token::Or) | Some(Token::Close) => break,
+                Some(_) => parts.push(self.unary()?),
+            }
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Expr::And(parts)
+        })
+    }
+    fn unary(&mut self) -> Result<Expr> {
+        let token = self
+            .peek()
+            .cloned()
+            .ok_or_else(|| Error::unprocessable("Invalid search query: unexpected end"))?;
+        self.pos += 1;
+        Ok(match token {
+            Token::Not => Expr::Not(Box::new(self.unary()?)),
+            Token::Open => {
+                let inner = self.or()?;
+                if self.peek() != Some(&Token::Close) {
+                    return Err(Error::unprocessable("Invalid search query: missing ')'"));
+                }
+                self.pos += 1;
+                inner
+            }
+            Token::Word(w) if w == "*" => Expr::All,
+            Token::Word(w) | Token::Phrase(w) => Expr::Text(w),
+            Token::FieldWord(f, v) => Expr::Field(f, v),
+            Token::Range(f, a, b) => {
+                let bound = |s: String| if s == "*" { None } else { Some(s) };
+                Expr::Range(f, bound(a), bound(b))
+            }
+            Token::And | Token::Or | Token::Close => {
+                return Err(Error::unprocessable(
+                    "Invalid search query: misplaced operator",
+                ));
+            }
+        })
+    }
+}
+
+pub fn parse(query: &str) -> Result<Expr> {
+    let tokens = tokenize(query)?;
+    if tokens.is_empty() {
+        return Ok(Expr::All);
+    }
+    let mut parser = Parser { tokens, pos: 0 };
+    let expr = parser.or()?;
+    if parser.pos != parser.tokens.len() {
+        return Err(Error::unprocessable("Invalid search query: unbalanced ')'"));
+    }
+    Ok(expr)
+}
+
+/// SQL for an expression: text with positional binds.
+struct Compiler {
+    postgres: bool,
+    include_internal: bool,
+    binds: Vec<String>,
+}
+
+impl Compiler {
+    fn bind(&mut self, value: String) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
+    fn text(&mut self, text: &str) -> String {
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.' && c != '_' && c != '-')
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        if words.is_empty() {
+            return "1 = 1".into();
+        }
+        if self.postgres {
+            let column = if self.include_internal {
+                "tsv_all"
+            } else {
+                "tsv_public"
+            };
+            let p = self.bind(words.join(" "));
+            format!(
+                "t.id IN (SELECT ticket_id FROM ticket_search WHERE {column} @@ phraseto_tsquery('simple', {p}))"
+            )
+        } else {
+            let columns = if self.include_internal {
+                "number title public_text internal_text"
+            } else {
+                "number title public_text"
+            };
+            let phrase = words
+                .iter()
+                .map(|w| w.replace('"', ""))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let p = self.bind(format!("{{{columns}}} : \"{phrase}\""));
+            format!("t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH {p})")
+        }
+    }
+
+    fn by_name(&mut self, table: &str, column: &str, ticket_column: &str, value: &str) -> String {
+        let p = self.bind(value.to_lowercase());
+        format!("t.{ticket_column} IN (SELECT id FROM {table} WHERE lower({column}) = {p})")
+    }
+
+    fn field(&mut self, field: &str, value: &str) -> Result<String> {
+        Ok(match field {
+            "state.name" | "state" => self.by_name("ticket_states", "name", "state_id", value),
+            "priority.name" | "priority" => {
+                self.by_name("ticket_priorities", "name", "priority_id", value)
+            }
+            "group.name" | "group" => self.by_name("groups", "name", "group_id", value),
+            "organization.name" | "organization" => {
+                self.by_name("organizations", "name", "organization_id", value)
+            }
+            "owner.login" | "owner" => self.by_name("users", "login", "owner_id", value),
+            "owner.email" => self.by_name("users", "email", "owner_id", value),
+            "customer.email" => self.by_name("users", "email", "customer_id", value),
+            "customer.login" | "customer" => self.by_name("users", "login", "customer_id", value),
+            "number" => {
+                let p = self.bind(value.to_string());
+                format!("t.number = {p}")
+            }
+            "title" => {
+                let p = self.bind(format!(
+                    "%{}%",
+                    crate::users::escape_like(&value.to_lowercase())
+                ));
+                format!("lower(t.title) LIKE {p} ESCAPE '\\'")
+            }
+            "tags" | "tag" => {
+                let p = self.bind(value.to_lowercase());
+                format!(
+                    "EXISTS (SELECT 1 FROM ticket_tags tg WHERE tg.ticket_id = t.id AND lower(tg.name) = {p})"
+                )
+            }
+            "id" => {
+                let id: i64 = value.parse().map_err(|_| {
+                    Error::unprocessable(format!("Invalid search value for 'id': {value:?}"))
+                })?;
+                format!("t.id = {id}")
+            }
+            other => {
+                return Err(Error::unprocessable(format!(
+                    "Unknown search field '{other}'"
+                )));
+            }
+        })
+    }
+
+    fn range(&mut self, field: &str, from: &Option<String>, to: &Option<String>) -> Result<String> {
+        let column = match field {
+            "created_at" => "t.created_at",
+            "updated_at" => "t.updated_at",
+            "close_at" => "t.close_at",
+            other => {
+                return Err(Error::unprocessable(format!(
+                    "Unknown range field '{other}'"
+                )));
+            }
+        };
+        let mut parts = vec![format!("{column} IS NOT NULL")];
+        if let Some(from) = from {
+            let at = clock::parse_lenient(from).ok_or_else(|| {
+                Error::unprocessable(format!("Invalid date in search range: {from:?}"))
+            })?;
+            let p = self.bind(clock::format(at));
+            parts.push(format!("{column} >= {p}"));
+        }
+        if let Some(to) = to {
+            let mut at = clock::parse_lenient(to).ok_or_else(|| {
+                Error::unprocessable(format!("Invalid date in search range: {to:?}"))
+            })?;
+            if clock::parse(to).is_none() {
+                at += chrono::Duration::days(1); // a plain date includes that whole day
+            }
+            let p = self.bind(clock::format(at));
+            parts.push(format!("{column} < {p}"));
+        }
+        Ok(format!("({})", parts.join(" AND ")))
+    }
+
+    fn compile(&mut self, expr: &Expr) -> Result<String> {
+        Ok(match expr {
+            Expr::All => "1 = 1".into(),
+            Expr::Text(t) => self.text(t),
+            Expr::Field(f, v) => self.field(f, v)?,
+            Expr::Range(f, a, b) => self.range(f, a, b)?,
+            Expr::Not(inner) => format!("NOT ({})", self.compile(inner)?),
+            Expr::And(parts) => {
+                let sql: Result<Vec<String>> = parts.iter().map(|p| self.compile(p)).collect();
+                format!("({})", sql?.join(" AND "))
+            }
+            Expr::Or(parts) => {
+                let sql: Result<Vec<String>> = parts.iter().map(|p| self.compile(p)).collect();
+                format!("({})", sql?.join(" OR "))
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub query: String,
+    pub page: Page,
+    pub sort_by: Option<String>,
+    pub order_by: Option<String>,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page {
+            page: 1,
+            per_page: 50,
+        }
+    }
+}
+
+const SORTABLE: [&str; 12] = [
+    "id",
+    "number",
+    "title",
+    "created_at",
+    "updated_at",
+    "state_id",
+    "priority_id",
+    "group_id",
+    "owner_id",
+    "customer_id",
+    "organization_id",
+    "article_count",
+];
+
+/// Runs a search inside the caller's scope: the page of tickets and the total count.
+pub async fn search(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    request: &SearchRequest,
+) -> Result<(Vec<TicketRecord>, i64)> {
+    let scope = TicketScope::for_actor(actor, AccessLevel::Read);
+    let expr = parse(&request.query)?;
+    // Internal text only counts for agents; a customer-only caller searches public text.
+    let mut compiler = Compiler {
+        postgres: is_postgres(conn),
+        include_internal: actor.is_agent(),
+        binds: Vec::new(),
+    };
+    let condition = compiler.compile(&expr)?;
+    let sort = request
+        .sort_by
+        .as_deref()
+        .map(|s| s.trim().trim_start_matches("ticket."))
+        .filter(|s| SORTABLE.contains(s))
+        .unwrap_or("updated_at");
+    let order = match request
+        .order_by
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("asc") => "ASC",
+        _ => "DESC",
+    };
+    let filter = format!("{} AND {condition}", scope.sql_condition());
+    let count_sql = format!("SELECT COUNT(*) FROM tickets t WHERE {filter}");
+    let mut count_query = sqlx::query_scalar::<_, i64>(&count_sql);
+    for b in &compiler.binds {
+        count_query = count_query.bind(b.clone());
+    }
+    let total = count_query.fetch_one(&mut *conn).await?;
+    let n = compiler.binds.len();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tickets t WHERE {filter} ORDER BY t.{sort} {order}, t.id {order} LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let mut query = sqlx::query_as::<_, TicketRecord>(&sql);
+    for b in &compiler.binds {
+        query = query.bind(b.clone());
+    }
+    let rows = query
+        .bind(request.page.per_page)
+        .bind(request.page.offset())
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Output switches of the search endpoint (see decisions.md).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SearchOutput {
+    pub expand: bool,
+    pub full: bool,
+    pub with_total_count: bool,
+    pub only_total_count: bool,
+}
+
+pub async fn render(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    rows: &[TicketRecord],
+    total: i64,
+    out: SearchOutput,
+) -> Result<Value> {
+    if out.only_total_count {
+        return Ok(json!({"total_count": total}));
+    }
+    let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
+    if out.full {
+        return Ok(
+            json!({"record_ids": ids, "assets": tickets::assets(conn, actor, rows).await?, "total_count": total}),
+        );
+    }
+    if out.with_total_count || out.expand {
+        let mut records = Vec::new();
+        for t in rows {
+            records.push(tickets::render_for(conn, actor, t, true, out.expand).await?);
+        }
+        if out.with_total_count {
+            return Ok(json!({"records": records, "total_count": total}));
+        }
+        return Ok(Value::Array(records));
+    }
+    Ok(
+        json!({"tickets": ids, "tickets_count": ids.len(), "assets": tickets::assets(conn, actor, rows).await?}),
+    )
+}
+
+/// Rebuilds a ticket's search document (after any change to it or its articles).
+pub async fn reindex(conn: &mut AnyConnection, ticket_id: i64) -> Result<()> {
+    let ticket: Option<(String, String)> =
+        sqlx::query_as("SELECT number, title FROM tickets WHERE id = $1")
+            .bind(ticket_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((number, title)) = ticket else {
+        return remove(conn, ticket_id).await;
+    };
+    let articles: Vec<(i64, Option<String>, String, Option<String>, Option<String>, String)> = sqlx::query_as(
+        "SELECT internal, subject, body, from_address, to_address, content_type FROM ticket_articles WHERE ticket_id = $1 ORDER BY id",
+    )
+    .bind(ticket_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let (mut public, mut internal) = (String::new(), String::new());
+    for (is_internal, subject, body, from, to, content_type) in articles {
+        let body = if content_type == "text/html" {
+            strip_tags(&body)
+        } else {
+            body
+        };
+        let text = [
+            subject.unwrap_or_default(),
+            body,
+            from.unwrap_or_default(),
+            to.unwrap_or_default(),
+        ]
+        .join(" ");
+        let target = if is_internal != 0 {
+            &mut internal
+        } else {
+            &mut public
+        };
+        target.push_str(&text);
+        target.push('\n');
+    }
+    remove(conn, ticket_id).await?;
+    let sql = if is_postgres(conn) {
+        "INSERT INTO ticket_search (ticket_id, number, title, public_text, internal_text) VALUES ($1,$2,$3,$4,$5)"
+    } else {
+        "INSERT INTO ticket_fts (rowid, number, title, public_text, internal_text) VALUES ($1,$2,$3,$4,$5)"
+    };
+    sqlx::query(sql)
+        .bind(ticket_id)
+        .bind(number)
+        .bind(title)
+        .bind(public)
+        .bind(internal)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn remove(conn: &mut AnyConnection, ticket_id: i64) -> Result<()> {
+    let sql = if is_postgres(conn) {
+        "DELETE FROM ticket_search WHERE ticket_id = $1"
+    } else {
+        "DELETE FROM ticket_fts WHERE rowid = $1"
+    };
+    sqlx::query(sql).bind(ticket_id).execute(conn).await?;
+    Ok(())
+}
+
+/// Text of an (already sanitised) HTML body, for indexing.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&nbsp;", " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_fields_phrases_ranges_and_operators() {
+        let e = parse(r#"printer state.name:open AND NOT title:"out of paper" OR created_at:[2024-01-01 TO *]"#).unwrap();
+        assert_eq!(
+            e,
+            Expr::Or(vec![
+                Expr::And(vec![
+                    Expr::Text("printer".into()),
+                    Expr::Field("state.name".into(), "open".into()),
+                    Expr::Not(Box::new(Expr::Field("title".into(), "out of paper".into()))),
+                ]),
+                Expr::Range("created_at".into(), Some("2024-01-01".into()), None),
+            ])
+        );
+        assert_eq!(
+            parse("-spam (a OR b)").unwrap(),
+            Expr::And(vec![
+                Expr::Not(Box::new(Expr::Text("spam".into()))),
+                Expr::Or(vec![Expr::Text("a".into()), Expr::Text("b".into())]),
+            ])
+        );
+        assert_eq!(parse("").unwrap(), Expr::All);
+        assert!(parse("\"open").is_err());
+        assert!(parse("(a").is_err());
+        assert!(parse("a)").is_err());
+    }
+}

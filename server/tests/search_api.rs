@@ -1,0 +1,245 @@
+//! `/tickets/search` on both backends: full text, fields, operators, ranges, output shapes,
+//! and the caller's scope (customers never find others' tickets or internal text).
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+async fn ticket(s: &TestServer, body: Value) -> i64 {
+    let r = send(s.post("/tickets", AGENT1).json(&body)).await;
+    assert_eq!(r.0, 201, "{}", r.1);
+    r.1["id"].as_i64().unwrap()
+}
+
+fn ids(v: &Value) -> Vec<i64> {
+    let mut ids: Vec<i64> = v["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn search_language_and_shapes() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let printer = ticket(&s, json!({"title": "Printer jammed", "group": "Users", "customer": NICOLE, "tags": "hardware, urgent",
+            "article": {"subject": "Paper stuck", "body": "The office printer shows error E42.", "type": "phone", "sender": "Customer"}})).await;
+        let invoice = ticket(&s, json!({"title": "Invoice wrong", "group": "Sales", "customer": LEE, "priority": "3 high",
+            "article": {"body": "<p>Please correct the <b>VAT</b> amount</p>", "content_type": "text/html"}})).await;
+        let secret = ticket(
+            &s,
+            json!({"title": "Password reset", "group": "Users", "customer": NICOLE,
+            "article": {"body": "reset please"}}),
+        )
+        .await;
+        send(s.post("/ticket_articles", AGENT1).json(
+            &json!({"ticket_id": secret, "body": "zebracode internal hint", "internal": true}),
+        ))
+        .await;
+        send(
+            s.put(&format!("/tickets/{invoice}"), AGENT1)
+                .json(&json!({"state": "open"})),
+        )
+        .await;
+
+        let q = |query: &str| {
+            s.get(
+                &format!("/tickets/search?query={}", urlencode(query)),
+                AGENT1,
+            )
+        };
+        assert_eq!(
+            ids(&send(q("printer")).await.1),
+            vec![printer],
+            "{ctx}: title/body word"
+        );
+        assert_eq!(
+            ids(&send(q("E42")).await.1),
+            vec![printer],
+            "{ctx}: article body"
+        );
+        assert_eq!(
+            ids(&send(q("VAT")).await.1),
+            vec![invoice],
+            "{ctx}: html body text"
+        );
+        assert_eq!(
+            ids(&send(q("\"office printer\"")).await.1),
+            vec![printer],
+            "{ctx}: phrase"
+        );
+        assert_eq!(
+            ids(&send(q("\"printer office\"")).await.1),
+            Vec::<i64>::new(),
+            "{ctx}: phrase order"
+        );
+        assert_eq!(
+            ids(&send(q("state.name:open")).await.1),
+            vec![invoice],
+            "{ctx}"
+        );
+        assert_eq!(
+            ids(&send(q("priority.name:\"3 high\"")).await.1),
+            vec![invoice],
+            "{ctx}"
+        );
+        assert_eq!(
+            ids(&send(q("group.name:Sales OR tags:urgent")).await.1),
+            vec![printer, invoice],
+            "{ctx}"
+        );
+        assert_eq!(
+            ids(
+                &send(q("customer.email:nicole@customer.test AND NOT printer"))
+                    .await
+                    .1
+            ),
+            vec![secret],
+            "{ctx}"
+        );
+        assert_eq!(
+            ids(
+                &send(q("-title:password customer.email:nicole@customer.test"))
+                    .await
+                    .1
+            ),
+            vec![printer],
+            "{ctx}"
+        );
+        assert_eq!(
+            ids(&send(q("zebracode")).await.1),
+            vec![secret],
+            "{ctx}: agents search internal notes"
+        );
+        let number = send(s.get(&format!("/tickets/{printer}"), AGENT1)).await.1["number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            ids(&send(q(&format!("number:{number}"))).await.1),
+            vec![printer],
+            "{ctx}"
+        );
+        assert_eq!(
+            ids(&send(q("created_at:[2000-01-01 TO *]")).await.1).len(),
+            3,
+            "{ctx}"
+        );
+        assert_eq!(
+            ids(&send(q("created_at:[* TO 2000-01-01]")).await.1).len(),
+            0,
+            "{ctx}"
+        );
+        let r = send(q("bogus.field:x")).await;
+        assert_error(&r, 422, "Unknown search field 'bogus.field'", ctx);
+        assert_eq!(send(q("(unbalanced")).await.0, 422, "{ctx}");
+
+        // shapes
+        let r = send(s.get(
+            "/tickets/search?query=*&expand=true&sort_by=id&order_by=asc",
+            AGENT1,
+        ))
+        .await
+        .1;
+        assert_eq!(
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["id"].as_i64().unwrap())
+                .collect::<Vec<_>>(),
+            vec![printer, invoice, secret],
+            "{ctx}"
+        );
+        assert_eq!(r[0]["group"], "Users", "{ctx}: expanded");
+        let r = send(s.get(
+            "/tickets/search?query=*&with_total_count=true&per_page=1",
+            AGENT1,
+        ))
+        .await
+        .1;
+        assert_eq!(r["total_count"], 3);
+        assert_eq!(r["records"].as_array().unwrap().len(), 1);
+        let r = send(s.get("/tickets/search?query=*&full=true", AGENT1))
+            .await
+            .1;
+        assert_eq!(r["record_ids"].as_array().unwrap().len(), 3);
+        assert_eq!(r["total_count"], 3);
+        let keys: Vec<&String> = r["assets"].as_object().unwrap().keys().collect();
+        assert!(
+            keys.iter()
+                .all(|k| ["Ticket", "User", "Organization", "Group", "Role"].contains(&k.as_str())),
+            "{ctx}: {keys:?}"
+        );
+        let r = send(s.get("/tickets/search?query=*&only_total_count=true", AGENT1))
+            .await
+            .1;
+        assert_eq!(r, json!({"total_count": 3}), "{ctx}");
+        let r = send(s.get("/tickets/search?query=printer", AGENT1)).await.1;
+        assert_eq!(r["tickets_count"], 1);
+        assert!(
+            r["assets"]["Ticket"][printer.to_string()].is_object(),
+            "{ctx}"
+        );
+        let r = send(
+            s.post("/tickets/search", AGENT1)
+                .json(&json!({"query": "invoice", "limit": 5})),
+        )
+        .await
+        .1;
+        assert_eq!(ids(&r), vec![invoice], "{ctx}: POST");
+
+        // scope
+        let cq = |login: &str, query: &str| {
+            s.get(
+                &format!("/tickets/search?query={}", urlencode(query)),
+                login,
+            )
+        };
+        assert_eq!(
+            ids(&send(cq(NICOLE, "*")).await.1),
+            vec![printer, secret],
+            "{ctx}: own tickets only"
+        );
+        assert_eq!(
+            ids(&send(cq(NICOLE, "invoice")).await.1),
+            Vec::<i64>::new(),
+            "{ctx}: never others' tickets"
+        );
+        assert_eq!(
+            ids(&send(cq(NICOLE, "zebracode")).await.1),
+            Vec::<i64>::new(),
+            "{ctx}: never internal text"
+        );
+        assert_eq!(
+            ids(&send(cq(AGENT2, "invoice")).await.1),
+            Vec::<i64>::new(),
+            "{ctx}: no Sales access"
+        );
+        assert_eq!(
+            ids(&send(cq(SAM, "printer")).await.1),
+            vec![printer],
+            "{ctx}: shared organisation"
+        );
+        // deleting removes it from the index
+        send(s.delete(&format!("/tickets/{printer}"), ADMIN)).await;
+        assert_eq!(ids(&send(q("printer")).await.1), Vec::<i64>::new(), "{ctx}");
+        s.finish().await;
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.*".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
