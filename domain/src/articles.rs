@@ -374,6 +374,18 @@ pub async fn create_on(
     .fetch_one(&mut *conn)
     .await?;
     attachments::attach_to_article(conn, files, id, actor.id, &new_files).await?;
+    crate::history::record(
+        conn,
+        actor.id,
+        crate::history::Entry {
+            ticket_id,
+            history_type: "created",
+            history_object: "Ticket::Article",
+            object_id: id,
+            ..Default::default()
+        },
+    )
+    .await?;
     if let Some(form_id) = form_id.filter(|f| !f.is_empty()) {
         attachments::claim_upload_cache(conn, actor, &form_id, id).await?;
     }
@@ -530,4 +542,28 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
         .await?;
     crate::search::reindex(conn, article.ticket_id).await?;
     Ok(())
+}
+
+/// A System note (e.g. "merged into …"); does not count as contact and not in `article_count`.
+pub async fn create_system_note(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+    text: &str,
+) -> Result<i64> {
+    let now = clock::now();
+    Ok(sqlx::query_scalar(
+        "INSERT INTO ticket_articles (ticket_id, type_id, sender_id, from_address, content_type, body, internal,          preferences, created_by_id, updated_by_id, created_at, updated_at)          VALUES ($1, $2, $3, $4, 'text/plain', $5, 1, '{}', $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(ticket_id)
+    .bind(TYPE_NOTE)
+    .bind(SENDER_SYSTEM)
+    .bind(actor.fullname())
+    .bind(text)
+    .bind(actor.id)
+    .bind(actor.id)
+    .bind(&now)
+    .bind(&now)
+    .fetch_one(conn)
+    .await?)
 }

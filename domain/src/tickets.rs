@@ -543,6 +543,26 @@ pub async fn create(
     .bind(&now)
     .fetch_one(&mut *conn)
     .await?;
+    crate::history::record(
+        conn,
+        actor.id,
+        crate::history::Entry {
+            ticket_id: id,
+            history_type: "created",
+            history_object: "Ticket",
+            object_id: id,
+            ..Default::default()
+        },
+    )
+    .await?;
+    if let Some(Value::Array(users)) = body.get("mentions") {
+        for user in users {
+            let user_id = user
+                .as_i64()
+                .ok_or_else(|| params::invalid("mentions", user))?;
+            crate::mentions::create(conn, actor, id, Some(user_id)).await?;
+        }
+    }
     if let Some(tags) = params::text(body, "tags")? {
         for tag in tags.split(',').map(str::trim).filter(|t| !t.is_empty()) {
             add_tag(conn, actor, id, tag).await?;
@@ -708,6 +728,8 @@ pub async fn update(
     .bind(id)
     .execute(&mut *conn)
     .await?;
+    let after = find(conn, id).await?;
+    crate::history::record_ticket_changes(conn, actor.id, &current, &after).await?;
     match body.get("article") {
         None | Some(Value::Null) => {}
         Some(article @ Value::Object(_)) => {
@@ -761,4 +783,168 @@ pub async fn add_tag(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+pub async fn remove_tag(conn: &mut AnyConnection, ticket_id: i64, name: &str) -> Result<()> {
+    sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1 AND lower(name) = lower($2)")
+        .bind(ticket_id)
+        .bind(name.trim())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// `GET /tags?object=Ticket&o_id=`: agents who can read the ticket.
+pub async fn tags(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<Vec<String>> {
+    let (_, facts) = load(conn, ticket_id).await?;
+    if !actor.has_group_access(facts.group_id, AccessLevel::Read) {
+        return Err(Error::not_authorized());
+    }
+    tag_names(conn, ticket_id).await
+}
+
+/// `POST /tags/add` and `DELETE /tags/remove`: agents with change access.
+pub async fn change_tag(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+    name: &str,
+    add: bool,
+) -> Result<()> {
+    let (_, facts) = load(conn, ticket_id).await?;
+    if !actor.has_group_access(facts.group_id, AccessLevel::Change) {
+        return Err(Error::not_authorized());
+    }
+    if add {
+        add_tag(conn, actor, ticket_id, name).await?;
+    } else {
+        remove_tag(conn, ticket_id, name).await?;
+    }
+    crate::history::record(
+        conn,
+        actor.id,
+        crate::history::Entry {
+            ticket_id,
+            history_type: if add { "added" } else { "removed" },
+            history_object: "Tag",
+            object_id: ticket_id,
+            value_to: Some(name.trim().to_string()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    touch(conn, actor, ticket_id).await
+}
+
+async fn touch(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<()> {
+    sqlx::query("UPDATE tickets SET updated_at = $1, updated_by_id = $2 WHERE id = $3")
+        .bind(clock::now())
+        .bind(actor.id)
+        .bind(ticket_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Outcome of `PUT /ticket_merge/{source}/{target_number}`.
+pub enum MergeOutcome {
+    Merged {
+        source: TicketRecord,
+        target: TicketRecord,
+    },
+    TargetNotFound,
+}
+
+/// Merges `source` into the ticket numbered `target_number`: articles, tags and mentions move,
+/// the source is set to `merged`, unassigned, and gets a note pointing at the target.
+pub async fn merge(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    source_id: i64,
+    target_number: &str,
+) -> Result<MergeOutcome> {
+    let (source, source_facts) = load(conn, source_id).await?;
+    if !actor.has_group_access(source_facts.group_id, AccessLevel::Change) {
+        return Err(Error::not_authorized());
+    }
+    let target_id: Option<i64> = sqlx::query_scalar("SELECT id FROM tickets WHERE number = $1")
+        .bind(target_number.trim())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(target_id) = target_id else {
+        return Ok(MergeOutcome::TargetNotFound);
+    };
+    if target_id == source_id {
+        return Err(Error::unprocessable(
+            "A ticket cannot be merged into itself.",
+        ));
+    }
+    let (target, target_facts) = load(conn, target_id).await?;
+    if !actor.has_group_access(target_facts.group_id, AccessLevel::Change) {
+        return Err(Error::not_authorized());
+    }
+    if source.state_id == ticket_states::MERGED {
+        return Err(Error::unprocessable("The source ticket is already merged."));
+    }
+    sqlx::query("UPDATE ticket_articles SET ticket_id = $1 WHERE ticket_id = $2")
+        .bind(target_id)
+        .bind(source_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO ticket_tags (ticket_id, name, created_by_id, created_at) SELECT $1, name, created_by_id, created_at FROM ticket_tags WHERE ticket_id = $2 ON CONFLICT DO NOTHING")
+        .bind(target_id).bind(source_id).execute(&mut *conn).await?;
+    sqlx::query("INSERT INTO mentions (ticket_id, user_id, created_by_id, created_at, updated_at) SELECT $1, user_id, created_by_id, created_at, updated_at FROM mentions WHERE ticket_id = $2 ON CONFLICT DO NOTHING")
+        .bind(target_id).bind(source_id).execute(&mut *conn).await?;
+    let now = clock::now();
+    sqlx::query("UPDATE tickets SET state_id = $1, owner_id = $2, updated_at = $3, updated_by_id = $4 WHERE id = $5")
+        .bind(ticket_states::MERGED).bind(SYSTEM_USER_ID).bind(&now).bind(actor.id).bind(source_id)
+        .execute(&mut *conn).await?;
+    let note = json!({"body": format!("merged into ticket #{}", target.number), "type": "note", "internal": true, "sender": "System"});
+    // the note is written as a System article on the source (no files involved)
+    articles::create_system_note(
+        conn,
+        actor,
+        source_id,
+        note["body"].as_str().unwrap_or_default(),
+    )
+    .await?;
+    for (ticket, kind, other) in [
+        (source_id, "merged_into", target_id),
+        (target_id, "received_merge", source_id),
+    ] {
+        crate::history::record(
+            conn,
+            actor.id,
+            crate::history::Entry {
+                ticket_id: ticket,
+                history_type: kind,
+                history_object: "Ticket",
+                object_id: ticket,
+                id_from: Some(source_id),
+                id_to: Some(target_id),
+                value_to: Some(other.to_string()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    for id in [source_id, target_id] {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM ticket_articles WHERE ticket_id = $1 AND sender_id <> 3",
+        )
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query("UPDATE tickets SET article_count = $1, updated_at = $2 WHERE id = $3")
+            .bind(count)
+            .bind(&now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        crate::search::reindex(conn, id).await?;
+    }
+    Ok(MergeOutcome::Merged {
+        source: find(conn, source_id).await?,
+        target: find(conn, target_id).await?,
+    })
 }

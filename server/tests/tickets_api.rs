@@ -519,3 +519,142 @@ async fn article_update_and_delete_rules() {
         s.finish().await;
     }
 }
+
+#[tokio::test]
+async fn tags_mentions_history_and_merge() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let a = new_ticket(&s, AGENT1, json!({"title": "A", "group": "Users", "customer": NICOLE, "tags": "vip", "article": {"body": "first"}})).await;
+        let b = new_ticket(&s, AGENT1, json!({"title": "B", "group": "Users", "customer": NICOLE, "article": {"body": "second"}})).await;
+        let (a_id, b_id) = (a["id"].as_i64().unwrap(), b["id"].as_i64().unwrap());
+        assert_eq!(
+            send(
+                s.post("/tags/add", AGENT1)
+                    .json(&json!({"item": "billing", "object": "Ticket", "o_id": a_id}))
+            )
+            .await
+            .1,
+            json!(true)
+        );
+        let r = send(s.get(&format!("/tags?object=Ticket&o_id={a_id}"), AGENT2))
+            .await
+            .1;
+        assert_eq!(r["tags"], json!(["vip", "billing"]), "{ctx}");
+        assert_eq!(
+            send(
+                s.post("/tags/add", AGENT2)
+                    .json(&json!({"item": "x", "object": "Ticket", "o_id": a_id}))
+            )
+            .await
+            .0,
+            403,
+            "{ctx}: read-only agent"
+        );
+        assert_eq!(
+            send(s.get(&format!("/tags?object=Ticket&o_id={a_id}"), NICOLE))
+                .await
+                .0,
+            403,
+            "{ctx}"
+        );
+        send(
+            s.client
+                .delete(s.url("/tags/remove"))
+                .basic_auth(AGENT1, Some(PASSWORD))
+                .json(&json!({"item": "vip", "object": "Ticket", "o_id": a_id})),
+        )
+        .await;
+        assert_eq!(
+            send(s.get(&format!("/tags?object=Ticket&o_id={a_id}"), AGENT1))
+                .await
+                .1["tags"],
+            json!(["billing"]),
+            "{ctx}"
+        );
+
+        let m = send(
+            s.post("/mentions", AGENT2)
+                .json(&json!({"mentionable_type": "Ticket", "mentionable_id": a_id})),
+        )
+        .await;
+        assert_eq!(m.0, 201, "{ctx}: {}", m.1);
+        assert_eq!(
+            send(
+                s.post("/mentions", NICOLE)
+                    .json(&json!({"mentionable_type": "Ticket", "mentionable_id": a_id}))
+            )
+            .await
+            .0,
+            403,
+            "{ctx}"
+        );
+        let list = send(s.get(
+            &format!("/mentions?mentionable_type=Ticket&mentionable_id={a_id}"),
+            AGENT1,
+        ))
+        .await
+        .1;
+        assert_eq!(list["mentions"].as_array().unwrap().len(), 1, "{ctx}");
+
+        send(
+            s.put(&format!("/tickets/{a_id}"), AGENT1)
+                .json(&json!({"state": "open", "title": "A renamed"})),
+        )
+        .await;
+        let h = send(s.get(&format!("/ticket_history/{a_id}"), AGENT1))
+            .await
+            .1;
+        let entries = h["history"].as_array().unwrap();
+        assert!(
+            entries
+                .iter()
+                .any(|e| e["history_type"] == "created" && e["history_object"] == "Ticket"),
+            "{ctx}"
+        );
+        assert!(
+            entries.iter().any(|e| e["attribute"] == "state"
+                && e["value_from"] == "new"
+                && e["value_to"] == "open"),
+            "{ctx}: {entries:?}"
+        );
+        assert!(
+            entries
+                .iter()
+                .any(|e| e["attribute"] == "title" && e["value_to"] == "A renamed"),
+            "{ctx}"
+        );
+        assert_eq!(
+            send(s.get(&format!("/ticket_history/{a_id}"), NICOLE))
+                .await
+                .0,
+            403,
+            "{ctx}: customers have no history"
+        );
+
+        let r = send(s.put(&format!("/ticket_merge/{a_id}/000000"), AGENT1))
+            .await
+            .1;
+        assert_eq!(
+            r,
+            json!({"result": "failed", "message": "The target ticket number could not be found."}),
+            "{ctx}"
+        );
+        let r = send(s.put(
+            &format!("/ticket_merge/{a_id}/{}", b["number"].as_str().unwrap()),
+            AGENT1,
+        ))
+        .await
+        .1;
+        assert_eq!(r["result"], "success", "{ctx}: {r}");
+        assert_eq!(r["source_ticket"]["state_id"], 5, "{ctx}: merged");
+        assert_eq!(
+            r["target_ticket"]["article_count"], 2,
+            "{ctx}: articles moved"
+        );
+        let tags = send(s.get(&format!("/tags?object=Ticket&o_id={b_id}"), AGENT1))
+            .await
+            .1;
+        assert_eq!(tags["tags"], json!(["billing"]), "{ctx}: tags moved");
+        s.finish().await;
+    }
+}

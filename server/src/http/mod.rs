@@ -9,6 +9,7 @@ pub mod groups;
 pub mod lookups;
 pub mod organizations;
 pub mod sessions;
+pub mod ticket_extras;
 pub mod tickets;
 pub mod tokens;
 pub mod users;
@@ -65,7 +66,17 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(articles::show, articles::update, articles::delete))
         .routes(routes!(attachments::download))
         .routes(routes!(attachments::upload))
-        .routes(routes!(attachments::delete_cached));
+        .routes(routes!(attachments::delete_cached))
+        .routes(routes!(ticket_extras::tags))
+        .routes(routes!(ticket_extras::add_tag))
+        .routes(routes!(ticket_extras::remove_tag))
+        .routes(routes!(
+            ticket_extras::list_mentions,
+            ticket_extras::create_mention
+        ))
+        .routes(routes!(ticket_extras::delete_mention))
+        .routes(routes!(ticket_extras::ticket_history))
+        .routes(routes!(ticket_extras::merge));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts()

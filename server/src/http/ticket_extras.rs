@@ -1,0 +1,173 @@
+//! Tags, mentions, history and merge: thin handlers over the domain.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use domain::tickets::{self, MergeOutcome, View};
+use domain::{Error, history, mentions, params};
+use serde_json::{Value, json};
+
+use super::caller::Caller;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, QueryParams};
+use super::users::merge_body;
+use crate::state::AppState;
+
+fn ticket_object(q: &QueryParams, object_key: &str, id_key: &str) -> ApiResult<i64> {
+    let object = q.text(object_key).unwrap_or("Ticket");
+    if object != "Ticket" {
+        return Err(ApiError(Error::unprocessable(format!(
+            "Invalid value for param '{object_key}': {object:?}"
+        ))));
+    }
+    q.int(id_key)?.ok_or_else(|| {
+        ApiError(Error::unprocessable(format!(
+            "The required value '{id_key}' is missing."
+        )))
+    })
+}
+
+#[utoipa::path(get, path = "/tags", tag = "tags", params(("object" = String, Query), ("o_id" = i64, Query)),
+    responses((status = 200, description = "`{tags: [...]}`", body = Value)))]
+pub async fn tags(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> ApiResult<Json<Value>> {
+    let ticket_id = ticket_object(&q, "object", "o_id")?;
+    let mut conn = state.store.read().await?;
+    Ok(Json(
+        json!({"tags": tickets::tags(&mut conn, &caller.actor, ticket_id).await?}),
+    ))
+}
+
+async fn change_tag(
+    state: AppState,
+    caller: Caller,
+    q: QueryParams,
+    add: bool,
+) -> ApiResult<Json<Value>> {
+    let ticket_id = ticket_object(&q, "object", "o_id")?;
+    let item = q
+        .text("item")
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| {
+            ApiError(Error::unprocessable(
+                "The required value 'item' is missing.",
+            ))
+        })?;
+    let mut tx = state.store.write().await?;
+    tickets::change_tag(&mut tx, &caller.actor, ticket_id, item, add).await?;
+    domain::search::reindex(&mut tx, ticket_id).await?;
+    tx.commit().await?;
+    Ok(Json(json!(true)))
+}
+
+#[utoipa::path(post, path = "/tags/add", tag = "tags", request_body = Value,
+    responses((status = 200, description = "`true`", body = Value)))]
+pub async fn add_tag(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    change_tag(state, caller, merge_body(q, &body), true).await
+}
+
+#[utoipa::path(delete, path = "/tags/remove", tag = "tags", request_body = Value,
+    responses((status = 200, description = "`true`", body = Value)))]
+pub async fn remove_tag(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    change_tag(state, caller, merge_body(q, &body), false).await
+}
+
+#[utoipa::path(get, path = "/mentions", tag = "mentions", params(("mentionable_type" = String, Query), ("mentionable_id" = i64, Query)),
+    responses((status = 200, description = "`{mentions: [...]}`", body = Value)))]
+pub async fn list_mentions(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> ApiResult<Json<Value>> {
+    let ticket_id = ticket_object(&q, "mentionable_type", "mentionable_id")?;
+    let mut conn = state.store.read().await?;
+    Ok(Json(
+        mentions::list(&mut conn, &caller.actor, ticket_id).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/mentions", tag = "mentions", request_body = Value,
+    responses((status = 201, description = "Created", body = Value), (status = 403, description = "No agent read access")))]
+pub async fn create_mention(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let q = merge_body(q, &body);
+    let ticket_id = ticket_object(&q, "mentionable_type", "mentionable_id")?;
+    let user_id = params::int(&body, "user_id")?;
+    let mut tx = state.store.write().await?;
+    let mention = mentions::create(&mut tx, &caller.actor, ticket_id, user_id).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(mention)))
+}
+
+#[utoipa::path(delete, path = "/mentions/{id}", tag = "mentions", params(("id" = i64, Path)),
+    responses((status = 200, description = "Deleted", body = Value)))]
+pub async fn delete_mention(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    mentions::delete(&mut tx, &caller.actor, id).await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+#[utoipa::path(get, path = "/ticket_history/{id}", tag = "tickets", params(("id" = i64, Path)),
+    responses((status = 200, description = "`{history, assets}`", body = Value), (status = 403, description = "Agents only")))]
+pub async fn ticket_history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(
+        history::for_ticket(&mut conn, &caller.actor, id).await?,
+    ))
+}
+
+#[utoipa::path(put, path = "/ticket_merge/{source_ticket_id}/{target_ticket_number}", tag = "tickets",
+    params(("source_ticket_id" = i64, Path), ("target_ticket_number" = String, Path)),
+    responses((status = 200, description = "`{result: success, target_ticket, source_ticket}` or `{result: failed, message}`", body = Value)))]
+pub async fn merge(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((source, target)): Path<(i64, String)>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    let outcome = tickets::merge(&mut tx, &caller.actor, source, &target).await?;
+    let body = match outcome {
+        MergeOutcome::TargetNotFound => {
+            json!({"result": "failed", "message": "The target ticket number could not be found."})
+        }
+        MergeOutcome::Merged { source, target } => {
+            let view = View {
+                with_ids: true,
+                ..Default::default()
+            };
+            json!({
+                "result": "success",
+                "target_ticket": tickets::present(&mut tx, &caller.actor, &target, view).await?,
+                "source_ticket": tickets::present(&mut tx, &caller.actor, &source, view).await?,
+            })
+        }
+    };
+    tx.commit().await?;
+    Ok(Json(body))
+}
