@@ -49,6 +49,6 @@ pub fn LoginPage() -> impl IntoView {
 }
 
 #[cfg(feature = "hydrate")]
-fn web_sys_window() -> Option<leptos::web_sys::Window> {
-    leptos::web_sys::window()
+fn web_sys_window() -> Option<web_sys::Window> {
+    web_sys::window()
 }
