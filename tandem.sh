@@ -99,6 +99,13 @@ TXT
   exec target/release/tandem
 }
 
+SERVER_PID=""
+SERVER_DIR=""
+stop_test_server() {
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  if [ -n "$SERVER_DIR" ]; then rm -rf "$SERVER_DIR"; fi
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 cmd_test() {
@@ -114,38 +121,43 @@ cmd_test() {
     say "PostgreSQL not available: the PostgreSQL half of the tests is SKIPPED (set TANDEM_TEST_POSTGRES_URL)"
   fi
 
+  TEST_LOG=$(mktemp)
   say "Rust unit and integration tests"
-  cargo test --workspace
+  cargo test --workspace 2>&1 | tee -a "$TEST_LOG"
 
   build_site debug
   build_server debug
-  local port dir pid
+  local port dir
   port=$(free_port); dir=$(mktemp -d)
+  SERVER_DIR=$dir
   say "starting Tandem on 127.0.0.1:$port with a fresh SQLite database"
   TANDEM_LISTEN=127.0.0.1:$port TANDEM_DATABASE_URL="sqlite://$dir/tandem.db" TANDEM_DATA_DIR="$dir/files" \
     TANDEM_DEMO=1 TANDEM_SYSTEM_ID=31 target/debug/tandem > "$dir/server.log" 2>&1 &
-  pid=$!
-  trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+  SERVER_PID=$!
+  trap stop_test_server EXIT
   for _ in $(seq 1 120); do
     curl -sf "http://127.0.0.1:$port/api/v1/openapi.json" > /dev/null && break
-    kill -0 $pid 2>/dev/null || { cat "$dir/server.log"; echo "server died"; exit 1; }
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$dir/server.log"; echo "server died"; exit 1; }
     sleep 0.5
   done
   export TANDEM_URL=http://127.0.0.1:$port BASE_URL=http://127.0.0.1:$port
 
   say "API-client tests (zammad_py)"
-  (cd tests/api && ../../.venv/bin/pytest -q)
+  (cd tests/api && ../../.venv/bin/pytest -q) 2>&1 | tee -a "$TEST_LOG"
 
   say "browser tests (Playwright, Debian chromium)"
-  (cd end2end && npx playwright test)
+  (cd end2end && npx playwright test) 2>&1 | tee -a "$TEST_LOG"
 
+  local passed
+  passed=$(grep -oE '(test result: ok\. [0-9]+ passed|^[0-9]+ passed in|^ +[0-9]+ passed \()' "$TEST_LOG" | grep -oE '[0-9]+ passed' | awk '{ s += $1 } END { print s }')
   say "all tests passed (Rust, Python API clients, Playwright)"
+  echo "tests: $passed passed, 0 failed"
 }
 
 cmd_bench() {
   ensure_tools
   say "building the benchmark (release)"
-  cargo build --release -p server --bin tandem-bench
+  cargo build --release -p bench
   target/release/tandem-bench "$@"
 }
 
