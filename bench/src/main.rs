@@ -114,7 +114,7 @@ async fn seed(store: &Store, tickets: i64, per_ticket: i64) -> Result<(), String
     domain::seeds::ensure_system_id(&mut tx, Some(31))
         .await
         .map_err(e)?;
-    domain::demo::load(&mut tx).await.map_err(e)?;
+    domain::demo::load_accounts(&mut tx).await.map_err(e)?;
     tx.commit().await.map_err(e)?;
     let pg = store.backend() == Backend::Postgres;
     let pad = if pg {

@@ -4,11 +4,15 @@ use std::collections::BTreeMap;
 
 use sqlx::AnyConnection;
 
-use crate::Result;
+use serde_json::json;
+
+use crate::access::load_actor;
+use crate::files::FileStore;
 use crate::groups::{self, GroupParams};
 use crate::organizations::{self, OrganizationParams};
 use crate::seeds::{self, ADMIN_ROLE_ID, AGENT_ROLE_ID, CUSTOMER_ROLE_ID};
 use crate::users::{self, AccessList, UserParams};
+use crate::{Result, tickets};
 
 pub const PASSWORD: &str = "tandem-demo";
 
@@ -96,8 +100,18 @@ fn person(
     }
 }
 
-/// Loads the demo accounts unless they exist. Returns `None` when already present.
-pub async fn load(conn: &mut AnyConnection) -> Result<Option<DemoIds>> {
+/// Loads the demo accounts and tickets unless they exist. Returns `None` when already present.
+pub async fn load(conn: &mut AnyConnection, files: &FileStore) -> Result<Option<DemoIds>> {
+    let ids = load_accounts(conn).await?;
+    if let Some(ids) = &ids {
+        load_tickets(conn, files, ids).await?;
+    }
+    Ok(ids)
+}
+
+/// Loads only the demo accounts, groups and organisations (tests and benchmarks add their own
+/// tickets). Returns `None` when already present.
+pub async fn load_accounts(conn: &mut AnyConnection) -> Result<Option<DemoIds>> {
     if crate::lookup::user_id_by_key(conn, "admin@tandem.test")
         .await?
         .is_some()
@@ -235,4 +249,55 @@ pub async fn load(conn: &mut AnyConnection) -> Result<Option<DemoIds>> {
         sam,
         lee,
     }))
+}
+
+/// A few tickets in different states, with replies and an internal note.
+async fn load_tickets(conn: &mut AnyConnection, files: &FileStore, ids: &DemoIds) -> Result<()> {
+    let anna = load_actor(conn, ids.agent1, None).await?;
+    let nicole = load_actor(conn, ids.nicole, None).await?;
+    let sam = load_actor(conn, ids.sam, None).await?;
+    let lee = load_actor(conn, ids.lee, None).await?;
+
+    let printer = tickets::create(conn, files, &nicole, &json!({
+        "title": "Printer on the 3rd floor keeps jamming", "group": "Users",
+        "article": {"type": "web", "subject": "Printer jam", "body": "Hi, the printer next to the kitchen jams on every second page. Could someone have a look?"}
+    })).await?;
+    tickets::update(conn, files, &anna, printer.id, &json!({
+        "owner_id": ids.agent1, "priority": "3 high",
+        "article": {"type": "email", "to": "nicole@customer.test", "subject": "Re: Printer jam", "content_type": "text/html",
+                    "body": "<p>Hi Nicole,</p><p>a technician is on the way. Please leave a note on the printer.</p><p>Anna</p>"}
+    })).await?;
+    tickets::update(conn, files, &anna, printer.id, &json!({
+        "article": {"type": "note", "internal": true, "body": "Third jam report this month: ask facilities about a replacement."}
+    })).await?;
+
+    tickets::create(conn, files, &sam, &json!({
+        "title": "Invoice 2026-114 shows the wrong VAT rate", "group_id": ids.sales_group,
+        "article": {"type": "web", "body": "Our invoice 2026-114 uses 19 % VAT, but we are exempt. Please send a corrected invoice."}
+    })).await?;
+
+    let password = tickets::create(conn, files, &lee, &json!({
+        "title": "Cannot reset my password", "group": "Users",
+        "article": {"type": "web", "body": "The reset e-mail never arrives. I checked the spam folder."}
+    })).await?;
+    tickets::update(conn, files, &anna, password.id, &json!({
+        "state": "pending reminder", "pending_time": "2030-01-01T09:00:00Z", "owner_id": ids.agent1,
+        "article": {"type": "phone", "body": "Called Lee: the mail server rejected the address. Fixed the typo, waiting for confirmation."}
+    })).await?;
+
+    let dark = tickets::create(
+        conn,
+        files,
+        &nicole,
+        &json!({
+            "title": "Feature request: dark mode for the portal", "group": "Users",
+            "article": {"type": "web", "body": "Would love a dark mode!"}
+        }),
+    )
+    .await?;
+    tickets::update(conn, files, &anna, dark.id, &json!({
+        "state": "closed",
+        "article": {"type": "email", "to": "nicole@customer.test", "body": "Good news: it follows your system setting now."}
+    })).await?;
+    Ok(())
 }

@@ -30,44 +30,44 @@ pub fn extension_for(mime: &str) -> &'static str {
         .map_or("bin", |(_, e)| e)
 }
 
+/// The allow-list of collab-editing.md §8: e-mail-like markup, a narrow set of inline styles,
+/// no scripts, no event handlers, no stylesheets.
 fn builder() -> ammonia::Builder<'static> {
     let mut b = ammonia::Builder::default();
-    b.add_tags([
-        "img",
-        "span",
-        "div",
-        "font",
-        "center",
-        "figure",
-        "figcaption",
-        "s",
-        "u",
-    ])
-    .add_generic_attributes(["style", "title", "dir", "lang", "align"])
-    .add_tag_attributes("img", ["src", "alt", "width", "height"])
-    .add_tag_attributes("a", ["href", "title", "target"])
-    .add_tag_attributes("td", ["colspan", "rowspan", "valign"])
-    .add_tag_attributes("th", ["colspan", "rowspan", "valign"])
-    .add_tag_attributes("font", ["color", "size", "face"])
-    .add_url_schemes(["cid"])
-    .link_rel(Some("noopener noreferrer nofollow"))
-    .filter_style_properties(HashSet::from([
-        "color",
-        "background-color",
-        "font-weight",
-        "font-style",
-        "text-decoration",
-        "text-align",
-        "font-size",
-        "font-family",
-        "margin",
-        "margin-left",
-        "padding",
-        "border",
-        "width",
-        "height",
-    ]));
+    b.add_tags(["font"])
+        .add_tag_attributes("img", ["src", "alt", "title", "width", "height", "style"])
+        .add_tag_attributes("a", ["target"])
+        .add_tag_attributes("td", ["style", "colspan", "rowspan"])
+        .add_tag_attributes("th", ["style", "colspan", "rowspan"])
+        .add_tag_attributes("table", ["style", "border", "cellpadding", "cellspacing"])
+        .add_tag_attributes("div", ["data-signature", "data-signature-id"])
+        .add_tag_attributes("blockquote", ["type", "cite"])
+        .add_tag_attributes("font", ["color", "size", "face"])
+        .add_generic_attributes(["style", "dir"])
+        .filter_style_properties(HashSet::from([
+            "color",
+            "background-color",
+            "text-align",
+            "width",
+            "max-width",
+            "height",
+            "margin-left",
+            "margin-right",
+            "font-weight",
+            "font-style",
+            "text-decoration",
+            "border",
+            "border-collapse",
+            "padding",
+            "vertical-align",
+        ]))
+        .url_schemes(HashSet::from(["http", "https", "mailto", "tel", "cid"]))
+        .link_rel(Some("noopener noreferrer nofollow"));
     b
+}
+
+fn is_image_source(element: &str, attribute: &str) -> bool {
+    element == "img" && attribute == "src"
 }
 
 /// Sanitises an HTML body and extracts its inline data-URI images. `make_content_id` names
@@ -83,10 +83,14 @@ pub fn html_with_inline_images(
     // into `cid:` references and drops every other data URI, on any element.
     b.add_url_schemes(["data"]);
     b.attribute_filter(move |element, attribute, value| {
-        if !value.trim_start().to_ascii_lowercase().starts_with("data:") {
+        let lower = value.trim_start().to_ascii_lowercase();
+        if lower.starts_with("cid:") && !is_image_source(element, attribute) {
+            return None; // cid: only names inline images
+        }
+        if !lower.starts_with("data:") {
             return Some(value.into());
         }
-        if element == "img" && attribute == "src" {
+        if is_image_source(element, attribute) {
             if let Some(image) = decode_data_uri(value) {
                 let content_id = make_content_id();
                 let reference = format!("cid:{content_id}");
@@ -104,9 +108,17 @@ pub fn html_with_inline_images(
     (clean, images)
 }
 
-/// Sanitises HTML that must not contain inline data images.
+/// Sanitises HTML that must not contain inline data images (`data:` URIs are dropped).
 pub fn html(html: &str) -> String {
-    builder().clean(html).to_string()
+    let mut b = builder();
+    b.attribute_filter(|element, attribute, value| {
+        let lower = value.trim_start().to_ascii_lowercase();
+        if lower.starts_with("cid:") && !is_image_source(element, attribute) {
+            return None;
+        }
+        Some(value.into())
+    });
+    b.clean(html).to_string()
 }
 
 fn decode_data_uri(value: &str) -> Option<InlineImage> {
@@ -150,6 +162,23 @@ mod tests {
             assert!(!clean.contains(bad), "{bad} survived in {clean}");
         }
         assert!(clean.contains("<p>Hi"));
+    }
+
+    #[test]
+    fn styles_are_narrowed_and_cid_stays_on_images() {
+        let clean = html(
+            r#"<p style="position: fixed; width: 1000px; background-image: url(x)">a</p><a href="cid:x">l</a><img src="cid:y">"#,
+        );
+        assert!(
+            clean.contains("width:1000px") || clean.contains("width: 1000px"),
+            "{clean}"
+        );
+        assert!(
+            !clean.contains("position") && !clean.contains("background-image"),
+            "{clean}"
+        );
+        assert!(!clean.contains("href=\"cid:"), "{clean}");
+        assert!(clean.contains("src=\"cid:y\""), "{clean}");
     }
 
     #[test]

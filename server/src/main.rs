@@ -66,7 +66,7 @@ async fn prepare_store(config: &Config) -> Result<Store, String> {
         .await
         .map_err(|e| e.to_string())?;
     if config.demo
-        && domain::demo::load(&mut tx)
+        && domain::demo::load(&mut tx, &domain::files::FileStore::new(&config.data_dir))
             .await
             .map_err(|e| e.to_string())?
             .is_some()

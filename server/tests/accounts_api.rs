@@ -307,6 +307,28 @@ async fn openapi_lists_every_endpoint() {
         ("/api/v1/ticket_priorities", &["get"]),
         ("/api/v1/user_access_token", &["get", "post"]),
         ("/api/v1/user_access_token/{id}", &["delete"]),
+        ("/api/v1/tickets", &["get", "post"]),
+        ("/api/v1/tickets/{id}", &["get", "put", "delete"]),
+        ("/api/v1/tickets/search", &["get", "post"]),
+        ("/api/v1/ticket_articles", &["post"]),
+        ("/api/v1/ticket_articles/{id}", &["get", "put", "delete"]),
+        ("/api/v1/ticket_articles/by_ticket/{ticket_id}", &["get"]),
+        (
+            "/api/v1/ticket_attachment/{ticket_id}/{article_id}/{file_id}",
+            &["get"],
+        ),
+        ("/api/v1/attachments", &["post"]),
+        ("/api/v1/attachments/{id}", &["delete"]),
+        ("/api/v1/tags", &["get"]),
+        ("/api/v1/tags/add", &["post"]),
+        ("/api/v1/tags/remove", &["delete"]),
+        ("/api/v1/mentions", &["get", "post"]),
+        ("/api/v1/mentions/{id}", &["delete"]),
+        ("/api/v1/ticket_history/{id}", &["get"]),
+        (
+            "/api/v1/ticket_merge/{source_ticket_id}/{target_ticket_number}",
+            &["put"],
+        ),
     ] {
         for m in methods {
             assert!(

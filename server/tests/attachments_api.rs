@@ -284,3 +284,79 @@ async fn upload_cache_feeds_form_id_and_delete_removes_bytes() {
         s.finish().await;
     }
 }
+
+#[tokio::test]
+async fn sixty_megabytes_are_refused_with_413() {
+    let db = common::support::sqlite().await;
+    let s = start(db, 50 * 1024 * 1024).await; // the default cap
+    let data = "A".repeat(60 * 1024 * 1024);
+    let body = format!(
+        r#"{{"ticket_id": 1, "body": "x", "attachments": [{{"filename": "big.bin", "data": "{data}", "mime-type": "application/octet-stream"}}]}}"#
+    );
+    let r = send(
+        s.post("/ticket_articles", AGENT1)
+            .header("content-type", "application/json")
+            .body(body),
+    )
+    .await;
+    assert_error(&r, 413, "Request Entity Too Large", "sqlite");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn hostile_and_non_utf8_filenames_are_neutralised() {
+    let db = common::support::sqlite().await;
+    let s = start(db, 50 * 1024 * 1024).await;
+    // a raw multipart body whose filename is Latin-1 (not UTF-8)
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        b"--XyZ\r\nContent-Disposition: form-data; name=\"form_id\"\r\n\r\nf1\r\n",
+    );
+    body.extend_from_slice(b"--XyZ\r\nContent-Disposition: form-data; name=\"File\"; filename=\"r\xe9sum\xe9.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XyZ--\r\n");
+    let r = send(
+        s.post("/attachments", AGENT1)
+            .header("content-type", "multipart/form-data; boundary=XyZ")
+            .body(body),
+    )
+    .await;
+    // either refused as bad input, or stored under a safe name; never a 500
+    assert!(r.0 == 200 || r.0 == 422, "{}: {}", r.0, r.1);
+    if r.0 == 200 {
+        let name = r.1["data"]["filename"].as_str().unwrap();
+        assert!(!name.is_empty() && !name.contains('/'), "{name}");
+    }
+    // script and path tricks in a base64 attachment's name
+    let t = send(s.post("/tickets", AGENT1).json(&json!({"title": "x", "group": "Users", "customer": NICOLE, "article": {"body": "b",
+        "attachments": [{"filename": "../<img src=x onerror=alert(1)>.txt", "data": b64(b"x"), "mime-type": "text/plain"}]}}))).await.1;
+    let id = t["id"].as_i64().unwrap();
+    let article = &send(s.get(&format!("/ticket_articles/by_ticket/{id}"), AGENT1))
+        .await
+        .1[0];
+    let file = &article["attachments"][0];
+    let name = file["filename"].as_str().unwrap();
+    assert!(!name.contains('/') && !name.starts_with('.'), "{name}");
+    let r = s
+        .client
+        .get(s.url(&format!(
+            "/ticket_attachment/{id}/{}/{}",
+            article["id"], file["id"]
+        )))
+        .basic_auth(AGENT1, Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        disposition,
+        "attachment; filename=\"<img src=x onerror=alert(1)>.txt\"; filename*=UTF-8''%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E%2Etxt"
+    );
+    assert_eq!(
+        r.headers()["content-type"],
+        "text/plain",
+        "served as text, never as html"
+    );
+    s.finish().await;
+}

@@ -28,7 +28,7 @@ pub async fn start(db: support::TestDb, max_body_bytes: usize) -> TestServer {
         domain::seeds::ensure_system_id(&mut tx, Some(42))
             .await
             .unwrap();
-        domain::demo::load(&mut tx).await.unwrap();
+        domain::demo::load_accounts(&mut tx).await.unwrap();
         tx.commit().await.unwrap();
     }
     let leptos_options = leptos::config::get_configuration(None)
