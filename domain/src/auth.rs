@@ -193,20 +193,68 @@ pub struct Authenticated {
     pub session_csrf: Option<String>,
 }
 
-/// Resolves credentials to an actor (Zammad's order and messages, zammad-api.md §1).
+/// Resolves credentials to an actor (Zammad's order and messages, zammad-api.md §1), from the
+/// cache when nothing relevant changed since the credential was last checked.
 pub async fn authenticate(
     conn: &mut AnyConnection,
+    cache: &crate::auth_cache::AuthCache,
     credentials: &Credentials,
     lockout: Lockout,
 ) -> Result<Authenticated> {
-    match credentials {
-        Credentials::Session(cookie) => match find_session(conn, cookie).await? {
-            Some((user_id, csrf)) => Ok(Authenticated {
-                actor: load_actor(conn, user_id, None).await?,
-                session_csrf: Some(csrf),
-            }),
-            None => Err(Error::AuthenticationRequired),
+    let key = match credentials {
+        Credentials::Session(cookie) => format!("s:{}", sha256_hex(cookie)),
+        Credentials::Basic { login, password } => {
+            format!(
+                "b:{}",
+                sha256_hex(&format!("{}\u{0}{password}", login.trim().to_lowercase()))
+            )
+        }
+        Credentials::Token(token) => format!("t:{}", sha256_hex(token.trim())),
+    };
+    let generation = crate::auth_cache::generation(conn).await?;
+    if let Some(hit) = cache.get(&key, generation) {
+        return Ok(Authenticated {
+            actor: hit.actor,
+            session_csrf: hit.session_csrf,
+        });
+    }
+    let (authenticated, expires_at) = authenticate_uncached(conn, credentials, lockout).await?;
+    cache.put(
+        key,
+        generation,
+        crate::auth_cache::Cached {
+            actor: authenticated.actor.clone(),
+            session_csrf: authenticated.session_csrf.clone(),
+            expires_at,
         },
+    );
+    Ok(authenticated)
+}
+
+async fn authenticate_uncached(
+    conn: &mut AnyConnection,
+    credentials: &Credentials,
+    lockout: Lockout,
+) -> Result<(Authenticated, Option<chrono::DateTime<Utc>>)> {
+    match credentials {
+        Credentials::Session(cookie) => {
+            let row: Option<(i64, String, String)> = sqlx::query_as(
+                "SELECT user_id, csrf_token, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+            )
+            .bind(sha256_hex(cookie))
+            .bind(clock::now())
+            .fetch_optional(&mut *conn)
+            .await?;
+            let (user_id, csrf, expires_at) = row.ok_or(Error::AuthenticationRequired)?;
+            let actor = load_actor(conn, user_id, None).await?;
+            Ok((
+                Authenticated {
+                    actor,
+                    session_csrf: Some(csrf),
+                },
+                clock::parse(&expires_at),
+            ))
+        }
         Credentials::Basic { login, password } => {
             if !settings::flag(conn, "api_password_access").await? {
                 return Err(Error::Forbidden("API password access disabled!".into()));
@@ -214,20 +262,28 @@ pub async fn authenticate(
             let user_id = check_password(conn, login, password, lockout)
                 .await?
                 .map_err(|f| f.into_error("Invalid BasicAuth credentials"))?;
-            Ok(Authenticated {
-                actor: load_actor(conn, user_id, None).await?,
-                session_csrf: None,
-            })
+            let actor = load_actor(conn, user_id, None).await?;
+            Ok((
+                Authenticated {
+                    actor,
+                    session_csrf: None,
+                },
+                None,
+            ))
         }
         Credentials::Token(token) => {
             if !settings::flag(conn, "api_token_access").await? {
                 return Err(Error::Forbidden("API token access disabled!".into()));
             }
-            let (user_id, permissions) = tokens::authenticate(conn, token).await?;
-            Ok(Authenticated {
-                actor: load_actor(conn, user_id, Some(permissions)).await?,
-                session_csrf: None,
-            })
+            let (user_id, permissions, expires_at) = tokens::authenticate(conn, token).await?;
+            let actor = load_actor(conn, user_id, Some(permissions)).await?;
+            Ok((
+                Authenticated {
+                    actor,
+                    session_csrf: None,
+                },
+                expires_at,
+            ))
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod access;
 pub mod articles;
 pub mod attachments;
 pub mod auth;
+pub mod auth_cache;
 pub mod clock;
 pub mod demo;
 pub mod error;

@@ -373,6 +373,8 @@ pub struct SearchRequest {
     pub page: Page,
     pub sort_by: Option<String>,
     pub order_by: Option<String>,
+    /// Count all matches (only `with_total_count`, `only_total_count` and `full` report it).
+    pub want_total: bool,
 }
 
 impl Default for Page {
@@ -399,7 +401,8 @@ const SORTABLE: [&str; 12] = [
     "article_count",
 ];
 
-/// Runs a search inside the caller's scope: the page of tickets and the total count.
+/// Runs a search inside the caller's scope: the page of tickets and the total count (-1 when
+/// not requested).
 pub async fn search(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -430,12 +433,16 @@ pub async fn search(
         _ => "DESC",
     };
     let filter = format!("{} AND {condition}", scope.sql_condition());
-    let count_sql = format!("SELECT COUNT(*) FROM tickets t WHERE {filter}");
-    let mut count_query = sqlx::query_scalar::<_, i64>(&count_sql);
-    for b in &compiler.binds {
-        count_query = count_query.bind(b.clone());
-    }
-    let total = count_query.fetch_one(&mut *conn).await?;
+    let total = if request.want_total {
+        let count_sql = format!("SELECT COUNT(*) FROM tickets t WHERE {filter}");
+        let mut count_query = sqlx::query_scalar::<_, i64>(&count_sql);
+        for b in &compiler.binds {
+            count_query = count_query.bind(b.clone());
+        }
+        count_query.fetch_one(&mut *conn).await?
+    } else {
+        -1
+    };
     let n = compiler.binds.len();
     let sql = format!(
         "SELECT {COLUMNS} FROM tickets t WHERE {filter} ORDER BY t.{sort} {order}, t.id {order} LIMIT ${} OFFSET ${}",

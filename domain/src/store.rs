@@ -53,6 +53,7 @@ pub struct Store {
     /// SQLite has one writer at a time; taking this before `BEGIN` avoids SQLITE_BUSY on
     /// lock upgrades. PostgreSQL gets a large number of permits (row locks do the work there).
     writers: Arc<Semaphore>,
+    auth_cache: Arc<crate::auth_cache::AuthCache>,
 }
 
 /// A write transaction. Dropping it without `commit` rolls back, so nothing is half-stored.
@@ -134,6 +135,7 @@ impl Store {
             pool,
             backend,
             writers: Arc::new(Semaphore::new(writers)),
+            auth_cache: Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -152,6 +154,10 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    pub fn auth_cache(&self) -> &crate::auth_cache::AuthCache {
+        &self.auth_cache
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -71,10 +71,18 @@ pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<TicketRecord> {
 
 /// The ticket and its policy facts; 404 when missing (existence before authorisation).
 pub async fn load(conn: &mut AnyConnection, id: i64) -> Result<(TicketRecord, TicketFacts)> {
-    let ticket = find(conn, id).await?;
-    let closed = ticket_states::find(conn, ticket.state_id)
-        .await?
-        .is_closed();
+    use sqlx::{FromRow, Row};
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS}, (SELECT CASE WHEN st.name = 'closed' THEN 1 ELSE 0 END FROM ticket_states s \
+         JOIN ticket_state_types st ON st.id = s.state_type_id WHERE s.id = t.state_id) AS closed \
+         FROM tickets t WHERE t.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| Error::not_found("Ticket", id))?;
+    let ticket = TicketRecord::from_row(&row)?;
+    let closed = row.try_get::<i64, _>("closed")? != 0;
     let facts = ticket.facts(closed);
     Ok((ticket, facts))
 }

@@ -156,7 +156,10 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
 }
 
 /// The user and permission subset of a token; records its use.
-pub async fn authenticate(conn: &mut AnyConnection, token: &str) -> Result<(i64, Vec<String>)> {
+pub async fn authenticate(
+    conn: &mut AnyConnection,
+    token: &str,
+) -> Result<(i64, Vec<String>, Option<chrono::DateTime<Utc>>)> {
     let row: Option<(i64, i64, String, Option<String>, Option<String>)> = sqlx::query_as(
         "SELECT id, user_id, permissions, expires_at, last_used_at FROM user_access_tokens WHERE token_hash = $1",
     )
@@ -190,5 +193,6 @@ pub async fn authenticate(conn: &mut AnyConnection, token: &str) -> Result<(i64,
     Ok((
         user_id,
         serde_json::from_str(&permissions).unwrap_or_default(),
+        expires_at.as_deref().and_then(clock::parse),
     ))
 }

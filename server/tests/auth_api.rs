@@ -294,3 +294,48 @@ async fn impersonation_with_from_header() {
         s.finish().await;
     }
 }
+
+#[tokio::test]
+async fn cached_credentials_follow_permission_changes_at_once() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let t = send(
+            s.post("/tickets", AGENT1)
+                .json(&json!({"title": "cache", "group": "Users", "customer": NICOLE})),
+        )
+        .await
+        .1;
+        let id = t["id"].as_i64().unwrap();
+        assert_eq!(
+            send(s.get(&format!("/tickets/{id}"), AGENT2)).await.0,
+            200,
+            "{ctx}: read access (now cached)"
+        );
+        let bob = send(s.get("/users/me", AGENT2)).await.1["id"]
+            .as_i64()
+            .unwrap();
+        let r = send(
+            s.put(&format!("/users/{bob}"), ADMIN)
+                .json(&json!({"group_ids": {}})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        assert_eq!(
+            send(s.get(&format!("/tickets/{id}"), AGENT2)).await.0,
+            403,
+            "{ctx}: access gone immediately"
+        );
+        let r = send(
+            s.put(&format!("/users/{bob}"), ADMIN)
+                .json(&json!({"active": false})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}");
+        assert_eq!(
+            send(s.get("/users/me", AGENT2)).await.0,
+            401,
+            "{ctx}: deactivated user is refused"
+        );
+        s.finish().await;
+    }
+}

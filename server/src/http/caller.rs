@@ -82,8 +82,13 @@ impl FromRequestParts<AppState> for Caller {
     ) -> Result<Self, Self::Rejection> {
         let credentials = credentials(parts)?.ok_or(ApiError(Error::AuthenticationRequired))?;
         let mut conn = state.store.read().await?;
-        let authenticated =
-            auth::authenticate(&mut conn, &credentials, state.settings.lockout).await?;
+        let authenticated = auth::authenticate(
+            &mut conn,
+            state.store.auth_cache(),
+            &credentials,
+            state.settings.lockout,
+        )
+        .await?;
         if let Some(expected) = &authenticated.session_csrf {
             if !is_safe(&parts.method) {
                 let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());

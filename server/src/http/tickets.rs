@@ -104,6 +104,7 @@ fn search_request(q: &QueryParams) -> ApiResult<domain::search::SearchRequest> {
         page: q.page(50, 200)?,
         sort_by: q.text("sort_by").map(str::to_string),
         order_by: q.text("order_by").map(str::to_string),
+        want_total: q.flag("with_total_count") || q.flag("only_total_count") || q.flag("full"),
     })
 }
 

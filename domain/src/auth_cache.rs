@@ -1,0 +1,65 @@
+//! Remembers who a credential belongs to, so that a request costs one small query (the
+//! `auth_generation` counter) instead of password hashing and six lookups. Database triggers
+//! bump the counter on any change to accounts, roles, groups, memberships, tokens, sessions or
+//! settings, which drops every cached entry, on every instance. Keys are SHA-256 digests; no
+//! secret is kept in memory.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+
+use crate::Result;
+use crate::access::Actor;
+
+/// Entries are re-checked against the database at least this often.
+const MAX_AGE: Duration = Duration::from_secs(60);
+const MAX_ENTRIES: usize = 10_000;
+
+#[derive(Debug, Clone)]
+pub struct Cached {
+    pub actor: Actor,
+    pub session_csrf: Option<String>,
+    /// Token or session expiry.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Default)]
+pub struct AuthCache {
+    entries: Mutex<HashMap<String, (u64, Instant, Cached)>>,
+}
+
+pub async fn generation(conn: &mut AnyConnection) -> Result<u64> {
+    let value: Option<i64> =
+        sqlx::query_scalar("SELECT value FROM counters WHERE name = 'auth_generation'")
+            .fetch_optional(conn)
+            .await?;
+    Ok(value.unwrap_or(0) as u64)
+}
+
+impl AuthCache {
+    pub fn get(&self, key: &str, generation: u64) -> Option<Cached> {
+        let entries = self.entries.lock().ok()?;
+        let (cached_generation, at, cached) = entries.get(key)?;
+        let fresh = *cached_generation == generation
+            && at.elapsed() < MAX_AGE
+            && cached.expires_at.is_none_or(|e| e > Utc::now());
+        fresh.then(|| cached.clone())
+    }
+
+    pub fn put(&self, key: String, generation: u64, cached: Cached) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_ENTRIES {
+                entries.retain(|_, (cached_generation, at, _)| {
+                    *cached_generation == generation && at.elapsed() < MAX_AGE
+                });
+                if entries.len() >= MAX_ENTRIES {
+                    entries.clear();
+                }
+            }
+            entries.insert(key, (generation, Instant::now(), cached));
+        }
+    }
+}
