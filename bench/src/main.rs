@@ -407,9 +407,10 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
     for (name, path) in [
         ("list page 1 (GET /tickets?per_page=100)".to_string(), "/tickets?per_page=100".to_string()),
         (format!("list last page (page={last_page})"), format!("/tickets?per_page=100&page={last_page}")),
-        ("search: printer (full text)".into(), "/tickets/search?query=printer&limit=50&with_total_count=true".into()),
-        ("search: state.name:open AND invoice".into(), "/tickets/search?query=state.name%3Aopen%20AND%20invoice&limit=50&with_total_count=true".into()),
-        ("search: \"password reset\" customer.email:…".into(), "/tickets/search?query=%22password%20reset%22%20customer.email%3Anicole%40customer.test&limit=50&with_total_count=true".into()),
+        ("search: printer (full text)".into(), "/tickets/search?query=printer&limit=50&expand=true".into()),
+        ("search: state.name:open AND invoice".into(), "/tickets/search?query=state.name%3Aopen%20AND%20invoice&limit=50&expand=true".into()),
+        ("search: \"password reset\" customer.email:…".into(), "/tickets/search?query=%22password%20reset%22%20customer.email%3Anicole%40customer.test&limit=50&expand=true".into()),
+        ("search: printer, with_total_count".into(), "/tickets/search?query=printer&limit=50&with_total_count=true".into()),
     ] {
         let (p50, p95, hits) = timed(50, get(path)).await;
         println!("{name:<52} {p50:>8.1} {p95:>8.1} {hits:>8}");

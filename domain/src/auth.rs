@@ -211,7 +211,7 @@ pub async fn authenticate(
         }
         Credentials::Token(token) => format!("t:{}", sha256_hex(token.trim())),
     };
-    let generation = crate::auth_cache::generation(conn).await?;
+    let generation = cache.generation(conn).await?;
     if let Some(hit) = cache.get(&key, generation) {
         return Ok(Authenticated {
             actor: hit.actor,

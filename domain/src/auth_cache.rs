@@ -26,9 +26,15 @@ pub struct Cached {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// How long a read of the generation counter is trusted. Writes made through this process mark
+/// it stale at once (see `Store::write`); this bounds how late writes of *other* instances are seen.
+const GENERATION_TTL: Duration = Duration::from_millis(100);
+
 #[derive(Debug, Default)]
 pub struct AuthCache {
     entries: Mutex<HashMap<String, (u64, Instant, Cached)>>,
+    /// The last generation read from the database and when (None = must re-read).
+    known: Mutex<Option<(u64, Instant)>>,
 }
 
 pub async fn generation(conn: &mut AnyConnection) -> Result<u64> {
@@ -40,6 +46,29 @@ pub async fn generation(conn: &mut AnyConnection) -> Result<u64> {
 }
 
 impl AuthCache {
+    /// The current generation: remembered for a moment, else read from the database.
+    pub async fn generation(&self, conn: &mut AnyConnection) -> Result<u64> {
+        if let Ok(known) = self.known.lock() {
+            if let Some((generation, at)) = *known {
+                if at.elapsed() < GENERATION_TTL {
+                    return Ok(generation);
+                }
+            }
+        }
+        let generation = generation(conn).await?;
+        if let Ok(mut known) = self.known.lock() {
+            *known = Some((generation, Instant::now()));
+        }
+        Ok(generation)
+    }
+
+    /// A write was committed here: the next check re-reads the generation.
+    pub fn mark_stale(&self) {
+        if let Ok(mut known) = self.known.lock() {
+            *known = None;
+        }
+    }
+
     pub fn get(&self, key: &str, generation: u64) -> Option<Cached> {
         let entries = self.entries.lock().ok()?;
         let (cached_generation, at, cached) = entries.get(key)?;

@@ -60,6 +60,7 @@ pub struct Store {
 pub struct WriteTx {
     pub tx: Transaction<'static, sqlx::Any>,
     _permit: OwnedSemaphorePermit,
+    auth_cache: Arc<crate::auth_cache::AuthCache>,
 }
 
 impl std::ops::Deref for WriteTx {
@@ -78,6 +79,8 @@ impl std::ops::DerefMut for WriteTx {
 impl WriteTx {
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
+        // It may have changed accounts or permissions: re-check before trusting the cache.
+        self.auth_cache.mark_stale();
         Ok(())
     }
 }
@@ -101,7 +104,7 @@ impl Store {
             }
             Backend::Postgres => (
                 AnyConnectOptions::from_str(url)?,
-                16,
+                32,
                 Semaphore::MAX_PERMITS,
             ),
         };
@@ -186,6 +189,7 @@ impl Store {
         Ok(WriteTx {
             tx,
             _permit: permit,
+            auth_cache: self.auth_cache.clone(),
         })
     }
 
