@@ -102,17 +102,6 @@ pub async fn count_public(conn: &mut AnyConnection, ticket_id: i64) -> Result<i6
         .await?)
 }
 
-async fn login(conn: &mut AnyConnection, id: Option<i64>) -> Result<Value> {
-    let Some(id) = id else { return Ok(Value::Null) };
-    Ok(
-        sqlx::query_scalar::<_, String>("SELECT login FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?
-            .map_or(Value::Null, Value::String),
-    )
-}
-
 /// Article JSON with the names Zammad always adds (`type`, `sender`, `created_by`, …).
 pub async fn render(conn: &mut AnyConnection, a: &ArticleRecord) -> Result<Value> {
     let type_name = crate::lookup::name_by_id(conn, Named::ArticleType, a.type_id).await?;
@@ -133,9 +122,9 @@ pub async fn render(conn: &mut AnyConnection, a: &ArticleRecord) -> Result<Value
         "created_at": a.created_at, "updated_at": a.updated_at,
         "attachments": files.iter().map(attachments::render).collect::<Vec<_>>(),
         "type": type_name, "sender": sender_name,
-        "created_by": login(conn, Some(a.created_by_id)).await?,
-        "updated_by": login(conn, Some(a.updated_by_id)).await?,
-        "origin_by": login(conn, a.origin_by_id).await?,
+        "created_by": users::login_json(conn, Some(a.created_by_id)).await?,
+        "updated_by": users::login_json(conn, Some(a.updated_by_id)).await?,
+        "origin_by": users::login_json(conn, a.origin_by_id).await?,
         "time_unit": null,
     }))
 }

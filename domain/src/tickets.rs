@@ -155,17 +155,6 @@ pub async fn render_for(
     Ok(v)
 }
 
-async fn login_of(conn: &mut AnyConnection, id: Option<i64>) -> Result<Value> {
-    let Some(id) = id else { return Ok(Value::Null) };
-    Ok(
-        sqlx::query_scalar::<_, String>("SELECT login FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?
-            .map_or(Value::Null, Value::String),
-    )
-}
-
 async fn name_of(conn: &mut AnyConnection, what: Named, id: Option<i64>) -> Result<Value> {
     let Some(id) = id else { return Ok(Value::Null) };
     Ok(lookup::name_by_id(conn, what, id)
@@ -190,10 +179,19 @@ pub async fn expand(conn: &mut AnyConnection, v: &mut Value) -> Result<()> {
             "priority",
             name_of(conn, Named::TicketPriority, id("priority_id")).await?,
         ),
-        ("owner", login_of(conn, id("owner_id")).await?),
-        ("customer", login_of(conn, id("customer_id")).await?),
-        ("created_by", login_of(conn, id("created_by_id")).await?),
-        ("updated_by", login_of(conn, id("updated_by_id")).await?),
+        ("owner", users::login_json(conn, id("owner_id")).await?),
+        (
+            "customer",
+            users::login_json(conn, id("customer_id")).await?,
+        ),
+        (
+            "created_by",
+            users::login_json(conn, id("created_by_id")).await?,
+        ),
+        (
+            "updated_by",
+            users::login_json(conn, id("updated_by_id")).await?,
+        ),
         (
             "create_article_type",
             name_of(conn, Named::ArticleType, id("create_article_type_id")).await?,
@@ -907,13 +905,11 @@ pub async fn merge(
     sqlx::query("UPDATE tickets SET state_id = $1, owner_id = $2, updated_at = $3, updated_by_id = $4 WHERE id = $5")
         .bind(ticket_states::MERGED).bind(SYSTEM_USER_ID).bind(&now).bind(actor.id).bind(source_id)
         .execute(&mut *conn).await?;
-    let note = json!({"body": format!("merged into ticket #{}", target.number), "type": "note", "internal": true, "sender": "System"});
-    // the note is written as a System article on the source (no files involved)
     articles::create_system_note(
         conn,
         actor,
         source_id,
-        note["body"].as_str().unwrap_or_default(),
+        &format!("merged into ticket #{}", target.number),
     )
     .await?;
     for (ticket, kind, other) in [

@@ -226,6 +226,18 @@ async fn expand(conn: &mut AnyConnection, value: &mut Value) -> Result<()> {
     Ok(())
 }
 
+/// A user's login as JSON (`null` for no user): how Zammad names users next to their ids.
+pub async fn login_json(conn: &mut AnyConnection, id: Option<i64>) -> Result<Value> {
+    let Some(id) = id else { return Ok(Value::Null) };
+    Ok(
+        sqlx::query_scalar::<_, String>("SELECT login FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?
+            .map_or(Value::Null, Value::String),
+    )
+}
+
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<UserRecord> {
     sqlx::query_as::<_, UserRecord>(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
