@@ -72,7 +72,7 @@ pub async fn check_password(
     lockout: Lockout,
 ) -> Result<std::result::Result<i64, LoginFailure>> {
     let key = login.trim().to_lowercase();
-    let row: Option<(i64, Option<String>, i64, i64, Option<String>)> = sqlx::query_as(
+    let row: Option<LoginRow> = sqlx::query_as(
         "SELECT id, password_hash, active, login_failed, locked_until FROM users \
          WHERE (login = $1 OR (email <> '' AND email = $2)) AND id <> 1 ORDER BY (login = $3) DESC LIMIT 1",
     )
@@ -81,17 +81,24 @@ pub async fn check_password(
     .bind(&key)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((id, hash, active, failed, locked_until)) = row else {
+    let Some(LoginRow {
+        id,
+        password_hash: hash,
+        active,
+        login_failed: failed,
+        locked_until,
+    }) = row
+    else {
         passwords::verify_blocking(password.to_string(), None).await;
         return Ok(Err(LoginFailure::Invalid));
     };
     let now = Utc::now();
-    if let Some(until) = locked_until.as_deref().and_then(clock::parse) {
-        if until > now {
-            return Ok(Err(LoginFailure::Locked {
-                until: clock::format(until),
-            }));
-        }
+    if let Some(until) = locked_until.as_deref().and_then(clock::parse)
+        && until > now
+    {
+        return Ok(Err(LoginFailure::Locked {
+            until: clock::format(until),
+        }));
     }
     let ok = passwords::verify_blocking(password.to_string(), hash).await;
     if !ok || active == 0 {
@@ -130,6 +137,15 @@ pub async fn check_password(
         .await?;
     }
     Ok(Ok(id))
+}
+
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    id: i64,
+    password_hash: Option<String>,
+    active: i64,
+    login_failed: i64,
+    locked_until: Option<String>,
 }
 
 /// A browser session: the cookie value is shown once; the database keeps its hash.

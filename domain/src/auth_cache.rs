@@ -48,12 +48,11 @@ pub async fn generation(conn: &mut AnyConnection) -> Result<u64> {
 impl AuthCache {
     /// The current generation: remembered for a moment, else read from the database.
     pub async fn generation(&self, conn: &mut AnyConnection) -> Result<u64> {
-        if let Ok(known) = self.known.lock() {
-            if let Some((generation, at)) = *known {
-                if at.elapsed() < GENERATION_TTL {
-                    return Ok(generation);
-                }
-            }
+        if let Ok(known) = self.known.lock()
+            && let Some((generation, at)) = *known
+            && at.elapsed() < GENERATION_TTL
+        {
+            return Ok(generation);
         }
         let generation = generation(conn).await?;
         if let Ok(mut known) = self.known.lock() {

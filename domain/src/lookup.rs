@@ -74,15 +74,16 @@ pub async fn name_by_id(conn: &mut AnyConnection, what: Named, id: i64) -> Resul
 /// A user by login, then e-mail (case-insensitive), or by id when all digits.
 pub async fn user_id_by_key(conn: &mut AnyConnection, key: &str) -> Result<Option<i64>> {
     let key = key.trim().to_lowercase();
-    if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(id) = key.parse::<i64>() {
-            let found = sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?;
-            if found.is_some() {
-                return Ok(found);
-            }
+    if !key.is_empty()
+        && key.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(id) = key.parse::<i64>()
+    {
+        let found = sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if found.is_some() {
+            return Ok(found);
         }
     }
     Ok(sqlx::query_scalar::<_, i64>(

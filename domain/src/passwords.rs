@@ -33,18 +33,6 @@ pub fn validate(password: &str) -> Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn hash_then_verify() {
-        let h = super::hash("correct horse").unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(super::verify("correct horse", &h));
-        assert!(!super::verify("wrong horse", &h));
-        assert!(!super::verify("x", "not a hash"));
-    }
-}
-
 /// Verification off the async runtime: Argon2 takes tens of milliseconds of CPU on purpose.
 pub async fn verify_blocking(password: String, stored_hash: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || match stored_hash {
@@ -60,3 +48,15 @@ pub async fn verify_blocking(password: String, stored_hash: Option<String>) -> b
 }
 
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hash_then_verify() {
+        let h = super::hash("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(super::verify("correct horse", &h));
+        assert!(!super::verify("wrong horse", &h));
+        assert!(!super::verify("x", "not a hash"));
+    }
+}

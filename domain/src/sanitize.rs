@@ -90,16 +90,16 @@ pub fn html_with_inline_images(
         if !lower.starts_with("data:") {
             return Some(value.into());
         }
-        if is_image_source(element, attribute) {
-            if let Some(image) = decode_data_uri(value) {
-                let content_id = make_content_id();
-                let reference = format!("cid:{content_id}");
-                sink.lock().expect("inline image list").push(InlineImage {
-                    content_id,
-                    ..image
-                });
-                return Some(reference.into());
-            }
+        if is_image_source(element, attribute)
+            && let Some(image) = decode_data_uri(value)
+        {
+            let content_id = make_content_id();
+            let reference = format!("cid:{content_id}");
+            sink.lock().expect("inline image list").push(InlineImage {
+                content_id,
+                ..image
+            });
+            return Some(reference.into());
         }
         None
     });

@@ -501,6 +501,16 @@ pub async fn render(
     )
 }
 
+#[derive(sqlx::FromRow)]
+struct ArticleText {
+    internal: i64,
+    subject: Option<String>,
+    body: String,
+    from_address: Option<String>,
+    to_address: Option<String>,
+    content_type: String,
+}
+
 /// Rebuilds a ticket's search document (after any change to it or its articles).
 pub async fn reindex(conn: &mut AnyConnection, ticket_id: i64) -> Result<()> {
     let ticket: Option<(String, String)> =
@@ -511,14 +521,22 @@ pub async fn reindex(conn: &mut AnyConnection, ticket_id: i64) -> Result<()> {
     let Some((number, title)) = ticket else {
         return remove(conn, ticket_id).await;
     };
-    let articles: Vec<(i64, Option<String>, String, Option<String>, Option<String>, String)> = sqlx::query_as(
+    let articles: Vec<ArticleText> = sqlx::query_as(
         "SELECT internal, subject, body, from_address, to_address, content_type FROM ticket_articles WHERE ticket_id = $1 ORDER BY id",
     )
     .bind(ticket_id)
     .fetch_all(&mut *conn)
     .await?;
     let (mut public, mut internal) = (String::new(), String::new());
-    for (is_internal, subject, body, from, to, content_type) in articles {
+    for ArticleText {
+        internal: is_internal,
+        subject,
+        body,
+        from_address: from,
+        to_address: to,
+        content_type,
+    } in articles
+    {
         let body = if content_type == "text/html" {
             strip_tags(&body)
         } else {

@@ -385,10 +385,10 @@ async fn customer_from(
     actor: &Actor,
     body: &Value,
 ) -> Result<Option<i64>> {
-    if let Some(Value::String(s)) = body.get("customer_id") {
-        if let Some(email) = s.strip_prefix("guess:") {
-            return guess_customer(conn, actor, email).await.map(Some);
-        }
+    if let Some(Value::String(s)) = body.get("customer_id")
+        && let Some(email) = s.strip_prefix("guess:")
+    {
+        return guess_customer(conn, actor, email).await.map(Some);
     }
     params::user_id(conn, body, "customer").await
 }
@@ -855,8 +855,8 @@ async fn touch(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Resul
 /// Outcome of `PUT /ticket_merge/{source}/{target_number}`.
 pub enum MergeOutcome {
     Merged {
-        source: TicketRecord,
-        target: TicketRecord,
+        source: Box<TicketRecord>,
+        target: Box<TicketRecord>,
     },
     TargetNotFound,
 }
@@ -948,7 +948,7 @@ pub async fn merge(
         crate::search::reindex(conn, id).await?;
     }
     Ok(MergeOutcome::Merged {
-        source: find(conn, source_id).await?,
-        target: find(conn, target_id).await?,
+        source: Box::new(find(conn, source_id).await?),
+        target: Box::new(find(conn, target_id).await?),
     })
 }

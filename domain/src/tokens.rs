@@ -155,19 +155,33 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
     Ok(())
 }
 
+#[derive(FromRow)]
+struct TokenUse {
+    id: i64,
+    user_id: i64,
+    permissions: String,
+    expires_at: Option<String>,
+    last_used_at: Option<String>,
+}
+
 /// The user and permission subset of a token; records its use.
 pub async fn authenticate(
     conn: &mut AnyConnection,
     token: &str,
 ) -> Result<(i64, Vec<String>, Option<chrono::DateTime<Utc>>)> {
-    let row: Option<(i64, i64, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let row: Option<TokenUse> = sqlx::query_as(
         "SELECT id, user_id, permissions, expires_at, last_used_at FROM user_access_tokens WHERE token_hash = $1",
     )
     .bind(sha256_hex(token.trim()))
     .fetch_optional(&mut *conn)
     .await?;
-    let (id, user_id, permissions, expires_at, last_used_at) =
-        row.ok_or_else(|| Error::Unauthenticated("Can't find User for Token".into()))?;
+    let TokenUse {
+        id,
+        user_id,
+        permissions,
+        expires_at,
+        last_used_at,
+    } = row.ok_or_else(|| Error::Unauthenticated("Can't find User for Token".into()))?;
     let now = Utc::now();
     if expires_at
         .as_deref()

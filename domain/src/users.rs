@@ -211,10 +211,10 @@ async fn expand(conn: &mut AnyConnection, value: &mut Value) -> Result<()> {
     let mut groups = Map::new();
     if let Some(map) = value["group_ids"].as_object().cloned() {
         for (gid, levels) in map {
-            if let Ok(id) = gid.parse::<i64>() {
-                if let Some(name) = lookup::name_by_id(conn, Named::Group, id).await? {
-                    groups.insert(name, levels);
-                }
+            if let Ok(id) = gid.parse::<i64>()
+                && let Some(name) = lookup::name_by_id(conn, Named::Group, id).await?
+            {
+                groups.insert(name, levels);
             }
         }
     }
@@ -597,10 +597,10 @@ pub async fn create(
     actor: Option<&Actor>,
     params: &UserParams,
 ) -> Result<UserRecord> {
-    if let Some(actor) = actor {
-        if !policy::can_create_user(actor) {
-            return Err(Error::not_authorized());
-        }
+    if let Some(actor) = actor
+        && !policy::can_create_user(actor)
+    {
+        return Err(Error::not_authorized());
     }
     let email = clean(&params.email).unwrap_or_default().to_lowercase();
     if !email.is_empty() && !valid_email(&email) {
@@ -831,10 +831,10 @@ pub async fn update(
     .bind(id)
     .execute(&mut *conn)
     .await?;
-    if let Some(pw) = &params.password {
-        if policy::can_manage_user_roles(actor) || actor.id == id {
-            set_password(conn, id, pw).await?;
-        }
+    if let Some(pw) = &params.password
+        && (policy::can_manage_user_roles(actor) || actor.id == id)
+    {
+        set_password(conn, id, pw).await?;
     }
     if let Some(roles) = &resolved.role_ids {
         replace_roles(conn, id, roles).await?;

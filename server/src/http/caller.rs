@@ -89,14 +89,14 @@ impl FromRequestParts<AppState> for Caller {
             state.settings.lockout,
         )
         .await?;
-        if let Some(expected) = &authenticated.session_csrf {
-            if !is_safe(&parts.method) {
-                let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-                if sent != Some(expected.as_str()) {
-                    return Err(ApiError(Error::Unauthenticated(
-                        "CSRF token verification failed!".into(),
-                    )));
-                }
+        if let Some(expected) = &authenticated.session_csrf
+            && !is_safe(&parts.method)
+        {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if sent != Some(expected.as_str()) {
+                return Err(ApiError(Error::Unauthenticated(
+                    "CSRF token verification failed!".into(),
+                )));
             }
         }
         let on_behalf = parts

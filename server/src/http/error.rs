@@ -37,10 +37,10 @@ pub fn error_response(status: StatusCode, message: &str) -> Response {
         Json(json!({"error": message, "error_human": message})),
     )
         .into_response();
-    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-        if let Ok(value) = HeaderValue::from_str(&message.replace(['\r', '\n'], " ")) {
-            response.headers_mut().insert("x-failure", value);
-        }
+    if (status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN)
+        && let Ok(value) = HeaderValue::from_str(&message.replace(['\r', '\n'], " "))
+    {
+        response.headers_mut().insert("x-failure", value);
     }
     response
 }
