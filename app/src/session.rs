@@ -58,6 +58,20 @@ pub mod server {
         })
     }
 
+    /// Answers a refused server-function call with a 4xx instead of Leptos's default 500. Plain
+    /// form posts (no JavaScript) keep Leptos's redirect back to the form with the error.
+    pub async fn reject(status: axum::http::StatusCode) {
+        let headers: Option<axum::http::HeaderMap> = leptos_axum::extract().await.ok();
+        let form_post = headers
+            .as_ref()
+            .and_then(|h| h.get(axum::http::header::ACCEPT))
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+        if !form_post {
+            expect_context::<leptos_axum::ResponseOptions>().set_status(status);
+        }
+    }
+
     pub fn set_cookie(value: String) {
         let response = expect_context::<leptos_axum::ResponseOptions>();
         if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
@@ -92,6 +106,7 @@ pub async fn sign_in(login: String, password: String) -> Result<(), ServerFnErro
         Ok(id) => id,
         Err(failure) => {
             tx.commit().await.map_err(server::internal)?; // keep the failure count
+            server::reject(axum::http::StatusCode::UNAUTHORIZED).await;
             return Err(ServerFnError::new(
                 failure.into_error("Invalid login or password.").to_string(),
             ));

@@ -1,5 +1,12 @@
 import { expect, test } from "@playwright/test";
 
+// No page or server-function call may fail with a server error, whatever the user types.
+test.beforeEach(async ({ page }) => {
+  page.on("response", (response) => {
+    expect(response.status(), `${response.request().method()} ${response.url()}`).toBeLessThan(500);
+  });
+});
+
 async function signIn(page, login: string, password: string) {
   await page.goto("/login");
   await expect(page.locator("body[data-hydrated]")).toHaveCount(1); // the JS path, not the form post
