@@ -375,7 +375,12 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
 
     println!(
         "{:<34} {:>10} {:>8} {:>9} {:>9} {:>7}",
-        "load (concurrency {c}, {s} s each)", "req/s", "ratio", "p50 ms", "p99 ms", "errors"
+        format!("load (concurrency {c}, {s} s each)"),
+        "req/s",
+        "ratio",
+        "p50 ms",
+        "p99 ms",
+        "errors"
     );
     for (name, st) in [
         ("trivial JSON handler (baseline)", &base),
