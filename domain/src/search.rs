@@ -221,6 +221,9 @@ pub fn parse(query: &str) -> Result<Expr> {
 /// SQL for an expression: text with positional binds.
 struct Compiler {
     postgres: bool,
+    /// SQLite: test text per ticket row (`EXISTS … rowid = t.id`) instead of materialising
+    /// every match — fast when scanning few rows (see [`search`]).
+    probe: bool,
     include_internal: bool,
     binds: Vec<String>,
 }
@@ -262,7 +265,13 @@ impl Compiler {
                 .collect::<Vec<_>>()
                 .join(" ");
             let p = self.bind(format!("{{{columns}}} : \"{phrase}\""));
-            format!("t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH {p})")
+            if self.probe {
+                format!(
+                    "EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts.rowid = t.id AND ticket_fts MATCH {p})"
+                )
+            } else {
+                format!("t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH {p})")
+            }
         }
     }
 
@@ -401,8 +410,25 @@ const SORTABLE: [&str; 12] = [
     "article_count",
 ];
 
+/// Tickets examined newest-first before falling back to the full plan (SQLite, see [`search`]).
+const PROBE_WINDOW: i64 = 2_000;
+
+fn has_text(expr: &Expr) -> bool {
+    match expr {
+        Expr::Text(_) => true,
+        Expr::Not(inner) => has_text(inner),
+        Expr::And(parts) | Expr::Or(parts) => parts.iter().any(has_text),
+        _ => false,
+    }
+}
+
 /// Runs a search inside the caller's scope: the page of tickets and the total count (-1 when
 /// not requested).
+///
+/// SQLite, newest-first, full text, no total: first the newest [`PROBE_WINDOW`] tickets are
+/// probed one by one against the FTS index. If they hold a whole page of matches, that page is
+/// exactly the answer (every match outside the window is older than all inside it). Otherwise
+/// the matches are rare, and materialising them from the index is the fast plan.
 pub async fn search(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -410,13 +436,7 @@ pub async fn search(
 ) -> Result<(Vec<TicketRecord>, i64)> {
     let scope = TicketScope::for_actor(actor, AccessLevel::Read);
     let expr = parse(&request.query)?;
-    // Internal text only counts for agents; a customer-only caller searches public text.
-    let mut compiler = Compiler {
-        postgres: is_postgres(conn),
-        include_internal: actor.is_agent(),
-        binds: Vec::new(),
-    };
-    let condition = compiler.compile(&expr)?;
+    let postgres = is_postgres(conn);
     let sort = request
         .sort_by
         .as_deref()
@@ -432,6 +452,47 @@ pub async fn search(
         Some("asc") => "ASC",
         _ => "DESC",
     };
+    let order_clause = format!("ORDER BY t.{sort} {order}, t.id {order}");
+    // Internal text only counts for agents; a customer-only caller searches public text.
+    let include_internal = actor.is_agent();
+
+    if !postgres
+        && !request.want_total
+        && sort == "updated_at"
+        && order == "DESC"
+        && has_text(&expr)
+    {
+        let mut compiler = Compiler {
+            postgres,
+            probe: true,
+            include_internal,
+            binds: Vec::new(),
+        };
+        let condition = compiler.compile(&expr)?;
+        let window = format!(
+            "(SELECT * FROM tickets ORDER BY updated_at DESC, id DESC LIMIT {PROBE_WINDOW})"
+        );
+        let rows = fetch_page(
+            conn,
+            &window,
+            &format!("{} AND {condition}", scope.sql_condition()),
+            &order_clause,
+            &compiler.binds,
+            request.page,
+        )
+        .await?;
+        if rows.len() as i64 == request.page.per_page {
+            return Ok((rows, -1));
+        }
+    }
+
+    let mut compiler = Compiler {
+        postgres,
+        probe: false,
+        include_internal,
+        binds: Vec::new(),
+    };
+    let condition = compiler.compile(&expr)?;
     let filter = format!("{} AND {condition}", scope.sql_condition());
     let total = if request.want_total {
         let count_sql = format!("SELECT COUNT(*) FROM tickets t WHERE {filter}");
@@ -443,22 +504,41 @@ pub async fn search(
     } else {
         -1
     };
-    let n = compiler.binds.len();
+    let rows = fetch_page(
+        conn,
+        "tickets",
+        &filter,
+        &order_clause,
+        &compiler.binds,
+        request.page,
+    )
+    .await?;
+    Ok((rows, total))
+}
+
+async fn fetch_page(
+    conn: &mut AnyConnection,
+    source: &str,
+    filter: &str,
+    order_clause: &str,
+    binds: &[String],
+    page: Page,
+) -> Result<Vec<TicketRecord>> {
+    let n = binds.len();
     let sql = format!(
-        "SELECT {COLUMNS} FROM tickets t WHERE {filter} ORDER BY t.{sort} {order}, t.id {order} LIMIT ${} OFFSET ${}",
+        "SELECT {COLUMNS} FROM {source} t WHERE {filter} {order_clause} LIMIT ${} OFFSET ${}",
         n + 1,
         n + 2
     );
     let mut query = sqlx::query_as::<_, TicketRecord>(&sql);
-    for b in &compiler.binds {
+    for b in binds {
         query = query.bind(b.clone());
     }
-    let rows = query
-        .bind(request.page.per_page)
-        .bind(request.page.offset())
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok((rows, total))
+    Ok(query
+        .bind(page.per_page)
+        .bind(page.offset())
+        .fetch_all(conn)
+        .await?)
 }
 
 /// Output switches of the search endpoint (see decisions.md).

@@ -193,6 +193,37 @@ async fn search_language_and_shapes() {
         .1;
         assert_eq!(ids(&r), vec![invoice], "{ctx}: POST");
 
+        // small pages: the SQLite probe plan answers them; it must agree with the full plan
+        for page in 1..=3 {
+            let probe = send(s.get(
+                &format!(
+                    "/tickets/search?query={}&limit=1&page={page}&expand=true",
+                    urlencode("printer OR invoice OR reset")
+                ),
+                AGENT1,
+            ))
+            .await
+            .1;
+            let full = send(s.get(
+                &format!(
+                    "/tickets/search?query={}&limit=1&page={page}&with_total_count=true",
+                    urlencode("printer OR invoice OR reset")
+                ),
+                AGENT1,
+            ))
+            .await
+            .1;
+            let ids = |v: &Value| {
+                v.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t["id"].as_i64().unwrap())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(ids(&probe), ids(&full["records"]), "{ctx}: page {page}");
+            assert_eq!(probe.as_array().unwrap().len(), 1, "{ctx}: page {page}");
+        }
+
         // scope
         let cq = |login: &str, query: &str| {
             s.get(
