@@ -1,70 +1,141 @@
 #!/usr/bin/env bash
-# Tandem's two set-up commands (see README):
+# Tandem's set-up commands (see README):
 #   ./tandem.sh run    build in release and start Tandem on SQLite with demo data
 #   ./tandem.sh test   run every test: Rust unit + integration (SQLite and PostgreSQL),
 #                      Python API-client tests and Playwright browser tests
 #   ./tandem.sh bench  benchmarks (prints figures)
-# Tools are installed only when missing; nothing is downloaded from outside the package
-# registries (crates.io, npm, PyPI, Debian).
+#   ./tandem.sh setup  only install what is missing (the first step of run and test)
+# Tools are installed only when missing. Nothing is downloaded from outside the package
+# registries (crates.io, npm, PyPI, Debian): no cargo-leptos, no `npx playwright install`.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
-export PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH" # npm's wasm-opt before Debian's
+NPM_BIN=$ROOT/end2end/node_modules/.bin
+# npm binaryen's wasm-opt must come before Debian's /usr/bin/wasm-opt (108 breaks the bundle).
+export PATH="$NPM_BIN:$HOME/.cargo/bin:$PATH"
+
+PG_DEFAULT_URL=postgres://postgres@127.0.0.1:5432/test
+DEMO_PASSWORD=tandem-demo
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+warn() { printf '\033[1;33m==> %s\033[0m\n' "$*" >&2; }
+die() { printf '\033[1;31m==> %s\033[0m\n' "$*" >&2; exit 1; }
 
+# ---------------------------------------------------------------------------------------------
+# Installs: each one only when missing.
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# The wasm-bindgen version locked in Cargo.lock; the CLI must be exactly this version.
 wasm_bindgen_version() {
-  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock
+  awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock
 }
 
-ensure_tools() {
-  if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
-    say "adding the wasm32 target"
-    rustup target add wasm32-unknown-unknown
+ensure_wasm_target() {
+  rustup target list --installed | grep -x wasm32-unknown-unknown >/dev/null && return
+  say "adding the Rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+}
+
+ensure_wasm_bindgen() {
+  local want have
+  want=$(wasm_bindgen_version)
+  [ -n "$want" ] || die "no wasm-bindgen in Cargo.lock"
+  have=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
+  [ "$have" = "$want" ] && return
+  say "installing wasm-bindgen-cli $want (found: ${have:-none}; once, about 2 minutes)"
+  # Not --locked: its lockfile names a crate version the registry here does not have.
+  cargo install wasm-bindgen-cli --version "$want"
+}
+
+# Playwright, npm binaryen (wasm-opt 132) and esbuild, from end2end/package-lock.json.
+ensure_npm_packages() {
+  local stamp=end2end/node_modules/.package-lock.json # written by npm on every install
+  if [ -f "$stamp" ] && [ ! end2end/package-lock.json -nt "$stamp" ] && [ -x "$NPM_BIN/wasm-opt" ]; then
+    return
   fi
-  local want; want=$(wasm_bindgen_version)
-  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
-    say "installing wasm-bindgen-cli $want (once, about 2 minutes)"
-    cargo install wasm-bindgen-cli --version "$want"
+  say "installing the npm packages (Playwright, binaryen, esbuild)"
+  (cd end2end && npm ci --no-audit --no-fund)
+}
+
+# Installs Debian packages; refreshes the package lists only when they lack the package or
+# are too old to fetch it.
+apt_install() {
+  if ! apt-cache policy "$@" 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; then
+    say "apt-get update"
+    as_root apt-get update -qq
   fi
-  if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules ]; then
-    say "installing npm packages (Playwright, binaryen, esbuild)"
-    (cd end2end && npm ci --no-audit --no-fund)
-    touch end2end/node_modules
+  say "apt-get install $*"
+  if ! as_root apt-get install -y -qq "$@"; then
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq "$@"
   fi
+}
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return
+  apt_install chromium
+}
+
+ensure_python_venv() {
+  local requirements=tests/api/requirements.txt stamp=.venv/.tandem-requirements
+  if ! .venv/bin/python -c '' 2>/dev/null; then
+    say "creating the Python venv .venv"
+    rm -rf .venv
+    python3 -m venv .venv
+  fi
+  if ! cmp -s "$requirements" "$stamp"; then
+    say "installing the Python test packages ($requirements)"
+    .venv/bin/python -m pip install -q -r "$requirements"
+    cp "$requirements" "$stamp"
+  fi
+}
+
+ensure_build_tools() {
+  ensure_wasm_target
+  ensure_wasm_bindgen
+  ensure_npm_packages
 }
 
 ensure_test_tools() {
-  if [ ! -x /usr/bin/chromium ]; then
-    say "installing Debian's chromium"
-    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium
-  fi
-  if [ ! -x .venv/bin/pytest ] || [ tests/api/requirements.txt -nt .venv/bin/pytest ]; then
-    say "creating the Python venv for the API-client tests"
-    python3 -m venv .venv
-    .venv/bin/pip install -q -r tests/api/requirements.txt
-    touch .venv/bin/pytest
-  fi
+  ensure_chromium
+  ensure_python_venv
 }
 
-# build_site debug|release: the wasm bundle, its JS glue, CSS and public files in target/site.
+# ---------------------------------------------------------------------------------------------
+# Build (no cargo-leptos): the browser bundle in target/site, then the server binary.
+
+# gzip -9 size of a file, in bytes
+gz_size() { gzip -9c "$1" | wc -c; }
+
+# build_site debug|release: the hydrate wasm bundle, its JS glue, CSS and public files.
 build_site() {
-  local profile=$1 cargo_profile dir
-  if [ "$profile" = release ]; then cargo_profile=(--profile wasm-release); dir=wasm-release; else cargo_profile=(); dir=debug; fi
-  say "building the browser bundle ($profile)"
-  cargo build -p frontend --lib --target wasm32-unknown-unknown --no-default-features --features hydrate "${cargo_profile[@]}"
-  rm -rf target/site && mkdir -p target/site/pkg
-  wasm-bindgen --target web --out-dir target/site/pkg --out-name tandem "target/wasm32-unknown-unknown/$dir/frontend.wasm"
-  mv target/site/pkg/tandem_bg.wasm target/site/pkg/tandem.wasm
+  local profile=$1 wasm_dir pkg=target/site/pkg
+  local cargo_args=(-p frontend --lib --target wasm32-unknown-unknown --no-default-features --features hydrate)
   if [ "$profile" = release ]; then
-    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int target/site/pkg/tandem.wasm -o target/site/pkg/tandem.wasm
-    local wasm js
-    wasm=$(gzip -9c target/site/pkg/tandem.wasm | wc -c); js=$(gzip -9c target/site/pkg/tandem.js | wc -c)
-    say "bundle size (gzip -9): tandem.wasm $((wasm / 1024)) KB + tandem.js $((js / 1024)) KB = $(((wasm + js) / 1024)) KB"
+    cargo_args+=(--profile wasm-release)
+    wasm_dir="wasm-release"
+  else
+    wasm_dir=debug
   fi
-  cp style/main.css target/site/pkg/tandem.css
+  say "building the browser bundle ($profile)"
+  cargo build "${cargo_args[@]}"
+  rm -rf target/site
+  mkdir -p "$pkg"
+  wasm-bindgen --target web --out-dir "$pkg" --out-name tandem "target/wasm32-unknown-unknown/$wasm_dir/frontend.wasm"
+  mv "$pkg/tandem_bg.wasm" "$pkg/tandem.wasm" # Leptos' hydration script loads <name>.wasm
+  if [ "$profile" = release ]; then
+    say "optimising the wasm (npm binaryen's wasm-opt)"
+    "$NPM_BIN/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$pkg/tandem.wasm" -o "$pkg/tandem.wasm"
+  fi
+  cp style/main.css "$pkg/tandem.css"
   if [ -d public ]; then cp -r public/. target/site/; fi
+  if [ "$profile" = release ]; then
+    local wasm js
+    wasm=$(gz_size "$pkg/tandem.wasm")
+    js=$(gz_size "$pkg/tandem.js")
+    say "bundle size, gzip -9: tandem.wasm $wasm B + tandem.js $js B = $((wasm + js)) B ($(((wasm + js) / 1024)) KiB)"
+  fi
 }
 
 build_server() {
@@ -72,19 +143,15 @@ build_server() {
   if [ "$1" = release ]; then cargo build -p server --release; else cargo build -p server; fi
 }
 
-cmd_run() {
-  ensure_tools
-  build_site release
-  build_server release
-  export TANDEM_DATABASE_URL=${TANDEM_DATABASE_URL:-sqlite://data/tandem.db}
-  export TANDEM_DATA_DIR=${TANDEM_DATA_DIR:-data/files}
-  export TANDEM_LISTEN=${TANDEM_LISTEN:-127.0.0.1:3000}
-  export TANDEM_DEMO=${TANDEM_DEMO:-1}
+# ---------------------------------------------------------------------------------------------
+# ./tandem.sh run
+
+print_welcome() {
   cat <<TXT
 
   Tandem is starting at http://$TANDEM_LISTEN  (database: $TANDEM_DATABASE_URL)
 
-  Demo logins (password: tandem-demo)
+  Demo logins (password: $DEMO_PASSWORD)
     admin@tandem.test      Ada Admin     admin, all groups
     agent1@tandem.test     Anna Agent    agent, full access to Users and Sales
     agent2@tandem.test     Bob Agent     agent, read-only access to Users
@@ -96,74 +163,212 @@ cmd_run() {
   Stop with Ctrl-C.
 
 TXT
-  exec target/release/tandem
 }
 
+cmd_run() {
+  ensure_build_tools
+  build_site release
+  build_server release
+  export TANDEM_DATABASE_URL=${TANDEM_DATABASE_URL:-sqlite://data/tandem.db}
+  export TANDEM_DATA_DIR=${TANDEM_DATA_DIR:-data/files}
+  export TANDEM_LISTEN=${TANDEM_LISTEN:-127.0.0.1:3000}
+  export TANDEM_DEMO=${TANDEM_DEMO:-1}
+  mkdir -p data
+  print_welcome
+  exec target/release/tandem # from the repo root: it serves target/site
+}
+
+# ---------------------------------------------------------------------------------------------
+# ./tandem.sh test
+
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+STAGE_LINES=()
+FAILED_STAGES=()
+PG_SKIPPED=""
 SERVER_PID=""
+WATCHDOG_PID=""
 SERVER_DIR=""
+SERVER_LOG=$ROOT/target/test-server.log
+
 stop_test_server() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  if [ -n "$SERVER_DIR" ]; then rm -rf "$SERVER_DIR"; fi
+  if [ -n "$WATCHDOG_PID" ]; then
+    kill "$WATCHDOG_PID" 2>/dev/null || true
+    wait "$WATCHDOG_PID" 2>/dev/null || true
+    WATCHDOG_PID=""
+  fi
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+  if [ -n "$SERVER_DIR" ]; then
+    if [ -f "$SERVER_DIR/server.log" ]; then cp "$SERVER_DIR/server.log" "$SERVER_LOG"; fi
+    rm -rf "$SERVER_DIR"
+    SERVER_DIR=""
+  fi
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# Sum of the counts "N WORD" in standard input (WORD: an extended regex such as "(passed|flaky)").
+sum_of() { { grep -oE "[0-9]+ $1" || true; } | awk '{ s += $1 } END { print s + 0 }'; }
 
-cmd_test() {
-  ensure_tools
-  ensure_test_tools
-  local results=()
-  if [ -z "${TANDEM_TEST_POSTGRES_URL:-}" ] && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
-    export TANDEM_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test
+# Counts passed/failed tests in a runner's output (cargo | pytest | playwright).
+count_tests() {
+  local kind=$1 log=$2 lines
+  case $kind in
+    cargo) # "test result: ok. 12 passed; 0 failed; ..." per test binary
+      lines=$(grep -E '^test result: ' "$log" || true)
+      passed=$(sum_of passed <<<"$lines")
+      failed=$(sum_of failed <<<"$lines") ;;
+    pytest) # closing line: "1 failed, 5 passed, 1 error in 3.2s"
+      lines=$({ grep -E '[0-9]+ (passed|failed|errors?|skipped|deselected).* in [0-9.]+s' "$log" || true; } | tail -n 1)
+      passed=$(sum_of passed <<<"$lines")
+      failed=$(sum_of '(failed|errors?)' <<<"$lines") ;;
+    playwright) # list reporter: "  4 passed (12.3s)", "  1 failed", "  1 flaky"
+      lines=$(grep -E '^ +[0-9]+ (passed|failed|flaky)' "$log" || true)
+      passed=$(sum_of '(passed|flaky)' <<<"$lines")
+      failed=$(sum_of failed <<<"$lines") ;;
+  esac
+}
+
+# run_stage NAME KIND COMMAND...: runs a test command (output shown and logged), counts its
+# tests and records a failure without stopping the other stages.
+run_stage() {
+  local name=$1 kind=$2 status passed failed log
+  shift 2
+  log=$(mktemp)
+  say "$name"
+  set +e
+  "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  set -e
+  count_tests "$kind" "$log"
+  rm -f "$log"
+  if [ "$status" != 0 ] && [ "$failed" = 0 ]; then
+    failed=1 # it failed before or beside its tests (build error, crash, no server...)
+    STAGE_LINES+=("$name: $passed passed, FAILED (exit code $status)")
+  else
+    STAGE_LINES+=("$name: $passed passed, $failed failed")
+  fi
+  if [ "$status" != 0 ]; then FAILED_STAGES+=("$name"); fi
+  TOTAL_PASSED=$((TOTAL_PASSED + passed))
+  TOTAL_FAILED=$((TOTAL_FAILED + failed))
+}
+
+# PostgreSQL half of the Rust tests: TANDEM_TEST_POSTGRES_URL, else the local server if one answers.
+choose_postgres() {
+  if [ -z "${TANDEM_TEST_POSTGRES_URL:-}" ] && command -v pg_isready >/dev/null \
+    && pg_isready -q -h 127.0.0.1 -p 5432; then
+    export TANDEM_TEST_POSTGRES_URL=$PG_DEFAULT_URL
   fi
   if [ -n "${TANDEM_TEST_POSTGRES_URL:-}" ]; then
-    say "PostgreSQL half runs against $TANDEM_TEST_POSTGRES_URL (a fresh database per test)"
+    say "PostgreSQL half of the tests runs against $TANDEM_TEST_POSTGRES_URL (a fresh database per test)"
   else
-    say "PostgreSQL not available: the PostgreSQL half of the tests is SKIPPED (set TANDEM_TEST_POSTGRES_URL)"
+    PG_SKIPPED=1
+    warn "PostgreSQL not available: the PostgreSQL half of the tests was SKIPPED (set TANDEM_TEST_POSTGRES_URL or start PostgreSQL on 127.0.0.1:5432)"
   fi
+}
 
-  TEST_LOG=$(mktemp)
-  say "Rust unit and integration tests"
-  cargo test --workspace 2>&1 | tee -a "$TEST_LOG"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Starts the debug server on a free port with a fresh SQLite database and the demo data, and
+# waits until it answers. Sets TANDEM_URL and BASE_URL for the Python and Playwright tests.
+start_test_server() {
+  local port url
+  port=$(free_port)
+  url=http://127.0.0.1:$port
+  SERVER_DIR=$(mktemp -d)
+  say "starting Tandem at $url with a fresh SQLite database (log: $SERVER_LOG)"
+  TANDEM_LISTEN=127.0.0.1:$port TANDEM_DATABASE_URL="sqlite://$SERVER_DIR/tandem.db" \
+    TANDEM_DATA_DIR="$SERVER_DIR/files" TANDEM_DEMO=1 TANDEM_SYSTEM_ID=31 \
+    target/debug/tandem >"$SERVER_DIR/server.log" 2>&1 &
+  SERVER_PID=$!
+  # Stops the server even if this script is killed without running its EXIT trap (SIGKILL).
+  (while kill -0 "$$" 2>/dev/null; do sleep 1; done; kill "$SERVER_PID" 2>/dev/null) >/dev/null 2>&1 &
+  WATCHDOG_PID=$!
+  local deadline=$((SECONDS + 120))
+  until curl -sf -o /dev/null "$url/api/v1/openapi.json"; do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      tail -n 40 "$SERVER_DIR/server.log" >&2
+      SERVER_PID=""
+      return 1
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      tail -n 40 "$SERVER_DIR/server.log" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+  export TANDEM_URL=$url BASE_URL=$url
+}
+
+print_summary() {
+  local line
+  echo
+  say "summary"
+  for line in "${STAGE_LINES[@]}"; do echo "  $line"; done
+  if [ -n "$PG_SKIPPED" ]; then
+    echo "  PostgreSQL not available: the PostgreSQL half of the tests was SKIPPED"
+  fi
+  if [ "${#FAILED_STAGES[@]}" -gt 0 ]; then
+    echo "  FAILED: ${FAILED_STAGES[*]}"
+  fi
+  echo "tests: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
+}
+
+cmd_test() {
+  ensure_build_tools
+  ensure_test_tools
+  choose_postgres
+  trap stop_test_server EXIT
+  trap 'exit 130' INT TERM HUP # so that the EXIT trap stops the server
 
   build_site debug
   build_server debug
-  local port dir
-  port=$(free_port); dir=$(mktemp -d)
-  SERVER_DIR=$dir
-  say "starting Tandem on 127.0.0.1:$port with a fresh SQLite database"
-  TANDEM_LISTEN=127.0.0.1:$port TANDEM_DATABASE_URL="sqlite://$dir/tandem.db" TANDEM_DATA_DIR="$dir/files" \
-    TANDEM_DEMO=1 TANDEM_SYSTEM_ID=31 target/debug/tandem > "$dir/server.log" 2>&1 &
-  SERVER_PID=$!
-  trap stop_test_server EXIT
-  for _ in $(seq 1 120); do
-    curl -sf "http://127.0.0.1:$port/api/v1/openapi.json" > /dev/null && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$dir/server.log"; echo "server died"; exit 1; }
-    sleep 0.5
-  done
-  export TANDEM_URL=http://127.0.0.1:$port BASE_URL=http://127.0.0.1:$port
 
-  say "API-client tests (zammad_py)"
-  (cd tests/api && ../../.venv/bin/pytest -q) 2>&1 | tee -a "$TEST_LOG"
+  run_stage "Rust unit and integration tests (cargo test --workspace)" cargo cargo test --workspace
 
-  say "browser tests (Playwright, Debian chromium)"
-  (cd end2end && npx playwright test) 2>&1 | tee -a "$TEST_LOG"
+  if start_test_server; then
+    run_stage "Python API-client tests (zammad_py, pytest)" pytest \
+      bash -c 'cd tests/api && exec ../../.venv/bin/python -m pytest -q -p no:cacheprovider'
+    run_stage "browser tests (Playwright, Debian chromium)" playwright \
+      bash -c 'cd end2end && exec playwright test'
+  else
+    STAGE_LINES+=("test server: did not answer; Python and Playwright tests NOT run")
+    FAILED_STAGES+=("test server")
+    TOTAL_FAILED=$((TOTAL_FAILED + 1))
+  fi
+  stop_test_server
 
-  local passed
-  passed=$(grep -oE '(test result: ok\. [0-9]+ passed|^[0-9]+ passed in|^ +[0-9]+ passed \()' "$TEST_LOG" | grep -oE '[0-9]+ passed' | awk '{ s += $1 } END { print s }')
-  say "all tests passed (Rust, Python API clients, Playwright)"
-  echo "tests: $passed passed, 0 failed"
+  print_summary
+  [ "${#FAILED_STAGES[@]}" = 0 ]
 }
 
+# ---------------------------------------------------------------------------------------------
+# ./tandem.sh bench
+
 cmd_bench() {
-  ensure_tools
+  ensure_build_tools
   say "building the benchmark (release)"
   cargo build --release -p bench
   target/release/tandem-bench "$@"
+}
+
+cmd_setup() {
+  ensure_build_tools
+  ensure_test_tools
+  say "all tools are installed"
+}
+
+usage() {
+  echo "usage: $0 run | test | bench | setup" >&2
+  exit 2
 }
 
 case "${1:-}" in
   run) shift; cmd_run "$@" ;;
   test) shift; cmd_test "$@" ;;
   bench) shift; cmd_bench "$@" ;;
-  *) echo "usage: $0 run | test | bench" >&2; exit 2 ;;
+  setup) shift; cmd_setup ;;
+  *) usage ;;
 esac

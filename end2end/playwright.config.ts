@@ -9,12 +9,14 @@ export default defineConfig({
   timeout: 30_000,
   expect: { timeout: 10_000 },
   workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
   reporter: "list",
   use: {
     baseURL: process.env.BASE_URL ?? "http://127.0.0.1:3000",
     browserName: "chromium",
     headless: true,
-    screenshot: "only-on-failure",
+    screenshot: "on", // kept in test-results/ with the screenshots the tests take themselves
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
