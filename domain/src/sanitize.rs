@@ -121,6 +121,27 @@ pub fn html(html: &str) -> String {
     b.clean(html).to_string()
 }
 
+/// Sanitises a shared draft's body: like [`html`], but raster `data:` images stay inline on
+/// `<img src>` (a Zammad draft keeps pasted images as data URIs until it is sent).
+pub fn draft_html(html: &str) -> String {
+    let mut b = builder();
+    b.add_url_schemes(["data"]);
+    b.attribute_filter(|element, attribute, value| {
+        let lower = value.trim_start().to_ascii_lowercase();
+        if lower.starts_with("cid:") && !is_image_source(element, attribute) {
+            return None;
+        }
+        if lower.starts_with("data:") {
+            let raster = INLINE_TYPES
+                .iter()
+                .any(|(mime, _)| lower.starts_with(&format!("data:{mime};base64,")));
+            return (raster && is_image_source(element, attribute)).then(|| value.into());
+        }
+        Some(value.into())
+    });
+    b.clean(html).to_string()
+}
+
 fn decode_data_uri(value: &str) -> Option<InlineImage> {
     let rest = value
         .trim()

@@ -279,7 +279,10 @@ pub async fn present(
         let mut assets = assets(conn, actor, std::slice::from_ref(t)).await?;
         let mut article_assets = Map::new();
         for a in articles::for_ticket(conn, t.id, sees_internal).await? {
-            article_assets.insert(a.id.to_string(), articles::render(conn, &a).await?);
+            article_assets.insert(
+                a.id.to_string(),
+                articles::render_for(conn, actor, t.group_id, &a).await?,
+            );
         }
         assets.insert("TicketArticle".into(), Value::Object(article_assets));
         return Ok(json!({
@@ -366,18 +369,7 @@ async fn guess_customer(conn: &mut AnyConnection, actor: &Actor, email: &str) ->
             "Invalid email '{email}' of customer"
         )));
     }
-    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(id) = existing {
-        return Ok(id);
-    }
-    let params = users::UserParams {
-        email: Some(email),
-        ..Default::default()
-    };
-    Ok(users::create(conn, Some(actor), &params).await?.id)
+    users::find_or_create_by_email(conn, actor, &email, None).await
 }
 
 async fn customer_from(
@@ -842,7 +834,7 @@ pub async fn change_tag(
     touch(conn, actor, ticket_id).await
 }
 
-async fn touch(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<()> {
+pub async fn touch(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<()> {
     sqlx::query("UPDATE tickets SET updated_at = $1, updated_by_id = $2 WHERE id = $3")
         .bind(clock::now())
         .bind(actor.id)

@@ -1,0 +1,997 @@
+//! The draft body as the composer's schema sees it (Tiptap 3 / ProseMirror node and mark names,
+//! collab-editing.md §7.4), and the three conversions the server needs:
+//! sanitised HTML → nodes (REST writes), nodes ⇄ yrs XML (the live document), nodes → HTML
+//! (the REST projection and the article body). One table of names serves all of them, so the
+//! server never writes a node the browser's schema would reject (and delete).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use html5ever::tendril::TendrilSink;
+use markup5ever_rcdom::{Handle, NodeData, RcDom};
+use yrs::types::text::YChange;
+use yrs::types::xml::{XmlElementPrelim, XmlElementRef, XmlFragmentRef, XmlOut, XmlTextPrelim};
+use yrs::{Any, Out, ReadTxn, Text, TransactionMut, Xml, XmlFragment};
+
+/// A formatting mark on a run of text (`bold`, `italic`, `underline`, `strike`, `code`, `link`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    pub name: String,
+    /// Only `link` has attributes: `href`, `target`, `rel`, `class`.
+    pub attrs: Vec<(String, Option<String>)>,
+}
+
+/// A node of the body: a block (`paragraph`, `heading`, lists, `blockquote`, `codeBlock`,
+/// `horizontalRule`), an inline atom (`hardBreak`, `image`) or a run of text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    Element {
+        name: String,
+        attrs: Vec<(String, Any)>,
+        children: Vec<Node>,
+    },
+    Text {
+        text: String,
+        marks: Vec<Mark>,
+    },
+}
+
+/// Mark names in the order they are nested when rendered (outermost first).
+const MARK_ORDER: [&str; 6] = ["link", "bold", "italic", "underline", "strike", "code"];
+
+const BLOCK_NODES: [&str; 8] = [
+    "paragraph",
+    "heading",
+    "bulletList",
+    "orderedList",
+    "listItem",
+    "blockquote",
+    "codeBlock",
+    "horizontalRule",
+];
+
+fn element(name: &str, attrs: Vec<(String, Any)>, children: Vec<Node>) -> Node {
+    Node::Element {
+        name: name.into(),
+        attrs,
+        children,
+    }
+}
+
+fn paragraph(children: Vec<Node>) -> Node {
+    element("paragraph", vec![], children)
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTML → nodes
+
+/// Parses (already sanitised) HTML into the composer's top-level blocks. Zammad's
+/// `<div>line<br></div>` style becomes paragraphs; unknown wrappers are flattened.
+pub fn from_html(html: &str) -> Vec<Node> {
+    let dom = html5ever::parse_document(RcDom::default(), Default::default()).one(html);
+    let body = find_body(&dom.document).unwrap_or_else(|| dom.document.clone());
+    let mut out = Vec::new();
+    blocks_into(&body, &mut out);
+    out
+}
+
+fn find_body(node: &Handle) -> Option<Handle> {
+    if tag(node).as_deref() == Some("body") {
+        return Some(node.clone());
+    }
+    node.children.borrow().iter().find_map(find_body)
+}
+
+fn tag(node: &Handle) -> Option<String> {
+    match &node.data {
+        NodeData::Element { name, .. } => Some(name.local.to_string()),
+        _ => None,
+    }
+}
+
+fn attr(node: &Handle, wanted: &str) -> Option<String> {
+    match &node.data {
+        NodeData::Element { attrs, .. } => attrs
+            .borrow()
+            .iter()
+            .find(|a| &*a.name.local == wanted)
+            .map(|a| a.value.to_string()),
+        _ => None,
+    }
+}
+
+fn is_block_tag(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "ul"
+            | "ol"
+            | "li"
+            | "blockquote"
+            | "pre"
+            | "hr"
+            | "table"
+            | "thead"
+            | "tbody"
+            | "tfoot"
+            | "tr"
+            | "td"
+            | "th"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "main"
+            | "center"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "address"
+            | "figure"
+            | "figcaption"
+    )
+}
+
+fn has_block_child(node: &Handle) -> bool {
+    node.children
+        .borrow()
+        .iter()
+        .any(|c| tag(c).is_some_and(|t| is_block_tag(&t)))
+}
+
+/// Reads the children of a block container (`block+` content) into `out`. Loose inline
+/// content between blocks becomes a paragraph.
+fn blocks_into(container: &Handle, out: &mut Vec<Node>) {
+    let mut inline: Vec<Node> = Vec::new();
+    for child in container.children.borrow().iter() {
+        match tag(child) {
+            Some(t) if is_block_tag(&t) => {
+                flush_paragraph(&mut inline, out);
+                block(child, &t, out);
+            }
+            _ => inline_into(child, &[], &mut inline),
+        }
+    }
+    flush_paragraph(&mut inline, out);
+}
+
+fn flush_paragraph(inline: &mut Vec<Node>, out: &mut Vec<Node>) {
+    let content = tidy_inline(std::mem::take(inline));
+    if !content.is_empty() {
+        out.push(paragraph(content));
+    }
+}
+
+fn block(node: &Handle, t: &str, out: &mut Vec<Node>) {
+    match t {
+        "p" | "div" | "dt" | "dd" | "address" | "figcaption" | "td" | "th" => {
+            if has_block_child(node) {
+                blocks_into(node, out);
+            } else {
+                // An empty `<div><br></div>` is an empty paragraph (a blank line).
+                out.push(paragraph(inline_content(node)));
+            }
+        }
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+            let level = i64::from(t.as_bytes()[1] - b'0');
+            out.push(element(
+                "heading",
+                vec![("level".into(), Any::Number(yrs::any::Number::Int(level)))],
+                inline_content(node),
+            ));
+        }
+        "ul" | "ol" => {
+            let mut items = Vec::new();
+            for child in node.children.borrow().iter() {
+                match tag(child).as_deref() {
+                    Some("li") => items.push(list_item(child)),
+                    Some(other) if is_block_tag(other) => {
+                        let mut inner = Vec::new();
+                        block(child, other, &mut inner);
+                        if !inner.is_empty() {
+                            items.push(element("listItem", vec![], inner));
+                        }
+                    }
+                    _ => {
+                        let mut inline = Vec::new();
+                        inline_into(child, &[], &mut inline);
+                        let inline = tidy_inline(inline);
+                        if !inline.is_empty() {
+                            items.push(element("listItem", vec![], vec![paragraph(inline)]));
+                        }
+                    }
+                }
+            }
+            if items.is_empty() {
+                return;
+            }
+            if t == "ol" {
+                let start = attr(node, "start")
+                    .and_then(|s| s.trim().parse::<i64>().ok())
+                    .unwrap_or(1);
+                out.push(element(
+                    "orderedList",
+                    vec![("start".into(), Any::Number(yrs::any::Number::Int(start)))],
+                    items,
+                ));
+            } else {
+                out.push(element("bulletList", vec![], items));
+            }
+        }
+        "li" => out.push(element("bulletList", vec![], vec![list_item(node)])),
+        "blockquote" => {
+            let mut inner = Vec::new();
+            blocks_into(node, &mut inner);
+            if inner.is_empty() {
+                inner.push(paragraph(vec![]));
+            }
+            out.push(element("blockquote", vec![], inner));
+        }
+        "pre" => {
+            let mut text = String::new();
+            collect_text(node, &mut text);
+            let language = node
+                .children
+                .borrow()
+                .iter()
+                .find(|c| tag(c).as_deref() == Some("code"))
+                .and_then(|code| attr(code, "class"))
+                .and_then(|class| {
+                    class
+                        .split_whitespace()
+                        .find_map(|c| c.strip_prefix("language-").map(str::to_string))
+                });
+            let attrs = language
+                .map(|l| vec![("language".to_string(), Any::from(l))])
+                .unwrap_or_default();
+            let text = text.strip_suffix('\n').unwrap_or(&text).to_string();
+            let children = if text.is_empty() {
+                vec![]
+            } else {
+                vec![Node::Text {
+                    text,
+                    marks: vec![],
+                }]
+            };
+            out.push(element("codeBlock", attrs, children));
+        }
+        "hr" => out.push(element("horizontalRule", vec![], vec![])),
+        // tables, sections and other wrappers: their content, flattened
+        _ => blocks_into(node, out),
+    }
+}
+
+fn list_item(li: &Handle) -> Node {
+    let mut inner = Vec::new();
+    blocks_into(li, &mut inner);
+    if inner.is_empty() {
+        inner.push(paragraph(vec![]));
+    }
+    // ProseMirror's listItem must start with a paragraph.
+    if !matches!(inner.first(), Some(Node::Element { name, .. }) if name == "paragraph") {
+        inner.insert(0, paragraph(vec![]));
+    }
+    element("listItem", vec![], inner)
+}
+
+fn collect_text(node: &Handle, out: &mut String) {
+    match &node.data {
+        NodeData::Text { contents } => out.push_str(&contents.borrow()),
+        NodeData::Element { .. } if tag(node).as_deref() == Some("br") => out.push('\n'),
+        _ => {
+            for c in node.children.borrow().iter() {
+                collect_text(c, out);
+            }
+        }
+    }
+}
+
+fn inline_content(node: &Handle) -> Vec<Node> {
+    let mut inline = Vec::new();
+    for child in node.children.borrow().iter() {
+        inline_into(child, &[], &mut inline);
+    }
+    tidy_inline(inline)
+}
+
+fn mark_for(node: &Handle, t: &str) -> Option<Mark> {
+    let simple = |name: &str| Mark {
+        name: name.into(),
+        attrs: vec![],
+    };
+    match t {
+        "b" | "strong" => Some(simple("bold")),
+        "i" | "em" => Some(simple("italic")),
+        "u" => Some(simple("underline")),
+        "s" | "strike" | "del" => Some(simple("strike")),
+        "code" => Some(simple("code")),
+        "a" => attr(node, "href").map(|href| Mark {
+            name: "link".into(),
+            attrs: vec![
+                ("href".into(), Some(href)),
+                (
+                    "target".into(),
+                    Some(attr(node, "target").unwrap_or_else(|| "_blank".into())),
+                ),
+                (
+                    "rel".into(),
+                    Some("noopener noreferrer nofollow".to_string()),
+                ),
+                ("class".into(), None),
+            ],
+        }),
+        _ => None,
+    }
+}
+
+fn inline_into(node: &Handle, marks: &[Mark], out: &mut Vec<Node>) {
+    match &node.data {
+        NodeData::Text { contents } => {
+            let collapsed = collapse_whitespace(&contents.borrow());
+            if !collapsed.is_empty() {
+                out.push(Node::Text {
+                    text: collapsed,
+                    marks: marks.to_vec(),
+                });
+            }
+        }
+        NodeData::Element { .. } => {
+            let t = tag(node).unwrap_or_default();
+            match t.as_str() {
+                "br" => out.push(element("hardBreak", vec![], vec![])),
+                "img" => {
+                    if let Some(src) = attr(node, "src") {
+                        let mut attrs = vec![("src".to_string(), Any::from(src))];
+                        for name in ["alt", "title"] {
+                            if let Some(v) = attr(node, name) {
+                                attrs.push((name.to_string(), Any::from(v)));
+                            }
+                        }
+                        out.push(element("image", attrs, vec![]));
+                    }
+                }
+                "script" | "style" | "template" | "head" | "title" => {}
+                _ => {
+                    let mut inner = marks.to_vec();
+                    if let Some(m) = mark_for(node, &t)
+                        && !inner.iter().any(|x| x.name == m.name)
+                    {
+                        inner.push(m);
+                    }
+                    for child in node.children.borrow().iter() {
+                        // a block inside an inline element: read it as inline content
+                        inline_into(child, &inner, out);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collapse_whitespace(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_space = false;
+    for c in s.chars() {
+        if c.is_ascii_whitespace() {
+            if !in_space {
+                out.push(' ');
+            }
+            in_space = true;
+        } else {
+            out.push(c);
+            in_space = false;
+        }
+    }
+    out
+}
+
+/// Merges adjacent runs with equal marks, trims the edges of the paragraph, collapses spaces
+/// across runs and drops a trailing `hardBreak` (Zammad's `<div>line<br></div>`).
+fn tidy_inline(nodes: Vec<Node>) -> Vec<Node> {
+    let mut out: Vec<Node> = Vec::new();
+    for n in nodes {
+        match (out.last_mut(), n) {
+            (
+                Some(Node::Text { text, marks }),
+                Node::Text {
+                    text: more,
+                    marks: more_marks,
+                },
+            ) if *marks == more_marks => {
+                if text.ends_with(' ') && more.starts_with(' ') {
+                    text.push_str(&more[1..]);
+                } else {
+                    text.push_str(&more);
+                }
+            }
+            (_, n) => out.push(n),
+        }
+    }
+    // collapse a space at the end of one run followed by a space at the start of the next
+    for i in 1..out.len() {
+        let prev_ends_space = matches!(&out[i - 1], Node::Text { text, .. } if text.ends_with(' '));
+        let prev_is_break = matches!(&out[i - 1], Node::Element { name, .. } if name == "hardBreak");
+        if let Node::Text { text, .. } = &mut out[i]
+            && (prev_ends_space || prev_is_break)
+            && text.starts_with(' ')
+        {
+            text.remove(0);
+        }
+    }
+    if let Some(Node::Text { text, .. }) = out.first_mut() {
+        *text = text.trim_start().to_string();
+    }
+    while matches!(out.last(), Some(Node::Element { name, .. }) if name == "hardBreak") {
+        out.pop();
+    }
+    if let Some(Node::Text { text, .. }) = out.last_mut() {
+        *text = text.trim_end().to_string();
+    }
+    // a space right before a line break is invisible
+    for i in 0..out.len().saturating_sub(1) {
+        let next_is_break = matches!(&out[i + 1], Node::Element { name, .. } if name == "hardBreak");
+        if next_is_break && let Node::Text { text, .. } = &mut out[i] {
+            *text = text.trim_end().to_string();
+        }
+    }
+    out.retain(|n| !matches!(n, Node::Text { text, .. } if text.is_empty()));
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// nodes → HTML
+
+/// Renders nodes as HTML (text escaped, attributes quoted). Trailing empty paragraphs, which
+/// the editor keeps for the caret, are left out.
+pub fn to_html(nodes: &[Node]) -> String {
+    let mut end = nodes.len();
+    while end > 0 && is_empty_paragraph(&nodes[end - 1]) {
+        end -= 1;
+    }
+    let mut out = String::new();
+    for n in &nodes[..end] {
+        render(n, &mut out);
+    }
+    out
+}
+
+fn is_empty_paragraph(n: &Node) -> bool {
+    matches!(n, Node::Element { name, children, .. } if name == "paragraph" && children.is_empty())
+}
+
+/// One node as HTML: also the key of the block diff.
+pub fn node_html(n: &Node) -> String {
+    let mut out = String::new();
+    render(n, &mut out);
+    out
+}
+
+fn any_text(a: &Any) -> String {
+    match a {
+        Any::String(s) => s.to_string(),
+        Any::Number(yrs::any::Number::Int(i)) => i.to_string(),
+        Any::Number(yrs::any::Number::Float(f)) => format!("{f}"),
+        Any::Bool(b) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn attr_of<'a>(attrs: &'a [(String, Any)], key: &str) -> Option<&'a Any> {
+    attrs
+        .iter()
+        .find(|(k, v)| k == key && !matches!(v, Any::Null | Any::Undefined))
+        .map(|(_, v)| v)
+}
+
+fn escape_attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn escape_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn render(n: &Node, out: &mut String) {
+    match n {
+        Node::Text { text, marks } => {
+            let mut sorted: Vec<&Mark> = marks.iter().collect();
+            sorted.sort_by_key(|m| MARK_ORDER.iter().position(|o| *o == m.name));
+            for m in &sorted {
+                out.push_str(&open_mark(m));
+            }
+            out.push_str(&escape_text(text));
+            for m in sorted.iter().rev() {
+                out.push_str(close_mark(m));
+            }
+        }
+        Node::Element {
+            name,
+            attrs,
+            children,
+        } => {
+            let inner = |out: &mut String| {
+                for c in children {
+                    render(c, out);
+                }
+            };
+            match name.as_str() {
+                "paragraph" => {
+                    out.push_str("<p>");
+                    inner(out);
+                    out.push_str("</p>");
+                }
+                "heading" => {
+                    let level = attr_of(attrs, "level")
+                        .map(any_text)
+                        .and_then(|l| l.parse::<u8>().ok())
+                        .filter(|l| (1..=6).contains(l))
+                        .unwrap_or(1);
+                    out.push_str(&format!("<h{level}>"));
+                    inner(out);
+                    out.push_str(&format!("</h{level}>"));
+                }
+                "bulletList" => {
+                    out.push_str("<ul>");
+                    inner(out);
+                    out.push_str("</ul>");
+                }
+                "orderedList" => {
+                    match attr_of(attrs, "start")
+                        .map(any_text)
+                        .and_then(|s| s.parse::<i64>().ok())
+                    {
+                        Some(start) if start != 1 => {
+                            out.push_str(&format!("<ol start=\"{start}\">"))
+                        }
+                        _ => out.push_str("<ol>"),
+                    }
+                    inner(out);
+                    out.push_str("</ol>");
+                }
+                "listItem" => {
+                    out.push_str("<li>");
+                    inner(out);
+                    out.push_str("</li>");
+                }
+                "blockquote" => {
+                    out.push_str("<blockquote>");
+                    inner(out);
+                    out.push_str("</blockquote>");
+                }
+                "codeBlock" => {
+                    match attr_of(attrs, "language").map(any_text) {
+                        Some(lang) if !lang.is_empty() => out.push_str(&format!(
+                            "<pre><code class=\"language-{}\">",
+                            escape_attr(&lang)
+                        )),
+                        _ => out.push_str("<pre><code>"),
+                    }
+                    inner(out);
+                    out.push_str("</code></pre>");
+                }
+                "horizontalRule" => out.push_str("<hr>"),
+                "hardBreak" => out.push_str("<br>"),
+                "image" => {
+                    if let Some(src) = attr_of(attrs, "src").map(any_text) {
+                        out.push_str(&format!("<img src=\"{}\"", escape_attr(&src)));
+                        for key in ["alt", "title"] {
+                            if let Some(v) = attr_of(attrs, key).map(any_text) {
+                                out.push_str(&format!(" {key}=\"{}\"", escape_attr(&v)));
+                            }
+                        }
+                        out.push('>');
+                    }
+                }
+                // a node this server does not know (a newer editor?): keep its text
+                _ => inner(out),
+            }
+        }
+    }
+}
+
+fn open_mark(m: &Mark) -> String {
+    match m.name.as_str() {
+        "bold" => "<strong>".into(),
+        "italic" => "<em>".into(),
+        "underline" => "<u>".into(),
+        "strike" => "<s>".into(),
+        "code" => "<code>".into(),
+        "link" => {
+            let mut s = String::from("<a");
+            for (k, v) in &m.attrs {
+                if let Some(v) = v
+                    && matches!(k.as_str(), "href" | "target" | "rel")
+                {
+                    s.push_str(&format!(" {k}=\"{}\"", escape_attr(v)));
+                }
+            }
+            s.push('>');
+            s
+        }
+        _ => String::new(),
+    }
+}
+
+fn close_mark(m: &Mark) -> &'static str {
+    match m.name.as_str() {
+        "bold" => "</strong>",
+        "italic" => "</em>",
+        "underline" => "</u>",
+        "strike" => "</s>",
+        "code" => "</code>",
+        "link" => "</a>",
+        _ => "",
+    }
+}
+
+/// The text of the nodes (for previews and emptiness checks).
+pub fn plain_text(nodes: &[Node]) -> String {
+    let mut out = String::new();
+    fn walk(n: &Node, out: &mut String) {
+        match n {
+            Node::Text { text, .. } => out.push_str(text),
+            Node::Element { name, children, .. } => {
+                for c in children {
+                    walk(c, out);
+                }
+                if BLOCK_NODES.contains(&name.as_str()) || name == "hardBreak" {
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    for n in nodes {
+        walk(n, &mut out);
+    }
+    out.trim().to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// yrs XML ⇄ nodes (y-prosemirror's layout: an XmlElement per node, consecutive text runs in
+// one XmlText whose formatting attributes are the marks, `{bold: {}}`)
+
+/// Reads the nodes under a fragment or element.
+pub fn read_children<T: ReadTxn>(txn: &T, parent: &impl XmlFragment) -> Vec<Node> {
+    let mut out = Vec::new();
+    for child in parent.children(txn) {
+        match child {
+            XmlOut::Element(el) => out.push(read_element(txn, &el)),
+            XmlOut::Text(text) => {
+                for chunk in text.diff(txn, YChange::identity) {
+                    let Out::Any(Any::String(s)) = &chunk.insert else {
+                        continue;
+                    };
+                    let marks = chunk
+                        .attributes
+                        .map(|attrs| marks_from_attrs(&attrs))
+                        .unwrap_or_default();
+                    out.push(Node::Text {
+                        text: s.to_string(),
+                        marks,
+                    });
+                }
+            }
+            XmlOut::Fragment(f) => out.extend(read_children(txn, &f)),
+        }
+    }
+    out
+}
+
+fn read_element<T: ReadTxn>(txn: &T, el: &XmlElementRef) -> Node {
+    let mut attrs: Vec<(String, Any)> = el
+        .attributes(txn)
+        .filter_map(|(k, v)| match v {
+            Out::Any(a) => Some((k.to_string(), a)),
+            _ => None,
+        })
+        .collect();
+    attrs.sort_by(|a, b| a.0.cmp(&b.0));
+    Node::Element {
+        name: el.tag().to_string(),
+        attrs,
+        children: read_children(txn, el),
+    }
+}
+
+fn marks_from_attrs(attrs: &HashMap<Arc<str>, Any>) -> Vec<Mark> {
+    let mut marks: Vec<Mark> = attrs
+        .iter()
+        .filter(|(_, v)| !matches!(v, Any::Null | Any::Undefined))
+        .map(|(name, value)| {
+            // y-prosemirror suffixes marks that may overlap with `--<hash>`
+            let name = name.split("--").next().unwrap_or(name).to_string();
+            let attrs = match value {
+                Any::Map(m) => {
+                    let mut v: Vec<(String, Option<String>)> = m
+                        .iter()
+                        .map(|(k, v)| {
+                            let text = match v {
+                                Any::Null | Any::Undefined => None,
+                                other => Some(any_text(other)),
+                            };
+                            (k.clone(), text)
+                        })
+                        .collect();
+                    v.sort();
+                    v
+                }
+                _ => vec![],
+            };
+            Mark { name, attrs }
+        })
+        .collect();
+    marks.sort_by(|a, b| a.name.cmp(&b.name));
+    marks
+}
+
+fn mark_attrs(marks: &[Mark]) -> HashMap<Arc<str>, Any> {
+    marks
+        .iter()
+        .map(|m| {
+            let map: HashMap<String, Any> = m
+                .attrs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().map(Any::from).unwrap_or(Any::Null)))
+                .collect();
+            (Arc::<str>::from(m.name.as_str()), Any::Map(Arc::new(map)))
+        })
+        .collect()
+}
+
+/// Inserts nodes into a fragment (or element) at `index`, in the layout y-prosemirror reads.
+pub fn insert_nodes(
+    txn: &mut TransactionMut,
+    parent: &impl XmlFragment,
+    index: u32,
+    nodes: &[Node],
+) {
+    let mut at = index;
+    let mut i = 0;
+    while i < nodes.len() {
+        match &nodes[i] {
+            Node::Element {
+                name,
+                attrs,
+                children,
+            } => {
+                let el = parent.insert(txn, at, XmlElementPrelim::empty(name.as_str()));
+                for (k, v) in attrs {
+                    if !matches!(v, Any::Null | Any::Undefined) {
+                        el.insert_attribute(txn, k.as_str(), v.clone());
+                    }
+                }
+                insert_nodes(txn, &el, 0, children);
+                i += 1;
+            }
+            Node::Text { .. } => {
+                // consecutive runs share one XmlText
+                let text = parent.insert(txn, at, XmlTextPrelim::new(""));
+                let mut offset = 0u32;
+                while let Some(Node::Text { text: chunk, marks }) = nodes.get(i) {
+                    text.insert_with_attributes(txn, offset, chunk, mark_attrs(marks));
+                    offset += chunk.encode_utf16().count() as u32;
+                    i += 1;
+                }
+            }
+        }
+        at += 1;
+    }
+}
+
+/// Replaces the body in `fragment` with `wanted`, touching only the top-level blocks that
+/// differ (LCS over the blocks' HTML), so carets and concurrent typing in the other blocks
+/// survive. Returns (kept, deleted, inserted).
+pub fn replace_blocks(
+    txn: &mut TransactionMut,
+    fragment: &XmlFragmentRef,
+    wanted: &[Node],
+) -> (usize, usize, usize) {
+    let current: Vec<String> = read_children(txn, fragment)
+        .iter()
+        .map(node_html)
+        .collect();
+    let target: Vec<String> = wanted.iter().map(node_html).collect();
+    // The fragment may hold loose text (not from our writers); then rebuild everything.
+    let lengths_agree = fragment.len(txn) as usize == current.len();
+    let ops = if lengths_agree {
+        lcs_ops(&current, &target)
+    } else {
+        let mut ops: Vec<Op> = Vec::new();
+        ops.extend(std::iter::repeat_n(Op::Delete, fragment.len(txn) as usize));
+        ops.extend(std::iter::repeat_n(Op::Insert, target.len()));
+        ops
+    };
+    let (mut kept, mut deleted, mut inserted) = (0, 0, 0);
+    let mut at = 0u32;
+    let mut next_new = 0usize;
+    for op in ops {
+        match op {
+            Op::Keep => {
+                at += 1;
+                next_new += 1;
+                kept += 1;
+            }
+            Op::Delete => {
+                fragment.remove_range(txn, at, 1);
+                deleted += 1;
+            }
+            Op::Insert => {
+                insert_nodes(txn, fragment, at, std::slice::from_ref(&wanted[next_new]));
+                at += 1;
+                next_new += 1;
+                inserted += 1;
+            }
+        }
+    }
+    (kept, deleted, inserted)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Op {
+    Keep,
+    Delete,
+    Insert,
+}
+
+/// The edit script from `a` to `b` by longest common subsequence.
+fn lcs_ops(a: &[String], b: &[String]) -> Vec<Op> {
+    let (n, m) = (a.len(), b.len());
+    let mut table = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            table[i][j] = if a[i] == b[j] {
+                table[i + 1][j + 1] + 1
+            } else {
+                table[i + 1][j].max(table[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut ops = Vec::with_capacity(n + m);
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            ops.push(Op::Keep);
+            i += 1;
+            j += 1;
+        } else if j < m && (i == n || table[i][j + 1] >= table[i + 1][j]) {
+            ops.push(Op::Insert);
+            j += 1;
+        } else {
+            ops.push(Op::Delete);
+            i += 1;
+        }
+    }
+    ops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yrs::{Doc, GetString, OffsetKind, Options, Transact};
+
+    fn doc() -> Doc {
+        Doc::with_options(Options {
+            offset_kind: OffsetKind::Utf16,
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn zammad_div_style_becomes_paragraphs() {
+        let nodes = from_html("<div>Hello <b>world</b><br></div><div><br></div><div>Bye</div>");
+        assert_eq!(
+            to_html(&nodes),
+            "<p>Hello <strong>world</strong></p><p></p><p>Bye</p>"
+        );
+    }
+
+    #[test]
+    fn lists_quotes_code_links_and_images() {
+        let html = "<h2>Title</h2><ul><li>one</li><li><p>two</p><ol start=\"3\"><li>x</li></ol></li></ul>\
+                    <blockquote>quoted<br>line</blockquote><pre><code class=\"language-rust\">fn a() {}\n</code></pre>\
+                    <p>see <a href=\"https://example.com/\">here</a> <img src=\"cid:1@x\" alt=\"pic\"></p><hr>";
+        let nodes = from_html(html);
+        assert_eq!(
+            to_html(&nodes),
+            "<h2>Title</h2><ul><li><p>one</p></li><li><p>two</p><ol start=\"3\"><li><p>x</p></li></ol></li></ul>\
+             <blockquote><p>quoted<br>line</p></blockquote><pre><code class=\"language-rust\">fn a() {}</code></pre>\
+             <p>see <a href=\"https://example.com/\" target=\"_blank\" rel=\"noopener noreferrer nofollow\">here</a> <img src=\"cid:1@x\" alt=\"pic\"></p><hr>"
+        );
+    }
+
+    #[test]
+    fn text_is_escaped_on_output() {
+        let nodes = vec![paragraph(vec![Node::Text {
+            text: "<script>alert(1)</script> & co".into(),
+            marks: vec![],
+        }])];
+        assert_eq!(
+            to_html(&nodes),
+            "<p>&lt;script&gt;alert(1)&lt;/script&gt; &amp; co</p>"
+        );
+    }
+
+    #[test]
+    fn nodes_round_trip_through_yrs_with_utf16_offsets() {
+        let d = doc();
+        let frag = d.get_or_insert_xml_fragment("default");
+        let nodes = from_html("<p>Grüße 😀 <b>fett</b> und <i>mehr</i> Ende</p><h3>Zwei</h3>");
+        {
+            let mut txn = d.transact_mut();
+            insert_nodes(&mut txn, &frag, 0, &nodes);
+        }
+        let txn = d.transact();
+        let back = read_children(&txn, &frag);
+        assert_eq!(
+            to_html(&back),
+            "<p>Grüße 😀 <strong>fett</strong> und <em>mehr</em> Ende</p><h3>Zwei</h3>"
+        );
+        // the layout y-prosemirror expects: node names as tags
+        assert!(frag.get_string(&txn).starts_with("<paragraph>"));
+    }
+
+    #[test]
+    fn block_diff_keeps_unchanged_blocks_and_concurrent_edits() {
+        let server = doc();
+        let frag = server.get_or_insert_xml_fragment("default");
+        {
+            let mut txn = server.transact_mut();
+            insert_nodes(
+                &mut txn,
+                &frag,
+                0,
+                &from_html("<p>one</p><p>two</p><p>three</p>"),
+            );
+        }
+        // a second replica (an editor) types into "three" while the REST replace happens
+        let editor = doc();
+        let sync = |from: &Doc, to: &Doc| {
+            let sv = to.transact().state_vector();
+            let update = from.transact().encode_state_as_update_v1(&sv);
+            to.transact_mut()
+                .apply_update(yrs::Update::decode_v1(&update).unwrap())
+                .unwrap();
+        };
+        use yrs::updates::decoder::Decode;
+        sync(&server, &editor);
+        {
+            let efrag = editor.get_or_insert_xml_fragment("default");
+            let mut txn = editor.transact_mut();
+            let Some(XmlOut::Element(p)) = efrag.get(&txn, 2) else {
+                panic!("no third paragraph")
+            };
+            let Some(XmlOut::Text(t)) = p.get(&txn, 0) else {
+                panic!("no text")
+            };
+            t.insert(&mut txn, 5, "!!");
+        }
+        let counts = {
+            let mut txn = server.transact_mut();
+            replace_blocks(
+                &mut txn,
+                &frag,
+                &from_html("<p>zero</p><p>one</p><p>three</p>"),
+            )
+        };
+        assert_eq!(counts, (2, 1, 1));
+        sync(&server, &editor);
+        sync(&editor, &server);
+        let a = to_html(&read_children(&server.transact(), &frag));
+        let efrag = editor.get_or_insert_xml_fragment("default");
+        let b = to_html(&read_children(&editor.transact(), &efrag));
+        assert_eq!(a, b);
+        assert_eq!(a, "<p>zero</p><p>one</p><p>three!!</p>");
+    }
+}

@@ -1,0 +1,830 @@
+//! Live rooms: one in-memory draft document per ticket, shared by every agent's editor
+//! (y-sync over a WebSocket, collab-editing.md §6–7) and by the REST endpoints. A room is
+//! loaded from its snapshot and update log on first use and dropped when the last editor
+//! leaves. Every accepted update is broadcast at once and written to the update log within
+//! about 50 ms; the snapshot and the derived REST projection are rewritten every
+//! [`SNAPSHOT_EVERY`] updates, after 2 s of quiet, on `flush` and when the last editor leaves.
+//!
+//! This module knows the y-sync protocol but nothing about WebSockets: the server feeds it
+//! binary frames and forwards the frames it returns.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sqlx::{AnyConnection, Row};
+use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
+use yrs::sync::awareness::{AwarenessUpdate, AwarenessUpdateEntry};
+use yrs::sync::{Message, MessageReader, SyncMessage};
+use yrs::updates::decoder::{Decode, DecoderV1};
+use yrs::updates::encoder::Encode;
+use yrs::{ClientID, Doc, ReadTxn, Transact};
+
+use super::document;
+use crate::{Result, Store, clock};
+
+/// y-protocols' custom message type used for Tandem's JSON control messages.
+pub const MSG_CONTROL: u8 = 100;
+/// A document may not grow beyond this (encoded size, roughly).
+pub const MAX_DOC_BYTES: usize = 5 * 1024 * 1024;
+/// Updates between two snapshots.
+pub const SNAPSHOT_EVERY: usize = 100;
+/// Awareness states not renewed for this long are removed (y-protocols' `outdatedTimeout`).
+pub const AWARENESS_TIMEOUT: Duration = Duration::from_secs(30);
+/// Messages a connection may send per second before it is cut off.
+pub const MAX_MESSAGES_PER_SECOND: u32 = 500;
+const BATCH_WINDOW: Duration = Duration::from_millis(50);
+const IDLE_SNAPSHOT: Duration = Duration::from_secs(2);
+
+/// The agent behind a connection, as the server authenticated them.
+#[derive(Debug, Clone)]
+pub struct Editor {
+    pub user_id: i64,
+    pub name: String,
+    /// Agents with read access see the draft but their updates are dropped.
+    pub can_edit: bool,
+}
+
+#[derive(Debug, Clone)]
+enum RoomEvent {
+    /// A frame for every connection but `from` (0: from the server, for everyone).
+    Frame { from: u64, data: Arc<Vec<u8>> },
+    /// The room is gone (draft sent or deleted, ticket deleted, fatal error): close.
+    Closed,
+}
+
+enum Persist {
+    Update { user_id: i64, bytes: Vec<u8> },
+    Flush(oneshot::Sender<()>),
+    Leave,
+}
+
+struct Peer {
+    conn: u64,
+    clock: u32,
+    json: Arc<str>,
+    seen: Instant,
+}
+
+struct RoomState {
+    doc: Doc,
+    epoch: i64,
+    draft_id: Option<i64>,
+    rev: i64,
+    approx_bytes: usize,
+    closed: bool,
+    peers: HashMap<ClientID, Peer>,
+}
+
+pub struct Room {
+    pub ticket_id: i64,
+    state: Mutex<RoomState>,
+    /// Serialises this draft's database writes (update log, snapshot, REST writes).
+    pub(super) write_lock: Mutex<()>,
+    events: broadcast::Sender<RoomEvent>,
+    persist: mpsc::UnboundedSender<Persist>,
+    connections: AtomicUsize,
+}
+
+/// Every live room of this server process. Designed so that a PostgreSQL LISTEN/NOTIFY relay
+/// can later forward updates between instances; today, run one instance (or route by ticket).
+pub struct Hub {
+    store: Store,
+    rooms: Mutex<HashMap<i64, Arc<Room>>>,
+    next_conn: AtomicU64,
+}
+
+fn control(value: Value) -> Vec<u8> {
+    Message::Custom(MSG_CONTROL, value.to_string().into_bytes()).encode_v1()
+}
+
+fn sync_update(update: &[u8]) -> Vec<u8> {
+    Message::Sync(SyncMessage::Update(update.to_vec())).encode_v1()
+}
+
+/// The stored draft of a ticket at its current epoch.
+pub(super) struct StoredDoc {
+    pub epoch: i64,
+    pub draft_id: Option<i64>,
+    pub rev: i64,
+    pub snapshot: Vec<u8>,
+    pub updates: Vec<Vec<u8>>,
+}
+
+pub(super) async fn load_stored(conn: &mut AnyConnection, ticket_id: i64) -> Result<StoredDoc> {
+    let epoch: i64 = sqlx::query_scalar("SELECT shared_draft_epoch FROM tickets WHERE id = $1")
+        .bind(ticket_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| crate::Error::not_found("Ticket", ticket_id))?;
+    let row = sqlx::query("SELECT id, rev, ydoc FROM ticket_shared_drafts WHERE ticket_id = $1")
+        .bind(ticket_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else {
+        return Ok(StoredDoc {
+            epoch,
+            draft_id: None,
+            rev: 0,
+            snapshot: vec![],
+            updates: vec![],
+        });
+    };
+    let draft_id: i64 = row.try_get("id")?;
+    let updates: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT payload FROM ticket_shared_draft_updates WHERE draft_id = $1 ORDER BY id",
+    )
+    .bind(draft_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(StoredDoc {
+        epoch,
+        draft_id: Some(draft_id),
+        rev: row.try_get("rev")?,
+        snapshot: row.try_get("ydoc")?,
+        updates,
+    })
+}
+
+impl Hub {
+    pub fn new(store: Store) -> Arc<Hub> {
+        Arc::new(Hub {
+            store,
+            rooms: Mutex::new(HashMap::new()),
+            next_conn: AtomicU64::new(1),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The ticket's room, loaded from storage when it is not live.
+    pub(super) async fn room(self: &Arc<Self>, ticket_id: i64) -> Result<Arc<Room>> {
+        let mut rooms = self.rooms.lock().await;
+        if let Some(room) = rooms.get(&ticket_id)
+            && !room.state.lock().await.closed
+        {
+            return Ok(room.clone());
+        }
+        let stored = {
+            let mut conn = self.store.read().await?;
+            load_stored(&mut conn, ticket_id).await?
+        };
+        let doc = document::load(&stored.snapshot, &stored.updates);
+        let approx_bytes = stored.snapshot.len() + stored.updates.iter().map(Vec::len).sum::<usize>();
+        let (events, _) = broadcast::channel(1024);
+        let (persist, persist_rx) = mpsc::unbounded_channel();
+        let room = Arc::new(Room {
+            ticket_id,
+            state: Mutex::new(RoomState {
+                doc,
+                epoch: stored.epoch,
+                draft_id: stored.draft_id,
+                rev: stored.rev,
+                approx_bytes,
+                closed: false,
+                peers: HashMap::new(),
+            }),
+            write_lock: Mutex::new(()),
+            events,
+            persist,
+            connections: AtomicUsize::new(0),
+        });
+        tokio::spawn(persist_loop(
+            self.clone(),
+            Arc::downgrade(&room),
+            persist_rx,
+            stored.updates.len(),
+        ));
+        rooms.insert(ticket_id, room.clone());
+        Ok(room)
+    }
+
+    /// Forgets a room nobody is connected to (after a REST call loaded it).
+    pub(super) async fn release(&self, room: &Arc<Room>) {
+        if room.connections.load(Ordering::SeqCst) == 0 {
+            let mut rooms = self.rooms.lock().await;
+            if rooms
+                .get(&room.ticket_id)
+                .is_some_and(|r| Arc::ptr_eq(r, room))
+                && room.connections.load(Ordering::SeqCst) == 0
+            {
+                rooms.remove(&room.ticket_id);
+                let _ = room.persist.send(Persist::Leave);
+            }
+        }
+    }
+
+    /// Closes a ticket's room after its draft was sent, deleted, or the ticket deleted: editors
+    /// get the control message, then their sockets close; the next room starts from storage
+    /// (at the new epoch).
+    pub async fn close_room(&self, ticket_id: i64, message: Value) {
+        let room = self.rooms.lock().await.remove(&ticket_id);
+        if let Some(room) = room {
+            room.state.lock().await.closed = true;
+            let _ = room.events.send(RoomEvent::Frame {
+                from: 0,
+                data: Arc::new(control(message)),
+            });
+            let _ = room.events.send(RoomEvent::Closed);
+            let _ = room.persist.send(Persist::Leave);
+        }
+    }
+
+    /// Number of live rooms (for tests and metrics).
+    pub async fn live_rooms(&self) -> usize {
+        self.rooms.lock().await.len()
+    }
+
+    /// Opens an editor connection to a ticket's room. `client_epoch` is the epoch of the
+    /// document the client still holds (its `?epoch=` parameter on reconnect): a stale one is
+    /// told to reset and nothing it sends is accepted. Returns the connection and the frames to
+    /// send first (hello, sync step 1, the current presence).
+    pub async fn connect(
+        self: &Arc<Self>,
+        ticket_id: i64,
+        editor: Editor,
+        client_epoch: Option<i64>,
+    ) -> Result<(Connection, Vec<Vec<u8>>)> {
+        let room = self.room(ticket_id).await?;
+        room.connections.fetch_add(1, Ordering::SeqCst);
+        let id = self.next_conn.fetch_add(1, Ordering::SeqCst);
+        let events = room.events.subscribe();
+        let st = room.state.lock().await;
+        let stale = client_epoch.is_some_and(|e| e != st.epoch);
+        let mut frames = vec![control(json!({
+            "t": "hello",
+            "ticket_id": ticket_id,
+            "epoch": st.epoch,
+            "rev": st.rev,
+            "shared_draft_id": st.draft_id,
+            "role": if editor.can_edit && !stale { "edit" } else { "read" },
+            "user": {"id": editor.user_id, "name": editor.name},
+        }))];
+        if stale {
+            frames.push(control(json!({"t": "reset", "epoch": st.epoch})));
+        } else {
+            let sv = st.doc.transact().state_vector();
+            frames.push(Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1());
+            if !st.peers.is_empty() {
+                frames.push(Message::Awareness(awareness_of(&st.peers, None)).encode_v1());
+            }
+        }
+        drop(st);
+        Ok((
+            Connection {
+                id,
+                hub: self.clone(),
+                room,
+                editor,
+                stale,
+                events,
+                clients: HashSet::new(),
+                window_start: Instant::now(),
+                window_count: 0,
+            },
+            frames,
+        ))
+    }
+}
+
+fn awareness_of(peers: &HashMap<ClientID, Peer>, only: Option<&[ClientID]>) -> AwarenessUpdate {
+    let clients = peers
+        .iter()
+        .filter(|(id, _)| only.is_none_or(|o| o.contains(id)))
+        .map(|(id, p)| {
+            (
+                *id,
+                AwarenessUpdateEntry {
+                    clock: p.clock,
+                    json: p.json.clone(),
+                },
+            )
+        })
+        .collect();
+    AwarenessUpdate { clients }
+}
+
+/// What the server should do after a frame.
+#[derive(Debug)]
+pub enum Reply {
+    /// Send these frames back to this client.
+    Frames(Vec<Vec<u8>>),
+    /// Close the socket (with this reason).
+    Close(String),
+}
+
+/// One editor's connection to a room.
+pub struct Connection {
+    pub id: u64,
+    hub: Arc<Hub>,
+    room: Arc<Room>,
+    editor: Editor,
+    stale: bool,
+    events: broadcast::Receiver<RoomEvent>,
+    /// Awareness client ids this connection announced (removed when it drops).
+    clients: HashSet<ClientID>,
+    window_start: Instant,
+    window_count: u32,
+}
+
+impl Connection {
+    /// Handles one binary frame from the client (one or more y-protocols messages).
+    pub async fn receive(&mut self, frame: &[u8]) -> Reply {
+        if self.window_start.elapsed() >= Duration::from_secs(1) {
+            self.window_start = Instant::now();
+            self.window_count = 0;
+        }
+        self.window_count += 1;
+        if self.window_count > MAX_MESSAGES_PER_SECOND {
+            return Reply::Close("rate limit exceeded".into());
+        }
+        let mut decoder = DecoderV1::from(frame);
+        let messages: Vec<_> = MessageReader::new(&mut decoder).collect();
+        let mut out = Vec::new();
+        for message in messages {
+            let Ok(message) = message else {
+                out.push(control(json!({"t": "error", "code": "malformed_message"})));
+                break;
+            };
+            match message {
+                Message::Sync(SyncMessage::SyncStep1(sv)) => {
+                    if self.stale {
+                        continue;
+                    }
+                    let st = self.room.state.lock().await;
+                    let update = st.doc.transact().encode_state_as_update_v1(&sv);
+                    out.push(Message::Sync(SyncMessage::SyncStep2(update)).encode_v1());
+                }
+                Message::Sync(SyncMessage::SyncStep2(update))
+                | Message::Sync(SyncMessage::Update(update)) => {
+                    if let Some(reply) = self.apply(update).await {
+                        out.push(reply);
+                    }
+                }
+                Message::Awareness(update) => self.awareness(update).await,
+                Message::AwarenessQuery => {
+                    let st = self.room.state.lock().await;
+                    out.push(Message::Awareness(awareness_of(&st.peers, None)).encode_v1());
+                }
+                Message::Custom(MSG_CONTROL, data) => {
+                    if let Some(reply) = self.control(&data).await {
+                        out.push(reply);
+                    }
+                }
+                Message::Auth(_) | Message::Custom(..) => {}
+            }
+        }
+        Reply::Frames(out)
+    }
+
+    async fn apply(&mut self, update: Vec<u8>) -> Option<Vec<u8>> {
+        if self.stale || !self.editor.can_edit {
+            return None; // read-only peers: dropped
+        }
+        if update.len() <= 2 && update.iter().all(|b| *b == 0) {
+            return None; // an empty update (nothing the server lacks)
+        }
+        let mut st = self.room.state.lock().await;
+        if st.closed {
+            return None;
+        }
+        if st.approx_bytes + update.len() > MAX_DOC_BYTES {
+            return Some(control(
+                json!({"t": "error", "code": "doc_too_large", "limit": MAX_DOC_BYTES}),
+            ));
+        }
+        let before = st.doc.transact().state_vector();
+        if document::apply_update(&st.doc, &update).is_err() {
+            return Some(control(json!({"t": "error", "code": "bad_update"})));
+        }
+        let changed = st.doc.transact().state_vector() != before || has_deletes(&update);
+        if !changed {
+            return None;
+        }
+        st.approx_bytes += update.len();
+        let _ = self.room.events.send(RoomEvent::Frame {
+            from: self.id,
+            data: Arc::new(sync_update(&update)),
+        });
+        drop(st);
+        let _ = self.room.persist.send(Persist::Update {
+            user_id: self.editor.user_id,
+            bytes: update,
+        });
+        None
+    }
+
+    /// Awareness from the client: each state is bound to this connection and its `user` is
+    /// overwritten with the authenticated agent, so nobody can appear under another name.
+    async fn awareness(&mut self, update: AwarenessUpdate) {
+        if self.stale {
+            return;
+        }
+        let mut st = self.room.state.lock().await;
+        let mut accepted = Vec::new();
+        for (client, entry) in update.clients {
+            if st.peers.get(&client).is_some_and(|p| p.conn != self.id) {
+                continue; // another connection's client id
+            }
+            if &*entry.json == "null" {
+                if st.peers.remove(&client).is_some() {
+                    self.clients.remove(&client);
+                    accepted.push((client, entry));
+                }
+                continue;
+            }
+            if self.clients.len() >= 8 && !self.clients.contains(&client) {
+                continue; // one tab announces one client id; allow a few, not thousands
+            }
+            let mut state: serde_json::Map<String, Value> =
+                serde_json::from_str(&entry.json).unwrap_or_default();
+            let color = state
+                .get("user")
+                .and_then(|u| u.get("color"))
+                .and_then(Value::as_str)
+                .filter(|c| {
+                    c.len() == 7
+                        && c.starts_with('#')
+                        && c[1..].chars().all(|ch| ch.is_ascii_hexdigit())
+                })
+                .map(str::to_string)
+                .unwrap_or_else(|| color_for(self.editor.user_id));
+            state.insert(
+                "user".into(),
+                json!({"id": self.editor.user_id, "name": self.editor.name, "color": color}),
+            );
+            let json: Arc<str> = Value::Object(state).to_string().into();
+            if json.len() > 16 * 1024 {
+                continue;
+            }
+            st.peers.insert(
+                client,
+                Peer {
+                    conn: self.id,
+                    clock: entry.clock,
+                    json: json.clone(),
+                    seen: Instant::now(),
+                },
+            );
+            self.clients.insert(client);
+            accepted.push((
+                client,
+                AwarenessUpdateEntry {
+                    clock: entry.clock,
+                    json,
+                },
+            ));
+        }
+        if !accepted.is_empty() {
+            let update = AwarenessUpdate {
+                clients: accepted.into_iter().collect(),
+            };
+            let _ = self.room.events.send(RoomEvent::Frame {
+                from: self.id,
+                data: Arc::new(Message::Awareness(update).encode_v1()),
+            });
+        }
+    }
+
+    async fn control(&mut self, data: &[u8]) -> Option<Vec<u8>> {
+        let message: Value = serde_json::from_slice(data).ok()?;
+        match message.get("t").and_then(Value::as_str) {
+            Some("flush") => {
+                let (tx, rx) = oneshot::channel();
+                let _ = self.room.persist.send(Persist::Flush(tx));
+                let _ = rx.await;
+                let st = self.room.state.lock().await;
+                Some(control(
+                    json!({"t": "saved", "rev": st.rev, "at": clock::now()}),
+                ))
+            }
+            Some("resume") => {
+                let epoch = message.get("epoch").and_then(Value::as_i64);
+                let st = self.room.state.lock().await;
+                if epoch.is_some_and(|e| e != st.epoch) {
+                    self.stale = true;
+                    Some(control(json!({"t": "reset", "epoch": st.epoch})))
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The next frame to forward to this client; `None` when the room closed (or this
+    /// connection fell too far behind: it reconnects and resyncs).
+    pub async fn next_frame(&mut self) -> Option<Arc<Vec<u8>>> {
+        loop {
+            match self.events.recv().await {
+                Ok(RoomEvent::Frame { from, data }) => {
+                    if from != self.id {
+                        return Some(data);
+                    }
+                }
+                Ok(RoomEvent::Closed) => return None,
+                Err(broadcast::error::RecvError::Lagged(_)) => return None,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// The socket is gone: remove this connection's presence and leave the room.
+    pub async fn close(self) {
+        {
+            let mut st = self.room.state.lock().await;
+            let mut gone = Vec::new();
+            for client in &self.clients {
+                if let Some(p) = st.peers.remove(client) {
+                    gone.push((
+                        *client,
+                        AwarenessUpdateEntry {
+                            clock: p.clock + 1,
+                            json: "null".into(),
+                        },
+                    ));
+                }
+            }
+            if !gone.is_empty() {
+                let update = AwarenessUpdate {
+                    clients: gone.into_iter().collect(),
+                };
+                let _ = self.room.events.send(RoomEvent::Frame {
+                    from: self.id,
+                    data: Arc::new(Message::Awareness(update).encode_v1()),
+                });
+            }
+        }
+        if self.room.connections.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.hub.release(&self.room).await;
+        }
+    }
+}
+
+fn has_deletes(update: &[u8]) -> bool {
+    yrs::Update::decode_v1(update).is_ok_and(|u| !u.delete_set().is_empty())
+}
+
+/// A stable colour per agent for carets and the presence list.
+pub fn color_for(user_id: i64) -> String {
+    const COLORS: [&str; 8] = [
+        "#e8590c", "#1c7ed6", "#2f9e44", "#ae3ec9", "#f08c00", "#0c8599", "#d6336c", "#5c7cfa",
+    ];
+    COLORS[user_id.unsigned_abs() as usize % COLORS.len()].to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Persistence
+
+async fn persist_loop(
+    hub: Arc<Hub>,
+    room: std::sync::Weak<Room>,
+    mut rx: mpsc::UnboundedReceiver<Persist>,
+    mut since_snapshot: usize,
+) {
+    let mut batch: Vec<(i64, Vec<u8>)> = Vec::new();
+    let mut dirty = false;
+    let mut janitor = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        let message = tokio::select! {
+            m = rx.recv() => m,
+            _ = tokio::time::sleep(IDLE_SNAPSHOT), if dirty => {
+                if let Some(room) = room.upgrade() {
+                    write(&hub, &room, &mut batch, true, &mut since_snapshot).await;
+                }
+                dirty = false;
+                continue;
+            }
+            _ = janitor.tick() => {
+                if let Some(room) = room.upgrade() { expire_peers(&room).await; }
+                continue;
+            }
+        };
+        let Some(message) = message else { break };
+        let Some(room_ref) = room.upgrade() else {
+            break;
+        };
+        match message {
+            Persist::Update { user_id, bytes } => {
+                batch.push((user_id, bytes));
+                // gather what arrives in the next few milliseconds into the same write
+                let deadline = tokio::time::Instant::now() + BATCH_WINDOW;
+                let mut after = None;
+                while let Ok(Some(m)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+                    match m {
+                        Persist::Update { user_id, bytes } => batch.push((user_id, bytes)),
+                        other => {
+                            after = Some(other);
+                            break;
+                        }
+                    }
+                }
+                let snapshot_now = since_snapshot + batch.len() >= SNAPSHOT_EVERY;
+                write(&hub, &room_ref, &mut batch, snapshot_now, &mut since_snapshot).await;
+                dirty = !snapshot_now;
+                match after {
+                    Some(Persist::Flush(done)) => {
+                        write(&hub, &room_ref, &mut batch, true, &mut since_snapshot).await;
+                        dirty = false;
+                        let _ = done.send(());
+                    }
+                    Some(Persist::Leave) => {
+                        write(&hub, &room_ref, &mut batch, dirty, &mut since_snapshot).await;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            Persist::Flush(done) => {
+                write(&hub, &room_ref, &mut batch, true, &mut since_snapshot).await;
+                dirty = false;
+                let _ = done.send(());
+            }
+            Persist::Leave => {
+                if dirty {
+                    write(&hub, &room_ref, &mut batch, true, &mut since_snapshot).await;
+                }
+                break;
+            }
+        }
+    }
+}
+
+async fn expire_peers(room: &Room) {
+    let mut st = room.state.lock().await;
+    let expired: Vec<ClientID> = st
+        .peers
+        .iter()
+        .filter(|(_, p)| p.seen.elapsed() > AWARENESS_TIMEOUT)
+        .map(|(id, _)| *id)
+        .collect();
+    if expired.is_empty() {
+        return;
+    }
+    let mut gone = HashMap::new();
+    for id in expired {
+        if let Some(p) = st.peers.remove(&id) {
+            gone.insert(
+                id,
+                AwarenessUpdateEntry {
+                    clock: p.clock + 1,
+                    json: "null".into(),
+                },
+            );
+        }
+    }
+    let _ = room.events.send(RoomEvent::Frame {
+        from: 0,
+        data: Arc::new(Message::Awareness(AwarenessUpdate { clients: gone }).encode_v1()),
+    });
+}
+
+/// Writes the batch to the update log (creating the draft row on the first write), or a new
+/// snapshot with the derived projection. Announces `saved` when it committed.
+async fn write(
+    hub: &Hub,
+    room: &Arc<Room>,
+    batch: &mut Vec<(i64, Vec<u8>)>,
+    snapshot: bool,
+    since_snapshot: &mut usize,
+) {
+    if batch.is_empty() && !snapshot {
+        return;
+    }
+    let _guard = room.write_lock.lock().await;
+    let user_id = batch.last().map(|(u, _)| *u);
+    let result = write_locked(hub, room, batch, snapshot, user_id).await;
+    match result {
+        Ok(Some(rev)) => {
+            if snapshot {
+                *since_snapshot = 0;
+            } else {
+                *since_snapshot += batch.len();
+            }
+            batch.clear();
+            let _ = room.events.send(RoomEvent::Frame {
+                from: 0,
+                data: Arc::new(control(json!({"t": "saved", "rev": rev, "at": clock::now()}))),
+            });
+        }
+        Ok(None) => batch.clear(), // nothing to write, or the draft is gone
+        Err(e) => {
+            // keep the batch: the next write retries it
+            tracing::warn!(ticket_id = room.ticket_id, error = %e, "shared draft write failed");
+        }
+    }
+}
+
+async fn write_locked(
+    hub: &Hub,
+    room: &Arc<Room>,
+    batch: &[(i64, Vec<u8>)],
+    snapshot: bool,
+    user_id: Option<i64>,
+) -> Result<Option<i64>> {
+    let (epoch, draft_id, full) = {
+        let st = room.state.lock().await;
+        if st.closed {
+            return Ok(None);
+        }
+        let needs_row = st.draft_id.is_none();
+        if needs_row && document::is_blank(&st.doc) {
+            return Ok(None);
+        }
+        let full = (snapshot || needs_row)
+            .then(|| (document::snapshot(&st.doc), document::project(&st.doc)));
+        (st.epoch, st.draft_id, full)
+    };
+    let mut tx = hub.store.write().await?;
+    let current_epoch: Option<i64> =
+        sqlx::query_scalar("SELECT shared_draft_epoch FROM tickets WHERE id = $1")
+            .bind(room.ticket_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if current_epoch != Some(epoch) {
+        return Ok(None); // sent or deleted meanwhile
+    }
+    let now = clock::now();
+    let (id, rev) = match (draft_id, full) {
+        (None, Some((bytes, projection))) => {
+            let by = user_id.unwrap_or(1);
+            let id = super::zoom::insert_row(&mut tx, room.ticket_id, epoch, &bytes, &projection, by)
+                .await?;
+            (id, 1)
+        }
+        (Some(id), Some((bytes, projection))) => {
+            let rev = super::zoom::update_row(&mut tx, id, &bytes, &projection, user_id).await?;
+            sqlx::query("DELETE FROM ticket_shared_draft_updates WHERE draft_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            (id, rev)
+        }
+        (Some(id), None) => {
+            for (user, bytes) in batch {
+                sqlx::query("INSERT INTO ticket_shared_draft_updates (draft_id, payload, user_id, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(id)
+                    .bind(bytes.clone())
+                    .bind(*user)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let rev: i64 = sqlx::query_scalar(
+                "UPDATE ticket_shared_drafts SET rev = rev + 1, updated_by_id = $2, updated_at = $3 WHERE id = $1 RETURNING rev",
+            )
+            .bind(id)
+            .bind(user_id.unwrap_or(1))
+            .bind(&now)
+            .fetch_one(&mut *tx)
+            .await?;
+            (id, rev)
+        }
+        (None, None) => return Ok(None),
+    };
+    tx.commit().await?;
+    let mut st = room.state.lock().await;
+    st.draft_id = Some(id);
+    st.rev = rev;
+    Ok(Some(rev))
+}
+
+// ---------------------------------------------------------------------------------------------
+// REST access to the live document (used by `zoom`)
+
+impl Room {
+    /// Runs `f` on the document under the room's lock.
+    pub(super) async fn with_doc<R>(&self, f: impl FnOnce(&Doc) -> R) -> R {
+        let st = self.state.lock().await;
+        f(&st.doc)
+    }
+
+    pub(super) async fn ids(&self) -> (i64, Option<i64>, i64) {
+        let st = self.state.lock().await;
+        (st.epoch, st.draft_id, st.rev)
+    }
+
+    pub(super) async fn set_ids(&self, draft_id: Option<i64>, rev: i64) {
+        let mut st = self.state.lock().await;
+        st.draft_id = draft_id;
+        st.rev = rev;
+    }
+
+    /// Broadcasts an update the server made (REST) and a control message.
+    pub(super) fn broadcast(&self, update: &[u8], message: Value) {
+        if !update.is_empty() {
+            let _ = self.events.send(RoomEvent::Frame {
+                from: 0,
+                data: Arc::new(sync_update(update)),
+            });
+        }
+        let _ = self.events.send(RoomEvent::Frame {
+            from: 0,
+            data: Arc::new(control(message)),
+        });
+    }
+}

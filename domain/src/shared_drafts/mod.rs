@@ -1,0 +1,15 @@
+//! Shared drafts (issue: agents writing one reply together, live).
+//!
+//! - [`content`]: the composer's schema; HTML ⇄ nodes ⇄ yrs XML; the block diff.
+//! - [`document`]: one ticket's draft as a yrs document and its REST projection.
+//! - [`live`]: the live rooms (y-sync relay, presence, persistence).
+//! - [`zoom`]: Zammad's `/tickets/{id}/shared_draft` over the live document.
+//! - [`start`]: Zammad's named drafts for new tickets (`/tickets/shared_drafts`).
+
+pub mod content;
+pub mod document;
+pub mod live;
+pub mod start;
+pub mod zoom;
+
+pub use live::{Connection, Editor, Hub, Reply};

@@ -1,0 +1,574 @@
+//! Zammad's ticket reply draft (`/tickets/{id}/shared_draft`, zammad-api.md §9.1) as a
+//! projection of the live document: `GET` reads it, `PUT`/`PATCH` write into it as one CRDT
+//! transaction (editors converge, their concurrent typing survives), `DELETE` and sending
+//! end it and bump the ticket's epoch.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+use sqlx::{AnyConnection, Row};
+
+use super::document::{self, Projection};
+use super::live::Hub;
+use crate::access::Actor;
+use crate::files::FileStore;
+use crate::{Error, Result, attachments, clock, groups, history, policy, tickets, users};
+
+const ATTACHMENT_COLUMNS: &str =
+    "id, article_id, form_id, user_id, filename, size, sha256, mime_type, content_id, inline, created_at";
+
+/// The stored row of a draft (what `GET` shows when nobody edits live).
+#[derive(Debug, Clone)]
+pub struct DraftRow {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub rev: i64,
+    pub epoch: i64,
+    pub new_article: Value,
+    pub ticket_attributes: Value,
+    pub created_by_id: i64,
+    pub updated_by_id: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub(super) async fn insert_row(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    epoch: i64,
+    snapshot: &[u8],
+    p: &Projection,
+    by: i64,
+) -> Result<i64> {
+    let now = clock::now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO ticket_shared_drafts (ticket_id, epoch, rev, ydoc, body_html, new_article, ticket_attributes, \
+         created_by_id, updated_by_id, created_at, updated_at) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $7, $8, $8) RETURNING id",
+    )
+    .bind(ticket_id)
+    .bind(epoch)
+    .bind(snapshot.to_vec())
+    .bind(&p.body_html)
+    .bind(p.new_article.to_string())
+    .bind(p.ticket_attributes.to_string())
+    .bind(by)
+    .bind(&now)
+    .fetch_one(&mut *conn)
+    .await?;
+    history::record(
+        conn,
+        by,
+        history::Entry {
+            ticket_id,
+            history_type: "created",
+            history_object: "Ticket::SharedDraftZoom",
+            object_id: id,
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Writes a new snapshot and projection; returns the new revision.
+pub(super) async fn update_row(
+    conn: &mut AnyConnection,
+    id: i64,
+    snapshot: &[u8],
+    p: &Projection,
+    by: Option<i64>,
+) -> Result<i64> {
+    let rev: i64 = sqlx::query_scalar(
+        "UPDATE ticket_shared_drafts SET rev = rev + 1, ydoc = $2, body_html = $3, new_article = $4, \
+         ticket_attributes = $5, updated_by_id = COALESCE($6, updated_by_id), updated_at = $7 WHERE id = $1 RETURNING rev",
+    )
+    .bind(id)
+    .bind(snapshot.to_vec())
+    .bind(&p.body_html)
+    .bind(p.new_article.to_string())
+    .bind(p.ticket_attributes.to_string())
+    .bind(by)
+    .bind(clock::now())
+    .fetch_one(conn)
+    .await?;
+    Ok(rev)
+}
+
+pub async fn find_row(conn: &mut AnyConnection, ticket_id: i64) -> Result<Option<DraftRow>> {
+    let row = sqlx::query(
+        "SELECT id, ticket_id, rev, epoch, new_article, ticket_attributes, created_by_id, updated_by_id, \
+         created_at, updated_at FROM ticket_shared_drafts WHERE ticket_id = $1",
+    )
+    .bind(ticket_id)
+    .fetch_optional(conn)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let parse = |s: String| serde_json::from_str(&s).unwrap_or(Value::Object(Map::new()));
+    Ok(Some(DraftRow {
+        id: r.try_get("id")?,
+        ticket_id: r.try_get("ticket_id")?,
+        rev: r.try_get("rev")?,
+        epoch: r.try_get("epoch")?,
+        new_article: parse(r.try_get("new_article")?),
+        ticket_attributes: parse(r.try_get("ticket_attributes")?),
+        created_by_id: r.try_get("created_by_id")?,
+        updated_by_id: r.try_get("updated_by_id")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    }))
+}
+
+/// The ticket, if the actor may use its reply draft: an agent with change access on the
+/// ticket's group, and the group has shared drafts switched on.
+async fn authorize(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+) -> Result<tickets::TicketRecord> {
+    let (ticket, _) = tickets::load(conn, ticket_id).await?;
+    if !policy::can_use_shared_draft(actor, ticket.group_id) {
+        return Err(Error::not_authorized());
+    }
+    let group = groups::find(conn, ticket.group_id).await?;
+    if group.shared_drafts == 0 {
+        return Err(Error::Forbidden(
+            "Shared drafts are not activated for this group.".into(),
+        ));
+    }
+    Ok(ticket)
+}
+
+/// May this actor join the ticket's live draft, and may they write? (`None`: no access.)
+pub async fn live_access(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+) -> Result<Option<bool>> {
+    let (ticket, facts) = tickets::load(conn, ticket_id).await?;
+    if !actor.is_agent() || !policy::can_show_ticket(actor, &facts) {
+        return Ok(None);
+    }
+    let group = groups::find(conn, ticket.group_id).await?;
+    if group.shared_drafts == 0 {
+        return Ok(None);
+    }
+    Ok(Some(policy::can_use_shared_draft(actor, ticket.group_id)))
+}
+
+/// `ETag` of a draft: `"<epoch>-<rev>"`.
+pub fn etag(epoch: i64, rev: i64) -> String {
+    format!("\"{epoch}-{rev}\"")
+}
+
+async fn draft_attachments(conn: &mut AnyConnection, draft_id: i64) -> Result<Vec<Value>> {
+    let rows = sqlx::query_as::<_, attachments::AttachmentRecord>(&format!(
+        "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE shared_draft_id = $1 ORDER BY id"
+    ))
+    .bind(draft_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.iter().map(attachments::render).collect())
+}
+
+/// The Zammad response: `{shared_draft_id, assets: {TicketSharedDraftZoom, User, Role, Group,
+/// Organization}}`.
+async fn response(conn: &mut AnyConnection, row: &DraftRow) -> Result<Value> {
+    let mut new_article = row.new_article.clone();
+    if let Some(obj) = new_article.as_object_mut() {
+        obj.insert(
+            "attachments".into(),
+            Value::Array(draft_attachments(conn, row.id).await?),
+        );
+    }
+    let draft = json!({
+        "id": row.id, "ticket_id": row.ticket_id, "new_article": new_article,
+        "ticket_attributes": row.ticket_attributes, "created_by_id": row.created_by_id,
+        "updated_by_id": row.updated_by_id, "created_at": row.created_at, "updated_at": row.updated_at,
+    });
+    let mut user_assets = Map::new();
+    let mut role_assets = Map::new();
+    let mut group_assets = Map::new();
+    let mut org_assets = Map::new();
+    let mut user_ids = vec![row.created_by_id, row.updated_by_id];
+    user_ids.dedup();
+    for id in user_ids {
+        let user = users::find(conn, id).await?;
+        let rendered = users::render_one(conn, &user, false).await?;
+        for role_id in users::role_ids(conn, id).await? {
+            let role = crate::roles::find(conn, role_id).await?;
+            role_assets.insert(
+                role_id.to_string(),
+                crate::roles::render(conn, &role).await?,
+            );
+        }
+        if let Some(groups) = rendered.get("group_ids").and_then(Value::as_object) {
+            for gid in groups.keys().filter_map(|k| k.parse::<i64>().ok()) {
+                if let Ok(g) = groups::find(conn, gid).await {
+                    group_assets.insert(gid.to_string(), groups::render(&g));
+                }
+            }
+        }
+        if let Some(org_id) = user.organization_id {
+            let org = crate::organizations::find(conn, org_id).await?;
+            org_assets.insert(
+                org_id.to_string(),
+                crate::organizations::render(conn, &org, false).await?,
+            );
+        }
+        user_assets.insert(id.to_string(), rendered);
+    }
+    let mut drafts = Map::new();
+    drafts.insert(row.id.to_string(), draft);
+    Ok(json!({
+        "shared_draft_id": row.id,
+        "assets": {
+            "TicketSharedDraftZoom": drafts, "User": user_assets, "Role": role_assets,
+            "Group": group_assets, "Organization": org_assets,
+        },
+    }))
+}
+
+/// Replaces the live projection in a row for display (the live document may be ahead of the
+/// last snapshot).
+async fn with_live_projection(hub: &Arc<Hub>, mut row: DraftRow) -> Result<DraftRow> {
+    let room = hub.room(row.ticket_id).await?;
+    let (p, rev) = {
+        let p = room.with_doc(|doc| document::project(doc)).await;
+        let (_, _, rev) = room.ids().await;
+        (p, rev)
+    };
+    hub.release(&room).await;
+    row.new_article = p.new_article;
+    row.ticket_attributes = p.ticket_attributes;
+    row.rev = rev.max(row.rev);
+    Ok(row)
+}
+
+/// `GET /tickets/{id}/shared_draft`. Returns the body and the `ETag`.
+pub async fn show(hub: &Arc<Hub>, actor: &Actor, ticket_id: i64) -> Result<(Value, Option<String>)> {
+    let mut conn = hub.store().read().await?;
+    authorize(&mut conn, actor, ticket_id).await?;
+    let Some(row) = find_row(&mut conn, ticket_id).await? else {
+        return Ok((json!({"shared_draft_id": null, "assets": null}), None));
+    };
+    let row = with_live_projection(hub, row).await?;
+    let tag = etag(row.epoch, row.rev);
+    Ok((response(&mut conn, &row).await?, Some(tag)))
+}
+
+/// Result of a `PUT`/`PATCH`: the response and whether the draft was created (201).
+pub struct Saved {
+    pub body: Value,
+    pub created: bool,
+    pub etag: String,
+}
+
+fn object_param<'a>(body: &'a Value, key: &str) -> Result<Option<&'a Map<String, Value>>> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(m)) => Ok(Some(m)),
+        Some(other) => Err(crate::params::invalid(key, other)),
+    }
+}
+
+/// `PUT` / `PATCH /tickets/{id}/shared_draft`: creates the draft or writes into it. Both
+/// replace the parts they carry (`new_article`, `ticket_attributes`); a missing part is kept.
+/// `if_match`: the `ETag` the caller last saw (412 when the draft changed since).
+pub async fn save(
+    hub: &Arc<Hub>,
+    files: &FileStore,
+    actor: &Actor,
+    ticket_id: i64,
+    body: &Value,
+    if_match: Option<&str>,
+) -> Result<Saved> {
+    if !body.is_object() {
+        return Err(Error::unprocessable("The request body must be a JSON object."));
+    }
+    let new_article = object_param(body, "new_article")?;
+    let ticket_attributes = object_param(body, "ticket_attributes")?;
+    let form_id = crate::params::text(body, "form_id")?;
+    if let Some(article) = new_article
+        && let Some(b) = article.get("body")
+    {
+        let Some(text) = b.as_str() else {
+            return Err(crate::params::invalid("body", b));
+        };
+        if text.chars().count() > crate::articles::MAX_BODY_CHARS {
+            return Err(Error::unprocessable(format!(
+                "The article body is too long (maximum is {} characters).",
+                crate::articles::MAX_BODY_CHARS
+            )));
+        }
+    }
+
+    let mut tx = hub.store().write().await?;
+    authorize(&mut tx, actor, ticket_id).await?;
+    let room = hub.room(ticket_id).await?;
+    let _guard = room.write_lock.lock().await;
+    let existing = find_row(&mut tx, ticket_id).await?;
+    let (epoch, _, live_rev) = room.ids().await;
+    if let Some(expected) = if_match {
+        let current = existing
+            .as_ref()
+            .map(|r| etag(r.epoch, live_rev.max(r.rev)))
+            .unwrap_or_else(|| etag(epoch, 0));
+        if expected.trim() != "*" && expected.trim() != current {
+            drop(_guard);
+            hub.release(&room).await;
+            return Err(Error::PreconditionFailed(
+                "The shared draft was changed by someone else.".into(),
+            ));
+        }
+    }
+    // one CRDT transaction inside the live document
+    let (update, snapshot, projection) = room
+        .with_doc(|doc| {
+            let update = document::apply_rest(doc, new_article, ticket_attributes);
+            (update, document::snapshot(doc), document::project(doc))
+        })
+        .await;
+    let (id, rev, created) = match &existing {
+        None => (
+            insert_row(&mut tx, ticket_id, epoch, &snapshot, &projection, actor.id).await?,
+            1,
+            true,
+        ),
+        Some(row) => {
+            let rev = update_row(&mut tx, row.id, &snapshot, &projection, Some(actor.id)).await?;
+            sqlx::query("DELETE FROM ticket_shared_draft_updates WHERE draft_id = $1")
+                .bind(row.id)
+                .execute(&mut *tx)
+                .await?;
+            history::record(
+                &mut tx,
+                actor.id,
+                history::Entry {
+                    ticket_id,
+                    history_type: "updated",
+                    history_object: "Ticket::SharedDraftZoom",
+                    object_id: row.id,
+                    ..Default::default()
+                },
+            )
+            .await?;
+            (row.id, rev, false)
+        }
+    };
+    let mut removed_hashes = Vec::new();
+    if let Some(form_id) = form_id.as_deref().filter(|f| !f.trim().is_empty()) {
+        removed_hashes = take_uploads(&mut tx, actor, form_id, id).await?;
+    }
+    let attachment_list = draft_attachments(&mut tx, id).await?;
+    tickets::touch(&mut tx, actor, ticket_id).await?;
+    let row = find_row(&mut tx, ticket_id)
+        .await?
+        .ok_or_else(|| Error::Internal("draft vanished".into()))?;
+    let response_body = response(&mut tx, &row).await?;
+    attachments::remove_unreferenced(&mut tx, files, &removed_hashes).await?;
+    if let Err(e) = tx.commit().await {
+        // the document holds a change the database refused: forget the room, editors resync
+        drop(_guard);
+        hub.close_room(ticket_id, json!({"t": "reset", "epoch": epoch}))
+            .await;
+        return Err(e);
+    }
+    room.set_ids(Some(id), rev).await;
+    let files_update = room
+        .with_doc(|doc| document::set_attachments(doc, &attachment_list))
+        .await;
+    room.broadcast(
+        &update,
+        json!({"t": "replaced", "by": {"user_id": actor.id, "via": "rest"}, "rev": rev}),
+    );
+    room.broadcast(&files_update, json!({"t": "saved", "rev": rev, "at": clock::now()}));
+    drop(_guard);
+    hub.release(&room).await;
+    Ok(Saved {
+        body: response_body,
+        created,
+        etag: etag(epoch, rev),
+    })
+}
+
+/// The draft's files become the non-inline files of the caller's upload cache `form_id`
+/// (Zammad: an empty cache leaves the draft without files). Returns hashes that may now be
+/// unreferenced.
+async fn take_uploads(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    form_id: &str,
+    draft_id: i64,
+) -> Result<Vec<String>> {
+    let old: Vec<String> = sqlx::query_scalar(
+        "SELECT sha256 FROM attachments WHERE shared_draft_id = $1 AND inline = 0",
+    )
+    .bind(draft_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM attachments WHERE shared_draft_id = $1 AND inline = 0")
+        .bind(draft_id)
+        .execute(&mut *conn)
+        .await?;
+    // copies, so the form keeps its files for the article the agent may still send
+    sqlx::query(
+        "INSERT INTO attachments (shared_draft_id, user_id, filename, size, sha256, mime_type, content_id, inline, created_at) \
+         SELECT $1, user_id, filename, size, sha256, mime_type, content_id, inline, $4 FROM attachments \
+         WHERE form_id = $2 AND user_id = $3 AND article_id IS NULL AND inline = 0 ORDER BY id",
+    )
+    .bind(draft_id)
+    .bind(form_id)
+    .bind(actor.id)
+    .bind(clock::now())
+    .execute(&mut *conn)
+    .await?;
+    Ok(old)
+}
+
+/// `DELETE /tickets/{id}/shared_draft` → `{shared_draft_id}`; 404 when there is none.
+pub async fn delete(hub: &Arc<Hub>, files: &FileStore, actor: &Actor, ticket_id: i64) -> Result<Value> {
+    let mut tx = hub.store().write().await?;
+    authorize(&mut tx, actor, ticket_id).await?;
+    let Some(row) = find_row(&mut tx, ticket_id).await? else {
+        return Err(Error::NotFound(format!(
+            "Couldn't find Ticket::SharedDraftZoom for Ticket with 'id'={ticket_id}"
+        )));
+    };
+    let hashes = end_draft(&mut tx, actor.id, ticket_id, &row, "removed").await?;
+    attachments::remove_unreferenced(&mut tx, files, &hashes).await?;
+    tickets::touch(&mut tx, actor, ticket_id).await?;
+    tx.commit().await?;
+    hub.close_room(ticket_id, json!({"t": "deleted", "by": {"user_id": actor.id}}))
+        .await;
+    Ok(json!({"shared_draft_id": row.id}))
+}
+
+/// Deletes the draft row and bumps the ticket's epoch (inside the caller's transaction).
+/// Returns the hashes of its files.
+async fn end_draft(
+    conn: &mut AnyConnection,
+    by: i64,
+    ticket_id: i64,
+    row: &DraftRow,
+    history_type: &str,
+) -> Result<Vec<String>> {
+    let hashes: Vec<String> =
+        sqlx::query_scalar("SELECT sha256 FROM attachments WHERE shared_draft_id = $1")
+            .bind(row.id)
+            .fetch_all(&mut *conn)
+            .await?;
+    sqlx::query("DELETE FROM attachments WHERE shared_draft_id = $1")
+        .bind(row.id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM ticket_shared_drafts WHERE id = $1")
+        .bind(row.id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE tickets SET shared_draft_epoch = shared_draft_epoch + 1 WHERE id = $1")
+        .bind(ticket_id)
+        .execute(&mut *conn)
+        .await?;
+    history::record(
+        conn,
+        by,
+        history::Entry {
+            ticket_id,
+            history_type,
+            history_object: "Ticket::SharedDraftZoom",
+            object_id: row.id,
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(hashes)
+}
+
+/// Sending: `PUT /tickets/{id}` with `article.shared_draft_id` turns the draft into the new
+/// article; the draft ends (inside the ticket update's transaction). 422 for another ticket's
+/// draft. After the commit, call [`Hub::close_room`] with `{"t":"sent"}`.
+pub async fn consume(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64, draft_id: i64) -> Result<()> {
+    let row = find_row(conn, ticket_id).await?;
+    match row {
+        Some(row) if row.id == draft_id => {
+            end_draft(conn, actor.id, ticket_id, &row, "removed").await?;
+            Ok(())
+        }
+        _ => {
+            let exists: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM ticket_shared_drafts WHERE id = $1")
+                    .bind(draft_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if exists.is_some() {
+                Err(Error::unprocessable(
+                    "Shared draft cannot be selected for this ticket.",
+                ))
+            } else {
+                // Zammad ignores an unknown draft id
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `POST /tickets/{id}/shared_draft/import_attachments` (`{form_id}`): copies the draft's
+/// files into the caller's upload cache → `{attachments: [...]}`.
+pub async fn import_attachments(
+    hub: &Arc<Hub>,
+    actor: &Actor,
+    ticket_id: i64,
+    body: &Value,
+) -> Result<Value> {
+    let form_id = crate::params::text(body, "form_id")?
+        .filter(|f| !f.trim().is_empty())
+        .ok_or_else(|| Error::unprocessable("The required value 'form_id' is missing."))?;
+    let mut tx = hub.store().write().await?;
+    authorize(&mut tx, actor, ticket_id).await?;
+    let Some(row) = find_row(&mut tx, ticket_id).await? else {
+        return Err(Error::NotFound(format!(
+            "Couldn't find Ticket::SharedDraftZoom for Ticket with 'id'={ticket_id}"
+        )));
+    };
+    let list = copy_to_cache(&mut tx, actor, "shared_draft_id", row.id, &form_id).await?;
+    tx.commit().await?;
+    Ok(json!({"attachments": list}))
+}
+
+/// Copies the files of a draft (`owner_column` = `shared_draft_id` or `start_draft_id`) into
+/// the caller's upload cache; returns them rendered.
+pub(super) async fn copy_to_cache(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    owner_column: &str,
+    draft_id: i64,
+    form_id: &str,
+) -> Result<Vec<Value>> {
+    debug_assert!(matches!(owner_column, "shared_draft_id" | "start_draft_id"));
+    let sources = sqlx::query_as::<_, attachments::AttachmentRecord>(&format!(
+        "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE {owner_column} = $1 ORDER BY id"
+    ))
+    .bind(draft_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::new();
+    for a in sources {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO attachments (form_id, user_id, filename, size, sha256, mime_type, content_id, inline, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(form_id)
+        .bind(actor.id)
+        .bind(&a.filename)
+        .bind(a.size)
+        .bind(&a.sha256)
+        .bind(&a.mime_type)
+        .bind(&a.content_id)
+        .bind(a.inline)
+        .bind(clock::now())
+        .fetch_one(&mut *conn)
+        .await?;
+        out.push(attachments::render(&attachments::find(conn, id).await?));
+    }
+    Ok(out)
+}
