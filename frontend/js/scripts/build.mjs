@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// npm run build: bundle src/composer.js into composer.bundle.js (ESM, minified) and print sizes.
+// npm run check-bundle (--check): build into a temporary file and fail if the committed
+// composer.bundle.js differs (esbuild output is deterministic for a given package-lock.json).
+import { build } from 'esbuild'
+import { readFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs'
+import { gzipSync } from 'node:zlib'
+import { fileURLToPath } from 'node:url'
+import { dirname, join } from 'node:path'
+import { tmpdir } from 'node:os'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const committed = join(root, 'composer.bundle.js')
+const checkMode = process.argv.includes('--check')
+const tmp = checkMode ? mkdtempSync(join(tmpdir(), 'composer-bundle-')) : null
+const outfile = checkMode ? join(tmp, 'composer.bundle.js') : committed
+const result = await build({
+  entryPoints: [join(root, 'src/composer.js')],
+  outfile,
+  bundle: true,
+  format: 'esm',
+  minify: true,
+  target: ['es2020'],
+  platform: 'browser',
+  legalComments: 'none', // licences: see package.json / node_modules (all MIT)
+  charset: 'utf8',
+  metafile: true,
+  logLevel: 'warning'
+})
+const bytes = readFileSync(outfile)
+const gz = gzipSync(bytes, { level: 9 }).length
+const kb = (n) => (n / 1024).toFixed(1) + ' KiB'
+console.log(`composer.bundle.js: ${bytes.length} bytes (${kb(bytes.length)}) minified, ${gz} bytes (${kb(gz)}) gzip -9`)
+// guard against a second copy of yjs or prosemirror-model sneaking in (breaks instanceof checks)
+const inputs = Object.keys(result.metafile.inputs)
+for (const pkg of ['yjs', 'prosemirror-model', 'prosemirror-state', 'prosemirror-view', 'lib0/encoding']) {
+  const copies = new Set(inputs.filter(p => p.includes(`node_modules/${pkg}/`)).map(p => p.slice(0, p.indexOf(`node_modules/${pkg}/`))))
+  if (copies.size > 1) { console.error(`duplicate ${pkg} in the bundle: ${[...copies].join(', ')}`); process.exit(1) }
+}
+
+if (checkMode) {
+  const same = existsSync(committed) && Buffer.compare(readFileSync(committed), bytes) === 0
+  rmSync(tmp, { recursive: true, force: true })
+  if (!same) {
+    console.error('composer.bundle.js is not what `npm run build` produces from src/ and package-lock.json: run `npm run build` and commit it')
+    process.exit(1)
+  }
+  console.log('composer.bundle.js is up to date')
+}
