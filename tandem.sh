@@ -91,10 +91,26 @@ ensure_python_venv() {
   fi
 }
 
+# The composer's JS bundle (frontend/js/composer.bundle.js, committed; the wasm-bindgen snippet
+# import needs it at compile time): npm ci when node_modules is missing or older than the lock
+# file, rebuild when the bundle is older than src/ or package-lock.json (same bytes if unchanged).
+ensure_composer_bundle() {
+  local dir=frontend/js bundle=frontend/js/composer.bundle.js
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "installing the composer's npm packages (frontend/js)"
+    (cd "$dir" && npm ci --no-audit --no-fund)
+  fi
+  if [ ! -f "$bundle" ] || [ "$dir/package-lock.json" -nt "$bundle" ] || [ -n "$(find "$dir/src" -newer "$bundle" -print -quit)" ]; then
+    say "building the composer bundle (esbuild)"
+    (cd "$dir" && npm run --silent build)
+  fi
+}
+
 ensure_build_tools() {
   ensure_wasm_target
   ensure_wasm_bindgen
   ensure_npm_packages
+  ensure_composer_bundle
 }
 
 ensure_test_tools() {
