@@ -318,6 +318,7 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
     let files_dir = std::env::temp_dir().join(format!("tandem-bench-files-{}", std::process::id()));
     let state = server::state::AppState {
         store: db.store.clone(),
+        hub: domain::shared_drafts::Hub::new(db.store.clone()),
         files: domain::files::FileStore::new(&files_dir),
         settings: Arc::new(server::state::Settings {
             lockout: Default::default(),

@@ -177,6 +177,37 @@ pub async fn claim_upload_cache(
     Ok(moved.rows_affected() as usize)
 }
 
+/// One file of the caller's upload cache (uploaded by them, not yet on an article).
+pub async fn cached_upload(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+) -> Result<Option<AttachmentRecord>> {
+    Ok(sqlx::query_as::<_, AttachmentRecord>(&format!(
+        "SELECT {COLUMNS} FROM attachments WHERE id = $1 AND user_id = $2 AND article_id IS NULL"
+    ))
+    .bind(id)
+    .bind(actor.id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Moves one file of the caller's upload cache onto an article; false if it is not there.
+pub async fn claim_cached_upload(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    article_id: i64,
+) -> Result<bool> {
+    let moved = sqlx::query("UPDATE attachments SET article_id = $1, form_id = NULL WHERE id = $2 AND user_id = $3 AND article_id IS NULL")
+        .bind(article_id)
+        .bind(id)
+        .bind(actor.id)
+        .execute(conn)
+        .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
 pub async fn for_article(
     conn: &mut AnyConnection,
     article_id: i64,
@@ -235,7 +266,8 @@ pub async fn delete_cached(
 
 /// Content hashes referenced by a ticket's attachments (to clean up after deleting it).
 pub async fn hashes_of_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar("SELECT DISTINCT a.sha256 FROM attachments a JOIN ticket_articles ar ON ar.id = a.article_id WHERE ar.ticket_id = $1")
+    Ok(sqlx::query_scalar("SELECT DISTINCT a.sha256 FROM attachments a JOIN ticket_articles ar ON ar.id = a.article_id WHERE ar.ticket_id = $1 \
+         UNION SELECT a.sha256 FROM attachments a JOIN ticket_shared_drafts d ON d.id = a.shared_draft_id WHERE d.ticket_id = $1")
         .bind(ticket_id)
         .fetch_all(conn)
         .await?)

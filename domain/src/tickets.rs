@@ -566,6 +566,9 @@ pub async fn create(
             add_tag(conn, actor, id, tag).await?;
         }
     }
+    if let Some(draft_id) = params::int(body, "shared_draft_id")? {
+        crate::shared_drafts::start::consume(conn, actor, draft_id, group_id).await?;
+    }
     match body.get("article") {
         None | Some(Value::Null) => {}
         Some(article @ Value::Object(_)) => {
@@ -731,6 +734,10 @@ pub async fn update(
     match body.get("article") {
         None | Some(Value::Null) => {}
         Some(article @ Value::Object(_)) => {
+            // sending the ticket's shared draft: the draft ends with this article
+            if let Some(draft_id) = params::int(article, "shared_draft_id")? {
+                crate::shared_drafts::zoom::consume(conn, actor, id, draft_id).await?;
+            }
             articles::create_on(conn, files, actor, id, article, false).await?;
         }
         Some(other) => return Err(params::invalid("article", other)),

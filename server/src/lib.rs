@@ -2,5 +2,6 @@
 
 pub mod config;
 pub mod http;
+pub mod live;
 pub mod state;
 pub mod web;

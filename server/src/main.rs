@@ -97,6 +97,7 @@ async fn serve(config: Config) -> Result<(), String> {
         .leptos_options;
     let state = AppState {
         store: store.clone(),
+        hub: domain::shared_drafts::Hub::new(store.clone()),
         files: domain::files::FileStore::new(&config.data_dir),
         settings: Arc::new(Settings {
             lockout: Lockout {

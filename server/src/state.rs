@@ -12,6 +12,8 @@ use leptos::config::LeptosOptions;
 pub struct AppState {
     pub store: Store,
     pub files: FileStore,
+    /// The live shared-draft rooms (y-sync), shared by the WebSocket and the REST endpoints.
+    pub hub: Arc<domain::shared_drafts::Hub>,
     pub settings: Arc<Settings>,
     pub leptos_options: LeptosOptions,
 }

@@ -35,6 +35,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             get(move || async move { Json(openapi.as_ref().clone()) }),
         )
         .route("/api/v1/{*rest}", any(http::no_route))
+        .route("/ws/tickets/{ticket_id}", get(crate::live::ticket_room))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -78,18 +79,18 @@ async fn check_origin(State(state): State<AppState>, request: Request, next: Nex
 
 /// `Origin` absent (same-origin navigation in older browsers) or equal to our own host.
 pub fn origin_allowed(request: &Request, allowed: &[String]) -> bool {
-    let Some(origin) = request
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-    else {
+    origin_allowed_headers(request.headers(), allowed)
+}
+
+/// [`origin_allowed`] on a request's headers.
+pub fn origin_allowed_headers(headers: &axum::http::HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
     if allowed.iter().any(|a| a == origin) {
         return true;
     }
-    let host = request
-        .headers()
+    let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();

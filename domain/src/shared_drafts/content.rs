@@ -36,8 +36,9 @@ pub enum Node {
     },
 }
 
-/// Mark names in the order they are nested when rendered (outermost first).
-const MARK_ORDER: [&str; 6] = ["link", "bold", "italic", "underline", "strike", "code"];
+/// Mark names in the order Tiptap nests them when rendering (its schema order, outermost
+/// first; frontend/js/SCHEMA.md).
+const MARK_ORDER: [&str; 6] = ["link", "bold", "code", "italic", "strike", "underline"];
 
 const BLOCK_NODES: [&str; 8] = [
     "paragraph",
@@ -324,6 +325,7 @@ fn mark_for(node: &Handle, t: &str) -> Option<Mark> {
                     Some("noopener noreferrer nofollow".to_string()),
                 ),
                 ("class".into(), None),
+                ("title".into(), None),
             ],
         }),
         _ => None,
@@ -417,7 +419,8 @@ fn tidy_inline(nodes: Vec<Node>) -> Vec<Node> {
     // collapse a space at the end of one run followed by a space at the start of the next
     for i in 1..out.len() {
         let prev_ends_space = matches!(&out[i - 1], Node::Text { text, .. } if text.ends_with(' '));
-        let prev_is_break = matches!(&out[i - 1], Node::Element { name, .. } if name == "hardBreak");
+        let prev_is_break =
+            matches!(&out[i - 1], Node::Element { name, .. } if name == "hardBreak");
         if let Node::Text { text, .. } = &mut out[i]
             && (prev_ends_space || prev_is_break)
             && text.starts_with(' ')
@@ -436,7 +439,8 @@ fn tidy_inline(nodes: Vec<Node>) -> Vec<Node> {
     }
     // a space right before a line break is invisible
     for i in 0..out.len().saturating_sub(1) {
-        let next_is_break = matches!(&out[i + 1], Node::Element { name, .. } if name == "hardBreak");
+        let next_is_break =
+            matches!(&out[i + 1], Node::Element { name, .. } if name == "hardBreak");
         if next_is_break && let Node::Text { text, .. } = &mut out[i] {
             *text = text.trim_end().to_string();
         }
@@ -798,10 +802,7 @@ pub fn replace_blocks(
     fragment: &XmlFragmentRef,
     wanted: &[Node],
 ) -> (usize, usize, usize) {
-    let current: Vec<String> = read_children(txn, fragment)
-        .iter()
-        .map(node_html)
-        .collect();
+    let current: Vec<String> = read_children(txn, fragment).iter().map(node_html).collect();
     let target: Vec<String> = wanted.iter().map(node_html).collect();
     // The fragment may hold loose text (not from our writers); then rebuild everything.
     let lengths_agree = fragment.len(txn) as usize == current.len();
@@ -834,6 +835,89 @@ pub fn replace_blocks(
                 inserted += 1;
             }
         }
+    }
+    (kept, deleted, inserted)
+}
+
+/// A top-level block as a REST client saw it: its identity in the CRDT and its HTML.
+pub type SeenBlock = (yrs::branch::BranchID, String);
+
+/// The top-level blocks of a fragment with their identities.
+pub fn seen_blocks<T: ReadTxn>(txn: &T, fragment: &XmlFragmentRef) -> Vec<SeenBlock> {
+    fragment
+        .children(txn)
+        .filter_map(|child| match child {
+            XmlOut::Element(el) => {
+                let id = AsRef::<yrs::branch::Branch>::as_ref(&el).id();
+                Some((id, node_html(&read_element(txn, &el))))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A three-way block merge: `base` is what the REST client read, `wanted` what it wrote. Only
+/// the writer's own changes (blocks it removed, blocks it added) are applied to the current
+/// document; blocks that editors typed into or added since stay as they are now.
+/// Returns (kept, deleted, inserted).
+pub fn merge_blocks(
+    txn: &mut TransactionMut,
+    fragment: &XmlFragmentRef,
+    base: &[SeenBlock],
+    wanted: &[Node],
+) -> (usize, usize, usize) {
+    let base_html: Vec<String> = base.iter().map(|(_, h)| h.clone()).collect();
+    let target: Vec<String> = wanted.iter().map(node_html).collect();
+    let ops = lcs_ops(&base_html, &target);
+    let mut deletions = Vec::new();
+    // (anchor: the kept base block to insert after, or None for the start; the new nodes)
+    let mut insertions: Vec<(Option<yrs::branch::BranchID>, Vec<Node>)> = vec![(None, vec![])];
+    let (mut i, mut j) = (0, 0);
+    let mut kept = 0;
+    for op in ops {
+        match op {
+            Op::Keep => {
+                insertions.push((Some(base[i].0.clone()), vec![]));
+                kept += 1;
+                i += 1;
+                j += 1;
+            }
+            Op::Delete => {
+                deletions.push(base[i].0.clone());
+                i += 1;
+            }
+            Op::Insert => {
+                if let Some(last) = insertions.last_mut() {
+                    last.1.push(wanted[j].clone());
+                }
+                j += 1;
+            }
+        }
+    }
+    let position = |txn: &TransactionMut, id: &yrs::branch::BranchID| -> Option<u32> {
+        seen_blocks(txn, fragment)
+            .iter()
+            .position(|(b, _)| b == id)
+            .map(|p| p as u32)
+    };
+    let mut deleted = 0;
+    for id in &deletions {
+        if let Some(at) = position(txn, id) {
+            fragment.remove_range(txn, at, 1);
+            deleted += 1;
+        }
+    }
+    let mut inserted = 0;
+    for (anchor, nodes) in insertions {
+        if nodes.is_empty() {
+            continue;
+        }
+        let at = match &anchor {
+            None => 0,
+            Some(id) => position(txn, id).map_or(fragment.len(txn), |p| p + 1),
+        };
+        insert_nodes(txn, fragment, at, &nodes);
+        inserted += nodes.len();
     }
     (kept, deleted, inserted)
 }

@@ -145,10 +145,14 @@ pub fn is_blank(doc: &Doc) -> bool {
 /// A REST write (Zammad's `PUT`/`PATCH` of `new_article` and `ticket_attributes`) applied as
 /// ONE transaction inside the document: map keys set/removed, the body replaced block by
 /// block. A `None` part is left as it is. Returns the update to broadcast.
+/// `base`: the blocks as the writer last read them (its GET), when known: then only the
+/// writer's own changes are merged, and what editors typed since survives
+/// ([`content::merge_blocks`]); otherwise the body is replaced block by block.
 pub fn apply_rest(
     doc: &Doc,
     new_article: Option<&Map<String, Value>>,
     ticket_attributes: Option<&Map<String, Value>>,
+    base: Option<&[content::SeenBlock]>,
 ) -> Vec<u8> {
     let (body, meta, ticket, _) = roots(doc);
     let before = doc.transact().state_vector();
@@ -172,7 +176,10 @@ pub fn apply_rest(
                 sanitize::draft_html(html)
             };
             let wanted = content::from_html(&html);
-            content::replace_blocks(&mut txn, &body, &wanted);
+            match base {
+                Some(base) => content::merge_blocks(&mut txn, &body, base, &wanted),
+                None => content::replace_blocks(&mut txn, &body, &wanted),
+            };
             set_map(&mut txn, &meta, article, &["body"]);
         }
         if let Some(attrs) = ticket_attributes {
@@ -208,6 +215,12 @@ fn set_map(
     }
 }
 
+/// The body's top-level blocks with their identities (what a REST reader sees).
+pub fn seen_blocks(doc: &Doc) -> Vec<content::SeenBlock> {
+    let body = doc.get_or_insert_xml_fragment(BODY);
+    content::seen_blocks(&doc.transact(), &body)
+}
+
 /// Replaces the `attachments` array (the server is its only writer).
 pub fn set_attachments(doc: &Doc, files: &[Value]) -> Vec<u8> {
     let (_, _, _, list) = roots(doc);
@@ -235,7 +248,7 @@ mod tests {
         let doc = new_doc();
         let article = json!({"body": "<div>Hi <b>there</b><script>x()</script></div>", "type": "email", "internal": false, "to": "a@b.c"});
         let attrs = json!({"state_id": "2", "owner_id": 3});
-        apply_rest(&doc, article.as_object(), attrs.as_object());
+        apply_rest(&doc, article.as_object(), attrs.as_object(), None);
         let p = project(&doc);
         assert_eq!(p.body_html, "<p>Hi <strong>there</strong></p>");
         assert_eq!(p.new_article["type"], "email");
@@ -245,7 +258,7 @@ mod tests {
         let reloaded = load(&snapshot(&doc), &[]);
         assert_eq!(project(&reloaded), p);
         // keys missing from the next write are removed
-        apply_rest(&doc, json!({"body": "x"}).as_object(), None);
+        apply_rest(&doc, json!({"body": "x"}).as_object(), None, None);
         assert!(project(&doc).new_article.get("to").is_none());
         assert_eq!(project(&doc).ticket_attributes, attrs);
     }

@@ -76,6 +76,8 @@ struct RoomState {
     approx_bytes: usize,
     closed: bool,
     peers: HashMap<ClientID, Peer>,
+    /// What REST readers were shown lately (revision, blocks): the base of their next write.
+    served: std::collections::VecDeque<(i64, Vec<super::content::SeenBlock>)>,
 }
 
 pub struct Room {
@@ -174,7 +176,8 @@ impl Hub {
             load_stored(&mut conn, ticket_id).await?
         };
         let doc = document::load(&stored.snapshot, &stored.updates);
-        let approx_bytes = stored.snapshot.len() + stored.updates.iter().map(Vec::len).sum::<usize>();
+        let approx_bytes =
+            stored.snapshot.len() + stored.updates.iter().map(Vec::len).sum::<usize>();
         let (events, _) = broadcast::channel(1024);
         let (persist, persist_rx) = mpsc::unbounded_channel();
         let room = Arc::new(Room {
@@ -187,6 +190,7 @@ impl Hub {
                 approx_bytes,
                 closed: false,
                 peers: HashMap::new(),
+                served: Default::default(),
             }),
             write_lock: Mutex::new(()),
             events,
@@ -281,7 +285,7 @@ impl Hub {
                 room,
                 editor,
                 stale,
-                events,
+                events: Some(events),
                 clients: HashSet::new(),
                 window_start: Instant::now(),
                 window_count: 0,
@@ -324,7 +328,7 @@ pub struct Connection {
     room: Arc<Room>,
     editor: Editor,
     stale: bool,
-    events: broadcast::Receiver<RoomEvent>,
+    events: Option<broadcast::Receiver<RoomEvent>>,
     /// Awareness client ids this connection announced (removed when it drops).
     clients: HashSet<ClientID>,
     window_start: Instant,
@@ -516,20 +520,12 @@ impl Connection {
         }
     }
 
-    /// The next frame to forward to this client; `None` when the room closed (or this
-    /// connection fell too far behind: it reconnects and resyncs).
-    pub async fn next_frame(&mut self) -> Option<Arc<Vec<u8>>> {
-        loop {
-            match self.events.recv().await {
-                Ok(RoomEvent::Frame { from, data }) => {
-                    if from != self.id {
-                        return Some(data);
-                    }
-                }
-                Ok(RoomEvent::Closed) => return None,
-                Err(broadcast::error::RecvError::Lagged(_)) => return None,
-                Err(broadcast::error::RecvError::Closed) => return None,
-            }
+    /// The frames other editors (and the server) send to this client. Taken once, so the
+    /// socket can wait on it while [`Connection::receive`] handles the client's frames.
+    pub fn feed(&mut self) -> Feed {
+        Feed {
+            conn: self.id,
+            events: self.events.take().expect("the feed is taken once"),
         }
     }
 
@@ -561,6 +557,31 @@ impl Connection {
         }
         if self.room.connections.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.hub.release(&self.room).await;
+        }
+    }
+}
+
+/// What a connection receives from its room.
+pub struct Feed {
+    conn: u64,
+    events: broadcast::Receiver<RoomEvent>,
+}
+
+impl Feed {
+    /// The next frame for this client; `None` when the room closed (or this client fell too
+    /// far behind: it reconnects and resyncs, which is cheap and always correct).
+    pub async fn next_frame(&mut self) -> Option<Arc<Vec<u8>>> {
+        loop {
+            match self.events.recv().await {
+                Ok(RoomEvent::Frame { from, data }) => {
+                    if from != self.conn {
+                        return Some(data);
+                    }
+                }
+                Ok(RoomEvent::Closed) => return None,
+                Err(broadcast::error::RecvError::Lagged(_)) => return None,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
         }
     }
 }
@@ -624,7 +645,14 @@ async fn persist_loop(
                     }
                 }
                 let snapshot_now = since_snapshot + batch.len() >= SNAPSHOT_EVERY;
-                write(&hub, &room_ref, &mut batch, snapshot_now, &mut since_snapshot).await;
+                write(
+                    &hub,
+                    &room_ref,
+                    &mut batch,
+                    snapshot_now,
+                    &mut since_snapshot,
+                )
+                .await;
                 dirty = !snapshot_now;
                 match after {
                     Some(Persist::Flush(done)) => {
@@ -708,7 +736,9 @@ async fn write(
             batch.clear();
             let _ = room.events.send(RoomEvent::Frame {
                 from: 0,
-                data: Arc::new(control(json!({"t": "saved", "rev": rev, "at": clock::now()}))),
+                data: Arc::new(control(
+                    json!({"t": "saved", "rev": rev, "at": clock::now()}),
+                )),
             });
         }
         Ok(None) => batch.clear(), // nothing to write, or the draft is gone
@@ -752,8 +782,9 @@ async fn write_locked(
     let (id, rev) = match (draft_id, full) {
         (None, Some((bytes, projection))) => {
             let by = user_id.unwrap_or(1);
-            let id = super::zoom::insert_row(&mut tx, room.ticket_id, epoch, &bytes, &projection, by)
-                .await?;
+            let id =
+                super::zoom::insert_row(&mut tx, room.ticket_id, epoch, &bytes, &projection, by)
+                    .await?;
             (id, 1)
         }
         (Some(id), Some((bytes, projection))) => {
@@ -812,6 +843,33 @@ impl Room {
         let mut st = self.state.lock().await;
         st.draft_id = draft_id;
         st.rev = rev;
+    }
+
+    /// Remembers what a REST reader was shown at revision `rev`.
+    pub(super) async fn remember_served(&self, rev: i64, blocks: Vec<super::content::SeenBlock>) {
+        let mut st = self.state.lock().await;
+        st.served.retain(|(r, _)| *r != rev);
+        st.served.push_back((rev, blocks));
+        while st.served.len() > 16 {
+            st.served.pop_front();
+        }
+    }
+
+    /// The blocks a REST writer based its change on: those shown at revision `rev`, or the
+    /// latest shown.
+    pub(super) async fn served_base(
+        &self,
+        rev: Option<i64>,
+    ) -> Option<Vec<super::content::SeenBlock>> {
+        let st = self.state.lock().await;
+        match rev {
+            Some(rev) => st
+                .served
+                .iter()
+                .find(|(r, _)| *r == rev)
+                .map(|(_, b)| b.clone()),
+            None => st.served.back().map(|(_, b)| b.clone()),
+        }
     }
 
     /// Broadcasts an update the server made (REST) and a control message.

@@ -6,10 +6,11 @@
 //! - [`zoom`]: Zammad's `/tickets/{id}/shared_draft` over the live document.
 //! - [`start`]: Zammad's named drafts for new tickets (`/tickets/shared_drafts`).
 
+pub mod client;
 pub mod content;
 pub mod document;
 pub mod live;
 pub mod start;
 pub mod zoom;
 
-pub use live::{Connection, Editor, Hub, Reply};
+pub use live::{Connection, Editor, Feed, Hub, Reply};

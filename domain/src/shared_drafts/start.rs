@@ -119,7 +119,9 @@ struct Input {
 
 fn input(body: &Value) -> Result<Input> {
     if !body.is_object() {
-        return Err(Error::unprocessable("The request body must be a JSON object."));
+        return Err(Error::unprocessable(
+            "The request body must be a JSON object.",
+        ));
     }
     let content = match body.get("content") {
         None | Some(Value::Null) => None,
@@ -182,11 +184,7 @@ async fn take_uploads(
 }
 
 /// `POST /tickets/shared_drafts`.
-pub async fn create(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    body: &Value,
-) -> Result<Value> {
+pub async fn create(conn: &mut AnyConnection, actor: &Actor, body: &Value) -> Result<Value> {
     require_agent(actor)?;
     let input = input(body)?;
     let name = input
@@ -232,7 +230,9 @@ pub async fn update(
     }
     let name = match input.name {
         Some(n) if n.trim().is_empty() => {
-            return Err(Error::unprocessable("The required value 'name' is missing."));
+            return Err(Error::unprocessable(
+                "The required value 'name' is missing.",
+            ));
         }
         Some(n) => n.trim().to_string(),
         None => current.name.clone(),

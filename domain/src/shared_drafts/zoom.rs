@@ -14,8 +14,7 @@ use crate::access::Actor;
 use crate::files::FileStore;
 use crate::{Error, Result, attachments, clock, groups, history, policy, tickets, users};
 
-const ATTACHMENT_COLUMNS: &str =
-    "id, article_id, form_id, user_id, filename, size, sha256, mime_type, content_id, inline, created_at";
+const ATTACHMENT_COLUMNS: &str = "id, article_id, form_id, user_id, filename, size, sha256, mime_type, content_id, inline, created_at";
 
 /// The stored row of a draft (what `GET` shows when nobody edits live).
 #[derive(Debug, Clone)]
@@ -232,11 +231,11 @@ async fn response(conn: &mut AnyConnection, row: &DraftRow) -> Result<Value> {
 /// last snapshot).
 async fn with_live_projection(hub: &Arc<Hub>, mut row: DraftRow) -> Result<DraftRow> {
     let room = hub.room(row.ticket_id).await?;
-    let (p, rev) = {
-        let p = room.with_doc(|doc| document::project(doc)).await;
-        let (_, _, rev) = room.ids().await;
-        (p, rev)
-    };
+    let (p, blocks) = room
+        .with_doc(|doc| (document::project(doc), document::seen_blocks(doc)))
+        .await;
+    let (_, _, rev) = room.ids().await;
+    room.remember_served(rev.max(row.rev), blocks).await;
     hub.release(&room).await;
     row.new_article = p.new_article;
     row.ticket_attributes = p.ticket_attributes;
@@ -245,7 +244,11 @@ async fn with_live_projection(hub: &Arc<Hub>, mut row: DraftRow) -> Result<Draft
 }
 
 /// `GET /tickets/{id}/shared_draft`. Returns the body and the `ETag`.
-pub async fn show(hub: &Arc<Hub>, actor: &Actor, ticket_id: i64) -> Result<(Value, Option<String>)> {
+pub async fn show(
+    hub: &Arc<Hub>,
+    actor: &Actor,
+    ticket_id: i64,
+) -> Result<(Value, Option<String>)> {
     let mut conn = hub.store().read().await?;
     authorize(&mut conn, actor, ticket_id).await?;
     let Some(row) = find_row(&mut conn, ticket_id).await? else {
@@ -283,7 +286,9 @@ pub async fn save(
     if_match: Option<&str>,
 ) -> Result<Saved> {
     if !body.is_object() {
-        return Err(Error::unprocessable("The request body must be a JSON object."));
+        return Err(Error::unprocessable(
+            "The request body must be a JSON object.",
+        ));
     }
     let new_article = object_param(body, "new_article")?;
     let ticket_attributes = object_param(body, "ticket_attributes")?;
@@ -321,11 +326,27 @@ pub async fn save(
             ));
         }
     }
-    // one CRDT transaction inside the live document
-    let (update, snapshot, projection) = room
+    // one CRDT transaction inside the live document, merged against what the writer read
+    let seen_rev = if_match.and_then(|tag| {
+        tag.trim()
+            .trim_matches('"')
+            .rsplit_once('-')
+            .and_then(|(_, rev)| rev.parse::<i64>().ok())
+    });
+    let base = if existing.is_some() {
+        room.served_base(seen_rev).await
+    } else {
+        None
+    };
+    let (update, snapshot, projection, blocks) = room
         .with_doc(|doc| {
-            let update = document::apply_rest(doc, new_article, ticket_attributes);
-            (update, document::snapshot(doc), document::project(doc))
+            let update = document::apply_rest(doc, new_article, ticket_attributes, base.as_deref());
+            (
+                update,
+                document::snapshot(doc),
+                document::project(doc),
+                document::seen_blocks(doc),
+            )
         })
         .await;
     let (id, rev, created) = match &existing {
@@ -374,6 +395,7 @@ pub async fn save(
         return Err(e);
     }
     room.set_ids(Some(id), rev).await;
+    room.remember_served(rev, blocks).await;
     let files_update = room
         .with_doc(|doc| document::set_attachments(doc, &attachment_list))
         .await;
@@ -381,7 +403,10 @@ pub async fn save(
         &update,
         json!({"t": "replaced", "by": {"user_id": actor.id, "via": "rest"}, "rev": rev}),
     );
-    room.broadcast(&files_update, json!({"t": "saved", "rev": rev, "at": clock::now()}));
+    room.broadcast(
+        &files_update,
+        json!({"t": "saved", "rev": rev, "at": clock::now()}),
+    );
     drop(_guard);
     hub.release(&room).await;
     Ok(Saved {
@@ -426,7 +451,12 @@ async fn take_uploads(
 }
 
 /// `DELETE /tickets/{id}/shared_draft` → `{shared_draft_id}`; 404 when there is none.
-pub async fn delete(hub: &Arc<Hub>, files: &FileStore, actor: &Actor, ticket_id: i64) -> Result<Value> {
+pub async fn delete(
+    hub: &Arc<Hub>,
+    files: &FileStore,
+    actor: &Actor,
+    ticket_id: i64,
+) -> Result<Value> {
     let mut tx = hub.store().write().await?;
     authorize(&mut tx, actor, ticket_id).await?;
     let Some(row) = find_row(&mut tx, ticket_id).await? else {
@@ -438,8 +468,11 @@ pub async fn delete(hub: &Arc<Hub>, files: &FileStore, actor: &Actor, ticket_id:
     attachments::remove_unreferenced(&mut tx, files, &hashes).await?;
     tickets::touch(&mut tx, actor, ticket_id).await?;
     tx.commit().await?;
-    hub.close_room(ticket_id, json!({"t": "deleted", "by": {"user_id": actor.id}}))
-        .await;
+    hub.close_room(
+        ticket_id,
+        json!({"t": "deleted", "by": {"user_id": actor.id}}),
+    )
+    .await;
     Ok(json!({"shared_draft_id": row.id}))
 }
 
@@ -487,7 +520,12 @@ async fn end_draft(
 /// Sending: `PUT /tickets/{id}` with `article.shared_draft_id` turns the draft into the new
 /// article; the draft ends (inside the ticket update's transaction). 422 for another ticket's
 /// draft. After the commit, call [`Hub::close_room`] with `{"t":"sent"}`.
-pub async fn consume(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64, draft_id: i64) -> Result<()> {
+pub async fn consume(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+    draft_id: i64,
+) -> Result<()> {
     let row = find_row(conn, ticket_id).await?;
     match row {
         Some(row) if row.id == draft_id => {

@@ -1,14 +1,17 @@
-//! The REST API (`/api/v1`): routes, OpenAPI document, and the JSON 404 for unknown routes.
+//! The REST API (`/api/v1`, and DeskHero's `/api/{tenant}/v1/...`): routes, OpenAPI document,
+//! and the JSON 404 for unknown routes.
 
 pub mod articles;
 pub mod attachments;
 pub mod caller;
+pub mod deskhero;
 pub mod error;
 pub mod extract;
 pub mod groups;
 pub mod lookups;
 pub mod organizations;
 pub mod sessions;
+pub mod shared_drafts;
 pub mod ticket_extras;
 pub mod tickets;
 pub mod tokens;
@@ -61,6 +64,24 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tickets::index, tickets::create))
         .routes(routes!(tickets::search, tickets::search_post))
         .routes(routes!(tickets::show, tickets::update, tickets::delete))
+        .routes(routes!(
+            shared_drafts::show,
+            shared_drafts::put,
+            shared_drafts::patch,
+            shared_drafts::delete
+        ))
+        .routes(routes!(shared_drafts::import_attachments))
+        .routes(routes!(
+            shared_drafts::start_index,
+            shared_drafts::start_create
+        ))
+        .routes(routes!(
+            shared_drafts::start_show,
+            shared_drafts::start_put,
+            shared_drafts::start_patch,
+            shared_drafts::start_delete
+        ))
+        .routes(routes!(shared_drafts::start_import_attachments))
         .routes(routes!(articles::by_ticket))
         .routes(routes!(articles::create))
         .routes(routes!(articles::show, articles::update, articles::delete))
@@ -78,6 +99,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(ticket_extras::ticket_history))
         .routes(routes!(ticket_extras::merge));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(deskhero::create))
         .nest("/api/v1", v1)
         .split_for_parts()
 }
@@ -98,7 +120,9 @@ pub async fn method_not_allowed_as_404(request: Request, next: Next) -> Response
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let response = next.run(request).await;
-    if response.status() == StatusCode::METHOD_NOT_ALLOWED && path.starts_with("/api/v1/") {
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED
+        && (path.starts_with("/api/v1/") || path.contains("/ticket_conversations/"))
+    {
         return error::error_response(
             StatusCode::NOT_FOUND,
             &format!("No route matches [{method}] {path}"),

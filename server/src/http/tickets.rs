@@ -79,6 +79,17 @@ pub async fn update(
     let ticket = tickets::update(&mut tx, &state.files, &caller.actor, id, &body).await?;
     let out = tickets::present(&mut tx, &caller.actor, &ticket, view(&q, true)).await?;
     tx.commit().await?;
+    if body["article"].get("shared_draft_id").is_some() {
+        // the draft became this article: editors close, the next draft starts fresh
+        let article_id = out["article_ids"]
+            .as_array()
+            .and_then(|ids| ids.last())
+            .cloned();
+        state
+            .hub
+            .close_room(id, json!({"t": "sent", "article_id": article_id}))
+            .await;
+    }
     Ok(Json(out))
 }
 
@@ -93,6 +104,7 @@ pub async fn delete(
     let mut tx = state.store.write().await?;
     let hashes = tickets::delete(&mut tx, &caller.actor, id).await?;
     tx.commit().await?;
+    state.hub.close_room(id, json!({"t": "deleted"})).await;
     let mut conn = state.store.read().await?;
     domain::attachments::remove_unreferenced(&mut conn, &state.files, &hashes).await?;
     Ok(Json(json!({})))

@@ -37,6 +37,7 @@ pub async fn start(db: support::TestDb, max_body_bytes: usize) -> TestServer {
     let files_dir = std::env::temp_dir().join(format!("tandem-test-files-{}", std::process::id()));
     let state = AppState {
         store: db.store.clone(),
+        hub: domain::shared_drafts::Hub::new(db.store.clone()),
         files: domain::files::FileStore::new(&files_dir),
         settings: Arc::new(Settings {
             lockout: Lockout {

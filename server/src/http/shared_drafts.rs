@@ -1,0 +1,212 @@
+//! Shared drafts: `/tickets/{id}/shared_draft` (the ticket's live reply draft) and
+//! `/tickets/shared_drafts` (named drafts for new tickets). Thin handlers over
+//! `domain::shared_drafts`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::shared_drafts::{start, zoom};
+use serde_json::Value;
+
+use super::caller::Caller;
+use super::error::ApiResult;
+use super::extract::ApiJson;
+use crate::state::AppState;
+
+fn with_etag(status: StatusCode, body: Value, etag: Option<String>) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    if let Some(tag) = etag.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}
+
+/// The ticket's reply draft: `{shared_draft_id, assets}` (both `null` when there is none).
+/// `ETag` identifies the version (`"<epoch>-<rev>"`).
+#[utoipa::path(get, path = "/tickets/{ticket_id}/shared_draft", tag = "shared_drafts", params(("ticket_id" = i64, Path)),
+    responses((status = 200, description = "`{shared_draft_id, assets: {TicketSharedDraftZoom, User, Role, Group, Organization}}`", body = Value),
+              (status = 403, description = "Not an agent with change access, or drafts off for the group"), (status = 404, description = "Unknown ticket")))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ticket_id): Path<i64>,
+) -> ApiResult<Response> {
+    let (body, etag) = zoom::show(&state.hub, &caller.actor, ticket_id).await?;
+    Ok(with_etag(StatusCode::OK, body, etag))
+}
+
+async fn save(
+    state: AppState,
+    caller: Caller,
+    ticket_id: i64,
+    headers: &HeaderMap,
+    body: Value,
+) -> ApiResult<Response> {
+    let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
+    let saved = zoom::save(
+        &state.hub,
+        &state.files,
+        &caller.actor,
+        ticket_id,
+        &body,
+        if_match,
+    )
+    .await?;
+    let status = if saved.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(with_etag(status, saved.body, Some(saved.etag)))
+}
+
+/// Creates (201) or updates (200) the draft: `{form_id, new_article, ticket_attributes}`.
+/// Applied inside the live document, so agents editing it see the change at once and keep
+/// what they type. Optional `If-Match` → 412 when the draft changed meanwhile.
+#[utoipa::path(put, path = "/tickets/{ticket_id}/shared_draft", tag = "shared_drafts", params(("ticket_id" = i64, Path)), request_body = Value,
+    responses((status = 200, description = "Updated", body = Value), (status = 201, description = "Created", body = Value),
+              (status = 412, description = "If-Match did not match"), (status = 422, description = "Invalid input")))]
+pub async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ticket_id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    save(state, caller, ticket_id, &headers, body).await
+}
+
+/// Same as `PUT`; parts not sent (`ticket_attributes`, say) are kept.
+#[utoipa::path(patch, path = "/tickets/{ticket_id}/shared_draft", tag = "shared_drafts", params(("ticket_id" = i64, Path)), request_body = Value,
+    responses((status = 200, description = "Updated", body = Value), (status = 201, description = "Created", body = Value)))]
+pub async fn patch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ticket_id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    save(state, caller, ticket_id, &headers, body).await
+}
+
+/// Deletes the draft → `{shared_draft_id}`; editors are told and closed. 404 when none.
+#[utoipa::path(delete, path = "/tickets/{ticket_id}/shared_draft", tag = "shared_drafts", params(("ticket_id" = i64, Path)),
+    responses((status = 200, description = "`{shared_draft_id}`", body = Value), (status = 404, description = "No draft")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ticket_id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        zoom::delete(&state.hub, &state.files, &caller.actor, ticket_id).await?,
+    ))
+}
+
+/// Copies the draft's files into the caller's upload cache `form_id` → `{attachments}`.
+#[utoipa::path(post, path = "/tickets/{ticket_id}/shared_draft/import_attachments", tag = "shared_drafts", params(("ticket_id" = i64, Path)), request_body = Value,
+    responses((status = 200, description = "`{attachments: [...]}`", body = Value), (status = 404, description = "No draft")))]
+pub async fn import_attachments(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ticket_id): Path<i64>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        zoom::import_attachments(&state.hub, &caller.actor, ticket_id, &body).await?,
+    ))
+}
+
+/// Named drafts for new tickets in the groups where the caller has change access.
+#[utoipa::path(get, path = "/tickets/shared_drafts", tag = "shared_drafts",
+    responses((status = 200, description = "`{shared_draft_ids, assets: {TicketSharedDraftStart}}`", body = Value)))]
+pub async fn start_index(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(start::index(&mut conn, &caller.actor).await?))
+}
+
+#[utoipa::path(get, path = "/tickets/shared_drafts/{id}", tag = "shared_drafts", params(("id" = i64, Path)),
+    responses((status = 200, description = "`{shared_draft_id, shared_draft_content, assets}`", body = Value), (status = 404, description = "Unknown or not visible")))]
+pub async fn start_show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(start::show(&mut conn, &caller.actor, id).await?))
+}
+
+/// `{name, group_id, form_id, content}`; needs create access on the group.
+#[utoipa::path(post, path = "/tickets/shared_drafts", tag = "shared_drafts", request_body = Value,
+    responses((status = 201, description = "Created", body = Value), (status = 422, description = "Invalid input or no access to the group")))]
+pub async fn start_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let mut tx = state.store.write().await?;
+    let out = start::create(&mut tx, &caller.actor, &body).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+async fn start_save(
+    state: AppState,
+    caller: Caller,
+    id: i64,
+    body: Value,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    let out = start::update(&mut tx, &state.files, &caller.actor, id, &body).await?;
+    tx.commit().await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(put, path = "/tickets/shared_drafts/{id}", tag = "shared_drafts", params(("id" = i64, Path)), request_body = Value,
+    responses((status = 200, description = "Updated", body = Value)))]
+pub async fn start_put(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    start_save(state, caller, id, body).await
+}
+
+#[utoipa::path(patch, path = "/tickets/shared_drafts/{id}", tag = "shared_drafts", params(("id" = i64, Path)), request_body = Value,
+    responses((status = 200, description = "Updated", body = Value)))]
+pub async fn start_patch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    start_save(state, caller, id, body).await
+}
+
+#[utoipa::path(delete, path = "/tickets/shared_drafts/{id}", tag = "shared_drafts", params(("id" = i64, Path)),
+    responses((status = 200, description = "`{shared_draft_id}`", body = Value)))]
+pub async fn start_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    let out = start::delete(&mut tx, &state.files, &caller.actor, id).await?;
+    tx.commit().await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(post, path = "/tickets/shared_drafts/{id}/import_attachments", tag = "shared_drafts", params(("id" = i64, Path)), request_body = Value,
+    responses((status = 200, description = "`{attachments: [...]}`", body = Value)))]
+pub async fn start_import_attachments(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    let out = start::import_attachments(&mut tx, &caller.actor, id, &body).await?;
+    tx.commit().await?;
+    Ok(Json(out))
+}

@@ -1,0 +1,603 @@
+//! Shared drafts over HTTP and the live WebSocket (SQLite and PostgreSQL): Zammad's REST
+//! shapes and status codes, and several native y-sync clients editing one draft together.
+
+mod common;
+
+use std::time::Duration;
+
+use base64::Engine;
+use common::*;
+use domain::shared_drafts::client::SyncClient;
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+async fn new_ticket(s: &TestServer) -> i64 {
+    let body = json!({"title": "Draft me", "group": "Users", "customer": NICOLE,
+                      "article": {"body": "first", "type": "note"}});
+    let r = send(s.post("/tickets", AGENT1).json(&body)).await;
+    assert_eq!(r.0, 201, "{}", r.1);
+    r.1["id"].as_i64().unwrap()
+}
+
+fn draft_body(text: &str) -> Value {
+    json!({"form_id": "367646073",
+           "new_article": {"body": text, "cc": "", "content_type": "text/html", "internal": true,
+                           "type": "note", "type_id": 10, "to": "", "subject": ""},
+           "ticket_attributes": {"group_id": "1", "owner_id": "4", "priority_id": "2", "state_id": "2"}})
+}
+
+#[tokio::test]
+async fn zoom_draft_rest_shapes_and_status_codes() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let t = new_ticket(&s).await;
+        let path = format!("/tickets/{t}/shared_draft");
+
+        let none = send(s.get(&path, AGENT1)).await;
+        assert_eq!(none.0, 200, "{ctx}");
+        assert_eq!(
+            none.1,
+            json!({"shared_draft_id": null, "assets": null}),
+            "{ctx}"
+        );
+
+        let created = send(s.put(&path, AGENT1).json(&draft_body(
+            "<div>Hello <b>team</b><br></div><script>x()</script>",
+        )))
+        .await;
+        assert_eq!(created.0, 201, "{ctx}: create → 201: {}", created.1);
+        let id = created.1["shared_draft_id"].as_i64().unwrap();
+        let zoom = &created.1["assets"]["TicketSharedDraftZoom"][id.to_string()];
+        assert_eq!(zoom["ticket_id"], t, "{ctx}");
+        assert_eq!(
+            zoom["new_article"]["body"], "<p>Hello <strong>team</strong></p>",
+            "{ctx}: sanitised, in the composer's schema"
+        );
+        assert_eq!(zoom["new_article"]["type"], "note");
+        assert_eq!(zoom["new_article"]["internal"], true);
+        assert_eq!(
+            zoom["ticket_attributes"]["owner_id"], "4",
+            "{ctx}: stored verbatim"
+        );
+        let agent1_id = zoom["created_by_id"].clone();
+        assert!(
+            created.1["assets"]["User"][agent1_id.to_string()].is_object(),
+            "{ctx}: user asset"
+        );
+        assert!(
+            created.1["assets"]["Role"]
+                .as_object()
+                .is_some_and(|r| !r.is_empty()),
+            "{ctx}: role assets"
+        );
+
+        // GET with ETag; PATCH without ticket_attributes keeps them
+        let got = s.get(&path, AGENT1).send().await.unwrap();
+        let etag = got.headers()["etag"].to_str().unwrap().to_string();
+        let got: Value = got.json().await.unwrap();
+        assert_eq!(got["shared_draft_id"], id);
+        let patched = send(s.as_user(s.client.patch(s.url(&path)), AGENT1)
+            .json(&json!({"new_article": {"body": "Changed body.", "type": "email", "to": "nicole@customer.test"}}))).await;
+        assert_eq!(patched.0, 200, "{ctx}: update → 200: {}", patched.1);
+        let zoom = &patched.1["assets"]["TicketSharedDraftZoom"][id.to_string()];
+        assert_eq!(zoom["new_article"]["body"], "<p>Changed body.</p>");
+        assert_eq!(zoom["new_article"]["to"], "nicole@customer.test");
+        assert!(
+            zoom["new_article"].get("internal").is_none(),
+            "{ctx}: new_article replaced wholesale"
+        );
+        assert_eq!(zoom["ticket_attributes"]["state_id"], "2", "{ctx}: kept");
+        assert_eq!(zoom["updated_by_id"], agent1_id);
+
+        // a stale If-Match is refused, the current one accepted
+        let stale = send(
+            s.put(&path, AGENT1)
+                .header("If-Match", &etag)
+                .json(&draft_body("x")),
+        )
+        .await;
+        assert_error(
+            &stale,
+            412,
+            "The shared draft was changed by someone else.",
+            ctx,
+        );
+        let fresh_tag = s.get(&path, AGENT1).send().await.unwrap().headers()["etag"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let ok = send(
+            s.put(&path, AGENT1)
+                .header("If-Match", &fresh_tag)
+                .json(&draft_body("<p>v3</p>")),
+        )
+        .await;
+        assert_eq!(ok.0, 200, "{ctx}: {}", ok.1);
+
+        // who may use it
+        assert_error(
+            &send(s.get(&path, NICOLE)).await,
+            403,
+            "Not authorized",
+            ctx,
+        );
+        assert_error(
+            &send(s.get(&path, AGENT2)).await,
+            403,
+            "Not authorized",
+            ctx,
+        );
+        assert_eq!(
+            send(s.get("/tickets/999999/shared_draft", AGENT1)).await.0,
+            404,
+            "{ctx}"
+        );
+        assert_eq!(
+            send(s.post(&path, AGENT1).json(&draft_body("x"))).await.0,
+            404,
+            "{ctx}: POST is no route"
+        );
+        // bad input
+        let bad = send(s.put(&path, AGENT1).json(&json!({"new_article": "text"}))).await;
+        assert_eq!(bad.0, 422, "{ctx}: {}", bad.1);
+        let bad = send(
+            s.put(&path, AGENT1)
+                .json(&json!({"new_article": {"body": 5}})),
+        )
+        .await;
+        assert_eq!(bad.0, 422, "{ctx}: {}", bad.1);
+
+        // DELETE, then 404
+        let deleted = send(s.delete(&path, AGENT1)).await;
+        assert_eq!(deleted, (200, json!({"shared_draft_id": id})), "{ctx}");
+        assert_eq!(send(s.delete(&path, AGENT1)).await.0, 404, "{ctx}");
+        assert_eq!(
+            send(s.get(&path, AGENT1)).await.1["shared_draft_id"],
+            Value::Null
+        );
+        let history = send(s.get(&format!("/ticket_history/{t}"), AGENT1)).await.1;
+        assert!(
+            history.to_string().contains("Ticket::SharedDraftZoom"),
+            "{ctx}: history"
+        );
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn sending_the_draft_and_attachments() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let t = new_ticket(&s).await;
+        let other = new_ticket(&s).await;
+        let path = format!("/tickets/{t}/shared_draft");
+        // a file in the upload cache travels with the draft
+        let form = reqwest::multipart::Form::new()
+            .text("form_id", "form-1")
+            .part(
+                "File",
+                reqwest::multipart::Part::bytes(b"hello".to_vec())
+                    .file_name("notes.txt")
+                    .mime_str("text/plain")
+                    .unwrap(),
+            );
+        let up = send(s.post("/attachments", AGENT1).multipart(form)).await;
+        assert_eq!(up.0, 200, "{ctx}: upload {}", up.1);
+        let mut body = draft_body("<p>with file</p>");
+        body["form_id"] = json!("form-1");
+        let created = send(s.put(&path, AGENT1).json(&body)).await;
+        let id = created.1["shared_draft_id"].as_i64().unwrap();
+        let files = &created.1["assets"]["TicketSharedDraftZoom"][id.to_string()]["new_article"]["attachments"];
+        assert_eq!(files[0]["filename"], "notes.txt", "{ctx}: {}", created.1);
+        let imported = send(
+            s.post(&format!("{path}/import_attachments"), AGENT1)
+                .json(&json!({"form_id": "form-2"})),
+        )
+        .await;
+        assert_eq!(imported.0, 200, "{ctx}: {}", imported.1);
+        assert_eq!(imported.1["attachments"][0]["filename"], "notes.txt");
+
+        // another ticket's draft cannot be sent here
+        let wrong = send(
+            s.put(&format!("/tickets/{other}"), AGENT1)
+                .json(&json!({"article": {"body": "x", "shared_draft_id": id}})),
+        )
+        .await;
+        assert_error(
+            &wrong,
+            422,
+            "Shared draft cannot be selected for this ticket.",
+            ctx,
+        );
+        // sending consumes it
+        let sent = send(s.put(&format!("/tickets/{t}"), AGENT1)
+            .json(&json!({"article": {"body": "with file", "type": "note", "form_id": "form-2", "shared_draft_id": id}}))).await;
+        assert_eq!(sent.0, 200, "{ctx}: {}", sent.1);
+        assert_eq!(
+            send(s.get(&path, AGENT1)).await.1["shared_draft_id"],
+            Value::Null,
+            "{ctx}: draft consumed"
+        );
+        let articles = send(s.get(&format!("/ticket_articles/by_ticket/{t}"), AGENT1))
+            .await
+            .1;
+        assert_eq!(articles.as_array().unwrap().len(), 2);
+        assert_eq!(
+            articles[1]["attachments"][0]["filename"], "notes.txt",
+            "{ctx}: imported files went to the article"
+        );
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn start_drafts_for_new_tickets() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let created = send(s.post("/tickets/shared_drafts", AGENT1)
+            .json(&json!({"name": "Outage template", "group_id": 1, "content": {"title": "Outage", "body": "<p>Hi<img src=x onerror=alert(1)></p>"}}))).await;
+        assert_eq!(created.0, 201, "{ctx}: {}", created.1);
+        let id = created.1["shared_draft_id"].as_i64().unwrap();
+        assert!(
+            !created.1.to_string().contains("onerror"),
+            "{ctx}: sanitised"
+        );
+        let index = send(s.get("/tickets/shared_drafts", AGENT1)).await.1;
+        assert_eq!(index["shared_draft_ids"], json!([id]), "{ctx}");
+        assert_eq!(
+            send(s.get("/tickets/shared_drafts", AGENT2)).await.1["shared_draft_ids"],
+            json!([]),
+            "{ctx}: read-only agent sees none"
+        );
+        assert_eq!(
+            send(s.get("/tickets/shared_drafts", NICOLE)).await.0,
+            403,
+            "{ctx}"
+        );
+        assert_eq!(
+            send(s.get(&format!("/tickets/shared_drafts/{id}"), AGENT2))
+                .await
+                .0,
+            404,
+            "{ctx}"
+        );
+        let renamed = send(
+            s.as_user(
+                s.client
+                    .patch(s.url(&format!("/tickets/shared_drafts/{id}"))),
+                AGENT1,
+            )
+            .json(&json!({"name": "Renamed"})),
+        )
+        .await;
+        assert_eq!(
+            renamed.1["assets"]["TicketSharedDraftStart"][id.to_string()]["name"],
+            "Renamed",
+            "{ctx}"
+        );
+        let no_name = send(
+            s.post("/tickets/shared_drafts", AGENT1)
+                .json(&json!({"group_id": 1})),
+        )
+        .await;
+        assert_eq!(no_name.0, 422, "{ctx}");
+        // a new ticket uses it up
+        let t = send(s.post("/tickets", AGENT1).json(
+            &json!({"title": "Outage", "group": "Users", "customer": NICOLE,
+            "shared_draft_id": id, "article": {"body": "Hi", "type": "note"}}),
+        ))
+        .await;
+        assert_eq!(t.0, 201, "{ctx}: {}", t.1);
+        assert_eq!(
+            send(s.get(&format!("/tickets/shared_drafts/{id}"), AGENT1))
+                .await
+                .0,
+            404,
+            "{ctx}: consumed"
+        );
+        s.finish().await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live editing over the WebSocket
+
+struct Editor {
+    client: SyncClient,
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+async fn connect_ws(
+    s: &TestServer,
+    ticket: i64,
+    login: &str,
+    origin: Option<&str>,
+    epoch: Option<i64>,
+) -> Result<Editor, u16> {
+    let url = format!(
+        "{}/ws/tickets/{ticket}{}",
+        s.base.replace("http://", "ws://"),
+        epoch.map(|e| format!("?epoch={e}")).unwrap_or_default()
+    );
+    let mut request = url.into_client_request().unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{login}:{PASSWORD}"));
+    request
+        .headers_mut()
+        .insert("authorization", format!("Basic {auth}").parse().unwrap());
+    if let Some(o) = origin {
+        request.headers_mut().insert("origin", o.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((ws, _)) => {
+            let mut e = Editor {
+                client: SyncClient::new(),
+                ws,
+            };
+            let step1 = e.client.step1();
+            e.send(step1).await;
+            Ok(e)
+        }
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
+        Err(other) => panic!("websocket: {other}"),
+    }
+}
+
+impl Editor {
+    async fn send(&mut self, frame: Vec<u8>) {
+        self.ws.send(Message::Binary(frame.into())).await.unwrap();
+    }
+
+    /// Reads frames until `done` holds (or the socket closes / 10 s pass).
+    async fn until(&mut self, done: impl Fn(&SyncClient) -> bool) -> bool {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !done(&self.client) {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Ok(Some(Ok(Message::Binary(b)))) => {
+                    for reply in self.client.receive(&b) {
+                        let _ = self.ws.send(Message::Binary(reply.into())).await;
+                    }
+                }
+                Ok(Some(Ok(_))) => {}
+                _ => return done(&self.client),
+            }
+        }
+        true
+    }
+
+    /// Reads whatever arrives within `ms` milliseconds.
+    async fn drain(&mut self, ms: u64) {
+        let _ = tokio::time::timeout(Duration::from_millis(ms), self.until(|_| false)).await;
+    }
+
+    async fn closed(&mut self) -> bool {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Ok(Some(Ok(Message::Binary(b)))) => {
+                    self.client.receive(&b);
+                }
+                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return true,
+                Ok(Some(Ok(_))) => {}
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_editors_type_into_one_paragraph_and_converge() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let t = new_ticket(&s).await;
+        let mut anna = connect_ws(&s, t, AGENT1, None, None).await.unwrap();
+        let mut ada = connect_ws(&s, t, ADMIN, None, None).await.unwrap();
+        assert!(anna.until(|c| c.last_control("hello").is_some()).await);
+        assert_eq!(
+            anna.client.last_control("hello").unwrap()["role"],
+            "edit",
+            "{ctx}"
+        );
+        // presence: a spoofed name is replaced by the authenticated one
+        let spoof = anna
+            .client
+            .awareness(&json!({"user": {"name": "Mallory", "color": "#ff0000"}, "cursor": null}));
+        anna.send(spoof).await;
+        assert!(
+            ada.until(|c| c.peers.values().any(|p| p.contains("Anna Agent")))
+                .await,
+            "{ctx}: presence arrives"
+        );
+        assert!(
+            ada.client.peers.values().all(|p| !p.contains("Mallory")),
+            "{ctx}: no spoofed names"
+        );
+
+        // both type into the same paragraph at the same time, keystroke by keystroke
+        let first = anna.client.type_text(0, 0, "");
+        anna.send(first).await;
+        assert!(
+            ada.until(|c| c.block_count() == 1).await,
+            "{ctx}: the paragraph arrives"
+        );
+        for (a, b) in "abcdefghij".chars().zip("0123456789".chars()) {
+            let fa = anna.client.type_text(0, 0, &a.to_string());
+            let fb = ada.client.type_text(0, u32::MAX, &b.to_string());
+            anna.send(fa).await;
+            ada.send(fb).await;
+        }
+        let converged = |c: &SyncClient| c.block_text(0).len() == 20;
+        assert!(
+            anna.until(converged).await,
+            "{ctx}: anna has {:?}",
+            anna.client.block_text(0)
+        );
+        assert!(
+            ada.until(converged).await,
+            "{ctx}: ada has {:?}",
+            ada.client.block_text(0)
+        );
+        assert_eq!(
+            anna.client.block_text(0),
+            ada.client.block_text(0),
+            "{ctx}: identical"
+        );
+        let text = anna.client.block_text(0);
+        for ch in "abcdefghij0123456789".chars() {
+            assert!(text.contains(ch), "{ctx}: keystroke {ch} kept in {text}");
+        }
+
+        // a REST PATCH while both keep typing: every replica converges, nobody loses text
+        // (a REST client reads the draft, edits it, writes it back; meanwhile Anna types)
+        let read = send(s.get(&format!("/tickets/{t}/shared_draft"), AGENT1))
+            .await
+            .1;
+        let read_id = read["shared_draft_id"].to_string();
+        let read_body = read["assets"]["TicketSharedDraftZoom"][&read_id]["new_article"]["body"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            read_body.contains(&text),
+            "{ctx}: GET shows the live text: {read_body}"
+        );
+        let typed = anna.client.type_text(0, 0, "X");
+        anna.send(typed).await;
+        let patch = send(s.as_user(s.client.patch(s.url(&format!("/tickets/{t}/shared_draft"))), AGENT1)
+            .json(&json!({"new_article": {"body": format!("{read_body}<p>Added by REST</p>"), "type": "note"}}))).await;
+        assert!(patch.0 == 200 || patch.0 == 201, "{ctx}: {}", patch.1);
+        assert!(
+            ada.until(|c| c.html().contains("Added by REST")).await,
+            "{ctx}: REST change reaches editors"
+        );
+        assert!(
+            anna.until(|c| c.html().contains("Added by REST") && c.block_text(0).contains('X'))
+                .await,
+            "{ctx}"
+        );
+        ada.drain(200).await;
+        anna.drain(200).await;
+        assert_eq!(
+            anna.client.html(),
+            ada.client.html(),
+            "{ctx}: converged after REST"
+        );
+        let flush = SyncClient::control(&json!({"t": "flush"}));
+        anna.send(flush).await;
+        assert!(
+            anna.until(|c| c.last_control("saved").is_some()).await,
+            "{ctx}: saved"
+        );
+        let rest = send(s.get(&format!("/tickets/{t}/shared_draft"), AGENT1))
+            .await
+            .1;
+        let id = rest["shared_draft_id"].as_i64().unwrap();
+        assert_eq!(
+            rest["assets"]["TicketSharedDraftZoom"][id.to_string()]["new_article"]["body"],
+            anna.client.html(),
+            "{ctx}: REST shows the live text"
+        );
+
+        // sending closes every editor; a stale editor reconnecting is told to reset
+        let hello_epoch = anna.client.last_control("hello").unwrap()["epoch"]
+            .as_i64()
+            .unwrap();
+        let sent = send(s.put(&format!("/tickets/{t}"), AGENT1)
+            .json(&json!({"article": {"body": anna.client.html(), "content_type": "text/html", "type": "note", "shared_draft_id": id}}))).await;
+        assert_eq!(sent.0, 200, "{ctx}: {}", sent.1);
+        assert!(ada.closed().await, "{ctx}: editor closed after send");
+        assert_eq!(
+            ada.client.last_control("sent").map(|c| c["t"].clone()),
+            Some(json!("sent")),
+            "{ctx}"
+        );
+        let mut stale = connect_ws(&s, t, ADMIN, None, Some(hello_epoch))
+            .await
+            .unwrap();
+        assert!(
+            stale.until(|c| c.last_control("reset").is_some()).await,
+            "{ctx}: reset for the old epoch"
+        );
+        let resurrect = stale.client.type_text(0, 0, "old text");
+        stale.send(resurrect).await;
+        stale.drain(300).await;
+        assert_eq!(
+            send(s.get(&format!("/tickets/{t}/shared_draft"), AGENT1))
+                .await
+                .1["shared_draft_id"],
+            Value::Null,
+            "{ctx}: stale client cannot resurrect the draft"
+        );
+        let articles = send(s.get(&format!("/ticket_articles/by_ticket/{t}"), AGENT1))
+            .await
+            .1;
+        assert_eq!(
+            articles.as_array().unwrap().len(),
+            2,
+            "{ctx}: one article from the draft"
+        );
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn websocket_upgrade_is_guarded() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let t = new_ticket(&s).await;
+        assert_eq!(
+            connect_ws(&s, t, NICOLE, None, None).await.err(),
+            Some(403),
+            "{ctx}: customer"
+        );
+        assert_eq!(
+            connect_ws(&s, t, AGENT1, Some("http://evil.example"), None)
+                .await
+                .err(),
+            Some(403),
+            "{ctx}: foreign Origin"
+        );
+        assert_eq!(
+            connect_ws(&s, 999_999, AGENT1, None, None).await.err(),
+            Some(404),
+            "{ctx}: unknown ticket"
+        );
+        // read-only agent: sees the draft, cannot change it
+        let mut reader = connect_ws(&s, t, AGENT2, None, None).await.unwrap();
+        assert!(reader.until(|c| c.last_control("hello").is_some()).await);
+        assert_eq!(
+            reader.client.last_control("hello").unwrap()["role"],
+            "read",
+            "{ctx}"
+        );
+        let frame = reader.client.type_text(0, 0, "not allowed");
+        reader.send(frame).await;
+        reader
+            .send(SyncClient::control(&json!({"t": "flush"})))
+            .await;
+        reader.drain(300).await;
+        assert_eq!(
+            send(s.get(&format!("/tickets/{t}/shared_draft"), AGENT1))
+                .await
+                .1["shared_draft_id"],
+            Value::Null,
+            "{ctx}: nothing stored"
+        );
+        // garbage does not take the room down
+        reader.send(vec![0, 2, 0xff, 0xff, 0xff]).await;
+        let mut writer = connect_ws(&s, t, AGENT1, None, None).await.unwrap();
+        let typed = writer.client.type_text(0, 0, "still fine");
+        writer.send(typed).await;
+        writer
+            .send(SyncClient::control(&json!({"t": "flush"})))
+            .await;
+        assert!(
+            writer.until(|c| c.last_control("saved").is_some()).await,
+            "{ctx}"
+        );
+        s.finish().await;
+    }
+}
