@@ -129,6 +129,28 @@ pub async fn render(conn: &mut AnyConnection, a: &ArticleRecord) -> Result<Value
     }))
 }
 
+/// Article preferences only agents see (a DeskHero BCC, the resent-from address).
+pub const AGENT_ONLY_PREFERENCES: [&str; 2] = ["bcc", "resent_from"];
+
+/// [`render`] for a reader: without read access to the ticket's group (customers) the
+/// agent-only preferences are left out.
+pub async fn render_for(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    group_id: i64,
+    a: &ArticleRecord,
+) -> Result<Value> {
+    let mut out = render(conn, a).await?;
+    if !actor.has_group_access(group_id, AccessLevel::Read)
+        && let Some(preferences) = out.get_mut("preferences").and_then(Value::as_object_mut)
+    {
+        for key in AGENT_ONLY_PREFERENCES {
+            preferences.remove(key);
+        }
+    }
+    Ok(out)
+}
+
 /// `GET /ticket_articles/by_ticket/{id}`.
 pub async fn by_ticket(
     conn: &mut AnyConnection,
@@ -139,7 +161,7 @@ pub async fn by_ticket(
     let with_internal = actor.has_group_access(ticket.group_id, AccessLevel::Read);
     let mut out = Vec::new();
     for a in for_ticket(conn, ticket_id, with_internal).await? {
-        out.push(render(conn, &a).await?);
+        out.push(render_for(conn, actor, ticket.group_id, &a).await?);
     }
     Ok(out)
 }
@@ -159,8 +181,8 @@ pub async fn load_readable(
 }
 
 pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {
-    let (article, _) = load_readable(conn, actor, id).await?;
-    render(conn, &article).await
+    let (article, facts) = load_readable(conn, actor, id).await?;
+    render_for(conn, actor, facts.group_id, &article).await
 }
 
 /// `POST /ticket_articles` (body carries `ticket_id`).
@@ -173,10 +195,23 @@ pub async fn create(
     let ticket_id = params::int(body, "ticket_id")?
         .ok_or_else(|| Error::unprocessable("The required value 'ticket_id' is missing."))?;
     let (ticket, facts) = tickets::load(conn, ticket_id).await?;
-    if !policy::can_show_ticket(actor, &facts) {
+    authorize_adding(conn, actor, &ticket, &facts).await?;
+    let article = create_on(conn, files, actor, ticket_id, body, false).await?;
+    crate::search::reindex(conn, ticket_id).await?;
+    Ok(article)
+}
+
+/// May the caller add articles to this ticket at all: change access, and on a closed ticket
+/// the same follow-up rule as a ticket update (403 without access, 422 when closed for good).
+pub async fn authorize_adding(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket: &tickets::TicketRecord,
+    facts: &policy::TicketFacts,
+) -> Result<()> {
+    if !policy::can_show_ticket(actor, facts) {
         return Err(Error::not_authorized());
     }
-    // adding to a closed ticket follows the same follow-up rule as a ticket update
     let group = crate::groups::find(conn, ticket.group_id).await?;
     let closed_days_ago = ticket
         .close_at
@@ -185,16 +220,13 @@ pub async fn create(
         .map(|at| (chrono::Utc::now() - at).num_days());
     policy::authorize_update_ticket(
         actor,
-        &facts,
+        facts,
         policy::FollowUp::from_setting(
             &group.follow_up_possible,
             closed_days_ago,
             group.reopen_time_in_days,
         ),
-    )?;
-    let article = create_on(conn, files, actor, ticket_id, body, false).await?;
-    crate::search::reindex(conn, ticket_id).await?;
-    Ok(article)
+    )
 }
 
 fn from_for(actor: &Actor, sender_id: i64, type_id: i64) -> String {
@@ -215,18 +247,7 @@ pub async fn create_on(
     body: &Value,
     first: bool,
 ) -> Result<ArticleRecord> {
-    // Lock the ticket row (PostgreSQL) so concurrent articles serialise their counters.
-    let backend_lock = if crate::store::is_postgres(conn) {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
-    sqlx::query(&format!(
-        "SELECT id FROM tickets WHERE id = $1{backend_lock}"
-    ))
-    .bind(ticket_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    lock_ticket(conn, ticket_id).await?;
     let (ticket, facts) = tickets::load(conn, ticket_id).await?;
     let customer_only = !actor.has_group_access(ticket.group_id, AccessLevel::Read);
 
@@ -300,33 +321,14 @@ pub async fn create_on(
     if origin_by_id.is_none() && sender_id == SENDER_CUSTOMER && !customer_only && type_id == 5 {
         origin_by_id = Some(ticket.customer_id);
     }
-    let communication: i64 =
-        sqlx::query_scalar("SELECT communication FROM ticket_article_types WHERE id = $1")
-            .bind(type_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    let fqdn = settings::get::<String>(conn, "fqdn")
-        .await?
-        .unwrap_or_else(|| "tandem.localhost".into());
-    let (stored_body, inline_images) = if content_type == "text/html" {
-        sanitize::html_with_inline_images(&text, move || {
-            format!("{ticket_id}.{}@{fqdn}", &crate::auth::random_token()[..16])
-        })
-    } else {
-        (text, Vec::new())
-    };
-    let mut new_files = match body.get("attachments") {
+    let new_files = match body.get("attachments") {
         None | Some(Value::Null) => Vec::new(),
         Some(list) => attachments::parse_base64_list(list)?,
     };
-    new_files.extend(attachments::from_inline_images(inline_images));
     let form_id = params::text(body, "form_id")?;
     let from = match params::text(body, "from")? {
-        Some(f) if !f.trim().is_empty() && !customer_only => f,
-        _ => match origin_by_id {
-            Some(origin) => users::find(conn, origin).await?.fullname(),
-            None => from_for(actor, sender_id, type_id),
-        },
+        Some(f) if !f.trim().is_empty() && !customer_only => Some(f),
+        _ => None,
     };
     let mut preferences = match body.get("preferences") {
         Some(Value::Object(p)) if !customer_only => p.clone(),
@@ -335,6 +337,115 @@ pub async fn create_on(
     if let Some(subtype) = params::text(body, "subtype")? {
         preferences.insert("subtype".into(), json!(subtype));
     }
+    let new = NewArticle {
+        type_id,
+        sender_id,
+        internal,
+        origin_by_id,
+        from,
+        to,
+        cc: params::text(body, "cc")?,
+        subject: params::text(body, "subject")?,
+        reply_to: params::text(body, "reply_to")?,
+        message_id: params::text(body, "message_id")?,
+        in_reply_to: params::text(body, "in_reply_to")?,
+        content_type,
+        body: text,
+        preferences,
+        files: new_files,
+        form_id,
+        cached_file_ids: Vec::new(),
+    };
+    insert(conn, files, actor, &ticket, new, first).await
+}
+
+/// Locks the ticket row (PostgreSQL) so concurrent articles serialise their counters.
+pub async fn lock_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<()> {
+    let backend_lock = if crate::store::is_postgres(conn) {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    sqlx::query(&format!(
+        "SELECT id FROM tickets WHERE id = $1{backend_lock}"
+    ))
+    .bind(ticket_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// An article ready to be stored: what an API dialect (Zammad's `create_on`, DeskHero's
+/// `deskhero`) has parsed and authorised. [`insert`] does the rest the same way for both.
+#[derive(Debug, Clone, Default)]
+pub struct NewArticle {
+    pub type_id: i64,
+    pub sender_id: i64,
+    pub internal: bool,
+    pub origin_by_id: Option<i64>,
+    /// `None`: the origin's name, else the caller's (`"Name <email>"` for customers on web).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub cc: Option<String>,
+    pub subject: Option<String>,
+    pub reply_to: Option<String>,
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    /// `text/plain` or `text/html`; HTML is sanitised and its data-URI images extracted here.
+    pub content_type: String,
+    /// The body as received (unsanitised).
+    pub body: String,
+    pub preferences: serde_json::Map<String, Value>,
+    /// Files sent with the request.
+    pub files: Vec<attachments::NewFile>,
+    /// The caller's upload cache to claim as a whole.
+    pub form_id: Option<String>,
+    /// Single files of the caller's upload cache to claim (checked with
+    /// [`attachments::cached_upload`] beforehand; a file that is gone is a 422).
+    pub cached_file_ids: Vec<i64>,
+}
+
+/// Stores an article on `ticket` (which must be current, read after [`lock_ticket`]): sanitises
+/// the body, extracts inline images, attaches files, records history and applies the
+/// article's side effects on the ticket. Permissions are the caller's business.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    files: &FileStore,
+    actor: &Actor,
+    ticket: &tickets::TicketRecord,
+    new: NewArticle,
+    first: bool,
+) -> Result<ArticleRecord> {
+    let ticket_id = ticket.id;
+    if new.body.chars().count() > MAX_BODY_CHARS {
+        return Err(Error::unprocessable(format!(
+            "The article body is too long (maximum is {MAX_BODY_CHARS} characters)."
+        )));
+    }
+    let communication: i64 =
+        sqlx::query_scalar("SELECT communication FROM ticket_article_types WHERE id = $1")
+            .bind(new.type_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let fqdn = settings::get::<String>(conn, "fqdn")
+        .await?
+        .unwrap_or_else(|| "tandem.localhost".into());
+    let (stored_body, inline_images) = if new.content_type == "text/html" {
+        sanitize::html_with_inline_images(&new.body, move || {
+            format!("{ticket_id}.{}@{fqdn}", &crate::auth::random_token()[..16])
+        })
+    } else {
+        (new.body, Vec::new())
+    };
+    let mut new_files = new.files;
+    new_files.extend(attachments::from_inline_images(inline_images));
+    let from = match new.from {
+        Some(from) => from,
+        None => match new.origin_by_id {
+            Some(origin) => users::find(conn, origin).await?.fullname(),
+            None => from_for(actor, new.sender_id, new.type_id),
+        },
+    };
     let now = clock::now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO ticket_articles (ticket_id, type_id, sender_id, from_address, to_address, cc, subject, reply_to, \
@@ -342,20 +453,20 @@ pub async fn create_on(
          created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) RETURNING id",
     )
     .bind(ticket_id)
-    .bind(type_id)
-    .bind(sender_id)
+    .bind(new.type_id)
+    .bind(new.sender_id)
     .bind(from)
-    .bind(to)
-    .bind(params::text(body, "cc")?)
-    .bind(params::text(body, "subject")?)
-    .bind(params::text(body, "reply_to")?)
-    .bind(params::text(body, "message_id")?)
-    .bind(params::text(body, "in_reply_to")?)
-    .bind(&content_type)
+    .bind(new.to)
+    .bind(new.cc)
+    .bind(new.subject)
+    .bind(new.reply_to)
+    .bind(new.message_id)
+    .bind(new.in_reply_to)
+    .bind(&new.content_type)
     .bind(&stored_body)
-    .bind(internal as i64)
-    .bind(serde_json::Value::Object(preferences).to_string())
-    .bind(origin_by_id)
+    .bind(new.internal as i64)
+    .bind(serde_json::Value::Object(new.preferences).to_string())
+    .bind(new.origin_by_id)
     .bind(actor.id)
     .bind(actor.id)
     .bind(&now)
@@ -363,6 +474,13 @@ pub async fn create_on(
     .fetch_one(&mut *conn)
     .await?;
     attachments::attach_to_article(conn, files, id, actor.id, &new_files).await?;
+    for file_id in new.cached_file_ids {
+        if !attachments::claim_cached_upload(conn, actor, file_id, id).await? {
+            return Err(Error::unprocessable(format!(
+                "Unknown attachment id {file_id} (not in your upload cache)"
+            )));
+        }
+    }
     crate::history::record(
         conn,
         actor.id,
@@ -375,15 +493,15 @@ pub async fn create_on(
         },
     )
     .await?;
-    if let Some(form_id) = form_id.filter(|f| !f.is_empty()) {
+    if let Some(form_id) = new.form_id.filter(|f| !f.is_empty()) {
         attachments::claim_upload_cache(conn, actor, &form_id, id).await?;
     }
     apply_side_effects(
         conn,
-        &ticket,
-        sender_id,
-        type_id,
-        internal,
+        ticket,
+        new.sender_id,
+        new.type_id,
+        new.internal,
         communication != 0,
         first,
         actor.id,

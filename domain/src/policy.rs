@@ -152,6 +152,12 @@ pub fn can_create_article(actor: &Actor, ticket: &TicketFacts, internal: bool) -
     }
 }
 
+/// Writing as the agent side of a ticket (sender Agent: outbound replies, forwards): agents
+/// with change access. Customers write as customers.
+pub fn can_write_as_agent(actor: &Actor, ticket: &TicketFacts) -> bool {
+    actor.has_group_access(ticket.group_id, AccessLevel::Change)
+}
+
 /// Only the `internal` flag of an article can change, by agents with change access.
 pub fn can_update_article(actor: &Actor, ticket: &TicketFacts) -> bool {
     actor.has_group_access(ticket.group_id, AccessLevel::Change)

@@ -466,6 +466,34 @@ pub fn valid_email(email: &str) -> bool {
             .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',')
 }
 
+/// An existing user with this e-mail, else a new customer with it (Zammad's `guess:`). `name`
+/// ("First Last") names a new user. The e-mail must be valid; the caller must be allowed to
+/// create users.
+pub async fn find_or_create_by_email(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    email: &str,
+    name: Option<&str>,
+) -> Result<i64> {
+    let email = email.trim().to_lowercase();
+    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let name = name.map(str::trim).unwrap_or_default();
+    let (firstname, lastname) = name.split_once(' ').unwrap_or((name, ""));
+    let params = UserParams {
+        email: Some(email),
+        firstname: Some(firstname.to_string()).filter(|s| !s.is_empty()),
+        lastname: Some(lastname.trim().to_string()).filter(|s| !s.is_empty()),
+        ..Default::default()
+    };
+    Ok(create(conn, Some(actor), &params).await?.id)
+}
+
 /// Field values after validation; shared by create and update.
 struct Resolved {
     organization_id: Option<Option<i64>>,

@@ -55,7 +55,7 @@ pub struct Config {
     #[arg(long, env = "TANDEM_SYSTEM_ID", value_parser = clap::value_parser!(u32).range(1..=999))]
     pub system_id: Option<u32>,
     /// Tenant name for the DeskHero API (`/api/{tenant}/v1/...`).
-    #[arg(long, env = "TANDEM_TENANT", default_value = "tandem")]
+    #[arg(long, env = "TANDEM_TENANT", default_value = "default")]
     pub tenant: String,
     /// Load demo accounts and tickets.
     #[arg(long, env = "TANDEM_DEMO", default_value_t = false, value_parser = parse_flag)]
