@@ -84,7 +84,7 @@ pub struct Room {
     pub ticket_id: i64,
     state: Mutex<RoomState>,
     /// Serialises this draft's database writes (update log, snapshot, REST writes).
-    pub(super) write_lock: Mutex<()>,
+    pub(super) write_lock: Arc<Mutex<()>>,
     events: broadcast::Sender<RoomEvent>,
     persist: mpsc::UnboundedSender<Persist>,
     connections: AtomicUsize,
@@ -192,7 +192,7 @@ impl Hub {
                 peers: HashMap::new(),
                 served: Default::default(),
             }),
-            write_lock: Mutex::new(()),
+            write_lock: Arc::new(Mutex::new(())),
             events,
             persist,
             connections: AtomicUsize::new(0),

@@ -285,6 +285,85 @@ pub async fn save(
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<Saved> {
+    let mut tx = hub.store().write().await?;
+    let pending = write_in(&mut tx, hub, files, actor, ticket_id, body, if_match, true).await?;
+    match tx.commit().await {
+        Ok(()) => Ok(pending.publish(hub).await),
+        Err(e) => {
+            pending.abandon(hub).await;
+            Err(e)
+        }
+    }
+}
+
+/// A draft write that is in the live document and in the caller's transaction, not yet
+/// announced: [`PendingWrite::publish`] after the commit, [`PendingWrite::abandon`] if the
+/// transaction fails (the room is dropped and editors resync from storage).
+pub struct PendingWrite {
+    room: Arc<super::live::Room>,
+    guard: tokio::sync::OwnedMutexGuard<()>,
+    ticket_id: i64,
+    actor_id: i64,
+    draft_id: i64,
+    epoch: i64,
+    rev: i64,
+    update: Vec<u8>,
+    blocks: Vec<super::content::SeenBlock>,
+    attachments: Vec<Value>,
+    pub body: Value,
+    pub created: bool,
+}
+
+impl PendingWrite {
+    pub fn draft_id(&self) -> i64 {
+        self.draft_id
+    }
+
+    pub async fn publish(self, hub: &Arc<Hub>) -> Saved {
+        let room = self.room.clone();
+        room.set_ids(Some(self.draft_id), self.rev).await;
+        room.remember_served(self.rev, self.blocks).await;
+        let files_update = room
+            .with_doc(|doc| document::set_attachments(doc, &self.attachments))
+            .await;
+        room.broadcast(
+            &self.update,
+            json!({"t": "replaced", "by": {"user_id": self.actor_id, "via": "rest"}, "rev": self.rev}),
+        );
+        room.broadcast(
+            &files_update,
+            json!({"t": "saved", "rev": self.rev, "at": clock::now()}),
+        );
+        drop(self.guard);
+        hub.release(&room).await;
+        Saved {
+            body: self.body,
+            created: self.created,
+            etag: etag(self.epoch, self.rev),
+        }
+    }
+
+    pub async fn abandon(self, hub: &Arc<Hub>) {
+        drop(self.guard);
+        hub.close_room(self.ticket_id, json!({"t": "reset", "epoch": self.epoch}))
+            .await;
+    }
+}
+
+/// Writes into the ticket's draft inside the caller's transaction (see [`save`]).
+/// `merge_with_read`: merge the body against what this writer last read (REST clients);
+/// otherwise the body is replaced block by block (a suggestion that takes over the draft).
+#[allow(clippy::too_many_arguments)]
+pub async fn write_in(
+    conn: &mut AnyConnection,
+    hub: &Arc<Hub>,
+    files: &FileStore,
+    actor: &Actor,
+    ticket_id: i64,
+    body: &Value,
+    if_match: Option<&str>,
+    merge_with_read: bool,
+) -> Result<PendingWrite> {
     if !body.is_object() {
         return Err(Error::unprocessable(
             "The request body must be a JSON object.",
@@ -307,11 +386,10 @@ pub async fn save(
         }
     }
 
-    let mut tx = hub.store().write().await?;
-    authorize(&mut tx, actor, ticket_id).await?;
+    authorize(conn, actor, ticket_id).await?;
     let room = hub.room(ticket_id).await?;
-    let _guard = room.write_lock.lock().await;
-    let existing = find_row(&mut tx, ticket_id).await?;
+    let guard = room.write_lock.clone().lock_owned().await;
+    let existing = find_row(conn, ticket_id).await?;
     let (epoch, _, live_rev) = room.ids().await;
     if let Some(expected) = if_match {
         let current = existing
@@ -319,7 +397,7 @@ pub async fn save(
             .map(|r| etag(r.epoch, live_rev.max(r.rev)))
             .unwrap_or_else(|| etag(epoch, 0));
         if expected.trim() != "*" && expected.trim() != current {
-            drop(_guard);
+            drop(guard);
             hub.release(&room).await;
             return Err(Error::PreconditionFailed(
                 "The shared draft was changed by someone else.".into(),
@@ -333,7 +411,7 @@ pub async fn save(
             .rsplit_once('-')
             .and_then(|(_, rev)| rev.parse::<i64>().ok())
     });
-    let base = if existing.is_some() {
+    let base = if existing.is_some() && merge_with_read {
         room.served_base(seen_rev).await
     } else {
         None
@@ -349,71 +427,71 @@ pub async fn save(
             )
         })
         .await;
-    let (id, rev, created) = match &existing {
-        None => (
-            insert_row(&mut tx, ticket_id, epoch, &snapshot, &projection, actor.id).await?,
-            1,
-            true,
-        ),
-        Some(row) => {
-            let rev = update_row(&mut tx, row.id, &snapshot, &projection, Some(actor.id)).await?;
-            sqlx::query("DELETE FROM ticket_shared_draft_updates WHERE draft_id = $1")
-                .bind(row.id)
-                .execute(&mut *tx)
+    let stored = async {
+        let (id, rev, created) = match &existing {
+            None => (
+                insert_row(conn, ticket_id, epoch, &snapshot, &projection, actor.id).await?,
+                1,
+                true,
+            ),
+            Some(row) => {
+                let rev = update_row(conn, row.id, &snapshot, &projection, Some(actor.id)).await?;
+                sqlx::query("DELETE FROM ticket_shared_draft_updates WHERE draft_id = $1")
+                    .bind(row.id)
+                    .execute(&mut *conn)
+                    .await?;
+                history::record(
+                    conn,
+                    actor.id,
+                    history::Entry {
+                        ticket_id,
+                        history_type: "updated",
+                        history_object: "Ticket::SharedDraftZoom",
+                        object_id: row.id,
+                        ..Default::default()
+                    },
+                )
                 .await?;
-            history::record(
-                &mut tx,
-                actor.id,
-                history::Entry {
-                    ticket_id,
-                    history_type: "updated",
-                    history_object: "Ticket::SharedDraftZoom",
-                    object_id: row.id,
-                    ..Default::default()
-                },
-            )
-            .await?;
-            (row.id, rev, false)
+                (row.id, rev, false)
+            }
+        };
+        let mut removed_hashes = Vec::new();
+        if let Some(form_id) = form_id.as_deref().filter(|f| !f.trim().is_empty()) {
+            removed_hashes = take_uploads(conn, actor, form_id, id).await?;
         }
-    };
-    let mut removed_hashes = Vec::new();
-    if let Some(form_id) = form_id.as_deref().filter(|f| !f.trim().is_empty()) {
-        removed_hashes = take_uploads(&mut tx, actor, form_id, id).await?;
+        let attachment_list = draft_attachments(conn, id).await?;
+        tickets::touch(conn, actor, ticket_id).await?;
+        let row = find_row(conn, ticket_id)
+            .await?
+            .ok_or_else(|| Error::Internal("draft vanished".into()))?;
+        let response_body = response(conn, &row).await?;
+        attachments::remove_unreferenced(conn, files, &removed_hashes).await?;
+        Ok::<_, Error>((id, rev, created, attachment_list, response_body))
     }
-    let attachment_list = draft_attachments(&mut tx, id).await?;
-    tickets::touch(&mut tx, actor, ticket_id).await?;
-    let row = find_row(&mut tx, ticket_id)
-        .await?
-        .ok_or_else(|| Error::Internal("draft vanished".into()))?;
-    let response_body = response(&mut tx, &row).await?;
-    attachments::remove_unreferenced(&mut tx, files, &removed_hashes).await?;
-    if let Err(e) = tx.commit().await {
-        // the document holds a change the database refused: forget the room, editors resync
-        drop(_guard);
-        hub.close_room(ticket_id, json!({"t": "reset", "epoch": epoch}))
-            .await;
-        return Err(e);
+    .await;
+    match stored {
+        Ok((draft_id, rev, created, attachments, body)) => Ok(PendingWrite {
+            room,
+            guard,
+            ticket_id,
+            actor_id: actor.id,
+            draft_id,
+            epoch,
+            rev,
+            update,
+            blocks,
+            attachments,
+            body,
+            created,
+        }),
+        Err(e) => {
+            // the document holds a change storage refused: drop the room, editors resync
+            drop(guard);
+            hub.close_room(ticket_id, json!({"t": "reset", "epoch": epoch}))
+                .await;
+            Err(e)
+        }
     }
-    room.set_ids(Some(id), rev).await;
-    room.remember_served(rev, blocks).await;
-    let files_update = room
-        .with_doc(|doc| document::set_attachments(doc, &attachment_list))
-        .await;
-    room.broadcast(
-        &update,
-        json!({"t": "replaced", "by": {"user_id": actor.id, "via": "rest"}, "rev": rev}),
-    );
-    room.broadcast(
-        &files_update,
-        json!({"t": "saved", "rev": rev, "at": clock::now()}),
-    );
-    drop(_guard);
-    hub.release(&room).await;
-    Ok(Saved {
-        body: response_body,
-        created,
-        etag: etag(epoch, rev),
-    })
 }
 
 /// The draft's files become the non-inline files of the caller's upload cache `form_id`
