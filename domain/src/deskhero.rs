@@ -437,7 +437,7 @@ pub async fn create_conversations(
                 Written::Article(Box::new(article))
             }
             Plan::SuggestedReply => {
-                let html = sanitize::html(&entry.html);
+                let html = sanitize::draft_html(&entry.html);
                 let draft = store_suggested_reply(conn, actor, ticket_id, &html)
                     .await
                     .map_err(|e| vec![FieldError::new(format!("{field}.type"), e)])?;
@@ -506,10 +506,14 @@ pub struct SuggestedReply {
 }
 
 /// SUGGESTED_REPLY → the ticket's shared draft: creates it, or replaces the body of the one
-/// there, so agents see the suggestion live in the composer. `html` is sanitised. The caller
-/// has been checked with [`policy::can_use_shared_draft`].
+/// there, so agents see the suggestion live in the composer. `html` is sanitised like a draft
+/// body ([`sanitize::draft_html`]: pasted images stay data URIs). The caller has been checked
+/// with [`policy::can_use_shared_draft`]; `conn` is the request's transaction (all or nothing).
 ///
-/// The shared-draft service is not there yet: until it is, SUGGESTED_REPLY is refused (400).
+/// The one place to wire the shared-draft service. `shared_drafts::zoom::save` opens its own
+/// write transaction and needs the live `Hub` (to write into the room's document and broadcast
+/// after commit), so it cannot run inside this request's transaction; until the service offers
+/// a variant that writes through the caller's connection, SUGGESTED_REPLY is refused (400).
 pub async fn store_suggested_reply(
     conn: &mut AnyConnection,
     actor: &Actor,
