@@ -42,6 +42,7 @@ fn builder() -> ammonia::Builder<'static> {
         .add_tag_attributes("table", ["style", "border", "cellpadding", "cellspacing"])
         .add_tag_attributes("div", ["data-signature", "data-signature-id"])
         .add_tag_attributes("blockquote", ["type", "cite"])
+        .add_tag_attributes("code", ["class"])
         .add_tag_attributes("font", ["color", "size", "face"])
         .add_generic_attributes(["style", "dir"])
         .filter_style_properties(HashSet::from([
@@ -66,6 +67,18 @@ fn builder() -> ammonia::Builder<'static> {
     b
 }
 
+/// `class` survives only as a code block's language (`<code class="language-rust">`).
+fn keep_class(element: &str, value: &str) -> bool {
+    element == "code"
+        && value.strip_prefix("language-").is_some_and(|lang| {
+            !lang.is_empty()
+                && lang.len() <= 40
+                && lang
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#'))
+        })
+}
+
 fn is_image_source(element: &str, attribute: &str) -> bool {
     element == "img" && attribute == "src"
 }
@@ -83,6 +96,9 @@ pub fn html_with_inline_images(
     // into `cid:` references and drops every other data URI, on any element.
     b.add_url_schemes(["data"]);
     b.attribute_filter(move |element, attribute, value| {
+        if attribute == "class" {
+            return keep_class(element, value).then(|| value.into());
+        }
         let lower = value.trim_start().to_ascii_lowercase();
         if lower.starts_with("cid:") && !is_image_source(element, attribute) {
             return None; // cid: only names inline images
@@ -112,6 +128,9 @@ pub fn html_with_inline_images(
 pub fn html(html: &str) -> String {
     let mut b = builder();
     b.attribute_filter(|element, attribute, value| {
+        if attribute == "class" {
+            return keep_class(element, value).then(|| value.into());
+        }
         let lower = value.trim_start().to_ascii_lowercase();
         if lower.starts_with("cid:") && !is_image_source(element, attribute) {
             return None;
@@ -127,6 +146,9 @@ pub fn draft_html(html: &str) -> String {
     let mut b = builder();
     b.add_url_schemes(["data"]);
     b.attribute_filter(|element, attribute, value| {
+        if attribute == "class" {
+            return keep_class(element, value).then(|| value.into());
+        }
         let lower = value.trim_start().to_ascii_lowercase();
         if lower.starts_with("cid:") && !is_image_source(element, attribute) {
             return None;

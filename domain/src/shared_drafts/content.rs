@@ -613,12 +613,11 @@ fn open_mark(m: &Mark) -> String {
         "strike" => "<s>".into(),
         "code" => "<code>".into(),
         "link" => {
+            // Tiptap's order: the extension's defaults (target, rel), then the mark's own
             let mut s = String::from("<a");
-            for (k, v) in &m.attrs {
-                if let Some(v) = v
-                    && matches!(k.as_str(), "href" | "target" | "rel")
-                {
-                    s.push_str(&format!(" {k}=\"{}\"", escape_attr(v)));
+            for key in ["target", "rel", "href", "title"] {
+                if let Some((_, Some(v))) = m.attrs.iter().find(|(k, _)| k == key) {
+                    s.push_str(&format!(" {key}=\"{}\"", escape_attr(v)));
                 }
             }
             s.push('>');
@@ -991,7 +990,7 @@ mod tests {
             to_html(&nodes),
             "<h2>Title</h2><ul><li><p>one</p></li><li><p>two</p><ol start=\"3\"><li><p>x</p></li></ol></li></ul>\
              <blockquote><p>quoted<br>line</p></blockquote><pre><code class=\"language-rust\">fn a() {}</code></pre>\
-             <p>see <a href=\"https://example.com/\" target=\"_blank\" rel=\"noopener noreferrer nofollow\">here</a> <img src=\"cid:1@x\" alt=\"pic\"></p><hr>"
+             <p>see <a target=\"_blank\" rel=\"noopener noreferrer nofollow\" href=\"https://example.com/\">here</a> <img src=\"cid:1@x\" alt=\"pic\"></p><hr>"
         );
     }
 
