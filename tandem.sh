@@ -240,6 +240,10 @@ count_tests() {
       lines=$({ grep -E '[0-9]+ (passed|failed|errors?|skipped|deselected).* in [0-9.]+s' "$log" || true; } | tail -n 1)
       passed=$(sum_of passed <<<"$lines")
       failed=$(sum_of '(failed|errors?)' <<<"$lines") ;;
+    node) # frontend/js: one "<suite>: N passed, M failed" line per test file
+      lines=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$log" || true)
+      passed=$(sum_of passed <<<"$lines")
+      failed=$(sum_of failed <<<"$lines") ;;
     playwright) # list reporter: "  4 passed (12.3s)", "  1 failed", "  1 flaky"
       lines=$(grep -E '^ +[0-9]+ (passed|failed|flaky)' "$log" || true)
       passed=$(sum_of '(passed|flaky)' <<<"$lines")
@@ -343,6 +347,8 @@ cmd_test() {
   build_server debug
 
   run_stage "Rust unit and integration tests (cargo test --workspace)" cargo cargo test --workspace
+  run_stage "composer JS tests (frontend/js: schema, API, contract harness)" node \
+    bash -c 'cd frontend/js && exec npm test --silent'
 
   if start_test_server; then
     run_stage "Python API-client tests (zammad_py, pytest)" pytest \

@@ -337,9 +337,15 @@ fn inline_into(node: &Handle, marks: &[Mark], out: &mut Vec<Node>) {
         NodeData::Text { contents } => {
             let collapsed = collapse_whitespace(&contents.borrow());
             if !collapsed.is_empty() {
+                // Tiptap's `code` mark excludes every other mark
+                let marks = if marks.iter().any(|m| m.name == "code") {
+                    marks.iter().filter(|m| m.name == "code").cloned().collect()
+                } else {
+                    marks.to_vec()
+                };
                 out.push(Node::Text {
                     text: collapsed,
-                    marks: marks.to_vec(),
+                    marks,
                 });
             }
         }
