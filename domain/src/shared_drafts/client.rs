@@ -86,6 +86,11 @@ impl SyncClient {
         Message::Sync(SyncMessage::Update(update)).encode_v1()
     }
 
+    /// The whole document as one update frame (what a provider resends on reconnect).
+    pub fn full_update(&self) -> Vec<u8> {
+        self.changes_since(&StateVector::default())
+    }
+
     /// Types `text` at UTF-16 `offset` of top-level paragraph `block` (created, with any
     /// missing paragraphs before it, when absent), as a Tiptap editor would. Returns the
     /// update frame to send.

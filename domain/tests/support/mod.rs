@@ -7,6 +7,8 @@ use domain::Store;
 pub struct TestDb {
     pub name: &'static str,
     pub store: Store,
+    /// The database URL (to start a `tandem` process on the same database).
+    pub url: String,
     cleanup: Option<(String, String)>, // (admin url, database name) for PostgreSQL
     _dir: Option<std::path::PathBuf>,
 }
@@ -34,6 +36,7 @@ pub async fn sqlite() -> TestDb {
     TestDb {
         name: "sqlite",
         store: Store::connect(&url).await.expect("sqlite store"),
+        url: url.clone(),
         cleanup: None,
         _dir: Some(dir),
     }
@@ -62,6 +65,7 @@ pub async fn postgres(admin_url: &str) -> TestDb {
     TestDb {
         name: "postgres",
         store: Store::connect(&url).await.expect("postgres store"),
+        url: url.clone(),
         cleanup: Some((admin_url.to_string(), name)),
         _dir: None,
     }
