@@ -4,9 +4,11 @@
 //! images, attachments, side effects); a SUGGESTED_REPLY becomes the ticket's shared draft.
 //!
 //! A request is all or nothing: every entry is parsed and checked before anything is written,
-//! and everything is written in the caller's one transaction.
+//! and everything is written in the caller's one transaction. A draft write reaches live
+//! editors only after the commit ([`Created::publish`]).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -17,6 +19,7 @@ use crate::access::{AccessLevel, Actor};
 use crate::articles::{self, ArticleRecord, NewArticle};
 use crate::files::FileStore;
 use crate::policy::{self, TicketFacts};
+use crate::shared_drafts::{Hub, zoom};
 use crate::tickets::{self, TicketRecord};
 use crate::{Error, Result, attachments, sanitize, search, ticket_states, users};
 
@@ -362,15 +365,41 @@ enum Plan {
     SuggestedReply,
 }
 
+/// What a request created, in the caller's (uncommitted) transaction.
+pub struct Created {
+    pub conversations: Vec<Conversation>,
+    /// The shared-draft write of a SUGGESTED_REPLY, announced to live editors after the commit.
+    draft: Option<zoom::PendingWrite>,
+}
+
+impl Created {
+    /// After the commit: live editors get the suggested reply.
+    pub async fn publish(self, hub: &Arc<Hub>) -> Vec<Conversation> {
+        if let Some(draft) = self.draft {
+            draft.publish(hub).await;
+        }
+        self.conversations
+    }
+
+    /// The commit failed: live editors resync from storage.
+    pub async fn abandon(self, hub: &Arc<Hub>) {
+        if let Some(draft) = self.draft {
+            draft.abandon(hub).await;
+        }
+    }
+}
+
 /// `POST /api/{tenant}/v1/ticket_conversations/{ticket_id}`: creates every entry of `body` (a
-/// JSON array of `DTO_ticket_conversation`) on the ticket, or none.
+/// JSON array of `DTO_ticket_conversation`) on the ticket, or none. The caller commits, then
+/// calls [`Created::publish`] (or [`Created::abandon`] when the commit fails).
 pub async fn create_conversations(
     conn: &mut AnyConnection,
+    hub: &Arc<Hub>,
     files: &FileStore,
     actor: &Actor,
     ticket_id: i64,
     body: &Value,
-) -> Result<Vec<Conversation>, Vec<FieldError>> {
+) -> Result<Created, Vec<FieldError>> {
     articles::lock_ticket(conn, ticket_id)
         .await
         .map_err(|e| vec![e.into()])?;
@@ -403,9 +432,19 @@ pub async fn create_conversations(
     let mut entries = Vec::new();
     let mut errors = Vec::new();
     let mut claimed = HashSet::new();
+    let mut suggestions = 0;
     for (index, item) in items.iter().enumerate() {
         match prepare(conn, actor, &ticket, &facts, index, item, &mut claimed).await {
-            Ok(entry) => entries.push(entry),
+            Ok(entry) if entry.kind == ConversationType::SuggestedReply && suggestions > 0 => {
+                errors.push(FieldError::bad(
+                    format!("[{index}].type"),
+                    "Only one SUGGESTED_REPLY per request: a ticket has one shared draft.",
+                ));
+            }
+            Ok(entry) => {
+                suggestions += usize::from(entry.kind == ConversationType::SuggestedReply);
+                entries.push(entry);
+            }
             Err(err) => errors.push(err),
         }
     }
@@ -423,42 +462,79 @@ pub async fn create_conversations(
 
     // 2. write
     let mut written = Vec::new();
+    let mut draft: Option<zoom::PendingWrite> = None;
     for entry in entries {
         let field = format!("[{}]", entry.index);
-        let at = |e: Error| vec![FieldError::new(field.clone(), e)];
         let outcome = match entry.plan {
             Plan::Article(ref new) => {
                 // current counters: earlier entries of this request changed the ticket
-                let (current, _) = tickets::load(conn, ticket_id).await.map_err(at)?;
-                let article =
-                    articles::insert(conn, files, actor, &current, (**new).clone(), false)
-                        .await
-                        .map_err(at)?;
-                Written::Article(Box::new(article))
+                let stored = match tickets::load(conn, ticket_id).await {
+                    Ok((current, _)) => {
+                        articles::insert(conn, files, actor, &current, (**new).clone(), false).await
+                    }
+                    Err(e) => Err(e),
+                };
+                stored.map(|article| Written::Article(Box::new(article)))
             }
             Plan::SuggestedReply => {
-                let html = sanitize::draft_html(&entry.html);
-                let draft = store_suggested_reply(conn, actor, ticket_id, &html)
+                store_suggested_reply(conn, hub, files, actor, ticket_id, &entry.html)
                     .await
-                    .map_err(|e| vec![FieldError::new(format!("{field}.type"), e)])?;
-                Written::Draft(draft, html)
+                    .map(|(reply, pending)| {
+                        draft = Some(pending);
+                        Written::Draft(reply)
+                    })
             }
         };
-        written.push((entry.kind, entry.addresses, entry.editorjs, outcome));
+        match outcome {
+            Ok(outcome) => written.push((entry.kind, entry.addresses, entry.editorjs, outcome)),
+            Err(e) => {
+                let field = if entry.kind == ConversationType::SuggestedReply {
+                    format!("{field}.type")
+                } else {
+                    field
+                };
+                if let Some(draft) = draft {
+                    draft.abandon(hub).await;
+                }
+                return Err(vec![FieldError::new(field, e)]);
+            }
+        }
     }
-    search::reindex(conn, ticket_id)
-        .await
-        .map_err(|e| vec![e.into()])?;
+    let answer = answer(conn, ticket_id, written).await;
+    match answer {
+        Ok(conversations) => Ok(Created {
+            conversations,
+            draft,
+        }),
+        Err(e) => {
+            if let Some(draft) = draft {
+                draft.abandon(hub).await;
+            }
+            Err(vec![e.into()])
+        }
+    }
+}
 
-    // 3. answer
-    let (after, _) = tickets::load(conn, ticket_id)
-        .await
-        .map_err(|e| vec![e.into()])?;
-    let status = sys_status(conn, &after).await.map_err(|e| vec![e.into()])?;
+type WrittenEntry = (
+    ConversationType,
+    Vec<EmailAddress>,
+    Option<EditorJs>,
+    Written,
+);
+
+/// Reindexes the ticket and renders what was written.
+async fn answer(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    written: Vec<WrittenEntry>,
+) -> Result<Vec<Conversation>> {
+    search::reindex(conn, ticket_id).await?;
+    let (after, _) = tickets::load(conn, ticket_id).await?;
+    let status = sys_status(conn, &after).await?;
     let mut people = People::default();
     let mut out = Vec::new();
     for (kind, addresses, editorjs, outcome) in written {
-        let conversation = match outcome {
+        out.push(match outcome {
             Written::Article(article) => {
                 present_article(
                     conn,
@@ -469,59 +545,94 @@ pub async fn create_conversations(
                     editorjs,
                     &status,
                 )
-                .await
+                .await?
             }
-            Written::Draft(draft, html) => {
+            Written::Draft(reply) => {
                 present_draft(
                     conn,
                     &mut people,
                     ticket_id,
-                    &draft,
-                    html,
+                    &reply,
                     addresses,
                     editorjs,
                     &status,
                 )
-                .await
+                .await?
             }
-        };
-        out.push(conversation.map_err(|e| vec![e.into()])?);
+        });
     }
     Ok(out)
 }
 
 enum Written {
     Article(Box<ArticleRecord>),
-    Draft(SuggestedReply, String),
+    Draft(SuggestedReply),
 }
 
-/// A shared draft written for a SUGGESTED_REPLY.
+/// The shared draft a SUGGESTED_REPLY was written into.
 #[derive(Debug, Clone)]
 pub struct SuggestedReply {
     pub draft_id: i64,
+    /// The draft's body as stored (sanitised, in the composer's schema).
+    pub html: String,
     pub created_by_id: i64,
     pub updated_by_id: i64,
     pub created_at: String,
     pub updated_at: String,
 }
 
-/// SUGGESTED_REPLY → the ticket's shared draft: creates it, or replaces the body of the one
-/// there, so agents see the suggestion live in the composer. `html` is sanitised like a draft
-/// body ([`sanitize::draft_html`]: pasted images stay data URIs). The caller has been checked
-/// with [`policy::can_use_shared_draft`]; `conn` is the request's transaction (all or nothing).
-///
-/// The one place to wire the shared-draft service. `shared_drafts::zoom::save` opens its own
-/// write transaction and needs the live `Hub` (to write into the room's document and broadcast
-/// after commit), so it cannot run inside this request's transaction; until the service offers
-/// a variant that writes through the caller's connection, SUGGESTED_REPLY is refused (400).
+/// SUGGESTED_REPLY → the ticket's shared draft: creates it, or replaces its body (the rest of
+/// the draft — type, recipients, ticket attributes — stays), inside the request's transaction
+/// `conn`. Live editors see it once the caller publishes the returned write after the commit.
+/// The caller has been checked with [`policy::can_use_shared_draft`]; the service also wants
+/// shared drafts switched on for the ticket's group (403 otherwise).
 pub async fn store_suggested_reply(
     conn: &mut AnyConnection,
+    hub: &Arc<Hub>,
+    files: &FileStore,
     actor: &Actor,
     ticket_id: i64,
     html: &str,
-) -> Result<SuggestedReply> {
-    let _ = (conn, actor, ticket_id, html);
-    Err(Error::unprocessable("SUGGESTED_REPLY is not supported yet"))
+) -> Result<(SuggestedReply, zoom::PendingWrite)> {
+    let mut new_article = zoom::find_row(conn, ticket_id)
+        .await?
+        .and_then(|row| row.new_article.as_object().cloned())
+        .unwrap_or_else(|| {
+            let mut fresh = Map::new();
+            fresh.insert("type".into(), json!("email"));
+            fresh.insert("internal".into(), json!(false));
+            fresh
+        });
+    new_article.remove("attachments");
+    new_article.insert("body".into(), json!(sanitize::draft_html(html)));
+    new_article.insert("content_type".into(), json!("text/html"));
+    let body = json!({ "new_article": new_article });
+    let pending = zoom::write_in(conn, hub, files, actor, ticket_id, &body, None, false).await?;
+    let row = match zoom::find_row(conn, ticket_id).await {
+        Ok(Some(row)) => row,
+        other => {
+            pending.abandon(hub).await;
+            return Err(other
+                .err()
+                .unwrap_or_else(|| Error::Internal("the shared draft vanished".into())));
+        }
+    };
+    let stored_html = row
+        .new_article
+        .get("body")
+        .and_then(Value::as_str)
+        .map_or_else(|| sanitize::draft_html(html), str::to_string);
+    Ok((
+        SuggestedReply {
+            draft_id: pending.draft_id(),
+            html: stored_html,
+            created_by_id: row.created_by_id,
+            updated_by_id: row.updated_by_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        },
+        pending,
+    ))
 }
 
 /// Parses one entry and checks what can be checked before writing.
@@ -1535,18 +1646,16 @@ async fn present_article(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn present_draft(
     conn: &mut AnyConnection,
     people: &mut People,
     ticket_id: i64,
     draft: &SuggestedReply,
-    html: String,
     addresses: Vec<EmailAddress>,
     editorjs: Option<EditorJs>,
     status: &ReferenceColor,
 ) -> Result<Conversation> {
-    let (content, newest) = rich_text(html.clone(), &html, editorjs);
+    let (content, newest) = rich_text(draft.html.clone(), &draft.html, editorjs);
     Ok(Conversation {
         id: draft.draft_id,
         ticket_id,

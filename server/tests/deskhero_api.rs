@@ -285,7 +285,7 @@ async fn every_type_becomes_the_mapped_article() {
         assert_eq!(seen.len(), 5, "{ctx}");
         assert!(seen.iter().all(|a| a["internal"] == false));
 
-        // UNKNOWN, missing, out of range and SUGGESTED_REPLY (not wired yet) → 400, nothing stored
+        // UNKNOWN, missing, out of range → 400, nothing stored
         for (kind, field) in [
             (json!(0), "[0].type"),
             (Value::Null, "[0].type"),
@@ -296,13 +296,169 @@ async fn every_type_becomes_the_mapped_article() {
             let r = dh_post(&s, AGENT1, t, json!([entry(kind.clone(), "<p>x</p>")])).await;
             assert_dh_error(&r, 400, field, &format!("{ctx}: type {kind}"));
         }
-        let r = dh_post(&s, AGENT1, t, json!([entry(json!(6), "<p>suggested</p>")])).await;
-        assert_dh_error(&r, 400, "[0].type", ctx);
-        assert_eq!(
-            r.1["errors"][0]["message"],
-            "SUGGESTED_REPLY is not supported yet"
-        );
         assert_eq!(articles(&s, AGENT1, t).await.len(), 6, "{ctx}");
+        s.finish().await;
+    }
+}
+
+/// The draft's `new_article` as the Zammad API shows it (`None`: no draft).
+async fn draft_article(s: &TestServer, ticket: i64) -> Option<(i64, Value)> {
+    let r = send(s.get(&format!("/tickets/{ticket}/shared_draft"), AGENT1)).await;
+    assert_eq!(r.0, 200, "{}: {}", s.db.name, r.1);
+    let id = r.1["shared_draft_id"].as_i64()?;
+    Some((
+        id,
+        r.1["assets"]["TicketSharedDraftZoom"][id.to_string()]["new_article"].clone(),
+    ))
+}
+
+#[tokio::test]
+async fn suggested_reply_becomes_the_shared_draft() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let t = nicole_ticket(&s).await;
+        let before = articles(&s, AGENT1, t).await.len();
+
+        // no draft yet: the suggestion creates one
+        let r = dh_post(
+            &s,
+            AGENT1,
+            t,
+            json!([entry(
+                json!("SUGGESTED_REPLY"),
+                "<p>Try <b>turning</b> it off<script>x()</script></p>"
+            )]),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        let c = &r.1["data"][0];
+        assert_filled(c, ctx);
+        assert_eq!(c["type"], 6);
+        let (id, article) = draft_article(&s, t).await.expect("a draft");
+        assert_eq!(c["id"], id, "{ctx}: id = the shared draft's id");
+        assert_eq!(
+            c["sys_content_rich"]["html"], article["body"],
+            "{ctx}: the body as stored"
+        );
+        let body = article["body"].as_str().unwrap();
+        assert!(
+            body.contains("Try") && body.contains("turning") && !body.contains("script"),
+            "{ctx}: {body}"
+        );
+        assert_eq!(article["type"], "email", "{ctx}: a reply");
+        assert_eq!(c["sys_content_rich"]["plain_preview"], "Try turning it off");
+        assert_eq!(c["created_by"]["email"], AGENT1);
+        assert_eq!(
+            articles(&s, AGENT1, t).await.len(),
+            before,
+            "{ctx}: not an article"
+        );
+
+        // an agent's draft: the suggestion replaces its body, the rest stays
+        let r = send(
+            s.put(&format!("/tickets/{t}/shared_draft"), AGENT1)
+                .json(&json!({
+            "new_article": {"body": "<p>my words</p>", "content_type": "text/html", "type": "note",
+                            "internal": true, "to": "someone@example.test"},
+            "ticket_attributes": {"state_id": "2"}})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        let r = dh_post(
+            &s,
+            ADMIN,
+            t,
+            json!([
+                {"type": 6, "sys_content_rich": {"editorjs": {"blocks": [
+                    {"type": "paragraph", "data": {"text": "Suggested answer"}},
+                    {"type": "list", "data": {"style": "unordered", "items": ["step one"]}}]}}},
+                entry(json!(2), "<p>note beside it</p>"),
+            ]),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        assert_eq!(r.1["data"][0]["id"], id, "{ctx}: the same draft");
+        assert_eq!(r.1["data"][0]["last_updated_by"]["email"], ADMIN);
+        assert_eq!(r.1["data"][0]["created_by"]["email"], AGENT1);
+        let (_, article) = draft_article(&s, t).await.unwrap();
+        let body = article["body"].as_str().unwrap();
+        assert!(
+            body.contains("Suggested answer") && body.contains("step one"),
+            "{ctx}: {body}"
+        );
+        assert!(!body.contains("my words"), "{ctx}: {body}");
+        assert_eq!(
+            article["type"], "note",
+            "{ctx}: the rest of the draft stays"
+        );
+        assert_eq!(article["internal"], true);
+        assert_eq!(article["to"], "someone@example.test");
+        let zoom = send(s.get(&format!("/tickets/{t}/shared_draft"), AGENT1))
+            .await
+            .1;
+        assert_eq!(
+            zoom["assets"]["TicketSharedDraftZoom"][id.to_string()]["ticket_attributes"]["state_id"],
+            "2"
+        );
+        assert_eq!(
+            articles(&s, AGENT1, t).await.len(),
+            before + 1,
+            "{ctx}: the note"
+        );
+
+        // all or nothing: a bad entry beside it leaves the draft as it was
+        let r = dh_post(
+            &s,
+            AGENT1,
+            t,
+            json!([
+                entry(json!(6), "<p>lost suggestion</p>"),
+                entry(json!(3), "")
+            ]),
+        )
+        .await;
+        assert_dh_error(&r, 400, "[1].sys_content_rich", ctx);
+        assert_eq!(
+            draft_article(&s, t).await.unwrap().1["body"],
+            article["body"],
+            "{ctx}"
+        );
+        // one draft per ticket: one suggestion per request
+        let r = dh_post(
+            &s,
+            AGENT1,
+            t,
+            json!([entry(json!(6), "<p>a</p>"), entry(json!(6), "<p>b</p>")]),
+        )
+        .await;
+        assert_dh_error(&r, 400, "[1].type", ctx);
+        let r = dh_post(&s, AGENT1, t, json!([{"type": 6, "sys_content_rich": {"html": "<p>a</p>"}, "sys_attachments": [{"id": 1}]}])).await;
+        assert_dh_error(&r, 400, "[0].sys_attachments", ctx);
+        // who may: agents with change access (customers and read-only agents: 403)
+        for login in [NICOLE, AGENT2] {
+            let r = dh_post(&s, login, t, json!([entry(json!(6), "<p>mine</p>")])).await;
+            assert_eq!(r.0, 403, "{ctx}: {login}: {}", r.1);
+        }
+        // a group without shared drafts: 403, and the article beside it is not stored either
+        let r = send(
+            s.put("/groups/1", ADMIN)
+                .json(&json!({"shared_drafts": false})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        let count = articles(&s, AGENT1, t).await.len();
+        let r = dh_post(
+            &s,
+            AGENT1,
+            t,
+            json!([
+                entry(json!(3), "<p>first</p>"),
+                entry(json!(6), "<p>no drafts here</p>")
+            ]),
+        )
+        .await;
+        assert_dh_error(&r, 403, "[1].type", ctx);
+        assert_eq!(articles(&s, AGENT1, t).await.len(), count, "{ctx}");
         s.finish().await;
     }
 }

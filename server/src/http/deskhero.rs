@@ -150,17 +150,28 @@ pub async fn create(
         Ok(tx) => tx,
         Err(err) => return reject_one("", err),
     };
-    match deskhero::create_conversations(&mut tx, &state.files, &caller.actor, ticket_id, &body)
-        .await
+    let created = match deskhero::create_conversations(
+        &mut tx,
+        &state.hub,
+        &state.files,
+        &caller.actor,
+        ticket_id,
+        &body,
+    )
+    .await
     {
-        Ok(data) => match tx.commit().await {
-            Ok(()) => Json(ConversationsResponse {
-                success: true,
-                data,
-            })
-            .into_response(),
-            Err(err) => reject_one("", err),
-        },
-        Err(errors) => reject(errors),
+        Ok(created) => created,
+        Err(errors) => return reject(errors),
+    };
+    match tx.commit().await {
+        Ok(()) => Json(ConversationsResponse {
+            success: true,
+            data: created.publish(&state.hub).await,
+        })
+        .into_response(),
+        Err(err) => {
+            created.abandon(&state.hub).await;
+            reject_one("", err)
+        }
     }
 }
