@@ -371,8 +371,8 @@ cmd_test() {
 
 cmd_bench() {
   ensure_build_tools
-  say "building the benchmark (release)"
-  cargo build --release -p bench
+  say "building the benchmark and the server (release)"
+  cargo build --release -p bench -p server
   target/release/tandem-bench "$@"
 }
 

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+
+mod coedit;
 use domain::Store;
 use domain::store::Backend;
 use serde_json::{Value, json};
@@ -29,6 +31,10 @@ struct Args {
     /// sqlite, postgres or both (PostgreSQL from TANDEM_BENCH_POSTGRES_URL or TANDEM_TEST_POSTGRES_URL).
     #[arg(long, default_value = "both")]
     backend: String,
+    /// Instead of the REST benchmark: live co-editing with these numbers of simulated editors
+    /// (e.g. `--editors 10,50,200`), five per ticket, against a `tandem` server process.
+    #[arg(long, value_delimiter = ',')]
+    editors: Vec<usize>,
 }
 
 #[tokio::main]
@@ -50,7 +56,12 @@ async fn main() {
         }
     }
     for backend in backends {
-        if let Err(e) = run(&args, backend, pg.as_deref()).await {
+        let outcome = if args.editors.is_empty() {
+            run(&args, backend, pg.as_deref()).await
+        } else {
+            run_coedit(&args, backend, pg.as_deref()).await
+        };
+        if let Err(e) = outcome {
             eprintln!("{backend:?}: benchmark failed: {e}");
             std::process::exit(1);
         }
@@ -59,6 +70,7 @@ async fn main() {
 
 struct Database {
     store: Store,
+    url: String,
     drop_pg: Option<(String, String)>,
     dir: Option<std::path::PathBuf>,
 }
@@ -70,11 +82,11 @@ async fn fresh_database(backend: Backend, pg: Option<&str>) -> Result<Database, 
             let dir = std::env::temp_dir().join(&name);
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-            let store = Store::connect(&format!("sqlite://{}/bench.db", dir.display()))
-                .await
-                .map_err(|e| e.to_string())?;
+            let url = format!("sqlite://{}/bench.db", dir.display());
+            let store = Store::connect(&url).await.map_err(|e| e.to_string())?;
             Ok(Database {
                 store,
+                url,
                 drop_pg: None,
                 dir: Some(dir),
             })
@@ -94,11 +106,11 @@ async fn fresh_database(backend: Backend, pg: Option<&str>) -> Result<Database, 
                 .await
                 .map_err(|e| e.to_string())?;
             let (base, _) = admin_url.rsplit_once('/').ok_or("bad PostgreSQL URL")?;
-            let store = Store::connect(&format!("{base}/{name}"))
-                .await
-                .map_err(|e| e.to_string())?;
+            let url = format!("{base}/{name}");
+            let store = Store::connect(&url).await.map_err(|e| e.to_string())?;
             Ok(Database {
                 store,
+                url,
                 drop_pg: Some((admin_url.to_string(), name)),
                 dir: None,
             })
@@ -422,6 +434,12 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
         println!("{name:<52} {p50:>8.1} {p95:>8.1} {hits:>8}");
     }
 
+    drop_database(db).await;
+    let _ = std::fs::remove_dir_all(files_dir);
+    Ok(())
+}
+
+async fn drop_database(db: Database) {
     db.store.close().await;
     if let Some((admin_url, name)) = db.drop_pg {
         use sqlx::Connection;
@@ -434,6 +452,131 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
     if let Some(dir) = db.dir {
         let _ = std::fs::remove_dir_all(dir);
     }
+}
+
+/// The co-editing benchmark (see `coedit`): a `tandem` process (built next to this binary)
+/// on a fresh database, then each number of editors against it and against the baseline relay.
+async fn run_coedit(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), String> {
+    let most = args.editors.iter().copied().max().unwrap_or(0);
+    let tickets = most.div_ceil(coedit::EDITORS_PER_TICKET).max(1) as i64;
+    println!(
+        "\n=== {backend:?}: live co-editing, {} editors per ticket, {}s per run ===",
+        coedit::EDITORS_PER_TICKET,
+        args.seconds
+    );
+    let db = fresh_database(backend, pg).await?;
+    seed(&db.store, tickets, 1).await?;
+    db.store.close().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let tandem_exe = exe.with_file_name("tandem");
+    let files_dir = std::env::temp_dir().join(format!("tandem-bench-files-{}", std::process::id()));
+    let mut server = std::process::Command::new(&tandem_exe)
+        .env("TANDEM_LISTEN", format!("127.0.0.1:{port}"))
+        .env("TANDEM_DATABASE_URL", &db.url)
+        .env("TANDEM_DATA_DIR", &files_dir)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "{}: {e} (build it: cargo build --release -p server)",
+                tandem_exe.display()
+            )
+        })?;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..300 {
+        if client
+            .get(format!("{base}/api/v1/openapi.json"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !up {
+        let _ = server.kill();
+        return Err("the tandem process did not start".into());
+    }
+    let token: Value = client
+        .post(format!("{base}/api/v1/user_access_token"))
+        .basic_auth("agent1@tandem.test", Some(domain::demo::PASSWORD))
+        .json(&json!({"name": "coedit bench", "permission": ["ticket.agent"]}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let auth = format!("Token token={}", token["token"].as_str().ok_or("no token")?);
+    let baseline = coedit::start_baseline_relay().await;
+    let ws_base = base.replace("http://", "ws://");
+
+    println!(
+        "{:<9} {:<9} {:>10} {:>10} {:>9} {:>9} {:>9} {:>10} {:>9} {:>9}",
+        "editors",
+        "server",
+        "keystrokes",
+        "deliveries",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "p99/base",
+        "CPU %",
+        "RSS MiB"
+    );
+    for &n in &args.editors {
+        let base_figures =
+            coedit::run_editors(&baseline, |t| format!("/relay/{t}"), None, n, args.seconds)
+                .await?;
+        let cpu_before = coedit::cpu_seconds(server.id());
+        let started = Instant::now();
+        let figures = coedit::run_editors(
+            &ws_base,
+            |t| format!("/ws/tickets/{t}"),
+            Some(&auth),
+            n,
+            args.seconds,
+        )
+        .await?;
+        let cpu = (coedit::cpu_seconds(server.id()) - cpu_before) / started.elapsed().as_secs_f64()
+            * 100.0;
+        let rss = coedit::rss_mib(server.id());
+        for (name, f, cpu, rss) in [
+            ("relay", &base_figures, f64::NAN, f64::NAN),
+            ("tandem", &figures, cpu, rss),
+        ] {
+            println!(
+                "{n:<9} {name:<9} {:>10} {:>10} {:>9.2} {:>9.2} {:>9.2} {:>10} {:>9.1} {:>9.1}",
+                f.keystrokes,
+                f.deliveries,
+                f.p50_ms,
+                f.p99_ms,
+                f.max_ms,
+                if name == "tandem" {
+                    format!("{:.2}", f.p99_ms / base_figures.p99_ms)
+                } else {
+                    "1.00".into()
+                },
+                cpu,
+                rss
+            );
+        }
+    }
+    println!(
+        "(latency: keystroke sent by one editor → applied by each other editor on the same ticket; relay = a trivial WebSocket forwarder with the same clients)"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    drop_database(db).await;
     let _ = std::fs::remove_dir_all(files_dir);
     Ok(())
 }

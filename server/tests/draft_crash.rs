@@ -32,7 +32,7 @@ struct Tandem {
 
 async fn start(db_url: &str, port: u16, files: &std::path::Path) -> Tandem {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let child = Command::new(env!("CARGO_BIN_EXE_tandem"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
         .current_dir(root)
         .env("TANDEM_LISTEN", format!("127.0.0.1:{port}"))
         .env("TANDEM_DATABASE_URL", db_url)
@@ -56,6 +56,8 @@ async fn start(db_url: &str, port: u16, files: &std::path::Path) -> Tandem {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("tandem did not start on {base}");
 }
 
