@@ -285,6 +285,19 @@ pub async fn present(
             );
         }
         assets.insert("TicketArticle".into(), Value::Object(article_assets));
+        // the reply draft, for agents who may use it (Zammad's "Draft available")
+        if policy::can_use_shared_draft(actor, t.group_id)
+            && let Some(draft) = crate::shared_drafts::zoom::find_row(conn, t.id).await?
+        {
+            let mut drafts = Map::new();
+            drafts.insert(
+                draft.id.to_string(),
+                json!({"id": draft.id, "ticket_id": draft.ticket_id, "new_article": draft.new_article,
+                       "ticket_attributes": draft.ticket_attributes, "created_by_id": draft.created_by_id,
+                       "updated_by_id": draft.updated_by_id, "created_at": draft.created_at, "updated_at": draft.updated_at}),
+            );
+            assets.insert("TicketSharedDraftZoom".into(), Value::Object(drafts));
+        }
         return Ok(json!({
             "ticket_id": t.id, "ticket_article_ids": article_ids, "assets": assets, "links": [],
             "tags": tag_names(conn, t.id).await?, "mentions": [], "time_accountings": [], "form_meta": {},

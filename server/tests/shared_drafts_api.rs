@@ -116,6 +116,24 @@ async fn zoom_draft_rest_shapes_and_status_codes() {
         .await;
         assert_eq!(ok.0, 200, "{ctx}: {}", ok.1);
 
+        // the zoom bundle (`all=true`) carries the draft for agents, never for customers
+        let zoom_all = send(s.get(&format!("/tickets/{t}?all=true"), AGENT1))
+            .await
+            .1;
+        assert!(
+            zoom_all["assets"]["TicketSharedDraftZoom"][id.to_string()].is_object(),
+            "{ctx}: {zoom_all}"
+        );
+        let customer_all = send(s.get(&format!("/tickets/{t}?all=true"), NICOLE))
+            .await
+            .1;
+        assert!(
+            customer_all["assets"]
+                .get("TicketSharedDraftZoom")
+                .is_none(),
+            "{ctx}"
+        );
+
         // who may use it
         assert_error(
             &send(s.get(&path, NICOLE)).await,
@@ -597,6 +615,41 @@ async fn websocket_upgrade_is_guarded() {
         assert!(
             writer.until(|c| c.last_control("saved").is_some()).await,
             "{ctx}"
+        );
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_deskhero_suggestion_appears_in_open_editors() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let t = new_ticket(&s).await;
+        let mut anna = connect_ws(&s, t, AGENT1, None, None).await.unwrap();
+        assert!(anna.until(|c| c.last_control("hello").is_some()).await);
+        let typed = anna.client.type_text(0, 0, "Draft by Anna");
+        anna.send(typed).await;
+        anna.send(SyncClient::control(&json!({"t": "flush"}))).await;
+        assert!(
+            anna.until(|c| c.last_control("saved").is_some()).await,
+            "{ctx}"
+        );
+        let r = send(
+            s.as_user(s.client.post(format!("{}/api/acme/v1/ticket_conversations/{t}", s.base)), AGENT1)
+                .json(&json!([{"type": 6, "sys_content_rich": {"html": "<p>Suggested: restart the router</p>"}}])),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        assert!(
+            anna.until(|c| c.html().contains("Suggested: restart the router")
+                && c.last_control("replaced").is_some())
+                .await,
+            "{ctx}: the suggestion arrives live: {}",
+            anna.client.html()
+        );
+        assert!(
+            !anna.client.html().contains("Draft by Anna"),
+            "{ctx}: the suggestion replaces the body"
         );
         s.finish().await;
     }
