@@ -254,13 +254,46 @@ async fn sending_the_draft_and_attachments() {
 async fn start_drafts_for_new_tickets() {
     for s in servers().await {
         let ctx = s.db.name;
+        let form = reqwest::multipart::Form::new()
+            .text("form_id", "start-form")
+            .part(
+                "File",
+                reqwest::multipart::Part::bytes(b"runbook".to_vec())
+                    .file_name("runbook.txt")
+                    .mime_str("text/plain")
+                    .unwrap(),
+            );
+        assert_eq!(
+            send(s.post("/attachments", AGENT1).multipart(form)).await.0,
+            200,
+            "{ctx}"
+        );
         let created = send(s.post("/tickets/shared_drafts", AGENT1)
-            .json(&json!({"name": "Outage template", "group_id": 1, "content": {"title": "Outage", "body": "<p>Hi<img src=x onerror=alert(1)></p>"}}))).await;
+            .json(&json!({"name": "Outage template", "group_id": 1, "form_id": "start-form",
+                          "content": {"title": "Outage", "body": "<p>Hi<img src=x onerror=alert(1)></p>"}}))).await;
         assert_eq!(created.0, 201, "{ctx}: {}", created.1);
         let id = created.1["shared_draft_id"].as_i64().unwrap();
         assert!(
             !created.1.to_string().contains("onerror"),
             "{ctx}: sanitised"
+        );
+        assert_eq!(
+            created.1["shared_draft_content"]["attachments"][0]["filename"], "runbook.txt",
+            "{ctx}: {}",
+            created.1
+        );
+        let imported = send(
+            s.post(
+                &format!("/tickets/shared_drafts/{id}/import_attachments"),
+                AGENT1,
+            )
+            .json(&json!({"form_id": "new-ticket-form"})),
+        )
+        .await;
+        assert_eq!(
+            imported.1["attachments"][0]["filename"], "runbook.txt",
+            "{ctx}: {}",
+            imported.1
         );
         let index = send(s.get("/tickets/shared_drafts", AGENT1)).await.1;
         assert_eq!(index["shared_draft_ids"], json!([id]), "{ctx}");

@@ -2,6 +2,7 @@
 //!
 //! - [`content`]: the composer's schema; HTML ⇄ nodes ⇄ yrs XML; the block diff.
 //! - [`document`]: one ticket's draft as a yrs document and its REST projection.
+//! - [`files`]: a draft's attachments and the upload caches.
 //! - [`live`]: the live rooms (y-sync relay, presence, persistence).
 //! - [`zoom`]: Zammad's `/tickets/{id}/shared_draft` over the live document.
 //! - [`start`]: Zammad's named drafts for new tickets (`/tickets/shared_drafts`).
@@ -9,6 +10,7 @@
 pub mod client;
 pub mod content;
 pub mod document;
+pub mod files;
 pub mod live;
 pub mod start;
 pub mod zoom;

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 use sqlx::{AnyConnection, FromRow};
 
+use super::files::{Owner, Which};
 use crate::access::{AccessLevel, Actor};
 use crate::files::FileStore;
 use crate::{Error, Result, attachments, clock, groups, params, sanitize};
@@ -86,7 +87,7 @@ pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Value> {
 /// `GET /tickets/shared_drafts/{id}`.
 pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {
     let d = visible(conn, actor, id).await?;
-    let files: Vec<Value> = files_of(conn, id).await?;
+    let files: Vec<Value> = super::files::list(conn, Owner::Start(id)).await?;
     let mut content = serde_json::from_str::<Value>(&d.content).unwrap_or(json!({}));
     content["attachments"] = Value::Array(files);
     Ok(json!({
@@ -94,19 +95,6 @@ pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Va
         "shared_draft_content": content,
         "assets": assets(std::slice::from_ref(&d), true),
     }))
-}
-
-async fn files_of(conn: &mut AnyConnection, id: i64) -> Result<Vec<Value>> {
-    let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM attachments WHERE start_draft_id = $1 ORDER BY id")
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
-    let mut out = Vec::new();
-    for a in ids {
-        out.push(attachments::render(&attachments::find(conn, a).await?));
-    }
-    Ok(out)
 }
 
 /// Parameters of create/update: `name`, `group_id`, `content` (object), `form_id`.
@@ -154,35 +142,6 @@ async fn check_group(conn: &mut AnyConnection, actor: &Actor, group_id: i64) -> 
     Ok(())
 }
 
-async fn take_uploads(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    form_id: &str,
-    id: i64,
-) -> Result<Vec<String>> {
-    let old: Vec<String> =
-        sqlx::query_scalar("SELECT sha256 FROM attachments WHERE start_draft_id = $1")
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
-    sqlx::query("DELETE FROM attachments WHERE start_draft_id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
-        "INSERT INTO attachments (start_draft_id, user_id, filename, size, sha256, mime_type, content_id, inline, created_at) \
-         SELECT $1, user_id, filename, size, sha256, mime_type, content_id, inline, $4 FROM attachments \
-         WHERE form_id = $2 AND user_id = $3 AND article_id IS NULL ORDER BY id",
-    )
-    .bind(id)
-    .bind(form_id)
-    .bind(actor.id)
-    .bind(clock::now())
-    .execute(&mut *conn)
-    .await?;
-    Ok(old)
-}
-
 /// `POST /tickets/shared_drafts`.
 pub async fn create(conn: &mut AnyConnection, actor: &Actor, body: &Value) -> Result<Value> {
     require_agent(actor)?;
@@ -209,7 +168,7 @@ pub async fn create(conn: &mut AnyConnection, actor: &Actor, body: &Value) -> Re
     .fetch_one(&mut *conn)
     .await?;
     if let Some(form_id) = input.form_id.as_deref().filter(|f| !f.is_empty()) {
-        take_uploads(conn, actor, form_id, id).await?;
+        super::files::take_uploads(conn, Owner::Start(id), Which::All, actor, form_id).await?;
     }
     show(conn, actor, id).await
 }
@@ -253,7 +212,8 @@ pub async fn update(
     .execute(&mut *conn)
     .await?;
     if let Some(form_id) = input.form_id.as_deref().filter(|f| !f.is_empty()) {
-        let old = take_uploads(conn, actor, form_id, id).await?;
+        let old =
+            super::files::take_uploads(conn, Owner::Start(id), Which::All, actor, form_id).await?;
         attachments::remove_unreferenced(conn, files, &old).await?;
     }
     show(conn, actor, id).await
@@ -267,15 +227,7 @@ pub async fn delete(
     id: i64,
 ) -> Result<Value> {
     visible(conn, actor, id).await?;
-    let hashes: Vec<String> =
-        sqlx::query_scalar("SELECT sha256 FROM attachments WHERE start_draft_id = $1")
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
-    sqlx::query("DELETE FROM attachments WHERE start_draft_id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    let hashes = super::files::remove(conn, Owner::Start(id), Which::All).await?;
     sqlx::query("DELETE FROM ticket_shared_draft_starts WHERE id = $1")
         .bind(id)
         .execute(&mut *conn)
@@ -295,7 +247,7 @@ pub async fn import_attachments(
     let form_id = params::text(body, "form_id")?
         .filter(|f| !f.trim().is_empty())
         .ok_or_else(|| Error::unprocessable("The required value 'form_id' is missing."))?;
-    let list = super::zoom::copy_to_cache(conn, actor, "start_draft_id", id, &form_id).await?;
+    let list = super::files::copy_to_cache(conn, Owner::Start(id), actor, &form_id).await?;
     Ok(json!({"attachments": list}))
 }
 

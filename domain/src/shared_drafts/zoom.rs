@@ -9,12 +9,11 @@ use serde_json::{Map, Value, json};
 use sqlx::{AnyConnection, Row};
 
 use super::document::{self, Projection};
+use super::files as draft_files;
 use super::live::Hub;
 use crate::access::Actor;
 use crate::files::FileStore;
 use crate::{Error, Result, attachments, clock, groups, history, policy, tickets, users};
-
-const ATTACHMENT_COLUMNS: &str = "id, article_id, form_id, user_id, filename, size, sha256, mime_type, content_id, inline, created_at";
 
 /// The stored row of a draft (what `GET` shows when nobody edits live).
 #[derive(Debug, Clone)]
@@ -159,16 +158,6 @@ pub fn etag(epoch: i64, rev: i64) -> String {
     format!("\"{epoch}-{rev}\"")
 }
 
-async fn draft_attachments(conn: &mut AnyConnection, draft_id: i64) -> Result<Vec<Value>> {
-    let rows = sqlx::query_as::<_, attachments::AttachmentRecord>(&format!(
-        "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE shared_draft_id = $1 ORDER BY id"
-    ))
-    .bind(draft_id)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.iter().map(attachments::render).collect())
-}
-
 /// The Zammad response: `{shared_draft_id, assets: {TicketSharedDraftZoom, User, Role, Group,
 /// Organization}}`.
 async fn response(conn: &mut AnyConnection, row: &DraftRow) -> Result<Value> {
@@ -176,7 +165,7 @@ async fn response(conn: &mut AnyConnection, row: &DraftRow) -> Result<Value> {
     if let Some(obj) = new_article.as_object_mut() {
         obj.insert(
             "attachments".into(),
-            Value::Array(draft_attachments(conn, row.id).await?),
+            Value::Array(draft_files::list(conn, draft_files::Owner::Reply(row.id)).await?),
         );
     }
     let draft = json!({
@@ -457,9 +446,16 @@ pub async fn write_in(
         };
         let mut removed_hashes = Vec::new();
         if let Some(form_id) = form_id.as_deref().filter(|f| !f.trim().is_empty()) {
-            removed_hashes = take_uploads(conn, actor, form_id, id).await?;
+            removed_hashes = draft_files::take_uploads(
+                conn,
+                draft_files::Owner::Reply(id),
+                draft_files::Which::NonInline,
+                actor,
+                form_id,
+            )
+            .await?;
         }
-        let attachment_list = draft_attachments(conn, id).await?;
+        let attachment_list = draft_files::list(conn, draft_files::Owner::Reply(id)).await?;
         tickets::touch(conn, actor, ticket_id).await?;
         let row = find_row(conn, ticket_id)
             .await?
@@ -492,40 +488,6 @@ pub async fn write_in(
             Err(e)
         }
     }
-}
-
-/// The draft's files become the non-inline files of the caller's upload cache `form_id`
-/// (Zammad: an empty cache leaves the draft without files). Returns hashes that may now be
-/// unreferenced.
-async fn take_uploads(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    form_id: &str,
-    draft_id: i64,
-) -> Result<Vec<String>> {
-    let old: Vec<String> = sqlx::query_scalar(
-        "SELECT sha256 FROM attachments WHERE shared_draft_id = $1 AND inline = 0",
-    )
-    .bind(draft_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    sqlx::query("DELETE FROM attachments WHERE shared_draft_id = $1 AND inline = 0")
-        .bind(draft_id)
-        .execute(&mut *conn)
-        .await?;
-    // copies, so the form keeps its files for the article the agent may still send
-    sqlx::query(
-        "INSERT INTO attachments (shared_draft_id, user_id, filename, size, sha256, mime_type, content_id, inline, created_at) \
-         SELECT $1, user_id, filename, size, sha256, mime_type, content_id, inline, $4 FROM attachments \
-         WHERE form_id = $2 AND user_id = $3 AND article_id IS NULL AND inline = 0 ORDER BY id",
-    )
-    .bind(draft_id)
-    .bind(form_id)
-    .bind(actor.id)
-    .bind(clock::now())
-    .execute(&mut *conn)
-    .await?;
-    Ok(old)
 }
 
 /// `DELETE /tickets/{id}/shared_draft` → `{shared_draft_id}`; 404 when there is none.
@@ -563,15 +525,12 @@ async fn end_draft(
     row: &DraftRow,
     history_type: &str,
 ) -> Result<Vec<String>> {
-    let hashes: Vec<String> =
-        sqlx::query_scalar("SELECT sha256 FROM attachments WHERE shared_draft_id = $1")
-            .bind(row.id)
-            .fetch_all(&mut *conn)
-            .await?;
-    sqlx::query("DELETE FROM attachments WHERE shared_draft_id = $1")
-        .bind(row.id)
-        .execute(&mut *conn)
-        .await?;
+    let hashes = draft_files::remove(
+        conn,
+        draft_files::Owner::Reply(row.id),
+        draft_files::Which::All,
+    )
+    .await?;
     sqlx::query("DELETE FROM ticket_shared_drafts WHERE id = $1")
         .bind(row.id)
         .execute(&mut *conn)
@@ -646,45 +605,9 @@ pub async fn import_attachments(
             "Couldn't find Ticket::SharedDraftZoom for Ticket with 'id'={ticket_id}"
         )));
     };
-    let list = copy_to_cache(&mut tx, actor, "shared_draft_id", row.id, &form_id).await?;
+    let list =
+        draft_files::copy_to_cache(&mut tx, draft_files::Owner::Reply(row.id), actor, &form_id)
+            .await?;
     tx.commit().await?;
     Ok(json!({"attachments": list}))
-}
-
-/// Copies the files of a draft (`owner_column` = `shared_draft_id` or `start_draft_id`) into
-/// the caller's upload cache; returns them rendered.
-pub(super) async fn copy_to_cache(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    owner_column: &str,
-    draft_id: i64,
-    form_id: &str,
-) -> Result<Vec<Value>> {
-    debug_assert!(matches!(owner_column, "shared_draft_id" | "start_draft_id"));
-    let sources = sqlx::query_as::<_, attachments::AttachmentRecord>(&format!(
-        "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE {owner_column} = $1 ORDER BY id"
-    ))
-    .bind(draft_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = Vec::new();
-    for a in sources {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO attachments (form_id, user_id, filename, size, sha256, mime_type, content_id, inline, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(form_id)
-        .bind(actor.id)
-        .bind(&a.filename)
-        .bind(a.size)
-        .bind(&a.sha256)
-        .bind(&a.mime_type)
-        .bind(&a.content_id)
-        .bind(a.inline)
-        .bind(clock::now())
-        .fetch_one(&mut *conn)
-        .await?;
-        out.push(attachments::render(&attachments::find(conn, id).await?));
-    }
-    Ok(out)
 }
