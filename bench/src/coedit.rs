@@ -35,14 +35,6 @@ pub struct Figures {
     pub max_ms: f64,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
 /// Runs `editors` editors against `ws_base` (`ws://host:port`) for `seconds`. `path(t)` is
 /// the WebSocket path of ticket `t` (1-based); `auth` an Authorization header value.
 pub async fn run_editors(
@@ -87,8 +79,8 @@ pub async fn run_editors(
     Ok(Figures {
         keystrokes: keystrokes.load(std::sync::atomic::Ordering::SeqCst),
         deliveries: all.len(),
-        p50_ms: percentile(&all, 0.50),
-        p99_ms: percentile(&all, 0.99),
+        p50_ms: super::percentile_ms(&all, 0.50),
+        p99_ms: super::percentile_ms(&all, 0.99),
         max_ms: all.last().map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0),
     })
 }

@@ -232,6 +232,33 @@ async fn serve(router: axum::Router) -> String {
     format!("http://{addr}")
 }
 
+/// An `Authorization` header value with a fresh personal access token of agent1.
+async fn agent_token(client: &reqwest::Client, base: &str) -> Result<String, String> {
+    let token: Value = client
+        .post(format!("{base}/api/v1/user_access_token"))
+        .basic_auth("agent1@tandem.test", Some(domain::demo::PASSWORD))
+        .json(&json!({"name": "bench", "permission": ["ticket.agent"]}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "Token token={}",
+        token["token"].as_str().ok_or("no token")?
+    ))
+}
+
+/// The `p` quantile (0..=1) of sorted durations, in milliseconds.
+fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
 struct Stats {
     requests: usize,
     errors: usize,
@@ -244,11 +271,7 @@ impl Stats {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
     fn pct(&self, p: f64) -> f64 {
-        if self.latencies.is_empty() {
-            return f64::NAN;
-        }
-        let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
-        self.latencies[i].as_secs_f64() * 1000.0
+        percentile_ms(&self.latencies, p)
     }
 }
 
@@ -312,8 +335,7 @@ async fn timed(n: usize, request: impl Fn() -> reqwest::RequestBuilder) -> (f64,
             .unwrap_or(0);
     }
     lat.sort();
-    let p = |q: f64| lat[((lat.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
-    (p(0.5), p(0.95), count)
+    (percentile_ms(&lat, 0.5), percentile_ms(&lat, 0.95), count)
 }
 
 async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), String> {
@@ -353,17 +375,7 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
         .pool_max_idle_per_host(args.concurrency)
         .build()
         .map_err(|e| e.to_string())?;
-    let token: Value = client
-        .post(format!("{tandem}/api/v1/user_access_token"))
-        .basic_auth("agent1@tandem.test", Some(domain::demo::PASSWORD))
-        .json(&json!({"name": "bench", "permission": ["ticket.agent"]}))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
-    let auth = format!("Token token={}", token["token"].as_str().ok_or("no token")?);
+    let auth = agent_token(&client, &tandem).await?;
 
     let (c, s) = (args.concurrency, args.seconds);
     let base = load(&client, c, s, {
@@ -506,17 +518,7 @@ async fn run_coedit(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(
         let _ = server.kill();
         return Err("the tandem process did not start".into());
     }
-    let token: Value = client
-        .post(format!("{base}/api/v1/user_access_token"))
-        .basic_auth("agent1@tandem.test", Some(domain::demo::PASSWORD))
-        .json(&json!({"name": "coedit bench", "permission": ["ticket.agent"]}))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
-    let auth = format!("Token token={}", token["token"].as_str().ok_or("no token")?);
+    let auth = agent_token(&client, &base).await?;
     let baseline = coedit::start_baseline_relay().await;
     let ws_base = base.replace("http://", "ws://");
 

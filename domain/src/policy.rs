@@ -216,6 +216,13 @@ pub fn can_use_shared_draft(actor: &Actor, group_id: i64) -> bool {
     actor.has_group_access(group_id, AccessLevel::Change)
 }
 
+/// Watching a ticket's live draft (read-only when not [`can_use_shared_draft`]): agents who
+/// may see the ticket. Customers never see drafts.
+pub fn can_watch_shared_draft(actor: &Actor, ticket: &TicketFacts) -> bool {
+    actor.has_group_access(ticket.group_id, AccessLevel::Read)
+        || can_use_shared_draft(actor, ticket.group_id)
+}
+
 /// Which tickets a list (index, search, overviews) may contain: the same rules as
 /// [`can_show_ticket`], as a set that storage turns into a `WHERE` clause.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -41,6 +41,7 @@ enum Action {
     DeleteOwnNote,
     Mention,
     UseSharedDraft,
+    WatchSharedDraft,
     ReopenClosedTicket,
 }
 
@@ -60,21 +61,21 @@ const ALL_WHO: [Who; 8] = [
 
 /// The expected matrix, written out row by row (Y = allowed).
 fn expected(who: Who, action: Action) -> bool {
-    // columns:            Show List Upd  Crt  Del  ShP  ShI  CrP  CrI  UpA  DelN Ment Draft Reopen
-    let row: [u8; 14] = match who {
-        Admin => [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
-        AgentFull => [1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1],
-        AgentReadOnly => [1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0],
-        AgentOtherGroup => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-        CustomerOwner => [1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0],
-        CustomerSharedOrg => [1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0],
-        CustomerNonSharedOrg => [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-        OtherCustomer => [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    // columns:            Show List Upd  Crt  Del  ShP  ShI  CrP  CrI  UpA  DelN Ment Draft Watch Reopen
+    let row: [u8; 15] = match who {
+        Admin => [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+        AgentFull => [1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+        AgentReadOnly => [1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 1, 0],
+        AgentOtherGroup => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        CustomerOwner => [1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0],
+        CustomerSharedOrg => [1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0],
+        CustomerNonSharedOrg => [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        OtherCustomer => [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
     };
     row[action as usize] == 1
 }
 
-const ALL_ACTIONS: [Action; 14] = [
+const ALL_ACTIONS: [Action; 15] = [
     ShowTicket,
     ListContainsTicket,
     UpdateTicket,
@@ -88,6 +89,7 @@ const ALL_ACTIONS: [Action; 14] = [
     DeleteOwnNote,
     Mention,
     UseSharedDraft,
+    WatchSharedDraft,
     ReopenClosedTicket,
 ];
 
@@ -290,6 +292,7 @@ fn decide(world: &World, who: Who, action: Action) -> bool {
         DeleteOwnNote => policy::authorize_delete_article(actor, &ticket, &own_note, 600).is_ok(),
         Mention => policy::authorize_mention(actor, &ticket).is_ok(),
         UseSharedDraft => policy::can_use_shared_draft(actor, ticket.group_id),
+        WatchSharedDraft => policy::can_watch_shared_draft(actor, &ticket),
         ReopenClosedTicket => {
             let closed = TicketFacts {
                 closed: true,

@@ -34,16 +34,17 @@ pub async fn ticket_room(
             "Cross-site request refused (Origin not allowed)".into(),
         )));
     }
-    let can_edit = {
+    let access = {
         let mut conn = state.store.read().await?;
-        zoom::live_access(&mut conn, &caller.actor, ticket_id)
-            .await?
-            .ok_or_else(|| ApiError(Error::not_authorized()))?
+        zoom::live_access(&mut conn, &caller.actor, ticket_id).await?
     };
+    if access == zoom::DraftAccess::None {
+        return Err(ApiError(Error::not_authorized()));
+    }
     let editor = Editor {
         user_id: caller.actor.id,
         name: caller.actor.fullname(),
-        can_edit,
+        can_edit: access == zoom::DraftAccess::Edit,
     };
     let epoch = query.get("epoch").and_then(|e| e.parse::<i64>().ok());
     let hub = state.hub.clone();

@@ -2,18 +2,14 @@
 //! restart the editor reconnects and every keystroke the server had acknowledged (`saved`)
 //! is still there (SQLite and PostgreSQL).
 
-#[path = "../../domain/tests/support/mod.rs"]
-mod support;
+mod common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use base64::Engine;
+use common::live::{LiveEditor, basic_auth};
 use domain::shared_drafts::client::SyncClient;
-use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const LOGIN: &str = "agent1@tandem.test";
 
@@ -61,50 +57,9 @@ async fn start(db_url: &str, port: u16, files: &std::path::Path) -> Tandem {
     panic!("tandem did not start on {base}");
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(base: &str, ticket: i64) -> (Socket, SyncClient) {
-    let url = format!("{}/ws/tickets/{ticket}", base.replace("http://", "ws://"));
-    let mut request = url.into_client_request().unwrap();
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{LOGIN}:tandem-demo"));
-    request
-        .headers_mut()
-        .insert("authorization", format!("Basic {auth}").parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket");
-    let client = SyncClient::new();
-    ws.send(Message::Binary(client.step1().into()))
-        .await
-        .unwrap();
-    (ws, client)
-}
-
-/// Reads frames until `done` holds (false after 10 s or when the socket ends).
-async fn until(
-    ws: &mut Socket,
-    client: &mut SyncClient,
-    done: impl Fn(&SyncClient) -> bool,
-) -> bool {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !done(client) {
-        match tokio::time::timeout_at(deadline, ws.next()).await {
-            Ok(Some(Ok(Message::Binary(b)))) => {
-                for reply in client.receive(&b) {
-                    let _ = ws.send(Message::Binary(reply.into())).await;
-                }
-            }
-            Ok(Some(Ok(_))) => {}
-            _ => return done(client),
-        }
-    }
-    true
-}
-
 #[tokio::test]
 async fn acknowledged_keystrokes_survive_kill_9() {
-    for db in support::backends().await {
+    for db in common::support::backends().await {
         let ctx = db.name;
         let url = db.url.clone();
         db.store.close().await;
@@ -114,7 +69,7 @@ async fn acknowledged_keystrokes_survive_kill_9() {
         let http = reqwest::Client::new();
         let tickets: Value = http
             .get(format!("{}/api/v1/tickets", tandem.base))
-            .basic_auth(LOGIN, Some("tandem-demo"))
+            .header("authorization", basic_auth(LOGIN))
             .send()
             .await
             .unwrap()
@@ -123,63 +78,95 @@ async fn acknowledged_keystrokes_survive_kill_9() {
             .unwrap();
         let ticket = tickets[0]["id"].as_i64().expect("a demo ticket");
 
-        let (mut ws, mut client) = connect(&tandem.base, ticket).await;
+        let auth = basic_auth(LOGIN);
+        let mut anna = LiveEditor::connect(&tandem.base, ticket, &auth, None, None)
+            .await
+            .unwrap();
         assert!(
-            until(&mut ws, &mut client, |c| c.last_control("hello").is_some()).await,
+            anna.until(|c| c.last_control("hello").is_some()).await,
             "{ctx}"
         );
-        // type, one keystroke per message, and ask the server to confirm what it stored
-        for ch in "Acknowledged text ".chars() {
-            let frame = client.type_text(0, u32::MAX, &ch.to_string());
-            ws.send(Message::Binary(frame.into())).await.unwrap();
+        // type, one keystroke per message; a flush stores a snapshot
+        for ch in "Acknowledged ".chars() {
+            let frame = anna.client.type_text(0, u32::MAX, &ch.to_string());
+            anna.send(frame).await;
         }
-        let saved_before = client.controls.len();
-        ws.send(Message::Binary(
-            SyncClient::control(&json!({"t": "flush"})).into(),
-        ))
-        .await
-        .unwrap();
+        let saved_before = anna.client.controls.len();
+        anna.send(SyncClient::control(&json!({"t": "flush"}))).await;
         assert!(
-            until(&mut ws, &mut client, |c| c.controls[saved_before..]
-                .iter()
-                .any(|m| m["t"] == "saved"))
-            .await,
+            anna.until(|c| c.controls[saved_before..].iter().any(|m| m["t"] == "saved"))
+                .await,
             "{ctx}: flush answered"
         );
-        let acknowledged = client.block_text(0);
+        // more keystrokes, acknowledged by the batched update log (no snapshot yet)
+        for ch in "text ".chars() {
+            let frame = anna.client.type_text(0, u32::MAX, &ch.to_string());
+            anna.send(frame).await;
+        }
+        let snapshot_rev = anna.client.last_control("saved").unwrap()["rev"]
+            .as_i64()
+            .unwrap();
+        assert!(
+            anna.until(|c| c.last_control("saved").unwrap()["rev"].as_i64() > Some(snapshot_rev))
+                .await,
+            "{ctx}: the update log write is announced"
+        );
+        let acknowledged = anna.client.block_text(0);
         assert_eq!(acknowledged, "Acknowledged text", "{ctx}");
         // keep typing (not yet confirmed) and pull the plug mid-stream
         for ch in "and more".chars() {
-            let frame = client.type_text(0, u32::MAX, &ch.to_string());
-            ws.send(Message::Binary(frame.into())).await.unwrap();
+            let frame = anna.client.type_text(0, u32::MAX, &ch.to_string());
+            anna.send(frame).await;
         }
         tandem.child.kill().expect("kill -9"); // SIGKILL: no shutdown, no final snapshot
         tandem.child.wait().unwrap();
 
         let mut tandem = start(&url, port, &files).await;
-        let (mut ws, mut fresh) = connect(&tandem.base, ticket).await;
-        let kept = until(&mut ws, &mut fresh, |c| {
-            c.block_text(0).starts_with(&acknowledged)
-        })
-        .await;
+        // REST, before any editor is back: the logged updates count, not just the snapshot
+        let draft: Value = http
+            .get(format!(
+                "{}/api/v1/tickets/{ticket}/shared_draft",
+                tandem.base
+            ))
+            .header("authorization", basic_auth(LOGIN))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = draft["shared_draft_id"].to_string();
+        let body = draft["assets"]["TicketSharedDraftZoom"][&id]["new_article"]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            body.contains(&acknowledged),
+            "{ctx}: REST after the crash: {draft}"
+        );
+        let mut fresh = LiveEditor::connect(&tandem.base, ticket, &auth, None, None)
+            .await
+            .unwrap();
+        let kept = fresh
+            .until(|c| c.block_text(0).starts_with(&acknowledged))
+            .await;
         assert!(
             kept,
             "{ctx}: after the restart the draft holds {:?}",
-            fresh.block_text(0)
+            fresh.client.block_text(0)
         );
         // the editor reconnects (same document, same epoch) and resends its state, as a
         // provider does: its unconfirmed keystrokes merge in once, nothing is duplicated
-        let (mut old_ws, _) = connect(&tandem.base, ticket).await;
-        old_ws
-            .send(Message::Binary(client.full_update().into()))
+        let mut again = LiveEditor::connect(&tandem.base, ticket, &auth, None, None)
             .await
             .unwrap();
+        again.send(anna.client.full_update()).await;
         assert!(
-            until(&mut ws, &mut fresh, |c| c.block_text(0)
-                == "Acknowledged text and more")
-            .await,
+            fresh
+                .until(|c| c.block_text(0) == "Acknowledged text and more")
+                .await,
             "{ctx}: {:?}",
-            fresh.block_text(0)
+            fresh.client.block_text(0)
         );
         tandem.child.kill().unwrap();
         tandem.child.wait().unwrap();

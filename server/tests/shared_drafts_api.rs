@@ -3,15 +3,10 @@
 
 mod common;
 
-use std::time::Duration;
-
-use base64::Engine;
+use common::live::{LiveEditor, basic_auth};
 use common::*;
 use domain::shared_drafts::client::SyncClient;
-use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 async fn new_ticket(s: &TestServer) -> i64 {
     let body = json!({"title": "Draft me", "group": "Users", "customer": NICOLE,
@@ -355,88 +350,15 @@ async fn start_drafts_for_new_tickets() {
 // ---------------------------------------------------------------------------------------------
 // Live editing over the WebSocket
 
-struct Editor {
-    client: SyncClient,
-    ws: tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-}
-
+/// An agent's editor on a ticket's live draft, logged in with HTTP Basic.
 async fn connect_ws(
     s: &TestServer,
     ticket: i64,
     login: &str,
     origin: Option<&str>,
     epoch: Option<i64>,
-) -> Result<Editor, u16> {
-    let url = format!(
-        "{}/ws/tickets/{ticket}{}",
-        s.base.replace("http://", "ws://"),
-        epoch.map(|e| format!("?epoch={e}")).unwrap_or_default()
-    );
-    let mut request = url.into_client_request().unwrap();
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{login}:{PASSWORD}"));
-    request
-        .headers_mut()
-        .insert("authorization", format!("Basic {auth}").parse().unwrap());
-    if let Some(o) = origin {
-        request.headers_mut().insert("origin", o.parse().unwrap());
-    }
-    match tokio_tungstenite::connect_async(request).await {
-        Ok((ws, _)) => {
-            let mut e = Editor {
-                client: SyncClient::new(),
-                ws,
-            };
-            let step1 = e.client.step1();
-            e.send(step1).await;
-            Ok(e)
-        }
-        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
-        Err(other) => panic!("websocket: {other}"),
-    }
-}
-
-impl Editor {
-    async fn send(&mut self, frame: Vec<u8>) {
-        self.ws.send(Message::Binary(frame.into())).await.unwrap();
-    }
-
-    /// Reads frames until `done` holds (or the socket closes / 10 s pass).
-    async fn until(&mut self, done: impl Fn(&SyncClient) -> bool) -> bool {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while !done(&self.client) {
-            match tokio::time::timeout_at(deadline, self.ws.next()).await {
-                Ok(Some(Ok(Message::Binary(b)))) => {
-                    for reply in self.client.receive(&b) {
-                        let _ = self.ws.send(Message::Binary(reply.into())).await;
-                    }
-                }
-                Ok(Some(Ok(_))) => {}
-                _ => return done(&self.client),
-            }
-        }
-        true
-    }
-
-    /// Reads whatever arrives within `ms` milliseconds.
-    async fn drain(&mut self, ms: u64) {
-        let _ = tokio::time::timeout(Duration::from_millis(ms), self.until(|_| false)).await;
-    }
-
-    async fn closed(&mut self) -> bool {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            match tokio::time::timeout_at(deadline, self.ws.next()).await {
-                Ok(Some(Ok(Message::Binary(b)))) => {
-                    self.client.receive(&b);
-                }
-                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return true,
-                Ok(Some(Ok(_))) => {}
-                Err(_) => return false,
-            }
-        }
-    }
+) -> Result<LiveEditor, u16> {
+    LiveEditor::connect(&s.base, ticket, &basic_auth(login), origin, epoch).await
 }
 
 #[tokio::test]

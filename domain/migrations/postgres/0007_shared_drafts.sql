@@ -1,6 +1,6 @@
 -- Shared drafts. A ticket's reply draft (zoom draft) is a live CRDT document: `ydoc` is its
--- compacted yrs snapshot; `body_html`, `new_article` and `ticket_attributes` are derived from it
--- (the REST projection). Updates that arrived after the snapshot wait in the update log, so a
+-- compacted yrs snapshot; `new_article` (with the body as HTML) and `ticket_attributes` are
+-- derived from it (the REST projection). Updates that arrived after the snapshot wait in the update log, so a
 -- crash loses nothing the server acknowledged. The ticket's `shared_draft_epoch` is bumped when
 -- a draft is deleted or sent, so editors holding an older document must drop it.
 ALTER TABLE tickets ADD COLUMN shared_draft_epoch BIGINT NOT NULL DEFAULT 1;
@@ -11,7 +11,6 @@ CREATE TABLE ticket_shared_drafts (
     epoch             BIGINT NOT NULL,
     rev               BIGINT NOT NULL DEFAULT 0,
     ydoc              BYTEA NOT NULL,
-    body_html         TEXT NOT NULL,
     new_article       TEXT NOT NULL,
     ticket_attributes TEXT NOT NULL,
     created_by_id     BIGINT NOT NULL REFERENCES users (id),

@@ -9,7 +9,8 @@ use yrs::updates::decoder::DecoderV1;
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Text, Transact, XmlFragment};
 
-use super::{content, document, live::MSG_CONTROL};
+use super::live::{self, MSG_CONTROL};
+use super::{content, document};
 
 pub struct SyncClient {
     pub doc: Doc,
@@ -115,24 +116,6 @@ impl SyncClient {
         self.changes_since(&before)
     }
 
-    /// Deletes `len` UTF-16 units at `offset` of paragraph `block`.
-    pub fn delete_text(&self, block: u32, offset: u32, len: u32) -> Vec<u8> {
-        let before = self.doc.transact().state_vector();
-        let body = self.doc.get_or_insert_xml_fragment(document::BODY);
-        {
-            let mut txn = self.doc.transact_mut();
-            if let Some(XmlOut::Element(p)) = body.get(&txn, block)
-                && let Some(XmlOut::Text(t)) = p.get(&txn, 0)
-            {
-                let have = t.len(&txn);
-                if offset < have {
-                    t.remove_range(&mut txn, offset, len.min(have - offset));
-                }
-            }
-        }
-        self.changes_since(&before)
-    }
-
     /// Number of top-level blocks in the body.
     pub fn block_count(&self) -> u32 {
         let body = self.doc.get_or_insert_xml_fragment(document::BODY);
@@ -170,6 +153,6 @@ impl SyncClient {
 
     /// A control message frame (`{"t":"flush"}`, …).
     pub fn control(value: &Value) -> Vec<u8> {
-        Message::Custom(MSG_CONTROL, value.to_string().into_bytes()).encode_v1()
+        live::control(value.clone())
     }
 }

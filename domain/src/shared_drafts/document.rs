@@ -54,26 +54,35 @@ pub enum UpdateError {
     Rejected,
 }
 
-/// Applies an update from an untrusted peer. yrs still panics on some invalid input; a panic
-/// refuses this update instead of taking the server down.
-pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<(), UpdateError> {
+/// Applies an update from an untrusted peer; `Ok(true)` when it changed the document. yrs
+/// still panics on some invalid input; a panic refuses this update instead of taking the
+/// server down.
+pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<bool, UpdateError> {
     let decoded = Update::decode_v1(update).map_err(|_| UpdateError::Malformed)?;
+    let deletes = !decoded.delete_set().is_empty();
+    let before = doc.transact().state_vector();
     catch_unwind(AssertUnwindSafe(|| {
         let mut txn = doc.transact_mut();
         txn.apply_update(decoded).map_err(|_| UpdateError::Rejected)
     }))
-    .unwrap_or(Err(UpdateError::Rejected))
+    .unwrap_or(Err(UpdateError::Rejected))?;
+    Ok(deletes || doc.transact().state_vector() != before)
 }
 
 /// Loads a document from its snapshot and the updates logged after it.
 pub fn load(snapshot: &[u8], updates: &[Vec<u8>]) -> Doc {
     let doc = new_doc();
     roots(&doc);
-    if !snapshot.is_empty() {
-        let _ = apply_update(&doc, snapshot);
-    }
-    for u in updates {
-        let _ = apply_update(&doc, u);
+    let stored = (!snapshot.is_empty()).then_some(snapshot);
+    for (i, update) in stored
+        .into_iter()
+        .chain(updates.iter().map(Vec::as_slice))
+        .enumerate()
+    {
+        if let Err(e) = apply_update(&doc, update) {
+            // keep what can be read; a damaged row must not make the whole draft unusable
+            tracing::error!(part = i, error = ?e, "a stored shared-draft update could not be applied");
+        }
     }
     doc
 }
@@ -120,18 +129,6 @@ pub fn project(doc: &Doc) -> Projection {
         new_article: Value::Object(new_article),
         ticket_attributes: Value::Object(map_to_json(&txn, &ticket)),
     }
-}
-
-/// The draft's attachments list (what the server put into the `attachments` array).
-pub fn attachments(doc: &Doc) -> Vec<Value> {
-    let (_, _, _, list) = roots(doc);
-    let txn = doc.transact();
-    list.iter(&txn)
-        .map(|v| match v {
-            yrs::Out::Any(a) => any_to_json(&a),
-            _ => Value::Null,
-        })
-        .collect()
 }
 
 /// True when nothing was written into the document yet.
@@ -266,7 +263,25 @@ mod tests {
     #[test]
     fn garbage_updates_are_refused_without_panicking() {
         let doc = new_doc();
-        assert!(apply_update(&doc, &[0xff, 0x01, 0x02]).is_err());
-        assert!(apply_update(&doc, &[]).is_err() || is_blank(&doc));
+        assert_eq!(
+            apply_update(&doc, &[0xff, 0x01, 0x02]),
+            Err(UpdateError::Malformed)
+        );
+        assert_eq!(apply_update(&doc, &[]), Err(UpdateError::Malformed));
+        // a real update, cut short, is refused too and leaves the document as it was
+        let other = new_doc();
+        apply_rest(
+            &other,
+            json!({"body": "<p>hello</p>"}).as_object(),
+            None,
+            None,
+        );
+        let full = snapshot(&other);
+        assert!(apply_update(&doc, &full[..full.len() / 2]).is_err());
+        assert!(is_blank(&doc));
+        // applying it whole changes the document once, a second time not at all
+        assert_eq!(apply_update(&doc, &full), Ok(true));
+        assert_eq!(apply_update(&doc, &full), Ok(false));
+        assert_eq!(project(&doc).body_html, "<p>hello</p>");
     }
 }

@@ -18,7 +18,7 @@ use sqlx::{AnyConnection, Row};
 use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
 use yrs::sync::awareness::{AwarenessUpdate, AwarenessUpdateEntry};
 use yrs::sync::{Message, MessageReader, SyncMessage};
-use yrs::updates::decoder::{Decode, DecoderV1};
+use yrs::updates::decoder::DecoderV1;
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, ReadTxn, Transact};
 
@@ -87,7 +87,9 @@ pub struct Room {
     pub(super) write_lock: Arc<Mutex<()>>,
     events: broadcast::Sender<RoomEvent>,
     persist: mpsc::UnboundedSender<Persist>,
-    connections: AtomicUsize,
+    /// Holders of the room (sockets and REST calls in progress), counted under the hub's
+    /// lock: the room is dropped when the last one releases it.
+    users: AtomicUsize,
 }
 
 /// Every live room of this server process. Designed so that a PostgreSQL LISTEN/NOTIFY relay
@@ -98,7 +100,8 @@ pub struct Hub {
     next_conn: AtomicU64,
 }
 
-fn control(value: Value) -> Vec<u8> {
+/// A Tandem control message as a y-protocols frame.
+pub fn control(value: Value) -> Vec<u8> {
     Message::Custom(MSG_CONTROL, value.to_string().into_bytes()).encode_v1()
 }
 
@@ -107,15 +110,15 @@ fn sync_update(update: &[u8]) -> Vec<u8> {
 }
 
 /// The stored draft of a ticket at its current epoch.
-pub(super) struct StoredDoc {
-    pub epoch: i64,
-    pub draft_id: Option<i64>,
-    pub rev: i64,
-    pub snapshot: Vec<u8>,
-    pub updates: Vec<Vec<u8>>,
+struct StoredDoc {
+    epoch: i64,
+    draft_id: Option<i64>,
+    rev: i64,
+    snapshot: Vec<u8>,
+    updates: Vec<Vec<u8>>,
 }
 
-pub(super) async fn load_stored(conn: &mut AnyConnection, ticket_id: i64) -> Result<StoredDoc> {
+async fn load_stored(conn: &mut AnyConnection, ticket_id: i64) -> Result<StoredDoc> {
     let epoch: i64 = sqlx::query_scalar("SELECT shared_draft_epoch FROM tickets WHERE id = $1")
         .bind(ticket_id)
         .fetch_optional(&mut *conn)
@@ -163,12 +166,12 @@ impl Hub {
         &self.store
     }
 
-    /// The ticket's room, loaded from storage when it is not live.
-    pub(super) async fn room(self: &Arc<Self>, ticket_id: i64) -> Result<Arc<Room>> {
+    /// The ticket's room, loaded from storage when it is not live. Every call must be
+    /// paired with [`Hub::release`] (or end in [`Hub::close_room`]).
+    pub(super) async fn room(&self, ticket_id: i64) -> Result<Arc<Room>> {
         let mut rooms = self.rooms.lock().await;
-        if let Some(room) = rooms.get(&ticket_id)
-            && !room.state.lock().await.closed
-        {
+        if let Some(room) = rooms.get(&ticket_id) {
+            room.users.fetch_add(1, Ordering::SeqCst);
             return Ok(room.clone());
         }
         let stored = {
@@ -195,10 +198,10 @@ impl Hub {
             write_lock: Arc::new(Mutex::new(())),
             events,
             persist,
-            connections: AtomicUsize::new(0),
+            users: AtomicUsize::new(1),
         });
         tokio::spawn(persist_loop(
-            self.clone(),
+            self.store.clone(),
             Arc::downgrade(&room),
             persist_rx,
             stored.updates.len(),
@@ -207,18 +210,24 @@ impl Hub {
         Ok(room)
     }
 
-    /// Forgets a room nobody is connected to (after a REST call loaded it).
+    /// The ticket's room if it is in memory (nothing is loaded). Pair with [`Hub::release`].
+    pub(super) async fn live_room(&self, ticket_id: i64) -> Option<Arc<Room>> {
+        let rooms = self.rooms.lock().await;
+        let room = rooms.get(&ticket_id)?;
+        room.users.fetch_add(1, Ordering::SeqCst);
+        Some(room.clone())
+    }
+
+    /// Gives a room back; the last holder drops it (its persister writes what is left).
     pub(super) async fn release(&self, room: &Arc<Room>) {
-        if room.connections.load(Ordering::SeqCst) == 0 {
-            let mut rooms = self.rooms.lock().await;
-            if rooms
+        let mut rooms = self.rooms.lock().await;
+        if room.users.fetch_sub(1, Ordering::SeqCst) == 1
+            && rooms
                 .get(&room.ticket_id)
                 .is_some_and(|r| Arc::ptr_eq(r, room))
-                && room.connections.load(Ordering::SeqCst) == 0
-            {
-                rooms.remove(&room.ticket_id);
-                let _ = room.persist.send(Persist::Leave);
-            }
+        {
+            rooms.remove(&room.ticket_id);
+            let _ = room.persist.send(Persist::Leave);
         }
     }
 
@@ -238,11 +247,6 @@ impl Hub {
         }
     }
 
-    /// Number of live rooms (for tests and metrics).
-    pub async fn live_rooms(&self) -> usize {
-        self.rooms.lock().await.len()
-    }
-
     /// Opens an editor connection to a ticket's room. `client_epoch` is the epoch of the
     /// document the client still holds (its `?epoch=` parameter on reconnect): a stale one is
     /// told to reset and nothing it sends is accepted. Returns the connection and the frames to
@@ -254,7 +258,6 @@ impl Hub {
         client_epoch: Option<i64>,
     ) -> Result<(Connection, Vec<Vec<u8>>)> {
         let room = self.room(ticket_id).await?;
-        room.connections.fetch_add(1, Ordering::SeqCst);
         let id = self.next_conn.fetch_add(1, Ordering::SeqCst);
         let events = room.events.subscribe();
         let st = room.state.lock().await;
@@ -274,7 +277,7 @@ impl Hub {
             let sv = st.doc.transact().state_vector();
             frames.push(Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1());
             if !st.peers.is_empty() {
-                frames.push(Message::Awareness(awareness_of(&st.peers, None)).encode_v1());
+                frames.push(Message::Awareness(awareness_of(&st.peers)).encode_v1());
             }
         }
         drop(st);
@@ -295,10 +298,9 @@ impl Hub {
     }
 }
 
-fn awareness_of(peers: &HashMap<ClientID, Peer>, only: Option<&[ClientID]>) -> AwarenessUpdate {
+fn awareness_of(peers: &HashMap<ClientID, Peer>) -> AwarenessUpdate {
     let clients = peers
         .iter()
-        .filter(|(id, _)| only.is_none_or(|o| o.contains(id)))
         .map(|(id, p)| {
             (
                 *id,
@@ -372,7 +374,7 @@ impl Connection {
                 Message::Awareness(update) => self.awareness(update).await,
                 Message::AwarenessQuery => {
                     let st = self.room.state.lock().await;
-                    out.push(Message::Awareness(awareness_of(&st.peers, None)).encode_v1());
+                    out.push(Message::Awareness(awareness_of(&st.peers)).encode_v1());
                 }
                 Message::Custom(MSG_CONTROL, data) => {
                     if let Some(reply) = self.control(&data).await {
@@ -389,9 +391,6 @@ impl Connection {
         if self.stale || !self.editor.can_edit {
             return None; // read-only peers: dropped
         }
-        if update.len() <= 2 && update.iter().all(|b| *b == 0) {
-            return None; // an empty update (nothing the server lacks)
-        }
         let mut st = self.room.state.lock().await;
         if st.closed {
             return None;
@@ -401,13 +400,10 @@ impl Connection {
                 json!({"t": "error", "code": "doc_too_large", "limit": MAX_DOC_BYTES}),
             ));
         }
-        let before = st.doc.transact().state_vector();
-        if document::apply_update(&st.doc, &update).is_err() {
-            return Some(control(json!({"t": "error", "code": "bad_update"})));
-        }
-        let changed = st.doc.transact().state_vector() != before || has_deletes(&update);
-        if !changed {
-            return None;
+        match document::apply_update(&st.doc, &update) {
+            Ok(true) => {}
+            Ok(false) => return None, // nothing the server did not have
+            Err(_) => return Some(control(json!({"t": "error", "code": "bad_update"}))),
         }
         st.approx_bytes += update.len();
         let _ = self.room.events.send(RoomEvent::Frame {
@@ -555,9 +551,7 @@ impl Connection {
                 });
             }
         }
-        if self.room.connections.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.hub.release(&self.room).await;
-        }
+        self.hub.release(&self.room).await;
     }
 }
 
@@ -586,10 +580,6 @@ impl Feed {
     }
 }
 
-fn has_deletes(update: &[u8]) -> bool {
-    yrs::Update::decode_v1(update).is_ok_and(|u| !u.delete_set().is_empty())
-}
-
 /// A stable colour per agent for carets and the presence list.
 pub fn color_for(user_id: i64) -> String {
     const COLORS: [&str; 8] = [
@@ -602,7 +592,7 @@ pub fn color_for(user_id: i64) -> String {
 // Persistence
 
 async fn persist_loop(
-    hub: Arc<Hub>,
+    store: Store,
     room: std::sync::Weak<Room>,
     mut rx: mpsc::UnboundedReceiver<Persist>,
     mut since_snapshot: usize,
@@ -610,71 +600,53 @@ async fn persist_loop(
     let mut batch: Vec<(i64, Vec<u8>)> = Vec::new();
     let mut dirty = false;
     let mut janitor = tokio::time::interval(Duration::from_secs(5));
+    // a message that arrived while gathering a batch, handled next
+    let mut carried: Option<Persist> = None;
     loop {
-        let message = tokio::select! {
-            m = rx.recv() => m,
-            _ = tokio::time::sleep(IDLE_SNAPSHOT), if dirty => {
-                if let Some(room) = room.upgrade() {
-                    write(&hub, &room, &mut batch, true, &mut since_snapshot).await;
+        let message = match carried.take() {
+            Some(m) => m,
+            None => tokio::select! {
+                m = rx.recv() => match m { Some(m) => m, None => break },
+                _ = tokio::time::sleep(IDLE_SNAPSHOT), if dirty => {
+                    if let Some(room) = room.upgrade() {
+                        write(&store, &room, &mut batch, true, &mut since_snapshot).await;
+                    }
+                    dirty = false;
+                    continue;
                 }
-                dirty = false;
-                continue;
-            }
-            _ = janitor.tick() => {
-                if let Some(room) = room.upgrade() { expire_peers(&room).await; }
-                continue;
-            }
+                _ = janitor.tick() => {
+                    if let Some(room) = room.upgrade() { expire_peers(&room).await; }
+                    continue;
+                }
+            },
         };
-        let Some(message) = message else { break };
-        let Some(room_ref) = room.upgrade() else {
-            break;
-        };
+        let Some(room) = room.upgrade() else { break };
         match message {
             Persist::Update { user_id, bytes } => {
                 batch.push((user_id, bytes));
                 // gather what arrives in the next few milliseconds into the same write
                 let deadline = tokio::time::Instant::now() + BATCH_WINDOW;
-                let mut after = None;
                 while let Ok(Some(m)) = tokio::time::timeout_at(deadline, rx.recv()).await {
                     match m {
                         Persist::Update { user_id, bytes } => batch.push((user_id, bytes)),
                         other => {
-                            after = Some(other);
+                            carried = Some(other);
                             break;
                         }
                     }
                 }
                 let snapshot_now = since_snapshot + batch.len() >= SNAPSHOT_EVERY;
-                write(
-                    &hub,
-                    &room_ref,
-                    &mut batch,
-                    snapshot_now,
-                    &mut since_snapshot,
-                )
-                .await;
+                write(&store, &room, &mut batch, snapshot_now, &mut since_snapshot).await;
                 dirty = !snapshot_now;
-                match after {
-                    Some(Persist::Flush(done)) => {
-                        write(&hub, &room_ref, &mut batch, true, &mut since_snapshot).await;
-                        dirty = false;
-                        let _ = done.send(());
-                    }
-                    Some(Persist::Leave) => {
-                        write(&hub, &room_ref, &mut batch, dirty, &mut since_snapshot).await;
-                        break;
-                    }
-                    _ => {}
-                }
             }
             Persist::Flush(done) => {
-                write(&hub, &room_ref, &mut batch, true, &mut since_snapshot).await;
+                write(&store, &room, &mut batch, true, &mut since_snapshot).await;
                 dirty = false;
                 let _ = done.send(());
             }
             Persist::Leave => {
                 if dirty {
-                    write(&hub, &room_ref, &mut batch, true, &mut since_snapshot).await;
+                    write(&store, &room, &mut batch, true, &mut since_snapshot).await;
                 }
                 break;
             }
@@ -714,7 +686,7 @@ async fn expire_peers(room: &Room) {
 /// Writes the batch to the update log (creating the draft row on the first write), or a new
 /// snapshot with the derived projection. Announces `saved` when it committed.
 async fn write(
-    hub: &Hub,
+    store: &Store,
     room: &Arc<Room>,
     batch: &mut Vec<(i64, Vec<u8>)>,
     snapshot: bool,
@@ -725,7 +697,7 @@ async fn write(
     }
     let _guard = room.write_lock.lock().await;
     let user_id = batch.last().map(|(u, _)| *u);
-    let result = write_locked(hub, room, batch, snapshot, user_id).await;
+    let result = write_locked(store, room, batch, snapshot, user_id).await;
     match result {
         Ok(Some(rev)) => {
             if snapshot {
@@ -750,7 +722,7 @@ async fn write(
 }
 
 async fn write_locked(
-    hub: &Hub,
+    store: &Store,
     room: &Arc<Room>,
     batch: &[(i64, Vec<u8>)],
     snapshot: bool,
@@ -769,7 +741,7 @@ async fn write_locked(
             .then(|| (document::snapshot(&st.doc), document::project(&st.doc)));
         (st.epoch, st.draft_id, full)
     };
-    let mut tx = hub.store.write().await?;
+    let mut tx = store.write().await?;
     let current_epoch: Option<i64> =
         sqlx::query_scalar("SELECT shared_draft_epoch FROM tickets WHERE id = $1")
             .bind(room.ticket_id)
@@ -789,10 +761,6 @@ async fn write_locked(
         }
         (Some(id), Some((bytes, projection))) => {
             let rev = super::zoom::update_row(&mut tx, id, &bytes, &projection, user_id).await?;
-            sqlx::query("DELETE FROM ticket_shared_draft_updates WHERE draft_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
             (id, rev)
         }
         (Some(id), None) => {

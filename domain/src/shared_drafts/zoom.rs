@@ -40,13 +40,12 @@ pub(super) async fn insert_row(
 ) -> Result<i64> {
     let now = clock::now();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO ticket_shared_drafts (ticket_id, epoch, rev, ydoc, body_html, new_article, ticket_attributes, \
-         created_by_id, updated_by_id, created_at, updated_at) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $7, $8, $8) RETURNING id",
+        "INSERT INTO ticket_shared_drafts (ticket_id, epoch, rev, ydoc, new_article, ticket_attributes, \
+         created_by_id, updated_by_id, created_at, updated_at) VALUES ($1, $2, 1, $3, $4, $5, $6, $6, $7, $7) RETURNING id",
     )
     .bind(ticket_id)
     .bind(epoch)
     .bind(snapshot.to_vec())
-    .bind(&p.body_html)
     .bind(p.new_article.to_string())
     .bind(p.ticket_attributes.to_string())
     .bind(by)
@@ -68,7 +67,8 @@ pub(super) async fn insert_row(
     Ok(id)
 }
 
-/// Writes a new snapshot and projection; returns the new revision.
+/// Writes a new snapshot and projection (which supersede the update log); returns the new
+/// revision.
 pub(super) async fn update_row(
     conn: &mut AnyConnection,
     id: i64,
@@ -77,18 +77,21 @@ pub(super) async fn update_row(
     by: Option<i64>,
 ) -> Result<i64> {
     let rev: i64 = sqlx::query_scalar(
-        "UPDATE ticket_shared_drafts SET rev = rev + 1, ydoc = $2, body_html = $3, new_article = $4, \
-         ticket_attributes = $5, updated_by_id = COALESCE($6, updated_by_id), updated_at = $7 WHERE id = $1 RETURNING rev",
+        "UPDATE ticket_shared_drafts SET rev = rev + 1, ydoc = $2, new_article = $3, \
+         ticket_attributes = $4, updated_by_id = COALESCE($5, updated_by_id), updated_at = $6 WHERE id = $1 RETURNING rev",
     )
     .bind(id)
     .bind(snapshot.to_vec())
-    .bind(&p.body_html)
     .bind(p.new_article.to_string())
     .bind(p.ticket_attributes.to_string())
     .bind(by)
     .bind(clock::now())
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?;
+    sqlx::query("DELETE FROM ticket_shared_draft_updates WHERE draft_id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(rev)
 }
 
@@ -116,6 +119,33 @@ pub async fn find_row(conn: &mut AnyConnection, ticket_id: i64) -> Result<Option
     }))
 }
 
+/// What an actor may do with a ticket's reply draft: `None` when the group has shared drafts
+/// switched off or the actor may not see drafts (customers, agents without the group).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftAccess {
+    None,
+    Read,
+    Edit,
+}
+
+/// The ticket and the actor's access to its draft.
+async fn access(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+) -> Result<(tickets::TicketRecord, DraftAccess, bool)> {
+    let (ticket, facts) = tickets::load(conn, ticket_id).await?;
+    let drafts_on = groups::find(conn, ticket.group_id).await?.shared_drafts != 0;
+    let level = if !drafts_on || !policy::can_watch_shared_draft(actor, &facts) {
+        DraftAccess::None
+    } else if policy::can_use_shared_draft(actor, ticket.group_id) {
+        DraftAccess::Edit
+    } else {
+        DraftAccess::Read
+    };
+    Ok((ticket, level, drafts_on))
+}
+
 /// The ticket, if the actor may use its reply draft: an agent with change access on the
 /// ticket's group, and the group has shared drafts switched on.
 async fn authorize(
@@ -123,34 +153,25 @@ async fn authorize(
     actor: &Actor,
     ticket_id: i64,
 ) -> Result<tickets::TicketRecord> {
-    let (ticket, _) = tickets::load(conn, ticket_id).await?;
-    if !policy::can_use_shared_draft(actor, ticket.group_id) {
-        return Err(Error::not_authorized());
-    }
-    let group = groups::find(conn, ticket.group_id).await?;
-    if group.shared_drafts == 0 {
-        return Err(Error::Forbidden(
+    let (ticket, level, drafts_on) = access(conn, actor, ticket_id).await?;
+    match level {
+        DraftAccess::Edit => Ok(ticket),
+        _ if drafts_on || !policy::can_use_shared_draft(actor, ticket.group_id) => {
+            Err(Error::not_authorized())
+        }
+        _ => Err(Error::Forbidden(
             "Shared drafts are not activated for this group.".into(),
-        ));
+        )),
     }
-    Ok(ticket)
 }
 
-/// May this actor join the ticket's live draft, and may they write? (`None`: no access.)
+/// What the actor may do in the ticket's live draft (the WebSocket).
 pub async fn live_access(
     conn: &mut AnyConnection,
     actor: &Actor,
     ticket_id: i64,
-) -> Result<Option<bool>> {
-    let (ticket, facts) = tickets::load(conn, ticket_id).await?;
-    if !actor.is_agent() || !policy::can_show_ticket(actor, &facts) {
-        return Ok(None);
-    }
-    let group = groups::find(conn, ticket.group_id).await?;
-    if group.shared_drafts == 0 {
-        return Ok(None);
-    }
-    Ok(Some(policy::can_use_shared_draft(actor, ticket.group_id)))
+) -> Result<DraftAccess> {
+    Ok(access(conn, actor, ticket_id).await?.1)
 }
 
 /// `ETag` of a draft: `"<epoch>-<rev>"`.
@@ -191,9 +212,8 @@ async fn response(conn: &mut AnyConnection, row: &DraftRow) -> Result<Value> {
         }
         if let Some(groups) = rendered.get("group_ids").and_then(Value::as_object) {
             for gid in groups.keys().filter_map(|k| k.parse::<i64>().ok()) {
-                if let Ok(g) = groups::find(conn, gid).await {
-                    group_assets.insert(gid.to_string(), groups::render(&g));
-                }
+                let group = groups::find(conn, gid).await?;
+                group_assets.insert(gid.to_string(), groups::render(&group));
             }
         }
         if let Some(org_id) = user.organization_id {
@@ -216,10 +236,29 @@ async fn response(conn: &mut AnyConnection, row: &DraftRow) -> Result<Value> {
     }))
 }
 
-/// Replaces the live projection in a row for display (the live document may be ahead of the
-/// last snapshot).
-async fn with_live_projection(hub: &Arc<Hub>, mut row: DraftRow) -> Result<DraftRow> {
-    let room = hub.room(row.ticket_id).await?;
+/// The row with the live document's projection when editors (or unsaved updates left by a
+/// crash) are ahead of the stored snapshot; remembers what the reader saw, as the base of
+/// their next write.
+async fn with_live_projection(
+    conn: &mut AnyConnection,
+    hub: &Arc<Hub>,
+    mut row: DraftRow,
+) -> Result<DraftRow> {
+    let room = match hub.live_room(row.ticket_id).await {
+        Some(room) => room,
+        None => {
+            let unsaved: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM ticket_shared_draft_updates WHERE draft_id = $1 LIMIT 1",
+            )
+            .bind(row.id)
+            .fetch_optional(conn)
+            .await?;
+            if unsaved.is_none() {
+                return Ok(row); // the stored projection is the draft
+            }
+            hub.room(row.ticket_id).await?
+        }
+    };
     let (p, blocks) = room
         .with_doc(|doc| (document::project(doc), document::seen_blocks(doc)))
         .await;
@@ -243,7 +282,7 @@ pub async fn show(
     let Some(row) = find_row(&mut conn, ticket_id).await? else {
         return Ok((json!({"shared_draft_id": null, "assets": null}), None));
     };
-    let row = with_live_projection(hub, row).await?;
+    let row = with_live_projection(&mut conn, hub, row).await?;
     let tag = etag(row.epoch, row.rev);
     Ok((response(&mut conn, &row).await?, Some(tag)))
 }
@@ -425,10 +464,6 @@ pub async fn write_in(
             ),
             Some(row) => {
                 let rev = update_row(conn, row.id, &snapshot, &projection, Some(actor.id)).await?;
-                sqlx::query("DELETE FROM ticket_shared_draft_updates WHERE draft_id = $1")
-                    .bind(row.id)
-                    .execute(&mut *conn)
-                    .await?;
                 history::record(
                     conn,
                     actor.id,

@@ -4,6 +4,8 @@
 #[path = "../../../domain/tests/support/mod.rs"]
 pub mod support;
 
+pub mod live;
+
 use std::sync::Arc;
 use std::time::Duration;
 
