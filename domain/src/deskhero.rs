@@ -1375,10 +1375,40 @@ fn escape(text: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Text of a body
 
-/// The text of sanitised HTML, one line per block. `newest_only` leaves out quoted history:
+/// The text of HTML, one line per block (parsed with html5ever, so entities and odd markup
+/// are read as a browser would). `newest_only` leaves out quoted history:
 /// `<blockquote type="cite">`, lines quoted with `>`, and everything from an
 /// "-----Original Message-----" or "On … wrote:" line on.
 pub fn html_to_text(html: &str, newest_only: bool) -> String {
+    use html5ever::tendril::TendrilSink;
+    let dom = html5ever::parse_document(markup5ever_rcdom::RcDom::default(), Default::default())
+        .one(html);
+    let mut text = String::with_capacity(html.len());
+    collect_text(&dom.document, newest_only, &mut text);
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        if newest_only {
+            let lower = line.to_ascii_lowercase();
+            if lower.starts_with("-----original message-----")
+                || (lower.starts_with("on ") && lower.ends_with("wrote:"))
+            {
+                break;
+            }
+            if line.starts_with('>') {
+                continue;
+            }
+        }
+        if !line.is_empty() {
+            lines.push(line);
+        }
+    }
+    lines.join("\n")
+}
+
+/// Text nodes in document order, with a line break around each block element.
+fn collect_text(node: &markup5ever_rcdom::Handle, newest_only: bool, out: &mut String) {
+    use markup5ever_rcdom::NodeData;
     const BLOCKS: [&str; 22] = [
         "p",
         "div",
@@ -1403,119 +1433,34 @@ pub fn html_to_text(html: &str, newest_only: bool) -> String {
         "td",
         "th",
     ];
-    let mut out = String::with_capacity(html.len());
-    let mut chars = html.char_indices().peekable();
-    let mut cite_depth = 0usize;
-    let mut blockquote_cites: Vec<bool> = Vec::new();
-    while let Some((start, c)) = chars.next() {
-        if c != '<' {
-            if cite_depth == 0 {
-                out.push(c);
+    let mut block = false;
+    match &node.data {
+        NodeData::Text { contents } => out.push_str(&contents.borrow()),
+        NodeData::Element { name, attrs, .. } => {
+            let tag = name.local.as_ref();
+            if matches!(tag, "script" | "style" | "template" | "head") {
+                return;
             }
-            continue;
-        }
-        // a tag: up to the '>' outside quotes
-        let mut end = html.len();
-        let mut quote: Option<char> = None;
-        for (i, c) in chars.by_ref() {
-            match (quote, c) {
-                (Some(q), c) if c == q => quote = None,
-                (Some(_), _) => {}
-                (None, '"' | '\'') => quote = Some(c),
-                (None, '>') => {
-                    end = i;
-                    break;
-                }
-                _ => {}
+            let quoted = tag == "blockquote"
+                && attrs.borrow().iter().any(|a| {
+                    &*a.name.local == "type" && a.value.eq_ignore_ascii_case("cite")
+                });
+            if newest_only && quoted {
+                return;
             }
+            block = BLOCKS.contains(&tag);
         }
-        let tag = &html[start + 1..end.min(html.len())];
-        let closing = tag.starts_with('/');
-        let name: String = tag
-            .trim_start_matches('/')
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if newest_only && name == "blockquote" {
-            if closing {
-                if blockquote_cites.pop() == Some(true) {
-                    cite_depth = cite_depth.saturating_sub(1);
-                }
-            } else {
-                let cite = tag.to_ascii_lowercase().contains("type=\"cite\"");
-                blockquote_cites.push(cite);
-                if cite {
-                    cite_depth += 1;
-                }
-            }
-        }
-        if BLOCKS.contains(&name.as_str()) && cite_depth == 0 {
-            out.push('\n');
-        }
+        _ => {}
     }
-    let text = decode_entities(&out);
-    let mut lines = Vec::new();
-    for line in text.lines() {
-        let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
-        if newest_only {
-            let lower = line.to_ascii_lowercase();
-            if lower.starts_with("-----original message-----")
-                || (lower.starts_with("on ") && lower.ends_with("wrote:"))
-            {
-                break;
-            }
-            if line.starts_with('>') {
-                continue;
-            }
-        }
-        if !line.is_empty() {
-            lines.push(line);
-        }
+    if block {
+        out.push('\n');
     }
-    lines.join("\n")
-}
-
-fn decode_entities(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(pos) = rest.find('&') {
-        out.push_str(&rest[..pos]);
-        rest = &rest[pos..];
-        let decoded = rest[1..]
-            .find(';')
-            .filter(|end| *end <= 10)
-            .and_then(|end| {
-                let entity = &rest[1..1 + end];
-                let c = match entity {
-                    "amp" => Some('&'),
-                    "lt" => Some('<'),
-                    "gt" => Some('>'),
-                    "quot" => Some('"'),
-                    "apos" => Some('\''),
-                    "nbsp" => Some(' '),
-                    _ => entity
-                        .strip_prefix("#x")
-                        .or_else(|| entity.strip_prefix("#X"))
-                        .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-                        .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
-                        .and_then(char::from_u32),
-                }?;
-                Some((c, end + 2))
-            });
-        match decoded {
-            Some((c, len)) => {
-                out.push(c);
-                rest = &rest[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
+    for child in node.children.borrow().iter() {
+        collect_text(child, newest_only, out);
     }
-    out.push_str(rest);
-    out
+    if block {
+        out.push('\n');
+    }
 }
 
 /// words / 200, rounded up, at least 1.
