@@ -1442,9 +1442,10 @@ fn collect_text(node: &markup5ever_rcdom::Handle, newest_only: bool, out: &mut S
                 return;
             }
             let quoted = tag == "blockquote"
-                && attrs.borrow().iter().any(|a| {
-                    &*a.name.local == "type" && a.value.eq_ignore_ascii_case("cite")
-                });
+                && attrs
+                    .borrow()
+                    .iter()
+                    .any(|a| &*a.name.local == "type" && a.value.eq_ignore_ascii_case("cite"));
             if newest_only && quoted {
                 return;
             }

@@ -103,6 +103,7 @@ async fn acknowledged_keystrokes_survive_kill_9() {
             let frame = anna.client.type_text(0, u32::MAX, &ch.to_string());
             anna.send(frame).await;
         }
+        anna.drain(300).await; // every `saved` of the writes so far
         let snapshot_rev = anna.client.last_control("saved").unwrap()["rev"]
             .as_i64()
             .unwrap();

@@ -57,8 +57,19 @@ enum RoomEvent {
 
 enum Persist {
     Update { user_id: i64, bytes: Vec<u8> },
-    Flush(oneshot::Sender<()>),
+    Flush(oneshot::Sender<Written>),
     Leave,
+}
+
+/// What a write of the persister did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Written {
+    /// Committed as this revision (and announced to everyone with `saved`).
+    Rev(i64),
+    /// Nothing to store (no draft yet, or it ended meanwhile).
+    Nothing,
+    /// Storage refused it; the batch is kept and retried.
+    Failed,
 }
 
 struct Peer {
@@ -496,11 +507,16 @@ impl Connection {
             Some("flush") => {
                 let (tx, rx) = oneshot::channel();
                 let _ = self.room.persist.send(Persist::Flush(tx));
-                let _ = rx.await;
-                let st = self.room.state.lock().await;
-                Some(control(
-                    json!({"t": "saved", "rev": st.rev, "at": clock::now()}),
-                ))
+                match rx.await.unwrap_or(Written::Failed) {
+                    Written::Rev(_) => None, // the `saved` broadcast reached this client too
+                    Written::Nothing => {
+                        let rev = self.room.state.lock().await.rev;
+                        Some(control(
+                            json!({"t": "saved", "rev": rev, "at": clock::now()}),
+                        ))
+                    }
+                    Written::Failed => Some(control(json!({"t": "error", "code": "save_failed"}))),
+                }
             }
             Some("resume") => {
                 let epoch = message.get("epoch").and_then(Value::as_i64);
@@ -608,10 +624,13 @@ async fn persist_loop(
             None => tokio::select! {
                 m = rx.recv() => match m { Some(m) => m, None => break },
                 _ = tokio::time::sleep(IDLE_SNAPSHOT), if dirty => {
-                    if let Some(room) = room.upgrade() {
-                        write(&store, &room, &mut batch, true, &mut since_snapshot).await;
-                    }
-                    dirty = false;
+                    dirty = match room.upgrade() {
+                        Some(room) => {
+                            write(&store, &room, &mut batch, true, &mut since_snapshot).await
+                                == Written::Failed
+                        }
+                        None => false,
+                    };
                     continue;
                 }
                 _ = janitor.tick() => {
@@ -636,13 +655,15 @@ async fn persist_loop(
                     }
                 }
                 let snapshot_now = since_snapshot + batch.len() >= SNAPSHOT_EVERY;
-                write(&store, &room, &mut batch, snapshot_now, &mut since_snapshot).await;
-                dirty = !snapshot_now;
+                let written =
+                    write(&store, &room, &mut batch, snapshot_now, &mut since_snapshot).await;
+                // a failed write is retried after the quiet period
+                dirty = !snapshot_now || written == Written::Failed;
             }
             Persist::Flush(done) => {
-                write(&store, &room, &mut batch, true, &mut since_snapshot).await;
-                dirty = false;
-                let _ = done.send(());
+                let written = write(&store, &room, &mut batch, true, &mut since_snapshot).await;
+                dirty = written == Written::Failed;
+                let _ = done.send(written);
             }
             Persist::Leave => {
                 if dirty {
@@ -691,9 +712,9 @@ async fn write(
     batch: &mut Vec<(i64, Vec<u8>)>,
     snapshot: bool,
     since_snapshot: &mut usize,
-) {
+) -> Written {
     if batch.is_empty() && !snapshot {
-        return;
+        return Written::Nothing;
     }
     let _guard = room.write_lock.lock().await;
     let user_id = batch.last().map(|(u, _)| *u);
@@ -712,11 +733,16 @@ async fn write(
                     json!({"t": "saved", "rev": rev, "at": clock::now()}),
                 )),
             });
+            Written::Rev(rev)
         }
-        Ok(None) => batch.clear(), // nothing to write, or the draft is gone
+        Ok(None) => {
+            batch.clear(); // nothing to write, or the draft is gone
+            Written::Nothing
+        }
         Err(e) => {
             // keep the batch: the next write retries it
             tracing::warn!(ticket_id = room.ticket_id, error = %e, "shared draft write failed");
+            Written::Failed
         }
     }
 }
