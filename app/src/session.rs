@@ -48,6 +48,27 @@ pub mod server {
             .map_err(internal)
     }
 
+    /// The signed-in actor; a 401 when nobody is.
+    pub async fn actor() -> Result<Actor, ServerFnError> {
+        match signed_in().await? {
+            Some((actor, _)) => Ok(actor),
+            None => {
+                reject(axum::http::StatusCode::UNAUTHORIZED).await;
+                Err(ServerFnError::new("Please sign in."))
+            }
+        }
+    }
+
+    /// A domain error as a server-function error, with the same status the REST API uses.
+    pub async fn fail(err: domain::Error) -> ServerFnError {
+        let status = axum::http::StatusCode::from_u16(err.status_code())
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_client_error() {
+            reject(status).await;
+        }
+        internal(err)
+    }
+
     pub fn internal(err: domain::Error) -> ServerFnError {
         leptos::logging::error!("server function failed: {err}");
         ServerFnError::new(match err {

@@ -350,21 +350,20 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
     println!("seeded in {:.1} s", t.elapsed().as_secs_f64());
 
     let files_dir = std::env::temp_dir().join(format!("tandem-bench-files-{}", std::process::id()));
-    let state = server::state::AppState {
-        store: db.store.clone(),
-        hub: domain::shared_drafts::Hub::new(db.store.clone()),
-        files: domain::files::FileStore::new(&files_dir),
-        settings: Arc::new(server::state::Settings {
+    let state = server::state::AppState::new(
+        db.store.clone(),
+        domain::files::FileStore::new(&files_dir),
+        server::state::Settings {
             lockout: Default::default(),
             session_ttl: Duration::from_secs(3600),
             allowed_origins: vec![],
             tenant: "bench".into(),
             data_dir: files_dir.clone(),
-        }),
-        leptos_options: leptos::config::get_configuration(None)
+        },
+        leptos::config::get_configuration(None)
             .map_err(|e| e.to_string())?
             .leptos_options,
-    };
+    );
     let tandem = serve(server::web::router(state, 50 * 1024 * 1024)).await;
     let trivial = serve(axum::Router::new().route(
         "/",

@@ -29,6 +29,20 @@ pub enum Error {
 }
 
 impl Error {
+    /// The HTTP status this error answers with (the one mapping, used by the REST API and the
+    /// web app's server functions).
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Error::AuthenticationRequired | Error::Forbidden(_) => 403,
+            Error::Unauthenticated(_) => 401,
+            Error::NotFound(_) => 404,
+            Error::Unprocessable(_) => 422,
+            Error::PreconditionFailed(_) => 412,
+            Error::PayloadTooLarge(_) => 413,
+            Error::Database(_) | Error::Internal(_) => 500,
+        }
+    }
+
     pub fn not_authorized() -> Self {
         Error::Forbidden("Not authorized".into())
     }

@@ -398,6 +398,34 @@ async fn customer_from(
     params::user_id(conn, body, "customer").await
 }
 
+/// Who can own a ticket of this group: active agents with full access to it (the rule
+/// [`sane_owner`] applies), as `(id, name)` sorted by name.
+pub async fn owner_candidates(
+    conn: &mut AnyConnection,
+    group_id: i64,
+) -> Result<Vec<(i64, String)>> {
+    let candidates: Vec<i64> = sqlx::query_scalar(
+        "SELECT ug.user_id FROM user_groups ug WHERE ug.group_id = $1 AND ug.access = 'full' \
+         UNION SELECT ur.user_id FROM role_groups rg JOIN user_roles ur ON ur.role_id = rg.role_id \
+         WHERE rg.group_id = $2 AND rg.access = 'full'",
+    )
+    .bind(group_id)
+    .bind(group_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::new();
+    for id in candidates {
+        if let Ok(agent) = load_actor(conn, id, None).await
+            && agent.is_agent()
+            && agent.has_group_access(group_id, AccessLevel::Full)
+        {
+            out.push((id, agent.fullname()));
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
 /// Keeps the owner only if it is an active agent with full access to the group; else nobody.
 async fn sane_owner(conn: &mut AnyConnection, owner_id: i64, group_id: i64) -> Result<i64> {
     if owner_id == SYSTEM_USER_ID {

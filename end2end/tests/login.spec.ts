@@ -23,7 +23,7 @@ test("agent signs in and sees their name", async ({ page }) => {
   await page.goto("/");
   await expect(page).toHaveURL(/\/login$/); // anonymous visitors are sent to sign in
   await signIn(page, "agent1@tandem.test", "tandem-demo");
-  await expect(page).toHaveURL(/\/$/);
+  await expect(page).toHaveURL(/\/tickets\/view\/mine$/); // agents start at their tickets
   await expect(page.locator("#current-user")).toContainText("Anna Agent");
   await page.screenshot({ path: screenshot("login-home"), fullPage: true });
 });

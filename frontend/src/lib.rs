@@ -1,4 +1,5 @@
 //! The browser half of Tandem: hydrates the server-rendered pages.
+#![recursion_limit = "512"]
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

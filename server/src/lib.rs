@@ -1,7 +1,9 @@
 //! The Tandem server: REST API, web app hosting and WebSockets over the domain services.
+#![recursion_limit = "512"]
 
 pub mod config;
 pub mod http;
 pub mod live;
 pub mod state;
+pub mod tab_socket;
 pub mod web;

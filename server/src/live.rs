@@ -47,7 +47,7 @@ pub async fn ticket_room(
         can_edit: access == zoom::DraftAccess::Edit,
     };
     let epoch = query.get("epoch").and_then(|e| e.parse::<i64>().ok());
-    let hub = state.hub.clone();
+    let hub = state.desk.drafts.clone();
     Ok(ws
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)

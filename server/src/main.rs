@@ -1,6 +1,6 @@
 //! `tandem`: the helpdesk server — REST API, server-rendered web app, and WebSockets.
+#![recursion_limit = "512"]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
@@ -95,11 +95,10 @@ async fn serve(config: Config) -> Result<(), String> {
     let leptos_options = leptos::config::get_configuration(None)
         .map_err(|e| format!("leptos configuration: {e}"))?
         .leptos_options;
-    let state = AppState {
-        store: store.clone(),
-        hub: domain::shared_drafts::Hub::new(store.clone()),
-        files: domain::files::FileStore::new(&config.data_dir),
-        settings: Arc::new(Settings {
+    let state = AppState::new(
+        store.clone(),
+        domain::files::FileStore::new(&config.data_dir),
+        Settings {
             lockout: Lockout {
                 max_failures: config.lockout_failures.max(1),
                 duration: Duration::from_secs(config.lockout_minutes * 60),
@@ -108,9 +107,9 @@ async fn serve(config: Config) -> Result<(), String> {
             allowed_origins: config.allowed_origins.clone(),
             tenant: config.tenant.clone(),
             data_dir: config.data_dir.clone(),
-        }),
+        },
         leptos_options,
-    };
+    );
     let app = web::router(state, config.max_body_mb * 1024 * 1024);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

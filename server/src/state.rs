@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use domain::Store;
 use domain::auth::Lockout;
+use domain::desk::Desk;
 use domain::files::FileStore;
 use leptos::config::LeptosOptions;
 
@@ -12,8 +13,9 @@ use leptos::config::LeptosOptions;
 pub struct AppState {
     pub store: Store,
     pub files: FileStore,
-    /// The live shared-draft rooms (y-sync), shared by the WebSocket and the REST endpoints.
-    pub hub: Arc<domain::shared_drafts::Hub>,
+    /// The ticket use cases (shared with the web app's server functions), the live
+    /// shared-draft rooms and the live event bus.
+    pub desk: Desk,
     pub settings: Arc<Settings>,
     pub leptos_options: LeptosOptions,
 }
@@ -25,6 +27,23 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     pub tenant: String,
     pub data_dir: std::path::PathBuf,
+}
+
+impl AppState {
+    pub fn new(
+        store: Store,
+        files: FileStore,
+        settings: Settings,
+        leptos_options: LeptosOptions,
+    ) -> AppState {
+        AppState {
+            desk: Desk::new(store.clone(), files.clone()),
+            store,
+            files,
+            settings: Arc::new(settings),
+            leptos_options,
+        }
+    }
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

@@ -24,6 +24,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let routes = generate_route_list(app::App);
     let context = app::ServerContext {
         store: state.store.clone(),
+        desk: state.desk.clone(),
         lockout: state.settings.lockout,
         session_ttl: state.settings.session_ttl,
     };
@@ -36,6 +37,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         )
         .route("/api/v1/{*rest}", any(http::no_route))
         .route("/ws/tickets/{ticket_id}", get(crate::live::ticket_room))
+        .route("/ws/live", get(crate::tab_socket::tab_socket))
         .leptos_routes_with_context(
             &state,
             routes,

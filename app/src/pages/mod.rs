@@ -1,2 +1,5 @@
 pub mod home;
 pub mod login;
+pub mod new_ticket;
+pub mod overview;
+pub mod ticket;

@@ -622,6 +622,27 @@ pub async fn consume(
     }
 }
 
+/// Sending the live draft from the web app's composer (which sends the text it shows): the
+/// draft ends inside the ticket update's transaction whether or not it was stored yet. With no
+/// stored row the epoch still moves on, so a snapshot still in flight cannot bring the sent
+/// text back. After the commit, call [`Hub::close_room`] with `{"t":"sent"}`.
+pub async fn end_for_send(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<()> {
+    match find_row(conn, ticket_id).await? {
+        Some(row) => {
+            end_draft(conn, actor.id, ticket_id, &row, "removed").await?;
+        }
+        None => {
+            sqlx::query(
+                "UPDATE tickets SET shared_draft_epoch = shared_draft_epoch + 1 WHERE id = $1",
+            )
+            .bind(ticket_id)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// `POST /tickets/{id}/shared_draft/import_attachments` (`{form_id}`): copies the draft's
 /// files into the caller's upload cache → `{attachments: [...]}`.
 pub async fn import_attachments(

@@ -15,7 +15,7 @@ const checkMode = process.argv.includes('--check')
 const tmp = checkMode ? mkdtempSync(join(tmpdir(), 'composer-bundle-')) : null
 const outfile = checkMode ? join(tmp, 'composer.bundle.js') : committed
 const result = await build({
-  entryPoints: [join(root, 'src/composer.js')],
+  entryPoints: [join(root, 'src/index.js')],
   outfile,
   bundle: true,
   format: 'esm',

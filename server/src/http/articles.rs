@@ -42,10 +42,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let mut tx = state.store.write().await?;
-    let article = articles::create(&mut tx, &state.files, &caller.actor, &body).await?;
-    let out = articles::render(&mut tx, &article).await?;
-    tx.commit().await?;
+    let out = state.desk.create_article(&caller.actor, &body).await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
 

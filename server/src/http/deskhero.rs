@@ -152,7 +152,7 @@ pub async fn create(
     };
     let created = match deskhero::create_conversations(
         &mut tx,
-        &state.hub,
+        &state.desk.drafts,
         &state.files,
         &caller.actor,
         ticket_id,
@@ -166,11 +166,11 @@ pub async fn create(
     match tx.commit().await {
         Ok(()) => Json(ConversationsResponse {
             success: true,
-            data: created.publish(&state.hub).await,
+            data: created.publish(&state.desk.drafts).await,
         })
         .into_response(),
         Err(err) => {
-            created.abandon(&state.hub).await;
+            created.abandon(&state.desk.drafts).await;
             reject_one("", err)
         }
     }

@@ -19,15 +19,7 @@ impl From<Error> for ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 pub fn status_of(err: &Error) -> StatusCode {
-    match err {
-        Error::AuthenticationRequired | Error::Forbidden(_) => StatusCode::FORBIDDEN,
-        Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        Error::NotFound(_) => StatusCode::NOT_FOUND,
-        Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        Error::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-        Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// A Zammad-shaped error response.

@@ -32,7 +32,7 @@ pub async fn show(
     caller: Caller,
     Path(ticket_id): Path<i64>,
 ) -> ApiResult<Response> {
-    let (body, etag) = zoom::show(&state.hub, &caller.actor, ticket_id).await?;
+    let (body, etag) = zoom::show(&state.desk.drafts, &caller.actor, ticket_id).await?;
     Ok(with_etag(StatusCode::OK, body, etag))
 }
 
@@ -45,7 +45,7 @@ async fn save(
 ) -> ApiResult<Response> {
     let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
     let saved = zoom::save(
-        &state.hub,
+        &state.desk.drafts,
         &state.files,
         &caller.actor,
         ticket_id,
@@ -99,7 +99,7 @@ pub async fn delete(
     Path(ticket_id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(
-        zoom::delete(&state.hub, &state.files, &caller.actor, ticket_id).await?,
+        zoom::delete(&state.desk.drafts, &state.files, &caller.actor, ticket_id).await?,
     ))
 }
 
@@ -113,7 +113,7 @@ pub async fn import_attachments(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(
-        zoom::import_attachments(&state.hub, &caller.actor, ticket_id, &body).await?,
+        zoom::import_attachments(&state.desk.drafts, &caller.actor, ticket_id, &body).await?,
     ))
 }
 

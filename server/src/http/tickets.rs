@@ -59,10 +59,10 @@ pub async fn create(
     q: QueryParams,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let mut tx = state.store.write().await?;
-    let ticket = tickets::create(&mut tx, &state.files, &caller.actor, &body).await?;
-    let out = tickets::present(&mut tx, &caller.actor, &ticket, view(&q, true)).await?;
-    tx.commit().await?;
+    let out = state
+        .desk
+        .create_ticket(&caller.actor, &body, view(&q, true))
+        .await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
 
@@ -75,21 +75,10 @@ pub async fn update(
     q: QueryParams,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    let ticket = tickets::update(&mut tx, &state.files, &caller.actor, id, &body).await?;
-    let out = tickets::present(&mut tx, &caller.actor, &ticket, view(&q, true)).await?;
-    tx.commit().await?;
-    if body["article"].get("shared_draft_id").is_some() {
-        // the draft became this article: editors close, the next draft starts fresh
-        let article_id = out["article_ids"]
-            .as_array()
-            .and_then(|ids| ids.last())
-            .cloned();
-        state
-            .hub
-            .close_room(id, json!({"t": "sent", "article_id": article_id}))
-            .await;
-    }
+    let out = state
+        .desk
+        .update_ticket(&caller.actor, id, &body, view(&q, true))
+        .await?;
     Ok(Json(out))
 }
 
@@ -101,12 +90,7 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    let hashes = tickets::delete(&mut tx, &caller.actor, id).await?;
-    tx.commit().await?;
-    state.hub.close_room(id, json!({"t": "deleted"})).await;
-    let mut conn = state.store.read().await?;
-    domain::attachments::remove_unreferenced(&mut conn, &state.files, &hashes).await?;
+    state.desk.delete_ticket(&caller.actor, id).await?;
     Ok(Json(json!({})))
 }
 

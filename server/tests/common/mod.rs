@@ -37,11 +37,10 @@ pub async fn start(db: support::TestDb, max_body_bytes: usize) -> TestServer {
         .unwrap()
         .leptos_options;
     let files_dir = std::env::temp_dir().join(format!("tandem-test-files-{}", std::process::id()));
-    let state = AppState {
-        store: db.store.clone(),
-        hub: domain::shared_drafts::Hub::new(db.store.clone()),
-        files: domain::files::FileStore::new(&files_dir),
-        settings: Arc::new(Settings {
+    let state = AppState::new(
+        db.store.clone(),
+        domain::files::FileStore::new(&files_dir),
+        Settings {
             lockout: Lockout {
                 max_failures: 10,
                 duration: Duration::from_secs(60),
@@ -50,9 +49,9 @@ pub async fn start(db: support::TestDb, max_body_bytes: usize) -> TestServer {
             allowed_origins: vec![],
             tenant: "acme".into(),
             data_dir: files_dir.clone(),
-        }),
+        },
         leptos_options,
-    };
+    );
     let app = server::web::router(state, max_body_bytes);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

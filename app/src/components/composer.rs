@@ -1,0 +1,510 @@
+//! The reply composer: Tiptap 3 (+ Yjs when co-editing) from `frontend/js`, mounted through
+//! wasm-bindgen (collab-editing.md §4), with a Leptos toolbar, file chips and presence.
+//! On the server it renders the empty frame; the editor appears when the page hydrates.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "browser")]
+mod bridge {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen(module = "/js/composer.bundle.js")]
+    extern "C" {
+        pub type ReplyHandle;
+
+        #[wasm_bindgen(js_name = mountReply)]
+        pub fn mount_reply(el: &web_sys::HtmlElement, opts: &JsValue) -> ReplyHandle;
+        #[wasm_bindgen(method)]
+        pub fn html(this: &ReplyHandle) -> String;
+        #[wasm_bindgen(method, js_name = isEmpty)]
+        pub fn is_empty(this: &ReplyHandle) -> bool;
+        #[wasm_bindgen(method)]
+        pub fn command(this: &ReplyHandle, name: &str, arg: &JsValue) -> bool;
+        #[wasm_bindgen(method)]
+        pub fn focus(this: &ReplyHandle);
+        #[wasm_bindgen(method, js_name = addFiles)]
+        pub fn add_files(this: &ReplyHandle, files: &web_sys::FileList);
+        #[wasm_bindgen(method, js_name = removeFile)]
+        pub fn remove_file(this: &ReplyHandle, id: f64);
+        #[wasm_bindgen(method)]
+        pub fn sent(this: &ReplyHandle);
+        #[wasm_bindgen(method)]
+        pub fn destroy(this: &ReplyHandle);
+    }
+}
+
+/// A file in the upload cache, shown as a chip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadedFile {
+    pub id: i64,
+    pub filename: String,
+    pub size: i64,
+    pub content_type: String,
+}
+
+/// Another editor of the shared draft (from Yjs awareness).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Peer {
+    #[serde(rename = "clientId")]
+    pub client_id: f64,
+    #[serde(default)]
+    pub id: Option<f64>,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub color: String,
+    #[serde(default, rename = "self")]
+    pub is_self: bool,
+}
+
+/// The composer's state, shared with the page that sends the reply.
+#[derive(Clone, Copy)]
+pub struct ReplyControl {
+    pub empty: RwSignal<bool>,
+    pub files: RwSignal<Vec<UploadedFile>>,
+    pub busy: RwSignal<i32>,
+    pub error: RwSignal<Option<String>>,
+    pub peers: RwSignal<Vec<Peer>>,
+    /// connecting | connected | synced | disconnected | closed | denied (co-editing only)
+    pub status: RwSignal<String>,
+    /// Toolbar buttons whose format is active at the caret.
+    pub active: RwSignal<Vec<String>>,
+    /// Bumped by Ctrl+Enter in the editor.
+    pub submits: RwSignal<u32>,
+    /// Bumped on every local change (drives the "typing" indicator).
+    pub edits: RwSignal<u32>,
+    #[cfg(feature = "browser")]
+    handle: StoredValue<Option<bridge::ReplyHandle>, LocalStorage>,
+}
+
+impl Default for ReplyControl {
+    fn default() -> Self {
+        ReplyControl::new()
+    }
+}
+
+impl ReplyControl {
+    pub fn new() -> ReplyControl {
+        ReplyControl {
+            empty: RwSignal::new(true),
+            files: RwSignal::new(Vec::new()),
+            busy: RwSignal::new(0),
+            error: RwSignal::new(None),
+            peers: RwSignal::new(Vec::new()),
+            status: RwSignal::new(String::new()),
+            active: RwSignal::new(Vec::new()),
+            submits: RwSignal::new(0),
+            edits: RwSignal::new(0),
+            #[cfg(feature = "browser")]
+            handle: StoredValue::new_local(None),
+        }
+    }
+
+    /// The reply's HTML (the server sanitises it again).
+    pub fn html(&self) -> String {
+        #[cfg(feature = "browser")]
+        {
+            self.handle
+                .with_value(|h| h.as_ref().map(|h| h.html()))
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "browser"))]
+        String::new()
+    }
+
+    /// Whether there is something to send (text or files).
+    pub fn has_content(&self) -> bool {
+        !self.empty.get_untracked() || !self.files.get_untracked().is_empty()
+    }
+
+    pub fn command(&self, name: &str) {
+        #[cfg(feature = "browser")]
+        self.handle.with_value(|h| {
+            if let Some(h) = h {
+                h.command(name, &wasm_bindgen::JsValue::UNDEFINED);
+                h.focus();
+            }
+        });
+        #[cfg(not(feature = "browser"))]
+        let _ = name;
+    }
+
+    pub fn link(&self, href: &str) {
+        #[cfg(feature = "browser")]
+        self.handle.with_value(|h| {
+            if let Some(h) = h {
+                let cmd = if href.is_empty() { "unlink" } else { "link" };
+                h.command(cmd, &wasm_bindgen::JsValue::from_str(href));
+            }
+        });
+        #[cfg(not(feature = "browser"))]
+        let _ = href;
+    }
+
+    #[cfg(feature = "browser")]
+    pub fn add_files(&self, files: &web_sys::FileList) {
+        self.handle.with_value(|h| {
+            if let Some(h) = h {
+                h.add_files(files)
+            }
+        });
+    }
+
+    pub fn remove_file(&self, id: i64) {
+        #[cfg(feature = "browser")]
+        self.handle.with_value(|h| {
+            if let Some(h) = h {
+                h.remove_file(id as f64)
+            }
+        });
+        #[cfg(not(feature = "browser"))]
+        let _ = id;
+    }
+
+    /// After a successful send: clears the editor, the chips and the locally kept copy.
+    pub fn sent(&self) {
+        #[cfg(feature = "browser")]
+        self.handle.with_value(|h| {
+            if let Some(h) = h {
+                h.sent()
+            }
+        });
+    }
+}
+
+/// What the composer is for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComposerSetup {
+    /// The upload cache key for this reply's files.
+    pub form_id: String,
+    pub csrf_token: String,
+    /// localStorage key for unsent text (local mode).
+    pub storage_key: String,
+    pub placeholder: String,
+    /// Co-edit the ticket's shared draft: (ticket id, user id, user name).
+    pub collab: Option<(i64, i64, String)>,
+    /// Formatting toolbar (agents); customers get a plain box.
+    pub rich: bool,
+}
+
+const TOOLS: [(&str, &str, &str); 9] = [
+    ("bold", "B", "Bold (Ctrl+B)"),
+    ("italic", "I", "Italic (Ctrl+I)"),
+    ("underline", "U", "Underline (Ctrl+U)"),
+    ("strike", "S", "Strikethrough"),
+    ("heading2", "H", "Heading"),
+    ("bulletList", "•", "Bulleted list"),
+    ("orderedList", "1.", "Numbered list"),
+    ("blockquote", "❝", "Quote"),
+    ("code", "</>", "Code"),
+];
+
+/// The editor with its toolbar, file chips and (co-editing) the other editors.
+#[component]
+pub fn Composer(control: ReplyControl, setup: ComposerSetup) -> impl IntoView {
+    let mount_ref = NodeRef::<leptos::html::Div>::new();
+    let file_input = NodeRef::<leptos::html::Input>::new();
+    #[cfg(feature = "browser")]
+    {
+        let setup = setup.clone();
+        Effect::new(move |_| {
+            let Some(el) = mount_ref.get() else {
+                return;
+            };
+            if control.handle.with_value(|h| h.is_some()) {
+                return;
+            }
+            let handle = mount::mount(&el, &setup, control);
+            control.handle.set_value(Some(handle));
+        });
+        on_cleanup(move || {
+            control.handle.update_value(|h| {
+                if let Some(h) = h.take() {
+                    h.destroy();
+                }
+            });
+        });
+    }
+    let rich = setup.rich;
+    let collab = setup.collab.is_some();
+    let tools = move || {
+        rich.then(|| {
+            view! {
+                <div class="toolbar" role="toolbar" aria-label="Formatting">
+                    {TOOLS
+                        .iter()
+                        .map(|(name, label, title)| {
+                            let name = *name;
+                            view! {
+                                <button
+                                    type="button"
+                                    class="tool"
+                                    data-command=name
+                                    title=*title
+                                    aria-label=*title
+                                    aria-pressed=move || control.active.get().iter().any(|a| a == name).to_string()
+                                    on:mousedown=|ev| ev.prevent_default()
+                                    on:click=move |_| control.command(name)
+                                >
+                                    {*label}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                    <button
+                        type="button"
+                        class="tool"
+                        title="Link"
+                        aria-label="Link"
+                        on:mousedown=|ev| ev.prevent_default()
+                        on:click=move |_| {
+                            #[cfg(feature = "browser")]
+                            if let Some(href) = web_sys::window()
+                                .and_then(|w| w.prompt_with_message("Link address (empty removes the link)").ok().flatten())
+                            {
+                                control.link(href.trim());
+                            }
+                        }
+                    >
+                        "🔗"
+                    </button>
+                </div>
+            }
+        })
+    };
+    view! {
+        <div class="composer" class:collab=collab>
+            {tools}
+            <div class="editor-frame" node_ref=mount_ref data-testid="composer"></div>
+            <div class="composer-footer">
+                <label class="attach">
+                    <span>"Attach files"</span>
+                    <input
+                        type="file"
+                        multiple
+                        node_ref=file_input
+                        aria-label="Attach files"
+                        on:change=move |_| {
+                            #[cfg(feature = "browser")]
+                            if let Some(input) = file_input.get() {
+                                if let Some(files) = input.files() {
+                                    control.add_files(&files);
+                                }
+                                input.set_value("");
+                            }
+                        }
+                    />
+                </label>
+                {move || (control.busy.get() > 0).then(|| view! { <span class="muted uploading" role="status">"Uploading…"</span> })}
+                <ul class="chips" aria-label="Attached files">
+                    <For
+                        each=move || control.files.get()
+                        key=|f| f.id
+                        children=move |f| {
+                            let id = f.id;
+                            view! {
+                                <li class="chip">
+                                    <span class="chip-name">{f.filename.clone()}</span>
+                                    <span class="muted">{format_size(f.size)}</span>
+                                    <button
+                                        type="button"
+                                        class="chip-remove"
+                                        aria-label=format!("Remove {}", f.filename)
+                                        on:click=move |_| control.remove_file(id)
+                                    >
+                                        "×"
+                                    </button>
+                                </li>
+                            }
+                        }
+                    />
+                </ul>
+                {move || control.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            </div>
+            {collab.then(|| view! {
+                <div class="coeditors" aria-live="polite">
+                    <span class="muted">{move || status_text(&control.status.get())}</span>
+                    <For
+                        each=move || others(control.peers.get())
+                        key=|p| p.client_id.to_bits()
+                        children=move |p| view! {
+                            <span class="peer" style=format!("--peer: {}", safe_color(&p.color))>{p.name.clone()}</span>
+                        }
+                    />
+                </div>
+            })}
+        </div>
+    }
+}
+
+fn others(peers: Vec<Peer>) -> Vec<Peer> {
+    peers.into_iter().filter(|p| !p.is_self).collect()
+}
+
+fn status_text(status: &str) -> &'static str {
+    match status {
+        "synced" => "Shared draft: live",
+        "connected" | "connecting" => "Shared draft: connecting…",
+        "disconnected" => "Shared draft: offline, reconnecting (your text is kept)",
+        "denied" | "closed" => "Shared draft: not available",
+        _ => "",
+    }
+}
+
+/// Colours come from other browsers: only `#rgb`/`#rrggbb` reach a style attribute.
+fn safe_color(color: &str) -> String {
+    let hex = color.strip_prefix('#').unwrap_or("");
+    if (hex.len() == 3 || hex.len() == 6) && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        color.to_string()
+    } else {
+        "#888".into()
+    }
+}
+
+pub fn format_size(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else if bytes >= 1024 {
+        format!("{} KB", bytes / 1024)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+#[cfg(feature = "browser")]
+mod mount {
+    use js_sys::{Object, Reflect};
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::prelude::*;
+
+    use super::{ComposerSetup, ReplyControl, UploadedFile, bridge};
+    use leptos::prelude::*;
+
+    fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
+        let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
+    }
+
+    /// The callbacks live as long as the page: they are handed to JS once per mount.
+    fn callback<T: wasm_bindgen::convert::FromWasmAbi + 'static>(
+        f: impl FnMut(T) + 'static,
+    ) -> JsValue {
+        Closure::<dyn FnMut(T)>::new(f).into_js_value()
+    }
+
+    pub fn mount(
+        el: &web_sys::HtmlDivElement,
+        setup: &ComposerSetup,
+        control: ReplyControl,
+    ) -> bridge::ReplyHandle {
+        let opts = Object::new();
+        set(&opts, "formId", setup.form_id.as_str());
+        set(&opts, "csrfToken", setup.csrf_token.as_str());
+        set(&opts, "storageKey", setup.storage_key.as_str());
+        set(&opts, "placeholder", setup.placeholder.as_str());
+        set(
+            &opts,
+            "onChange",
+            callback(move |empty: JsValue| {
+                control.empty.set(empty.as_bool().unwrap_or(false));
+                control.edits.update(|n| *n = n.wrapping_add(1));
+            }),
+        );
+        set(
+            &opts,
+            "onFiles",
+            callback(move |list: JsValue| {
+                let files: Vec<UploadedFile> = serde_wasm(list).unwrap_or_default();
+                control.files.set(files);
+            }),
+        );
+        set(
+            &opts,
+            "onBusy",
+            callback(move |n: JsValue| control.busy.set(n.as_f64().unwrap_or(0.0) as i32)),
+        );
+        set(
+            &opts,
+            "onError",
+            callback(move |msg: JsValue| control.error.set(msg.as_string())),
+        );
+        set(
+            &opts,
+            "onState",
+            callback(move |state: JsValue| {
+                let mut active = Vec::new();
+                if let Ok(obj) = state.dyn_into::<Object>() {
+                    for entry in Object::entries(&obj).iter() {
+                        let pair: js_sys::Array = entry.unchecked_into();
+                        if pair.get(1).as_bool() == Some(true)
+                            && let Some(name) = pair.get(0).as_string()
+                        {
+                            active.push(name);
+                        }
+                    }
+                }
+                control.active.set(active);
+            }),
+        );
+        set(
+            &opts,
+            "onSubmit",
+            Closure::<dyn FnMut()>::new(move || control.submits.update(|n| *n += 1))
+                .into_js_value(),
+        );
+        if let Some((ticket_id, user_id, name)) = &setup.collab {
+            let location = web_sys::window().map(|w| w.location());
+            let host = location
+                .as_ref()
+                .and_then(|l| l.host().ok())
+                .unwrap_or_default();
+            let scheme = match location.and_then(|l| l.protocol().ok()).as_deref() {
+                Some("https:") => "wss",
+                _ => "ws",
+            };
+            let collab = Object::new();
+            set(&collab, "url", format!("{scheme}://{host}/ws/tickets"));
+            set(&collab, "room", ticket_id.to_string());
+            let user = Object::new();
+            set(&user, "id", *user_id as f64);
+            set(&user, "name", name.as_str());
+            set(&user, "color", color_for(*user_id));
+            set(&collab, "user", user);
+            set(&opts, "collab", collab);
+            set(
+                &opts,
+                "onPeers",
+                callback(move |peers: JsValue| {
+                    control.peers.set(serde_wasm(peers).unwrap_or_default());
+                }),
+            );
+            set(
+                &opts,
+                "onStatus",
+                callback(move |status: JsValue| {
+                    control.status.set(status.as_string().unwrap_or_default())
+                }),
+            );
+        }
+        bridge::mount_reply(el.unchecked_ref(), &opts)
+    }
+
+    /// JS value → Rust through JSON (small lists only).
+    fn serde_wasm<T: serde::de::DeserializeOwned>(value: JsValue) -> Option<Vec<T>> {
+        let text = js_sys::JSON::stringify(&value).ok()?.as_string()?;
+        let items: Vec<serde_json::Value> = serde_json::from_str(&text).ok()?;
+        Some(
+            items
+                .into_iter()
+                .filter_map(|v| serde_json::from_value(v).ok())
+                .collect(),
+        )
+    }
+
+    fn color_for(user_id: i64) -> &'static str {
+        const COLORS: [&str; 8] = [
+            "#1c7ed6", "#e8590c", "#2b8a3e", "#c2255c", "#6741d9", "#0b7285", "#a61e4d", "#5c940d",
+        ];
+        COLORS[(user_id.unsigned_abs() as usize) % COLORS.len()]
+    }
+}

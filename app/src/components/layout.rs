@@ -1,0 +1,86 @@
+//! The frame of every signed-in page: top bar (brand, navigation, search, user, sign out), the
+//! tab's live connection, and the sign-in check (anonymous visitors go to `/login`).
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Redirect};
+
+use crate::components::live::use_live;
+use crate::session::{SessionUser, SignOut, current_user};
+
+/// Renders `page` with the signed-in user inside the app frame.
+#[component]
+pub fn SignedIn<F, V>(page: F) -> impl IntoView
+where
+    F: Fn(SessionUser) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let user = Resource::new(|| (), |_| current_user());
+    view! {
+        <Suspense fallback=|| view! { <p class="loading page" role="status">"Loading…"</p> }>
+            {move || {
+                let page = page.clone();
+                Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(user)) => {
+                            let content = page(user.clone());
+                            view! { <Frame user>{content}</Frame> }.into_any()
+                        }
+                        Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                        Err(e) => view! { <p class="error page" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// Where a user starts: agents at their tickets, customers at theirs.
+pub fn home_path(user: &SessionUser) -> &'static str {
+    if user.is_agent {
+        "/tickets/view/mine"
+    } else {
+        "/tickets/view/all"
+    }
+}
+
+#[component]
+fn Frame(user: SessionUser, children: Children) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    let live = use_live();
+    Effect::new(move |_| live.connect());
+    let role = if user.is_admin {
+        "Admin"
+    } else if user.is_agent {
+        "Agent"
+    } else {
+        "Customer"
+    };
+    let home = home_path(&user);
+    view! {
+        <header class="topbar">
+            <a class="brand" href=home>"Tandem"</a>
+            <nav class="mainnav" aria-label="Main">
+                <A href=home>"Tickets"</A>
+                <A href="/tickets/new">"New ticket"</A>
+            </nav>
+            <form class="search" method="get" action="/tickets/view/search" role="search">
+                <label class="sr-only" for="search-q">"Search tickets"</label>
+                <input id="search-q" name="q" type="search" placeholder="Search tickets…" autocomplete="off"/>
+            </form>
+            <div class="who">
+                <span
+                    class="live-dot"
+                    class:online=move || live.connected.get()
+                    title=move || if live.connected.get() { "Live updates on" } else { "Live updates offline" }
+                    aria-hidden="true"
+                ></span>
+                <span id="current-user">{user.name.clone()}</span>
+                <span class="badge">{role}</span>
+                <ActionForm action=sign_out>
+                    <button type="submit" class="link">"Sign out"</button>
+                </ActionForm>
+            </div>
+        </header>
+        <main class="page" id="main">{children()}</main>
+    }
+}

@@ -1,0 +1,3 @@
+pub mod composer;
+pub mod layout;
+pub mod live;

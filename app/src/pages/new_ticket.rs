@@ -1,0 +1,213 @@
+//! The new-ticket form: customer picker for agents (search as you type, or a new customer by
+//! e-mail), group (customers: only the groups they may open tickets in), title and the first
+//! article with the composer and attachments.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::tickets::{create_ticket, ticket_form_options};
+use crate::api::users::search_customers;
+use crate::api::{CustomerHit, NewTicket};
+use crate::components::composer::{Composer, ComposerSetup, ReplyControl};
+use crate::components::layout::SignedIn;
+use crate::pages::overview::clean_error;
+use crate::session::SessionUser;
+
+#[component]
+pub fn NewTicketPage() -> impl IntoView {
+    view! { <SignedIn page=|user| view! { <NewTicketForm user/> }/> }
+}
+
+#[component]
+fn NewTicketForm(user: SessionUser) -> impl IntoView {
+    let options = Resource::new(|| (), |_| ticket_form_options());
+    let title = RwSignal::new(String::new());
+    let group_id = RwSignal::new(0i64);
+    let kind = RwSignal::new("phone".to_string());
+    let customer = RwSignal::new(None::<CustomerHit>);
+    let customer_query = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let sending = RwSignal::new(false);
+    let control = ReplyControl::new();
+    let form_id = format!("new-{}-{}", user.id, random_suffix());
+    let agent = user.is_agent;
+    let hits = Resource::new(
+        move || customer_query.get(),
+        |q| async move {
+            if q.trim().chars().count() < 2 {
+                Ok(Vec::new())
+            } else {
+                search_customers(q).await
+            }
+        },
+    );
+    let navigate = use_navigate();
+    let form_id_for_submit = form_id.clone();
+    let submit = move || {
+        if sending.get_untracked() {
+            return;
+        }
+        let (customer_id, customer_email) = match customer.get_untracked() {
+            Some(c) => (c.id, String::new()),
+            None => (0, customer_query.get_untracked().trim().to_string()),
+        };
+        if agent && customer_id == 0 && !customer_email.contains('@') {
+            error.set(Some(
+                "Choose a customer, or type their e-mail address.".into(),
+            ));
+            return;
+        }
+        if title.get_untracked().trim().is_empty() {
+            error.set(Some("The title is missing.".into()));
+            return;
+        }
+        if group_id.get_untracked() == 0 {
+            error.set(Some("Choose a group.".into()));
+            return;
+        }
+        if !control.has_content() {
+            error.set(Some("Describe the request in the message.".into()));
+            return;
+        }
+        let ticket = NewTicket {
+            title: title.get_untracked(),
+            group_id: group_id.get_untracked(),
+            customer_id,
+            customer_email,
+            kind: kind.get_untracked(),
+            body_html: control.html(),
+            form_id: form_id_for_submit.clone(),
+        };
+        sending.set(true);
+        error.set(None);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match create_ticket(ticket).await {
+                Ok(id) => {
+                    control.sent();
+                    navigate(&format!("/tickets/{id}"), Default::default());
+                }
+                Err(e) => error.set(Some(clean_error(&e.to_string()))),
+            }
+            sending.set(false);
+        });
+    };
+    let submit_on_key = submit.clone();
+    Effect::new(move |prev: Option<u32>| {
+        let n = control.submits.get();
+        if prev.is_some_and(|p| p != n) {
+            submit_on_key();
+        }
+        n
+    });
+    let setup = ComposerSetup {
+        form_id,
+        csrf_token: user.csrf_token.clone(),
+        storage_key: format!("tandem-new-ticket-{}", user.id),
+        placeholder: "Describe the request…".into(),
+        collab: None,
+        rich: agent,
+    };
+    view! {
+        <h1>"New ticket"</h1>
+        <form class="new-ticket" on:submit=move |ev| { ev.prevent_default(); submit(); }>
+            {agent.then(|| view! {
+                <div class="field customer-picker">
+                    <label for="customer-search">"Customer"</label>
+                    {move || match customer.get() {
+                        Some(c) => view! {
+                            <p class="picked">
+                                <strong>{c.name.clone()}</strong> " " <span class="muted">{c.email.clone()}</span>
+                                <button type="button" class="link" on:click=move |_| customer.set(None)>"change"</button>
+                            </p>
+                        }.into_any(),
+                        None => view! {
+                            <input
+                                id="customer-search"
+                                type="search"
+                                autocomplete="off"
+                                placeholder="Name or e-mail; a new e-mail creates the customer"
+                                prop:value=move || customer_query.get()
+                                on:input=move |ev| customer_query.set(event_target_value(&ev))
+                            />
+                            <Transition fallback=|| ()>
+                                {move || Suspend::new(async move {
+                                    let found = hits.await.unwrap_or_default();
+                                    view! {
+                                        <ul class="hits" role="listbox" aria-label="Matching customers">
+                                            {found.into_iter().map(|h| {
+                                                let pick = h.clone();
+                                                view! {
+                                                    <li role="option" aria-selected="false">
+                                                        <button type="button" class="hit" on:click=move |_| customer.set(Some(pick.clone()))>
+                                                            <strong>{h.name.clone()}</strong> " " <span class="muted">{h.email.clone()}</span>
+                                                            {h.organization.clone().map(|o| view! { <span class="muted">" · " {o}</span> })}
+                                                        </button>
+                                                    </li>
+                                                }
+                                            }).collect_view()}
+                                        </ul>
+                                    }
+                                })}
+                            </Transition>
+                        }.into_any(),
+                    }}
+                </div>
+            })}
+            <div class="field">
+                <label for="new-title">"Title"</label>
+                <input id="new-title" required prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev))/>
+            </div>
+            <div class="row">
+                <Transition fallback=|| view! { <p class="loading">"Loading groups…"</p> }>
+                    {move || Suspend::new(async move {
+                        match options.await {
+                            Ok(o) => {
+                                if group_id.get_untracked() == 0 && o.groups.len() == 1 {
+                                    group_id.set(o.groups[0].id);
+                                }
+                                view! {
+                                    <label class="field">
+                                        <span>"Group"</span>
+                                        <select id="new-group" on:change=move |ev| group_id.set(event_target_value(&ev).parse().unwrap_or(0)) prop:value=move || group_id.get().to_string()>
+                                            <option value="0">"– choose –"</option>
+                                            {o.groups.into_iter().map(|g| view! { <option value=g.id.to_string()>{g.name}</option> }).collect_view()}
+                                        </select>
+                                    </label>
+                                }.into_any()
+                            }
+                            Err(e) => view! { <p class="error" role="alert">{clean_error(&e.to_string())}</p> }.into_any(),
+                        }
+                    })}
+                </Transition>
+                {agent.then(|| view! {
+                    <label class="field">
+                        <span>"Channel"</span>
+                        <select on:change=move |ev| kind.set(event_target_value(&ev)) prop:value=move || kind.get()>
+                            <option value="phone">"Phone"</option>
+                            <option value="email">"E-mail"</option>
+                            <option value="note">"Note"</option>
+                        </select>
+                    </label>
+                })}
+            </div>
+            <div class="field">
+                <span class="label">"Message"</span>
+                <Composer control setup/>
+            </div>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <button type="submit" class="primary" id="create-ticket" disabled=move || sending.get()>
+                {move || if sending.get() { "Creating…" } else { "Create ticket" }}
+            </button>
+        </form>
+    }
+}
+
+fn random_suffix() -> u64 {
+    #[cfg(feature = "browser")]
+    {
+        (js_sys::Math::random() * 1e15) as u64
+    }
+    #[cfg(not(feature = "browser"))]
+    0
+}

@@ -1,0 +1,345 @@
+//! Ticket overviews (agents: My tickets, Unassigned & open, All open, Pending, Closed;
+//! customers: all, open, closed, with an "only mine" filter) and search results: counts,
+//! sortable columns, pages, `j`/`k`/Enter, live refresh.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use crate::api::TicketList;
+use crate::api::tickets::list_tickets;
+use crate::components::layout::SignedIn;
+use crate::components::live::{ServerMessage, use_live};
+use crate::session::SessionUser;
+
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    view! { <SignedIn page=|user| view! { <Overview user/> }/> }
+}
+
+const COLUMNS: [(&str, &str); 8] = [
+    ("number", "Number"),
+    ("title", "Title"),
+    ("customer", "Customer"),
+    ("state", "State"),
+    ("priority", "Priority"),
+    ("group", "Group"),
+    ("owner", "Owner"),
+    ("updated", "Updated"),
+];
+
+#[derive(Debug, Clone, PartialEq)]
+struct ListQuery {
+    overview: String,
+    sort: String,
+    descending: bool,
+    page: i64,
+    query: String,
+    own_only: bool,
+}
+
+impl ListQuery {
+    fn href(&self, change: impl FnOnce(&mut ListQuery)) -> String {
+        let mut q = self.clone();
+        change(&mut q);
+        let mut params = vec![];
+        if !q.query.is_empty() {
+            params.push(format!("q={}", encode(&q.query)));
+        }
+        if q.sort != "updated" {
+            params.push(format!("sort={}", q.sort));
+        }
+        if !q.descending {
+            params.push("asc=1".to_string());
+        }
+        if q.page > 1 {
+            params.push(format!("page={}", q.page));
+        }
+        if q.own_only {
+            params.push("own=1".to_string());
+        }
+        let tail = if params.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", params.join("&"))
+        };
+        format!("/tickets/view/{}{tail}", q.overview)
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+fn Overview(user: SessionUser) -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let list_query = Memo::new(move |_| {
+        let q = query.get();
+        let overview = params.with(|p| p.get("overview").unwrap_or_else(|| "mine".into()));
+        ListQuery {
+            query: if overview == "search" {
+                q.get("q").unwrap_or_default()
+            } else {
+                String::new()
+            },
+            overview,
+            sort: q.get("sort").unwrap_or_else(|| "updated".into()),
+            descending: q.get("asc").is_none(),
+            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+            own_only: q.get("own").is_some(),
+        }
+    });
+    let live = use_live();
+    let list = Resource::new(
+        move || list_query.get(),
+        |q| {
+            list_tickets(
+                q.overview,
+                q.sort,
+                q.descending,
+                q.page,
+                q.query,
+                q.own_only,
+            )
+        },
+    );
+    // any change to a ticket this user can see may move it between lists
+    Effect::new(move |seen: Option<u64>| {
+        let (n, event) = live.event.get();
+        if seen.is_some_and(|s| s != n)
+            && matches!(
+                event,
+                Some(ServerMessage::TicketChanged { .. })
+                    | Some(ServerMessage::TicketDeleted { .. })
+                    | Some(ServerMessage::Hello)
+            )
+        {
+            list.refetch();
+        }
+        n
+    });
+    let customer = !user.is_agent;
+    view! {
+        <Transition fallback=|| view! { <p class="loading" role="status">"Loading tickets…"</p> }>
+            {move || Suspend::new(async move {
+                let q = list_query.get();
+                match list.await {
+                    Ok(data) => view! { <ListView data q customer/> }.into_any(),
+                    Err(e) => view! {
+                        <p class="error" role="alert">{clean_error(&e.to_string())}</p>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+pub fn clean_error(text: &str) -> String {
+    text.trim_start_matches("error running server function: ")
+        .trim_start_matches("ServerFnError: ")
+        .to_string()
+}
+
+#[component]
+fn ListView(data: TicketList, q: ListQuery, customer: bool) -> impl IntoView {
+    let selected = RwSignal::new(0usize);
+    let rows = data.rows.clone();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let count = ids.len();
+    // j / k move the selection, Enter opens it (not while typing in a field)
+    let navigate = use_navigate();
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        let typing = ev
+            .target()
+            .and_then(|t| {
+                use leptos::wasm_bindgen::JsCast;
+                t.dyn_into::<leptos::web_sys::HtmlElement>().ok()
+            })
+            .is_some_and(|el| {
+                matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                    || el.is_content_editable()
+            });
+        if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() || count == 0 {
+            return;
+        }
+        match ev.key().as_str() {
+            "j" => selected.update(|s| *s = (*s + 1).min(count - 1)),
+            "k" => selected.update(|s| *s = s.saturating_sub(1)),
+            "Enter" => {
+                if let Some(id) = ids.get(selected.get_untracked()) {
+                    navigate(&format!("/tickets/{id}"), Default::default());
+                }
+            }
+            _ => {}
+        }
+    });
+    on_cleanup(move || handle.remove());
+    let searching = !q.query.is_empty();
+    let first = (data.page - 1) * data.per_page + 1;
+    let last = first + data.rows.len() as i64 - 1;
+    let has_next = last < data.total;
+    let q2 = q.clone();
+    let q3 = q.clone();
+    let q4 = q.clone();
+    view! {
+        <nav class="tabs" aria-label="Overviews">
+            {data
+                .tabs
+                .iter()
+                .map(|t| {
+                    let current = !searching && t.key == q.overview;
+                    let href = q.href(|x| {
+                        x.overview = t.key.clone();
+                        x.page = 1;
+                        x.query.clear();
+                    });
+                    view! {
+                        <a
+                            href=href
+                            class="tab"
+                            class:current=current
+                            aria-current=current.then_some("page")
+                            data-overview=t.key.clone()
+                        >
+                            {t.label.clone()}
+                            " "
+                            <span class="count">{t.count}</span>
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+        <div class="list-head">
+            <h1>
+                {if searching {
+                    format!("Search: {}", q.query)
+                } else {
+                    data.tabs
+                        .iter()
+                        .find(|t| t.key == q.overview)
+                        .map(|t| t.label.clone())
+                        .unwrap_or_else(|| "Tickets".into())
+                }}
+            </h1>
+            {customer.then(|| {
+                let href = q4.href(|x| {
+                    x.own_only = !x.own_only;
+                    x.page = 1;
+                });
+                view! {
+                    <a class="filter" href=href role="switch" aria-checked=q4.own_only.to_string()>
+                        {if q4.own_only { "☑ Only my own tickets" } else { "☐ Only my own tickets" }}
+                    </a>
+                }
+            })}
+            <span class="muted" id="list-total">
+                {if data.total == 0 {
+                    "No tickets".to_string()
+                } else {
+                    format!("{first}–{last} of {}", data.total)
+                }}
+            </span>
+        </div>
+        <div class="table-wrap">
+            <table class="tickets">
+                <thead>
+                    <tr>
+                        {COLUMNS
+                            .iter()
+                            .map(|(key, label)| {
+                                let sorted = !searching && q2.sort == *key;
+                                let href = q2.href(|x| {
+                                    x.descending = if x.sort == *key { !x.descending } else { *key == "updated" };
+                                    x.sort = key.to_string();
+                                    x.page = 1;
+                                });
+                                let aria = if sorted {
+                                    if q2.descending { "descending" } else { "ascending" }
+                                } else {
+                                    "none"
+                                };
+                                view! {
+                                    <th scope="col" aria-sort=aria class=format!("col-{key}")>
+                                        {if searching {
+                                            view! { <span>{*label}</span> }.into_any()
+                                        } else {
+                                            view! {
+                                                <a href=href>
+                                                    {*label}
+                                                    {sorted.then(|| if q2.descending { " ▾" } else { " ▴" })}
+                                                </a>
+                                            }
+                                                .into_any()
+                                        }}
+                                    </th>
+                                }
+                            })
+                            .collect_view()}
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, r)| {
+                            let href = format!("/tickets/{}", r.id);
+                            view! {
+                                <tr
+                                    class="ticket-row"
+                                    class:selected=move || selected.get() == i
+                                    aria-selected=move || (selected.get() == i).to_string()
+                                    data-ticket-id=r.id
+                                >
+                                    <td class="col-number">{r.number.clone()}</td>
+                                    <td class="col-title">
+                                        <a href=href>{r.title.clone()}</a>
+                                    </td>
+                                    <td class="col-customer">{r.customer.clone()}</td>
+                                    <td class="col-state">
+                                        <span class=format!("state state-{}", r.state_type.replace(' ', "-"))>
+                                            {r.state.clone()}
+                                        </span>
+                                    </td>
+                                    <td class="col-priority">
+                                        <span class=format!("prio prio-{}", r.priority_id)>{r.priority.clone()}</span>
+                                    </td>
+                                    <td class="col-group">{r.group.clone()}</td>
+                                    <td class="col-owner">{r.owner.clone()}</td>
+                                    <td class="col-updated">
+                                        <time datetime=r.updated_at.clone()>{short_time(&r.updated_at)}</time>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+            {(data.total == 0).then(|| view! { <p class="empty">"Nothing here."</p> })}
+        </div>
+        <nav class="pager" aria-label="Pages">
+            {(data.page > 1).then(|| {
+                let href = q3.href(|x| x.page -= 1);
+                view! { <a href=href rel="prev">"← Previous"</a> }
+            })}
+            {has_next.then(|| {
+                let href = q3.href(|x| x.page += 1);
+                view! { <a href=href rel="next">"Next →"</a> }
+            })}
+        </nav>
+        <p class="muted hint">"Keyboard: j / k to move, Enter to open."</p>
+    }
+}
+
+/// `2026-11-23T10:15:00Z` → `2026-11-23 10:15`.
+pub fn short_time(iso: &str) -> String {
+    let t = iso.replace('T', " ");
+    t.get(..16).unwrap_or(&t).to_string()
+}

@@ -1,0 +1,610 @@
+//! The ticket view (zoom): editable title, the thread, the sidebar (state, priority, group,
+//! owner, customer, tags), the reply composer (sent together with the sidebar changes, in one
+//! request), who else is viewing or typing, live refresh, and the admin's delete.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use crate::api::tickets::{delete_ticket, show_ticket, update_ticket};
+use crate::api::{ArticleView, NewReply, TicketChanges, TicketZoom};
+use crate::components::composer::{Composer, ComposerSetup, ReplyControl, format_size};
+use crate::components::layout::{SignedIn, home_path};
+use crate::components::live::{ServerMessage, use_live};
+use crate::pages::overview::{clean_error, short_time};
+use crate::session::SessionUser;
+
+#[component]
+pub fn TicketPage() -> impl IntoView {
+    view! { <SignedIn page=|user| view! { <Ticket user/> }/> }
+}
+
+#[component]
+fn Ticket(user: SessionUser) -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params.with(|p| {
+            p.get("id")
+                .and_then(|id| id.parse::<i64>().ok())
+                .unwrap_or(0)
+        })
+    });
+    // loaded once per ticket; later changes are applied in place by TicketView
+    let zoom = Resource::new(move || id.get(), show_ticket);
+    let live = use_live();
+    let deleted = RwSignal::new(false);
+    // this tab views the ticket (agents see each other in the viewing row)
+    Effect::new(move |_| {
+        let ticket = id.get();
+        if ticket > 0 {
+            live.view(ticket, false);
+        }
+    });
+    on_cleanup(move || live.leave(id.get_untracked()));
+    let home = home_path(&user);
+    view! {
+        {move || deleted.get().then(|| view! {
+            <div class="banner error" role="alert">
+                "This ticket was deleted. " <a href=home>"Back to the list"</a>
+            </div>
+        })}
+        <Transition fallback=|| view! { <p class="loading" role="status">"Loading ticket…"</p> }>
+            {
+                let user = user.clone();
+                move || {
+                    let user = user.clone();
+                    Suspend::new(async move {
+                        match zoom.await {
+                            Ok(t) => view! { <TicketView t user deleted/> }.into_any(),
+                            Err(e) => view! {
+                                <div class="error-page">
+                                    <h1>"Ticket not available"</h1>
+                                    <p class="error" role="alert">{clean_error(&e.to_string())}</p>
+                                    <a href="/">"Back to the tickets"</a>
+                                </div>
+                            }.into_any(),
+                        }
+                    })
+                }
+            }
+        </Transition>
+    }
+}
+
+/// The sidebar's unsaved choices.
+#[derive(Clone, Copy)]
+struct Sidebar {
+    state_id: RwSignal<i64>,
+    priority_id: RwSignal<i64>,
+    group_id: RwSignal<i64>,
+    owner_id: RwSignal<i64>,
+}
+
+#[component]
+fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl IntoView {
+    let ticket_id = t.id;
+    let original = StoredValue::new(t.clone());
+    let latest = RwSignal::new(t.clone());
+    let sidebar = Sidebar {
+        state_id: RwSignal::new(t.state_id),
+        priority_id: RwSignal::new(t.priority_id),
+        group_id: RwSignal::new(t.group_id),
+        owner_id: RwSignal::new(t.owner_id),
+    };
+    let control = ReplyControl::new();
+    let kind = RwSignal::new(if t.can.agent {
+        "note".to_string()
+    } else {
+        "web".to_string()
+    });
+    let internal = RwSignal::new(t.can.agent);
+    let to = RwSignal::new(t.customer.email.clone());
+    let cc = RwSignal::new(String::new());
+    let sending = RwSignal::new(false);
+    let send_error = RwSignal::new(None::<String>);
+    let form_id = StoredValue::new(new_form_id(ticket_id));
+    let live = use_live();
+
+    // A newer version of the ticket: the thread grows in place, the composer and the
+    // sidebar choices the user has not touched follow the server, touched ones stay.
+    let reload = move || {
+        leptos::task::spawn_local(async move {
+            if let Ok(z) = show_ticket(ticket_id).await {
+                let o = original.get_value();
+                let follow = |signal: RwSignal<i64>, was: i64, now: i64| {
+                    if signal.get_untracked() == was {
+                        signal.set(now);
+                    }
+                };
+                follow(sidebar.state_id, o.state_id, z.state_id);
+                follow(sidebar.priority_id, o.priority_id, z.priority_id);
+                follow(sidebar.group_id, o.group_id, z.group_id);
+                follow(sidebar.owner_id, o.owner_id, z.owner_id);
+                original.set_value(z.clone());
+                latest.set(z);
+            }
+        });
+    };
+    Effect::new(move |seen: Option<u64>| {
+        let (n, event) = live.event.get();
+        if seen.is_some_and(|s| s != n) {
+            match event {
+                Some(ServerMessage::TicketChanged { ticket_id: changed })
+                    if changed == ticket_id =>
+                {
+                    reload()
+                }
+                Some(ServerMessage::TicketDeleted { ticket_id: gone }) if gone == ticket_id => {
+                    deleted.set(true)
+                }
+                Some(ServerMessage::Hello) => reload(),
+                _ => {}
+            }
+        }
+        n
+    });
+
+    // typing indicator: on while edits arrive, off 3 s after the last one
+    let typing_until = StoredValue::new(0.0f64);
+    Effect::new(move |prev: Option<u32>| {
+        let n = control.edits.get();
+        if prev.is_some_and(|p| p != n) && !control.empty.get_untracked() {
+            live.view(ticket_id, true);
+            typing_until.set_value(now_ms() + 3000.0);
+            set_timeout(
+                move || {
+                    if now_ms() >= typing_until.get_value() {
+                        live.view(ticket_id, false);
+                    }
+                },
+                std::time::Duration::from_millis(3100),
+            );
+        }
+        n
+    });
+
+    let can_coedit = t.can.shared_draft;
+    let changes = move || {
+        let o = original.get_value();
+        let mut c = TicketChanges::default();
+        let pick = |now: i64, was: i64| (now != was).then_some(now);
+        c.state_id = pick(sidebar.state_id.get_untracked(), o.state_id);
+        c.priority_id = pick(sidebar.priority_id.get_untracked(), o.priority_id);
+        c.group_id = pick(sidebar.group_id.get_untracked(), o.group_id);
+        c.owner_id = pick(sidebar.owner_id.get_untracked(), o.owner_id);
+        if control.has_content() {
+            c.article = Some(NewReply {
+                kind: kind.get_untracked(),
+                internal: internal.get_untracked(),
+                to: to.get_untracked(),
+                cc: cc.get_untracked(),
+                body_html: control.html(),
+                form_id: form_id.get_value(),
+                from_shared_draft: can_coedit,
+            });
+        }
+        c
+    };
+    let dirty = move || {
+        let o = original.get_value();
+        sidebar.state_id.get() != o.state_id
+            || sidebar.priority_id.get() != o.priority_id
+            || sidebar.group_id.get() != o.group_id
+            || sidebar.owner_id.get() != o.owner_id
+            || !control.empty.get()
+            || !control.files.get().is_empty()
+    };
+    let submit = move || {
+        if sending.get_untracked() || control.busy.get_untracked() > 0 {
+            return;
+        }
+        let c = changes();
+        if c == TicketChanges::default() {
+            return;
+        }
+        sending.set(true);
+        send_error.set(None);
+        let had_article = c.article.is_some();
+        leptos::task::spawn_local(async move {
+            match update_ticket(ticket_id, c).await {
+                Ok(()) => {
+                    // the uploads were claimed by the article; the form id stays usable
+                    if had_article {
+                        control.sent();
+                    }
+                    live.view(ticket_id, false);
+                    reload();
+                }
+                // the text stays in the editor (and in local storage) to try again
+                Err(e) => send_error.set(Some(clean_error(&e.to_string()))),
+            }
+            sending.set(false);
+        });
+    };
+    Effect::new(move |prev: Option<u32>| {
+        let n = control.submits.get();
+        if prev.is_some_and(|p| p != n) {
+            submit();
+        }
+        n
+    });
+
+    let can = t.can;
+    let viewers = move || {
+        live.viewers
+            .get()
+            .into_iter()
+            .filter(|v| v.user_id != user.id)
+            .collect::<Vec<_>>()
+    };
+    let title_row = view! { <TitleRow t=t.clone() reload/> };
+    let setup = ComposerSetup {
+        form_id: form_id.get_value(),
+        csrf_token: user.csrf_token.clone(),
+        storage_key: format!("tandem-reply-{ticket_id}"),
+        placeholder: if can.agent {
+            "Write a reply or an internal note…".into()
+        } else {
+            "Write a reply…".into()
+        },
+        // agents with the group's shared drafts co-edit the reply live
+        collab: can
+            .shared_draft
+            .then(|| (ticket_id, user.id, user.name.clone())),
+        rich: can.agent,
+    };
+    let setup = StoredValue::new(setup);
+    let number = t.number.clone();
+    view! {
+        <div class="zoom" data-ticket-id=ticket_id>
+            <div class="zoom-main">
+                {title_row}
+                <div class="viewers" aria-live="polite" data-testid="viewers">
+                    {move || {
+                        let others = viewers();
+                        (!others.is_empty()).then(|| view! {
+                            <span class="muted">"Also here: "</span>
+                            {others.into_iter().map(|v| view! {
+                                <span class="viewer" class:typing=v.typing data-user-id=v.user_id>
+                                    {v.name.clone()}
+                                    {v.typing.then(|| view! { <em class="typing-label">" typing…"</em> })}
+                                </span>
+                            }).collect_view()}
+                        })
+                    }}
+                </div>
+                <ol class="thread" aria-label="Conversation">
+                    <For
+                        each=move || latest.with(|t| t.articles.clone())
+                        key=|a| a.id
+                        children=|a| view! { <Article a/> }
+                    />
+                </ol>
+                {can.change.then(|| view! {
+                    <section class="reply" aria-label="Reply">
+                        <h2 class="sr-only">"Reply"</h2>
+                        {can.agent.then(|| view! {
+                            <div class="reply-options">
+                                <label>
+                                    "Type "
+                                    <select
+                                        name="article-type"
+                                        on:change=move |ev| {
+                                            let v = event_target_value(&ev);
+                                            internal.set(v == "note");
+                                            kind.set(v);
+                                        }
+                                        prop:value=move || kind.get()
+                                    >
+                                        <option value="note">"Note"</option>
+                                        <option value="email">"E-mail"</option>
+                                        <option value="phone">"Phone"</option>
+                                    </select>
+                                </label>
+                                <label class="check">
+                                    <input
+                                        type="checkbox"
+                                        name="internal"
+                                        prop:checked=move || internal.get()
+                                        on:change=move |ev| internal.set(event_target_checked(&ev))
+                                    />
+                                    " Internal"
+                                </label>
+                                {move || (kind.get() == "email").then(|| view! {
+                                    <label class="grow">"To " <input type="email" name="to" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/></label>
+                                    <label class="grow">"Cc " <input type="text" name="cc" prop:value=move || cc.get() on:input=move |ev| cc.set(event_target_value(&ev))/></label>
+                                })}
+                            </div>
+                        })}
+                        <Composer control setup=setup.get_value()/>
+                        <div class="reply-actions">
+                            {move || send_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                            <span class="muted hint">"Ctrl+Enter sends the reply with the sidebar changes."</span>
+                            <button
+                                type="button"
+                                class="primary"
+                                id="submit-reply"
+                                disabled=move || sending.get() || !dirty()
+                                on:click=move |_| submit()
+                            >
+                                {move || if sending.get() {
+                                    "Saving…"
+                                } else if control.empty.get() && control.files.get().is_empty() {
+                                    "Update"
+                                } else {
+                                    "Send"
+                                }}
+                            </button>
+                        </div>
+                    </section>
+                })}
+            </div>
+            {move || view! { <Sidebar t=latest.get() sidebar can/> }}
+            {can.delete.then(|| view! { <DeleteTicket id=ticket_id number=number.clone() user=user.clone()/> })}
+        </div>
+    }
+}
+
+fn new_form_id(ticket_id: i64) -> String {
+    #[cfg(feature = "browser")]
+    {
+        format!("web-{ticket_id}-{}", (js_sys::Math::random() * 1e15) as u64)
+    }
+    #[cfg(not(feature = "browser"))]
+    format!("web-{ticket_id}")
+}
+
+fn now_ms() -> f64 {
+    #[cfg(feature = "browser")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(feature = "browser"))]
+    0.0
+}
+
+#[component]
+fn TitleRow(t: TicketZoom, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let ticket_id = t.id;
+    let title = RwSignal::new(t.title.clone());
+    let saved = StoredValue::new(t.title.clone());
+    let error = RwSignal::new(None::<String>);
+    let save = move || {
+        let now = title.get_untracked().trim().to_string();
+        if now.is_empty() || now == saved.get_value() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let changes = TicketChanges {
+                title: Some(now.clone()),
+                ..Default::default()
+            };
+            match update_ticket(ticket_id, changes).await {
+                Ok(()) => {
+                    saved.set_value(now);
+                    error.set(None);
+                    reload();
+                }
+                Err(e) => error.set(Some(clean_error(&e.to_string()))),
+            }
+        });
+    };
+    view! {
+        <header class="zoom-head">
+            <p class="muted ticket-number">"Ticket #" {t.number.clone()}</p>
+            {if t.can.change && t.can.agent {
+                view! {
+                    <h1>
+                        <label class="sr-only" for="ticket-title">"Title"</label>
+                        <input
+                            id="ticket-title"
+                            class="title-input"
+                            prop:value=move || title.get()
+                            on:input=move |ev| title.set(event_target_value(&ev))
+                            on:blur=move |_| save()
+                            on:keydown=move |ev| {
+                                if ev.key() == "Enter" {
+                                    ev.prevent_default();
+                                    save();
+                                }
+                            }
+                        />
+                    </h1>
+                }
+                    .into_any()
+            } else {
+                view! { <h1 id="ticket-title">{t.title.clone()}</h1> }.into_any()
+            }}
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </header>
+    }
+}
+
+#[component]
+fn Article(a: ArticleView) -> impl IntoView {
+    let expanded = RwSignal::new(false);
+    let long = a.body_html.len() > 2500;
+    let sender = a.sender.to_lowercase();
+    let files: Vec<_> = a
+        .attachments
+        .iter()
+        .filter(|f| !f.inline)
+        .cloned()
+        .collect();
+    view! {
+        <li
+            class=format!("article sender-{sender} kind-{}", a.kind)
+            class:internal=a.internal
+            data-article-id=a.id
+        >
+            <div class="article-meta">
+                <strong class="author">{a.author.clone()}</strong>
+                <span class="kind">{a.kind.clone()}</span>
+                {a.internal.then(|| view! { <span class="internal-badge">"Internal note"</span> })}
+                <time datetime=a.created_at.clone()>{short_time(&a.created_at)}</time>
+            </div>
+            {(a.kind == "email").then(|| view! {
+                <dl class="addresses">
+                    {a.from.clone().map(|v| view! { <dt>"From"</dt><dd>{v}</dd> })}
+                    {a.to.clone().map(|v| view! { <dt>"To"</dt><dd>{v}</dd> })}
+                    {a.cc.clone().map(|v| view! { <dt>"Cc"</dt><dd>{v}</dd> })}
+                </dl>
+            })}
+            {a.subject.clone().filter(|s| !s.is_empty() && a.kind == "email").map(|s| view! { <p class="subject">{s}</p> })}
+            <div class="body" class:collapsed=move || long && !expanded.get() inner_html=a.body_html.clone()></div>
+            {long.then(|| view! {
+                <button type="button" class="link show-more" on:click=move |_| expanded.update(|e| *e = !*e)>
+                    {move || if expanded.get() { "Show less" } else { "Show more" }}
+                </button>
+            })}
+            {(!files.is_empty()).then(|| view! {
+                <ul class="attachments" aria-label="Attachments">
+                    {files.into_iter().map(|f| view! {
+                        <li class="attachment">
+                            {match f.preview_url.clone() {
+                                Some(preview) => view! { <img class="preview" src=preview alt="" loading="lazy"/> }.into_any(),
+                                None => view! { <span class="file-icon" aria-hidden="true">{icon_for(&f.content_type)}</span> }.into_any(),
+                            }}
+                            <a href=format!("{}?disposition=attachment", f.url)>{f.filename.clone()}</a>
+                            <span class="muted">{format_size(f.size)}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })}
+        </li>
+    }
+}
+
+fn icon_for(content_type: &str) -> &'static str {
+    match content_type {
+        t if t.starts_with("image/") => "🖼",
+        "application/pdf" => "📕",
+        t if t.starts_with("text/") => "📄",
+        t if t.contains("zip") || t.contains("compressed") => "🗜",
+        _ => "📎",
+    }
+}
+
+#[component]
+fn Sidebar(t: TicketZoom, sidebar: Sidebar, can: crate::api::Abilities) -> impl IntoView {
+    let select = |label: &'static str,
+                  name: &'static str,
+                  signal: RwSignal<i64>,
+                  choices: Vec<crate::api::Choice>,
+                  enabled: bool,
+                  empty: Option<&'static str>| {
+        view! {
+            <label class="field">
+                <span>{label}</span>
+                <select
+                    name=name
+                    disabled=!enabled
+                    on:change=move |ev| {
+                        if let Ok(v) = event_target_value(&ev).parse::<i64>() {
+                            signal.set(v);
+                        }
+                    }
+                    prop:value=move || signal.get().to_string()
+                >
+                    {empty.map(|e| view! { <option value="1">{e}</option> })}
+                    {choices
+                        .into_iter()
+                        .map(|c| view! { <option value=c.id.to_string()>{c.name}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+        }
+    };
+    let agent = can.agent;
+    let states = t.states.clone();
+    // a customer sees only the states offered to them; keep the current one listed
+    let states = if states.iter().any(|s| s.id == t.state_id) {
+        states
+    } else {
+        let mut s = states;
+        s.insert(
+            0,
+            crate::api::Choice {
+                id: t.state_id,
+                name: t.state.clone(),
+            },
+        );
+        s
+    };
+    view! {
+        <aside class="zoom-side" aria-label="Ticket details">
+            <section class="side-block">
+                <h2>"Ticket"</h2>
+                {select("State", "state_id", sidebar.state_id, states, can.change, None)}
+                {agent.then(|| select("Priority", "priority_id", sidebar.priority_id, t.priorities.clone(), can.change, None))}
+                {if agent {
+                    select("Group", "group_id", sidebar.group_id, t.groups.clone(), can.change, None).into_any()
+                } else {
+                    view! { <p class="field"><span>"Group"</span> {t.group.clone()}</p> }.into_any()
+                }}
+                {if can.assign {
+                    select("Owner", "owner_id", sidebar.owner_id, t.owners.clone(), can.change, Some("– nobody –")).into_any()
+                } else {
+                    view! { <p class="field"><span>"Owner"</span> {if t.owner.is_empty() { "–".to_string() } else { t.owner.clone() }}</p> }.into_any()
+                }}
+            </section>
+            <section class="side-block" aria-label="Customer">
+                <h2>"Customer"</h2>
+                <p class="customer-name">{t.customer.name.clone()}</p>
+                {(!t.customer.email.is_empty()).then(|| view! { <p><a href=format!("mailto:{}", t.customer.email)>{t.customer.email.clone()}</a></p> })}
+                {(!t.customer.phone.is_empty()).then(|| view! { <p>{t.customer.phone.clone()}</p> })}
+                {t.customer.organization.clone().map(|o| view! { <p class="muted">"Organisation: " {o}</p> })}
+            </section>
+            {(agent && !t.tags.is_empty()).then(|| view! {
+                <section class="side-block">
+                    <h2>"Tags"</h2>
+                    <ul class="tags">{t.tags.iter().map(|tag| view! { <li class="tag">{tag.clone()}</li> }).collect_view()}</ul>
+                </section>
+            })}
+            <p class="muted small">"Created " {short_time(&t.created_at)} <br/> "Updated " {short_time(&t.updated_at)}</p>
+        </aside>
+    }
+}
+
+#[component]
+fn DeleteTicket(id: i64, number: String, user: SessionUser) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let navigate = use_navigate();
+    let home = home_path(&user);
+    let confirm = move |_| {
+        busy.set(true);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match delete_ticket(id).await {
+                Ok(()) => navigate(home, Default::default()),
+                Err(e) => error.set(Some(clean_error(&e.to_string()))),
+            }
+            busy.set(false);
+        });
+    };
+    let question = format!("Delete ticket #{number}?");
+    view! {
+        <div class="danger-zone">
+            <button type="button" class="danger" id="delete-ticket" on:click=move |_| open.set(true)>"Delete ticket"</button>
+            {move || open.get().then(|| {
+                let confirm = confirm.clone();
+                view! {
+                    <div class="modal-backdrop">
+                        <div class="modal" role="alertdialog" aria-modal="true" aria-labelledby="delete-title" aria-describedby="delete-text">
+                            <h2 id="delete-title">{question.clone()}</h2>
+                            <p id="delete-text">"The ticket, its articles, attachments and drafts are removed for good."</p>
+                            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                            <div class="modal-actions">
+                                <button type="button" on:click=move |_| open.set(false) autofocus>"Cancel"</button>
+                                <button type="button" class="danger" id="confirm-delete" disabled=move || busy.get() on:click=confirm>
+                                    "Delete"
+                                </button>
+                            </div>
+                        </div>
+                    </div>
+                }
+            })}
+        </div>
+    }
+}

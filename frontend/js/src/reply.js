@@ -1,0 +1,143 @@
+// The web app's reply box around createComposer: what a page needs besides the editor.
+//   - pasted or dropped images go inline (as data: URLs; the server turns them into inline
+//     attachments when the article is stored), other files go to the upload cache
+//     (POST /api/v1/attachments with the form_id) and show as chips the page renders
+//   - unsent text of a local (not co-edited) reply is kept in localStorage until it is sent,
+//     so a failed save or a closed tab never loses it
+//   - in co-editing mode it remembers the shared draft id the server announces
+//
+// mountReply(el, opts) -> handle
+//   opts {
+//     formId, csrfToken       upload cache key and the session's CSRF token
+//     storageKey?             localStorage key for unsent text (local mode only)
+//     placeholder?, collab?   as createComposer (collab: {url, room, user, params})
+//     onChange?(empty)        after every change: whether the reply is empty
+//     onFiles?(list)          the uploaded files: [{id, filename, size, content_type}]
+//     onBusy?(n)              uploads in flight
+//     onError?(message)       an upload failed
+//     onState?, onSubmit?, onPeers?, onStatus?   as createComposer
+//   }
+//   handle: html(), isEmpty(), command(name, arg), active(name), focus(), addFiles(FileList),
+//           removeFile(id), files(), sharedDraftId(), sent(), destroy(), composer
+
+import { createComposer } from './composer.js'
+
+const INLINE_IMAGE_LIMIT = 2 * 1024 * 1024
+
+function readDataUrl (file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader()
+    reader.onload = () => resolve(String(reader.result))
+    reader.onerror = () => reject(reader.error || new Error('cannot read the file'))
+    reader.readAsDataURL(file)
+  })
+}
+
+function storage () {
+  try { return window.localStorage } catch (_) { return null }
+}
+
+export function mountReply (el, opts = {}) {
+  const files = []
+  let busy = 0
+  let draftId = null
+  let composer = null
+  const store = !opts.collab && opts.storageKey ? storage() : null
+  const call = (fn, ...args) => { if (typeof fn === 'function') { try { fn(...args) } catch (e) { console.error(e) } } }
+  const changed = () => call(opts.onFiles, files.slice())
+  const setBusy = (d) => { busy += d; call(opts.onBusy, busy) }
+
+  async function toCache (file) {
+    const form = new FormData()
+    form.append('form_id', opts.formId)
+    form.append('File', file, file.name)
+    const res = await fetch('/api/v1/attachments', {
+      method: 'POST',
+      body: form,
+      credentials: 'same-origin',
+      headers: { 'X-CSRF-Token': opts.csrfToken || '' }
+    })
+    const body = await res.json().catch(() => ({}))
+    if (!res.ok) throw new Error(body.error_human || body.error || `HTTP ${res.status}`)
+    const data = body.data || body
+    const entry = { id: data.id, filename: data.filename || file.name, size: Number(data.size || file.size), content_type: file.type || 'application/octet-stream' }
+    files.push(entry)
+    changed()
+    return entry
+  }
+
+  async function upload (file) {
+    setBusy(1)
+    try {
+      if ((file.type || '').startsWith('image/') && file.size <= INLINE_IMAGE_LIMIT) {
+        return { url: await readDataUrl(file), filename: file.name, content_type: file.type }
+      }
+      await toCache(file)
+      return { url: null } // a chip, nothing inline
+    } finally {
+      setBusy(-1)
+    }
+  }
+
+  const collab = opts.collab && {
+    ...opts.collab,
+    onPeers: opts.onPeers,
+    onStatus: opts.onStatus,
+    onControl: (msg) => {
+      if (msg && (msg.t === 'hello') && msg.shared_draft_id != null) draftId = msg.shared_draft_id
+      if (msg && (msg.t === 'sent' || msg.t === 'deleted')) draftId = null
+      call(opts.onControl, msg)
+    }
+  }
+
+  composer = createComposer(el, {
+    html: store ? (store.getItem(opts.storageKey) || '') : '',
+    placeholder: opts.placeholder,
+    onState: opts.onState,
+    onSubmit: opts.onSubmit,
+    onChange: (html) => {
+      const empty = composer ? composer.isEmpty() : false
+      if (store) {
+        try { if (empty) store.removeItem(opts.storageKey); else store.setItem(opts.storageKey, html) } catch (_) {}
+      }
+      call(opts.onChange, empty)
+    },
+    onUpload: upload,
+    onUploadError: (err, file) => call(opts.onError, `${file && file.name ? file.name : 'File'}: ${err && err.message ? err.message : err}`),
+    collab
+  })
+  call(opts.onChange, composer.isEmpty())
+
+  return {
+    composer,
+    html: () => composer.html(),
+    isEmpty: () => composer.isEmpty(),
+    command: (name, arg) => composer.command(name, arg),
+    active: (name) => composer.active(name),
+    focus: () => composer.focus(),
+    files: () => files.slice(),
+    busy: () => busy,
+    sharedDraftId: () => draftId,
+    addFiles (list) {
+      for (const file of Array.from(list || [])) {
+        setBusy(1)
+        toCache(file).catch((err) => call(opts.onError, `${file.name}: ${err.message || err}`)).finally(() => setBusy(-1))
+      }
+    },
+    removeFile (id) {
+      const i = files.findIndex((f) => f.id === id)
+      if (i < 0) return
+      files.splice(i, 1)
+      changed()
+      fetch(`/api/v1/attachments/${id}`, { method: 'DELETE', credentials: 'same-origin', headers: { 'X-CSRF-Token': opts.csrfToken || '' } }).catch(() => {})
+    },
+    // after a successful send: empty editor, no chips, nothing kept locally
+    sent () {
+      files.length = 0
+      changed()
+      if (store) { try { store.removeItem(opts.storageKey) } catch (_) {} }
+      if (!opts.collab) composer.clear()
+    },
+    destroy: () => composer.destroy()
+  }
+}

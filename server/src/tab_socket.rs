@@ -1,0 +1,158 @@
+//! `GET /ws/live`: the one WebSocket of each browser tab. It carries ticket changes and
+//! deletions (each checked against the policy before it is sent) and who is viewing or typing
+//! on the ticket the tab shows. Messages are small JSON texts; nothing but ids and viewer
+//! names leaves the server here: pages fetch what changed through their server functions,
+//! which apply the same permissions as always.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use domain::access::AccessLevel;
+use domain::desk::Desk;
+use domain::events::{Audience, Event, Viewer};
+use domain::{Actor, Error};
+use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::http::caller::Caller;
+use crate::http::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::web::origin_allowed_headers;
+
+/// Client messages are tiny; anything larger is not ours.
+const MAX_MESSAGE_BYTES: usize = 4 * 1024;
+
+static NEXT_TAB: AtomicU64 = AtomicU64::new(1);
+
+#[derive(Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+enum ClientMessage {
+    View { ticket_id: i64, typing: bool },
+    Leave { ticket_id: i64 },
+}
+
+pub async fn tab_socket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    ws: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    // cross-site WebSocket hijacking: a cookie alone must not open it from another site
+    if !origin_allowed_headers(&headers, &state.settings.allowed_origins) {
+        return Err(ApiError(Error::Forbidden(
+            "Cross-site request refused (Origin not allowed)".into(),
+        )));
+    }
+    let desk = state.desk.clone();
+    let actor = caller.actor;
+    Ok(ws
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| serve(socket, desk, actor)))
+}
+
+/// What a tab is told about an event, if anything.
+fn message_for(actor: &Actor, viewing: Option<i64>, event: &Event) -> Option<String> {
+    if !Desk::may_hear(actor, event) {
+        return None;
+    }
+    let text = match event {
+        Event::TicketChanged { ticket_id, .. } => {
+            json!({"t": "ticket_changed", "ticket_id": ticket_id})
+        }
+        Event::TicketDeleted { ticket_id, .. } => {
+            json!({"t": "ticket_deleted", "ticket_id": ticket_id})
+        }
+        Event::Viewers {
+            ticket_id, viewers, ..
+        } => {
+            if viewing != Some(*ticket_id) {
+                return None;
+            }
+            json!({"t": "viewers", "ticket_id": ticket_id, "viewers": viewers})
+        }
+    };
+    Some(text.to_string())
+}
+
+async fn serve(socket: WebSocket, desk: Desk, actor: Actor) {
+    let tab = NEXT_TAB.fetch_add(1, Ordering::Relaxed);
+    let mut events = desk.events.subscribe();
+    let (mut sink, mut stream) = socket.split();
+    let mut viewing: Option<i64> = None;
+    let hello = json!({"t": "hello"}).to_string();
+    let mut open = sink.send(Message::Text(hello.into())).await.is_ok();
+    while open {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(event) => {
+                    if let Some(text) = message_for(&actor, viewing, &event) {
+                        open = sink.send(Message::Text(text.into())).await.is_ok();
+                    }
+                }
+                // too slow to keep up: the page reloads what it shows
+                Err(RecvError::Lagged(_)) => {
+                    let hello = json!({"t": "hello"}).to_string();
+                    open = sink.send(Message::Text(hello.into())).await.is_ok();
+                }
+                Err(RecvError::Closed) => open = false,
+            },
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    let Ok(message) = serde_json::from_str::<ClientMessage>(&text) else {
+                        continue; // not ours: ignored
+                    };
+                    match message {
+                        ClientMessage::View { ticket_id, typing } => {
+                            if let Some(old) = viewing.filter(|old| *old != ticket_id) {
+                                desk.events.leave(tab, old);
+                            }
+                            viewing = Some(ticket_id);
+                            if let Some(audience) = viewable(&desk, &actor, ticket_id).await {
+                                let viewer = Viewer { user_id: actor.id, name: actor.fullname(), typing };
+                                desk.events.view(tab, ticket_id, audience, viewer);
+                            }
+                            // the current list, even when this view changed nothing
+                            if actor.is_agent()
+                                && let Some((audience, viewers)) = desk.events.viewers(ticket_id)
+                            {
+                                let event = Event::Viewers { ticket_id, audience, viewers };
+                                if let Some(text) = message_for(&actor, viewing, &event) {
+                                    open = sink.send(Message::Text(text.into())).await.is_ok();
+                                }
+                            }
+                        }
+                        ClientMessage::Leave { ticket_id } => {
+                            if viewing == Some(ticket_id) {
+                                desk.events.leave(tab, ticket_id);
+                                viewing = None;
+                            }
+                        }
+                    }
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Binary(_))) => {}
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => open = false,
+            },
+        }
+    }
+    if let Some(ticket_id) = viewing {
+        desk.events.leave(tab, ticket_id);
+    }
+}
+
+/// Agents who may read the ticket are announced as its viewers; customers never are.
+async fn viewable(desk: &Desk, actor: &Actor, ticket_id: i64) -> Option<Audience> {
+    if !actor.is_agent() {
+        return None;
+    }
+    let mut conn = desk.store.read().await.ok()?;
+    let (_, facts) = domain::tickets::load(&mut conn, ticket_id).await.ok()?;
+    actor
+        .has_group_access(facts.group_id, AccessLevel::Read)
+        .then(|| Audience::of(&facts))
+}
