@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::access::{AccessLevel, Actor};
+use crate::access::Actor;
 use crate::events::{Audience, Bus, Event};
 use crate::files::FileStore;
 use crate::shared_drafts::Hub;
@@ -129,8 +129,19 @@ impl Desk {
         Ok(out)
     }
 
-    /// Tells open tabs that a ticket changed (after the commit). Other writers (tags, merges,
-    /// DeskHero) call this too.
+    /// [`Desk::changed`] for a writer that only knows the ticket's id (tags, merges, DeskHero):
+    /// call after the commit. A ticket that is gone meanwhile is not announced.
+    pub async fn announce(&self, ticket_id: i64, customer_visible: bool) {
+        let ticket = match self.store.read().await {
+            Ok(mut conn) => tickets::find(&mut conn, ticket_id).await.ok(),
+            Err(_) => None,
+        };
+        if let Some(ticket) = ticket {
+            self.changed(&ticket, None, customer_visible);
+        }
+    }
+
+    /// Tells open tabs that a ticket changed (after the commit).
     pub fn changed(&self, ticket: &TicketRecord, before: Option<&TicketRecord>, visible: bool) {
         let audience = Audience::of(&ticket.facts(false));
         let before = before
@@ -142,31 +153,6 @@ impl Desk {
             before,
             customer_visible: visible || before.is_some(),
         });
-    }
-
-    /// May `actor` hear about an event (its ticket is readable to them)?
-    pub fn may_hear(actor: &Actor, event: &Event) -> bool {
-        let sees = |a: &Audience| crate::policy::can_show_ticket(actor, &a.facts());
-        match event {
-            Event::TicketChanged {
-                audience,
-                before,
-                customer_visible,
-                ..
-            } => {
-                let reach = sees(audience) || before.as_ref().is_some_and(sees);
-                reach
-                    && (*customer_visible
-                        || actor.has_group_access(audience.group_id, AccessLevel::Read)
-                        || before
-                            .as_ref()
-                            .is_some_and(|b| actor.has_group_access(b.group_id, AccessLevel::Read)))
-            }
-            Event::TicketDeleted { audience, .. } => sees(audience),
-            Event::Viewers { audience, .. } => {
-                actor.is_agent() && actor.has_group_access(audience.group_id, AccessLevel::Read)
-            }
-        }
     }
 }
 

@@ -223,6 +223,32 @@ pub fn can_watch_shared_draft(actor: &Actor, ticket: &TicketFacts) -> bool {
         || can_use_shared_draft(actor, ticket.group_id)
 }
 
+/// May a browser tab of `actor` be told about a live event? Only about tickets they can read;
+/// customers are not told about agent-only changes (an internal note), and only agents with
+/// access to the group learn who is viewing it. A ticket that moved away (another group or
+/// customer) is announced to those who could see it before, so that their lists drop it.
+pub fn can_hear(actor: &Actor, event: &crate::events::Event) -> bool {
+    use crate::events::Event;
+    let sees = |a: &crate::events::Audience| can_show_ticket(actor, &a.facts());
+    let agent_of =
+        |a: &crate::events::Audience| actor.has_group_access(a.group_id, AccessLevel::Read);
+    match event {
+        Event::TicketChanged {
+            audience,
+            before,
+            customer_visible,
+            ..
+        } => {
+            let audiences = std::iter::once(audience).chain(before.as_ref());
+            audiences
+                .filter(|a| sees(a))
+                .any(|a| *customer_visible || agent_of(a))
+        }
+        Event::TicketDeleted { audience, .. } => sees(audience),
+        Event::Viewers { audience, .. } => actor.is_agent() && agent_of(audience),
+    }
+}
+
 /// Which tickets a list (index, search, overviews) may contain: the same rules as
 /// [`can_show_ticket`], as a set that storage turns into a `WHERE` clause.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use domain::Actor;
 use domain::access::AccessLevel;
 use domain::access::load_actor;
+use domain::events::{Audience, Event};
 use domain::groups::{self, GroupParams};
 use domain::organizations::{self, OrganizationParams};
 use domain::policy::{self, ArticleFacts, FollowUp, TicketFacts, TicketScope};
@@ -43,6 +44,10 @@ enum Action {
     UseSharedDraft,
     WatchSharedDraft,
     ReopenClosedTicket,
+    HearPublicChange,
+    HearInternalChange,
+    HearViewers,
+    HearDeletion,
 }
 
 use Action::*;
@@ -62,20 +67,21 @@ const ALL_WHO: [Who; 8] = [
 /// The expected matrix, written out row by row (Y = allowed).
 fn expected(who: Who, action: Action) -> bool {
     // columns:            Show List Upd  Crt  Del  ShP  ShI  CrP  CrI  UpA  DelN Ment Draft Watch Reopen
-    let row: [u8; 15] = match who {
-        Admin => [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
-        AgentFull => [1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
-        AgentReadOnly => [1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 1, 0],
-        AgentOtherGroup => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-        CustomerOwner => [1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0],
-        CustomerSharedOrg => [1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0],
-        CustomerNonSharedOrg => [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-        OtherCustomer => [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    //                     live events: HearPub HearInt Viewers Deleted
+    let row: [u8; 19] = match who {
+        Admin => [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+        AgentFull => [1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+        AgentReadOnly => [1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1],
+        AgentOtherGroup => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        CustomerOwner => [1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1],
+        CustomerSharedOrg => [1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1],
+        CustomerNonSharedOrg => [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        OtherCustomer => [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
     };
     row[action as usize] == 1
 }
 
-const ALL_ACTIONS: [Action; 15] = [
+const ALL_ACTIONS: [Action; 19] = [
     ShowTicket,
     ListContainsTicket,
     UpdateTicket,
@@ -91,6 +97,10 @@ const ALL_ACTIONS: [Action; 15] = [
     UseSharedDraft,
     WatchSharedDraft,
     ReopenClosedTicket,
+    HearPublicChange,
+    HearInternalChange,
+    HearViewers,
+    HearDeletion,
 ];
 
 /// The facts the matrix is evaluated on: one ticket per customer scenario.
@@ -300,6 +310,30 @@ fn decide(world: &World, who: Who, action: Action) -> bool {
             };
             policy::authorize_update_ticket(actor, &closed, FollowUp::NewTicket).is_ok()
         }
+        HearPublicChange | HearInternalChange => policy::can_hear(
+            actor,
+            &Event::TicketChanged {
+                ticket_id: 1,
+                audience: Audience::of(&ticket),
+                before: None,
+                customer_visible: action == HearPublicChange,
+            },
+        ),
+        HearViewers => policy::can_hear(
+            actor,
+            &Event::Viewers {
+                ticket_id: 1,
+                audience: Audience::of(&ticket),
+                viewers: vec![],
+            },
+        ),
+        HearDeletion => policy::can_hear(
+            actor,
+            &Event::TicketDeleted {
+                ticket_id: 1,
+                audience: Audience::of(&ticket),
+            },
+        ),
     }
 }
 

@@ -3,6 +3,7 @@ import {
   api,
   createTicket,
   failOnServerErrors,
+  openList,
   openTicket,
   pasteImage,
   personPage,
@@ -35,15 +36,14 @@ test("agent replies with formatting, a pasted image and a file; the customer see
 
   // the agent finds it in an overview and opens it
   const agent = await personPage(browser, "agent1@tandem.test");
-  await agent.page.goto("/tickets/view/open?sort=updated");
-  await expect(agent.page.locator("body[data-hydrated]")).toHaveCount(1);
+  await openList(agent.page, "/tickets/view/open?sort=updated");
   const row = agent.page.locator("tr.ticket-row", { hasText: title });
   await expect(row).toBeVisible();
   await expect(agent.page.locator("a.tab.current .count")).not.toHaveText("0");
   await agent.page.screenshot({ path: screenshot("agent-overview"), fullPage: true });
   await row.getByRole("link", { name: title }).click();
   await expect(agent.page).toHaveURL(new RegExp(`/tickets/${ticket.id}$`));
-  await expect(agent.page.locator("body[data-hydrated]")).toHaveCount(1);
+  await expect(agent.page.locator(".zoom[data-ready]")).toHaveCount(1);
   const editor = agent.page.locator(".ProseMirror");
   await expect(editor).toBeVisible();
 
@@ -148,7 +148,31 @@ test("two agents on the same ticket see each other viewing and typing, and write
   await expect(anna.page.locator(".viewers .viewer.typing")).toContainText("Ada Admin");
   await expect(anna.page.locator(".ProseMirror")).toContainText("We are looking into the VPN logs.");
   await expect(anna.page.locator(".coeditors .peer")).toContainText("Ada Admin");
+  await expect(ada.page.locator(".draft-saved")).toHaveText("· saved");
+  await expect(anna.page.locator(".collaboration-carets__label")).toContainText("Ada Admin");
+  // Anna adds a line to the same reply; both see the whole text
+  await anna.page.locator(".ProseMirror").click();
+  await anna.page.keyboard.press("Control+End");
+  await anna.page.keyboard.press("Enter");
+  await anna.page.keyboard.type("Anna: the tunnel restarts at :00.");
+  await expect(ada.page.locator(".ProseMirror")).toContainText("the tunnel restarts");
   await anna.page.screenshot({ path: screenshot("agents-coediting"), fullPage: true });
+
+  // Anna sends the shared reply: it becomes one article and both editors start empty
+  await anna.page.locator("#submit-reply").click();
+  for (const p of [anna.page, ada.page]) {
+    await expect(p.locator(".thread .article", { hasText: "the tunnel restarts" })).toBeVisible();
+    await expect(p.locator(".ProseMirror")).not.toContainText("VPN logs");
+  }
+  await expect(anna.page.locator(".thread .article", { hasText: "VPN logs" })).toHaveCount(1);
+
+  // a draft can be discarded for everyone
+  await ada.page.locator(".ProseMirror").click();
+  await ada.page.keyboard.type("Scratch that");
+  await expect(anna.page.locator(".ProseMirror")).toContainText("Scratch that");
+  await anna.page.locator("#discard-reply").click();
+  await expect(ada.page.locator(".ProseMirror")).not.toContainText("Scratch that");
+  await expect(anna.page.locator(".ProseMirror")).not.toContainText("Scratch that");
 
   // Ada leaves: Anna's viewing row empties
   await ada.context.close();
@@ -203,7 +227,7 @@ test("agents only: a customer cannot see the delete button or the sidebar's agen
 test("new tickets: an agent picks a customer; a customer only gets their groups", async ({ browser }) => {
   const agent = await personPage(browser, "agent1@tandem.test");
   await agent.page.goto("/tickets/new");
-  await expect(agent.page.locator("body[data-hydrated]")).toHaveCount(1);
+  await expect(agent.page.locator("form.new-ticket[data-ready]")).toHaveCount(1);
   await agent.page.locator("#customer-search").fill("nicole");
   await agent.page.locator("button.hit", { hasText: "Nicole Braun" }).click();
   await expect(agent.page.locator(".picked")).toContainText("Nicole Braun");
@@ -220,7 +244,7 @@ test("new tickets: an agent picks a customer; a customer only gets their groups"
 
   const customer = await personPage(browser, "lee@other.test");
   await customer.page.goto("/tickets/new");
-  await expect(customer.page.locator("body[data-hydrated]")).toHaveCount(1);
+  await expect(customer.page.locator("form.new-ticket[data-ready]")).toHaveCount(1);
   await expect(customer.page.locator("#customer-search")).toHaveCount(0);
   await expect(customer.page.locator("#new-group option").nth(1)).toBeAttached();
   await customer.context.close();

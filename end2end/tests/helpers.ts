@@ -22,7 +22,13 @@ export async function signIn(page: Page, login: string) {
   await page.locator("#password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/tickets\/view\//);
-  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+  await expect(page.locator(".table-wrap[data-ready]")).toHaveCount(1);
+}
+
+/** Goes to a list and waits until it is interactive. */
+export async function openList(page: Page, path: string) {
+  await page.goto(path);
+  await expect(page.locator(".table-wrap[data-ready]")).toHaveCount(1);
 }
 
 /** A signed-in page in its own browser context (its own cookies: another person). */
@@ -66,7 +72,7 @@ export async function createTicket(
 /** Waits until the ticket view is hydrated and its editor is ready. */
 export async function openTicket(page: Page, id: number) {
   await page.goto(`/tickets/${id}`);
-  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+  await expect(page.locator(".zoom[data-ready]")).toHaveCount(1);
   await expect(page.locator(".thread .article").first()).toBeVisible();
 }
 

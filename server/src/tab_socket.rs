@@ -58,7 +58,7 @@ pub async fn tab_socket(
 
 /// What a tab is told about an event, if anything.
 fn message_for(actor: &Actor, viewing: Option<i64>, event: &Event) -> Option<String> {
-    if !Desk::may_hear(actor, event) {
+    if !domain::policy::can_hear(actor, event) {
         return None;
     }
     let text = match event {

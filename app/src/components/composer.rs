@@ -74,6 +74,9 @@ pub struct ReplyControl {
     pub submits: RwSignal<u32>,
     /// Bumped on every local change (drives the "typing" indicator).
     pub edits: RwSignal<u32>,
+    /// Co-editing: `Some(true)` once the server confirmed it stored the draft, `Some(false)`
+    /// while changes are on their way, `None` before the first change.
+    pub saved: RwSignal<Option<bool>>,
     #[cfg(feature = "browser")]
     handle: StoredValue<Option<bridge::ReplyHandle>, LocalStorage>,
 }
@@ -96,6 +99,7 @@ impl ReplyControl {
             active: RwSignal::new(Vec::new()),
             submits: RwSignal::new(0),
             edits: RwSignal::new(0),
+            saved: RwSignal::new(None),
             #[cfg(feature = "browser")]
             handle: StoredValue::new_local(None),
         }
@@ -325,6 +329,13 @@ pub fn Composer(control: ReplyControl, setup: ComposerSetup) -> impl IntoView {
             {collab.then(|| view! {
                 <div class="coeditors" aria-live="polite">
                     <span class="muted">{move || status_text(&control.status.get())}</span>
+                    <span class="muted draft-saved" role="status">
+                        {move || match control.saved.get() {
+                            Some(true) => "· saved",
+                            Some(false) => "· saving…",
+                            None => "",
+                        }}
+                    </span>
                     <For
                         each=move || others(control.peers.get())
                         key=|p| p.client_id.to_bits()
@@ -398,6 +409,7 @@ mod mount {
         control: ReplyControl,
     ) -> bridge::ReplyHandle {
         let opts = Object::new();
+        let collab = setup.collab.is_some();
         set(&opts, "formId", setup.form_id.as_str());
         set(&opts, "csrfToken", setup.csrf_token.as_str());
         set(&opts, "storageKey", setup.storage_key.as_str());
@@ -408,6 +420,9 @@ mod mount {
             callback(move |empty: JsValue| {
                 control.empty.set(empty.as_bool().unwrap_or(false));
                 control.edits.update(|n| *n = n.wrapping_add(1));
+                if collab {
+                    control.saved.set(Some(false));
+                }
             }),
         );
         set(
@@ -476,6 +491,20 @@ mod mount {
                 "onPeers",
                 callback(move |peers: JsValue| {
                     control.peers.set(serde_wasm(peers).unwrap_or_default());
+                }),
+            );
+            set(
+                &opts,
+                "onControl",
+                callback(move |msg: JsValue| {
+                    let kind = Reflect::get(&msg, &JsValue::from_str("t"))
+                        .ok()
+                        .and_then(|t| t.as_string());
+                    match kind.as_deref() {
+                        Some("saved") => control.saved.set(Some(true)),
+                        Some("sent" | "deleted" | "reset") => control.saved.set(None),
+                        _ => {}
+                    }
                 }),
             );
             set(

@@ -84,3 +84,11 @@ fn Frame(user: SessionUser, children: Children) -> impl IntoView {
         <main class="page" id="main">{children()}</main>
     }
 }
+
+/// `data-ready="true"` once this part of the page is hydrated and interactive (on the server
+/// and before hydration it is absent). Tests wait for it before they click.
+pub fn ready_marker() -> impl Fn() -> Option<&'static str> + Copy + Send + Sync + 'static {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    move || hydrated.get().then_some("true")
+}

@@ -9,7 +9,7 @@ use crate::api::tickets::{create_ticket, ticket_form_options};
 use crate::api::users::search_customers;
 use crate::api::{CustomerHit, NewTicket};
 use crate::components::composer::{Composer, ComposerSetup, ReplyControl};
-use crate::components::layout::SignedIn;
+use crate::components::layout::{SignedIn, ready_marker};
 use crate::pages::overview::clean_error;
 use crate::session::SessionUser;
 
@@ -100,6 +100,7 @@ fn NewTicketForm(user: SessionUser) -> impl IntoView {
         }
         n
     });
+    let ready = ready_marker();
     let setup = ComposerSetup {
         form_id,
         csrf_token: user.csrf_token.clone(),
@@ -110,7 +111,7 @@ fn NewTicketForm(user: SessionUser) -> impl IntoView {
     };
     view! {
         <h1>"New ticket"</h1>
-        <form class="new-ticket" on:submit=move |ev| { ev.prevent_default(); submit(); }>
+        <form class="new-ticket" data-ready=ready on:submit=move |ev| { ev.prevent_default(); submit(); }>
             {agent.then(|| view! {
                 <div class="field customer-picker">
                     <label for="customer-search">"Customer"</label>

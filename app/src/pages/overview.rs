@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::TicketList;
 use crate::api::tickets::list_tickets;
-use crate::components::layout::SignedIn;
+use crate::components::layout::{SignedIn, ready_marker};
 use crate::components::live::{ServerMessage, use_live};
 use crate::session::SessionUser;
 
@@ -189,6 +189,7 @@ fn ListView(data: TicketList, q: ListQuery, customer: bool) -> impl IntoView {
     let q2 = q.clone();
     let q3 = q.clone();
     let q4 = q.clone();
+    let ready = ready_marker();
     view! {
         <nav class="tabs" aria-label="Overviews">
             {data
@@ -248,7 +249,7 @@ fn ListView(data: TicketList, q: ListQuery, customer: bool) -> impl IntoView {
                 }}
             </span>
         </div>
-        <div class="table-wrap">
+        <div class="table-wrap" data-ready=ready>
             <table class="tickets">
                 <thead>
                     <tr>

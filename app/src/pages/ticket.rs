@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::api::tickets::{delete_ticket, show_ticket, update_ticket};
+use crate::api::tickets::{delete_ticket, discard_shared_draft, show_ticket, update_ticket};
 use crate::api::{ArticleView, NewReply, TicketChanges, TicketZoom};
 use crate::components::composer::{Composer, ComposerSetup, ReplyControl, format_size};
-use crate::components::layout::{SignedIn, home_path};
+use crate::components::layout::{SignedIn, home_path, ready_marker};
 use crate::components::live::{ServerMessage, use_live};
 use crate::pages::overview::{clean_error, short_time};
 use crate::session::SessionUser;
@@ -254,8 +254,9 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
     };
     let setup = StoredValue::new(setup);
     let number = t.number.clone();
+    let ready = ready_marker();
     view! {
-        <div class="zoom" data-ticket-id=ticket_id>
+        <div class="zoom" data-ticket-id=ticket_id data-ready=ready>
             <div class="zoom-main">
                 {title_row}
                 <div class="viewers" aria-live="polite" data-testid="viewers">
@@ -319,6 +320,23 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                         <div class="reply-actions">
                             {move || send_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                             <span class="muted hint">"Ctrl+Enter sends the reply with the sidebar changes."</span>
+                            <button
+                                type="button"
+                                id="discard-reply"
+                                disabled=move || sending.get() || (control.empty.get() && control.files.get().is_empty())
+                                on:click=move |_| {
+                                    if can_coedit {
+                                        leptos::task::spawn_local(async move {
+                                            if let Err(e) = discard_shared_draft(ticket_id).await {
+                                                send_error.set(Some(clean_error(&e.to_string())));
+                                            }
+                                        });
+                                    }
+                                    control.sent();
+                                }
+                            >
+                                "Discard"
+                            </button>
                             <button
                                 type="button"
                                 class="primary"

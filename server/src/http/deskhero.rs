@@ -164,11 +164,15 @@ pub async fn create(
         Err(errors) => return reject(errors),
     };
     match tx.commit().await {
-        Ok(()) => Json(ConversationsResponse {
-            success: true,
-            data: created.publish(&state.desk.drafts).await,
-        })
-        .into_response(),
+        Ok(()) => {
+            let data = created.publish(&state.desk.drafts).await;
+            state.desk.announce(ticket_id, true).await;
+            Json(ConversationsResponse {
+                success: true,
+                data,
+            })
+            .into_response()
+        }
         Err(err) => {
             created.abandon(&state.desk.drafts).await;
             reject_one("", err)

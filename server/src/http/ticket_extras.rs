@@ -60,6 +60,8 @@ async fn change_tag(
     tickets::change_tag(&mut tx, &caller.actor, ticket_id, item, add).await?;
     domain::search::reindex(&mut tx, ticket_id).await?;
     tx.commit().await?;
+    // tags are agent-only information: customers are not told
+    state.desk.announce(ticket_id, false).await;
     Ok(Json(json!(true)))
 }
 
@@ -152,6 +154,10 @@ pub async fn merge(
 ) -> ApiResult<Json<Value>> {
     let mut tx = state.store.write().await?;
     let outcome = tickets::merge(&mut tx, &caller.actor, source, &target).await?;
+    let merged = match &outcome {
+        MergeOutcome::Merged { source, target } => Some((source.id, target.id)),
+        _ => None,
+    };
     let body = match outcome {
         MergeOutcome::TargetNotFound => {
             json!({"result": "failed", "message": "The target ticket number could not be found."})
@@ -169,5 +175,9 @@ pub async fn merge(
         }
     };
     tx.commit().await?;
+    if let Some((source, target)) = merged {
+        state.desk.announce(source, true).await;
+        state.desk.announce(target, true).await;
+    }
     Ok(Json(body))
 }
