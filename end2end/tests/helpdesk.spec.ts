@@ -133,13 +133,20 @@ test("agent changes state and owner from the sidebar", async ({ browser }) => {
 test("two agents on the same ticket see each other viewing and typing, and write the reply together", async ({
   browser,
 }) => {
-  const ticket = await createTicket(`VPN drops every hour ${Date.now()}`);
+  test.setTimeout(60_000);
+  const ticket = await createTicket(`VPN drops every hour ${Date.now()}`, "nicole@customer.test", "Users");
   const anna = await personPage(browser, "agent1@tandem.test");
   const ada = await personPage(browser, "admin@tandem.test");
+  const bob = await personPage(browser, "agent2@tandem.test"); // read-only in Users
   await openTicket(anna.page, ticket.id);
   await openTicket(ada.page, ticket.id);
-  await expect(anna.page.locator(".viewers .viewer")).toContainText("Ada Admin");
-  await expect(ada.page.locator(".viewers .viewer")).toContainText("Anna Agent");
+  await openTicket(bob.page, ticket.id);
+  await expect(anna.page.locator(".viewers .viewer")).toHaveText(["Ada Admin", "Bob Agent"]);
+  await expect(ada.page.locator(".viewers .viewer")).toHaveText(["Anna Agent", "Bob Agent"]);
+  await expect(bob.page.locator(".viewers .viewer")).toHaveText(["Ada Admin", "Anna Agent"]);
+  await expect(bob.page.locator(".reply")).toHaveCount(0); // may read, not write
+  await bob.context.close();
+  await expect(anna.page.locator(".viewers .viewer")).toHaveText(["Ada Admin"]);
 
   // the shared draft: what Ada types appears in Anna's editor, with Ada's caret
   await expect(ada.page.locator(".coeditors")).toContainText("live");
@@ -166,9 +173,19 @@ test("two agents on the same ticket see each other viewing and typing, and write
   }
   await expect(anna.page.locator(".thread .article", { hasText: "VPN logs" })).toHaveCount(1);
 
+  // Ada loses the network while typing; what she typed arrives once she is back
+  await ada.context.setOffline(true);
+  await ada.page.locator(".ProseMirror").click();
+  await ada.page.keyboard.type("Typed while offline.");
+  await anna.page.waitForTimeout(1000);
+  await expect(anna.page.locator(".ProseMirror")).not.toContainText("Typed while offline.");
+  await ada.context.setOffline(false);
+  await expect(anna.page.locator(".ProseMirror")).toContainText("Typed while offline.", { timeout: 20_000 });
+
   // a draft can be discarded for everyone
   await ada.page.locator(".ProseMirror").click();
-  await ada.page.keyboard.type("Scratch that");
+  await ada.page.keyboard.press("Control+End");
+  await ada.page.keyboard.type(" Scratch that");
   await expect(anna.page.locator(".ProseMirror")).toContainText("Scratch that");
   await anna.page.locator("#discard-reply").click();
   await expect(ada.page.locator(".ProseMirror")).not.toContainText("Scratch that");

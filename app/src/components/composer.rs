@@ -109,8 +109,10 @@ impl ReplyControl {
     pub fn html(&self) -> String {
         #[cfg(feature = "browser")]
         {
+            // try_: a callback may still arrive after the page went away
             self.handle
-                .with_value(|h| h.as_ref().map(|h| h.html()))
+                .try_with_value(|h| h.as_ref().map(|h| h.html()))
+                .flatten()
                 .unwrap_or_default()
         }
         #[cfg(not(feature = "browser"))]
@@ -124,7 +126,7 @@ impl ReplyControl {
 
     pub fn command(&self, name: &str) {
         #[cfg(feature = "browser")]
-        self.handle.with_value(|h| {
+        let _ = self.handle.try_with_value(|h| {
             if let Some(h) = h {
                 h.command(name, &wasm_bindgen::JsValue::UNDEFINED);
                 h.focus();
@@ -136,7 +138,7 @@ impl ReplyControl {
 
     pub fn link(&self, href: &str) {
         #[cfg(feature = "browser")]
-        self.handle.with_value(|h| {
+        let _ = self.handle.try_with_value(|h| {
             if let Some(h) = h {
                 let cmd = if href.is_empty() { "unlink" } else { "link" };
                 h.command(cmd, &wasm_bindgen::JsValue::from_str(href));
@@ -148,7 +150,7 @@ impl ReplyControl {
 
     #[cfg(feature = "browser")]
     pub fn add_files(&self, files: &web_sys::FileList) {
-        self.handle.with_value(|h| {
+        let _ = self.handle.try_with_value(|h| {
             if let Some(h) = h {
                 h.add_files(files)
             }
@@ -157,7 +159,7 @@ impl ReplyControl {
 
     pub fn remove_file(&self, id: i64) {
         #[cfg(feature = "browser")]
-        self.handle.with_value(|h| {
+        let _ = self.handle.try_with_value(|h| {
             if let Some(h) = h {
                 h.remove_file(id as f64)
             }
@@ -169,7 +171,7 @@ impl ReplyControl {
     /// After a successful send: clears the editor, the chips and the locally kept copy.
     pub fn sent(&self) {
         #[cfg(feature = "browser")]
-        self.handle.with_value(|h| {
+        let _ = self.handle.try_with_value(|h| {
             if let Some(h) = h {
                 h.sent()
             }
@@ -223,7 +225,7 @@ pub fn Composer(control: ReplyControl, setup: ComposerSetup) -> impl IntoView {
             control.handle.set_value(Some(handle));
         });
         on_cleanup(move || {
-            control.handle.update_value(|h| {
+            let _ = control.handle.try_update_value(|h| {
                 if let Some(h) = h.take() {
                     h.destroy();
                 }
@@ -271,7 +273,7 @@ pub fn Composer(control: ReplyControl, setup: ComposerSetup) -> impl IntoView {
                             }
                         }
                     >
-                        "🔗"
+                        "Link"
                     </button>
                 </div>
             }
@@ -374,8 +376,10 @@ fn safe_color(color: &str) -> String {
 }
 
 pub fn format_size(bytes: i64) -> String {
-    if bytes >= 1024 * 1024 {
-        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    // integer arithmetic: float formatting would add ~10 KB to the browser bundle
+    const MB: i64 = 1024 * 1024;
+    if bytes >= MB {
+        format!("{}.{} MB", bytes / MB, (bytes % MB) * 10 / MB)
     } else if bytes >= 1024 {
         format!("{} KB", bytes / 1024)
     } else {

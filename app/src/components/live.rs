@@ -81,6 +81,13 @@ impl Live {
         self.send(&ClientMessage::View { ticket_id, typing });
     }
 
+    /// Leaves whatever ticket this tab views (a page going away).
+    pub fn leave_current(&self) {
+        if let Some(Some((ticket_id, _))) = self.viewing.try_get_untracked() {
+            self.leave(ticket_id);
+        }
+    }
+
     pub fn leave(&self, ticket_id: i64) {
         if self.viewing.get_untracked().map(|v| v.0) == Some(ticket_id) {
             self.viewing.set(None);

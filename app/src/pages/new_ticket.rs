@@ -13,24 +13,11 @@ use crate::components::layout::{SignedIn, ready_marker};
 use crate::pages::overview::clean_error;
 use crate::session::SessionUser;
 
+/// Resources are created here, at the top of the route (see `OverviewPage`).
 #[component]
 pub fn NewTicketPage() -> impl IntoView {
-    view! { <SignedIn page=|user| view! { <NewTicketForm user/> }/> }
-}
-
-#[component]
-fn NewTicketForm(user: SessionUser) -> impl IntoView {
     let options = Resource::new(|| (), |_| ticket_form_options());
-    let title = RwSignal::new(String::new());
-    let group_id = RwSignal::new(0i64);
-    let kind = RwSignal::new("phone".to_string());
-    let customer = RwSignal::new(None::<CustomerHit>);
     let customer_query = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let sending = RwSignal::new(false);
-    let control = ReplyControl::new();
-    let form_id = format!("new-{}-{}", user.id, random_suffix());
-    let agent = user.is_agent;
     let hits = Resource::new(
         move || customer_query.get(),
         |q| async move {
@@ -41,6 +28,27 @@ fn NewTicketForm(user: SessionUser) -> impl IntoView {
             }
         },
     );
+    view! {
+        <SignedIn page=move |user| view! { <NewTicketForm user options customer_query hits/> }/>
+    }
+}
+
+#[component]
+fn NewTicketForm(
+    user: SessionUser,
+    options: Resource<Result<crate::api::NewTicketOptions, ServerFnError>>,
+    customer_query: RwSignal<String>,
+    hits: Resource<Result<Vec<CustomerHit>, ServerFnError>>,
+) -> impl IntoView {
+    let title = RwSignal::new(String::new());
+    let group_id = RwSignal::new(0i64);
+    let kind = RwSignal::new("phone".to_string());
+    let customer = RwSignal::new(None::<CustomerHit>);
+    let error = RwSignal::new(None::<String>);
+    let sending = RwSignal::new(false);
+    let control = ReplyControl::new();
+    let form_id = format!("new-{}-{}", user.id, random_suffix());
+    let agent = user.is_agent;
     let navigate = use_navigate();
     let form_id_for_submit = form_id.clone();
     let submit = move || {

@@ -11,9 +11,42 @@ use crate::components::layout::{SignedIn, ready_marker};
 use crate::components::live::{ServerMessage, use_live};
 use crate::session::SessionUser;
 
+/// Resources are created here, at the top of the route, in a fixed order, never inside a
+/// suspended closure: hydration matches them to the server's data by that order.
 #[component]
 pub fn OverviewPage() -> impl IntoView {
-    view! { <SignedIn page=|user| view! { <Overview user/> }/> }
+    let params = use_params_map();
+    let query = use_query_map();
+    let list_query = Memo::new(move |_| {
+        let q = query.get();
+        let overview = params.with(|p| p.get("overview").unwrap_or_else(|| "mine".into()));
+        ListQuery {
+            query: if overview == "search" {
+                q.get("q").unwrap_or_default()
+            } else {
+                String::new()
+            },
+            overview,
+            sort: q.get("sort").unwrap_or_else(|| "updated".into()),
+            descending: q.get("asc").is_none(),
+            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+            own_only: q.get("own").is_some(),
+        }
+    });
+    let list = Resource::new(
+        move || list_query.get(),
+        |q| {
+            list_tickets(
+                q.overview,
+                q.sort,
+                q.descending,
+                q.page,
+                q.query,
+                q.own_only,
+            )
+        },
+    );
+    view! { <SignedIn page=move |user| view! { <Overview user list list_query/> }/> }
 }
 
 const COLUMNS: [(&str, &str); 8] = [
@@ -78,39 +111,12 @@ fn encode(text: &str) -> String {
 }
 
 #[component]
-fn Overview(user: SessionUser) -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let list_query = Memo::new(move |_| {
-        let q = query.get();
-        let overview = params.with(|p| p.get("overview").unwrap_or_else(|| "mine".into()));
-        ListQuery {
-            query: if overview == "search" {
-                q.get("q").unwrap_or_default()
-            } else {
-                String::new()
-            },
-            overview,
-            sort: q.get("sort").unwrap_or_else(|| "updated".into()),
-            descending: q.get("asc").is_none(),
-            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
-            own_only: q.get("own").is_some(),
-        }
-    });
+fn Overview(
+    user: SessionUser,
+    list: Resource<Result<TicketList, ServerFnError>>,
+    list_query: Memo<ListQuery>,
+) -> impl IntoView {
     let live = use_live();
-    let list = Resource::new(
-        move || list_query.get(),
-        |q| {
-            list_tickets(
-                q.overview,
-                q.sort,
-                q.descending,
-                q.page,
-                q.query,
-                q.own_only,
-            )
-        },
-    );
     // any change to a ticket this user can see may move it between lists
     Effect::new(move |seen: Option<u64>| {
         let (n, event) = live.event.get();

@@ -13,13 +13,9 @@ use crate::components::live::{ServerMessage, use_live};
 use crate::pages::overview::{clean_error, short_time};
 use crate::session::SessionUser;
 
+/// The resource is created here, at the top of the route (see `OverviewPage`).
 #[component]
 pub fn TicketPage() -> impl IntoView {
-    view! { <SignedIn page=|user| view! { <Ticket user/> }/> }
-}
-
-#[component]
-fn Ticket(user: SessionUser) -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| {
         params.with(|p| {
@@ -30,6 +26,15 @@ fn Ticket(user: SessionUser) -> impl IntoView {
     });
     // loaded once per ticket; later changes are applied in place by TicketView
     let zoom = Resource::new(move || id.get(), show_ticket);
+    view! { <SignedIn page=move |user| view! { <Ticket user id zoom/> }/> }
+}
+
+#[component]
+fn Ticket(
+    user: SessionUser,
+    id: Memo<i64>,
+    zoom: Resource<Result<TicketZoom, ServerFnError>>,
+) -> impl IntoView {
     let live = use_live();
     let deleted = RwSignal::new(false);
     // this tab views the ticket (agents see each other in the viewing row)
@@ -39,7 +44,7 @@ fn Ticket(user: SessionUser) -> impl IntoView {
             live.view(ticket, false);
         }
     });
-    on_cleanup(move || live.leave(id.get_untracked()));
+    on_cleanup(move || live.leave_current());
     let home = home_path(&user);
     view! {
         {move || deleted.get().then(|| view! {
@@ -109,7 +114,10 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
     let reload = move || {
         leptos::task::spawn_local(async move {
             if let Ok(z) = show_ticket(ticket_id).await {
-                let o = original.get_value();
+                // the page may have gone away while the request ran
+                let Some(o) = original.try_get_value() else {
+                    return;
+                };
                 let follow = |signal: RwSignal<i64>, was: i64, now: i64| {
                     if signal.get_untracked() == was {
                         signal.set(now);
@@ -152,7 +160,7 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
             typing_until.set_value(now_ms() + 3000.0);
             set_timeout(
                 move || {
-                    if now_ms() >= typing_until.get_value() {
+                    if typing_until.try_get_value().is_some_and(|t| now_ms() >= t) {
                         live.view(ticket_id, false);
                     }
                 },
@@ -441,7 +449,7 @@ fn TitleRow(t: TicketZoom, reload: impl Fn() + Copy + Send + Sync + 'static) -> 
 fn Article(a: ArticleView) -> impl IntoView {
     let expanded = RwSignal::new(false);
     let long = a.body_html.len() > 2500;
-    let sender = a.sender.to_lowercase();
+    let sender = a.sender.to_ascii_lowercase();
     let files: Vec<_> = a
         .attachments
         .iter()
@@ -492,13 +500,16 @@ fn Article(a: ArticleView) -> impl IntoView {
     }
 }
 
+/// A short type label for a file tile (no icon font needed).
 fn icon_for(content_type: &str) -> &'static str {
     match content_type {
-        t if t.starts_with("image/") => "🖼",
-        "application/pdf" => "📕",
-        t if t.starts_with("text/") => "📄",
-        t if t.contains("zip") || t.contains("compressed") => "🗜",
-        _ => "📎",
+        t if t.starts_with("image/") => "IMG",
+        "application/pdf" => "PDF",
+        t if t.starts_with("text/") => "TXT",
+        t if t.contains("zip") || t.contains("compressed") => "ZIP",
+        t if t.contains("word") || t.contains("document") => "DOC",
+        t if t.contains("sheet") || t.contains("excel") => "XLS",
+        _ => "FILE",
     }
 }
 

@@ -29,7 +29,10 @@ export function createExtensions ({ collab = false } = {}) {
       }
     }),
     // Inline, so an image can sit inside a paragraph next to text (Zammad bodies do that).
-    // No data: URIs in the document: pasted/dropped files go through the upload cache.
+    // Pasted HTML may not bring data: URIs (allowBase64: false). Pasted or dropped image files
+    // are inserted by the web app's reply box (reply.js) as data: URLs of at most 2 MiB, which
+    // the server turns into inline attachments when the article is stored; other files go to
+    // the upload cache.
     Image.configure({ inline: true, allowBase64: false })
   ]
 }
