@@ -95,6 +95,17 @@ impl Desk {
                 .close_room(id, json!({"t": "sent", "article_id": article_id}))
                 .await;
         }
+        if before
+            .as_ref()
+            .is_some_and(|b| b.group_id != ticket.group_id)
+        {
+            // Another group means other people may edit the draft: every editor is
+            // disconnected and its reconnect is authorised again (those without access to the
+            // new group are refused). Nothing typed is lost: the room stores it on closing.
+            self.drafts
+                .close_room(id, json!({"t": "moved", "group_id": ticket.group_id}))
+                .await;
+        }
         let customer_visible = !body["article"].is_object()
             || !body["article"]["internal"].as_bool().unwrap_or(false)
             || field_changed(body);

@@ -609,3 +609,58 @@ async fn a_deskhero_suggestion_appears_in_open_editors() {
         s.finish().await;
     }
 }
+
+#[tokio::test]
+async fn moving_the_ticket_to_another_group_reauthorises_its_editors() {
+    for s in servers().await {
+        let id = new_ticket(&s).await;
+        let secret = send(s.post("/groups", ADMIN).json(&json!({"name": "Secret"}))).await;
+        assert_eq!(secret.0, 201, "{}", secret.1);
+        // the admin works in the new group too; Anna does not
+        let users_group = send(s.get(&format!("/tickets/{id}"), ADMIN)).await.1["group_id"].clone();
+        let admin_id = send(s.get("/users/me", ADMIN)).await.1["id"]
+            .as_i64()
+            .unwrap();
+        let groups =
+            json!({users_group.to_string(): ["full"], secret.1["id"].to_string(): ["full"]});
+        let granted = send(
+            s.put(&format!("/users/{admin_id}"), ADMIN)
+                .json(&json!({"group_ids": groups})),
+        )
+        .await;
+        assert_eq!(granted.0, 200, "{}", granted.1);
+        let mut anna = LiveEditor::connect(&s.base, id, &basic_auth(AGENT1), None, None)
+            .await
+            .unwrap();
+        assert!(anna.until(|c| c.last_control("hello").is_some()).await);
+        let typed = anna.client.type_text(0, 0, "kept after the move");
+        anna.send(typed).await;
+        anna.drain(300).await;
+        let moved = send(
+            s.put(&format!("/tickets/{id}"), ADMIN)
+                .json(&json!({"group": "Secret"})),
+        )
+        .await;
+        assert_eq!(moved.0, 200, "{}", moved.1);
+        assert!(
+            anna.closed().await,
+            "{}: the editor stays connected",
+            s.db.name
+        );
+        assert_eq!(anna.client.last_control("moved").unwrap()["t"], "moved");
+        // Anna has no access to the new group: her reconnect is refused
+        let again = LiveEditor::connect(&s.base, id, &basic_auth(AGENT1), None, None).await;
+        assert_eq!(again.err(), Some(403), "{}", s.db.name);
+        // the admin may, and finds what Anna typed
+        let mut ada = LiveEditor::connect(&s.base, id, &basic_auth(ADMIN), None, None)
+            .await
+            .unwrap();
+        assert!(
+            ada.until(|c| c.html().contains("kept after the move"))
+                .await,
+            "{}",
+            s.db.name
+        );
+        s.finish().await;
+    }
+}

@@ -281,7 +281,7 @@ fn ListView(data: TicketList, q: ListQuery, customer: bool) -> impl IntoView {
                                             view! {
                                                 <a href=href>
                                                     {*label}
-                                                    {sorted.then(|| if q2.descending { " ▾" } else { " ▴" })}
+                                                    {sorted.then_some(if q2.descending { " ▾" } else { " ▴" })}
                                                 </a>
                                             }
                                                 .into_any()

@@ -6,7 +6,6 @@ pub mod support;
 
 pub mod live;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use domain::auth::Lockout;
