@@ -144,7 +144,7 @@ test("two agents on the same ticket see each other viewing and typing, and write
   await expect(anna.page.locator(".viewers .viewer")).toHaveText(["Ada Admin", "Bob Agent"]);
   await expect(ada.page.locator(".viewers .viewer")).toHaveText(["Anna Agent", "Bob Agent"]);
   await expect(bob.page.locator(".viewers .viewer")).toHaveText(["Ada Admin", "Anna Agent"]);
-  await expect(bob.page.locator(".reply")).toHaveCount(0); // may read, not write
+  await expect(bob.page.locator("#submit-reply")).toHaveCount(0); // may read, not write
   await bob.context.close();
   await expect(anna.page.locator(".viewers .viewer")).toHaveText(["Ada Admin"]);
 
@@ -158,8 +158,8 @@ test("two agents on the same ticket see each other viewing and typing, and write
   await expect(ada.page.locator(".draft-saved")).toHaveText("· saved");
   await expect(anna.page.locator(".collaboration-carets__label")).toContainText("Ada Admin");
   // Anna adds a line to the same reply; both see the whole text
-  await anna.page.locator(".ProseMirror").click();
-  await anna.page.keyboard.press("Control+End");
+  await anna.page.locator(".ProseMirror p").last().click();
+  await anna.page.keyboard.press("End");
   await anna.page.keyboard.press("Enter");
   await anna.page.keyboard.type("Anna: the tunnel restarts at :00.");
   await expect(ada.page.locator(".ProseMirror")).toContainText("the tunnel restarts");
@@ -188,6 +188,8 @@ test("two agents on the same ticket see each other viewing and typing, and write
   await ada.page.keyboard.type(" Scratch that");
   await expect(anna.page.locator(".ProseMirror")).toContainText("Scratch that");
   await anna.page.locator("#discard-reply").click();
+  await expect(anna.page.getByRole("group", { name: "Discard the reply?" })).toContainText("for everyone");
+  await anna.page.locator("#confirm-discard").click();
   await expect(ada.page.locator(".ProseMirror")).not.toContainText("Scratch that");
   await expect(anna.page.locator(".ProseMirror")).not.toContainText("Scratch that");
 

@@ -99,6 +99,8 @@ pub struct Abilities {
     pub delete: bool,
     /// The reply is a live shared draft (group setting + change access).
     pub shared_draft: bool,
+    /// May watch the shared draft read-only (agents with read but not change access).
+    pub watch_draft: bool,
 }
 
 /// The ticket view: the ticket, its thread and the sidebar's choices.

@@ -289,6 +289,9 @@ mod ssr {
                 delete: domain::policy::authorize_delete_ticket(actor, &facts).is_ok(),
                 shared_draft: domain::policy::can_use_shared_draft(actor, record.group_id)
                     && group.shared_drafts != 0,
+                watch_draft: !change
+                    && domain::policy::can_watch_shared_draft(actor, &facts)
+                    && group.shared_drafts != 0,
             },
         })
     }

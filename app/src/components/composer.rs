@@ -192,6 +192,8 @@ pub struct ComposerSetup {
     pub collab: Option<(i64, i64, String)>,
     /// Formatting toolbar (agents); customers get a plain box.
     pub rich: bool,
+    /// False: shows the (shared) draft without letting the user change it.
+    pub editable: bool,
 }
 
 const TOOLS: [(&str, &str, &str); 9] = [
@@ -232,7 +234,8 @@ pub fn Composer(control: ReplyControl, setup: ComposerSetup) -> impl IntoView {
             });
         });
     }
-    let rich = setup.rich;
+    let rich = setup.rich && setup.editable;
+    let editable = setup.editable;
     let collab = setup.collab.is_some();
     let tools = move || {
         rich.then(|| {
@@ -283,7 +286,7 @@ pub fn Composer(control: ReplyControl, setup: ComposerSetup) -> impl IntoView {
         <div class="composer" class:collab=collab>
             {tools}
             <div class="editor-frame" node_ref=mount_ref data-testid="composer"></div>
-            <div class="composer-footer">
+            <div class="composer-footer" class:hidden=!editable>
                 <label class="attach">
                     <span>"Attach files"</span>
                     <input
@@ -418,6 +421,7 @@ mod mount {
         set(&opts, "csrfToken", setup.csrf_token.as_str());
         set(&opts, "storageKey", setup.storage_key.as_str());
         set(&opts, "placeholder", setup.placeholder.as_str());
+        set(&opts, "editable", setup.editable);
         set(
             &opts,
             "onChange",

@@ -116,6 +116,7 @@ fn NewTicketForm(
         placeholder: "Describe the request…".into(),
         collab: None,
         rich: agent,
+        editable: true,
     };
     view! {
         <h1>"New ticket"</h1>

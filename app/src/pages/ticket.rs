@@ -171,6 +171,7 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
     });
 
     let can_coedit = t.can.shared_draft;
+    let confirm_discard = RwSignal::new(false);
     let changes = move || {
         let o = original.get_value();
         let mut c = TicketChanges::default();
@@ -259,7 +260,18 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
             .shared_draft
             .then(|| (ticket_id, user.id, user.name.clone())),
         rich: can.agent,
+        editable: true,
     };
+    // agents who may only read the ticket watch the shared draft as it is written
+    let watch = can.watch_draft.then(|| ComposerSetup {
+        form_id: String::new(),
+        csrf_token: String::new(),
+        storage_key: String::new(),
+        placeholder: "No reply draft yet.".into(),
+        collab: Some((ticket_id, user.id, user.name.clone())),
+        rich: false,
+        editable: false,
+    });
     let setup = StoredValue::new(setup);
     let number = t.number.clone();
     let ready = ready_marker();
@@ -328,23 +340,45 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                         <div class="reply-actions">
                             {move || send_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                             <span class="muted hint">"Ctrl+Enter sends the reply with the sidebar changes."</span>
-                            <button
-                                type="button"
-                                id="discard-reply"
-                                disabled=move || sending.get() || (control.empty.get() && control.files.get().is_empty())
-                                on:click=move |_| {
-                                    if can_coedit {
-                                        leptos::task::spawn_local(async move {
-                                            if let Err(e) = discard_shared_draft(ticket_id).await {
-                                                send_error.set(Some(clean_error(&e.to_string())));
+                            {move || if confirm_discard.get() {
+                                view! {
+                                    <span class="confirm" role="group" aria-label="Discard the reply?">
+                                        <span>{if can_coedit { "Discard the draft for everyone?" } else { "Discard the reply?" }}</span>
+                                        <button type="button" on:click=move |_| confirm_discard.set(false)>"Keep"</button>
+                                        <button
+                                            type="button"
+                                            class="danger"
+                                            id="confirm-discard"
+                                            on:click=move |_| {
+                                                confirm_discard.set(false);
+                                                if can_coedit {
+                                                    leptos::task::spawn_local(async move {
+                                                        if let Err(e) = discard_shared_draft(ticket_id).await {
+                                                            send_error.set(Some(clean_error(&e.to_string())));
+                                                        }
+                                                    });
+                                                }
+                                                control.sent();
                                             }
-                                        });
-                                    }
-                                    control.sent();
+                                        >
+                                            "Discard"
+                                        </button>
+                                    </span>
                                 }
-                            >
-                                "Discard"
-                            </button>
+                                    .into_any()
+                            } else {
+                                view! {
+                                    <button
+                                        type="button"
+                                        id="discard-reply"
+                                        disabled=move || sending.get() || (control.empty.get() && control.files.get().is_empty())
+                                        on:click=move |_| confirm_discard.set(true)
+                                    >
+                                        "Discard"
+                                    </button>
+                                }
+                                    .into_any()
+                            }}
                             <button
                                 type="button"
                                 class="primary"
@@ -361,6 +395,12 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                                 }}
                             </button>
                         </div>
+                    </section>
+                })}
+                {watch.map(|setup| view! {
+                    <section class="reply draft-watch" aria-label="Reply draft (read only)">
+                        <h2 class="small-heading">"Reply draft (read only)"</h2>
+                        <Composer control=ReplyControl::new() setup/>
                     </section>
                 })}
             </div>

@@ -11,6 +11,7 @@
 //     formId, csrfToken       upload cache key and the session's CSRF token
 //     storageKey?             localStorage key for unsent text (local mode only)
 //     placeholder?, collab?   as createComposer (collab: {url, room, user, params})
+//     editable?               false: read-only (watching a shared draft)
 //     onChange?(empty)        after every change: whether the reply is empty
 //     onFiles?(list)          the uploaded files: [{id, filename, size, content_type}]
 //     onBusy?(n)              uploads in flight
@@ -93,6 +94,7 @@ export function mountReply (el, opts = {}) {
   composer = createComposer(el, {
     html: store ? (store.getItem(opts.storageKey) || '') : '',
     placeholder: opts.placeholder,
+    editable: opts.editable !== false,
     onState: opts.onState,
     onSubmit: opts.onSubmit,
     onChange: (html) => {

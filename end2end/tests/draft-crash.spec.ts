@@ -1,0 +1,125 @@
+import { ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Browser, expect, request, test } from "@playwright/test";
+import { PASSWORD, screenshot } from "./helpers";
+
+// kill -9 of the server while two agents type in a shared draft. This test runs its own Tandem
+// (the debug binary the test command built) on a free port with its own SQLite database, so
+// that it can kill and restart it without disturbing the other tests' server.
+
+const root = path.resolve(process.cwd(), "..");
+const binary = path.join(root, "target", "debug", "tandem");
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+async function startTandem(dir: string, port: number): Promise<ChildProcess> {
+  const child = spawn(binary, [], {
+    cwd: root, // it serves target/site from here
+    env: {
+      ...process.env,
+      TANDEM_LISTEN: `127.0.0.1:${port}`,
+      TANDEM_DATABASE_URL: `sqlite://${dir}/tandem.db`,
+      TANDEM_DATA_DIR: `${dir}/files`,
+      TANDEM_DEMO: "1",
+      TANDEM_SYSTEM_ID: "77",
+    },
+    stdio: "ignore",
+  });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/api/v1/openapi.json`)).ok) return child;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill("SIGKILL");
+  throw new Error("tandem did not start");
+}
+
+async function agentPage(browser: Browser, base: string, login: string) {
+  const context = await browser.newContext({ baseURL: base });
+  const page = await context.newPage();
+  await page.goto("/login");
+  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+  await page.locator("#login").fill(login);
+  await page.locator("#password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.locator(".table-wrap[data-ready]")).toHaveCount(1);
+  return { context, page };
+}
+
+test("kill -9 while two agents type: they reconnect and nothing the server acknowledged is lost", async ({ browser }) => {
+  test.setTimeout(120_000);
+  const dir = mkdtempSync(path.join(tmpdir(), "tandem-crash-"));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let server = await startTandem(dir, port);
+  try {
+    const rest = await request.newContext({
+      baseURL: base,
+      extraHTTPHeaders: { Authorization: "Basic " + Buffer.from(`agent1@tandem.test:${PASSWORD}`).toString("base64") },
+    });
+    const created = await rest.post("/api/v1/tickets", {
+      data: { title: "Crash test", group: "Users", customer_id: "guess:nicole@customer.test",
+              article: { body: "first", type: "phone", internal: false } },
+    });
+    expect(created.status()).toBe(201);
+    const id = (await created.json()).id;
+
+    const anna = await agentPage(browser, base, "agent1@tandem.test");
+    const ada = await agentPage(browser, base, "admin@tandem.test");
+    for (const p of [anna.page, ada.page]) {
+      await p.goto(`/tickets/${id}`);
+      await expect(p.locator(".zoom[data-ready]")).toHaveCount(1);
+      await expect(p.locator(".coeditors")).toContainText("live");
+    }
+    await anna.page.locator(".ProseMirror").click();
+    await anna.page.keyboard.type("Anna was here before the crash.");
+    await ada.page.locator(".ProseMirror").click();
+    await ada.page.keyboard.press("Control+End");
+    await ada.page.keyboard.type(" Ada too.");
+    // acknowledged: the server says it stored the draft
+    for (const p of [anna.page, ada.page]) {
+      await expect(p.locator(".ProseMirror")).toContainText("Ada too.");
+      await expect(p.locator(".draft-saved")).toHaveText("· saved");
+    }
+
+    server.kill("SIGKILL");
+    await expect(anna.page.locator(".coeditors")).toContainText("offline", { timeout: 15_000 });
+    // typed while the server is down: kept in the browser, merged after the reconnect
+    await anna.page.keyboard.type(" Typed during the outage.");
+    server = await startTandem(dir, port);
+
+    for (const p of [anna.page, ada.page]) {
+      await expect(p.locator(".coeditors")).toContainText("live", { timeout: 30_000 });
+      await expect(p.locator(".ProseMirror")).toContainText("Anna was here before the crash.");
+      await expect(p.locator(".ProseMirror")).toContainText("Ada too.");
+    }
+    await expect(ada.page.locator(".ProseMirror")).toContainText("Typed during the outage.", { timeout: 15_000 });
+    await anna.page.screenshot({ path: screenshot("coediting-after-crash"), fullPage: true });
+
+    // and the server has it: the REST view of the draft after the restart
+    await expect
+      .poll(async () => JSON.stringify(await (await rest.get(`/api/v1/tickets/${id}/shared_draft`)).json()), { timeout: 15_000 })
+      .toContain("Typed during the outage.");
+    await rest.dispose();
+    await anna.context.close();
+    await ada.context.close();
+  } finally {
+    server.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
