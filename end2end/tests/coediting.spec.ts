@@ -74,12 +74,24 @@ test("two agents type into the same paragraph at the same time; a REST PATCH lan
   }
   await anna.page.screenshot({ path: screenshot("coediting-concurrent"), fullPage: true });
 
+  // the reply's settings and the sidebar are shared too: Ada makes it a phone note (public),
+  // Anna raises the priority; each sees the other's choice
+  await ada.page.locator("select[name=article-type]").selectOption("phone");
+  await expect(anna.page.locator("select[name=article-type]")).toHaveValue("phone");
+  await expect(anna.page.locator("input[name=internal]")).not.toBeChecked();
+  await anna.page.locator("select[name=priority_id]").selectOption({ label: "3 high" });
+  await expect(ada.page.locator("select[name=priority_id] option:checked")).toHaveText("3 high");
+
   // Ada sends: the article appears once for both, both editors close (start empty)
   await ada.page.locator("#submit-reply").click();
   for (const p of [anna.page, ada.page]) {
-    await expect(p.locator(".thread .article", { hasText: "Added over REST." })).toHaveCount(1);
+    await expect(p.locator(".thread .article:not(.internal)", { hasText: "Added over REST." })).toHaveCount(1);
     await expect(p.locator(".ProseMirror")).not.toContainText("anna-1");
   }
+  const check = await api("agent1@tandem.test");
+  const sent = await (await check.get(`/api/v1/tickets/${ticket.id}?expand=true`)).json();
+  expect(sent.priority).toBe("3 high");
+  await check.dispose();
   await anna.context.close();
   await ada.context.close();
 });

@@ -29,6 +29,10 @@ mod bridge {
         pub fn remove_file(this: &ReplyHandle, id: f64);
         #[wasm_bindgen(method)]
         pub fn sent(this: &ReplyHandle);
+        #[wasm_bindgen(method, js_name = setMeta)]
+        pub fn set_meta(this: &ReplyHandle, key: &str, value: &JsValue);
+        #[wasm_bindgen(method, js_name = setTicketAttr)]
+        pub fn set_ticket_attr(this: &ReplyHandle, key: &str, value: &JsValue);
         #[wasm_bindgen(method)]
         pub fn destroy(this: &ReplyHandle);
     }
@@ -58,6 +62,51 @@ pub struct Peer {
     pub is_self: bool,
 }
 
+/// The shared draft's article settings (its `meta` map): what every co-editor's reply options
+/// show. Missing keys mean "nobody chose yet".
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DraftMeta {
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub internal: Option<bool>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub cc: Option<String>,
+}
+
+/// An id written by the web app (a string, as Zammad stores ticket attributes) or by a REST
+/// client (a number).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AnyId {
+    Number(i64),
+    Text(String),
+}
+
+impl AnyId {
+    pub fn id(&self) -> Option<i64> {
+        match self {
+            AnyId::Number(n) => Some(*n),
+            AnyId::Text(t) => t.trim().parse().ok(),
+        }
+    }
+}
+
+/// The shared draft's ticket changes (its `ticket` map): the sidebar's choices.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DraftTicket {
+    #[serde(default)]
+    pub state_id: Option<AnyId>,
+    #[serde(default)]
+    pub priority_id: Option<AnyId>,
+    #[serde(default)]
+    pub group_id: Option<AnyId>,
+    #[serde(default)]
+    pub owner_id: Option<AnyId>,
+}
+
 /// The composer's state, shared with the page that sends the reply.
 #[derive(Clone, Copy)]
 pub struct ReplyControl {
@@ -77,6 +126,9 @@ pub struct ReplyControl {
     /// Co-editing: `Some(true)` once the server confirmed it stored the draft, `Some(false)`
     /// while changes are on their way, `None` before the first change.
     pub saved: RwSignal<Option<bool>>,
+    /// Co-editing: the draft's article settings and ticket changes as the others set them.
+    pub meta: RwSignal<DraftMeta>,
+    pub ticket: RwSignal<DraftTicket>,
     #[cfg(feature = "browser")]
     handle: StoredValue<Option<bridge::ReplyHandle>, LocalStorage>,
 }
@@ -100,6 +152,8 @@ impl ReplyControl {
             submits: RwSignal::new(0),
             edits: RwSignal::new(0),
             saved: RwSignal::new(None),
+            meta: RwSignal::new(DraftMeta::default()),
+            ticket: RwSignal::new(DraftTicket::default()),
             #[cfg(feature = "browser")]
             handle: StoredValue::new_local(None),
         }
@@ -166,6 +220,41 @@ impl ReplyControl {
         });
         #[cfg(not(feature = "browser"))]
         let _ = id;
+    }
+
+    /// Writes an article setting into the shared draft (co-editing; a no-op otherwise).
+    pub fn set_meta_text(&self, key: &str, value: &str) {
+        #[cfg(feature = "browser")]
+        let _ = self.handle.try_with_value(|h| {
+            if let Some(h) = h {
+                h.set_meta(key, &wasm_bindgen::JsValue::from_str(value));
+            }
+        });
+        #[cfg(not(feature = "browser"))]
+        let _ = (key, value);
+    }
+
+    pub fn set_meta_flag(&self, key: &str, value: bool) {
+        #[cfg(feature = "browser")]
+        let _ = self.handle.try_with_value(|h| {
+            if let Some(h) = h {
+                h.set_meta(key, &wasm_bindgen::JsValue::from_bool(value));
+            }
+        });
+        #[cfg(not(feature = "browser"))]
+        let _ = (key, value);
+    }
+
+    /// Writes a sidebar choice into the shared draft (as a string, like Zammad).
+    pub fn set_ticket_attr(&self, key: &str, id: i64) {
+        #[cfg(feature = "browser")]
+        let _ = self.handle.try_with_value(|h| {
+            if let Some(h) = h {
+                h.set_ticket_attr(key, &wasm_bindgen::JsValue::from_str(&id.to_string()));
+            }
+        });
+        #[cfg(not(feature = "browser"))]
+        let _ = (key, id);
     }
 
     /// After a successful send: clears the editor, the chips and the locally kept copy.
@@ -503,6 +592,24 @@ mod mount {
             );
             set(
                 &opts,
+                "onMeta",
+                callback(move |meta: JsValue| {
+                    if let Some(m) = parse::<super::DraftMeta>(&meta) {
+                        control.meta.set(m);
+                    }
+                }),
+            );
+            set(
+                &opts,
+                "onTicket",
+                callback(move |ticket: JsValue| {
+                    if let Some(t) = parse::<super::DraftTicket>(&ticket) {
+                        control.ticket.set(t);
+                    }
+                }),
+            );
+            set(
+                &opts,
                 "onControl",
                 callback(move |msg: JsValue| {
                     let kind = Reflect::get(&msg, &JsValue::from_str("t"))
@@ -524,6 +631,12 @@ mod mount {
             );
         }
         bridge::mount_reply(el.unchecked_ref(), &opts)
+    }
+
+    /// A JS object → Rust through JSON.
+    fn parse<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
+        let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
+        serde_json::from_str(&text).ok()
     }
 
     /// JS value → Rust through JSON (small lists only).

@@ -237,6 +237,69 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
         n
     });
 
+    // Co-editing: the reply options and the sidebar are part of the shared draft too, so
+    // every agent sees (and sends) the same choices.
+    if can_coedit {
+        Effect::new(move |_| {
+            let m = control.meta.get();
+            let apply = |signal: RwSignal<String>, value: Option<String>| {
+                if let Some(v) = value
+                    && signal.get_untracked() != v
+                {
+                    signal.set(v);
+                }
+            };
+            apply(kind, m.kind);
+            apply(to, m.to);
+            apply(cc, m.cc);
+            if let Some(i) = m.internal
+                && internal.get_untracked() != i
+            {
+                internal.set(i);
+            }
+        });
+        Effect::new(move |_| {
+            let t = control.ticket.get();
+            for (signal, value) in [
+                (sidebar.state_id, t.state_id),
+                (sidebar.priority_id, t.priority_id),
+                (sidebar.group_id, t.group_id),
+                (sidebar.owner_id, t.owner_id),
+            ] {
+                if let Some(id) = value.and_then(|v| v.id())
+                    && signal.get_untracked() != id
+                {
+                    signal.set(id);
+                }
+            }
+        });
+        // the user's own sidebar choices go into the draft
+        Effect::new(move |_| {
+            let chosen = [
+                ("state_id", sidebar.state_id.get()),
+                ("priority_id", sidebar.priority_id.get()),
+                ("group_id", sidebar.group_id.get()),
+                ("owner_id", sidebar.owner_id.get()),
+            ];
+            let Some(o) = original.try_get_value() else {
+                return;
+            };
+            let draft = control.ticket.get_untracked();
+            let in_draft = [
+                (draft.state_id, o.state_id),
+                (draft.priority_id, o.priority_id),
+                (draft.group_id, o.group_id),
+                (draft.owner_id, o.owner_id),
+            ];
+            for ((key, value), (drafted, stored)) in chosen.into_iter().zip(in_draft) {
+                let drafted = drafted.and_then(|d| d.id());
+                if drafted != Some(value) && !(drafted.is_none() && value == stored) {
+                    control.set_ticket_attr(key, value);
+                }
+            }
+        });
+    }
+
     let can = t.can;
     let viewers = move || {
         live.viewers
@@ -312,6 +375,10 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                                         on:change=move |ev| {
                                             let v = event_target_value(&ev);
                                             internal.set(v == "note");
+                                            if can_coedit {
+                                                control.set_meta_text("type", &v);
+                                                control.set_meta_flag("internal", v == "note");
+                                            }
                                             kind.set(v);
                                         }
                                         prop:value=move || kind.get()
@@ -326,13 +393,19 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                                         type="checkbox"
                                         name="internal"
                                         prop:checked=move || internal.get()
-                                        on:change=move |ev| internal.set(event_target_checked(&ev))
+                                        on:change=move |ev| {
+                                            let checked = event_target_checked(&ev);
+                                            internal.set(checked);
+                                            if can_coedit {
+                                                control.set_meta_flag("internal", checked);
+                                            }
+                                        }
                                     />
                                     " Internal"
                                 </label>
                                 {move || (kind.get() == "email").then(|| view! {
-                                    <label class="grow">"To " <input type="email" name="to" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/></label>
-                                    <label class="grow">"Cc " <input type="text" name="cc" prop:value=move || cc.get() on:input=move |ev| cc.set(event_target_value(&ev))/></label>
+                                    <label class="grow">"To " <input type="email" name="to" prop:value=move || to.get() on:input=move |ev| { let v = event_target_value(&ev); if can_coedit { control.set_meta_text("to", &v); } to.set(v); }/></label>
+                                    <label class="grow">"Cc " <input type="text" name="cc" prop:value=move || cc.get() on:input=move |ev| { let v = event_target_value(&ev); if can_coedit { control.set_meta_text("cc", &v); } cc.set(v); }/></label>
                                 })}
                             </div>
                         })}

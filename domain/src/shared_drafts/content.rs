@@ -861,6 +861,19 @@ pub fn seen_blocks<T: ReadTxn>(txn: &T, fragment: &XmlFragmentRef) -> Vec<SeenBl
         .collect()
 }
 
+/// What decides whether the REST writer changed a block: its HTML without the whitespace an
+/// HTML round trip may not keep (trailing or doubled spaces, `&nbsp;`). A block that only lost
+/// such whitespace on its way through a client is unchanged, so what editors typed into it
+/// meanwhile stays.
+fn merge_key(html: &str) -> String {
+    let html = html.replace("&nbsp;", " ").replace('\u{a0}', " ");
+    html.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(" <", "<")
+        .replace("> ", ">")
+}
+
 /// A three-way block merge: `base` is what the REST client read, `wanted` what it wrote. Only
 /// the writer's own changes (blocks it removed, blocks it added) are applied to the current
 /// document; blocks that editors typed into or added since stay as they are now.
@@ -871,8 +884,8 @@ pub fn merge_blocks(
     base: &[SeenBlock],
     wanted: &[Node],
 ) -> (usize, usize, usize) {
-    let base_html: Vec<String> = base.iter().map(|(_, h)| h.clone()).collect();
-    let target: Vec<String> = wanted.iter().map(node_html).collect();
+    let base_html: Vec<String> = base.iter().map(|(_, h)| merge_key(h)).collect();
+    let target: Vec<String> = wanted.iter().map(|n| merge_key(&node_html(n))).collect();
     let ops = lcs_ops(&base_html, &target);
     let mut deletions = Vec::new();
     // (anchor: the kept base block to insert after, or None for the start; the new nodes)

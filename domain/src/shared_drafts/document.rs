@@ -261,6 +261,42 @@ mod tests {
     }
 
     #[test]
+    fn a_rest_write_keeps_what_editors_typed_into_a_block_it_did_not_change() {
+        use yrs::XmlFragment;
+        let doc = new_doc();
+        let type_at_end = |doc: &Doc, typed: &str| {
+            let body = doc.get_or_insert_xml_fragment(BODY);
+            let mut txn = doc.transact_mut();
+            let yrs::XmlOut::Element(p) = body.get(&txn, 0).unwrap() else {
+                panic!("paragraph")
+            };
+            let yrs::XmlOut::Text(text) = p.get(&txn, 0).unwrap() else {
+                panic!("text")
+            };
+            let len = yrs::Text::len(&text, &txn);
+            yrs::Text::insert(&text, &mut txn, len, typed);
+        };
+        apply_rest(
+            &doc,
+            json!({"body": "<p>Start.</p>"}).as_object(),
+            None,
+            None,
+        );
+        // an editor is between two words when a REST client reads the draft
+        type_at_end(&doc, " ada-1 ");
+        let base = seen_blocks(&doc);
+        // and keeps typing into that paragraph
+        type_at_end(&doc, "ada-2");
+        // the client writes back what it read (its HTML lost the trailing space) plus a paragraph
+        let written = json!({"body": "<p>Start. ada-1</p><p>Added over REST.</p>"});
+        apply_rest(&doc, written.as_object(), None, Some(&base));
+        assert_eq!(
+            project(&doc).body_html,
+            "<p>Start. ada-1 ada-2</p><p>Added over REST.</p>"
+        );
+    }
+
+    #[test]
     fn garbage_updates_are_refused_without_panicking() {
         let doc = new_doc();
         assert_eq!(

@@ -16,10 +16,11 @@
 //     onFiles?(list)          the uploaded files: [{id, filename, size, content_type}]
 //     onBusy?(n)              uploads in flight
 //     onError?(message)       an upload failed
-//     onState?, onSubmit?, onPeers?, onStatus?   as createComposer
+//     onState?, onSubmit?, onPeers?, onStatus?, onMeta?, onTicket?   as createComposer
 //   }
 //   handle: html(), isEmpty(), command(name, arg), active(name), focus(), addFiles(FileList),
-//           removeFile(id), files(), sharedDraftId(), sent(), destroy(), composer
+//           removeFile(id), files(), sharedDraftId(), setMeta(key, value),
+//           setTicketAttr(key, value), sent(), destroy(), composer
 
 import { createComposer } from './composer.js'
 
@@ -84,6 +85,8 @@ export function mountReply (el, opts = {}) {
     ...opts.collab,
     onPeers: opts.onPeers,
     onStatus: opts.onStatus,
+    onMeta: opts.onMeta,
+    onTicket: opts.onTicket,
     onControl: (msg) => {
       if (msg && (msg.t === 'hello') && msg.shared_draft_id != null) draftId = msg.shared_draft_id
       if (msg && (msg.t === 'sent' || msg.t === 'deleted')) draftId = null
@@ -120,6 +123,9 @@ export function mountReply (el, opts = {}) {
     files: () => files.slice(),
     busy: () => busy,
     sharedDraftId: () => draftId,
+    // co-editing: the draft's article settings (meta map) and ticket changes (ticket map)
+    setMeta: (key, value) => composer.setMeta(key, value),
+    setTicketAttr: (key, value) => composer.setTicketAttr(key, value),
     addFiles (list) {
       for (const file of Array.from(list || [])) {
         setBusy(1)
