@@ -153,6 +153,10 @@ test("two agents on the same ticket see each other viewing and typing, and write
   await ada.page.locator(".ProseMirror").click();
   await ada.page.keyboard.type("We are looking into the VPN logs.");
   await expect(anna.page.locator(".viewers .viewer.typing")).toContainText("Ada Admin");
+  // Ada's text arriving in Anna's editor does not make Anna "typing"
+  await expect(anna.page.locator(".ProseMirror")).toContainText("VPN logs");
+  await ada.page.waitForTimeout(500);
+  await expect(ada.page.locator(".viewers .viewer.typing")).toHaveCount(0);
   await expect(anna.page.locator(".ProseMirror")).toContainText("We are looking into the VPN logs.");
   await expect(anna.page.locator(".coeditors .peer")).toContainText("Ada Admin");
   await expect(ada.page.locator(".draft-saved")).toHaveText("· saved");

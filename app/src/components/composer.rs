@@ -121,7 +121,7 @@ pub struct ReplyControl {
     pub active: RwSignal<Vec<String>>,
     /// Bumped by Ctrl+Enter in the editor.
     pub submits: RwSignal<u32>,
-    /// Bumped on every local change (drives the "typing" indicator).
+    /// Bumped on every change typed here (drives the "typing" indicator).
     pub edits: RwSignal<u32>,
     /// Co-editing: `Some(true)` once the server confirmed it stored the draft, `Some(false)`
     /// while changes are on their way, `None` before the first change.
@@ -514,13 +514,18 @@ mod mount {
         set(
             &opts,
             "onChange",
-            callback(move |empty: JsValue| {
-                control.empty.set(empty.as_bool().unwrap_or(false));
-                control.edits.update(|n| *n = n.wrapping_add(1));
-                if collab {
-                    control.saved.set(Some(false));
+            Closure::<dyn FnMut(JsValue, JsValue)>::new(move |empty: JsValue, local: JsValue| {
+                let empty = empty.as_bool().unwrap_or(false);
+                control.empty.set(empty);
+                // only this user's own typing counts (for "typing…" and "saving…")
+                if local.as_bool() == Some(true) {
+                    control.edits.update(|n| *n = n.wrapping_add(1));
+                    if collab {
+                        control.saved.set((!empty).then_some(false));
+                    }
                 }
-            }),
+            })
+            .into_js_value(),
         );
         set(
             &opts,

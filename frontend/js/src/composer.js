@@ -8,7 +8,8 @@
 //     html?: string            initial HTML (local mode only; in collab mode the server's doc wins)
 //     placeholder?: string     shown while the document is empty
 //     editable?: bool          default true
-//     onChange?(html)          after every document change (local or remote)
+//     onChange?(html, local)   after every document change; local: made in this editor
+//                              (false for changes that arrived from other editors)
 //     onState?(active)         toolbar state changed: {bold: true, heading1: false, …, undo, redo}
 //     onSubmit?()              Mod-Enter (Ctrl/Cmd+Enter)
 //     onUpload?(File) -> Promise<{url, id, filename, size, content_type}>
@@ -425,7 +426,12 @@ export function createComposer (el, opts = {}) {
       editable: editable && !readOnlyByServer,
       editorProps,
       injectNonce: opts.cssNonce,
-      onUpdate: ({ editor: ed }) => { if (typeof opts.onChange === 'function') call(opts.onChange, ed.getHTML()) },
+      onUpdate: ({ editor: ed, transaction }) => {
+        if (typeof opts.onChange !== 'function') return
+        // local: typed here (not a change that arrived from another editor)
+        const remote = transaction && transaction.getMeta(ySyncPluginKey) && transaction.getMeta(ySyncPluginKey).isChangeOrigin
+        call(opts.onChange, ed.getHTML(), !remote)
+      },
       onTransaction: () => emitState()
     })
     emitPeers()

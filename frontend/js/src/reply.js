@@ -12,7 +12,8 @@
 //     storageKey?             localStorage key for unsent text (local mode only)
 //     placeholder?, collab?   as createComposer (collab: {url, room, user, params})
 //     editable?               false: read-only (watching a shared draft)
-//     onChange?(empty)        after every change: whether the reply is empty
+//     onChange?(empty, local) after every change: whether the reply is empty, and whether
+//                             the change was made here (not by another co-editor)
 //     onFiles?(list)          the uploaded files: [{id, filename, size, content_type}]
 //     onBusy?(n)              uploads in flight
 //     onError?(message)       an upload failed
@@ -100,18 +101,18 @@ export function mountReply (el, opts = {}) {
     editable: opts.editable !== false,
     onState: opts.onState,
     onSubmit: opts.onSubmit,
-    onChange: (html) => {
+    onChange: (html, local) => {
       const empty = composer ? composer.isEmpty() : false
       if (store) {
         try { if (empty) store.removeItem(opts.storageKey); else store.setItem(opts.storageKey, html) } catch (_) {}
       }
-      call(opts.onChange, empty)
+      call(opts.onChange, empty, local !== false)
     },
     onUpload: upload,
     onUploadError: (err, file) => call(opts.onError, `${file && file.name ? file.name : 'File'}: ${err && err.message ? err.message : err}`),
     collab
   })
-  call(opts.onChange, composer.isEmpty())
+  call(opts.onChange, composer.isEmpty(), false)
 
   return {
     composer,
