@@ -14,8 +14,23 @@ const committed = join(root, 'composer.bundle.js')
 const checkMode = process.argv.includes('--check')
 const tmp = checkMode ? mkdtempSync(join(tmpdir(), 'composer-bundle-')) : null
 const outfile = checkMode ? join(tmp, 'composer.bundle.js') : committed
+// Tiptap's dist files create every extension at the top level (`const TaskList = Node.create(…)`),
+// which a bundler must keep in case the call has side effects. They have none: marking them
+// pure lets esbuild drop the extensions the composer never uses (task lists, character count…).
+const pureExtensions = {
+  name: 'pure-tiptap-extensions',
+  setup (b) {
+    b.onLoad({ filter: /node_modules[\\/]@tiptap[\\/][^\\/]+[\\/]dist[\\/]index\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8')
+      const contents = source.replace(/^(\s*(?:var|let|const)\s+[\w$]+\s*=\s*)([\w$]+)\.create\(/gm, '$1/* @__PURE__ */ $2.create(')
+      return { contents, loader: 'js' }
+    })
+  }
+}
+
 const result = await build({
   entryPoints: [join(root, 'src/index.js')],
+  plugins: [pureExtensions],
   outfile,
   bundle: true,
   format: 'esm',
