@@ -3,6 +3,9 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+#[allow(unused_imports)]
+use crate::api::codec::JsonText;
+
 /// The signed-in user as the pages need it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionUser {
@@ -101,7 +104,7 @@ pub mod server {
     }
 }
 
-#[server]
+#[server(output = JsonText)]
 pub async fn current_user() -> Result<Option<SessionUser>, ServerFnError> {
     Ok(server::signed_in()
         .await?

@@ -239,7 +239,9 @@ test("agents only: a customer cannot see the delete button or the sidebar's agen
   const agent = await personPage(browser, "agent1@tandem.test");
   await openTicket(agent.page, ticket.id);
   await customer.page.locator(".ProseMirror").click();
-  await customer.page.keyboard.type("The right address is Main Street 5.");
+  await customer.page.keyboard.type("The right address is Main Street 5, map: www.example.com ");
+  // typed addresses become links (autolink)
+  await expect(customer.page.locator('.ProseMirror a[href="https://www.example.com"]')).toHaveText("www.example.com");
   await customer.page.locator("#submit-reply").click();
   await expect(customer.page.locator(".thread .article.sender-customer", { hasText: "Main Street 5" })).toBeVisible();
   await expect(agent.page.locator(".thread .article", { hasText: "Main Street 5" })).toBeVisible({ timeout: 15_000 });

@@ -1,6 +1,7 @@
 //! Server functions of the web app, one module per resource, and the data they exchange with
 //! the pages. Every function calls the same domain services as the REST API.
 
+pub mod codec;
 pub mod tickets;
 pub mod users;
 

@@ -8,6 +8,9 @@ use super::{NewTicket, NewTicketOptions, TicketChanges, TicketList, TicketZoom};
 #[allow(unused_imports)]
 use leptos::server_fn::codec::Json;
 
+#[allow(unused_imports)]
+use super::codec::JsonText;
+
 #[cfg(feature = "ssr")]
 mod ssr {
     use domain::Actor;
@@ -371,7 +374,7 @@ mod ssr {
 
 /// A page of an overview (`overview`: mine, unassigned, open, pending, closed; customers: all,
 /// open, closed) or, with a `query`, of search results.
-#[server]
+#[server(output = JsonText)]
 pub async fn list_tickets(
     overview: String,
     sort: String,
@@ -438,7 +441,7 @@ pub async fn list_tickets(
 }
 
 /// The ticket view: ticket, visible thread, sidebar choices and abilities.
-#[server]
+#[server(output = JsonText)]
 pub async fn show_ticket(id: i64) -> Result<TicketZoom, ServerFnError> {
     use crate::session::server::{actor, context, fail};
     let actor = actor().await?;
@@ -521,7 +524,7 @@ pub async fn create_ticket(ticket: NewTicket) -> Result<i64, ServerFnError> {
 }
 
 /// The groups the caller may open a ticket in.
-#[server]
+#[server(output = JsonText)]
 pub async fn ticket_form_options() -> Result<NewTicketOptions, ServerFnError> {
     use crate::api::Choice;
     use crate::session::server::{actor, context, fail};

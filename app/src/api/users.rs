@@ -3,9 +3,11 @@
 use leptos::prelude::*;
 
 use super::CustomerHit;
+#[allow(unused_imports)]
+use super::codec::JsonText;
 
 /// Agents: users matching a name, e-mail, login or phone fragment (at most 10).
-#[server]
+#[server(output = JsonText)]
 pub async fn search_customers(query: String) -> Result<Vec<CustomerHit>, ServerFnError> {
     use crate::session::server::{actor, context, fail};
     let actor = actor().await?;
