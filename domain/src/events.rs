@@ -2,13 +2,14 @@
 //! viewing (or typing on) a ticket. One in-process [`Bus`] fans them out to every tab's socket;
 //! each socket filters them with the policy module before anything reaches a browser.
 //!
-//! Several app instances: a PostgreSQL backend would `NOTIFY tandem_events, '<json>'` in
-//! [`Bus::publish`] and have one `LISTEN` task per instance call [`Bus::deliver`] with what
-//! arrives. Events are small, self-contained JSON (ids and policy facts, never ticket content),
-//! so they fit NOTIFY's 8000-byte payload, and everything else stays as it is.
+//! Several app instances on one PostgreSQL database: [`Bus::listen_postgres`] makes
+//! [`Bus::publish`] also `NOTIFY tandem_events` and starts one `LISTEN` task that hands what
+//! other instances published to [`Bus::deliver`]. Events are small, self-contained JSON (ids
+//! and policy facts, never ticket content), well under NOTIFY's 8000-byte payload. Who is
+//! viewing a ticket stays per instance (each instance announces its own tabs).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -89,6 +90,19 @@ impl Event {
 pub struct Bus {
     sender: broadcast::Sender<Event>,
     viewing: Mutex<HashMap<i64, ViewingRoom>>,
+    /// Tells this instance's own notifications apart from the others'.
+    instance: u64,
+    /// Set once the bus shares events through PostgreSQL.
+    peers: OnceLock<crate::Store>,
+}
+
+const CHANNEL: &str = "tandem_events";
+
+/// What travels through NOTIFY.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    origin: u64,
+    event: Event,
 }
 
 struct ViewingRoom {
@@ -109,15 +123,72 @@ impl Bus {
         Bus {
             sender,
             viewing: Mutex::new(HashMap::new()),
+            instance: rand::random(),
+            peers: OnceLock::new(),
         }
+    }
+
+    /// Shares ticket events with the other instances on the same PostgreSQL database (see the
+    /// module docs). Call once at start-up; it returns when the LISTEN connection is up.
+    pub async fn listen_postgres(self: &Arc<Self>, store: &crate::Store) -> crate::Result<()> {
+        let mut listener = sqlx::postgres::PgListener::connect(store.url()).await?;
+        listener.listen(CHANNEL).await?;
+        let _ = self.peers.set(store.clone());
+        let bus = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                // recv reconnects by itself after a lost connection
+                match listener.recv().await {
+                    Ok(notification) => {
+                        let Some(bus) = bus.upgrade() else { break };
+                        match serde_json::from_str::<Wire>(notification.payload()) {
+                            Ok(wire) if wire.origin != bus.instance => bus.deliver(wire.event),
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::warn!(error = %e, "unreadable live event from a peer")
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live events: LISTEN connection failed");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(())
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.sender.subscribe()
     }
 
-    /// Announces an event (after the transaction that caused it committed).
+    /// Announces an event (after the transaction that caused it committed): to this
+    /// instance's tabs, and through PostgreSQL to the other instances' when connected.
     pub fn publish(&self, event: Event) {
+        let shared = matches!(
+            event,
+            Event::TicketChanged { .. } | Event::TicketDeleted { .. }
+        );
+        if shared && let Some(store) = self.peers.get() {
+            let wire = Wire {
+                origin: self.instance,
+                event: event.clone(),
+            };
+            if let Ok(payload) = serde_json::to_string(&wire) {
+                let pool = store.pool().clone();
+                tokio::spawn(async move {
+                    let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(CHANNEL)
+                        .bind(payload)
+                        .execute(&pool)
+                        .await;
+                    if let Err(e) = sent {
+                        tracing::warn!(error = %e, "live events: NOTIFY failed");
+                    }
+                });
+            }
+        }
         self.deliver(event);
     }
 

@@ -50,6 +50,8 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The URL it was opened with (PostgreSQL: for the LISTEN connection of live events).
+    url: Arc<str>,
     /// SQLite has one writer at a time; taking this before `BEGIN` avoids SQLITE_BUSY on
     /// lock upgrades. PostgreSQL gets a large number of permits (row locks do the work there).
     writers: Arc<Semaphore>,
@@ -137,6 +139,7 @@ impl Store {
         let store = Store {
             pool,
             backend,
+            url: Arc::from(url),
             writers: Arc::new(Semaphore::new(writers)),
             auth_cache: Arc::default(),
         };
@@ -157,6 +160,10 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     pub fn auth_cache(&self) -> &crate::auth_cache::AuthCache {

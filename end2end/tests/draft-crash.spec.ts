@@ -1,65 +1,13 @@
-import { ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Browser, expect, request, test } from "@playwright/test";
+import { expect, request, test } from "@playwright/test";
 import { PASSWORD, screenshot } from "./helpers";
+import { agentPage, freePort, startTandem } from "./own-server";
 
 // kill -9 of the server while two agents type in a shared draft. This test runs its own Tandem
 // (the debug binary the test command built) on a free port with its own SQLite database, so
 // that it can kill and restart it without disturbing the other tests' server.
-
-const root = path.resolve(process.cwd(), "..");
-const binary = path.join(root, "target", "debug", "tandem");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
-    });
-  });
-}
-
-async function startTandem(dir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(binary, [], {
-    cwd: root, // it serves target/site from here
-    env: {
-      ...process.env,
-      TANDEM_LISTEN: `127.0.0.1:${port}`,
-      TANDEM_DATABASE_URL: `sqlite://${dir}/tandem.db`,
-      TANDEM_DATA_DIR: `${dir}/files`,
-      TANDEM_DEMO: "1",
-      TANDEM_SYSTEM_ID: "77",
-    },
-    stdio: "ignore",
-  });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/api/v1/openapi.json`)).ok) return child;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  child.kill("SIGKILL");
-  throw new Error("tandem did not start");
-}
-
-async function agentPage(browser: Browser, base: string, login: string) {
-  const context = await browser.newContext({ baseURL: base });
-  const page = await context.newPage();
-  await page.goto("/login");
-  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
-  await page.locator("#login").fill(login);
-  await page.locator("#password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.locator(".table-wrap[data-ready]")).toHaveCount(1);
-  return { context, page };
-}
 
 test("kill -9 while two agents type: they reconnect and nothing the server acknowledged is lost", async ({ browser }) => {
   test.setTimeout(120_000);

@@ -110,6 +110,15 @@ async fn serve(config: Config) -> Result<(), String> {
         },
         leptos_options,
     );
+    if store.backend() == domain::store::Backend::Postgres {
+        // several instances on one database hear each other's ticket events
+        state
+            .desk
+            .events
+            .listen_postgres(&store)
+            .await
+            .map_err(|e| format!("live events (LISTEN): {e}"))?;
+    }
     let app = web::router(state, config.max_body_mb * 1024 * 1024);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
