@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { expect, request, test } from "@playwright/test";
-import { PASSWORD, screenshot } from "./helpers";
-import { agentPage, freePort, startTandem } from "./own-server";
+import { expect, test } from "@playwright/test";
+import { screenshot } from "./helpers";
+import { agentPage, freePort, startTandem, ticketOn } from "./own-server";
 
 // kill -9 of the server while two agents type in a shared draft. This test runs its own Tandem
 // (the debug binary the test command built) on a free port with its own SQLite database, so
@@ -16,16 +16,7 @@ test("kill -9 while two agents type: they reconnect and nothing the server ackno
   const base = `http://127.0.0.1:${port}`;
   let server = await startTandem(dir, port);
   try {
-    const rest = await request.newContext({
-      baseURL: base,
-      extraHTTPHeaders: { Authorization: "Basic " + Buffer.from(`agent1@tandem.test:${PASSWORD}`).toString("base64") },
-    });
-    const created = await rest.post("/api/v1/tickets", {
-      data: { title: "Crash test", group: "Users", customer_id: "guess:nicole@customer.test",
-              article: { body: "first", type: "phone", internal: false } },
-    });
-    expect(created.status()).toBe(201);
-    const id = (await created.json()).id;
+    const { rest, id } = await ticketOn(base, "Crash test");
 
     const anna = await agentPage(browser, base, "agent1@tandem.test");
     const ada = await agentPage(browser, base, "admin@tandem.test");

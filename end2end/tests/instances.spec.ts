@@ -2,9 +2,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { expect, request, test } from "@playwright/test";
-import { agentPage, freePort, startTandem } from "./own-server";
-import { PASSWORD } from "./helpers";
+import { expect, test } from "@playwright/test";
+import { agentPage, freePort, startTandem, ticketOn } from "./own-server";
 
 // Two Tandem instances on one PostgreSQL database (live events through LISTEN/NOTIFY): a
 // customer's tab on one instance sees the agent's reply made on the other, without a reload.
@@ -28,16 +27,7 @@ test("a reply made on one instance appears live in a tab served by another", asy
   try {
     const baseA = `http://127.0.0.1:${portA}`;
     const baseB = `http://127.0.0.1:${portB}`;
-    const rest = await request.newContext({
-      baseURL: baseB,
-      extraHTTPHeaders: { Authorization: "Basic " + Buffer.from(`agent1@tandem.test:${PASSWORD}`).toString("base64") },
-    });
-    const created = await rest.post("/api/v1/tickets", {
-      data: { title: "Two instances", group: "Users", customer_id: "guess:nicole@customer.test",
-              article: { body: "first", type: "phone", internal: false } },
-    });
-    expect(created.status()).toBe(201);
-    const id = (await created.json()).id;
+    const { rest, id } = await ticketOn(baseB, "Two instances");
 
     const nicole = await agentPage(browser, baseA, "nicole@customer.test");
     await nicole.page.goto(`/tickets/${id}`);

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
-import { Browser, expect } from "@playwright/test";
+import { APIRequestContext, Browser, expect, request } from "@playwright/test";
 import { PASSWORD } from "./helpers";
 
 // Tests that need a Tandem of their own (to kill it, or to run two): the debug binary the test
@@ -59,3 +59,17 @@ export async function agentPage(browser: Browser, base: string, login: string) {
   return { context, page };
 }
 
+
+/** A REST client of `base` as agent1, and a fresh ticket of Nicole's in Users made with it. */
+export async function ticketOn(base: string, title: string): Promise<{ rest: APIRequestContext; id: number }> {
+  const rest = await request.newContext({
+    baseURL: base,
+    extraHTTPHeaders: { Authorization: "Basic " + Buffer.from(`agent1@tandem.test:${PASSWORD}`).toString("base64") },
+  });
+  const created = await rest.post("/api/v1/tickets", {
+    data: { title, group: "Users", customer_id: "guess:nicole@customer.test",
+            article: { body: "first", type: "phone", internal: false } },
+  });
+  expect(created.status()).toBe(201);
+  return { rest, id: (await created.json()).id };
+}

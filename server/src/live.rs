@@ -15,7 +15,7 @@ use futures::{SinkExt, StreamExt};
 use crate::http::caller::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::web::origin_allowed_headers;
+use crate::web::refuse_cross_site_socket;
 
 /// Largest frame a client may send (images travel through the upload cache, not the draft).
 pub const MAX_FRAME_BYTES: usize = 2 * 1024 * 1024;
@@ -28,12 +28,7 @@ pub async fn ticket_room(
     caller: Caller,
     ws: WebSocketUpgrade,
 ) -> ApiResult<Response> {
-    // cross-site WebSocket hijacking: a cookie alone must not open the room from another site
-    if !origin_allowed_headers(&headers, &state.settings.allowed_origins) {
-        return Err(ApiError(Error::Forbidden(
-            "Cross-site request refused (Origin not allowed)".into(),
-        )));
-    }
+    refuse_cross_site_socket(&headers, &state.settings.allowed_origins)?;
     let access = {
         let mut conn = state.store.read().await?;
         zoom::live_access(&mut conn, &caller.actor, ticket_id).await?

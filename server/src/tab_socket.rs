@@ -10,19 +10,19 @@ use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use domain::Actor;
 use domain::access::AccessLevel;
 use domain::desk::Desk;
 use domain::events::{Audience, Event, Viewer};
-use domain::{Actor, Error};
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::http::caller::Caller;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::ApiResult;
 use crate::state::AppState;
-use crate::web::origin_allowed_headers;
+use crate::web::refuse_cross_site_socket;
 
 /// Client messages are tiny; anything larger is not ours.
 const MAX_MESSAGE_BYTES: usize = 4 * 1024;
@@ -42,12 +42,7 @@ pub async fn tab_socket(
     caller: Caller,
     ws: WebSocketUpgrade,
 ) -> ApiResult<Response> {
-    // cross-site WebSocket hijacking: a cookie alone must not open it from another site
-    if !origin_allowed_headers(&headers, &state.settings.allowed_origins) {
-        return Err(ApiError(Error::Forbidden(
-            "Cross-site request refused (Origin not allowed)".into(),
-        )));
-    }
+    refuse_cross_site_socket(&headers, &state.settings.allowed_origins)?;
     let desk = state.desk.clone();
     let actor = caller.actor;
     Ok(ws

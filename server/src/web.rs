@@ -79,6 +79,21 @@ async fn check_origin(State(state): State<AppState>, request: Request, next: Nex
     next.run(request).await
 }
 
+/// WebSocket upgrades: a cookie alone must not open a socket from another site (cross-site
+/// WebSocket hijacking), so a foreign `Origin` is refused before the upgrade.
+pub fn refuse_cross_site_socket(
+    headers: &axum::http::HeaderMap,
+    allowed: &[String],
+) -> Result<(), http::error::ApiError> {
+    if origin_allowed_headers(headers, allowed) {
+        Ok(())
+    } else {
+        Err(http::error::ApiError(domain::Error::Forbidden(
+            "Cross-site request refused (Origin not allowed)".into(),
+        )))
+    }
+}
+
 /// `Origin` absent (same-origin navigation in older browsers) or equal to our own host.
 pub fn origin_allowed(request: &Request, allowed: &[String]) -> bool {
     origin_allowed_headers(request.headers(), allowed)
