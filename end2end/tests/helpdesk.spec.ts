@@ -275,6 +275,57 @@ test("new tickets: an agent picks a customer; a customer only gets their groups"
   await customer.context.close();
 });
 
+test("keyboard: j and k move through a list, Enter opens the ticket", async ({ browser }) => {
+  const first = await createTicket(`Keyboard one ${Date.now()}`);
+  const second = await createTicket(`Keyboard two ${Date.now()}`);
+  const agent = await personPage(browser, "agent1@tandem.test");
+  await openList(agent.page, "/tickets/view/open");
+  const rows = agent.page.locator("tr.ticket-row");
+  await expect(rows.first()).toHaveAttribute("aria-selected", "true");
+  await agent.page.keyboard.press("j");
+  await expect(rows.nth(1)).toHaveAttribute("aria-selected", "true");
+  await agent.page.keyboard.press("k");
+  await expect(rows.first()).toHaveAttribute("aria-selected", "true");
+  await agent.page.keyboard.press("j");
+  // newest first: the second row is the first of the two tickets
+  await expect(rows.first()).toHaveAttribute("data-ticket-id", String(second.id));
+  await expect(rows.nth(1)).toHaveAttribute("data-ticket-id", String(first.id));
+  await agent.page.keyboard.press("Enter");
+  await expect(agent.page).toHaveURL(new RegExp(`/tickets/${first.id}$`));
+  await agent.context.close();
+});
+
+test("a customer closes and reopens their ticket; phones (380 px) get the whole page without sideways scrolling", async ({
+  browser,
+}) => {
+  const ticket = await createTicket(`Close and reopen ${Date.now()}`);
+  const context = await browser.newContext({ viewport: { width: 380, height: 800 } });
+  const page = await context.newPage();
+  failOnServerErrors(page);
+  await page.goto("/login");
+  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+  await page.locator("#login").fill("nicole@customer.test");
+  await page.locator("#password").fill("tandem-demo");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.locator(".table-wrap[data-ready]")).toHaveCount(1);
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(await overflow()).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: screenshot("customer-overview-380px"), fullPage: true });
+  await openTicket(page, ticket.id);
+  expect(await overflow()).toBeLessThanOrEqual(0);
+  await page.locator("select[name=state_id]").selectOption({ label: "closed" });
+  await page.locator("#submit-reply").click();
+  const rest = await api("nicole@customer.test");
+  await expect.poll(async () => (await (await rest.get(`/api/v1/tickets/${ticket.id}?expand=true`)).json()).state).toBe("closed");
+  // Acme's group lets customers reopen (follow-up rule): back to open
+  await page.locator("select[name=state_id]").selectOption({ label: "open" });
+  await page.locator("#submit-reply").click();
+  await expect.poll(async () => (await (await rest.get(`/api/v1/tickets/${ticket.id}?expand=true`)).json()).state).toBe("open");
+  await page.screenshot({ path: screenshot("customer-ticket-380px"), fullPage: true });
+  await rest.dispose();
+  await context.close();
+});
+
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 
