@@ -27,6 +27,10 @@ use crate::web::refuse_cross_site_socket;
 /// Client messages are tiny; anything larger is not ours.
 const MAX_MESSAGE_BYTES: usize = 4 * 1024;
 
+/// How long a socket trusts the permissions it loaded: a changed group access or role (or a
+/// deactivated account) takes effect within this time, without a reconnect.
+pub const PERMISSIONS_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
 static NEXT_TAB: AtomicU64 = AtomicU64::new(1);
 
 #[derive(Deserialize)]
@@ -75,8 +79,17 @@ fn message_for(actor: &Actor, viewing: Option<i64>, event: &Event) -> Option<Str
     Some(text.to_string())
 }
 
-async fn serve(socket: WebSocket, desk: Desk, actor: Actor) {
+/// The caller as they are now; `None` when the account is gone or deactivated.
+async fn reload(desk: &Desk, actor: &Actor) -> Option<Actor> {
+    let mut conn = desk.store.read().await.ok()?;
+    domain::access::load_actor(&mut conn, actor.id, actor.token_permissions.clone())
+        .await
+        .ok()
+}
+
+async fn serve(socket: WebSocket, desk: Desk, mut actor: Actor) {
     let tab = NEXT_TAB.fetch_add(1, Ordering::Relaxed);
+    let mut loaded_at = tokio::time::Instant::now();
     let mut events = desk.events.subscribe();
     let (mut sink, mut stream) = socket.split();
     let mut viewing: Option<i64> = None;
@@ -86,6 +99,15 @@ async fn serve(socket: WebSocket, desk: Desk, actor: Actor) {
         tokio::select! {
             event = events.recv() => match event {
                 Ok(event) => {
+                    if loaded_at.elapsed() > PERMISSIONS_TTL {
+                        match reload(&desk, &actor).await {
+                            Some(now) => {
+                                actor = now;
+                                loaded_at = tokio::time::Instant::now();
+                            }
+                            None => break, // signed out for good: the socket closes
+                        }
+                    }
                     if let Some(text) = message_for(&actor, viewing, &event) {
                         open = sink.send(Message::Text(text.into())).await.is_ok();
                     }

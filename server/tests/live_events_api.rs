@@ -198,3 +198,40 @@ async fn the_socket_needs_a_user_and_our_origin() {
         s.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_tab_stops_hearing_about_a_group_once_its_access_is_taken_away() {
+    for s in servers().await {
+        let mut bob = connect(&s, AGENT2, None).await.unwrap(); // read access to Users
+        let body = json!({"title": "Before", "group": "Users", "customer": NICOLE,
+                          "article": {"body": "first", "type": "phone"}});
+        let id = send(s.post("/tickets", AGENT1).json(&body)).await.1["id"]
+            .as_i64()
+            .unwrap();
+        assert!(about(&drain(&mut bob).await, "ticket_changed", id));
+
+        // the admin takes Bob's group away
+        let bob_id = send(s.get("/users/me", AGENT2)).await.1["id"]
+            .as_i64()
+            .unwrap();
+        let revoked = send(
+            s.put(&format!("/users/{bob_id}"), ADMIN)
+                .json(&json!({"group_ids": {}})),
+        )
+        .await;
+        assert_eq!(revoked.0, 200, "{}", revoked.1);
+        tokio::time::sleep(server::tab_socket::PERMISSIONS_TTL + Duration::from_millis(500)).await;
+        let body = json!({"title": "After", "group": "Users", "customer": NICOLE,
+                          "article": {"body": "first", "type": "phone"}});
+        let later = send(s.post("/tickets", AGENT1).json(&body)).await.1["id"]
+            .as_i64()
+            .unwrap();
+        let heard = drain(&mut bob).await;
+        assert!(
+            !about(&heard, "ticket_changed", later),
+            "{}: {heard:?}",
+            s.db.name
+        );
+        s.finish().await;
+    }
+}
