@@ -664,3 +664,49 @@ async fn moving_the_ticket_to_another_group_reauthorises_its_editors() {
         s.finish().await;
     }
 }
+
+#[tokio::test]
+async fn rest_writes_while_an_editor_types_never_deadlock() {
+    // REST writes take the store's write transaction, then the room; the draft's persister
+    // must take them in the same order (it once did it the other way round and the two could
+    // wait for each other forever on SQLite's single writer)
+    for s in servers().await {
+        let id = new_ticket(&s).await;
+        let created = send(
+            s.put(&format!("/tickets/{id}/shared_draft"), AGENT1)
+                .json(&draft_body("<p>Start</p>")),
+        )
+        .await;
+        assert_eq!(created.0, 201, "{}", created.1);
+        let mut anna = LiveEditor::connect(&s.base, id, &basic_auth(AGENT1), None, None)
+            .await
+            .unwrap();
+        assert!(anna.until(|c| c.html().contains("Start")).await);
+        let rounds = async {
+            for round in 0..120u64 {
+                let typed = anna.client.type_text(0, 0, "x");
+                anna.send(typed).await;
+                let body = draft_body(&format!("<p>Start</p><p>rest {round}</p>"));
+                let patched = s
+                    .as_user(
+                        s.client
+                            .patch(s.url(&format!("/tickets/{id}/shared_draft"))),
+                        AGENT1,
+                    )
+                    .json(&body);
+                assert_eq!(send(patched).await.0, 200);
+                // land the next write at different points of the 50 ms save batch
+                anna.drain(round % 8 * 8).await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(60), rounds)
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{}: REST writes and the editor's saves deadlocked",
+                    s.db.name
+                )
+            });
+        s.finish().await;
+    }
+}

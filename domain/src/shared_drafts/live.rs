@@ -716,9 +716,19 @@ async fn write(
     if batch.is_empty() && !snapshot {
         return Written::Nothing;
     }
+    // Lock order, everywhere: the store's write transaction first, then the room's write lock
+    // (a REST write or a DeskHero request reaches the room inside its own transaction; taking
+    // them the other way round here deadlocked against such a write on SQLite's one writer).
+    let tx = match store.write().await {
+        Ok(tx) => tx,
+        Err(e) => {
+            tracing::warn!(ticket_id = room.ticket_id, error = %e, "shared draft write failed");
+            return Written::Failed;
+        }
+    };
     let _guard = room.write_lock.lock().await;
     let user_id = batch.last().map(|(u, _)| *u);
-    let result = write_locked(store, room, batch, snapshot, user_id).await;
+    let result = write_locked(tx, room, batch, snapshot, user_id).await;
     match result {
         Ok(Some(rev)) => {
             if snapshot {
@@ -748,7 +758,7 @@ async fn write(
 }
 
 async fn write_locked(
-    store: &Store,
+    mut tx: crate::store::WriteTx,
     room: &Arc<Room>,
     batch: &[(i64, Vec<u8>)],
     snapshot: bool,
@@ -767,7 +777,6 @@ async fn write_locked(
             .then(|| (document::snapshot(&st.doc), document::project(&st.doc)));
         (st.epoch, st.draft_id, full)
     };
-    let mut tx = store.write().await?;
     let current_epoch: Option<i64> =
         sqlx::query_scalar("SELECT shared_draft_epoch FROM tickets WHERE id = $1")
             .bind(room.ticket_id)
