@@ -14,7 +14,7 @@ const check = (name, cond, detail) => {
   if (cond) { passed++; console.log(`ok   ${name}`) } else { failed++; console.log(`FAIL ${name}${detail !== undefined ? `\n     ${typeof detail === 'string' ? detail : JSON.stringify(detail)}` : ''}`) }
 }
 const sleep = (ms) => new Promise(r => setTimeout(r, ms))
-const until = async (f, ms = 2000) => {
+const until = async (f, ms = 5000) => { // generous: CI machines are shared and busy
   const t0 = Date.now()
   while (Date.now() - t0 < ms) { if (f()) return true; await sleep(5) }
   return f()
@@ -160,7 +160,8 @@ check('collab: server doc has the marks as {bold: {}}', JSON.stringify(room.doc.
   JSON.stringify(room.doc.getXmlFragment('default').get(0).get(0).toDelta()))
 
 alice.setMeta('subject', 'Re: printer'); alice.setTicketAttr('state_id', 3)
-await until(() => bob.meta().subject === 'Re: printer')
+// two Y transactions, two messages: wait for both (and for the callback), not just the first
+await until(() => bob.meta().subject === 'Re: printer' && bob.ticket().state_id === 3 && events.b.meta.some(m => m.subject === 'Re: printer'))
 check('collab: meta map syncs + onMeta', bob.meta().subject === 'Re: printer' && events.b.meta.some(m => m.subject === 'Re: printer') && bob.ticket().state_id === 3)
 room.doc.getArray('attachments').push([{ id: 9, filename: 'a.pdf', size: 3, content_type: 'application/pdf' }])
 await until(() => alice.attachments().length === 1)
