@@ -35,6 +35,9 @@ struct Args {
     /// (e.g. `--editors 10,50,200`), five per ticket, against a `tandem` server process.
     #[arg(long, value_delimiter = ',')]
     editors: Vec<usize>,
+    /// Keep the seeded database (prints its URL) instead of dropping it.
+    #[arg(long)]
+    keep: bool,
 }
 
 #[tokio::main]
@@ -445,7 +448,11 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
         println!("{name:<52} {p50:>8.1} {p95:>8.1} {hits:>8}");
     }
 
-    drop_database(db).await;
+    if args.keep {
+        println!("database kept: {}", db.url);
+    } else {
+        drop_database(db).await;
+    }
     let _ = std::fs::remove_dir_all(files_dir);
     Ok(())
 }

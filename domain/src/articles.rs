@@ -76,6 +76,48 @@ pub async fn for_ticket(
     .await?)
 }
 
+/// An article as far as ticket lists need it: who may see it and whether it counts.
+#[derive(Debug, Clone)]
+pub struct Visibility {
+    pub id: i64,
+    pub internal: bool,
+    pub sender_id: i64,
+}
+
+impl Visibility {
+    /// Zammad's customer `article_count`: public, non-System articles.
+    pub fn counts_for_customer(&self) -> bool {
+        !self.internal && self.sender_id != 3
+    }
+}
+
+/// The articles of many tickets in order (ids, internal flag, sender), by ticket.
+pub async fn visibility_of(
+    conn: &mut AnyConnection,
+    ticket_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<Visibility>>> {
+    let mut out: std::collections::HashMap<i64, Vec<Visibility>> = Default::default();
+    if ticket_ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT ticket_id, id, internal, sender_id FROM ticket_articles WHERE ticket_id IN ({}) ORDER BY ticket_id, created_at, id",
+        crate::store::id_list(ticket_ids.iter().copied())
+    );
+    let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(&sql)
+        .persistent(false)
+        .fetch_all(conn)
+        .await?;
+    for (ticket_id, id, internal, sender_id) in rows {
+        out.entry(ticket_id).or_default().push(Visibility {
+            id,
+            internal: internal != 0,
+            sender_id,
+        });
+    }
+    Ok(out)
+}
+
 pub async fn visible_ids(
     conn: &mut AnyConnection,
     ticket_id: i64,
@@ -92,14 +134,6 @@ pub async fn visible_ids(
     .bind(ticket_id)
     .fetch_all(conn)
     .await?)
-}
-
-/// `article_count` as a customer sees it: public, non-System articles.
-pub async fn count_public(conn: &mut AnyConnection, ticket_id: i64) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM ticket_articles WHERE ticket_id = $1 AND internal = 0 AND sender_id <> 3")
-        .bind(ticket_id)
-        .fetch_one(conn)
-        .await?)
 }
 
 /// Article JSON with the names Zammad always adds (`type`, `sender`, `created_by`, …).

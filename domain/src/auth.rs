@@ -212,11 +212,11 @@ pub struct Authenticated {
 /// Resolves credentials to an actor (Zammad's order and messages, zammad-api.md §1), from the
 /// cache when nothing relevant changed since the credential was last checked.
 pub async fn authenticate(
-    conn: &mut AnyConnection,
-    cache: &crate::auth_cache::AuthCache,
+    store: &crate::Store,
     credentials: &Credentials,
     lockout: Lockout,
 ) -> Result<Authenticated> {
+    let cache = store.auth_cache();
     let key = match credentials {
         Credentials::Session(cookie) => format!("s:{}", sha256_hex(cookie)),
         Credentials::Basic { login, password } => {
@@ -227,14 +227,25 @@ pub async fn authenticate(
         }
         Credentials::Token(token) => format!("t:{}", sha256_hex(token.trim())),
     };
-    let generation = cache.generation(conn).await?;
-    if let Some(hit) = cache.get(&key, generation) {
-        return Ok(Authenticated {
+    let hit = |generation| {
+        cache.get(&key, generation).map(|hit| Authenticated {
             actor: hit.actor,
             session_csrf: hit.session_csrf,
-        });
+        })
+    };
+    // The usual case costs no database round trip at all.
+    if let Some(known) = cache.known_generation()
+        && let Some(hit) = hit(known)
+    {
+        return Ok(hit);
     }
-    let (authenticated, expires_at) = authenticate_uncached(conn, credentials, lockout).await?;
+    let mut conn = store.read().await?;
+    let generation = cache.generation(&mut conn).await?;
+    if let Some(hit) = hit(generation) {
+        return Ok(hit);
+    }
+    let (authenticated, expires_at) =
+        authenticate_uncached(&mut conn, credentials, lockout).await?;
     cache.put(
         key,
         generation,

@@ -48,10 +48,7 @@ pub async fn generation(conn: &mut AnyConnection) -> Result<u64> {
 impl AuthCache {
     /// The current generation: remembered for a moment, else read from the database.
     pub async fn generation(&self, conn: &mut AnyConnection) -> Result<u64> {
-        if let Ok(known) = self.known.lock()
-            && let Some((generation, at)) = *known
-            && at.elapsed() < GENERATION_TTL
-        {
+        if let Some(generation) = self.known_generation() {
             return Ok(generation);
         }
         let generation = generation(conn).await?;
@@ -59,6 +56,13 @@ impl AuthCache {
             *known = Some((generation, Instant::now()));
         }
         Ok(generation)
+    }
+
+    /// The generation read less than [`GENERATION_TTL`] ago, if any.
+    pub fn known_generation(&self) -> Option<u64> {
+        let known = self.known.lock().ok()?;
+        let (generation, at) = (*known)?;
+        (at.elapsed() < GENERATION_TTL).then_some(generation)
     }
 
     /// A write was committed here: the next check re-reads the generation.

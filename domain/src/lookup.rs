@@ -5,7 +5,7 @@ use sqlx::AnyConnection;
 use crate::{Error, Result};
 
 /// A table that can be looked up by name. The SQL pieces are constants, never user input.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Named {
     Group,
     Organization,
@@ -68,6 +68,26 @@ pub async fn name_by_id(conn: &mut AnyConnection, what: Named, id: i64) -> Resul
     Ok(sqlx::query_scalar::<_, String>(&sql)
         .bind(id)
         .fetch_optional(conn)
+        .await?)
+}
+
+/// Names of many records of one table at once.
+pub async fn names_by_ids(
+    conn: &mut AnyConnection,
+    what: Named,
+    ids: &std::collections::BTreeSet<i64>,
+) -> Result<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, name FROM {} WHERE id IN ({})",
+        what.table(),
+        crate::store::id_list(ids.iter().copied())
+    );
+    Ok(sqlx::query_as(&sql)
+        .persistent(false)
+        .fetch_all(conn)
         .await?)
 }
 

@@ -242,7 +242,7 @@ pub async fn rows_by_id(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Row
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let list = crate::store::id_list(ids.iter().copied());
     let mut rows = sqlx::query_as::<_, Row>(&format!("{SELECT} WHERE t.id IN ({list})"))
         .fetch_all(conn)
         .await?;

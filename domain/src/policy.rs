@@ -308,7 +308,7 @@ impl TicketScope {
 }
 
 fn join_ids(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    crate::store::id_list(ids.iter().copied())
 }
 
 /// What the user policy needs to know about the user being read or changed.

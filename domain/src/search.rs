@@ -567,10 +567,7 @@ pub async fn render(
         );
     }
     if out.with_total_count || out.expand {
-        let mut records = Vec::new();
-        for t in rows {
-            records.push(tickets::render_for(conn, actor, t, true, out.expand).await?);
-        }
+        let records = tickets::render_many(conn, actor, rows, true, out.expand).await?;
         if out.with_total_count {
             return Ok(json!({"records": records, "total_count": total}));
         }

@@ -113,6 +113,18 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(30))
+            // A ping before every checkout would cost a round trip per request: ping only
+            // connections that sat idle for a while (the database may have restarted since).
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > Duration::from_secs(5) {
+                        use sqlx::Connection;
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -231,4 +243,13 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
 /// Whether a connection talks to PostgreSQL (for the few dialect differences).
 pub fn is_postgres(conn: &AnyConnection) -> bool {
     conn.backend_name().eq_ignore_ascii_case("postgresql")
+}
+
+/// `1,2,3` for `IN (…)`: ids are integers, so they are written into the SQL (no bind limit;
+/// run such statements with `.persistent(false)` so they don't crowd the statement cache).
+pub fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+    ids.into_iter()
+        .map(|id| id.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }

@@ -1,6 +1,8 @@
 //! Tickets: Zammad's `/tickets` resource — numbering, defaults, name lookups, the customer
 //! field filter, the follow-up rule and the response variants (plain, expand, full, all).
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
 use serde_json::{Map, Value, json};
 use sqlx::{AnyConnection, FromRow};
 
@@ -132,81 +134,130 @@ pub async fn render_for(
     with_ids: bool,
     expanded: bool,
 ) -> Result<Value> {
-    let sees_internal = actor.has_group_access(t.group_id, AccessLevel::Read);
-    let (count, ids) = if sees_internal && !with_ids {
-        (t.article_count, Vec::new())
+    let mut one = render_many(conn, actor, std::slice::from_ref(t), with_ids, expanded).await?;
+    Ok(one.pop().unwrap_or(Value::Null))
+}
+
+/// [`render_for`] for a page of tickets with a fixed number of queries, whatever the page size:
+/// one for the article ids and counts the caller may see (only when needed) and, with
+/// `expanded`, one per kind of name (groups, states, users, …).
+pub async fn render_many(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    tickets: &[TicketRecord],
+    with_ids: bool,
+    expanded: bool,
+) -> Result<Vec<Value>> {
+    let sees_internal = |t: &TicketRecord| actor.has_group_access(t.group_id, AccessLevel::Read);
+    let need_articles: Vec<i64> = tickets
+        .iter()
+        .filter(|t| with_ids || !sees_internal(t))
+        .map(|t| t.id)
+        .collect();
+    let articles = articles::visibility_of(conn, &need_articles).await?;
+    let names = if expanded {
+        Some(Names::load(conn, tickets).await?)
     } else {
-        let ids = articles::visible_ids(conn, t.id, sees_internal).await?;
-        let count = if sees_internal {
+        None
+    };
+    let mut out = Vec::with_capacity(tickets.len());
+    for t in tickets {
+        let internal_too = sees_internal(t);
+        let listed = articles.get(&t.id).map(Vec::as_slice).unwrap_or_default();
+        let count = if internal_too {
             t.article_count
         } else {
-            articles::count_public(conn, t.id).await?
+            listed.iter().filter(|a| a.counts_for_customer()).count() as i64
         };
-        (count, ids)
-    };
-    let mut v = render(t, count, !sees_internal);
-    if with_ids {
-        v["article_ids"] = json!(ids);
-        v["ticket_time_accounting_ids"] = json!([]);
+        let mut v = render(t, count, !internal_too);
+        if with_ids {
+            let ids: Vec<i64> = listed
+                .iter()
+                .filter(|a| internal_too || !a.internal)
+                .map(|a| a.id)
+                .collect();
+            v["article_ids"] = json!(ids);
+            v["ticket_time_accounting_ids"] = json!([]);
+        }
+        if let Some(names) = &names {
+            names.expand(&mut v);
+        }
+        out.push(v);
     }
-    if expanded {
-        expand(conn, &mut v).await?;
-    }
-    Ok(v)
+    Ok(out)
 }
 
-async fn name_of(conn: &mut AnyConnection, what: Named, id: Option<i64>) -> Result<Value> {
-    let Some(id) = id else { return Ok(Value::Null) };
-    Ok(lookup::name_by_id(conn, what, id)
-        .await?
-        .map_or(Value::Null, Value::String))
+/// The names `expand=true` puts next to ids (users by login), loaded for many tickets at once.
+struct Names {
+    named: HashMap<(Named, i64), String>,
+    logins: HashMap<i64, String>,
 }
 
-/// `expand=true`: names next to ids (users by login).
-pub async fn expand(conn: &mut AnyConnection, v: &mut Value) -> Result<()> {
-    let id = |k: &str| v[k].as_i64();
-    let extra = [
-        ("group", name_of(conn, Named::Group, id("group_id")).await?),
-        (
-            "organization",
-            name_of(conn, Named::Organization, id("organization_id")).await?,
-        ),
-        (
-            "state",
-            name_of(conn, Named::TicketState, id("state_id")).await?,
-        ),
-        (
-            "priority",
-            name_of(conn, Named::TicketPriority, id("priority_id")).await?,
-        ),
-        ("owner", users::login_json(conn, id("owner_id")).await?),
-        (
-            "customer",
-            users::login_json(conn, id("customer_id")).await?,
-        ),
-        (
-            "created_by",
-            users::login_json(conn, id("created_by_id")).await?,
-        ),
-        (
-            "updated_by",
-            users::login_json(conn, id("updated_by_id")).await?,
-        ),
-        (
-            "create_article_type",
-            name_of(conn, Named::ArticleType, id("create_article_type_id")).await?,
-        ),
-        (
-            "create_article_sender",
-            name_of(conn, Named::ArticleSender, id("create_article_sender_id")).await?,
-        ),
-        ("ticket_time_accounting", json!([])),
-    ];
-    let obj = v.as_object_mut().expect("object");
-    for (k, val) in extra {
-        obj.insert(k.into(), val);
+impl Names {
+    async fn load(conn: &mut AnyConnection, tickets: &[TicketRecord]) -> Result<Names> {
+        let mut wanted: BTreeMap<Named, BTreeSet<i64>> = BTreeMap::new();
+        let mut user_ids = BTreeSet::new();
+        for t in tickets {
+            let mut want = |what: Named, id: Option<i64>| {
+                if let Some(id) = id {
+                    wanted.entry(what).or_default().insert(id);
+                }
+            };
+            want(Named::Group, Some(t.group_id));
+            want(Named::Organization, t.organization_id);
+            want(Named::TicketState, Some(t.state_id));
+            want(Named::TicketPriority, Some(t.priority_id));
+            want(Named::ArticleType, t.create_article_type_id);
+            want(Named::ArticleSender, t.create_article_sender_id);
+            user_ids.extend([t.owner_id, t.customer_id, t.created_by_id, t.updated_by_id]);
+        }
+        let mut named = HashMap::new();
+        for (what, ids) in wanted {
+            for (id, name) in lookup::names_by_ids(conn, what, &ids).await? {
+                named.insert((what, id), name);
+            }
+        }
+        let logins = users::logins_by_ids(conn, &user_ids).await?;
+        Ok(Names { named, logins })
     }
-    Ok(())
+
+    fn expand(&self, v: &mut Value) {
+        let id = |k: &str| v[k].as_i64();
+        let name = |what: Named, key: &str| {
+            id(key)
+                .and_then(|id| self.named.get(&(what, id)))
+                .map_or(Value::Null, |n| Value::String(n.clone()))
+        };
+        let login = |key: &str| {
+            id(key)
+                .and_then(|id| self.logins.get(&id))
+                .map_or(Value::Null, |l| Value::String(l.clone()))
+        };
+        let extra = [
+            ("group", name(Named::Group, "group_id")),
+            ("organization", name(Named::Organization, "organization_id")),
+            ("state", name(Named::TicketState, "state_id")),
+            ("priority", name(Named::TicketPriority, "priority_id")),
+            ("owner", login("owner_id")),
+            ("customer", login("customer_id")),
+            ("created_by", login("created_by_id")),
+            ("updated_by", login("updated_by_id")),
+            (
+                "create_article_type",
+                name(Named::ArticleType, "create_article_type_id"),
+            ),
+            (
+                "create_article_sender",
+                name(Named::ArticleSender, "create_article_sender_id"),
+            ),
+            ("ticket_time_accounting", json!([])),
+        ];
+        if let Some(obj) = v.as_object_mut() {
+            for (k, val) in extra {
+                obj.insert(k.into(), val);
+            }
+        }
+    }
 }
 
 /// `assets` for `full=true` / `all=true`: the ticket and the records it refers to.
@@ -219,11 +270,9 @@ pub async fn assets(
     let mut user_ids = std::collections::BTreeSet::new();
     let mut group_ids = std::collections::BTreeSet::new();
     let mut org_ids = std::collections::BTreeSet::new();
-    for t in tickets {
-        ticket_assets.insert(
-            t.id.to_string(),
-            render_for(conn, actor, t, true, false).await?,
-        );
+    let rendered = render_many(conn, actor, tickets, true, false).await?;
+    for (t, v) in tickets.iter().zip(rendered) {
+        ticket_assets.insert(t.id.to_string(), v);
         user_ids.extend([t.owner_id, t.customer_id, t.created_by_id, t.updated_by_id]);
         group_ids.insert(t.group_id);
         org_ids.extend(t.organization_id);
@@ -336,11 +385,9 @@ pub async fn index(
         let ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
         return Ok(json!({"record_ids": ids, "assets": assets(conn, actor, &tickets).await?}));
     }
-    let mut out = Vec::with_capacity(tickets.len());
-    for t in &tickets {
-        out.push(render_for(conn, actor, t, false, view.expand).await?);
-    }
-    Ok(Value::Array(out))
+    Ok(Value::Array(
+        render_many(conn, actor, &tickets, false, view.expand).await?,
+    ))
 }
 
 /// Next ticket number: system id + zero-padded global counter, at least `min_size` digits.

@@ -9,6 +9,7 @@ use sqlx::{AnyConnection, FromRow};
 use crate::access::{AccessLevel, Actor};
 use crate::lookup::{self, Named};
 use crate::paging::Page;
+use crate::store::id_list;
 use crate::{Error, Result, clock, passwords, policy};
 
 /// The system user (login `-`): "nobody", the owner of unassigned tickets.
@@ -78,16 +79,12 @@ struct Associations {
     group_ids: HashMap<i64, BTreeMap<i64, BTreeSet<AccessLevel>>>,
 }
 
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-}
-
 async fn associations(conn: &mut AnyConnection, ids: &[i64]) -> Result<Associations> {
     let mut assoc = Associations::default();
     if ids.is_empty() {
         return Ok(assoc);
     }
-    let list = id_list(ids);
+    let list = id_list(ids.iter().copied());
     for (user, role) in sqlx::query_as::<_, (i64, i64)>(&format!(
         "SELECT user_id, role_id FROM user_roles WHERE user_id IN ({list}) ORDER BY role_id"
     ))
@@ -227,6 +224,26 @@ async fn expand(conn: &mut AnyConnection, value: &mut Value) -> Result<()> {
 }
 
 /// A user's login as JSON (`null` for no user): how Zammad names users next to their ids.
+/// Logins of many users at once.
+pub async fn logins_by_ids(
+    conn: &mut AnyConnection,
+    ids: &BTreeSet<i64>,
+) -> Result<HashMap<i64, String>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT id, login FROM users WHERE id IN ({})",
+        id_list(ids.iter().copied())
+    );
+    Ok(sqlx::query_as::<_, (i64, String)>(&sql)
+        .persistent(false)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 pub async fn login_json(conn: &mut AnyConnection, id: Option<i64>) -> Result<Value> {
     let Some(id) = id else { return Ok(Value::Null) };
     Ok(

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use domain::files::FileStore;
+use domain::files::object_store::aws::AmazonS3Builder;
 
 #[derive(Debug, Parser)]
 #[command(name = "tandem", version, about = "Tandem helpdesk server")]
@@ -48,9 +50,17 @@ pub struct Config {
         default_value = "sqlite://data/tandem.db"
     )]
     pub database_url: String,
-    /// Where attachment files are stored.
+    /// Where attachment files are stored (unless TANDEM_FILES_URL says otherwise).
     #[arg(long, env = "TANDEM_DATA_DIR", default_value = "data/files")]
     pub data_dir: PathBuf,
+    /// Attachment storage: unset = the local TANDEM_DATA_DIR; s3://bucket/optional/prefix =
+    /// S3-compatible object storage, configured by the standard AWS_* variables
+    /// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL, …).
+    #[arg(long, env = "TANDEM_FILES_URL")]
+    pub files_url: Option<String>,
+    /// Allow plain-HTTP object storage endpoints (a local MinIO or Garage).
+    #[arg(long, env = "TANDEM_S3_ALLOW_HTTP", default_value_t = false, value_parser = parse_flag)]
+    pub s3_allow_http: bool,
     /// Ticket number prefix (10–99); chosen at random on first start when unset.
     #[arg(long, env = "TANDEM_SYSTEM_ID", value_parser = clap::value_parser!(u32).range(1..=999))]
     pub system_id: Option<u32>,
@@ -83,6 +93,19 @@ pub struct Config {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "TANDEM_LOG_JSON", default_value_t = false, value_parser = parse_flag)]
     pub log_json: bool,
+}
+
+impl Config {
+    /// The attachment store TANDEM_FILES_URL (or TANDEM_DATA_DIR) names; a clear error for a
+    /// bad URL or incomplete S3 settings.
+    pub fn file_store(&self) -> Result<FileStore, String> {
+        let mut s3 = AmazonS3Builder::from_env();
+        if self.s3_allow_http {
+            s3 = s3.with_allow_http(true);
+        }
+        FileStore::from_url_with(self.files_url.as_deref(), &self.data_dir, s3)
+            .map_err(|e| e.to_string())
+    }
 }
 
 fn parse_flag(text: &str) -> Result<bool, String> {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::Parser;
 use domain::Store;
 use domain::auth::Lockout;
+use domain::files::FileStore;
 use tracing_subscriber::EnvFilter;
 
 use server::config::{AdminAction, Cli, Command, Config};
@@ -57,7 +58,7 @@ async fn admin_create(config: &Config, login: &str, password: &str) -> Result<()
 }
 
 /// Opens the database and applies start-up set-up in one transaction.
-async fn prepare_store(config: &Config) -> Result<Store, String> {
+async fn prepare_store(config: &Config, files: &FileStore) -> Result<Store, String> {
     let store = Store::connect(&config.database_url)
         .await
         .map_err(|e| e.to_string())?;
@@ -66,7 +67,7 @@ async fn prepare_store(config: &Config) -> Result<Store, String> {
         .await
         .map_err(|e| e.to_string())?;
     if config.demo
-        && domain::demo::load(&mut tx, &domain::files::FileStore::new(&config.data_dir))
+        && domain::demo::load(&mut tx, files)
             .await
             .map_err(|e| e.to_string())?
             .is_some()
@@ -91,13 +92,15 @@ async fn prepare_store(config: &Config) -> Result<Store, String> {
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let store = prepare_store(&config).await?;
+    let files = config.file_store()?;
+    tracing::info!(files = %files.describe(), "attachment storage");
+    let store = prepare_store(&config, &files).await?;
     let leptos_options = leptos::config::get_configuration(None)
         .map_err(|e| format!("leptos configuration: {e}"))?
         .leptos_options;
     let state = AppState::new(
         store.clone(),
-        domain::files::FileStore::new(&config.data_dir),
+        files,
         Settings {
             lockout: Lockout {
                 max_failures: config.lockout_failures.max(1),

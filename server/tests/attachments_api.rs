@@ -360,3 +360,153 @@ async fn hostile_and_non_utf8_filenames_are_neutralised() {
     );
     s.finish().await;
 }
+
+#[tokio::test]
+async fn object_storage_upload_download_and_delete() {
+    for db in support::backends().await {
+        let ctx = db.name;
+        let s3 = fake_s3::FakeS3::start().await;
+        let s = start_with_files(
+            db,
+            50 * 1024 * 1024,
+            Some(s3.file_store("tandem/attachments")),
+        )
+        .await;
+        let report: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+        let image = png(400, 300);
+        let t = send(s.post("/tickets", AGENT1).json(&json!({"title": "in S3", "group": "Users", "customer": NICOLE, "article": {
+            "body": "see files",
+            "attachments": [
+                {"filename": "report.bin", "data": b64(&report), "mime-type": "application/octet-stream"},
+                {"filename": "shot.png", "data": b64(&image), "mime-type": "image/png"}
+            ]}}))).await;
+        assert_eq!(t.0, 201, "{ctx}: {}", t.1);
+        let id = t.1["id"].as_i64().unwrap();
+        let article = &send(s.get(&format!("/ticket_articles/by_ticket/{id}"), NICOLE))
+            .await
+            .1[0];
+        let article_id = article["id"].as_i64().unwrap();
+        let by_name = |n: &str| {
+            article["attachments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["filename"] == n)
+                .unwrap_or_else(|| panic!("{ctx}: {n} in {article}"))
+                .clone()
+        };
+        let url = |f: &Value, q: &str| {
+            s.url(&format!(
+                "/ticket_attachment/{id}/{article_id}/{}{q}",
+                f["id"]
+            ))
+        };
+
+        // the bytes are in the bucket under the prefix, not on local disk
+        let keys: Vec<String> = [&report, &image]
+            .iter()
+            .map(|bytes| {
+                let sha = domain::files::FileStore::sha256(bytes);
+                format!("tandem/attachments/{}/{}/{sha}", &sha[..2], &sha[2..4])
+            })
+            .collect();
+        assert_eq!(s3.keys().len(), 2, "{ctx}: {:?}", s3.keys());
+        assert!(
+            s3.object(&keys[0]).unwrap() == report,
+            "{ctx}: report stored"
+        );
+        assert!(s3.object(&keys[1]).unwrap() == image, "{ctx}: image stored");
+        for bytes in [&report, &image] {
+            let sha = domain::files::FileStore::sha256(bytes);
+            let local = domain::files::FileStore::new(&s.files_dir)
+                .path_of(&sha)
+                .unwrap();
+            assert!(!local.exists(), "{ctx}: not on local disk: {local:?}");
+        }
+
+        // streamed download: same bytes, Content-Length from the database
+        let r = s
+            .client
+            .get(url(&by_name("report.bin"), ""))
+            .basic_auth(NICOLE, Some(PASSWORD))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{ctx}");
+        assert_eq!(r.headers()["content-length"], report.len().to_string());
+        assert!(
+            r.bytes().await.unwrap().as_ref() == report.as_slice(),
+            "{ctx}: same bytes back"
+        );
+        // image previews read the whole object
+        let preview = s
+            .client
+            .get(url(&by_name("shot.png"), "?view=preview"))
+            .basic_auth(AGENT1, Some(PASSWORD))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let scaled = image::load_from_memory(&preview).unwrap();
+        assert_eq!((scaled.width(), scaled.height()), (200, 150), "{ctx}");
+
+        // a second ticket with the same report: stored once (HEAD, no second PUT)
+        let puts = s3.count(axum::http::Method::PUT);
+        let t2 = send(s.post("/tickets", AGENT1).json(&json!({"title": "again", "group": "Users", "customer": NICOLE, "article": {
+            "body": "same file",
+            "attachments": [{"filename": "copy.bin", "data": b64(&report), "mime-type": "application/octet-stream"}]}}))).await;
+        assert_eq!(t2.0, 201, "{ctx}: {}", t2.1);
+        assert_eq!(
+            s3.count(axum::http::Method::PUT),
+            puts,
+            "{ctx}: deduplicated"
+        );
+        assert_eq!(s3.keys().len(), 2, "{ctx}");
+
+        // deleting the first ticket removes the image; the report is still referenced
+        assert_eq!(
+            send(s.delete(&format!("/tickets/{id}"), ADMIN)).await.0,
+            200,
+            "{ctx}"
+        );
+        assert!(s3.object(&keys[1]).is_none(), "{ctx}: image gone");
+        assert!(s3.object(&keys[0]).is_some(), "{ctx}: report still used");
+        let t2_id = t2.1["id"].as_i64().unwrap();
+        assert_eq!(
+            send(s.delete(&format!("/tickets/{t2_id}"), ADMIN)).await.0,
+            200,
+            "{ctx}"
+        );
+        assert_eq!(
+            s3.keys(),
+            Vec::<String>::new(),
+            "{ctx}: last reference gone → object gone"
+        );
+
+        // an object missing from the bucket: a 500, not a hang or a panic
+        let t3 = send(s.post("/tickets", AGENT1).json(&json!({"title": "lost", "group": "Users", "customer": NICOLE, "article": {
+            "body": "b",
+            "attachments": [{"filename": "lost.txt", "data": b64(b"soon lost"), "mime-type": "text/plain"}]}}))).await.1;
+        let t3_id = t3["id"].as_i64().unwrap();
+        let a3 = &send(s.get(&format!("/ticket_articles/by_ticket/{t3_id}"), AGENT1))
+            .await
+            .1[0];
+        s.files
+            .delete(&domain::files::FileStore::sha256(b"soon lost"))
+            .await
+            .unwrap();
+        let r = send(s.get(
+            &format!(
+                "/ticket_attachment/{t3_id}/{}/{}",
+                a3["id"], a3["attachments"][0]["id"]
+            ),
+            AGENT1,
+        ))
+        .await;
+        assert_eq!(r.0, 500, "{ctx}: {}", r.1);
+        assert_eq!(s3.unsigned(), 0, "{ctx}: every request signed");
+        s.finish().await;
+    }
+}

@@ -188,13 +188,9 @@ pub async fn download(
         }
         return Ok((headers, bytes).into_response());
     }
-    let reader = state.files.open(&file.sha256).await?;
+    let bytes = state.files.stream(&file.sha256).await?;
     set(&mut headers, header::CONTENT_LENGTH, &file.size.to_string());
-    Ok((
-        headers,
-        Body::from_stream(tokio_util::io::ReaderStream::new(reader)),
-    )
-        .into_response())
+    Ok((headers, Body::from_stream(bytes)).into_response())
 }
 
 /// Uploads a file (`File`, `form_id`) into the caller's upload cache.

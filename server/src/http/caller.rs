@@ -81,14 +81,8 @@ impl FromRequestParts<AppState> for Caller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let credentials = credentials(parts)?.ok_or(ApiError(Error::AuthenticationRequired))?;
-        let mut conn = state.store.read().await?;
-        let authenticated = auth::authenticate(
-            &mut conn,
-            state.store.auth_cache(),
-            &credentials,
-            state.settings.lockout,
-        )
-        .await?;
+        let authenticated =
+            auth::authenticate(&state.store, &credentials, state.settings.lockout).await?;
         if let Some(expected) = &authenticated.session_csrf
             && !is_safe(&parts.method)
         {
@@ -106,7 +100,10 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.trim().is_empty());
         let actor = match on_behalf {
-            Some(key) => auth::impersonate(&mut conn, &authenticated.actor, key).await?,
+            Some(key) => {
+                let mut conn = state.store.read().await?;
+                auth::impersonate(&mut conn, &authenticated.actor, key).await?
+            }
             None => authenticated.actor,
         };
         Ok(Caller { actor })

@@ -4,6 +4,7 @@
 #[path = "../../../domain/tests/support/mod.rs"]
 pub mod support;
 
+pub mod fake_s3;
 pub mod live;
 
 use std::time::Duration;
@@ -16,6 +17,8 @@ use server::state::{AppState, Settings};
 pub struct TestServer {
     pub base: String,
     pub files: domain::files::FileStore,
+    /// The local data directory (where files would be without object storage).
+    pub files_dir: std::path::PathBuf,
     pub db: support::TestDb,
     pub client: Client,
     task: tokio::task::JoinHandle<()>,
@@ -24,6 +27,15 @@ pub struct TestServer {
 pub const PASSWORD: &str = domain::demo::PASSWORD;
 
 pub async fn start(db: support::TestDb, max_body_bytes: usize) -> TestServer {
+    start_with_files(db, max_body_bytes, None).await
+}
+
+/// As [`start`], with another attachment store (`None`: the local test directory).
+pub async fn start_with_files(
+    db: support::TestDb,
+    max_body_bytes: usize,
+    files: Option<domain::files::FileStore>,
+) -> TestServer {
     {
         let mut tx = db.store.write().await.unwrap();
         domain::seeds::ensure_system_id(&mut tx, Some(42))
@@ -36,9 +48,10 @@ pub async fn start(db: support::TestDb, max_body_bytes: usize) -> TestServer {
         .unwrap()
         .leptos_options;
     let files_dir = std::env::temp_dir().join(format!("tandem-test-files-{}", std::process::id()));
+    let files = files.unwrap_or_else(|| domain::files::FileStore::new(&files_dir));
     let state = AppState::new(
         db.store.clone(),
-        domain::files::FileStore::new(&files_dir),
+        files.clone(),
         Settings {
             lockout: Lockout {
                 max_failures: 10,
@@ -62,7 +75,8 @@ pub async fn start(db: support::TestDb, max_body_bytes: usize) -> TestServer {
         db,
         client: Client::new(),
         task,
-        files: domain::files::FileStore::new(&files_dir),
+        files,
+        files_dir,
     }
 }
 
