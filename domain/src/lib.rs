@@ -31,6 +31,7 @@ pub mod seeds;
 pub mod settings;
 pub mod shared_drafts;
 pub mod store;
+pub mod ticket_cache;
 pub mod ticket_priorities;
 pub mod ticket_states;
 pub mod tickets;

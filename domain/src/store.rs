@@ -11,6 +11,7 @@ use sqlx::{AnyConnection, AnyPool, Transaction};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::Result;
+use crate::ticket_cache::TicketCache;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -56,6 +57,7 @@ pub struct Store {
     /// lock upgrades. PostgreSQL gets a large number of permits (row locks do the work there).
     writers: Arc<Semaphore>,
     auth_cache: Arc<crate::auth_cache::AuthCache>,
+    ticket_cache: Arc<TicketCache>,
 }
 
 /// A write transaction. Dropping it without `commit` rolls back, so nothing is half-stored.
@@ -63,6 +65,8 @@ pub struct WriteTx {
     pub tx: Transaction<'static, sqlx::Any>,
     _permit: OwnedSemaphorePermit,
     auth_cache: Arc<crate::auth_cache::AuthCache>,
+    ticket_cache: Arc<TicketCache>,
+    backend: Backend,
 }
 
 impl std::ops::Deref for WriteTx {
@@ -79,8 +83,22 @@ impl std::ops::DerefMut for WriteTx {
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        // Tickets this transaction changed (recorded by triggers): forgotten by this
+        // instance's cache after the commit, by the others' through NOTIFY (sent on commit).
+        let changed: Vec<i64> =
+            sqlx::query_scalar("DELETE FROM changed_tickets RETURNING ticket_id")
+                .fetch_all(&mut *self.tx)
+                .await?;
+        if !changed.is_empty() && self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::ticket_cache::CHANNEL)
+                .bind(crate::ticket_cache::payload(&changed))
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await?;
+        self.ticket_cache.forget(&changed);
         // It may have changed accounts or permissions: re-check before trusting the cache.
         self.auth_cache.mark_stale();
         Ok(())
@@ -154,8 +172,15 @@ impl Store {
             url: Arc::from(url),
             writers: Arc::new(Semaphore::new(writers)),
             auth_cache: Arc::default(),
+            // PostgreSQL: serves once listening for other instances' changes (below).
+            ticket_cache: Arc::new(TicketCache::new(backend == Backend::Sqlite)),
         };
         store.migrate().await?;
+        if backend == Backend::Postgres
+            && let Err(e) = crate::ticket_cache::listen_postgres(&store).await
+        {
+            tracing::warn!(error = %e, "ticket cache off: cannot LISTEN for changes");
+        }
         Ok(store)
     }
 
@@ -180,6 +205,14 @@ impl Store {
 
     pub fn auth_cache(&self) -> &crate::auth_cache::AuthCache {
         &self.auth_cache
+    }
+
+    pub fn ticket_cache(&self) -> &TicketCache {
+        &self.ticket_cache
+    }
+
+    pub(crate) fn ticket_cache_arc(&self) -> &Arc<TicketCache> {
+        &self.ticket_cache
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -209,6 +242,8 @@ impl Store {
             tx,
             _permit: permit,
             auth_cache: self.auth_cache.clone(),
+            ticket_cache: self.ticket_cache.clone(),
+            backend: self.backend,
         })
     }
 

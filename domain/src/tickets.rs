@@ -11,6 +11,7 @@ use crate::files::FileStore;
 use crate::lookup::{self, Named};
 use crate::paging::Page;
 use crate::policy::{self, FollowUp, TicketFacts, TicketScope};
+use crate::ticket_cache::CachedTicket;
 use crate::users::SYSTEM_USER_ID;
 use crate::{
     Error, Result, articles, attachments, clock, groups, params, settings, ticket_states, users,
@@ -360,9 +361,46 @@ pub async fn present(
     render_for(conn, actor, t, view.with_ids, view.expand).await
 }
 
-pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64, view: View) -> Result<Value> {
-    let (ticket, _) = load_readable(conn, actor, id).await?;
-    present(conn, actor, &ticket, view).await
+/// `GET /tickets/{id}` as JSON text: the ticket from the cache when unchanged (see
+/// `ticket_cache`). The plain answer to an agent needs nothing else, so it takes no database
+/// connection at all (sqlx pings every connection it gets back: a round trip per checkout),
+/// and its text is made once per cached ticket.
+pub async fn show(
+    store: &crate::Store,
+    actor: &Actor,
+    id: i64,
+    view: View,
+) -> Result<bytes::Bytes> {
+    let ticket = match store.ticket_cache().get(id) {
+        Some(hit) => hit,
+        None => load_cached(store, &mut *store.read().await?, id).await?,
+    };
+    let t = &ticket.record;
+    policy::authorize_show_ticket(actor, &t.facts(ticket.closed))?;
+    if view == View::default() && actor.has_group_access(t.group_id, AccessLevel::Read) {
+        // what `render_many` answers for an agent who sees every article
+        let json = ticket
+            .agent_json
+            .get_or_init(|| render(t, t.article_count, false).to_string().into());
+        return Ok(json.clone());
+    }
+    let value = present(&mut *store.read().await?, actor, t, view).await?;
+    Ok(value.to_string().into())
+}
+
+/// [`load`] for reads outside a write transaction, through the store's ticket cache.
+pub async fn load_cached(
+    store: &crate::Store,
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<std::sync::Arc<CachedTicket>> {
+    let cache = store.ticket_cache();
+    if let Some(hit) = cache.get(id) {
+        return Ok(hit);
+    }
+    let epoch = cache.epoch();
+    let (record, facts) = load(conn, id).await?;
+    Ok(cache.put(epoch, CachedTicket::new(record, facts.closed)))
 }
 
 /// `GET /tickets`: readable tickets by ascending id.

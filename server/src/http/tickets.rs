@@ -2,7 +2,8 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use domain::tickets::{self, View};
 use serde_json::{Value, json};
 
@@ -43,11 +44,9 @@ pub async fn show(
     caller: Caller,
     Path(id): Path<i64>,
     q: QueryParams,
-) -> ApiResult<Json<Value>> {
-    let mut conn = state.store.read().await?;
-    Ok(Json(
-        tickets::show(&mut conn, &caller.actor, id, view(&q, false)).await?,
-    ))
+) -> ApiResult<impl IntoResponse> {
+    let json = tickets::show(&state.store, &caller.actor, id, view(&q, false)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json))
 }
 
 /// Creates a ticket with its first `article`; ids or names for group/state/priority/owner/customer.

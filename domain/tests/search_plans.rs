@@ -1,0 +1,154 @@
+//! SQLite chooses between two plans for full-text search (see `domain::search::search`): the
+//! newest tickets probed one by one, or the matches read from the FTS index. Whatever it
+//! chooses, the answer must be the same. With small thresholds, a few hundred tickets take
+//! every path: common and rare words, phrases, words with other conditions, later pages.
+//! (The plan choice exists on SQLite only; on PostgreSQL the same checks run on the one plan.)
+
+mod support;
+
+use domain::paging::Page;
+use domain::search::{SearchRequest, Thresholds, search_with};
+
+const TICKETS: i64 = 400;
+
+/// Tickets with text from a small vocabulary, `updated_at` not in id order, and an index
+/// entry each, written directly in SQL like the benchmark's seed.
+async fn seed(db: &support::TestDb) -> domain::Actor {
+    let mut tx = db.store.write().await.unwrap();
+    domain::seeds::ensure_system_id(&mut tx, Some(31))
+        .await
+        .unwrap();
+    let accounts = domain::demo::load_accounts(&mut tx)
+        .await
+        .unwrap()
+        .expect("demo accounts on a fresh database");
+    for n in 1..=TICKETS {
+        let title = match n % 5 {
+            0 => "Printer jammed",
+            1 => "Invoice question",
+            2 => "Cannot log in",
+            3 => "Delivery delayed",
+            _ => "Feature request",
+        };
+        let body = match n % 7 {
+            0 => "the printer shows an error",
+            1..=3 => "please reset my password, the printer is fine",
+            4 => "rare zebra sighting",
+            _ => "the parcel is late",
+        };
+        // 97 is coprime to TICKETS: every ticket a different minute, shuffled against ids.
+        let minute = (n * 97) % TICKETS;
+        let updated_at = format!(
+            "2026-01-{:02}T{:02}:{:02}:00.000Z",
+            1 + minute / 1440,
+            minute / 60 % 24,
+            minute % 60
+        );
+        sqlx::query(
+            "INSERT INTO tickets (id, number, title, group_id, priority_id, state_id, owner_id, customer_id, \
+             article_count, preferences, created_by_id, updated_by_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, 1, 2, $4, 1, $5, 0, '{}', 1, 1, '2026-01-01T00:00:00.000Z', $6)",
+        )
+        .bind(n)
+        .bind(format!("31{n:05}"))
+        .bind(format!("{title} #{n}"))
+        .bind(if n % 3 == 0 { 4 } else { 2 })
+        .bind(if n % 4 == 0 { accounts.nicole } else { accounts.agent1 })
+        .bind(updated_at)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        let index = if db.name == "sqlite" {
+            "INSERT INTO ticket_fts (rowid, number, title, public_text, internal_text) VALUES ($1, $2, $3, $4, '')"
+        } else {
+            "INSERT INTO ticket_search (ticket_id, number, title, public_text, internal_text) VALUES ($1, $2, $3, $4, '')"
+        };
+        sqlx::query(index)
+            .bind(n)
+            .bind(format!("31{n:05}"))
+            .bind(format!("{title} #{n}"))
+            .bind(body)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut conn = db.store.read().await.unwrap();
+    domain::access::load_actor(&mut conn, accounts.agent1, None)
+        .await
+        .unwrap()
+}
+
+async fn ids(
+    db: &support::TestDb,
+    actor: &domain::Actor,
+    query: &str,
+    page: i64,
+    thresholds: Thresholds,
+) -> Vec<i64> {
+    let mut conn = db.store.read().await.unwrap();
+    let request = SearchRequest {
+        query: query.into(),
+        page: Page { page, per_page: 10 },
+        ..Default::default()
+    };
+    let (rows, _) = search_with(&mut conn, actor, &request, thresholds)
+        .await
+        .unwrap();
+    rows.iter().map(|t| t.id).collect()
+}
+
+#[tokio::test]
+async fn both_plans_give_the_same_answers() {
+    let mut dbs = vec![support::sqlite().await];
+    if let Some(url) = support::postgres_url() {
+        dbs.push(support::postgres(&url).await);
+    }
+    // Never probing: the index-driven plan, the reference.
+    let index_only = Thresholds {
+        probe_window: 50,
+        common_text: i64::MAX,
+    };
+    // Probing the newest 50 tickets when text matches 20 or more.
+    let probing = Thresholds {
+        probe_window: 50,
+        common_text: 20,
+    };
+    for db in &dbs {
+        let actor = seed(db).await;
+        for query in [
+            "printer",                                     // common: a page within the window
+            "password",                                    // common
+            "\"reset my password\"",                       // common phrase
+            "printer state.name:open",                     // common word, other condition
+            "printer customer.email:nicole@customer.test", // common word, rarer with the condition
+            "zebra",                                       // rare: the index-driven plan
+            "printer -password",                           // common word, negated word
+            "printer OR zebra",                            // no required word: one plan
+            "nothing-like-this",                           // no match
+        ] {
+            for page in 1..=4 {
+                let reference = ids(db, &actor, query, page, index_only).await;
+                let answer = ids(db, &actor, query, page, probing).await;
+                assert_eq!(answer, reference, "{}: {query:?} page {page}", db.name);
+                if page == 1 && query != "nothing-like-this" {
+                    assert_eq!(reference.len(), 10, "{}: {query:?} finds a page", db.name);
+                }
+            }
+        }
+        // newest first
+        let first = ids(db, &actor, "printer", 1, probing).await;
+        let mut conn = db.store.read().await.unwrap();
+        let mut last = String::from("9999");
+        for id in first {
+            let updated: String =
+                sqlx::query_scalar("SELECT updated_at FROM tickets WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap();
+            assert!(updated <= last, "{}: newest first", db.name);
+            last = updated;
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The in-memory ticket cache never answers with a ticket older than the last commit: every
+//! change made in SQL (whatever code path makes it) is forgotten when its transaction commits,
+//! a rolled-back change is not, and on PostgreSQL another instance hears of it through NOTIFY.
+
+mod support;
+
+use std::time::Duration;
+
+use domain::tickets::load_cached;
+
+async fn seed(db: &support::TestDb) {
+    let mut tx = db.store.write().await.unwrap();
+    domain::seeds::ensure_system_id(&mut tx, Some(31))
+        .await
+        .unwrap();
+    let accounts = domain::demo::load_accounts(&mut tx)
+        .await
+        .unwrap()
+        .expect("demo accounts on a fresh database");
+    for id in [1, 2] {
+        sqlx::query(
+            "INSERT INTO tickets (id, number, title, group_id, priority_id, state_id, owner_id, customer_id, \
+             article_count, preferences, created_by_id, updated_by_id, created_at, updated_at) \
+             VALUES ($1, $2, 'first title', 1, 2, 2, 1, $3, 0, '{}', 1, 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+        )
+        .bind(id)
+        .bind(format!("3100{id}"))
+        .bind(accounts.nicole)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+async fn title(store: &domain::Store, id: i64) -> Result<String, domain::Error> {
+    let mut conn = store.read().await.unwrap();
+    Ok(load_cached(store, &mut conn, id)
+        .await?
+        .record
+        .title
+        .clone())
+}
+
+async fn write(store: &domain::Store, sql: &str, commit: bool) {
+    let mut tx = store.write().await.unwrap();
+    sqlx::query(sql).execute(&mut *tx).await.unwrap();
+    if commit {
+        tx.commit().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_commit_makes_the_cache_forget() {
+    for db in support::backends().await {
+        let store = &db.store;
+        let ctx = db.name;
+        seed(&db).await;
+        if db.name == "postgres" {
+            // serves once its LISTEN connection is up
+            assert!(store.ticket_cache().is_enabled(), "{ctx}: cache on");
+        }
+        assert_eq!(title(store, 1).await.unwrap(), "first title", "{ctx}");
+        assert!(store.ticket_cache().get(1).is_some(), "{ctx}: cached");
+
+        // a rolled-back change: the cached ticket is still the truth
+        write(
+            store,
+            "UPDATE tickets SET title = 'never' WHERE id = 1",
+            false,
+        )
+        .await;
+        assert!(store.ticket_cache().get(1).is_some(), "{ctx}: kept");
+        assert_eq!(title(store, 1).await.unwrap(), "first title", "{ctx}");
+
+        // a committed change, made in plain SQL: forgotten, the next read sees it
+        write(
+            store,
+            "UPDATE tickets SET title = 'second' WHERE id = 1",
+            true,
+        )
+        .await;
+        assert_eq!(title(store, 1).await.unwrap(), "second", "{ctx}");
+        // the other ticket stays cached
+        title(store, 2).await.unwrap();
+        write(
+            store,
+            "UPDATE tickets SET title = 'third' WHERE id = 1",
+            true,
+        )
+        .await;
+        assert!(store.ticket_cache().get(2).is_some(), "{ctx}: others kept");
+        assert_eq!(title(store, 1).await.unwrap(), "third", "{ctx}");
+
+        // a state's type changes: every ticket is forgotten (whether it is closed may change)
+        write(
+            store,
+            "UPDATE ticket_states SET note = 'x' WHERE id = 2",
+            true,
+        )
+        .await;
+        assert!(
+            store.ticket_cache().get(2).is_none(),
+            "{ctx}: all forgotten"
+        );
+
+        // deleted: 404, not the cached ticket
+        title(store, 2).await.unwrap();
+        write(store, "DELETE FROM tickets WHERE id = 2", true).await;
+        let gone = title(store, 2).await.unwrap_err();
+        assert_eq!(gone.status_code(), 404, "{ctx}: {gone:?}");
+
+        // the shortcut for agents answers what the general renderer answers
+        let mut conn = store.read().await.unwrap();
+        let agent1: i64 =
+            sqlx::query_scalar("SELECT id FROM users WHERE login = 'agent1@tandem.test'")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        let actor = domain::access::load_actor(&mut conn, agent1, None)
+            .await
+            .unwrap();
+        let shown: serde_json::Value = serde_json::from_slice(
+            &domain::tickets::show(store, &actor, 1, Default::default())
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        let record = domain::tickets::find(&mut conn, 1).await.unwrap();
+        let rendered = domain::tickets::render_for(&mut conn, &actor, &record, false, false)
+            .await
+            .unwrap();
+        assert_eq!(shown, rendered, "{ctx}");
+        drop(conn);
+
+        // nothing stays behind between transactions
+        let mut conn = store.read().await.unwrap();
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM changed_tickets")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "{ctx}");
+    }
+}
+
+#[tokio::test]
+async fn another_instance_hears_of_changes() {
+    let Some(url) = support::postgres_url() else {
+        eprintln!("PostgreSQL not configured: skipped");
+        return;
+    };
+    let db = support::postgres(&url).await;
+    seed(&db).await;
+    let other = domain::Store::connect(&db.url).await.unwrap();
+    assert_eq!(title(&other, 1).await.unwrap(), "first title");
+    assert!(other.ticket_cache().get(1).is_some());
+
+    write(
+        &db.store,
+        "UPDATE tickets SET title = 'changed elsewhere' WHERE id = 1",
+        true,
+    )
+    .await;
+    let mut seen = String::new();
+    for _ in 0..100 {
+        seen = title(&other, 1).await.unwrap();
+        if seen == "changed elsewhere" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        seen, "changed elsewhere",
+        "the other instance's cache forgot it"
+    );
+    other.close().await;
+}
