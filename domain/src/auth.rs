@@ -205,7 +205,8 @@ pub async fn delete_session(conn: &mut AnyConnection, cookie_value: &str) -> Res
 /// The authenticated caller, plus the CSRF token when it came through a session cookie.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
-    pub actor: Actor,
+    /// Shared with the credential cache: a request does not copy it.
+    pub actor: std::sync::Arc<Actor>,
     pub session_csrf: Option<String>,
 }
 
@@ -276,7 +277,7 @@ async fn authenticate_uncached(
             let actor = load_actor(conn, user_id, None).await?;
             Ok((
                 Authenticated {
-                    actor,
+                    actor: actor.into(),
                     session_csrf: Some(csrf),
                 },
                 clock::parse(&expires_at),
@@ -292,7 +293,7 @@ async fn authenticate_uncached(
             let actor = load_actor(conn, user_id, None).await?;
             Ok((
                 Authenticated {
-                    actor,
+                    actor: actor.into(),
                     session_csrf: None,
                 },
                 None,
@@ -306,7 +307,7 @@ async fn authenticate_uncached(
             let actor = load_actor(conn, user_id, Some(permissions)).await?;
             Ok((
                 Authenticated {
-                    actor,
+                    actor: actor.into(),
                     session_csrf: None,
                 },
                 expires_at,

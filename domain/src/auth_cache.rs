@@ -20,7 +20,7 @@ const MAX_ENTRIES: usize = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct Cached {
-    pub actor: Actor,
+    pub actor: std::sync::Arc<Actor>,
     pub session_csrf: Option<String>,
     /// Token or session expiry.
     pub expires_at: Option<DateTime<Utc>>,

@@ -9,8 +9,18 @@ use domain::desk::Desk;
 use domain::files::FileStore;
 use leptos::config::LeptosOptions;
 
+/// Cloned for every extractor of every request: one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub store: Store,
     pub files: FileStore,
     /// The ticket use cases (shared with the web app's server functions), the live
@@ -36,13 +46,13 @@ impl AppState {
         settings: Settings,
         leptos_options: LeptosOptions,
     ) -> AppState {
-        AppState {
+        AppState(Arc::new(Shared {
             desk: Desk::new(store.clone(), files.clone()),
             store,
             files,
             settings: Arc::new(settings),
             leptos_options,
-        }
+        }))
     }
 }
 

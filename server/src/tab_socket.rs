@@ -48,7 +48,7 @@ pub async fn tab_socket(
 ) -> ApiResult<Response> {
     refuse_cross_site_socket(&headers, &state.settings.allowed_origins)?;
     let desk = state.desk.clone();
-    let actor = caller.actor;
+    let actor = Actor::clone(&caller.actor);
     Ok(ws
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)

@@ -16,7 +16,7 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// The authenticated caller of a REST request.
 pub struct Caller {
-    pub actor: Actor,
+    pub actor: std::sync::Arc<Actor>,
 }
 
 /// Reads the credentials a request carries, if any.
@@ -102,7 +102,9 @@ impl FromRequestParts<AppState> for Caller {
         let actor = match on_behalf {
             Some(key) => {
                 let mut conn = state.store.read().await?;
-                auth::impersonate(&mut conn, &authenticated.actor, key).await?
+                auth::impersonate(&mut conn, &authenticated.actor, key)
+                    .await?
+                    .into()
             }
             None => authenticated.actor,
         };
