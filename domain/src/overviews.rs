@@ -227,8 +227,8 @@ pub async fn search(
     let request = SearchRequest {
         query: query.to_string(),
         page,
-        sort_by: None,
-        order_by: None,
+        sort_by: Vec::new(),
+        order_by: Vec::new(),
         want_total: true,
     };
     let (records, total) = search::search(conn, actor, &request).await?;

@@ -410,8 +410,10 @@ impl Compiler {
 pub struct SearchRequest {
     pub query: String,
     pub page: Page,
-    pub sort_by: Option<String>,
-    pub order_by: Option<String>,
+    /// Columns to sort by, first to last (unknown ones are ignored; none: `updated_at`).
+    pub sort_by: Vec<String>,
+    /// `asc`/`desc` for the column at the same position (missing: `desc`).
+    pub order_by: Vec<String>,
     /// Count all matches (only `with_total_count`, `only_total_count` and `full` report it).
     pub want_total: bool,
 }
@@ -456,6 +458,28 @@ impl Default for Thresholds {
             common_text: 3_000,
         }
     }
+}
+
+/// The sort columns with their directions (`sort_by` / `order_by`, Zammad's arrays): known
+/// columns only, each once; `updated_at DESC` when none is left.
+fn sort_order<'a>(sort_by: &'a [String], order_by: &[String]) -> Vec<(&'a str, &'static str)> {
+    let mut order: Vec<(&str, &str)> = Vec::new();
+    for (i, column) in sort_by.iter().enumerate() {
+        let column = column.trim().trim_start_matches("ticket.");
+        let direction = match order_by.get(i).map(|o| o.trim().to_ascii_lowercase()) {
+            Some(o) if o == "asc" => "ASC",
+            _ => "DESC",
+        };
+        if let Some(known) = SORTABLE.iter().find(|c| **c == column)
+            && !order.iter().any(|(c, _)| c == known)
+        {
+            order.push((known, direction));
+        }
+    }
+    if order.is_empty() {
+        order.push(("updated_at", "DESC"));
+    }
+    order
 }
 
 /// Text every match must contain: a lone term, or the terms at the top level of an AND.
@@ -503,26 +527,21 @@ pub async fn search_with(
     let scope = TicketScope::for_actor(actor, AccessLevel::Read);
     let expr = parse(&request.query)?;
     let postgres = is_postgres(conn);
-    let sort = request
-        .sort_by
-        .as_deref()
-        .map(|s| s.trim().trim_start_matches("ticket."))
-        .filter(|s| SORTABLE.contains(s))
-        .unwrap_or("updated_at");
-    let order = match request
-        .order_by
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("asc") => "ASC",
-        _ => "DESC",
-    };
-    let order_clause = format!("ORDER BY t.{sort} {order}, t.id {order}");
+    let order = sort_order(&request.sort_by, &request.order_by);
+    let newest_first = order == [("updated_at", "DESC")];
+    let order_clause = format!(
+        "ORDER BY {}, t.id {}",
+        order
+            .iter()
+            .map(|(column, direction)| format!("t.{column} {direction}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        order[0].1
+    );
     // Internal text only counts for agents; a customer-only caller searches public text.
     let include_internal = actor.is_agent();
 
-    if !postgres && !request.want_total && sort == "updated_at" && order == "DESC" {
+    if !postgres && !request.want_total && newest_first {
         let mut compiler = Compiler {
             postgres,
             probe: true,

@@ -193,6 +193,42 @@ async fn search_language_and_shapes() {
         .1;
         assert_eq!(ids(&r), vec![invoice], "{ctx}: POST");
 
+        // several sort columns (priority: invoice high, the others normal; then by id)
+        let sorted = |path: &str| {
+            let path = path.to_string();
+            let s = &s;
+            async move {
+                send(s.get(&path, AGENT1))
+                    .await
+                    .1
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t["id"].as_i64().unwrap())
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            sorted("/tickets/search?query=*&expand=true&sort_by[]=priority_id&sort_by[]=id&order_by[]=desc&order_by[]=asc").await,
+            vec![invoice, printer, secret],
+            "{ctx}: Rails arrays"
+        );
+        assert_eq!(
+            sorted("/tickets/search?query=*&expand=true&sort_by=priority_id,id&order_by=asc,desc")
+                .await,
+            vec![secret, printer, invoice],
+            "{ctx}: comma lists"
+        );
+        let r = send(s.post("/tickets/search", AGENT1).json(&json!({"query": "*",
+            "sort_by": ["priority_id", "bogus", "id"], "order_by": ["asc", "asc", "desc"]})))
+        .await
+        .1;
+        assert_eq!(
+            r["tickets"],
+            json!([secret, printer, invoice]),
+            "{ctx}: JSON arrays, unknown column skipped with its order"
+        );
+
         // small pages: the SQLite probe plan answers them; it must agree with the full plan
         for page in 1..=3 {
             let probe = send(s.get(

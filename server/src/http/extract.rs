@@ -56,7 +56,22 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
         let query = parts.uri.query().unwrap_or_default();
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
             .map_err(|e| ApiError(Error::unprocessable(format!("Invalid query string: {e}"))))?;
-        Ok(QueryParams(pairs.into_iter().collect()))
+        // Rails arrays (`sort_by[]=a&sort_by[]=b`) become a JSON array under the bare name,
+        // as they arrive in a JSON body.
+        let mut params = HashMap::new();
+        let mut arrays: HashMap<String, Vec<String>> = HashMap::new();
+        for (key, value) in pairs {
+            match key.strip_suffix("[]") {
+                Some(name) => arrays.entry(name.to_string()).or_default().push(value),
+                None => {
+                    params.insert(key, value);
+                }
+            }
+        }
+        for (name, values) in arrays {
+            params.insert(name, serde_json::Value::from(values).to_string());
+        }
+        Ok(QueryParams(params))
     }
 }
 
@@ -75,6 +90,21 @@ impl QueryParams {
 
     pub fn text(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
+    }
+
+    /// One value or several: a JSON array (`a[]=…` or a JSON body) or `a,b`.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        let Some(text) = self.text(name) else {
+            return Vec::new();
+        };
+        if let Ok(values) = serde_json::from_str::<Vec<String>>(text) {
+            return values;
+        }
+        text.split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .collect()
     }
 
     pub fn int(&self, name: &str) -> Result<Option<i64>, ApiError> {

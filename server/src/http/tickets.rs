@@ -97,8 +97,8 @@ fn search_request(q: &QueryParams) -> ApiResult<domain::search::SearchRequest> {
     Ok(domain::search::SearchRequest {
         query: q.text("query").unwrap_or_default().to_string(),
         page: q.page(50, 200)?,
-        sort_by: q.text("sort_by").map(str::to_string),
-        order_by: q.text("order_by").map(str::to_string),
+        sort_by: q.list("sort_by"),
+        order_by: q.list("order_by"),
         want_total: q.flag("with_total_count") || q.flag("only_total_count") || q.flag("full"),
     })
 }
@@ -110,7 +110,8 @@ fn search_request(q: &QueryParams) -> ApiResult<domain::search::SearchRequest> {
 #[utoipa::path(get, path = "/tickets/search", tag = "tickets",
     params(("query" = Option<String>, Query, description = "words, \"phrases\", field:value, AND/OR/NOT, created_at:[A TO B]"),
            ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query), ("limit" = Option<i64>, Query),
-           ("sort_by" = Option<String>, Query), ("order_by" = Option<String>, Query), ("expand" = Option<bool>, Query),
+           ("sort_by" = Option<String>, Query, description = "column, or several: `sort_by[]=a&sort_by[]=b`, `a,b`, or a JSON array"),
+           ("order_by" = Option<String>, Query, description = "asc/desc, one per sort_by column"), ("expand" = Option<bool>, Query),
            ("full" = Option<bool>, Query), ("with_total_count" = Option<bool>, Query), ("only_total_count" = Option<bool>, Query)),
     responses((status = 200, description = "Matches", body = Value), (status = 422, description = "Invalid query")))]
 pub async fn search(
