@@ -118,24 +118,6 @@ pub async fn visibility_of(
     Ok(out)
 }
 
-pub async fn visible_ids(
-    conn: &mut AnyConnection,
-    ticket_id: i64,
-    with_internal: bool,
-) -> Result<Vec<i64>> {
-    let filter = if with_internal {
-        ""
-    } else {
-        " AND internal = 0"
-    };
-    Ok(sqlx::query_scalar(&format!(
-        "SELECT id FROM ticket_articles WHERE ticket_id = $1{filter} ORDER BY created_at, id"
-    ))
-    .bind(ticket_id)
-    .fetch_all(conn)
-    .await?)
-}
-
 /// Article JSON with the names Zammad always adds (`type`, `sender`, `created_by`, …).
 pub async fn render(conn: &mut AnyConnection, a: &ArticleRecord) -> Result<Value> {
     let type_name = crate::lookup::name_by_id(conn, Named::ArticleType, a.type_id).await?;

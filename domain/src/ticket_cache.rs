@@ -157,11 +157,12 @@ pub async fn listen_postgres(store: &crate::Store) -> crate::Result<()> {
                     cache.forget(&parse_payload(notification.payload()));
                 }
                 // the connection was lost: changes may be missed until listening again
-                Ok(None) | Err(_) => {
+                lost => {
                     let Some(cache) = weak.upgrade() else { break };
                     cache.set_enabled(false);
                     drop(cache);
-                    tracing::warn!("ticket cache: LISTEN connection lost; cache off until back");
+                    let error = lost.err().map(|e| e.to_string()).unwrap_or_default();
+                    tracing::warn!(%error, "ticket cache: LISTEN connection lost; cache off until back");
                     loop {
                         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                         if weak.strong_count() == 0 {
@@ -176,6 +177,7 @@ pub async fn listen_postgres(store: &crate::Store) -> crate::Result<()> {
                         }
                     }
                     if let Some(cache) = weak.upgrade() {
+                        tracing::info!("ticket cache: listening again, cache on");
                         cache.set_enabled(true);
                     }
                 }

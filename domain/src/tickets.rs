@@ -325,7 +325,14 @@ pub async fn present(
 ) -> Result<Value> {
     if view.all {
         let sees_internal = actor.has_group_access(t.group_id, AccessLevel::Read);
-        let article_ids = articles::visible_ids(conn, t.id, sees_internal).await?;
+        let article_ids: Vec<i64> = articles::visibility_of(conn, &[t.id])
+            .await?
+            .remove(&t.id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|a| sees_internal || !a.internal)
+            .map(|a| a.id)
+            .collect();
         let mut assets = assets(conn, actor, std::slice::from_ref(t)).await?;
         let mut article_assets = Map::new();
         for a in articles::for_ticket(conn, t.id, sees_internal).await? {
@@ -371,10 +378,7 @@ pub async fn show(
     id: i64,
     view: View,
 ) -> Result<bytes::Bytes> {
-    let ticket = match store.ticket_cache().get(id) {
-        Some(hit) => hit,
-        None => load_cached(store, &mut *store.read().await?, id).await?,
-    };
+    let ticket = load_cached(store, id).await?;
     let t = &ticket.record;
     policy::authorize_show_ticket(actor, &t.facts(ticket.closed))?;
     if view == View::default() && actor.has_group_access(t.group_id, AccessLevel::Read) {
@@ -389,17 +393,14 @@ pub async fn show(
 }
 
 /// [`load`] for reads outside a write transaction, through the store's ticket cache.
-pub async fn load_cached(
-    store: &crate::Store,
-    conn: &mut AnyConnection,
-    id: i64,
-) -> Result<std::sync::Arc<CachedTicket>> {
+/// A database connection is taken only on a miss.
+pub async fn load_cached(store: &crate::Store, id: i64) -> Result<std::sync::Arc<CachedTicket>> {
     let cache = store.ticket_cache();
     if let Some(hit) = cache.get(id) {
         return Ok(hit);
     }
     let epoch = cache.epoch();
-    let (record, facts) = load(conn, id).await?;
+    let (record, facts) = load(&mut *store.read().await?, id).await?;
     Ok(cache.put(epoch, CachedTicket::new(record, facts.closed)))
 }
 

@@ -34,12 +34,7 @@ async fn seed(db: &support::TestDb) {
 }
 
 async fn title(store: &domain::Store, id: i64) -> Result<String, domain::Error> {
-    let mut conn = store.read().await.unwrap();
-    Ok(load_cached(store, &mut conn, id)
-        .await?
-        .record
-        .title
-        .clone())
+    Ok(load_cached(store, id).await?.record.title.clone())
 }
 
 async fn write(store: &domain::Store, sql: &str, commit: bool) {
