@@ -395,31 +395,21 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
     })
     .await;
     let n = args.tickets as u64;
-    let show = load(&client, c, s, {
+    // `GET /tickets/{id}` over the first `count` tickets, spread by a multiplicative hash
+    let show_among = |count: u64| {
         let (u, a) = (tandem.clone(), auth.clone());
-        move |cl, i| {
+        load(&client, c, s, move |cl, i| {
             cl.get(format!(
                 "{u}/api/v1/tickets/{}",
-                1 + (i * 2_654_435_761) % n
+                1 + (i * 2_654_435_761) % count
             ))
             .header("Authorization", &a)
-        }
-    })
-    .await;
-    // The same request over a working set (the open tickets agents and integrations keep
-    // reading): served from the ticket cache once read.
-    let hot_set = n.min(HOT_TICKETS);
-    let show_hot = load(&client, c, s, {
-        let (u, a) = (tandem.clone(), auth.clone());
-        move |cl, i| {
-            cl.get(format!(
-                "{u}/api/v1/tickets/{}",
-                1 + (i * 2_654_435_761) % hot_set
-            ))
-            .header("Authorization", &a)
-        }
-    })
-    .await;
+        })
+    };
+    let show = show_among(n).await;
+    // The same over a working set (the open tickets agents and integrations keep reading):
+    // served from the ticket cache once read.
+    let show_hot = show_among(n.min(HOT_TICKETS)).await;
     let create = load(&client, c, s, { let (u, a) = (tandem.clone(), auth.clone()); move |cl, i| cl.post(format!("{u}/api/v1/ticket_articles")).header("Authorization", &a)
         .json(&json!({"ticket_id": 1 + (i * 2_654_435_761) % n, "body": "benchmark reply with some text", "internal": true})) }).await;
 

@@ -15,13 +15,7 @@ const TICKETS: i64 = 400;
 /// entry each, written directly in SQL like the benchmark's seed.
 async fn seed(db: &support::TestDb) -> domain::Actor {
     let mut tx = db.store.write().await.unwrap();
-    domain::seeds::ensure_system_id(&mut tx, Some(31))
-        .await
-        .unwrap();
-    let accounts = domain::demo::load_accounts(&mut tx)
-        .await
-        .unwrap()
-        .expect("demo accounts on a fresh database");
+    let accounts = support::demo_accounts(&mut tx).await;
     for n in 1..=TICKETS {
         let title = match n % 5 {
             0 => "Printer jammed",

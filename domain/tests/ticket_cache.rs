@@ -10,13 +10,7 @@ use domain::tickets::load_cached;
 
 async fn seed(db: &support::TestDb) {
     let mut tx = db.store.write().await.unwrap();
-    domain::seeds::ensure_system_id(&mut tx, Some(31))
-        .await
-        .unwrap();
-    let accounts = domain::demo::load_accounts(&mut tx)
-        .await
-        .unwrap()
-        .expect("demo accounts on a fresh database");
+    let accounts = support::demo_accounts(&mut tx).await;
     for id in [1, 2] {
         sqlx::query(
             "INSERT INTO tickets (id, number, title, group_id, priority_id, state_id, owner_id, customer_id, \

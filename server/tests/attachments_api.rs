@@ -18,6 +18,22 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     out.into_inner()
 }
 
+/// Width and height of the image an agent downloads from `url`.
+async fn preview_size(s: &TestServer, url: String) -> (u32, u32) {
+    let bytes = s
+        .client
+        .get(url)
+        .basic_auth(AGENT1, Some(PASSWORD))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let image = image::load_from_memory(&bytes).unwrap();
+    (image.width(), image.height())
+}
+
 #[tokio::test]
 async fn upload_inline_download_and_headers() {
     for s in servers().await {
@@ -149,19 +165,8 @@ async fn upload_inline_download_and_headers() {
             "{ctx}"
         );
         assert_eq!(r.bytes().await.unwrap().as_ref(), image.as_slice(), "{ctx}");
-        let preview = s
-            .client
-            .get(url(&inline, "?view=preview"))
-            .basic_auth(AGENT1, Some(PASSWORD))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        let scaled = image::load_from_memory(&preview).unwrap();
         assert_eq!(
-            (scaled.width(), scaled.height()),
+            preview_size(&s, url(&inline, "?view=preview")).await,
             (200, 150),
             "{ctx}: preview scaled to 200 px"
         );
@@ -439,18 +444,11 @@ async fn object_storage_upload_download_and_delete() {
             "{ctx}: same bytes back"
         );
         // image previews read the whole object
-        let preview = s
-            .client
-            .get(url(&by_name("shot.png"), "?view=preview"))
-            .basic_auth(AGENT1, Some(PASSWORD))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        let scaled = image::load_from_memory(&preview).unwrap();
-        assert_eq!((scaled.width(), scaled.height()), (200, 150), "{ctx}");
+        assert_eq!(
+            preview_size(&s, url(&by_name("shot.png"), "?view=preview")).await,
+            (200, 150),
+            "{ctx}"
+        );
 
         // a second ticket with the same report: stored once (HEAD, no second PUT)
         let puts = s3.count(axum::http::Method::PUT);

@@ -98,3 +98,12 @@ impl TestDb {
         }
     }
 }
+
+/// The demo accounts (and a system id) on a fresh database, in the caller's transaction.
+pub async fn demo_accounts(tx: &mut domain::store::WriteTx) -> domain::demo::DemoIds {
+    domain::seeds::ensure_system_id(tx, Some(31)).await.unwrap();
+    domain::demo::load_accounts(tx)
+        .await
+        .unwrap()
+        .expect("demo accounts on a fresh database")
+}
