@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use domain::Store;
-use domain::auth::Lockout;
+use domain::accounts::auth::Lockout;
 use domain::desk::Desk;
 
 #[derive(Clone)]

@@ -36,7 +36,7 @@ pub mod server {
         headers
             .get(axum::http::header::COOKIE)
             .and_then(|v| v.to_str().ok())
-            .and_then(domain::auth::session_from_cookie_header)
+            .and_then(domain::accounts::auth::session_from_cookie_header)
     }
 
     /// The signed-in actor and CSRF token, if any.
@@ -46,7 +46,7 @@ pub mod server {
         };
         let ctx = context()?;
         let mut conn = ctx.store.read().await.map_err(internal)?;
-        domain::auth::session_actor(&mut conn, &cookie)
+        domain::accounts::auth::session_actor(&mut conn, &cookie)
             .await
             .map_err(internal)
     }
@@ -123,7 +123,7 @@ pub async fn current_user() -> Result<Option<SessionUser>, ServerFnError> {
 pub async fn sign_in(login: String, password: String) -> Result<(), ServerFnError> {
     let ctx = server::context()?;
     let mut tx = ctx.store.write().await.map_err(server::internal)?;
-    let outcome = domain::auth::check_password(&mut tx, &login, &password, ctx.lockout)
+    let outcome = domain::accounts::auth::check_password(&mut tx, &login, &password, ctx.lockout)
         .await
         .map_err(server::internal)?;
     let user_id = match outcome {
@@ -136,11 +136,11 @@ pub async fn sign_in(login: String, password: String) -> Result<(), ServerFnErro
             ));
         }
     };
-    let session = domain::auth::create_session(&mut tx, user_id, ctx.session_ttl)
+    let session = domain::accounts::auth::create_session(&mut tx, user_id, ctx.session_ttl)
         .await
         .map_err(server::internal)?;
     tx.commit().await.map_err(server::internal)?;
-    server::set_cookie(domain::auth::session_cookie(
+    server::set_cookie(domain::accounts::auth::session_cookie(
         &session.cookie_value,
         ctx.session_ttl.as_secs(),
     ));
@@ -153,12 +153,12 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
     if let Some(cookie) = server::session_cookie().await {
         let ctx = server::context()?;
         let mut tx = ctx.store.write().await.map_err(server::internal)?;
-        domain::auth::delete_session(&mut tx, &cookie)
+        domain::accounts::auth::delete_session(&mut tx, &cookie)
             .await
             .map_err(server::internal)?;
         tx.commit().await.map_err(server::internal)?;
     }
-    server::set_cookie(domain::auth::cleared_session_cookie());
+    server::set_cookie(domain::accounts::auth::cleared_session_cookie());
     leptos_axum::redirect("/login");
     Ok(())
 }

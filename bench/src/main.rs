@@ -11,7 +11,7 @@ use clap::Parser;
 
 mod coedit;
 use domain::Store;
-use domain::store::Backend;
+use domain::storage::store::Backend;
 use serde_json::{Value, json};
 
 #[derive(Debug, Parser)]
@@ -126,10 +126,12 @@ async fn fresh_database(backend: Backend, pg: Option<&str>) -> Result<Database, 
 async fn seed(store: &Store, tickets: i64, per_ticket: i64) -> Result<(), String> {
     let e = |e: domain::Error| e.to_string();
     let mut tx = store.write().await.map_err(e)?;
-    domain::seeds::ensure_system_id(&mut tx, Some(31))
+    domain::setup::seeds::ensure_system_id(&mut tx, Some(31))
         .await
         .map_err(e)?;
-    domain::demo::load_accounts(&mut tx).await.map_err(e)?;
+    domain::setup::demo::load_accounts(&mut tx)
+        .await
+        .map_err(e)?;
     tx.commit().await.map_err(e)?;
     let pg = store.backend() == Backend::Postgres;
     let pad = if pg {
@@ -244,7 +246,7 @@ async fn serve(router: axum::Router) -> String {
 async fn agent_token(client: &reqwest::Client, base: &str) -> Result<String, String> {
     let token: Value = client
         .post(format!("{base}/api/v1/user_access_token"))
-        .basic_auth("agent1@tandem.test", Some(domain::demo::PASSWORD))
+        .basic_auth("agent1@tandem.test", Some(domain::setup::demo::PASSWORD))
         .json(&json!({"name": "bench", "permission": ["ticket.agent"]}))
         .send()
         .await
@@ -364,7 +366,7 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
     let files_dir = std::env::temp_dir().join(format!("tandem-bench-files-{}", std::process::id()));
     let state = server::state::AppState::new(
         db.store.clone(),
-        domain::files::FileStore::new(&files_dir),
+        domain::storage::files::FileStore::new(&files_dir),
         server::state::Settings {
             lockout: Default::default(),
             session_ttl: Duration::from_secs(3600),

@@ -2,9 +2,9 @@
 
 mod support;
 
-use domain::access::load_actor;
-use domain::files::FileStore;
-use domain::paging::Page;
+use domain::policy::access::load_actor;
+use domain::storage::files::FileStore;
+use domain::storage::paging::Page;
 use domain::tickets::{self, View};
 
 #[tokio::test]
@@ -14,15 +14,18 @@ async fn demo_data_loads_once_on_every_backend() {
             std::env::temp_dir().join(format!("tandem-demo-files-{}", std::process::id())),
         );
         let mut tx = db.store.write().await.unwrap();
-        domain::seeds::ensure_system_id(&mut tx, Some(55))
+        domain::setup::seeds::ensure_system_id(&mut tx, Some(55))
             .await
             .unwrap();
-        let ids = domain::demo::load(&mut tx, &files)
+        let ids = domain::setup::demo::load(&mut tx, &files)
             .await
             .unwrap()
             .expect("first load");
         assert!(
-            domain::demo::load(&mut tx, &files).await.unwrap().is_none(),
+            domain::setup::demo::load(&mut tx, &files)
+                .await
+                .unwrap()
+                .is_none(),
             "{}: second load is a no-op",
             db.name
         );

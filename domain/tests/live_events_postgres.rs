@@ -7,7 +7,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::events::{Audience, Bus, Event, Viewer};
+use domain::live::events::{Audience, Bus, Event, Viewer};
 
 fn audience() -> Audience {
     Audience {

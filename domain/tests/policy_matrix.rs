@@ -7,13 +7,13 @@ mod support;
 use std::collections::BTreeMap;
 
 use domain::Actor;
-use domain::access::AccessLevel;
-use domain::access::load_actor;
-use domain::events::{Audience, Event};
-use domain::groups::{self, GroupParams};
-use domain::organizations::{self, OrganizationParams};
+use domain::accounts::groups::{self, GroupParams};
+use domain::accounts::organizations::{self, OrganizationParams};
+use domain::accounts::users::{self, AccessList, UserParams};
+use domain::live::events::{Audience, Event};
+use domain::policy::access::AccessLevel;
+use domain::policy::access::load_actor;
 use domain::policy::{self, ArticleFacts, FollowUp, TicketFacts, TicketScope};
-use domain::users::{self, AccessList, UserParams};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Who {
@@ -310,7 +310,7 @@ fn decide(world: &World, who: Who, action: Action) -> bool {
             };
             policy::authorize_update_ticket(actor, &closed, FollowUp::NewTicket).is_ok()
         }
-        HearPublicChange | HearInternalChange => policy::can_hear(
+        HearPublicChange | HearInternalChange => domain::live::events::can_hear(
             actor,
             &Event::TicketChanged {
                 ticket_id: 1,
@@ -319,7 +319,7 @@ fn decide(world: &World, who: Who, action: Action) -> bool {
                 customer_visible: action == HearPublicChange,
             },
         ),
-        HearViewers => policy::can_hear(
+        HearViewers => domain::live::events::can_hear(
             actor,
             &Event::Viewers {
                 ticket_id: 1,
@@ -327,7 +327,7 @@ fn decide(world: &World, who: Who, action: Action) -> bool {
                 viewers: vec![],
             },
         ),
-        HearDeletion => policy::can_hear(
+        HearDeletion => domain::live::events::can_hear(
             actor,
             &Event::TicketDeleted {
                 ticket_id: 1,
@@ -350,7 +350,7 @@ async fn permission_matrix_on_every_backend() {
                 .execute(&mut *tx)
                 .await
                 .unwrap();
-            domain::seeds::grant_all_groups(&mut tx, admin_id)
+            domain::setup::seeds::grant_all_groups(&mut tx, admin_id)
                 .await
                 .unwrap();
             tx.commit().await.unwrap();

@@ -6,8 +6,8 @@
 
 mod support;
 
-use domain::paging::Page;
 use domain::search::{SearchRequest, Thresholds, search_with};
+use domain::storage::paging::Page;
 
 const TICKETS: i64 = 400;
 
@@ -68,7 +68,7 @@ async fn seed(db: &support::TestDb) -> domain::Actor {
     }
     tx.commit().await.unwrap();
     let mut conn = db.store.read().await.unwrap();
-    domain::access::load_actor(&mut conn, accounts.agent1, None)
+    domain::policy::access::load_actor(&mut conn, accounts.agent1, None)
         .await
         .unwrap()
 }

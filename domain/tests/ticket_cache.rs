@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use domain::tickets::load_cached;
+use domain::tickets::cache::load_cached;
 
 async fn seed(db: &support::TestDb) {
     let mut tx = db.store.write().await.unwrap();
@@ -113,11 +113,11 @@ async fn a_commit_makes_the_cache_forget() {
                 .fetch_one(&mut *conn)
                 .await
                 .unwrap();
-        let actor = domain::access::load_actor(&mut conn, agent1, None)
+        let actor = domain::policy::access::load_actor(&mut conn, agent1, None)
             .await
             .unwrap();
         let shown: serde_json::Value = serde_json::from_slice(
-            &domain::tickets::show(store, &actor, 1, Default::default())
+            &domain::desk::show_ticket(store, &actor, 1, Default::default())
                 .await
                 .unwrap(),
         )

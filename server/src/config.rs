@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use domain::files::FileStore;
-use domain::files::object_store::aws::AmazonS3Builder;
+use domain::storage::files::FileStore;
+use domain::storage::files::object_store::aws::AmazonS3Builder;
 
 #[derive(Debug, Parser)]
 #[command(name = "tandem", version, about = "Tandem helpdesk server")]

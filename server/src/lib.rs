@@ -2,8 +2,8 @@
 #![recursion_limit = "512"]
 
 pub mod config;
+pub mod draft_socket;
 pub mod http;
-pub mod live;
 pub mod state;
 pub mod tab_socket;
 pub mod web;

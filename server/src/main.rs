@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use domain::Store;
-use domain::auth::Lockout;
-use domain::files::FileStore;
+use domain::accounts::auth::Lockout;
+use domain::storage::files::FileStore;
 use tracing_subscriber::EnvFilter;
 
 use server::config::{AdminAction, Cli, Command, Config};
@@ -49,7 +49,7 @@ async fn admin_create(config: &Config, login: &str, password: &str) -> Result<()
         .await
         .map_err(|e| e.to_string())?;
     let mut tx = store.write().await.map_err(|e| e.to_string())?;
-    let id = domain::seeds::ensure_admin(&mut tx, login, password)
+    let id = domain::setup::seeds::ensure_admin(&mut tx, login, password)
         .await
         .map_err(|e| e.to_string())?;
     tx.commit().await.map_err(|e| e.to_string())?;
@@ -63,11 +63,11 @@ async fn prepare_store(config: &Config, files: &FileStore) -> Result<Store, Stri
         .await
         .map_err(|e| e.to_string())?;
     let mut tx = store.write().await.map_err(|e| e.to_string())?;
-    let system_id = domain::seeds::ensure_system_id(&mut tx, config.system_id)
+    let system_id = domain::setup::seeds::ensure_system_id(&mut tx, config.system_id)
         .await
         .map_err(|e| e.to_string())?;
     if config.demo
-        && domain::demo::load(&mut tx, files)
+        && domain::setup::demo::load(&mut tx, files)
             .await
             .map_err(|e| e.to_string())?
             .is_some()
@@ -76,7 +76,7 @@ async fn prepare_store(config: &Config, files: &FileStore) -> Result<Store, Stri
     }
     match (&config.admin_login, &config.admin_password) {
         (Some(login), Some(password)) => {
-            domain::seeds::ensure_admin(&mut tx, login, password)
+            domain::setup::seeds::ensure_admin(&mut tx, login, password)
                 .await
                 .map_err(|e| e.to_string())?;
             tracing::info!(login, "admin account created or reset");
@@ -113,7 +113,7 @@ async fn serve(config: Config) -> Result<(), String> {
         },
         leptos_options,
     );
-    if store.backend() == domain::store::Backend::Postgres {
+    if store.backend() == domain::storage::store::Backend::Postgres {
         // several instances on one database hear each other's ticket events
         state
             .desk

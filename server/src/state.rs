@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::Store;
-use domain::auth::Lockout;
+use domain::accounts::auth::Lockout;
 use domain::desk::Desk;
-use domain::files::FileStore;
+use domain::storage::files::FileStore;
 use leptos::config::LeptosOptions;
 
 /// Cloned for every extractor of every request: one reference count.

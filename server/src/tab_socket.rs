@@ -11,9 +11,9 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use domain::Actor;
-use domain::access::AccessLevel;
 use domain::desk::Desk;
-use domain::events::{Audience, Event, Viewer};
+use domain::live::events::{Audience, Event, Viewer};
+use domain::policy::access::AccessLevel;
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
@@ -57,7 +57,7 @@ pub async fn tab_socket(
 
 /// What a tab is told about an event, if anything.
 fn message_for(actor: &Actor, viewing: Option<i64>, event: &Event) -> Option<String> {
-    if !domain::policy::can_hear(actor, event) {
+    if !domain::live::events::can_hear(actor, event) {
         return None;
     }
     let text = match event {
@@ -82,7 +82,7 @@ fn message_for(actor: &Actor, viewing: Option<i64>, event: &Event) -> Option<Str
 /// The caller as they are now; `None` when the account is gone or deactivated.
 async fn reload(desk: &Desk, actor: &Actor) -> Option<Actor> {
     let mut conn = desk.store.read().await.ok()?;
-    domain::access::load_actor(&mut conn, actor.id, actor.token_permissions.clone())
+    domain::policy::access::load_actor(&mut conn, actor.id, actor.token_permissions.clone())
         .await
         .ok()
 }

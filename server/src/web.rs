@@ -36,7 +36,10 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             get(move || async move { Json(openapi.as_ref().clone()) }),
         )
         .route("/api/v1/{*rest}", any(http::no_route))
-        .route("/ws/tickets/{ticket_id}", get(crate::live::ticket_room))
+        .route(
+            "/ws/tickets/{ticket_id}",
+            get(crate::draft_socket::ticket_room),
+        )
         .route("/ws/live", get(crate::tab_socket::tab_socket))
         .leptos_routes_with_context(
             &state,
@@ -67,7 +70,7 @@ async fn check_origin(State(state): State<AppState>, request: Request, next: Nex
         .headers()
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
-        .and_then(domain::auth::session_from_cookie_header)
+        .and_then(domain::accounts::auth::session_from_cookie_header)
         .is_some();
     if unsafe_method && has_session && !origin_allowed(&request, &state.settings.allowed_origins) {
         return http::error::error_response(

@@ -278,7 +278,7 @@ async fn upload_cache_feeds_form_id_and_delete_removes_bytes() {
             article["attachments"][0]["preferences"]["Mime-Type"],
             "text/plain"
         );
-        let sha = domain::files::FileStore::sha256(b"cached bytes");
+        let sha = domain::storage::files::FileStore::sha256(b"cached bytes");
         let path = s.db_files().path_of(&sha).unwrap();
         assert!(path.exists(), "{ctx}");
         assert_eq!(
@@ -411,7 +411,7 @@ async fn object_storage_upload_download_and_delete() {
         let keys: Vec<String> = [&report, &image]
             .iter()
             .map(|bytes| {
-                let sha = domain::files::FileStore::sha256(bytes);
+                let sha = domain::storage::files::FileStore::sha256(bytes);
                 format!("tandem/attachments/{}/{}/{sha}", &sha[..2], &sha[2..4])
             })
             .collect();
@@ -422,8 +422,8 @@ async fn object_storage_upload_download_and_delete() {
         );
         assert!(s3.object(&keys[1]).unwrap() == image, "{ctx}: image stored");
         for bytes in [&report, &image] {
-            let sha = domain::files::FileStore::sha256(bytes);
-            let local = domain::files::FileStore::new(&s.files_dir)
+            let sha = domain::storage::files::FileStore::sha256(bytes);
+            let local = domain::storage::files::FileStore::new(&s.files_dir)
                 .path_of(&sha)
                 .unwrap();
             assert!(!local.exists(), "{ctx}: not on local disk: {local:?}");
@@ -492,7 +492,7 @@ async fn object_storage_upload_download_and_delete() {
             .await
             .1[0];
         s.files
-            .delete(&domain::files::FileStore::sha256(b"soon lost"))
+            .delete(&domain::storage::files::FileStore::sha256(b"soon lost"))
             .await
             .unwrap();
         let r = send(s.get(

@@ -1,4 +1,4 @@
-//! DeskHero's dialect: `POST /api/{tenant}/v1/ticket_conversations/{ticket_id}` (deskhero.md)
+//! DeskHero's dialect: `POST /api/{tenant}/v1/ticket_conversations/{ticket_id}` (docs/deskhero.md)
 //! on SQLite and PostgreSQL — the mapping of every type and address direction, html and
 //! editorjs content, attachments, all-or-nothing requests, access, and what the Zammad API
 //! shows of the result.

@@ -5,7 +5,7 @@ mod fake_s3;
 
 use axum::http::Method;
 use domain::Error;
-use domain::files::{ByteStream, FileStore};
+use domain::storage::files::{ByteStream, FileStore};
 use fake_s3::FakeS3;
 use futures::TryStreamExt;
 
@@ -127,7 +127,7 @@ async fn s3_without_prefix_and_with_wrong_credentials() {
     assert_eq!(files.describe(), "s3://bare");
 
     // a store with another key id is refused by the endpoint: an internal error, not a panic
-    use domain::files::object_store::aws::AmazonS3Builder;
+    use domain::storage::files::object_store::aws::AmazonS3Builder;
     let wrong = FileStore::from_url_with(
         Some("s3://bare"),
         "/nonexistent/tandem-files",

@@ -235,3 +235,77 @@ async fn a_tab_stops_hearing_about_a_group_once_its_access_is_taken_away() {
         s.finish().await;
     }
 }
+
+/// Article changes and deletions and tag changes go through the same use cases as every other
+/// write, so open tabs hear of them: agents of everything, customers of what they may see.
+#[tokio::test]
+async fn article_update_delete_and_tags_reach_open_tabs() {
+    for s in servers().await {
+        let body = json!({"title": "Live articles", "group": "Users", "customer": NICOLE,
+                          "article": {"body": "first", "type": "phone"}});
+        let r = send(s.post("/tickets", AGENT1).json(&body)).await;
+        assert_eq!(r.0, 201, "{}", r.1);
+        let id = r.1["id"].as_i64().unwrap();
+        let note = json!({"ticket_id": id, "body": "a note", "type": "note", "internal": false});
+        let r = send(s.post("/ticket_articles", AGENT1).json(&note)).await;
+        assert_eq!(r.0, 201, "{}", r.1);
+        let article_id = r.1["id"].as_i64().unwrap();
+
+        let mut agent = connect(&s, AGENT1, None).await.unwrap();
+        let mut nicole = connect(&s, NICOLE, None).await.unwrap();
+
+        // the article becomes internal: both hear (the customer's view loses it)
+        let r = send(
+            s.put(&format!("/ticket_articles/{article_id}"), AGENT1)
+                .json(&json!({"internal": true})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        assert!(
+            about(&drain(&mut agent).await, "ticket_changed", id),
+            "{}",
+            s.db.name
+        );
+        assert!(
+            about(&drain(&mut nicole).await, "ticket_changed", id),
+            "{}",
+            s.db.name
+        );
+
+        // a tag: agent-only information, the customer is not told
+        let r = send(
+            s.post("/tags/add", AGENT1)
+                .json(&json!({"object": "Ticket", "o_id": id, "item": "urgent"})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        assert!(
+            about(&drain(&mut agent).await, "ticket_changed", id),
+            "{}",
+            s.db.name
+        );
+        assert!(drain(&mut nicole).await.is_empty(), "{}", s.db.name);
+        let r = send(
+            s.delete("/tags/remove", AGENT1)
+                .json(&json!({"object": "Ticket", "o_id": id, "item": "urgent"})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        assert!(
+            about(&drain(&mut agent).await, "ticket_changed", id),
+            "{}",
+            s.db.name
+        );
+
+        // deleting the (now internal) note: agents hear, the customer never saw it
+        let r = send(s.delete(&format!("/ticket_articles/{article_id}"), AGENT1)).await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        assert!(
+            about(&drain(&mut agent).await, "ticket_changed", id),
+            "{}",
+            s.db.name
+        );
+        assert!(drain(&mut nicole).await.is_empty(), "{}", s.db.name);
+        s.finish().await;
+    }
+}

@@ -14,8 +14,8 @@ use super::codec::JsonText;
 #[cfg(feature = "ssr")]
 mod ssr {
     use domain::Actor;
-    use domain::access::AccessLevel;
-    use domain::overviews::{Overview, Row};
+    use domain::policy::access::AccessLevel;
+    use domain::search::overviews::{Overview, Row};
     use leptos::prelude::ServerFnError;
     use serde_json::{Value, json};
 
@@ -161,7 +161,7 @@ mod ssr {
         id: i64,
     ) -> domain::Result<TicketZoom> {
         let (record, facts) = domain::tickets::load_readable(conn, actor, id).await?;
-        let bundle = domain::tickets::present(
+        let bundle = domain::desk::present_ticket(
             conn,
             actor,
             &record,
@@ -178,7 +178,7 @@ mod ssr {
         for article in assets["TicketArticle"].as_object().into_iter().flatten() {
             if let Some(author) = article.1["created_by_id"].as_i64()
                 && users[author.to_string()].is_null()
-                && let Ok(user) = domain::users::find(conn, author).await
+                && let Ok(user) = domain::accounts::users::find(conn, author).await
             {
                 users[author.to_string()] = json!({"firstname": user.firstname, "lastname": user.lastname, "email": user.email});
             }
@@ -199,10 +199,10 @@ mod ssr {
         let agent = actor.has_group_access(record.group_id, AccessLevel::Read);
         let change = domain::policy::can_change_ticket(actor, &facts);
         let assign = actor.has_group_access(record.group_id, AccessLevel::Full);
-        let state = domain::ticket_states::find(conn, record.state_id).await?;
-        let priority = domain::ticket_priorities::find(conn, record.priority_id).await?;
-        let group = domain::groups::find(conn, record.group_id).await?;
-        let states = domain::ticket_states::all(conn)
+        let state = domain::tickets::states::find(conn, record.state_id).await?;
+        let priority = domain::tickets::priorities::find(conn, record.priority_id).await?;
+        let group = domain::accounts::groups::find(conn, record.group_id).await?;
+        let states = domain::tickets::states::all(conn)
             .await?
             .into_iter()
             .filter(|s| !matches!(s.state_type.as_str(), "merged" | "removed"))
@@ -213,7 +213,7 @@ mod ssr {
                 name: s.name,
             })
             .collect();
-        let priorities = domain::ticket_priorities::all(conn)
+        let priorities = domain::tickets::priorities::all(conn)
             .await?
             .into_iter()
             .map(|p| Choice {
@@ -224,7 +224,7 @@ mod ssr {
         let mut groups = Vec::new();
         if agent {
             for gid in actor.groups_with(AccessLevel::Change) {
-                if let Ok(g) = domain::groups::find(conn, gid).await
+                if let Ok(g) = domain::accounts::groups::find(conn, gid).await
                     && g.active != 0
                 {
                     groups.push(Choice {
@@ -384,10 +384,10 @@ pub async fn list_tickets(
     own_only: bool,
 ) -> Result<TicketList, ServerFnError> {
     use crate::session::server::{actor, context, fail};
-    use domain::overviews::{self, ListRequest, Overview, Whose};
+    use domain::search::overviews::{self, ListRequest, Overview, Whose};
     let actor = actor().await?;
     let ctx = context()?;
-    let page = domain::paging::Page {
+    let page = domain::storage::paging::Page {
         page: page.max(1),
         per_page: 25,
     };
@@ -528,7 +528,7 @@ pub async fn create_ticket(ticket: NewTicket) -> Result<i64, ServerFnError> {
 pub async fn ticket_form_options() -> Result<NewTicketOptions, ServerFnError> {
     use crate::api::Choice;
     use crate::session::server::{actor, context, fail};
-    use domain::access::AccessLevel;
+    use domain::policy::access::AccessLevel;
     let actor = actor().await?;
     let ctx = context()?;
     let result = async {
@@ -537,7 +537,7 @@ pub async fn ticket_form_options() -> Result<NewTicketOptions, ServerFnError> {
         let ids = if agent {
             actor.groups_with(AccessLevel::Create)
         } else {
-            match domain::groups::customer_create_group_ids(&mut conn).await? {
+            match domain::accounts::groups::customer_create_group_ids(&mut conn).await? {
                 Some(ids) => ids,
                 None => {
                     sqlx::query_scalar("SELECT id FROM groups WHERE active = 1 ORDER BY name")
@@ -548,7 +548,7 @@ pub async fn ticket_form_options() -> Result<NewTicketOptions, ServerFnError> {
         };
         let mut groups = Vec::new();
         for id in ids {
-            let g = domain::groups::find(&mut conn, id).await?;
+            let g = domain::accounts::groups::find(&mut conn, id).await?;
             if g.active != 0 {
                 groups.push(Choice {
                     id: g.id,

@@ -17,16 +17,17 @@ pub async fn search_customers(query: String) -> Result<Vec<CustomerHit>, ServerF
     }
     let result = async {
         let mut conn = ctx.store.read().await?;
-        let page = domain::paging::Page {
+        let page = domain::storage::paging::Page {
             page: 1,
             per_page: 10,
         };
         let users =
-            domain::users::search(&mut conn, ctx.store.backend(), &actor, &query, page).await?;
+            domain::accounts::users::search(&mut conn, ctx.store.backend(), &actor, &query, page)
+                .await?;
         let mut hits = Vec::new();
         for u in users {
             let organization = match u.organization_id {
-                Some(id) => domain::organizations::find(&mut conn, id)
+                Some(id) => domain::accounts::organizations::find(&mut conn, id)
                     .await
                     .ok()
                     .map(|o| o.name),

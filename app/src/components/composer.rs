@@ -1,5 +1,5 @@
 //! The reply composer: Tiptap 3 (+ Yjs when co-editing) from `frontend/js`, mounted through
-//! wasm-bindgen (collab-editing.md §4), with a Leptos toolbar, file chips and presence.
+//! wasm-bindgen (docs/collab-editing.md §4), with a Leptos toolbar, file chips and presence.
 //! On the server it renders the empty frame; the editor appears when the page hydrates.
 
 use leptos::prelude::*;

@@ -1,5 +1,5 @@
 //! The draft body as the composer's schema sees it (Tiptap 3 / ProseMirror node and mark names,
-//! collab-editing.md §7.4), and the three conversions the server needs:
+//! docs/collab-editing.md §7.4), and the three conversions the server needs:
 //! sanitised HTML → nodes (REST writes), nodes ⇄ yrs XML (the live document), nodes → HTML
 //! (the REST projection and the article body). One table of names serves all of them, so the
 //! server never writes a node the browser's schema would reject (and delete).

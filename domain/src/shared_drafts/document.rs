@@ -1,4 +1,4 @@
-//! One ticket's reply draft as a yrs document (collab-editing.md §5):
+//! One ticket's reply draft as a yrs document (docs/collab-editing.md §5):
 //! `default` (XmlFragment) the body in the composer's schema, `meta` (Map) the article fields
 //! (`to`, `cc`, `subject`, `type`, `internal`, …), `ticket` (Map) the ticket attributes to
 //! apply on send, `attachments` (Array) the draft's files. Positions are UTF-16 code units, as
@@ -14,7 +14,7 @@ use yrs::{
 };
 
 use super::content;
-use crate::sanitize;
+use crate::tickets::sanitize;
 
 pub const BODY: &str = "default";
 pub const META: &str = "meta";

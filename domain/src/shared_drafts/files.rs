@@ -4,8 +4,8 @@
 use serde_json::Value;
 use sqlx::AnyConnection;
 
-use crate::access::Actor;
-use crate::{Result, attachments, clock};
+use crate::policy::access::Actor;
+use crate::{Result, storage::clock, tickets::attachments};
 
 const COLUMNS: &str = "id, article_id, form_id, user_id, filename, size, sha256, mime_type, content_id, inline, created_at";
 

@@ -1,5 +1,5 @@
 //! Live rooms: one in-memory draft document per ticket, shared by every agent's editor
-//! (y-sync over a WebSocket, collab-editing.md §6–7) and by the REST endpoints. A room is
+//! (y-sync over a WebSocket, docs/collab-editing.md §6–7) and by the REST endpoints. A room is
 //! loaded from its snapshot and update log on first use and dropped when the last editor
 //! leaves. Every accepted update is broadcast at once and written to the update log within
 //! about 50 ms; the snapshot and the derived REST projection are rewritten every
@@ -23,7 +23,7 @@ use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, ReadTxn, Transact};
 
 use super::document;
-use crate::{Result, Store, clock};
+use crate::{Result, Store, storage::clock};
 
 /// y-protocols' custom message type used for Tandem's JSON control messages.
 pub const MSG_CONTROL: u8 = 100;
@@ -758,7 +758,7 @@ async fn write(
 }
 
 async fn write_locked(
-    mut tx: crate::store::WriteTx,
+    mut tx: crate::storage::store::WriteTx,
     room: &Arc<Room>,
     batch: &[(i64, Vec<u8>)],
     snapshot: bool,

@@ -1,13 +1,16 @@
-//! Named drafts for new tickets (`/tickets/shared_drafts`, zammad-api.md §9.2): a hand-over
+//! Named drafts for new tickets (`/tickets/shared_drafts`, docs/zammad-api.md §9.2): a hand-over
 //! document per group (`name`, `content`, files), for agents with access to the group.
 
 use serde_json::{Map, Value, json};
 use sqlx::{AnyConnection, FromRow};
 
 use super::files::{Owner, Which};
-use crate::access::{AccessLevel, Actor};
-use crate::files::FileStore;
-use crate::{Error, Result, attachments, clock, groups, params, sanitize};
+use crate::policy::access::{AccessLevel, Actor};
+use crate::storage::files::FileStore;
+use crate::{
+    Error, Result, accounts::groups, storage::clock, tickets::attachments, tickets::params,
+    tickets::sanitize,
+};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct StartDraft {

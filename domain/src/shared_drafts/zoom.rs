@@ -1,4 +1,4 @@
-//! Zammad's ticket reply draft (`/tickets/{id}/shared_draft`, zammad-api.md §9.1) as a
+//! Zammad's ticket reply draft (`/tickets/{id}/shared_draft`, docs/zammad-api.md §9.1) as a
 //! projection of the live document: `GET` reads it, `PUT`/`PATCH` write into it as one CRDT
 //! transaction (editors converge, their concurrent typing survives), `DELETE` and sending
 //! end it and bump the ticket's epoch.
@@ -11,9 +11,12 @@ use sqlx::{AnyConnection, Row};
 use super::document::{self, Projection};
 use super::files as draft_files;
 use super::live::Hub;
-use crate::access::Actor;
-use crate::files::FileStore;
-use crate::{Error, Result, attachments, clock, groups, history, policy, tickets, users};
+use crate::policy::access::Actor;
+use crate::storage::files::FileStore;
+use crate::{
+    Error, Result, accounts::groups, accounts::users, policy, storage::clock, tickets,
+    tickets::attachments, tickets::history,
+};
 
 /// The stored row of a draft (what `GET` shows when nobody edits live).
 #[derive(Debug, Clone)]
@@ -204,10 +207,10 @@ async fn response(conn: &mut AnyConnection, row: &DraftRow) -> Result<Value> {
         let user = users::find(conn, id).await?;
         let rendered = users::render_one(conn, &user, false).await?;
         for role_id in users::role_ids(conn, id).await? {
-            let role = crate::roles::find(conn, role_id).await?;
+            let role = crate::accounts::roles::find(conn, role_id).await?;
             role_assets.insert(
                 role_id.to_string(),
-                crate::roles::render(conn, &role).await?,
+                crate::accounts::roles::render(conn, &role).await?,
             );
         }
         if let Some(groups) = rendered.get("group_ids").and_then(Value::as_object) {
@@ -217,10 +220,10 @@ async fn response(conn: &mut AnyConnection, row: &DraftRow) -> Result<Value> {
             }
         }
         if let Some(org_id) = user.organization_id {
-            let org = crate::organizations::find(conn, org_id).await?;
+            let org = crate::accounts::organizations::find(conn, org_id).await?;
             org_assets.insert(
                 org_id.to_string(),
-                crate::organizations::render(conn, &org, false).await?,
+                crate::accounts::organizations::render(conn, &org, false).await?,
             );
         }
         user_assets.insert(id.to_string(), rendered);
@@ -298,7 +301,7 @@ fn object_param<'a>(body: &'a Value, key: &str) -> Result<Option<&'a Map<String,
     match body.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m)),
-        Some(other) => Err(crate::params::invalid(key, other)),
+        Some(other) => Err(crate::tickets::params::invalid(key, other)),
     }
 }
 
@@ -399,17 +402,17 @@ pub async fn write_in(
     }
     let new_article = object_param(body, "new_article")?;
     let ticket_attributes = object_param(body, "ticket_attributes")?;
-    let form_id = crate::params::text(body, "form_id")?;
+    let form_id = crate::tickets::params::text(body, "form_id")?;
     if let Some(article) = new_article
         && let Some(b) = article.get("body")
     {
         let Some(text) = b.as_str() else {
-            return Err(crate::params::invalid("body", b));
+            return Err(crate::tickets::params::invalid("body", b));
         };
-        if text.chars().count() > crate::articles::MAX_BODY_CHARS {
+        if text.chars().count() > crate::tickets::articles::MAX_BODY_CHARS {
             return Err(Error::unprocessable(format!(
                 "The article body is too long (maximum is {} characters).",
-                crate::articles::MAX_BODY_CHARS
+                crate::tickets::articles::MAX_BODY_CHARS
             )));
         }
     }
@@ -651,7 +654,7 @@ pub async fn import_attachments(
     ticket_id: i64,
     body: &Value,
 ) -> Result<Value> {
-    let form_id = crate::params::text(body, "form_id")?
+    let form_id = crate::tickets::params::text(body, "form_id")?
         .filter(|f| !f.trim().is_empty())
         .ok_or_else(|| Error::unprocessable("The required value 'form_id' is missing."))?;
     let mut tx = hub.store().write().await?;
@@ -666,4 +669,31 @@ pub async fn import_attachments(
             .await?;
     tx.commit().await?;
     Ok(json!({"attachments": list}))
+}
+
+/// Adds the ticket's reply draft to a zoom bundle's `assets` (`TicketSharedDraftZoom`, Zammad's
+/// "Draft available"), for agents who may use it. `assets`: the bundle's `assets` object.
+pub async fn add_to_assets(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket: &crate::tickets::TicketRecord,
+    assets: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    if !crate::policy::can_use_shared_draft(actor, ticket.group_id) {
+        return Ok(());
+    }
+    if let Some(draft) = find_row(conn, ticket.id).await? {
+        let mut drafts = serde_json::Map::new();
+        drafts.insert(
+            draft.id.to_string(),
+            serde_json::json!({"id": draft.id, "ticket_id": draft.ticket_id, "new_article": draft.new_article,
+                   "ticket_attributes": draft.ticket_attributes, "created_by_id": draft.created_by_id,
+                   "updated_by_id": draft.updated_by_id, "created_at": draft.created_at, "updated_at": draft.updated_at}),
+        );
+        assets.insert(
+            "TicketSharedDraftZoom".into(),
+            serde_json::Value::Object(drafts),
+        );
+    }
+    Ok(())
 }

@@ -100,9 +100,13 @@ impl TestDb {
 }
 
 /// The demo accounts (and a system id) on a fresh database, in the caller's transaction.
-pub async fn demo_accounts(tx: &mut domain::store::WriteTx) -> domain::demo::DemoIds {
-    domain::seeds::ensure_system_id(tx, Some(31)).await.unwrap();
-    domain::demo::load_accounts(tx)
+pub async fn demo_accounts(
+    tx: &mut domain::storage::store::WriteTx,
+) -> domain::setup::demo::DemoIds {
+    domain::setup::seeds::ensure_system_id(tx, Some(31))
+        .await
+        .unwrap();
+    domain::setup::demo::load_accounts(tx)
         .await
         .unwrap()
         .expect("demo accounts on a fresh database")

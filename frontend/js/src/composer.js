@@ -16,7 +16,7 @@
 //                              pasted/dropped files; images are then inserted inline by URL.
 //                              Without it, pasted/dropped files are ignored.
 //     onUploadError?(error, File)
-//     collab?: {               co-editing (collab-editing.md §5/§6); omit for a local editor
+//     collab?: {               co-editing (docs/collab-editing.md §5/§6); omit for a local editor
 //       url                    WebSocket base, e.g. "ws://host/ws/tickets" (room is appended)
 //       room                   ticket id as a string
 //       user: {id, name, color}   awareness user (the server validates/overwrites it)

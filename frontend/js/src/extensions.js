@@ -3,7 +3,7 @@
 // Used by src/composer.js (the browser bundle), contract/validate.mjs (the yrs <-> y-tiptap
 // contract harness), test/smoke.mjs and scripts/schema-md.mjs (which writes SCHEMA.md).
 // Anything that changes node/mark names or attributes here changes what the Rust serializer and
-// parser must read and write (collab-editing.md §7.4): regenerate SCHEMA.md (`npm run schema`)
+// parser must read and write (docs/collab-editing.md §7.4): regenerate SCHEMA.md (`npm run schema`)
 // and update the Rust side in the same change. Behaviour-only extensions (Collaboration,
 // CollaborationCaret, Placeholder, the Mod-Enter shortcut) live in composer.js: they add no
 // nodes or marks.

@@ -1,9 +1,9 @@
-//! `/ticket_articles`: thin handlers over `domain::articles`.
+//! `/ticket_articles`: thin handlers over `domain::tickets::articles`.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use domain::articles;
+use domain::tickets::articles;
 use serde_json::{Value, json};
 
 use super::caller::Caller;
@@ -55,11 +55,9 @@ pub async fn update(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    let article = articles::update(&mut tx, &caller.actor, id, &body).await?;
-    let out = articles::render(&mut tx, &article).await?;
-    tx.commit().await?;
-    Ok(Json(out))
+    Ok(Json(
+        state.desk.update_article(&caller.actor, id, &body).await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/ticket_articles/{id}", tag = "ticket_articles", params(("id" = i64, Path)),
@@ -69,8 +67,6 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    articles::delete(&mut tx, &caller.actor, id).await?;
-    tx.commit().await?;
+    state.desk.delete_article(&caller.actor, id).await?;
     Ok(Json(json!({})))
 }

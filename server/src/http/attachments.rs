@@ -6,8 +6,8 @@ use axum::body::Body;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::attachments::{self, NewFile};
-use domain::{Error, articles, tickets};
+use domain::tickets::attachments::{self, NewFile};
+use domain::{Error, tickets, tickets::articles};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 

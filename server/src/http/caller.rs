@@ -6,7 +6,7 @@ use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum_extra::extract::CookieJar;
 use base64::Engine;
-use domain::auth::{self, Credentials, SESSION_COOKIE};
+use domain::accounts::auth::{self, Credentials, SESSION_COOKIE};
 use domain::{Actor, Error};
 
 use super::error::ApiError;

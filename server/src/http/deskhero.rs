@@ -1,5 +1,5 @@
 //! DeskHero's dialect (`/api/{tenant}/v1/ticket_conversations/{ticket_id}`): a thin handler over
-//! `domain::deskhero`, and the one mapping of domain errors to DeskHero's error wrapper
+//! `domain::dialects::deskhero`, and the one mapping of domain errors to DeskHero's error wrapper
 //! `{"success": false, "errors": [{"field", "message"}]}` (422 is DeskHero's 400).
 
 use axum::Json;
@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::Error;
-use domain::deskhero::{self, Conversation, FieldError};
+use domain::dialects::deskhero::{self, Conversation, FieldError};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -64,7 +64,7 @@ fn reject(errors: Vec<FieldError>) -> Response {
         .map(|e| {
             let message = if status(&e.error).is_server_error() {
                 // details go to the log; the client gets an id to quote
-                let error_id = domain::auth::random_token()[..12].to_string();
+                let error_id = domain::accounts::auth::random_token()[..12].to_string();
                 tracing::error!(error_id, error = %e.error, "DeskHero request failed");
                 format!("Error ID {error_id}: Please contact your administrator.")
             } else {
@@ -146,36 +146,12 @@ pub async fn create(
             }
         },
     };
-    let mut tx = match state.store.write().await {
-        Ok(tx) => tx,
-        Err(err) => return reject_one("", err),
-    };
-    let created = match deskhero::create_conversations(
-        &mut tx,
-        &state.desk.drafts,
-        &state.files,
-        &caller.actor,
-        ticket_id,
-        &body,
-    )
-    .await
-    {
-        Ok(created) => created,
-        Err(errors) => return reject(errors),
-    };
-    match tx.commit().await {
-        Ok(()) => {
-            let data = created.publish(&state.desk.drafts).await;
-            state.desk.announce(ticket_id, true).await;
-            Json(ConversationsResponse {
-                success: true,
-                data,
-            })
-            .into_response()
-        }
-        Err(err) => {
-            created.abandon(&state.desk.drafts).await;
-            reject_one("", err)
-        }
+    match deskhero::post_conversations(&state.desk, &caller.actor, ticket_id, &body).await {
+        Ok(data) => Json(ConversationsResponse {
+            success: true,
+            data,
+        })
+        .into_response(),
+        Err(errors) => reject(errors),
     }
 }

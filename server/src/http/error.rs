@@ -42,7 +42,7 @@ impl IntoResponse for ApiError {
         let status = status_of(&self.0);
         if status.is_server_error() {
             // Details go to the log; the client gets an id to quote.
-            let error_id = domain::auth::random_token()[..12].to_string();
+            let error_id = domain::accounts::auth::random_token()[..12].to_string();
             tracing::error!(error_id, error = %self.0, "request failed");
             return error_response(
                 status,

@@ -119,12 +119,12 @@ impl QueryParams {
     }
 
     /// `page` and `per_page` (alias `limit`) with a default and cap.
-    pub fn page(&self, default: i64, cap: i64) -> Result<domain::paging::Page, ApiError> {
+    pub fn page(&self, default: i64, cap: i64) -> Result<domain::storage::paging::Page, ApiError> {
         let per_page = match self.int("per_page")? {
             Some(n) => Some(n),
             None => self.int("limit")?,
         };
-        Ok(domain::paging::Page::new(
+        Ok(domain::storage::paging::Page::new(
             self.int("page")?,
             per_page,
             default,

@@ -1,9 +1,9 @@
-//! `/groups`: thin handlers over `domain::groups`.
+//! `/groups`: thin handlers over `domain::accounts::groups`.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use domain::groups::{self, GroupParams};
+use domain::accounts::groups::{self, GroupParams};
 use serde_json::Value;
 
 use super::caller::Caller;

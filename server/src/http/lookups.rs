@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use domain::{roles, ticket_priorities, ticket_states};
+use domain::{accounts::roles, tickets::priorities, tickets::states};
 use serde_json::Value;
 
 use super::caller::Caller;
@@ -37,10 +37,10 @@ pub async fn states_index(
 ) -> ApiResult<Json<Vec<Value>>> {
     let mut conn = state.store.read().await?;
     Ok(Json(
-        ticket_states::all(&mut conn)
+        states::all(&mut conn)
             .await?
             .iter()
-            .map(ticket_states::render)
+            .map(states::render)
             .collect(),
     ))
 }
@@ -53,9 +53,7 @@ pub async fn states_show(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(ticket_states::render(
-        &ticket_states::find(&mut conn, id).await?,
-    )))
+    Ok(Json(states::render(&states::find(&mut conn, id).await?)))
 }
 
 #[utoipa::path(get, path = "/ticket_priorities", tag = "ticket_priorities",
@@ -66,10 +64,10 @@ pub async fn priorities_index(
 ) -> ApiResult<Json<Vec<Value>>> {
     let mut conn = state.store.read().await?;
     Ok(Json(
-        ticket_priorities::all(&mut conn)
+        priorities::all(&mut conn)
             .await?
             .iter()
-            .map(ticket_priorities::render)
+            .map(priorities::render)
             .collect(),
     ))
 }
@@ -82,7 +80,7 @@ pub async fn priorities_show(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(ticket_priorities::render(
-        &ticket_priorities::find(&mut conn, id).await?,
+    Ok(Json(priorities::render(
+        &priorities::find(&mut conn, id).await?,
     )))
 }

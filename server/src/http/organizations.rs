@@ -1,9 +1,9 @@
-//! `/organizations`: thin handlers over `domain::organizations`.
+//! `/organizations`: thin handlers over `domain::accounts::organizations`.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use domain::organizations::{self, OrganizationParams};
+use domain::accounts::organizations::{self, OrganizationParams};
 use serde_json::Value;
 
 use super::caller::Caller;

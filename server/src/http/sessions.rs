@@ -13,7 +13,7 @@ use super::caller::Caller;
 use super::error::{ApiError, ApiResult};
 use super::extract::ApiJson;
 use crate::state::AppState;
-use domain::auth::SESSION_COOKIE;
+use domain::accounts::auth::SESSION_COOKIE;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SignIn {
@@ -36,7 +36,7 @@ pub async fn signin(
     ApiJson(body): ApiJson<SignIn>,
 ) -> ApiResult<Response> {
     let mut tx = state.store.write().await?;
-    let user_id = domain::auth::check_password(
+    let user_id = domain::accounts::auth::check_password(
         &mut tx,
         &body.username,
         &body.password,
@@ -52,15 +52,16 @@ pub async fn signin(
             ));
         }
     };
-    let actor = domain::access::load_actor(&mut tx, user_id, None).await?;
+    let actor = domain::policy::access::load_actor(&mut tx, user_id, None).await?;
     let session =
-        domain::auth::create_session(&mut tx, user_id, state.settings.session_ttl).await?;
-    let user = domain::users::me(&mut tx, &actor, false).await?;
+        domain::accounts::auth::create_session(&mut tx, user_id, state.settings.session_ttl)
+            .await?;
+    let user = domain::accounts::users::me(&mut tx, &actor, false).await?;
     tx.commit().await?;
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
-        header(domain::auth::session_cookie(
+        header(domain::accounts::auth::session_cookie(
             &session.cookie_value,
             state.settings.session_ttl.as_secs(),
         )),
@@ -86,13 +87,13 @@ pub async fn signout(
 ) -> ApiResult<Response> {
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
         let mut tx = state.store.write().await?;
-        domain::auth::delete_session(&mut tx, cookie.value()).await?;
+        domain::accounts::auth::delete_session(&mut tx, cookie.value()).await?;
         tx.commit().await?;
     }
     Ok((
         [(
             header::SET_COOKIE,
-            header(domain::auth::cleared_session_cookie()),
+            header(domain::accounts::auth::cleared_session_cookie()),
         )],
         Json(json!({})),
     )
@@ -107,6 +108,6 @@ pub async fn signshow(
     caller: Caller,
 ) -> ApiResult<Json<serde_json::Value>> {
     let mut conn = state.store.read().await?;
-    let user = domain::users::me(&mut conn, &caller.actor, false).await?;
+    let user = domain::accounts::users::me(&mut conn, &caller.actor, false).await?;
     Ok(Json(json!({"session": user})))
 }

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use domain::tickets::{self, MergeOutcome, View};
-use domain::{Error, history, mentions, params};
+use domain::tickets::{self, View};
+use domain::{Error, tickets::history, tickets::mentions, tickets::params};
 use serde_json::{Value, json};
 
 use super::caller::Caller;
@@ -56,12 +56,10 @@ async fn change_tag(
                 "The required value 'item' is missing.",
             ))
         })?;
-    let mut tx = state.store.write().await?;
-    tickets::change_tag(&mut tx, &caller.actor, ticket_id, item, add).await?;
-    domain::search::reindex(&mut tx, ticket_id).await?;
-    tx.commit().await?;
-    // tags are agent-only information: customers are not told
-    state.desk.announce(ticket_id, false).await;
+    state
+        .desk
+        .change_tag(&caller.actor, ticket_id, item, add)
+        .await?;
     Ok(Json(json!(true)))
 }
 
@@ -152,32 +150,23 @@ pub async fn merge(
     caller: Caller,
     Path((source, target)): Path<(i64, String)>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    let outcome = tickets::merge(&mut tx, &caller.actor, source, &target).await?;
-    let merged = match &outcome {
-        MergeOutcome::Merged { source, target } => Some((source.id, target.id)),
-        _ => None,
+    let view = View {
+        with_ids: true,
+        ..Default::default()
     };
-    let body = match outcome {
-        MergeOutcome::TargetNotFound => {
+    let merged = state
+        .desk
+        .merge_tickets(&caller.actor, source, &target, view)
+        .await?;
+    let body = match merged {
+        None => {
             json!({"result": "failed", "message": "The target ticket number could not be found."})
         }
-        MergeOutcome::Merged { source, target } => {
-            let view = View {
-                with_ids: true,
-                ..Default::default()
-            };
-            json!({
-                "result": "success",
-                "target_ticket": tickets::present(&mut tx, &caller.actor, &target, view).await?,
-                "source_ticket": tickets::present(&mut tx, &caller.actor, &source, view).await?,
-            })
-        }
+        Some((target_ticket, source_ticket)) => json!({
+            "result": "success",
+            "target_ticket": target_ticket,
+            "source_ticket": source_ticket,
+        }),
     };
-    tx.commit().await?;
-    if let Some((source, target)) = merged {
-        state.desk.announce(source, true).await;
-        state.desk.announce(target, true).await;
-    }
     Ok(Json(body))
 }

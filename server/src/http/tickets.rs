@@ -45,7 +45,7 @@ pub async fn show(
     Path(id): Path<i64>,
     q: QueryParams,
 ) -> ApiResult<impl IntoResponse> {
-    let json = tickets::show(&state.store, &caller.actor, id, view(&q, false)).await?;
+    let json = domain::desk::show_ticket(&state.store, &caller.actor, id, view(&q, false)).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json))
 }
 

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use domain::tokens::{self, NewToken};
+use domain::accounts::tokens::{self, NewToken};
 use serde_json::{Value, json};
 
 use super::caller::Caller;

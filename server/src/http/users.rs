@@ -1,9 +1,9 @@
-//! `/users`: thin handlers over `domain::users`.
+//! `/users`: thin handlers over `domain::accounts::users`.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use domain::users::{self, UserParams};
+use domain::accounts::users::{self, UserParams};
 use serde_json::{Value, json};
 
 use super::caller::Caller;

@@ -56,15 +56,15 @@ impl FakeS3 {
 
     /// An S3-backed store on this endpoint, as `TANDEM_FILES_URL=s3://{bucket_and_prefix}`
     /// with `AWS_ENDPOINT_URL`, the test key and `TANDEM_S3_ALLOW_HTTP` would build it.
-    pub fn file_store(&self, bucket_and_prefix: &str) -> domain::files::FileStore {
-        use domain::files::object_store::aws::AmazonS3Builder;
+    pub fn file_store(&self, bucket_and_prefix: &str) -> domain::storage::files::FileStore {
+        use domain::storage::files::object_store::aws::AmazonS3Builder;
         let s3 = AmazonS3Builder::new()
             .with_access_key_id(KEY)
             .with_secret_access_key(SECRET)
             .with_region("us-east-1")
             .with_endpoint(&self.endpoint)
             .with_allow_http(true);
-        domain::files::FileStore::from_url_with(
+        domain::storage::files::FileStore::from_url_with(
             Some(&format!("s3://{bucket_and_prefix}")),
             "/nonexistent/tandem-files",
             s3,
@@ -190,7 +190,10 @@ fn handle(shared: &Shared, method: Method, uri: Uri, headers: HeaderMap, body: B
 }
 
 fn etag(bytes: &[u8]) -> String {
-    format!("\"{}\"", &domain::files::FileStore::sha256(bytes)[..32])
+    format!(
+        "\"{}\"",
+        &domain::storage::files::FileStore::sha256(bytes)[..32]
+    )
 }
 
 fn error(status: StatusCode, code: &str, key: &str) -> Response {

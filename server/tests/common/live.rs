@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// `Authorization` value for HTTP Basic with the demo password.
 pub fn basic_auth(login: &str) -> String {
-    let pair = format!("{login}:{}", domain::demo::PASSWORD);
+    let pair = format!("{login}:{}", domain::setup::demo::PASSWORD);
     format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(pair)

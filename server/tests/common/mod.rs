@@ -9,14 +9,14 @@ pub mod live;
 
 use std::time::Duration;
 
-use domain::auth::Lockout;
+use domain::accounts::auth::Lockout;
 use reqwest::{Client, RequestBuilder, Response};
 use serde_json::Value;
 use server::state::{AppState, Settings};
 
 pub struct TestServer {
     pub base: String,
-    pub files: domain::files::FileStore,
+    pub files: domain::storage::files::FileStore,
     /// The local data directory (where files would be without object storage).
     pub files_dir: std::path::PathBuf,
     pub db: support::TestDb,
@@ -24,7 +24,7 @@ pub struct TestServer {
     task: tokio::task::JoinHandle<()>,
 }
 
-pub const PASSWORD: &str = domain::demo::PASSWORD;
+pub const PASSWORD: &str = domain::setup::demo::PASSWORD;
 
 pub async fn start(db: support::TestDb, max_body_bytes: usize) -> TestServer {
     start_with_files(db, max_body_bytes, None).await
@@ -34,21 +34,21 @@ pub async fn start(db: support::TestDb, max_body_bytes: usize) -> TestServer {
 pub async fn start_with_files(
     db: support::TestDb,
     max_body_bytes: usize,
-    files: Option<domain::files::FileStore>,
+    files: Option<domain::storage::files::FileStore>,
 ) -> TestServer {
     {
         let mut tx = db.store.write().await.unwrap();
-        domain::seeds::ensure_system_id(&mut tx, Some(42))
+        domain::setup::seeds::ensure_system_id(&mut tx, Some(42))
             .await
             .unwrap();
-        domain::demo::load_accounts(&mut tx).await.unwrap();
+        domain::setup::demo::load_accounts(&mut tx).await.unwrap();
         tx.commit().await.unwrap();
     }
     let leptos_options = leptos::config::get_configuration(None)
         .unwrap()
         .leptos_options;
     let files_dir = std::env::temp_dir().join(format!("tandem-test-files-{}", std::process::id()));
-    let files = files.unwrap_or_else(|| domain::files::FileStore::new(&files_dir));
+    let files = files.unwrap_or_else(|| domain::storage::files::FileStore::new(&files_dir));
     let state = AppState::new(
         db.store.clone(),
         files.clone(),
@@ -108,7 +108,7 @@ impl TestServer {
     pub fn delete(&self, path: &str, login: &str) -> RequestBuilder {
         self.as_user(self.client.delete(self.url(path)), login)
     }
-    pub fn db_files(&self) -> &domain::files::FileStore {
+    pub fn db_files(&self) -> &domain::storage::files::FileStore {
         &self.files
     }
     pub async fn finish(self) {

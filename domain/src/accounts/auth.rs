@@ -1,0 +1,368 @@
+//! Authentication: who is calling. Password logins (with lockout), browser sessions with a CSRF
+//! token, personal access tokens, and admins acting on behalf of another user.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+
+use crate::policy::access::{Actor, load_actor};
+use crate::{
+    Error, Result, accounts::passwords, accounts::tokens, policy, storage::clock, storage::lookup,
+    storage::settings,
+};
+
+/// Failed logins before a user is locked, and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct Lockout {
+    pub max_failures: i64,
+    pub duration: Duration,
+}
+
+impl Default for Lockout {
+    fn default() -> Self {
+        Lockout {
+            max_failures: 10,
+            duration: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// How a request proved who it is.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    Session(String),
+    Basic { login: String, password: String },
+    Token(String),
+}
+
+/// Why a password login failed. The HTTP layer words it per endpoint (Basic vs. sign-in form).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginFailure {
+    Invalid,
+    Locked { until: String },
+}
+
+impl LoginFailure {
+    pub fn into_error(self, invalid_message: &str) -> Error {
+        match self {
+            LoginFailure::Invalid => Error::Unauthenticated(invalid_message.to_string()),
+            LoginFailure::Locked { until } => Error::Unauthenticated(format!(
+                "This account is locked because of too many failed logins. Try again after {until}."
+            )),
+        }
+    }
+}
+
+pub fn random_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Checks a login (or e-mail) and password. Counts failures and locks the account after
+/// `lockout.max_failures` of them; a success resets the count.
+pub async fn check_password(
+    conn: &mut AnyConnection,
+    login: &str,
+    password: &str,
+    lockout: Lockout,
+) -> Result<std::result::Result<i64, LoginFailure>> {
+    let key = login.trim().to_lowercase();
+    let row: Option<LoginRow> = sqlx::query_as(
+        "SELECT id, password_hash, active, login_failed, locked_until FROM users \
+         WHERE (login = $1 OR (email <> '' AND email = $2)) AND id <> 1 ORDER BY (login = $3) DESC LIMIT 1",
+    )
+    .bind(&key)
+    .bind(&key)
+    .bind(&key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(LoginRow {
+        id,
+        password_hash: hash,
+        active,
+        login_failed: failed,
+        locked_until,
+    }) = row
+    else {
+        passwords::verify_blocking(password.to_string(), None).await;
+        return Ok(Err(LoginFailure::Invalid));
+    };
+    let now = Utc::now();
+    if let Some(until) = locked_until.as_deref().and_then(clock::parse)
+        && until > now
+    {
+        return Ok(Err(LoginFailure::Locked {
+            until: clock::format(until),
+        }));
+    }
+    let ok = passwords::verify_blocking(password.to_string(), hash).await;
+    if !ok || active == 0 {
+        let failed = failed + 1;
+        let locked = (failed >= lockout.max_failures).then(|| {
+            clock::format(now + chrono::Duration::from_std(lockout.duration).unwrap_or_default())
+        });
+        sqlx::query("UPDATE users SET login_failed = $1, locked_until = $2 WHERE id = $3")
+            .bind(if locked.is_some() { 0 } else { failed })
+            .bind(locked.clone())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(Err(match locked {
+            Some(until) => LoginFailure::Locked { until },
+            None => LoginFailure::Invalid,
+        }));
+    }
+    // Recorded to the minute, and failures reset: a write per API call would cost more than the call.
+    let last_login: Option<String> =
+        sqlx::query_scalar("SELECT last_login FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let stale = last_login
+        .as_deref()
+        .and_then(clock::parse)
+        .is_none_or(|at| now - at > chrono::Duration::seconds(60));
+    if stale || failed != 0 || locked_until.is_some() {
+        sqlx::query(
+            "UPDATE users SET login_failed = 0, locked_until = NULL, last_login = $1 WHERE id = $2",
+        )
+        .bind(clock::format(now))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(Ok(id))
+}
+
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    id: i64,
+    password_hash: Option<String>,
+    active: i64,
+    login_failed: i64,
+    locked_until: Option<String>,
+}
+
+/// A browser session: the cookie value is shown once; the database keeps its hash.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub cookie_value: String,
+    pub csrf_token: String,
+    pub expires_at: String,
+}
+
+pub async fn create_session(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    ttl: Duration,
+) -> Result<NewSession> {
+    let cookie_value = random_token();
+    let csrf_token = random_token();
+    let expires_at =
+        clock::format(Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default());
+    sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1,$2,$3,$4,$5)")
+        .bind(sha256_hex(&cookie_value))
+        .bind(user_id)
+        .bind(&csrf_token)
+        .bind(clock::now())
+        .bind(&expires_at)
+        .execute(conn)
+        .await?;
+    Ok(NewSession {
+        cookie_value,
+        csrf_token,
+        expires_at,
+    })
+}
+
+/// The user and CSRF token of a live session.
+pub async fn find_session(
+    conn: &mut AnyConnection,
+    cookie_value: &str,
+) -> Result<Option<(i64, String)>> {
+    Ok(sqlx::query_as::<_, (i64, String)>(
+        "SELECT user_id, csrf_token FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+    )
+    .bind(sha256_hex(cookie_value))
+    .bind(clock::now())
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn delete_session(conn: &mut AnyConnection, cookie_value: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(sha256_hex(cookie_value))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The authenticated caller, plus the CSRF token when it came through a session cookie.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// Shared with the credential cache: a request does not copy it.
+    pub actor: std::sync::Arc<Actor>,
+    pub session_csrf: Option<String>,
+}
+
+/// Resolves credentials to an actor (Zammad's order and messages, docs/zammad-api.md §1), from the
+/// cache when nothing relevant changed since the credential was last checked.
+pub async fn authenticate(
+    store: &crate::Store,
+    credentials: &Credentials,
+    lockout: Lockout,
+) -> Result<Authenticated> {
+    let cache = store.auth_cache();
+    let key = match credentials {
+        Credentials::Session(cookie) => format!("s:{}", sha256_hex(cookie)),
+        Credentials::Basic { login, password } => {
+            format!(
+                "b:{}",
+                sha256_hex(&format!("{}\u{0}{password}", login.trim().to_lowercase()))
+            )
+        }
+        Credentials::Token(token) => format!("t:{}", sha256_hex(token.trim())),
+    };
+    let hit = |generation| {
+        let hit = cache.get(&key, generation)?;
+        Some(Authenticated {
+            actor: hit.actor.downcast::<Actor>().ok()?,
+            session_csrf: hit.session_csrf,
+        })
+    };
+    // The usual case costs no database round trip at all.
+    if let Some(known) = cache.known_generation()
+        && let Some(hit) = hit(known)
+    {
+        return Ok(hit);
+    }
+    let mut conn = store.read().await?;
+    let generation = cache.generation(&mut conn).await?;
+    if let Some(hit) = hit(generation) {
+        return Ok(hit);
+    }
+    let (authenticated, expires_at) =
+        authenticate_uncached(&mut conn, credentials, lockout).await?;
+    cache.put(
+        key,
+        generation,
+        crate::storage::auth_cache::Cached {
+            actor: authenticated.actor.clone(),
+            session_csrf: authenticated.session_csrf.clone(),
+            expires_at,
+        },
+    );
+    Ok(authenticated)
+}
+
+async fn authenticate_uncached(
+    conn: &mut AnyConnection,
+    credentials: &Credentials,
+    lockout: Lockout,
+) -> Result<(Authenticated, Option<chrono::DateTime<Utc>>)> {
+    match credentials {
+        Credentials::Session(cookie) => {
+            let row: Option<(i64, String, String)> = sqlx::query_as(
+                "SELECT user_id, csrf_token, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+            )
+            .bind(sha256_hex(cookie))
+            .bind(clock::now())
+            .fetch_optional(&mut *conn)
+            .await?;
+            let (user_id, csrf, expires_at) = row.ok_or(Error::AuthenticationRequired)?;
+            let actor = load_actor(conn, user_id, None).await?;
+            Ok((
+                Authenticated {
+                    actor: actor.into(),
+                    session_csrf: Some(csrf),
+                },
+                clock::parse(&expires_at),
+            ))
+        }
+        Credentials::Basic { login, password } => {
+            if !settings::flag(conn, "api_password_access").await? {
+                return Err(Error::Forbidden("API password access disabled!".into()));
+            }
+            let user_id = check_password(conn, login, password, lockout)
+                .await?
+                .map_err(|f| f.into_error("Invalid BasicAuth credentials"))?;
+            let actor = load_actor(conn, user_id, None).await?;
+            Ok((
+                Authenticated {
+                    actor: actor.into(),
+                    session_csrf: None,
+                },
+                None,
+            ))
+        }
+        Credentials::Token(token) => {
+            if !settings::flag(conn, "api_token_access").await? {
+                return Err(Error::Forbidden("API token access disabled!".into()));
+            }
+            let (user_id, permissions, expires_at) = tokens::authenticate(conn, token).await?;
+            let actor = load_actor(conn, user_id, Some(permissions)).await?;
+            Ok((
+                Authenticated {
+                    actor: actor.into(),
+                    session_csrf: None,
+                },
+                expires_at,
+            ))
+        }
+    }
+}
+
+/// `From:` / `X-On-Behalf-Of:`: an admin acts as another user (by id, login or e-mail).
+pub async fn impersonate(conn: &mut AnyConnection, real: &Actor, key: &str) -> Result<Actor> {
+    if !policy::can_impersonate(real) {
+        return Err(Error::Forbidden(
+            "Current user has no permission to use 'From'/'X-On-Behalf-Of'!".into(),
+        ));
+    }
+    let user_id = lookup::user_id_by_key(conn, key)
+        .await?
+        .ok_or_else(|| Error::Forbidden(format!("No such user '{}'", key.trim().to_lowercase())))?;
+    load_actor(conn, user_id, None).await
+}
+
+/// Name of the browser session cookie.
+pub const SESSION_COOKIE: &str = "tandem_session";
+
+/// `Set-Cookie` value for a session: `HttpOnly`, `SameSite=Lax`, whole site.
+pub fn session_cookie(value: &str, max_age_seconds: u64) -> String {
+    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}")
+}
+
+/// `Set-Cookie` value that removes the session cookie.
+pub fn cleared_session_cookie() -> String {
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+/// The session cookie's value from a `Cookie` request header.
+pub fn session_from_cookie_header(header: &str) -> Option<String> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The signed-in user behind a session cookie, if the session is live.
+pub async fn session_actor(
+    conn: &mut AnyConnection,
+    cookie_value: &str,
+) -> Result<Option<(Actor, String)>> {
+    match find_session(conn, cookie_value).await? {
+        Some((user_id, csrf)) => Ok(Some((load_actor(conn, user_id, None).await?, csrf))),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,235 @@
+//! Groups: the queues tickets live in; agents get access per group.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sqlx::{AnyConnection, FromRow};
+
+use crate::policy::access::{AccessLevel, Actor};
+use crate::{Error, Result, policy, storage::clock, storage::settings};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct GroupRecord {
+    pub id: i64,
+    pub name: String,
+    pub active: i64,
+    pub note: String,
+    pub follow_up_possible: String,
+    pub reopen_time_in_days: Option<i64>,
+    pub shared_drafts: i64,
+    pub assignment_timeout: Option<i64>,
+    pub created_by_id: i64,
+    pub updated_by_id: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "id, name, active, note, follow_up_possible, reopen_time_in_days, shared_drafts, \
+    assignment_timeout, created_by_id, updated_by_id, created_at, updated_at";
+
+pub fn render(group: &GroupRecord) -> Value {
+    json!({
+        "id": group.id,
+        "name": group.name,
+        "name_last": group.name,
+        "parent_id": null,
+        "assignment_timeout": group.assignment_timeout,
+        "follow_up_possible": group.follow_up_possible,
+        "reopen_time_in_days": group.reopen_time_in_days,
+        "follow_up_assignment": true,
+        "email_address_id": null,
+        "signature_id": null,
+        "shared_drafts": group.shared_drafts != 0,
+        "active": group.active != 0,
+        "note": group.note,
+        "updated_by_id": group.updated_by_id,
+        "created_by_id": group.created_by_id,
+        "created_at": group.created_at,
+        "updated_at": group.updated_at,
+    })
+}
+
+pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<GroupRecord> {
+    sqlx::query_as::<_, GroupRecord>(&format!("SELECT {COLUMNS} FROM groups WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::not_found("Group", id))
+}
+
+/// Group ids customers may open tickets in (`None` = every active group).
+pub async fn customer_create_group_ids(conn: &mut AnyConnection) -> Result<Option<Vec<i64>>> {
+    settings::get::<Vec<i64>>(conn, "customer_ticket_create_group_ids").await
+}
+
+/// Which groups the caller may see in lists.
+async fn visible(conn: &mut AnyConnection, actor: &Actor, group: &GroupRecord) -> Result<bool> {
+    if policy::can_manage_groups(actor) {
+        return Ok(true);
+    }
+    if group.active == 0 {
+        return Ok(false);
+    }
+    if actor.is_agent()
+        && AccessLevel::ALL
+            .iter()
+            .any(|l| actor.has_group_access(group.id, *l))
+    {
+        return Ok(true);
+    }
+    if actor.is_customer() {
+        return Ok(customer_create_group_ids(conn)
+            .await?
+            .is_none_or(|ids| ids.contains(&group.id)));
+    }
+    Ok(actor.is_agent())
+}
+
+pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
+    let groups =
+        sqlx::query_as::<_, GroupRecord>(&format!("SELECT {COLUMNS} FROM groups ORDER BY id"))
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut out = Vec::new();
+    for group in &groups {
+        if visible(conn, actor, group).await? {
+            out.push(render(group));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {
+    let group = find(conn, id).await?;
+    if !visible(conn, actor, &group).await? {
+        return Err(Error::not_authorized());
+    }
+    Ok(render(&group))
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct GroupParams {
+    pub name: Option<String>,
+    pub active: Option<bool>,
+    pub note: Option<String>,
+    pub follow_up_possible: Option<String>,
+    pub reopen_time_in_days: Option<i64>,
+    pub shared_drafts: Option<bool>,
+    pub assignment_timeout: Option<i64>,
+}
+
+fn check_follow_up(value: &str) -> Result<()> {
+    match value {
+        "yes" | "new_ticket" | "new_ticket_after_certain_time" => Ok(()),
+        other => Err(Error::unprocessable(format!(
+            "Invalid value for param 'follow_up_possible': {other:?}"
+        ))),
+    }
+}
+
+async fn ensure_unique_name(conn: &mut AnyConnection, name: &str, except: i64) -> Result<()> {
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM groups WHERE lower(name) = lower($1) AND id <> $2")
+            .bind(name)
+            .bind(except)
+            .fetch_optional(conn)
+            .await?;
+    match taken {
+        Some(_) => Err(Error::unprocessable(format!(
+            "Name '{name}' is already used for another group."
+        ))),
+        None => Ok(()),
+    }
+}
+
+pub async fn create(
+    conn: &mut AnyConnection,
+    actor: Option<&Actor>,
+    params: &GroupParams,
+) -> Result<GroupRecord> {
+    if actor.is_some_and(|a| !policy::can_manage_groups(a)) {
+        return Err(Error::Forbidden(
+            "Not authorized (admin permission required)!".into(),
+        ));
+    }
+    let name = params.name.as_deref().map(str::trim).unwrap_or_default();
+    if name.is_empty() {
+        return Err(Error::unprocessable(
+            "The required value 'name' is missing.",
+        ));
+    }
+    ensure_unique_name(conn, name, 0).await?;
+    let follow_up = params
+        .follow_up_possible
+        .clone()
+        .unwrap_or_else(|| "yes".into());
+    check_follow_up(&follow_up)?;
+    let by = actor.map_or(crate::accounts::users::SYSTEM_USER_ID, |a| a.id);
+    let now = clock::now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO groups (name, active, note, follow_up_possible, reopen_time_in_days, shared_drafts, \
+         assignment_timeout, created_by_id, updated_by_id, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id",
+    )
+    .bind(name)
+    .bind(params.active.unwrap_or(true) as i64)
+    .bind(params.note.clone().unwrap_or_default())
+    .bind(follow_up)
+    .bind(params.reopen_time_in_days)
+    .bind(params.shared_drafts.unwrap_or(true) as i64)
+    .bind(params.assignment_timeout)
+    .bind(by)
+    .bind(by)
+    .bind(&now)
+    .bind(&now)
+    .fetch_one(&mut *conn)
+    .await?;
+    find(conn, id).await
+}
+
+pub async fn update(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    params: &GroupParams,
+) -> Result<GroupRecord> {
+    let current = find(conn, id).await?;
+    if !policy::can_manage_groups(actor) {
+        return Err(Error::Forbidden(
+            "Not authorized (admin permission required)!".into(),
+        ));
+    }
+    let name = params
+        .name
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(&current.name)
+        .to_string();
+    if name.is_empty() {
+        return Err(Error::unprocessable(
+            "The required value 'name' is missing.",
+        ));
+    }
+    ensure_unique_name(conn, &name, id).await?;
+    let follow_up = params
+        .follow_up_possible
+        .clone()
+        .unwrap_or(current.follow_up_possible);
+    check_follow_up(&follow_up)?;
+    sqlx::query(
+        "UPDATE groups SET name = $1, active = $2, note = $3, follow_up_possible = $4, reopen_time_in_days = $5, \
+         shared_drafts = $6, assignment_timeout = $7, updated_by_id = $8, updated_at = $9 WHERE id = $10",
+    )
+    .bind(&name)
+    .bind(params.active.map_or(current.active, i64::from))
+    .bind(params.note.clone().unwrap_or(current.note))
+    .bind(follow_up)
+    .bind(params.reopen_time_in_days.or(current.reopen_time_in_days))
+    .bind(params.shared_drafts.map_or(current.shared_drafts, i64::from))
+    .bind(params.assignment_timeout.or(current.assignment_timeout))
+    .bind(actor.id)
+    .bind(clock::now())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    find(conn, id).await
+}

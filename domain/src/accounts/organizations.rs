@@ -1,0 +1,259 @@
+//! Organisations: customers' companies. `shared` lets members see each other's tickets.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sqlx::{AnyConnection, FromRow};
+
+use crate::accounts::users::escape_like;
+use crate::policy::access::Actor;
+use crate::storage::paging::Page;
+use crate::storage::store::Backend;
+use crate::{Error, Result, policy, storage::clock};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct OrganizationRecord {
+    pub id: i64,
+    pub name: String,
+    pub shared: i64,
+    pub domain: String,
+    pub domain_assignment: i64,
+    pub active: i64,
+    pub vip: i64,
+    pub note: String,
+    pub created_by_id: i64,
+    pub updated_by_id: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "id, name, shared, domain, domain_assignment, active, vip, note, created_by_id, \
+    updated_by_id, created_at, updated_at";
+
+pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<OrganizationRecord> {
+    sqlx::query_as::<_, OrganizationRecord>(&format!(
+        "SELECT {COLUMNS} FROM organizations WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| Error::not_found("Organization", id))
+}
+
+pub async fn render(
+    conn: &mut AnyConnection,
+    org: &OrganizationRecord,
+    expanded: bool,
+) -> Result<Value> {
+    let member_ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM users WHERE organization_id = $1 ORDER BY id")
+            .bind(org.id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let secondary: Vec<i64> = sqlx::query_scalar(
+        "SELECT user_id FROM user_organizations WHERE organization_id = $1 ORDER BY user_id",
+    )
+    .bind(org.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut value = json!({
+        "id": org.id,
+        "name": org.name,
+        "shared": org.shared != 0,
+        "domain": org.domain,
+        "domain_assignment": org.domain_assignment != 0,
+        "active": org.active != 0,
+        "vip": org.vip != 0,
+        "note": org.note,
+        "updated_by_id": org.updated_by_id,
+        "created_by_id": org.created_by_id,
+        "created_at": org.created_at,
+        "updated_at": org.updated_at,
+        "member_ids": member_ids,
+        "secondary_member_ids": secondary,
+    });
+    if expanded {
+        let logins: Vec<String> =
+            sqlx::query_scalar("SELECT login FROM users WHERE organization_id = $1 ORDER BY id")
+                .bind(org.id)
+                .fetch_all(&mut *conn)
+                .await?;
+        value["members"] = json!(logins);
+    }
+    Ok(value)
+}
+
+pub async fn show(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    expanded: bool,
+) -> Result<Value> {
+    let org = find(conn, id).await?;
+    if !policy::can_show_organization(actor, id) {
+        return Err(Error::not_authorized());
+    }
+    render(conn, &org, expanded).await
+}
+
+pub async fn index(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    page: Page,
+    expanded: bool,
+) -> Result<Vec<Value>> {
+    let orgs = if policy::can_manage_organizations(actor) {
+        sqlx::query_as::<_, OrganizationRecord>(&format!(
+            "SELECT {COLUMNS} FROM organizations ORDER BY id LIMIT $1 OFFSET $2"
+        ))
+        .bind(page.per_page)
+        .bind(page.offset())
+        .fetch_all(&mut *conn)
+        .await?
+    } else {
+        let mut own = Vec::new();
+        for id in actor
+            .organization_ids
+            .iter()
+            .skip(page.offset() as usize)
+            .take(page.per_page as usize)
+        {
+            own.push(find(conn, *id).await?);
+        }
+        own
+    };
+    let mut out = Vec::new();
+    for org in &orgs {
+        out.push(render(conn, org, expanded).await?);
+    }
+    Ok(out)
+}
+
+pub async fn search(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    actor: &Actor,
+    query: &str,
+    page: Page,
+) -> Result<Vec<OrganizationRecord>> {
+    if !policy::can_manage_organizations(actor) {
+        return Err(Error::not_authorized());
+    }
+    let like = format!("%{}%", escape_like(query.trim().trim_matches('*')));
+    let op = backend.ilike();
+    Ok(sqlx::query_as::<_, OrganizationRecord>(&format!(
+        "SELECT {COLUMNS} FROM organizations WHERE name {op} $1 ESCAPE '\\' OR domain {op} $2 ESCAPE '\\' \
+         OR note {op} $3 ESCAPE '\\' ORDER BY name, id LIMIT $4 OFFSET $5"
+    ))
+    .bind(&like)
+    .bind(&like)
+    .bind(&like)
+    .bind(page.per_page)
+    .bind(page.offset())
+    .fetch_all(conn)
+    .await?)
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct OrganizationParams {
+    pub name: Option<String>,
+    pub shared: Option<bool>,
+    pub domain: Option<String>,
+    pub domain_assignment: Option<bool>,
+    pub active: Option<bool>,
+    pub vip: Option<bool>,
+    pub note: Option<String>,
+}
+
+async fn ensure_unique_name(conn: &mut AnyConnection, name: &str, except: i64) -> Result<()> {
+    let taken: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM organizations WHERE lower(name) = lower($1) AND id <> $2",
+    )
+    .bind(name)
+    .bind(except)
+    .fetch_optional(conn)
+    .await?;
+    match taken {
+        Some(_) => Err(Error::unprocessable(format!(
+            "Name '{name}' is already used for another organization."
+        ))),
+        None => Ok(()),
+    }
+}
+
+pub async fn create(
+    conn: &mut AnyConnection,
+    actor: Option<&Actor>,
+    params: &OrganizationParams,
+) -> Result<OrganizationRecord> {
+    if actor.is_some_and(|a| !policy::can_manage_organizations(a)) {
+        return Err(Error::not_authorized());
+    }
+    let name = params.name.as_deref().map(str::trim).unwrap_or_default();
+    if name.is_empty() {
+        return Err(Error::unprocessable(
+            "The required value 'name' is missing.",
+        ));
+    }
+    ensure_unique_name(conn, name, 0).await?;
+    let by = actor.map_or(crate::accounts::users::SYSTEM_USER_ID, |a| a.id);
+    let now = clock::now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO organizations (name, shared, domain, domain_assignment, active, vip, note, created_by_id, \
+         updated_by_id, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id",
+    )
+    .bind(name)
+    .bind(params.shared.unwrap_or(true) as i64)
+    .bind(params.domain.clone().unwrap_or_default())
+    .bind(params.domain_assignment.unwrap_or(false) as i64)
+    .bind(params.active.unwrap_or(true) as i64)
+    .bind(params.vip.unwrap_or(false) as i64)
+    .bind(params.note.clone().unwrap_or_default())
+    .bind(by)
+    .bind(by)
+    .bind(&now)
+    .bind(&now)
+    .fetch_one(&mut *conn)
+    .await?;
+    find(conn, id).await
+}
+
+pub async fn update(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    params: &OrganizationParams,
+) -> Result<OrganizationRecord> {
+    let current = find(conn, id).await?;
+    if !policy::can_manage_organizations(actor) {
+        return Err(Error::not_authorized());
+    }
+    let name = params
+        .name
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(&current.name)
+        .to_string();
+    if name.is_empty() {
+        return Err(Error::unprocessable(
+            "The required value 'name' is missing.",
+        ));
+    }
+    ensure_unique_name(conn, &name, id).await?;
+    sqlx::query(
+        "UPDATE organizations SET name = $1, shared = $2, domain = $3, domain_assignment = $4, active = $5, vip = $6, \
+         note = $7, updated_by_id = $8, updated_at = $9 WHERE id = $10",
+    )
+    .bind(&name)
+    .bind(params.shared.map_or(current.shared, i64::from))
+    .bind(params.domain.clone().unwrap_or(current.domain))
+    .bind(params.domain_assignment.map_or(current.domain_assignment, i64::from))
+    .bind(params.active.map_or(current.active, i64::from))
+    .bind(params.vip.map_or(current.vip, i64::from))
+    .bind(params.note.clone().unwrap_or(current.note))
+    .bind(actor.id)
+    .bind(clock::now())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    find(conn, id).await
+}

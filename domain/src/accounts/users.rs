@@ -1,0 +1,893 @@
+//! Users: Zammad's `/users` resource (agents, customers, admins are all users with roles).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use sqlx::{AnyConnection, FromRow};
+
+use crate::policy::access::{AccessLevel, Actor};
+use crate::storage::lookup::{self, Named};
+use crate::storage::paging::Page;
+use crate::storage::store::id_list;
+use crate::{Error, Result, accounts::passwords, policy, storage::clock};
+
+/// The system user (login `-`): "nobody", the owner of unassigned tickets.
+pub const SYSTEM_USER_ID: i64 = 1;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct UserRecord {
+    pub id: i64,
+    pub organization_id: Option<i64>,
+    pub login: String,
+    pub firstname: String,
+    pub lastname: String,
+    pub email: String,
+    pub web: String,
+    pub phone: String,
+    pub fax: String,
+    pub mobile: String,
+    pub department: String,
+    pub street: String,
+    pub zip: String,
+    pub city: String,
+    pub country: String,
+    pub address: String,
+    pub note: String,
+    pub vip: i64,
+    pub verified: i64,
+    pub active: i64,
+    pub login_failed: i64,
+    pub last_login: Option<String>,
+    pub source: Option<String>,
+    pub preferences: String,
+    pub created_by_id: i64,
+    pub updated_by_id: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "id, organization_id, login, firstname, lastname, email, web, phone, fax, mobile, \
+    department, street, zip, city, country, address, note, vip, verified, active, login_failed, \
+    last_login, source, preferences, created_by_id, updated_by_id, created_at, updated_at";
+
+impl UserRecord {
+    pub fn fullname(&self) -> String {
+        crate::policy::access::fullname(&self.firstname, &self.lastname, &self.email, &self.login)
+    }
+}
+
+/// Role ids, secondary organisations and direct group access of some users, loaded in bulk.
+#[derive(Debug, Default)]
+struct Associations {
+    role_ids: HashMap<i64, Vec<i64>>,
+    organization_ids: HashMap<i64, Vec<i64>>,
+    group_ids: HashMap<i64, BTreeMap<i64, BTreeSet<AccessLevel>>>,
+}
+
+async fn associations(conn: &mut AnyConnection, ids: &[i64]) -> Result<Associations> {
+    let mut assoc = Associations::default();
+    if ids.is_empty() {
+        return Ok(assoc);
+    }
+    let list = id_list(ids.iter().copied());
+    for (user, role) in sqlx::query_as::<_, (i64, i64)>(&format!(
+        "SELECT user_id, role_id FROM user_roles WHERE user_id IN ({list}) ORDER BY role_id"
+    ))
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        assoc.role_ids.entry(user).or_default().push(role);
+    }
+    for (user, org) in sqlx::query_as::<_, (i64, i64)>(&format!(
+        "SELECT user_id, organization_id FROM user_organizations WHERE user_id IN ({list}) ORDER BY organization_id"
+    ))
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        assoc.organization_ids.entry(user).or_default().push(org);
+    }
+    for (user, group, access) in sqlx::query_as::<_, (i64, i64, String)>(&format!(
+        "SELECT user_id, group_id, access FROM user_groups WHERE user_id IN ({list})"
+    ))
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        if let Some(level) = AccessLevel::parse(&access) {
+            assoc
+                .group_ids
+                .entry(user)
+                .or_default()
+                .entry(group)
+                .or_default()
+                .insert(level);
+        }
+    }
+    Ok(assoc)
+}
+
+fn bool_json(v: i64) -> Value {
+    Value::Bool(v != 0)
+}
+
+/// The user as Zammad renders it, with association ids.
+fn render(user: &UserRecord, assoc: &Associations) -> Value {
+    let groups: Map<String, Value> = assoc
+        .group_ids
+        .get(&user.id)
+        .map(|g| {
+            g.iter()
+                .map(|(gid, levels)| {
+                    (
+                        gid.to_string(),
+                        json!(levels.iter().map(|l| l.as_str()).collect::<Vec<_>>()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "id": user.id,
+        "organization_id": user.organization_id,
+        "login": user.login,
+        "firstname": user.firstname,
+        "lastname": user.lastname,
+        "email": user.email,
+        "image": null,
+        "image_source": null,
+        "web": user.web,
+        "phone": user.phone,
+        "fax": user.fax,
+        "mobile": user.mobile,
+        "department": user.department,
+        "street": user.street,
+        "zip": user.zip,
+        "city": user.city,
+        "country": user.country,
+        "address": user.address,
+        "vip": bool_json(user.vip),
+        "verified": bool_json(user.verified),
+        "active": bool_json(user.active),
+        "note": user.note,
+        "last_login": user.last_login,
+        "source": user.source,
+        "login_failed": user.login_failed,
+        "out_of_office": false,
+        "out_of_office_start_at": null,
+        "out_of_office_end_at": null,
+        "out_of_office_replacement_id": null,
+        "preferences": serde_json::from_str::<Value>(&user.preferences).unwrap_or_else(|_| json!({})),
+        "updated_by_id": user.updated_by_id,
+        "created_by_id": user.created_by_id,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+        "role_ids": assoc.role_ids.get(&user.id).cloned().unwrap_or_default(),
+        "two_factor_preference_ids": [],
+        "organization_ids": assoc.organization_ids.get(&user.id).cloned().unwrap_or_default(),
+        "authorization_ids": [],
+        "overview_sorting_ids": [],
+        "group_ids": groups,
+    })
+}
+
+/// `expand=true`: names next to the ids.
+async fn expand(conn: &mut AnyConnection, value: &mut Value) -> Result<()> {
+    let names_of = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let role_ids = names_of(&value["role_ids"]);
+    let org_ids = names_of(&value["organization_ids"]);
+    let mut roles = Vec::new();
+    for id in role_ids.iter().filter_map(Value::as_i64) {
+        if let Some(name) = lookup::name_by_id(conn, Named::Role, id).await? {
+            roles.push(name);
+        }
+    }
+    let mut organizations = Vec::new();
+    for id in org_ids.iter().filter_map(Value::as_i64) {
+        if let Some(name) = lookup::name_by_id(conn, Named::Organization, id).await? {
+            organizations.push(name);
+        }
+    }
+    let organization = match value["organization_id"].as_i64() {
+        Some(id) => lookup::name_by_id(conn, Named::Organization, id).await?,
+        None => None,
+    };
+    let mut groups = Map::new();
+    if let Some(map) = value["group_ids"].as_object().cloned() {
+        for (gid, levels) in map {
+            if let Ok(id) = gid.parse::<i64>()
+                && let Some(name) = lookup::name_by_id(conn, Named::Group, id).await?
+            {
+                groups.insert(name, levels);
+            }
+        }
+    }
+    let obj = value.as_object_mut().expect("user renders as an object");
+    obj.insert("roles".into(), json!(roles));
+    obj.insert("organization".into(), json!(organization));
+    obj.insert("organizations".into(), json!(organizations));
+    obj.insert("groups".into(), Value::Object(groups));
+    Ok(())
+}
+
+/// A user's login as JSON (`null` for no user): how Zammad names users next to their ids.
+/// Logins of many users at once.
+pub async fn logins_by_ids(
+    conn: &mut AnyConnection,
+    ids: &BTreeSet<i64>,
+) -> Result<HashMap<i64, String>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT id, login FROM users WHERE id IN ({})",
+        id_list(ids.iter().copied())
+    );
+    Ok(sqlx::query_as::<_, (i64, String)>(&sql)
+        .persistent(false)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+pub async fn login_json(conn: &mut AnyConnection, id: Option<i64>) -> Result<Value> {
+    let Some(id) = id else { return Ok(Value::Null) };
+    Ok(
+        sqlx::query_scalar::<_, String>("SELECT login FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?
+            .map_or(Value::Null, Value::String),
+    )
+}
+
+pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<UserRecord> {
+    sqlx::query_as::<_, UserRecord>(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::not_found("User", id))
+}
+
+/// Renders users (in the given order) with association ids, optionally expanded.
+pub async fn render_many(
+    conn: &mut AnyConnection,
+    users: &[UserRecord],
+    expanded: bool,
+) -> Result<Vec<Value>> {
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let assoc = associations(conn, &ids).await?;
+    let mut out = Vec::with_capacity(users.len());
+    for user in users {
+        let mut value = render(user, &assoc);
+        if expanded {
+            expand(conn, &mut value).await?;
+        }
+        out.push(value);
+    }
+    Ok(out)
+}
+
+pub async fn render_one(
+    conn: &mut AnyConnection,
+    user: &UserRecord,
+    expanded: bool,
+) -> Result<Value> {
+    Ok(render_many(conn, std::slice::from_ref(user), expanded)
+        .await?
+        .remove(0))
+}
+
+/// Role ids of a user.
+pub async fn role_ids(conn: &mut AnyConnection, user_id: i64) -> Result<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT role_id FROM user_roles WHERE user_id = $1 ORDER BY role_id")
+            .bind(user_id)
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// Facts about a user the user policy needs.
+async fn target_facts(conn: &mut AnyConnection, user: &UserRecord) -> Result<policy::UserFacts> {
+    let perms: Vec<String> = sqlx::query_scalar(
+        "SELECT r.permissions FROM roles r JOIN user_roles ur ON ur.role_id = r.id WHERE ur.user_id = $1",
+    )
+    .bind(user.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let staff = perms.iter().any(|p| {
+        serde_json::from_str::<Vec<String>>(p)
+            .unwrap_or_default()
+            .iter()
+            .any(|name| name == "admin" || name.starts_with("admin.") || name == "ticket.agent")
+    });
+    let mut org_ids: Vec<i64> =
+        sqlx::query_scalar("SELECT organization_id FROM user_organizations WHERE user_id = $1")
+            .bind(user.id)
+            .fetch_all(&mut *conn)
+            .await?;
+    org_ids.extend(user.organization_id);
+    Ok(policy::UserFacts {
+        id: user.id,
+        staff,
+        organization_ids: org_ids,
+    })
+}
+
+pub async fn show(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    expanded: bool,
+) -> Result<Value> {
+    let user = find(conn, id).await?;
+    let facts = target_facts(conn, &user).await?;
+    if !policy::can_show_user(actor, &facts) {
+        return Err(Error::not_authorized());
+    }
+    render_one(conn, &user, expanded).await
+}
+
+pub async fn me(conn: &mut AnyConnection, actor: &Actor, expanded: bool) -> Result<Value> {
+    let user = find(conn, actor.id).await?;
+    render_one(conn, &user, expanded).await
+}
+
+/// `GET /users`: staff see everyone (system user excluded); customers see themselves.
+pub async fn index(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    page: Page,
+    expanded: bool,
+) -> Result<Vec<Value>> {
+    let users = if policy::can_list_users(actor) {
+        sqlx::query_as::<_, UserRecord>(&format!(
+            "SELECT {COLUMNS} FROM users WHERE id <> {SYSTEM_USER_ID} ORDER BY id LIMIT $1 OFFSET $2"
+        ))
+        .bind(page.per_page)
+        .bind(page.offset())
+        .fetch_all(&mut *conn)
+        .await?
+    } else if page.page == 1 {
+        vec![find(conn, actor.id).await?]
+    } else {
+        Vec::new()
+    };
+    render_many(conn, &users, expanded).await
+}
+
+/// Substring search over login, names, e-mail and phone; `*` or empty matches all.
+pub async fn search(
+    conn: &mut AnyConnection,
+    backend: crate::storage::store::Backend,
+    actor: &Actor,
+    query: &str,
+    page: Page,
+) -> Result<Vec<UserRecord>> {
+    if !policy::can_list_users(actor) {
+        return Err(Error::not_authorized());
+    }
+    let query = query.trim().trim_matches('*');
+    let like = format!("%{}%", escape_like(query));
+    let op = backend.ilike();
+    Ok(sqlx::query_as::<_, UserRecord>(&format!(
+        "SELECT {COLUMNS} FROM users WHERE id <> {SYSTEM_USER_ID} AND ( \
+         login {op} $1 ESCAPE '\\' OR firstname {op} $2 ESCAPE '\\' OR lastname {op} $3 ESCAPE '\\' \
+         OR email {op} $4 ESCAPE '\\' OR (firstname || ' ' || lastname) {op} $5 ESCAPE '\\' \
+         OR phone {op} $6 ESCAPE '\\' OR mobile {op} $7 ESCAPE '\\') \
+         ORDER BY firstname, lastname, id LIMIT $8 OFFSET $9"
+    ))
+    .bind(&like)
+    .bind(&like)
+    .bind(&like)
+    .bind(&like)
+    .bind(&like)
+    .bind(&like)
+    .bind(&like)
+    .bind(page.per_page)
+    .bind(page.offset())
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Autocomplete entries for `term=` searches.
+pub fn autocomplete_entry(user: &UserRecord) -> Value {
+    let label = if user.email.is_empty() {
+        user.fullname()
+    } else {
+        format!("{} <{}>", user.fullname(), user.email)
+    };
+    json!({"id": user.id, "label": label, "value": label, "inactive": user.active == 0})
+}
+
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Body of `POST /users` and `PUT /users/{id}`. Unknown keys are ignored, as Zammad does.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct UserParams {
+    pub login: Option<String>,
+    pub firstname: Option<String>,
+    pub lastname: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub web: Option<String>,
+    pub phone: Option<String>,
+    pub fax: Option<String>,
+    pub mobile: Option<String>,
+    pub department: Option<String>,
+    pub street: Option<String>,
+    pub zip: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub address: Option<String>,
+    pub note: Option<String>,
+    pub vip: Option<bool>,
+    pub verified: Option<bool>,
+    pub active: Option<bool>,
+    pub organization_id: Option<Option<i64>>,
+    pub organization: Option<String>,
+    pub organization_ids: Option<Vec<i64>>,
+    pub role_ids: Option<Vec<i64>>,
+    pub roles: Option<Vec<String>>,
+    /// `{"<group id>": ["read", "change"]}` or `{"<group id>": "full"}`.
+    pub group_ids: Option<BTreeMap<String, AccessList>>,
+    pub preferences: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum AccessList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl AccessList {
+    fn levels(&self) -> Vec<&str> {
+        match self {
+            AccessList::One(s) => vec![s.as_str()],
+            AccessList::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+pub fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',')
+}
+
+/// An existing user with this e-mail, else a new customer with it (Zammad's `guess:`). `name`
+/// ("First Last") names a new user. The e-mail must be valid; the caller must be allowed to
+/// create users.
+pub async fn find_or_create_by_email(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    email: &str,
+    name: Option<&str>,
+) -> Result<i64> {
+    let email = email.trim().to_lowercase();
+    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let name = name.map(str::trim).unwrap_or_default();
+    let (firstname, lastname) = name.split_once(' ').unwrap_or((name, ""));
+    let params = UserParams {
+        email: Some(email),
+        firstname: Some(firstname.to_string()).filter(|s| !s.is_empty()),
+        lastname: Some(lastname.trim().to_string()).filter(|s| !s.is_empty()),
+        ..Default::default()
+    };
+    Ok(create(conn, Some(actor), &params).await?.id)
+}
+
+/// Field values after validation; shared by create and update.
+struct Resolved {
+    organization_id: Option<Option<i64>>,
+    secondary_org_ids: Option<Vec<i64>>,
+    role_ids: Option<Vec<i64>>,
+    group_access: Option<Vec<(i64, AccessLevel)>>,
+}
+
+async fn resolve(
+    conn: &mut AnyConnection,
+    params: &UserParams,
+    actor: Option<&Actor>,
+) -> Result<Resolved> {
+    let admin = actor.is_none_or(policy::can_manage_user_roles);
+    let organization_id = match (&params.organization_id, &params.organization) {
+        (Some(Some(id)), _) => Some(Some(
+            lookup::existing_id(conn, Named::Organization, "organization_id", *id).await?,
+        )),
+        (Some(None), _) => Some(None),
+        (None, Some(name)) if !name.trim().is_empty() => Some(Some(
+            lookup::id_by_name(conn, Named::Organization, "organization", name).await?,
+        )),
+        _ => None,
+    };
+    let secondary_org_ids = match &params.organization_ids {
+        Some(ids) => {
+            let mut out = Vec::new();
+            for id in ids {
+                out.push(
+                    lookup::existing_id(conn, Named::Organization, "organization_ids", *id).await?,
+                );
+            }
+            Some(out)
+        }
+        None => None,
+    };
+    let role_ids = if !admin {
+        None // silently dropped for non-admins, as Zammad drops forbidden fields
+    } else if let Some(ids) = &params.role_ids {
+        let mut out = Vec::new();
+        for id in ids {
+            out.push(lookup::existing_id(conn, Named::Role, "role_ids", *id).await?);
+        }
+        Some(out)
+    } else if let Some(names) = &params.roles {
+        let mut out = Vec::new();
+        for name in names {
+            out.push(lookup::id_by_name(conn, Named::Role, "roles", name).await?);
+        }
+        Some(out)
+    } else {
+        None
+    };
+    let group_access = match (&params.group_ids, admin) {
+        (Some(map), true) => {
+            let mut out = Vec::new();
+            for (gid, list) in map {
+                let id: i64 = gid.parse().map_err(|_| {
+                    Error::unprocessable(format!("Invalid value for param 'group_ids': {gid:?}"))
+                })?;
+                lookup::existing_id(conn, Named::Group, "group_ids", id).await?;
+                let levels = list.levels();
+                if levels.contains(&"full") && levels.len() > 1 {
+                    return Err(Error::unprocessable(
+                        "Group access 'full' cannot be combined with other access levels.",
+                    ));
+                }
+                for level in levels {
+                    let level = AccessLevel::parse(level).ok_or_else(|| {
+                        Error::unprocessable(format!(
+                            "Invalid access level {level:?} for group {id}"
+                        ))
+                    })?;
+                    out.push((id, level));
+                }
+            }
+            Some(out)
+        }
+        _ => None,
+    };
+    Ok(Resolved {
+        organization_id,
+        secondary_org_ids,
+        role_ids,
+        group_access,
+    })
+}
+
+fn clean(value: &Option<String>) -> Option<String> {
+    value.as_ref().map(|s| s.trim().to_string())
+}
+
+async fn ensure_unique(
+    conn: &mut AnyConnection,
+    login: &str,
+    email: &str,
+    except: i64,
+) -> Result<()> {
+    if !email.is_empty() {
+        let taken: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM users WHERE email = $1 AND id <> $2")
+                .bind(email)
+                .bind(except)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if taken.is_some() {
+            return Err(Error::unprocessable(format!(
+                "Email address '{email}' is already used for another user."
+            )));
+        }
+    }
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM users WHERE login = $1 AND id <> $2")
+            .bind(login)
+            .bind(except)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if taken.is_some() {
+        return Err(Error::unprocessable(format!(
+            "Login '{login}' is already used for another user."
+        )));
+    }
+    Ok(())
+}
+
+/// Creates a user. `actor` is `None` for system-internal creation (seeds, bootstrap, CLI).
+pub async fn create(
+    conn: &mut AnyConnection,
+    actor: Option<&Actor>,
+    params: &UserParams,
+) -> Result<UserRecord> {
+    if let Some(actor) = actor
+        && !policy::can_create_user(actor)
+    {
+        return Err(Error::not_authorized());
+    }
+    let email = clean(&params.email).unwrap_or_default().to_lowercase();
+    if !email.is_empty() && !valid_email(&email) {
+        return Err(Error::unprocessable(format!("Invalid email '{email}'")));
+    }
+    let firstname = clean(&params.firstname).unwrap_or_default();
+    let lastname = clean(&params.lastname).unwrap_or_default();
+    let phone = clean(&params.phone).unwrap_or_default();
+    let mobile = clean(&params.mobile).unwrap_or_default();
+    if [&firstname, &lastname, &email, &phone, &mobile]
+        .iter()
+        .all(|s| s.is_empty())
+    {
+        return Err(Error::unprocessable(
+            "At least one identifier (firstname, lastname, phone, mobile or email) for user is required.",
+        ));
+    }
+    let login = match clean(&params.login)
+        .map(|l| l.to_lowercase())
+        .filter(|l| !l.is_empty())
+    {
+        Some(login) => login,
+        None if !email.is_empty() => email.clone(),
+        None => generated_login(&firstname, &lastname, &phone, &mobile),
+    };
+    ensure_unique(conn, &login, &email, 0).await?;
+    let password_hash = match &params.password {
+        Some(pw) if actor.is_none_or(policy::can_manage_user_roles) => {
+            passwords::validate(pw)?;
+            Some(passwords::hash(pw)?)
+        }
+        _ => None,
+    };
+    let resolved = resolve(conn, params, actor).await?;
+    let by = actor.map_or(SYSTEM_USER_ID, |a| a.id);
+    let now = clock::now();
+    let preferences = params
+        .preferences
+        .clone()
+        .map(Value::Object)
+        .unwrap_or_else(|| json!({}));
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (organization_id, login, firstname, lastname, email, password_hash, web, phone, fax, \
+         mobile, department, street, zip, city, country, address, note, vip, verified, active, preferences, \
+         created_by_id, updated_by_id, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25) RETURNING id",
+    )
+    .bind(resolved.organization_id.flatten())
+    .bind(&login)
+    .bind(&firstname)
+    .bind(&lastname)
+    .bind(&email)
+    .bind(password_hash)
+    .bind(clean(&params.web).unwrap_or_default())
+    .bind(&phone)
+    .bind(clean(&params.fax).unwrap_or_default())
+    .bind(&mobile)
+    .bind(clean(&params.department).unwrap_or_default())
+    .bind(clean(&params.street).unwrap_or_default())
+    .bind(clean(&params.zip).unwrap_or_default())
+    .bind(clean(&params.city).unwrap_or_default())
+    .bind(clean(&params.country).unwrap_or_default())
+    .bind(clean(&params.address).unwrap_or_default())
+    .bind(params.note.clone().unwrap_or_default())
+    .bind(params.vip.unwrap_or(false) as i64)
+    .bind(params.verified.unwrap_or(false) as i64)
+    .bind(params.active.unwrap_or(true) as i64)
+    .bind(preferences.to_string())
+    .bind(by)
+    .bind(by)
+    .bind(&now)
+    .bind(&now)
+    .fetch_one(&mut *conn)
+    .await?;
+    let role_ids = match resolved.role_ids {
+        Some(ids) if !ids.is_empty() => ids,
+        _ => {
+            sqlx::query_scalar("SELECT id FROM roles WHERE default_at_signup = 1 AND active = 1")
+                .fetch_all(&mut *conn)
+                .await?
+        }
+    };
+    replace_roles(conn, id, &role_ids).await?;
+    if let Some(orgs) = &resolved.secondary_org_ids {
+        replace_secondary_orgs(conn, id, orgs).await?;
+    }
+    if let Some(access) = &resolved.group_access {
+        replace_group_access(conn, id, access).await?;
+    }
+    find(conn, id).await
+}
+
+fn generated_login(firstname: &str, lastname: &str, phone: &str, mobile: &str) -> String {
+    let base: String = format!("{firstname}.{lastname}{phone}{mobile}")
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '.')
+        .collect();
+    let suffix: u32 = rand::random::<u32>() % 100_000;
+    format!("{}.{suffix}", base.trim_matches('.'))
+}
+
+async fn replace_roles(conn: &mut AnyConnection, user_id: i64, role_ids: &[i64]) -> Result<()> {
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    for role in role_ids.iter().collect::<BTreeSet<_>>() {
+        sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2)")
+            .bind(user_id)
+            .bind(role)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn replace_secondary_orgs(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    org_ids: &[i64],
+) -> Result<()> {
+    sqlx::query("DELETE FROM user_organizations WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    for org in org_ids.iter().collect::<BTreeSet<_>>() {
+        sqlx::query("INSERT INTO user_organizations (user_id, organization_id) VALUES ($1, $2)")
+            .bind(user_id)
+            .bind(org)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn replace_group_access(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    access: &[(i64, AccessLevel)],
+) -> Result<()> {
+    sqlx::query("DELETE FROM user_groups WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    for (group, level) in access.iter().collect::<BTreeSet<_>>() {
+        sqlx::query("INSERT INTO user_groups (user_id, group_id, access) VALUES ($1, $2, $3)")
+            .bind(user_id)
+            .bind(group)
+            .bind(level.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Updates the given fields of a user.
+pub async fn update(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    params: &UserParams,
+) -> Result<UserRecord> {
+    let current = find(conn, id).await?;
+    let facts = target_facts(conn, &current).await?;
+    if !policy::can_update_user(actor, &facts) {
+        return Err(Error::not_authorized());
+    }
+    let email = clean(&params.email)
+        .map(|e| e.to_lowercase())
+        .unwrap_or_else(|| current.email.clone());
+    if !email.is_empty() && !valid_email(&email) {
+        return Err(Error::unprocessable(format!("Invalid email '{email}'")));
+    }
+    let login = clean(&params.login)
+        .map(|l| l.to_lowercase())
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| current.login.clone());
+    ensure_unique(conn, &login, &email, id).await?;
+    let resolved = resolve(conn, params, Some(actor)).await?;
+    let pick = |new: &Option<String>, old: &str| clean(new).unwrap_or_else(|| old.to_string());
+    let firstname = pick(&params.firstname, &current.firstname);
+    let lastname = pick(&params.lastname, &current.lastname);
+    let phone = pick(&params.phone, &current.phone);
+    let mobile = pick(&params.mobile, &current.mobile);
+    if [&firstname, &lastname, &email, &phone, &mobile]
+        .iter()
+        .all(|s| s.is_empty())
+    {
+        return Err(Error::unprocessable(
+            "At least one identifier (firstname, lastname, phone, mobile or email) for user is required.",
+        ));
+    }
+    let mut preferences: Map<String, Value> =
+        serde_json::from_str(&current.preferences).unwrap_or_default();
+    if let Some(more) = &params.preferences {
+        preferences.extend(more.clone());
+    }
+    let organization_id = resolved.organization_id.unwrap_or(current.organization_id);
+    sqlx::query(
+        "UPDATE users SET organization_id = $1, login = $2, firstname = $3, lastname = $4, email = $5, web = $6, \
+         phone = $7, fax = $8, mobile = $9, department = $10, street = $11, zip = $12, city = $13, country = $14, \
+         address = $15, note = $16, vip = $17, verified = $18, active = $19, preferences = $20, \
+         updated_by_id = $21, updated_at = $22 WHERE id = $23",
+    )
+    .bind(organization_id)
+    .bind(&login)
+    .bind(&firstname)
+    .bind(&lastname)
+    .bind(&email)
+    .bind(pick(&params.web, &current.web))
+    .bind(&phone)
+    .bind(pick(&params.fax, &current.fax))
+    .bind(&mobile)
+    .bind(pick(&params.department, &current.department))
+    .bind(pick(&params.street, &current.street))
+    .bind(pick(&params.zip, &current.zip))
+    .bind(pick(&params.city, &current.city))
+    .bind(pick(&params.country, &current.country))
+    .bind(pick(&params.address, &current.address))
+    .bind(params.note.clone().unwrap_or(current.note.clone()))
+    .bind(params.vip.map_or(current.vip, i64::from))
+    .bind(params.verified.map_or(current.verified, i64::from))
+    .bind(params.active.map_or(current.active, i64::from))
+    .bind(Value::Object(preferences).to_string())
+    .bind(actor.id)
+    .bind(clock::now())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    if let Some(pw) = &params.password
+        && (policy::can_manage_user_roles(actor) || actor.id == id)
+    {
+        set_password(conn, id, pw).await?;
+    }
+    if let Some(roles) = &resolved.role_ids {
+        replace_roles(conn, id, roles).await?;
+    }
+    if let Some(orgs) = &resolved.secondary_org_ids {
+        replace_secondary_orgs(conn, id, orgs).await?;
+    }
+    if let Some(access) = &resolved.group_access {
+        replace_group_access(conn, id, access).await?;
+    }
+    find(conn, id).await
+}
+
+/// Sets a new password and unlocks the account.
+pub async fn set_password(conn: &mut AnyConnection, user_id: i64, password: &str) -> Result<()> {
+    passwords::validate(password)?;
+    sqlx::query(
+        "UPDATE users SET password_hash = $1, login_failed = 0, locked_until = NULL WHERE id = $2",
+    )
+    .bind(passwords::hash(password)?)
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

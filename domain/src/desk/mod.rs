@@ -1,0 +1,301 @@
+//! The ticket use cases as whole requests: one transaction, the work, the commit, and what
+//! follows a commit (live events for open tabs, closing a sent draft's editors, removing bytes
+//! nobody references). The REST handlers and the web app's server functions both call these,
+//! so the two can never drift apart.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::live::events::{Audience, Bus, Event};
+use crate::policy::access::Actor;
+use crate::shared_drafts::Hub;
+use crate::storage::files::FileStore;
+use crate::tickets::{self, TicketRecord, View, params};
+use crate::{Result, Store, tickets::articles};
+
+#[derive(Clone)]
+pub struct Desk {
+    pub store: Store,
+    pub files: FileStore,
+    /// The live shared-draft rooms (y-sync).
+    pub drafts: Arc<Hub>,
+    /// Live events for open tabs.
+    pub events: Arc<Bus>,
+}
+
+impl Desk {
+    pub fn new(store: Store, files: FileStore) -> Desk {
+        Desk {
+            drafts: Hub::new(store.clone()),
+            events: Arc::new(Bus::new()),
+            store,
+            files,
+        }
+    }
+
+    /// `POST /tickets`, rendered as `view` asks.
+    pub async fn create_ticket(&self, actor: &Actor, body: &Value, view: View) -> Result<Value> {
+        let mut tx = self.store.write().await?;
+        let ticket = tickets::create(&mut tx, &self.files, actor, body).await?;
+        // a new ticket started from a named shared draft: the draft ends
+        if let Some(draft_id) = params::int(body, "shared_draft_id")? {
+            crate::shared_drafts::start::consume(&mut tx, actor, draft_id, ticket.group_id).await?;
+        }
+        let out = present_ticket(&mut tx, actor, &ticket, view).await?;
+        tx.commit().await?;
+        self.changed(&ticket, None, true);
+        Ok(out)
+    }
+
+    /// `PUT /tickets/{id}`: field changes and an optional new article, in one transaction.
+    pub async fn update_ticket(
+        &self,
+        actor: &Actor,
+        id: i64,
+        body: &Value,
+        view: View,
+    ) -> Result<Value> {
+        self.update(actor, id, body, view, false).await
+    }
+
+    /// [`Desk::update_ticket`] whose article is the ticket's live shared draft, as the web
+    /// app's co-editing composer sends it: the draft ends with this article, and the editors
+    /// of the draft close.
+    pub async fn send_live_draft(
+        &self,
+        actor: &Actor,
+        id: i64,
+        body: &Value,
+        view: View,
+    ) -> Result<Value> {
+        self.update(actor, id, body, view, true).await
+    }
+
+    async fn update(
+        &self,
+        actor: &Actor,
+        id: i64,
+        body: &Value,
+        view: View,
+        live_draft: bool,
+    ) -> Result<Value> {
+        let mut tx = self.store.write().await?;
+        let before = tickets::find(&mut tx, id).await.ok();
+        let ticket = tickets::update(&mut tx, &self.files, actor, id, body).await?;
+        // sending the ticket's shared draft: the draft ends with this article
+        if let Some(draft_id) = body
+            .get("article")
+            .filter(|a| a.is_object())
+            .map(|a| params::int(a, "shared_draft_id"))
+            .transpose()?
+            .flatten()
+        {
+            crate::shared_drafts::zoom::consume(&mut tx, actor, id, draft_id).await?;
+        }
+        let live_draft = live_draft && crate::policy::can_use_shared_draft(actor, ticket.group_id);
+        if live_draft {
+            crate::shared_drafts::zoom::end_for_send(&mut tx, actor, id).await?;
+        }
+        let out = present_ticket(&mut tx, actor, &ticket, view).await?;
+        tx.commit().await?;
+        if live_draft || body["article"].get("shared_draft_id").is_some() {
+            // the draft became this article: editors close, the next draft starts fresh
+            let article_id = out["article_ids"]
+                .as_array()
+                .and_then(|ids| ids.last())
+                .cloned();
+            self.drafts
+                .close_room(id, json!({"t": "sent", "article_id": article_id}))
+                .await;
+        }
+        if before
+            .as_ref()
+            .is_some_and(|b| b.group_id != ticket.group_id)
+        {
+            // Another group means other people may edit the draft: every editor is
+            // disconnected and its reconnect is authorised again (those without access to the
+            // new group are refused). Nothing typed is lost: the room stores it on closing.
+            self.drafts
+                .close_room(id, json!({"t": "moved", "group_id": ticket.group_id}))
+                .await;
+        }
+        let customer_visible = !body["article"].is_object()
+            || !body["article"]["internal"].as_bool().unwrap_or(false)
+            || field_changed(body);
+        self.changed(&ticket, before.as_ref(), customer_visible);
+        Ok(out)
+    }
+
+    /// `DELETE /tickets/{id}` (admins).
+    pub async fn delete_ticket(&self, actor: &Actor, id: i64) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let (_, facts) = tickets::load(&mut tx, id).await?;
+        let hashes = tickets::delete(&mut tx, actor, id).await?;
+        tx.commit().await?;
+        self.drafts.close_room(id, json!({"t": "deleted"})).await;
+        self.events.publish(Event::TicketDeleted {
+            ticket_id: id,
+            audience: Audience::of(&facts),
+        });
+        let mut conn = self.store.read().await?;
+        crate::tickets::attachments::remove_unreferenced(&mut conn, &self.files, &hashes).await?;
+        Ok(())
+    }
+
+    /// `POST /ticket_articles`: the rendered article.
+    pub async fn create_article(&self, actor: &Actor, body: &Value) -> Result<Value> {
+        let mut tx = self.store.write().await?;
+        let article = articles::create(&mut tx, &self.files, actor, body).await?;
+        let out = articles::render(&mut tx, &article).await?;
+        let ticket = tickets::find(&mut tx, article.ticket_id).await?;
+        tx.commit().await?;
+        self.changed(&ticket, None, article.internal == 0);
+        Ok(out)
+    }
+
+    /// `PUT /ticket_articles/{id}` (only `internal` and `preferences.highlight` change): the
+    /// rendered article. Open tabs hear of it; customers too, as an article may have become
+    /// visible or invisible to them.
+    pub async fn update_article(&self, actor: &Actor, id: i64, body: &Value) -> Result<Value> {
+        let mut tx = self.store.write().await?;
+        let article = articles::update(&mut tx, actor, id, body).await?;
+        let out = articles::render(&mut tx, &article).await?;
+        let ticket = tickets::find(&mut tx, article.ticket_id).await?;
+        tx.commit().await?;
+        self.changed(&ticket, None, true);
+        Ok(out)
+    }
+
+    /// `DELETE /ticket_articles/{id}` (Zammad's delete rules): the bytes of its attachments
+    /// go when nothing else refers to them.
+    pub async fn delete_article(&self, actor: &Actor, id: i64) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let deleted = articles::delete(&mut tx, actor, id).await?;
+        let ticket = tickets::find(&mut tx, deleted.ticket_id).await?;
+        tx.commit().await?;
+        self.changed(&ticket, None, !deleted.internal);
+        let mut conn = self.store.read().await?;
+        crate::tickets::attachments::remove_unreferenced(&mut conn, &self.files, &deleted.hashes)
+            .await?;
+        Ok(())
+    }
+
+    /// `POST /tags/add` and `DELETE /tags/remove`: tags are agent-only, so customers are not
+    /// told.
+    pub async fn change_tag(
+        &self,
+        actor: &Actor,
+        ticket_id: i64,
+        name: &str,
+        add: bool,
+    ) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        tickets::change_tag(&mut tx, actor, ticket_id, name, add).await?;
+        crate::tickets::search_index::reindex(&mut tx, ticket_id).await?;
+        tx.commit().await?;
+        self.announce(ticket_id, false).await;
+        Ok(())
+    }
+
+    /// `PUT /ticket_merge/{source}/{target_number}`: the outcome with both tickets rendered as
+    /// `view` asks (`None` when the target number is unknown).
+    pub async fn merge_tickets(
+        &self,
+        actor: &Actor,
+        source_id: i64,
+        target_number: &str,
+        view: View,
+    ) -> Result<Option<(Value, Value)>> {
+        let mut tx = self.store.write().await?;
+        let outcome = tickets::merge(&mut tx, actor, source_id, target_number).await?;
+        let tickets::MergeOutcome::Merged { source, target } = outcome else {
+            return Ok(None);
+        };
+        let rendered = (
+            present_ticket(&mut tx, actor, &target, view).await?,
+            present_ticket(&mut tx, actor, &source, view).await?,
+        );
+        tx.commit().await?;
+        self.changed(&source, None, true);
+        self.changed(&target, None, true);
+        Ok(Some(rendered))
+    }
+
+    /// [`Desk::changed`] for a writer that only knows the ticket's id (tags, merges, DeskHero):
+    /// call after the commit. A ticket that is gone meanwhile is not announced.
+    pub async fn announce(&self, ticket_id: i64, customer_visible: bool) {
+        let ticket = match self.store.read().await {
+            Ok(mut conn) => tickets::find(&mut conn, ticket_id).await.ok(),
+            Err(_) => None,
+        };
+        if let Some(ticket) = ticket {
+            self.changed(&ticket, None, customer_visible);
+        }
+    }
+
+    /// Tells open tabs that a ticket changed (after the commit).
+    pub fn changed(&self, ticket: &TicketRecord, before: Option<&TicketRecord>, visible: bool) {
+        let audience = Audience::of(&ticket.facts(false));
+        let before = before
+            .map(|b| Audience::of(&b.facts(false)))
+            .filter(|b| *b != audience);
+        self.events.publish(Event::TicketChanged {
+            ticket_id: ticket.id,
+            audience,
+            before,
+            customer_visible: visible || before.is_some(),
+        });
+    }
+}
+
+/// A ticket as `view` asks ([`tickets::present`]); the zoom bundle (`all`) also carries the
+/// reply draft for agents who may use it.
+pub async fn present_ticket(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    ticket: &TicketRecord,
+    view: View,
+) -> Result<Value> {
+    let mut out = tickets::present(conn, actor, ticket, view).await?;
+    if view.all
+        && let Some(assets) = out.get_mut("assets").and_then(Value::as_object_mut)
+    {
+        crate::shared_drafts::zoom::add_to_assets(conn, actor, ticket, assets).await?;
+    }
+    Ok(out)
+}
+
+/// `GET /tickets/{id}` as JSON text: the ticket from the cache when unchanged (see
+/// `tickets::cache`). The plain answer to an agent needs nothing else, so it takes no database
+/// connection at all (sqlx pings every connection it gets back: a round trip per checkout),
+/// and its text is made once per cached ticket.
+pub async fn show_ticket(
+    store: &crate::Store,
+    actor: &Actor,
+    id: i64,
+    view: View,
+) -> Result<bytes::Bytes> {
+    let ticket = tickets::cache::load_cached(store, id).await?;
+    let t = &ticket.record;
+    crate::policy::authorize_show_ticket(actor, &t.facts(ticket.closed))?;
+    if view == View::default()
+        && actor.has_group_access(t.group_id, crate::policy::access::AccessLevel::Read)
+    {
+        // what `render_many` answers for an agent who sees every article
+        let json = ticket.agent_json.get_or_init(|| {
+            tickets::render(t, t.article_count, false)
+                .to_string()
+                .into()
+        });
+        return Ok(json.clone());
+    }
+    let value = present_ticket(&mut *store.read().await?, actor, t, view).await?;
+    Ok(value.to_string().into())
+}
+
+/// Does a ticket update change more than adding an article (state, owner, title, …)?
+fn field_changed(body: &Value) -> bool {
+    body.as_object()
+        .is_some_and(|o| o.keys().any(|k| k != "article" && k != "id"))
+}

@@ -1,0 +1,3 @@
+//! Dialects: APIs other than Zammad's that Tandem speaks, translated onto the use cases.
+
+pub mod deskhero;

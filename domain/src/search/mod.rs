@@ -1,0 +1,777 @@
+//! Ticket search (`/tickets/search`): a small Lucene-like query language compiled to SQL over
+//! the database's own full-text index (FTS5 on SQLite, tsvector + GIN on PostgreSQL), always
+//! inside the caller's ticket scope.
+//!
+//! Syntax: words and `"quoted phrases"` (full text over number, title and article subject,
+//! body, from and to); `field:value` / `field:"a phrase"` for `state.name`, `priority.name`,
+//! `group.name`, `owner.login`, `customer.email`, `customer.login`, `organization.name`,
+//! `number`, `title`, `tags`; `created_at:[2024-01-01 TO *]` (also `updated_at`);
+//! `AND`, `OR`, `NOT` / `-term`, and parentheses. Terms next to each other mean AND.
+
+pub mod overviews;
+
+use serde_json::{Value, json};
+use sqlx::AnyConnection;
+
+use crate::policy::TicketScope;
+use crate::policy::access::{AccessLevel, Actor};
+use crate::storage::paging::Page;
+use crate::storage::store::is_postgres;
+use crate::tickets::{self, COLUMNS, TicketRecord};
+use crate::{Error, Result, storage::clock};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    Text(String),
+    Field(String, String),
+    Range(String, Option<String>, Option<String>),
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Word(String),
+    Phrase(String),
+    FieldWord(String, String),
+    Range(String, String, String),
+    And,
+    Or,
+    Not,
+    Open,
+    Close,
+}
+
+fn tokenize(query: &str) -> Result<Vec<Token>> {
+    let chars: Vec<char> = query.chars().collect();
+    let mut i = 0;
+    let mut out = Vec::new();
+    let read_quoted = |i: &mut usize| -> Result<String> {
+        *i += 1;
+        let start = *i;
+        while *i < chars.len() && chars[*i] != '"' {
+            *i += 1;
+        }
+        if *i >= chars.len() {
+            return Err(Error::unprocessable("Invalid search query: unclosed quote"));
+        }
+        let s: String = chars[start..*i].iter().collect();
+        *i += 1;
+        Ok(s)
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '(' {
+            out.push(Token::Open);
+            i += 1;
+        } else if c == ')' {
+            out.push(Token::Close);
+            i += 1;
+        } else if c == '"' {
+            out.push(Token::Phrase(read_quoted(&mut i)?));
+        } else if c == '-'
+            && i + 1 < chars.len()
+            && !chars[i + 1].is_whitespace()
+            && (i == 0 || chars[i - 1].is_whitespace() || chars[i - 1] == '(')
+        {
+            out.push(Token::Not);
+            i += 1;
+        } else {
+            let start = i;
+            while i < chars.len()
+                && !chars[i].is_whitespace()
+                && !matches!(chars[i], '(' | ')' | ':' | '"')
+            {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            if i < chars.len() && chars[i] == ':' && !word.is_empty() {
+                i += 1;
+                let field = word.to_lowercase();
+                if i < chars.len() && chars[i] == '"' {
+                    out.push(Token::FieldWord(field, read_quoted(&mut i)?));
+                } else if i < chars.len() && (chars[i] == '[' || chars[i] == '{') {
+                    let start = i + 1;
+                    while i < chars.len() && chars[i] != ']' && chars[i] != '}' {
+                        i += 1;
+                    }
+                    if i >= chars.len() {
+                        return Err(Error::unprocessable("Invalid search query: unclosed range"));
+                    }
+                    let inner: String = chars[start..i].iter().collect();
+                    i += 1;
+                    let (from, to) = inner.split_once(" TO ").ok_or_else(|| {
+                        Error::unprocessable("Invalid search query: a range needs 'TO'")
+                    })?;
+                    out.push(Token::Range(
+                        field,
+                        from.trim().to_string(),
+                        to.trim().to_string(),
+                    ));
+                } else {
+                    let start = i;
+                    while i < chars.len()
+                        && !chars[i].is_whitespace()
+                        && !matches!(chars[i], '(' | ')')
+                    {
+                        i += 1;
+                    }
+                    out.push(Token::FieldWord(field, chars[start..i].iter().collect()));
+                }
+            } else {
+                match word.as_str() {
+                    "AND" | "&&" => out.push(Token::And),
+                    "OR" | "||" => out.push(Token::Or),
+                    "NOT" => out.push(Token::Not),
+                    "" => i += 1,
+                    _ => out.push(Token::Word(word)),
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Deepest nesting of parentheses and `NOT`s a query may have (a clear 422 beyond; the
+/// parser and the SQL compiler recurse once per level, so this also bounds their stack).
+pub const MAX_QUERY_DEPTH: usize = 16;
+/// Most terms (words, phrases, field values, ranges) in one query: each becomes an SQL
+/// condition, and SQLite refuses expression trees deeper than 1,000.
+pub const MAX_QUERY_TERMS: usize = 64;
+/// Longest query, in characters.
+pub const MAX_QUERY_CHARS: usize = 2_000;
+
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+    /// Parentheses and `NOT`s open around the current position.
+    depth: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.pos)
+    }
+    fn or(&mut self) -> Result<Expr> {
+        let mut parts = vec![self.and()?];
+        while self.peek() == Some(&Token::Or) {
+            self.pos += 1;
+            parts.push(self.and()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Expr::Or(parts)
+        })
+    }
+    fn and(&mut self) -> Result<Expr> {
+        let mut parts = vec![self.unary()?];
+        loop {
+            match self.peek() {
+                Some(Token::And) => {
+                    self.pos += 1;
+                    parts.push(self.unary()?);
+                }
+                None | Some(Token::Or) | Some(Token::Close) => break,
+                Some(_) => parts.push(self.unary()?),
+            }
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Expr::And(parts)
+        })
+    }
+    fn unary(&mut self) -> Result<Expr> {
+        let token = self
+            .peek()
+            .cloned()
+            .ok_or_else(|| Error::unprocessable("Invalid search query: unexpected end"))?;
+        self.pos += 1;
+        Ok(match token {
+            Token::Not => {
+                self.enter()?;
+                let inner = self.unary()?;
+                self.depth -= 1;
+                Expr::Not(Box::new(inner))
+            }
+            Token::Open => {
+                self.enter()?;
+                let inner = self.or()?;
+                if self.peek() != Some(&Token::Close) {
+                    return Err(Error::unprocessable("Invalid search query: missing ')'"));
+                }
+                self.pos += 1;
+                self.depth -= 1;
+                inner
+            }
+            Token::Word(w) if w == "*" => Expr::All,
+            Token::Word(w) | Token::Phrase(w) => Expr::Text(w),
+            Token::FieldWord(f, v) => Expr::Field(f, v),
+            Token::Range(f, a, b) => {
+                let bound = |s: String| if s == "*" { None } else { Some(s) };
+                Expr::Range(f, bound(a), bound(b))
+            }
+            Token::And | Token::Or | Token::Close => {
+                return Err(Error::unprocessable(
+                    "Invalid search query: misplaced operator",
+                ));
+            }
+        })
+    }
+}
+
+impl Parser {
+    /// One level deeper (a parenthesis or a `NOT`), refused beyond [`MAX_QUERY_DEPTH`].
+    fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_QUERY_DEPTH {
+            return Err(Error::unprocessable(format!(
+                "Invalid search query: nested more than {MAX_QUERY_DEPTH} levels deep"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Parses a query (syntax in the module docs). Errors (422): unclosed quotes, ranges or
+/// parentheses, misplaced operators, more than [`MAX_QUERY_CHARS`] characters, more than
+/// [`MAX_QUERY_TERMS`] terms, nesting deeper than [`MAX_QUERY_DEPTH`]. Work and stack are
+/// linear in the query's length and bounded by these limits.
+pub fn parse(query: &str) -> Result<Expr> {
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(Error::unprocessable(format!(
+            "Invalid search query: longer than {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    let tokens = tokenize(query)?;
+    if tokens.is_empty() {
+        return Ok(Expr::All);
+    }
+    let terms = tokens
+        .iter()
+        .filter(|t| {
+            matches!(
+                t,
+                Token::Word(_) | Token::Phrase(_) | Token::FieldWord(..) | Token::Range(..)
+            )
+        })
+        .count();
+    if terms > MAX_QUERY_TERMS {
+        return Err(Error::unprocessable(format!(
+            "Invalid search query: more than {MAX_QUERY_TERMS} terms"
+        )));
+    }
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        depth: 0,
+    };
+    let expr = parser.or()?;
+    if parser.pos != parser.tokens.len() {
+        return Err(Error::unprocessable("Invalid search query: unbalanced ')'"));
+    }
+    Ok(expr)
+}
+
+/// The words of a text term as both indexes split them.
+fn words_of(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.' && c != '_' && c != '-')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// An FTS5 phrase query over some columns.
+fn fts_query(columns: &str, words: &[String]) -> String {
+    let phrase = words
+        .iter()
+        .map(|w| w.replace('"', ""))
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!("{{{columns}}} : \"{phrase}\"")
+}
+
+/// SQLite: whether an FTS5 query matches at least `common` tickets (counting stops there).
+async fn common_text(conn: &mut AnyConnection, fts_query: &str, common: i64) -> Result<bool> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM ticket_fts WHERE ticket_fts MATCH $1 LIMIT $2)",
+    )
+    .bind(fts_query)
+    .bind(common)
+    .fetch_one(conn)
+    .await?;
+    Ok(count >= common)
+}
+
+/// SQL for an expression: text with positional binds.
+struct Compiler {
+    postgres: bool,
+    /// SQLite: test text per ticket row (`EXISTS … rowid = t.id`) instead of materialising
+    /// every match — fast when scanning few rows (see [`search`]).
+    probe: bool,
+    include_internal: bool,
+    binds: Vec<String>,
+}
+
+impl Compiler {
+    fn bind(&mut self, value: String) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
+    fn text(&mut self, text: &str) -> String {
+        let words = words_of(text);
+        if words.is_empty() {
+            return "1 = 1".into();
+        }
+        if self.postgres {
+            let column = if self.include_internal {
+                "tsv_all"
+            } else {
+                "tsv_public"
+            };
+            let p = self.bind(words.join(" "));
+            format!(
+                "t.id IN (SELECT ticket_id FROM ticket_search WHERE {column} @@ phraseto_tsquery('simple', {p}))"
+            )
+        } else {
+            let p = self.bind(fts_query(self.fts_columns(), &words));
+            if self.probe {
+                format!(
+                    "EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts.rowid = t.id AND ticket_fts MATCH {p})"
+                )
+            } else {
+                format!("t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH {p})")
+            }
+        }
+    }
+
+    /// SQLite: the FTS5 query for a text term (`None` when it has no words).
+    fn fts_match(&self, text: &str) -> Option<String> {
+        let words = words_of(text);
+        (!words.is_empty()).then(|| fts_query(self.fts_columns(), &words))
+    }
+
+    fn fts_columns(&self) -> &'static str {
+        if self.include_internal {
+            "number title public_text internal_text"
+        } else {
+            "number title public_text"
+        }
+    }
+
+    fn by_name(&mut self, table: &str, column: &str, ticket_column: &str, value: &str) -> String {
+        let p = self.bind(value.to_lowercase());
+        format!("t.{ticket_column} IN (SELECT id FROM {table} WHERE lower({column}) = {p})")
+    }
+
+    fn field(&mut self, field: &str, value: &str) -> Result<String> {
+        Ok(match field {
+            "state.name" | "state" => self.by_name("ticket_states", "name", "state_id", value),
+            "priority.name" | "priority" => {
+                self.by_name("ticket_priorities", "name", "priority_id", value)
+            }
+            "group.name" | "group" => self.by_name("groups", "name", "group_id", value),
+            "organization.name" | "organization" => {
+                self.by_name("organizations", "name", "organization_id", value)
+            }
+            "owner.login" | "owner" => self.by_name("users", "login", "owner_id", value),
+            "owner.email" => self.by_name("users", "email", "owner_id", value),
+            "customer.email" => self.by_name("users", "email", "customer_id", value),
+            "customer.login" | "customer" => self.by_name("users", "login", "customer_id", value),
+            "number" => {
+                let p = self.bind(value.to_string());
+                format!("t.number = {p}")
+            }
+            "title" => {
+                let p = self.bind(format!(
+                    "%{}%",
+                    crate::accounts::users::escape_like(&value.to_lowercase())
+                ));
+                format!("lower(t.title) LIKE {p} ESCAPE '\\'")
+            }
+            "tags" | "tag" => {
+                let p = self.bind(value.to_lowercase());
+                format!(
+                    "EXISTS (SELECT 1 FROM ticket_tags tg WHERE tg.ticket_id = t.id AND lower(tg.name) = {p})"
+                )
+            }
+            "id" => {
+                let id: i64 = value.parse().map_err(|_| {
+                    Error::unprocessable(format!("Invalid search value for 'id': {value:?}"))
+                })?;
+                format!("t.id = {id}")
+            }
+            other => {
+                return Err(Error::unprocessable(format!(
+                    "Unknown search field '{other}'"
+                )));
+            }
+        })
+    }
+
+    fn range(&mut self, field: &str, from: &Option<String>, to: &Option<String>) -> Result<String> {
+        let column = match field {
+            "created_at" => "t.created_at",
+            "updated_at" => "t.updated_at",
+            "close_at" => "t.close_at",
+            other => {
+                return Err(Error::unprocessable(format!(
+                    "Unknown range field '{other}'"
+                )));
+            }
+        };
+        let mut parts = vec![format!("{column} IS NOT NULL")];
+        if let Some(from) = from {
+            let at = clock::parse_lenient(from).ok_or_else(|| {
+                Error::unprocessable(format!("Invalid date in search range: {from:?}"))
+            })?;
+            let p = self.bind(clock::format(at));
+            parts.push(format!("{column} >= {p}"));
+        }
+        if let Some(to) = to {
+            let mut at = clock::parse_lenient(to).ok_or_else(|| {
+                Error::unprocessable(format!("Invalid date in search range: {to:?}"))
+            })?;
+            if clock::parse(to).is_none() {
+                at += chrono::Duration::days(1); // a plain date includes that whole day
+            }
+            let p = self.bind(clock::format(at));
+            parts.push(format!("{column} < {p}"));
+        }
+        Ok(format!("({})", parts.join(" AND ")))
+    }
+
+    fn compile(&mut self, expr: &Expr) -> Result<String> {
+        Ok(match expr {
+            Expr::All => "1 = 1".into(),
+            Expr::Text(t) => self.text(t),
+            Expr::Field(f, v) => self.field(f, v)?,
+            Expr::Range(f, a, b) => self.range(f, a, b)?,
+            Expr::Not(inner) => format!("NOT ({})", self.compile(inner)?),
+            Expr::And(parts) => {
+                let sql: Result<Vec<String>> = parts.iter().map(|p| self.compile(p)).collect();
+                format!("({})", sql?.join(" AND "))
+            }
+            Expr::Or(parts) => {
+                let sql: Result<Vec<String>> = parts.iter().map(|p| self.compile(p)).collect();
+                format!("({})", sql?.join(" OR "))
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub query: String,
+    pub page: Page,
+    /// Columns to sort by, first to last (unknown ones are ignored; none: `updated_at`).
+    pub sort_by: Vec<String>,
+    /// `asc`/`desc` for the column at the same position (missing: `desc`).
+    pub order_by: Vec<String>,
+    /// Count all matches (only `with_total_count`, `only_total_count` and `full` report it).
+    pub want_total: bool,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page {
+            page: 1,
+            per_page: 50,
+        }
+    }
+}
+
+const SORTABLE: [&str; 12] = [
+    "id",
+    "number",
+    "title",
+    "created_at",
+    "updated_at",
+    "state_id",
+    "priority_id",
+    "group_id",
+    "owner_id",
+    "customer_id",
+    "organization_id",
+    "article_count",
+];
+
+/// The thresholds of SQLite's plan choice (see [`search`]); tests make them small.
+#[derive(Debug, Clone, Copy)]
+pub struct Thresholds {
+    /// Tickets examined newest-first before falling back to the index-driven plan.
+    pub probe_window: i64,
+    /// Text that matches fewer tickets than this counts as rare.
+    pub common_text: i64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            probe_window: 2_000,
+            common_text: 3_000,
+        }
+    }
+}
+
+/// The sort columns with their directions (`sort_by` / `order_by`, Zammad's arrays): known
+/// columns only, each once; `updated_at DESC` when none is left.
+fn sort_order<'a>(sort_by: &'a [String], order_by: &[String]) -> Vec<(&'a str, &'static str)> {
+    let mut order: Vec<(&str, &str)> = Vec::new();
+    for (i, column) in sort_by.iter().enumerate() {
+        let column = column.trim().trim_start_matches("ticket.");
+        let direction = match order_by.get(i).map(|o| o.trim().to_ascii_lowercase()) {
+            Some(o) if o == "asc" => "ASC",
+            _ => "DESC",
+        };
+        if let Some(known) = SORTABLE.iter().find(|c| **c == column)
+            && !order.iter().any(|(c, _)| c == known)
+        {
+            order.push((known, direction));
+        }
+    }
+    if order.is_empty() {
+        order.push(("updated_at", "DESC"));
+    }
+    order
+}
+
+/// Text every match must contain: a lone term, or the terms at the top level of an AND.
+fn required_texts(expr: &Expr) -> Vec<&str> {
+    match expr {
+        Expr::Text(t) => vec![t.as_str()],
+        Expr::And(parts) => parts
+            .iter()
+            .filter_map(|p| match p {
+                Expr::Text(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Runs a search inside the caller's scope: the page of tickets and the total count (-1 when
+/// not requested).
+///
+/// SQLite, newest-first, no total, text every match must contain: SQLite cannot stop early
+/// when it reads matches from the FTS index (they come in ticket id order and must all be
+/// sorted), which costs ~0.5 µs per match — half a second for a word in most of a million
+/// tickets. So first a bounded count asks the index whether the text is common. Rare text:
+/// the index-driven plan is the fast one. Common text: the newest `probe_window` tickets are
+/// walked newest-first and each is probed against the index, stopping at a full page; a full
+/// page found there is exactly the answer (every match outside the window is older than all
+/// inside it). Otherwise (common text, but rare together with the other conditions), the
+/// index-driven plan after all.
+pub async fn search(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    request: &SearchRequest,
+) -> Result<(Vec<TicketRecord>, i64)> {
+    search_with(conn, actor, request, Thresholds::default()).await
+}
+
+/// [`search`] with other thresholds.
+pub async fn search_with(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    request: &SearchRequest,
+    thresholds: Thresholds,
+) -> Result<(Vec<TicketRecord>, i64)> {
+    let scope = TicketScope::for_actor(actor, AccessLevel::Read);
+    let expr = parse(&request.query)?;
+    let postgres = is_postgres(conn);
+    let order = sort_order(&request.sort_by, &request.order_by);
+    let newest_first = order == [("updated_at", "DESC")];
+    let order_clause = format!(
+        "ORDER BY {}, t.id {}",
+        order
+            .iter()
+            .map(|(column, direction)| format!("t.{column} {direction}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        order[0].1
+    );
+    // Internal text only counts for agents; a customer-only caller searches public text.
+    let include_internal = actor.is_agent();
+
+    if !postgres && !request.want_total && newest_first {
+        let mut compiler = Compiler {
+            postgres,
+            probe: true,
+            include_internal,
+            binds: Vec::new(),
+        };
+        let required = required_texts(&expr)
+            .into_iter()
+            .filter_map(|t| compiler.fts_match(t))
+            .collect::<Vec<_>>();
+        if !required.is_empty()
+            && common_text(conn, &required.join(" AND "), thresholds.common_text).await?
+        {
+            let condition = compiler.compile(&expr)?;
+            let window = format!(
+                "(t.updated_at, t.id) >= (SELECT updated_at, id FROM tickets \
+                 ORDER BY updated_at DESC, id DESC LIMIT 1 OFFSET {})",
+                thresholds.probe_window - 1
+            );
+            let rows = fetch_page(
+                conn,
+                "tickets",
+                &format!("{window} AND {} AND {condition}", scope.sql_condition()),
+                &order_clause,
+                &compiler.binds,
+                request.page,
+            )
+            .await?;
+            if rows.len() as i64 == request.page.per_page {
+                return Ok((rows, -1));
+            }
+        }
+    }
+
+    let mut compiler = Compiler {
+        postgres,
+        probe: false,
+        include_internal,
+        binds: Vec::new(),
+    };
+    let condition = compiler.compile(&expr)?;
+    let filter = format!("{} AND {condition}", scope.sql_condition());
+    let total = if request.want_total {
+        let count_sql = format!("SELECT COUNT(*) FROM tickets t WHERE {filter}");
+        let mut count_query = sqlx::query_scalar::<_, i64>(&count_sql);
+        for b in &compiler.binds {
+            count_query = count_query.bind(b.clone());
+        }
+        count_query.fetch_one(&mut *conn).await?
+    } else {
+        -1
+    };
+    let rows = fetch_page(
+        conn,
+        "tickets",
+        &filter,
+        &order_clause,
+        &compiler.binds,
+        request.page,
+    )
+    .await?;
+    Ok((rows, total))
+}
+
+async fn fetch_page(
+    conn: &mut AnyConnection,
+    source: &str,
+    filter: &str,
+    order_clause: &str,
+    binds: &[String],
+    page: Page,
+) -> Result<Vec<TicketRecord>> {
+    let n = binds.len();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM {source} t WHERE {filter} {order_clause} LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let mut query = sqlx::query_as::<_, TicketRecord>(&sql);
+    for b in binds {
+        query = query.bind(b.clone());
+    }
+    Ok(query
+        .bind(page.per_page)
+        .bind(page.offset())
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Output switches of the search endpoint (see docs/decisions.md).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SearchOutput {
+    pub expand: bool,
+    pub full: bool,
+    pub with_total_count: bool,
+    pub only_total_count: bool,
+}
+
+pub async fn render(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    rows: &[TicketRecord],
+    total: i64,
+    out: SearchOutput,
+) -> Result<Value> {
+    if out.only_total_count {
+        return Ok(json!({"total_count": total}));
+    }
+    let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
+    if out.full {
+        return Ok(
+            json!({"record_ids": ids, "assets": tickets::assets(conn, actor, rows).await?, "total_count": total}),
+        );
+    }
+    if out.with_total_count || out.expand {
+        let records = tickets::render_many(conn, actor, rows, true, out.expand).await?;
+        if out.with_total_count {
+            return Ok(json!({"records": records, "total_count": total}));
+        }
+        return Ok(Value::Array(records));
+    }
+    Ok(
+        json!({"tickets": ids, "tickets_count": ids.len(), "assets": tickets::assets(conn, actor, rows).await?}),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_fields_phrases_ranges_and_operators() {
+        let e = parse(r#"printer state.name:open AND NOT title:"out of paper" OR created_at:[2024-01-01 TO *]"#).unwrap();
+        assert_eq!(
+            e,
+            Expr::Or(vec![
+                Expr::And(vec![
+                    Expr::Text("printer".into()),
+                    Expr::Field("state.name".into(), "open".into()),
+                    Expr::Not(Box::new(Expr::Field("title".into(), "out of paper".into()))),
+                ]),
+                Expr::Range("created_at".into(), Some("2024-01-01".into()), None),
+            ])
+        );
+        assert_eq!(
+            parse("-spam (a OR b)").unwrap(),
+            Expr::And(vec![
+                Expr::Not(Box::new(Expr::Text("spam".into()))),
+                Expr::Or(vec![Expr::Text("a".into()), Expr::Text("b".into())]),
+            ])
+        );
+        assert_eq!(parse("").unwrap(), Expr::All);
+        assert!(parse("\"open").is_err());
+        assert!(parse("(a").is_err());
+        assert!(parse("a)").is_err());
+        // nesting, terms and length are bounded (a 422, never a stack overflow)
+        let deep = format!("{}a{}", "(".repeat(2000), ")".repeat(2000));
+        assert!(matches!(parse(&deep), Err(Error::Unprocessable(_))));
+        assert!(matches!(
+            parse(&"NOT ".repeat(1000)),
+            Err(Error::Unprocessable(_))
+        ));
+        let many = vec!["a"; 1000].join(" OR ");
+        assert!(matches!(parse(&many), Err(Error::Unprocessable(_))));
+        let fine = format!(
+            "{}a{}",
+            "(".repeat(MAX_QUERY_DEPTH),
+            ")".repeat(MAX_QUERY_DEPTH)
+        );
+        assert!(parse(&fine).is_ok());
+        assert!(parse(&vec!["a"; MAX_QUERY_TERMS].join(" OR ")).is_ok());
+    }
+}

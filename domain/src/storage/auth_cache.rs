@@ -1,0 +1,97 @@
+//! Remembers who a credential belongs to, so that a request costs one small query (the
+//! `auth_generation` counter) instead of password hashing and six lookups. Database triggers
+//! bump the counter on any change to accounts, roles, groups, memberships, tokens, sessions or
+//! settings, which drops every cached entry, on every instance. Keys are SHA-256 digests; no
+//! secret is kept in memory.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+
+use crate::Result;
+
+/// Entries are re-checked against the database at least this often.
+const MAX_AGE: Duration = Duration::from_secs(60);
+const MAX_ENTRIES: usize = 10_000;
+
+#[derive(Debug, Clone)]
+pub struct Cached {
+    /// Who the credential belongs to (the accounts context stores its `Actor` here).
+    pub actor: std::sync::Arc<dyn std::any::Any + Send + Sync>,
+    pub session_csrf: Option<String>,
+    /// Token or session expiry.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// How long a read of the generation counter is trusted. Writes made through this process mark
+/// it stale at once (see `Store::write`); this bounds how late writes of *other* instances are seen.
+const GENERATION_TTL: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Default)]
+pub struct AuthCache {
+    entries: Mutex<HashMap<String, (u64, Instant, Cached)>>,
+    /// The last generation read from the database and when (None = must re-read).
+    known: Mutex<Option<(u64, Instant)>>,
+}
+
+pub async fn generation(conn: &mut AnyConnection) -> Result<u64> {
+    let value: Option<i64> =
+        sqlx::query_scalar("SELECT value FROM counters WHERE name = 'auth_generation'")
+            .fetch_optional(conn)
+            .await?;
+    Ok(value.unwrap_or(0) as u64)
+}
+
+impl AuthCache {
+    /// The current generation: remembered for a moment, else read from the database.
+    pub async fn generation(&self, conn: &mut AnyConnection) -> Result<u64> {
+        if let Some(generation) = self.known_generation() {
+            return Ok(generation);
+        }
+        let generation = generation(conn).await?;
+        if let Ok(mut known) = self.known.lock() {
+            *known = Some((generation, Instant::now()));
+        }
+        Ok(generation)
+    }
+
+    /// The generation read less than [`GENERATION_TTL`] ago, if any.
+    pub fn known_generation(&self) -> Option<u64> {
+        let known = self.known.lock().ok()?;
+        let (generation, at) = (*known)?;
+        (at.elapsed() < GENERATION_TTL).then_some(generation)
+    }
+
+    /// A write was committed here: the next check re-reads the generation.
+    pub fn mark_stale(&self) {
+        if let Ok(mut known) = self.known.lock() {
+            *known = None;
+        }
+    }
+
+    pub fn get(&self, key: &str, generation: u64) -> Option<Cached> {
+        let entries = self.entries.lock().ok()?;
+        let (cached_generation, at, cached) = entries.get(key)?;
+        let fresh = *cached_generation == generation
+            && at.elapsed() < MAX_AGE
+            && cached.expires_at.is_none_or(|e| e > Utc::now());
+        fresh.then(|| cached.clone())
+    }
+
+    pub fn put(&self, key: String, generation: u64, cached: Cached) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_ENTRIES {
+                entries.retain(|_, (cached_generation, at, _)| {
+                    *cached_generation == generation && at.elapsed() < MAX_AGE
+                });
+                if entries.len() >= MAX_ENTRIES {
+                    entries.clear();
+                }
+            }
+            entries.insert(key, (generation, Instant::now(), cached));
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Turning the names Zammad clients send (`group: "Users"`, `owner: "agent@x"`) into ids.
+
+use sqlx::AnyConnection;
+
+use crate::{Error, Result};
+
+/// A table that can be looked up by name. The SQL pieces are constants, never user input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Named {
+    Group,
+    Organization,
+    Role,
+    TicketState,
+    TicketPriority,
+    ArticleType,
+    ArticleSender,
+}
+
+impl Named {
+    fn table(self) -> &'static str {
+        match self {
+            Named::Group => "groups",
+            Named::Organization => "organizations",
+            Named::Role => "roles",
+            Named::TicketState => "ticket_states",
+            Named::TicketPriority => "ticket_priorities",
+            Named::ArticleType => "ticket_article_types",
+            Named::ArticleSender => "ticket_article_senders",
+        }
+    }
+}
+
+/// Id of the record named `name`, or 422 `No lookup value found for '<field>': "<name>"`.
+pub async fn id_by_name(
+    conn: &mut AnyConnection,
+    what: Named,
+    field: &str,
+    name: &str,
+) -> Result<i64> {
+    let sql = format!(
+        "SELECT id FROM {} WHERE lower(name) = lower($1)",
+        what.table()
+    );
+    sqlx::query_scalar::<_, i64>(&sql)
+        .bind(name)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| no_lookup_value(field, name))
+}
+
+/// Checks that an id exists, or 422 `Invalid value for param '<field>': <id>`.
+pub async fn existing_id(
+    conn: &mut AnyConnection,
+    what: Named,
+    field: &str,
+    id: i64,
+) -> Result<i64> {
+    let sql = format!("SELECT id FROM {} WHERE id = $1", what.table());
+    sqlx::query_scalar::<_, i64>(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::unprocessable(format!("Invalid value for param '{field}': {id}")))
+}
+
+pub async fn name_by_id(conn: &mut AnyConnection, what: Named, id: i64) -> Result<Option<String>> {
+    let sql = format!("SELECT name FROM {} WHERE id = $1", what.table());
+    Ok(sqlx::query_scalar::<_, String>(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Names of many records of one table at once.
+pub async fn names_by_ids(
+    conn: &mut AnyConnection,
+    what: Named,
+    ids: &std::collections::BTreeSet<i64>,
+) -> Result<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, name FROM {} WHERE id IN ({})",
+        what.table(),
+        crate::storage::store::id_list(ids.iter().copied())
+    );
+    Ok(sqlx::query_as(&sql)
+        .persistent(false)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// A user by login, then e-mail (case-insensitive), or by id when all digits.
+pub async fn user_id_by_key(conn: &mut AnyConnection, key: &str) -> Result<Option<i64>> {
+    let key = key.trim().to_lowercase();
+    if !key.is_empty()
+        && key.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(id) = key.parse::<i64>()
+    {
+        let found = sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM users WHERE login = $1 OR (email <> '' AND email = $2) ORDER BY (login = $3) DESC, id LIMIT 1",
+    )
+    .bind(&key)
+    .bind(&key)
+    .bind(&key)
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub fn no_lookup_value(field: &str, value: &str) -> Error {
+    Error::unprocessable(format!("No lookup value found for '{field}': {value:?}"))
+}

@@ -1,0 +1,12 @@
+//! Storage: the database (SQLite or PostgreSQL), attachment bytes, settings, paging, the
+//! clock, name lookups and the caches the store keeps in step with its commits. Knows nothing
+//! of tickets or accounts beyond their tables.
+
+pub mod auth_cache;
+pub mod clock;
+pub mod files;
+pub mod lookup;
+pub mod paging;
+pub mod settings;
+pub mod store;
+pub mod ticket_cache;

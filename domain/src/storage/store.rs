@@ -1,0 +1,282 @@
+//! The database behind Tandem: SQLite (default, embedded) or PostgreSQL, through sqlx's `Any`
+//! driver so that every query is written once. SQL is kept to the dialect both understand
+//! (`$1` placeholders, `RETURNING`, `ON CONFLICT`); the few differences go through [`Backend`].
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Transaction};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::Result;
+use crate::storage::ticket_cache::TicketCache;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+
+    /// Case-insensitive `LIKE`.
+    pub fn ilike(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "LIKE",
+            Backend::Postgres => "ILIKE",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// The URL it was opened with (PostgreSQL: for the LISTEN connection of live events).
+    url: Arc<str>,
+    /// SQLite has one writer at a time; taking this before `BEGIN` avoids SQLITE_BUSY on
+    /// lock upgrades. PostgreSQL gets a large number of permits (row locks do the work there).
+    writers: Arc<Semaphore>,
+    auth_cache: Arc<crate::storage::auth_cache::AuthCache>,
+    ticket_cache: Arc<TicketCache>,
+}
+
+/// A write transaction. Dropping it without `commit` rolls back, so nothing is half-stored.
+pub struct WriteTx {
+    pub tx: Transaction<'static, sqlx::Any>,
+    _permit: OwnedSemaphorePermit,
+    auth_cache: Arc<crate::storage::auth_cache::AuthCache>,
+    ticket_cache: Arc<TicketCache>,
+    backend: Backend,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
+
+impl WriteTx {
+    pub async fn commit(mut self) -> Result<()> {
+        // Tickets this transaction changed (recorded by triggers): forgotten by this
+        // instance's cache after the commit, by the others' through NOTIFY (sent on commit).
+        let changed: Vec<i64> =
+            sqlx::query_scalar("DELETE FROM changed_tickets RETURNING ticket_id")
+                .fetch_all(&mut *self.tx)
+                .await?;
+        if !changed.is_empty() && self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::storage::ticket_cache::CHANNEL)
+                .bind(crate::storage::ticket_cache::payload(&changed))
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        self.tx.commit().await?;
+        self.ticket_cache.forget(&changed);
+        // It may have changed accounts or permissions: re-check before trusting the cache.
+        self.auth_cache.mark_stale();
+        Ok(())
+    }
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Connects, creating the SQLite file (and its directory) when missing, and runs migrations.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url).ok_or_else(|| {
+            crate::Error::Internal(format!(
+                "unsupported database URL {url:?}: use sqlite://… or postgres://…"
+            ))
+        })?;
+        let (options, max_connections, writers) = match backend {
+            Backend::Sqlite => {
+                let url = prepare_sqlite_url(url)?;
+                (AnyConnectOptions::from_str(&url)?, 8, 1)
+            }
+            Backend::Postgres => (
+                AnyConnectOptions::from_str(url)?,
+                32,
+                Semaphore::MAX_PERMITS,
+            ),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            // A ping before every checkout would cost a round trip per request: ping only
+            // connections that sat idle for a while (the database may have restarted since).
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > Duration::from_secs(5) {
+                        use sqlx::Connection;
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL for concurrent readers; synchronous=FULL so an acknowledged
+                        // commit survives a power cut; foreign keys are off by default in SQLite.
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = FULL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 10000")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let store = Store {
+            pool,
+            backend,
+            url: Arc::from(url),
+            writers: Arc::new(Semaphore::new(writers)),
+            auth_cache: Arc::default(),
+            // PostgreSQL: serves once listening for other instances' changes (below).
+            ticket_cache: Arc::new(TicketCache::new(backend == Backend::Sqlite)),
+        };
+        store.migrate().await?;
+        if backend == Backend::Postgres
+            && let Err(e) = crate::storage::ticket_cache::listen_postgres(&store).await
+        {
+            tracing::warn!(error = %e, "ticket cache off: cannot LISTEN for changes");
+        }
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| crate::Error::Internal(format!("migration failed: {e}")))
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn auth_cache(&self) -> &crate::storage::auth_cache::AuthCache {
+        &self.auth_cache
+    }
+
+    pub fn ticket_cache(&self) -> &TicketCache {
+        &self.ticket_cache
+    }
+
+    pub(crate) fn ticket_cache_arc(&self) -> &Arc<TicketCache> {
+        &self.ticket_cache
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A connection for reads.
+    pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// Starts the one transaction a request writes in.
+    pub async fn write(&self) -> Result<WriteTx> {
+        let permit = self
+            .writers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| crate::Error::Internal("store is closing".into()))?;
+        // SQLite: take the write lock at BEGIN, so a transaction never has to upgrade a stale
+        // read snapshot (which fails at once with SQLITE_BUSY instead of waiting).
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(WriteTx {
+            tx,
+            _permit: permit,
+            auth_cache: self.auth_cache.clone(),
+            ticket_cache: self.ticket_cache.clone(),
+            backend: self.backend,
+        })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Makes sure the directory of a SQLite file exists and the file is created on first use.
+fn prepare_sqlite_url(url: &str) -> Result<String> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = rest.split('?').next().unwrap_or_default();
+    if !path.is_empty()
+        && path != ":memory:"
+        && let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| crate::Error::Internal(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    Ok(if url.contains("mode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+/// Whether a connection talks to PostgreSQL (for the few dialect differences).
+pub fn is_postgres(conn: &AnyConnection) -> bool {
+    conn.backend_name().eq_ignore_ascii_case("postgresql")
+}
+
+/// `1,2,3` for `IN (…)`: ids are integers, so they are written into the SQL (no bind limit;
+/// run such statements with `.persistent(false)` so they don't crowd the statement cache).
+pub fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+    ids.into_iter()
+        .map(|id| id.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}

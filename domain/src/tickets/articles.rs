@@ -1,0 +1,715 @@
+//! Ticket articles: messages, notes, calls. Creating one updates the ticket (counts, first
+//! response, last contact, new → open), all in the caller's transaction.
+
+use serde_json::{Value, json};
+use sqlx::{AnyConnection, FromRow};
+
+use crate::policy::access::{AccessLevel, Actor};
+use crate::storage::files::FileStore;
+use crate::storage::lookup::Named;
+use crate::{
+    Error, Result, accounts::users, policy, storage::clock, storage::settings, tickets,
+    tickets::attachments, tickets::params, tickets::sanitize, tickets::states,
+};
+
+pub const MAX_BODY_CHARS: usize = 1_500_000;
+pub const SENDER_AGENT: i64 = 1;
+pub const SENDER_CUSTOMER: i64 = 2;
+pub const SENDER_SYSTEM: i64 = 3;
+pub const TYPE_NOTE: i64 = 10;
+pub const TYPE_WEB: i64 = 11;
+pub const TYPE_EMAIL: i64 = 1;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ArticleRecord {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub type_id: i64,
+    pub sender_id: i64,
+    pub from_address: Option<String>,
+    pub to_address: Option<String>,
+    pub cc: Option<String>,
+    pub subject: Option<String>,
+    pub reply_to: Option<String>,
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub content_type: String,
+    pub body: String,
+    pub internal: i64,
+    pub preferences: String,
+    pub origin_by_id: Option<i64>,
+    pub created_by_id: i64,
+    pub updated_by_id: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "id, ticket_id, type_id, sender_id, from_address, to_address, cc, subject, reply_to, message_id, \
+    in_reply_to, content_type, body, internal, preferences, origin_by_id, created_by_id, updated_by_id, created_at, updated_at";
+
+pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<ArticleRecord> {
+    sqlx::query_as::<_, ArticleRecord>(&format!(
+        "SELECT {COLUMNS} FROM ticket_articles WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| Error::not_found("Ticket::Article", id))
+}
+
+/// Articles of a ticket in order; internal ones only for callers who may see them.
+pub async fn for_ticket(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    with_internal: bool,
+) -> Result<Vec<ArticleRecord>> {
+    let filter = if with_internal {
+        ""
+    } else {
+        " AND internal = 0"
+    };
+    Ok(sqlx::query_as::<_, ArticleRecord>(&format!(
+        "SELECT {COLUMNS} FROM ticket_articles WHERE ticket_id = $1{filter} ORDER BY created_at, id"
+    ))
+    .bind(ticket_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// An article as far as ticket lists need it: who may see it and whether it counts.
+#[derive(Debug, Clone)]
+pub struct Visibility {
+    pub id: i64,
+    pub internal: bool,
+    pub sender_id: i64,
+}
+
+impl Visibility {
+    /// Zammad's customer `article_count`: public, non-System articles.
+    pub fn counts_for_customer(&self) -> bool {
+        !self.internal && self.sender_id != 3
+    }
+}
+
+/// The articles of many tickets in order (ids, internal flag, sender), by ticket.
+pub async fn visibility_of(
+    conn: &mut AnyConnection,
+    ticket_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<Visibility>>> {
+    let mut out: std::collections::HashMap<i64, Vec<Visibility>> = Default::default();
+    if ticket_ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT ticket_id, id, internal, sender_id FROM ticket_articles WHERE ticket_id IN ({}) ORDER BY ticket_id, created_at, id",
+        crate::storage::store::id_list(ticket_ids.iter().copied())
+    );
+    let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(&sql)
+        .persistent(false)
+        .fetch_all(conn)
+        .await?;
+    for (ticket_id, id, internal, sender_id) in rows {
+        out.entry(ticket_id).or_default().push(Visibility {
+            id,
+            internal: internal != 0,
+            sender_id,
+        });
+    }
+    Ok(out)
+}
+
+/// Article JSON with the names Zammad always adds (`type`, `sender`, `created_by`, …).
+pub async fn render(conn: &mut AnyConnection, a: &ArticleRecord) -> Result<Value> {
+    let type_name = crate::storage::lookup::name_by_id(conn, Named::ArticleType, a.type_id).await?;
+    let sender_name =
+        crate::storage::lookup::name_by_id(conn, Named::ArticleSender, a.sender_id).await?;
+    let files = attachments::for_article(conn, a.id).await?;
+    let body = if a.content_type == "text/html" {
+        attachments::rewrite_cids(&a.body, a.ticket_id, a.id, &files)
+    } else {
+        a.body.clone()
+    };
+    Ok(json!({
+        "id": a.id, "ticket_id": a.ticket_id, "type_id": a.type_id, "sender_id": a.sender_id,
+        "from": a.from_address, "to": a.to_address, "cc": a.cc, "subject": a.subject, "reply_to": a.reply_to,
+        "message_id": a.message_id, "message_id_md5": null, "in_reply_to": a.in_reply_to,
+        "content_type": a.content_type, "references": null, "body": body, "internal": a.internal != 0,
+        "preferences": serde_json::from_str::<Value>(&a.preferences).unwrap_or_else(|_| json!({})),
+        "updated_by_id": a.updated_by_id, "created_by_id": a.created_by_id, "origin_by_id": a.origin_by_id,
+        "created_at": a.created_at, "updated_at": a.updated_at,
+        "attachments": files.iter().map(attachments::render).collect::<Vec<_>>(),
+        "type": type_name, "sender": sender_name,
+        "created_by": users::login_json(conn, Some(a.created_by_id)).await?,
+        "updated_by": users::login_json(conn, Some(a.updated_by_id)).await?,
+        "origin_by": users::login_json(conn, a.origin_by_id).await?,
+        "time_unit": null,
+    }))
+}
+
+/// Article preferences only agents see (a DeskHero BCC, the resent-from address).
+pub const AGENT_ONLY_PREFERENCES: [&str; 2] = ["bcc", "resent_from"];
+
+/// [`render`] for a reader: without read access to the ticket's group (customers) the
+/// agent-only preferences are left out.
+pub async fn render_for(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    group_id: i64,
+    a: &ArticleRecord,
+) -> Result<Value> {
+    let mut out = render(conn, a).await?;
+    if !actor.has_group_access(group_id, AccessLevel::Read)
+        && let Some(preferences) = out.get_mut("preferences").and_then(Value::as_object_mut)
+    {
+        for key in AGENT_ONLY_PREFERENCES {
+            preferences.remove(key);
+        }
+    }
+    Ok(out)
+}
+
+/// `GET /ticket_articles/by_ticket/{id}`.
+pub async fn by_ticket(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+) -> Result<Vec<Value>> {
+    let (ticket, _) = tickets::load_readable(conn, actor, ticket_id).await?;
+    let with_internal = actor.has_group_access(ticket.group_id, AccessLevel::Read);
+    let mut out = Vec::new();
+    for a in for_ticket(conn, ticket_id, with_internal).await? {
+        out.push(render_for(conn, actor, ticket.group_id, &a).await?);
+    }
+    Ok(out)
+}
+
+/// An article the caller may read, with its ticket's facts.
+pub async fn load_readable(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+) -> Result<(ArticleRecord, policy::TicketFacts)> {
+    let article = find(conn, id).await?;
+    let (_, facts) = tickets::load(conn, article.ticket_id).await?;
+    if !policy::can_show_article(actor, &facts, article.internal != 0) {
+        return Err(Error::not_authorized());
+    }
+    Ok((article, facts))
+}
+
+pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {
+    let (article, facts) = load_readable(conn, actor, id).await?;
+    render_for(conn, actor, facts.group_id, &article).await
+}
+
+/// `POST /ticket_articles` (body carries `ticket_id`).
+pub async fn create(
+    conn: &mut AnyConnection,
+    files: &FileStore,
+    actor: &Actor,
+    body: &Value,
+) -> Result<ArticleRecord> {
+    let ticket_id = params::int(body, "ticket_id")?
+        .ok_or_else(|| Error::unprocessable("The required value 'ticket_id' is missing."))?;
+    let (ticket, facts) = tickets::load(conn, ticket_id).await?;
+    authorize_adding(conn, actor, &ticket, &facts).await?;
+    let article = create_on(conn, files, actor, ticket_id, body, false).await?;
+    crate::tickets::search_index::reindex(conn, ticket_id).await?;
+    Ok(article)
+}
+
+/// May the caller add articles to this ticket at all: change access, and on a closed ticket
+/// the same follow-up rule as a ticket update (403 without access, 422 when closed for good).
+pub async fn authorize_adding(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket: &tickets::TicketRecord,
+    facts: &policy::TicketFacts,
+) -> Result<()> {
+    if !policy::can_show_ticket(actor, facts) {
+        return Err(Error::not_authorized());
+    }
+    let group = crate::accounts::groups::find(conn, ticket.group_id).await?;
+    let closed_days_ago = ticket
+        .close_at
+        .as_deref()
+        .and_then(clock::parse)
+        .map(|at| (chrono::Utc::now() - at).num_days());
+    policy::authorize_update_ticket(
+        actor,
+        facts,
+        policy::FollowUp::from_setting(
+            &group.follow_up_possible,
+            closed_days_ago,
+            group.reopen_time_in_days,
+        ),
+    )
+}
+
+fn from_for(actor: &Actor, sender_id: i64, type_id: i64) -> String {
+    let name = actor.fullname();
+    if sender_id == SENDER_CUSTOMER && type_id == TYPE_WEB && !actor.email.is_empty() {
+        format!("{name} <{}>", actor.email)
+    } else {
+        name
+    }
+}
+
+/// Creates an article on a ticket and applies its side effects on the ticket.
+pub async fn create_on(
+    conn: &mut AnyConnection,
+    files: &FileStore,
+    actor: &Actor,
+    ticket_id: i64,
+    body: &Value,
+    first: bool,
+) -> Result<ArticleRecord> {
+    lock_ticket(conn, ticket_id).await?;
+    let (ticket, facts) = tickets::load(conn, ticket_id).await?;
+    let customer_only = !actor.has_group_access(ticket.group_id, AccessLevel::Read);
+
+    let text = match body.get("body") {
+        None | Some(Value::Null) => {
+            return Err(Error::unprocessable(
+                "Need at least an 'article body' field.",
+            ));
+        }
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => return Err(params::invalid("body", other)),
+    };
+    if text.trim().is_empty() {
+        return Err(Error::unprocessable(
+            "Need at least an 'article body' field.",
+        ));
+    }
+    if text.chars().count() > MAX_BODY_CHARS {
+        return Err(Error::unprocessable(format!(
+            "The article body is too long (maximum is {MAX_BODY_CHARS} characters)."
+        )));
+    }
+    let content_type = params::text(body, "content_type")?
+        .unwrap_or_else(|| "text/plain".into())
+        .to_lowercase();
+    if content_type != "text/plain" && content_type != "text/html" {
+        return Err(Error::unprocessable(format!(
+            "Invalid value for param 'content_type': {content_type:?}"
+        )));
+    }
+    let mut type_id = params::named_id(conn, body, "type", Named::ArticleType)
+        .await?
+        .unwrap_or(TYPE_NOTE);
+    let mut sender_id = params::named_id(conn, body, "sender", Named::ArticleSender)
+        .await?
+        .unwrap_or(if actor.is_agent() && !customer_only {
+            SENDER_AGENT
+        } else {
+            SENDER_CUSTOMER
+        });
+    let mut internal = params::flag(body, "internal")?.unwrap_or(false);
+    let mut origin_by_id = params::user_id(conn, body, "origin_by").await?;
+    if customer_only {
+        sender_id = SENDER_CUSTOMER;
+        if type_id != TYPE_NOTE && type_id != TYPE_WEB {
+            type_id = TYPE_NOTE;
+        }
+        internal = false;
+        origin_by_id = None;
+    }
+    if !policy::can_create_article(actor, &facts, internal) {
+        return Err(Error::not_authorized());
+    }
+    let to = params::text(body, "to")?;
+    if type_id == TYPE_EMAIL
+        && to.as_deref().is_none_or(|t| {
+            !t.split(',').any(|a| {
+                users::valid_email(
+                    a.trim()
+                        .trim_start_matches(|c| c != '<')
+                        .trim_matches(['<', '>']),
+                ) || users::valid_email(a.trim())
+            })
+        })
+    {
+        return Err(Error::unprocessable(
+            "Sending an email without a valid recipient is not possible.",
+        ));
+    }
+    // phone calls by the customer, logged by an agent, are on the customer's behalf
+    if origin_by_id.is_none() && sender_id == SENDER_CUSTOMER && !customer_only && type_id == 5 {
+        origin_by_id = Some(ticket.customer_id);
+    }
+    let new_files = match body.get("attachments") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(list) => attachments::parse_base64_list(list)?,
+    };
+    let form_id = params::text(body, "form_id")?;
+    let from = match params::text(body, "from")? {
+        Some(f) if !f.trim().is_empty() && !customer_only => Some(f),
+        _ => None,
+    };
+    let mut preferences = match body.get("preferences") {
+        Some(Value::Object(p)) if !customer_only => p.clone(),
+        _ => serde_json::Map::new(),
+    };
+    if let Some(subtype) = params::text(body, "subtype")? {
+        preferences.insert("subtype".into(), json!(subtype));
+    }
+    let new = NewArticle {
+        type_id,
+        sender_id,
+        internal,
+        origin_by_id,
+        from,
+        to,
+        cc: params::text(body, "cc")?,
+        subject: params::text(body, "subject")?,
+        reply_to: params::text(body, "reply_to")?,
+        message_id: params::text(body, "message_id")?,
+        in_reply_to: params::text(body, "in_reply_to")?,
+        content_type,
+        body: text,
+        preferences,
+        files: new_files,
+        form_id,
+        cached_file_ids: Vec::new(),
+    };
+    insert(conn, files, actor, &ticket, new, first).await
+}
+
+/// Locks the ticket row (PostgreSQL) so concurrent articles serialise their counters.
+pub async fn lock_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<()> {
+    let backend_lock = if crate::storage::store::is_postgres(conn) {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    sqlx::query(&format!(
+        "SELECT id FROM tickets WHERE id = $1{backend_lock}"
+    ))
+    .bind(ticket_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// An article ready to be stored: what an API dialect (Zammad's `create_on`, DeskHero's
+/// `deskhero`) has parsed and authorised. [`insert`] does the rest the same way for both.
+#[derive(Debug, Clone, Default)]
+pub struct NewArticle {
+    pub type_id: i64,
+    pub sender_id: i64,
+    pub internal: bool,
+    pub origin_by_id: Option<i64>,
+    /// `None`: the origin's name, else the caller's (`"Name <email>"` for customers on web).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub cc: Option<String>,
+    pub subject: Option<String>,
+    pub reply_to: Option<String>,
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    /// `text/plain` or `text/html`; HTML is sanitised and its data-URI images extracted here.
+    pub content_type: String,
+    /// The body as received (unsanitised).
+    pub body: String,
+    pub preferences: serde_json::Map<String, Value>,
+    /// Files sent with the request.
+    pub files: Vec<attachments::NewFile>,
+    /// The caller's upload cache to claim as a whole.
+    pub form_id: Option<String>,
+    /// Single files of the caller's upload cache to claim (checked with
+    /// [`attachments::cached_upload`] beforehand; a file that is gone is a 422).
+    pub cached_file_ids: Vec<i64>,
+}
+
+/// Stores an article on `ticket` (which must be current, read after [`lock_ticket`]): sanitises
+/// the body, extracts inline images, attaches files, records history and applies the
+/// article's side effects on the ticket. Permissions are the caller's business.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    files: &FileStore,
+    actor: &Actor,
+    ticket: &tickets::TicketRecord,
+    new: NewArticle,
+    first: bool,
+) -> Result<ArticleRecord> {
+    let ticket_id = ticket.id;
+    if new.body.chars().count() > MAX_BODY_CHARS {
+        return Err(Error::unprocessable(format!(
+            "The article body is too long (maximum is {MAX_BODY_CHARS} characters)."
+        )));
+    }
+    let communication: i64 =
+        sqlx::query_scalar("SELECT communication FROM ticket_article_types WHERE id = $1")
+            .bind(new.type_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let fqdn = settings::get::<String>(conn, "fqdn")
+        .await?
+        .unwrap_or_else(|| "tandem.localhost".into());
+    let (stored_body, inline_images) = if new.content_type == "text/html" {
+        sanitize::html_with_inline_images(&new.body, move || {
+            format!(
+                "{ticket_id}.{}@{fqdn}",
+                &crate::accounts::auth::random_token()[..16]
+            )
+        })
+    } else {
+        (new.body, Vec::new())
+    };
+    let mut new_files = new.files;
+    new_files.extend(attachments::from_inline_images(inline_images));
+    let from = match new.from {
+        Some(from) => from,
+        None => match new.origin_by_id {
+            Some(origin) => users::find(conn, origin).await?.fullname(),
+            None => from_for(actor, new.sender_id, new.type_id),
+        },
+    };
+    let now = clock::now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO ticket_articles (ticket_id, type_id, sender_id, from_address, to_address, cc, subject, reply_to, \
+         message_id, in_reply_to, content_type, body, internal, preferences, origin_by_id, created_by_id, updated_by_id, \
+         created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) RETURNING id",
+    )
+    .bind(ticket_id)
+    .bind(new.type_id)
+    .bind(new.sender_id)
+    .bind(from)
+    .bind(new.to)
+    .bind(new.cc)
+    .bind(new.subject)
+    .bind(new.reply_to)
+    .bind(new.message_id)
+    .bind(new.in_reply_to)
+    .bind(&new.content_type)
+    .bind(&stored_body)
+    .bind(new.internal as i64)
+    .bind(serde_json::Value::Object(new.preferences).to_string())
+    .bind(new.origin_by_id)
+    .bind(actor.id)
+    .bind(actor.id)
+    .bind(&now)
+    .bind(&now)
+    .fetch_one(&mut *conn)
+    .await?;
+    attachments::attach_to_article(conn, files, id, actor.id, &new_files).await?;
+    for file_id in new.cached_file_ids {
+        if !attachments::claim_cached_upload(conn, actor, file_id, id).await? {
+            return Err(Error::unprocessable(format!(
+                "Unknown attachment id {file_id} (not in your upload cache)"
+            )));
+        }
+    }
+    crate::tickets::history::record(
+        conn,
+        actor.id,
+        crate::tickets::history::Entry {
+            ticket_id,
+            history_type: "created",
+            history_object: "Ticket::Article",
+            object_id: id,
+            ..Default::default()
+        },
+    )
+    .await?;
+    if let Some(form_id) = new.form_id.filter(|f| !f.is_empty()) {
+        attachments::claim_upload_cache(conn, actor, &form_id, id).await?;
+    }
+    apply_side_effects(
+        conn,
+        ticket,
+        new.sender_id,
+        new.type_id,
+        new.internal,
+        communication != 0,
+        first,
+        actor.id,
+        &now,
+    )
+    .await?;
+    find(conn, id).await
+}
+
+/// Zammad's article side effects on the ticket (docs/zammad-api.md §5).
+#[allow(clippy::too_many_arguments)]
+async fn apply_side_effects(
+    conn: &mut AnyConnection,
+    ticket: &tickets::TicketRecord,
+    sender_id: i64,
+    type_id: i64,
+    internal: bool,
+    communication: bool,
+    first: bool,
+    actor_id: i64,
+    now: &str,
+) -> Result<()> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM ticket_articles WHERE ticket_id = $1 AND sender_id <> 3",
+    )
+    .bind(ticket.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut t = ticket.clone();
+    t.article_count = count;
+    if first || t.create_article_type_id.is_none() {
+        t.create_article_type_id = Some(type_id);
+        t.create_article_sender_id = Some(sender_id);
+    }
+    let counts_as_contact = !internal && sender_id != SENDER_SYSTEM && communication;
+    if counts_as_contact && sender_id == SENDER_AGENT {
+        if t.first_response_at.is_none() {
+            t.first_response_at = Some(now.to_string());
+        }
+        t.last_contact_agent_at = Some(now.to_string());
+        t.last_contact_at = Some(now.to_string());
+        if t.state_id == states::NEW {
+            t.state_id = sqlx::query_scalar(
+                "SELECT id FROM ticket_states WHERE default_follow_up = 1 ORDER BY id LIMIT 1",
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+        }
+    }
+    if counts_as_contact && sender_id == SENDER_CUSTOMER {
+        let behaviour = settings::get::<String>(conn, "ticket_last_contact_behaviour")
+            .await?
+            .unwrap_or_default();
+        let agent_replied_since = match (&t.last_contact_agent_at, &t.last_contact_customer_at) {
+            (Some(agent), Some(customer)) => agent > customer,
+            (_, None) => true,
+            (None, Some(_)) => false,
+        };
+        if behaviour != "check_if_agent_already_replied"
+            || agent_replied_since
+            || t.last_contact_at.is_none()
+        {
+            t.last_contact_at = Some(now.to_string());
+        }
+        t.last_contact_customer_at = Some(now.to_string());
+    }
+    sqlx::query(
+        "UPDATE tickets SET article_count = $1, create_article_type_id = $2, create_article_sender_id = $3, \
+         first_response_at = $4, last_contact_at = $5, last_contact_agent_at = $6, last_contact_customer_at = $7, \
+         state_id = $8, updated_by_id = $9, updated_at = $10 WHERE id = $11",
+    )
+    .bind(t.article_count)
+    .bind(t.create_article_type_id)
+    .bind(t.create_article_sender_id)
+    .bind(&t.first_response_at)
+    .bind(&t.last_contact_at)
+    .bind(&t.last_contact_agent_at)
+    .bind(&t.last_contact_customer_at)
+    .bind(t.state_id)
+    .bind(actor_id)
+    .bind(now)
+    .bind(t.id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// `PUT /ticket_articles/{id}`: only `internal` (and `preferences.highlight`) change.
+pub async fn update(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    body: &Value,
+) -> Result<ArticleRecord> {
+    let (article, facts) = load_readable(conn, actor, id).await?;
+    if !policy::can_update_article(actor, &facts) {
+        return Err(Error::not_authorized());
+    }
+    let internal = params::flag(body, "internal")?.map_or(article.internal, i64::from);
+    let mut preferences: serde_json::Map<String, Value> =
+        serde_json::from_str(&article.preferences).unwrap_or_default();
+    if let Some(h) = body.get("preferences").and_then(|p| p.get("highlight")) {
+        preferences.insert("highlight".into(), h.clone());
+    }
+    sqlx::query("UPDATE ticket_articles SET internal = $1, preferences = $2, updated_by_id = $3, updated_at = $4 WHERE id = $5")
+        .bind(internal)
+        .bind(Value::Object(preferences).to_string())
+        .bind(actor.id)
+        .bind(clock::now())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    crate::tickets::search_index::reindex(conn, article.ticket_id).await?;
+    find(conn, id).await
+}
+
+/// `DELETE /ticket_articles/{id}` with Zammad's rules; recounts the ticket's articles.
+pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<DeletedArticle> {
+    let article = find(conn, id).await?;
+    let (_, facts) = tickets::load(conn, article.ticket_id).await?;
+    let communication: i64 =
+        sqlx::query_scalar("SELECT communication FROM ticket_article_types WHERE id = $1")
+            .bind(article.type_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let age =
+        clock::parse(&article.created_at).map_or(0, |at| (chrono::Utc::now() - at).num_seconds());
+    let timeframe = settings::article_delete_timeframe(conn).await?;
+    let article_facts = policy::ArticleFacts {
+        internal: article.internal != 0,
+        created_by_id: article.created_by_id,
+        communication: communication != 0,
+        age_seconds: age,
+    };
+    policy::authorize_delete_article(actor, &facts, &article_facts, timeframe)?;
+    let hashes: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT sha256 FROM attachments WHERE article_id = $1")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+    sqlx::query("DELETE FROM ticket_articles WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE tickets SET article_count = (SELECT COUNT(*) FROM ticket_articles WHERE ticket_id = $1 AND sender_id <> 3), updated_at = $2 WHERE id = $3")
+        .bind(article.ticket_id)
+        .bind(clock::now())
+        .bind(article.ticket_id)
+        .execute(&mut *conn)
+        .await?;
+    crate::tickets::search_index::reindex(conn, article.ticket_id).await?;
+    Ok(DeletedArticle {
+        ticket_id: article.ticket_id,
+        internal: article.internal != 0,
+        hashes,
+    })
+}
+
+/// What [`delete`] removed: the article's ticket, whether customers could see it, and the
+/// content hashes of its attachments (pass them to `attachments::remove_unreferenced` after
+/// the commit).
+#[derive(Debug)]
+pub struct DeletedArticle {
+    pub ticket_id: i64,
+    pub internal: bool,
+    pub hashes: Vec<String>,
+}
+
+/// A System note (e.g. "merged into …"); does not count as contact and not in `article_count`.
+pub async fn create_system_note(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+    text: &str,
+) -> Result<i64> {
+    let now = clock::now();
+    Ok(sqlx::query_scalar(
+        "INSERT INTO ticket_articles (ticket_id, type_id, sender_id, from_address, content_type, body, internal,          preferences, created_by_id, updated_by_id, created_at, updated_at)          VALUES ($1, $2, $3, $4, 'text/plain', $5, 1, '{}', $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(ticket_id)
+    .bind(TYPE_NOTE)
+    .bind(SENDER_SYSTEM)
+    .bind(actor.fullname())
+    .bind(text)
+    .bind(actor.id)
+    .bind(actor.id)
+    .bind(&now)
+    .bind(&now)
+    .fetch_one(conn)
+    .await?)
+}

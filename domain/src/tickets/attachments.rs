@@ -1,0 +1,344 @@
+//! Attachments of articles, and the upload cache (`form_id`) the web composer uploads into.
+
+use base64::Engine;
+use serde_json::{Value, json};
+use sqlx::{AnyConnection, FromRow};
+
+use crate::policy::access::Actor;
+use crate::storage::files::FileStore;
+use crate::tickets::sanitize::InlineImage;
+use crate::{Error, Result, storage::clock};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AttachmentRecord {
+    pub id: i64,
+    pub article_id: Option<i64>,
+    pub form_id: Option<String>,
+    pub user_id: i64,
+    pub filename: String,
+    pub size: i64,
+    pub sha256: String,
+    pub mime_type: String,
+    pub content_id: Option<String>,
+    pub inline: i64,
+    pub created_at: String,
+}
+
+const COLUMNS: &str = "id, article_id, form_id, user_id, filename, size, sha256, mime_type, content_id, inline, created_at";
+
+/// A file to store: from base64 JSON, a multipart upload, or an inline image.
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub filename: String,
+    pub mime_type: String,
+    pub bytes: Vec<u8>,
+    pub content_id: Option<String>,
+    pub inline: bool,
+}
+
+/// Keeps the last path component, drops control characters and leading dots; never empty.
+pub fn safe_filename(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last.chars().filter(|c| !c.is_control()).collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim();
+    let cleaned: String = cleaned.chars().take(255).collect();
+    if cleaned.is_empty() {
+        "file".to_string()
+    } else {
+        cleaned
+    }
+}
+
+pub fn render(a: &AttachmentRecord) -> Value {
+    let mut preferences = json!({"Mime-Type": a.mime_type, "Content-Type": a.mime_type});
+    if let Some(cid) = &a.content_id {
+        preferences["Content-ID"] = json!(cid);
+    }
+    if a.inline != 0 {
+        preferences["Content-Disposition"] = json!("inline");
+    }
+    json!({"id": a.id, "filename": a.filename, "size": a.size.to_string(), "preferences": preferences})
+}
+
+/// Parses `attachments: [{filename, data, mime-type}]` (422 naming the index on bad input).
+pub fn parse_base64_list(value: &Value) -> Result<Vec<NewFile>> {
+    let Some(items) = value.as_array() else {
+        return Err(Error::unprocessable(
+            "Invalid value for param 'attachments': expected a list",
+        ));
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let field = |key: &str| -> Result<String> {
+            match item.get(key) {
+                Some(Value::String(s)) => Ok(s.clone()),
+                _ => Err(Error::unprocessable(format!(
+                    "Attachment needs '{key}' param for attachment with index '{i}'"
+                ))),
+            }
+        };
+        let filename = field("filename")?;
+        let data = field("data")?;
+        let mime = field("mime-type")?;
+        let cleaned: String = data.chars().filter(|c| *c != '\r' && *c != '\n').collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(cleaned.as_bytes())
+            .map_err(|_| {
+                Error::unprocessable(format!("Invalid base64 for attachment with index '{i}'"))
+            })?;
+        let mime_type =
+            if mime.contains('/') && !mime.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                mime.to_ascii_lowercase()
+            } else {
+                "application/octet-stream".to_string()
+            };
+        out.push(NewFile {
+            filename: safe_filename(&filename),
+            mime_type,
+            bytes,
+            content_id: None,
+            inline: false,
+        });
+    }
+    Ok(out)
+}
+
+pub fn from_inline_images(images: Vec<InlineImage>) -> Vec<NewFile> {
+    images
+        .into_iter()
+        .enumerate()
+        .map(|(i, img)| NewFile {
+            filename: format!(
+                "image{}.{}",
+                i + 1,
+                crate::tickets::sanitize::extension_for(&img.mime_type)
+            ),
+            mime_type: img.mime_type,
+            bytes: img.bytes,
+            content_id: Some(img.content_id),
+            inline: true,
+        })
+        .collect()
+}
+
+async fn insert(
+    conn: &mut AnyConnection,
+    files: &FileStore,
+    file: &NewFile,
+    article_id: Option<i64>,
+    form_id: Option<&str>,
+    user_id: i64,
+) -> Result<i64> {
+    let sha = files.put(&file.bytes).await?;
+    Ok(sqlx::query_scalar(
+        "INSERT INTO attachments (article_id, form_id, user_id, filename, size, sha256, mime_type, content_id, inline, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id",
+    )
+    .bind(article_id)
+    .bind(form_id)
+    .bind(user_id)
+    .bind(&file.filename)
+    .bind(file.bytes.len() as i64)
+    .bind(sha)
+    .bind(&file.mime_type)
+    .bind(&file.content_id)
+    .bind(file.inline as i64)
+    .bind(clock::now())
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn attach_to_article(
+    conn: &mut AnyConnection,
+    files: &FileStore,
+    article_id: i64,
+    user_id: i64,
+    list: &[NewFile],
+) -> Result<()> {
+    for file in list {
+        insert(conn, files, file, Some(article_id), None, user_id).await?;
+    }
+    Ok(())
+}
+
+/// Moves the caller's cached uploads of `form_id` onto an article (non-inline files).
+pub async fn claim_upload_cache(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    form_id: &str,
+    article_id: i64,
+) -> Result<usize> {
+    let moved = sqlx::query("UPDATE attachments SET article_id = $1, form_id = NULL WHERE form_id = $2 AND user_id = $3 AND article_id IS NULL")
+        .bind(article_id)
+        .bind(form_id)
+        .bind(actor.id)
+        .execute(conn)
+        .await?;
+    Ok(moved.rows_affected() as usize)
+}
+
+/// One file of the caller's upload cache (uploaded by them, not yet on an article).
+pub async fn cached_upload(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+) -> Result<Option<AttachmentRecord>> {
+    Ok(sqlx::query_as::<_, AttachmentRecord>(&format!(
+        "SELECT {COLUMNS} FROM attachments WHERE id = $1 AND user_id = $2 AND article_id IS NULL"
+    ))
+    .bind(id)
+    .bind(actor.id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Moves one file of the caller's upload cache onto an article; false if it is not there.
+pub async fn claim_cached_upload(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    article_id: i64,
+) -> Result<bool> {
+    let moved = sqlx::query("UPDATE attachments SET article_id = $1, form_id = NULL WHERE id = $2 AND user_id = $3 AND article_id IS NULL")
+        .bind(article_id)
+        .bind(id)
+        .bind(actor.id)
+        .execute(conn)
+        .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+pub async fn for_article(
+    conn: &mut AnyConnection,
+    article_id: i64,
+) -> Result<Vec<AttachmentRecord>> {
+    Ok(sqlx::query_as::<_, AttachmentRecord>(&format!(
+        "SELECT {COLUMNS} FROM attachments WHERE article_id = $1 ORDER BY id"
+    ))
+    .bind(article_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<AttachmentRecord> {
+    sqlx::query_as::<_, AttachmentRecord>(&format!(
+        "SELECT {COLUMNS} FROM attachments WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| Error::not_found("Store", id))
+}
+
+/// `POST /attachments`: a file into the caller's upload cache for a form.
+pub async fn upload_to_cache(
+    conn: &mut AnyConnection,
+    files: &FileStore,
+    actor: &Actor,
+    form_id: &str,
+    file: NewFile,
+) -> Result<AttachmentRecord> {
+    if form_id.trim().is_empty() || form_id.len() > 200 {
+        return Err(Error::unprocessable(
+            "The required value 'form_id' is missing.",
+        ));
+    }
+    let id = insert(conn, files, &file, None, Some(form_id), actor.id).await?;
+    find(conn, id).await
+}
+
+/// `DELETE /attachments/{id}`: only the uploader's own cached files.
+pub async fn delete_cached(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+) -> Result<Option<String>> {
+    let a = find(conn, id).await?;
+    if a.user_id != actor.id || a.article_id.is_some() {
+        return Err(Error::not_authorized());
+    }
+    sqlx::query("DELETE FROM attachments WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(Some(a.sha256))
+}
+
+/// Content hashes referenced by a ticket's attachments (to clean up after deleting it).
+pub async fn hashes_of_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT DISTINCT a.sha256 FROM attachments a JOIN ticket_articles ar ON ar.id = a.article_id WHERE ar.ticket_id = $1 \
+         UNION SELECT a.sha256 FROM attachments a JOIN ticket_shared_drafts d ON d.id = a.shared_draft_id WHERE d.ticket_id = $1")
+        .bind(ticket_id)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Removes the bytes of hashes no attachment refers to any more (call after commit).
+pub async fn remove_unreferenced(
+    conn: &mut AnyConnection,
+    files: &FileStore,
+    hashes: &[String],
+) -> Result<()> {
+    for sha in hashes {
+        let refs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE sha256 = $1")
+            .bind(sha)
+            .fetch_one(&mut *conn)
+            .await?;
+        if refs == 0 {
+            files.delete(sha).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Rewrites `cid:` image references to the download URL of the matching inline attachment.
+pub fn rewrite_cids(
+    body: &str,
+    ticket_id: i64,
+    article_id: i64,
+    attachments: &[AttachmentRecord],
+) -> String {
+    let mut out = body.to_string();
+    for a in attachments {
+        if let Some(cid) = &a.content_id {
+            let url = format!(
+                "/api/v1/ticket_attachment/{ticket_id}/{article_id}/{}?view=inline",
+                a.id
+            );
+            out = out
+                .replace(&format!("cid:{cid}"), &url)
+                .replace(&format!("cid:&lt;{cid}&gt;"), &url);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filenames_lose_paths_and_control_characters() {
+        assert_eq!(safe_filename("../../etc/passwd"), "passwd");
+        assert_eq!(safe_filename("..\\..\\boot.ini"), "boot.ini");
+        assert_eq!(safe_filename("a\u{0}b\nc.txt"), "abc.txt");
+        assert_eq!(safe_filename(".."), "file");
+        assert_eq!(safe_filename("<script>x</script>.html"), "script>.html");
+    }
+
+    #[test]
+    fn base64_errors_name_the_index() {
+        let bad = json!([{"filename": "a", "data": "aGk=", "mime-type": "text/plain"}, {"filename": "b", "data": "%%%", "mime-type": "text/plain"}]);
+        assert_eq!(
+            parse_base64_list(&bad).unwrap_err().to_string(),
+            "Invalid base64 for attachment with index '1'"
+        );
+        let missing = json!([{"filename": "a", "data": "aGk="}]);
+        assert_eq!(
+            parse_base64_list(&missing).unwrap_err().to_string(),
+            "Attachment needs 'mime-type' param for attachment with index '0'"
+        );
+        let ok = json!([{"filename": "a.txt", "data": "aG\r\nk=", "mime-type": "text/plain"}]);
+        assert_eq!(parse_base64_list(&ok).unwrap()[0].bytes, b"hi");
+    }
+}

@@ -1,0 +1,38 @@
+//! The ticket context's entry in the store's ticket cache ([`crate::storage::ticket_cache`]):
+//! a ticket as [`super::load`] reads it, and its plain agent JSON made once.
+
+use std::sync::Arc;
+
+use super::TicketRecord;
+use crate::Result;
+
+/// A ticket as `tickets::load` reads it: the record and whether its state is closed.
+#[derive(Debug)]
+pub struct CachedTicket {
+    pub record: TicketRecord,
+    pub closed: bool,
+    /// The plain JSON an agent who sees every article gets, made on first use.
+    pub agent_json: std::sync::OnceLock<bytes::Bytes>,
+}
+
+impl CachedTicket {
+    pub fn new(record: TicketRecord, closed: bool) -> CachedTicket {
+        CachedTicket {
+            record,
+            closed,
+            agent_json: Default::default(),
+        }
+    }
+}
+
+/// [`super::load`] for reads outside a write transaction, through the store's ticket cache.
+/// A database connection is taken only on a miss.
+pub async fn load_cached(store: &crate::Store, id: i64) -> Result<Arc<CachedTicket>> {
+    let cache = store.ticket_cache();
+    if let Some(hit) = cache.get_as::<CachedTicket>(id) {
+        return Ok(hit);
+    }
+    let epoch = cache.epoch();
+    let (record, facts) = super::load(&mut *store.read().await?, id).await?;
+    Ok(cache.put(epoch, id, CachedTicket::new(record, facts.closed)))
+}

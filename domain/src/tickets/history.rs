@@ -1,0 +1,186 @@
+//! Ticket history (`/ticket_history/{id}`): created/updated/removed entries per attribute.
+
+use serde_json::{Map, Value, json};
+use sqlx::{AnyConnection, FromRow};
+
+use crate::policy::access::Actor;
+use crate::{Error, Result, accounts::users, policy, storage::clock, tickets};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct HistoryRecord {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub history_type: String,
+    pub history_object: String,
+    pub object_id: i64,
+    pub attribute: Option<String>,
+    pub value_from: Option<String>,
+    pub value_to: Option<String>,
+    pub id_from: Option<i64>,
+    pub id_to: Option<i64>,
+    pub created_by_id: i64,
+    pub created_at: String,
+}
+
+/// One history entry.
+#[derive(Debug, Clone, Default)]
+pub struct Entry<'a> {
+    pub ticket_id: i64,
+    pub history_type: &'a str,
+    pub history_object: &'a str,
+    pub object_id: i64,
+    pub attribute: Option<&'a str>,
+    pub value_from: Option<String>,
+    pub value_to: Option<String>,
+    pub id_from: Option<i64>,
+    pub id_to: Option<i64>,
+}
+
+pub async fn record(conn: &mut AnyConnection, by: i64, e: Entry<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO ticket_history (ticket_id, history_type, history_object, object_id, attribute, value_from, value_to, \
+         id_from, id_to, created_by_id, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+    )
+    .bind(e.ticket_id)
+    .bind(e.history_type)
+    .bind(e.history_object)
+    .bind(e.object_id)
+    .bind(e.attribute)
+    .bind(e.value_from)
+    .bind(e.value_to)
+    .bind(e.id_from)
+    .bind(e.id_to)
+    .bind(by)
+    .bind(clock::now())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the attributes that differ between two versions of a ticket.
+pub async fn record_ticket_changes(
+    conn: &mut AnyConnection,
+    by: i64,
+    before: &tickets::TicketRecord,
+    after: &tickets::TicketRecord,
+) -> Result<()> {
+    let ids = [
+        ("group_id", before.group_id, after.group_id, "groups"),
+        ("state_id", before.state_id, after.state_id, "ticket_states"),
+        (
+            "priority_id",
+            before.priority_id,
+            after.priority_id,
+            "ticket_priorities",
+        ),
+        ("owner_id", before.owner_id, after.owner_id, "users"),
+        (
+            "customer_id",
+            before.customer_id,
+            after.customer_id,
+            "users",
+        ),
+    ];
+    for (attribute, from, to, table) in ids {
+        if from != to {
+            let column = if table == "users" { "login" } else { "name" };
+            let name = |id: i64| format!("SELECT {column} FROM {table} WHERE id = {id}");
+            let value_from: Option<String> = sqlx::query_scalar(&name(from))
+                .fetch_optional(&mut *conn)
+                .await?;
+            let value_to: Option<String> = sqlx::query_scalar(&name(to))
+                .fetch_optional(&mut *conn)
+                .await?;
+            record(
+                conn,
+                by,
+                Entry {
+                    ticket_id: after.id,
+                    history_type: "updated",
+                    history_object: "Ticket",
+                    object_id: after.id,
+                    attribute: Some(attribute.trim_end_matches("_id")),
+                    value_from,
+                    value_to,
+                    id_from: Some(from),
+                    id_to: Some(to),
+                },
+            )
+            .await?;
+        }
+    }
+    let texts = [("title", &before.title, &after.title)];
+    for (attribute, from, to) in texts {
+        if from != to {
+            record(
+                conn,
+                by,
+                Entry {
+                    ticket_id: after.id,
+                    history_type: "updated",
+                    history_object: "Ticket",
+                    object_id: after.id,
+                    attribute: Some(attribute),
+                    value_from: Some(from.clone()),
+                    value_to: Some(to.clone()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+    }
+    if before.pending_time != after.pending_time {
+        record(
+            conn,
+            by,
+            Entry {
+                ticket_id: after.id,
+                history_type: "updated",
+                history_object: "Ticket",
+                object_id: after.id,
+                attribute: Some("pending_time"),
+                value_from: before.pending_time.clone(),
+                value_to: after.pending_time.clone(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// `GET /ticket_history/{id}`: agents with read access only.
+pub async fn for_ticket(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<Value> {
+    let (_, facts) = tickets::load(conn, ticket_id).await?;
+    if !actor.has_group_access(facts.group_id, crate::policy::access::AccessLevel::Read) {
+        return Err(if policy::can_show_ticket(actor, &facts) {
+            Error::Forbidden("Not authorized (agent permission required)!".into())
+        } else {
+            Error::not_authorized()
+        });
+    }
+    let rows = sqlx::query_as::<_, HistoryRecord>(
+        "SELECT id, ticket_id, history_type, history_object, object_id, attribute, value_from, value_to, id_from, id_to, \
+         created_by_id, created_at FROM ticket_history WHERE ticket_id = $1 ORDER BY id",
+    )
+    .bind(ticket_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut user_assets = Map::new();
+    let mut history = Vec::new();
+    for h in &rows {
+        if !user_assets.contains_key(&h.created_by_id.to_string()) {
+            let user = users::find(conn, h.created_by_id).await?;
+            user_assets.insert(
+                h.created_by_id.to_string(),
+                users::render_one(conn, &user, false).await?,
+            );
+        }
+        history.push(json!({
+            "id": h.id, "o_id": h.object_id, "history_type": h.history_type, "history_object": h.history_object,
+            "attribute": h.attribute, "value_from": h.value_from, "value_to": h.value_to, "id_from": h.id_from,
+            "id_to": h.id_to, "created_by_id": h.created_by_id, "created_at": h.created_at,
+        }));
+    }
+    Ok(json!({"history": history, "assets": {"User": user_assets}}))
+}

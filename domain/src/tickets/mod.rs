@@ -1,0 +1,1030 @@
+//! Tickets: Zammad's `/tickets` resource — numbering, defaults, name lookups, the customer
+//! field filter, the follow-up rule and the response variants (plain, expand, full, all).
+
+pub mod articles;
+pub mod attachments;
+pub mod cache;
+pub mod history;
+pub mod mentions;
+pub mod params;
+pub mod priorities;
+pub mod sanitize;
+pub mod search_index;
+pub mod states;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{Map, Value, json};
+use sqlx::{AnyConnection, FromRow};
+
+use crate::accounts::users::SYSTEM_USER_ID;
+use crate::policy::access::{AccessLevel, Actor, load_actor};
+use crate::policy::{self, FollowUp, TicketFacts, TicketScope};
+use crate::storage::files::FileStore;
+use crate::storage::lookup::{self, Named};
+use crate::storage::paging::Page;
+use crate::{Error, Result, accounts::groups, accounts::users, storage::clock, storage::settings};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct TicketRecord {
+    pub id: i64,
+    pub number: String,
+    pub title: String,
+    pub group_id: i64,
+    pub priority_id: i64,
+    pub state_id: i64,
+    pub organization_id: Option<i64>,
+    pub owner_id: i64,
+    pub customer_id: i64,
+    pub note: Option<String>,
+    pub first_response_at: Option<String>,
+    pub close_at: Option<String>,
+    pub last_close_at: Option<String>,
+    pub last_contact_at: Option<String>,
+    pub last_contact_agent_at: Option<String>,
+    pub last_contact_customer_at: Option<String>,
+    pub last_owner_update_at: Option<String>,
+    pub create_article_type_id: Option<i64>,
+    pub create_article_sender_id: Option<i64>,
+    pub article_count: i64,
+    pub pending_time: Option<String>,
+    pub preferences: String,
+    pub created_by_id: i64,
+    pub updated_by_id: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub const COLUMNS: &str = "t.id, t.number, t.title, t.group_id, t.priority_id, t.state_id, t.organization_id, \
+    t.owner_id, t.customer_id, t.note, t.first_response_at, t.close_at, t.last_close_at, t.last_contact_at, \
+    t.last_contact_agent_at, t.last_contact_customer_at, t.last_owner_update_at, t.create_article_type_id, \
+    t.create_article_sender_id, t.article_count, t.pending_time, t.preferences, t.created_by_id, t.updated_by_id, \
+    t.created_at, t.updated_at";
+
+impl TicketRecord {
+    pub fn facts(&self, closed: bool) -> TicketFacts {
+        TicketFacts {
+            group_id: self.group_id,
+            customer_id: self.customer_id,
+            organization_id: self.organization_id,
+            closed,
+        }
+    }
+}
+
+pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<TicketRecord> {
+    sqlx::query_as::<_, TicketRecord>(&format!("SELECT {COLUMNS} FROM tickets t WHERE t.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::not_found("Ticket", id))
+}
+
+/// The ticket and its policy facts; 404 when missing (existence before authorisation).
+pub async fn load(conn: &mut AnyConnection, id: i64) -> Result<(TicketRecord, TicketFacts)> {
+    use sqlx::{FromRow, Row};
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS}, (SELECT CASE WHEN st.name = 'closed' THEN 1 ELSE 0 END FROM ticket_states s \
+         JOIN ticket_state_types st ON st.id = s.state_type_id WHERE s.id = t.state_id) AS closed \
+         FROM tickets t WHERE t.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| Error::not_found("Ticket", id))?;
+    let ticket = TicketRecord::from_row(&row)?;
+    let closed = row.try_get::<i64, _>("closed")? != 0;
+    let facts = ticket.facts(closed);
+    Ok((ticket, facts))
+}
+
+/// Loads a ticket the caller may read.
+pub async fn load_readable(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+) -> Result<(TicketRecord, TicketFacts)> {
+    let (ticket, facts) = load(conn, id).await?;
+    policy::authorize_show_ticket(actor, &facts)?;
+    Ok((ticket, facts))
+}
+
+/// Plain ticket JSON. `article_count` is what the caller can see.
+pub fn render(t: &TicketRecord, visible_article_count: i64, customer_view: bool) -> Value {
+    let mut v = json!({
+        "id": t.id, "group_id": t.group_id, "priority_id": t.priority_id, "state_id": t.state_id,
+        "organization_id": t.organization_id, "number": t.number, "title": t.title, "owner_id": t.owner_id,
+        "customer_id": t.customer_id, "note": t.note, "first_response_at": t.first_response_at,
+        "first_response_escalation_at": null, "first_response_in_min": null, "first_response_diff_in_min": null,
+        "close_at": t.close_at, "close_escalation_at": null, "close_in_min": null, "close_diff_in_min": null,
+        "update_escalation_at": null, "update_in_min": null, "update_diff_in_min": null,
+        "last_close_at": t.last_close_at, "last_contact_at": t.last_contact_at,
+        "last_contact_agent_at": t.last_contact_agent_at, "last_contact_customer_at": t.last_contact_customer_at,
+        "last_owner_update_at": t.last_owner_update_at, "create_article_type_id": t.create_article_type_id,
+        "create_article_sender_id": t.create_article_sender_id, "article_count": visible_article_count,
+        "escalation_at": null, "pending_time": t.pending_time, "type": null, "time_unit": null,
+        "preferences": serde_json::from_str::<Value>(&t.preferences).unwrap_or_else(|_| json!({})),
+        "updated_by_id": t.updated_by_id, "created_by_id": t.created_by_id,
+        "created_at": t.created_at, "updated_at": t.updated_at,
+    });
+    if customer_view {
+        // Zammad's customer field filter.
+        let obj = v.as_object_mut().expect("object");
+        obj.remove("time_unit");
+    }
+    v
+}
+
+/// Plain JSON for a caller: article counts and ids hide internal articles from customers.
+pub async fn render_for(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    t: &TicketRecord,
+    with_ids: bool,
+    expanded: bool,
+) -> Result<Value> {
+    let mut one = render_many(conn, actor, std::slice::from_ref(t), with_ids, expanded).await?;
+    Ok(one.pop().unwrap_or(Value::Null))
+}
+
+/// [`render_for`] for a page of tickets with a fixed number of queries, whatever the page size:
+/// one for the article ids and counts the caller may see (only when needed) and, with
+/// `expanded`, one per kind of name (groups, states, users, …).
+pub async fn render_many(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    tickets: &[TicketRecord],
+    with_ids: bool,
+    expanded: bool,
+) -> Result<Vec<Value>> {
+    let sees_internal = |t: &TicketRecord| actor.has_group_access(t.group_id, AccessLevel::Read);
+    let need_articles: Vec<i64> = tickets
+        .iter()
+        .filter(|t| with_ids || !sees_internal(t))
+        .map(|t| t.id)
+        .collect();
+    let articles = articles::visibility_of(conn, &need_articles).await?;
+    let names = if expanded {
+        Some(Names::load(conn, tickets).await?)
+    } else {
+        None
+    };
+    let mut out = Vec::with_capacity(tickets.len());
+    for t in tickets {
+        let internal_too = sees_internal(t);
+        let listed = articles.get(&t.id).map(Vec::as_slice).unwrap_or_default();
+        let count = if internal_too {
+            t.article_count
+        } else {
+            listed.iter().filter(|a| a.counts_for_customer()).count() as i64
+        };
+        let mut v = render(t, count, !internal_too);
+        if with_ids {
+            let ids: Vec<i64> = listed
+                .iter()
+                .filter(|a| internal_too || !a.internal)
+                .map(|a| a.id)
+                .collect();
+            v["article_ids"] = json!(ids);
+            v["ticket_time_accounting_ids"] = json!([]);
+        }
+        if let Some(names) = &names {
+            names.expand(&mut v);
+        }
+        out.push(v);
+    }
+    Ok(out)
+}
+
+/// The names `expand=true` puts next to ids (users by login), loaded for many tickets at once.
+struct Names {
+    named: HashMap<(Named, i64), String>,
+    logins: HashMap<i64, String>,
+}
+
+impl Names {
+    async fn load(conn: &mut AnyConnection, tickets: &[TicketRecord]) -> Result<Names> {
+        let mut wanted: BTreeMap<Named, BTreeSet<i64>> = BTreeMap::new();
+        let mut user_ids = BTreeSet::new();
+        for t in tickets {
+            let mut want = |what: Named, id: Option<i64>| {
+                if let Some(id) = id {
+                    wanted.entry(what).or_default().insert(id);
+                }
+            };
+            want(Named::Group, Some(t.group_id));
+            want(Named::Organization, t.organization_id);
+            want(Named::TicketState, Some(t.state_id));
+            want(Named::TicketPriority, Some(t.priority_id));
+            want(Named::ArticleType, t.create_article_type_id);
+            want(Named::ArticleSender, t.create_article_sender_id);
+            user_ids.extend([t.owner_id, t.customer_id, t.created_by_id, t.updated_by_id]);
+        }
+        let mut named = HashMap::new();
+        for (what, ids) in wanted {
+            for (id, name) in lookup::names_by_ids(conn, what, &ids).await? {
+                named.insert((what, id), name);
+            }
+        }
+        let logins = users::logins_by_ids(conn, &user_ids).await?;
+        Ok(Names { named, logins })
+    }
+
+    fn expand(&self, v: &mut Value) {
+        let id = |k: &str| v[k].as_i64();
+        let name = |what: Named, key: &str| {
+            id(key)
+                .and_then(|id| self.named.get(&(what, id)))
+                .map_or(Value::Null, |n| Value::String(n.clone()))
+        };
+        let login = |key: &str| {
+            id(key)
+                .and_then(|id| self.logins.get(&id))
+                .map_or(Value::Null, |l| Value::String(l.clone()))
+        };
+        let extra = [
+            ("group", name(Named::Group, "group_id")),
+            ("organization", name(Named::Organization, "organization_id")),
+            ("state", name(Named::TicketState, "state_id")),
+            ("priority", name(Named::TicketPriority, "priority_id")),
+            ("owner", login("owner_id")),
+            ("customer", login("customer_id")),
+            ("created_by", login("created_by_id")),
+            ("updated_by", login("updated_by_id")),
+            (
+                "create_article_type",
+                name(Named::ArticleType, "create_article_type_id"),
+            ),
+            (
+                "create_article_sender",
+                name(Named::ArticleSender, "create_article_sender_id"),
+            ),
+            ("ticket_time_accounting", json!([])),
+        ];
+        if let Some(obj) = v.as_object_mut() {
+            for (k, val) in extra {
+                obj.insert(k.into(), val);
+            }
+        }
+    }
+}
+
+/// `assets` for `full=true` / `all=true`: the ticket and the records it refers to.
+pub async fn assets(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    tickets: &[TicketRecord],
+) -> Result<Map<String, Value>> {
+    let mut ticket_assets = Map::new();
+    let mut user_ids = std::collections::BTreeSet::new();
+    let mut group_ids = std::collections::BTreeSet::new();
+    let mut org_ids = std::collections::BTreeSet::new();
+    let rendered = render_many(conn, actor, tickets, true, false).await?;
+    for (t, v) in tickets.iter().zip(rendered) {
+        ticket_assets.insert(t.id.to_string(), v);
+        user_ids.extend([t.owner_id, t.customer_id, t.created_by_id, t.updated_by_id]);
+        group_ids.insert(t.group_id);
+        org_ids.extend(t.organization_id);
+    }
+    let mut user_assets = Map::new();
+    for id in user_ids {
+        let user = users::find(conn, id).await?;
+        org_ids.extend(user.organization_id);
+        user_assets.insert(id.to_string(), users::render_one(conn, &user, false).await?);
+    }
+    let mut group_assets = Map::new();
+    for id in group_ids {
+        group_assets.insert(
+            id.to_string(),
+            groups::render(&groups::find(conn, id).await?),
+        );
+    }
+    let mut org_assets = Map::new();
+    for id in org_ids {
+        let org = crate::accounts::organizations::find(conn, id).await?;
+        org_assets.insert(
+            id.to_string(),
+            crate::accounts::organizations::render(conn, &org, false).await?,
+        );
+    }
+    let mut out = Map::new();
+    out.insert("Ticket".into(), Value::Object(ticket_assets));
+    out.insert("User".into(), Value::Object(user_assets));
+    out.insert("Group".into(), Value::Object(group_assets));
+    out.insert("Organization".into(), Value::Object(org_assets));
+    Ok(out)
+}
+
+/// How a ticket should be rendered (Zammad's `expand` / `full` / `all` switches).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct View {
+    pub expand: bool,
+    pub full: bool,
+    pub all: bool,
+    /// create/update responses carry association ids.
+    pub with_ids: bool,
+}
+
+pub async fn present(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    t: &TicketRecord,
+    view: View,
+) -> Result<Value> {
+    if view.all {
+        let sees_internal = actor.has_group_access(t.group_id, AccessLevel::Read);
+        let article_ids: Vec<i64> = articles::visibility_of(conn, &[t.id])
+            .await?
+            .remove(&t.id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|a| sees_internal || !a.internal)
+            .map(|a| a.id)
+            .collect();
+        let mut assets = assets(conn, actor, std::slice::from_ref(t)).await?;
+        let mut article_assets = Map::new();
+        for a in articles::for_ticket(conn, t.id, sees_internal).await? {
+            article_assets.insert(
+                a.id.to_string(),
+                articles::render_for(conn, actor, t.group_id, &a).await?,
+            );
+        }
+        assets.insert("TicketArticle".into(), Value::Object(article_assets));
+        return Ok(json!({
+            "ticket_id": t.id, "ticket_article_ids": article_ids, "assets": assets, "links": [],
+            "tags": tag_names(conn, t.id).await?, "mentions": [], "time_accountings": [], "form_meta": {},
+        }));
+    }
+    if view.full {
+        return Ok(
+            json!({"id": t.id, "assets": assets(conn, actor, std::slice::from_ref(t)).await?}),
+        );
+    }
+    render_for(conn, actor, t, view.with_ids, view.expand).await
+}
+
+/// `GET /tickets`: readable tickets by ascending id.
+pub async fn index(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    page: Page,
+    view: View,
+) -> Result<Value> {
+    let scope = TicketScope::for_actor(actor, AccessLevel::Read);
+    let tickets = sqlx::query_as::<_, TicketRecord>(&format!(
+        "SELECT {COLUMNS} FROM tickets t WHERE {} ORDER BY t.id LIMIT $1 OFFSET $2",
+        scope.sql_condition()
+    ))
+    .bind(page.per_page)
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    if view.full {
+        let ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
+        return Ok(json!({"record_ids": ids, "assets": assets(conn, actor, &tickets).await?}));
+    }
+    Ok(Value::Array(
+        render_many(conn, actor, &tickets, false, view.expand).await?,
+    ))
+}
+
+/// Next ticket number: system id + zero-padded global counter, at least `min_size` digits.
+pub async fn next_number(conn: &mut AnyConnection) -> Result<String> {
+    let counter: i64 = sqlx::query_scalar(
+        "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let system_id = settings::get::<i64>(conn, "system_id").await?.unwrap_or(10);
+    let min_size = settings::get_value(conn, "ticket_number_increment")
+        .await?
+        .and_then(|v| v["min_size"].as_u64())
+        .unwrap_or(5) as usize;
+    Ok(format_number(system_id, counter, min_size))
+}
+
+pub fn format_number(system_id: i64, counter: i64, min_size: usize) -> String {
+    let prefix = system_id.to_string();
+    let counter = counter.to_string();
+    let width = min_size.saturating_sub(prefix.len()).max(counter.len());
+    format!("{prefix}{counter:0>width$}")
+}
+
+fn clean_title(title: &str) -> String {
+    title
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// Resolves `customer_id: "guess:<email>"`: an existing user by e-mail, or a new customer.
+async fn guess_customer(conn: &mut AnyConnection, actor: &Actor, email: &str) -> Result<i64> {
+    let email = email.trim().to_lowercase();
+    if !users::valid_email(&email) {
+        return Err(Error::unprocessable(format!(
+            "Invalid email '{email}' of customer"
+        )));
+    }
+    users::find_or_create_by_email(conn, actor, &email, None).await
+}
+
+async fn customer_from(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    body: &Value,
+) -> Result<Option<i64>> {
+    if let Some(Value::String(s)) = body.get("customer_id")
+        && let Some(email) = s.strip_prefix("guess:")
+    {
+        return guess_customer(conn, actor, email).await.map(Some);
+    }
+    params::user_id(conn, body, "customer").await
+}
+
+/// Who can own a ticket of this group: active agents with full access to it (the rule
+/// [`sane_owner`] applies), as `(id, name)` sorted by name.
+pub async fn owner_candidates(
+    conn: &mut AnyConnection,
+    group_id: i64,
+) -> Result<Vec<(i64, String)>> {
+    let candidates: Vec<i64> = sqlx::query_scalar(
+        "SELECT ug.user_id FROM user_groups ug WHERE ug.group_id = $1 AND ug.access = 'full' \
+         UNION SELECT ur.user_id FROM role_groups rg JOIN user_roles ur ON ur.role_id = rg.role_id \
+         WHERE rg.group_id = $2 AND rg.access = 'full'",
+    )
+    .bind(group_id)
+    .bind(group_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::new();
+    for id in candidates {
+        if let Ok(agent) = load_actor(conn, id, None).await
+            && agent.is_agent()
+            && agent.has_group_access(group_id, AccessLevel::Full)
+        {
+            out.push((id, agent.fullname()));
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
+/// Keeps the owner only if it is an active agent with full access to the group; else nobody.
+async fn sane_owner(conn: &mut AnyConnection, owner_id: i64, group_id: i64) -> Result<i64> {
+    if owner_id == SYSTEM_USER_ID {
+        return Ok(owner_id);
+    }
+    match load_actor(conn, owner_id, None).await {
+        Ok(owner) if owner.has_group_access(group_id, AccessLevel::Full) => Ok(owner_id),
+        _ => Ok(SYSTEM_USER_ID),
+    }
+}
+
+/// The customer's organisation: the given one if the customer belongs to it, else the primary.
+async fn organization_for(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    requested: Option<i64>,
+) -> Result<Option<i64>> {
+    let customer = users::find(conn, customer_id).await?;
+    if let Some(org) = requested {
+        let secondary: Option<i64> = sqlx::query_scalar(
+            "SELECT organization_id FROM user_organizations WHERE user_id = $1 AND organization_id = $2",
+        )
+        .bind(customer_id)
+        .bind(org)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if customer.organization_id == Some(org) || secondary.is_some() {
+            return Ok(Some(org));
+        }
+    }
+    Ok(customer.organization_id)
+}
+
+fn pending_time_for(
+    state: &states::StateRecord,
+    given: Option<String>,
+    current: Option<String>,
+) -> Result<Option<String>> {
+    if !state.is_pending() {
+        return Ok(None);
+    }
+    match given {
+        Some(text) if !text.is_empty() => clock::parse(&text)
+            .map(|t| Some(clock::format(t)))
+            .ok_or_else(|| {
+                Error::unprocessable(format!("Invalid value for param 'pending_time': {text:?}"))
+            }),
+        _ => Ok(current),
+    }
+}
+
+/// `POST /tickets`: creates a ticket (and its first article) in the caller's transaction.
+pub async fn create(
+    conn: &mut AnyConnection,
+    files: &FileStore,
+    actor: &Actor,
+    body: &Value,
+) -> Result<TicketRecord> {
+    if !body.is_object() {
+        return Err(Error::unprocessable(
+            "The request body must be a JSON object.",
+        ));
+    }
+    let agent = actor.is_agent();
+    let title = params::text(body, "title")?
+        .map(|t| clean_title(&t))
+        .unwrap_or_default();
+    if title.is_empty() {
+        return Err(Error::unprocessable(
+            "The required value 'title' is missing.",
+        ));
+    }
+    let group_id = params::named_id(conn, body, "group", Named::Group)
+        .await?
+        .ok_or_else(|| Error::unprocessable("The required value 'group_id' is missing."))?;
+    let customer_groups = groups::customer_create_group_ids(conn).await?;
+    if !policy::can_create_ticket(actor, group_id, customer_groups.as_deref()) {
+        return Err(Error::not_authorized());
+    }
+    let customer_id = if agent {
+        customer_from(conn, actor, body).await?.unwrap_or(actor.id)
+    } else {
+        actor.id // customers' customer/owner fields are dropped
+    };
+    let state_id = match params::named_id(conn, body, "state", Named::TicketState).await? {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar(
+                "SELECT id FROM ticket_states WHERE default_create = 1 ORDER BY id LIMIT 1",
+            )
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    };
+    let state = states::find(conn, state_id).await?;
+    let priority_id = match params::named_id(conn, body, "priority", Named::TicketPriority).await? {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar(
+                "SELECT id FROM ticket_priorities WHERE default_create = 1 ORDER BY id LIMIT 1",
+            )
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    };
+    let owner_id = if agent {
+        params::user_id(conn, body, "owner")
+            .await?
+            .unwrap_or(SYSTEM_USER_ID)
+    } else {
+        SYSTEM_USER_ID
+    };
+    let owner_id = sane_owner(conn, owner_id, group_id).await?;
+    let requested_org = if agent {
+        params::named_id(conn, body, "organization", Named::Organization).await?
+    } else {
+        None
+    };
+    let organization_id = organization_for(conn, customer_id, requested_org).await?;
+    let note = params::text(body, "note")?;
+    if note.as_ref().is_some_and(|n| n.chars().count() > 250) {
+        return Err(Error::unprocessable(
+            "The note must not be longer than 250 characters.",
+        ));
+    }
+    let pending_time = pending_time_for(&state, params::text(body, "pending_time")?, None)?;
+    let preferences = match (agent, body.get("preferences")) {
+        (true, Some(Value::Object(p))) => Value::Object(p.clone()),
+        _ => json!({}),
+    };
+    let number = next_number(conn).await?;
+    let now = clock::now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO tickets (number, title, group_id, priority_id, state_id, organization_id, owner_id, customer_id, \
+         note, pending_time, preferences, close_at, last_owner_update_at, created_by_id, updated_by_id, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING id",
+    )
+    .bind(&number)
+    .bind(&title)
+    .bind(group_id)
+    .bind(priority_id)
+    .bind(state_id)
+    .bind(organization_id)
+    .bind(owner_id)
+    .bind(customer_id)
+    .bind(note)
+    .bind(pending_time)
+    .bind(preferences.to_string())
+    .bind(state.is_closed().then(|| now.clone()))
+    .bind((owner_id != SYSTEM_USER_ID).then(|| now.clone()))
+    .bind(actor.id)
+    .bind(actor.id)
+    .bind(&now)
+    .bind(&now)
+    .fetch_one(&mut *conn)
+    .await?;
+    crate::tickets::history::record(
+        conn,
+        actor.id,
+        crate::tickets::history::Entry {
+            ticket_id: id,
+            history_type: "created",
+            history_object: "Ticket",
+            object_id: id,
+            ..Default::default()
+        },
+    )
+    .await?;
+    if let Some(Value::Array(users)) = body.get("mentions") {
+        for user in users {
+            let user_id = user
+                .as_i64()
+                .ok_or_else(|| params::invalid("mentions", user))?;
+            crate::tickets::mentions::create(conn, actor, id, Some(user_id)).await?;
+        }
+    }
+    if let Some(tags) = params::text(body, "tags")? {
+        for tag in tags.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            add_tag(conn, actor, id, tag).await?;
+        }
+    }
+    match body.get("article") {
+        None | Some(Value::Null) => {}
+        Some(article @ Value::Object(_)) => {
+            articles::create_on(conn, files, actor, id, article, true).await?;
+        }
+        Some(other) => return Err(params::invalid("article", other)),
+    }
+    crate::tickets::search_index::reindex(conn, id).await?;
+    find(conn, id).await
+}
+
+/// `PUT /tickets/{id}`: changes fields (customers: only title, state, priority, group) and
+/// optionally adds an article, in the caller's transaction.
+pub async fn update(
+    conn: &mut AnyConnection,
+    files: &FileStore,
+    actor: &Actor,
+    id: i64,
+    body: &Value,
+) -> Result<TicketRecord> {
+    if !body.is_object() {
+        return Err(Error::unprocessable(
+            "The request body must be a JSON object.",
+        ));
+    }
+    let for_update = sqlx::query_scalar::<_, i64>("SELECT id FROM tickets WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if for_update.is_none() {
+        return Err(Error::not_found("Ticket", id));
+    }
+    let (current, facts) = load(conn, id).await?;
+    let group = groups::find(conn, current.group_id).await?;
+    let closed_days_ago = current
+        .close_at
+        .as_deref()
+        .and_then(clock::parse)
+        .map(|at| (chrono::Utc::now() - at).num_days());
+    let follow_up = FollowUp::from_setting(
+        &group.follow_up_possible,
+        closed_days_ago,
+        group.reopen_time_in_days,
+    );
+    policy::authorize_update_ticket(actor, &facts, follow_up)?;
+    let agent = actor.has_group_access(current.group_id, AccessLevel::Change);
+
+    let title = match params::text(body, "title")? {
+        Some(t) if clean_title(&t).is_empty() => {
+            return Err(Error::unprocessable(
+                "The required value 'title' is missing.",
+            ));
+        }
+        Some(t) => clean_title(&t),
+        None => current.title.clone(),
+    };
+    let group_id = params::named_id(conn, body, "group", Named::Group)
+        .await?
+        .unwrap_or(current.group_id);
+    if group_id != current.group_id
+        && agent
+        && !actor.has_group_access(group_id, AccessLevel::Create)
+        && !actor.has_group_access(group_id, AccessLevel::Change)
+    {
+        return Err(Error::Forbidden(
+            "Not authorized (no access to the target group)!".into(),
+        ));
+    }
+    let state_id = params::named_id(conn, body, "state", Named::TicketState)
+        .await?
+        .unwrap_or(current.state_id);
+    let state = states::find(conn, state_id).await?;
+    let priority_id = params::named_id(conn, body, "priority", Named::TicketPriority)
+        .await?
+        .unwrap_or(current.priority_id);
+    let (owner_id, customer_id, requested_org) = if agent {
+        (
+            params::user_id(conn, body, "owner")
+                .await?
+                .unwrap_or(current.owner_id),
+            customer_from(conn, actor, body)
+                .await?
+                .unwrap_or(current.customer_id),
+            params::named_id(conn, body, "organization", Named::Organization).await?,
+        )
+    } else {
+        (current.owner_id, current.customer_id, None)
+    };
+    let owner_id = if state.is_closed() {
+        owner_id
+    } else {
+        sane_owner(conn, owner_id, group_id).await?
+    };
+    let organization_id = if customer_id != current.customer_id || requested_org.is_some() {
+        organization_for(conn, customer_id, requested_org.or(current.organization_id)).await?
+    } else {
+        current.organization_id
+    };
+    let note = if agent {
+        params::text(body, "note")?.or(current.note.clone())
+    } else {
+        current.note.clone()
+    };
+    if note.as_ref().is_some_and(|n| n.chars().count() > 250) {
+        return Err(Error::unprocessable(
+            "The note must not be longer than 250 characters.",
+        ));
+    }
+    let pending_time = pending_time_for(
+        &state,
+        params::text(body, "pending_time")?,
+        current.pending_time.clone(),
+    )?;
+    let mut preferences: Map<String, Value> =
+        serde_json::from_str(&current.preferences).unwrap_or_default();
+    if let (true, Some(Value::Object(more))) = (agent, body.get("preferences")) {
+        preferences.extend(more.clone()); // merged key-wise
+    }
+    let now = clock::now();
+    let was_closed = states::find(conn, current.state_id).await?.is_closed();
+    let close_at = if state.is_closed() && current.close_at.is_none() {
+        Some(now.clone())
+    } else {
+        current.close_at.clone()
+    };
+    let last_close_at = if state.is_closed() && !was_closed {
+        Some(now.clone())
+    } else {
+        current.last_close_at.clone()
+    };
+    let last_owner_update_at = if owner_id != current.owner_id {
+        Some(now.clone())
+    } else {
+        current.last_owner_update_at.clone()
+    };
+    sqlx::query(
+        "UPDATE tickets SET title = $1, group_id = $2, state_id = $3, priority_id = $4, owner_id = $5, customer_id = $6, \
+         organization_id = $7, note = $8, pending_time = $9, preferences = $10, close_at = $11, last_close_at = $12, \
+         last_owner_update_at = $13, updated_by_id = $14, updated_at = $15 WHERE id = $16",
+    )
+    .bind(&title)
+    .bind(group_id)
+    .bind(state_id)
+    .bind(priority_id)
+    .bind(owner_id)
+    .bind(customer_id)
+    .bind(organization_id)
+    .bind(note)
+    .bind(pending_time)
+    .bind(Value::Object(preferences).to_string())
+    .bind(close_at)
+    .bind(last_close_at)
+    .bind(last_owner_update_at)
+    .bind(actor.id)
+    .bind(&now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    let after = find(conn, id).await?;
+    crate::tickets::history::record_ticket_changes(conn, actor.id, &current, &after).await?;
+    match body.get("article") {
+        None | Some(Value::Null) => {}
+        Some(article @ Value::Object(_)) => {
+            articles::create_on(conn, files, actor, id, article, false).await?;
+        }
+        Some(other) => return Err(params::invalid("article", other)),
+    }
+    crate::tickets::search_index::reindex(conn, id).await?;
+    find(conn, id).await
+}
+
+/// `DELETE /tickets/{id}`: admins only; articles, attachments and tags go with it (foreign keys
+/// cascade). Returns the content hashes whose bytes may now be unreferenced: pass them to
+/// [`attachments::remove_unreferenced`] after the commit.
+pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Vec<String>> {
+    let (_, facts) = load(conn, id).await?;
+    policy::authorize_delete_ticket(actor, &facts)?;
+    let hashes = attachments::hashes_of_ticket(conn, id).await?;
+    crate::tickets::search_index::remove(conn, id).await?;
+    sqlx::query("DELETE FROM tickets WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(hashes)
+}
+
+pub async fn tag_names(conn: &mut AnyConnection, ticket_id: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT name FROM ticket_tags WHERE ticket_id = $1 ORDER BY created_at, name",
+    )
+    .bind(ticket_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn add_tag(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+    name: &str,
+) -> Result<()> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::unprocessable("Invalid tag name."));
+    }
+    sqlx::query("INSERT INTO ticket_tags (ticket_id, name, created_by_id, created_at) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING")
+        .bind(ticket_id)
+        .bind(name)
+        .bind(actor.id)
+        .bind(clock::now())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn remove_tag(conn: &mut AnyConnection, ticket_id: i64, name: &str) -> Result<()> {
+    sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1 AND lower(name) = lower($2)")
+        .bind(ticket_id)
+        .bind(name.trim())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// `GET /tags?object=Ticket&o_id=`: agents who can read the ticket.
+pub async fn tags(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<Vec<String>> {
+    let (_, facts) = load(conn, ticket_id).await?;
+    if !actor.has_group_access(facts.group_id, AccessLevel::Read) {
+        return Err(Error::not_authorized());
+    }
+    tag_names(conn, ticket_id).await
+}
+
+/// `POST /tags/add` and `DELETE /tags/remove`: agents with change access.
+pub async fn change_tag(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+    name: &str,
+    add: bool,
+) -> Result<()> {
+    let (_, facts) = load(conn, ticket_id).await?;
+    if !actor.has_group_access(facts.group_id, AccessLevel::Change) {
+        return Err(Error::not_authorized());
+    }
+    if add {
+        add_tag(conn, actor, ticket_id, name).await?;
+    } else {
+        remove_tag(conn, ticket_id, name).await?;
+    }
+    crate::tickets::history::record(
+        conn,
+        actor.id,
+        crate::tickets::history::Entry {
+            ticket_id,
+            history_type: if add { "added" } else { "removed" },
+            history_object: "Tag",
+            object_id: ticket_id,
+            value_to: Some(name.trim().to_string()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    touch(conn, actor, ticket_id).await
+}
+
+pub async fn touch(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<()> {
+    sqlx::query("UPDATE tickets SET updated_at = $1, updated_by_id = $2 WHERE id = $3")
+        .bind(clock::now())
+        .bind(actor.id)
+        .bind(ticket_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Outcome of `PUT /ticket_merge/{source}/{target_number}`.
+pub enum MergeOutcome {
+    Merged {
+        source: Box<TicketRecord>,
+        target: Box<TicketRecord>,
+    },
+    TargetNotFound,
+}
+
+/// Merges `source` into the ticket numbered `target_number`: articles, tags and mentions move,
+/// the source is set to `merged`, unassigned, and gets a note pointing at the target.
+pub async fn merge(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    source_id: i64,
+    target_number: &str,
+) -> Result<MergeOutcome> {
+    let (source, source_facts) = load(conn, source_id).await?;
+    if !actor.has_group_access(source_facts.group_id, AccessLevel::Change) {
+        return Err(Error::not_authorized());
+    }
+    let target_id: Option<i64> = sqlx::query_scalar("SELECT id FROM tickets WHERE number = $1")
+        .bind(target_number.trim())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(target_id) = target_id else {
+        return Ok(MergeOutcome::TargetNotFound);
+    };
+    if target_id == source_id {
+        return Err(Error::unprocessable(
+            "A ticket cannot be merged into itself.",
+        ));
+    }
+    let (target, target_facts) = load(conn, target_id).await?;
+    if !actor.has_group_access(target_facts.group_id, AccessLevel::Change) {
+        return Err(Error::not_authorized());
+    }
+    if source.state_id == states::MERGED {
+        return Err(Error::unprocessable("The source ticket is already merged."));
+    }
+    sqlx::query("UPDATE ticket_articles SET ticket_id = $1 WHERE ticket_id = $2")
+        .bind(target_id)
+        .bind(source_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO ticket_tags (ticket_id, name, created_by_id, created_at) SELECT $1, name, created_by_id, created_at FROM ticket_tags WHERE ticket_id = $2 ON CONFLICT DO NOTHING")
+        .bind(target_id).bind(source_id).execute(&mut *conn).await?;
+    sqlx::query("INSERT INTO mentions (ticket_id, user_id, created_by_id, created_at, updated_at) SELECT $1, user_id, created_by_id, created_at, updated_at FROM mentions WHERE ticket_id = $2 ON CONFLICT DO NOTHING")
+        .bind(target_id).bind(source_id).execute(&mut *conn).await?;
+    let now = clock::now();
+    sqlx::query("UPDATE tickets SET state_id = $1, owner_id = $2, updated_at = $3, updated_by_id = $4 WHERE id = $5")
+        .bind(states::MERGED).bind(SYSTEM_USER_ID).bind(&now).bind(actor.id).bind(source_id)
+        .execute(&mut *conn).await?;
+    articles::create_system_note(
+        conn,
+        actor,
+        source_id,
+        &format!("merged into ticket #{}", target.number),
+    )
+    .await?;
+    for (ticket, kind, other) in [
+        (source_id, "merged_into", target_id),
+        (target_id, "received_merge", source_id),
+    ] {
+        crate::tickets::history::record(
+            conn,
+            actor.id,
+            crate::tickets::history::Entry {
+                ticket_id: ticket,
+                history_type: kind,
+                history_object: "Ticket",
+                object_id: ticket,
+                id_from: Some(source_id),
+                id_to: Some(target_id),
+                value_to: Some(other.to_string()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    for id in [source_id, target_id] {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM ticket_articles WHERE ticket_id = $1 AND sender_id <> 3",
+        )
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query("UPDATE tickets SET article_count = $1, updated_at = $2 WHERE id = $3")
+            .bind(count)
+            .bind(&now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        crate::tickets::search_index::reindex(conn, id).await?;
+    }
+    Ok(MergeOutcome::Merged {
+        source: Box::new(find(conn, source_id).await?),
+        target: Box::new(find(conn, target_id).await?),
+    })
+}

@@ -1,0 +1,250 @@
+//! HTML on the way in: ammonia with an allow-list fit for e-mail-like article bodies. Inline
+//! `data:` images are lifted out into attachments and replaced by `cid:` references.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+
+/// An image found as a data URI in an HTML body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineImage {
+    pub content_id: String,
+    pub mime_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Raster types that are extracted (never SVG: it can carry script).
+const INLINE_TYPES: [(&str, &str); 5] = [
+    ("image/png", "png"),
+    ("image/jpeg", "jpg"),
+    ("image/jpg", "jpg"),
+    ("image/gif", "gif"),
+    ("image/webp", "webp"),
+];
+
+pub fn extension_for(mime: &str) -> &'static str {
+    INLINE_TYPES
+        .iter()
+        .find(|(m, _)| *m == mime)
+        .map_or("bin", |(_, e)| e)
+}
+
+/// The allow-list of docs/collab-editing.md §8: e-mail-like markup, a narrow set of inline styles,
+/// no scripts, no event handlers, no stylesheets.
+fn builder() -> ammonia::Builder<'static> {
+    let mut b = ammonia::Builder::default();
+    b.add_tags(["font"])
+        .add_tag_attributes("img", ["src", "alt", "title", "width", "height", "style"])
+        .add_tag_attributes("a", ["target"])
+        .add_tag_attributes("td", ["style", "colspan", "rowspan"])
+        .add_tag_attributes("th", ["style", "colspan", "rowspan"])
+        .add_tag_attributes("table", ["style", "border", "cellpadding", "cellspacing"])
+        .add_tag_attributes("div", ["data-signature", "data-signature-id"])
+        .add_tag_attributes("blockquote", ["type", "cite"])
+        .add_tag_attributes("code", ["class"])
+        .add_tag_attributes("font", ["color", "size", "face"])
+        .add_generic_attributes(["style", "dir"])
+        .filter_style_properties(HashSet::from([
+            "color",
+            "background-color",
+            "text-align",
+            "width",
+            "max-width",
+            "height",
+            "margin-left",
+            "margin-right",
+            "font-weight",
+            "font-style",
+            "text-decoration",
+            "border",
+            "border-collapse",
+            "padding",
+            "vertical-align",
+        ]))
+        .url_schemes(HashSet::from(["http", "https", "mailto", "tel", "cid"]))
+        .link_rel(Some("noopener noreferrer nofollow"));
+    b
+}
+
+/// `class` survives only as a code block's language (`<code class="language-rust">`).
+fn keep_class(element: &str, value: &str) -> bool {
+    element == "code"
+        && value.strip_prefix("language-").is_some_and(|lang| {
+            !lang.is_empty()
+                && lang.len() <= 40
+                && lang
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#'))
+        })
+}
+
+fn is_image_source(element: &str, attribute: &str) -> bool {
+    element == "img" && attribute == "src"
+}
+
+/// Sanitises an HTML body and extracts its inline data-URI images. `make_content_id` names
+/// each image (`<ticket>.<random>@<fqdn>`).
+pub fn html_with_inline_images(
+    html: &str,
+    make_content_id: impl Fn() -> String + Send + Sync + 'static,
+) -> (String, Vec<InlineImage>) {
+    let found: Arc<Mutex<Vec<InlineImage>>> = Arc::default();
+    let sink = found.clone();
+    let mut b = builder();
+    // `data:` passes the scheme check only to reach this filter, which turns raster images
+    // into `cid:` references and drops every other data URI, on any element.
+    b.add_url_schemes(["data"]);
+    b.attribute_filter(move |element, attribute, value| {
+        if attribute == "class" {
+            return keep_class(element, value).then(|| value.into());
+        }
+        let lower = value.trim_start().to_ascii_lowercase();
+        if lower.starts_with("cid:") && !is_image_source(element, attribute) {
+            return None; // cid: only names inline images
+        }
+        if !lower.starts_with("data:") {
+            return Some(value.into());
+        }
+        if is_image_source(element, attribute)
+            && let Some(image) = decode_data_uri(value)
+        {
+            let content_id = make_content_id();
+            let reference = format!("cid:{content_id}");
+            sink.lock().expect("inline image list").push(InlineImage {
+                content_id,
+                ..image
+            });
+            return Some(reference.into());
+        }
+        None
+    });
+    let clean = b.clean(html).to_string();
+    let images = std::mem::take(&mut *found.lock().expect("inline image list"));
+    (clean, images)
+}
+
+/// Sanitises HTML that must not contain inline data images (`data:` URIs are dropped).
+pub fn html(html: &str) -> String {
+    let mut b = builder();
+    b.attribute_filter(|element, attribute, value| {
+        if attribute == "class" {
+            return keep_class(element, value).then(|| value.into());
+        }
+        let lower = value.trim_start().to_ascii_lowercase();
+        if lower.starts_with("cid:") && !is_image_source(element, attribute) {
+            return None;
+        }
+        Some(value.into())
+    });
+    b.clean(html).to_string()
+}
+
+/// Sanitises a shared draft's body: like [`html`], but raster `data:` images stay inline on
+/// `<img src>` (a Zammad draft keeps pasted images as data URIs until it is sent).
+pub fn draft_html(html: &str) -> String {
+    let mut b = builder();
+    b.add_url_schemes(["data"]);
+    b.attribute_filter(|element, attribute, value| {
+        if attribute == "class" {
+            return keep_class(element, value).then(|| value.into());
+        }
+        let lower = value.trim_start().to_ascii_lowercase();
+        if lower.starts_with("cid:") && !is_image_source(element, attribute) {
+            return None;
+        }
+        if lower.starts_with("data:") {
+            let raster = INLINE_TYPES
+                .iter()
+                .any(|(mime, _)| lower.starts_with(&format!("data:{mime};base64,")));
+            return (raster && is_image_source(element, attribute)).then(|| value.into());
+        }
+        Some(value.into())
+    });
+    b.clean(html).to_string()
+}
+
+fn decode_data_uri(value: &str) -> Option<InlineImage> {
+    let rest = value
+        .trim()
+        .strip_prefix("data:")
+        .or_else(|| value.trim().strip_prefix("DATA:"))?;
+    let (meta, data) = rest.split_once(',')?;
+    let mime = meta.strip_suffix(";base64")?.to_ascii_lowercase();
+    INLINE_TYPES.iter().find(|(m, _)| *m == mime)?;
+    let cleaned: String = data.chars().filter(|c| !c.is_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(cleaned)
+        .ok()?;
+    let mime = if mime == "image/jpg" {
+        "image/jpeg".to_string()
+    } else {
+        mime
+    };
+    Some(InlineImage {
+        content_id: String::new(),
+        mime_type: mime,
+        bytes,
+    })
+}
+
+/// Plain text shown inside HTML.
+pub fn escape_text(text: &str) -> String {
+    ammonia::clean_text(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_handlers_and_javascript_urls_are_removed() {
+        let dirty = r#"<p onclick="x()">Hi<script>alert(1)</script><a href="javascript:alert(2)">l</a><img src=x onerror="alert(3)"></p>"#;
+        let clean = html(dirty);
+        for bad in ["script", "onclick", "javascript:", "onerror", "alert"] {
+            assert!(!clean.contains(bad), "{bad} survived in {clean}");
+        }
+        assert!(clean.contains("<p>Hi"));
+    }
+
+    #[test]
+    fn styles_are_narrowed_and_cid_stays_on_images() {
+        let clean = html(
+            r#"<p style="position: fixed; width: 1000px; background-image: url(x)">a</p><a href="cid:x">l</a><img src="cid:y">"#,
+        );
+        assert!(
+            clean.contains("width:1000px") || clean.contains("width: 1000px"),
+            "{clean}"
+        );
+        assert!(
+            !clean.contains("position") && !clean.contains("background-image"),
+            "{clean}"
+        );
+        assert!(!clean.contains("href=\"cid:"), "{clean}");
+        assert!(clean.contains("src=\"cid:y\""), "{clean}");
+    }
+
+    #[test]
+    fn data_links_are_dropped() {
+        let (clean, images) = html_with_inline_images(
+            r#"<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>"#,
+            || "c".into(),
+        );
+        assert!(images.is_empty());
+        assert!(!clean.contains("data:"), "{clean}");
+    }
+
+    #[test]
+    fn png_data_uri_becomes_cid_and_svg_is_dropped() {
+        let png = base64::engine::general_purpose::STANDARD.encode([137u8, 80, 78, 71]);
+        let body = format!(
+            r#"<p>a<img src="data:image/png;base64,{png}"><img src="data:image/svg+xml;base64,PHN2Zz4="></p>"#
+        );
+        let (clean, images) = html_with_inline_images(&body, || "1.abc@host".into());
+        assert_eq!(images.len(), 1);
+        assert_eq!(images[0].mime_type, "image/png");
+        assert_eq!(images[0].bytes, vec![137u8, 80, 78, 71]);
+        assert!(clean.contains(r#"src="cid:1.abc@host""#), "{clean}");
+        assert!(!clean.contains("svg"), "{clean}");
+    }
+}

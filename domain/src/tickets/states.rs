@@ -1,0 +1,76 @@
+//! Ticket states and their types (new, open, pending…, closed, merged, removed).
+
+use serde_json::{Value, json};
+use sqlx::{AnyConnection, FromRow};
+
+use crate::{Error, Result};
+
+pub const NEW: i64 = 1;
+pub const OPEN: i64 = 2;
+pub const MERGED: i64 = 5;
+
+/// State type names that count as pending (pending_time is kept only for these).
+pub const PENDING_TYPES: [&str; 2] = ["pending reminder", "pending action"];
+
+#[derive(Debug, Clone, FromRow)]
+pub struct StateRecord {
+    pub id: i64,
+    pub state_type_id: i64,
+    pub state_type: String,
+    pub name: String,
+    pub next_state_id: Option<i64>,
+    pub ignore_escalation: i64,
+    pub default_create: i64,
+    pub default_follow_up: i64,
+    pub active: i64,
+    pub note: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const SELECT: &str = "SELECT s.id, s.state_type_id, st.name AS state_type, s.name, s.next_state_id, \
+    s.ignore_escalation, s.default_create, s.default_follow_up, s.active, s.note, s.created_at, s.updated_at \
+    FROM ticket_states s JOIN ticket_state_types st ON st.id = s.state_type_id";
+
+impl StateRecord {
+    pub fn is_closed(&self) -> bool {
+        self.state_type == "closed"
+    }
+    pub fn is_pending(&self) -> bool {
+        PENDING_TYPES.contains(&self.state_type.as_str())
+    }
+}
+
+pub fn render(state: &StateRecord) -> Value {
+    json!({
+        "id": state.id,
+        "state_type_id": state.state_type_id,
+        "name": state.name,
+        "next_state_id": state.next_state_id,
+        "ignore_escalation": state.ignore_escalation != 0,
+        "default_create": state.default_create != 0,
+        "default_follow_up": state.default_follow_up != 0,
+        "note": state.note,
+        "active": state.active != 0,
+        "updated_by_id": 1,
+        "created_by_id": 1,
+        "created_at": state.created_at,
+        "updated_at": state.updated_at,
+    })
+}
+
+pub async fn all(conn: &mut AnyConnection) -> Result<Vec<StateRecord>> {
+    Ok(
+        sqlx::query_as::<_, StateRecord>(&format!("{SELECT} ORDER BY s.id"))
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<StateRecord> {
+    sqlx::query_as::<_, StateRecord>(&format!("{SELECT} WHERE s.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::not_found("Ticket::State", id))
+}
