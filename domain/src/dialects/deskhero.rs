@@ -1037,6 +1037,7 @@ fn parse_content(
             ),
         ));
     }
+    crate::tickets::html_limits::check(&field, &html).map_err(|e| FieldError::new(&field, e))?;
     let clean = sanitize::html(&html);
     if html_to_text(&clean, false).trim().is_empty() && !clean.contains("<img") {
         return Err(FieldError::bad(field, "The message is empty."));

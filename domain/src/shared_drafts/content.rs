@@ -671,12 +671,27 @@ pub fn plain_text(nodes: &[Node]) -> String {
 // yrs XML ⇄ nodes (y-prosemirror's layout: an XmlElement per node, consecutive text runs in
 // one XmlText whose formatting attributes are the marks, `{bold: {}}`)
 
+/// Deepest element nesting read from a document. The composer's schema nests a few levels
+/// (lists in lists, quotes); a peer may send any shape, so what lies deeper is kept as its
+/// plain text, gathered without recursion, and nothing reading a document recurses further.
+pub const MAX_DOCUMENT_DEPTH: usize = 32;
+
 /// Reads the nodes under a fragment or element.
 pub fn read_children<T: ReadTxn>(txn: &T, parent: &impl XmlFragment) -> Vec<Node> {
+    read_children_at(txn, parent, 0)
+}
+
+fn read_children_at<T: ReadTxn>(txn: &T, parent: &impl XmlFragment, depth: usize) -> Vec<Node> {
     let mut out = Vec::new();
     for child in parent.children(txn) {
         match child {
-            XmlOut::Element(el) => out.push(read_element(txn, &el)),
+            XmlOut::Element(el) if depth >= MAX_DOCUMENT_DEPTH => {
+                out.push(Node::Text {
+                    text: text_below(txn, &el),
+                    marks: vec![],
+                });
+            }
+            XmlOut::Element(el) => out.push(read_element(txn, &el, depth + 1)),
             XmlOut::Text(text) => {
                 for chunk in text.diff(txn, YChange::identity) {
                     let Out::Any(Any::String(s)) = &chunk.insert else {
@@ -692,13 +707,47 @@ pub fn read_children<T: ReadTxn>(txn: &T, parent: &impl XmlFragment) -> Vec<Node
                     });
                 }
             }
-            XmlOut::Fragment(f) => out.extend(read_children(txn, &f)),
+            XmlOut::Fragment(f) if depth >= MAX_DOCUMENT_DEPTH => {
+                let mut text = String::new();
+                for child in f.children(txn) {
+                    if let XmlOut::Element(el) = child {
+                        text.push_str(&text_below(txn, &el));
+                    }
+                }
+                out.push(Node::Text {
+                    text,
+                    marks: vec![],
+                });
+            }
+            XmlOut::Fragment(f) => out.extend(read_children_at(txn, &f, depth + 1)),
         }
     }
     out
 }
 
-fn read_element<T: ReadTxn>(txn: &T, el: &XmlElementRef) -> Node {
+/// The text of everything under `el`, in document order, with an explicit stack (any depth).
+fn text_below<T: ReadTxn>(txn: &T, el: &XmlElementRef) -> String {
+    let mut text = String::new();
+    let mut stack: Vec<XmlOut> = vec![XmlOut::Element(el.clone())];
+    while let Some(node) = stack.pop() {
+        let children: Vec<XmlOut> = match &node {
+            XmlOut::Element(e) => e.children(txn).collect(),
+            XmlOut::Fragment(f) => f.children(txn).collect(),
+            XmlOut::Text(t) => {
+                for chunk in t.diff(txn, YChange::identity) {
+                    if let Out::Any(Any::String(s)) = &chunk.insert {
+                        text.push_str(s);
+                    }
+                }
+                continue;
+            }
+        };
+        stack.extend(children.into_iter().rev());
+    }
+    text
+}
+
+fn read_element<T: ReadTxn>(txn: &T, el: &XmlElementRef, depth: usize) -> Node {
     let mut attrs: Vec<(String, Any)> = el
         .attributes(txn)
         .filter_map(|(k, v)| match v {
@@ -710,7 +759,7 @@ fn read_element<T: ReadTxn>(txn: &T, el: &XmlElementRef) -> Node {
     Node::Element {
         name: el.tag().to_string(),
         attrs,
-        children: read_children(txn, el),
+        children: read_children_at(txn, el, depth),
     }
 }
 
@@ -854,7 +903,7 @@ pub fn seen_blocks<T: ReadTxn>(txn: &T, fragment: &XmlFragmentRef) -> Vec<SeenBl
         .filter_map(|child| match child {
             XmlOut::Element(el) => {
                 let id = AsRef::<yrs::branch::Branch>::as_ref(&el).id();
-                Some((id, node_html(&read_element(txn, &el))))
+                Some((id, node_html(&read_element(txn, &el, 1))))
             }
             _ => None,
         })
@@ -988,6 +1037,29 @@ mod tests {
             offset_kind: OffsetKind::Utf16,
             ..Default::default()
         })
+    }
+
+    #[test]
+    fn a_document_nested_any_depth_is_read_without_recursing_past_the_limit() {
+        let d = doc();
+        let body = d.get_or_insert_xml_fragment("body");
+        {
+            let mut txn = d.transact_mut();
+            let mut el = body.insert(&mut txn, 0, XmlElementPrelim::empty("blockquote"));
+            for _ in 0..20_000 {
+                el = el.insert(&mut txn, 0, XmlElementPrelim::empty("blockquote"));
+            }
+            el.insert(&mut txn, 0, XmlTextPrelim::new("deep text"));
+        }
+        let txn = d.transact();
+        let nodes = read_children(&txn, &body);
+        let html = to_html(&nodes);
+        assert!(
+            html.contains("deep text"),
+            "{}",
+            &html[..200.min(html.len())]
+        );
+        assert!(html.matches("<blockquote>").count() <= MAX_DOCUMENT_DEPTH);
     }
 
     #[test]

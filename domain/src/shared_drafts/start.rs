@@ -119,6 +119,7 @@ fn input(body: &Value) -> Result<Input> {
         Some(Value::Object(m)) => {
             let mut m = m.clone();
             if let Some(Value::String(b)) = m.get("body") {
+                crate::tickets::html_limits::check("body", b)?;
                 let clean = sanitize::draft_html(b);
                 m.insert("body".into(), Value::String(clean));
             }

@@ -415,6 +415,7 @@ pub async fn write_in(
                 crate::tickets::articles::MAX_BODY_CHARS
             )));
         }
+        crate::tickets::html_limits::check("body", text)?;
     }
 
     authorize(conn, actor, ticket_id).await?;

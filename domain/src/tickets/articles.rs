@@ -448,6 +448,7 @@ pub async fn insert(
         .await?
         .unwrap_or_else(|| "tandem.localhost".into());
     let (stored_body, inline_images) = if new.content_type == "text/html" {
+        crate::tickets::html_limits::check("body", &new.body)?;
         sanitize::html_with_inline_images(&new.body, move || {
             format!(
                 "{ticket_id}.{}@{fqdn}",

@@ -5,6 +5,7 @@ pub mod articles;
 pub mod attachments;
 pub mod cache;
 pub mod history;
+pub mod html_limits;
 pub mod mentions;
 pub mod params;
 pub mod priorities;

@@ -1,0 +1,280 @@
+//! Bounds on the shape of HTML a request may send, checked before anything builds a tree of it.
+//!
+//! An HTML tree builder does work per tag that grows with the number of elements open around
+//! it (the WHATWG algorithm's scope checks walk the stack of open elements), so `<div>` nested
+//! 100,000 times costs time in the square of its size. [`check`] runs html5ever's tokenizer
+//! (linear) and follows how the tree builder would nest the tags closely enough to bound its
+//! stack of open elements and its list of active formatting elements; HTML beyond
+//! [`MAX_HTML_DEPTH`] is refused with a 422 before it reaches the sanitiser or the database.
+//! The simulation never counts fewer open elements than the tree builder keeps (it closes an
+//! element only where the WHATWG rules close it too), so the bound holds for hostile input.
+
+use std::cell::RefCell;
+
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{
+    BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
+
+use crate::{Error, Result};
+
+/// Deepest element nesting accepted (real e-mail, tables in tables, stays far below).
+pub const MAX_HTML_DEPTH: usize = 128;
+/// Most formatting elements (`b`, `font`, `a`, …) left open at once; the tree builder
+/// re-opens these in every following block.
+pub const MAX_OPEN_FORMATTING: usize = 128;
+
+/// Elements without content (never on the stack).
+fn is_void(name: &str) -> bool {
+    matches!(
+        name,
+        "area"
+            | "base"
+            | "basefont"
+            | "bgsound"
+            | "br"
+            | "col"
+            | "embed"
+            | "frame"
+            | "hr"
+            | "img"
+            | "input"
+            | "keygen"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+            | "wbr"
+    )
+}
+
+/// WHATWG "formatting" elements (the list of active formatting elements).
+fn is_formatting(name: &str) -> bool {
+    matches!(
+        name,
+        "a" | "b"
+            | "big"
+            | "code"
+            | "em"
+            | "font"
+            | "i"
+            | "nobr"
+            | "s"
+            | "small"
+            | "strike"
+            | "strong"
+            | "tt"
+            | "u"
+    )
+}
+
+/// Elements that stop the search for a matching end tag of an ordinary element (WHATWG
+/// "special" category, the ones that can appear in a message body).
+fn is_special(name: &str) -> bool {
+    matches!(
+        name,
+        "address"
+            | "applet"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "body"
+            | "button"
+            | "caption"
+            | "center"
+            | "colgroup"
+            | "dd"
+            | "details"
+            | "dir"
+            | "div"
+            | "dl"
+            | "dt"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "form"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "header"
+            | "hgroup"
+            | "html"
+            | "iframe"
+            | "li"
+            | "listing"
+            | "main"
+            | "marquee"
+            | "menu"
+            | "nav"
+            | "object"
+            | "ol"
+            | "p"
+            | "pre"
+            | "section"
+            | "select"
+            | "summary"
+            | "table"
+            | "tbody"
+            | "td"
+            | "template"
+            | "textarea"
+            | "tfoot"
+            | "th"
+            | "thead"
+            | "tr"
+            | "ul"
+            | "xmp"
+    )
+}
+
+/// Elements that end the scope in which a special element's end tag finds its match.
+fn is_scope_boundary(name: &str) -> bool {
+    matches!(
+        name,
+        "applet" | "caption" | "html" | "table" | "td" | "th" | "marquee" | "object" | "template"
+    )
+}
+
+/// Elements a start tag of the same name closes when it is the current one (`<p>a<p>b`).
+fn closes_itself(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "li" | "dt" | "dd" | "option" | "tr" | "td" | "th"
+    )
+}
+
+#[derive(Default)]
+struct Nesting {
+    open: Vec<String>,
+    formatting: usize,
+    too_deep: bool,
+}
+
+struct Sink(RefCell<Nesting>);
+
+impl TokenSink for Sink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let Token::TagToken(tag) = token else {
+            return TokenSinkResult::Continue;
+        };
+        let name: &str = &tag.name;
+        let mut n = self.0.borrow_mut();
+        match tag.kind {
+            TagKind::StartTag => {
+                if is_void(name) {
+                    return TokenSinkResult::Continue;
+                }
+                if closes_itself(name) && n.open.last().is_some_and(|top| top == name) {
+                    n.open.pop();
+                }
+                n.open.push(name.to_string());
+                if is_formatting(name) {
+                    n.formatting += 1;
+                }
+                if n.open.len() > MAX_HTML_DEPTH || n.formatting > MAX_OPEN_FORMATTING {
+                    n.too_deep = true;
+                }
+                // the tree builder switches the tokenizer to raw text inside these
+                match name {
+                    "script" => return TokenSinkResult::RawData(RawKind::ScriptData),
+                    "style" | "xmp" | "iframe" | "noembed" | "noframes" => {
+                        return TokenSinkResult::RawData(RawKind::Rawtext);
+                    }
+                    "textarea" | "title" => return TokenSinkResult::RawData(RawKind::Rcdata),
+                    "plaintext" => return TokenSinkResult::Plaintext,
+                    _ => {}
+                }
+            }
+            TagKind::EndTag => {
+                if is_formatting(name) {
+                    n.formatting = n.formatting.saturating_sub(1);
+                }
+                // the stack is at most MAX_HTML_DEPTH + 1 long: the search is bounded
+                let special = is_special(name);
+                let mut found = None;
+                for (i, open) in n.open.iter().enumerate().rev() {
+                    if open == name {
+                        found = Some(i);
+                        break;
+                    }
+                    let stops = if special {
+                        is_scope_boundary(open)
+                    } else {
+                        is_special(open)
+                    };
+                    if stops {
+                        break;
+                    }
+                }
+                if let Some(i) = found {
+                    n.open.truncate(i);
+                }
+            }
+        }
+        TokenSinkResult::Continue
+    }
+}
+
+/// Refuses HTML nested deeper than [`MAX_HTML_DEPTH`] elements or with more than
+/// [`MAX_OPEN_FORMATTING`] formatting elements open at once (422, naming `field`). Linear in
+/// the input's length.
+pub fn check(field: &str, html: &str) -> Result<()> {
+    if !html.contains('<') {
+        return Ok(());
+    }
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from_slice(html));
+    let tokenizer = Tokenizer::new(
+        Sink(RefCell::new(Nesting::default())),
+        TokenizerOpts::default(),
+    );
+    let _ = tokenizer.feed(&input);
+    tokenizer.end();
+    if tokenizer.sink.0.borrow().too_deep {
+        return Err(Error::unprocessable(format!(
+            "The HTML of '{field}' is nested more than {MAX_HTML_DEPTH} elements deep."
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested(open: &str, close: &str, n: usize) -> String {
+        format!("{}x{}", open.repeat(n), close.repeat(n))
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_and_ordinary_mail_passes() {
+        assert!(check("body", &nested("<div>", "</div>", 100_000)).is_err());
+        assert!(check("body", &"<div>".repeat(MAX_HTML_DEPTH + 1)).is_err());
+        assert!(check("body", &nested("<b>", "", 1_000)).is_err());
+        assert!(check("body", &nested("<span><div>", "</span></div>", 1_000)).is_err());
+        // sibling paragraphs and list items without end tags do not nest
+        assert!(check("body", &"<p>para".repeat(10_000)).is_ok());
+        assert!(check("body", &format!("<ul>{}</ul>", "<li>item".repeat(10_000))).is_ok());
+        assert!(check("body", &nested("<div>", "</div>", MAX_HTML_DEPTH)).is_ok());
+        assert!(check("body", &"<div>a</div>".repeat(10_000)).is_ok());
+        assert!(check("body", "<style>p { } <div><div><div></style><p>x</p>").is_ok());
+        assert!(check("body", "plain text, no markup").is_ok());
+        // self-closing syntax does not close an HTML element
+        assert!(check("body", &"<div/>".repeat(1_000)).is_err());
+    }
+
+    #[test]
+    fn an_end_tag_behind_a_block_does_not_close_an_inline_element() {
+        // `</span>` is ignored by the tree builder when a `div` is open inside the span
+        let html = "<span><div></span>".repeat(200);
+        assert!(check("body", &html).is_err());
+    }
+}
