@@ -486,3 +486,80 @@ async fn delete_note_rules_in_order() {
     );
     db.finish().await;
 }
+
+/// The field matrix: what each kind of caller sees of another user, of a group and of an
+/// organisation wherever such a record is embedded (Zammad's field scopes).
+#[tokio::test]
+async fn field_matrix_on_every_backend() {
+    use domain::policy::fields::{
+        CUSTOMER_VISIBLE_GROUP_FIELDS, CUSTOMER_VISIBLE_USER_FIELDS, FieldScope, group_scope,
+        organization_scope, user_scope,
+    };
+    let private_user = serde_json::json!({
+        "id": 99, "firstname": "Olga", "lastname": "Owner", "image": null, "image_source": null,
+        "active": true, "email": "olga@x.test", "phone": "1", "street": "s", "note": "internal",
+        "last_login": "2026-01-01", "login_failed": 3, "group_ids": {"1": ["full"]},
+        "preferences": {"locale": "de"}, "login": "olga"
+    });
+    let group = serde_json::json!({"id": 1, "name": "Users", "note": "staff only",
+        "follow_up_possible": "yes", "reopen_time_in_days": 0, "active": true,
+        "email_address_id": null, "signature_id": null, "shared_drafts": true});
+    let org = serde_json::json!({"id": 5, "name": "Acme", "note": "staff only", "shared": true});
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let sorted = |fields: &[&str]| -> Vec<String> {
+        let mut k: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
+        k.sort();
+        k
+    };
+    for db in support::backends().await {
+        let world = build_world(&db.store).await;
+        for who in ALL_WHO {
+            let actor = &world.actors[&who];
+            let staff = matches!(who, Admin | AgentFull | AgentReadOnly | AgentOtherGroup);
+            // another user's record
+            let mut seen = private_user.clone();
+            user_scope(actor, 99).apply(&mut seen);
+            let want = if staff {
+                keys(&private_user)
+            } else {
+                sorted(CUSTOMER_VISIBLE_USER_FIELDS)
+            };
+            assert_eq!(
+                keys(&seen),
+                want,
+                "{}: {who:?} sees of another user",
+                db.name
+            );
+            // their own record: everything
+            assert_eq!(
+                user_scope(actor, actor.id),
+                FieldScope::All,
+                "{who:?} own account"
+            );
+            // a group: agents of the group (and admins) see all, others the customer scope
+            let mut seen = group.clone();
+            group_scope(actor, world.group).apply(&mut seen);
+            let group_staff = matches!(who, Admin | AgentFull | AgentReadOnly);
+            let want = if group_staff {
+                keys(&group)
+            } else {
+                sorted(CUSTOMER_VISIBLE_GROUP_FIELDS)
+            };
+            assert_eq!(keys(&seen), want, "{}: {who:?} sees of the group", db.name);
+            // an organisation: no internal note for customers
+            let mut seen = org.clone();
+            organization_scope(actor).apply(&mut seen);
+            assert_eq!(
+                seen.get("note").is_some(),
+                staff,
+                "{}: {who:?} sees the organisation's note",
+                db.name
+            );
+        }
+        db.finish().await;
+    }
+}

@@ -658,3 +658,59 @@ async fn tags_mentions_history_and_merge() {
         s.finish().await;
     }
 }
+
+/// Customers see of other users (the owning agent, colleagues) only their name, image and
+/// whether they are active, in every response variant that embeds users (Zammad's field
+/// scopes); agents see everything.
+#[tokio::test]
+async fn embedded_records_show_customers_only_their_fields() {
+    for s in servers().await {
+        let body = json!({"title": "Scoped", "group": "Users", "customer": NICOLE, "owner": AGENT1,
+                          "article": {"body": "hello", "type": "phone"}});
+        let r = send(s.post("/tickets", AGENT1).json(&body)).await;
+        assert_eq!(r.0, 201, "{}", r.1);
+        let id = r.1["id"].as_i64().unwrap();
+        let owner = r.1["owner_id"].as_i64().unwrap().to_string();
+        for variant in ["all=true", "full=true"] {
+            let (status, seen) = send(s.get(&format!("/tickets/{id}?{variant}"), NICOLE)).await;
+            assert_eq!(status, 200, "{variant}: {seen}");
+            let assets = &seen["assets"];
+            let agent = assets["User"][&owner].as_object().expect("owner in assets");
+            let mut fields: Vec<&str> = agent.keys().map(String::as_str).collect();
+            fields.sort();
+            assert_eq!(
+                fields,
+                [
+                    "active",
+                    "firstname",
+                    "id",
+                    "image",
+                    "image_source",
+                    "lastname"
+                ],
+                "{}: {variant}",
+                s.db.name
+            );
+            for group in assets["Group"].as_object().unwrap().values() {
+                assert!(group.get("note").is_none(), "{}: group note", s.db.name);
+            }
+            // her own record stays whole
+            let own = assets["User"]
+                .as_object()
+                .unwrap()
+                .values()
+                .find(|u| u["email"] == NICOLE);
+            assert!(own.is_some(), "{}: own record with e-mail", s.db.name);
+            // the agent sees the owner's private fields
+            let (_, full) = send(s.get(&format!("/tickets/{id}?{variant}"), AGENT1)).await;
+            assert!(full["assets"]["User"][&owner].get("email").is_some());
+        }
+        // the search results embed the same assets
+        let (status, found) = send(s.get("/tickets/search?query=Scoped", NICOLE)).await;
+        assert_eq!(status, 200, "{found}");
+        if let Some(user) = found["assets"]["User"].get(&owner) {
+            assert!(user.get("email").is_none(), "{}: search assets", s.db.name);
+        }
+        s.finish().await;
+    }
+}

@@ -92,7 +92,9 @@ pub async fn show(
     if !policy::can_show_organization(actor, id) {
         return Err(Error::not_authorized());
     }
-    render(conn, &org, expanded).await
+    let mut rendered = render(conn, &org, expanded).await?;
+    policy::fields::organization_scope(actor).apply(&mut rendered);
+    Ok(rendered)
 }
 
 pub async fn index(

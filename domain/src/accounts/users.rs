@@ -326,7 +326,9 @@ pub async fn show(
     if !policy::can_show_user(actor, &facts) {
         return Err(Error::not_authorized());
     }
-    render_one(conn, &user, expanded).await
+    let mut rendered = render_one(conn, &user, expanded).await?;
+    policy::fields::user_scope(actor, user.id).apply(&mut rendered);
+    Ok(rendered)
 }
 
 pub async fn me(conn: &mut AnyConnection, actor: &Actor, expanded: bool) -> Result<Value> {

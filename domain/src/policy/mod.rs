@@ -3,6 +3,7 @@
 //! a record, so they are cheap, testable and shared by the REST API and the web app.
 
 pub mod access;
+pub mod fields;
 
 use crate::policy::access::{AccessLevel, Actor};
 use crate::{Error, Result};

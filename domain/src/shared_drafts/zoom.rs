@@ -230,13 +230,13 @@ async fn response(conn: &mut AnyConnection, row: &DraftRow) -> Result<Value> {
     }
     let mut drafts = Map::new();
     drafts.insert(row.id.to_string(), draft);
-    Ok(json!({
-        "shared_draft_id": row.id,
-        "assets": {
-            "TicketSharedDraftZoom": drafts, "User": user_assets, "Role": role_assets,
-            "Group": group_assets, "Organization": org_assets,
-        },
-    }))
+    let mut assets = Map::new();
+    assets.insert("TicketSharedDraftZoom".into(), Value::Object(drafts));
+    assets.insert("User".into(), Value::Object(user_assets));
+    assets.insert("Role".into(), Value::Object(role_assets));
+    assets.insert("Group".into(), Value::Object(group_assets));
+    assets.insert("Organization".into(), Value::Object(org_assets));
+    Ok(json!({"shared_draft_id": row.id, "assets": assets}))
 }
 
 /// The row with the live document's projection when editors (or unsaved updates left by a

@@ -182,5 +182,8 @@ pub async fn for_ticket(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64)
             "id_to": h.id_to, "created_by_id": h.created_by_id, "created_at": h.created_at,
         }));
     }
-    Ok(json!({"history": history, "assets": {"User": user_assets}}))
+    let mut assets = Map::new();
+    assets.insert("User".into(), Value::Object(user_assets));
+    crate::policy::fields::filter_assets(actor, &mut assets);
+    Ok(json!({"history": history, "assets": assets}))
 }

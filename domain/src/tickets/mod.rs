@@ -313,6 +313,7 @@ pub async fn assets(
     out.insert("User".into(), Value::Object(user_assets));
     out.insert("Group".into(), Value::Object(group_assets));
     out.insert("Organization".into(), Value::Object(org_assets));
+    policy::fields::filter_assets(actor, &mut out);
     Ok(out)
 }
 
