@@ -373,6 +373,7 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
             allowed_origins: vec![],
             tenant: "bench".into(),
             data_dir: files_dir.clone(),
+            https: false,
         },
         leptos::config::get_configuration(None)
             .map_err(|e| e.to_string())?

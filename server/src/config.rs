@@ -90,6 +90,10 @@ pub struct Config {
     /// Extra origins allowed for cookie-authenticated writes and WebSockets (comma-separated).
     #[arg(long, env = "TANDEM_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+    /// Tandem is served over HTTPS (usually behind a TLS-terminating proxy): responses carry
+    /// `Strict-Transport-Security`.
+    #[arg(long, env = "TANDEM_HTTPS", default_value_t = false, value_parser = parse_flag)]
+    pub https: bool,
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "TANDEM_LOG_JSON", default_value_t = false, value_parser = parse_flag)]
     pub log_json: bool,

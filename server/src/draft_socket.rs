@@ -28,7 +28,7 @@ pub async fn ticket_room(
     caller: Caller,
     ws: WebSocketUpgrade,
 ) -> ApiResult<Response> {
-    refuse_cross_site_socket(&headers, &state.settings.allowed_origins)?;
+    refuse_cross_site_socket(&headers, &state.settings)?;
     let access = {
         let mut conn = state.store.read().await?;
         zoom::live_access(&mut conn, &caller.actor, ticket_id).await?

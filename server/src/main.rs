@@ -110,6 +110,7 @@ async fn serve(config: Config) -> Result<(), String> {
             allowed_origins: config.allowed_origins.clone(),
             tenant: config.tenant.clone(),
             data_dir: config.data_dir.clone(),
+            https: config.https,
         },
         leptos_options,
     );

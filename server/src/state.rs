@@ -37,6 +37,8 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     pub tenant: String,
     pub data_dir: std::path::PathBuf,
+    /// Served over HTTPS (a proxy terminates TLS): responses carry HSTS.
+    pub https: bool,
 }
 
 impl AppState {

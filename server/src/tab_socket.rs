@@ -46,7 +46,7 @@ pub async fn tab_socket(
     caller: Caller,
     ws: WebSocketUpgrade,
 ) -> ApiResult<Response> {
-    refuse_cross_site_socket(&headers, &state.settings.allowed_origins)?;
+    refuse_cross_site_socket(&headers, &state.settings)?;
     let desk = state.desk.clone();
     let actor = Actor::clone(&caller.actor);
     Ok(ws

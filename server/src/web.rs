@@ -50,7 +50,10 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
-        .layer(middleware::from_fn(http::method_not_allowed_as_404))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::hardening::harden_responses,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), check_origin))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(CompressionLayer::new())
@@ -72,7 +75,7 @@ async fn check_origin(State(state): State<AppState>, request: Request, next: Nex
         .and_then(|v| v.to_str().ok())
         .and_then(domain::accounts::auth::session_from_cookie_header)
         .is_some();
-    if unsafe_method && has_session && !origin_allowed(&request, &state.settings.allowed_origins) {
+    if unsafe_method && has_session && !origin_allowed_headers(request.headers(), &state.settings) {
         return http::error::error_response(
             StatusCode::FORBIDDEN,
             "Cross-site request refused (Origin not allowed)",
@@ -86,9 +89,9 @@ async fn check_origin(State(state): State<AppState>, request: Request, next: Nex
 /// WebSocket hijacking), so a foreign `Origin` is refused before the upgrade.
 pub fn refuse_cross_site_socket(
     headers: &axum::http::HeaderMap,
-    allowed: &[String],
+    settings: &crate::state::Settings,
 ) -> Result<(), http::error::ApiError> {
-    if origin_allowed_headers(headers, allowed) {
+    if origin_allowed_headers(headers, settings) {
         Ok(())
     } else {
         Err(http::error::ApiError(domain::Error::Forbidden(
@@ -97,26 +100,147 @@ pub fn refuse_cross_site_socket(
     }
 }
 
-/// `Origin` absent (same-origin navigation in older browsers) or equal to our own host.
-pub fn origin_allowed(request: &Request, allowed: &[String]) -> bool {
-    origin_allowed_headers(request.headers(), allowed)
-}
-
-/// [`origin_allowed`] on a request's headers.
-pub fn origin_allowed_headers(headers: &axum::http::HeaderMap, allowed: &[String]) -> bool {
+/// `Origin` absent (same-origin navigation in older browsers), one of the configured extra
+/// origins, or the same origin as the request: scheme, host and port all equal (RFC 6454 §5).
+/// The request's scheme is `X-Forwarded-Proto` when a proxy sets it, else `https` when
+/// Tandem is told it is served over HTTPS, else `http`; its host and port are the `Host`
+/// header's (default port of the scheme when absent).
+pub fn origin_allowed_headers(
+    headers: &axum::http::HeaderMap,
+    settings: &crate::state::Settings,
+) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    if allowed.iter().any(|a| a == origin) {
+    if settings.allowed_origins.iter().any(|a| a == origin) {
         return true;
     }
-    let host = headers
-        .get(header::HOST)
+    let Some(theirs) = parse_origin(origin) else {
+        return false;
+    };
+    let scheme = headers
+        .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let origin_host = origin
-        .split_once("://")
-        .map(|(_, rest)| rest)
-        .unwrap_or(origin);
-    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+        .map(|v| v.split(',').next().unwrap_or(v).trim().to_ascii_lowercase())
+        .unwrap_or_else(|| {
+            if settings.https {
+                "https".into()
+            } else {
+                "http".into()
+            }
+        });
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let Some(ours) = parse_origin(&format!("{scheme}://{host}")) else {
+        return false;
+    };
+    theirs == ours
+}
+
+/// An origin as (scheme, host, port), lower case, with the scheme's default port filled in;
+/// `None` for anything that is not an http(s) origin (`null`, paths, user info).
+fn parse_origin(text: &str) -> Option<(String, String, u16)> {
+    let uri: axum::http::Uri = text.parse().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let authority = uri.authority()?;
+    if authority.as_str().contains('@')
+        || uri
+            .path_and_query()
+            .is_some_and(|p| p.as_str() != "/" && !p.as_str().is_empty())
+    {
+        return None;
+    }
+    Some((
+        scheme,
+        authority.host().to_ascii_lowercase(),
+        authority.port_u16().unwrap_or(default_port),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn settings(https: bool) -> crate::state::Settings {
+        crate::state::Settings {
+            lockout: domain::accounts::auth::Lockout {
+                max_failures: 10,
+                duration: std::time::Duration::from_secs(60),
+            },
+            session_ttl: std::time::Duration::from_secs(60),
+            allowed_origins: vec!["https://partner.example".into()],
+            tenant: "t".into(),
+            data_dir: "d".into(),
+            https,
+        }
+    }
+
+    fn headers(origin: &str, host: &str, proto: Option<&str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ORIGIN, origin.parse().unwrap());
+        h.insert(header::HOST, host.parse().unwrap());
+        if let Some(p) = proto {
+            h.insert("x-forwarded-proto", p.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn origin_must_match_scheme_host_and_port() {
+        let plain = settings(false);
+        assert!(origin_allowed_headers(
+            &headers("http://desk.test:3000", "desk.test:3000", None),
+            &plain
+        ));
+        assert!(origin_allowed_headers(
+            &headers("http://DESK.test", "desk.test:80", None),
+            &plain
+        ));
+        // another port, another scheme, another host: refused
+        assert!(!origin_allowed_headers(
+            &headers("http://desk.test:4000", "desk.test:3000", None),
+            &plain
+        ));
+        assert!(!origin_allowed_headers(
+            &headers("https://desk.test:3000", "desk.test:3000", None),
+            &plain
+        ));
+        assert!(!origin_allowed_headers(
+            &headers("http://evil.test", "desk.test", None),
+            &plain
+        ));
+        assert!(!origin_allowed_headers(
+            &headers("null", "desk.test", None),
+            &plain
+        ));
+        assert!(!origin_allowed_headers(
+            &headers("http://desk.test.evil.test", "desk.test", None),
+            &plain
+        ));
+        // behind TLS: the setting or the proxy's header gives the scheme
+        assert!(origin_allowed_headers(
+            &headers("https://desk.test", "desk.test", None),
+            &settings(true)
+        ));
+        assert!(origin_allowed_headers(
+            &headers("https://desk.test", "desk.test", Some("https")),
+            &plain
+        ));
+        assert!(!origin_allowed_headers(
+            &headers("http://desk.test", "desk.test", None),
+            &settings(true)
+        ));
+        // configured extra origins
+        assert!(origin_allowed_headers(
+            &headers("https://partner.example", "desk.test", None),
+            &plain
+        ));
+    }
 }

@@ -16,21 +16,19 @@ use super::error::{ApiError, ApiResult};
 use super::extract::QueryParams;
 use crate::state::AppState;
 
-/// Types a browser could execute or render as a document: always downloaded, never shown.
-const DANGEROUS: [&str; 12] = [
-    "text/html",
-    "image/svg+xml",
-    "application/xml",
-    "text/xml",
-    "application/xhtml+xml",
-    "application/postscript",
-    "application/x-shockwave-flash",
-    "application/mathml+xml",
-    "text/cache-manifest",
-    "text/javascript",
-    "application/javascript",
-    "application/ecmascript",
-];
+/// Types served as themselves (an allow-list: images but SVG, PDF, plain text, audio and
+/// video). Anything else (HTML, SVG, XML, scripts, unknown types) is served as
+/// `application/octet-stream` with `attachment`, so that no stored file can act as a page or
+/// as a script (`<script src>` under the pages' `script-src 'self'`).
+fn served_as_itself(mime: &str) -> bool {
+    INLINE_OK.contains(&mime)
+        || mime == "text/plain"
+        || ((mime.starts_with("audio/") || mime.starts_with("video/"))
+            && mime.len() < 64
+            && mime
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/.+-".contains(&b)))
+}
 
 /// Types that may be shown inline.
 const INLINE_OK: [&str; 12] = [
@@ -74,7 +72,7 @@ pub fn served_as(mime: &str, requested: &str) -> (String, &'static str) {
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    if DANGEROUS.contains(&mime.as_str()) || mime.is_empty() {
+    if !served_as_itself(&mime) {
         return ("application/octet-stream".into(), "attachment");
     }
     let disposition = if requested == "inline" && INLINE_OK.contains(&mime.as_str()) {
@@ -83,6 +81,49 @@ pub fn served_as(mime: &str, requested: &str) -> (String, &'static str) {
         "attachment"
     };
     (mime, disposition)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::served_as;
+
+    #[test]
+    fn only_safe_types_are_served_as_themselves() {
+        for script in [
+            "text/x-javascript",
+            "text/javascript",
+            "application/javascript",
+            "text/html",
+            "image/svg+xml",
+            "application/xml",
+            "text/css",
+            "application/wasm",
+            "application/json",
+            "text/vtt",
+            "",
+            "text/plain/../html",
+            "audio/x y",
+        ] {
+            assert_eq!(
+                served_as(script, "inline"),
+                ("application/octet-stream".into(), "attachment"),
+                "{script}"
+            );
+        }
+        assert_eq!(
+            served_as("image/png", "inline"),
+            ("image/png".into(), "inline")
+        );
+        assert_eq!(
+            served_as("Application/PDF; x=y", "inline"),
+            ("application/pdf".into(), "inline")
+        );
+        assert_eq!(
+            served_as("text/plain; charset=utf-8", "attachment").0,
+            "text/plain"
+        );
+        assert_eq!(served_as("video/mp4", "inline").0, "video/mp4");
+    }
 }
 
 fn scaled(bytes: &[u8], mime: &str, width: u32) -> Option<Vec<u8>> {

@@ -8,6 +8,7 @@ pub mod deskhero;
 pub mod error;
 pub mod extract;
 pub mod groups;
+pub mod hardening;
 pub mod lookups;
 pub mod organizations;
 pub mod sessions;
@@ -20,7 +21,6 @@ pub mod users;
 use axum::Router;
 use axum::extract::Request;
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -112,23 +112,6 @@ pub async fn no_route(request: Request) -> Response {
         request.uri().path()
     );
     error::error_response(StatusCode::NOT_FOUND, &message)
-}
-
-/// axum answers a known path with an unknown method with an empty 405; Zammad clients expect
-/// the JSON 404 instead.
-pub async fn method_not_allowed_as_404(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let response = next.run(request).await;
-    if response.status() == StatusCode::METHOD_NOT_ALLOWED
-        && (path.starts_with("/api/v1/") || path.contains("/ticket_conversations/"))
-    {
-        return error::error_response(
-            StatusCode::NOT_FOUND,
-            &format!("No route matches [{method}] {path}"),
-        );
-    }
-    response
 }
 
 /// Panics become a JSON 500 instead of a dropped connection.

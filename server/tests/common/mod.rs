@@ -61,6 +61,7 @@ pub async fn start_with_files(
             allowed_origins: vec![],
             tenant: "acme".into(),
             data_dir: files_dir.clone(),
+            https: false,
         },
         leptos_options,
     );
