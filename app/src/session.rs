@@ -122,10 +122,19 @@ pub async fn current_user() -> Result<Option<SessionUser>, ServerFnError> {
 #[server]
 pub async fn sign_in(login: String, password: String) -> Result<(), ServerFnError> {
     let ctx = server::context()?;
+    let client = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string());
     let mut tx = ctx.store.write().await.map_err(server::internal)?;
-    let outcome = domain::accounts::auth::check_password(&mut tx, &login, &password, ctx.lockout)
-        .await
-        .map_err(server::internal)?;
+    let outcome =
+        domain::accounts::auth::check_password(&mut tx, &login, &password, &ctx.lockout, &client)
+            .await
+            .map_err(server::internal)?;
     let user_id = match outcome {
         Ok(id) => id,
         Err(failure) => {

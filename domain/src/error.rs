@@ -4,12 +4,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// No credentials were sent for something that needs them (Zammad answers 403 here).
+    /// No credentials were sent for something that needs them (Zammad answers 403
+    /// "Authentication required" here, not 401).
     #[error("Authentication required")]
-    AuthenticationRequired,
-    /// Credentials were sent but are wrong, expired or belong to a locked/inactive user.
+    CredentialsMissing,
+    /// Credentials were sent but are wrong, expired or belong to a locked/inactive user (401).
     #[error("{0}")]
-    Unauthenticated(String),
+    CredentialsRejected(String),
+    /// The client failed too often: try again after this many seconds (429 with `Retry-After`).
+    #[error("Too many failed logins from this client. Try again in {retry_after_seconds} seconds.")]
+    TooManyAttempts { retry_after_seconds: u64 },
     /// The caller is known but may not do this.
     #[error("{0}")]
     Forbidden(String),
@@ -33,12 +37,13 @@ impl Error {
     /// web app's server functions).
     pub fn status_code(&self) -> u16 {
         match self {
-            Error::AuthenticationRequired | Error::Forbidden(_) => 403,
-            Error::Unauthenticated(_) => 401,
+            Error::CredentialsMissing | Error::Forbidden(_) => 403,
+            Error::CredentialsRejected(_) => 401,
             Error::NotFound(_) => 404,
             Error::Unprocessable(_) => 422,
             Error::PreconditionFailed(_) => 412,
             Error::PayloadTooLarge(_) => 413,
+            Error::TooManyAttempts { .. } => 429,
             Error::Database(_) | Error::Internal(_) => 500,
         }
     }

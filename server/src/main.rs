@@ -102,10 +102,10 @@ async fn serve(config: Config) -> Result<(), String> {
         store.clone(),
         files,
         Settings {
-            lockout: Lockout {
-                max_failures: config.lockout_failures.max(1),
-                duration: Duration::from_secs(config.lockout_minutes * 60),
-            },
+            lockout: Lockout::new(
+                config.lockout_failures.max(1),
+                Duration::from_secs(config.lockout_minutes * 60),
+            ),
             session_ttl: Duration::from_secs(config.session_hours * 3600),
             allowed_origins: config.allowed_origins.clone(),
             tenant: config.tenant.clone(),
@@ -134,10 +134,13 @@ async fn serve(config: Config) -> Result<(), String> {
             tracing::debug!("TCP_NODELAY: {e}");
         }
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| e.to_string())?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -25,7 +25,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let context = app::ServerContext {
         store: state.store.clone(),
         desk: state.desk.clone(),
-        lockout: state.settings.lockout,
+        lockout: state.settings.lockout.clone(),
         session_ttl: state.settings.session_ttl,
     };
     let leptos_options = state.leptos_options.clone();
@@ -170,10 +170,7 @@ mod tests {
 
     fn settings(https: bool) -> crate::state::Settings {
         crate::state::Settings {
-            lockout: domain::accounts::auth::Lockout {
-                max_failures: 10,
-                duration: std::time::Duration::from_secs(60),
-            },
+            lockout: domain::accounts::auth::Lockout::new(10, std::time::Duration::from_secs(60)),
             session_ttl: std::time::Duration::from_secs(60),
             allowed_origins: vec!["https://partner.example".into()],
             tenant: "t".into(),

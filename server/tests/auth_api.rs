@@ -225,40 +225,157 @@ async fn session_cookie_needs_csrf_for_writes_and_same_origin() {
     }
 }
 
+/// A client that is not 127.0.0.1 (Linux routes all of 127.0.0.0/8 to the loopback).
+fn client_from(last_octet: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, last_octet]))
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
-async fn ten_failed_logins_lock_the_account() {
+async fn failed_logins_lock_the_account_only_for_the_guessing_client() {
     for s in servers().await {
         let ctx = s.db.name;
+        let guesser = client_from(7);
+        let url = s.url("/users/me");
         for _ in 0..10 {
-            let r = send(
-                s.client
-                    .get(s.url("/users/me"))
-                    .basic_auth(SAM, Some("wrong")),
-            )
-            .await;
+            let r = send(guesser.get(&url).basic_auth(SAM, Some("wrong"))).await;
             assert_eq!(r.0, 401, "{ctx}");
         }
-        let r = send(s.get("/users/me", SAM)).await;
-        assert_eq!(r.0, 401, "{ctx}: locked even with the right password");
+        // the guessing client gets the same answer for the right password as for a wrong one:
+        // nothing tells that the account exists or is locked
+        let locked = send(guesser.get(&url).basic_auth(SAM, Some(PASSWORD))).await;
+        let unknown = send(
+            client_from(8)
+                .get(&url)
+                .basic_auth("nobody@x.test", Some("wrong")),
+        )
+        .await;
+        assert_eq!(locked.0, 401, "{ctx}: {}", locked.1);
+        assert_eq!(locked.1, unknown.1, "{ctx}: locked and unknown look alike");
         assert!(
-            r.1["error"].as_str().unwrap().contains("locked"),
+            !locked.1.to_string().contains("locked"),
             "{ctx}: {}",
-            r.1
+            locked.1
         );
-        // an admin reset unlocks
-        let sam_id = send(s.get("/users/search?query=sam", ADMIN)).await.1[0]["id"]
-            .as_i64()
+        // its failure budget is used up: refused before any password is checked
+        let throttled = guesser
+            .get(&url)
+            .basic_auth(SAM, Some("wrong"))
+            .send()
+            .await
             .unwrap();
+        assert_eq!(throttled.status().as_u16(), 429, "{ctx}");
+        assert!(throttled.headers().contains_key("retry-after"), "{ctx}");
+        // the owner, from a client without failures, still signs in (and the lock ends)
+        let r = send(client_from(9).get(&url).basic_auth(SAM, Some(PASSWORD))).await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        // an admin reset works as before
+        let sam_id = r.1["id"].as_i64().unwrap();
+        let new_password = "Another-Pass-2026-Quokka";
         let r = send(
             s.put(&format!("/users/{sam_id}"), ADMIN)
-                .json(&json!({"password": "another-pass-1"})),
+                .json(&json!({"password": new_password})),
         )
         .await;
         assert_eq!(r.0, 200, "{ctx}: {}", r.1);
         let r = send(
+            client_from(10)
+                .get(&url)
+                .basic_auth(SAM, Some(new_password)),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}");
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn own_password_changes_only_with_the_current_one_and_ends_other_sessions() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let nicole_id = send(s.get("/users/me", NICOLE)).await.1["id"]
+            .as_i64()
+            .unwrap();
+        // an older browser session of Nicole's
+        let old = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let r = send(
+            old.post(s.url("/signin"))
+                .json(&json!({"username": NICOLE, "password": PASSWORD})),
+        )
+        .await;
+        assert_eq!(r.0, 201, "{ctx}: {}", r.1);
+        assert_eq!(send(old.get(s.url("/users/me"))).await.0, 200);
+        // not through PUT /users/{own id}
+        let r = send(
+            s.put(&format!("/users/{nicole_id}"), NICOLE)
+                .json(&json!({"password": "Strong-Enough-Passw0rd"})),
+        )
+        .await;
+        assert!(r.0 == 403 || r.0 == 422, "{ctx}: {}", r.1);
+        // nor for an agent through PUT of their own account
+        let agent_id = send(s.get("/users/me", AGENT1)).await.1["id"]
+            .as_i64()
+            .unwrap();
+        let r = send(
+            s.put(&format!("/users/{agent_id}"), AGENT1)
+                .json(&json!({"password": "Strong-Enough-Passw0rd"})),
+        )
+        .await;
+        assert_eq!(r.0, 422, "{ctx}: {}", r.1);
+        assert_eq!(
+            send(s.get("/users/me", AGENT1)).await.0,
+            200,
+            "{ctx}: unchanged"
+        );
+        // the current password is required
+        let r = send(
+            s.post("/users/password_change", NICOLE)
+                .json(&json!({"password_old": "wrong", "password_new": "Strong-Enough-Passw0rd"})),
+        )
+        .await;
+        assert_eq!(r.0, 422, "{ctx}: {}", r.1);
+        // weak new passwords are refused: common, too short, her own e-mail or name
+        for weak in [
+            "password",
+            "12345678",
+            NICOLE,
+            "Nicole-Braun-2026",
+            "Password1234",
+        ] {
+            let r = send(
+                s.post("/users/password_change", NICOLE)
+                    .json(&json!({"password_old": PASSWORD, "password_new": weak})),
+            )
+            .await;
+            assert_eq!(r.0, 422, "{ctx}: {weak}: {}", r.1);
+            assert!(
+                r.1["error"].as_str().unwrap().contains("password"),
+                "{}",
+                r.1
+            );
+        }
+        let r = send(
+            s.post("/users/password_change", NICOLE)
+                .json(&json!({"password_old": PASSWORD, "password_new": "Strong-Enough-Passw0rd"})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        assert_eq!(r.1["message"], "ok");
+        // the older session has ended; the new password works
+        assert_eq!(
+            send(old.get(s.url("/users/me"))).await.0,
+            403,
+            "{ctx}: old session"
+        );
+        let r = send(
             s.client
                 .get(s.url("/users/me"))
-                .basic_auth(SAM, Some("another-pass-1")),
+                .basic_auth(NICOLE, Some("Strong-Enough-Passw0rd")),
         )
         .await;
         assert_eq!(r.0, 200, "{ctx}");

@@ -7,25 +7,35 @@ use chrono::Utc;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
+pub use crate::accounts::login_guard::LoginGuard;
 use crate::policy::access::{Actor, load_actor};
 use crate::{
     Error, Result, accounts::passwords, accounts::tokens, policy, storage::clock, storage::lookup,
     storage::settings,
 };
 
-/// Failed logins before a user is locked, and for how long.
-#[derive(Debug, Clone, Copy)]
+/// Failed logins before a user is locked, for how long, and the per-client failure budget
+/// (see [`LoginGuard`]: the lock holds only against clients that failed themselves).
+#[derive(Debug, Clone)]
 pub struct Lockout {
     pub max_failures: i64,
     pub duration: Duration,
+    pub guard: std::sync::Arc<LoginGuard>,
+}
+
+impl Lockout {
+    pub fn new(max_failures: i64, duration: Duration) -> Lockout {
+        Lockout {
+            max_failures,
+            duration,
+            guard: Default::default(),
+        }
+    }
 }
 
 impl Default for Lockout {
     fn default() -> Self {
-        Lockout {
-            max_failures: 10,
-            duration: Duration::from_secs(15 * 60),
-        }
+        Lockout::new(10, Duration::from_secs(15 * 60))
     }
 }
 
@@ -38,19 +48,23 @@ pub enum Credentials {
 }
 
 /// Why a password login failed. The HTTP layer words it per endpoint (Basic vs. sign-in form).
+/// A locked account is worded like a wrong password: nobody learns that a login exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginFailure {
     Invalid,
-    Locked { until: String },
+    /// The client used up its failure budget: no password was checked.
+    Throttled {
+        retry_after: Duration,
+    },
 }
 
 impl LoginFailure {
     pub fn into_error(self, invalid_message: &str) -> Error {
         match self {
-            LoginFailure::Invalid => Error::Unauthenticated(invalid_message.to_string()),
-            LoginFailure::Locked { until } => Error::Unauthenticated(format!(
-                "This account is locked because of too many failed logins. Try again after {until}."
-            )),
+            LoginFailure::Invalid => Error::CredentialsRejected(invalid_message.to_string()),
+            LoginFailure::Throttled { retry_after } => Error::TooManyAttempts {
+                retry_after_seconds: retry_after.as_secs().max(1),
+            },
         }
     }
 }
@@ -66,13 +80,33 @@ pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// Checks a login (or e-mail) and password. Counts failures and locks the account after
-/// `lockout.max_failures` of them; a success resets the count.
+/// Checks a login (or e-mail) and password from `client` (its network address). Counts
+/// failures per account and per client ([`LoginGuard`]); an account locked after
+/// `lockout.max_failures` failures still opens to the right password from a client without
+/// failures of its own. A success resets the account's count.
 pub async fn check_password(
     conn: &mut AnyConnection,
     login: &str,
     password: &str,
-    lockout: Lockout,
+    lockout: &Lockout,
+    client: &str,
+) -> Result<std::result::Result<i64, LoginFailure>> {
+    if let Err(retry_after) = lockout.guard.admit(client) {
+        return Ok(Err(LoginFailure::Throttled { retry_after }));
+    }
+    let outcome = check_password_unguarded(conn, login, password, lockout, client).await?;
+    if outcome.is_err() {
+        lockout.guard.failed(client);
+    }
+    Ok(outcome)
+}
+
+async fn check_password_unguarded(
+    conn: &mut AnyConnection,
+    login: &str,
+    password: &str,
+    lockout: &Lockout,
+    client: &str,
 ) -> Result<std::result::Result<i64, LoginFailure>> {
     let key = login.trim().to_lowercase();
     let row: Option<LoginRow> = sqlx::query_as(
@@ -96,29 +130,31 @@ pub async fn check_password(
         return Ok(Err(LoginFailure::Invalid));
     };
     let now = Utc::now();
-    if let Some(until) = locked_until.as_deref().and_then(clock::parse)
-        && until > now
-    {
-        return Ok(Err(LoginFailure::Locked {
-            until: clock::format(until),
-        }));
-    }
+    let locked = locked_until
+        .as_deref()
+        .and_then(clock::parse)
+        .is_some_and(|until| until > now);
     let ok = passwords::verify_blocking(password.to_string(), hash).await;
+    if locked && lockout.guard.has_failed_recently(client) {
+        // the lock holds against guessing clients, whatever they send
+        return Ok(Err(LoginFailure::Invalid));
+    }
     if !ok || active == 0 {
         let failed = failed + 1;
-        let locked = (failed >= lockout.max_failures).then(|| {
+        let new_lock = (failed >= lockout.max_failures).then(|| {
             clock::format(now + chrono::Duration::from_std(lockout.duration).unwrap_or_default())
         });
+        // a lock in force stays until it ends
+        let lock = new_lock
+            .clone()
+            .or(if locked { locked_until } else { None });
         sqlx::query("UPDATE users SET login_failed = $1, locked_until = $2 WHERE id = $3")
-            .bind(if locked.is_some() { 0 } else { failed })
-            .bind(locked.clone())
+            .bind(if new_lock.is_some() { 0 } else { failed })
+            .bind(lock)
             .bind(id)
             .execute(&mut *conn)
             .await?;
-        return Ok(Err(match locked {
-            Some(until) => LoginFailure::Locked { until },
-            None => LoginFailure::Invalid,
-        }));
+        return Ok(Err(LoginFailure::Invalid));
     }
     // Recorded to the minute, and failures reset: a write per API call would cost more than the call.
     let last_login: Option<String> =
@@ -218,7 +254,8 @@ pub struct Authenticated {
 pub async fn authenticate(
     store: &crate::Store,
     credentials: &Credentials,
-    lockout: Lockout,
+    lockout: &Lockout,
+    client: &str,
 ) -> Result<Authenticated> {
     let cache = store.auth_cache();
     let key = match credentials {
@@ -250,7 +287,7 @@ pub async fn authenticate(
         return Ok(hit);
     }
     let (authenticated, expires_at) =
-        authenticate_uncached(&mut conn, credentials, lockout).await?;
+        authenticate_uncached(&mut conn, credentials, lockout, client).await?;
     cache.put(
         key,
         generation,
@@ -266,7 +303,8 @@ pub async fn authenticate(
 async fn authenticate_uncached(
     conn: &mut AnyConnection,
     credentials: &Credentials,
-    lockout: Lockout,
+    lockout: &Lockout,
+    client: &str,
 ) -> Result<(Authenticated, Option<chrono::DateTime<Utc>>)> {
     match credentials {
         Credentials::Session(cookie) => {
@@ -277,7 +315,7 @@ async fn authenticate_uncached(
             .bind(clock::now())
             .fetch_optional(&mut *conn)
             .await?;
-            let (user_id, csrf, expires_at) = row.ok_or(Error::AuthenticationRequired)?;
+            let (user_id, csrf, expires_at) = row.ok_or(Error::CredentialsMissing)?;
             let actor = load_actor(conn, user_id, None).await?;
             Ok((
                 Authenticated {
@@ -291,7 +329,7 @@ async fn authenticate_uncached(
             if !settings::flag(conn, "api_password_access").await? {
                 return Err(Error::Forbidden("API password access disabled!".into()));
             }
-            let user_id = check_password(conn, login, password, lockout)
+            let user_id = check_password(conn, login, password, lockout, client)
                 .await?
                 .map_err(|f| f.into_error("Invalid BasicAuth credentials"))?;
             let actor = load_actor(conn, user_id, None).await?;

@@ -117,6 +117,21 @@ pub struct GroupParams {
     pub assignment_timeout: Option<i64>,
 }
 
+impl GroupParams {
+    /// Every text field within its column size (422 naming the first that is not).
+    pub fn check_lengths(&self) -> Result<()> {
+        use crate::storage::columns;
+        columns::check("name", self.name.as_deref(), columns::TITLE)?;
+        columns::check("note", self.note.as_deref(), columns::NOTE)?;
+        columns::check(
+            "follow_up_possible",
+            self.follow_up_possible.as_deref(),
+            columns::SHORT,
+        )?;
+        Ok(())
+    }
+}
+
 fn check_follow_up(value: &str) -> Result<()> {
     match value {
         "yes" | "new_ticket" | "new_ticket_after_certain_time" => Ok(()),
@@ -146,6 +161,7 @@ pub async fn create(
     actor: Option<&Actor>,
     params: &GroupParams,
 ) -> Result<GroupRecord> {
+    params.check_lengths()?;
     if actor.is_some_and(|a| !policy::can_manage_groups(a)) {
         return Err(Error::Forbidden(
             "Not authorized (admin permission required)!".into(),
@@ -192,6 +208,7 @@ pub async fn update(
     id: i64,
     params: &GroupParams,
 ) -> Result<GroupRecord> {
+    params.check_lengths()?;
     let current = find(conn, id).await?;
     if !policy::can_manage_groups(actor) {
         return Err(Error::Forbidden(

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod groups;
+pub mod login_guard;
 pub mod organizations;
 pub mod passwords;
 pub mod roles;

@@ -166,6 +166,17 @@ pub struct OrganizationParams {
     pub note: Option<String>,
 }
 
+impl OrganizationParams {
+    /// Every text field within its column size (422 naming the first that is not).
+    pub fn check_lengths(&self) -> Result<()> {
+        use crate::storage::columns;
+        columns::check("name", self.name.as_deref(), columns::TITLE)?;
+        columns::check("note", self.note.as_deref(), columns::NOTE)?;
+        columns::check("domain", self.domain.as_deref(), columns::LOGIN)?;
+        Ok(())
+    }
+}
+
 async fn ensure_unique_name(conn: &mut AnyConnection, name: &str, except: i64) -> Result<()> {
     let taken: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM organizations WHERE lower(name) = lower($1) AND id <> $2",
@@ -187,6 +198,7 @@ pub async fn create(
     actor: Option<&Actor>,
     params: &OrganizationParams,
 ) -> Result<OrganizationRecord> {
+    params.check_lengths()?;
     if actor.is_some_and(|a| !policy::can_manage_organizations(a)) {
         return Err(Error::not_authorized());
     }
@@ -225,6 +237,7 @@ pub async fn update(
     id: i64,
     params: &OrganizationParams,
 ) -> Result<OrganizationRecord> {
+    params.check_lengths()?;
     let current = find(conn, id).await?;
     if !policy::can_manage_organizations(actor) {
         return Err(Error::not_authorized());

@@ -181,14 +181,14 @@ pub async fn authenticate(
         permissions,
         expires_at,
         last_used_at,
-    } = row.ok_or_else(|| Error::Unauthenticated("Can't find User for Token".into()))?;
+    } = row.ok_or_else(|| Error::CredentialsRejected("Can't find User for Token".into()))?;
     let now = Utc::now();
     if expires_at
         .as_deref()
         .and_then(clock::parse)
         .is_some_and(|at| at <= now)
     {
-        return Err(Error::Unauthenticated(
+        return Err(Error::CredentialsRejected(
             "Not authorized (token expired)!".into(),
         ));
     }

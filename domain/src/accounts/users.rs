@@ -441,6 +441,43 @@ pub struct UserParams {
     pub preferences: Option<Map<String, Value>>,
 }
 
+impl UserParams {
+    /// Every text field within its column size (422 naming the first that is not).
+    pub fn check_lengths(&self) -> Result<()> {
+        use crate::storage::columns::{self, ADDRESS, LOGIN, MEDIUM, NAME, NOTE, PASSWORD, SHORT};
+        let fields: [(&str, &Option<String>, usize); 16] = [
+            ("login", &self.login, LOGIN),
+            ("firstname", &self.firstname, NAME),
+            ("lastname", &self.lastname, NAME),
+            ("email", &self.email, LOGIN),
+            ("password", &self.password, PASSWORD),
+            ("web", &self.web, SHORT),
+            ("phone", &self.phone, SHORT),
+            ("fax", &self.fax, SHORT),
+            ("mobile", &self.mobile, SHORT),
+            ("department", &self.department, MEDIUM),
+            ("street", &self.street, MEDIUM),
+            ("zip", &self.zip, SHORT),
+            ("city", &self.city, SHORT),
+            ("country", &self.country, SHORT),
+            ("address", &self.address, ADDRESS),
+            ("note", &self.note, NOTE),
+        ];
+        for (field, value, max) in fields {
+            columns::check(field, value.as_deref(), max)?;
+        }
+        columns::check("organization", self.organization.as_deref(), columns::TITLE)?;
+        if let Some(preferences) = &self.preferences {
+            columns::check(
+                "preferences",
+                Some(&Value::Object(preferences.clone()).to_string()),
+                NOTE,
+            )?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum AccessList {
@@ -630,6 +667,7 @@ pub async fn create(
     actor: Option<&Actor>,
     params: &UserParams,
 ) -> Result<UserRecord> {
+    params.check_lengths()?;
     if let Some(actor) = actor
         && !policy::can_create_user(actor)
     {
@@ -662,7 +700,12 @@ pub async fn create(
     ensure_unique(conn, &login, &email, 0).await?;
     let password_hash = match &params.password {
         Some(pw) if actor.is_none_or(policy::can_manage_user_roles) => {
-            passwords::validate(pw)?;
+            // accounts made through the API meet the password policy; seed data is trusted
+            if actor.is_some() {
+                passwords::PasswordPolicy::load(conn)
+                    .await?
+                    .check(pw, &[&login, &email, &firstname, &lastname])?;
+            }
             Some(passwords::hash(pw)?)
         }
         _ => None,
@@ -797,6 +840,7 @@ pub async fn update(
     id: i64,
     params: &UserParams,
 ) -> Result<UserRecord> {
+    params.check_lengths()?;
     let current = find(conn, id).await?;
     let facts = target_facts(conn, &current).await?;
     if !policy::can_update_user(actor, &facts) {
@@ -864,9 +908,14 @@ pub async fn update(
     .bind(id)
     .execute(&mut *conn)
     .await?;
-    if let Some(pw) = &params.password
-        && (policy::can_manage_user_roles(actor) || actor.id == id)
-    {
+    if let Some(pw) = &params.password {
+        // one's own password changes only with the current one (`password_change`); admins
+        // may set anyone's
+        if !policy::can_manage_user_roles(actor) {
+            return Err(Error::unprocessable(
+                "The password cannot be changed here: use POST /api/v1/users/password_change with the current password.",
+            ));
+        }
         set_password(conn, id, pw).await?;
     }
     if let Some(roles) = &resolved.role_ids {
@@ -881,9 +930,43 @@ pub async fn update(
     find(conn, id).await
 }
 
-/// Sets a new password and unlocks the account.
+/// `POST /users/password_change` (Zammad's `users#password_change`): the caller changes their
+/// own password, proving the current one. Every other session of the user ends (`keep_session`:
+/// the SHA-256 of the session making the change, which stays). Errors: 422 for a wrong current
+/// password or a new one the policy refuses.
+pub async fn change_own_password(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    current_password: &str,
+    new_password: &str,
+    keep_session: Option<&str>,
+) -> Result<()> {
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(actor.id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .flatten();
+    if !passwords::verify_blocking(current_password.to_string(), stored).await {
+        return Err(Error::unprocessable("The current password is wrong."));
+    }
+    set_password(conn, actor.id, new_password).await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+        .bind(actor.id)
+        .bind(keep_session.unwrap_or_default())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets a new password (checked against the password policy and the user's own login,
+/// e-mail and name) and unlocks the account.
 pub async fn set_password(conn: &mut AnyConnection, user_id: i64, password: &str) -> Result<()> {
-    passwords::validate(password)?;
+    let user = find(conn, user_id).await?;
+    passwords::PasswordPolicy::load(conn).await?.check(
+        password,
+        &[&user.login, &user.email, &user.firstname, &user.lastname],
+    )?;
     sqlx::query(
         "UPDATE users SET password_hash = $1, login_failed = 0, locked_until = NULL WHERE id = $2",
     )

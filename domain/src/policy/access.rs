@@ -132,9 +132,9 @@ pub async fn load_actor(
     .bind(user_id)
     .fetch_optional(&mut *conn)
     .await?
-    .ok_or_else(|| Error::Unauthenticated("Login failed. Have you double-checked your credentials and completed the email verification step?".into()))?;
+    .ok_or_else(|| Error::CredentialsRejected("Login failed. Have you double-checked your credentials and completed the email verification step?".into()))?;
     if row.try_get::<i64, _>("active")? == 0 {
-        return Err(Error::Unauthenticated("User is inactive.".into()));
+        return Err(Error::CredentialsRejected("User is inactive.".into()));
     }
 
     let mut permissions = BTreeSet::new();

@@ -4,6 +4,7 @@
 
 pub mod auth_cache;
 pub mod clock;
+pub mod columns;
 pub mod files;
 pub mod lookup;
 pub mod paging;

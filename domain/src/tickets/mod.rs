@@ -600,6 +600,9 @@ pub async fn create(
     }
     let pending_time = pending_time_for(&state, params::text(body, "pending_time")?, None)?;
     let preferences = match (agent, body.get("preferences")) {
+        (_, Some(p)) if !p.is_object() && !p.is_null() => {
+            return Err(params::invalid("preferences", p));
+        }
         (true, Some(Value::Object(p))) => Value::Object(p.clone()),
         _ => json!({}),
     };
@@ -769,6 +772,12 @@ pub async fn update(
     )?;
     let mut preferences: Map<String, Value> =
         serde_json::from_str(&current.preferences).unwrap_or_default();
+    if let Some(p) = body.get("preferences")
+        && !p.is_object()
+        && !p.is_null()
+    {
+        return Err(params::invalid("preferences", p));
+    }
     if let (true, Some(Value::Object(more))) = (agent, body.get("preferences")) {
         preferences.extend(more.clone()); // merged key-wise
     }
@@ -895,6 +904,7 @@ pub async fn change_tag(
     name: &str,
     add: bool,
 ) -> Result<()> {
+    params::check_length("tags", name)?;
     let (_, facts) = load(conn, ticket_id).await?;
     if !actor.has_group_access(facts.group_id, AccessLevel::Change) {
         return Err(Error::not_authorized());

@@ -29,26 +29,120 @@ pub fn int(body: &Value, field: &str) -> Result<Option<i64>> {
     }
 }
 
-pub fn text(body: &Value, field: &str) -> Result<Option<String>> {
-    match body.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(other) => Err(invalid(field, other)),
+/// Longest value of a text parameter, in characters (Zammad's column sizes: ticket `title`
+/// and `note` 250, article addresses and `subject` 3,000, `reply_to` 300; see
+/// docs/input-rules.md). Every text parameter has one; the default is 3,000.
+pub fn max_chars(field: &str) -> usize {
+    match field {
+        "title" | "note" | "name" | "tags" => 250,
+        "reply_to" => 300,
+        "content_type" | "subtype" | "pending_time" | "form_id" => 100,
+        _ => 3_000,
     }
 }
 
+/// A text parameter: a JSON string of at most [`max_chars`] characters. Other JSON types are
+/// a 422 (a number is not silently a title), except `form_id`, which Zammad's web client
+/// sends as a number.
+pub fn text(body: &Value, field: &str) -> Result<Option<String>> {
+    let value = match body.get(field) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) if field == "form_id" => n.to_string(),
+        Some(other) => return Err(invalid(field, other)),
+    };
+    check_length(field, &value)?;
+    Ok(Some(value))
+}
+
+/// 422 when `value` is longer than [`max_chars`] allows for `field`.
+pub fn check_length(field: &str, value: &str) -> Result<()> {
+    let max = max_chars(field);
+    // bytes bound characters from above: count only when it may matter
+    if value.len() > max && value.chars().count() > max {
+        return Err(Error::unprocessable(format!(
+            "The value of '{field}' is too long (maximum is {max} characters)."
+        )));
+    }
+    Ok(())
+}
+
+/// A boolean as Rails casts the values Zammad clients send: `true`/`false`, the strings
+/// `"true"`/`"false"`, `"t"`/`"f"`, `"on"`/`"off"`, `"1"`/`"0"` (any case), the numbers `1`/`0`;
+/// an empty string is false. Anything else (`"yes"`, `2`, an object) is a 422.
 pub fn flag(body: &Value, field: &str) -> Result<Option<bool>> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
         Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" | "on" => Ok(Some(true)),
-            "false" | "0" | "no" | "off" | "" => Ok(Some(false)),
+            "true" | "t" | "1" | "on" => Ok(Some(true)),
+            "false" | "f" | "0" | "off" | "" => Ok(Some(false)),
             _ => Err(invalid(field, &body[field])),
         },
-        Some(Value::Number(n)) => Ok(Some(n.as_i64() == Some(1))),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(1) => Ok(Some(true)),
+            Some(0) => Ok(Some(false)),
+            _ => Err(invalid(field, &body[field])),
+        },
         Some(other) => Err(invalid(field, other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn flags_accept_what_rails_casts_and_refuse_the_rest() {
+        for (v, want) in [
+            (json!(true), true),
+            (json!("true"), true),
+            (json!("1"), true),
+            (json!(1), true),
+            (json!("T"), true),
+            (json!(false), false),
+            (json!("0"), false),
+            (json!(0), false),
+            (json!(""), false),
+        ] {
+            assert_eq!(
+                flag(&json!({"internal": v}), "internal").unwrap(),
+                Some(want),
+                "{v}"
+            );
+        }
+        for v in [
+            json!("yes"),
+            json!(2),
+            json!(-1),
+            json!({}),
+            json!([true]),
+            json!(0.5),
+        ] {
+            assert!(flag(&json!({"internal": v}), "internal").is_err(), "{v}");
+        }
+    }
+
+    #[test]
+    fn texts_are_strings_within_their_length() {
+        assert!(text(&json!({"title": 123}), "title").is_err());
+        assert!(text(&json!({"title": "x".repeat(251)}), "title").is_err());
+        assert_eq!(
+            text(&json!({"title": "é".repeat(250)}), "title")
+                .unwrap()
+                .unwrap()
+                .chars()
+                .count(),
+            250
+        );
+        assert_eq!(
+            text(&json!({"form_id": 12345}), "form_id")
+                .unwrap()
+                .as_deref(),
+            Some("12345")
+        );
+        assert!(text(&json!({"subject": "s".repeat(3_001)}), "subject").is_err());
     }
 }
 

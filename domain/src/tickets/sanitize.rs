@@ -30,6 +30,58 @@ pub fn extension_for(mime: &str) -> &'static str {
         .map_or("bin", |(_, e)| e)
 }
 
+/// CSS properties kept in `style` attributes.
+pub const STYLE_PROPERTIES: [&str; 15] = [
+    "color",
+    "background-color",
+    "text-align",
+    "width",
+    "max-width",
+    "height",
+    "margin-left",
+    "margin-right",
+    "font-weight",
+    "font-style",
+    "text-decoration",
+    "border",
+    "border-collapse",
+    "padding",
+    "vertical-align",
+];
+
+/// A `style` attribute reduced to declarations of [`STYLE_PROPERTIES`] whose values are plain
+/// keywords, lengths, percentages and colours (`#abc`, `rgb(…)`, `rgba(…)`, `hsl(…)`): no
+/// `url(…)`, no `expression(…)`, no escapes or comments. `None` when nothing is left.
+pub fn safe_style(style: &str) -> Option<String> {
+    let mut kept = Vec::new();
+    for declaration in style.split(';') {
+        let Some((property, value)) = declaration.split_once(':') else {
+            continue;
+        };
+        let property = property.trim().to_ascii_lowercase();
+        let value = value.trim();
+        if !STYLE_PROPERTIES.contains(&property.as_str()) || value.is_empty() || value.len() > 200 {
+            continue;
+        }
+        let plain = value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || " #%.,-!()".contains(c));
+        let lower = value.to_ascii_lowercase();
+        let functions_ok = lower.split('(').count() == 1
+            || lower.split('(').rev().skip(1).all(|before| {
+                let name = before
+                    .rsplit(|c: char| !c.is_ascii_alphabetic())
+                    .next()
+                    .unwrap_or_default();
+                matches!(name, "rgb" | "rgba" | "hsl" | "hsla")
+            });
+        if plain && functions_ok {
+            kept.push(format!("{property}: {value}"));
+        }
+    }
+    (!kept.is_empty()).then(|| kept.join("; "))
+}
+
 /// The allow-list of docs/collab-editing.md §8: e-mail-like markup, a narrow set of inline styles,
 /// no scripts, no event handlers, no stylesheets.
 fn builder() -> ammonia::Builder<'static> {
@@ -45,23 +97,7 @@ fn builder() -> ammonia::Builder<'static> {
         .add_tag_attributes("code", ["class"])
         .add_tag_attributes("font", ["color", "size", "face"])
         .add_generic_attributes(["style", "dir"])
-        .filter_style_properties(HashSet::from([
-            "color",
-            "background-color",
-            "text-align",
-            "width",
-            "max-width",
-            "height",
-            "margin-left",
-            "margin-right",
-            "font-weight",
-            "font-style",
-            "text-decoration",
-            "border",
-            "border-collapse",
-            "padding",
-            "vertical-align",
-        ]))
+        .filter_style_properties(HashSet::from(STYLE_PROPERTIES))
         .url_schemes(HashSet::from(["http", "https", "mailto", "tel", "cid"]))
         .link_rel(Some("noopener noreferrer nofollow"));
     b
@@ -99,6 +135,9 @@ pub fn html_with_inline_images(
         if attribute == "class" {
             return keep_class(element, value).then(|| value.into());
         }
+        if attribute == "style" {
+            return safe_style(value).map(Into::into);
+        }
         let lower = value.trim_start().to_ascii_lowercase();
         if lower.starts_with("cid:") && !is_image_source(element, attribute) {
             return None; // cid: only names inline images
@@ -131,6 +170,9 @@ pub fn html(html: &str) -> String {
         if attribute == "class" {
             return keep_class(element, value).then(|| value.into());
         }
+        if attribute == "style" {
+            return safe_style(value).map(Into::into);
+        }
         let lower = value.trim_start().to_ascii_lowercase();
         if lower.starts_with("cid:") && !is_image_source(element, attribute) {
             return None;
@@ -148,6 +190,9 @@ pub fn draft_html(html: &str) -> String {
     b.attribute_filter(|element, attribute, value| {
         if attribute == "class" {
             return keep_class(element, value).then(|| value.into());
+        }
+        if attribute == "style" {
+            return safe_style(value).map(Into::into);
         }
         let lower = value.trim_start().to_ascii_lowercase();
         if lower.starts_with("cid:") && !is_image_source(element, attribute) {
@@ -205,6 +250,27 @@ mod tests {
             assert!(!clean.contains(bad), "{bad} survived in {clean}");
         }
         assert!(clean.contains("<p>Hi"));
+    }
+
+    #[test]
+    fn style_values_are_plain_keywords_lengths_and_colours() {
+        assert_eq!(
+            safe_style("color: red; width: expression(alert(1)); position: fixed"),
+            Some("color: red".into())
+        );
+        assert_eq!(safe_style("background-color: url(javascript:x)"), None);
+        assert_eq!(
+            safe_style("color: rgb(1, 2, 3) !important").as_deref(),
+            Some("color: rgb(1, 2, 3) !important")
+        );
+        assert_eq!(safe_style("color: r\\65 d"), None);
+        assert_eq!(
+            safe_style("width: 50%; /* c */ height: 2px"),
+            Some("width: 50%".into())
+        );
+        let clean = html(r#"<p style="width: expression(alert(1)); color: #fff">x</p>"#);
+        assert!(!clean.contains("expression"), "{clean}");
+        assert!(clean.contains("color"), "{clean}");
     }
 
     #[test]

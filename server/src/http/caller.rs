@@ -23,7 +23,7 @@ pub struct Caller {
 pub fn credentials(parts: &Parts) -> Result<Option<Credentials>, ApiError> {
     if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
         let value = value.to_str().map_err(|_| {
-            ApiError(Error::Unauthenticated(
+            ApiError(Error::CredentialsRejected(
                 "Invalid Authorization header".into(),
             ))
         })?;
@@ -35,12 +35,12 @@ pub fn credentials(parts: &Parts) -> Result<Option<Credentials>, ApiError> {
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
                     .ok_or_else(|| {
-                        ApiError(Error::Unauthenticated(
+                        ApiError(Error::CredentialsRejected(
                             "Invalid BasicAuth credentials".into(),
                         ))
                     })?;
                 let (login, password) = decoded.split_once(':').ok_or_else(|| {
-                    ApiError(Error::Unauthenticated(
+                    ApiError(Error::CredentialsRejected(
                         "Invalid BasicAuth credentials".into(),
                     ))
                 })?;
@@ -58,7 +58,7 @@ pub fn credentials(parts: &Parts) -> Result<Option<Credentials>, ApiError> {
                     .trim_matches('"');
                 Ok(Some(Credentials::Token(token.to_string())))
             }
-            _ => Err(ApiError(Error::Unauthenticated(
+            _ => Err(ApiError(Error::CredentialsRejected(
                 "Unsupported Authorization scheme".into(),
             ))),
         };
@@ -67,6 +67,15 @@ pub fn credentials(parts: &Parts) -> Result<Option<Credentials>, ApiError> {
     Ok(jar
         .get(SESSION_COOKIE)
         .map(|c| Credentials::Session(c.value().to_string())))
+}
+
+/// The client's network address as the failure budget of [`domain::accounts::login_guard`]
+/// keys it: the peer address of the connection (`unknown` when the server runs without
+/// connection info, as in some tests).
+pub fn client_address(extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |info| info.0.ip().to_string())
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -80,15 +89,20 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let credentials = credentials(parts)?.ok_or(ApiError(Error::AuthenticationRequired))?;
-        let authenticated =
-            auth::authenticate(&state.store, &credentials, state.settings.lockout).await?;
+        let credentials = credentials(parts)?.ok_or(ApiError(Error::CredentialsMissing))?;
+        let authenticated = auth::authenticate(
+            &state.store,
+            &credentials,
+            &state.settings.lockout,
+            &client_address(&parts.extensions),
+        )
+        .await?;
         if let Some(expected) = &authenticated.session_csrf
             && !is_safe(&parts.method)
         {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
             if sent != Some(expected.as_str()) {
-                return Err(ApiError(Error::Unauthenticated(
+                return Err(ApiError(Error::CredentialsRejected(
                     "CSRF token verification failed!".into(),
                 )));
             }

@@ -49,6 +49,15 @@ impl IntoResponse for ApiError {
                 &format!("Error ID {error_id}: Please contact your administrator."),
             );
         }
-        error_response(status, &self.0.to_string())
+        let mut response = error_response(status, &self.0.to_string());
+        if let Error::TooManyAttempts {
+            retry_after_seconds,
+        } = self.0
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after_seconds.into());
+        }
+        response
     }
 }

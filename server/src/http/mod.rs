@@ -45,6 +45,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sessions::signout))
         .routes(routes!(sessions::signshow))
         .routes(routes!(users::me))
+        .routes(routes!(users::password_change))
         .routes(routes!(users::index, users::create))
         .routes(routes!(users::search, users::search_post))
         .routes(routes!(users::show, users::update))

@@ -33,14 +33,17 @@ fn header(text: String) -> HeaderValue {
               (status = 401, description = "Wrong login or password, or account locked")))]
 pub async fn signin(
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     ApiJson(body): ApiJson<SignIn>,
 ) -> ApiResult<Response> {
+    let client = super::caller::client_address(&extensions);
     let mut tx = state.store.write().await?;
     let user_id = domain::accounts::auth::check_password(
         &mut tx,
         &body.username,
         &body.password,
-        state.settings.lockout,
+        &state.settings.lockout,
+        &client,
     )
     .await?;
     let user_id = match user_id {

@@ -41,6 +41,14 @@ pub async fn tags(
     ))
 }
 
+/// A tag's `item` in a JSON body must be a string (`item: 5` is a 422, not the tag "5").
+fn tag_item_is_text(body: &Value) -> ApiResult<()> {
+    match body.get("item") {
+        None | Some(Value::Null) | Some(Value::String(_)) => Ok(()),
+        Some(other) => Err(ApiError(params::invalid("item", other))),
+    }
+}
+
 async fn change_tag(
     state: AppState,
     caller: Caller,
@@ -71,6 +79,7 @@ pub async fn add_tag(
     q: QueryParams,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
+    tag_item_is_text(&body)?;
     change_tag(state, caller, merge_body(q, &body), true).await
 }
 
@@ -82,6 +91,7 @@ pub async fn remove_tag(
     q: QueryParams,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
+    tag_item_is_text(&body)?;
     change_tag(state, caller, merge_body(q, &body), false).await
 }
 

@@ -145,3 +145,46 @@ pub fn merge_body(mut q: QueryParams, body: &Value) -> QueryParams {
     }
     q
 }
+
+/// Body of `POST /users/password_change`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct PasswordChange {
+    pub password_old: String,
+    pub password_new: String,
+}
+
+/// Changes the caller's own password (Zammad's `users#password_change`): the current password
+/// is required, the new one must meet the password policy, and every other session of the user
+/// ends.
+#[utoipa::path(post, path = "/users/password_change", tag = "users", request_body = PasswordChange,
+    responses((status = 200, description = "`{message: ok, user_id}`", body = Value),
+              (status = 422, description = "Wrong current password, or a new password the policy refuses")))]
+pub async fn password_change(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> ApiResult<Json<Value>> {
+    for (field, value) in [
+        ("password_old", &body.password_old),
+        ("password_new", &body.password_new),
+    ] {
+        domain::storage::columns::check(field, Some(value), domain::storage::columns::PASSWORD)?;
+    }
+    let keep_session = headers
+        .get(axum::http::header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(domain::accounts::auth::session_from_cookie_header)
+        .map(|cookie| domain::accounts::auth::sha256_hex(&cookie));
+    let mut tx = state.store.write().await?;
+    users::change_own_password(
+        &mut tx,
+        &caller.actor,
+        &body.password_old,
+        &body.password_new,
+        keep_session.as_deref(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({"message": "ok", "user_id": caller.actor.id})))
+}

@@ -53,10 +53,7 @@ pub async fn start_with_files(
         db.store.clone(),
         files.clone(),
         Settings {
-            lockout: Lockout {
-                max_failures: 10,
-                duration: Duration::from_secs(60),
-            },
+            lockout: Lockout::new(10, Duration::from_secs(60)),
             session_ttl: Duration::from_secs(3600),
             allowed_origins: vec![],
             tenant: "acme".into(),
@@ -69,7 +66,12 @@ pub async fn start_with_files(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
     });
     TestServer {
         base,
