@@ -348,6 +348,85 @@ async fn timed(n: usize, request: impl Fn() -> reqwest::RequestBuilder) -> (f64,
     (percentile_ms(&lat, 0.5), percentile_ms(&lat, 0.95), count)
 }
 
+/// Sequential `GET /users/me` for as long as `running` is set (at least `min` requests):
+/// their latencies, sorted.
+async fn gets_while(
+    client: &reqwest::Client,
+    base: &str,
+    auth: &str,
+    running: Arc<std::sync::atomic::AtomicBool>,
+    min: usize,
+) -> Vec<Duration> {
+    let mut lat = Vec::new();
+    while running.load(std::sync::atomic::Ordering::Acquire) || lat.len() < min {
+        let t = Instant::now();
+        if let Ok(r) = client
+            .get(format!("{base}/api/v1/users/me"))
+            .header("Authorization", auth)
+            .send()
+            .await
+        {
+            let _ = r.bytes().await;
+        }
+        lat.push(t.elapsed());
+    }
+    lat.sort();
+    lat
+}
+
+/// Accepting the largest article a request may carry (1.5 M characters of HTML) and what a
+/// concurrent reader notices: the p99 of `GET /users/me` while it runs, against the same
+/// requests alone in the same run. Also the same size as hostile nesting (refused early).
+async fn large_article(client: &reqwest::Client, base: &str, auth: &str) {
+    let paragraph = "<p>A long e-mail thread quoted in full: <b>bold</b>, <i>italic</i> and a \
+                     <a href=\"https://example.com\">link</a>.</p>";
+    let mut html = String::new();
+    while html.len() + paragraph.len() < 1_500_000 {
+        html.push_str(paragraph);
+    }
+    let nested = format!("{}x{}", "<div>".repeat(150_000), "</div>".repeat(150_000));
+    let quiet = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let alone = gets_while(client, base, auth, quiet, 200).await;
+    println!(
+        "{:<52} {:>10} {:>12} {:>12}",
+        "one large article (1.5 M characters)", "accept ms", "GET p99 ms", "alone p99 ms"
+    );
+    for (name, body) in [
+        ("plain paragraphs (201)", &html),
+        ("<div> nested 150,000 deep (422)", &nested),
+    ] {
+        let running = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let reader = tokio::spawn({
+            let (client, base, auth, running) = (
+                client.clone(),
+                base.to_string(),
+                auth.to_string(),
+                running.clone(),
+            );
+            async move { gets_while(&client, &base, &auth, running, 20).await }
+        });
+        let t = Instant::now();
+        let status = client
+            .post(format!("{base}/api/v1/ticket_articles"))
+            .header("Authorization", auth)
+            .json(&json!({"ticket_id": 1, "body": body, "content_type": "text/html", "internal": true}))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0);
+        let accept = t.elapsed();
+        running.store(false, std::sync::atomic::Ordering::Release);
+        let during = reader.await.unwrap_or_default();
+        println!(
+            "{:<52} {:>10.0} {:>12.2} {:>12.2}   (status {status})",
+            name,
+            accept.as_secs_f64() * 1000.0,
+            percentile_ms(&during, 0.99),
+            percentile_ms(&alone, 0.99),
+        );
+    }
+}
+
 /// Tickets in the working set of the second `GET /tickets/{id}` run.
 const HOT_TICKETS: u64 = 10_000;
 const HOT_LABEL: &str = "GET /tickets/{id} (10,000 hot)";
@@ -464,6 +543,8 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
         let (p50, p95, hits) = timed(50, get(path)).await;
         println!("{name:<52} {p50:>8.1} {p95:>8.1} {hits:>8}");
     }
+
+    large_article(&client, &tandem, &auth).await;
 
     if args.keep {
         println!("database kept: {}", db.url);

@@ -20,6 +20,7 @@ use crate::policy::{self, TicketFacts};
 use crate::shared_drafts::{Hub, zoom};
 use crate::storage::files::FileStore;
 use crate::tickets::articles::{self, ArticleRecord, NewArticle};
+use crate::tickets::html_text::{escape, html_to_text};
 use crate::tickets::{self, TicketRecord};
 use crate::{
     Error, Result, accounts::users, tickets::attachments, tickets::sanitize, tickets::states,
@@ -1385,112 +1386,9 @@ fn inline(text: &str) -> String {
 }
 
 /// Text for an HTML text node or a double-quoted attribute.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 // ---------------------------------------------------------------------------------------------
 // Text of a body
-
-/// The text of HTML, one line per block (parsed with html5ever, so entities and odd markup
-/// are read as a browser would). `newest_only` leaves out quoted history:
-/// `<blockquote type="cite">`, lines quoted with `>`, and everything from an
-/// "-----Original Message-----" or "On … wrote:" line on.
-pub fn html_to_text(html: &str, newest_only: bool) -> String {
-    use html5ever::tendril::TendrilSink;
-    let dom = html5ever::parse_document(markup5ever_rcdom::RcDom::default(), Default::default())
-        .one(html);
-    let mut text = String::with_capacity(html.len());
-    collect_text(&dom.document, newest_only, &mut text);
-    let mut lines = Vec::new();
-    for line in text.lines() {
-        let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
-        if newest_only {
-            let lower = line.to_ascii_lowercase();
-            if lower.starts_with("-----original message-----")
-                || (lower.starts_with("on ") && lower.ends_with("wrote:"))
-            {
-                break;
-            }
-            if line.starts_with('>') {
-                continue;
-            }
-        }
-        if !line.is_empty() {
-            lines.push(line);
-        }
-    }
-    lines.join("\n")
-}
-
-/// Text nodes in document order, with a line break around each block element.
-fn collect_text(node: &markup5ever_rcdom::Handle, newest_only: bool, out: &mut String) {
-    use markup5ever_rcdom::NodeData;
-    const BLOCKS: [&str; 22] = [
-        "p",
-        "div",
-        "br",
-        "li",
-        "ul",
-        "ol",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "tr",
-        "table",
-        "blockquote",
-        "pre",
-        "hr",
-        "figure",
-        "figcaption",
-        "footer",
-        "td",
-        "th",
-    ];
-    let mut block = false;
-    match &node.data {
-        NodeData::Text { contents } => out.push_str(&contents.borrow()),
-        NodeData::Element { name, attrs, .. } => {
-            let tag = name.local.as_ref();
-            if matches!(tag, "script" | "style" | "template" | "head") {
-                return;
-            }
-            let quoted = tag == "blockquote"
-                && attrs
-                    .borrow()
-                    .iter()
-                    .any(|a| &*a.name.local == "type" && a.value.eq_ignore_ascii_case("cite"));
-            if newest_only && quoted {
-                return;
-            }
-            block = BLOCKS.contains(&tag);
-        }
-        _ => {}
-    }
-    if block {
-        out.push('\n');
-    }
-    for child in node.children.borrow().iter() {
-        collect_text(child, newest_only, out);
-    }
-    if block {
-        out.push('\n');
-    }
-}
 
 /// words / 200, rounded up, at least 1.
 pub fn read_minutes(text: &str) -> i64 {

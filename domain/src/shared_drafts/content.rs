@@ -500,19 +500,6 @@ fn attr_of<'a>(attrs: &'a [(String, Any)], key: &str) -> Option<&'a Any> {
         .map(|(_, v)| v)
 }
 
-fn escape_attr(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-fn escape_text(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 fn render(n: &Node, out: &mut String) {
     match n {
         Node::Text { text, marks } => {
@@ -521,7 +508,7 @@ fn render(n: &Node, out: &mut String) {
             for m in &sorted {
                 out.push_str(&open_mark(m));
             }
-            out.push_str(&escape_text(text));
+            out.push_str(&crate::tickets::html_text::escape(text));
             for m in sorted.iter().rev() {
                 out.push_str(close_mark(m));
             }
@@ -584,7 +571,7 @@ fn render(n: &Node, out: &mut String) {
                     match attr_of(attrs, "language").map(any_text) {
                         Some(lang) if !lang.is_empty() => out.push_str(&format!(
                             "<pre><code class=\"language-{}\">",
-                            escape_attr(&lang)
+                            crate::tickets::html_text::escape(&lang)
                         )),
                         _ => out.push_str("<pre><code>"),
                     }
@@ -595,10 +582,16 @@ fn render(n: &Node, out: &mut String) {
                 "hardBreak" => out.push_str("<br>"),
                 "image" => {
                     if let Some(src) = attr_of(attrs, "src").map(any_text) {
-                        out.push_str(&format!("<img src=\"{}\"", escape_attr(&src)));
+                        out.push_str(&format!(
+                            "<img src=\"{}\"",
+                            crate::tickets::html_text::escape(&src)
+                        ));
                         for key in ["alt", "title"] {
                             if let Some(v) = attr_of(attrs, key).map(any_text) {
-                                out.push_str(&format!(" {key}=\"{}\"", escape_attr(&v)));
+                                out.push_str(&format!(
+                                    " {key}=\"{}\"",
+                                    crate::tickets::html_text::escape(&v)
+                                ));
                             }
                         }
                         out.push('>');
@@ -623,7 +616,10 @@ fn open_mark(m: &Mark) -> String {
             let mut s = String::from("<a");
             for key in ["target", "rel", "href", "title"] {
                 if let Some((_, Some(v))) = m.attrs.iter().find(|(k, _)| k == key) {
-                    s.push_str(&format!(" {key}=\"{}\"", escape_attr(v)));
+                    s.push_str(&format!(
+                        " {key}=\"{}\"",
+                        crate::tickets::html_text::escape(v)
+                    ));
                 }
             }
             s.push('>');

@@ -167,7 +167,7 @@ pub fn apply_rest(
             let html = if plain {
                 // a plain-text draft: each line a paragraph
                 html.lines()
-                    .map(|l| format!("<p>{}</p>", sanitize::escape_text(l)))
+                    .map(|l| format!("<p>{}</p>", crate::tickets::html_text::escape(l)))
                     .collect::<String>()
             } else {
                 sanitize::draft_html(html)

@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod cache;
 pub mod history;
 pub mod html_limits;
+pub mod html_text;
 pub mod mentions;
 pub mod params;
 pub mod priorities;

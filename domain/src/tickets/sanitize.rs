@@ -233,11 +233,6 @@ fn decode_data_uri(value: &str) -> Option<InlineImage> {
     })
 }
 
-/// Plain text shown inside HTML.
-pub fn escape_text(text: &str) -> String {
-    ammonia::clean_text(text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,7 +45,7 @@ pub async fn reindex(conn: &mut AnyConnection, ticket_id: i64) -> Result<()> {
     } in articles
     {
         let body = if content_type == "text/html" {
-            strip_tags(&body)
+            crate::tickets::html_text::html_to_text(&body, false)
         } else {
             body
         };
@@ -89,26 +89,4 @@ pub async fn remove(conn: &mut AnyConnection, ticket_id: i64) -> Result<()> {
     };
     sqlx::query(sql).bind(ticket_id).execute(conn).await?;
     Ok(())
-}
-
-/// Text of an (already sanitised) HTML body, for indexing.
-fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&nbsp;", " ")
 }
