@@ -15,7 +15,6 @@ NPM_BIN=$ROOT/end2end/node_modules/.bin
 export PATH="$NPM_BIN:$HOME/.cargo/bin:$PATH"
 
 PG_DEFAULT_URL=postgres://postgres@127.0.0.1:5432/test
-DEMO_PASSWORD=tandem-demo
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 warn() { printf '\033[1;33m==> %s\033[0m\n' "$*" >&2; }
@@ -175,15 +174,7 @@ print_welcome() {
   cat <<TXT
 
   Tandem is starting at http://$TANDEM_LISTEN  (database: $TANDEM_DATABASE_URL)
-
-  Demo logins (password: $DEMO_PASSWORD)
-    admin@tandem.test      Ada Admin     admin, all groups
-    agent1@tandem.test     Anna Agent    agent, full access to Users and Sales
-    agent2@tandem.test     Bob Agent     agent, read-only access to Users
-    nicole@customer.test   Nicole Braun  customer, Acme Corp (shared organisation)
-    sam@customer.test      Sam Smith     customer, Acme Corp
-    lee@other.test         Lee Lone      customer, Solo Ltd (not shared)
-
+  The demo logins are listed by the server once it listens.
   REST API: http://$TANDEM_LISTEN/api/v1   OpenAPI: http://$TANDEM_LISTEN/api/v1/openapi.json
   Stop with Ctrl-C.
 

@@ -57,6 +57,18 @@ async fn admin_create(config: &Config, login: &str, password: &str) -> Result<()
     Ok(())
 }
 
+/// The demo logins, from the one list in code (`domain::setup::demo::LOGINS`).
+fn print_demo_logins() {
+    println!(
+        "\n  Demo logins (password: {})",
+        domain::setup::demo::PASSWORD
+    );
+    for login in &domain::setup::demo::LOGINS {
+        println!("    {:<22} {:<13} {}", login.login, login.name, login.role);
+    }
+    println!();
+}
+
 /// Opens the database and applies start-up set-up in one transaction.
 async fn prepare_store(config: &Config, files: &FileStore) -> Result<Store, String> {
     let store = Store::connect(&config.database_url)
@@ -128,6 +140,9 @@ async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     tracing::info!("Tandem listening on http://{}", config.listen);
+    if config.demo {
+        print_demo_logins();
+    }
     // small frames (keystrokes, carets) must not wait for Nagle's algorithm
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         if let Err(e) = tcp.set_nodelay(true) {

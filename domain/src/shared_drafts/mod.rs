@@ -7,6 +7,7 @@
 //! - [`zoom`]: Zammad's `/tickets/{id}/shared_draft` over the live document.
 //! - [`start`]: Zammad's named drafts for new tickets (`/tickets/shared_drafts`).
 
+#[cfg(feature = "sync-client")]
 pub mod client;
 pub mod content;
 pub mod document;

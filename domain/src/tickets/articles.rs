@@ -19,6 +19,18 @@ pub const SENDER_SYSTEM: i64 = 3;
 pub const TYPE_NOTE: i64 = 10;
 pub const TYPE_WEB: i64 = 11;
 pub const TYPE_EMAIL: i64 = 1;
+pub const TYPE_PHONE: i64 = 5;
+
+/// Articles that count as contact (`tickets.article_count`): all but System notes.
+pub async fn countable(conn: &mut AnyConnection, ticket_id: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM ticket_articles WHERE ticket_id = $1 AND sender_id <> $2",
+    )
+    .bind(ticket_id)
+    .bind(SENDER_SYSTEM)
+    .fetch_one(conn)
+    .await?)
+}
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ArticleRecord {
@@ -87,7 +99,7 @@ pub struct Visibility {
 impl Visibility {
     /// Zammad's customer `article_count`: public, non-System articles.
     pub fn counts_for_customer(&self) -> bool {
-        !self.internal && self.sender_id != 3
+        !self.internal && self.sender_id != SENDER_SYSTEM
     }
 }
 
@@ -229,21 +241,8 @@ pub async fn authorize_adding(
     if !policy::can_show_ticket(actor, facts) {
         return Err(Error::not_authorized());
     }
-    let group = crate::accounts::groups::find(conn, ticket.group_id).await?;
-    let closed_days_ago = ticket
-        .close_at
-        .as_deref()
-        .and_then(clock::parse)
-        .map(|at| (chrono::Utc::now() - at).num_days());
-    policy::authorize_update_ticket(
-        actor,
-        facts,
-        policy::FollowUp::from_setting(
-            &group.follow_up_possible,
-            closed_days_ago,
-            group.reopen_time_in_days,
-        ),
-    )
+    let follow_up = tickets::follow_up(conn, ticket).await?;
+    policy::authorize_update_ticket(actor, facts, follow_up)
 }
 
 fn from_for(actor: &Actor, sender_id: i64, type_id: i64) -> String {
@@ -335,7 +334,11 @@ pub async fn create_on(
         ));
     }
     // phone calls by the customer, logged by an agent, are on the customer's behalf
-    if origin_by_id.is_none() && sender_id == SENDER_CUSTOMER && !customer_only && type_id == 5 {
+    if origin_by_id.is_none()
+        && sender_id == SENDER_CUSTOMER
+        && !customer_only
+        && type_id == TYPE_PHONE
+    {
         origin_by_id = Some(ticket.customer_id);
     }
     let new_files = match body.get("attachments") {
@@ -545,12 +548,7 @@ async fn apply_side_effects(
     actor_id: i64,
     now: &str,
 ) -> Result<()> {
-    let count: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM ticket_articles WHERE ticket_id = $1 AND sender_id <> 3",
-    )
-    .bind(ticket.id)
-    .fetch_one(&mut *conn)
-    .await?;
+    let count = countable(conn, ticket.id).await?;
     let mut t = ticket.clone();
     t.article_count = count;
     if first || t.create_article_type_id.is_none() {
@@ -667,8 +665,9 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE tickets SET article_count = (SELECT COUNT(*) FROM ticket_articles WHERE ticket_id = $1 AND sender_id <> 3), updated_at = $2 WHERE id = $3")
-        .bind(article.ticket_id)
+    let count = countable(conn, article.ticket_id).await?;
+    sqlx::query("UPDATE tickets SET article_count = $1, updated_at = $2 WHERE id = $3")
+        .bind(count)
         .bind(clock::now())
         .bind(article.ticket_id)
         .execute(&mut *conn)

@@ -366,6 +366,23 @@ pub async fn present(
     render_for(conn, actor, t, view.with_ids, view.expand).await
 }
 
+/// Whether a customer may still follow up on `ticket` once it is closed: its group's
+/// `follow_up_possible` and `reopen_time_in_days`, and the days since it was closed (the one
+/// place this is worked out; Zammad's `Ticket#reopen_after_certain_time?`).
+pub async fn follow_up(conn: &mut AnyConnection, ticket: &TicketRecord) -> Result<FollowUp> {
+    let group = groups::find(conn, ticket.group_id).await?;
+    let closed_days_ago = ticket
+        .close_at
+        .as_deref()
+        .and_then(clock::parse)
+        .map(|at| (chrono::Utc::now() - at).num_days());
+    Ok(FollowUp::from_setting(
+        &group.follow_up_possible,
+        closed_days_ago,
+        group.reopen_time_in_days,
+    ))
+}
+
 /// `GET /tickets`: readable tickets by ascending id.
 pub async fn index(
     conn: &mut AnyConnection,
@@ -691,17 +708,7 @@ pub async fn update(
         return Err(Error::not_found("Ticket", id));
     }
     let (current, facts) = load(conn, id).await?;
-    let group = groups::find(conn, current.group_id).await?;
-    let closed_days_ago = current
-        .close_at
-        .as_deref()
-        .and_then(clock::parse)
-        .map(|at| (chrono::Utc::now() - at).num_days());
-    let follow_up = FollowUp::from_setting(
-        &group.follow_up_possible,
-        closed_days_ago,
-        group.reopen_time_in_days,
-    );
+    let follow_up = follow_up(conn, &current).await?;
     policy::authorize_update_ticket(actor, &facts, follow_up)?;
     let agent = actor.has_group_access(current.group_id, AccessLevel::Change);
 
@@ -1022,12 +1029,7 @@ pub async fn merge(
         .await?;
     }
     for id in [source_id, target_id] {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM ticket_articles WHERE ticket_id = $1 AND sender_id <> 3",
-        )
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
+        let count = articles::countable(conn, id).await?;
         sqlx::query("UPDATE tickets SET article_count = $1, updated_at = $2 WHERE id = $3")
             .bind(count)
             .bind(&now)
