@@ -1,11 +1,13 @@
 //! `GET /ws/live`: the one WebSocket of each browser tab. It carries ticket changes and
 //! deletions (each checked against the policy before it is sent) and who is viewing or typing
-//! on the ticket the tab shows. Messages are small JSON texts; nothing but ids and viewer
+//! on the ticket the tab shows. Messages are small JSON texts, the enums the web app reads
+//! (`app::components::live::{ServerMessage, ClientMessage}`), so both ends share one type; nothing but ids and viewer
 //! names leaves the server here: pages fetch what changed through their server functions,
 //! which apply the same permissions as always.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use app::components::live::{ClientMessage, ServerMessage};
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
@@ -15,8 +17,6 @@ use domain::desk::Desk;
 use domain::live::events::{Audience, Event, Viewer};
 use domain::policy::access::AccessLevel;
 use futures::{SinkExt, StreamExt};
-use serde::Deserialize;
-use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::http::caller::Caller;
@@ -32,13 +32,6 @@ const MAX_MESSAGE_BYTES: usize = 4 * 1024;
 pub const PERMISSIONS_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
 static NEXT_TAB: AtomicU64 = AtomicU64::new(1);
-
-#[derive(Deserialize)]
-#[serde(tag = "t", rename_all = "snake_case")]
-enum ClientMessage {
-    View { ticket_id: i64, typing: bool },
-    Leave { ticket_id: i64 },
-}
 
 pub async fn tab_socket(
     State(state): State<AppState>,
@@ -60,23 +53,33 @@ fn message_for(actor: &Actor, viewing: Option<i64>, event: &Event) -> Option<Str
     if !domain::live::events::can_hear(actor, event) {
         return None;
     }
-    let text = match event {
-        Event::TicketChanged { ticket_id, .. } => {
-            json!({"t": "ticket_changed", "ticket_id": ticket_id})
-        }
-        Event::TicketDeleted { ticket_id, .. } => {
-            json!({"t": "ticket_deleted", "ticket_id": ticket_id})
-        }
+    let message = match event {
+        Event::TicketChanged { ticket_id, .. } => ServerMessage::TicketChanged {
+            ticket_id: *ticket_id,
+        },
+        Event::TicketDeleted { ticket_id, .. } => ServerMessage::TicketDeleted {
+            ticket_id: *ticket_id,
+        },
         Event::Viewers {
             ticket_id, viewers, ..
         } => {
             if viewing != Some(*ticket_id) {
                 return None;
             }
-            json!({"t": "viewers", "ticket_id": ticket_id, "viewers": viewers})
+            ServerMessage::Viewers {
+                ticket_id: *ticket_id,
+                viewers: viewers
+                    .iter()
+                    .map(|v| app::components::live::Viewer {
+                        user_id: v.user_id,
+                        name: v.name.clone(),
+                        typing: v.typing,
+                    })
+                    .collect(),
+            }
         }
     };
-    Some(text.to_string())
+    serde_json::to_string(&message).ok()
 }
 
 /// The caller as they are now; `None` when the account is gone or deactivated.
@@ -93,7 +96,7 @@ async fn serve(socket: WebSocket, desk: Desk, mut actor: Actor) {
     let mut events = desk.events.subscribe();
     let (mut sink, mut stream) = socket.split();
     let mut viewing: Option<i64> = None;
-    let hello = json!({"t": "hello"}).to_string();
+    let hello = serde_json::to_string(&ServerMessage::Hello).unwrap_or_default();
     let mut open = sink.send(Message::Text(hello.into())).await.is_ok();
     while open {
         tokio::select! {
@@ -114,7 +117,7 @@ async fn serve(socket: WebSocket, desk: Desk, mut actor: Actor) {
                 }
                 // too slow to keep up: the page reloads what it shows
                 Err(RecvError::Lagged(_)) => {
-                    let hello = json!({"t": "hello"}).to_string();
+                    let hello = serde_json::to_string(&ServerMessage::Hello).unwrap_or_default();
                     open = sink.send(Message::Text(hello.into())).await.is_ok();
                 }
                 Err(RecvError::Closed) => open = false,

@@ -572,26 +572,8 @@ pub async fn discard_shared_draft(id: i64) -> Result<(), ServerFnError> {
     use crate::session::server::{actor, context, fail};
     let actor = actor().await?;
     let ctx = context()?;
-    match domain::shared_drafts::zoom::delete(&ctx.desk.drafts, &ctx.desk.files, &actor, id).await {
+    match ctx.desk.discard_shared_draft(&actor, id).await {
         Ok(_) => Ok(()),
-        // nothing stored yet: the live document ends the same way (a new epoch, so a
-        // snapshot still on its way cannot store it afterwards)
-        Err(domain::Error::NotFound(_)) => {
-            let ended = async {
-                let mut tx = ctx.store.write().await?;
-                domain::shared_drafts::zoom::end_for_send(&mut tx, &actor, id).await?;
-                tx.commit().await
-            }
-            .await;
-            if let Err(e) = ended {
-                return Err(fail(e).await);
-            }
-            ctx.desk
-                .drafts
-                .close_room(id, serde_json::json!({"t": "deleted"}))
-                .await;
-            Ok(())
-        }
         Err(e) => Err(fail(e).await),
     }
 }

@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::live::events::{Audience, Bus, Event};
 use crate::policy::access::Actor;
 use crate::shared_drafts::Hub;
+use crate::shared_drafts::live::ControlMessage;
 use crate::storage::files::FileStore;
 use crate::tickets::{self, TicketRecord, View, params};
 use crate::{Result, Store, tickets::articles};
@@ -106,7 +107,7 @@ impl Desk {
                 .and_then(|ids| ids.last())
                 .cloned();
             self.drafts
-                .close_room(id, json!({"t": "sent", "article_id": article_id}))
+                .close_room(id, ControlMessage::Sent { article_id })
                 .await;
         }
         if before
@@ -117,7 +118,12 @@ impl Desk {
             // disconnected and its reconnect is authorised again (those without access to the
             // new group are refused). Nothing typed is lost: the room stores it on closing.
             self.drafts
-                .close_room(id, json!({"t": "moved", "group_id": ticket.group_id}))
+                .close_room(
+                    id,
+                    ControlMessage::Moved {
+                        group_id: ticket.group_id,
+                    },
+                )
                 .await;
         }
         let customer_visible = !body["article"].is_object()
@@ -133,7 +139,9 @@ impl Desk {
         let (_, facts) = tickets::load(&mut tx, id).await?;
         let hashes = tickets::delete(&mut tx, actor, id).await?;
         tx.commit().await?;
-        self.drafts.close_room(id, json!({"t": "deleted"})).await;
+        self.drafts
+            .close_room(id, ControlMessage::Deleted { by: None })
+            .await;
         self.events.publish(Event::TicketDeleted {
             ticket_id: id,
             audience: Audience::of(&facts),
@@ -220,6 +228,37 @@ impl Desk {
         self.changed(&source, None, true);
         self.changed(&target, None, true);
         Ok(Some(rendered))
+    }
+
+    /// `DELETE /tickets/{id}/shared_draft` and the composer's Discard: the draft ends (stored
+    /// or only live), its editors are told and start empty, its files' bytes go when nothing
+    /// else refers to them. Returns the stored draft's id (`None`: nothing was stored yet;
+    /// REST answers 404 for that, as Zammad).
+    pub async fn discard_shared_draft(&self, actor: &Actor, ticket_id: i64) -> Result<Option<i64>> {
+        let mut tx = self.store.write().await?;
+        let discarded = crate::shared_drafts::zoom::discard(&mut tx, actor, ticket_id).await?;
+        tx.commit().await?;
+        self.drafts
+            .close_room(
+                ticket_id,
+                ControlMessage::Deleted {
+                    by: Some(crate::shared_drafts::live::ChangedBy {
+                        user_id: actor.id,
+                        via: None,
+                    }),
+                },
+            )
+            .await;
+        if !discarded.hashes.is_empty() {
+            let mut conn = self.store.read().await?;
+            crate::tickets::attachments::remove_unreferenced(
+                &mut conn,
+                &self.files,
+                &discarded.hashes,
+            )
+            .await?;
+        }
+        Ok(discarded.draft_id)
     }
 
     /// [`Desk::changed`] for a writer that only knows the ticket's id (tags, merges, DeskHero):

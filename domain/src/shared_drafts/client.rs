@@ -9,7 +9,7 @@ use yrs::updates::decoder::DecoderV1;
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Text, Transact, XmlFragment};
 
-use super::live::{self, MSG_CONTROL};
+use super::live::MSG_CONTROL;
 use super::{content, document};
 
 pub struct SyncClient {
@@ -151,8 +151,9 @@ impl SyncClient {
         Message::Awareness(AwarenessUpdate { clients }).encode_v1()
     }
 
-    /// A control message frame (`{"t":"flush"}`, …).
+    /// A control message frame of any JSON (`{"t":"flush"}`, or something the server must
+    /// refuse).
     pub fn control(value: &Value) -> Vec<u8> {
-        live::control(value.clone())
+        Message::Custom(MSG_CONTROL, value.to_string().into_bytes()).encode_v1()
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row};
 use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
@@ -112,8 +113,79 @@ pub struct Hub {
 }
 
 /// A Tandem control message as a y-protocols frame.
-pub fn control(value: Value) -> Vec<u8> {
-    Message::Custom(MSG_CONTROL, value.to_string().into_bytes()).encode_v1()
+/// Who made a change the room announces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangedBy {
+    pub user_id: i64,
+    /// `rest` when the change came through the REST API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+}
+
+/// The room's control messages (y-sync custom frames, JSON tagged by `t`), the ones the
+/// composer reads (`frontend/js/src/composer.js`, `reply.js`) and the test client checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum ControlMessage {
+    /// First frame of a connection: the draft and the caller's role (`edit` or `read`).
+    Hello {
+        ticket_id: i64,
+        epoch: i64,
+        rev: i64,
+        shared_draft_id: Option<i64>,
+        role: String,
+        user: Value,
+    },
+    /// The client's copy is from another epoch: start again from the server's document.
+    Reset { epoch: i64 },
+    /// Stored as revision `rev` at `at`.
+    Saved { rev: i64, at: String },
+    /// The body was replaced (by REST).
+    Replaced { by: ChangedBy, rev: i64 },
+    /// The draft was discarded; the room closes.
+    Deleted {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<ChangedBy>,
+    },
+    /// The draft was sent as this article; the room closes.
+    Sent { article_id: Option<Value> },
+    /// The ticket moved to another group; the room closes and editors are authorised again.
+    Moved { group_id: i64 },
+    /// A client's frame was refused (`malformed_message`, `doc_too_large`, `bad_update`,
+    /// `save_failed`).
+    Error {
+        code: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<usize>,
+    },
+    /// Client → server: store what the room has now.
+    Flush,
+    /// Client → server: reconnecting at this epoch.
+    Resume { epoch: Option<i64> },
+}
+
+impl ControlMessage {
+    /// An error frame without a limit.
+    pub fn error(code: &str) -> ControlMessage {
+        ControlMessage::Error {
+            code: code.into(),
+            limit: None,
+        }
+    }
+
+    /// `Saved` of revision `rev` now.
+    pub fn saved(rev: i64) -> ControlMessage {
+        ControlMessage::Saved {
+            rev,
+            at: clock::now(),
+        }
+    }
+}
+
+/// A control message as a y-sync custom frame.
+pub fn control(message: &ControlMessage) -> Vec<u8> {
+    let text = serde_json::to_string(message).unwrap_or_default();
+    Message::Custom(MSG_CONTROL, text.into_bytes()).encode_v1()
 }
 
 fn sync_update(update: &[u8]) -> Vec<u8> {
@@ -245,13 +317,13 @@ impl Hub {
     /// Closes a ticket's room after its draft was sent, deleted, or the ticket deleted: editors
     /// get the control message, then their sockets close; the next room starts from storage
     /// (at the new epoch).
-    pub async fn close_room(&self, ticket_id: i64, message: Value) {
+    pub async fn close_room(&self, ticket_id: i64, message: ControlMessage) {
         let room = self.rooms.lock().await.remove(&ticket_id);
         if let Some(room) = room {
             room.state.lock().await.closed = true;
             let _ = room.events.send(RoomEvent::Frame {
                 from: 0,
-                data: Arc::new(control(message)),
+                data: Arc::new(control(&message)),
             });
             let _ = room.events.send(RoomEvent::Closed);
             let _ = room.persist.send(Persist::Leave);
@@ -273,17 +345,21 @@ impl Hub {
         let events = room.events.subscribe();
         let st = room.state.lock().await;
         let stale = client_epoch.is_some_and(|e| e != st.epoch);
-        let mut frames = vec![control(json!({
-            "t": "hello",
-            "ticket_id": ticket_id,
-            "epoch": st.epoch,
-            "rev": st.rev,
-            "shared_draft_id": st.draft_id,
-            "role": if editor.can_edit && !stale { "edit" } else { "read" },
-            "user": {"id": editor.user_id, "name": editor.name},
-        }))];
+        let mut frames = vec![control(&ControlMessage::Hello {
+            ticket_id,
+            epoch: st.epoch,
+            rev: st.rev,
+            shared_draft_id: st.draft_id,
+            role: if editor.can_edit && !stale {
+                "edit"
+            } else {
+                "read"
+            }
+            .into(),
+            user: json!({"id": editor.user_id, "name": editor.name}),
+        })];
         if stale {
-            frames.push(control(json!({"t": "reset", "epoch": st.epoch})));
+            frames.push(control(&ControlMessage::Reset { epoch: st.epoch }));
         } else {
             let sv = st.doc.transact().state_vector();
             frames.push(Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1());
@@ -364,7 +440,7 @@ impl Connection {
         let mut out = Vec::new();
         for message in messages {
             let Ok(message) = message else {
-                out.push(control(json!({"t": "error", "code": "malformed_message"})));
+                out.push(control(&ControlMessage::error("malformed_message")));
                 break;
             };
             match message {
@@ -407,14 +483,15 @@ impl Connection {
             return None;
         }
         if st.approx_bytes + update.len() > MAX_DOC_BYTES {
-            return Some(control(
-                json!({"t": "error", "code": "doc_too_large", "limit": MAX_DOC_BYTES}),
-            ));
+            return Some(control(&ControlMessage::Error {
+                code: "doc_too_large".into(),
+                limit: Some(MAX_DOC_BYTES),
+            }));
         }
         match document::apply_update(&st.doc, &update) {
             Ok(true) => {}
             Ok(false) => return None, // nothing the server did not have
-            Err(_) => return Some(control(json!({"t": "error", "code": "bad_update"}))),
+            Err(_) => return Some(control(&ControlMessage::error("bad_update"))),
         }
         st.approx_bytes += update.len();
         let _ = self.room.events.send(RoomEvent::Frame {
@@ -502,28 +579,25 @@ impl Connection {
     }
 
     async fn control(&mut self, data: &[u8]) -> Option<Vec<u8>> {
-        let message: Value = serde_json::from_slice(data).ok()?;
-        match message.get("t").and_then(Value::as_str) {
-            Some("flush") => {
+        let message: ControlMessage = serde_json::from_slice(data).ok()?;
+        match message {
+            ControlMessage::Flush => {
                 let (tx, rx) = oneshot::channel();
                 let _ = self.room.persist.send(Persist::Flush(tx));
                 match rx.await.unwrap_or(Written::Failed) {
                     Written::Rev(_) => None, // the `saved` broadcast reached this client too
                     Written::Nothing => {
                         let rev = self.room.state.lock().await.rev;
-                        Some(control(
-                            json!({"t": "saved", "rev": rev, "at": clock::now()}),
-                        ))
+                        Some(control(&ControlMessage::saved(rev)))
                     }
-                    Written::Failed => Some(control(json!({"t": "error", "code": "save_failed"}))),
+                    Written::Failed => Some(control(&ControlMessage::error("save_failed"))),
                 }
             }
-            Some("resume") => {
-                let epoch = message.get("epoch").and_then(Value::as_i64);
+            ControlMessage::Resume { epoch } => {
                 let st = self.room.state.lock().await;
                 if epoch.is_some_and(|e| e != st.epoch) {
                     self.stale = true;
-                    Some(control(json!({"t": "reset", "epoch": st.epoch})))
+                    Some(control(&ControlMessage::Reset { epoch: st.epoch }))
                 } else {
                     None
                 }
@@ -739,9 +813,7 @@ async fn write(
             batch.clear();
             let _ = room.events.send(RoomEvent::Frame {
                 from: 0,
-                data: Arc::new(control(
-                    json!({"t": "saved", "rev": rev, "at": clock::now()}),
-                )),
+                data: Arc::new(control(&ControlMessage::saved(rev))),
             });
             Written::Rev(rev)
         }
@@ -876,7 +948,7 @@ impl Room {
     }
 
     /// Broadcasts an update the server made (REST) and a control message.
-    pub(super) fn broadcast(&self, update: &[u8], message: Value) {
+    pub(super) fn broadcast(&self, update: &[u8], message: ControlMessage) {
         if !update.is_empty() {
             let _ = self.events.send(RoomEvent::Frame {
                 from: 0,
@@ -885,7 +957,7 @@ impl Room {
         }
         let _ = self.events.send(RoomEvent::Frame {
             from: 0,
-            data: Arc::new(control(message)),
+            data: Arc::new(control(&message)),
         });
     }
 }

@@ -10,7 +10,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::document::{self, Projection};
 use super::files as draft_files;
-use super::live::Hub;
+use super::live::{ChangedBy, ControlMessage, Hub};
 use crate::policy::access::Actor;
 use crate::storage::files::FileStore;
 use crate::{
@@ -359,12 +359,15 @@ impl PendingWrite {
             .await;
         room.broadcast(
             &self.update,
-            json!({"t": "replaced", "by": {"user_id": self.actor_id, "via": "rest"}, "rev": self.rev}),
+            ControlMessage::Replaced {
+                by: ChangedBy {
+                    user_id: self.actor_id,
+                    via: Some("rest".into()),
+                },
+                rev: self.rev,
+            },
         );
-        room.broadcast(
-            &files_update,
-            json!({"t": "saved", "rev": self.rev, "at": clock::now()}),
-        );
+        room.broadcast(&files_update, ControlMessage::saved(self.rev));
         drop(self.guard);
         hub.release(&room).await;
         Saved {
@@ -376,7 +379,7 @@ impl PendingWrite {
 
     pub async fn abandon(self, hub: &Arc<Hub>) {
         drop(self.guard);
-        hub.close_room(self.ticket_id, json!({"t": "reset", "epoch": self.epoch}))
+        hub.close_room(self.ticket_id, ControlMessage::Reset { epoch: self.epoch })
             .await;
     }
 }
@@ -522,37 +525,41 @@ pub async fn write_in(
         Err(e) => {
             // the document holds a change storage refused: drop the room, editors resync
             drop(guard);
-            hub.close_room(ticket_id, json!({"t": "reset", "epoch": epoch}))
+            hub.close_room(ticket_id, ControlMessage::Reset { epoch })
                 .await;
             Err(e)
         }
     }
 }
 
-/// `DELETE /tickets/{id}/shared_draft` → `{shared_draft_id}`; 404 when there is none.
-pub async fn delete(
-    hub: &Arc<Hub>,
-    files: &FileStore,
-    actor: &Actor,
-    ticket_id: i64,
-) -> Result<Value> {
-    let mut tx = hub.store().write().await?;
-    authorize(&mut tx, actor, ticket_id).await?;
-    let Some(row) = find_row(&mut tx, ticket_id).await? else {
-        return Err(Error::NotFound(format!(
-            "Couldn't find Ticket::SharedDraftZoom for Ticket with 'id'={ticket_id}"
-        )));
+/// What [`discard`] ended: the stored draft's id (`None`: nothing was stored yet, only the
+/// live document ended), and the content hashes of its files (remove the unreferenced ones
+/// after the commit).
+#[derive(Debug)]
+pub struct Discarded {
+    pub draft_id: Option<i64>,
+    pub hashes: Vec<String>,
+}
+
+/// Discards the ticket's reply draft in the caller's transaction: the stored draft and its
+/// files go, and the epoch moves on either way, so the live document ends too (a snapshot
+/// still on its way cannot store it afterwards). The caller commits, then closes the room
+/// with `ControlMessage::Deleted`.
+pub async fn discard(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<Discarded> {
+    authorize(conn, actor, ticket_id).await?;
+    let Some(row) = find_row(conn, ticket_id).await? else {
+        end_for_send(conn, actor, ticket_id).await?;
+        return Ok(Discarded {
+            draft_id: None,
+            hashes: vec![],
+        });
     };
-    let hashes = end_draft(&mut tx, actor.id, ticket_id, &row, "removed").await?;
-    attachments::remove_unreferenced(&mut tx, files, &hashes).await?;
-    tickets::touch(&mut tx, actor, ticket_id).await?;
-    tx.commit().await?;
-    hub.close_room(
-        ticket_id,
-        json!({"t": "deleted", "by": {"user_id": actor.id}}),
-    )
-    .await;
-    Ok(json!({"shared_draft_id": row.id}))
+    let hashes = end_draft(conn, actor.id, ticket_id, &row, "removed").await?;
+    tickets::touch(conn, actor, ticket_id).await?;
+    Ok(Discarded {
+        draft_id: Some(row.id),
+        hashes,
+    })
 }
 
 /// Deletes the draft row and bumps the ticket's epoch (inside the caller's transaction).
@@ -595,7 +602,7 @@ async fn end_draft(
 
 /// Sending: `PUT /tickets/{id}` with `article.shared_draft_id` turns the draft into the new
 /// article; the draft ends (inside the ticket update's transaction). 422 for another ticket's
-/// draft. After the commit, call [`Hub::close_room`] with `{"t":"sent"}`.
+/// draft. After the commit, call [`Hub::close_room`] with `ControlMessage::Sent`.
 pub async fn consume(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -629,7 +636,7 @@ pub async fn consume(
 /// Sending the live draft from the web app's composer (which sends the text it shows): the
 /// draft ends inside the ticket update's transaction whether or not it was stored yet. With no
 /// stored row the epoch still moves on, so a snapshot still in flight cannot bring the sent
-/// text back. After the commit, call [`Hub::close_room`] with `{"t":"sent"}`.
+/// text back. After the commit, call [`Hub::close_room`] with `ControlMessage::Sent`.
 pub async fn end_for_send(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<()> {
     match find_row(conn, ticket_id).await? {
         Some(row) => {

@@ -7,10 +7,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::shared_drafts::{start, zoom};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::caller::Caller;
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::extract::ApiJson;
 use crate::state::AppState;
 
@@ -98,9 +98,16 @@ pub async fn delete(
     caller: Caller,
     Path(ticket_id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        zoom::delete(&state.desk.drafts, &state.files, &caller.actor, ticket_id).await?,
-    ))
+    match state
+        .desk
+        .discard_shared_draft(&caller.actor, ticket_id)
+        .await?
+    {
+        Some(draft_id) => Ok(Json(json!({"shared_draft_id": draft_id}))),
+        None => Err(ApiError(domain::Error::NotFound(format!(
+            "Couldn't find Ticket::SharedDraftZoom for Ticket with 'id'={ticket_id}"
+        )))),
+    }
 }
 
 /// Copies the draft's files into the caller's upload cache `form_id` → `{attachments}`.
