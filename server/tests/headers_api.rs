@@ -91,3 +91,33 @@ async fn security_headers_on_api_answers_and_pages() {
         s.finish().await;
     }
 }
+
+/// The web app's server functions live under `/api/` too, but answer errors in Leptos' own
+/// encoding, which the browser decodes: the error shaping leaves them alone.
+#[tokio::test]
+async fn server_function_errors_keep_their_own_encoding() {
+    for s in servers().await {
+        // the sign-in form posts to the server function (its path carries a hash)
+        let page = s.client.get(format!("{}/login", s.base)).send().await.unwrap();
+        let html = page.text().await.unwrap();
+        let action = html
+            .split("action=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .filter(|a| a.starts_with("/api/sign_in"))
+            .expect("the sign-in form's action")
+            .to_string();
+        let r = s
+            .client
+            .post(format!("{}{action}", s.base))
+            .form(&[("login", AGENT1), ("password", "not-the-password")])
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        assert!(status >= 400, "{status}: {text}");
+        assert!(!text.contains("error_human"), "{}: {text}", s.db.name);
+        s.finish().await;
+    }
+}

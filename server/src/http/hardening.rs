@@ -25,8 +25,13 @@ pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains
 /// A rejection's plain-text body is kept as the message up to this many bytes.
 const MAX_MESSAGE_BYTES: usize = 512;
 
+/// The REST APIs whose errors are Zammad's shape: Zammad's `/api/v1/…`, DeskHero's
+/// `/api/{tenant}/v1/ticket_conversations/…` and the WebSocket upgrades. The web app's server
+/// functions (also under `/api/`) answer in Leptos' own error encoding and are left alone.
 fn is_api(path: &str) -> bool {
-    path.starts_with("/api/") || path.starts_with("/ws/")
+    path.starts_with("/api/v1/")
+        || path.starts_with("/ws/")
+        || path.contains("/ticket_conversations/")
 }
 
 /// The middleware: see the module documentation.
