@@ -21,8 +21,14 @@ pub const TITLE: usize = 160;
 /// Passwords (hashing is expensive: no megabyte passwords).
 pub const PASSWORD: usize = 1_000;
 
-/// 422 when `value` is longer than `max` characters.
+/// 422 when `value` is longer than `max` characters or holds a NUL character (PostgreSQL's
+/// text columns refuse it).
 pub fn check(field: &str, value: Option<&str>, max: usize) -> Result<()> {
+    if value.is_some_and(|v| v.contains('\0')) {
+        return Err(Error::unprocessable(format!(
+            "The value of '{field}' contains a NUL character."
+        )));
+    }
     if let Some(value) = value
         && value.len() > max
         && value.chars().count() > max

@@ -352,7 +352,8 @@ pub async fn create_on(
     };
     let mut preferences = match body.get("preferences") {
         Some(Value::Object(p)) if !customer_only => p.clone(),
-        _ => serde_json::Map::new(),
+        None | Some(Value::Null) | Some(Value::Object(_)) => serde_json::Map::new(),
+        Some(other) => return Err(params::invalid("preferences", other)),
     };
     if let Some(subtype) = params::text(body, "subtype")? {
         preferences.insert("subtype".into(), json!(subtype));

@@ -152,6 +152,10 @@ fn closes_itself(name: &str) -> bool {
 #[derive(Default)]
 struct Nesting {
     open: Vec<String>,
+    /// Formatting elements opened and not yet closed by an end tag of their name, per name
+    /// (the tree builder keeps them in its list of active formatting elements even when an
+    /// enclosing block closes).
+    formatting_by_name: std::collections::HashMap<String, usize>,
     formatting: usize,
     too_deep: bool,
 }
@@ -177,6 +181,7 @@ impl TokenSink for Sink {
                 }
                 n.open.push(name.to_string());
                 if is_formatting(name) {
+                    *n.formatting_by_name.entry(name.to_string()).or_default() += 1;
                     n.formatting += 1;
                 }
                 if n.open.len() > MAX_HTML_DEPTH || n.formatting > MAX_OPEN_FORMATTING {
@@ -194,8 +199,14 @@ impl TokenSink for Sink {
                 }
             }
             TagKind::EndTag => {
-                if is_formatting(name) {
-                    n.formatting = n.formatting.saturating_sub(1);
+                // an end tag closes an open formatting element of its own name, if any (a stray
+                // `</i>` closes nothing)
+                if is_formatting(name)
+                    && let Some(count) = n.formatting_by_name.get_mut(name)
+                    && *count > 0
+                {
+                    *count -= 1;
+                    n.formatting -= 1;
                 }
                 // the stack is at most MAX_HTML_DEPTH + 1 long: the search is bounded
                 let special = is_special(name);
@@ -223,12 +234,60 @@ impl TokenSink for Sink {
     }
 }
 
-/// Refuses HTML nested deeper than [`MAX_HTML_DEPTH`] elements or with more than
-/// [`MAX_OPEN_FORMATTING`] formatting elements open at once (422, naming `field`). Linear in
-/// the input's length.
+/// Most attributes one tag may carry: the tokenizer compares each new attribute with the
+/// tag's earlier ones (duplicates are dropped), which is quadratic in their number.
+pub const MAX_ATTRIBUTES_PER_TAG: usize = 256;
+
+/// Counts, without any tree or tokenizer, an upper bound of the attributes of each tag: every
+/// run of non-space characters inside `<name …>` counts as one, a quoted value (opened right
+/// after `=`) hides its `>` and spaces. Linear; never counts fewer than the tokenizer finds.
+fn most_attributes_in_a_tag(html: &str) -> usize {
+    let bytes = html.as_bytes();
+    let (mut most, mut i) = (0, 0);
+    while i < bytes.len() {
+        if bytes[i] != b'<' || !bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
+            i += 1;
+            continue;
+        }
+        i += 1;
+        let (mut count, mut in_word, mut after_equals) = (0usize, false, false);
+        while i < bytes.len() && bytes[i] != b'>' {
+            let b = bytes[i];
+            if after_equals && (b == b'"' || b == b'\'') {
+                // a quoted value: skip to its end
+                i += 1;
+                while i < bytes.len() && bytes[i] != b {
+                    i += 1;
+                }
+                after_equals = false;
+                in_word = true;
+            } else if b.is_ascii_whitespace() || b == b'/' {
+                in_word = false;
+            } else {
+                if !in_word {
+                    count += 1;
+                }
+                in_word = true;
+                after_equals = b == b'=' || (after_equals && b.is_ascii_whitespace());
+            }
+            i += 1;
+        }
+        most = most.max(count);
+    }
+    most
+}
+
+/// Refuses HTML nested deeper than [`MAX_HTML_DEPTH`] elements, with more than
+/// [`MAX_OPEN_FORMATTING`] formatting elements open at once, or with a tag of more than
+/// [`MAX_ATTRIBUTES_PER_TAG`] attributes (422, naming `field`). Linear in the input's length.
 pub fn check(field: &str, html: &str) -> Result<()> {
     if !html.contains('<') {
         return Ok(());
+    }
+    if most_attributes_in_a_tag(html) > MAX_ATTRIBUTES_PER_TAG {
+        return Err(Error::unprocessable(format!(
+            "The HTML of '{field}' has a tag with more than {MAX_ATTRIBUTES_PER_TAG} attributes."
+        )));
     }
     let input = BufferQueue::default();
     input.push_back(StrTendril::from_slice(html));
@@ -269,6 +328,43 @@ mod tests {
         assert!(check("body", "plain text, no markup").is_ok());
         // self-closing syntax does not close an HTML element
         assert!(check("body", &"<div/>".repeat(1_000)).is_err());
+    }
+
+    #[test]
+    fn stray_end_tags_do_not_hide_open_formatting_elements() {
+        // `</i>` closes no `<b>`: the tree builder still re-opens every `b` in later blocks
+        let mut html = String::new();
+        for r in 0..100 {
+            html.push_str("<p>");
+            for k in 0..100 {
+                html.push_str(&format!("<b title=\"{r}-{k}\">"));
+            }
+            html.push_str("</p>");
+            html.push_str(&"</i>".repeat(100));
+        }
+        assert!(check("body", &html).is_err());
+        assert!(check("body", &"<p><b>x</b> and <i>y</i></p>".repeat(1_000)).is_ok());
+    }
+
+    #[test]
+    fn tags_with_too_many_attributes_are_refused() {
+        let many: String = (0..100_000).map(|i| format!(" a{i}=\"v\"")).collect();
+        assert!(check("body", &format!("<p{many}>x</p>")).is_err());
+        // a `>` or spaces inside a quoted value do not end the count early
+        let hidden: String = (0..1_000).map(|i| format!(" a{i}=\"> x y\"")).collect();
+        assert!(check("body", &format!("<p{hidden}>x</p>")).is_err());
+        assert!(
+            check(
+                "body",
+                r#"<a href="https://x.test/?a=b" title="a > b" target="_blank">x</a>"#
+            )
+            .is_ok()
+        );
+        // the tag name counts too: an upper bound
+        assert_eq!(
+            most_attributes_in_a_tag(r#"<img src="x" alt='a b' width=3>"#),
+            4
+        );
     }
 
     #[test]

@@ -55,8 +55,14 @@ pub fn text(body: &Value, field: &str) -> Result<Option<String>> {
     Ok(Some(value))
 }
 
-/// 422 when `value` is longer than [`max_chars`] allows for `field`.
+/// 422 when `value` is longer than [`max_chars`] allows for `field`, or holds a NUL character
+/// (no text column stores one).
 pub fn check_length(field: &str, value: &str) -> Result<()> {
+    if value.contains('\0') {
+        return Err(Error::unprocessable(format!(
+            "The value of '{field}' contains a NUL character."
+        )));
+    }
     let max = max_chars(field);
     // bytes bound characters from above: count only when it may matter
     if value.len() > max && value.chars().count() > max {

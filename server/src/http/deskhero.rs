@@ -146,6 +146,9 @@ pub async fn create(
             }
         },
     };
+    if let Err(ApiError(err)) = super::extract::refuse_nul(&body) {
+        return reject_one("body", err);
+    }
     match deskhero::post_conversations(&state.desk, &caller.actor, ticket_id, &body).await {
         Ok(data) => Json(ConversationsResponse {
             success: true,

@@ -36,13 +36,44 @@ where
         } else {
             &bytes
         };
-        serde_json::from_slice(body).map(ApiJson).map_err(|err| {
+        let classify = |err: serde_json::Error| {
             ApiError(Error::unprocessable(match err.classify() {
                 serde_json::error::Category::Data => format!("Invalid parameters: {err}"),
                 _ => format!("Malformed JSON: {err}"),
             }))
-        })
+        };
+        let value: serde_json::Value = serde_json::from_slice(body).map_err(classify)?;
+        refuse_nul(&value)?;
+        T::deserialize(value).map(ApiJson).map_err(classify)
     }
+}
+
+/// NUL characters (`\u0000`) in any string or key of a JSON document are a 422: no text
+/// column stores them (PostgreSQL refuses them outright). Walks the document without
+/// recursion.
+pub fn refuse_nul(value: &serde_json::Value) -> Result<(), ApiError> {
+    use serde_json::Value;
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) if s.contains('\0') => return Err(nul_error()),
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => {
+                if map.keys().any(|k| k.contains('\0')) {
+                    return Err(nul_error());
+                }
+                stack.extend(map.values());
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn nul_error() -> ApiError {
+    ApiError(Error::unprocessable(
+        "NUL characters (\\u0000) are not allowed in the parameters.",
+    ))
 }
 
 /// Query string parameters, parsed leniently the way Rails does.
@@ -56,6 +87,12 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
         let query = parts.uri.query().unwrap_or_default();
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
             .map_err(|e| ApiError(Error::unprocessable(format!("Invalid query string: {e}"))))?;
+        if pairs
+            .iter()
+            .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(nul_error());
+        }
         // Rails arrays (`sort_by[]=a&sort_by[]=b`) become a JSON array under the bare name,
         // as they arrive in a JSON body.
         let mut params = HashMap::new();
