@@ -277,10 +277,36 @@ fn most_attributes_in_a_tag(html: &str) -> usize {
     most
 }
 
+/// Bound of the work html5ever's serializer does on the text of a body (see
+/// [`escaping_cost`]): about 0.1 s of scanning.
+pub const MAX_ESCAPING_COST: u64 = 400_000_000;
+
+/// The serializer (html5ever 0.40, `write_escaped`) looks for the next `<` or `>` in the rest
+/// of a text before it looks for the next `&` or U+00A0: for each such character it scans to
+/// the end of the run of text without `<`/`>`, which is quadratic in long runs full of
+/// `&amp;` or `&nbsp;`. This is an upper bound of the bytes it scans: for each run of the
+/// input between `<` and `>` characters, the `&`s and `0xC2` bytes (U+0080–U+00BF) in it
+/// times its length.
+fn escaping_cost(html: &str) -> u64 {
+    html.as_bytes()
+        .split(|b| *b == b'<' || *b == b'>')
+        .map(|run| {
+            let escapes = run.iter().filter(|b| **b == b'&' || **b == 0xC2).count() as u64;
+            escapes * run.len() as u64
+        })
+        .sum()
+}
+
 /// Refuses HTML nested deeper than [`MAX_HTML_DEPTH`] elements, with more than
 /// [`MAX_OPEN_FORMATTING`] formatting elements open at once, or with a tag of more than
-/// [`MAX_ATTRIBUTES_PER_TAG`] attributes (422, naming `field`). Linear in the input's length.
+/// [`MAX_ATTRIBUTES_PER_TAG`] attributes, or whose text would cost the serializer more than
+/// [`MAX_ESCAPING_COST`] (422, naming `field`). Linear in the input's length.
 pub fn check(field: &str, html: &str) -> Result<()> {
+    if escaping_cost(html) > MAX_ESCAPING_COST {
+        return Err(Error::unprocessable(format!(
+            "The HTML of '{field}' has too many character references (such as &amp;amp; or &amp;nbsp;) in one run of text."
+        )));
+    }
     if !html.contains('<') {
         return Ok(());
     }
@@ -344,6 +370,16 @@ mod tests {
         }
         assert!(check("body", &html).is_err());
         assert!(check("body", &"<p><b>x</b> and <i>y</i></p>".repeat(1_000)).is_ok());
+    }
+
+    #[test]
+    fn runs_of_text_full_of_character_references_are_refused() {
+        assert!(check("body", &"&amp;".repeat(250_000)).is_err());
+        assert!(check("body", &"&bogus;".repeat(150_000)).is_err());
+        assert!(check("body", &"\u{a0}x".repeat(100_000)).is_err());
+        // the same references spread over paragraphs, and ordinary mail, pass
+        assert!(check("body", &"<p>Tom &amp; Jerry&nbsp;&nbsp;say hi</p>".repeat(20_000)).is_ok());
+        assert!(check("body", &format!("<p>{}</p>", "a&nbsp;b ".repeat(2_000))).is_ok());
     }
 
     #[test]
