@@ -157,7 +157,46 @@ struct Nesting {
     /// enclosing block closes).
     formatting_by_name: std::collections::HashMap<String, usize>,
     formatting: usize,
+    /// Formatting elements among `open` (the others are re-opened by the next content).
+    formatting_on_stack: usize,
+    /// Formatting elements the tree builder re-opens in all ("reconstructs").
+    reconstructed: usize,
     too_deep: bool,
+}
+
+/// Re-opened formatting elements accepted in one body: `<b>`s left open and closed by a
+/// block are re-opened in every later block, which multiplies the tree's size.
+pub const MAX_RECONSTRUCTED: usize = 100_000;
+/// Stands on the simulated stack for a formatting element the tree builder re-opened.
+const REOPENED: &str = "~formatting";
+
+impl Nesting {
+    /// Content follows: the tree builder re-opens the active formatting elements that are no
+    /// longer open, inside the current element.
+    fn reconstruct(&mut self) {
+        let missing = self.formatting.saturating_sub(self.formatting_on_stack);
+        if missing == 0 {
+            return;
+        }
+        self.reconstructed += missing;
+        for _ in 0..missing.min(MAX_HTML_DEPTH + 1) {
+            self.open.push(REOPENED.to_string());
+        }
+        self.formatting_on_stack += missing;
+        if self.open.len() > MAX_HTML_DEPTH || self.reconstructed > MAX_RECONSTRUCTED {
+            self.too_deep = true;
+        }
+    }
+
+    /// Closes the elements from `i` on.
+    fn truncate(&mut self, i: usize) {
+        let closed = self.open[i..]
+            .iter()
+            .filter(|name| *name == REOPENED || is_formatting(name))
+            .count();
+        self.formatting_on_stack = self.formatting_on_stack.saturating_sub(closed);
+        self.open.truncate(i);
+    }
 }
 
 struct Sink(RefCell<Nesting>);
@@ -166,23 +205,35 @@ impl TokenSink for Sink {
     type Handle = ();
 
     fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
-        let Token::TagToken(tag) = token else {
-            return TokenSinkResult::Continue;
+        let tag = match token {
+            Token::TagToken(tag) => tag,
+            Token::CharacterTokens(text) => {
+                if !text.trim().is_empty() {
+                    self.0.borrow_mut().reconstruct();
+                }
+                return TokenSinkResult::Continue;
+            }
+            _ => return TokenSinkResult::Continue,
         };
         let name: &str = &tag.name;
         let mut n = self.0.borrow_mut();
         match tag.kind {
             TagKind::StartTag => {
+                if !closes_itself(name) && !is_special(name) {
+                    n.reconstruct();
+                }
                 if is_void(name) {
                     return TokenSinkResult::Continue;
                 }
                 if closes_itself(name) && n.open.last().is_some_and(|top| top == name) {
-                    n.open.pop();
+                    let last = n.open.len() - 1;
+                    n.truncate(last);
                 }
                 n.open.push(name.to_string());
                 if is_formatting(name) {
                     *n.formatting_by_name.entry(name.to_string()).or_default() += 1;
                     n.formatting += 1;
+                    n.formatting_on_stack += 1;
                 }
                 if n.open.len() > MAX_HTML_DEPTH || n.formatting > MAX_OPEN_FORMATTING {
                     n.too_deep = true;
@@ -226,7 +277,7 @@ impl TokenSink for Sink {
                     }
                 }
                 if let Some(i) = found {
-                    n.open.truncate(i);
+                    n.truncate(i);
                 }
             }
         }
@@ -325,7 +376,7 @@ pub fn check(field: &str, html: &str) -> Result<()> {
     tokenizer.end();
     if tokenizer.sink.0.borrow().too_deep {
         return Err(Error::unprocessable(format!(
-            "The HTML of '{field}' is nested more than {MAX_HTML_DEPTH} elements deep."
+            "The HTML of '{field}' is nested more than {MAX_HTML_DEPTH} elements deep (or re-opens too many unclosed formatting elements)."
         )));
     }
     Ok(())
@@ -378,8 +429,31 @@ mod tests {
         assert!(check("body", &"&bogus;".repeat(150_000)).is_err());
         assert!(check("body", &"\u{a0}x".repeat(100_000)).is_err());
         // the same references spread over paragraphs, and ordinary mail, pass
-        assert!(check("body", &"<p>Tom &amp; Jerry&nbsp;&nbsp;say hi</p>".repeat(20_000)).is_ok());
+        assert!(
+            check(
+                "body",
+                &"<p>Tom &amp; Jerry&nbsp;&nbsp;say hi</p>".repeat(20_000)
+            )
+            .is_ok()
+        );
         assert!(check("body", &format!("<p>{}</p>", "a&nbsp;b ".repeat(2_000))).is_ok());
+    }
+
+    #[test]
+    fn formatting_left_open_across_many_blocks_is_refused() {
+        let mut html = String::from("<p>");
+        for k in 0..120 {
+            html.push_str(&format!("<b title=\"{k}\">"));
+        }
+        html.push_str("</p>");
+        html.push_str(&"<p>x</p>".repeat(5_000));
+        assert!(check("body", &html).is_err());
+        // a few unclosed <font>s across a long mail are fine
+        let outlook = format!(
+            "<font face=\"Arial\"><font size=\"2\">{}",
+            "<p>line</p>".repeat(10_000)
+        );
+        assert!(check("body", &outlook).is_ok());
     }
 
     #[test]

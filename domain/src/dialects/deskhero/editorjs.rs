@@ -10,10 +10,36 @@ use super::*;
 /// Renders an editorjs document to HTML. Text fields are editorjs inline HTML (bold, italic,
 /// links…): each is cleaned to inline markup on its own, plain fields (code, URLs, alt text)
 /// are escaped, and the whole result goes through the article sanitiser when stored.
+/// Most JSON values (blocks, list items, fields) one editorjs document may hold: each becomes
+/// markup that is cleaned on its own.
+pub const MAX_EDITORJS_VALUES: usize = 20_000;
+
+/// The number of JSON values in `doc`, counted without recursion.
+fn values_in(doc: &Value) -> usize {
+    let (mut count, mut stack) = (0, vec![doc]);
+    while let Some(v) = stack.pop() {
+        count += 1;
+        match v {
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => stack.extend(map.values()),
+            _ => {}
+        }
+    }
+    count
+}
+
 pub(super) fn render_editorjs(doc: &Value, field: &str) -> Result<(String, EditorJs), FieldError> {
     let Some(obj) = doc.as_object() else {
         return Err(FieldError::bad(field, "editorjs must be an object."));
     };
+    if values_in(doc) > MAX_EDITORJS_VALUES {
+        return Err(FieldError::bad(
+            field,
+            format!(
+                "editorjs documents may hold at most {MAX_EDITORJS_VALUES} values (blocks, items, fields)."
+            ),
+        ));
+    }
     let time =
         match obj.get("time") {
             None | Some(Value::Null) => None,
