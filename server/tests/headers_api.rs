@@ -98,7 +98,12 @@ async fn security_headers_on_api_answers_and_pages() {
 async fn server_function_errors_keep_their_own_encoding() {
     for s in servers().await {
         // the sign-in form posts to the server function (its path carries a hash)
-        let page = s.client.get(format!("{}/login", s.base)).send().await.unwrap();
+        let page = s
+            .client
+            .get(format!("{}/login", s.base))
+            .send()
+            .await
+            .unwrap();
         let html = page.text().await.unwrap();
         let action = html
             .split("action=\"")

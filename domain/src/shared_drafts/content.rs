@@ -68,12 +68,39 @@ fn paragraph(children: Vec<Node>) -> Node {
 
 /// Parses (already sanitised) HTML into the composer's top-level blocks. Zammad's
 /// `<div>line<br></div>` style becomes paragraphs; unknown wrappers are flattened.
+/// HTML deeper than this is read as plain paragraphs of its text (the tree walkers below
+/// recurse once per level; bodies that reach here were bounded by `html_limits` already).
+pub const MAX_HTML_DEPTH_READ: usize = 64;
+
 pub fn from_html(html: &str) -> Vec<Node> {
     let dom = html5ever::parse_document(RcDom::default(), Default::default()).one(html);
+    if depth_of(&dom.document) > MAX_HTML_DEPTH_READ {
+        return crate::tickets::html_text::html_to_text(html, false)
+            .lines()
+            .map(|line| {
+                paragraph(vec![Node::Text {
+                    text: line.to_string(),
+                    marks: vec![],
+                }])
+            })
+            .collect();
+    }
     let body = find_body(&dom.document).unwrap_or_else(|| dom.document.clone());
     let mut out = Vec::new();
     blocks_into(&body, &mut out);
     out
+}
+
+/// The depth of a parsed tree, measured with an explicit stack.
+fn depth_of(root: &Handle) -> usize {
+    let (mut deepest, mut stack) = (0, vec![(root.clone(), 0usize)]);
+    while let Some((node, depth)) = stack.pop() {
+        deepest = deepest.max(depth);
+        for child in node.children.borrow().iter() {
+            stack.push((child.clone(), depth + 1));
+        }
+    }
+    deepest
 }
 
 fn find_body(node: &Handle) -> Option<Handle> {

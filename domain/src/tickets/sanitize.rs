@@ -30,6 +30,39 @@ pub fn extension_for(mime: &str) -> &'static str {
         .map_or("bin", |(_, e)| e)
 }
 
+/// Attributes browsers read as URLs.
+const URL_ATTRIBUTES: [&str; 8] = [
+    "href",
+    "src",
+    "cite",
+    "action",
+    "formaction",
+    "background",
+    "poster",
+    "longdesc",
+];
+
+/// A URL attribute's scheme as a browser reads it (the WHATWG URL parser drops tabs and
+/// newlines anywhere and leading spaces and controls, so `java&#x09;script:` is `javascript:`),
+/// checked against the schemes the sanitiser allows; relative URLs have none and pass.
+fn url_scheme_allowed(value: &str, allow_data: bool) -> bool {
+    let normalized: String = value
+        .trim_start_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let scheme_end = normalized.find(|c: char| matches!(c, ':' | '/' | '?' | '#'));
+    match scheme_end {
+        Some(i) if normalized[i..].starts_with(':') => {
+            let scheme = &normalized[..i];
+            matches!(scheme, "http" | "https" | "mailto" | "tel" | "cid")
+                || (allow_data && scheme == "data")
+        }
+        _ => true,
+    }
+}
+
 /// CSS properties kept in `style` attributes.
 pub const STYLE_PROPERTIES: [&str; 15] = [
     "color",
@@ -138,6 +171,9 @@ pub fn html_with_inline_images(
         if attribute == "style" {
             return safe_style(value).map(Into::into);
         }
+        if URL_ATTRIBUTES.contains(&attribute) && !url_scheme_allowed(value, true) {
+            return None;
+        }
         let lower = value.trim_start().to_ascii_lowercase();
         if lower.starts_with("cid:") && !is_image_source(element, attribute) {
             return None; // cid: only names inline images
@@ -173,6 +209,9 @@ pub fn html(html: &str) -> String {
         if attribute == "style" {
             return safe_style(value).map(Into::into);
         }
+        if URL_ATTRIBUTES.contains(&attribute) && !url_scheme_allowed(value, false) {
+            return None;
+        }
         let lower = value.trim_start().to_ascii_lowercase();
         if lower.starts_with("cid:") && !is_image_source(element, attribute) {
             return None;
@@ -193,6 +232,9 @@ pub fn draft_html(html: &str) -> String {
         }
         if attribute == "style" {
             return safe_style(value).map(Into::into);
+        }
+        if URL_ATTRIBUTES.contains(&attribute) && !url_scheme_allowed(value, true) {
+            return None;
         }
         let lower = value.trim_start().to_ascii_lowercase();
         if lower.starts_with("cid:") && !is_image_source(element, attribute) {
@@ -245,6 +287,24 @@ mod tests {
             assert!(!clean.contains(bad), "{bad} survived in {clean}");
         }
         assert!(clean.contains("<p>Hi"));
+    }
+
+    #[test]
+    fn url_attributes_are_checked_as_browsers_read_them() {
+        for hidden in [
+            "<del cite=\"java&#x09;script:alert(1)\">x</del>",
+            "<a href=\" \u{1}javascript:alert(1)\">x</a>",
+            "<a href=\"jav&#x0A;ascript:alert(1)\">x</a>",
+            "<blockquote cite=\"vbscript:x\">q</blockquote>",
+        ] {
+            let clean = html(hidden);
+            assert!(
+                !clean.to_ascii_lowercase().contains("script:"),
+                "{hidden} → {clean}"
+            );
+        }
+        assert!(html("<a href=\"/relative?a=b\">x</a>").contains("href=\"/relative?a=b\""));
+        assert!(html("<a href=\"mailto:a@b.test\">x</a>").contains("mailto:"));
     }
 
     #[test]
