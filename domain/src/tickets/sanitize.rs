@@ -148,6 +148,31 @@ fn keep_class(element: &str, value: &str) -> bool {
         })
 }
 
+/// The attribute rules every variant shares: `class` only for code languages, `style` from
+/// the allow-list, URL attributes with an allowed scheme, `cid:` only on images. `Some`: the
+/// verdict (`Some(None)` drops the attribute); `None`: the variant decides.
+fn common_rules<'a>(
+    element: &str,
+    attribute: &str,
+    value: &'a str,
+    allow_data: bool,
+) -> Option<Option<std::borrow::Cow<'a, str>>> {
+    if attribute == "class" {
+        return Some(keep_class(element, value).then(|| value.into()));
+    }
+    if attribute == "style" {
+        return Some(safe_style(value).map(Into::into));
+    }
+    if URL_ATTRIBUTES.contains(&attribute) && !url_scheme_allowed(value, allow_data) {
+        return Some(None);
+    }
+    let lower = value.trim_start().to_ascii_lowercase();
+    if lower.starts_with("cid:") && !is_image_source(element, attribute) {
+        return Some(None); // cid: only names inline images
+    }
+    None
+}
+
 fn is_image_source(element: &str, attribute: &str) -> bool {
     element == "img" && attribute == "src"
 }
@@ -165,19 +190,10 @@ pub fn html_with_inline_images(
     // into `cid:` references and drops every other data URI, on any element.
     b.add_url_schemes(["data"]);
     b.attribute_filter(move |element, attribute, value| {
-        if attribute == "class" {
-            return keep_class(element, value).then(|| value.into());
-        }
-        if attribute == "style" {
-            return safe_style(value).map(Into::into);
-        }
-        if URL_ATTRIBUTES.contains(&attribute) && !url_scheme_allowed(value, true) {
-            return None;
+        if let Some(verdict) = common_rules(element, attribute, value, true) {
+            return verdict;
         }
         let lower = value.trim_start().to_ascii_lowercase();
-        if lower.starts_with("cid:") && !is_image_source(element, attribute) {
-            return None; // cid: only names inline images
-        }
         if !lower.starts_with("data:") {
             return Some(value.into());
         }
@@ -203,19 +219,10 @@ pub fn html_with_inline_images(
 pub fn html(html: &str) -> String {
     let mut b = builder();
     b.attribute_filter(|element, attribute, value| {
-        if attribute == "class" {
-            return keep_class(element, value).then(|| value.into());
-        }
-        if attribute == "style" {
-            return safe_style(value).map(Into::into);
-        }
-        if URL_ATTRIBUTES.contains(&attribute) && !url_scheme_allowed(value, false) {
-            return None;
+        if let Some(verdict) = common_rules(element, attribute, value, false) {
+            return verdict;
         }
         let lower = value.trim_start().to_ascii_lowercase();
-        if lower.starts_with("cid:") && !is_image_source(element, attribute) {
-            return None;
-        }
         Some(value.into())
     });
     b.clean(html).to_string()
@@ -227,19 +234,10 @@ pub fn draft_html(html: &str) -> String {
     let mut b = builder();
     b.add_url_schemes(["data"]);
     b.attribute_filter(|element, attribute, value| {
-        if attribute == "class" {
-            return keep_class(element, value).then(|| value.into());
-        }
-        if attribute == "style" {
-            return safe_style(value).map(Into::into);
-        }
-        if URL_ATTRIBUTES.contains(&attribute) && !url_scheme_allowed(value, true) {
-            return None;
+        if let Some(verdict) = common_rules(element, attribute, value, true) {
+            return verdict;
         }
         let lower = value.trim_start().to_ascii_lowercase();
-        if lower.starts_with("cid:") && !is_image_source(element, attribute) {
-            return None;
-        }
         if lower.starts_with("data:") {
             let raster = INLINE_TYPES
                 .iter()
