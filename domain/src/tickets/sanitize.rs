@@ -222,7 +222,6 @@ pub fn html(html: &str) -> String {
         if let Some(verdict) = common_rules(element, attribute, value, false) {
             return verdict;
         }
-        let lower = value.trim_start().to_ascii_lowercase();
         Some(value.into())
     });
     b.clean(html).to_string()
