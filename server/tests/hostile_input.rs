@@ -38,6 +38,13 @@ const EXPECTED_TO_BE_FIXED: &[&str] = &[
     // connection builder with a larger header buffer, not axum::serve
     "header_1mb_custom",
     "headers_200",
+    // 500 KB of header: usually 200, but once 431 with an empty body (how the head arrives
+    // in reads decides); flaky until the 431 has the error shape or the limit is explicit
+    "header_500kb_custom",
+    // a body over the limit (60 MB, Content-Length known): the 413 is sent before the body is
+    // read and the connection closed, so the client, still writing, usually gets the 413 but
+    // sometimes (1 run in ~8) a broken pipe instead (a connection reset)
+    "body_over_limit_60mb",
 ];
 
 /// Placeholders in paths: `{ticket}` a fresh ticket of Nicole's for each case (group Users,
