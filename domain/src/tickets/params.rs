@@ -94,6 +94,48 @@ pub fn flag(body: &Value, field: &str) -> Result<Option<bool>> {
     }
 }
 
+/// `<name>_id` (checked to exist) or `<name>` (looked up by name); the id wins if both are sent.
+pub async fn named_id(
+    conn: &mut AnyConnection,
+    body: &Value,
+    name: &str,
+    what: Named,
+) -> Result<Option<i64>> {
+    let id_field = format!("{name}_id");
+    if let Some(id) = int(body, &id_field)? {
+        return lookup::existing_id(conn, what, &id_field, id)
+            .await
+            .map(Some);
+    }
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => lookup::id_by_name(conn, what, name, s).await.map(Some),
+        Some(other) => Err(lookup::no_lookup_value(name, &other.to_string())),
+    }
+}
+
+/// A user by `<name>_id` or by login/e-mail in `<name>`.
+pub async fn user_id(conn: &mut AnyConnection, body: &Value, name: &str) -> Result<Option<i64>> {
+    let id_field = format!("{name}_id");
+    if let Some(id) = int(body, &id_field)? {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        return exists
+            .map(Some)
+            .ok_or_else(|| invalid(&id_field, &body[&id_field]));
+    }
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => lookup::user_id_by_key(conn, s)
+            .await?
+            .map(Some)
+            .ok_or_else(|| lookup::no_lookup_value(name, s)),
+        Some(other) => Err(lookup::no_lookup_value(name, &other.to_string())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,47 +191,5 @@ mod tests {
             Some("12345")
         );
         assert!(text(&json!({"subject": "s".repeat(3_001)}), "subject").is_err());
-    }
-}
-
-/// `<name>_id` (checked to exist) or `<name>` (looked up by name); the id wins if both are sent.
-pub async fn named_id(
-    conn: &mut AnyConnection,
-    body: &Value,
-    name: &str,
-    what: Named,
-) -> Result<Option<i64>> {
-    let id_field = format!("{name}_id");
-    if let Some(id) = int(body, &id_field)? {
-        return lookup::existing_id(conn, what, &id_field, id)
-            .await
-            .map(Some);
-    }
-    match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => lookup::id_by_name(conn, what, name, s).await.map(Some),
-        Some(other) => Err(lookup::no_lookup_value(name, &other.to_string())),
-    }
-}
-
-/// A user by `<name>_id` or by login/e-mail in `<name>`.
-pub async fn user_id(conn: &mut AnyConnection, body: &Value, name: &str) -> Result<Option<i64>> {
-    let id_field = format!("{name}_id");
-    if let Some(id) = int(body, &id_field)? {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        return exists
-            .map(Some)
-            .ok_or_else(|| invalid(&id_field, &body[&id_field]));
-    }
-    match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => lookup::user_id_by_key(conn, s)
-            .await?
-            .map(Some)
-            .ok_or_else(|| lookup::no_lookup_value(name, s)),
-        Some(other) => Err(lookup::no_lookup_value(name, &other.to_string())),
     }
 }

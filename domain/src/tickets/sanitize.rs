@@ -52,7 +52,7 @@ fn url_scheme_allowed(value: &str, allow_data: bool) -> bool {
         .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
         .collect::<String>()
         .to_ascii_lowercase();
-    let scheme_end = normalized.find(|c: char| matches!(c, ':' | '/' | '?' | '#'));
+    let scheme_end = normalized.find([':', '/', '?', '#']);
     match scheme_end {
         Some(i) if normalized[i..].starts_with(':') => {
             let scheme = &normalized[..i];
