@@ -470,7 +470,7 @@ impl UserParams {
         if let Some(preferences) = &self.preferences {
             columns::check(
                 "preferences",
-                Some(&Value::Object(preferences.clone()).to_string()),
+                Some(&serde_json::to_string(preferences).unwrap_or_default()),
                 NOTE,
             )?;
         }
@@ -935,28 +935,31 @@ pub async fn update(
 /// the SHA-256 of the session making the change, which stays). Errors: 422 for a wrong current
 /// password or a new one the policy refuses.
 pub async fn change_own_password(
-    conn: &mut AnyConnection,
+    store: &crate::Store,
     actor: &Actor,
     current_password: &str,
     new_password: &str,
     keep_session: Option<&str>,
 ) -> Result<()> {
+    // the current password is checked (Argon2, tens of milliseconds) before the write
+    // transaction, so no writer waits for it
     let stored: Option<String> =
         sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
             .bind(actor.id)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut *store.read().await?)
             .await?
             .flatten();
     if !passwords::verify_blocking(current_password.to_string(), stored).await {
         return Err(Error::unprocessable("The current password is wrong."));
     }
-    set_password(conn, actor.id, new_password).await?;
+    let mut tx = store.write().await?;
+    set_password(&mut tx, actor.id, new_password).await?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
         .bind(actor.id)
         .bind(keep_session.unwrap_or_default())
-        .execute(conn)
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// Sets a new password (checked against the password policy and the user's own login,

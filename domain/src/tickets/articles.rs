@@ -350,10 +350,9 @@ pub async fn create_on(
         Some(f) if !f.trim().is_empty() && !customer_only => Some(f),
         _ => None,
     };
-    let mut preferences = match body.get("preferences") {
-        Some(Value::Object(p)) if !customer_only => p.clone(),
-        None | Some(Value::Null) | Some(Value::Object(_)) => serde_json::Map::new(),
-        Some(other) => return Err(params::invalid("preferences", other)),
+    let mut preferences = match params::object(body, "preferences")? {
+        Some(p) if !customer_only => p.clone(),
+        _ => serde_json::Map::new(),
     };
     if let Some(subtype) = params::text(body, "subtype")? {
         preferences.insert("subtype".into(), json!(subtype));

@@ -617,11 +617,8 @@ pub async fn create(
         ));
     }
     let pending_time = pending_time_for(&state, params::text(body, "pending_time")?, None)?;
-    let preferences = match (agent, body.get("preferences")) {
-        (_, Some(p)) if !p.is_object() && !p.is_null() => {
-            return Err(params::invalid("preferences", p));
-        }
-        (true, Some(Value::Object(p))) => Value::Object(p.clone()),
+    let preferences = match params::object(body, "preferences")? {
+        Some(p) if agent => Value::Object(p.clone()),
         _ => json!({}),
     };
     let number = next_number(conn).await?;
@@ -780,13 +777,9 @@ pub async fn update(
     )?;
     let mut preferences: Map<String, Value> =
         serde_json::from_str(&current.preferences).unwrap_or_default();
-    if let Some(p) = body.get("preferences")
-        && !p.is_object()
-        && !p.is_null()
+    if let Some(more) = params::object(body, "preferences")?
+        && agent
     {
-        return Err(params::invalid("preferences", p));
-    }
-    if let (true, Some(Value::Object(more))) = (agent, body.get("preferences")) {
         preferences.extend(more.clone()); // merged key-wise
     }
     let now = clock::now();

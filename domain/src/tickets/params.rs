@@ -58,19 +58,20 @@ pub fn text(body: &Value, field: &str) -> Result<Option<String>> {
 /// 422 when `value` is longer than [`max_chars`] allows for `field`, or holds a NUL character
 /// (no text column stores one).
 pub fn check_length(field: &str, value: &str) -> Result<()> {
-    if value.contains('\0') {
-        return Err(Error::unprocessable(format!(
-            "The value of '{field}' contains a NUL character."
-        )));
+    crate::storage::columns::check(field, Some(value), max_chars(field))
+}
+
+/// An object parameter (`preferences`): a JSON object, or `None` when absent or `null`; any
+/// other JSON type is a 422.
+pub fn object<'a>(
+    body: &'a Value,
+    field: &str,
+) -> Result<Option<&'a serde_json::Map<String, Value>>> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => Ok(Some(map)),
+        Some(other) => Err(invalid(field, other)),
     }
-    let max = max_chars(field);
-    // bytes bound characters from above: count only when it may matter
-    if value.len() > max && value.chars().count() > max {
-        return Err(Error::unprocessable(format!(
-            "The value of '{field}' is too long (maximum is {max} characters)."
-        )));
-    }
-    Ok(())
 }
 
 /// A boolean as Rails casts the values Zammad clients send: `true`/`false`, the strings
@@ -170,6 +171,28 @@ mod tests {
         ] {
             assert!(flag(&json!({"internal": v}), "internal").is_err(), "{v}");
         }
+    }
+
+    #[test]
+    fn objects_are_objects() {
+        for bad in [json!("x"), json!([{"a": 1}]), json!(5), json!(true)] {
+            assert!(
+                object(&json!({"preferences": bad}), "preferences").is_err(),
+                "{bad}"
+            );
+        }
+        assert!(
+            object(&json!({"preferences": null}), "preferences")
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            object(&json!({"preferences": {"a": 1}}), "preferences")
+                .unwrap()
+                .is_some()
+        );
+        // the length check also refuses NUL in any text parameter
+        assert!(text(&json!({"subject": "a\u{0}b"}), "subject").is_err());
     }
 
     #[test]

@@ -176,15 +176,13 @@ pub async fn password_change(
         .and_then(|v| v.to_str().ok())
         .and_then(domain::accounts::auth::session_from_cookie_header)
         .map(|cookie| domain::accounts::auth::sha256_hex(&cookie));
-    let mut tx = state.store.write().await?;
     users::change_own_password(
-        &mut tx,
+        &state.store,
         &caller.actor,
         &body.password_old,
         &body.password_new,
         keep_session.as_deref(),
     )
     .await?;
-    tx.commit().await?;
     Ok(Json(json!({"message": "ok", "user_id": caller.actor.id})))
 }
