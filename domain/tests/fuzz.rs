@@ -31,10 +31,6 @@ const EXPECTED_TO_BE_FIXED: &[&str] = &[
     // of hand-built nodes; the nodes Tandem inserts come from from_html (read to depth 64)
     // or read_children (depth 32), so no request reaches it
     "shared_draft_yrs_deep_nesting",
-    // stack overflow in yrs TransactionMut::delete (recursive) when a REST write replaces a
-    // deep block a live peer wrote (5,000 levels; loading and projecting it pass): a peer's
-    // y-sync update can build such a block, and deleting it aborts the process
-    "shared_draft_peer_deep_document_overwrite",
     // GET then PUT of an unchanged draft changes it: "<ul><hr>" → first projection
     // "<ul><li><hr></li></ul>", written back → "<ul><li><p></p><hr></li></ul>"
     "shared_draft_write_back_is_stable",

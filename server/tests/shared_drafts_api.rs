@@ -710,3 +710,68 @@ async fn rest_writes_while_an_editor_types_never_deadlock() {
         s.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_peer_nesting_thousands_deep_is_refused_and_the_draft_stays_writable() {
+    // a y-sync update is no HTML: only the document guard stands between a peer's 6,000 nested
+    // blockquotes and yrs' recursive delete (which once aborted the server on the next REST
+    // write of the draft)
+    for s in servers().await {
+        let ctx = s.db.name;
+        let id = new_ticket(&s).await;
+        let created = send(
+            s.put(&format!("/tickets/{id}/shared_draft"), AGENT1)
+                .json(&draft_body("<p>Start</p>")),
+        )
+        .await;
+        assert_eq!(created.0, 201, "{ctx}: {}", created.1);
+        let mut anna = LiveEditor::connect(&s.base, id, &basic_auth(AGENT1), None, None)
+            .await
+            .unwrap();
+        let mut ada = LiveEditor::connect(&s.base, id, &basic_auth(ADMIN), None, None)
+            .await
+            .unwrap();
+        assert!(anna.until(|c| c.html().contains("Start")).await, "{ctx}");
+        assert!(ada.until(|c| c.html().contains("Start")).await, "{ctx}");
+        let deep = anna.client.nested_chain(6_000);
+        anna.send(deep).await;
+        assert!(
+            anna.until(|c| c.last_control("error").is_some()).await,
+            "{ctx}: the sender is told"
+        );
+        assert_eq!(
+            anna.client.last_control("error").unwrap()["code"],
+            "too_deep"
+        );
+        ada.drain(300).await;
+        assert!(
+            !ada.client.html().contains("deep"),
+            "{ctx}: nothing relayed"
+        );
+        // the draft is still there and can be replaced (the write deletes the old body)
+        let read = send(s.get(&format!("/tickets/{id}/shared_draft"), AGENT1)).await;
+        assert_eq!(read.0, 200, "{ctx}: {}", read.1);
+        assert!(
+            !read.1.to_string().contains("deep"),
+            "{ctx}: nothing stored"
+        );
+        let replaced = send(
+            s.put(&format!("/tickets/{id}/shared_draft"), AGENT1)
+                .json(&draft_body("<p>Replaced</p>")),
+        )
+        .await;
+        assert_eq!(replaced.0, 200, "{ctx}: {}", replaced.1);
+        assert!(
+            ada.until(|c| c.html().contains("Replaced")).await,
+            "{ctx}: the room lives on"
+        );
+        // a shallow nesting is ordinary content
+        let quote = ada.client.nested_chain(3);
+        ada.send(quote).await;
+        assert!(
+            anna.until(|c| c.html().contains("deep")).await,
+            "{ctx}: a three-level quote is relayed"
+        );
+        s.finish().await;
+    }
+}

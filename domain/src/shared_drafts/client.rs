@@ -116,6 +116,23 @@ impl SyncClient {
         self.changes_since(&before)
     }
 
+    /// Appends `depth` blockquotes nested in one another (what no composer sends, but any
+    /// peer can). Returns the update frame to send.
+    pub fn nested_chain(&self, depth: usize) -> Vec<u8> {
+        let before = self.doc.transact().state_vector();
+        let body = self.doc.get_or_insert_xml_fragment(document::BODY);
+        {
+            let mut txn = self.doc.transact_mut();
+            let len = body.len(&txn);
+            let mut parent = body.insert(&mut txn, len, XmlElementPrelim::empty("blockquote"));
+            for _ in 1..depth {
+                parent = parent.insert(&mut txn, 0, XmlElementPrelim::empty("blockquote"));
+            }
+            parent.insert(&mut txn, 0, XmlTextPrelim::new("deep"));
+        }
+        self.changes_since(&before)
+    }
+
     /// Number of top-level blocks in the body.
     pub fn block_count(&self) -> u32 {
         let body = self.doc.get_or_insert_xml_fragment(document::BODY);

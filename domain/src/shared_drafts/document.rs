@@ -4,13 +4,10 @@
 //! apply on send, `attachments` (Array) the draft's files. Positions are UTF-16 code units, as
 //! in Yjs.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
 use serde_json::{Map, Value};
-use yrs::updates::decoder::Decode;
 use yrs::{
     Any, Array, ArrayRef, Doc, Map as _, MapRef, OffsetKind, Options, ReadTxn, StateVector,
-    Transact, Update, XmlFragmentRef,
+    Transact, XmlFragmentRef,
 };
 
 use super::content;
@@ -47,26 +44,14 @@ fn roots(doc: &Doc) -> (XmlFragmentRef, MapRef, MapRef, ArrayRef) {
     )
 }
 
-/// Why an update was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UpdateError {
-    Malformed,
-    Rejected,
-}
+pub use super::nesting::Refusal as UpdateError;
 
-/// Applies an update from an untrusted peer; `Ok(true)` when it changed the document. yrs
-/// still panics on some invalid input; a panic refuses this update instead of taking the
-/// server down.
+/// Applies an update from an untrusted peer; `Ok(true)` when it changed the document. The
+/// document never holds branches nested deeper than [`super::nesting::MAX_BRANCH_DEPTH`]: an
+/// update that would build them is refused whole (see [`super::nesting`]). yrs still panics on
+/// some invalid input; a panic refuses this update instead of taking the server down.
 pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<bool, UpdateError> {
-    let decoded = Update::decode_v1(update).map_err(|_| UpdateError::Malformed)?;
-    let deletes = !decoded.delete_set().is_empty();
-    let before = doc.transact().state_vector();
-    catch_unwind(AssertUnwindSafe(|| {
-        let mut txn = doc.transact_mut();
-        txn.apply_update(decoded).map_err(|_| UpdateError::Rejected)
-    }))
-    .unwrap_or(Err(UpdateError::Rejected))?;
-    Ok(deletes || doc.transact().state_vector() != before)
+    super::nesting::apply(doc, update)
 }
 
 /// Loads a document from its snapshot and the updates logged after it.

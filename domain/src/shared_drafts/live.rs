@@ -23,7 +23,7 @@ use yrs::updates::decoder::DecoderV1;
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, ReadTxn, Transact};
 
-use super::document;
+use super::document::{self, UpdateError};
 use crate::{Result, Store, storage::clock};
 
 /// y-protocols' custom message type used for Tandem's JSON control messages.
@@ -152,7 +152,7 @@ pub enum ControlMessage {
     /// The ticket moved to another group; the room closes and editors are authorised again.
     Moved { group_id: i64 },
     /// A client's frame was refused (`malformed_message`, `doc_too_large`, `bad_update`,
-    /// `save_failed`).
+    /// `too_deep`, `too_many_blocks`, `save_failed`).
     Error {
         code: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -491,7 +491,14 @@ impl Connection {
         match document::apply_update(&st.doc, &update) {
             Ok(true) => {}
             Ok(false) => return None, // nothing the server did not have
-            Err(_) => return Some(control(&ControlMessage::error("bad_update"))),
+            Err(refusal) => {
+                let code = match refusal {
+                    UpdateError::TooDeep => "too_deep",
+                    UpdateError::TooManyBranches => "too_many_blocks",
+                    UpdateError::Malformed | UpdateError::Rejected => "bad_update",
+                };
+                return Some(control(&ControlMessage::error(code)));
+            }
         }
         st.approx_bytes += update.len();
         let _ = self.room.events.send(RoomEvent::Frame {

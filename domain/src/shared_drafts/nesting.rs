@@ -1,0 +1,445 @@
+//! Keeps a draft document shallow whatever a peer sends (docs/input-rules.md, "Shared drafts").
+//!
+//! yrs deletes and garbage-collects a branch (an XML element, text, map or array) by recursing
+//! into its children, so a document holding a chain of nested branches thousands deep aborts
+//! the process (a stack overflow is no panic) the moment anybody deletes its top: a REST
+//! write replacing the body, a peer's deletion, or the collection at the end of the very
+//! transaction that inserted the chain under an already deleted parent. The guard here keeps
+//! the invariant "no branch nests deeper than [`MAX_BRANCH_DEPTH`]" for every update applied:
+//!
+//! 1. decoding with yrs' own decoder, counting the branches the update creates (each type
+//!    reference yrs reads is one new branch); more than [`MAX_NEW_BRANCHES`] is refused before
+//!    anything is applied;
+//! 2. applying on a stack sized for the deepest recursion the update can cause
+//!    (`MAX_BRANCH_DEPTH` + its new branches levels), so even an update that deletes the top of
+//!    its own chain cannot overflow;
+//! 3. measuring the depth of every branch the update created (walking up to the root, at most
+//!    `MAX_BRANCH_DEPTH` steps each); a deeper one takes the whole update back (its items are
+//!    deleted, on the same large stack) and the update is refused;
+//! 4. stashed updates waiting for missing predecessors are dropped, so nothing integrates later
+//!    outside this count.
+
+use std::sync::Arc;
+
+use yrs::block::ClientID;
+use yrs::branch::{Branch, BranchID, BranchPtr};
+use yrs::encoding::read::{Cursor, Error, Read};
+use yrs::encoding::write::Write;
+use yrs::types::xml::XmlFragmentRef;
+use yrs::updates::decoder::{Decode, Decoder, DecoderV1};
+use yrs::updates::encoder::{Encode, Encoder, EncoderV1};
+use yrs::{
+    Any, Assoc, Doc, ID, IdSet, ReadTxn, StateVector, StickyIndex, Transact, TransactionMut,
+    Update, WriteTxn,
+};
+
+/// The deepest nesting of branches a draft may hold (the composer's schema needs fewer than
+/// ten: a list item's paragraph inside a blockquote inside a list …; the REST projection reads
+/// 32 element levels, see `content::MAX_DOCUMENT_DEPTH`).
+pub const MAX_BRANCH_DEPTH: usize = 64;
+
+/// The most branches one update may create (a paste of a few thousand paragraphs and list
+/// items stays far below it).
+pub const MAX_NEW_BRANCHES: usize = 50_000;
+
+/// Stack one level of yrs' recursive delete and collection takes, with a wide margin (measured
+/// at about 0.4 KiB per level in a debug build).
+const STACK_PER_LEVEL: usize = 2 * 1024;
+
+/// Stack for everything around the recursion.
+const STACK_BASE: usize = 256 * 1024;
+
+/// Why an update was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a y-sync v1 update.
+    Malformed,
+    /// More than [`MAX_NEW_BRANCHES`] new branches.
+    TooManyBranches,
+    /// A branch deeper than [`MAX_BRANCH_DEPTH`]; nothing of the update stays.
+    TooDeep,
+    /// yrs refused it (or panicked on it).
+    Rejected,
+}
+
+/// Decodes a v1 update with yrs' decoder: the update and the number of branches it creates.
+pub fn decode(update: &[u8]) -> Result<(Update, usize), Refusal> {
+    let mut decoder = CountingDecoder {
+        inner: DecoderV1::new(Cursor::new(update)),
+        type_refs: 0,
+    };
+    let decoded = Update::decode(&mut decoder);
+    if decoder.type_refs > MAX_NEW_BRANCHES {
+        return Err(Refusal::TooManyBranches);
+    }
+    Ok((decoded.map_err(|_| Refusal::Malformed)?, decoder.type_refs))
+}
+
+/// Applies a v1 update from an untrusted peer (see the module comment); `Ok(true)` when it
+/// changed the document.
+pub fn apply(doc: &Doc, update: &[u8]) -> Result<bool, Refusal> {
+    let (update, new_branches) = decode(update)?;
+    let deletes = !update.delete_set().is_empty();
+    let stack = STACK_BASE + (MAX_BRANCH_DEPTH + new_branches) * STACK_PER_LEVEL;
+    // the transaction ends (and collects what was deleted) inside the closure, on that stack
+    stacker::maybe_grow(stack, stack, || {
+        let mut txn = doc.transact_mut();
+        let before = txn.state_vector();
+        let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            txn.apply_update(update).map_err(|_| Refusal::Rejected)
+        }))
+        .unwrap_or(Err(Refusal::Rejected));
+        if txn.has_missing_updates() {
+            // blocks or deletions waiting for predecessors the server never had
+            txn.prune_pending();
+        }
+        applied?;
+        let after = txn.state_vector();
+        if new_branches > 0 && deepest_new_branch(&txn, &before, &after) > MAX_BRANCH_DEPTH {
+            take_back(&mut txn, &before, &after);
+            return Err(Refusal::TooDeep);
+        }
+        Ok(deletes || after != before)
+    })
+}
+
+/// The depth of the deepest branch created between the two states (roots are depth 0;
+/// counting stops past [`MAX_BRANCH_DEPTH`]).
+fn deepest_new_branch<T: ReadTxn>(txn: &T, before: &StateVector, after: &StateVector) -> usize {
+    let mut deepest = 0;
+    for (client, clock) in after.iter() {
+        for at in before.get(client)..*clock {
+            if let Some(branch) = BranchID::get_nested(txn, &ID::new(*client, at)) {
+                deepest = deepest.max(depth_of(txn, branch));
+                if deepest > MAX_BRANCH_DEPTH {
+                    return deepest;
+                }
+            }
+        }
+    }
+    deepest
+}
+
+/// How many branches lie above `branch` (up to [`MAX_BRANCH_DEPTH`] + 1).
+fn depth_of<T: ReadTxn>(txn: &T, mut branch: BranchPtr) -> usize {
+    let mut depth = 0;
+    while depth <= MAX_BRANCH_DEPTH {
+        let BranchID::Nested(id) = branch.id() else {
+            return depth; // a root
+        };
+        // XML parents are one pointer away; any other parent (a map or an array) is found
+        // through the item's position
+        let parent = match XmlFragmentRef::from(branch).parent() {
+            Some(xml) => Some(xml_branch(xml)),
+            None => StickyIndex::from_id(id, Assoc::After)
+                .get_offset(txn)
+                .map(|offset| offset.branch),
+        };
+        match parent {
+            Some(parent) => branch = parent,
+            None => return depth, // parent collected: nothing above to count
+        }
+        depth += 1;
+    }
+    depth
+}
+
+fn xml_branch(xml: yrs::XmlOut) -> BranchPtr {
+    match xml {
+        yrs::XmlOut::Element(e) => BranchPtr::from(AsRef::<Branch>::as_ref(&e)),
+        yrs::XmlOut::Fragment(f) => BranchPtr::from(AsRef::<Branch>::as_ref(&f)),
+        yrs::XmlOut::Text(t) => BranchPtr::from(AsRef::<Branch>::as_ref(&t)),
+    }
+}
+
+/// Deletes every item created between the two states (the update that made them is refused).
+fn take_back(txn: &mut TransactionMut, before: &StateVector, after: &StateVector) {
+    let mut created = IdSet::new();
+    for (client, clock) in after.iter() {
+        let from = before.get(client);
+        if *clock > from {
+            created.insert(ID::new(*client, from), clock - from);
+        }
+    }
+    // an update of deletions only: no blocks, then the delete set
+    let mut encoder = EncoderV1::new();
+    encoder.write_var(0u32);
+    created.encode(&mut encoder);
+    if let Ok(undo) = Update::decode_v1(&encoder.to_vec()) {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| txn.apply_update(undo)));
+    }
+}
+
+/// yrs' v1 decoder, counting the type references it reads (one per branch in the update).
+struct CountingDecoder<'a> {
+    inner: DecoderV1<'a>,
+    type_refs: usize,
+}
+
+impl Read for CountingDecoder<'_> {
+    fn read_exact(&mut self, len: usize) -> Result<&[u8], Error> {
+        self.inner.read_exact(len)
+    }
+
+    fn read_u8(&mut self) -> Result<u8, Error> {
+        self.inner.read_u8()
+    }
+}
+
+impl Decoder for CountingDecoder<'_> {
+    fn reset_ds_cur_val(&mut self) {
+        self.inner.reset_ds_cur_val()
+    }
+    fn read_ds_clock(&mut self) -> Result<u32, Error> {
+        self.inner.read_ds_clock()
+    }
+    fn read_ds_len(&mut self) -> Result<u32, Error> {
+        self.inner.read_ds_len()
+    }
+    fn read_left_id(&mut self) -> Result<ID, Error> {
+        self.inner.read_left_id()
+    }
+    fn read_right_id(&mut self) -> Result<ID, Error> {
+        self.inner.read_right_id()
+    }
+    fn read_client(&mut self) -> Result<ClientID, Error> {
+        self.inner.read_client()
+    }
+    fn read_info(&mut self) -> Result<u8, Error> {
+        self.inner.read_info()
+    }
+    fn read_parent_info(&mut self) -> Result<bool, Error> {
+        self.inner.read_parent_info()
+    }
+    fn read_type_ref(&mut self) -> Result<u8, Error> {
+        self.type_refs += 1;
+        if self.type_refs > MAX_NEW_BRANCHES {
+            // stop decoding early: the update is refused anyway
+            return Err(Error::UnexpectedValue);
+        }
+        self.inner.read_type_ref()
+    }
+    fn read_len(&mut self) -> Result<u32, Error> {
+        self.inner.read_len()
+    }
+    fn read_any(&mut self) -> Result<Any, Error> {
+        self.inner.read_any()
+    }
+    fn read_json(&mut self) -> Result<Any, Error> {
+        self.inner.read_json()
+    }
+    fn read_key(&mut self) -> Result<Arc<str>, Error> {
+        self.inner.read_key()
+    }
+    fn read_to_end(&mut self) -> Result<&[u8], Error> {
+        self.inner.read_to_end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use yrs::types::xml::{XmlElementPrelim, XmlElementRef, XmlTextPrelim};
+    use yrs::{Map, MapPrelim, MapRef, Options, XmlFragment};
+
+    use super::*;
+    use crate::shared_drafts::document::{self, BODY, META};
+
+    /// A tokio worker's stack: where rooms apply updates.
+    const WORKER_STACK: usize = 2 * 1024 * 1024;
+
+    /// Runs `f` on a thread with `stack` bytes of stack and returns its result.
+    fn on_stack<R: Send + 'static>(stack: usize, f: impl FnOnce() -> R + Send + 'static) -> R {
+        std::thread::Builder::new()
+            .stack_size(stack)
+            .spawn(f)
+            .expect("thread")
+            .join()
+            .expect("no panic")
+    }
+
+    /// A peer's document (no collection, so building it needs no deep stack).
+    fn peer() -> Doc {
+        Doc::with_options(Options {
+            skip_gc: true,
+            ..Options::default()
+        })
+    }
+
+    /// The update of `doc` since `since`.
+    fn diff(doc: &Doc, since: &StateVector) -> Vec<u8> {
+        doc.transact().encode_state_as_update_v1(since)
+    }
+
+    /// Inserts a chain of `depth` nested elements at the start of the body; returns its top.
+    fn chain(txn: &mut TransactionMut, depth: usize) -> XmlElementRef {
+        let body = txn.get_or_insert_xml_fragment(BODY);
+        let top: XmlElementRef = body.insert(txn, 0, XmlElementPrelim::empty("blockquote"));
+        let mut parent = top.clone();
+        for _ in 0..depth {
+            parent = parent.insert(txn, 0, XmlElementPrelim::empty("blockquote"));
+        }
+        parent.insert(txn, 0, XmlTextPrelim::new("leaf"));
+        top
+    }
+
+    fn server_with_text() -> Doc {
+        let doc = document::new_doc();
+        document::apply_rest(
+            &doc,
+            serde_json::json!({"body": "<p>kept</p>", "content_type": "text/html"}).as_object(),
+            None,
+            None,
+        );
+        doc
+    }
+
+    fn body_of(doc: &Doc) -> String {
+        document::project(doc).body_html
+    }
+
+    #[test]
+    fn a_deep_chain_is_refused_whole_and_the_document_stays_usable() {
+        let server = server_with_text();
+        let client = peer();
+        client
+            .transact_mut()
+            .apply_update(Update::decode_v1(&document::snapshot(&server)).unwrap())
+            .unwrap();
+        let sv = client.transact().state_vector();
+        chain(&mut client.transact_mut(), 5_000);
+        let update = diff(&client, &sv);
+        let result = on_stack(WORKER_STACK, move || {
+            let outcome = apply(&server, &update);
+            // deleting the whole body afterwards recurses no deeper than the limit
+            document::apply_rest(
+                &server,
+                serde_json::json!({"body": "<p>replaced</p>", "content_type": "text/html"})
+                    .as_object(),
+                None,
+                None,
+            );
+            (outcome, body_of(&server))
+        });
+        assert_eq!(result, (Err(Refusal::TooDeep), "<p>replaced</p>".into()));
+    }
+
+    #[test]
+    fn a_chain_within_the_limit_stays() {
+        let server = server_with_text();
+        let client = peer();
+        client
+            .transact_mut()
+            .apply_update(Update::decode_v1(&document::snapshot(&server)).unwrap())
+            .unwrap();
+        let sv = client.transact().state_vector();
+        chain(&mut client.transact_mut(), 10);
+        assert_eq!(apply(&server, &diff(&client, &sv)), Ok(true));
+        assert!(body_of(&server).contains("leaf"));
+    }
+
+    #[test]
+    fn a_deep_chain_deleted_in_its_own_update_does_not_overflow() {
+        // inserting a chain and deleting its top in one update: yrs deletes the chain while
+        // applying, recursively, before any check can run
+        let client = peer();
+        let update = on_stack(256 * 1024 * 1024, move || {
+            let mut txn = client.transact_mut();
+            chain(&mut txn, 6_000);
+            txn.get_or_insert_xml_fragment(BODY)
+                .remove_range(&mut txn, 0, 1);
+            drop(txn);
+            diff(&client, &StateVector::default())
+        });
+        let server = server_with_text();
+        let outcome = on_stack(WORKER_STACK, move || {
+            (apply(&server, &update), body_of(&server))
+        });
+        // refused (deleted branches count too) and, above all, still running
+        assert_eq!(outcome, (Err(Refusal::TooDeep), "<p>kept</p>".into()));
+    }
+
+    #[test]
+    fn a_deep_chain_under_a_deleted_parent_does_not_overflow_when_collected() {
+        // the server already deleted the parent: every level integrates as deleted and the
+        // commit collects the chain, recursively
+        let server = server_with_text();
+        let client = peer();
+        client
+            .transact_mut()
+            .apply_update(Update::decode_v1(&document::snapshot(&server)).unwrap())
+            .unwrap();
+        let sv = client.transact().state_vector();
+        {
+            let mut txn = client.transact_mut();
+            let body = txn.get_or_insert_xml_fragment(BODY);
+            let Some(yrs::XmlOut::Element(paragraph)) = body.get(&txn, 0) else {
+                panic!("a paragraph")
+            };
+            let mut parent = paragraph;
+            for _ in 0..6_000 {
+                parent = parent.insert(&mut txn, 0, XmlElementPrelim::empty("blockquote"));
+            }
+        }
+        let update = diff(&client, &sv);
+        document::apply_rest(
+            &server,
+            serde_json::json!({"body": "<p>new</p>", "content_type": "text/html"}).as_object(),
+            None,
+            None,
+        );
+        let outcome = on_stack(WORKER_STACK, move || {
+            let outcome = apply(&server, &update);
+            (outcome, body_of(&server))
+        });
+        assert_eq!(outcome.1, "<p>new</p>");
+    }
+
+    #[test]
+    fn nested_maps_count_as_depth_too() {
+        let server = server_with_text();
+        let client = peer();
+        client
+            .transact_mut()
+            .apply_update(Update::decode_v1(&document::snapshot(&server)).unwrap())
+            .unwrap();
+        let sv = client.transact().state_vector();
+        {
+            let mut txn = client.transact_mut();
+            let meta = txn.get_or_insert_map(META);
+            let mut parent: MapRef = meta.insert(&mut txn, "x", MapPrelim::default());
+            for _ in 0..3_000 {
+                parent = parent.insert(&mut txn, "x", MapPrelim::default());
+            }
+        }
+        let update = diff(&client, &sv);
+        let outcome = on_stack(WORKER_STACK, move || {
+            let outcome = apply(&server, &update);
+            let meta = server.get_or_insert_map(META);
+            let txn = server.transact();
+            (outcome, meta.get(&txn, "x").is_none())
+        });
+        assert_eq!(outcome, (Err(Refusal::TooDeep), true));
+    }
+
+    #[test]
+    fn too_many_new_branches_are_refused_before_applying() {
+        let client = peer();
+        {
+            let mut txn = client.transact_mut();
+            let body = txn.get_or_insert_xml_fragment(BODY);
+            for _ in 0..=MAX_NEW_BRANCHES {
+                body.insert(&mut txn, 0, XmlElementPrelim::empty("paragraph"));
+            }
+        }
+        let update = diff(&client, &StateVector::default());
+        let server = server_with_text();
+        assert_eq!(apply(&server, &update), Err(Refusal::TooManyBranches));
+        assert_eq!(body_of(&server), "<p>kept</p>");
+    }
+
+    #[test]
+    fn garbage_is_malformed() {
+        let server = server_with_text();
+        assert_eq!(apply(&server, &[0xff, 0xff, 0xff]), Err(Refusal::Malformed));
+    }
+}
