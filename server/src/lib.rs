@@ -4,6 +4,7 @@
 pub mod config;
 pub mod draft_socket;
 pub mod http;
+pub mod listener;
 pub mod state;
 pub mod tab_socket;
 pub mod web;

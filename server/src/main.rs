@@ -143,19 +143,7 @@ async fn serve(config: Config) -> Result<(), String> {
     if config.demo {
         print_demo_logins();
     }
-    // small frames (keystrokes, carets) must not wait for Nagle's algorithm
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY: {e}");
-        }
-    });
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| e.to_string())?;
+    server::listener::serve(listener, app, shutdown_signal()).await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

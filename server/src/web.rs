@@ -50,6 +50,11 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+        // inside the response rules, so their answers carry the same headers
+        .layer(middleware::from_fn(move |request, next| {
+            http::hardening::refuse_oversized_body(max_body_bytes, request, next)
+        }))
+        .layer(middleware::from_fn(http::hardening::limit_headers))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             http::hardening::harden_responses,

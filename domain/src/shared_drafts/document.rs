@@ -44,14 +44,14 @@ fn roots(doc: &Doc) -> (XmlFragmentRef, MapRef, MapRef, ArrayRef) {
     )
 }
 
-pub use super::nesting::Refusal as UpdateError;
+pub use super::guard::Refusal as UpdateError;
 
 /// Applies an update from an untrusted peer; `Ok(true)` when it changed the document. The
-/// document never holds branches nested deeper than [`super::nesting::MAX_BRANCH_DEPTH`]: an
-/// update that would build them is refused whole (see [`super::nesting`]). yrs still panics on
+/// document never holds branches nested deeper than [`super::guard::MAX_BRANCH_DEPTH`]: an
+/// update that would build them is refused whole (see [`super::guard`]). yrs still panics on
 /// some invalid input; a panic refuses this update instead of taking the server down.
 pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<bool, UpdateError> {
-    super::nesting::apply(doc, update)
+    super::guard::apply(doc, update)
 }
 
 /// Loads a document from its snapshot and the updates logged after it.

@@ -152,7 +152,7 @@ pub enum ControlMessage {
     /// The ticket moved to another group; the room closes and editors are authorised again.
     Moved { group_id: i64 },
     /// A client's frame was refused (`malformed_message`, `doc_too_large`, `bad_update`,
-    /// `too_deep`, `too_many_blocks`, `save_failed`).
+    /// `too_deep`, `too_many_blocks`, `unsafe_content`, `save_failed`).
     Error {
         code: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -495,6 +495,7 @@ impl Connection {
                 let code = match refusal {
                     UpdateError::TooDeep => "too_deep",
                     UpdateError::TooManyBranches => "too_many_blocks",
+                    UpdateError::UnsafeAttribute => "unsafe_content",
                     UpdateError::Malformed | UpdateError::Rejected => "bad_update",
                 };
                 return Some(control(&ControlMessage::error(code)));

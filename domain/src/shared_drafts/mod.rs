@@ -4,7 +4,7 @@
 //! - [`document`]: one ticket's draft as a yrs document and its REST projection.
 //! - [`files`]: a draft's attachments and the upload caches.
 //! - [`live`]: the live rooms (y-sync relay, presence, persistence).
-//! - [`nesting`]: what keeps a draft shallow whatever a peer sends.
+//! - [`guard`]: what every peer update must satisfy (shallow, safe attributes).
 //! - [`zoom`]: Zammad's `/tickets/{id}/shared_draft` over the live document.
 //! - [`start`]: Zammad's named drafts for new tickets (`/tickets/shared_drafts`).
 
@@ -14,7 +14,7 @@ pub mod content;
 pub mod document;
 pub mod files;
 pub mod live;
-pub mod nesting;
+pub mod guard;
 pub mod start;
 pub mod zoom;
 

@@ -248,6 +248,25 @@ pub fn draft_html(html: &str) -> String {
     b.clean(html).to_string()
 }
 
+/// Whether a co-editing document may carry `value` in `attribute` of the HTML element
+/// `element` (the composer's `image` node is `img`, its `link` mark `a`): what [`draft_html`]
+/// would keep unchanged. URL attributes need an allowed scheme (raster `data:` images only on
+/// an image's `src`, `cid:` only there too), `style` only allowed declarations, `class` only a
+/// code language.
+pub fn draft_attribute_allowed(element: &str, attribute: &str, value: &str) -> bool {
+    if let Some(verdict) = common_rules(element, attribute, value, true) {
+        return verdict.is_some_and(|kept| kept == value);
+    }
+    let lower = value.trim_start().to_ascii_lowercase();
+    if lower.starts_with("data:") && URL_ATTRIBUTES.contains(&attribute) {
+        let raster = INLINE_TYPES
+            .iter()
+            .any(|(mime, _)| lower.starts_with(&format!("data:{mime};base64,")));
+        return raster && is_image_source(element, attribute);
+    }
+    true
+}
+
 fn decode_data_uri(value: &str) -> Option<InlineImage> {
     let rest = value
         .trim()

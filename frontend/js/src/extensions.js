@@ -12,6 +12,23 @@ import { getSchema } from '@tiptap/core'
 import StarterKit from '@tiptap/starter-kit'
 import Image from '@tiptap/extension-image'
 
+/** URL schemes a link may use: what the server's HTML sanitiser keeps (docs/input-rules.md). */
+const LINK_SCHEMES = ['http', 'https', 'mailto', 'tel']
+
+/**
+ * Tiptap's link check, narrowed to the server's schemes: the server refuses a co-editing
+ * update carrying any other (`unsafe_content`), so the editor never makes one.
+ * @param {string} url
+ * @param {{defaultValidate: (url: string) => boolean}} ctx
+ */
+export function isAllowedLink (url, ctx) {
+  if (typeof url !== 'string' || !ctx.defaultValidate(url)) return false
+  // as browsers read it: leading controls and spaces, tabs and newlines anywhere are ignored
+  const normalized = url.replace(/^[\u0000-\u0020]+/, '').replace(/[\t\n\r]/g, '').toLowerCase()
+  const scheme = /^([a-z][a-z0-9+.-]*):/.exec(normalized)
+  return scheme === null || LINK_SCHEMES.includes(scheme[1])
+}
+
 /**
  * The schema-defining extensions.
  * @param {{collab?: boolean}} [o] collab: true drops StarterKit's UndoRedo (Collaboration brings
@@ -25,7 +42,8 @@ export function createExtensions ({ collab = false } = {}) {
         openOnClick: false, // a composer: clicking a link places the caret
         autolink: true,
         linkOnPaste: true,
-        defaultProtocol: 'https'
+        defaultProtocol: 'https',
+        isAllowedUri: isAllowedLink
       }
     }),
     // Inline, so an image can sit inside a paragraph next to text (Zammad bodies do that).

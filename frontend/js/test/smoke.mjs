@@ -11,7 +11,7 @@ import { Window } from 'happy-dom'
 import * as Y from 'yjs'
 import { prosemirrorJSONToYDoc, yXmlFragmentToProseMirrorRootNode } from '@tiptap/y-tiptap'
 import { generateHTML, generateJSON } from '@tiptap/html/server'
-import { extensions, schema, cleanPastedHtml } from '../src/extensions.js'
+import { extensions, schema, cleanPastedHtml, isAllowedLink } from '../src/extensions.js'
 
 let passed = 0
 let failed = 0
@@ -90,6 +90,20 @@ check('PM JSON identical after the Y round trip', JSON.stringify(back.toJSON()) 
 const html2 = generateHTML(back.toJSON(), extensions)
 check('HTML identical after the Y round trip', html2 === html, `got  ${html2}\n     want ${html}`)
 console.log(`     v1 update: ${update.length} bytes for ${html.length} bytes of HTML`)
+
+// ---- 2b. links: only the schemes the server keeps ---------------------------------------------
+{
+  const ctx = { defaultValidate: () => true }
+  for (const ok of ['https://example.com', 'http://x.test/a', 'mailto:a@b.test', 'tel:+4930123', '/tickets/1', '#top', 'example.com']) {
+    check(`link ${ok} allowed`, isAllowedLink(ok, ctx))
+  }
+  for (const bad of ['javascript:alert(1)', ' JavaScript:alert(1)', 'java\tscript:alert(1)', '\u0001javascript:x', 'data:text/html,x', 'vbscript:x', 'cid:logo', 'ftp://x.test/f']) {
+    check(`link ${JSON.stringify(bad)} refused`, !isAllowedLink(bad, ctx))
+  }
+  check('Tiptap\'s own check still applies', !isAllowedLink('https://example.com', { defaultValidate: () => false }))
+  const html = generateHTML(generateJSON('<p><a href="javascript:alert(1)">x</a><a href="https://ok.test">y</a></p>', extensions), extensions)
+  check('a pasted javascript: link loses its href', !html.includes('javascript:') && html.includes('https://ok.test'), html)
+}
 
 // ---- 3. paste cleanup -----------------------------------------------------------------------
 const word = `<html xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:w="urn:schemas-microsoft-com:office:word">

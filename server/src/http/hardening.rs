@@ -6,9 +6,15 @@
 //! - `X-Content-Type-Options: nosniff` and a `Permissions-Policy` on every response,
 //!   `Strict-Transport-Security` when Tandem is told it is served over HTTPS;
 //! - `Cache-Control: no-store` on everything but the static bundle (API answers and pages may
-//!   carry a signed-in user's data).
+//!   carry a signed-in user's data);
+//! - request heads over [`MAX_HEADER_BYTES`] or [`MAX_HEADER_COUNT`] headers are refused with
+//!   431 before anything else runs ([`limit_headers`]);
+//! - a body announced larger than the limit is read and dropped before the 413 goes out
+//!   ([`refuse_oversized_body`]): a client still writing its upload gets the answer instead of
+//!   a reset connection.
 
 use axum::body::to_bytes;
+use http_body_util::BodyExt;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -22,6 +28,11 @@ pub const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), 
      interest-cohort=(), browsing-topics=()";
 /// HSTS for one year (only when `TANDEM_HTTPS` says Tandem is served over HTTPS).
 pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains";
+/// The most header bytes (names and values) a request may carry: 64 KiB, twice what nginx
+/// accepts by default (`large_client_header_buffers 4 8k`) and far above any browser's.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// The most headers a request may carry (hyper's own default).
+pub const MAX_HEADER_COUNT: usize = 100;
 /// A rejection's plain-text body is kept as the message up to this many bytes.
 const MAX_MESSAGE_BYTES: usize = 512;
 
@@ -107,4 +118,60 @@ async fn in_error_shape(response: Response) -> Response {
         }
     }
     shaped
+}
+
+/// Refuses a request whose head is larger than Tandem accepts ([`MAX_HEADER_BYTES`],
+/// [`MAX_HEADER_COUNT`]) with 431 in Zammad's error shape, whatever the path. The connection
+/// builder (`crate::listener`) reads heads up to 2 MiB so that they arrive here.
+pub async fn limit_headers(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if headers.len() > MAX_HEADER_COUNT || bytes > MAX_HEADER_BYTES {
+        return error_response(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            &format!(
+                "Request header fields too large (at most {MAX_HEADER_COUNT} headers and \
+                 {} KiB).",
+                MAX_HEADER_BYTES / 1024
+            ),
+        );
+    }
+    next.run(request).await
+}
+
+/// How much of a refused body is read and dropped (beyond it the connection is closed on the
+/// client, who may then see a reset instead of the 413).
+pub const MAX_DRAINED_BYTES: u64 = 256 * 1024 * 1024;
+/// How long a refused body may take to arrive.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A request whose `Content-Length` exceeds `max_body_bytes` is answered 413 in Zammad's error
+/// shape after its body has been read and dropped (up to [`MAX_DRAINED_BYTES`] within a
+/// minute), the lingering close web servers do, so the client reads the answer. Bodies
+/// without a length are cut by the extractors' limit as before.
+pub async fn refuse_oversized_body(max_body_bytes: usize, request: Request, next: Next) -> Response {
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let Some(length) = announced.filter(|l| *l > max_body_bytes as u64) else {
+        return next.run(request).await;
+    };
+    if length <= MAX_DRAINED_BYTES {
+        let mut body = request.into_body();
+        let drain = async {
+            while let Some(frame) = body.frame().await {
+                if frame.is_err() {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+    }
+    // the wording of the extractors' limit (`http::extract`), so clients see one message
+    error_response(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large")
 }

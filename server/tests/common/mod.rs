@@ -66,12 +66,7 @@ pub async fn start_with_files(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .unwrap();
+        server::listener::serve(listener, app, std::future::pending()).await;
     });
     TestServer {
         base,

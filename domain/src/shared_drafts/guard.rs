@@ -1,4 +1,5 @@
-//! Keeps a draft document shallow whatever a peer sends (docs/input-rules.md, "Shared drafts").
+//! What every peer's update to a draft must satisfy: shallow, with safe attributes
+//! (docs/input-rules.md, "Shapes"; docs/collab-editing.md §7.1).
 //!
 //! yrs deletes and garbage-collects a branch (an XML element, text, map or array) by recursing
 //! into its children, so a document holding a chain of nested branches thousands deep aborts
@@ -16,16 +17,28 @@
 //! 3. measuring the depth of every branch the update created (walking up to the root, at most
 //!    `MAX_BRANCH_DEPTH` steps each); a deeper one takes the whole update back (its items are
 //!    deleted, on the same large stack) and the update is refused;
-//! 4. stashed updates waiting for missing predecessors are dropped, so nothing integrates later
+//! 4. checking the attributes of every element the update created or changed, and the
+//!    formatting marks of every text it created or changed, against the HTML sanitiser's rules
+//!    (`tickets::sanitize::draft_attribute_allowed`): a `javascript:` link or an SVG image must
+//!    not reach the other editors; such an update is taken back too;
+//! 5. stashed updates waiting for missing predecessors are dropped, so nothing integrates later
 //!    outside this count.
+//!
+//! A refused update is neither relayed nor stored; deletions it made cannot be undone in a
+//! CRDT and stay on the server only (the peers that sent nothing wrong never see them).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use yrs::block::ClientID;
 use yrs::branch::{Branch, BranchID, BranchPtr};
 use yrs::encoding::read::{Cursor, Error, Read};
 use yrs::encoding::write::Write;
-use yrs::types::xml::XmlFragmentRef;
+use yrs::types::text::YChange;
+use yrs::types::xml::{XmlFragmentRef, XmlOut};
+use yrs::types::{Delta, EntryChange, Event};
+use yrs::{DeepObservable, Out, Text, Xml};
+
+use crate::tickets::sanitize;
 use yrs::updates::decoder::{Decode, Decoder, DecoderV1};
 use yrs::updates::encoder::{Encode, Encoder, EncoderV1};
 use yrs::{
@@ -58,6 +71,9 @@ pub enum Refusal {
     TooManyBranches,
     /// A branch deeper than [`MAX_BRANCH_DEPTH`]; nothing of the update stays.
     TooDeep,
+    /// An attribute or formatting mark the HTML sanitiser would not keep (a `javascript:`
+    /// link, an SVG `data:` image, …); nothing of the update stays.
+    UnsafeAttribute,
     /// yrs refused it (or panicked on it).
     Rejected,
 }
@@ -81,8 +97,11 @@ pub fn apply(doc: &Doc, update: &[u8]) -> Result<bool, Refusal> {
     let (update, new_branches) = decode(update)?;
     let deletes = !update.delete_set().is_empty();
     let stack = STACK_BASE + (MAX_BRANCH_DEPTH + new_branches) * STACK_PER_LEVEL;
-    // the transaction ends (and collects what was deleted) inside the closure, on that stack
+    // the transactions end (and collect what was deleted) inside the closure, on that stack
     stacker::maybe_grow(stack, stack, || {
+        // attribute and formatting changes to existing elements and texts are reported to
+        // observers when the transaction commits
+        let changes = ChangeWatch::start(doc);
         let mut txn = doc.transact_mut();
         let before = txn.state_vector();
         let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -93,31 +112,164 @@ pub fn apply(doc: &Doc, update: &[u8]) -> Result<bool, Refusal> {
             // blocks or deletions waiting for predecessors the server never had
             txn.prune_pending();
         }
-        applied?;
         let after = txn.state_vector();
-        if new_branches > 0 && deepest_new_branch(&txn, &before, &after) > MAX_BRANCH_DEPTH {
+        let created = match (&applied, new_branches) {
+            (Ok(()), 1..) => new_branches_of(&txn, &before, &after),
+            _ => Vec::new(),
+        };
+        let verdict = if created.iter().any(|b| depth_of(&txn, *b) > MAX_BRANCH_DEPTH) {
+            Err(Refusal::TooDeep)
+        } else if let Some(found) = created.iter().find_map(|b| unsafe_attribute(&txn, *b)) {
+            Err(refused_attribute(&found))
+        } else {
+            applied.map(|()| deletes || after != before)
+        };
+        if verdict.is_err() {
             take_back(&mut txn, &before, &after);
-            return Err(Refusal::TooDeep);
         }
-        Ok(deletes || after != before)
+        drop(txn);
+        match (verdict, changes.finish()) {
+            (Ok(_), Some(found)) => {
+                take_back(&mut doc.transact_mut(), &before, &after);
+                Err(refused_attribute(&found))
+            }
+            (verdict, _) => verdict,
+        }
     })
 }
 
-/// The depth of the deepest branch created between the two states (roots are depth 0;
-/// counting stops past [`MAX_BRANCH_DEPTH`]).
-fn deepest_new_branch<T: ReadTxn>(txn: &T, before: &StateVector, after: &StateVector) -> usize {
-    let mut deepest = 0;
+fn refused_attribute(found: &str) -> Refusal {
+    tracing::info!(attribute = %found, "a shared-draft update with an unsafe attribute was refused");
+    Refusal::UnsafeAttribute
+}
+
+/// A deep observer on the draft body for one transaction: the first unsafe attribute or
+/// formatting mark it changed on an element or text that existed before.
+struct ChangeWatch {
+    body: yrs::XmlFragmentRef,
+    found: Arc<Mutex<Option<String>>>,
+}
+
+const WATCH_KEY: &str = "tandem-guard";
+
+impl ChangeWatch {
+    fn start(doc: &Doc) -> ChangeWatch {
+        let body = doc.get_or_insert_xml_fragment(super::document::BODY);
+        let found: Arc<Mutex<Option<String>>> = Arc::default();
+        let sink = found.clone();
+        body.observe_deep(WATCH_KEY, move |txn, events| {
+            let mut slot = sink.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.is_none() {
+                *slot = events.iter().find_map(|event| unsafe_change(txn, event));
+            }
+        });
+        ChangeWatch { body, found }
+    }
+
+    /// Stops watching; what was found.
+    fn finish(self) -> Option<String> {
+        self.found.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+impl Drop for ChangeWatch {
+    fn drop(&mut self) {
+        self.body.unobserve_deep(WATCH_KEY);
+    }
+}
+
+/// An unsafe value among the attributes an event set on an element, or the formatting it put
+/// on text.
+fn unsafe_change(txn: &TransactionMut, event: &Event) -> Option<String> {
+    match event {
+        Event::XmlFragment(event) => {
+            let XmlOut::Element(element) = event.target() else {
+                return None;
+            };
+            let tag = element.tag().to_string();
+            event.keys(txn).iter().find_map(|(name, change)| match change {
+                EntryChange::Inserted(value) | EntryChange::Updated(_, value) => {
+                    out_verdict(&tag, name, value)
+                }
+                EntryChange::Removed(_) => None,
+            })
+        }
+        Event::XmlText(event) => event.delta(txn).iter().find_map(|delta| match delta {
+            Delta::Inserted(_, Some(marks)) | Delta::Retain(_, Some(marks)) => {
+                marks_verdict(marks)
+            }
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// The branches created between the two states.
+fn new_branches_of<T: ReadTxn>(txn: &T, before: &StateVector, after: &StateVector) -> Vec<BranchPtr> {
+    let mut created = Vec::new();
     for (client, clock) in after.iter() {
         for at in before.get(client)..*clock {
             if let Some(branch) = BranchID::get_nested(txn, &ID::new(*client, at)) {
-                deepest = deepest.max(depth_of(txn, branch));
-                if deepest > MAX_BRANCH_DEPTH {
-                    return deepest;
-                }
+                created.push(branch);
             }
         }
     }
-    deepest
+    created
+}
+
+/// The first attribute of `branch` (an element's attributes, a text's formatting marks) that
+/// the sanitiser would not keep as it is, as `element attribute=value`.
+fn unsafe_attribute<T: ReadTxn>(txn: &T, branch: BranchPtr) -> Option<String> {
+    match XmlOut::try_from(branch) {
+        Ok(XmlOut::Element(element)) => {
+            let tag = element.tag().to_string();
+            element
+                .attributes(txn)
+                .find_map(|(name, value)| out_verdict(&tag, name, &value))
+        }
+        Ok(XmlOut::Text(text)) => text
+            .diff(txn, YChange::identity)
+            .into_iter()
+            .find_map(|chunk| chunk.attributes.and_then(|marks| marks_verdict(&marks))),
+        _ => None,
+    }
+}
+
+/// [`value_verdict`] for an attribute value, which must be a plain value.
+fn out_verdict(element: &str, attribute: &str, value: &Out) -> Option<String> {
+    match value {
+        Out::Any(any) => value_verdict(element, attribute, any),
+        _ => Some(format!("{element} {attribute}=<a shared type>")),
+    }
+}
+
+/// [`value_verdict`] for formatting marks: each mark's fields (a Tiptap `link` mark is
+/// `{"href": …, "target": …, …}`).
+fn marks_verdict(marks: &yrs::types::Attrs) -> Option<String> {
+    marks.iter().find_map(|(mark, value)| match value {
+        Any::Map(fields) => fields
+            .iter()
+            .find_map(|(name, field)| value_verdict(mark, name, field)),
+        other => value_verdict(mark, mark, other),
+    })
+}
+
+/// `Some(description)` when `value` of `attribute` on `element` (named as in the composer's
+/// schema: the `image` node is an HTML `img`, the `link` mark an `a`) is something the HTML
+/// sanitiser would not keep as it is (`tickets::sanitize::draft_attribute_allowed`).
+fn value_verdict(element: &str, attribute: &str, value: &Any) -> Option<String> {
+    let element = match element {
+        "image" => "img",
+        "link" => "a",
+        other => other,
+    };
+    match value {
+        Any::String(text) if !sanitize::draft_attribute_allowed(element, attribute, text) => {
+            Some(format!("{element} {attribute}={text}"))
+        }
+        Any::String(_) | Any::Null | Any::Undefined | Any::Bool(_) | Any::Number(_) => None,
+        other => Some(format!("{element} {attribute}={other}")), // nested values
+    }
 }
 
 /// How many branches lie above `branch` (up to [`MAX_BRANCH_DEPTH`] + 1).
@@ -435,6 +587,165 @@ mod tests {
         let server = server_with_text();
         assert_eq!(apply(&server, &update), Err(Refusal::TooManyBranches));
         assert_eq!(body_of(&server), "<p>kept</p>");
+    }
+
+    /// A peer synced with `server`, the server's state vector, and a function sending what the
+    /// peer did since then.
+    fn synced_peer(server: &Doc) -> (Doc, StateVector) {
+        let client = peer();
+        client
+            .transact_mut()
+            .apply_update(Update::decode_v1(&document::snapshot(server)).unwrap())
+            .unwrap();
+        let sv = client.transact().state_vector();
+        (client, sv)
+    }
+
+    /// Inserts `<image src=…>` as a peer would (the composer's node name).
+    fn image_update(server: &Doc, src: &str) -> Vec<u8> {
+        let (client, sv) = synced_peer(server);
+        {
+            let mut txn = client.transact_mut();
+            let body = txn.get_or_insert_xml_fragment(BODY);
+            let paragraph: XmlElementRef =
+                body.insert(&mut txn, 0, XmlElementPrelim::empty("paragraph"));
+            let image: XmlElementRef =
+                paragraph.insert(&mut txn, 0, XmlElementPrelim::empty("image"));
+            image.insert_attribute(&mut txn, "src", src);
+        }
+        diff(&client, &sv)
+    }
+
+    /// Types `text` as a link to `href` (a Tiptap `link` mark) into a new paragraph.
+    fn link_update(server: &Doc, href: &str) -> Vec<u8> {
+        let (client, sv) = synced_peer(server);
+        {
+            let mut txn = client.transact_mut();
+            let body = txn.get_or_insert_xml_fragment(BODY);
+            let paragraph: XmlElementRef =
+                body.insert(&mut txn, 0, XmlElementPrelim::empty("paragraph"));
+            let text = paragraph.insert(&mut txn, 0, XmlTextPrelim::new(""));
+            let mark = Any::from(std::collections::HashMap::from([(
+                "href".to_string(),
+                Any::from(href),
+            )]));
+            let attrs = yrs::types::Attrs::from([(Arc::from("link"), mark)]);
+            text.insert_with_attributes(&mut txn, 0, "click", attrs);
+        }
+        diff(&client, &sv)
+    }
+
+    #[test]
+    fn unsafe_urls_from_a_peer_are_refused_and_safe_ones_stay() {
+        for src in [
+            "javascript:alert(1)",
+            " java\tscript:alert(1)",
+            "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=",
+            "data:text/html;base64,PHNjcmlwdD48L3NjcmlwdD4=",
+            "vbscript:x",
+        ] {
+            let src = src.replace("\\t", "\t");
+            let server = server_with_text();
+            assert_eq!(
+                apply(&server, &image_update(&server, &src)),
+                Err(Refusal::UnsafeAttribute),
+                "{src}"
+            );
+            assert_eq!(body_of(&server), "<p>kept</p>", "{src}: taken back");
+            let server = server_with_text();
+            assert_eq!(
+                apply(&server, &link_update(&server, &src)),
+                Err(Refusal::UnsafeAttribute),
+                "link {src}"
+            );
+            assert_eq!(body_of(&server), "<p>kept</p>", "link {src}: taken back");
+        }
+        for src in [
+            "https://example.com/a.png",
+            "/api/v1/attachments/1",
+            "cid:logo@example",
+            "data:image/png;base64,iVBORw0KGgo=",
+        ] {
+            let server = server_with_text();
+            assert_eq!(apply(&server, &image_update(&server, src)), Ok(true), "{src}");
+        }
+        for href in ["https://example.com", "mailto:a@example.com", "#top", "/tickets/1"] {
+            let server = server_with_text();
+            assert_eq!(apply(&server, &link_update(&server, href)), Ok(true), "{href}");
+            assert!(body_of(&server).contains("click"), "{href}");
+        }
+    }
+
+    #[test]
+    fn changing_an_existing_image_to_an_unsafe_source_is_refused() {
+        let server = server_with_text();
+        assert_eq!(apply(&server, &image_update(&server, "https://a.example/x.png")), Ok(true));
+        let (client, sv) = synced_peer(&server);
+        {
+            let mut txn = client.transact_mut();
+            let body = txn.get_or_insert_xml_fragment(BODY);
+            let Some(XmlOut::Element(paragraph)) = body.get(&txn, 0) else {
+                panic!("the paragraph")
+            };
+            let Some(XmlOut::Element(image)) = paragraph.get(&txn, 0) else {
+                panic!("the image")
+            };
+            image.insert_attribute(&mut txn, "src", "javascript:alert(1)");
+        }
+        assert_eq!(
+            apply(&server, &diff(&client, &sv)),
+            Err(Refusal::UnsafeAttribute)
+        );
+        assert!(!body_of(&server).contains("javascript"));
+    }
+
+    #[test]
+    fn formatting_existing_text_as_an_unsafe_link_is_refused_and_typing_next_to_links_is_not() {
+        let server = server_with_text();
+        assert_eq!(
+            apply(&server, &link_update(&server, "https://example.com")),
+            Ok(true)
+        );
+        let format_as = |href: &str| {
+            let (client, sv) = synced_peer(&server);
+            {
+                let mut txn = client.transact_mut();
+                let body = txn.get_or_insert_xml_fragment(BODY);
+                let Some(XmlOut::Element(paragraph)) = body.get(&txn, 1) else {
+                    panic!("the first paragraph")
+                };
+                let Some(XmlOut::Text(text)) = paragraph.get(&txn, 0) else {
+                    panic!("its text")
+                };
+                let mark = Any::from(std::collections::HashMap::from([(
+                    "href".to_string(),
+                    Any::from(href),
+                )]));
+                text.format(&mut txn, 0, 4, yrs::types::Attrs::from([(Arc::from("link"), mark)]));
+            }
+            diff(&client, &sv)
+        };
+        assert_eq!(
+            apply(&server, &format_as("javascript:alert(1)")),
+            Err(Refusal::UnsafeAttribute)
+        );
+        assert!(!body_of(&server).contains("javascript"), "{}", body_of(&server));
+        assert_eq!(apply(&server, &format_as("https://tandem.example")), Ok(true));
+        // typing into the paragraph holding the (safe) link is ordinary
+        let (client, sv) = synced_peer(&server);
+        {
+            let mut txn = client.transact_mut();
+            let body = txn.get_or_insert_xml_fragment(BODY);
+            let Some(XmlOut::Element(paragraph)) = body.get(&txn, 0) else {
+                panic!("the link paragraph")
+            };
+            let Some(XmlOut::Text(text)) = paragraph.get(&txn, 0) else {
+                panic!("its text")
+            };
+            text.insert(&mut txn, 5, " here");
+        }
+        assert_eq!(apply(&server, &diff(&client, &sv)), Ok(true));
+        assert!(body_of(&server).contains("click here"), "{}", body_of(&server));
     }
 
     #[test]
