@@ -130,25 +130,25 @@ pub async fn sign_in(login: String, password: String) -> Result<(), ServerFnErro
                 .map(|info| info.0.ip().to_string())
         })
         .unwrap_or_else(|| "unknown".to_string());
-    let mut tx = ctx.store.write().await.map_err(server::internal)?;
-    let outcome =
-        domain::accounts::auth::check_password(&mut tx, &login, &password, &ctx.lockout, &client)
-            .await
-            .map_err(server::internal)?;
-    let user_id = match outcome {
-        Ok(id) => id,
+    let outcome = domain::accounts::auth::sign_in(
+        &ctx.store,
+        &login,
+        &password,
+        &ctx.lockout,
+        &client,
+        ctx.session_ttl,
+    )
+    .await
+    .map_err(server::internal)?;
+    let (_, session) = match outcome {
+        Ok(signed_in) => signed_in,
         Err(failure) => {
-            tx.commit().await.map_err(server::internal)?; // keep the failure count
             server::reject(axum::http::StatusCode::UNAUTHORIZED).await;
             return Err(ServerFnError::new(
                 failure.into_error("Invalid login or password.").to_string(),
             ));
         }
     };
-    let session = domain::accounts::auth::create_session(&mut tx, user_id, ctx.session_ttl)
-        .await
-        .map_err(server::internal)?;
-    tx.commit().await.map_err(server::internal)?;
     server::set_cookie(domain::accounts::auth::session_cookie(
         &session.cookie_value,
         ctx.session_ttl.as_secs(),

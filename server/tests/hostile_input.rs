@@ -32,8 +32,7 @@ use serde_json::{Value, json};
 
 /// Cases that fail today (see the report in each entry's comment). They stay in the table and
 /// are skipped; the fix for each removes its name here.
-const EXPECTED_TO_BE_FIXED: &[&str] = &[
-];
+const EXPECTED_TO_BE_FIXED: &[&str] = &[];
 
 /// Placeholders in paths: `{ticket}` a fresh ticket of Nicole's for each case (group Users,
 /// created by agent1: cases do not slow each other down through one ticket's articles),

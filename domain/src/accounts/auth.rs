@@ -80,12 +80,22 @@ pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
+/// How often a successful login is written to `last_login` at most (Zammad records it per
+/// session, not per API call; a write per request would queue every Basic-auth call behind
+/// SQLite's single writer).
+pub const LAST_LOGIN_PRECISION: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
 /// Checks a login (or e-mail) and password from `client` (its network address). Counts
 /// failures per account and per client ([`LoginGuard`]); an account locked after
 /// `lockout.max_failures` failures still opens to the right password from a client without
 /// failures of its own. A success resets the account's count.
+///
+/// Nothing slow runs while a database lock is held: the account is read on a read connection
+/// (returned before Argon2 runs), and what changes (the failure count, the lock, `last_login`)
+/// is written afterwards in a write transaction of its own, which waits its turn instead of
+/// failing.
 pub async fn check_password(
-    conn: &mut AnyConnection,
+    store: &crate::Store,
     login: &str,
     password: &str,
     lockout: &Lockout,
@@ -94,7 +104,7 @@ pub async fn check_password(
     if let Err(retry_after) = lockout.guard.admit(client) {
         return Ok(Err(LoginFailure::Throttled { retry_after }));
     }
-    let outcome = check_password_unguarded(conn, login, password, lockout, client).await?;
+    let outcome = check_password_unguarded(store, login, password, lockout, client).await?;
     if outcome.is_err() {
         lockout.guard.failed(client);
     }
@@ -102,7 +112,7 @@ pub async fn check_password(
 }
 
 async fn check_password_unguarded(
-    conn: &mut AnyConnection,
+    store: &crate::Store,
     login: &str,
     password: &str,
     lockout: &Lockout,
@@ -110,13 +120,13 @@ async fn check_password_unguarded(
 ) -> Result<std::result::Result<i64, LoginFailure>> {
     let key = login.trim().to_lowercase();
     let row: Option<LoginRow> = sqlx::query_as(
-        "SELECT id, password_hash, active, login_failed, locked_until FROM users \
+        "SELECT id, password_hash, active, login_failed, locked_until, last_login FROM users \
          WHERE (login = $1 OR (email <> '' AND email = $2)) AND id <> 1 ORDER BY (login = $3) DESC LIMIT 1",
     )
     .bind(&key)
     .bind(&key)
     .bind(&key)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut *store.read().await?)
     .await?;
     let Some(LoginRow {
         id,
@@ -124,6 +134,7 @@ async fn check_password_unguarded(
         active,
         login_failed: failed,
         locked_until,
+        last_login,
     }) = row
     else {
         passwords::verify_blocking(password.to_string(), None).await;
@@ -140,42 +151,64 @@ async fn check_password_unguarded(
         return Ok(Err(LoginFailure::Invalid));
     }
     if !ok || active == 0 {
-        let failed = failed + 1;
-        let new_lock = (failed >= lockout.max_failures).then(|| {
-            clock::format(now + chrono::Duration::from_std(lockout.duration).unwrap_or_default())
-        });
-        // a lock in force stays until it ends
-        let lock = new_lock
-            .clone()
-            .or(if locked { locked_until } else { None });
-        sqlx::query("UPDATE users SET login_failed = $1, locked_until = $2 WHERE id = $3")
-            .bind(if new_lock.is_some() { 0 } else { failed })
-            .bind(lock)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+        // counted in SQL, so concurrent failures are all counted; reaching the limit locks
+        // the account and starts the count again (a lock in force stays until it ends)
+        let until =
+            clock::format(now + chrono::Duration::from_std(lockout.duration).unwrap_or_default());
+        let mut tx = store.write().await?;
+        sqlx::query(
+            "UPDATE users SET \
+             locked_until = CASE WHEN login_failed + 1 >= $1 THEN $2 ELSE locked_until END, \
+             login_failed = CASE WHEN login_failed + 1 >= $3 THEN 0 ELSE login_failed + 1 END \
+             WHERE id = $4",
+        )
+        .bind(lockout.max_failures)
+        .bind(until)
+        .bind(lockout.max_failures)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         return Ok(Err(LoginFailure::Invalid));
     }
-    // Recorded to the minute, and failures reset: a write per API call would cost more than the call.
-    let last_login: Option<String> =
-        sqlx::query_scalar("SELECT last_login FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *conn)
-            .await?;
     let stale = last_login
         .as_deref()
         .and_then(clock::parse)
-        .is_none_or(|at| now - at > chrono::Duration::seconds(60));
+        .is_none_or(|at| now - at > LAST_LOGIN_PRECISION);
     if stale || failed != 0 || locked_until.is_some() {
+        let mut tx = store.write().await?;
         sqlx::query(
             "UPDATE users SET login_failed = 0, locked_until = NULL, last_login = $1 WHERE id = $2",
         )
         .bind(clock::format(now))
         .bind(id)
-        .execute(&mut *conn)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
     }
     Ok(Ok(id))
+}
+
+/// Signing in with a login and password (the web app's form and `POST /api/v1/signin`): the
+/// password checked as [`check_password`] does, then a new session in its own transaction.
+/// `Err(LoginFailure)` when the login fails (the failure is recorded).
+pub async fn sign_in(
+    store: &crate::Store,
+    login: &str,
+    password: &str,
+    lockout: &Lockout,
+    client: &str,
+    session_ttl: Duration,
+) -> Result<std::result::Result<(Actor, NewSession), LoginFailure>> {
+    let user_id = match check_password(store, login, password, lockout, client).await? {
+        Ok(id) => id,
+        Err(failure) => return Ok(Err(failure)),
+    };
+    let mut tx = store.write().await?;
+    let actor = load_actor(&mut tx, user_id, None).await?;
+    let session = create_session(&mut tx, user_id, session_ttl).await?;
+    tx.commit().await?;
+    Ok(Ok((actor, session)))
 }
 
 #[derive(sqlx::FromRow)]
@@ -185,6 +218,7 @@ struct LoginRow {
     active: i64,
     login_failed: i64,
     locked_until: Option<String>,
+    last_login: Option<String>,
 }
 
 /// A browser session: the cookie value is shown once; the database keeps its hash.
@@ -281,13 +315,12 @@ pub async fn authenticate(
     {
         return Ok(hit);
     }
-    let mut conn = store.read().await?;
-    let generation = cache.generation(&mut conn).await?;
+    let generation = cache.generation(&mut *store.read().await?).await?;
     if let Some(hit) = hit(generation) {
         return Ok(hit);
     }
     let (authenticated, expires_at) =
-        authenticate_uncached(&mut conn, credentials, lockout, client).await?;
+        authenticate_uncached(store, credentials, lockout, client).await?;
     cache.put(
         key,
         generation,
@@ -300,14 +333,17 @@ pub async fn authenticate(
     Ok(authenticated)
 }
 
+/// The credential checked against the database. A connection is held only while it is read
+/// from: the password check and its writes take their own (see [`check_password`]).
 async fn authenticate_uncached(
-    conn: &mut AnyConnection,
+    store: &crate::Store,
     credentials: &Credentials,
     lockout: &Lockout,
     client: &str,
 ) -> Result<(Authenticated, Option<chrono::DateTime<Utc>>)> {
     match credentials {
         Credentials::Session(cookie) => {
+            let mut conn = store.read().await?;
             let row: Option<(i64, String, String)> = sqlx::query_as(
                 "SELECT user_id, csrf_token, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
             )
@@ -316,7 +352,7 @@ async fn authenticate_uncached(
             .fetch_optional(&mut *conn)
             .await?;
             let (user_id, csrf, expires_at) = row.ok_or(Error::CredentialsMissing)?;
-            let actor = load_actor(conn, user_id, None).await?;
+            let actor = load_actor(&mut conn, user_id, None).await?;
             Ok((
                 Authenticated {
                     actor: actor.into(),
@@ -326,13 +362,13 @@ async fn authenticate_uncached(
             ))
         }
         Credentials::Basic { login, password } => {
-            if !settings::flag(conn, "api_password_access").await? {
+            if !settings::flag(&mut *store.read().await?, "api_password_access").await? {
                 return Err(Error::Forbidden("API password access disabled!".into()));
             }
-            let user_id = check_password(conn, login, password, lockout, client)
+            let user_id = check_password(store, login, password, lockout, client)
                 .await?
                 .map_err(|f| f.into_error("Invalid BasicAuth credentials"))?;
-            let actor = load_actor(conn, user_id, None).await?;
+            let actor = load_actor(&mut *store.read().await?, user_id, None).await?;
             Ok((
                 Authenticated {
                     actor: actor.into(),
@@ -342,11 +378,11 @@ async fn authenticate_uncached(
             ))
         }
         Credentials::Token(token) => {
-            if !settings::flag(conn, "api_token_access").await? {
+            if !settings::flag(&mut *store.read().await?, "api_token_access").await? {
                 return Err(Error::Forbidden("API token access disabled!".into()));
             }
-            let (user_id, permissions, expires_at) = tokens::authenticate(conn, token).await?;
-            let actor = load_actor(conn, user_id, Some(permissions)).await?;
+            let (user_id, permissions, expires_at) = tokens::authenticate(store, token).await?;
+            let actor = load_actor(&mut *store.read().await?, user_id, Some(permissions)).await?;
             Ok((
                 Authenticated {
                     actor: actor.into(),

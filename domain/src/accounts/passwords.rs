@@ -130,6 +130,14 @@ pub fn verify(password: &str, stored_hash: &str) -> bool {
     }
 }
 
+/// [`hash`] off the async runtime: call it before a write transaction, never inside one
+/// (Argon2 takes tens of milliseconds of CPU on purpose, and SQLite has one writer).
+pub async fn hash_blocking(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || hash(&password))
+        .await
+        .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))?
+}
+
 /// Verification off the async runtime: Argon2 takes tens of milliseconds of CPU on purpose.
 pub async fn verify_blocking(password: String, stored_hash: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || match stored_hash {

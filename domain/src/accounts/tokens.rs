@@ -164,16 +164,17 @@ struct TokenUse {
     last_used_at: Option<String>,
 }
 
-/// The user and permission subset of a token; records its use.
+/// The user and permission subset of a token; records its use (to the minute, in a write
+/// transaction of its own that waits its turn, after the read connection is returned).
 pub async fn authenticate(
-    conn: &mut AnyConnection,
+    store: &crate::Store,
     token: &str,
 ) -> Result<(i64, Vec<String>, Option<chrono::DateTime<Utc>>)> {
     let row: Option<TokenUse> = sqlx::query_as(
         "SELECT id, user_id, permissions, expires_at, last_used_at FROM user_access_tokens WHERE token_hash = $1",
     )
     .bind(sha256_hex(token.trim()))
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut *store.read().await?)
     .await?;
     let TokenUse {
         id,
@@ -198,11 +199,13 @@ pub async fn authenticate(
         .and_then(clock::parse)
         .is_none_or(|at| now - at > chrono::Duration::seconds(60));
     if stale {
+        let mut tx = store.write().await?;
         sqlx::query("UPDATE user_access_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(clock::format(now))
             .bind(id)
-            .execute(conn)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
     }
     Ok((
         user_id,

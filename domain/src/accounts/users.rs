@@ -409,6 +409,36 @@ pub fn escape_like(text: &str) -> String {
         .replace('_', "\\_")
 }
 
+/// `POST /users` as one request: the password hashed first, then one write transaction;
+/// the created user as rendered for the caller.
+pub async fn create_user(
+    store: &crate::Store,
+    actor: &Actor,
+    mut params: UserParams,
+) -> Result<Value> {
+    params.hash_password().await?;
+    let mut tx = store.write().await?;
+    let user = create(&mut tx, Some(actor), &params).await?;
+    let body = render_one(&mut tx, &user, false).await?;
+    tx.commit().await?;
+    Ok(body)
+}
+
+/// `PUT /users/{id}` as one request, like [`create_user`].
+pub async fn update_user(
+    store: &crate::Store,
+    actor: &Actor,
+    id: i64,
+    mut params: UserParams,
+) -> Result<Value> {
+    params.hash_password().await?;
+    let mut tx = store.write().await?;
+    let user = update(&mut tx, actor, id, &params).await?;
+    let body = render_one(&mut tx, &user, false).await?;
+    tx.commit().await?;
+    Ok(body)
+}
+
 /// Body of `POST /users` and `PUT /users/{id}`. Unknown keys are ignored, as Zammad does.
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct UserParams {
@@ -439,9 +469,22 @@ pub struct UserParams {
     /// `{"<group id>": ["read", "change"]}` or `{"<group id>": "full"}`.
     pub group_ids: Option<BTreeMap<String, AccessList>>,
     pub preferences: Option<Map<String, Value>>,
+    /// The Argon2 hash of `password`, made by [`UserParams::hash_password`] before the write
+    /// transaction (never read from the request).
+    #[serde(skip)]
+    pub password_hash: Option<String>,
 }
 
 impl UserParams {
+    /// Hashes `password` (when given) off the async runtime, so the write transaction that
+    /// stores it does not wait for Argon2.
+    pub async fn hash_password(&mut self) -> Result<()> {
+        if let Some(password) = &self.password {
+            self.password_hash = Some(passwords::hash_blocking(password.clone()).await?);
+        }
+        Ok(())
+    }
+
     /// Every text field within its column size (422 naming the first that is not).
     pub fn check_lengths(&self) -> Result<()> {
         use crate::storage::columns::{self, ADDRESS, LOGIN, MEDIUM, NAME, NOTE, PASSWORD, SHORT};
@@ -706,7 +749,10 @@ pub async fn create(
                     .await?
                     .check(pw, &[&login, &email, &firstname, &lastname])?;
             }
-            Some(passwords::hash(pw)?)
+            Some(match &params.password_hash {
+                Some(hash) => hash.clone(),
+                None => passwords::hash(pw)?,
+            })
         }
         _ => None,
     };
@@ -916,7 +962,7 @@ pub async fn update(
                 "The password cannot be changed here: use POST /api/v1/users/password_change with the current password.",
             ));
         }
-        set_password(conn, id, pw).await?;
+        set_password(conn, id, pw, params.password_hash.as_deref()).await?;
     }
     if let Some(roles) = &resolved.role_ids {
         replace_roles(conn, id, roles).await?;
@@ -952,8 +998,9 @@ pub async fn change_own_password(
     if !passwords::verify_blocking(current_password.to_string(), stored).await {
         return Err(Error::unprocessable("The current password is wrong."));
     }
+    let hash = passwords::hash_blocking(new_password.to_string()).await?;
     let mut tx = store.write().await?;
-    set_password(&mut tx, actor.id, new_password).await?;
+    set_password(&mut tx, actor.id, new_password, Some(&hash)).await?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
         .bind(actor.id)
         .bind(keep_session.unwrap_or_default())
@@ -963,8 +1010,14 @@ pub async fn change_own_password(
 }
 
 /// Sets a new password (checked against the password policy and the user's own login,
-/// e-mail and name) and unlocks the account.
-pub async fn set_password(conn: &mut AnyConnection, user_id: i64, password: &str) -> Result<()> {
+/// e-mail and name) and unlocks the account. `hash` is the password's Argon2 hash made before
+/// the transaction ([`passwords::hash_blocking`]); `None` hashes here (seed data only).
+pub async fn set_password(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    password: &str,
+    hash: Option<&str>,
+) -> Result<()> {
     let user = find(conn, user_id).await?;
     passwords::PasswordPolicy::load(conn).await?.check(
         password,
@@ -973,7 +1026,10 @@ pub async fn set_password(conn: &mut AnyConnection, user_id: i64, password: &str
     sqlx::query(
         "UPDATE users SET password_hash = $1, login_failed = 0, locked_until = NULL WHERE id = $2",
     )
-    .bind(passwords::hash(password)?)
+    .bind(match hash {
+        Some(hash) => hash.to_string(),
+        None => passwords::hash(password)?,
+    })
     .bind(user_id)
     .execute(conn)
     .await?;

@@ -35,10 +35,67 @@ impl Desk {
         }
     }
 
+    /// The article of a request (an object, else none) made ready before the write
+    /// transaction: sanitised, its files' bytes stored ([`articles::prepare`]). Its error is
+    /// kept for the place in the transaction where the body is checked.
+    async fn prepare_article(
+        &self,
+        article: Option<&Value>,
+        ticket_id: Option<i64>,
+    ) -> Result<Option<Result<articles::PreparedBody>>> {
+        let Some(article) = article.filter(|a| a.is_object()) else {
+            return Ok(None);
+        };
+        let fqdn = articles::fqdn(&mut *self.store.read().await?).await?;
+        Ok(Some(
+            articles::prepare(&self.files, &fqdn, article, ticket_id).await,
+        ))
+    }
+
+    /// The pin of a prepared article's files (held until after the commit) and their hashes.
+    fn pin_of(
+        prepared: &mut Option<Result<articles::PreparedBody>>,
+    ) -> (Option<crate::storage::files::Pinned>, Vec<String>) {
+        match prepared {
+            Some(Ok(prepared)) => (prepared.take_pin(), prepared.hashes()),
+            _ => (None, Vec::new()),
+        }
+    }
+
+    /// `outcome` of a write that stored files' bytes beforehand: when it failed, the bytes
+    /// nothing refers to are removed again.
+    async fn forget_files_on_error<T>(&self, hashes: &[String], outcome: Result<T>) -> Result<T> {
+        if outcome.is_err()
+            && !hashes.is_empty()
+            && let Ok(mut conn) = self.store.read().await
+        {
+            let _ =
+                crate::tickets::attachments::remove_unreferenced(&mut conn, &self.files, hashes)
+                    .await;
+        }
+        outcome
+    }
+
     /// `POST /tickets`, rendered as `view` asks.
     pub async fn create_ticket(&self, actor: &Actor, body: &Value, view: View) -> Result<Value> {
+        let mut article = self.prepare_article(body.get("article"), None).await?;
+        let (pinned, cleanup) = Self::pin_of(&mut article);
+        let outcome = self
+            .create_ticket_prepared(actor, body, view, article)
+            .await;
+        drop(pinned);
+        self.forget_files_on_error(&cleanup, outcome).await
+    }
+
+    async fn create_ticket_prepared(
+        &self,
+        actor: &Actor,
+        body: &Value,
+        view: View,
+        article: Option<Result<articles::PreparedBody>>,
+    ) -> Result<Value> {
         let mut tx = self.store.write().await?;
-        let ticket = tickets::create(&mut tx, &self.files, actor, body).await?;
+        let ticket = tickets::create(&mut tx, &self.files, actor, body, article).await?;
         // a new ticket started from a named shared draft: the draft ends
         if let Some(draft_id) = params::int(body, "shared_draft_id")? {
             crate::shared_drafts::start::consume(&mut tx, actor, draft_id, ticket.group_id).await?;
@@ -81,9 +138,27 @@ impl Desk {
         view: View,
         live_draft: bool,
     ) -> Result<Value> {
+        let mut article = self.prepare_article(body.get("article"), Some(id)).await?;
+        let (pinned, cleanup) = Self::pin_of(&mut article);
+        let outcome = self
+            .update_prepared(actor, id, body, view, live_draft, article)
+            .await;
+        drop(pinned);
+        self.forget_files_on_error(&cleanup, outcome).await
+    }
+
+    async fn update_prepared(
+        &self,
+        actor: &Actor,
+        id: i64,
+        body: &Value,
+        view: View,
+        live_draft: bool,
+        article: Option<Result<articles::PreparedBody>>,
+    ) -> Result<Value> {
         let mut tx = self.store.write().await?;
         let before = tickets::find(&mut tx, id).await.ok();
-        let ticket = tickets::update(&mut tx, &self.files, actor, id, body).await?;
+        let ticket = tickets::update(&mut tx, &self.files, actor, id, body, article).await?;
         // sending the ticket's shared draft: the draft ends with this article
         if let Some(draft_id) = body
             .get("article")
@@ -153,8 +228,22 @@ impl Desk {
 
     /// `POST /ticket_articles`: the rendered article.
     pub async fn create_article(&self, actor: &Actor, body: &Value) -> Result<Value> {
+        let ticket_id = params::int(body, "ticket_id").ok().flatten();
+        let mut prepared = self.prepare_article(Some(body), ticket_id).await?;
+        let (pinned, cleanup) = Self::pin_of(&mut prepared);
+        let outcome = self.create_article_prepared(actor, body, prepared).await;
+        drop(pinned);
+        self.forget_files_on_error(&cleanup, outcome).await
+    }
+
+    async fn create_article_prepared(
+        &self,
+        actor: &Actor,
+        body: &Value,
+        prepared: Option<Result<articles::PreparedBody>>,
+    ) -> Result<Value> {
         let mut tx = self.store.write().await?;
-        let article = articles::create(&mut tx, &self.files, actor, body).await?;
+        let article = articles::create(&mut tx, &self.files, actor, body, prepared).await?;
         let out = articles::render(&mut tx, &article).await?;
         let ticket = tickets::find(&mut tx, article.ticket_id).await?;
         tx.commit().await?;

@@ -261,29 +261,29 @@ async fn load_tickets(conn: &mut AnyConnection, files: &FileStore, ids: &DemoIds
     let printer = tickets::create(conn, files, &nicole, &json!({
         "title": "Printer on the 3rd floor keeps jamming", "group": "Users",
         "article": {"type": "web", "subject": "Printer jam", "body": "Hi, the printer next to the kitchen jams on every second page. Could someone have a look?"}
-    })).await?;
+    }), None).await?;
     tickets::update(conn, files, &anna, printer.id, &json!({
         "owner_id": ids.agent1, "priority": "3 high",
         "article": {"type": "email", "to": "nicole@customer.test", "subject": "Re: Printer jam", "content_type": "text/html",
                     "body": "<p>Hi Nicole,</p><p>a technician is on the way. Please leave a note on the printer.</p><p>Anna</p>"}
-    })).await?;
+    }), None).await?;
     tickets::update(conn, files, &anna, printer.id, &json!({
         "article": {"type": "note", "internal": true, "body": "Third jam report this month: ask facilities about a replacement."}
-    })).await?;
+    }), None).await?;
 
     tickets::create(conn, files, &sam, &json!({
         "title": "Invoice 2026-114 shows the wrong VAT rate", "group_id": ids.sales_group,
         "article": {"type": "web", "body": "Our invoice 2026-114 uses 19 % VAT, but we are exempt. Please send a corrected invoice."}
-    })).await?;
+    }), None).await?;
 
     let password = tickets::create(conn, files, &lee, &json!({
         "title": "Cannot reset my password", "group": "Users",
         "article": {"type": "web", "body": "The reset e-mail never arrives. I checked the spam folder."}
-    })).await?;
+    }), None).await?;
     tickets::update(conn, files, &anna, password.id, &json!({
         "state": "pending reminder", "pending_time": "2030-01-01T09:00:00Z", "owner_id": ids.agent1,
         "article": {"type": "phone", "body": "Called Lee: the mail server rejected the address. Fixed the typo, waiting for confirmation."}
-    })).await?;
+    }), None).await?;
 
     let dark = tickets::create(
         conn,
@@ -293,11 +293,12 @@ async fn load_tickets(conn: &mut AnyConnection, files: &FileStore, ids: &DemoIds
             "title": "Feature request: dark mode for the portal", "group": "Users",
             "article": {"type": "web", "body": "Would love a dark mode!"}
         }),
+        None,
     )
     .await?;
     tickets::update(conn, files, &anna, dark.id, &json!({
         "state": "closed",
         "article": {"type": "email", "to": "nicole@customer.test", "body": "Good news: it follows your system setting now."}
-    })).await?;
+    }), None).await?;
     Ok(())
 }

@@ -33,7 +33,7 @@ pub async fn ensure_admin(conn: &mut AnyConnection, login: &str, password: &str)
     let existing = crate::storage::lookup::user_id_by_key(conn, &login).await?;
     let id = match existing {
         Some(id) if id != users::SYSTEM_USER_ID => {
-            users::set_password(conn, id, password).await?;
+            users::set_password(conn, id, password, None).await?;
             sqlx::query("UPDATE users SET active = 1 WHERE id = $1")
                 .bind(id)
                 .execute(&mut *conn)

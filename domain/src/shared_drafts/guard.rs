@@ -117,7 +117,10 @@ pub fn apply(doc: &Doc, update: &[u8]) -> Result<bool, Refusal> {
             (Ok(()), 1..) => new_branches_of(&txn, &before, &after),
             _ => Vec::new(),
         };
-        let verdict = if created.iter().any(|b| depth_of(&txn, *b) > MAX_BRANCH_DEPTH) {
+        let verdict = if created
+            .iter()
+            .any(|b| depth_of(&txn, *b) > MAX_BRANCH_DEPTH)
+        {
             Err(Refusal::TooDeep)
         } else if let Some(found) = created.iter().find_map(|b| unsafe_attribute(&txn, *b)) {
             Err(refused_attribute(&found))
@@ -187,17 +190,18 @@ fn unsafe_change(txn: &TransactionMut, event: &Event) -> Option<String> {
                 return None;
             };
             let tag = element.tag().to_string();
-            event.keys(txn).iter().find_map(|(name, change)| match change {
-                EntryChange::Inserted(value) | EntryChange::Updated(_, value) => {
-                    out_verdict(&tag, name, value)
-                }
-                EntryChange::Removed(_) => None,
-            })
+            event
+                .keys(txn)
+                .iter()
+                .find_map(|(name, change)| match change {
+                    EntryChange::Inserted(value) | EntryChange::Updated(_, value) => {
+                        out_verdict(&tag, name, value)
+                    }
+                    EntryChange::Removed(_) => None,
+                })
         }
         Event::XmlText(event) => event.delta(txn).iter().find_map(|delta| match delta {
-            Delta::Inserted(_, Some(marks)) | Delta::Retain(_, Some(marks)) => {
-                marks_verdict(marks)
-            }
+            Delta::Inserted(_, Some(marks)) | Delta::Retain(_, Some(marks)) => marks_verdict(marks),
             _ => None,
         }),
         _ => None,
@@ -205,7 +209,11 @@ fn unsafe_change(txn: &TransactionMut, event: &Event) -> Option<String> {
 }
 
 /// The branches created between the two states.
-fn new_branches_of<T: ReadTxn>(txn: &T, before: &StateVector, after: &StateVector) -> Vec<BranchPtr> {
+fn new_branches_of<T: ReadTxn>(
+    txn: &T,
+    before: &StateVector,
+    after: &StateVector,
+) -> Vec<BranchPtr> {
     let mut created = Vec::new();
     for (client, clock) in after.iter() {
         for at in before.get(client)..*clock {
@@ -667,11 +675,24 @@ mod tests {
             "data:image/png;base64,iVBORw0KGgo=",
         ] {
             let server = server_with_text();
-            assert_eq!(apply(&server, &image_update(&server, src)), Ok(true), "{src}");
+            assert_eq!(
+                apply(&server, &image_update(&server, src)),
+                Ok(true),
+                "{src}"
+            );
         }
-        for href in ["https://example.com", "mailto:a@example.com", "#top", "/tickets/1"] {
+        for href in [
+            "https://example.com",
+            "mailto:a@example.com",
+            "#top",
+            "/tickets/1",
+        ] {
             let server = server_with_text();
-            assert_eq!(apply(&server, &link_update(&server, href)), Ok(true), "{href}");
+            assert_eq!(
+                apply(&server, &link_update(&server, href)),
+                Ok(true),
+                "{href}"
+            );
             assert!(body_of(&server).contains("click"), "{href}");
         }
     }
@@ -679,7 +700,10 @@ mod tests {
     #[test]
     fn changing_an_existing_image_to_an_unsafe_source_is_refused() {
         let server = server_with_text();
-        assert_eq!(apply(&server, &image_update(&server, "https://a.example/x.png")), Ok(true));
+        assert_eq!(
+            apply(&server, &image_update(&server, "https://a.example/x.png")),
+            Ok(true)
+        );
         let (client, sv) = synced_peer(&server);
         {
             let mut txn = client.transact_mut();
@@ -721,7 +745,12 @@ mod tests {
                     "href".to_string(),
                     Any::from(href),
                 )]));
-                text.format(&mut txn, 0, 4, yrs::types::Attrs::from([(Arc::from("link"), mark)]));
+                text.format(
+                    &mut txn,
+                    0,
+                    4,
+                    yrs::types::Attrs::from([(Arc::from("link"), mark)]),
+                );
             }
             diff(&client, &sv)
         };
@@ -729,8 +758,15 @@ mod tests {
             apply(&server, &format_as("javascript:alert(1)")),
             Err(Refusal::UnsafeAttribute)
         );
-        assert!(!body_of(&server).contains("javascript"), "{}", body_of(&server));
-        assert_eq!(apply(&server, &format_as("https://tandem.example")), Ok(true));
+        assert!(
+            !body_of(&server).contains("javascript"),
+            "{}",
+            body_of(&server)
+        );
+        assert_eq!(
+            apply(&server, &format_as("https://tandem.example")),
+            Ok(true)
+        );
         // typing into the paragraph holding the (safe) link is ordinary
         let (client, sv) = synced_peer(&server);
         {
@@ -745,7 +781,11 @@ mod tests {
             text.insert(&mut txn, 5, " here");
         }
         assert_eq!(apply(&server, &diff(&client, &sv)), Ok(true));
-        assert!(body_of(&server).contains("click here"), "{}", body_of(&server));
+        assert!(
+            body_of(&server).contains("click here"),
+            "{}",
+            body_of(&server)
+        );
     }
 
     #[test]

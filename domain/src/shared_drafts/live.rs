@@ -301,6 +301,21 @@ impl Hub {
         Some(room.clone())
     }
 
+    /// Stores what the ticket's live room holds now, if it is in memory: a draft typed in the
+    /// last moments (its first write waits a few milliseconds to gather keystrokes) exists for
+    /// REST readers too. Call without holding the store's write transaction (the write takes
+    /// one).
+    pub(super) async fn flush_live(&self, ticket_id: i64) {
+        let Some(room) = self.live_room(ticket_id).await else {
+            return;
+        };
+        let (tx, rx) = oneshot::channel();
+        if room.persist.send(Persist::Flush(tx)).is_ok() {
+            let _ = rx.await;
+        }
+        self.release(&room).await;
+    }
+
     /// Gives a room back; the last holder drops it (its persister writes what is left).
     pub(super) async fn release(&self, room: &Arc<Room>) {
         let mut rooms = self.rooms.lock().await;

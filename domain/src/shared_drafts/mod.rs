@@ -13,8 +13,8 @@ pub mod client;
 pub mod content;
 pub mod document;
 pub mod files;
-pub mod live;
 pub mod guard;
+pub mod live;
 pub mod start;
 pub mod zoom;
 

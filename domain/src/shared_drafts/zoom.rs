@@ -282,7 +282,17 @@ pub async fn show(
 ) -> Result<(Value, Option<String>)> {
     let mut conn = hub.store().read().await?;
     authorize(&mut conn, actor, ticket_id).await?;
-    let Some(row) = find_row(&mut conn, ticket_id).await? else {
+    let row = match find_row(&mut conn, ticket_id).await? {
+        Some(row) => Some(row),
+        None => {
+            // typed live but not stored yet: store it now, so the reader sees what editors see
+            drop(conn);
+            hub.flush_live(ticket_id).await;
+            conn = hub.store().read().await?;
+            find_row(&mut conn, ticket_id).await?
+        }
+    };
+    let Some(row) = row else {
         return Ok((json!({"shared_draft_id": null, "assets": null}), None));
     };
     let row = with_live_projection(&mut conn, hub, row).await?;

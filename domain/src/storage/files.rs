@@ -27,6 +27,30 @@ pub type ByteStream = BoxStream<'static, std::io::Result<Bytes>>;
 #[derive(Debug, Clone)]
 pub struct FileStore {
     backend: Backend,
+    /// Hashes whose bytes a request stored before its write transaction and may be about to
+    /// refer to ([`FileStore::pin`]): [`FileStore::delete`] leaves them alone.
+    pins: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+}
+
+/// Keeps files from being deleted while it lives ([`FileStore::pin`]).
+#[derive(Debug)]
+pub struct Pinned {
+    pins: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    hashes: Vec<String>,
+}
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        let mut pins = self.pins.lock().unwrap_or_else(|e| e.into_inner());
+        for sha in &self.hashes {
+            if let Some(count) = pins.get_mut(sha) {
+                *count -= 1;
+                if *count == 0 {
+                    pins.remove(sha);
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +88,7 @@ impl FileStore {
     pub fn new(root: impl Into<PathBuf>) -> FileStore {
         FileStore {
             backend: Backend::Local { root: root.into() },
+            pins: Arc::default(),
         }
     }
 
@@ -133,7 +158,30 @@ impl FileStore {
                 prefix,
                 url: url.to_string(),
             },
+            pins: Arc::default(),
         }
+    }
+
+    /// Keeps the bytes of `hashes` from [`FileStore::delete`] until the guard is dropped: a
+    /// request that stored them before its write transaction holds it until after its commit,
+    /// so another request removing "unreferenced" bytes with the same hash meanwhile cannot
+    /// take them from under it (within this instance).
+    pub fn pin(&self, hashes: Vec<String>) -> Pinned {
+        let mut pins = self.pins.lock().unwrap_or_else(|e| e.into_inner());
+        for sha in &hashes {
+            *pins.entry(sha.clone()).or_default() += 1;
+        }
+        Pinned {
+            pins: self.pins.clone(),
+            hashes,
+        }
+    }
+
+    fn is_pinned(&self, sha256: &str) -> bool {
+        self.pins
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(sha256)
     }
 
     /// `local directory data/files` or `s3://bucket/prefix`, for the start-up log.
@@ -172,11 +220,17 @@ impl FileStore {
     /// Stores bytes (once) and returns their SHA-256.
     pub async fn put(&self, bytes: &[u8]) -> Result<String> {
         let sha = Self::sha256(bytes);
+        self.put_hashed(&sha, bytes).await?;
+        Ok(sha)
+    }
+
+    /// [`FileStore::put`] of bytes whose SHA-256 the caller computed ([`FileStore::sha256`]).
+    pub async fn put_hashed(&self, sha: &str, bytes: &[u8]) -> Result<()> {
         match &self.backend {
             Backend::Local { .. } => {
-                let path = self.path_of(&sha)?;
+                let path = self.path_of(sha)?;
                 if tokio::fs::try_exists(&path).await.map_err(io)? {
-                    return Ok(sha);
+                    return Ok(());
                 }
                 let dir = path.parent().expect("content path has a parent");
                 tokio::fs::create_dir_all(dir).await.map_err(io)?;
@@ -188,9 +242,9 @@ impl FileStore {
                 }
             }
             Backend::Object { store, prefix, .. } => {
-                let key = object_key(prefix, checked(&sha)?);
+                let key = object_key(prefix, checked(sha)?);
                 match store.head(&key).await {
-                    Ok(_) => return Ok(sha),
+                    Ok(_) => return Ok(()),
                     Err(object_store::Error::NotFound { .. }) => {}
                     Err(e) => return Err(object(e)),
                 }
@@ -200,7 +254,7 @@ impl FileStore {
                     .map_err(object)?;
             }
         }
-        Ok(sha)
+        Ok(())
     }
 
     /// All the bytes of a stored file.
@@ -236,8 +290,12 @@ impl FileStore {
         }
     }
 
-    /// Removes a stored file; one that is already gone is fine.
+    /// Removes a stored file; one that is already gone is fine, one that is pinned
+    /// ([`FileStore::pin`]) stays.
     pub async fn delete(&self, sha256: &str) -> Result<()> {
+        if self.is_pinned(sha256) {
+            return Ok(());
+        }
         match &self.backend {
             Backend::Local { .. } => match tokio::fs::remove_file(self.path_of(sha256)?).await {
                 Ok(()) => Ok(()),

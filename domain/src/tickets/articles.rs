@@ -214,18 +214,20 @@ pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Va
     render_for(conn, actor, facts.group_id, &article).await
 }
 
-/// `POST /ticket_articles` (body carries `ticket_id`).
+/// `POST /ticket_articles` (body carries `ticket_id`); `prepared` as [`create_on`] takes it.
 pub async fn create(
     conn: &mut AnyConnection,
     files: &FileStore,
     actor: &Actor,
     body: &Value,
+    prepared: Option<Result<PreparedBody>>,
 ) -> Result<ArticleRecord> {
     let ticket_id = params::int(body, "ticket_id")?
         .ok_or_else(|| Error::unprocessable("The required value 'ticket_id' is missing."))?;
     let (ticket, facts) = tickets::load(conn, ticket_id).await?;
     authorize_adding(conn, actor, &ticket, &facts).await?;
-    let article = create_on(conn, files, actor, ticket_id, body, false).await?;
+    let article = create_on(conn, files, actor, ticket_id, body, false, prepared).await?;
+    tickets::reopen_for_follow_up(conn, actor, ticket_id).await?;
     crate::tickets::search_index::reindex(conn, ticket_id).await?;
     Ok(article)
 }
@@ -254,20 +256,65 @@ fn from_for(actor: &Actor, sender_id: i64, type_id: i64) -> String {
     }
 }
 
-/// Creates an article on a ticket and applies its side effects on the ticket.
-pub async fn create_on(
-    conn: &mut AnyConnection,
-    files: &FileStore,
-    actor: &Actor,
-    ticket_id: i64,
-    body: &Value,
-    first: bool,
-) -> Result<ArticleRecord> {
-    lock_ticket(conn, ticket_id).await?;
-    let (ticket, facts) = tickets::load(conn, ticket_id).await?;
-    let customer_only = !actor.has_group_access(ticket.group_id, AccessLevel::Read);
+/// An article's body and files made ready before the write transaction, so that nothing slow
+/// runs under the database's write lock: the body checked (present, within
+/// [`MAX_BODY_CHARS`], a known content type), HTML checked against the nesting limits and
+/// sanitised with its data-URI images lifted out as inline files, base64 attachments decoded,
+/// and every file's bytes stored.
+#[derive(Debug)]
+pub struct PreparedBody {
+    /// `text/plain` or `text/html`.
+    pub content_type: String,
+    /// The body as stored (sanitised HTML, or the plain text).
+    pub body: String,
+    /// Inline images and attachments, their bytes in the file store.
+    pub files: Vec<attachments::NewFile>,
+    /// Keeps those bytes from being removed until the write is committed
+    /// ([`PreparedBody::take_pin`]).
+    pin: Option<crate::storage::files::Pinned>,
+    /// Prepared before the ticket existed: this random token stands for the ticket id in the
+    /// inline images' Content-IDs (and their `cid:` references) until
+    /// [`PreparedBody::for_ticket`] puts the id in.
+    ticket_id_placeholder: Option<String>,
+}
 
-    let text = match body.get("body") {
+impl PreparedBody {
+    /// The body for ticket `ticket_id`: Content-IDs made before the ticket existed get its id.
+    pub fn for_ticket(mut self, ticket_id: i64) -> PreparedBody {
+        if let Some(placeholder) = self.ticket_id_placeholder.take() {
+            let id = ticket_id.to_string();
+            self.body = self.body.replace(&placeholder, &id);
+            for file in &mut self.files {
+                if let Some(cid) = &mut file.content_id {
+                    *cid = cid.replace(&placeholder, &id);
+                }
+            }
+        }
+        self
+    }
+
+    /// The guard that keeps the files' bytes stored: hold it until after the commit.
+    pub fn take_pin(&mut self) -> Option<crate::storage::files::Pinned> {
+        self.pin.take()
+    }
+
+    /// The content hashes of its files (for [`attachments::remove_unreferenced`] when the
+    /// transaction that was to store them fails).
+    pub fn hashes(&self) -> Vec<String> {
+        self.files.iter().filter_map(|f| f.sha256.clone()).collect()
+    }
+}
+
+/// Prepares the article of a Zammad request (`body`, `content_type`, `attachments`); see
+/// [`PreparedBody`]. Inline images get Content-IDs `<ticket id>.<random>@<fqdn>` (the ticket
+/// id left out while the ticket does not exist yet).
+pub async fn prepare(
+    files: &FileStore,
+    fqdn: &str,
+    article: &Value,
+    ticket_id: Option<i64>,
+) -> Result<PreparedBody> {
+    let text = match article.get("body") {
         None | Some(Value::Null) => {
             return Err(Error::unprocessable(
                 "Need at least an 'article body' field.",
@@ -281,12 +328,7 @@ pub async fn create_on(
             "Need at least an 'article body' field.",
         ));
     }
-    if text.chars().count() > MAX_BODY_CHARS {
-        return Err(Error::unprocessable(format!(
-            "The article body is too long (maximum is {MAX_BODY_CHARS} characters)."
-        )));
-    }
-    let content_type = params::text(body, "content_type")?
+    let content_type = params::text(article, "content_type")?
         .unwrap_or_else(|| "text/plain".into())
         .to_lowercase();
     if content_type != "text/plain" && content_type != "text/html" {
@@ -294,6 +336,92 @@ pub async fn create_on(
             "Invalid value for param 'content_type': {content_type:?}"
         )));
     }
+    let mut new_files = match article.get("attachments") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(list) => attachments::parse_base64_list(list)?,
+    };
+    let mut prepared = prepare_body(fqdn, content_type, text, ticket_id)?;
+    new_files.append(&mut prepared.files);
+    prepared.files = new_files;
+    prepared.pin = Some(attachments::store_bytes(files, &mut prepared.files).await?);
+    Ok(prepared)
+}
+
+/// [`prepare`] of a body alone (CPU only, nothing stored yet): checked, sanitised, its inline
+/// images lifted out.
+pub fn prepare_body(
+    fqdn: &str,
+    content_type: String,
+    body: String,
+    ticket_id: Option<i64>,
+) -> Result<PreparedBody> {
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(Error::unprocessable(format!(
+            "The article body is too long (maximum is {MAX_BODY_CHARS} characters)."
+        )));
+    }
+    if content_type != "text/html" {
+        return Ok(PreparedBody {
+            content_type,
+            body,
+            files: Vec::new(),
+            pin: None,
+            ticket_id_placeholder: None,
+        });
+    }
+    crate::tickets::html_limits::check("body", &body)?;
+    let fqdn = fqdn.to_string();
+    let placeholder = ticket_id
+        .is_none()
+        .then(|| format!("ticket-{}", crate::accounts::auth::random_token()));
+    let ticket = ticket_id.map_or_else(
+        || placeholder.clone().unwrap_or_default(),
+        |id| id.to_string(),
+    );
+    let (stored, images) = sanitize::html_with_inline_images(&body, move || {
+        // Zammad's Content-ID: <ticket id>.<random>@<fqdn>
+        let random = &crate::accounts::auth::random_token()[..16];
+        format!("{ticket}.{random}@{fqdn}")
+    });
+    Ok(PreparedBody {
+        content_type,
+        body: stored,
+        ticket_id_placeholder: placeholder.filter(|_| !images.is_empty()),
+        files: attachments::from_inline_images(images),
+        pin: None,
+    })
+}
+
+/// The host name Content-IDs and Message-IDs end in (the `fqdn` setting).
+pub async fn fqdn(conn: &mut AnyConnection) -> Result<String> {
+    Ok(settings::get::<String>(conn, "fqdn")
+        .await?
+        .unwrap_or_else(|| "tandem.localhost".into()))
+}
+
+/// Creates an article on a ticket and applies its side effects on the ticket. `prepared`: the
+/// outcome of [`prepare`] made before the transaction, its error raised here, after the
+/// ticket's checks, as if the body had been checked now; `None` prepares it here.
+pub async fn create_on(
+    conn: &mut AnyConnection,
+    files: &FileStore,
+    actor: &Actor,
+    ticket_id: i64,
+    body: &Value,
+    first: bool,
+    prepared: Option<Result<PreparedBody>>,
+) -> Result<ArticleRecord> {
+    lock_ticket(conn, ticket_id).await?;
+    let (ticket, facts) = tickets::load(conn, ticket_id).await?;
+    let customer_only = !actor.has_group_access(ticket.group_id, AccessLevel::Read);
+    let prepared = match prepared {
+        Some(prepared) => prepared?.for_ticket(ticket_id),
+        None => {
+            let fqdn = fqdn(conn).await?;
+            prepare(files, &fqdn, body, Some(ticket_id)).await?
+        }
+    };
+
     let mut type_id = params::named_id(conn, body, "type", Named::ArticleType)
         .await?
         .unwrap_or(TYPE_NOTE);
@@ -341,10 +469,6 @@ pub async fn create_on(
     {
         origin_by_id = Some(ticket.customer_id);
     }
-    let new_files = match body.get("attachments") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(list) => attachments::parse_base64_list(list)?,
-    };
     let form_id = params::text(body, "form_id")?;
     let from = match params::text(body, "from")? {
         Some(f) if !f.trim().is_empty() && !customer_only => Some(f),
@@ -369,12 +493,13 @@ pub async fn create_on(
         reply_to: params::text(body, "reply_to")?,
         message_id: params::text(body, "message_id")?,
         in_reply_to: params::text(body, "in_reply_to")?,
-        content_type,
-        body: text,
+        content_type: prepared.content_type,
+        body: prepared.body,
         preferences,
-        files: new_files,
+        files: prepared.files,
         form_id,
         cached_file_ids: Vec::new(),
+        prepared: true,
     };
     insert(conn, files, actor, &ticket, new, first).await
 }
@@ -411,9 +536,10 @@ pub struct NewArticle {
     pub reply_to: Option<String>,
     pub message_id: Option<String>,
     pub in_reply_to: Option<String>,
-    /// `text/plain` or `text/html`; HTML is sanitised and its data-URI images extracted here.
+    /// `text/plain` or `text/html`; HTML is sanitised and its data-URI images extracted by
+    /// [`insert`] unless `prepared`.
     pub content_type: String,
-    /// The body as received (unsanitised).
+    /// The body as received (unsanitised), or as stored when `prepared`.
     pub body: String,
     pub preferences: serde_json::Map<String, Value>,
     /// Files sent with the request.
@@ -423,6 +549,9 @@ pub struct NewArticle {
     /// Single files of the caller's upload cache to claim (checked with
     /// [`attachments::cached_upload`] beforehand; a file that is gone is a 422).
     pub cached_file_ids: Vec<i64>,
+    /// `body` and `files` come from [`prepare_body`] (sanitised, inline images among the
+    /// files), made before the transaction.
+    pub prepared: bool,
 }
 
 /// Stores an article on `ticket` (which must be current, read after [`lock_ticket`]): sanitises
@@ -437,32 +566,21 @@ pub async fn insert(
     first: bool,
 ) -> Result<ArticleRecord> {
     let ticket_id = ticket.id;
-    if new.body.chars().count() > MAX_BODY_CHARS {
-        return Err(Error::unprocessable(format!(
-            "The article body is too long (maximum is {MAX_BODY_CHARS} characters)."
-        )));
-    }
     let communication: i64 =
         sqlx::query_scalar("SELECT communication FROM ticket_article_types WHERE id = $1")
             .bind(new.type_id)
             .fetch_one(&mut *conn)
             .await?;
-    let fqdn = settings::get::<String>(conn, "fqdn")
-        .await?
-        .unwrap_or_else(|| "tandem.localhost".into());
-    let (stored_body, inline_images) = if new.content_type == "text/html" {
-        crate::tickets::html_limits::check("body", &new.body)?;
-        sanitize::html_with_inline_images(&new.body, move || {
-            format!(
-                "{ticket_id}.{}@{fqdn}",
-                &crate::accounts::auth::random_token()[..16]
-            )
-        })
+    let (stored_body, new_files) = if new.prepared {
+        (new.body, new.files)
     } else {
-        (new.body, Vec::new())
+        let fqdn = fqdn(conn).await?;
+        let mut prepared =
+            prepare_body(&fqdn, new.content_type.clone(), new.body, Some(ticket_id))?;
+        let mut files = new.files;
+        files.append(&mut prepared.files);
+        (prepared.body, files)
     };
-    let mut new_files = new.files;
-    new_files.extend(attachments::from_inline_images(inline_images));
     let from = match new.from {
         Some(from) => from,
         None => match new.origin_by_id {

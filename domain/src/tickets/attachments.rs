@@ -34,6 +34,30 @@ pub struct NewFile {
     pub bytes: Vec<u8>,
     pub content_id: Option<String>,
     pub inline: bool,
+    /// The SHA-256 of `bytes` once they are in the file store ([`store_bytes`], before the
+    /// write transaction); `None`: stored when the row is inserted.
+    pub sha256: Option<String>,
+}
+
+/// Puts the files' bytes into the file store (content-addressed, so storing twice is
+/// harmless) and notes their hashes: done before a write transaction so that no writer waits
+/// for disk or S3. The bytes are pinned (see [`FileStore::pin`]) from before they are stored
+/// until the returned guard is dropped: keep it until after the commit. If the transaction
+/// fails, pass the hashes to [`remove_unreferenced`].
+pub async fn store_bytes(
+    files: &FileStore,
+    list: &mut [NewFile],
+) -> Result<crate::storage::files::Pinned> {
+    for file in list.iter_mut().filter(|f| f.sha256.is_none()) {
+        file.sha256 = Some(FileStore::sha256(&file.bytes));
+    }
+    let pinned = files.pin(list.iter().filter_map(|f| f.sha256.clone()).collect());
+    for file in list.iter() {
+        if let Some(sha) = &file.sha256 {
+            files.put_hashed(sha, &file.bytes).await?;
+        }
+    }
+    Ok(pinned)
 }
 
 /// Keeps the last path component, drops control characters and leading dots; never empty.
@@ -98,6 +122,7 @@ pub fn parse_base64_list(value: &Value) -> Result<Vec<NewFile>> {
             bytes,
             content_id: None,
             inline: false,
+            sha256: None,
         });
     }
     Ok(out)
@@ -117,6 +142,7 @@ pub fn from_inline_images(images: Vec<InlineImage>) -> Vec<NewFile> {
             bytes: img.bytes,
             content_id: Some(img.content_id),
             inline: true,
+            sha256: None,
         })
         .collect()
 }
@@ -129,7 +155,10 @@ async fn insert(
     form_id: Option<&str>,
     user_id: i64,
 ) -> Result<i64> {
-    let sha = files.put(&file.bytes).await?;
+    let sha = match &file.sha256 {
+        Some(sha) => sha.clone(),
+        None => files.put(&file.bytes).await?,
+    };
     Ok(sqlx::query_scalar(
         "INSERT INTO attachments (article_id, form_id, user_id, filename, size, sha256, mime_type, content_id, inline, created_at) \
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id",

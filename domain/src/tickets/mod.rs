@@ -151,7 +151,9 @@ pub async fn render_for(
 
 /// [`render_for`] for a page of tickets with a fixed number of queries, whatever the page size:
 /// one for the article ids and counts the caller may see (only when needed) and, with
-/// `expanded`, one per kind of name (groups, states, users, …).
+/// `expanded`, one per kind of name (groups, states, users, …). Expanded answers carry the
+/// association ids too (`article_ids`, `ticket_time_accounting_ids`), as Zammad builds them
+/// from `attributes_with_association_ids` plus the names.
 pub async fn render_many(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -159,6 +161,7 @@ pub async fn render_many(
     with_ids: bool,
     expanded: bool,
 ) -> Result<Vec<Value>> {
+    let with_ids = with_ids || expanded;
     let sees_internal = |t: &TicketRecord| actor.has_group_access(t.group_id, AccessLevel::Read);
     let need_articles: Vec<i64> = tickets
         .iter()
@@ -524,6 +527,39 @@ async fn organization_for(
     Ok(customer.organization_id)
 }
 
+/// Zammad's core-workflow defaults for the state a request sets (`CoreWorkflow` in Zammad's
+/// `app/models/core_workflow/`): agents choose new, open, pending reminder, pending close and
+/// closed; customers open and closed (and new when they create); `merged` comes only from a
+/// merge and `removed` never through the API. A 422 names the refused value.
+fn check_state_choice(state: &states::StateRecord, agent: bool, creating: bool) -> Result<()> {
+    let allowed = match state.state_type.as_str() {
+        "merged" | "removed" => false,
+        "new" => agent || creating,
+        "open" | "closed" => true,
+        "pending reminder" | "pending action" => agent,
+        _ => agent,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Error::unprocessable(format!(
+            "Invalid value '{}' for field 'state_id'!",
+            state.name
+        )))
+    }
+}
+
+/// A pending state needs its time (Zammad: `Missing required value for field
+/// 'pending_time'!`).
+fn require_pending_time(state: &states::StateRecord, pending_time: &Option<String>) -> Result<()> {
+    if state.is_pending() && pending_time.is_none() {
+        return Err(Error::unprocessable(
+            "Missing required value for field 'pending_time'!",
+        ));
+    }
+    Ok(())
+}
+
 fn pending_time_for(
     state: &states::StateRecord,
     given: Option<String>,
@@ -543,11 +579,14 @@ fn pending_time_for(
 }
 
 /// `POST /tickets`: creates a ticket (and its first article) in the caller's transaction.
+/// `article`: the article's body prepared before the transaction, as
+/// [`articles::create_on`] takes it.
 pub async fn create(
     conn: &mut AnyConnection,
     files: &FileStore,
     actor: &Actor,
     body: &Value,
+    prepared_article: Option<Result<articles::PreparedBody>>,
 ) -> Result<TicketRecord> {
     if !body.is_object() {
         return Err(Error::unprocessable(
@@ -575,7 +614,8 @@ pub async fn create(
     } else {
         actor.id // customers' customer/owner fields are dropped
     };
-    let state_id = match params::named_id(conn, body, "state", Named::TicketState).await? {
+    let requested_state = params::named_id(conn, body, "state", Named::TicketState).await?;
+    let state_id = match requested_state {
         Some(id) => id,
         None => {
             sqlx::query_scalar(
@@ -586,6 +626,9 @@ pub async fn create(
         }
     };
     let state = states::find(conn, state_id).await?;
+    if requested_state.is_some() {
+        check_state_choice(&state, agent, true)?;
+    }
     let priority_id = match params::named_id(conn, body, "priority", Named::TicketPriority).await? {
         Some(id) => id,
         None => {
@@ -617,6 +660,7 @@ pub async fn create(
         ));
     }
     let pending_time = pending_time_for(&state, params::text(body, "pending_time")?, None)?;
+    require_pending_time(&state, &pending_time)?;
     let preferences = match params::object(body, "preferences")? {
         Some(p) if agent => Value::Object(p.clone()),
         _ => json!({}),
@@ -668,14 +712,14 @@ pub async fn create(
         }
     }
     if let Some(tags) = params::text(body, "tags")? {
-        for tag in tags.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        for tag in tag_names_in(&tags) {
             add_tag(conn, actor, id, tag).await?;
         }
     }
     match body.get("article") {
         None | Some(Value::Null) => {}
         Some(article @ Value::Object(_)) => {
-            articles::create_on(conn, files, actor, id, article, true).await?;
+            articles::create_on(conn, files, actor, id, article, true, prepared_article).await?;
         }
         Some(other) => return Err(params::invalid("article", other)),
     }
@@ -684,13 +728,14 @@ pub async fn create(
 }
 
 /// `PUT /tickets/{id}`: changes fields (customers: only title, state, priority, group) and
-/// optionally adds an article, in the caller's transaction.
+/// optionally adds an article, in the caller's transaction (`article` as in [`create`]).
 pub async fn update(
     conn: &mut AnyConnection,
     files: &FileStore,
     actor: &Actor,
     id: i64,
     body: &Value,
+    prepared_article: Option<Result<articles::PreparedBody>>,
 ) -> Result<TicketRecord> {
     if !body.is_object() {
         return Err(Error::unprocessable(
@@ -734,6 +779,9 @@ pub async fn update(
         .await?
         .unwrap_or(current.state_id);
     let state = states::find(conn, state_id).await?;
+    if state_id != current.state_id {
+        check_state_choice(&state, agent, false)?;
+    }
     let priority_id = params::named_id(conn, body, "priority", Named::TicketPriority)
         .await?
         .unwrap_or(current.priority_id);
@@ -775,6 +823,9 @@ pub async fn update(
         params::text(body, "pending_time")?,
         current.pending_time.clone(),
     )?;
+    if state_id != current.state_id {
+        require_pending_time(&state, &pending_time)?;
+    }
     let mut preferences: Map<String, Value> =
         serde_json::from_str(&current.preferences).unwrap_or_default();
     if let Some(more) = params::object(body, "preferences")?
@@ -827,12 +878,50 @@ pub async fn update(
     match body.get("article") {
         None | Some(Value::Null) => {}
         Some(article @ Value::Object(_)) => {
-            articles::create_on(conn, files, actor, id, article, false).await?;
+            articles::create_on(conn, files, actor, id, article, false, prepared_article).await?;
+            if body.get("state").is_none() && body.get("state_id").is_none() {
+                reopen_for_follow_up(conn, actor, id).await?;
+            }
         }
         Some(other) => return Err(params::invalid("article", other)),
     }
     crate::tickets::search_index::reindex(conn, id).await?;
     find(conn, id).await
+}
+
+/// A customer's follow-up (an article of theirs) on a closed or pending ticket reopens it,
+/// to the state marked `default_follow_up` (open), as Zammad does for follow-ups the group
+/// allows (those it does not allow were refused before). Agents' articles and requests that
+/// set the state themselves leave it alone.
+pub async fn reopen_for_follow_up(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+) -> Result<()> {
+    let current = find(conn, ticket_id).await?;
+    if actor.has_group_access(current.group_id, AccessLevel::Read) {
+        return Ok(());
+    }
+    let state = states::find(conn, current.state_id).await?;
+    if !state.is_closed() && !state.is_pending() {
+        return Ok(());
+    }
+    let follow_up: i64 = sqlx::query_scalar(
+        "SELECT id FROM ticket_states WHERE default_follow_up = 1 ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE tickets SET state_id = $1, pending_time = NULL, updated_by_id = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(follow_up)
+    .bind(actor.id)
+    .bind(clock::now())
+    .bind(ticket_id)
+    .execute(&mut *conn)
+    .await?;
+    let after = find(conn, ticket_id).await?;
+    crate::tickets::history::record_ticket_changes(conn, actor.id, &current, &after).await
 }
 
 /// `DELETE /tickets/{id}`: admins only; articles, attachments and tags go with it (foreign keys
@@ -879,8 +968,10 @@ pub async fn add_tag(
     Ok(())
 }
 
+/// Removes the tag named exactly `name` (Zammad's `Tag.tag_remove`: `VIP` and `vip` are two
+/// tags).
 pub async fn remove_tag(conn: &mut AnyConnection, ticket_id: i64, name: &str) -> Result<()> {
-    sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1 AND lower(name) = lower($2)")
+    sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1 AND name = $2")
         .bind(ticket_id)
         .bind(name.trim())
         .execute(conn)
@@ -897,7 +988,15 @@ pub async fn tags(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Re
     tag_names(conn, ticket_id).await
 }
 
-/// `POST /tags/add` and `DELETE /tags/remove`: agents with change access.
+/// The tags a text names: split at commas, trimmed, empty parts dropped. One rule for every
+/// place a client names tags (`tags` of a new ticket, `item` of `/tags/add` and
+/// `/tags/remove`): a tag never contains a comma, as in Zammad's tag field.
+pub fn tag_names_in(text: &str) -> impl Iterator<Item = &str> {
+    text.split(',').map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// `POST /tags/add` and `DELETE /tags/remove`: agents with change access. `name` may name
+/// several tags ([`tag_names_in`]).
 pub async fn change_tag(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -910,24 +1009,30 @@ pub async fn change_tag(
     if !actor.has_group_access(facts.group_id, AccessLevel::Change) {
         return Err(Error::not_authorized());
     }
-    if add {
-        add_tag(conn, actor, ticket_id, name).await?;
-    } else {
-        remove_tag(conn, ticket_id, name).await?;
+    let names: Vec<&str> = tag_names_in(name).collect();
+    if names.is_empty() {
+        return Err(Error::unprocessable("Invalid tag name."));
     }
-    crate::tickets::history::record(
-        conn,
-        actor.id,
-        crate::tickets::history::Entry {
-            ticket_id,
-            history_type: if add { "added" } else { "removed" },
-            history_object: "Tag",
-            object_id: ticket_id,
-            value_to: Some(name.trim().to_string()),
-            ..Default::default()
-        },
-    )
-    .await?;
+    for name in names {
+        if add {
+            add_tag(conn, actor, ticket_id, name).await?;
+        } else {
+            remove_tag(conn, ticket_id, name).await?;
+        }
+        crate::tickets::history::record(
+            conn,
+            actor.id,
+            crate::tickets::history::Entry {
+                ticket_id,
+                history_type: if add { "added" } else { "removed" },
+                history_object: "Tag",
+                object_id: ticket_id,
+                value_to: Some(name.to_string()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
     touch(conn, actor, ticket_id).await
 }
 
@@ -958,7 +1063,7 @@ pub async fn merge(
     source_id: i64,
     target_number: &str,
 ) -> Result<MergeOutcome> {
-    let (source, source_facts) = load(conn, source_id).await?;
+    let (_, source_facts) = load(conn, source_id).await?;
     if !actor.has_group_access(source_facts.group_id, AccessLevel::Change) {
         return Err(Error::not_authorized());
     }
@@ -974,12 +1079,22 @@ pub async fn merge(
             "A ticket cannot be merged into itself.",
         ));
     }
+    // both rows locked (in id order, so opposite merges wait for each other instead of
+    // deadlocking) and read again: of two opposite merges at the same moment, the second
+    // finds a merged ticket
+    for id in [source_id.min(target_id), source_id.max(target_id)] {
+        articles::lock_ticket(conn, id).await?;
+    }
+    let (source, _) = load(conn, source_id).await?;
     let (target, target_facts) = load(conn, target_id).await?;
     if !actor.has_group_access(target_facts.group_id, AccessLevel::Change) {
         return Err(Error::not_authorized());
     }
-    if source.state_id == states::MERGED {
-        return Err(Error::unprocessable("The source ticket is already merged."));
+    if source.state_id == states::MERGED || target.state_id == states::MERGED {
+        // Zammad's wording (Ticket#merge_to)
+        return Err(Error::unprocessable(
+            "ticket already merged, no merge into merged ticket possible",
+        ));
     }
     sqlx::query("UPDATE ticket_articles SET ticket_id = $1 WHERE ticket_id = $2")
         .bind(target_id)

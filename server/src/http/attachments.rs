@@ -276,6 +276,7 @@ pub async fn upload(
                     bytes: bytes.to_vec(),
                     content_id: None,
                     inline: false,
+                    sha256: None,
                 });
             }
             _ => {}

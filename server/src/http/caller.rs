@@ -107,16 +107,18 @@ impl FromRequestParts<AppState> for Caller {
                 )));
             }
         }
+        // the header's bytes as UTF-8 (a login like `zoë2`): a value that names nobody, or
+        // is no text at all, is a 403, never a request run as the caller
         let on_behalf = parts
             .headers
             .get("from")
             .or_else(|| parts.headers.get("x-on-behalf-of"))
-            .and_then(|v| v.to_str().ok())
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .filter(|v| !v.trim().is_empty());
         let actor = match on_behalf {
             Some(key) => {
                 let mut conn = state.store.read().await?;
-                auth::impersonate(&mut conn, &authenticated.actor, key)
+                auth::impersonate(&mut conn, &authenticated.actor, &key)
                     .await?
                     .into()
             }

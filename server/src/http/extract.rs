@@ -155,17 +155,17 @@ impl QueryParams {
         }
     }
 
-    /// `page` and `per_page` (alias `limit`) with a default and cap.
+    /// `page` and `per_page` (alias `limit`) with a default and cap, read leniently as Zammad
+    /// reads them (Ruby's `to_i`: [`domain::storage::paging::Page::number`]).
     pub fn page(&self, default: i64, cap: i64) -> Result<domain::storage::paging::Page, ApiError> {
-        let per_page = match self.int("per_page")? {
-            Some(n) => Some(n),
-            None => self.int("limit")?,
+        use domain::storage::paging::Page;
+        let number = |name: &str| {
+            self.0
+                .get(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| Page::number(v))
         };
-        Ok(domain::storage::paging::Page::new(
-            self.int("page")?,
-            per_page,
-            default,
-            cap,
-        ))
+        let per_page = number("per_page").or_else(|| number("limit"));
+        Ok(Page::new(number("page"), per_page, default, cap))
     }
 }

@@ -14,11 +14,11 @@
 //!   a reset connection.
 
 use axum::body::to_bytes;
-use http_body_util::BodyExt;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use http_body_util::BodyExt;
 
 use super::error::error_response;
 use crate::state::AppState;
@@ -152,7 +152,11 @@ const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(60);
 /// shape after its body has been read and dropped (up to [`MAX_DRAINED_BYTES`] within a
 /// minute), the lingering close web servers do, so the client reads the answer. Bodies
 /// without a length are cut by the extractors' limit as before.
-pub async fn refuse_oversized_body(max_body_bytes: usize, request: Request, next: Next) -> Response {
+pub async fn refuse_oversized_body(
+    max_body_bytes: usize,
+    request: Request,
+    next: Next,
+) -> Response {
     let announced = request
         .headers()
         .get(header::CONTENT_LENGTH)

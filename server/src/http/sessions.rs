@@ -37,30 +37,17 @@ pub async fn signin(
     ApiJson(body): ApiJson<SignIn>,
 ) -> ApiResult<Response> {
     let client = super::caller::client_address(&extensions);
-    let mut tx = state.store.write().await?;
-    let user_id = domain::accounts::auth::check_password(
-        &mut tx,
+    let (actor, session) = domain::accounts::auth::sign_in(
+        &state.store,
         &body.username,
         &body.password,
         &state.settings.lockout,
         &client,
+        state.settings.session_ttl,
     )
-    .await?;
-    let user_id = match user_id {
-        Ok(id) => id,
-        Err(failure) => {
-            tx.commit().await?; // keep the failure count
-            return Err(ApiError(
-                failure.into_error("Wrong Username or Password combination."),
-            ));
-        }
-    };
-    let actor = domain::policy::access::load_actor(&mut tx, user_id, None).await?;
-    let session =
-        domain::accounts::auth::create_session(&mut tx, user_id, state.settings.session_ttl)
-            .await?;
-    let user = domain::accounts::users::me(&mut tx, &actor, false).await?;
-    tx.commit().await?;
+    .await?
+    .map_err(|failure| ApiError(failure.into_error("Wrong Username or Password combination.")))?;
+    let user = domain::accounts::users::me(&mut *state.store.read().await?, &actor, false).await?;
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,

@@ -65,10 +65,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(params): ApiJson<UserParams>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let mut tx = state.store.write().await?;
-    let user = users::create(&mut tx, Some(&caller.actor), &params).await?;
-    let body = users::render_one(&mut tx, &user, false).await?;
-    tx.commit().await?;
+    let body = users::create_user(&state.store, &caller.actor, params).await?;
     Ok((StatusCode::CREATED, Json(body)))
 }
 
@@ -80,11 +77,9 @@ pub async fn update(
     Path(id): Path<i64>,
     ApiJson(params): ApiJson<UserParams>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    let user = users::update(&mut tx, &caller.actor, id, &params).await?;
-    let body = users::render_one(&mut tx, &user, false).await?;
-    tx.commit().await?;
-    Ok(Json(body))
+    Ok(Json(
+        users::update_user(&state.store, &caller.actor, id, params).await?,
+    ))
 }
 
 /// Search by `query` (or `term` for autocomplete entries); `full=true` → `{record_ids, assets}`.

@@ -1,0 +1,313 @@
+//! Where Zammad clients and people notice the difference (SQLite and PostgreSQL): tag rules,
+//! core-workflow state rules and follow-ups, merges, lenient paging, `From:` with UTF-8.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+async fn new_ticket(s: &TestServer, login: &str, body: Value) -> Value {
+    let r = send(s.post("/tickets", login).json(&body)).await;
+    assert_eq!(r.0, 201, "{}: create ticket: {}", s.db.name, r.1);
+    r.1
+}
+
+fn nicoles_ticket(title: &str) -> Value {
+    json!({"title": title, "group": "Users", "customer": NICOLE, "article": {"body": "first"}})
+}
+
+async fn tags_of(s: &TestServer, id: i64) -> Value {
+    send(s.get(&format!("/tags?object=Ticket&o_id={id}"), AGENT1))
+        .await
+        .1["tags"]
+        .clone()
+}
+
+#[tokio::test]
+async fn tags_are_exact_and_commas_separate_them_everywhere() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let id = new_ticket(&s, AGENT1, nicoles_ticket("tags")).await["id"]
+            .as_i64()
+            .unwrap();
+        for tag in ["VIP", "vip", "Vip"] {
+            let r = send(
+                s.post("/tags/add", AGENT1)
+                    .json(&json!({"object": "Ticket", "o_id": id, "item": tag})),
+            )
+            .await;
+            assert_eq!(r.0, 201, "{ctx}: {}", r.1);
+        }
+        let r = send(
+            s.as_user(s.client.delete(s.url("/tags/remove")), AGENT1)
+                .json(&json!({"object": "Ticket", "o_id": id, "item": "vip"})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        assert_eq!(
+            tags_of(&s, id).await,
+            json!(["VIP", "Vip"]),
+            "{ctx}: removal is exact"
+        );
+
+        let r = send(
+            s.post("/tags/add", AGENT1)
+                .json(&json!({"object": "Ticket", "o_id": id, "item": "Malware, Trojan"})),
+        )
+        .await;
+        assert_eq!(r.0, 201, "{ctx}: {}", r.1);
+        let created = new_ticket(
+            &s,
+            AGENT1,
+            json!({"title": "t", "group": "Users", "customer": NICOLE, "tags": "Malware, Trojan", "article": {"body": "b"}}),
+        )
+        .await;
+        let from_create = tags_of(&s, created["id"].as_i64().unwrap()).await;
+        assert_eq!(from_create, json!(["Malware", "Trojan"]), "{ctx}");
+        let tags = tags_of(&s, id).await;
+        for tag in ["Malware", "Trojan"] {
+            assert!(
+                tags.as_array().unwrap().contains(&json!(tag)),
+                "{ctx}: one rule for both: {tags}"
+            );
+        }
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn state_rules_follow_zammads_core_workflow() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let id = new_ticket(&s, AGENT1, nicoles_ticket("states")).await["id"]
+            .as_i64()
+            .unwrap();
+        let put = |login: &'static str, body: Value| {
+            let s = &s;
+            async move { send(s.put(&format!("/tickets/{id}"), login).json(&body)).await }
+        };
+        // customers: open and closed only
+        for state in ["pending reminder", "merged", "pending close", "removed"] {
+            let r = put(
+                NICOLE,
+                json!({"state": state, "pending_time": "2030-01-01T00:00:00Z"}),
+            )
+            .await;
+            assert_error(
+                &r,
+                422,
+                &format!("Invalid value '{state}' for field 'state_id'!"),
+                ctx,
+            );
+        }
+        // agents: no merged, no removed; a pending state needs its time
+        for state in ["merged", "removed"] {
+            let r = put(AGENT1, json!({"state": state})).await;
+            assert_error(
+                &r,
+                422,
+                &format!("Invalid value '{state}' for field 'state_id'!"),
+                ctx,
+            );
+        }
+        let r = put(AGENT1, json!({"state": "pending reminder"})).await;
+        assert_error(
+            &r,
+            422,
+            "Missing required value for field 'pending_time'!",
+            ctx,
+        );
+        let r = put(
+            AGENT1,
+            json!({"state": "pending reminder", "pending_time": "2030-01-01T00:00:00Z"}),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        // nothing of a refused change is stored
+        let r = put(NICOLE, json!({"state": "merged", "title": "renamed"})).await;
+        assert_eq!(r.0, 422, "{ctx}");
+        let shown = send(s.get(&format!("/tickets/{id}"), AGENT1)).await.1;
+        assert_eq!(shown["title"], "states", "{ctx}");
+        // a customer's reply on a pending ticket reopens it
+        let r = send(
+            s.post("/ticket_articles", NICOLE)
+                .json(&json!({"ticket_id": id, "body": "any news?"})),
+        )
+        .await;
+        assert_eq!(r.0, 201, "{ctx}: {}", r.1);
+        let shown = send(s.get(&format!("/tickets/{id}"), AGENT1)).await.1;
+        assert_eq!(shown["state_id"], 2, "{ctx}: open again: {shown}");
+        assert_eq!(shown["pending_time"], Value::Null, "{ctx}");
+        // the customer closes; their next message (through a ticket update) reopens it
+        let r = put(NICOLE, json!({"state": "closed"})).await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        let r = put(NICOLE, json!({"article": {"body": "it broke again"}})).await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        assert_eq!(r.1["state_id"], 2, "{ctx}: reopened: {}", r.1);
+        // closing with a last word keeps it closed
+        let r = put(
+            NICOLE,
+            json!({"state": "closed", "article": {"body": "thanks, solved"}}),
+        )
+        .await;
+        assert_eq!(r.1["state_id"], 4, "{ctx}: {}", r.1);
+        // an agent's note on a closed ticket does not reopen it
+        let r = send(
+            s.post("/ticket_articles", AGENT1)
+                .json(&json!({"ticket_id": id, "body": "noted", "internal": true})),
+        )
+        .await;
+        assert_eq!(r.0, 201, "{ctx}: {}", r.1);
+        let shown = send(s.get(&format!("/tickets/{id}"), AGENT1)).await.1;
+        assert_eq!(shown["state_id"], 4, "{ctx}");
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn merged_tickets_take_part_in_no_further_merge() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let a = new_ticket(&s, AGENT1, nicoles_ticket("A")).await;
+        let b = new_ticket(&s, AGENT1, nicoles_ticket("B")).await;
+        let c = new_ticket(&s, AGENT1, nicoles_ticket("C")).await;
+        let merge = |source: &Value, target: &Value| {
+            let path = format!(
+                "/ticket_merge/{}/{}",
+                source["id"],
+                target["number"].as_str().unwrap()
+            );
+            let s = &s;
+            async move { send(s.put(&path, AGENT1)).await }
+        };
+        let r = merge(&a, &b).await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        for (source, target) in [(&b, &a), (&a, &c), (&c, &a)] {
+            let r = merge(source, target).await;
+            assert_error(
+                &r,
+                422,
+                "ticket already merged, no merge into merged ticket possible",
+                ctx,
+            );
+        }
+        let b_now = send(s.get(&format!("/tickets/{}", b["id"]), AGENT1))
+            .await
+            .1;
+        assert_ne!(
+            b_now["state_id"], 5,
+            "{ctx}: B stays the target, not merged"
+        );
+
+        // two opposite merges at the same moment: exactly one succeeds
+        let d = new_ticket(&s, AGENT1, nicoles_ticket("D")).await;
+        let e = new_ticket(&s, AGENT1, nicoles_ticket("E")).await;
+        let (one, two) = tokio::join!(merge(&d, &e), merge(&e, &d));
+        let statuses = [one.0, two.0];
+        assert!(
+            statuses.contains(&200) && statuses.contains(&422),
+            "{ctx}: {statuses:?} {} {}",
+            one.1,
+            two.1
+        );
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn paging_numbers_are_read_as_zammad_reads_them() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        for _ in 0..3 {
+            new_ticket(&s, AGENT1, nicoles_ticket("page")).await;
+        }
+        // a client library sends exactly this: Ruby's to_i reads page 1
+        let r = send(s.get("/tickets?page=1,per_page=2", AGENT1)).await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        assert!(!r.1.as_array().unwrap().is_empty(), "{ctx}");
+        let r = send(s.get("/tickets?page=abc&per_page=2x", AGENT1)).await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        assert_eq!(r.1.as_array().unwrap().len(), 2, "{ctx}: per_page 2");
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn from_with_a_utf8_login_acts_as_that_user_and_an_unknown_one_is_refused() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let r = send(s.post("/users", ADMIN).json(&json!({
+            "login": "zoë2", "firstname": "Zoë", "lastname": "Zwei", "email": "zoe2@customer.test", "roles": ["Customer"]
+        })))
+        .await;
+        assert_eq!(r.0, 201, "{ctx}: {}", r.1);
+        let zoe = r.1["id"].as_i64().unwrap();
+        let as_zoe = |login: &'static [u8]| {
+            let value = reqwest::header::HeaderValue::from_bytes(login).unwrap();
+            s.post("/tickets", ADMIN)
+                .header("from", value)
+                .json(&json!({
+                    "title": "on behalf", "group": "Users", "article": {"body": "hello"}
+                }))
+        };
+        let r = send(as_zoe("zoë2".as_bytes())).await;
+        assert_eq!(r.0, 201, "{ctx}: {}", r.1);
+        assert_eq!(r.1["customer_id"], zoe, "{ctx}: created as Zoë: {}", r.1);
+        assert_eq!(r.1["created_by_id"], zoe, "{ctx}");
+        for nobody in ["zoë3".as_bytes(), b"\xff\xfe"] {
+            let r = send(as_zoe(nobody)).await;
+            assert_eq!(
+                r.0,
+                403,
+                "{ctx}: {:?} → {}",
+                String::from_utf8_lossy(nobody),
+                r.1
+            );
+        }
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn expanded_answers_carry_association_ids() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let t = new_ticket(&s, AGENT1, nicoles_ticket("expanded printer")).await;
+        let id = t["id"].as_i64().unwrap();
+        let r = send(
+            s.post("/ticket_articles", AGENT1)
+                .json(&json!({"ticket_id": id, "body": "internal", "internal": true})),
+        )
+        .await;
+        assert_eq!(r.0, 201, "{ctx}: {}", r.1);
+        let internal_id = r.1["id"].clone();
+        let shown = send(s.get(&format!("/tickets/{id}?expand=true"), AGENT1))
+            .await
+            .1;
+        assert_eq!(
+            shown["article_ids"].as_array().map(Vec::len),
+            Some(2),
+            "{ctx}: {shown}"
+        );
+        assert_eq!(shown["ticket_time_accounting_ids"], json!([]), "{ctx}");
+        assert_eq!(shown["group"], "Users", "{ctx}: names too");
+        let listed = send(s.get("/tickets?expand=true", AGENT1)).await.1;
+        assert!(
+            listed[0]["article_ids"].is_array(),
+            "{ctx}: index: {}",
+            listed[0]
+        );
+        let found = send(s.get("/tickets/search?query=expanded&expand=true", AGENT1))
+            .await
+            .1;
+        assert!(found[0]["article_ids"].is_array(), "{ctx}: search: {found}");
+        // customers: internal articles stay out
+        let theirs = send(s.get(&format!("/tickets/{id}?expand=true"), NICOLE))
+            .await
+            .1;
+        let ids = theirs["article_ids"].as_array().unwrap();
+        assert_eq!(ids.len(), 1, "{ctx}: {theirs}");
+        assert!(!ids.contains(&internal_id), "{ctx}");
+        s.finish().await;
+    }
+}
