@@ -278,7 +278,7 @@ async fn article_update_delete_and_tags_reach_open_tabs() {
                 .json(&json!({"object": "Ticket", "o_id": id, "item": "urgent"})),
         )
         .await;
-        assert_eq!(r.0, 200, "{}", r.1);
+        assert_eq!(r.0, 201, "{}", r.1);
         assert!(
             about(&drain(&mut agent).await, "ticket_changed", id),
             "{}",

@@ -72,15 +72,17 @@ async fn change_tag(
 }
 
 #[utoipa::path(post, path = "/tags/add", tag = "tags", request_body = Value,
-    responses((status = 200, description = "`true`", body = Value)))]
+    responses((status = 201, description = "`true`", body = Value)))]
 pub async fn add_tag(
     State(state): State<AppState>,
     caller: Caller,
     q: QueryParams,
     ApiJson(body): ApiJson<Value>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<(axum::http::StatusCode, Json<Value>)> {
     tag_item_is_text(&body)?;
-    change_tag(state, caller, merge_body(q, &body), true).await
+    // Zammad's TagsController#add: `render json: success, status: :created`
+    let answer = change_tag(state, caller, merge_body(q, &body), true).await?;
+    Ok((axum::http::StatusCode::CREATED, answer))
 }
 
 #[utoipa::path(delete, path = "/tags/remove", tag = "tags", request_body = Value,
