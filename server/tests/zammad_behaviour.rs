@@ -71,6 +71,25 @@ async fn tags_are_exact_and_commas_separate_them_everywhere() {
                 "{ctx}: one rule for both: {tags}"
             );
         }
+        // a variant: blanks and empty parts, and case beyond ASCII
+        let id2 = created["id"].as_i64().unwrap();
+        let r = send(
+            s.post("/tags/add", AGENT1)
+                .json(&json!({"object": "Ticket", "o_id": id2, "item": " Ümlaut ,, ümlaut , "})),
+        )
+        .await;
+        assert_eq!(r.0, 201, "{ctx}: {}", r.1);
+        let r = send(
+            s.as_user(s.client.delete(s.url("/tags/remove")), AGENT1)
+                .json(&json!({"object": "Ticket", "o_id": id2, "item": "ümlaut"})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        assert_eq!(
+            tags_of(&s, id2).await,
+            json!(["Malware", "Trojan", "Ümlaut"]),
+            "{ctx}: exact beyond ASCII"
+        );
         s.finish().await;
     }
 }

@@ -36,55 +36,36 @@ impl Desk {
     }
 
     /// The article of a request (an object, else none) made ready before the write
-    /// transaction: sanitised, its files' bytes stored ([`articles::prepare`]). Its error is
-    /// kept for the place in the transaction where the body is checked.
+    /// transaction: sanitised, its files' bytes stored and pinned ([`articles::prepare`]). Its
+    /// error is kept for the place in the transaction where the body is checked. Pass the
+    /// write's outcome to [`StoredFiles::settle`].
     async fn prepare_article(
         &self,
         article: Option<&Value>,
         ticket_id: Option<i64>,
-    ) -> Result<Option<Result<articles::PreparedBody>>> {
+    ) -> Result<(Option<Result<articles::PreparedBody>>, StoredFiles)> {
         let Some(article) = article.filter(|a| a.is_object()) else {
-            return Ok(None);
+            return Ok((None, StoredFiles::default()));
         };
         let fqdn = articles::fqdn(&mut *self.store.read().await?).await?;
-        Ok(Some(
-            articles::prepare(&self.files, &fqdn, article, ticket_id).await,
-        ))
-    }
-
-    /// The pin of a prepared article's files (held until after the commit) and their hashes.
-    fn pin_of(
-        prepared: &mut Option<Result<articles::PreparedBody>>,
-    ) -> (Option<crate::storage::files::Pinned>, Vec<String>) {
-        match prepared {
-            Some(Ok(prepared)) => (prepared.take_pin(), prepared.hashes()),
-            _ => (None, Vec::new()),
-        }
-    }
-
-    /// `outcome` of a write that stored files' bytes beforehand: when it failed, the bytes
-    /// nothing refers to are removed again.
-    async fn forget_files_on_error<T>(&self, hashes: &[String], outcome: Result<T>) -> Result<T> {
-        if outcome.is_err()
-            && !hashes.is_empty()
-            && let Ok(mut conn) = self.store.read().await
-        {
-            let _ =
-                crate::tickets::attachments::remove_unreferenced(&mut conn, &self.files, hashes)
-                    .await;
-        }
-        outcome
+        let mut prepared = articles::prepare(&self.files, &fqdn, article, ticket_id).await;
+        let stored = match &mut prepared {
+            Ok(body) => StoredFiles {
+                pinned: body.take_pin(),
+                hashes: body.hashes(),
+            },
+            Err(_) => StoredFiles::default(),
+        };
+        Ok((Some(prepared), stored))
     }
 
     /// `POST /tickets`, rendered as `view` asks.
     pub async fn create_ticket(&self, actor: &Actor, body: &Value, view: View) -> Result<Value> {
-        let mut article = self.prepare_article(body.get("article"), None).await?;
-        let (pinned, cleanup) = Self::pin_of(&mut article);
+        let (article, stored) = self.prepare_article(body.get("article"), None).await?;
         let outcome = self
             .create_ticket_prepared(actor, body, view, article)
             .await;
-        drop(pinned);
-        self.forget_files_on_error(&cleanup, outcome).await
+        stored.settle(self, outcome).await
     }
 
     async fn create_ticket_prepared(
@@ -138,13 +119,11 @@ impl Desk {
         view: View,
         live_draft: bool,
     ) -> Result<Value> {
-        let mut article = self.prepare_article(body.get("article"), Some(id)).await?;
-        let (pinned, cleanup) = Self::pin_of(&mut article);
+        let (article, stored) = self.prepare_article(body.get("article"), Some(id)).await?;
         let outcome = self
             .update_prepared(actor, id, body, view, live_draft, article)
             .await;
-        drop(pinned);
-        self.forget_files_on_error(&cleanup, outcome).await
+        stored.settle(self, outcome).await
     }
 
     async fn update_prepared(
@@ -229,11 +208,9 @@ impl Desk {
     /// `POST /ticket_articles`: the rendered article.
     pub async fn create_article(&self, actor: &Actor, body: &Value) -> Result<Value> {
         let ticket_id = params::int(body, "ticket_id").ok().flatten();
-        let mut prepared = self.prepare_article(Some(body), ticket_id).await?;
-        let (pinned, cleanup) = Self::pin_of(&mut prepared);
+        let (prepared, stored) = self.prepare_article(Some(body), ticket_id).await?;
         let outcome = self.create_article_prepared(actor, body, prepared).await;
-        drop(pinned);
-        self.forget_files_on_error(&cleanup, outcome).await
+        stored.settle(self, outcome).await
     }
 
     async fn create_article_prepared(
@@ -420,6 +397,39 @@ pub async fn show_ticket(
     }
     let value = present_ticket(&mut *store.read().await?, actor, t, view).await?;
     Ok(value.to_string().into())
+}
+
+/// The bytes a prepared article stored before its transaction: pinned until the write is
+/// settled, and removed again (when nothing else refers to them) if it failed.
+#[derive(Default)]
+struct StoredFiles {
+    pinned: Option<crate::storage::files::Pinned>,
+    hashes: Vec<String>,
+}
+
+impl StoredFiles {
+    /// Ends the pin and passes `outcome` on; a failed write's unreferenced bytes go (a
+    /// failure to remove them is logged: they are orphans, not lost data).
+    async fn settle<T>(self, desk: &Desk, outcome: Result<T>) -> Result<T> {
+        drop(self.pinned);
+        if outcome.is_err() && !self.hashes.is_empty() {
+            let removed = match desk.store.read().await {
+                Ok(mut conn) => {
+                    crate::tickets::attachments::remove_unreferenced(
+                        &mut conn,
+                        &desk.files,
+                        &self.hashes,
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = removed {
+                tracing::warn!(error = %e, "bytes of a failed article write stay in the file store");
+            }
+        }
+        outcome
+    }
 }
 
 /// Does a ticket update change more than adding an article (state, owner, title, …)?

@@ -325,8 +325,16 @@ fn take_back(txn: &mut TransactionMut, before: &StateVector, after: &StateVector
     let mut encoder = EncoderV1::new();
     encoder.write_var(0u32);
     created.encode(&mut encoder);
-    if let Ok(undo) = Update::decode_v1(&encoder.to_vec()) {
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| txn.apply_update(undo)));
+    let taken_back = Update::decode_v1(&encoder.to_vec())
+        .map_err(|e| e.to_string())
+        .and_then(|undo| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| txn.apply_update(undo)))
+                .map_err(|_| "yrs panicked".to_string())?
+                .map_err(|e| e.to_string())
+        });
+    if let Err(e) = taken_back {
+        // the refused update's items stay (the peer is told; nothing is relayed or stored)
+        tracing::error!(error = %e, "a refused shared-draft update could not be taken back");
     }
 }
 
