@@ -453,6 +453,7 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
             tenant: "bench".into(),
             data_dir: files_dir.clone(),
             https: false,
+            smtp: None,
         },
         leptos::config::get_configuration(None)
             .map_err(|e| e.to_string())?

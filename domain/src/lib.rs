@@ -10,6 +10,7 @@ pub mod desk;
 pub mod dialects;
 pub mod error;
 pub mod live;
+pub mod mail;
 pub mod policy;
 pub mod search;
 pub mod setup;

@@ -18,6 +18,7 @@ const LAYERS: &[&str] = &[
     "search",
     "shared_drafts",
     "live",
+    "mail",
     "desk",
     "dialects",
     "setup",

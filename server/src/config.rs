@@ -25,6 +25,24 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// E-mail tools.
+    Mail {
+        #[command(subcommand)]
+        action: MailAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailAction {
+    /// Receive one RFC 5322 message from standard input (for an MTA pipe, fetchmail or
+    /// procmail): it becomes a ticket, a follow-up, a bounce note, or failed mail. Exit code
+    /// 0 when received (also as failed mail), 75 (EX_TEMPFAIL, the MTA retries) when it could
+    /// not be stored.
+    Deliver {
+        /// The group new tickets go to (default: the group of the address it was sent to).
+        #[arg(long)]
+        group: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +112,11 @@ pub struct Config {
     /// `Strict-Transport-Security`.
     #[arg(long, env = "TANDEM_HTTPS", default_value_t = false, value_parser = parse_flag)]
     pub https: bool,
+    /// Outgoing e-mail relay: smtp://user:pass@host:587 (STARTTLS required),
+    /// smtps://user:pass@host:465 (TLS), smtp://host:25?tls=none (plain, local relays).
+    /// Unset: e-mail sending is off (e-mail articles say so).
+    #[arg(long, env = "TANDEM_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "TANDEM_LOG_JSON", default_value_t = false, value_parser = parse_flag)]
     pub log_json: bool,

@@ -9,7 +9,7 @@ use domain::accounts::auth::Lockout;
 use domain::storage::files::FileStore;
 use tracing_subscriber::EnvFilter;
 
-use server::config::{AdminAction, Cli, Command, Config};
+use server::config::{AdminAction, Cli, Command, Config, MailAction};
 use server::state::{AppState, Settings};
 use server::web;
 
@@ -22,6 +22,11 @@ async fn main() -> std::process::ExitCode {
         Some(Command::Admin {
             action: AdminAction::Create { login, password },
         }) => admin_create(&cli.config, &login, &password).await,
+        Some(Command::Mail {
+            action: MailAction::Deliver { group },
+        }) => {
+            return mail_deliver(&cli.config, group.as_deref()).await;
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -55,6 +60,43 @@ async fn admin_create(config: &Config, login: &str, password: &str) -> Result<()
     tx.commit().await.map_err(|e| e.to_string())?;
     println!("admin {login} ready (user id {id})");
     Ok(())
+}
+
+/// `tandem mail deliver`: one message from stdin into the helpdesk. Prints the outcome as
+/// JSON; exit code 75 (EX_TEMPFAIL) when it could not be stored, so that the MTA retries.
+async fn mail_deliver(config: &Config, group: Option<&str>) -> std::process::ExitCode {
+    use std::io::Read;
+    const EX_TEMPFAIL: u8 = 75;
+    let limit = domain::mail::inbound::MAX_MESSAGE_BYTES as u64 + 1;
+    let mut message = Vec::new();
+    if let Err(e) = std::io::stdin().take(limit).read_to_end(&mut message) {
+        eprintln!("tandem: cannot read the message from stdin: {e}");
+        return std::process::ExitCode::from(EX_TEMPFAIL);
+    }
+    let outcome = async {
+        let files = config.file_store()?;
+        let store = Store::connect(&config.database_url)
+            .await
+            .map_err(|e| e.to_string())?;
+        let desk = domain::desk::Desk::new(store.clone(), files);
+        let received = desk
+            .receive_mail(&message, group)
+            .await
+            .map_err(|e| e.to_string());
+        store.close().await;
+        received
+    }
+    .await;
+    match outcome {
+        Ok(received) => {
+            println!("{}", server::http::email::render_received(&received));
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tandem: the message was not stored: {e}");
+            std::process::ExitCode::from(EX_TEMPFAIL)
+        }
+    }
 }
 
 /// The demo logins, from the one list in code (`domain::setup::demo::LOGINS`).
@@ -105,6 +147,18 @@ async fn prepare_store(config: &Config, files: &FileStore) -> Result<Store, Stri
 
 async fn serve(config: Config) -> Result<(), String> {
     let files = config.file_store()?;
+    let smtp = match config.smtp_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) => {
+            let mailer = domain::mail::transport::Mailer::from_url(url)
+                .map_err(|e| format!("TANDEM_SMTP_URL: {e}"))?;
+            tracing::info!(relay = %mailer.shown_url, "e-mail sending on");
+            Some(mailer)
+        }
+        None => {
+            tracing::info!("e-mail sending off (TANDEM_SMTP_URL is not set)");
+            None
+        }
+    };
     tracing::info!(files = %files.describe(), "attachment storage");
     let store = prepare_store(&config, &files).await?;
     let leptos_options = leptos::config::get_configuration(None)
@@ -123,6 +177,7 @@ async fn serve(config: Config) -> Result<(), String> {
             tenant: config.tenant.clone(),
             data_dir: config.data_dir.clone(),
             https: config.https,
+            smtp,
         },
         leptos_options,
     );
@@ -135,6 +190,7 @@ async fn serve(config: Config) -> Result<(), String> {
             .await
             .map_err(|e| format!("live events (LISTEN): {e}"))?;
     }
+    let delivery = state.desk.spawn_mail_delivery();
     let app = web::router(state, config.max_body_mb * 1024 * 1024);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -144,6 +200,9 @@ async fn serve(config: Config) -> Result<(), String> {
         print_demo_logins();
     }
     server::listener::serve(listener, app, shutdown_signal()).await;
+    if let Some(delivery) = delivery {
+        delivery.abort();
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())

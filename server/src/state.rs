@@ -39,6 +39,8 @@ pub struct Settings {
     pub data_dir: std::path::PathBuf,
     /// Served over HTTPS (a proxy terminates TLS): responses carry HSTS.
     pub https: bool,
+    /// The SMTP relay outgoing e-mail goes through (`TANDEM_SMTP_URL`); `None`: sending is off.
+    pub smtp: Option<domain::mail::transport::Mailer>,
 }
 
 impl AppState {
@@ -49,7 +51,7 @@ impl AppState {
         leptos_options: LeptosOptions,
     ) -> AppState {
         AppState(Arc::new(Shared {
-            desk: Desk::new(store.clone(), files.clone()),
+            desk: Desk::new(store.clone(), files.clone()).with_mailer(settings.smtp.clone()),
             store,
             files,
             settings: Arc::new(settings),

@@ -181,6 +181,7 @@ mod tests {
             tenant: "t".into(),
             data_dir: "d".into(),
             https,
+            smtp: None,
         }
     }
 

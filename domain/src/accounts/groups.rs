@@ -17,6 +17,8 @@ pub struct GroupRecord {
     pub reopen_time_in_days: Option<i64>,
     pub shared_drafts: i64,
     pub assignment_timeout: Option<i64>,
+    /// The sender address of the group's outgoing e-mail (`email_addresses`).
+    pub email_address_id: Option<i64>,
     pub created_by_id: i64,
     pub updated_by_id: i64,
     pub created_at: String,
@@ -24,7 +26,7 @@ pub struct GroupRecord {
 }
 
 const COLUMNS: &str = "id, name, active, note, follow_up_possible, reopen_time_in_days, shared_drafts, \
-    assignment_timeout, created_by_id, updated_by_id, created_at, updated_at";
+    assignment_timeout, email_address_id, created_by_id, updated_by_id, created_at, updated_at";
 
 pub fn render(group: &GroupRecord) -> Value {
     json!({
@@ -36,7 +38,7 @@ pub fn render(group: &GroupRecord) -> Value {
         "follow_up_possible": group.follow_up_possible,
         "reopen_time_in_days": group.reopen_time_in_days,
         "follow_up_assignment": true,
-        "email_address_id": null,
+        "email_address_id": group.email_address_id,
         "signature_id": null,
         "shared_drafts": group.shared_drafts != 0,
         "active": group.active != 0,
@@ -115,6 +117,31 @@ pub struct GroupParams {
     pub reopen_time_in_days: Option<i64>,
     pub shared_drafts: Option<bool>,
     pub assignment_timeout: Option<i64>,
+    /// Absent: unchanged; `null`: none; an id: that sender address.
+    #[serde(default, deserialize_with = "present_or_null")]
+    pub email_address_id: Option<Option<i64>>,
+}
+
+/// `Some(None)` for an explicit `null`, so that "absent" and "cleared" differ.
+fn present_or_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
+/// 422 unless `id` names a sender address.
+async fn check_email_address(conn: &mut AnyConnection, id: Option<i64>) -> Result<()> {
+    let Some(id) = id else { return Ok(()) };
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM email_addresses WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(Error::unprocessable(format!(
+            "Invalid value for param 'email_address_id': {id}"
+        ))),
+    }
 }
 
 impl GroupParams {
@@ -179,12 +206,14 @@ pub async fn create(
         .clone()
         .unwrap_or_else(|| "yes".into());
     check_follow_up(&follow_up)?;
+    let email_address_id = params.email_address_id.flatten();
+    check_email_address(conn, email_address_id).await?;
     let by = actor.map_or(crate::accounts::users::SYSTEM_USER_ID, |a| a.id);
     let now = clock::now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO groups (name, active, note, follow_up_possible, reopen_time_in_days, shared_drafts, \
-         assignment_timeout, created_by_id, updated_by_id, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id",
+         assignment_timeout, email_address_id, created_by_id, updated_by_id, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING id",
     )
     .bind(name)
     .bind(params.active.unwrap_or(true) as i64)
@@ -193,6 +222,7 @@ pub async fn create(
     .bind(params.reopen_time_in_days)
     .bind(params.shared_drafts.unwrap_or(true) as i64)
     .bind(params.assignment_timeout)
+    .bind(email_address_id)
     .bind(by)
     .bind(by)
     .bind(&now)
@@ -232,9 +262,14 @@ pub async fn update(
         .clone()
         .unwrap_or(current.follow_up_possible);
     check_follow_up(&follow_up)?;
+    let email_address_id = params
+        .email_address_id
+        .unwrap_or(current.email_address_id);
+    check_email_address(conn, email_address_id).await?;
     sqlx::query(
         "UPDATE groups SET name = $1, active = $2, note = $3, follow_up_possible = $4, reopen_time_in_days = $5, \
-         shared_drafts = $6, assignment_timeout = $7, updated_by_id = $8, updated_at = $9 WHERE id = $10",
+         shared_drafts = $6, assignment_timeout = $7, email_address_id = $8, updated_by_id = $9, updated_at = $10 \
+         WHERE id = $11",
     )
     .bind(&name)
     .bind(params.active.map_or(current.active, i64::from))
@@ -243,6 +278,7 @@ pub async fn update(
     .bind(params.reopen_time_in_days.or(current.reopen_time_in_days))
     .bind(params.shared_drafts.map_or(current.shared_drafts, i64::from))
     .bind(params.assignment_timeout.or(current.assignment_timeout))
+    .bind(email_address_id)
     .bind(actor.id)
     .bind(clock::now())
     .bind(id)

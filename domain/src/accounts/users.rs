@@ -553,10 +553,10 @@ pub fn valid_email(email: &str) -> bool {
 
 /// An existing user with this e-mail, else a new customer with it (Zammad's `guess:`). `name`
 /// ("First Last") names a new user. The e-mail must be valid; the caller must be allowed to
-/// create users.
+/// create users (`None`: the system, e.g. for the sender of an inbound e-mail).
 pub async fn find_or_create_by_email(
     conn: &mut AnyConnection,
-    actor: &Actor,
+    actor: Option<&Actor>,
     email: &str,
     name: Option<&str>,
 ) -> Result<i64> {
@@ -576,7 +576,7 @@ pub async fn find_or_create_by_email(
         lastname: Some(lastname.trim().to_string()).filter(|s| !s.is_empty()),
         ..Default::default()
     };
-    Ok(create(conn, Some(actor), &params).await?.id)
+    Ok(create(conn, actor, &params).await?.id)
 }
 
 /// Field values after validation; shared by create and update.

@@ -3,6 +3,8 @@
 //! nobody references). The REST handlers and the web app's server functions both call these,
 //! so the two can never drift apart.
 
+pub mod mail;
+
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -23,6 +25,8 @@ pub struct Desk {
     pub drafts: Arc<Hub>,
     /// Live events for open tabs.
     pub events: Arc<Bus>,
+    /// E-mail: the SMTP relay (none: sending is off) and the delivery worker's wake-up.
+    pub mail: mail::MailService,
 }
 
 impl Desk {
@@ -30,9 +34,17 @@ impl Desk {
         Desk {
             drafts: Hub::new(store.clone()),
             events: Arc::new(Bus::new()),
+            mail: mail::MailService::default(),
             store,
             files,
         }
+    }
+
+    /// The desk sending e-mail through `mailer` (start the worker with
+    /// [`Desk::spawn_mail_delivery`]).
+    pub fn with_mailer(mut self, mailer: Option<crate::mail::transport::Mailer>) -> Desk {
+        self.mail = mail::MailService::new(mailer);
+        self
     }
 
     /// The article of a request (an object, else none) made ready before the write
@@ -77,12 +89,16 @@ impl Desk {
     ) -> Result<Value> {
         let mut tx = self.store.write().await?;
         let ticket = tickets::create(&mut tx, &self.files, actor, body, article).await?;
+        let queued = mail::queue_outgoing(&mut tx, &self.mail, ticket.id, 0).await?;
         // a new ticket started from a named shared draft: the draft ends
         if let Some(draft_id) = params::int(body, "shared_draft_id")? {
             crate::shared_drafts::start::consume(&mut tx, actor, draft_id, ticket.group_id).await?;
         }
         let out = present_ticket(&mut tx, actor, &ticket, view).await?;
         tx.commit().await?;
+        if queued {
+            self.wake_mail_delivery();
+        }
         self.changed(&ticket, None, true);
         Ok(out)
     }
@@ -137,7 +153,9 @@ impl Desk {
     ) -> Result<Value> {
         let mut tx = self.store.write().await?;
         let before = tickets::find(&mut tx, id).await.ok();
+        let last_article = mail::last_article_id(&mut tx, id).await?;
         let ticket = tickets::update(&mut tx, &self.files, actor, id, body, article).await?;
+        let queued = mail::queue_outgoing(&mut tx, &self.mail, id, last_article).await?;
         // sending the ticket's shared draft: the draft ends with this article
         if let Some(draft_id) = body
             .get("article")
@@ -154,6 +172,9 @@ impl Desk {
         }
         let out = present_ticket(&mut tx, actor, &ticket, view).await?;
         tx.commit().await?;
+        if queued {
+            self.wake_mail_delivery();
+        }
         if live_draft || body["article"].get("shared_draft_id").is_some() {
             // the draft became this article: editors close, the next draft starts fresh
             let article_id = out["article_ids"]
@@ -221,9 +242,15 @@ impl Desk {
     ) -> Result<Value> {
         let mut tx = self.store.write().await?;
         let article = articles::create(&mut tx, &self.files, actor, body, prepared).await?;
+        let queued =
+            mail::queue_outgoing(&mut tx, &self.mail, article.ticket_id, article.id - 1).await?;
+        let article = articles::find(&mut tx, article.id).await?;
         let out = articles::render(&mut tx, &article).await?;
         let ticket = tickets::find(&mut tx, article.ticket_id).await?;
         tx.commit().await?;
+        if queued {
+            self.wake_mail_delivery();
+        }
         self.changed(&ticket, None, article.internal == 0);
         Ok(out)
     }

@@ -56,6 +56,18 @@ impl FollowUp {
             _ => FollowUp::Yes,
         }
     }
+
+    /// Whether a customer's follow-up may reopen a closed ticket (else it needs a new one).
+    pub fn allows_reopen(self) -> bool {
+        match self {
+            FollowUp::Yes => true,
+            FollowUp::WithinDays {
+                closed_days_ago: Some(days),
+                reopen_days,
+            } => days < reopen_days,
+            _ => false,
+        }
+    }
 }
 
 /// The customer side of the ticket check: own ticket, or a ticket of a shared organisation the
@@ -112,15 +124,12 @@ pub fn authorize_update_ticket(
     if !ticket.closed || actor.has_group_access(ticket.group_id, AccessLevel::Change) {
         return Ok(());
     }
-    match follow_up {
-        FollowUp::Yes => Ok(()),
-        FollowUp::WithinDays {
-            closed_days_ago: Some(days),
-            reopen_days,
-        } if days < reopen_days => Ok(()),
-        _ => Err(Error::unprocessable(
+    if follow_up.allows_reopen() {
+        Ok(())
+    } else {
+        Err(Error::unprocessable(
             "Cannot follow-up on a closed ticket. Please create a new ticket.",
-        )),
+        ))
     }
 }
 
@@ -340,6 +349,12 @@ pub fn can_manage_organizations(actor: &Actor) -> bool {
 /// they may open tickets in).
 pub fn can_manage_groups(actor: &Actor) -> bool {
     actor.has_permission("admin.group")
+}
+
+/// Sender addresses, the failed-mail list and raw inbound messages of others: admins with
+/// `admin.channel_email` (Zammad's `EmailAddressPolicy`).
+pub fn can_manage_email_addresses(actor: &Actor) -> bool {
+    actor.has_permission("admin.channel_email")
 }
 
 pub fn can_read_roles(actor: &Actor) -> bool {

@@ -298,6 +298,13 @@ impl PreparedBody {
         self.pin.take()
     }
 
+    /// Stores the files' bytes (see [`attachments::store_bytes`]) and keeps them pinned until
+    /// [`PreparedBody::take_pin`]'s guard is dropped.
+    pub async fn store_files(&mut self, files: &FileStore) -> Result<()> {
+        self.pin = Some(attachments::store_bytes(files, &mut self.files).await?);
+        Ok(())
+    }
+
     /// The content hashes of its files (for [`attachments::remove_unreferenced`] when the
     /// transaction that was to store them fails).
     pub fn hashes(&self) -> Vec<String> {
@@ -343,7 +350,7 @@ pub async fn prepare(
     let mut prepared = prepare_body(fqdn, content_type, text, ticket_id)?;
     new_files.append(&mut prepared.files);
     prepared.files = new_files;
-    prepared.pin = Some(attachments::store_bytes(files, &mut prepared.files).await?);
+    prepared.store_files(files).await?;
     Ok(prepared)
 }
 
@@ -830,4 +837,64 @@ pub async fn create_system_note(
     .bind(&now)
     .fetch_one(conn)
     .await?)
+}
+
+/// Sets entries of an article's `preferences` (others kept), e.g. Zammad's
+/// `delivery_status`, `delivery_status_message`, `delivery_status_date`, `delivery_retry`;
+/// a `null` value removes the entry.
+pub async fn set_preferences(
+    conn: &mut AnyConnection,
+    article_id: i64,
+    entries: &[(&str, Value)],
+) -> Result<()> {
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT preferences FROM ticket_articles WHERE id = $1")
+            .bind(article_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(stored) = stored else {
+        return Err(Error::not_found("Ticket::Article", article_id));
+    };
+    let mut preferences = match serde_json::from_str::<Value>(&stored) {
+        Ok(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    for (name, value) in entries {
+        if value.is_null() {
+            preferences.remove(*name);
+        } else {
+            preferences.insert((*name).to_string(), value.clone());
+        }
+    }
+    sqlx::query("UPDATE ticket_articles SET preferences = $1, updated_at = $2 WHERE id = $3")
+        .bind(Value::Object(preferences).to_string())
+        .bind(clock::now())
+        .bind(article_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets an article's `message_id` when it has none (an outgoing e-mail gets its id when
+/// queued, so that a resend carries the same one). Returns the article's id.
+pub async fn ensure_message_id(
+    conn: &mut AnyConnection,
+    article_id: i64,
+    new_id: impl FnOnce() -> String,
+) -> Result<String> {
+    let current: Option<String> =
+        sqlx::query_scalar("SELECT message_id FROM ticket_articles WHERE id = $1")
+            .bind(article_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    if let Some(id) = current.filter(|id| !id.is_empty()) {
+        return Ok(id);
+    }
+    let id = new_id();
+    sqlx::query("UPDATE ticket_articles SET message_id = $1 WHERE id = $2")
+        .bind(&id)
+        .bind(article_id)
+        .execute(conn)
+        .await?;
+    Ok(id)
 }

@@ -296,21 +296,31 @@ pub async fn delete_cached(
 /// Content hashes referenced by a ticket's attachments (to clean up after deleting it).
 pub async fn hashes_of_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar("SELECT DISTINCT a.sha256 FROM attachments a JOIN ticket_articles ar ON ar.id = a.article_id WHERE ar.ticket_id = $1 \
-         UNION SELECT a.sha256 FROM attachments a JOIN ticket_shared_drafts d ON d.id = a.shared_draft_id WHERE d.ticket_id = $1")
+         UNION SELECT a.sha256 FROM attachments a JOIN ticket_shared_drafts d ON d.id = a.shared_draft_id WHERE d.ticket_id = $2 \
+         UNION SELECT m.sha256 FROM ticket_article_mails m JOIN ticket_articles ar ON ar.id = m.article_id WHERE ar.ticket_id = $3")
+        .bind(ticket_id)
+        .bind(ticket_id)
         .bind(ticket_id)
         .fetch_all(conn)
         .await?)
 }
 
-/// Removes the bytes of hashes no attachment refers to any more (call after commit).
+/// Removes the bytes of hashes nothing refers to any more — no attachment, no article's raw
+/// e-mail, no failed mail (call after commit).
 pub async fn remove_unreferenced(
     conn: &mut AnyConnection,
     files: &FileStore,
     hashes: &[String],
 ) -> Result<()> {
     for sha in hashes {
-        let refs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE sha256 = $1")
-            .bind(sha)
+        let refs: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM attachments WHERE sha256 = $1) \
+             + (SELECT COUNT(*) FROM ticket_article_mails WHERE sha256 = $2) \
+             + (SELECT COUNT(*) FROM failed_mails WHERE sha256 = $3)",
+        )
+        .bind(sha)
+        .bind(sha)
+        .bind(sha)
             .fetch_one(&mut *conn)
             .await?;
         if refs == 0 {

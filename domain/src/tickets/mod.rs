@@ -450,7 +450,7 @@ async fn guess_customer(conn: &mut AnyConnection, actor: &Actor, email: &str) ->
             "Invalid email '{email}' of customer"
         )));
     }
-    users::find_or_create_by_email(conn, actor, &email, None).await
+    users::find_or_create_by_email(conn, Some(actor), &email, None).await
 }
 
 async fn customer_from(
@@ -578,6 +578,98 @@ fn pending_time_for(
     }
 }
 
+/// A ticket ready to be stored: what a channel (the REST API, an inbound e-mail) has parsed
+/// and authorised. [`insert`] fills in the rest the same way for every channel.
+#[derive(Debug, Clone, Default)]
+pub struct NewTicket {
+    /// Cleaned, not empty.
+    pub title: String,
+    pub group_id: i64,
+    /// `None`: the state marked `default_create` (new).
+    pub state_id: Option<i64>,
+    /// `None`: the priority marked `default_create` (2 normal).
+    pub priority_id: Option<i64>,
+    /// [`SYSTEM_USER_ID`] for none; an owner without access to the group becomes none.
+    pub owner_id: i64,
+    pub customer_id: i64,
+    /// Requested organisation (checked against the customer's); `None`: the customer's own.
+    pub organization_id: Option<i64>,
+    /// At most 250 characters.
+    pub note: Option<String>,
+    /// As sent (RFC 3339 or a relative time); required for pending states.
+    pub pending_time: Option<String>,
+    pub preferences: Value,
+}
+
+/// Stores a new ticket (its number, defaults, `close_at` for closed states, history), in the
+/// caller's transaction. Permission checks are the caller's business. Returns the id.
+pub async fn insert(conn: &mut AnyConnection, actor: &Actor, new: NewTicket) -> Result<i64> {
+    let state_id = match new.state_id {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar(
+                "SELECT id FROM ticket_states WHERE default_create = 1 ORDER BY id LIMIT 1",
+            )
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    };
+    let state = states::find(conn, state_id).await?;
+    let priority_id = match new.priority_id {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar(
+                "SELECT id FROM ticket_priorities WHERE default_create = 1 ORDER BY id LIMIT 1",
+            )
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    };
+    let owner_id = sane_owner(conn, new.owner_id, new.group_id).await?;
+    let organization_id = organization_for(conn, new.customer_id, new.organization_id).await?;
+    let pending_time = pending_time_for(&state, new.pending_time, None)?;
+    require_pending_time(&state, &pending_time)?;
+    let number = next_number(conn).await?;
+    let now = clock::now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO tickets (number, title, group_id, priority_id, state_id, organization_id, owner_id, customer_id, \
+         note, pending_time, preferences, close_at, last_owner_update_at, created_by_id, updated_by_id, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING id",
+    )
+    .bind(&number)
+    .bind(&new.title)
+    .bind(new.group_id)
+    .bind(priority_id)
+    .bind(state_id)
+    .bind(organization_id)
+    .bind(owner_id)
+    .bind(new.customer_id)
+    .bind(new.note)
+    .bind(pending_time)
+    .bind(new.preferences.to_string())
+    .bind(state.is_closed().then(|| now.clone()))
+    .bind((owner_id != SYSTEM_USER_ID).then(|| now.clone()))
+    .bind(actor.id)
+    .bind(actor.id)
+    .bind(&now)
+    .bind(&now)
+    .fetch_one(&mut *conn)
+    .await?;
+    crate::tickets::history::record(
+        conn,
+        actor.id,
+        crate::tickets::history::Entry {
+            ticket_id: id,
+            history_type: "created",
+            history_object: "Ticket",
+            object_id: id,
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
 /// `POST /tickets`: creates a ticket (and its first article) in the caller's transaction.
 /// `article`: the article's body prepared before the transaction, as
 /// [`articles::create_on`] takes it.
@@ -615,30 +707,10 @@ pub async fn create(
         actor.id // customers' customer/owner fields are dropped
     };
     let requested_state = params::named_id(conn, body, "state", Named::TicketState).await?;
-    let state_id = match requested_state {
-        Some(id) => id,
-        None => {
-            sqlx::query_scalar(
-                "SELECT id FROM ticket_states WHERE default_create = 1 ORDER BY id LIMIT 1",
-            )
-            .fetch_one(&mut *conn)
-            .await?
-        }
-    };
-    let state = states::find(conn, state_id).await?;
-    if requested_state.is_some() {
-        check_state_choice(&state, agent, true)?;
+    if let Some(state_id) = requested_state {
+        check_state_choice(&states::find(conn, state_id).await?, agent, true)?;
     }
-    let priority_id = match params::named_id(conn, body, "priority", Named::TicketPriority).await? {
-        Some(id) => id,
-        None => {
-            sqlx::query_scalar(
-                "SELECT id FROM ticket_priorities WHERE default_create = 1 ORDER BY id LIMIT 1",
-            )
-            .fetch_one(&mut *conn)
-            .await?
-        }
-    };
+    let priority_id = params::named_id(conn, body, "priority", Named::TicketPriority).await?;
     let owner_id = if agent {
         params::user_id(conn, body, "owner")
             .await?
@@ -646,60 +718,35 @@ pub async fn create(
     } else {
         SYSTEM_USER_ID
     };
-    let owner_id = sane_owner(conn, owner_id, group_id).await?;
     let requested_org = if agent {
         params::named_id(conn, body, "organization", Named::Organization).await?
     } else {
         None
     };
-    let organization_id = organization_for(conn, customer_id, requested_org).await?;
     let note = params::text(body, "note")?;
     if note.as_ref().is_some_and(|n| n.chars().count() > 250) {
         return Err(Error::unprocessable(
             "The note must not be longer than 250 characters.",
         ));
     }
-    let pending_time = pending_time_for(&state, params::text(body, "pending_time")?, None)?;
-    require_pending_time(&state, &pending_time)?;
     let preferences = match params::object(body, "preferences")? {
         Some(p) if agent => Value::Object(p.clone()),
         _ => json!({}),
     };
-    let number = next_number(conn).await?;
-    let now = clock::now();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO tickets (number, title, group_id, priority_id, state_id, organization_id, owner_id, customer_id, \
-         note, pending_time, preferences, close_at, last_owner_update_at, created_by_id, updated_by_id, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING id",
-    )
-    .bind(&number)
-    .bind(&title)
-    .bind(group_id)
-    .bind(priority_id)
-    .bind(state_id)
-    .bind(organization_id)
-    .bind(owner_id)
-    .bind(customer_id)
-    .bind(note)
-    .bind(pending_time)
-    .bind(preferences.to_string())
-    .bind(state.is_closed().then(|| now.clone()))
-    .bind((owner_id != SYSTEM_USER_ID).then(|| now.clone()))
-    .bind(actor.id)
-    .bind(actor.id)
-    .bind(&now)
-    .bind(&now)
-    .fetch_one(&mut *conn)
-    .await?;
-    crate::tickets::history::record(
+    let id = insert(
         conn,
-        actor.id,
-        crate::tickets::history::Entry {
-            ticket_id: id,
-            history_type: "created",
-            history_object: "Ticket",
-            object_id: id,
-            ..Default::default()
+        actor,
+        NewTicket {
+            title,
+            group_id,
+            state_id: requested_state,
+            priority_id,
+            owner_id,
+            customer_id,
+            organization_id: requested_org,
+            note,
+            pending_time: params::text(body, "pending_time")?,
+            preferences,
         },
     )
     .await?;

@@ -111,3 +111,4 @@ pub async fn demo_accounts(
         .unwrap()
         .expect("demo accounts on a fresh database")
 }
+pub mod mail_corpus;

@@ -5,6 +5,7 @@ pub mod articles;
 pub mod attachments;
 pub mod caller;
 pub mod deskhero;
+pub mod email;
 pub mod error;
 pub mod extract;
 pub mod groups;
@@ -98,7 +99,14 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(ticket_extras::delete_mention))
         .routes(routes!(ticket_extras::ticket_history))
-        .routes(routes!(ticket_extras::merge));
+        .routes(routes!(ticket_extras::merge))
+        .routes(routes!(email::index, email::create))
+        .routes(routes!(email::show, email::update, email::delete))
+        .routes(routes!(email::article_plain))
+        .routes(routes!(email::inbound))
+        .routes(routes!(email::channel_status))
+        .routes(routes!(email::failed_index))
+        .routes(routes!(email::failed_raw));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(deskhero::create))
         .nest("/api/v1", v1)

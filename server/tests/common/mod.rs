@@ -36,6 +36,20 @@ pub async fn start_with_files(
     max_body_bytes: usize,
     files: Option<domain::storage::files::FileStore>,
 ) -> TestServer {
+    start_full(db, max_body_bytes, files, None).await
+}
+
+/// As [`start`], sending e-mail through the relay at `smtp_url` (its delivery worker runs).
+pub async fn start_with_smtp(db: support::TestDb, smtp_url: &str) -> TestServer {
+    start_full(db, 50 * 1024 * 1024, None, Some(smtp_url)).await
+}
+
+async fn start_full(
+    db: support::TestDb,
+    max_body_bytes: usize,
+    files: Option<domain::storage::files::FileStore>,
+    smtp_url: Option<&str>,
+) -> TestServer {
     {
         let mut tx = db.store.write().await.unwrap();
         domain::setup::seeds::ensure_system_id(&mut tx, Some(42))
@@ -59,14 +73,19 @@ pub async fn start_with_files(
             tenant: "acme".into(),
             data_dir: files_dir.clone(),
             https: false,
+            smtp: smtp_url.map(|u| domain::mail::transport::Mailer::from_url(u).unwrap()),
         },
         leptos_options,
     );
+    let delivery = state.desk.spawn_mail_delivery();
     let app = server::web::router(state, max_body_bytes);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let task = tokio::spawn(async move {
         server::listener::serve(listener, app, std::future::pending()).await;
+        if let Some(delivery) = delivery {
+            delivery.abort();
+        }
     });
     TestServer {
         base,

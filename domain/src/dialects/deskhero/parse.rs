@@ -270,7 +270,7 @@ pub(super) async fn resolve_requester(
             Err(e) => Err(FieldError::new(format!("{at}.requester.user_id"), e)),
         },
         Requester::Email { email, name } => {
-            users::find_or_create_by_email(conn, actor, &email, name.as_deref())
+            users::find_or_create_by_email(conn, Some(actor), &email, name.as_deref())
                 .await
                 .map_err(|e| FieldError::new(format!("{at}.requester.email"), e))
         }

@@ -1,0 +1,187 @@
+//! E-mail: sender addresses (`/email_addresses`, Zammad's `EmailAddressesController`), an
+//! article's whole message (`/ticket_article_plain/{id}`, Zammad's
+//! `TicketArticlesController#retrieve_plain`), the inbound endpoint for an MTA or a script
+//! (`POST /channels_email/inbound`), the channel's status, and the failed-mail list.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::Error;
+use domain::desk::mail::Received;
+use domain::mail::addresses::{self, EmailAddressParams};
+use domain::mail::{failed, raw};
+use domain::tickets::articles;
+use serde_json::{Value, json};
+
+use super::caller::Caller;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, QueryParams};
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/email_addresses", tag = "email",
+    responses((status = 200, description = "Sender addresses (admins)", body = Vec<Value>), (status = 403, description = "Admins only")))]
+pub async fn index(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Value>>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(addresses::index(&mut conn, &caller.actor).await?))
+}
+
+#[utoipa::path(get, path = "/email_addresses/{id}", tag = "email", params(("id" = i64, Path)),
+    responses((status = 200, description = "Sender address", body = Value), (status = 404, description = "Unknown")))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(addresses::show(&mut conn, &caller.actor, id).await?))
+}
+
+#[utoipa::path(post, path = "/email_addresses", tag = "email", request_body = Value,
+    responses((status = 201, description = "Created", body = Value), (status = 422, description = "Invalid or taken address")))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(params): ApiJson<EmailAddressParams>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let mut tx = state.store.write().await?;
+    let address = addresses::create(&mut tx, &caller.actor, &params).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(addresses::render(&address))))
+}
+
+#[utoipa::path(put, path = "/email_addresses/{id}", tag = "email", params(("id" = i64, Path)), request_body = Value,
+    responses((status = 200, description = "Updated", body = Value)))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(params): ApiJson<EmailAddressParams>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    let address = addresses::update(&mut tx, &caller.actor, id, &params).await?;
+    tx.commit().await?;
+    Ok(Json(addresses::render(&address)))
+}
+
+#[utoipa::path(delete, path = "/email_addresses/{id}", tag = "email", params(("id" = i64, Path)),
+    responses((status = 200, description = "Deleted")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    addresses::delete(&mut tx, &caller.actor, id).await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+/// A stored message as a download: `message/rfc822`, never rendered by the browser.
+fn eml_response(bytes: Vec<u8>, filename: &str) -> Response {
+    let mut response = Body::from(bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822"));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    response
+}
+
+#[utoipa::path(get, path = "/ticket_article_plain/{id}", tag = "email", params(("id" = i64, Path)),
+    responses((status = 200, description = "The article's RFC 5322 message (message/rfc822)"),
+              (status = 403, description = "No access"), (status = 404, description = "No such article, or no message stored for it")))]
+pub async fn article_plain(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    let mut conn = state.store.read().await?;
+    let (article, _) = articles::load_readable(&mut conn, &caller.actor, id).await?;
+    let sha = raw::of_article(&mut conn, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("No e-mail stored for article {id}")))?;
+    drop(conn);
+    let bytes = state.files.get(&sha).await?;
+    Ok(eml_response(bytes, &format!("ticket-{}-article-{}.eml", article.ticket_id, id)))
+}
+
+#[utoipa::path(post, path = "/channels_email/inbound", tag = "email",
+    params(("group" = Option<String>, Query, description = "The group's name (default: the group whose address the message was sent to, else the first active group)")),
+    request_body(content = String, content_type = "message/rfc822", description = "One RFC 5322 message"),
+    responses((status = 201, description = "Received: the ticket and article, a bounce, or kept as failed mail", body = Value),
+              (status = 403, description = "Admins with admin.channel_email only")))]
+pub async fn inbound(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    if !domain::policy::can_manage_email_addresses(&caller.actor) {
+        return Err(ApiError(Error::not_authorized()));
+    }
+    let received = state.desk.receive_mail(&body, q.text("group")).await?;
+    Ok((StatusCode::CREATED, Json(render_received(&received))))
+}
+
+/// The outcome of receiving a message as JSON (also printed by `tandem mail deliver`).
+pub fn render_received(received: &Received) -> Value {
+    match received {
+        Received::Article {
+            ticket_id,
+            article_id,
+            new_ticket,
+        } => json!({"result": "article", "ticket_id": ticket_id, "article_id": article_id, "new_ticket": new_ticket}),
+        Received::Bounce { article_id } => json!({"result": "bounce", "article_id": article_id}),
+        Received::Failed {
+            failed_mail_id,
+            reason,
+        } => json!({"result": "failed", "failed_mail_id": failed_mail_id, "reason": reason}),
+    }
+}
+
+#[utoipa::path(get, path = "/channels_email", tag = "email",
+    responses((status = 200, description = "Sending on or off, the relay (without password), queue and failed-mail counts", body = Value)))]
+pub async fn channel_status(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
+    if !domain::policy::can_manage_email_addresses(&caller.actor) {
+        return Err(ApiError(Error::not_authorized()));
+    }
+    let mut conn = state.store.read().await?;
+    Ok(Json(
+        domain::desk::mail::status(&mut conn, &state.desk.mail).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/failed_mails", tag = "email",
+    responses((status = 200, description = "Inbound messages that did not become articles, newest first", body = Vec<Value>)))]
+pub async fn failed_index(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<Value>>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(failed::index(&mut conn, &caller.actor).await?))
+}
+
+#[utoipa::path(get, path = "/failed_mails/{id}/raw", tag = "email", params(("id" = i64, Path)),
+    responses((status = 200, description = "The message as received (message/rfc822)")))]
+pub async fn failed_raw(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    let mut conn = state.store.read().await?;
+    let record = failed::find(&mut conn, &caller.actor, id).await?;
+    drop(conn);
+    let bytes = state.files.get(&record.sha256).await?;
+    Ok(eml_response(bytes, &format!("failed-mail-{id}.eml")))
+}
