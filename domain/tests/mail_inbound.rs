@@ -24,7 +24,14 @@ fn every_shape_is_read_or_refused_with_a_reason() {
 
 #[test]
 fn plain_text_keeps_its_text_and_ids() {
-    let mail = inbound::read(&corpus::plain(FROM, TO, "Printer", "m1@example.org", "Line one.\r\nLine two.")).unwrap();
+    let mail = inbound::read(&corpus::plain(
+        FROM,
+        TO,
+        "Printer",
+        "m1@example.org",
+        "Line one.\r\nLine two.",
+    ))
+    .unwrap();
     assert_eq!(mail.from_address, "carla@example.org");
     assert_eq!(mail.from_name.as_deref(), Some("Carla Customer"));
     assert_eq!(mail.subject, "Printer");
@@ -43,19 +50,38 @@ fn html_and_alternative_bodies_prefer_the_html() {
     assert_eq!(alt.content_type, "text/html");
     assert!(alt.body.contains("42 €"), "{}", alt.body);
     assert!(alt.body.contains("日本語"));
-    assert!(alt.text_body.as_deref().unwrap().contains("Grüße aus München!"));
+    assert!(
+        alt.text_body
+            .as_deref()
+            .unwrap()
+            .contains("Grüße aus München!")
+    );
     assert_eq!(alt.subject, "Preis €");
 }
 
 #[test]
 fn inline_images_keep_their_content_id_and_attachments_their_names() {
-    let mail = inbound::read(&corpus::related_inline_image(FROM, TO, "Logo", "r1@example.org")).unwrap();
-    let logo = mail.files.iter().find(|f| f.filename == "logo.png").expect("logo");
+    let mail = inbound::read(&corpus::related_inline_image(
+        FROM,
+        TO,
+        "Logo",
+        "r1@example.org",
+    ))
+    .unwrap();
+    let logo = mail
+        .files
+        .iter()
+        .find(|f| f.filename == "logo.png")
+        .expect("logo");
     assert_eq!(logo.content_id.as_deref(), Some("logo@example.com"));
     assert!(logo.inline);
     assert_eq!(logo.mime_type, "image/png");
     assert!(logo.bytes.starts_with(b"\x89PNG"));
-    let pdf = mail.files.iter().find(|f| f.filename == "report.pdf").expect("pdf");
+    let pdf = mail
+        .files
+        .iter()
+        .find(|f| f.filename == "report.pdf")
+        .expect("pdf");
     assert_eq!(pdf.bytes, corpus::PDF_BYTES);
     assert!(!pdf.inline && pdf.content_id.is_none());
     assert!(mail.body.contains("cid:logo@example.com"));
@@ -63,17 +89,33 @@ fn inline_images_keep_their_content_id_and_attachments_their_names() {
 
 #[test]
 fn replies_carry_in_reply_to_and_references_with_brackets() {
-    let mail = inbound::read(&corpus::reply(FROM, TO, "Printer [Ticket#31001]", "c2@example.org", "p1@tandem.test", "p0@tandem.test p1@tandem.test", "Still broken.")).unwrap();
+    let mail = inbound::read(&corpus::reply(
+        FROM,
+        TO,
+        "Printer [Ticket#31001]",
+        "c2@example.org",
+        "p1@tandem.test",
+        "p0@tandem.test p1@tandem.test",
+        "Still broken.",
+    ))
+    .unwrap();
     assert_eq!(mail.subject, "Re: Printer [Ticket#31001]");
     assert_eq!(mail.in_reply_to, vec!["<p1@tandem.test>"]);
-    assert_eq!(mail.references, vec!["<p0@tandem.test>", "<p1@tandem.test>"]);
+    assert_eq!(
+        mail.references,
+        vec!["<p0@tandem.test>", "<p1@tandem.test>"]
+    );
 }
 
 #[test]
 fn a_forwarded_message_becomes_an_eml_attachment() {
     let mail = inbound::read(&corpus::forwarded(FROM, TO, "Invoice", "f1@example.org")).unwrap();
     assert_eq!(mail.subject, "Fwd: Invoice");
-    let eml = mail.files.iter().find(|f| f.mime_type == "message/rfc822").expect("forwarded part");
+    let eml = mail
+        .files
+        .iter()
+        .find(|f| f.mime_type == "message/rfc822")
+        .expect("forwarded part");
     assert!(eml.filename.ends_with(".eml"), "{}", eml.filename);
     assert!(String::from_utf8_lossy(&eml.bytes).contains("forwarded-inner-1@example.org"));
 }
@@ -93,20 +135,41 @@ fn iso_8859_1_headers_and_body_are_decoded() {
     assert_eq!(mail.subject, corpus::ISO_SUBJECT);
     assert_eq!(mail.from_name.as_deref(), Some(corpus::ISO_FROM_NAME));
     assert_eq!(mail.from_address, "juergen.mueller@example.org");
-    assert!(mail.body.replace("\r\n", "\n").contains("Können Sie das ändern?"), "{}", mail.body);
+    assert!(
+        mail.body
+            .replace("\r\n", "\n")
+            .contains("Können Sie das ändern?"),
+        "{}",
+        mail.body
+    );
 }
 
 #[test]
 fn rfc2231_continued_file_names_are_joined_and_decoded() {
     let mail = inbound::read(&corpus::rfc2231_filename(FROM, TO, "n1@example.org")).unwrap();
-    assert!(mail.files.iter().any(|f| f.filename == corpus::RFC2231_NAME), "{:?}", mail.files.iter().map(|f| &f.filename).collect::<Vec<_>>());
+    assert!(
+        mail.files
+            .iter()
+            .any(|f| f.filename == corpus::RFC2231_NAME),
+        "{:?}",
+        mail.files.iter().map(|f| &f.filename).collect::<Vec<_>>()
+    );
 }
 
 #[test]
 fn a_delivery_status_notification_is_a_bounce_naming_the_original() {
-    let mail = inbound::read(&corpus::dsn_bounce("orig-1@tandem.test", "nobody@example.org", "support@example.com", "b1@example.net")).unwrap();
+    let mail = inbound::read(&corpus::dsn_bounce(
+        "orig-1@tandem.test",
+        "nobody@example.org",
+        "support@example.com",
+        "b1@example.net",
+    ))
+    .unwrap();
     let bounce = mail.bounce.expect("bounce");
-    assert_eq!(bounce.original_message_id.as_deref(), Some("<orig-1@tandem.test>"));
+    assert_eq!(
+        bounce.original_message_id.as_deref(),
+        Some("<orig-1@tandem.test>")
+    );
     assert_eq!(bounce.status.as_deref(), Some("5.1.1"));
     assert_eq!(bounce.action.as_deref(), Some("failed"));
     assert!(bounce.is_permanent());
@@ -117,7 +180,12 @@ fn a_delivery_status_notification_is_a_bounce_naming_the_original() {
 #[test]
 fn automatic_mail_is_recognised_by_its_headers() {
     let auto = inbound::read(&corpus::autoresponder(FROM, TO, "o2@example.org", "p1@x")).unwrap();
-    assert!(auto.automatic.as_deref().unwrap().contains("Auto-Submitted"));
+    assert!(
+        auto.automatic
+            .as_deref()
+            .unwrap()
+            .contains("Auto-Submitted")
+    );
     let bulk = inbound::read(&corpus::bulk(FROM, TO, "b2@example.org")).unwrap();
     assert_eq!(bulk.automatic.as_deref(), Some("Precedence: bulk"));
     let list = inbound::read(&corpus::list(FROM, TO, "l2@example.org")).unwrap();
@@ -130,7 +198,11 @@ fn automatic_mail_is_recognised_by_its_headers() {
 fn a_20_mb_attachment_arrives_whole() {
     let size = 20 * 1024 * 1024;
     let mail = inbound::read(&corpus::large_attachment(size, FROM, TO, "big@example.org")).unwrap();
-    let file = mail.files.iter().find(|f| f.filename == "large.bin").expect("large.bin");
+    let file = mail
+        .files
+        .iter()
+        .find(|f| f.filename == "large.bin")
+        .expect("large.bin");
     assert_eq!(file.bytes.len(), size);
     assert!(file.bytes == corpus::large_attachment_bytes(size));
 }
@@ -140,7 +212,10 @@ fn broken_and_senderless_messages_are_refused_or_read_without_panic() {
     let broken = inbound::read(&corpus::malformed()).expect("still readable");
     assert_eq!(broken.from_address, "broken@example.com");
     assert!(broken.subject.starts_with("Broken") && broken.subject.ends_with("subject"));
-    assert_eq!(inbound::read(&corpus::no_from()).unwrap_err(), Unreadable::NoSender);
+    assert_eq!(
+        inbound::read(&corpus::no_from()).unwrap_err(),
+        Unreadable::NoSender
+    );
     assert!(inbound::read(b"\xff\xfe\x00garbage").is_err());
     assert_eq!(inbound::read(b"").unwrap_err(), Unreadable::NotAMessage);
 }
@@ -151,7 +226,9 @@ fn deep_multipart_nesting_is_read_without_recursion() {
     let depth = 20_000;
     let mut raw = String::from("From: deep@example.org\r\nSubject: deep\r\nMIME-Version: 1.0\r\n");
     for i in 0..depth {
-        raw.push_str(&format!("Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"));
+        raw.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+        ));
     }
     raw.push_str("Content-Type: text/plain\r\n\r\ninnermost\r\n");
     let mail = inbound::read(raw.as_bytes()).expect("read");

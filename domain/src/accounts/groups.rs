@@ -262,9 +262,7 @@ pub async fn update(
         .clone()
         .unwrap_or(current.follow_up_possible);
     check_follow_up(&follow_up)?;
-    let email_address_id = params
-        .email_address_id
-        .unwrap_or(current.email_address_id);
+    let email_address_id = params.email_address_id.unwrap_or(current.email_address_id);
     check_email_address(conn, email_address_id).await?;
     sqlx::query(
         "UPDATE groups SET name = $1, active = $2, note = $3, follow_up_possible = $4, reopen_time_in_days = $5, \

@@ -290,25 +290,31 @@ impl Desk {
             ],
         )
         .await;
-        if let (true, Some(ticket_id), Ok(())) = (give_up, ticket_id, &exists) {
-            let system = load_actor(&mut tx, users::SYSTEM_USER_ID, None).await;
-            if let Ok(system) = system {
-                let to: Option<String> =
-                    sqlx::query_scalar("SELECT to_address FROM ticket_articles WHERE id = $1")
-                        .bind(claim.article_id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                articles::create_system_note(
-                    &mut tx,
-                    &system,
-                    ticket_id,
-                    &format!(
-                        "Unable to send email to '{}': {message}",
-                        to.unwrap_or_default()
-                    ),
-                )
-                .await?;
+        let ticket_id = match ticket_id {
+            Some(id) => Some(id),
+            None => {
+                sqlx::query_scalar("SELECT ticket_id FROM ticket_articles WHERE id = $1")
+                    .bind(claim.article_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
             }
+        };
+        if let (true, Some(ticket_id), Ok(())) = (give_up, ticket_id, &exists) {
+            let to: Option<String> =
+                sqlx::query_scalar("SELECT to_address FROM ticket_articles WHERE id = $1")
+                    .bind(claim.article_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            articles::create_system_note(
+                &mut tx,
+                &crate::policy::access::Actor::system(),
+                ticket_id,
+                &format!(
+                    "Unable to send email to '{}': {message}",
+                    to.unwrap_or_default()
+                ),
+            )
+            .await?;
         }
         tx.commit().await?;
         if let Some(ticket_id) = ticket_id {
@@ -328,12 +334,14 @@ impl Desk {
         };
         let ticket = tickets::find(conn, article.ticket_id).await?;
         let group = groups::find(conn, ticket.group_id).await?;
-        let sender = addresses::of_group(conn, ticket.group_id).await?.ok_or_else(|| {
-            Error::unprocessable(format!(
-                "Group '{}' has no e-mail address to send from.",
-                group.name
-            ))
-        })?;
+        let sender = addresses::of_group(conn, ticket.group_id)
+            .await?
+            .ok_or_else(|| {
+                Error::unprocessable(format!(
+                    "Group '{}' has no e-mail address to send from.",
+                    group.name
+                ))
+            })?;
         let agent = users::find(conn, article.created_by_id).await.ok();
         let to = match article.to_address.clone().filter(|t| !t.trim().is_empty()) {
             Some(to) => to,
@@ -441,11 +449,12 @@ impl Desk {
                 group_id,
             )
         };
-        if own_addresses.iter().any(|a| a.eq_ignore_ascii_case(&mail.from_address))
+        if own_addresses
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&mail.from_address))
             || mail.loop_marker.as_deref() == Some(fqdn.as_str())
         {
-            return failed("loop: the message comes from this helpdesk's own address".into())
-                .await;
+            return failed("loop: the message comes from this helpdesk's own address".into()).await;
         }
         if self.mail.senders.check_key(&mail.from_address).is_err() {
             return failed(format!(
@@ -568,7 +577,11 @@ impl Desk {
         else {
             return Ok(None);
         };
-        let status = if bounce.is_permanent() { "fail" } else { "delayed" };
+        let status = if bounce.is_permanent() {
+            "fail"
+        } else {
+            "delayed"
+        };
         articles::set_preferences(
             &mut tx,
             article_id,

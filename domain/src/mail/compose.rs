@@ -75,10 +75,9 @@ impl SubjectRules {
                 Some(i + 1)
             } else if c == '[' {
                 let close = trimmed[i..].find("]:").map(|p| i + p);
-                close.filter(|&p| {
-                    p > i + 1 && trimmed[i + 1..p].bytes().all(|b| b.is_ascii_digit())
-                })
-                .map(|p| p + 2)
+                close
+                    .filter(|&p| p > i + 1 && trimmed[i + 1..p].bytes().all(|b| b.is_ascii_digit()))
+                    .map(|p| p + 2)
             } else {
                 None
             };
@@ -91,7 +90,10 @@ impl SubjectRules {
         }
         let mut out = out.trim().to_string();
         if out.chars().count() > self.max_size {
-            out = format!("{}[...]", out.chars().take(self.max_size).collect::<String>());
+            out = format!(
+                "{}[...]",
+                out.chars().take(self.max_size).collect::<String>()
+            );
         }
         out
     }
@@ -168,9 +170,8 @@ pub struct OutgoingMail {
 }
 
 fn mailbox_list(field: &str, text: &str) -> Result<Mailboxes> {
-    text.parse::<Mailboxes>().map_err(|e| {
-        Error::unprocessable(format!("Invalid address in '{field}': {text:?} ({e})"))
-    })
+    text.parse::<Mailboxes>()
+        .map_err(|e| Error::unprocessable(format!("Invalid address in '{field}': {text:?} ({e})")))
 }
 
 /// The sender `"Agent Name via Support"` (Zammad's `AgentNameSystemAddressName` with the
@@ -194,7 +195,8 @@ pub fn new_message_id(article_id: i64, fqdn: &str) -> String {
 }
 
 fn content_type(mime: &str) -> ContentType {
-    ContentType::parse(mime).unwrap_or_else(|_| ContentType::parse("application/octet-stream").expect("static"))
+    ContentType::parse(mime)
+        .unwrap_or_else(|_| ContentType::parse("application/octet-stream").expect("static"))
 }
 
 /// The RFC 5322 bytes and the envelope recipients of `mail`. 422 for an unusable address.
@@ -263,9 +265,9 @@ pub fn build(mail: &OutgoingMail) -> Result<lettre::Message> {
                     .multipart(related)
             };
             if attached.is_empty() {
-                return builder
-                    .multipart(html_part)
-                    .map_err(|e| Error::unprocessable(format!("The message cannot be built: {e}")));
+                return builder.multipart(html_part).map_err(|e| {
+                    Error::unprocessable(format!("The message cannot be built: {e}"))
+                });
             }
             MultiPart::mixed().multipart(html_part)
         }
@@ -289,7 +291,10 @@ mod tests {
     #[test]
     fn subjects_carry_the_hook_on_the_right_and_lose_old_hooks_and_prefixes() {
         let rules = SubjectRules::default();
-        assert_eq!(rules.build("Printer broken", "31001", false), "Printer broken [Ticket#31001]");
+        assert_eq!(
+            rules.build("Printer broken", "31001", false),
+            "Printer broken [Ticket#31001]"
+        );
         assert_eq!(
             rules.build("Re: AW[2]: [Ticket#31001] Printer broken", "31001", true),
             "RE: Printer broken [Ticket#31001]"
@@ -307,7 +312,10 @@ mod tests {
     #[test]
     fn the_hook_is_found_in_subjects() {
         let rules = SubjectRules::default();
-        assert_eq!(rules.number_in("RE: Printer [Ticket#31001]").as_deref(), Some("31001"));
+        assert_eq!(
+            rules.number_in("RE: Printer [Ticket#31001]").as_deref(),
+            Some("31001")
+        );
         assert_eq!(rules.number_in("[Ticket#: 42] x").as_deref(), Some("42"));
         assert_eq!(rules.number_in("Ticket# none"), None);
         assert_eq!(rules.number_in("no hook"), None);
@@ -344,7 +352,10 @@ mod tests {
             loop_marker: "tandem.example".into(),
         };
         let raw = String::from_utf8(build(&mail).unwrap().formatted()).unwrap();
-        assert!(raw.contains("From: \"Agnes Agent via Example Support\" <support@example.com>"), "{raw}");
+        assert!(
+            raw.contains("From: \"Agnes Agent via Example Support\" <support@example.com>"),
+            "{raw}"
+        );
         assert!(raw.contains("In-Reply-To: <c1@example.org>"));
         assert!(raw.contains("References: <c1@example.org>"));
         assert!(raw.contains("Message-ID: <1.2.3@tandem.example>"));

@@ -118,8 +118,15 @@ impl std::fmt::Display for Unreadable {
 
 /// `<id>` for an id with or without brackets; `None` for an empty or absurd one.
 pub fn bracketed(id: &str) -> Option<String> {
-    let inner = id.trim().trim_start_matches('<').trim_end_matches('>').trim();
-    if inner.is_empty() || inner.len() > 500 || inner.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    let inner = id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
+    if inner.is_empty()
+        || inner.len() > 500
+        || inner.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return None;
     }
     Some(format!("<{inner}>"))
@@ -171,7 +178,13 @@ fn automatic_reason(message: &Message<'_>) -> Option<String> {
             return Some(format!("Precedence: {value}"));
         }
     }
-    for header in ["X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress", "List-Id", "X-Loop"] {
+    for header in [
+        "X-Autoreply",
+        "X-Autorespond",
+        "X-Auto-Response-Suppress",
+        "List-Id",
+        "X-Loop",
+    ] {
         if header_text(message, header).is_some_and(|v| !v.is_empty()) {
             return Some(format!("{header} header"));
         }
@@ -183,7 +196,9 @@ fn automatic_reason(message: &Message<'_>) -> Option<String> {
 fn bounce_of(message: &Message<'_>) -> Option<Bounce> {
     let root = message.root_part().content_type()?;
     let is_report = root.ctype().eq_ignore_ascii_case("multipart")
-        && root.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+        && root
+            .subtype()
+            .is_some_and(|s| s.eq_ignore_ascii_case("report"))
         && root
             .attribute("report-type")
             .is_some_and(|t| t.eq_ignore_ascii_case("delivery-status"));
@@ -192,13 +207,17 @@ fn bounce_of(message: &Message<'_>) -> Option<Bounce> {
     }
     let mut bounce = Bounce::default();
     for part in message.parts.iter() {
-        let Some(ct) = part.content_type() else { continue };
+        let Some(ct) = part.content_type() else {
+            continue;
+        };
         let sub = ct.subtype().unwrap_or_default().to_ascii_lowercase();
         let kind = ct.ctype().to_ascii_lowercase();
         if kind == "message" && (sub == "delivery-status" || sub == "global-delivery-status") {
             let text = String::from_utf8_lossy(part.contents()).into_owned();
             read_status_fields(&text, &mut bounce);
-        } else if (kind == "text" && sub == "rfc822-headers") || (kind == "message" && sub == "rfc822") {
+        } else if (kind == "text" && sub == "rfc822-headers")
+            || (kind == "message" && sub == "rfc822")
+        {
             if let PartType::Message(original) = &part.body {
                 bounce.original_message_id = original.message_id().and_then(bracketed);
             }
@@ -206,7 +225,10 @@ fn bounce_of(message: &Message<'_>) -> Option<Bounce> {
                 let text = String::from_utf8_lossy(part.contents()).into_owned();
                 bounce.original_message_id = text.lines().find_map(|line| {
                     let (name, value) = line.split_once(':')?;
-                    name.trim().eq_ignore_ascii_case("message-id").then(|| bracketed(value)).flatten()
+                    name.trim()
+                        .eq_ignore_ascii_case("message-id")
+                        .then(|| bracketed(value))
+                        .flatten()
                 });
             }
         }
@@ -216,17 +238,27 @@ fn bounce_of(message: &Message<'_>) -> Option<Bounce> {
 
 fn read_status_fields(text: &str, bounce: &mut Bounce) {
     for line in text.lines().take(500) {
-        let Some((name, value)) = line.split_once(':') else { continue };
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
         let value = clip(value.trim(), 500);
         match name.trim().to_ascii_lowercase().as_str() {
             "final-recipient" | "original-recipient" if bounce.recipient.is_none() => {
-                let address = value.rsplit(';').next().unwrap_or(&value).trim().to_string();
+                let address = value
+                    .rsplit(';')
+                    .next()
+                    .unwrap_or(&value)
+                    .trim()
+                    .to_string();
                 bounce.recipient = Some(address);
             }
             "action" if bounce.action.is_none() => bounce.action = Some(value.to_ascii_lowercase()),
             "status" if bounce.status.is_none() => bounce.status = Some(value),
             "diagnostic-code" if bounce.diagnostic.is_none() => {
-                let text = value.split_once(';').map_or(value.as_str(), |(_, t)| t).trim();
+                let text = value
+                    .split_once(';')
+                    .map_or(value.as_str(), |(_, t)| t)
+                    .trim();
                 bounce.diagnostic = Some(text.to_string());
             }
             _ => {}
@@ -272,7 +304,12 @@ fn files_of(message: &Message<'_>, html: &str) -> Vec<NewFile> {
             .to_ascii_lowercase();
         let content_id = part
             .content_id()
-            .map(|id| id.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+            .map(|id| {
+                id.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
             .filter(|id| !id.is_empty() && id.len() <= 500);
         let inline = content_id
             .as_deref()
@@ -285,7 +322,11 @@ fn files_of(message: &Message<'_>, html: &str) -> Vec<NewFile> {
             }
             (None, _) => {
                 let ext = mime.rsplit('/').next().unwrap_or("bin");
-                format!("file-{}.{}", n + 1, if ext.len() <= 10 { ext } else { "bin" })
+                format!(
+                    "file-{}.{}",
+                    n + 1,
+                    if ext.len() <= 10 { ext } else { "bin" }
+                )
             }
         };
         let bytes = part.contents().to_vec();
@@ -322,7 +363,11 @@ pub fn read(raw: &[u8]) -> Result<InboundMail, Unreadable> {
     let from_address = sender
         .address()
         .map(|a| a.trim().to_lowercase())
-        .filter(|a| a.contains('@') && a.len() <= 254 && !a.chars().any(|c| c.is_whitespace() || c.is_control()))
+        .filter(|a| {
+            a.contains('@')
+                && a.len() <= 254
+                && !a.chars().any(|c| c.is_whitespace() || c.is_control())
+        })
         .ok_or(Unreadable::NoSender)?;
     let from_name = sender
         .name()
@@ -333,7 +378,14 @@ pub fn read(raw: &[u8]) -> Result<InboundMail, Unreadable> {
         None => from_address.clone(),
     };
     let (content_type, body, text_body) = body_of(&message);
-    let files = files_of(&message, if content_type == "text/html" { &body } else { "" });
+    let files = files_of(
+        &message,
+        if content_type == "text/html" {
+            &body
+        } else {
+            ""
+        },
+    );
     Ok(InboundMail {
         from_address,
         from_name,

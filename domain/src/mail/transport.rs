@@ -22,7 +22,9 @@ pub struct Mailer {
 
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mailer").field("url", &self.shown_url).finish()
+        f.debug_struct("Mailer")
+            .field("url", &self.shown_url)
+            .finish()
     }
 }
 
@@ -81,10 +83,14 @@ impl Mailer {
 
     /// Hands a built message to the relay.
     pub async fn send(&self, message: lettre::Message) -> std::result::Result<(), SendError> {
-        self.transport.send(message).await.map(|_| ()).map_err(|e| SendError {
-            permanent: e.is_permanent(),
-            message: e.to_string(),
-        })
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| SendError {
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            })
     }
 }
 
@@ -94,14 +100,20 @@ mod tests {
 
     #[test]
     fn smtp_urls_default_to_required_starttls() {
-        assert_eq!(lettre_url("smtp://u:p@host:587"), "smtp://u:p@host:587?tls=required");
+        assert_eq!(
+            lettre_url("smtp://u:p@host:587"),
+            "smtp://u:p@host:587?tls=required"
+        );
         assert_eq!(lettre_url("smtp://host:25?tls=none"), "smtp://host:25");
         assert_eq!(
             lettre_url("smtp://host:25?tls=opportunistic"),
             "smtp://host:25?tls=opportunistic"
         );
         assert_eq!(lettre_url("smtps://host"), "smtps://host");
-        assert_eq!(without_password("smtp://me:secret@host:587"), "smtp://me:***@host:587");
+        assert_eq!(
+            without_password("smtp://me:secret@host:587"),
+            "smtp://me:***@host:587"
+        );
         assert!(Mailer::from_url("smtp://127.0.0.1:2525?tls=none").is_ok());
         assert!(Mailer::from_url("http://x").is_err());
     }

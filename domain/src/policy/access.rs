@@ -118,6 +118,24 @@ impl Actor {
     pub fn fullname(&self) -> String {
         fullname(&self.firstname, &self.lastname, &self.email, &self.login)
     }
+
+    /// Tandem itself (user 1, "System", no permissions): the author of what background work
+    /// writes, e.g. the note about an e-mail that could not be sent.
+    pub fn system() -> Actor {
+        Actor {
+            id: 1,
+            login: "-".into(),
+            firstname: "System".into(),
+            lastname: String::new(),
+            email: String::new(),
+            organization_id: None,
+            organization_ids: Vec::new(),
+            shared_organization_ids: Vec::new(),
+            permissions: Vec::new(),
+            token_permissions: None,
+            group_access: BTreeMap::new(),
+        }
+    }
 }
 
 /// Loads the actor for a user id. Inactive users are refused.

@@ -321,8 +321,8 @@ pub async fn remove_unreferenced(
         .bind(sha)
         .bind(sha)
         .bind(sha)
-            .fetch_one(&mut *conn)
-            .await?;
+        .fetch_one(&mut *conn)
+        .await?;
         if refs == 0 {
             files.delete(sha).await?;
         }

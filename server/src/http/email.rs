@@ -82,16 +82,25 @@ pub async fn delete(
 fn eml_response(bytes: Vec<u8>, filename: &str) -> Response {
     let mut response = Body::from(bytes).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("message/rfc822"),
+    );
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     response
 }
 
@@ -110,7 +119,10 @@ pub async fn article_plain(
         .ok_or_else(|| Error::NotFound(format!("No e-mail stored for article {id}")))?;
     drop(conn);
     let bytes = state.files.get(&sha).await?;
-    Ok(eml_response(bytes, &format!("ticket-{}-article-{}.eml", article.ticket_id, id)))
+    Ok(eml_response(
+        bytes,
+        &format!("ticket-{}-article-{}.eml", article.ticket_id, id),
+    ))
 }
 
 #[utoipa::path(post, path = "/channels_email/inbound", tag = "email",
@@ -138,7 +150,9 @@ pub fn render_received(received: &Received) -> Value {
             ticket_id,
             article_id,
             new_ticket,
-        } => json!({"result": "article", "ticket_id": ticket_id, "article_id": article_id, "new_ticket": new_ticket}),
+        } => {
+            json!({"result": "article", "ticket_id": ticket_id, "article_id": article_id, "new_ticket": new_ticket})
+        }
         Received::Bounce { article_id } => json!({"result": "bounce", "article_id": article_id}),
         Received::Failed {
             failed_mail_id,

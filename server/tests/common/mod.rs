@@ -6,6 +6,7 @@ pub mod support;
 
 pub mod fake_s3;
 pub mod live;
+pub mod smtp;
 
 use std::time::Duration;
 

@@ -1,0 +1,719 @@
+//! E-mail end to end on both databases: sender addresses, an agent's e-mail reply sent through
+//! a real SMTP server (aiosmtpd) with the right headers and files, the customer's answer and a
+//! bounce received back into the ticket, the inbound rules (new customers, follow-ups on closed
+//! tickets, automatic mail, loops, failed mail), delivery failures, and `tandem mail deliver`.
+
+mod common;
+
+use std::time::Duration;
+
+use base64::Engine;
+use common::support::mail_corpus as corpus;
+use common::{ADMIN, AGENT1, NICOLE, TestServer, assert_error, send};
+use mail_parser::{MessageParser, MimeHeaders};
+use serde_json::{Value, json};
+
+const PNG: &str = corpus::PNG_1X1_BASE64;
+
+/// A sender address for group "Users"; returns (address id, group id).
+async fn support_address(s: &TestServer) -> (i64, i64) {
+    let r = send(
+        s.post("/email_addresses", ADMIN)
+            .json(&json!({"name": "Example Support", "email": "Support@Example.com"})),
+    )
+    .await;
+    assert_eq!(r.0, 201, "{}: {}", s.db.name, r.1);
+    assert_eq!(r.1["email"], "support@example.com");
+    let address = r.1["id"].as_i64().unwrap();
+    let groups = send(s.get("/groups", ADMIN)).await.1;
+    let users = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "Users")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = send(
+        s.put(&format!("/groups/{users}"), ADMIN)
+            .json(&json!({"email_address_id": address})),
+    )
+    .await;
+    assert_eq!(r.0, 200, "{}", r.1);
+    assert_eq!(r.1["email_address_id"], address);
+    (address, users)
+}
+
+async fn inbound(s: &TestServer, message: Vec<u8>) -> Value {
+    let r = send(
+        s.post("/channels_email/inbound", ADMIN)
+            .header("content-type", "message/rfc822")
+            .body(message),
+    )
+    .await;
+    assert_eq!(r.0, 201, "{}: inbound: {}", s.db.name, r.1);
+    r.1
+}
+
+async fn article(s: &TestServer, id: i64) -> Value {
+    send(s.get(&format!("/ticket_articles/{id}"), AGENT1))
+        .await
+        .1
+}
+
+async fn ticket(s: &TestServer, id: i64) -> Value {
+    send(s.get(&format!("/tickets/{id}?expand=true"), AGENT1))
+        .await
+        .1
+}
+
+/// Polls an article until its `preferences.delivery_status` is set.
+async fn delivery_status(s: &TestServer, id: i64) -> Value {
+    for _ in 0..200 {
+        let a = article(s, id).await;
+        if !a["preferences"]["delivery_status"].is_null() {
+            return a;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{}: article {id} got no delivery status", s.db.name);
+}
+
+fn header<'a>(message: &'a mail_parser::Message<'a>, name: &'static str) -> &'a str {
+    message.header_raw(name).unwrap_or_default().trim()
+}
+
+#[tokio::test]
+async fn sender_addresses_are_admin_records_that_groups_point_at() {
+    for s in common::servers().await {
+        let (address, group) = support_address(&s).await;
+        assert_eq!(
+            send(s.get("/email_addresses", ADMIN)).await.1[0]["name"],
+            "Example Support"
+        );
+        assert_error(
+            &send(s.get("/email_addresses", AGENT1)).await,
+            403,
+            "Not authorized",
+            "agents do not manage addresses",
+        );
+        assert_error(
+            &send(
+                s.post("/email_addresses", ADMIN)
+                    .json(&json!({"name": "Again", "email": "support@example.com"})),
+            )
+            .await,
+            422,
+            "Email address 'support@example.com' is already used for another email address.",
+            "taken",
+        );
+        assert_error(
+            &send(
+                s.post("/email_addresses", ADMIN)
+                    .json(&json!({"name": "Bad", "email": "no address"})),
+            )
+            .await,
+            422,
+            "Invalid email 'no address'",
+            "invalid",
+        );
+        assert_error(
+            &send(
+                s.put(&format!("/groups/{group}"), ADMIN)
+                    .json(&json!({"email_address_id": 999999})),
+            )
+            .await,
+            422,
+            "Invalid value for param 'email_address_id': 999999",
+            "unknown address",
+        );
+        // deleting the address leaves the group without one
+        let r = send(s.delete(&format!("/email_addresses/{address}"), ADMIN)).await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        let g = send(s.get(&format!("/groups/{group}"), ADMIN)).await.1;
+        assert!(g["email_address_id"].is_null(), "{g}");
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn with_sending_off_an_email_article_says_so() {
+    for s in common::servers().await {
+        support_address(&s).await;
+        let r = send(s.post("/tickets", AGENT1).json(&json!({
+            "title": "Offline", "group": "Users", "customer": NICOLE,
+            "article": {"type": "email", "to": NICOLE, "body": "Hello"}
+        })))
+        .await;
+        assert_eq!(r.0, 201, "{}", r.1);
+        let id = r.1["article_ids"][0].as_i64().unwrap();
+        let a = article(&s, id).await;
+        assert_eq!(a["preferences"]["delivery_status"], "fail", "{a}");
+        assert!(
+            a["preferences"]["delivery_status_message"]
+                .as_str()
+                .unwrap()
+                .contains("TANDEM_SMTP_URL")
+        );
+        assert!(a["message_id"].as_str().unwrap().starts_with('<'), "{a}");
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_email_reply_reaches_the_customer_and_the_answer_reopens_the_ticket() {
+    for db in common::support::backends().await {
+        let Some(smtp) = common::smtp::SmtpSink::start() else {
+            return;
+        };
+        let s = common::start_with_smtp(db, &smtp.url()).await;
+        support_address(&s).await;
+
+        // the customer writes to the support address: a new ticket
+        let first = inbound(
+            &s,
+            corpus::plain(
+                "Nicole Braun <nicole@customer.test>",
+                "support@example.com",
+                "Printer on fire",
+                "c1@customer.test",
+                "It smokes.",
+            ),
+        )
+        .await;
+        assert_eq!(first["result"], "article", "{first}");
+        assert_eq!(first["new_ticket"], true);
+        let ticket_id = first["ticket_id"].as_i64().unwrap();
+        let t = ticket(&s, ticket_id).await;
+        assert_eq!(t["customer"], NICOLE, "{t}");
+        assert_eq!(t["group"], "Users");
+        assert_eq!(t["title"], "Printer on fire");
+        let number = t["number"].as_str().unwrap().to_string();
+
+        // the agent answers by e-mail with an inline image and an attachment
+        let pdf = base64::engine::general_purpose::STANDARD.encode(corpus::PDF_BYTES);
+        let r = send(s.put(&format!("/tickets/{ticket_id}"), AGENT1).json(&json!({
+            "article": {
+                "type": "email", "to": "Nicole Braun <nicole@customer.test>", "subject": "Printer on fire",
+                "content_type": "text/html",
+                "body": format!("<p>Please unplug it.</p><p><img src=\"data:image/png;base64,{PNG}\"></p>"),
+                "attachments": [{"filename": "manual.pdf", "data": pdf, "mime-type": "application/pdf"}]
+            }
+        })))
+        .await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        let reply_id = r.1["article_ids"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .as_i64()
+            .unwrap();
+
+        let received = smtp.wait_for(1).await;
+        let raw = &received[0];
+        let message = MessageParser::default().parse(raw).unwrap();
+        assert_eq!(header(&message, "X-RcptTo"), "nicole@customer.test");
+        let from = message.from().unwrap().first().unwrap();
+        assert_eq!(from.address().unwrap(), "support@example.com");
+        assert_eq!(from.name().unwrap(), "Anna Agent via Example Support");
+        assert_eq!(
+            message.subject().unwrap(),
+            format!("RE: Printer on fire [Ticket#{number}]")
+        );
+        assert_eq!(message.in_reply_to().as_text(), Some("c1@customer.test"));
+        assert!(message.body_text(0).unwrap().contains("Please unplug it."));
+        let html = message.body_html(0).unwrap().to_string();
+        let image = message
+            .attachments()
+            .find(|p| p.content_id().is_some())
+            .expect("inline image part");
+        assert!(
+            html.contains(&format!("cid:{}", image.content_id().unwrap())),
+            "{html}"
+        );
+        let manual = message
+            .attachments()
+            .find(|p| p.attachment_name() == Some("manual.pdf"))
+            .expect("attachment");
+        assert_eq!(manual.contents(), corpus::PDF_BYTES);
+
+        let sent = delivery_status(&s, reply_id).await;
+        assert_eq!(sent["preferences"]["delivery_status"], "success", "{sent}");
+        let message_id = sent["message_id"].as_str().unwrap().to_string();
+        assert_eq!(format!("<{}>", message.message_id().unwrap()), message_id);
+        assert!(sent["from"].as_str().unwrap().contains("Anna Agent"));
+
+        // the whole message as sent, for agents
+        let plain = s
+            .get(&format!("/ticket_article_plain/{reply_id}"), AGENT1)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(plain.status(), 200);
+        assert_eq!(plain.headers()["content-type"], "message/rfc822");
+        let text = plain.text().await.unwrap();
+        assert!(text.contains(&message_id), "{text}");
+
+        // closed; the customer's answer (threaded by In-Reply-To only) reopens it
+        let r = send(
+            s.put(&format!("/tickets/{ticket_id}"), AGENT1)
+                .json(&json!({"state": "closed"})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        let answer = inbound(
+            &s,
+            corpus::reply(
+                "nicole@customer.test",
+                "support@example.com",
+                "no hook here",
+                "c2@customer.test",
+                &message_id,
+                &format!("c1@customer.test {message_id}"),
+                "It still smokes.",
+            ),
+        )
+        .await;
+        assert_eq!(answer["result"], "article", "{answer}");
+        assert_eq!(answer["ticket_id"], ticket_id);
+        assert_eq!(answer["new_ticket"], false);
+        assert_eq!(ticket(&s, ticket_id).await["state"], "open");
+        let stored = article(&s, answer["article_id"].as_i64().unwrap()).await;
+        assert_eq!(stored["sender"], "Customer");
+        assert_eq!(stored["type"], "email");
+        assert_eq!(stored["in_reply_to"], message_id);
+
+        // the ticket hook alone threads too
+        let hooked = inbound(
+            &s,
+            corpus::plain(
+                "nicole@customer.test",
+                "support@example.com",
+                &format!("Another thing [Ticket#{number}]"),
+                "c3@customer.test",
+                "One more.",
+            ),
+        )
+        .await;
+        assert_eq!(hooked["ticket_id"], ticket_id, "{hooked}");
+
+        // a bounce of our reply is noted on it, no ticket is made
+        let tickets_before = send(s.get("/tickets", AGENT1))
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len();
+        let bounce = inbound(
+            &s,
+            corpus::dsn_bounce(
+                &message_id,
+                "nicole@customer.test",
+                "support@example.com",
+                "dsn1@example.net",
+            ),
+        )
+        .await;
+        assert_eq!(bounce["result"], "bounce", "{bounce}");
+        assert_eq!(bounce["article_id"], reply_id);
+        let bounced = article(&s, reply_id).await;
+        assert_eq!(bounced["preferences"]["delivery_status"], "fail");
+        assert!(
+            bounced["preferences"]["delivery_status_message"]
+                .as_str()
+                .unwrap()
+                .contains("5.1.1")
+        );
+        assert_eq!(
+            send(s.get("/tickets", AGENT1))
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .len(),
+            tickets_before
+        );
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn inbound_mail_follows_the_rules_and_keeps_what_it_cannot_use() {
+    for s in common::servers().await {
+        let (_, group) = support_address(&s).await;
+
+        // an unknown sender becomes a customer with the name the message gives
+        let r = inbound(
+            &s,
+            corpus::iso_8859_1_headers("support@example.com", "iso1@example.org"),
+        )
+        .await;
+        assert_eq!(r["new_ticket"], true, "{r}");
+        let t = ticket(&s, r["ticket_id"].as_i64().unwrap()).await;
+        assert_eq!(t["customer"], "juergen.mueller@example.org");
+        assert_eq!(t["title"], corpus::ISO_SUBJECT);
+        let users = send(s.get("/users/search?query=juergen.mueller", ADMIN))
+            .await
+            .1;
+        assert_eq!(users[0]["firstname"], "Jürgen", "{users}");
+        assert_eq!(users[0]["lastname"], "Müller");
+
+        // HTML is sanitised, inline images and RFC 2231 names kept
+        let r = inbound(
+            &s,
+            corpus::html_only(
+                "carla@example.org",
+                "support@example.com",
+                "Login",
+                "h1@example.org",
+            ),
+        )
+        .await;
+        let a = article(&s, r["article_id"].as_i64().unwrap()).await;
+        assert_eq!(a["content_type"], "text/html");
+        assert!(!a["body"].as_str().unwrap().contains("script"), "{a}");
+        let r = inbound(
+            &s,
+            corpus::related_inline_image(
+                "carla@example.org",
+                "support@example.com",
+                "Logo",
+                "r1@example.org",
+            ),
+        )
+        .await;
+        let a = article(&s, r["article_id"].as_i64().unwrap()).await;
+        let names: Vec<&str> = a["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["filename"].as_str().unwrap())
+            .collect();
+        assert!(
+            names.contains(&"logo.png") && names.contains(&"report.pdf"),
+            "{a}"
+        );
+        let r = inbound(
+            &s,
+            corpus::rfc2231_filename("carla@example.org", "support@example.com", "n1@example.org"),
+        )
+        .await;
+        let a = article(&s, r["article_id"].as_i64().unwrap()).await;
+        assert_eq!(a["attachments"][0]["filename"], corpus::RFC2231_NAME, "{a}");
+
+        // automatic mail is an article marked as such
+        let r = inbound(
+            &s,
+            corpus::autoresponder(
+                "carla@example.org",
+                "support@example.com",
+                "ooo@example.org",
+                "x@y",
+            ),
+        )
+        .await;
+        let a = article(&s, r["article_id"].as_i64().unwrap()).await;
+        assert_eq!(a["preferences"]["is-auto-response"], true, "{a}");
+
+        // a follow-up to a closed ticket of a group that wants new tickets opens a new one
+        let r = send(
+            s.put(&format!("/groups/{group}"), ADMIN)
+                .json(&json!({"follow_up_possible": "new_ticket"})),
+        )
+        .await;
+        assert_eq!(r.0, 200);
+        let first = inbound(
+            &s,
+            corpus::plain(
+                "carla@example.org",
+                "support@example.com",
+                "Old matter",
+                "old1@example.org",
+                "x",
+            ),
+        )
+        .await;
+        let first_id = first["ticket_id"].as_i64().unwrap();
+        let number = ticket(&s, first_id).await["number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        send(
+            s.put(&format!("/tickets/{first_id}"), AGENT1)
+                .json(&json!({"state": "closed"})),
+        )
+        .await;
+        let again = inbound(
+            &s,
+            corpus::plain(
+                "carla@example.org",
+                "support@example.com",
+                &format!("Re: Old matter [Ticket#{number}]"),
+                "old2@example.org",
+                "y",
+            ),
+        )
+        .await;
+        assert_eq!(again["new_ticket"], true, "{again}");
+        assert_ne!(again["ticket_id"], first_id);
+        assert_eq!(ticket(&s, first_id).await["state"], "closed");
+
+        // kept as failed mail: our own address (a loop), no sender, a bounce for nothing
+        let own = inbound(
+            &s,
+            corpus::plain(
+                "support@example.com",
+                "support@example.com",
+                "Loop",
+                "loop1@example.com",
+                "x",
+            ),
+        )
+        .await;
+        assert_eq!(own["result"], "failed", "{own}");
+        assert!(own["reason"].as_str().unwrap().starts_with("loop"));
+        let senderless = inbound(&s, corpus::no_from()).await;
+        assert_eq!(senderless["result"], "failed", "{senderless}");
+        let stray = inbound(
+            &s,
+            corpus::dsn_bounce(
+                "never-sent@tandem.test",
+                "x@example.org",
+                "support@example.com",
+                "dsn9@example.net",
+            ),
+        )
+        .await;
+        assert_eq!(stray["result"], "failed");
+        let list = send(s.get("/failed_mails", ADMIN)).await.1;
+        assert_eq!(list.as_array().unwrap().len(), 3, "{list}");
+        let id = senderless["failed_mail_id"].as_i64().unwrap();
+        let raw = s
+            .get(&format!("/failed_mails/{id}/raw"), ADMIN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(raw.status(), 200);
+        assert_eq!(
+            raw.bytes().await.unwrap().as_ref(),
+            corpus::no_from().as_slice()
+        );
+        assert_eq!(send(s.get("/failed_mails", AGENT1)).await.0, 403);
+
+        // only e-mail admins may post messages; agents and customers may not
+        let r = send(
+            s.post("/channels_email/inbound", NICOLE)
+                .body(corpus::no_from()),
+        )
+        .await;
+        assert_eq!(r.0, 403, "{}", r.1);
+        let status = send(s.get("/channels_email", ADMIN)).await.1;
+        assert_eq!(status["sending"], false);
+        assert_eq!(status["failed_mails"], 3);
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_20_mb_attachment_arrives_and_the_raw_message_is_kept() {
+    for s in common::servers().await {
+        support_address(&s).await;
+        let size = 20 * 1024 * 1024;
+        let message = corpus::large_attachment(
+            size,
+            "carla@example.org",
+            "support@example.com",
+            "big@example.org",
+        );
+        let r = inbound(&s, message.clone()).await;
+        assert_eq!(r["result"], "article", "{r}");
+        let id = r["article_id"].as_i64().unwrap();
+        let a = article(&s, id).await;
+        let file = a["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["filename"] == "large.bin")
+            .expect("large.bin")
+            .clone();
+        assert_eq!(file["size"], size.to_string(), "{file}");
+        let plain = s
+            .get(&format!("/ticket_article_plain/{id}"), AGENT1)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(plain.bytes().await.unwrap().len(), message.len());
+        // the customer may read their own message; another customer may not
+        assert_eq!(
+            s.get(&format!("/ticket_article_plain/{id}"), NICOLE)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            403
+        );
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn one_sender_flooding_the_helpdesk_is_kept_out_after_its_burst() {
+    for s in common::servers().await {
+        support_address(&s).await;
+        let mut failed = 0;
+        for i in 0..35 {
+            let r = inbound(
+                &s,
+                corpus::plain(
+                    "flood@example.org",
+                    "support@example.com",
+                    &format!("n{i}"),
+                    &format!("f{i}@example.org"),
+                    "x",
+                ),
+            )
+            .await;
+            if r["result"] == "failed" {
+                assert!(
+                    r["reason"].as_str().unwrap().starts_with("rate limit"),
+                    "{r}"
+                );
+                failed += 1;
+            }
+        }
+        assert_eq!(failed, 5, "{}: the burst is 30", s.db.name);
+        // others are not affected
+        let r = inbound(
+            &s,
+            corpus::plain(
+                "calm@example.org",
+                "support@example.com",
+                "hi",
+                "calm1@example.org",
+                "x",
+            ),
+        )
+        .await;
+        assert_eq!(r["result"], "article");
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_relay_that_cannot_be_reached_leaves_the_message_queued_with_a_visible_failure() {
+    for db in common::support::backends().await {
+        // nothing listens on this port
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let s = common::start_with_smtp(db, &format!("smtp://127.0.0.1:{port}?tls=none")).await;
+        support_address(&s).await;
+        let r = send(s.post("/tickets", AGENT1).json(&json!({
+            "title": "Unreachable", "group": "Users", "customer": NICOLE,
+            "article": {"type": "email", "to": NICOLE, "body": "Hello"}
+        })))
+        .await;
+        let id = r.1["article_ids"][0].as_i64().unwrap();
+        let a = delivery_status(&s, id).await;
+        assert_eq!(a["preferences"]["delivery_status"], "fail", "{a}");
+        assert_eq!(a["preferences"]["delivery_will_retry"], true);
+        assert_eq!(a["preferences"]["delivery_retry"], 1);
+        assert_eq!(send(s.get("/channels_email", ADMIN)).await.1["queued"], 1);
+
+        // a group without a sender address cannot send at all: given up with a note
+        let r = send(s.post("/tickets", AGENT1).json(&json!({
+            "title": "No address", "group": "Sales", "customer": NICOLE,
+            "article": {"type": "email", "to": NICOLE, "body": "Hello"}
+        })))
+        .await;
+        let ticket_id = r.1["id"].as_i64().unwrap();
+        let id = r.1["article_ids"][0].as_i64().unwrap();
+        let a = delivery_status(&s, id).await;
+        assert_eq!(a["preferences"]["delivery_will_retry"], false, "{a}");
+        assert!(
+            a["preferences"]["delivery_status_message"]
+                .as_str()
+                .unwrap()
+                .contains("no e-mail address")
+        );
+        let articles = send(s.get(&format!("/ticket_articles/by_ticket/{ticket_id}"), AGENT1))
+            .await
+            .1;
+        let note = articles.as_array().unwrap().last().unwrap();
+        assert!(
+            note["body"]
+                .as_str()
+                .unwrap()
+                .starts_with("Unable to send email to"),
+            "{note}"
+        );
+        assert_eq!(note["internal"], true);
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn tandem_mail_deliver_reads_a_message_from_stdin() {
+    use std::io::Write;
+    for s in common::servers().await {
+        support_address(&s).await;
+        let run = |message: Vec<u8>, group: Option<&str>| {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tandem"));
+            cmd.args(["mail", "deliver"]);
+            if let Some(group) = group {
+                cmd.args(["--group", group]);
+            }
+            let mut child = cmd
+                .env("TANDEM_DATABASE_URL", &s.db.url)
+                .env("TANDEM_DATA_DIR", &s.files_dir)
+                .env_remove("TANDEM_FILES_URL")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            child.stdin.take().unwrap().write_all(&message).unwrap();
+            child.wait_with_output().unwrap()
+        };
+        let out = run(
+            corpus::alternative(
+                "carla@example.org",
+                "support@example.com",
+                "Via pipe",
+                "pipe1@example.org",
+            ),
+            Some("Sales"),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(result["result"], "article", "{result}");
+        let t = ticket(&s, result["ticket_id"].as_i64().unwrap()).await;
+        assert_eq!(t["group"], "Sales");
+        assert_eq!(t["title"], "Via pipe");
+        // an unknown group is a temporary failure for the MTA (exit 75): no ticket
+        let out = run(
+            corpus::plain(
+                "carla@example.org",
+                "x@example.com",
+                "x",
+                "pipe2@example.org",
+                "x",
+            ),
+            Some("Nope"),
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(75),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        s.finish().await;
+    }
+}
