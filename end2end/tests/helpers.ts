@@ -93,3 +93,34 @@ export async function pasteImage(page: Page, name = "pasted.png") {
     [PNG_BASE64, name],
   );
 }
+
+/** What the browser reported as broken: console errors and uncaught page errors. */
+export type BrowserErrors = { console: string[]; page: string[] };
+
+/**
+ * Records console errors and page errors (uncaught exceptions, such as a wasm panic's
+ * `RuntimeError: unreachable`) from now on. Assert on it with `expectNoBrowserErrors`.
+ */
+export function watchBrowserErrors(page: Page): BrowserErrors {
+  const errors: BrowserErrors = { console: [], page: [] };
+  page.on("console", (message) => {
+    // a panic's message without its stack
+    if (message.type() === "error") errors.console.push(message.text().split("\n\nStack:")[0]);
+  });
+  page.on("pageerror", (error) => errors.page.push(`${error.name}: ${error.message}`));
+  return errors;
+}
+
+/** What a panic of the wasm app (or a JS callback it broke) writes to the console. */
+const PANIC = /panicked|disposed|already borrowed|unreachable|RuntimeError|callback failed|closure invoked/i;
+
+/**
+ * No page error, and no console error at all — or with `allowNetworkErrors`, none but the
+ * browser's own reports of failed requests and sockets (an offline page, a deleted ticket).
+ */
+export function expectNoBrowserErrors(errors: BrowserErrors, what: string, allowNetworkErrors = false) {
+  const console = allowNetworkErrors
+    ? errors.console.filter((text) => PANIC.test(text) || !/Failed to load resource|net::ERR_|WebSocket/.test(text))
+    : errors.console;
+  expect({ page: errors.page, console }, `browser errors ${what}`).toEqual({ page: [], console: [] });
+}

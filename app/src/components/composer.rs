@@ -159,65 +159,69 @@ impl ReplyControl {
         }
     }
 
+    /// The editor's JS handle, cloned out of its slot: JS runs without any reactive borrow
+    /// held (it calls back into the signals), and `None` once the composer or the page is gone.
+    #[cfg(feature = "browser")]
+    fn js(&self) -> Option<bridge::ReplyHandle> {
+        use wasm_bindgen::{JsCast, JsValue};
+        self.handle
+            .try_with_value(|h| {
+                h.as_ref().map(|h| {
+                    let value: &JsValue = h;
+                    value.clone().unchecked_into::<bridge::ReplyHandle>()
+                })
+            })
+            .flatten()
+    }
+
     /// The reply's HTML (the server sanitises it again).
     pub fn html(&self) -> String {
         #[cfg(feature = "browser")]
         {
-            // try_: a callback may still arrive after the page went away
-            self.handle
-                .try_with_value(|h| h.as_ref().map(|h| h.html()))
-                .flatten()
-                .unwrap_or_default()
+            self.js().map(|h| h.html()).unwrap_or_default()
         }
         #[cfg(not(feature = "browser"))]
         String::new()
     }
 
-    /// Whether there is something to send (text or files).
+    /// Whether there is something to send (text or files); false once the page is gone.
     pub fn has_content(&self) -> bool {
-        !self.empty.get_untracked() || !self.files.get_untracked().is_empty()
+        self.empty.try_get_untracked() == Some(false)
+            || self.files.try_with_untracked(|f| !f.is_empty()) == Some(true)
     }
 
     pub fn command(&self, name: &str) {
         #[cfg(feature = "browser")]
-        let _ = self.handle.try_with_value(|h| {
-            if let Some(h) = h {
-                h.command(name, &wasm_bindgen::JsValue::UNDEFINED);
-                h.focus();
-            }
-        });
+        if let Some(h) = self.js() {
+            h.command(name, &wasm_bindgen::JsValue::UNDEFINED);
+            h.focus();
+        }
         #[cfg(not(feature = "browser"))]
         let _ = name;
     }
 
     pub fn link(&self, href: &str) {
         #[cfg(feature = "browser")]
-        let _ = self.handle.try_with_value(|h| {
-            if let Some(h) = h {
-                let cmd = if href.is_empty() { "unlink" } else { "link" };
-                h.command(cmd, &wasm_bindgen::JsValue::from_str(href));
-            }
-        });
+        if let Some(h) = self.js() {
+            let cmd = if href.is_empty() { "unlink" } else { "link" };
+            h.command(cmd, &wasm_bindgen::JsValue::from_str(href));
+        }
         #[cfg(not(feature = "browser"))]
         let _ = href;
     }
 
     #[cfg(feature = "browser")]
     pub fn add_files(&self, files: &web_sys::FileList) {
-        let _ = self.handle.try_with_value(|h| {
-            if let Some(h) = h {
-                h.add_files(files)
-            }
-        });
+        if let Some(h) = self.js() {
+            h.add_files(files)
+        }
     }
 
     pub fn remove_file(&self, id: i64) {
         #[cfg(feature = "browser")]
-        let _ = self.handle.try_with_value(|h| {
-            if let Some(h) = h {
-                h.remove_file(id as f64)
-            }
-        });
+        if let Some(h) = self.js() {
+            h.remove_file(id as f64)
+        }
         #[cfg(not(feature = "browser"))]
         let _ = id;
     }
@@ -225,22 +229,18 @@ impl ReplyControl {
     /// Writes an article setting into the shared draft (co-editing; a no-op otherwise).
     pub fn set_meta_text(&self, key: &str, value: &str) {
         #[cfg(feature = "browser")]
-        let _ = self.handle.try_with_value(|h| {
-            if let Some(h) = h {
-                h.set_meta(key, &wasm_bindgen::JsValue::from_str(value));
-            }
-        });
+        if let Some(h) = self.js() {
+            h.set_meta(key, &wasm_bindgen::JsValue::from_str(value));
+        }
         #[cfg(not(feature = "browser"))]
         let _ = (key, value);
     }
 
     pub fn set_meta_flag(&self, key: &str, value: bool) {
         #[cfg(feature = "browser")]
-        let _ = self.handle.try_with_value(|h| {
-            if let Some(h) = h {
-                h.set_meta(key, &wasm_bindgen::JsValue::from_bool(value));
-            }
-        });
+        if let Some(h) = self.js() {
+            h.set_meta(key, &wasm_bindgen::JsValue::from_bool(value));
+        }
         #[cfg(not(feature = "browser"))]
         let _ = (key, value);
     }
@@ -248,11 +248,9 @@ impl ReplyControl {
     /// Writes a sidebar choice into the shared draft (as a string, like Zammad).
     pub fn set_ticket_attr(&self, key: &str, id: i64) {
         #[cfg(feature = "browser")]
-        let _ = self.handle.try_with_value(|h| {
-            if let Some(h) = h {
-                h.set_ticket_attr(key, &wasm_bindgen::JsValue::from_str(&id.to_string()));
-            }
-        });
+        if let Some(h) = self.js() {
+            h.set_ticket_attr(key, &wasm_bindgen::JsValue::from_str(&id.to_string()));
+        }
         #[cfg(not(feature = "browser"))]
         let _ = (key, id);
     }
@@ -260,11 +258,9 @@ impl ReplyControl {
     /// After a successful send: clears the editor, the chips and the locally kept copy.
     pub fn sent(&self) {
         #[cfg(feature = "browser")]
-        let _ = self.handle.try_with_value(|h| {
-            if let Some(h) = h {
-                h.sent()
-            }
-        });
+        if let Some(h) = self.js() {
+            h.sent()
+        }
     }
 }
 
@@ -304,23 +300,38 @@ pub fn Composer(control: ReplyControl, setup: ComposerSetup) -> impl IntoView {
     let file_input = NodeRef::<leptos::html::Input>::new();
     #[cfg(feature = "browser")]
     {
+        use std::sync::atomic::Ordering;
         let setup = setup.clone();
+        // Every JS callback checks this first: the editor (its socket, uploads, its own
+        // teardown) may call back after this composer or the page that owns `control` is gone.
+        let alive = mount::Alive::new(true.into());
+        let mount_alive = alive.clone();
         Effect::new(move |_| {
             let Some(el) = mount_ref.get() else {
                 return;
             };
-            if control.handle.with_value(|h| h.is_some()) {
+            if !mount_alive.load(Ordering::Relaxed)
+                || control.handle.try_with_value(|h| h.is_some()) != Some(false)
+            {
                 return;
             }
-            let handle = mount::mount(&el, &setup, control);
-            control.handle.set_value(Some(handle));
+            let mut handle = Some(mount::mount(&el, &setup, control, mount_alive.clone()));
+            let _ = control
+                .handle
+                .try_update_value(|slot| *slot = handle.take());
+            // the page went away while the editor was being built
+            if let Some(handle) = handle {
+                mount_alive.store(false, Ordering::Relaxed);
+                handle.destroy();
+            }
         });
         on_cleanup(move || {
-            let _ = control.handle.try_update_value(|h| {
-                if let Some(h) = h.take() {
-                    h.destroy();
-                }
-            });
+            // detach first: nothing the editor does from now on reaches Rust
+            alive.store(false, Ordering::Relaxed);
+            // then destroy it outside any reactive borrow (its teardown runs the callbacks)
+            if let Some(h) = control.handle.try_update_value(|h| h.take()).flatten() {
+                h.destroy();
+            }
         });
     }
     let rich = setup.rich && setup.editable;
@@ -341,7 +352,7 @@ pub fn Composer(control: ReplyControl, setup: ComposerSetup) -> impl IntoView {
                                     data-command=name
                                     title=*title
                                     aria-label=*title
-                                    aria-pressed=move || control.active.get().iter().any(|a| a == name).to_string()
+                                    aria-pressed=move || control.active.try_with(|a| a.iter().any(|a| a == name)).unwrap_or(false).to_string()
                                     on:mousedown=|ev| ev.prevent_default()
                                     on:click=move |_| control.command(name)
                                 >
@@ -394,10 +405,10 @@ pub fn Composer(control: ReplyControl, setup: ComposerSetup) -> impl IntoView {
                         }
                     />
                 </label>
-                {move || (control.busy.get() > 0).then(|| view! { <span class="muted uploading" role="status">"Uploading…"</span> })}
+                {move || (control.busy.try_get().unwrap_or(0) > 0).then(|| view! { <span class="muted uploading" role="status">"Uploading…"</span> })}
                 <ul class="chips" aria-label="Attached files">
                     <For
-                        each=move || control.files.get()
+                        each=move || control.files.try_get().unwrap_or_default()
                         key=|f| f.id
                         children=move |f| {
                             let id = f.id;
@@ -418,20 +429,20 @@ pub fn Composer(control: ReplyControl, setup: ComposerSetup) -> impl IntoView {
                         }
                     />
                 </ul>
-                {move || control.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                {move || control.error.try_get().flatten().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             </div>
             {collab.then(|| view! {
                 <div class="coeditors" aria-live="polite">
-                    <span class="muted">{move || status_text(&control.status.get())}</span>
+                    <span class="muted">{move || control.status.try_with(|s| status_text(s)).unwrap_or("")}</span>
                     <span class="muted draft-saved" role="status">
-                        {move || match control.saved.get() {
+                        {move || match control.saved.try_get().flatten() {
                             Some(true) => "· saved",
                             Some(false) => "· saving…",
                             None => "",
                         }}
                     </span>
                     <For
-                        each=move || others(control.peers.get())
+                        each=move || control.peers.try_get().map(others).unwrap_or_default()
                         key=|p| p.client_id.to_bits()
                         children=move |p| view! {
                             <span class="peer" style=format!("--peer: {}", safe_color(&p.color))>{p.name.clone()}</span>
@@ -481,6 +492,9 @@ pub fn format_size(bytes: i64) -> String {
 
 #[cfg(feature = "browser")]
 mod mount {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
     use js_sys::{Object, Reflect};
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
@@ -488,21 +502,34 @@ mod mount {
     use super::{ComposerSetup, ReplyControl, UploadedFile, bridge};
     use leptos::prelude::*;
 
+    /// Whether the callbacks may still reach the component's signals (see `Composer`).
+    pub type Alive = Arc<AtomicBool>;
+
     fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
         let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
     }
 
-    /// The callbacks live as long as the page: they are handed to JS once per mount.
+    /// A callback handed to JS once per mount. It does nothing once `alive` is false (the
+    /// composer unmounted); the signals it writes use `try_*`, so even a late call never
+    /// touches a disposed value.
     fn callback<T: wasm_bindgen::convert::FromWasmAbi + 'static>(
-        f: impl FnMut(T) + 'static,
+        alive: &Alive,
+        mut f: impl FnMut(T) + 'static,
     ) -> JsValue {
-        Closure::<dyn FnMut(T)>::new(f).into_js_value()
+        let alive = alive.clone();
+        Closure::<dyn FnMut(T)>::new(move |value: T| {
+            if alive.load(Ordering::Relaxed) {
+                f(value)
+            }
+        })
+        .into_js_value()
     }
 
     pub fn mount(
         el: &web_sys::HtmlDivElement,
         setup: &ComposerSetup,
         control: ReplyControl,
+        alive: Alive,
     ) -> bridge::ReplyHandle {
         let opts = Object::new();
         let collab = setup.collab.is_some();
@@ -511,17 +538,21 @@ mod mount {
         set(&opts, "storageKey", setup.storage_key.as_str());
         set(&opts, "placeholder", setup.placeholder.as_str());
         set(&opts, "editable", setup.editable);
+        let on_change_alive = alive.clone();
         set(
             &opts,
             "onChange",
             Closure::<dyn FnMut(JsValue, JsValue)>::new(move |empty: JsValue, local: JsValue| {
+                if !on_change_alive.load(Ordering::Relaxed) {
+                    return;
+                }
                 let empty = empty.as_bool().unwrap_or(false);
-                control.empty.set(empty);
+                let _ = control.empty.try_set(empty);
                 // only this user's own typing counts (for "typing…" and "saving…")
                 if local.as_bool() == Some(true) {
-                    control.edits.update(|n| *n = n.wrapping_add(1));
+                    let _ = control.edits.try_update(|n| *n = n.wrapping_add(1));
                     if collab {
-                        control.saved.set((!empty).then_some(false));
+                        let _ = control.saved.try_set((!empty).then_some(false));
                     }
                 }
             })
@@ -530,25 +561,29 @@ mod mount {
         set(
             &opts,
             "onFiles",
-            callback(move |list: JsValue| {
+            callback(&alive, move |list: JsValue| {
                 let files: Vec<UploadedFile> = serde_wasm(list).unwrap_or_default();
-                control.files.set(files);
+                let _ = control.files.try_set(files);
             }),
         );
         set(
             &opts,
             "onBusy",
-            callback(move |n: JsValue| control.busy.set(n.as_f64().unwrap_or(0.0) as i32)),
+            callback(&alive, move |n: JsValue| {
+                let _ = control.busy.try_set(n.as_f64().unwrap_or(0.0) as i32);
+            }),
         );
         set(
             &opts,
             "onError",
-            callback(move |msg: JsValue| control.error.set(msg.as_string())),
+            callback(&alive, move |msg: JsValue| {
+                let _ = control.error.try_set(msg.as_string());
+            }),
         );
         set(
             &opts,
             "onState",
-            callback(move |state: JsValue| {
+            callback(&alive, move |state: JsValue| {
                 let mut active = Vec::new();
                 if let Ok(obj) = state.dyn_into::<Object>() {
                     for entry in Object::entries(&obj).iter() {
@@ -560,14 +595,19 @@ mod mount {
                         }
                     }
                 }
-                control.active.set(active);
+                let _ = control.active.try_set(active);
             }),
         );
+        let on_submit_alive = alive.clone();
         set(
             &opts,
             "onSubmit",
-            Closure::<dyn FnMut()>::new(move || control.submits.update(|n| *n += 1))
-                .into_js_value(),
+            Closure::<dyn FnMut()>::new(move || {
+                if on_submit_alive.load(Ordering::Relaxed) {
+                    let _ = control.submits.try_update(|n| *n += 1);
+                }
+            })
+            .into_js_value(),
         );
         if let Some((ticket_id, user_id, name)) = &setup.collab {
             let location = web_sys::window().map(|w| w.location());
@@ -591,47 +631,49 @@ mod mount {
             set(
                 &opts,
                 "onPeers",
-                callback(move |peers: JsValue| {
-                    control.peers.set(serde_wasm(peers).unwrap_or_default());
+                callback(&alive, move |peers: JsValue| {
+                    let _ = control.peers.try_set(serde_wasm(peers).unwrap_or_default());
                 }),
             );
             set(
                 &opts,
                 "onMeta",
-                callback(move |meta: JsValue| {
+                callback(&alive, move |meta: JsValue| {
                     if let Some(m) = parse::<super::DraftMeta>(&meta) {
-                        control.meta.set(m);
+                        let _ = control.meta.try_set(m);
                     }
                 }),
             );
             set(
                 &opts,
                 "onTicket",
-                callback(move |ticket: JsValue| {
+                callback(&alive, move |ticket: JsValue| {
                     if let Some(t) = parse::<super::DraftTicket>(&ticket) {
-                        control.ticket.set(t);
+                        let _ = control.ticket.try_set(t);
                     }
                 }),
             );
             set(
                 &opts,
                 "onControl",
-                callback(move |msg: JsValue| {
+                callback(&alive, move |msg: JsValue| {
                     let kind = Reflect::get(&msg, &JsValue::from_str("t"))
                         .ok()
                         .and_then(|t| t.as_string());
-                    match kind.as_deref() {
-                        Some("saved") => control.saved.set(Some(true)),
-                        Some("sent" | "deleted" | "reset") => control.saved.set(None),
-                        _ => {}
-                    }
+                    let _ = match kind.as_deref() {
+                        Some("saved") => control.saved.try_set(Some(true)),
+                        Some("sent" | "deleted" | "reset") => control.saved.try_set(None),
+                        _ => None,
+                    };
                 }),
             );
             set(
                 &opts,
                 "onStatus",
-                callback(move |status: JsValue| {
-                    control.status.set(status.as_string().unwrap_or_default())
+                callback(&alive, move |status: JsValue| {
+                    let _ = control
+                        .status
+                        .try_set(status.as_string().unwrap_or_default());
                 }),
             );
         }

@@ -52,8 +52,13 @@ pub struct Live {
     connections: RwSignal<u32>,
     #[cfg(feature = "browser")]
     socket: StoredValue<Option<web_sys::WebSocket>, LocalStorage>,
+    /// Bumped by every socket opened: handlers and retry timers of an older socket stand down.
+    #[cfg(feature = "browser")]
+    generation: StoredValue<u32>,
 }
 
+// Socket handlers, retry timers and page cleanups call these at any time, also after the
+// reactive owner is gone: every access is a `try_*` and does nothing then.
 impl Live {
     fn new() -> Live {
         Live {
@@ -64,20 +69,25 @@ impl Live {
             connections: RwSignal::new(0),
             #[cfg(feature = "browser")]
             socket: StoredValue::new_local(None),
+            #[cfg(feature = "browser")]
+            generation: StoredValue::new(0),
         }
     }
 
     /// Tells the others this tab views a ticket (and whether its user is typing).
     pub fn view(&self, ticket_id: i64, typing: bool) {
-        if self.viewing.get_untracked() == Some((ticket_id, typing)) {
+        let Some(viewing) = self.viewing.try_get_untracked() else {
+            return;
+        };
+        if viewing == Some((ticket_id, typing)) {
             return;
         }
-        if let Some((old, _)) = self.viewing.get_untracked()
+        if let Some((old, _)) = viewing
             && old != ticket_id
         {
             self.send(&ClientMessage::Leave { ticket_id: old });
         }
-        self.viewing.set(Some((ticket_id, typing)));
+        let _ = self.viewing.try_set(Some((ticket_id, typing)));
         self.send(&ClientMessage::View { ticket_id, typing });
     }
 
@@ -89,23 +99,22 @@ impl Live {
     }
 
     pub fn leave(&self, ticket_id: i64) {
-        if self.viewing.get_untracked().map(|v| v.0) == Some(ticket_id) {
-            self.viewing.set(None);
-            self.viewers.set(Vec::new());
+        if self.viewing.try_get_untracked().flatten().map(|v| v.0) == Some(ticket_id) {
+            let _ = self.viewing.try_set(None);
+            let _ = self.viewers.try_set(Vec::new());
             self.send(&ClientMessage::Leave { ticket_id });
         }
     }
 
     fn send(&self, message: &ClientMessage) {
         #[cfg(feature = "browser")]
-        self.socket.with_value(|s| {
-            if let Some(s) = s
-                && s.ready_state() == web_sys::WebSocket::OPEN
-                && let Ok(text) = serde_json::to_string(message)
-            {
-                let _ = s.send_with_str(&text);
-            }
-        });
+        // a clone: no reactive borrow is held while the browser runs
+        if let Some(s) = self.socket.try_with_value(|s| s.clone()).flatten()
+            && s.ready_state() == web_sys::WebSocket::OPEN
+            && let Ok(text) = serde_json::to_string(message)
+        {
+            let _ = s.send_with_str(&text);
+        }
         #[cfg(not(feature = "browser"))]
         let _ = message;
     }
@@ -113,19 +122,23 @@ impl Live {
     #[cfg_attr(not(feature = "browser"), allow(dead_code))]
     fn receive(&self, message: ServerMessage) {
         if let ServerMessage::Viewers { ticket_id, viewers } = &message {
-            if self.viewing.get_untracked().map(|v| v.0) == Some(*ticket_id) {
-                self.viewers.set(viewers.clone());
+            if self.viewing.try_get_untracked().flatten().map(|v| v.0) == Some(*ticket_id) {
+                let _ = self.viewers.try_set(viewers.clone());
             }
             return;
         }
         if message == ServerMessage::Hello {
-            let first = self.connections.get_untracked() == 0;
-            self.connections.update(|n| *n += 1);
+            let Some(first) = self.connections.try_update(|n| {
+                *n += 1;
+                *n == 1
+            }) else {
+                return;
+            };
             if first {
                 return;
             }
         }
-        self.event.update(|(n, e)| {
+        let _ = self.event.try_update(|(n, e)| {
             *n += 1;
             *e = Some(message);
         });
@@ -146,11 +159,11 @@ pub fn provide_live() -> Live {
 }
 
 impl Live {
-    /// Opens the socket (once per tab).
+    /// Opens the socket (once per tab; again at once after a drop, instead of the retry timer).
     pub fn connect(&self) {
         #[cfg(feature = "browser")]
         {
-            if self.socket.with_value(|s| s.is_some()) {
+            if self.socket.try_with_value(|s| s.is_some()) != Some(false) {
                 return;
             }
             browser::open(*self, 0);
@@ -163,10 +176,19 @@ mod browser {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
 
-    use super::{ClientMessage, Live, ServerMessage};
+    use super::{ClientMessage, Live};
     use leptos::prelude::*;
 
     pub fn open(live: Live, attempt: u32) {
+        // this socket's number; `None`: the app is gone
+        let Some(mine) = live.generation.try_update_value(|g| {
+            *g = g.wrapping_add(1);
+            *g
+        }) else {
+            return;
+        };
+        // whether this socket is still the tab's current one (and the app still there)
+        let current = move || live.generation.try_get_value() == Some(mine);
         let Some(window) = web_sys::window() else {
             return;
         };
@@ -181,8 +203,11 @@ mod browser {
             return;
         };
         let on_open = Closure::<dyn FnMut()>::new(move || {
-            live.connected.set(true);
-            if let Some((ticket_id, typing)) = live.viewing.get_untracked() {
+            if !current() {
+                return;
+            }
+            let _ = live.connected.try_set(true);
+            if let Some(Some((ticket_id, typing))) = live.viewing.try_get_untracked() {
                 live.send(&ClientMessage::View { ticket_id, typing });
             }
         });
@@ -190,8 +215,9 @@ mod browser {
         on_open.forget();
         let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
             move |event: web_sys::MessageEvent| {
-                if let Some(text) = event.data().as_string()
-                    && let Ok(message) = serde_json::from_str::<ServerMessage>(&text)
+                if current()
+                    && let Some(text) = event.data().as_string()
+                    && let Ok(message) = serde_json::from_str(&text)
                 {
                     live.receive(message);
                 }
@@ -201,20 +227,28 @@ mod browser {
         on_message.forget();
         let on_close =
             Closure::<dyn FnMut(web_sys::CloseEvent)>::new(move |event: web_sys::CloseEvent| {
-                live.connected.set(false);
-                live.socket.set_value(None);
+                if !current() {
+                    return;
+                }
+                let _ = live.connected.try_set(false);
+                let _ = live.socket.try_set_value(None);
                 // 4401: signed out; don't hammer the server
                 if event.code() == 4401 {
                     return;
                 }
                 let delay = (500 * 2u32.saturating_pow(attempt.min(5))).min(15_000);
+                // a page that connected meanwhile ([`Live::connect`]) made this retry stale
                 set_timeout(
-                    move || open(live, attempt + 1),
+                    move || {
+                        if current() {
+                            open(live, attempt + 1)
+                        }
+                    },
                     std::time::Duration::from_millis(delay as u64),
                 );
             });
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         on_close.forget();
-        live.socket.set_value(Some(socket));
+        let _ = live.socket.try_set_value(Some(socket));
     }
 }

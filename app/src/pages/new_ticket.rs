@@ -90,14 +90,18 @@ fn NewTicketForm(
         error.set(None);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
+            // the form may be gone by now (navigated away, or just below): try_set
             match create_ticket(ticket).await {
                 Ok(id) => {
                     control.sent();
+                    let _ = sending.try_set(false);
                     navigate(&format!("/tickets/{id}"), Default::default());
                 }
-                Err(e) => error.set(Some(clean_error(&e.to_string()))),
+                Err(e) => {
+                    let _ = error.try_set(Some(clean_error(&e.to_string())));
+                    let _ = sending.try_set(false);
+                }
             }
-            sending.set(false);
         });
     };
     let submit_on_key = submit.clone();

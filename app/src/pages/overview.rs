@@ -177,10 +177,15 @@ fn ListView(data: TicketList, q: ListQuery, customer: bool) -> impl IntoView {
             return;
         }
         match ev.key().as_str() {
-            "j" => selected.update(|s| *s = (*s + 1).min(count - 1)),
-            "k" => selected.update(|s| *s = s.saturating_sub(1)),
+            // a window listener: try_*, in case a key arrives while the list goes away
+            "j" => {
+                let _ = selected.try_update(|s| *s = (*s + 1).min(count - 1));
+            }
+            "k" => {
+                let _ = selected.try_update(|s| *s = s.saturating_sub(1));
+            }
             "Enter" => {
-                if let Some(id) = ids.get(selected.get_untracked()) {
+                if let Some(id) = selected.try_get_untracked().and_then(|s| ids.get(s)) {
                     navigate(&format!("/tickets/{id}"), Default::default());
                 }
             }

@@ -119,16 +119,16 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                     return;
                 };
                 let follow = |signal: RwSignal<i64>, was: i64, now: i64| {
-                    if signal.get_untracked() == was {
-                        signal.set(now);
+                    if signal.try_get_untracked() == Some(was) {
+                        let _ = signal.try_set(now);
                     }
                 };
                 follow(sidebar.state_id, o.state_id, z.state_id);
                 follow(sidebar.priority_id, o.priority_id, z.priority_id);
                 follow(sidebar.group_id, o.group_id, z.group_id);
                 follow(sidebar.owner_id, o.owner_id, z.owner_id);
-                original.set_value(z.clone());
-                latest.set(z);
+                let _ = original.try_set_value(z.clone());
+                let _ = latest.try_set(z);
             }
         });
     };
@@ -214,19 +214,24 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
         send_error.set(None);
         let had_article = c.article.is_some();
         leptos::task::spawn_local(async move {
+            // the page may have gone away while the request ran: try_*
             match update_ticket(ticket_id, c).await {
                 Ok(()) => {
                     // the uploads were claimed by the article; the form id stays usable
                     if had_article {
                         control.sent();
                     }
-                    live.view(ticket_id, false);
-                    reload();
+                    if sending.try_get_untracked().is_some() {
+                        live.view(ticket_id, false);
+                        reload();
+                    }
                 }
                 // the text stays in the editor (and in local storage) to try again
-                Err(e) => send_error.set(Some(clean_error(&e.to_string()))),
+                Err(e) => {
+                    let _ = send_error.try_set(Some(clean_error(&e.to_string())));
+                }
             }
-            sending.set(false);
+            let _ = sending.try_set(false);
         });
     };
     Effect::new(move |prev: Option<u32>| {
@@ -427,7 +432,7 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                                                 if can_coedit {
                                                     leptos::task::spawn_local(async move {
                                                         if let Err(e) = discard_shared_draft(ticket_id).await {
-                                                            send_error.set(Some(clean_error(&e.to_string())));
+                                                            let _ = send_error.try_set(Some(clean_error(&e.to_string())));
                                                         }
                                                     });
                                                 }
@@ -517,13 +522,17 @@ fn TitleRow(t: TicketZoom, reload: impl Fn() + Copy + Send + Sync + 'static) -> 
                 title: Some(now.clone()),
                 ..Default::default()
             };
+            // the page may have gone away while the request ran: try_*
             match update_ticket(ticket_id, changes).await {
                 Ok(()) => {
-                    saved.set_value(now);
-                    error.set(None);
-                    reload();
+                    if saved.try_set_value(now).is_none() {
+                        let _ = error.try_set(None);
+                        reload();
+                    }
                 }
-                Err(e) => error.set(Some(clean_error(&e.to_string()))),
+                Err(e) => {
+                    let _ = error.try_set(Some(clean_error(&e.to_string())));
+                }
             }
         });
     };
@@ -718,11 +727,17 @@ fn DeleteTicket(id: i64, number: String, user: SessionUser) -> impl IntoView {
         busy.set(true);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
+            // navigating away disposes this dialog: no signal is touched after it
             match delete_ticket(id).await {
-                Ok(()) => navigate(home, Default::default()),
-                Err(e) => error.set(Some(clean_error(&e.to_string()))),
+                Ok(()) => {
+                    let _ = busy.try_set(false);
+                    navigate(home, Default::default());
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(clean_error(&e.to_string())));
+                    let _ = busy.try_set(false);
+                }
             }
-            busy.set(false);
         });
     };
     let question = format!("Delete ticket #{number}?");
