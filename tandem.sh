@@ -112,9 +112,18 @@ ensure_build_tools() {
   ensure_composer_bundle
 }
 
+# The IMAP server the e-mail tests read from (Debian's Dovecot; each test runs its own
+# instance on a free port with a temporary configuration, the system service is not used).
+# The SMTP server they send to is aiosmtpd from PyPI, in the venv (tests/api/requirements.txt).
+ensure_dovecot() {
+  [ -x /usr/sbin/dovecot ] && return
+  apt_install dovecot-imapd
+}
+
 ensure_test_tools() {
   ensure_chromium
   ensure_python_venv
+  ensure_dovecot
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -218,6 +227,11 @@ stop_test_server() {
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
   fi
+  if [ -n "${SMTP_PID:-}" ]; then
+    kill "$SMTP_PID" 2>/dev/null || true
+    wait "$SMTP_PID" 2>/dev/null || true
+    SMTP_PID=""
+  fi
   if [ -n "$SERVER_DIR" ]; then
     if [ -f "$SERVER_DIR/server.log" ]; then cp "$SERVER_DIR/server.log" "$SERVER_LOG"; fi
     rm -rf "$SERVER_DIR"
@@ -292,19 +306,38 @@ choose_postgres() {
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # Starts the debug server on a free port with a fresh SQLite database and the demo data, and
-# waits until it answers. Sets TANDEM_URL and BASE_URL for the Python and Playwright tests.
+# waits until it answers. It sends e-mail to an SMTP sink (aiosmtpd from .venv, the one the
+# Rust tests use) that keeps every message in a maildir. Sets TANDEM_URL and BASE_URL for the
+# Python and Playwright tests, and TANDEM_TEST_MAILDIR (messages arrive in its new/).
 start_test_server() {
-  local port url
+  local port url smtp_port
   port=$(free_port)
+  smtp_port=$(free_port)
   url=http://127.0.0.1:$port
   SERVER_DIR=$(mktemp -d)
+  say "starting the SMTP sink (aiosmtpd) at 127.0.0.1:$smtp_port, mail kept in $SERVER_DIR/maildir"
+  # aiosmtpd's Mailbox creates the maildir (it must not exist yet)
+  .venv/bin/python -m aiosmtpd -n -l "127.0.0.1:$smtp_port" -c aiosmtpd.handlers.Mailbox "$SERVER_DIR/maildir" \
+    >"$SERVER_DIR/smtp.log" 2>&1 &
+  SMTP_PID=$!
+  local smtp_deadline=$((SECONDS + 30))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$smtp_port") 2>/dev/null; do
+    if ! kill -0 "$SMTP_PID" 2>/dev/null || [ "$SECONDS" -ge "$smtp_deadline" ]; then
+      warn "the SMTP sink (aiosmtpd) did not start"
+      tail -n 20 "$SERVER_DIR/smtp.log" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
   say "starting Tandem at $url with a fresh SQLite database (log: $SERVER_LOG)"
   TANDEM_LISTEN=127.0.0.1:$port TANDEM_DATABASE_URL="sqlite://$SERVER_DIR/tandem.db" \
     TANDEM_DATA_DIR="$SERVER_DIR/files" TANDEM_DEMO=1 TANDEM_SYSTEM_ID=31 \
+    TANDEM_SMTP_URL="smtp://127.0.0.1:$smtp_port?tls=none" \
     target/debug/tandem >"$SERVER_DIR/server.log" 2>&1 &
   SERVER_PID=$!
-  # Stops the server even if this script is killed without running its EXIT trap (SIGKILL).
-  (while kill -0 "$$" 2>/dev/null; do sleep 1; done; kill "$SERVER_PID" 2>/dev/null) >/dev/null 2>&1 &
+  # Stops the server and the SMTP sink even if this script is killed without running its EXIT
+  # trap (SIGKILL).
+  (while kill -0 "$$" 2>/dev/null; do sleep 1; done; kill "$SERVER_PID" "$SMTP_PID" 2>/dev/null) >/dev/null 2>&1 &
   WATCHDOG_PID=$!
   local deadline=$((SECONDS + 120))
   until curl -sf -o /dev/null "$url/api/v1/openapi.json"; do
@@ -319,7 +352,7 @@ start_test_server() {
     fi
     sleep 0.5
   done
-  export TANDEM_URL=$url BASE_URL=$url
+  export TANDEM_URL=$url BASE_URL=$url TANDEM_TEST_MAILDIR=$SERVER_DIR/maildir
 }
 
 print_summary() {
@@ -340,6 +373,8 @@ cmd_test() {
   ensure_build_tools
   ensure_test_tools
   choose_postgres
+  # the e-mail tests fail instead of skipping when their servers are missing
+  export TANDEM_TEST_REQUIRE_MAIL=1
   trap stop_test_server EXIT
   trap 'exit 130' INT TERM HUP # so that the EXIT trap stops the server
 

@@ -117,6 +117,9 @@ pub struct Config {
     /// Unset: e-mail sending is off (e-mail articles say so).
     #[arg(long, env = "TANDEM_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
+    /// Seconds between polls of inbound mailboxes without IDLE, and the longest IDLE wait.
+    #[arg(long, env = "TANDEM_IMAP_POLL_SECONDS", default_value_t = 60)]
+    pub imap_poll_seconds: u64,
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "TANDEM_LOG_JSON", default_value_t = false, value_parser = parse_flag)]
     pub log_json: bool,

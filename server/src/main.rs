@@ -191,6 +191,9 @@ async fn serve(config: Config) -> Result<(), String> {
             .map_err(|e| format!("live events (LISTEN): {e}"))?;
     }
     let delivery = state.desk.spawn_mail_delivery();
+    let mailboxes = state
+        .desk
+        .spawn_mailbox_pollers(Duration::from_secs(config.imap_poll_seconds.max(1)));
     let app = web::router(state, config.max_body_mb * 1024 * 1024);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -203,6 +206,7 @@ async fn serve(config: Config) -> Result<(), String> {
     if let Some(delivery) = delivery {
         delivery.abort();
     }
+    mailboxes.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -242,7 +242,10 @@ async fn an_email_reply_reaches_the_customer_and_the_answer_reopens_the_ticket()
         assert_eq!(sent["preferences"]["delivery_status"], "success", "{sent}");
         let message_id = sent["message_id"].as_str().unwrap().to_string();
         assert_eq!(format!("<{}>", message.message_id().unwrap()), message_id);
-        assert!(sent["from"].as_str().unwrap().contains("Anna Agent"));
+        assert_eq!(
+            sent["from"],
+            "Anna Agent via Example Support <support@example.com>"
+        );
 
         // the whole message as sent, for agents
         let plain = s
@@ -714,6 +717,261 @@ async fn tandem_mail_deliver_reads_a_message_from_stdin() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        s.finish().await;
+    }
+}
+
+async fn group_id(s: &TestServer, name: &str) -> i64 {
+    let groups = send(s.get("/groups", ADMIN)).await.1;
+    groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == name)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Waits until `check` holds (up to 30 s), polling.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+#[tokio::test]
+async fn mailbox_channels_are_admin_records_without_visible_passwords() {
+    for s in common::servers().await {
+        let sales = group_id(&s, "Sales").await;
+        let body = json!({"group_id": sales, "host": "imap.example.com", "user": "support", "password": "pw"});
+        let r = send(s.post("/email_channels", ADMIN).json(&body)).await;
+        assert_eq!(r.0, 201, "{}", r.1);
+        assert_eq!(
+            r.1["inbound"]["options"]["port"], 993,
+            "ssl by default on 993"
+        );
+        assert!(
+            !r.1.to_string().contains("\"pw\""),
+            "password rendered: {}",
+            r.1
+        );
+        let id = r.1["id"].as_i64().unwrap();
+        assert_eq!(
+            send(s.post("/email_channels", AGENT1).json(&body)).await.0,
+            403
+        );
+        assert_error(
+            &send(
+                s.put(&format!("/email_channels/{id}"), ADMIN)
+                    .json(&json!({"ssl": "maybe"})),
+            )
+            .await,
+            422,
+            "Invalid value for param 'ssl': \"maybe\" (ssl, starttls or off)",
+            "ssl",
+        );
+        assert_error(
+            &send(
+                s.post("/email_channels", ADMIN)
+                    .json(&json!({"group_id": 99999, "host": "h", "user": "u"})),
+            )
+            .await,
+            422,
+            "Invalid value for param 'group_id': 99999",
+            "group",
+        );
+        assert_eq!(
+            send(s.delete(&format!("/email_channels/{id}"), ADMIN))
+                .await
+                .0,
+            200
+        );
+        assert_eq!(send(s.get("/email_channels", ADMIN)).await.1, json!([]));
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_mailbox_is_read_into_tickets_and_a_reply_there_reopens_its_ticket() {
+    for s in common::servers().await {
+        let Some(imap) = common::imap::ImapServer::start() else {
+            return;
+        };
+        support_address(&s).await;
+        let sales = group_id(&s, "Sales").await;
+        let r = send(s.post("/email_channels", ADMIN).json(&json!({
+            "group_id": sales, "host": "127.0.0.1", "port": imap.port, "ssl": "off",
+            "user": common::imap::USER, "password": common::imap::PASSWORD
+        })))
+        .await;
+        assert_eq!(r.0, 201, "{}", r.1);
+        let channel = r.1["id"].as_i64().unwrap();
+
+        imap.deliver(&corpus::alternative(
+            "Carla Customer <carla@example.org>",
+            "support@example.com",
+            "Mailbox question",
+            "mb1@example.org",
+        ));
+        let mut ticket_id = None;
+        for _ in 0..300 {
+            let found = send(s.get("/tickets/search?query=Mailbox&limit=5", AGENT1))
+                .await
+                .1;
+            ticket_id = found["tickets"]
+                .as_array()
+                .and_then(|t| t.first())
+                .and_then(Value::as_i64);
+            if ticket_id.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let Some(ticket_id) = ticket_id else {
+            let c = send(s.get(&format!("/email_channels/{channel}"), ADMIN))
+                .await
+                .1;
+            let all = send(s.get("/tickets", AGENT1)).await.1;
+            panic!(
+                "{}: the message did not become a ticket; channel {c}; tickets {all}",
+                s.db.name
+            );
+        };
+        let t = ticket(&s, ticket_id).await;
+        assert_eq!(t["group"], "Sales", "{t}");
+        assert_eq!(t["customer"], "carla@example.org");
+        eventually("the stored message leaves the mailbox", || async {
+            imap.counts().0 == 0
+        })
+        .await;
+        assert_eq!(
+            send(s.get(&format!("/email_channels/{channel}"), ADMIN))
+                .await
+                .1["status_in"],
+            "ok"
+        );
+
+        // an agent's e-mail (sending is off: it still gets its Message-ID), then closed
+        let r = send(
+            s.put(&format!("/tickets/{ticket_id}"), AGENT1)
+                .json(&json!({
+                    "state": "closed",
+                    "article": {"type": "email", "to": "carla@example.org", "body": "Fixed."}
+                })),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        let sent_id = r.1["article_ids"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .as_i64()
+            .unwrap();
+        let message_id = article(&s, sent_id).await["message_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(ticket(&s, ticket_id).await["state"], "closed");
+
+        // the customer's answer lands in the mailbox: a follow-up, the ticket open again
+        imap.deliver(&corpus::reply(
+            "carla@example.org",
+            "support@example.com",
+            "Fixed?",
+            "mb2@example.org",
+            &message_id,
+            &message_id,
+            "Not quite.",
+        ));
+        eventually("the answer reopens the ticket", || async {
+            ticket(&s, ticket_id).await["state"] == "open"
+        })
+        .await;
+        let articles = send(s.get(&format!("/ticket_articles/by_ticket/{ticket_id}"), AGENT1))
+            .await
+            .1;
+        let last = articles.as_array().unwrap().last().unwrap();
+        assert_eq!(last["in_reply_to"], message_id, "{last}");
+        assert_eq!(last["sender"], "Customer");
+
+        // the same message delivered again (a crash before it was marked seen) is not stored twice
+        imap.deliver(&corpus::reply(
+            "carla@example.org",
+            "support@example.com",
+            "Fixed?",
+            "mb2@example.org",
+            &message_id,
+            &message_id,
+            "Not quite.",
+        ));
+        eventually("the copy is taken out of the mailbox", || async {
+            imap.counts().0 == 0
+        })
+        .await;
+        let again = send(s.get(&format!("/ticket_articles/by_ticket/{ticket_id}"), AGENT1))
+            .await
+            .1;
+        assert_eq!(
+            again.as_array().unwrap().len(),
+            articles.as_array().unwrap().len()
+        );
+
+        // kept on the server: seen, not deleted, not read twice
+        let r = send(
+            s.put(&format!("/email_channels/{channel}"), ADMIN)
+                .json(&json!({"keep_on_server": true})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        imap.deliver(&corpus::plain(
+            "dora@example.org",
+            "support@example.com",
+            "Keep me",
+            "keep1@example.org",
+            "x",
+        ));
+        eventually("the kept message is seen", || async {
+            imap.counts() == (1, 0)
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        let found = send(s.get("/tickets/search?query=%22Keep%20me%22", AGENT1))
+            .await
+            .1;
+        assert_eq!(
+            found["tickets"].as_array().map(Vec::len),
+            Some(1),
+            "{found}"
+        );
+
+        // a wrong password shows on the channel
+        let r = send(
+            s.put(&format!("/email_channels/{channel}"), ADMIN)
+                .json(&json!({"password": "wrong"})),
+        )
+        .await;
+        assert_eq!(r.0, 200);
+        eventually("the login error shows", || async {
+            let c = send(s.get(&format!("/email_channels/{channel}"), ADMIN))
+                .await
+                .1;
+            c["status_in"] == "error"
+                && c["last_log_in"]
+                    .as_str()
+                    .is_some_and(|l| l.starts_with("login"))
+        })
+        .await;
+        drop(imap);
         s.finish().await;
     }
 }

@@ -2,6 +2,7 @@
 //! the pages. Every function calls the same domain services as the REST API.
 
 pub mod codec;
+pub mod mail;
 pub mod tickets;
 pub mod users;
 
@@ -79,6 +80,44 @@ pub struct ArticleView {
     pub body_html: String,
     pub created_at: String,
     pub attachments: Vec<AttachmentView>,
+    /// An agent's e-mail as agents see it: what became of sending it (`None`: not an
+    /// outgoing e-mail, or a customer's view).
+    pub delivery: Option<Delivery>,
+}
+
+/// The delivery state of an outgoing e-mail article, from its preferences (Zammad's names).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Delivery {
+    /// `delivery_status`: `success`, `fail`, `delayed` (a bounce); `None` while queued.
+    pub status: Option<String>,
+    /// `delivery_status_message`: why it failed or bounced.
+    pub message: Option<String>,
+    /// `delivery_status_date`.
+    pub date: Option<String>,
+    /// `delivery_will_retry`: a failed attempt is tried again.
+    pub will_retry: bool,
+}
+
+impl Delivery {
+    /// What the thread shows: a CSS modifier (`pending`, `sent`, `retrying`, `failed`,
+    /// `bounced`) and the text.
+    pub fn label(&self) -> (&'static str, String) {
+        let message = self.message.as_deref().unwrap_or("").trim();
+        let with = |prefix: &str| {
+            if message.is_empty() {
+                prefix.to_string()
+            } else {
+                format!("{prefix}: {message}")
+            }
+        };
+        match self.status.as_deref() {
+            None | Some("") => ("pending", "Sending…".to_string()),
+            Some("success") => ("sent", "Sent".to_string()),
+            Some("fail") if self.will_retry => ("retrying", with("Delivery failed, retrying")),
+            Some("delayed") => ("bounced", with("Bounced")),
+            Some(_) => ("failed", with("Not delivered")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,6 +187,8 @@ pub struct NewReply {
     pub internal: bool,
     pub to: String,
     pub cc: String,
+    /// E-mail: the subject (empty: the ticket's title).
+    pub subject: String,
     pub body_html: String,
     /// The upload cache the composer's files went to.
     pub form_id: String,

@@ -20,7 +20,7 @@ mod ssr {
     use serde_json::{Value, json};
 
     use crate::api::{
-        Abilities, ArticleView, AttachmentView, Choice, NewReply, OverviewTab, Person,
+        Abilities, ArticleView, AttachmentView, Choice, Delivery, NewReply, OverviewTab, Person,
         TicketChanges, TicketRow, TicketZoom,
     };
 
@@ -124,7 +124,23 @@ mod ssr {
             .collect()
     }
 
-    fn article(ticket_id: i64, a: &Value, users: &Value) -> ArticleView {
+    /// An agent's public e-mail article: its delivery state from the preferences the mail
+    /// worker writes (agents only; customers see the message, not its delivery).
+    pub fn delivery(a: &Value, agent: bool) -> Option<Delivery> {
+        let outgoing = a["type"] == "email" && a["sender"] == "Agent" && a["internal"] != true;
+        if !agent || !outgoing {
+            return None;
+        }
+        let p = &a["preferences"];
+        Some(Delivery {
+            status: opt_text(p, "delivery_status"),
+            message: opt_text(p, "delivery_status_message"),
+            date: opt_text(p, "delivery_status_date"),
+            will_retry: p["delivery_will_retry"].as_bool().unwrap_or(false),
+        })
+    }
+
+    fn article(ticket_id: i64, a: &Value, users: &Value, agent: bool) -> ArticleView {
         let body = text(a, "body");
         let body_html = if a["content_type"] == "text/html" {
             body // sanitised with ammonia when it was stored
@@ -151,6 +167,7 @@ mod ssr {
             body_html,
             created_at: text(a, "created_at"),
             attachments: attachments(ticket_id, a),
+            delivery: delivery(a, agent),
         }
     }
 
@@ -188,15 +205,15 @@ mod ssr {
             .organization_id
             .map(|o| text(&assets["Organization"][o.to_string()], "name"))
             .filter(|n| !n.is_empty());
+        let agent = actor.has_group_access(record.group_id, AccessLevel::Read);
         let articles = bundle["ticket_article_ids"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|aid| aid.as_i64())
-            .map(|aid| article(id, &assets["TicketArticle"][aid.to_string()], &users))
+            .map(|aid| article(id, &assets["TicketArticle"][aid.to_string()], &users, agent))
             .collect();
 
-        let agent = actor.has_group_access(record.group_id, AccessLevel::Read);
         let change = domain::policy::can_change_ticket(actor, &facts);
         let assign = actor.has_group_access(record.group_id, AccessLevel::Full);
         let state = domain::tickets::states::find(conn, record.state_id).await?;
@@ -318,6 +335,10 @@ mod ssr {
         if agent && kind == "email" {
             article["to"] = json!(reply.to);
             article["cc"] = json!(reply.cc);
+            let subject = reply.subject.trim();
+            if !subject.is_empty() {
+                article["subject"] = json!(subject);
+            }
         }
         article
     }
@@ -575,5 +596,70 @@ pub async fn discard_shared_draft(id: i64) -> Result<(), ServerFnError> {
     match ctx.desk.discard_shared_draft(&actor, id).await {
         Ok(_) => Ok(()),
         Err(e) => Err(fail(e).await),
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use serde_json::json;
+
+    use super::ssr::delivery;
+
+    fn label(preferences: serde_json::Value) -> (&'static str, String) {
+        let article = json!({"type": "email", "sender": "Agent", "internal": false, "preferences": preferences});
+        delivery(&article, true)
+            .expect("an outgoing e-mail")
+            .label()
+    }
+
+    #[test]
+    fn an_outgoing_email_shows_what_became_of_it() {
+        assert_eq!(label(json!({})), ("pending", "Sending…".into()));
+        assert_eq!(
+            label(json!({"delivery_status": "success", "delivery_status_message": null})),
+            ("sent", "Sent".into())
+        );
+        assert_eq!(
+            label(
+                json!({"delivery_status": "fail", "delivery_status_message": "421 busy", "delivery_will_retry": true})
+            ),
+            ("retrying", "Delivery failed, retrying: 421 busy".into())
+        );
+        assert_eq!(
+            label(
+                json!({"delivery_status": "fail", "delivery_status_message": "550 no such user", "delivery_will_retry": false})
+            ),
+            ("failed", "Not delivered: 550 no such user".into())
+        );
+        // sending off: the domain's message, never retried
+        assert_eq!(
+            label(
+                json!({"delivery_status": "fail", "delivery_status_message": "E-mail sending is off: TANDEM_SMTP_URL is not set."})
+            ),
+            (
+                "failed",
+                "Not delivered: E-mail sending is off: TANDEM_SMTP_URL is not set.".into()
+            )
+        );
+        assert_eq!(
+            label(json!({"delivery_status": "delayed", "delivery_status_message": "mailbox full"})),
+            ("bounced", "Bounced: mailbox full".into())
+        );
+    }
+
+    #[test]
+    fn only_agents_see_the_delivery_of_agents_public_emails() {
+        let email =
+            json!({"type": "email", "sender": "Agent", "internal": false, "preferences": {}});
+        assert!(delivery(&email, true).is_some());
+        assert!(delivery(&email, false).is_none(), "customers do not");
+        let internal =
+            json!({"type": "email", "sender": "Agent", "internal": true, "preferences": {}});
+        assert!(delivery(&internal, true).is_none());
+        let inbound =
+            json!({"type": "email", "sender": "Customer", "internal": false, "preferences": {}});
+        assert!(delivery(&inbound, true).is_none());
+        let note = json!({"type": "note", "sender": "Agent", "internal": false, "preferences": {}});
+        assert!(delivery(&note, true).is_none());
     }
 }

@@ -74,6 +74,8 @@ pub struct DraftMeta {
     pub to: Option<String>,
     #[serde(default)]
     pub cc: Option<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
 }
 
 /// An id written by the web app (a string, as Zammad stores ticket attributes) or by a REST

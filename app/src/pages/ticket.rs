@@ -5,8 +5,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
+use crate::api::mail::email_sending_enabled;
 use crate::api::tickets::{delete_ticket, discard_shared_draft, show_ticket, update_ticket};
-use crate::api::{ArticleView, NewReply, TicketChanges, TicketZoom};
+use crate::api::{ArticleView, Delivery, NewReply, TicketChanges, TicketZoom};
 use crate::components::composer::{Composer, ComposerSetup, ReplyControl, format_size};
 use crate::components::layout::{SignedIn, home_path, ready_marker};
 use crate::components::live::{ServerMessage, use_live};
@@ -104,6 +105,27 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
     let internal = RwSignal::new(t.can.agent);
     let to = RwSignal::new(t.customer.email.clone());
     let cc = RwSignal::new(String::new());
+    let subject = RwSignal::new(t.title.clone());
+    // whether this server sends e-mail: asked once the agent chooses the E-mail type
+    let email_on = RwSignal::new(None::<bool>);
+    let email_asked = StoredValue::new(false);
+    Effect::new(move |_| {
+        if kind.get() != "email" || email_asked.get_value() {
+            return;
+        }
+        email_asked.set_value(true);
+        leptos::task::spawn_local(async move {
+            match email_sending_enabled().await {
+                Ok(on) => {
+                    let _ = email_on.try_set(Some(on));
+                }
+                // asked again the next time E-mail is chosen
+                Err(_) => {
+                    let _ = email_asked.try_set_value(false);
+                }
+            }
+        });
+    });
     let sending = RwSignal::new(false);
     let send_error = RwSignal::new(None::<String>);
     let form_id = StoredValue::new(new_form_id(ticket_id));
@@ -186,6 +208,7 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                 internal: internal.get_untracked(),
                 to: to.get_untracked(),
                 cc: cc.get_untracked(),
+                subject: subject.get_untracked(),
                 body_html: control.html(),
                 form_id: form_id.get_value(),
                 from_shared_draft: can_coedit,
@@ -257,6 +280,7 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
             apply(kind, m.kind);
             apply(to, m.to);
             apply(cc, m.cc);
+            apply(subject, m.subject);
             if let Some(i) = m.internal
                 && internal.get_untracked() != i
             {
@@ -365,7 +389,19 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                     <For
                         each=move || latest.with(|t| t.articles.clone())
                         key=|a| a.id
-                        children=|a| view! { <Article a/> }
+                        children=move |a| {
+                            // the delivery state changes in place (the worker's attempts)
+                            let article_id = a.id;
+                            let delivery = Memo::new(move |_| {
+                                latest.with(|t| {
+                                    t.articles
+                                        .iter()
+                                        .find(|x| x.id == article_id)
+                                        .and_then(|x| x.delivery.clone())
+                                })
+                            });
+                            view! { <Article a delivery/> }
+                        }
                     />
                 </ol>
                 {can.change.then(|| view! {
@@ -409,8 +445,10 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                                     " Internal"
                                 </label>
                                 {move || (kind.get() == "email").then(|| view! {
-                                    <label class="grow">"To " <input type="email" name="to" prop:value=move || to.get() on:input=move |ev| { let v = event_target_value(&ev); if can_coedit { control.set_meta_text("to", &v); } to.set(v); }/></label>
+                                    <label class="grow">"To " <input type="email" multiple name="to" prop:value=move || to.get() on:input=move |ev| { let v = event_target_value(&ev); if can_coedit { control.set_meta_text("to", &v); } to.set(v); }/></label>
                                     <label class="grow">"Cc " <input type="text" name="cc" prop:value=move || cc.get() on:input=move |ev| { let v = event_target_value(&ev); if can_coedit { control.set_meta_text("cc", &v); } cc.set(v); }/></label>
+                                    <label class="grow">"Subject " <input type="text" name="subject" prop:value=move || subject.get() on:input=move |ev| { let v = event_target_value(&ev); if can_coedit { control.set_meta_text("subject", &v); } subject.set(v); }/></label>
+                                    <EmailHint on=email_on/>
                                 })}
                             </div>
                         })}
@@ -567,8 +605,39 @@ fn TitleRow(t: TicketZoom, reload: impl Fn() + Copy + Send + Sync + 'static) -> 
     }
 }
 
+/// Under the e-mail fields: whether the article will really be sent.
 #[component]
-fn Article(a: ArticleView) -> impl IntoView {
+fn EmailHint(on: RwSignal<Option<bool>>) -> impl IntoView {
+    let hint = move || match on.get() {
+        Some(true) => ("email-hint on", "Sent by e-mail to the recipients"),
+        Some(false) => (
+            "email-hint off",
+            "E-mail sending is off on this server (TANDEM_SMTP_URL is not set): the article is stored but not sent",
+        ),
+        None => ("email-hint muted", "Checking e-mail sending…"),
+    };
+    view! { <p class=move || hint().0 role="status" data-testid="email-hint">{move || hint().1}</p> }
+}
+
+/// An outgoing e-mail's delivery state in the article's header.
+#[component]
+fn DeliveryState(delivery: Memo<Option<Delivery>>) -> impl IntoView {
+    move || {
+        delivery.get().map(|d| {
+            let (modifier, text) = d.label();
+            let title = d.date.clone().map(|date| match modifier {
+                "sent" => format!("Sent {}", short_time(&date)),
+                _ => format!("Last attempt {}", short_time(&date)),
+            });
+            view! {
+                <span class=format!("delivery delivery-{modifier}") title=title data-testid="delivery">{text}</span>
+            }
+        })
+    }
+}
+
+#[component]
+fn Article(a: ArticleView, delivery: Memo<Option<Delivery>>) -> impl IntoView {
     let expanded = RwSignal::new(false);
     let long = a.body_html.len() > 2500;
     let sender = a.sender.to_ascii_lowercase();
@@ -588,6 +657,7 @@ fn Article(a: ArticleView) -> impl IntoView {
                 <strong class="author">{a.author.clone()}</strong>
                 <span class="kind">{a.kind.clone()}</span>
                 {a.internal.then(|| view! { <span class="internal-badge">"Internal note"</span> })}
+                <DeliveryState delivery/>
                 <time datetime=a.created_at.clone()>{short_time(&a.created_at)}</time>
             </div>
             {(a.kind == "email").then(|| view! {

@@ -77,6 +77,20 @@ pub enum Received {
     Bounce { article_id: i64 },
     /// Kept as failed mail for an admin (unreadable, too large, a loop, over the rate).
     Failed { failed_mail_id: i64, reason: String },
+    /// Received before (the same `Message-ID` from a customer is stored): nothing new. Happens
+    /// when a mailbox is read again after a crash between storing and marking it seen.
+    Duplicate { article_id: i64 },
+}
+
+/// Which group an inbound message's new ticket goes to.
+#[derive(Debug, Clone, Copy)]
+pub enum InboundGroup<'a> {
+    /// By name (`tandem mail deliver --group`, `?group=`); an unknown name is a 422.
+    Named(&'a str),
+    /// A mailbox channel's group.
+    Id(i64),
+    /// The group whose sender address the message was sent to, else the first active group.
+    ByRecipient,
 }
 
 /// The text shown when sending is off.
@@ -242,12 +256,19 @@ impl Desk {
                         ("delivery_status_message", Value::Null),
                         ("delivery_status_date", json!(clock::now())),
                         ("delivery_retry", json!(claim.attempts + 1)),
+                        ("delivery_will_retry", Value::Null),
                     ],
                 )
                 .await?;
                 if let Some(sha) = sha {
                     raw::record(&mut tx, claim.article_id, &sha, formatted.len()).await?;
                 }
+                let from = format!(
+                    "{} <{}>",
+                    delivery.mail.from_name.replace(['"', '<', '>'], ""),
+                    delivery.mail.from_address
+                );
+                articles::set_from(&mut tx, claim.article_id, &from).await?;
                 tx.commit().await?;
                 self.announce(delivery.ticket_id, false).await;
                 Ok(())
@@ -413,6 +434,16 @@ impl Desk {
     /// address the message was sent to, else the first active group). Never loses a message:
     /// what cannot become an article is kept as failed mail. Errors only when storing fails.
     pub async fn receive_mail(&self, raw_message: &[u8], group: Option<&str>) -> Result<Received> {
+        let group = group.map_or(InboundGroup::ByRecipient, InboundGroup::Named);
+        self.receive_mail_in(raw_message, group).await
+    }
+
+    /// [`Desk::receive_mail`] with the group chosen as `group` says.
+    pub async fn receive_mail_in(
+        &self,
+        raw_message: &[u8],
+        group: InboundGroup<'_>,
+    ) -> Result<Received> {
         let sha = FileStoreKey::store(self, raw_message).await?;
         let outcome = self.receive_stored(raw_message, &sha, group).await;
         drop(sha.pin);
@@ -423,7 +454,7 @@ impl Desk {
         &self,
         raw_message: &[u8],
         key: &FileStoreKey,
-        group: Option<&str>,
+        group: InboundGroup<'_>,
     ) -> Result<Received> {
         let mail = match inbound::read(raw_message) {
             Ok(mail) => mail,
@@ -464,6 +495,9 @@ impl Desk {
             ))
             .await;
         }
+        if let Some(article_id) = self.already_received(&mail).await? {
+            return Ok(Received::Duplicate { article_id });
+        }
         if let Some(bounce) = &mail.bounce {
             return match self.note_bounce(bounce).await? {
                 Some(article_id) => Ok(Received::Bounce { article_id }),
@@ -492,14 +526,32 @@ impl Desk {
         }
     }
 
+    /// The customer article already stored for this message's `Message-ID`, if any.
+    async fn already_received(&self, mail: &InboundMail) -> Result<Option<i64>> {
+        let Some(message_id) = &mail.message_id else {
+            return Ok(None);
+        };
+        let mut conn = self.store.read().await?;
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM ticket_articles WHERE message_id = $1 AND sender_id = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(message_id)
+        .bind(articles::SENDER_CUSTOMER)
+        .fetch_optional(&mut *conn)
+        .await?)
+    }
+
     async fn inbound_group(
         &self,
         conn: &mut AnyConnection,
-        named: Option<&str>,
+        choice: InboundGroup<'_>,
         mail: &InboundMail,
         own: &[String],
     ) -> Result<Option<i64>> {
-        if let Some(name) = named {
+        if let InboundGroup::Id(id) = choice {
+            return Ok(Some(id));
+        }
+        if let InboundGroup::Named(name) = choice {
             let id: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM groups WHERE lower(name) = lower($1)")
                     .bind(name)
@@ -589,6 +641,7 @@ impl Desk {
                 ("delivery_status", json!(status)),
                 ("delivery_status_message", json!(bounce.summary())),
                 ("delivery_status_date", json!(clock::now())),
+                ("delivery_will_retry", Value::Null),
             ],
         )
         .await?;
@@ -707,6 +760,174 @@ impl Desk {
             article_id: article.id,
             new_ticket,
         })
+    }
+}
+
+/// The mailbox pollers: one task per active channel, each holding the channel's lease so
+/// that of several instances on one database only one reads a mailbox.
+impl Desk {
+    /// Starts the supervisor: every 10 s it reads the active channels, starts a poller for a
+    /// new or changed one and stops the poller of a removed, deactivated or changed one.
+    /// `interval`: the wait between polls without IDLE, and the longest IDLE.
+    pub fn spawn_mailbox_pollers(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
+        let desk = self.clone();
+        let holder = crate::accounts::auth::random_token();
+        tokio::spawn(async move {
+            let mut running: std::collections::HashMap<i64, (String, tokio::task::JoinHandle<()>)> =
+                std::collections::HashMap::new();
+            loop {
+                let channels = match desk.store.read().await {
+                    Ok(mut conn) => crate::mail::channels::active(&mut conn).await.ok(),
+                    Err(_) => None,
+                };
+                if let Some(channels) = channels {
+                    running.retain(|id, (version, task)| {
+                        let current = channels.iter().find(|c| c.id == *id);
+                        let keep = current.is_some_and(|c| &c.updated_at == version)
+                            && !task.is_finished();
+                        if !keep {
+                            task.abort();
+                        }
+                        keep
+                    });
+                    for channel in channels {
+                        if running.contains_key(&channel.id) {
+                            continue;
+                        }
+                        let version = channel.updated_at.clone();
+                        let id = channel.id;
+                        let task = tokio::spawn(desk.clone().poll_mailbox(
+                            channel,
+                            holder.clone(),
+                            interval,
+                        ));
+                        running.insert(id, (version, task));
+                    }
+                }
+                tokio::time::sleep(interval.min(Duration::from_secs(10))).await;
+            }
+        })
+    }
+
+    /// Reads one mailbox for as long as it runs: take the lease, log in, store the unseen
+    /// messages, wait (IDLE or the interval), again. Errors are noted on the channel
+    /// (`status_in`, `last_log_in`) and retried after the interval.
+    async fn poll_mailbox(
+        self,
+        channel: crate::mail::channels::EmailChannelRecord,
+        holder: String,
+        interval: Duration,
+    ) {
+        use crate::mail::channels;
+        use crate::mail::imap::Mailbox;
+        let lease =
+            chrono::Duration::from_std(interval * 3 + crate::mail::imap::COMMAND_TIMEOUT * 2)
+                .unwrap_or(chrono::Duration::minutes(10));
+        let take_lease = |desk: &Desk| {
+            let desk = desk.clone();
+            let holder = holder.clone();
+            async move {
+                let now = chrono::Utc::now();
+                let mut tx = desk.store.write().await?;
+                let got = channels::take_lease(
+                    &mut tx,
+                    channel.id,
+                    &holder,
+                    &clock::format(now + lease),
+                    &clock::format(now),
+                )
+                .await?;
+                tx.commit().await?;
+                Ok::<bool, Error>(got)
+            }
+        };
+        let note = |desk: &Desk, error: Option<String>| {
+            let desk = desk.clone();
+            async move {
+                if let Ok(mut tx) = desk.store.write().await {
+                    let _ = channels::record_poll(&mut tx, channel.id, error.as_deref()).await;
+                    let _ = tx.commit().await;
+                }
+            }
+        };
+        loop {
+            if !take_lease(&self).await.unwrap_or(false) {
+                tokio::time::sleep(interval).await;
+                continue;
+            }
+            let mut mailbox = match Mailbox::open(&channel).await {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(channel = channel.id, error = %e, "mailbox not reachable");
+                    note(&self, Some(e)).await;
+                    tokio::time::sleep(interval).await;
+                    continue;
+                }
+            };
+            loop {
+                if let Err(e) = self.fetch_mailbox(&mut mailbox, &channel).await {
+                    tracing::warn!(channel = channel.id, error = %e, "mailbox poll failed");
+                    note(&self, Some(e)).await;
+                    break;
+                }
+                note(&self, None).await;
+                if !take_lease(&self).await.unwrap_or(false) {
+                    break;
+                }
+                mailbox = match mailbox.wait(interval).await {
+                    Ok(m) => m,
+                    Err(e) => {
+                        note(&self, Some(e)).await;
+                        break;
+                    }
+                };
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+
+    /// Stores every unseen message of the mailbox, marking each seen (or deleting it) only
+    /// once it is stored. A message over the size limit is kept as failed mail with its
+    /// header and left (seen) in the mailbox.
+    async fn fetch_mailbox(
+        &self,
+        mailbox: &mut crate::mail::imap::Mailbox,
+        channel: &crate::mail::channels::EmailChannelRecord,
+    ) -> std::result::Result<usize, String> {
+        let mut stored = 0;
+        for uid in mailbox.unseen().await? {
+            let size = mailbox.size(uid).await?.unwrap_or(0) as usize;
+            if size > inbound::MAX_MESSAGE_BYTES {
+                let header = mailbox.fetch(uid, true).await?.unwrap_or_default();
+                let key = FileStoreKey::store(self, &header)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                self.keep_failed(
+                    &key,
+                    size,
+                    format!(
+                        "message too large ({size} bytes, at most {}): only its header is kept here, the message stays in the mailbox",
+                        inbound::MAX_MESSAGE_BYTES
+                    ),
+                    None,
+                    None,
+                    Some(channel.group_id),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                mailbox.finish(uid, true).await?;
+                continue;
+            }
+            let Some(raw_message) = mailbox.fetch(uid, false).await? else {
+                continue;
+            };
+            self.receive_mail_in(&raw_message, InboundGroup::Id(channel.group_id))
+                .await
+                .map_err(|e| format!("message not stored: {e}"))?;
+            mailbox.finish(uid, channel.keep_on_server != 0).await?;
+            stored += 1;
+        }
+        Ok(stored)
     }
 }
 

@@ -13,8 +13,10 @@
 //! `app/jobs/ticket_article_communicate_email_job.rb` for the helpdesk behaviour.
 
 pub mod addresses;
+pub mod channels;
 pub mod compose;
 pub mod failed;
+pub mod imap;
 pub mod inbound;
 pub mod outbox;
 pub mod raw;

@@ -898,3 +898,13 @@ pub async fn ensure_message_id(
         .await?;
     Ok(id)
 }
+
+/// Sets an article's `from` (an e-mail's From header once it was sent, as Zammad stores it).
+pub async fn set_from(conn: &mut AnyConnection, article_id: i64, from: &str) -> Result<()> {
+    sqlx::query("UPDATE ticket_articles SET from_address = $1 WHERE id = $2")
+        .bind(from)
+        .bind(article_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

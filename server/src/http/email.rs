@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use domain::Error;
 use domain::desk::mail::Received;
 use domain::mail::addresses::{self, EmailAddressParams};
+use domain::mail::channels::{self, EmailChannelParams};
 use domain::mail::{failed, raw};
 use domain::tickets::articles;
 use serde_json::{Value, json};
@@ -158,6 +159,9 @@ pub fn render_received(received: &Received) -> Value {
             failed_mail_id,
             reason,
         } => json!({"result": "failed", "failed_mail_id": failed_mail_id, "reason": reason}),
+        Received::Duplicate { article_id } => {
+            json!({"result": "duplicate", "article_id": article_id})
+        }
     }
 }
 
@@ -198,4 +202,66 @@ pub async fn failed_raw(
     drop(conn);
     let bytes = state.files.get(&record.sha256).await?;
     Ok(eml_response(bytes, &format!("failed-mail-{id}.eml")))
+}
+
+#[utoipa::path(get, path = "/email_channels", tag = "email",
+    responses((status = 200, description = "Inbound mailboxes (IMAP), without passwords; status_in/last_log_in tell how the last poll went", body = Vec<Value>)))]
+pub async fn channels_index(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<Value>>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(channels::index(&mut conn, &caller.actor).await?))
+}
+
+#[utoipa::path(get, path = "/email_channels/{id}", tag = "email", params(("id" = i64, Path)),
+    responses((status = 200, description = "Inbound mailbox", body = Value)))]
+pub async fn channels_show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(channels::show(&mut conn, &caller.actor, id).await?))
+}
+
+#[utoipa::path(post, path = "/email_channels", tag = "email",
+    request_body(content = Value, description = "{group_id, host, port, ssl: ssl|starttls|off, user, password, folder, keep_on_server, active}"),
+    responses((status = 201, description = "Created; polled from now on", body = Value)))]
+pub async fn channels_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(params): ApiJson<EmailChannelParams>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let mut tx = state.store.write().await?;
+    let channel = channels::create(&mut tx, &caller.actor, &params).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(channels::render(&channel))))
+}
+
+#[utoipa::path(put, path = "/email_channels/{id}", tag = "email", params(("id" = i64, Path)), request_body = Value,
+    responses((status = 200, description = "Updated (the poller restarts with the new settings)", body = Value)))]
+pub async fn channels_update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(params): ApiJson<EmailChannelParams>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    let channel = channels::update(&mut tx, &caller.actor, id, &params).await?;
+    tx.commit().await?;
+    Ok(Json(channels::render(&channel)))
+}
+
+#[utoipa::path(delete, path = "/email_channels/{id}", tag = "email", params(("id" = i64, Path)),
+    responses((status = 200, description = "Deleted")))]
+pub async fn channels_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    channels::delete(&mut tx, &caller.actor, id).await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
 }

@@ -106,7 +106,13 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(email::inbound))
         .routes(routes!(email::channel_status))
         .routes(routes!(email::failed_index))
-        .routes(routes!(email::failed_raw));
+        .routes(routes!(email::failed_raw))
+        .routes(routes!(email::channels_index, email::channels_create))
+        .routes(routes!(
+            email::channels_show,
+            email::channels_update,
+            email::channels_delete
+        ));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(deskhero::create))
         .nest("/api/v1", v1)

@@ -5,6 +5,7 @@
 pub mod support;
 
 pub mod fake_s3;
+pub mod imap;
 pub mod live;
 pub mod smtp;
 
@@ -79,6 +80,7 @@ async fn start_full(
         leptos_options,
     );
     let delivery = state.desk.spawn_mail_delivery();
+    let mailboxes = state.desk.spawn_mailbox_pollers(Duration::from_millis(500));
     let app = server::web::router(state, max_body_bytes);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -87,6 +89,7 @@ async fn start_full(
         if let Some(delivery) = delivery {
             delivery.abort();
         }
+        mailboxes.abort();
     });
     TestServer {
         base,
