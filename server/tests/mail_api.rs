@@ -975,3 +975,37 @@ async fn a_mailbox_is_read_into_tickets_and_a_reply_there_reopens_its_ticket() {
         s.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_deskhero_reply_outbound_is_sent_by_email() {
+    for db in common::support::backends().await {
+        let Some(smtp) = common::smtp::SmtpSink::start() else {
+            return;
+        };
+        let s = common::start_with_smtp(db, &smtp.url()).await;
+        support_address(&s).await;
+        let r = send(s.post("/tickets", AGENT1).json(&json!({
+            "title": "DeskHero mail", "group": "Users", "customer": NICOLE,
+            "article": {"body": "first", "type": "phone", "sender": "Customer"}
+        })))
+        .await;
+        let ticket_id = r.1["id"].as_i64().unwrap();
+        let url = format!("{}/api/acme/v1/ticket_conversations/{ticket_id}", s.base);
+        let r = send(s.as_user(s.client.post(url), AGENT1).json(
+            &json!([{"type": 5, "sys_content_rich": {"html": "<p>Answer from DeskHero</p>"}}]),
+        ))
+        .await;
+        assert_eq!(r.0, 200, "{}: {}", s.db.name, r.1);
+        let received = smtp.wait_for(1).await;
+        let message = MessageParser::default().parse(&received[0]).unwrap();
+        assert_eq!(header(&message, "X-RcptTo"), "nicole@customer.test");
+        assert!(
+            message
+                .body_text(0)
+                .unwrap()
+                .contains("Answer from DeskHero")
+        );
+        assert!(message.subject().unwrap().contains("[Ticket#"));
+        s.finish().await;
+    }
+}

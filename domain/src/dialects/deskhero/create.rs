@@ -68,10 +68,20 @@ pub async fn post_conversations(
     body: &Value,
 ) -> Result<Vec<Conversation>, Vec<FieldError>> {
     let mut tx = desk.store.write().await.map_err(|e| vec![e.into()])?;
+    let last_article = crate::desk::mail::last_article_id(&mut tx, ticket_id)
+        .await
+        .map_err(|e| vec![e.into()])?;
     let created =
         create_conversations(&mut tx, &desk.drafts, &desk.files, actor, ticket_id, body).await?;
+    // EMAIL entries by agents go out like any e-mail article
+    let queued = crate::desk::mail::queue_outgoing(&mut tx, &desk.mail, ticket_id, last_article)
+        .await
+        .map_err(|e| vec![e.into()])?;
     match tx.commit().await {
         Ok(()) => {
+            if queued {
+                desk.wake_mail_delivery();
+            }
             let data = created.publish(&desk.drafts).await;
             desk.announce(ticket_id, true).await;
             Ok(data)
