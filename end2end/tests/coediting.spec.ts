@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { api, createTicket, failOnServerErrors, openTicket, personPage, screenshot } from "./helpers";
+import { api, createTicket, expect, failOnServerErrors, openTicket, personPage, screenshot, test } from "./helpers";
 
 // Live co-editing of the reply draft in real Chromium pages (issue: shared drafts).
 test.describe.configure({ mode: "serial" });

@@ -1,13 +1,14 @@
-import { expect, test } from "@playwright/test";
 import {
   api,
   createTicket,
+  expect,
   failOnServerErrors,
   openList,
   openTicket,
   pasteImage,
   personPage,
   screenshot,
+  test,
 } from "./helpers";
 
 test.describe.configure({ mode: "serial" });

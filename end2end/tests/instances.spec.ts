@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./helpers";
 import { agentPage, freePort, startTandem, ticketOn } from "./own-server";
 
 // Two Tandem instances on one PostgreSQL database (live events through LISTEN/NOTIFY): a
