@@ -48,6 +48,7 @@ enum Action {
     HearInternalChange,
     HearViewers,
     HearDeletion,
+    ManageEmail,
 }
 
 use Action::*;
@@ -68,20 +69,21 @@ const ALL_WHO: [Who; 8] = [
 fn expected(who: Who, action: Action) -> bool {
     // columns:            Show List Upd  Crt  Del  ShP  ShI  CrP  CrI  UpA  DelN Ment Draft Watch Reopen
     //                     live events: HearPub HearInt Viewers Deleted
-    let row: [u8; 19] = match who {
-        Admin => [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
-        AgentFull => [1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
-        AgentReadOnly => [1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1],
-        AgentOtherGroup => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-        CustomerOwner => [1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1],
-        CustomerSharedOrg => [1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1],
-        CustomerNonSharedOrg => [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-        OtherCustomer => [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    //                     e-mail admin (addresses, mailboxes, failed mail, inbound endpoint)
+    let row: [u8; 20] = match who {
+        Admin => [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+        AgentFull => [1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0],
+        AgentReadOnly => [1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 0],
+        AgentOtherGroup => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        CustomerOwner => [1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0],
+        CustomerSharedOrg => [1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0],
+        CustomerNonSharedOrg => [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        OtherCustomer => [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
     };
     row[action as usize] == 1
 }
 
-const ALL_ACTIONS: [Action; 19] = [
+const ALL_ACTIONS: [Action; 20] = [
     ShowTicket,
     ListContainsTicket,
     UpdateTicket,
@@ -101,6 +103,7 @@ const ALL_ACTIONS: [Action; 19] = [
     HearInternalChange,
     HearViewers,
     HearDeletion,
+    ManageEmail,
 ];
 
 /// The facts the matrix is evaluated on: one ticket per customer scenario.
@@ -290,6 +293,7 @@ fn decide(world: &World, who: Who, action: Action) -> bool {
     };
     match action {
         ShowTicket => policy::can_show_ticket(actor, &ticket),
+        ManageEmail => policy::can_manage_email_addresses(actor),
         ListContainsTicket => TicketScope::for_actor(actor, AccessLevel::Read).contains(&ticket),
         UpdateTicket => policy::authorize_update_ticket(actor, &ticket, FollowUp::Yes).is_ok(),
         CreateTicketInGroup => policy::can_create_ticket(actor, world.group, None),

@@ -210,9 +210,8 @@ async fn an_email_reply_reaches_the_customer_and_the_answer_reopens_the_ticket()
             .as_i64()
             .unwrap();
 
-        let received = smtp.wait_for(1).await;
-        let raw = &received[0];
-        let message = MessageParser::default().parse(raw).unwrap();
+        let raw = smtp.wait_for_recipient("nicole@customer.test").await;
+        let message = MessageParser::default().parse(&raw).unwrap();
         assert_eq!(header(&message, "X-RcptTo"), "nicole@customer.test");
         let from = message.from().unwrap().first().unwrap();
         assert_eq!(from.address().unwrap(), "support@example.com");
@@ -996,8 +995,8 @@ async fn a_deskhero_reply_outbound_is_sent_by_email() {
         ))
         .await;
         assert_eq!(r.0, 200, "{}: {}", s.db.name, r.1);
-        let received = smtp.wait_for(1).await;
-        let message = MessageParser::default().parse(&received[0]).unwrap();
+        let raw = smtp.wait_for_recipient("nicole@customer.test").await;
+        let message = MessageParser::default().parse(&raw).unwrap();
         assert_eq!(header(&message, "X-RcptTo"), "nicole@customer.test");
         assert!(
             message

@@ -666,6 +666,43 @@ async fn moving_the_ticket_to_another_group_reauthorises_its_editors() {
 }
 
 #[tokio::test]
+async fn deleting_the_ticket_stops_its_editors() {
+    for s in servers().await {
+        let id = new_ticket(&s).await;
+        let mut anna = LiveEditor::connect(&s.base, id, &basic_auth(AGENT1), None, None)
+            .await
+            .unwrap();
+        assert!(anna.until(|c| c.last_control("hello").is_some()).await);
+        let typed = anna.client.type_text(0, 0, "a reply nobody sends");
+        anna.send(typed).await;
+        anna.drain(300).await;
+        let deleted = send(s.delete(&format!("/tickets/{id}"), ADMIN)).await;
+        assert_eq!(deleted.0, 200, "{}", deleted.1);
+        assert!(
+            anna.closed().await,
+            "{}: the editor stays connected",
+            s.db.name
+        );
+        // not "deleted" (a discarded draft, after which editors start a new one): the ticket
+        // is gone, the composer stops instead of reconnecting
+        assert_eq!(
+            anna.client.last_control("ticket_deleted").cloned(),
+            Some(json!({"t": "ticket_deleted"})),
+            "{}",
+            s.db.name
+        );
+        assert!(
+            anna.client.last_control("deleted").is_none(),
+            "{}",
+            s.db.name
+        );
+        let again = LiveEditor::connect(&s.base, id, &basic_auth(AGENT1), None, None).await;
+        assert_eq!(again.err(), Some(404), "{}", s.db.name);
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn rest_writes_while_an_editor_types_never_deadlock() {
     // REST writes take the store's write transaction, then the room; the draft's persister
     // must take them in the same order (it once did it the other way round and the two could

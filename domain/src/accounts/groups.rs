@@ -19,6 +19,9 @@ pub struct GroupRecord {
     pub assignment_timeout: Option<i64>,
     /// The sender address of the group's outgoing e-mail (`email_addresses`).
     pub email_address_id: Option<i64>,
+    /// The text new customers get when they open a ticket by e-mail or on the web (Zammad's
+    /// "auto reply" trigger), with placeholders; `None`: no acknowledgement.
+    pub acknowledgement: Option<String>,
     pub created_by_id: i64,
     pub updated_by_id: i64,
     pub created_at: String,
@@ -26,7 +29,7 @@ pub struct GroupRecord {
 }
 
 const COLUMNS: &str = "id, name, active, note, follow_up_possible, reopen_time_in_days, shared_drafts, \
-    assignment_timeout, email_address_id, created_by_id, updated_by_id, created_at, updated_at";
+    assignment_timeout, email_address_id, acknowledgement, created_by_id, updated_by_id, created_at, updated_at";
 
 pub fn render(group: &GroupRecord) -> Value {
     json!({
@@ -39,6 +42,7 @@ pub fn render(group: &GroupRecord) -> Value {
         "reopen_time_in_days": group.reopen_time_in_days,
         "follow_up_assignment": true,
         "email_address_id": group.email_address_id,
+        "acknowledgement": group.acknowledgement,
         "signature_id": null,
         "shared_drafts": group.shared_drafts != 0,
         "active": group.active != 0,
@@ -120,13 +124,16 @@ pub struct GroupParams {
     /// Absent: unchanged; `null`: none; an id: that sender address.
     #[serde(default, deserialize_with = "present_or_null")]
     pub email_address_id: Option<Option<i64>>,
+    /// Absent: unchanged; `null` or empty: none; a text: the acknowledgement.
+    #[serde(default, deserialize_with = "present_or_null")]
+    pub acknowledgement: Option<Option<String>>,
 }
 
 /// `Some(None)` for an explicit `null`, so that "absent" and "cleared" differ.
-fn present_or_null<'de, D: serde::Deserializer<'de>>(
+fn present_or_null<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
-) -> std::result::Result<Option<Option<i64>>, D::Error> {
-    Option::<i64>::deserialize(d).map(Some)
+) -> std::result::Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// 422 unless `id` names a sender address.
@@ -150,6 +157,11 @@ impl GroupParams {
         use crate::storage::columns;
         columns::check("name", self.name.as_deref(), columns::TITLE)?;
         columns::check("note", self.note.as_deref(), columns::NOTE)?;
+        columns::check(
+            "acknowledgement",
+            self.acknowledgement.clone().flatten().as_deref(),
+            columns::NOTE,
+        )?;
         columns::check(
             "follow_up_possible",
             self.follow_up_possible.as_deref(),
@@ -208,12 +220,17 @@ pub async fn create(
     check_follow_up(&follow_up)?;
     let email_address_id = params.email_address_id.flatten();
     check_email_address(conn, email_address_id).await?;
+    let acknowledgement = params
+        .acknowledgement
+        .clone()
+        .flatten()
+        .filter(|t| !t.trim().is_empty());
     let by = actor.map_or(crate::accounts::users::SYSTEM_USER_ID, |a| a.id);
     let now = clock::now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO groups (name, active, note, follow_up_possible, reopen_time_in_days, shared_drafts, \
-         assignment_timeout, email_address_id, created_by_id, updated_by_id, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING id",
+         assignment_timeout, email_address_id, acknowledgement, created_by_id, updated_by_id, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id",
     )
     .bind(name)
     .bind(params.active.unwrap_or(true) as i64)
@@ -223,6 +240,7 @@ pub async fn create(
     .bind(params.shared_drafts.unwrap_or(true) as i64)
     .bind(params.assignment_timeout)
     .bind(email_address_id)
+    .bind(acknowledgement)
     .bind(by)
     .bind(by)
     .bind(&now)
@@ -264,10 +282,14 @@ pub async fn update(
     check_follow_up(&follow_up)?;
     let email_address_id = params.email_address_id.unwrap_or(current.email_address_id);
     check_email_address(conn, email_address_id).await?;
+    let acknowledgement = match params.acknowledgement.clone() {
+        None => current.acknowledgement.clone(),
+        Some(text) => text.filter(|t| !t.trim().is_empty()),
+    };
     sqlx::query(
         "UPDATE groups SET name = $1, active = $2, note = $3, follow_up_possible = $4, reopen_time_in_days = $5, \
-         shared_drafts = $6, assignment_timeout = $7, email_address_id = $8, updated_by_id = $9, updated_at = $10 \
-         WHERE id = $11",
+         shared_drafts = $6, assignment_timeout = $7, email_address_id = $8, acknowledgement = $9, updated_by_id = $10, \
+         updated_at = $11 WHERE id = $12",
     )
     .bind(&name)
     .bind(params.active.map_or(current.active, i64::from))
@@ -277,6 +299,7 @@ pub async fn update(
     .bind(params.shared_drafts.map_or(current.shared_drafts, i64::from))
     .bind(params.assignment_timeout.or(current.assignment_timeout))
     .bind(email_address_id)
+    .bind(acknowledgement)
     .bind(actor.id)
     .bind(clock::now())
     .bind(id)

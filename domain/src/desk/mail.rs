@@ -145,6 +145,7 @@ pub async fn queue_outgoing(
                     ("delivery_status_message", json!(SENDING_OFF)),
                     ("delivery_status_date", json!(clock::now())),
                 ],
+                false,
             )
             .await?;
         }
@@ -203,7 +204,20 @@ impl Desk {
         loop {
             let claim = {
                 let mut tx = self.store.write().await?;
-                let claim = outbox::claim_due(&mut tx).await?;
+                let claim = outbox::claim_due(&mut tx, outbox::Queue::Articles).await?;
+                tx.commit().await?;
+                claim
+            };
+            let Some(claim) = claim else {
+                break;
+            };
+            tried += 1;
+            self.deliver(&mailer, claim).await?;
+        }
+        loop {
+            let claim = {
+                let mut tx = self.store.write().await?;
+                let claim = outbox::claim_due(&mut tx, outbox::Queue::System).await?;
                 tx.commit().await?;
                 claim
             };
@@ -211,8 +225,42 @@ impl Desk {
                 return Ok(tried);
             };
             tried += 1;
-            self.deliver(&mailer, claim).await?;
+            self.deliver_system(&mailer, claim).await?;
         }
+    }
+
+    /// Sends one automatic message (built when queued); retried like articles, then dropped
+    /// with a warning in the log.
+    async fn deliver_system(&self, mailer: &Mailer, claim: outbox::Claim) -> Result<()> {
+        let queue = outbox::Queue::System;
+        let row = {
+            let mut conn = self.store.read().await?;
+            outbox::system_message(&mut conn, claim.article_id).await?
+        };
+        let Some((message, from, recipients)) = row else {
+            return Ok(());
+        };
+        let to: Vec<&str> = recipients.split(',').filter(|r| !r.is_empty()).collect();
+        let outcome = mailer.send_raw(&from, &to, message.as_bytes()).await;
+        let mut tx = self.store.write().await?;
+        match outcome {
+            Ok(()) => outbox::remove(&mut tx, queue, claim.article_id).await?,
+            Err(e) if e.permanent || claim.attempts + 1 >= outbox::MAX_ATTEMPTS => {
+                tracing::warn!(to = %recipients, error = %e.message, "automatic e-mail given up");
+                outbox::remove(&mut tx, queue, claim.article_id).await?;
+            }
+            Err(e) => {
+                outbox::retry_later(
+                    &mut tx,
+                    queue,
+                    claim.article_id,
+                    claim.attempts + 1,
+                    &e.message,
+                )
+                .await?;
+            }
+        }
+        tx.commit().await
     }
 
     async fn deliver(&self, mailer: &Mailer, claim: outbox::Claim) -> Result<()> {
@@ -225,7 +273,7 @@ impl Desk {
             Ok(None) => {
                 // the article is gone (deleted with its ticket): nothing to send
                 let mut tx = self.store.write().await?;
-                outbox::remove(&mut tx, claim.article_id).await?;
+                outbox::remove(&mut tx, outbox::Queue::Articles, claim.article_id).await?;
                 return tx.commit().await;
             }
             Err(e) => {
@@ -247,7 +295,7 @@ impl Desk {
             Ok(()) => {
                 let sha = self.files.put(&formatted).await.ok();
                 let mut tx = self.store.write().await?;
-                outbox::remove(&mut tx, claim.article_id).await?;
+                outbox::remove(&mut tx, outbox::Queue::Articles, claim.article_id).await?;
                 articles::set_preferences(
                     &mut tx,
                     claim.article_id,
@@ -258,6 +306,7 @@ impl Desk {
                         ("delivery_retry", json!(claim.attempts + 1)),
                         ("delivery_will_retry", Value::Null),
                     ],
+                    true,
                 )
                 .await?;
                 if let Some(sha) = sha {
@@ -295,9 +344,16 @@ impl Desk {
         let message: String = message.chars().take(1_000).collect();
         let mut tx = self.store.write().await?;
         if give_up {
-            outbox::remove(&mut tx, claim.article_id).await?;
+            outbox::remove(&mut tx, outbox::Queue::Articles, claim.article_id).await?;
         } else {
-            outbox::retry_later(&mut tx, claim.article_id, failed_attempts, &message).await?;
+            outbox::retry_later(
+                &mut tx,
+                outbox::Queue::Articles,
+                claim.article_id,
+                failed_attempts,
+                &message,
+            )
+            .await?;
         }
         let exists = articles::set_preferences(
             &mut tx,
@@ -309,6 +365,7 @@ impl Desk {
                 ("delivery_retry", json!(failed_attempts)),
                 ("delivery_will_retry", json!(!give_up)),
             ],
+            true,
         )
         .await;
         let ticket_id = match ticket_id {
@@ -363,7 +420,12 @@ impl Desk {
                     group.name
                 ))
             })?;
-        let agent = users::find(conn, article.created_by_id).await.ok();
+        let automatic = article.sender_id == articles::SENDER_SYSTEM;
+        let agent = if automatic {
+            None
+        } else {
+            users::find(conn, article.created_by_id).await.ok()
+        };
         let to = match article.to_address.clone().filter(|t| !t.trim().is_empty()) {
             Some(to) => to,
             None => {
@@ -424,7 +486,7 @@ impl Desk {
                 html: article.content_type == "text/html",
                 body: article.body.clone(),
                 files,
-                automatic: false,
+                automatic,
                 loop_marker: fqdn,
             },
         }))
@@ -643,6 +705,7 @@ impl Desk {
                 ("delivery_status_date", json!(clock::now())),
                 ("delivery_will_retry", Value::Null),
             ],
+            true,
         )
         .await?;
         tx.commit().await?;
@@ -753,7 +816,28 @@ impl Desk {
         }
         crate::tickets::search_index::reindex(&mut tx, ticket.id).await?;
         let after = tickets::find(&mut tx, ticket.id).await?;
+        let queued = if new_ticket && mail.automatic.is_none() {
+            self.tell_new_ticket(&mut tx, &customer, &after, mail.message_id.as_deref())
+                .await?
+        } else if new_ticket {
+            // an auto-reply opening a ticket: agents hear of it, nobody answers it
+            super::notify::notify(
+                &mut tx,
+                &self.mail,
+                &customer,
+                &after,
+                super::notify::Happening::NewTicket,
+                None,
+            )
+            .await?
+        } else {
+            self.tell_changes(&mut tx, &customer, None, &after, article.id - 1)
+                .await?
+        };
         tx.commit().await?;
+        if queued {
+            self.wake_mail_delivery();
+        }
         self.changed(&after, (!new_ticket).then_some(&ticket), true);
         Ok(Received::Article {
             ticket_id: ticket.id,

@@ -4,6 +4,7 @@
 //! so the two can never drift apart.
 
 pub mod mail;
+pub mod notify;
 
 use std::sync::Arc;
 
@@ -89,7 +90,8 @@ impl Desk {
     ) -> Result<Value> {
         let mut tx = self.store.write().await?;
         let ticket = tickets::create(&mut tx, &self.files, actor, body, article).await?;
-        let queued = mail::queue_outgoing(&mut tx, &self.mail, ticket.id, 0).await?;
+        let mut queued = mail::queue_outgoing(&mut tx, &self.mail, ticket.id, 0).await?;
+        queued |= self.tell_new_ticket(&mut tx, actor, &ticket, None).await?;
         // a new ticket started from a named shared draft: the draft ends
         if let Some(draft_id) = params::int(body, "shared_draft_id")? {
             crate::shared_drafts::start::consume(&mut tx, actor, draft_id, ticket.group_id).await?;
@@ -155,7 +157,10 @@ impl Desk {
         let before = tickets::find(&mut tx, id).await.ok();
         let last_article = mail::last_article_id(&mut tx, id).await?;
         let ticket = tickets::update(&mut tx, &self.files, actor, id, body, article).await?;
-        let queued = mail::queue_outgoing(&mut tx, &self.mail, id, last_article).await?;
+        let mut queued = mail::queue_outgoing(&mut tx, &self.mail, id, last_article).await?;
+        queued |= self
+            .tell_changes(&mut tx, actor, before.as_ref(), &ticket, last_article)
+            .await?;
         // sending the ticket's shared draft: the draft ends with this article
         if let Some(draft_id) = body
             .get("article")
@@ -214,8 +219,10 @@ impl Desk {
         let (_, facts) = tickets::load(&mut tx, id).await?;
         let hashes = tickets::delete(&mut tx, actor, id).await?;
         tx.commit().await?;
+        // not `Deleted` (a discarded draft: editors start a new one): the ticket is gone, so
+        // its editors stop instead of reconnecting to a room that now answers 404
         self.drafts
-            .close_room(id, ControlMessage::Deleted { by: None })
+            .close_room(id, ControlMessage::TicketDeleted)
             .await;
         self.events.publish(Event::TicketDeleted {
             ticket_id: id,
@@ -242,8 +249,12 @@ impl Desk {
     ) -> Result<Value> {
         let mut tx = self.store.write().await?;
         let article = articles::create(&mut tx, &self.files, actor, body, prepared).await?;
-        let queued =
+        let mut queued =
             mail::queue_outgoing(&mut tx, &self.mail, article.ticket_id, article.id - 1).await?;
+        let ticket = tickets::find(&mut tx, article.ticket_id).await?;
+        queued |= self
+            .tell_changes(&mut tx, actor, None, &ticket, article.id - 1)
+            .await?;
         let article = articles::find(&mut tx, article.id).await?;
         let out = articles::render(&mut tx, &article).await?;
         let ticket = tickets::find(&mut tx, article.ticket_id).await?;
@@ -354,6 +365,114 @@ impl Desk {
         Ok(discarded.draft_id)
     }
 
+    /// Notifications for a new ticket: the group's agents; the new owner when it was given to
+    /// someone else; the customer's acknowledgement when a customer opened it (web or e-mail;
+    /// `answering`: the e-mail's Message-ID). Returns whether mail was queued.
+    pub(crate) async fn tell_new_ticket(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        ticket: &TicketRecord,
+        answering: Option<&str>,
+    ) -> Result<bool> {
+        let excerpt = first_customer_text(conn, ticket.id, 0).await?;
+        let mut queued = notify::notify(
+            conn,
+            &self.mail,
+            actor,
+            ticket,
+            notify::Happening::NewTicket,
+            excerpt.as_deref(),
+        )
+        .await?;
+        if ticket.owner_id != crate::accounts::users::SYSTEM_USER_ID {
+            queued |= notify::notify(
+                conn,
+                &self.mail,
+                actor,
+                ticket,
+                notify::Happening::Assigned {
+                    to: ticket.owner_id,
+                },
+                None,
+            )
+            .await?;
+        }
+        if !actor.is_agent() {
+            queued |= notify::acknowledge(conn, &self.mail, &self.files, ticket, answering).await?;
+        }
+        Ok(queued)
+    }
+
+    /// Notifications for a change: an assignment to someone else, a customer's new article
+    /// (newer than `since`). Returns whether mail was queued.
+    pub(crate) async fn tell_changes(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        before: Option<&TicketRecord>,
+        ticket: &TicketRecord,
+        since: i64,
+    ) -> Result<bool> {
+        let mut queued = false;
+        if let Some(before) = before
+            && before.owner_id != ticket.owner_id
+            && ticket.owner_id != crate::accounts::users::SYSTEM_USER_ID
+        {
+            queued |= notify::notify(
+                conn,
+                &self.mail,
+                actor,
+                ticket,
+                notify::Happening::Assigned {
+                    to: ticket.owner_id,
+                },
+                None,
+            )
+            .await?;
+        }
+        if let Some(text) = first_customer_text(conn, ticket.id, since).await? {
+            queued |= notify::notify(
+                conn,
+                &self.mail,
+                actor,
+                ticket,
+                notify::Happening::CustomerReply,
+                Some(&text),
+            )
+            .await?;
+        }
+        Ok(queued)
+    }
+
+    /// `POST /mentions`: mentions a user on a ticket (who then follows it) and tells them.
+    pub async fn create_mention(
+        &self,
+        actor: &Actor,
+        ticket_id: i64,
+        user_id: Option<i64>,
+    ) -> Result<Value> {
+        let mut tx = self.store.write().await?;
+        let mention = crate::tickets::mentions::create(&mut tx, actor, ticket_id, user_id).await?;
+        let ticket = tickets::find(&mut tx, ticket_id).await?;
+        let queued = notify::notify(
+            &mut tx,
+            &self.mail,
+            actor,
+            &ticket,
+            notify::Happening::Mentioned {
+                user: user_id.unwrap_or(actor.id),
+            },
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        if queued {
+            self.wake_mail_delivery();
+        }
+        Ok(mention)
+    }
+
     /// [`Desk::changed`] for a writer that only knows the ticket's id (tags, merges, DeskHero):
     /// call after the commit. A ticket that is gone meanwhile is not announced.
     pub async fn announce(&self, ticket_id: i64, customer_visible: bool) {
@@ -457,6 +576,32 @@ impl StoredFiles {
         }
         outcome
     }
+}
+
+/// The text of the first customer article of a ticket newer than `since` (at most 1,000
+/// characters), if there is one.
+async fn first_customer_text(
+    conn: &mut sqlx::AnyConnection,
+    ticket_id: i64,
+    since: i64,
+) -> Result<Option<String>> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT content_type, body FROM ticket_articles WHERE ticket_id = $1 AND id > $2 \
+         AND sender_id = $3 AND internal = 0 ORDER BY id LIMIT 1",
+    )
+    .bind(ticket_id)
+    .bind(since)
+    .bind(articles::SENDER_CUSTOMER)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(content_type, body)| {
+        let text = if content_type == "text/html" {
+            crate::tickets::html_text::html_to_text(&body, false)
+        } else {
+            body
+        };
+        text.chars().take(1_000).collect()
+    }))
 }
 
 /// Does a ticket update change more than adding an article (state, owner, title, …)?

@@ -19,6 +19,7 @@ pub mod failed;
 pub mod imap;
 pub mod inbound;
 pub mod outbox;
+pub mod placeholders;
 pub mod raw;
 pub mod threading;
 pub mod transport;

@@ -41,9 +41,34 @@ pub async fn enqueue(conn: &mut AnyConnection, article_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// The two queues: outgoing e-mail articles (`mail_outbox`, keyed by article) and automatic
+/// mail built when queued (`system_mail_queue`: notifications, acknowledgements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    Articles,
+    System,
+}
+
+impl Queue {
+    fn table(self) -> &'static str {
+        match self {
+            Queue::Articles => "mail_outbox",
+            Queue::System => "system_mail_queue",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Queue::Articles => "article_id",
+            Queue::System => "id",
+        }
+    }
+}
+
 /// A row a worker holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
+    /// The article id (`Queue::Articles`) or the row id (`Queue::System`).
     pub article_id: i64,
     /// Attempts before this one.
     pub attempts: i64,
@@ -52,17 +77,18 @@ pub struct Claim {
 /// Claims the oldest due row whose lease (if any) ran out, in its own statement: the row's
 /// lease and attempt count are set atomically, and the condition is checked again on the row
 /// itself so that two workers (PostgreSQL, several instances) never both win.
-pub async fn claim_due(conn: &mut AnyConnection) -> Result<Option<Claim>> {
+pub async fn claim_due(conn: &mut AnyConnection, queue: Queue) -> Result<Option<Claim>> {
+    let (table, key) = (queue.table(), queue.key());
     let now = chrono::Utc::now();
     let now_text = clock::format(now);
     let lease = clock::format(now + chrono::Duration::seconds(LEASE_SECONDS));
-    let row: Option<(i64, i64)> = sqlx::query_as(
-        "UPDATE mail_outbox SET locked_until = $1, attempts = attempts + 1 \
-         WHERE article_id = (SELECT article_id FROM mail_outbox WHERE next_attempt_at <= $2 \
-           AND (locked_until IS NULL OR locked_until < $3) ORDER BY next_attempt_at, article_id LIMIT 1) \
+    let row: Option<(i64, i64)> = sqlx::query_as(&format!(
+        "UPDATE {table} SET locked_until = $1, attempts = attempts + 1 \
+         WHERE {key} = (SELECT {key} FROM {table} WHERE next_attempt_at <= $2 \
+           AND (locked_until IS NULL OR locked_until < $3) ORDER BY next_attempt_at, {key} LIMIT 1) \
          AND next_attempt_at <= $4 AND (locked_until IS NULL OR locked_until < $5) \
-         RETURNING article_id, attempts",
-    )
+         RETURNING {key}, attempts"
+    ))
     .bind(&lease)
     .bind(&now_text)
     .bind(&now_text)
@@ -77,28 +103,35 @@ pub async fn claim_due(conn: &mut AnyConnection) -> Result<Option<Claim>> {
 }
 
 /// The message was accepted (or given up): the row goes.
-pub async fn remove(conn: &mut AnyConnection, article_id: i64) -> Result<()> {
-    sqlx::query("DELETE FROM mail_outbox WHERE article_id = $1")
-        .bind(article_id)
-        .execute(conn)
-        .await?;
+pub async fn remove(conn: &mut AnyConnection, queue: Queue, id: i64) -> Result<()> {
+    sqlx::query(&format!(
+        "DELETE FROM {} WHERE {} = $1",
+        queue.table(),
+        queue.key()
+    ))
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// A failed attempt: released for another try after the backoff.
 pub async fn retry_later(
     conn: &mut AnyConnection,
-    article_id: i64,
+    queue: Queue,
+    id: i64,
     failed_attempts: i64,
     error: &str,
 ) -> Result<()> {
     let next = chrono::Utc::now() + chrono::Duration::seconds(backoff_seconds(failed_attempts));
-    sqlx::query(
-        "UPDATE mail_outbox SET locked_until = NULL, next_attempt_at = $1, last_error = $2 WHERE article_id = $3",
-    )
+    sqlx::query(&format!(
+        "UPDATE {} SET locked_until = NULL, next_attempt_at = $1, last_error = $2 WHERE {} = $3",
+        queue.table(),
+        queue.key()
+    ))
     .bind(clock::format(next))
     .bind(error)
-    .bind(article_id)
+    .bind(id)
     .execute(conn)
     .await?;
     Ok(())
@@ -106,11 +139,55 @@ pub async fn retry_later(
 
 /// The earliest time a row falls due (for the worker's sleep), if any row is queued.
 pub async fn next_due(conn: &mut AnyConnection) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > next_attempt_at \
-         THEN locked_until ELSE next_attempt_at END) FROM mail_outbox",
+    let mut earliest: Option<String> = None;
+    for queue in [Queue::Articles, Queue::System] {
+        let due: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > next_attempt_at \
+             THEN locked_until ELSE next_attempt_at END) FROM {}",
+            queue.table()
+        ))
+        .fetch_one(&mut *conn)
+        .await?;
+        earliest = match (earliest, due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    Ok(earliest)
+}
+
+/// Queues an automatic message (built already) for `recipients`.
+pub async fn enqueue_system(
+    conn: &mut AnyConnection,
+    message: &str,
+    envelope_from: &str,
+    recipients: &[String],
+) -> Result<()> {
+    let now = clock::now();
+    sqlx::query(
+        "INSERT INTO system_mail_queue (message, envelope_from, recipients, attempts, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, 0, $4, $5)",
     )
-    .fetch_one(conn)
+    .bind(message)
+    .bind(envelope_from)
+    .bind(recipients.join(","))
+    .bind(&now)
+    .bind(&now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An automatic message: (message, envelope sender, recipients).
+pub async fn system_message(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<(String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT message, envelope_from, recipients FROM system_mail_queue WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
     .await?)
 }
 

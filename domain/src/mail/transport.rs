@@ -81,6 +81,36 @@ impl Mailer {
         })
     }
 
+    /// Hands a message built earlier (its bytes and envelope) to the relay.
+    pub async fn send_raw(
+        &self,
+        envelope_from: &str,
+        recipients: &[&str],
+        message: &[u8],
+    ) -> std::result::Result<(), SendError> {
+        let invalid = |what: &str| SendError {
+            message: format!("invalid envelope address {what:?}"),
+            permanent: true,
+        };
+        let from = envelope_from.parse().map_err(|_| invalid(envelope_from))?;
+        let to = recipients
+            .iter()
+            .map(|r| r.parse().map_err(|_| invalid(r)))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let envelope = lettre::address::Envelope::new(Some(from), to).map_err(|e| SendError {
+            message: e.to_string(),
+            permanent: true,
+        })?;
+        self.transport
+            .send_raw(&envelope, message)
+            .await
+            .map(|_| ())
+            .map_err(|e| SendError {
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            })
+    }
+
     /// Hands a built message to the relay.
     pub async fn send(&self, message: lettre::Message) -> std::result::Result<(), SendError> {
         self.transport
@@ -98,8 +128,8 @@ impl Mailer {
 mod tests {
     use super::*;
 
-    #[test]
-    fn smtp_urls_default_to_required_starttls() {
+    #[tokio::test]
+    async fn smtp_urls_default_to_required_starttls() {
         assert_eq!(
             lettre_url("smtp://u:p@host:587"),
             "smtp://u:p@host:587?tls=required"

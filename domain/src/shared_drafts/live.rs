@@ -142,11 +142,14 @@ pub enum ControlMessage {
     Saved { rev: i64, at: String },
     /// The body was replaced (by REST).
     Replaced { by: ChangedBy, rev: i64 },
-    /// The draft was discarded; the room closes.
+    /// The draft was discarded; the room closes (editors start again with an empty draft).
     Deleted {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<ChangedBy>,
     },
+    /// The ticket was deleted: the room closes for good (a reconnect is refused with 404), so
+    /// editors stop and do not reconnect. Serialized `{"t":"ticket_deleted"}`.
+    TicketDeleted,
     /// The draft was sent as this article; the room closes.
     Sent { article_id: Option<Value> },
     /// The ticket moved to another group; the room closes and editors are authorised again.
@@ -982,5 +985,33 @@ impl Room {
             from: 0,
             data: Arc::new(control(&message)),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_messages_are_tagged_json() {
+        let text = |m: &ControlMessage| serde_json::to_string(m).unwrap();
+        // a deleted ticket is not a discarded draft: the composer stops on the first, starts
+        // a new draft on the second (docs/collab-editing.md §6)
+        assert_eq!(
+            text(&ControlMessage::TicketDeleted),
+            r#"{"t":"ticket_deleted"}"#
+        );
+        assert_eq!(
+            text(&ControlMessage::Deleted { by: None }),
+            r#"{"t":"deleted"}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<ControlMessage>(r#"{"t":"ticket_deleted"}"#).unwrap(),
+            ControlMessage::TicketDeleted
+        );
+        let frame = control(&ControlMessage::TicketDeleted);
+        let mut expected = vec![MSG_CONTROL, 22];
+        expected.extend_from_slice(br#"{"t":"ticket_deleted"}"#);
+        assert_eq!(frame, expected);
     }
 }

@@ -841,11 +841,13 @@ pub async fn create_system_note(
 
 /// Sets entries of an article's `preferences` (others kept), e.g. Zammad's
 /// `delivery_status`, `delivery_status_message`, `delivery_status_date`, `delivery_retry`;
-/// a `null` value removes the entry.
+/// a `null` value removes the entry. `touch`: `updated_at` becomes now (not when the article is
+/// being created in the same transaction, so that the creating request's answer stays true).
 pub async fn set_preferences(
     conn: &mut AnyConnection,
     article_id: i64,
     entries: &[(&str, Value)],
+    touch: bool,
 ) -> Result<()> {
     let stored: Option<String> =
         sqlx::query_scalar("SELECT preferences FROM ticket_articles WHERE id = $1")
@@ -866,10 +868,14 @@ pub async fn set_preferences(
             preferences.insert((*name).to_string(), value.clone());
         }
     }
-    sqlx::query("UPDATE ticket_articles SET preferences = $1, updated_at = $2 WHERE id = $3")
-        .bind(Value::Object(preferences).to_string())
-        .bind(clock::now())
-        .bind(article_id)
+    sqlx::query(
+        "UPDATE ticket_articles SET preferences = $1, updated_at = CASE WHEN $2 = 1 THEN $3 ELSE updated_at END \
+         WHERE id = $4",
+    )
+    .bind(Value::Object(preferences).to_string())
+    .bind(touch as i64)
+    .bind(clock::now())
+    .bind(article_id)
         .execute(conn)
         .await?;
     Ok(())

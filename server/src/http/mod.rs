@@ -11,6 +11,7 @@ pub mod extract;
 pub mod groups;
 pub mod hardening;
 pub mod lookups;
+pub mod notifications;
 pub mod organizations;
 pub mod sessions;
 pub mod shared_drafts;
@@ -107,6 +108,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(email::channel_status))
         .routes(routes!(email::failed_index))
         .routes(routes!(email::failed_raw))
+        .routes(routes!(notifications::index))
+        .routes(routes!(notifications::mark_all_as_read))
+        .routes(routes!(notifications::update, notifications::delete))
         .routes(routes!(email::channels_index, email::channels_create))
         .routes(routes!(
             email::channels_show,

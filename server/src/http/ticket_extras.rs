@@ -122,9 +122,10 @@ pub async fn create_mention(
     let q = merge_body(q, &body);
     let ticket_id = ticket_object(&q, "mentionable_type", "mentionable_id")?;
     let user_id = params::int(&body, "user_id")?;
-    let mut tx = state.store.write().await?;
-    let mention = mentions::create(&mut tx, &caller.actor, ticket_id, user_id).await?;
-    tx.commit().await?;
+    let mention = state
+        .desk
+        .create_mention(&caller.actor, ticket_id, user_id)
+        .await?;
     Ok((StatusCode::CREATED, Json(mention)))
 }
 

@@ -104,6 +104,25 @@ impl SmtpSink {
     }
 }
 
+impl SmtpSink {
+    /// Waits (up to 30 s) for the first message to `recipient` (its envelope, `X-RcptTo`) and
+    /// returns it: other mail (notifications to agents) may arrive as well.
+    pub async fn wait_for_recipient(&self, recipient: &str) -> Vec<u8> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(found) = self.messages().into_iter().find(|m| {
+                String::from_utf8_lossy(m)
+                    .lines()
+                    .any(|l| l.trim() == format!("X-RcptTo: {recipient}"))
+            }) {
+                return found;
+            }
+            assert!(Instant::now() < deadline, "no message to {recipient}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
 impl Drop for SmtpSink {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -1,0 +1,395 @@
+//! Telling people what happened (Zammad's `Transaction::Notification` and its auto-reply
+//! trigger): agents hear of a new ticket in their groups, a customer's reply on a ticket they
+//! own or follow, an assignment to them and a mention of them — in the app (online
+//! notifications, the bell) and by e-mail, each switchable in their preferences; customers who
+//! open a ticket get their group's acknowledgement. All of it is written in the transaction of
+//! the change it tells of; mail goes out through the delivery queue after the commit.
+//!
+//! Preferences (`users.preferences`), Zammad's shape:
+//! `notification_config.matrix.{create,update,assign,mention}.channel.{email,online}`
+//! (booleans; missing = on).
+
+use serde_json::{Value, json};
+use sqlx::AnyConnection;
+
+use crate::accounts::users;
+use crate::mail::compose::{self, OutgoingMail};
+use crate::mail::{addresses, outbox, placeholders, threading};
+use crate::policy::access::{AccessLevel, Actor, load_actor};
+use crate::storage::{clock, settings};
+use crate::tickets::articles::{self, NewArticle};
+use crate::tickets::{self, TicketRecord};
+use crate::{Error, Result};
+
+use super::mail::MailService;
+
+/// What happened on a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Happening {
+    /// A new ticket in the group (to the group's agents).
+    NewTicket,
+    /// A customer wrote (to the owner and the ticket's followers).
+    CustomerReply,
+    /// The ticket was given to `to`.
+    Assigned { to: i64 },
+    /// `user` was mentioned (and now follows the ticket).
+    Mentioned { user: i64 },
+}
+
+impl Happening {
+    /// The key in the preference matrix, and the online notification's `reason`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Happening::NewTicket => "create",
+            Happening::CustomerReply => "update",
+            Happening::Assigned { .. } => "assign",
+            Happening::Mentioned { .. } => "mention",
+        }
+    }
+
+    fn headline(self) -> &'static str {
+        match self {
+            Happening::NewTicket => "New ticket",
+            Happening::CustomerReply => "Customer reply",
+            Happening::Assigned { .. } => "Assigned to you",
+            Happening::Mentioned { .. } => "You were mentioned",
+        }
+    }
+}
+
+/// Whether a user's preferences want `happening` on `channel` (`email` or `online`).
+pub fn wants(preferences: &str, key: &str, channel: &str) -> bool {
+    serde_json::from_str::<Value>(preferences)
+        .ok()
+        .and_then(|p| {
+            p.pointer(&format!(
+                "/notification_config/matrix/{key}/channel/{channel}"
+            ))
+            .and_then(Value::as_bool)
+        })
+        .unwrap_or(true)
+}
+
+/// Agents who may read tickets of `group_id` (direct or through roles), active.
+async fn group_agents(conn: &mut AnyConnection, group_id: i64) -> Result<Vec<Actor>> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT user_id FROM user_groups WHERE group_id = $1 \
+         UNION SELECT ur.user_id FROM role_groups rg JOIN user_roles ur ON ur.role_id = rg.role_id WHERE rg.group_id = $2 \
+         LIMIT 1000",
+    )
+    .bind(group_id)
+    .bind(group_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut agents = Vec::new();
+    for id in ids {
+        if let Ok(actor) = load_actor(conn, id, None).await
+            && actor.has_group_access(group_id, AccessLevel::Read)
+        {
+            agents.push(actor);
+        }
+    }
+    Ok(agents)
+}
+
+async fn recipients(
+    conn: &mut AnyConnection,
+    ticket: &TicketRecord,
+    happening: Happening,
+) -> Result<Vec<Actor>> {
+    let ids: Vec<i64> = match happening {
+        Happening::NewTicket => return group_agents(conn, ticket.group_id).await,
+        Happening::CustomerReply => {
+            let mut ids: Vec<i64> =
+                sqlx::query_scalar("SELECT user_id FROM mentions WHERE ticket_id = $1")
+                    .bind(ticket.id)
+                    .fetch_all(&mut *conn)
+                    .await?;
+            if ticket.owner_id != users::SYSTEM_USER_ID {
+                ids.push(ticket.owner_id);
+            }
+            ids
+        }
+        Happening::Assigned { to } => vec![to],
+        Happening::Mentioned { user } => vec![user],
+    };
+    let mut out: Vec<Actor> = Vec::new();
+    for id in ids {
+        if out.iter().any(|a| a.id == id) {
+            continue;
+        }
+        if let Ok(actor) = load_actor(conn, id, None).await
+            && actor.has_group_access(ticket.group_id, AccessLevel::Read)
+        {
+            out.push(actor);
+        }
+    }
+    Ok(out)
+}
+
+/// `http://fqdn` (settings `http_type`, `fqdn`).
+async fn base_url(conn: &mut AnyConnection) -> Result<String> {
+    let scheme = settings::get::<String>(conn, "http_type")
+        .await?
+        .unwrap_or_else(|| "http".into());
+    Ok(format!("{scheme}://{}", articles::fqdn(conn).await?))
+}
+
+/// Writes the notifications of `happening` (by `actor`, never to `actor`) in the caller's
+/// transaction. `excerpt`: the text that came with it (a reply's first lines). Returns
+/// whether mail was queued (wake the delivery worker after the commit).
+pub async fn notify(
+    conn: &mut AnyConnection,
+    mail: &MailService,
+    actor: &Actor,
+    ticket: &TicketRecord,
+    happening: Happening,
+    excerpt: Option<&str>,
+) -> Result<bool> {
+    let mut queued = false;
+    let people = recipients(conn, ticket, happening).await?;
+    let mut mail_parts = None;
+    for person in people.into_iter().filter(|p| p.id != actor.id) {
+        let user = users::find(conn, person.id).await?;
+        let now = clock::now();
+        if wants(&user.preferences, happening.key(), "online") {
+            sqlx::query(
+                "INSERT INTO online_notifications (user_id, ticket_id, type, seen, created_by_id, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 0, $4, $5, $6)",
+            )
+            .bind(person.id)
+            .bind(ticket.id)
+            .bind(happening.key())
+            .bind(actor.id)
+            .bind(&now)
+            .bind(&now)
+            .execute(&mut *conn)
+            .await?;
+        }
+        if !mail.sending_enabled()
+            || !wants(&user.preferences, happening.key(), "email")
+            || !users::valid_email(&user.email)
+        {
+            continue;
+        }
+        if mail_parts.is_none() {
+            let fqdn = articles::fqdn(conn).await?;
+            let sender = settings::get::<String>(conn, "notification_sender")
+                .await?
+                .unwrap_or_else(|| format!("noreply@{fqdn}"));
+            let link = format!("{}/tickets/{}", base_url(conn).await?, ticket.id);
+            mail_parts = Some((fqdn, sender, link));
+        }
+        let (fqdn, sender, link) = mail_parts.clone().expect("set above");
+        let excerpt: String = excerpt.unwrap_or_default().chars().take(1_000).collect();
+        let body = format!(
+            "{} — {}\n\nTicket#{}: {}\nBy: {}\n\n{}\n\n{}\n\nYou get this e-mail because of your notification settings in Tandem.\n",
+            happening.headline(),
+            ticket.title,
+            ticket.number,
+            ticket.title,
+            actor.fullname(),
+            excerpt.trim(),
+            link
+        );
+        let message = compose::build(&OutgoingMail {
+            from_name: "Tandem Notification".into(),
+            from_address: sender.clone(),
+            to: user.email.clone(),
+            cc: None,
+            subject: format!(
+                "[Ticket#{}] {}: {}",
+                ticket.number,
+                happening.headline(),
+                ticket.title
+            ),
+            message_id: compose::new_message_id(ticket.id, &fqdn),
+            in_reply_to: None,
+            references: Vec::new(),
+            body,
+            html: false,
+            files: Vec::new(),
+            automatic: true,
+            loop_marker: fqdn.clone(),
+        });
+        match message {
+            Ok(message) => {
+                let formatted = String::from_utf8_lossy(&message.formatted()).into_owned();
+                outbox::enqueue_system(
+                    conn,
+                    &formatted,
+                    &sender,
+                    std::slice::from_ref(&user.email),
+                )
+                .await?;
+                queued = true;
+            }
+            Err(e) => tracing::warn!(user = person.id, error = %e, "notification mail not built"),
+        }
+    }
+    Ok(queued)
+}
+
+/// The group's acknowledgement to the customer of a new ticket, as an e-mail article of the
+/// system (Zammad's auto-reply trigger), queued for sending: only when the group has an
+/// acknowledgement and a sender address, the customer a valid address, and the customer's own
+/// message was not automatic. `answering`: the customer's Message-ID, for threading.
+pub async fn acknowledge(
+    conn: &mut AnyConnection,
+    mail: &MailService,
+    files: &crate::storage::files::FileStore,
+    ticket: &TicketRecord,
+    answering: Option<&str>,
+) -> Result<bool> {
+    let group = crate::accounts::groups::find(conn, ticket.group_id).await?;
+    let Some(template) = group.acknowledgement.clone() else {
+        return Ok(false);
+    };
+    let Some(sender) = addresses::of_group(conn, ticket.group_id).await? else {
+        return Ok(false);
+    };
+    let customer = users::find(conn, ticket.customer_id).await?;
+    if !users::valid_email(&customer.email) {
+        return Ok(false);
+    }
+    let values = [
+        ("ticket.number", ticket.number.clone()),
+        ("ticket.title", ticket.title.clone()),
+        ("ticket.customer.firstname", customer.firstname.clone()),
+        ("ticket.customer.lastname", customer.lastname.clone()),
+        ("ticket.customer.email", customer.email.clone()),
+        ("ticket.group.name", group.name.clone()),
+        ("config.fqdn", articles::fqdn(conn).await?),
+    ];
+    let text = placeholders::render(&template, &values);
+    let rules = threading::subject_rules(conn).await?;
+    let subject = format!("Thanks for your inquiry ({})", ticket.title);
+    let system = Actor::system();
+    let current = tickets::find(conn, ticket.id).await?;
+    let article = articles::insert(
+        conn,
+        files,
+        &system,
+        &current,
+        NewArticle {
+            type_id: articles::TYPE_EMAIL,
+            sender_id: articles::SENDER_SYSTEM,
+            internal: false,
+            from: Some(format!("{} <{}>", sender.name, sender.email)),
+            to: Some(customer.email.clone()),
+            subject: Some(rules.build(&subject, &ticket.number, false)),
+            in_reply_to: answering.map(str::to_string),
+            content_type: "text/plain".into(),
+            body: text,
+            preferences: serde_json::Map::from_iter([(
+                "is-auto-response".to_string(),
+                json!(true),
+            )]),
+            prepared: true,
+            ..Default::default()
+        },
+        false,
+    )
+    .await?;
+    let fqdn = articles::fqdn(conn).await?;
+    articles::ensure_message_id(conn, article.id, || {
+        compose::new_message_id(article.id, &fqdn)
+    })
+    .await?;
+    if mail.sending_enabled() {
+        outbox::enqueue(conn, article.id).await?;
+        Ok(true)
+    } else {
+        Ok(false)
+    }
+}
+
+/// `GET /online_notifications`: the caller's, newest first (at most 200).
+pub async fn online_index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
+    let rows: Vec<(i64, i64, String, i64, i64, String, String)> = sqlx::query_as(
+        "SELECT n.id, n.ticket_id, n.type, n.seen, n.created_by_id, n.created_at, n.updated_at \
+         FROM online_notifications n WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT 200",
+    )
+    .bind(actor.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::new();
+    for (id, ticket_id, reason, seen, by, created_at, updated_at) in rows {
+        let title: Option<(String, String)> =
+            sqlx::query_as("SELECT title, number FROM tickets WHERE id = $1")
+                .bind(ticket_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        out.push(json!({
+            "id": id, "o_id": ticket_id, "object": "Ticket",
+            "type": if reason == "create" { "create" } else { "update" },
+            "reason": reason, "seen": seen != 0, "user_id": actor.id,
+            "created_by_id": by, "created_at": created_at, "updated_at": updated_at,
+            "ticket_title": title.as_ref().map(|t| t.0.clone()),
+            "ticket_number": title.map(|t| t.1),
+        }));
+    }
+    Ok(out)
+}
+
+/// `PUT /online_notifications/{id}` (`seen`), own notifications only.
+pub async fn online_mark(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    seen: bool,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE online_notifications SET seen = $1, updated_at = $2 WHERE id = $3 AND user_id = $4",
+    )
+    .bind(seen as i64)
+    .bind(clock::now())
+    .bind(id)
+    .bind(actor.id)
+    .execute(conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::not_found("OnlineNotification", id));
+    }
+    Ok(())
+}
+
+/// `POST /online_notifications/mark_all_as_read`.
+pub async fn online_mark_all(conn: &mut AnyConnection, actor: &Actor) -> Result<()> {
+    sqlx::query(
+        "UPDATE online_notifications SET seen = 1, updated_at = $1 WHERE user_id = $2 AND seen = 0",
+    )
+    .bind(clock::now())
+    .bind(actor.id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// `DELETE /online_notifications/{id}`, own notifications only.
+pub async fn online_delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {
+    let done = sqlx::query("DELETE FROM online_notifications WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(actor.id)
+        .execute(conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::not_found("OnlineNotification", id));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preferences_switch_channels_and_default_to_on() {
+        let prefs = r#"{"notification_config":{"matrix":{"create":{"channel":{"email":false,"online":true}}}}}"#;
+        assert!(!wants(prefs, "create", "email"));
+        assert!(wants(prefs, "create", "online"));
+        assert!(wants(prefs, "update", "email"));
+        assert!(wants("{}", "mention", "online"));
+        assert!(wants("not json", "assign", "email"));
+    }
+}
