@@ -1008,3 +1008,88 @@ async fn a_deskhero_reply_outbound_is_sent_by_email() {
         s.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_groups_signature_ends_its_agents_emails_with_placeholders_filled() {
+    for s in common::servers().await {
+        let (_, group) = support_address(&s).await;
+        let r = send(s.post("/signatures", ADMIN).json(&json!({
+            "name": "Support", "body": "<p>#{user.firstname} #{user.lastname}<br>#{ticket.group.name} · Ticket #{ticket.number}</p><script>alert(1)</script>"
+        })))
+        .await;
+        assert_eq!(r.0, 201, "{}", r.1);
+        assert!(
+            !r.1["body"].as_str().unwrap().contains("script"),
+            "sanitised: {}",
+            r.1
+        );
+        let signature = r.1["id"].as_i64().unwrap();
+        assert_eq!(
+            send(s.post("/signatures", AGENT1).json(&json!({"name": "x"})))
+                .await
+                .0,
+            403
+        );
+        assert_eq!(send(s.get("/signatures", AGENT1)).await.0, 200);
+        assert_eq!(send(s.get("/signatures", NICOLE)).await.0, 403);
+        let r = send(
+            s.put(&format!("/groups/{group}"), ADMIN)
+                .json(&json!({"signature_id": signature})),
+        )
+        .await;
+        assert_eq!(r.1["signature_id"], signature, "{}", r.1);
+
+        let r = send(s.post("/tickets", AGENT1).json(&json!({
+            "title": "Signed", "group": "Users", "customer": NICOLE,
+            "article": {"type": "email", "to": NICOLE, "content_type": "text/html", "body": "<p>Hello</p>"}
+        })))
+        .await;
+        let number = r.1["number"].as_str().unwrap().to_string();
+        let a = article(&s, r.1["article_ids"][0].as_i64().unwrap()).await;
+        let body = a["body"].as_str().unwrap();
+        assert!(body.starts_with("<p>Hello</p>"), "{body}");
+        assert!(
+            body.contains(&format!("Anna Agent<br>Users · Ticket {number}")),
+            "{body}"
+        );
+        // plain text articles get a "-- " line; notes get nothing
+        let ticket_id = r.1["id"].as_i64().unwrap();
+        let r = send(
+            s.put(&format!("/tickets/{ticket_id}"), AGENT1)
+                .json(&json!({
+                    "article": {"type": "email", "to": NICOLE, "body": "Plain"}
+                })),
+        )
+        .await;
+        let id = r.1["article_ids"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .as_i64()
+            .unwrap();
+        assert!(
+            article(&s, id).await["body"]
+                .as_str()
+                .unwrap()
+                .contains("Plain\n\n-- \nAnna Agent"),
+            "text signature"
+        );
+        let r = send(
+            s.put(&format!("/tickets/{ticket_id}"), AGENT1)
+                .json(&json!({
+                    "article": {"type": "note", "body": "Note"}
+                })),
+        )
+        .await;
+        let id = r.1["article_ids"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .as_i64()
+            .unwrap();
+        assert_eq!(article(&s, id).await["body"], "Note");
+        s.finish().await;
+    }
+}

@@ -22,6 +22,8 @@ pub struct GroupRecord {
     /// The text new customers get when they open a ticket by e-mail or on the web (Zammad's
     /// "auto reply" trigger), with placeholders; `None`: no acknowledgement.
     pub acknowledgement: Option<String>,
+    /// The signature agents' e-mails from this group end with (`signatures`).
+    pub signature_id: Option<i64>,
     pub created_by_id: i64,
     pub updated_by_id: i64,
     pub created_at: String,
@@ -29,7 +31,7 @@ pub struct GroupRecord {
 }
 
 const COLUMNS: &str = "id, name, active, note, follow_up_possible, reopen_time_in_days, shared_drafts, \
-    assignment_timeout, email_address_id, acknowledgement, created_by_id, updated_by_id, created_at, updated_at";
+    assignment_timeout, email_address_id, acknowledgement, signature_id, created_by_id, updated_by_id, created_at, updated_at";
 
 pub fn render(group: &GroupRecord) -> Value {
     json!({
@@ -43,7 +45,7 @@ pub fn render(group: &GroupRecord) -> Value {
         "follow_up_assignment": true,
         "email_address_id": group.email_address_id,
         "acknowledgement": group.acknowledgement,
-        "signature_id": null,
+        "signature_id": group.signature_id,
         "shared_drafts": group.shared_drafts != 0,
         "active": group.active != 0,
         "note": group.note,
@@ -127,6 +129,9 @@ pub struct GroupParams {
     /// Absent: unchanged; `null` or empty: none; a text: the acknowledgement.
     #[serde(default, deserialize_with = "present_or_null")]
     pub acknowledgement: Option<Option<String>>,
+    /// Absent: unchanged; `null`: none; an id: that signature.
+    #[serde(default, deserialize_with = "present_or_null")]
+    pub signature_id: Option<Option<i64>>,
 }
 
 /// `Some(None)` for an explicit `null`, so that "absent" and "cleared" differ.
@@ -138,15 +143,25 @@ fn present_or_null<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
 
 /// 422 unless `id` names a sender address.
 async fn check_email_address(conn: &mut AnyConnection, id: Option<i64>) -> Result<()> {
+    check_reference(conn, "email_addresses", "email_address_id", id).await
+}
+
+/// 422 unless `id` (if any) is a row of `table`.
+async fn check_reference(
+    conn: &mut AnyConnection,
+    table: &str,
+    field: &str,
+    id: Option<i64>,
+) -> Result<()> {
     let Some(id) = id else { return Ok(()) };
-    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM email_addresses WHERE id = $1")
+    let found: Option<i64> = sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE id = $1"))
         .bind(id)
         .fetch_optional(conn)
         .await?;
     match found {
         Some(_) => Ok(()),
         None => Err(Error::unprocessable(format!(
-            "Invalid value for param 'email_address_id': {id}"
+            "Invalid value for param '{field}': {id}"
         ))),
     }
 }
@@ -225,12 +240,14 @@ pub async fn create(
         .clone()
         .flatten()
         .filter(|t| !t.trim().is_empty());
+    let signature_id = params.signature_id.flatten();
+    check_reference(conn, "signatures", "signature_id", signature_id).await?;
     let by = actor.map_or(crate::accounts::users::SYSTEM_USER_ID, |a| a.id);
     let now = clock::now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO groups (name, active, note, follow_up_possible, reopen_time_in_days, shared_drafts, \
-         assignment_timeout, email_address_id, acknowledgement, created_by_id, updated_by_id, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id",
+         assignment_timeout, email_address_id, acknowledgement, signature_id, created_by_id, updated_by_id, created_at, \
+         updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) RETURNING id",
     )
     .bind(name)
     .bind(params.active.unwrap_or(true) as i64)
@@ -241,6 +258,7 @@ pub async fn create(
     .bind(params.assignment_timeout)
     .bind(email_address_id)
     .bind(acknowledgement)
+    .bind(signature_id)
     .bind(by)
     .bind(by)
     .bind(&now)
@@ -286,10 +304,12 @@ pub async fn update(
         None => current.acknowledgement.clone(),
         Some(text) => text.filter(|t| !t.trim().is_empty()),
     };
+    let signature_id = params.signature_id.unwrap_or(current.signature_id);
+    check_reference(conn, "signatures", "signature_id", signature_id).await?;
     sqlx::query(
         "UPDATE groups SET name = $1, active = $2, note = $3, follow_up_possible = $4, reopen_time_in_days = $5, \
-         shared_drafts = $6, assignment_timeout = $7, email_address_id = $8, acknowledgement = $9, updated_by_id = $10, \
-         updated_at = $11 WHERE id = $12",
+         shared_drafts = $6, assignment_timeout = $7, email_address_id = $8, acknowledgement = $9, signature_id = $10, \
+         updated_by_id = $11, updated_at = $12 WHERE id = $13",
     )
     .bind(&name)
     .bind(params.active.map_or(current.active, i64::from))
@@ -300,6 +320,7 @@ pub async fn update(
     .bind(params.assignment_timeout.or(current.assignment_timeout))
     .bind(email_address_id)
     .bind(acknowledgement)
+    .bind(signature_id)
     .bind(actor.id)
     .bind(clock::now())
     .bind(id)

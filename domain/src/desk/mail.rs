@@ -134,6 +134,7 @@ pub async fn queue_outgoing(
     let fqdn = articles::fqdn(conn).await?;
     for id in &ids {
         articles::ensure_message_id(conn, *id, || compose::new_message_id(*id, &fqdn)).await?;
+        add_signature(conn, *id, &fqdn).await?;
         if mail.sending_enabled() {
             outbox::enqueue(conn, *id).await?;
         } else {
@@ -151,6 +152,40 @@ pub async fn queue_outgoing(
         }
     }
     Ok(mail.sending_enabled())
+}
+
+/// Ends an outgoing article with its group's signature (placeholders filled), unless the body
+/// ends with it already (a client that inserted it, as Zammad's web client does).
+async fn add_signature(conn: &mut AnyConnection, article_id: i64, fqdn: &str) -> Result<()> {
+    let article = articles::find(conn, article_id).await?;
+    let ticket = tickets::find(conn, article.ticket_id).await?;
+    let Some(signature) = crate::mail::signatures::of_group(conn, ticket.group_id).await? else {
+        return Ok(());
+    };
+    let agent = users::find(conn, article.created_by_id).await?;
+    let customer = users::find(conn, ticket.customer_id).await?;
+    let group = groups::find(conn, ticket.group_id).await?;
+    let values = [
+        ("user.firstname", agent.firstname.clone()),
+        ("user.lastname", agent.lastname.clone()),
+        ("user.email", agent.email.clone()),
+        ("ticket.number", ticket.number.clone()),
+        ("ticket.title", ticket.title.clone()),
+        ("ticket.group.name", group.name.clone()),
+        ("ticket.customer.firstname", customer.firstname.clone()),
+        ("ticket.customer.lastname", customer.lastname.clone()),
+        ("config.fqdn", fqdn.to_string()),
+    ];
+    let signature = crate::mail::signatures::rendered(&signature, &values, &article.content_type);
+    if article.body.trim_end().ends_with(signature.trim_end()) {
+        return Ok(());
+    }
+    sqlx::query("UPDATE ticket_articles SET body = $1 WHERE id = $2")
+        .bind(format!("{}{signature}", article.body))
+        .bind(article_id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// What a delivery attempt needs, read before sending.

@@ -21,5 +21,6 @@ pub mod inbound;
 pub mod outbox;
 pub mod placeholders;
 pub mod raw;
+pub mod signatures;
 pub mod threading;
 pub mod transport;

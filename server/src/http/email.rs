@@ -12,6 +12,7 @@ use domain::Error;
 use domain::desk::mail::Received;
 use domain::mail::addresses::{self, EmailAddressParams};
 use domain::mail::channels::{self, EmailChannelParams};
+use domain::mail::signatures::{self, SignatureParams};
 use domain::mail::{failed, raw};
 use domain::tickets::articles;
 use serde_json::{Value, json};
@@ -262,6 +263,70 @@ pub async fn channels_delete(
 ) -> ApiResult<Json<Value>> {
     let mut tx = state.store.write().await?;
     channels::delete(&mut tx, &caller.actor, id).await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+#[utoipa::path(get, path = "/signatures", tag = "email",
+    responses((status = 200, description = "Signatures (agents read, admins change)", body = Vec<Value>)))]
+pub async fn signatures_index(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<Value>>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(signatures::index(&mut conn, &caller.actor).await?))
+}
+
+#[utoipa::path(get, path = "/signatures/{id}", tag = "email", params(("id" = i64, Path)),
+    responses((status = 200, description = "Signature", body = Value)))]
+pub async fn signatures_show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(signatures::show(&mut conn, &caller.actor, id).await?))
+}
+
+#[utoipa::path(post, path = "/signatures", tag = "email",
+    request_body(content = Value, description = "{name, body (HTML with placeholders such as #{user.firstname}, #{ticket.number}), active, note}"),
+    responses((status = 201, description = "Created", body = Value)))]
+pub async fn signatures_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(params): ApiJson<SignatureParams>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let params = params.prepared()?;
+    let mut tx = state.store.write().await?;
+    let signature = signatures::create(&mut tx, &caller.actor, &params).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(signatures::render(&signature))))
+}
+
+#[utoipa::path(put, path = "/signatures/{id}", tag = "email", params(("id" = i64, Path)), request_body = Value,
+    responses((status = 200, description = "Updated", body = Value)))]
+pub async fn signatures_update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(params): ApiJson<SignatureParams>,
+) -> ApiResult<Json<Value>> {
+    let params = params.prepared()?;
+    let mut tx = state.store.write().await?;
+    let signature = signatures::update(&mut tx, &caller.actor, id, &params).await?;
+    tx.commit().await?;
+    Ok(Json(signatures::render(&signature)))
+}
+
+#[utoipa::path(delete, path = "/signatures/{id}", tag = "email", params(("id" = i64, Path)),
+    responses((status = 200, description = "Deleted")))]
+pub async fn signatures_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    signatures::delete(&mut tx, &caller.actor, id).await?;
     tx.commit().await?;
     Ok(Json(json!({})))
 }

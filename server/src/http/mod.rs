@@ -108,6 +108,12 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(email::channel_status))
         .routes(routes!(email::failed_index))
         .routes(routes!(email::failed_raw))
+        .routes(routes!(email::signatures_index, email::signatures_create))
+        .routes(routes!(
+            email::signatures_show,
+            email::signatures_update,
+            email::signatures_delete
+        ))
         .routes(routes!(notifications::index))
         .routes(routes!(notifications::mark_all_as_read))
         .routes(routes!(notifications::update, notifications::delete))
