@@ -330,3 +330,42 @@ async fn expanded_answers_carry_association_ids() {
         s.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_customer_object_on_create_finds_or_creates_the_customer_by_email() {
+    for s in common::servers().await {
+        let body = json!({"title": "Object customer", "group": "Users",
+            "customer": {"firstname": "Ina Maria", "lastname": "Neu", "email": "Ina.Neu@Example.test"},
+            "article": {"body": "first"}});
+        let t = new_ticket(&s, AGENT1, body.clone()).await;
+        let t2 = new_ticket(&s, AGENT1, body).await;
+        assert_eq!(
+            t["customer_id"], t2["customer_id"],
+            "{}: found the second time",
+            s.db.name
+        );
+        let user = send(s.get(&format!("/users/{}", t["customer_id"]), ADMIN))
+            .await
+            .1;
+        assert_eq!(user["email"], "ina.neu@example.test");
+        assert_eq!(user["firstname"], "Ina Maria");
+        assert_eq!(user["lastname"], "Neu");
+        let existing = new_ticket(
+            &s,
+            AGENT1,
+            json!({"title": "x", "group": "Users",
+            "customer": {"email": NICOLE}, "article": {"body": "b"}}),
+        )
+        .await;
+        let nicole = send(s.get("/users/me", NICOLE)).await.1["id"].clone();
+        assert_eq!(existing["customer_id"], nicole);
+        assert_error(
+            &send(s.post("/tickets", AGENT1).json(&json!({"title": "x", "group": "Users",
+                "customer": {"firstname": "No", "email": "not-an-address"}, "article": {"body": "b"}}))).await,
+            422,
+            "Invalid email 'not-an-address' of customer",
+            "invalid e-mail",
+        );
+        s.finish().await;
+    }
+}

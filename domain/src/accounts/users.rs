@@ -560,6 +560,20 @@ pub async fn find_or_create_by_email(
     email: &str,
     name: Option<&str>,
 ) -> Result<i64> {
+    let name = name.map(str::trim).unwrap_or_default();
+    let (firstname, lastname) = name.split_once(' ').unwrap_or((name, ""));
+    find_or_create_by_email_named(conn, actor, email, firstname, lastname.trim()).await
+}
+
+/// [`find_or_create_by_email`] with the new user's first and last name apart (Zammad's
+/// `customer: {firstname, lastname, email}` on ticket create).
+pub async fn find_or_create_by_email_named(
+    conn: &mut AnyConnection,
+    actor: Option<&Actor>,
+    email: &str,
+    firstname: &str,
+    lastname: &str,
+) -> Result<i64> {
     let email = email.trim().to_lowercase();
     let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
         .bind(&email)
@@ -568,11 +582,9 @@ pub async fn find_or_create_by_email(
     if let Some(id) = existing {
         return Ok(id);
     }
-    let name = name.map(str::trim).unwrap_or_default();
-    let (firstname, lastname) = name.split_once(' ').unwrap_or((name, ""));
     let params = UserParams {
         email: Some(email),
-        firstname: Some(firstname.to_string()).filter(|s| !s.is_empty()),
+        firstname: Some(firstname.trim().to_string()).filter(|s| !s.is_empty()),
         lastname: Some(lastname.trim().to_string()).filter(|s| !s.is_empty()),
         ..Default::default()
     };

@@ -463,6 +463,34 @@ async fn customer_from(
     {
         return guess_customer(conn, actor, email).await.map(Some);
     }
+    // Zammad: `"customer": {"firstname", "lastname", "email"}` finds the customer by e-mail or
+    // creates one
+    if let Some(customer @ Value::Object(_)) = body.get("customer") {
+        let email = params::text(customer, "email")?.unwrap_or_default();
+        let email = email.trim().to_lowercase();
+        if !users::valid_email(&email) {
+            return Err(Error::unprocessable(format!(
+                "Invalid email '{email}' of customer"
+            )));
+        }
+        let firstname = params::text(customer, "firstname")?.unwrap_or_default();
+        let lastname = params::text(customer, "lastname")?.unwrap_or_default();
+        crate::storage::columns::check(
+            "firstname",
+            Some(&firstname),
+            crate::storage::columns::NAME,
+        )?;
+        crate::storage::columns::check("lastname", Some(&lastname), crate::storage::columns::NAME)?;
+        return users::find_or_create_by_email_named(
+            conn,
+            Some(actor),
+            &email,
+            &firstname,
+            &lastname,
+        )
+        .await
+        .map(Some);
+    }
     params::user_id(conn, body, "customer").await
 }
 
