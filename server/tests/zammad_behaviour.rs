@@ -369,3 +369,102 @@ async fn a_customer_object_on_create_finds_or_creates_the_customer_by_email() {
         s.finish().await;
     }
 }
+
+#[tokio::test]
+async fn time_accounting_is_stored_summed_and_guarded() {
+    for s in common::servers().await {
+        let t = new_ticket(&s, AGENT1, nicoles_ticket("Timed")).await;
+        let id = t["id"].as_i64().unwrap();
+        let r = send(s.post("/ticket_articles", AGENT1).json(&json!({
+            "ticket_id": id, "body": "worked on it", "type": "note", "internal": true, "time_unit": "1,5"
+        })))
+        .await;
+        assert_eq!(r.0, 201, "{}", r.1);
+        assert_eq!(r.1["time_unit"], "1.5", "{}: article time", s.db.name);
+        let r = send(
+            s.post(&format!("/tickets/{id}/time_accountings"), AGENT1)
+                .json(&json!({"time_unit": 2})),
+        )
+        .await;
+        assert_eq!(r.0, 201, "{}", r.1);
+        let second = r.1["id"].as_i64().unwrap();
+        let ticket = send(s.get(&format!("/tickets/{id}?expand=true"), AGENT1))
+            .await
+            .1;
+        assert_eq!(ticket["time_unit"], "3.5", "{ticket}");
+        assert_eq!(
+            ticket["ticket_time_accounting_ids"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(
+            send(s.get(&format!("/tickets/{id}/time_accountings"), AGENT1))
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        // customers see no time; read-only agents record none; only time admins change entries
+        let theirs = send(s.get(&format!("/tickets/{id}"), NICOLE)).await.1;
+        assert!(theirs.get("time_unit").is_none(), "{theirs}");
+        assert_eq!(
+            send(s.get(&format!("/tickets/{id}/time_accountings"), NICOLE))
+                .await
+                .0,
+            403
+        );
+        assert_eq!(
+            send(
+                s.post(&format!("/tickets/{id}/time_accountings"), AGENT2)
+                    .json(&json!({"time_unit": 1}))
+            )
+            .await
+            .0,
+            403
+        );
+        assert_eq!(
+            send(
+                s.put(&format!("/tickets/{id}/time_accountings/{second}"), AGENT1)
+                    .json(&json!({"time_unit": 1}))
+            )
+            .await
+            .0,
+            403
+        );
+        let r = send(
+            s.put(&format!("/tickets/{id}/time_accountings/{second}"), ADMIN)
+                .json(&json!({"time_unit": "1.0"})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        assert_eq!(
+            send(s.get(&format!("/tickets/{id}"), AGENT1)).await.1["time_unit"],
+            "2.5"
+        );
+        assert_eq!(
+            send(s.delete(&format!("/tickets/{id}/time_accountings/{second}"), ADMIN))
+                .await
+                .0,
+            200
+        );
+        assert_eq!(
+            send(s.get(&format!("/tickets/{id}"), AGENT1)).await.1["time_unit"],
+            "1.5"
+        );
+        assert_error(
+            &send(
+                s.post(&format!("/tickets/{id}/time_accountings"), AGENT1)
+                    .json(&json!({"time_unit": "a lot"})),
+            )
+            .await,
+            422,
+            "Invalid value for param 'time_unit': \"a lot\"",
+            "unparsable time",
+        );
+        s.finish().await;
+    }
+}

@@ -445,6 +445,51 @@ impl Desk {
         Ok(queued)
     }
 
+    /// `POST /tickets/{id}/time_accountings`: records time spent (agents with change access).
+    pub async fn create_time_accounting(
+        &self,
+        actor: &Actor,
+        ticket_id: i64,
+        body: &Value,
+    ) -> Result<Value> {
+        let mut tx = self.store.write().await?;
+        let entry =
+            crate::tickets::time_accounting::create(&mut tx, actor, ticket_id, body).await?;
+        tx.commit().await?;
+        self.announce(ticket_id, false).await;
+        Ok(crate::tickets::time_accounting::render(&entry))
+    }
+
+    /// `PUT /tickets/{id}/time_accountings/{entry}` (time accounting admins).
+    pub async fn update_time_accounting(
+        &self,
+        actor: &Actor,
+        ticket_id: i64,
+        id: i64,
+        body: &Value,
+    ) -> Result<Value> {
+        let mut tx = self.store.write().await?;
+        let entry =
+            crate::tickets::time_accounting::update(&mut tx, actor, ticket_id, id, body).await?;
+        tx.commit().await?;
+        self.announce(ticket_id, false).await;
+        Ok(crate::tickets::time_accounting::render(&entry))
+    }
+
+    /// `DELETE /tickets/{id}/time_accountings/{entry}` (time accounting admins).
+    pub async fn delete_time_accounting(
+        &self,
+        actor: &Actor,
+        ticket_id: i64,
+        id: i64,
+    ) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        crate::tickets::time_accounting::delete(&mut tx, actor, ticket_id, id).await?;
+        tx.commit().await?;
+        self.announce(ticket_id, false).await;
+        Ok(())
+    }
+
     /// `POST /mentions`: mentions a user on a ticket (who then follows it) and tells them.
     pub async fn create_mention(
         &self,

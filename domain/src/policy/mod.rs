@@ -92,6 +92,22 @@ pub fn can_change_ticket(actor: &Actor, ticket: &TicketFacts) -> bool {
     ticket_access(actor, ticket, AccessLevel::Change)
 }
 
+/// Recording time on a ticket: agents who may change it (Zammad's
+/// `Ticket::TimeAccountingPolicy#create?`).
+pub fn can_account_time(actor: &Actor, ticket: &TicketFacts) -> bool {
+    actor.has_group_access(ticket.group_id, AccessLevel::Change)
+}
+
+/// Reading a ticket's time entries: agents who may read it (customers never).
+pub fn can_read_time_accounting(actor: &Actor, ticket: &TicketFacts) -> bool {
+    actor.has_group_access(ticket.group_id, AccessLevel::Read)
+}
+
+/// Changing or deleting time entries: `admin.time_accounting`.
+pub fn can_edit_time_accounting(actor: &Actor) -> bool {
+    actor.has_permission("admin.time_accounting")
+}
+
 /// Create a ticket in a group: agents need `create` on it; customers may open tickets for
 /// themselves in any group they are offered (`allowed_customer_groups`, `None` = all).
 pub fn can_create_ticket(

@@ -154,7 +154,9 @@ pub async fn render(conn: &mut AnyConnection, a: &ArticleRecord) -> Result<Value
         "created_by": users::login_json(conn, Some(a.created_by_id)).await?,
         "updated_by": users::login_json(conn, Some(a.updated_by_id)).await?,
         "origin_by": users::login_json(conn, a.origin_by_id).await?,
-        "time_unit": null,
+        "time_unit": crate::tickets::time_accounting::of_article(conn, a.id)
+            .await?
+            .map(crate::tickets::time_accounting::format_unit),
     }))
 }
 
@@ -508,7 +510,24 @@ pub async fn create_on(
         cached_file_ids: Vec::new(),
         prepared: true,
     };
-    insert(conn, files, actor, &ticket, new, first).await
+    let time_unit = crate::tickets::time_accounting::parse_unit(body.get("time_unit"))?;
+    let article = insert(conn, files, actor, &ticket, new, first).await?;
+    // time spent, recorded with the article (agents who may change the ticket; Zammad drops it
+    // for others)
+    if let Some(unit) = time_unit
+        && policy::can_account_time(actor, &ticket.facts(false))
+    {
+        crate::tickets::time_accounting::record(
+            conn,
+            actor,
+            ticket_id,
+            Some(article.id),
+            unit,
+            None,
+        )
+        .await?;
+    }
+    Ok(article)
 }
 
 /// Locks the ticket row (PostgreSQL) so concurrent articles serialise their counters.

@@ -13,6 +13,7 @@ pub mod priorities;
 pub mod sanitize;
 pub mod search_index;
 pub mod states;
+pub mod time_accounting;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -51,6 +52,8 @@ pub struct TicketRecord {
     pub article_count: i64,
     pub pending_time: Option<String>,
     pub preferences: String,
+    /// The sum of the ticket's time accounting entries.
+    pub time_unit: Option<f64>,
     pub created_by_id: i64,
     pub updated_by_id: i64,
     pub created_at: String,
@@ -60,8 +63,8 @@ pub struct TicketRecord {
 pub const COLUMNS: &str = "t.id, t.number, t.title, t.group_id, t.priority_id, t.state_id, t.organization_id, \
     t.owner_id, t.customer_id, t.note, t.first_response_at, t.close_at, t.last_close_at, t.last_contact_at, \
     t.last_contact_agent_at, t.last_contact_customer_at, t.last_owner_update_at, t.create_article_type_id, \
-    t.create_article_sender_id, t.article_count, t.pending_time, t.preferences, t.created_by_id, t.updated_by_id, \
-    t.created_at, t.updated_at";
+    t.create_article_sender_id, t.article_count, t.pending_time, t.preferences, t.time_unit, t.created_by_id, \
+    t.updated_by_id, t.created_at, t.updated_at";
 
 impl TicketRecord {
     pub fn facts(&self, closed: bool) -> TicketFacts {
@@ -124,7 +127,8 @@ pub fn render(t: &TicketRecord, visible_article_count: i64, customer_view: bool)
         "last_contact_agent_at": t.last_contact_agent_at, "last_contact_customer_at": t.last_contact_customer_at,
         "last_owner_update_at": t.last_owner_update_at, "create_article_type_id": t.create_article_type_id,
         "create_article_sender_id": t.create_article_sender_id, "article_count": visible_article_count,
-        "escalation_at": null, "pending_time": t.pending_time, "type": null, "time_unit": null,
+        "escalation_at": null, "pending_time": t.pending_time, "type": null,
+        "time_unit": t.time_unit.map(time_accounting::format_unit),
         "preferences": serde_json::from_str::<Value>(&t.preferences).unwrap_or_else(|_| json!({})),
         "updated_by_id": t.updated_by_id, "created_by_id": t.created_by_id,
         "created_at": t.created_at, "updated_at": t.updated_at,
@@ -169,6 +173,16 @@ pub async fn render_many(
         .map(|t| t.id)
         .collect();
     let articles = articles::visibility_of(conn, &need_articles).await?;
+    let time_ids = if with_ids {
+        let agent_tickets: Vec<i64> = tickets
+            .iter()
+            .filter(|t| sees_internal(t))
+            .map(|t| t.id)
+            .collect();
+        time_accounting::ids_of(conn, &agent_tickets).await?
+    } else {
+        Default::default()
+    };
     let names = if expanded {
         Some(Names::load(conn, tickets).await?)
     } else {
@@ -191,7 +205,9 @@ pub async fn render_many(
                 .map(|a| a.id)
                 .collect();
             v["article_ids"] = json!(ids);
-            v["ticket_time_accounting_ids"] = json!([]);
+            // customers see no time entries
+            v["ticket_time_accounting_ids"] =
+                json!(time_ids.get(&t.id).cloned().unwrap_or_default());
         }
         if let Some(names) = &names {
             names.expand(&mut v);
@@ -358,7 +374,12 @@ pub async fn present(
         assets.insert("TicketArticle".into(), Value::Object(article_assets));
         return Ok(json!({
             "ticket_id": t.id, "ticket_article_ids": article_ids, "assets": assets, "links": [],
-            "tags": tag_names(conn, t.id).await?, "mentions": [], "time_accountings": [], "form_meta": {},
+            "tags": tag_names(conn, t.id).await?, "mentions": [], "form_meta": {},
+            "time_accountings": if actor.has_group_access(t.group_id, AccessLevel::Read) {
+                time_accounting::of_ticket(conn, t.id).await?.iter().map(time_accounting::render).collect::<Vec<_>>()
+            } else {
+                Vec::new()
+            },
         }));
     }
     if view.full {

@@ -101,6 +101,15 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(ticket_extras::delete_mention))
         .routes(routes!(ticket_extras::ticket_history))
         .routes(routes!(ticket_extras::merge))
+        .routes(routes!(
+            ticket_extras::time_accountings,
+            ticket_extras::create_time_accounting
+        ))
+        .routes(routes!(
+            ticket_extras::show_time_accounting,
+            ticket_extras::update_time_accounting,
+            ticket_extras::delete_time_accounting
+        ))
         .routes(routes!(email::index, email::create))
         .routes(routes!(email::show, email::update, email::delete))
         .routes(routes!(email::article_plain))

@@ -183,3 +183,80 @@ pub async fn merge(
     };
     Ok(Json(body))
 }
+
+#[utoipa::path(get, path = "/tickets/{ticket_id}/time_accountings", tag = "time accounting",
+    params(("ticket_id" = i64, Path)),
+    responses((status = 200, description = "The ticket's time entries (agents): {id, ticket_id, ticket_article_id, time_unit (\"1.5\"), type_id, …}", body = Vec<Value>)))]
+pub async fn time_accountings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ticket_id): Path<i64>,
+) -> ApiResult<Json<Vec<Value>>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(
+        domain::tickets::time_accounting::index(&mut conn, &caller.actor, ticket_id).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/tickets/{ticket_id}/time_accountings", tag = "time accounting",
+    params(("ticket_id" = i64, Path)),
+    request_body(content = Value, description = "{time_unit: 1.5 or \"1,5\", type_id?, ticket_article_id?}"),
+    responses((status = 201, description = "Recorded", body = Value), (status = 403, description = "No change access")))]
+pub async fn create_time_accounting(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ticket_id): Path<i64>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let entry = state
+        .desk
+        .create_time_accounting(&caller.actor, ticket_id, &body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(entry)))
+}
+
+#[utoipa::path(get, path = "/tickets/{ticket_id}/time_accountings/{id}", tag = "time accounting",
+    params(("ticket_id" = i64, Path), ("id" = i64, Path)),
+    responses((status = 200, description = "Time entry", body = Value)))]
+pub async fn show_time_accounting(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((ticket_id, id)): Path<(i64, i64)>,
+) -> ApiResult<Json<Value>> {
+    let mut conn = state.store.read().await?;
+    Ok(Json(
+        domain::tickets::time_accounting::show(&mut conn, &caller.actor, ticket_id, id).await?,
+    ))
+}
+
+#[utoipa::path(put, path = "/tickets/{ticket_id}/time_accountings/{id}", tag = "time accounting",
+    params(("ticket_id" = i64, Path), ("id" = i64, Path)), request_body = Value,
+    responses((status = 200, description = "Updated (admin.time_accounting)", body = Value)))]
+pub async fn update_time_accounting(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((ticket_id, id)): Path<(i64, i64)>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        state
+            .desk
+            .update_time_accounting(&caller.actor, ticket_id, id, &body)
+            .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/tickets/{ticket_id}/time_accountings/{id}", tag = "time accounting",
+    params(("ticket_id" = i64, Path), ("id" = i64, Path)),
+    responses((status = 200, description = "Deleted (admin.time_accounting)")))]
+pub async fn delete_time_accounting(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((ticket_id, id)): Path<(i64, i64)>,
+) -> ApiResult<Json<Value>> {
+    state
+        .desk
+        .delete_time_accounting(&caller.actor, ticket_id, id)
+        .await?;
+    Ok(Json(serde_json::json!({})))
+}
