@@ -1,13 +1,15 @@
-import { APIRequestContext, expect, test } from "@playwright/test";
+import { APIRequestContext } from "@playwright/test";
 import fs from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
   api,
   createTicket,
+  expect,
   expectNoBrowserErrors,
   openTicket,
   personPage,
+  test,
   watchBrowserErrors,
 } from "./helpers";
 import { agentPage, freePort, startTandem, ticketOn } from "./own-server";

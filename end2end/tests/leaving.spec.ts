@@ -65,6 +65,11 @@ test("an admin deletes the ticket an agent has open (REST API): no page error, t
   expect((await admin.delete(`/api/v1/tickets/${ticket.id}`)).status()).toBe(200);
   await admin.dispose();
   await expect(page.getByRole("alert").filter({ hasText: "This ticket was deleted." })).toBeVisible({ timeout: 15_000 });
+  // the composer stops (CONTROL "ticket_deleted"): it says so, keeps the text read-only and
+  // never reconnects to the ticket's draft room, which answers 404 now
+  await expect(page.locator(".coeditors")).toContainText("Shared draft: closed, the ticket was deleted");
+  await expect(page.locator(".composer .ProseMirror")).toHaveAttribute("contenteditable", "false");
+  await expect(page.locator(".composer .ProseMirror")).toContainText("A reply nobody will send");
   await page.waitForTimeout(1000); // the shared draft's socket hears of it too
   // nothing may panic here. At its end the test fails on any console error (the browserErrors
   // fixture); no opt-in for the draft socket: it must not keep reconnecting to a deleted ticket

@@ -34,6 +34,8 @@ mod bridge {
         #[wasm_bindgen(method, js_name = setTicketAttr)]
         pub fn set_ticket_attr(this: &ReplyHandle, key: &str, value: &JsValue);
         #[wasm_bindgen(method)]
+        pub fn close(this: &ReplyHandle, status: &str);
+        #[wasm_bindgen(method)]
         pub fn destroy(this: &ReplyHandle);
     }
 }
@@ -117,7 +119,8 @@ pub struct ReplyControl {
     pub busy: RwSignal<i32>,
     pub error: RwSignal<Option<String>>,
     pub peers: RwSignal<Vec<Peer>>,
-    /// connecting | connected | synced | disconnected | closed | denied (co-editing only)
+    /// connecting | connected | synced | disconnected | closed | denied | gone (the ticket was
+    /// deleted: the draft socket stopped for good) (co-editing only)
     pub status: RwSignal<String>,
     /// Toolbar buttons whose format is active at the caret.
     pub active: RwSignal<Vec<String>>,
@@ -257,6 +260,19 @@ impl ReplyControl {
         let _ = (key, id);
     }
 
+    /// The ticket is gone (`status` "gone": deleted): the shared draft's socket stops for good
+    /// and the editor turns read-only. A browser cannot tell a refused draft-socket handshake
+    /// (404) from an outage, so the page calls this as soon as it learns the ticket is gone;
+    /// the composer also does it by itself on the draft room's `ticket_deleted`.
+    pub fn close(&self, status: &str) {
+        #[cfg(feature = "browser")]
+        if let Some(h) = self.js() {
+            h.close(status)
+        }
+        #[cfg(not(feature = "browser"))]
+        let _ = status;
+    }
+
     /// After a successful send: clears the editor, the chips and the locally kept copy.
     pub fn sent(&self) {
         #[cfg(feature = "browser")]
@@ -339,8 +355,10 @@ pub fn Composer(control: ReplyControl, setup: ComposerSetup) -> impl IntoView {
     let rich = setup.rich && setup.editable;
     let editable = setup.editable;
     let collab = setup.collab.is_some();
+    // the ticket was deleted: nothing to format any more
+    let gone = move || control.status.try_with(|s| s == "gone").unwrap_or(false);
     let tools = move || {
-        rich.then(|| {
+        (rich && !gone()).then(|| {
             view! {
                 <div class="toolbar" role="toolbar" aria-label="Formatting">
                     {TOOLS
@@ -388,7 +406,7 @@ pub fn Composer(control: ReplyControl, setup: ComposerSetup) -> impl IntoView {
         <div class="composer" class:collab=collab>
             {tools}
             <div class="editor-frame" node_ref=mount_ref data-testid="composer"></div>
-            <div class="composer-footer" class:hidden=!editable>
+            <div class="composer-footer" class:hidden=move || !editable || gone()>
                 <label class="attach">
                     <span>"Attach files"</span>
                     <input
@@ -466,6 +484,8 @@ fn status_text(status: &str) -> &'static str {
         "connected" | "connecting" => "Shared draft: connecting…",
         "disconnected" => "Shared draft: offline, reconnecting (your text is kept)",
         "denied" | "closed" => "Shared draft: not available",
+        // as the page's banner: "This ticket was deleted."
+        "gone" => "Shared draft: closed, the ticket was deleted",
         _ => "",
     }
 }
@@ -664,7 +684,9 @@ mod mount {
                         .and_then(|t| t.as_string());
                     let _ = match kind.as_deref() {
                         Some("saved") => control.saved.try_set(Some(true)),
-                        Some("sent" | "deleted" | "reset") => control.saved.try_set(None),
+                        Some("sent" | "deleted" | "reset" | "ticket_deleted") => {
+                            control.saved.try_set(None)
+                        }
                         _ => None,
                     };
                 }),

@@ -364,6 +364,16 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
         rich: false,
         editable: false,
     });
+    let watch_control = ReplyControl::new();
+    // The ticket was deleted (the tab's live socket said so): its draft room refuses every
+    // reconnect (404), which a browser cannot tell from an outage, so the composers stop here,
+    // whether or not the room's own `ticket_deleted` reached them.
+    Effect::new(move |_| {
+        if deleted.get() {
+            control.close("gone");
+            watch_control.close("gone");
+        }
+    });
     let setup = StoredValue::new(setup);
     let number = t.number.clone();
     let ready = ready_marker();
@@ -516,7 +526,7 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                 {watch.map(|setup| view! {
                     <section class="reply draft-watch" aria-label="Reply draft (read only)">
                         <h2 class="small-heading">"Reply draft (read only)"</h2>
-                        <Composer control=ReplyControl::new() setup/>
+                        <Composer control=watch_control setup/>
                     </section>
                 })}
             </div>

@@ -25,12 +25,15 @@
 //       onPeers?(peers)        [{clientId, id, name, color, self}] whenever awareness changes
 //       onStatus?(status, detail)  "connecting" | "connected" | "synced" | "disconnected"
 //                              | "closed" (server closed with 4400-4499, no reconnect) | "denied"
+//                              | "gone" (the ticket was deleted: CONTROL "ticket_deleted"; no
+//                              reconnect, the editor is read-only) | whatever close(status) got
 //       onMeta?(meta)          Y.Map "meta" as a plain object (after sync and on every change)
 //       onTicket?(ticket)      Y.Map "ticket" as a plain object (same)
 //       onAttachments?(list)   Y.Array "attachments" as an array (same)
 //       onControl?(msg)        every CONTROL (type 100) message, parsed JSON. Return false to
 //                              skip the default handling ("reset"/"deleted"/"sent" drop the doc,
-//                              "hello" with role "read" makes the editor read-only)
+//                              "hello" with role "read" makes the editor read-only,
+//                              "ticket_deleted" closes: close("gone"))
 //     }
 //   }
 //
@@ -50,6 +53,13 @@
 //   control(obj) -> bool      send a CONTROL message, e.g. {t: "flush"}; false when offline
 //   resetDoc({reconnect = true})  drop the Y.Doc and start from an empty one (new editor view,
 //                             new connection); done automatically on reset/deleted/sent
+//   close(status = "closed", detail?)  the room is gone for good (the ticket was deleted, the
+//                             draft socket is refused): the connection ends and never comes back
+//                             (not even through resetDoc), the text stays visible but read-only,
+//                             onStatus(status, detail). Done automatically on "ticket_deleted".
+//                             A browser cannot see why a WebSocket handshake failed (a 404 looks
+//                             like a network outage), so the page calls this when it learns the
+//                             ticket is gone.
 //
 // Without `collab` the maps still work (on a local Y.Doc), so the Leptos side needs no branches.
 
@@ -170,6 +180,7 @@ export function createComposer (el, opts = {}) {
   let editable = opts.editable !== false
   let readOnlyByServer = false
   let destroyed = false
+  let closed = null // close(status): the status; the composer never connects again
   let ydoc = null
   let provider = null
   let editor = null
@@ -347,9 +358,12 @@ export function createComposer (el, opts = {}) {
       case 'reset':
         resetDoc({ reconnect: true, epoch: typeof msg.epoch === 'number' ? msg.epoch : null })
         break
-      case 'deleted':
+      case 'deleted': // the draft was discarded: start a new one
       case 'sent':
         resetDoc({ reconnect: true, epoch: null })
+        break
+      case 'ticket_deleted': // the ticket is gone: the server refuses every reconnect (404)
+        close('gone')
         break
       default:
     }
@@ -394,9 +408,24 @@ export function createComposer (el, opts = {}) {
     return p
   }
 
+  const canEdit = () => editable && !readOnlyByServer && closed === null
+
   function applyEditable () {
-    if (editor && !editor.isDestroyed) editor.setEditable(editable && !readOnlyByServer, false)
+    if (editor && !editor.isDestroyed) editor.setEditable(canEdit(), false)
     emitState()
+  }
+
+  // The room is gone for good: drop the connection without reconnecting (a socket to it would
+  // be refused forever), keep the text readable, report `s`.
+  function close (s = 'closed', detail) {
+    if (destroyed || closed !== null || !collab) return
+    closed = String(s)
+    const p = provider
+    provider = null // its last events (status "disconnected") are ignored from here on
+    if (p) p.destroy() // also tells the peers our caret is gone
+    applyEditable()
+    emitPeers()
+    setStatus(closed, detail)
   }
 
   // ---- editor / doc lifecycle -------------------------------------------------------------
@@ -423,7 +452,7 @@ export function createComposer (el, opts = {}) {
       element: el,
       extensions,
       content: collab ? undefined : (opts.html || ''),
-      editable: editable && !readOnlyByServer,
+      editable: canEdit(),
       editorProps,
       injectNonce: opts.cssNonce,
       onUpdate: ({ editor: ed, transaction }) => {
@@ -453,8 +482,9 @@ export function createComposer (el, opts = {}) {
     teardown()
     epoch = newEpoch
     readOnlyByServer = false
-    build({ connect: reconnect })
-    if (collab && !reconnect) setStatus('disconnected')
+    build({ connect: reconnect && closed === null })
+    if (collab && closed !== null) setStatus(closed)
+    else if (collab && !reconnect) setStatus('disconnected')
     if (collab) emitMaps() // the fresh doc is empty until it syncs
     if (typeof opts.onChange === 'function') call(opts.onChange, editor.getHTML())
   }
@@ -475,7 +505,7 @@ export function createComposer (el, opts = {}) {
     isEmpty: () => (editor ? editor.isEmpty : true),
     setEditable: (on) => { editable = !!on; applyEditable() },
     command: (name, arg) => {
-      if (!editor || editor.isDestroyed) return false
+      if (!editor || editor.isDestroyed || closed !== null) return false
       if (name === 'link') {
         const href = typeof arg === 'string' ? arg.trim() : ''
         if (href === '') return editor.chain().focus().extendMarkRange('link').unsetLink().run()
@@ -504,6 +534,7 @@ export function createComposer (el, opts = {}) {
     epoch: () => epoch,
     control: (obj) => sendControl(obj),
     resetDoc: (o) => resetDoc(o || {}),
+    close: (s, detail) => close(s, detail),
     destroy: () => {
       if (destroyed) return
       teardown()

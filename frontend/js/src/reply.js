@@ -21,7 +21,8 @@
 //   }
 //   handle: html(), isEmpty(), command(name, arg), active(name), focus(), addFiles(FileList),
 //           removeFile(id), files(), sharedDraftId(), setMeta(key, value),
-//           setTicketAttr(key, value), sent(), destroy(), composer
+//           setTicketAttr(key, value), sent(), close(status), destroy(), composer
+//           close(status): the ticket is gone, the draft socket stops for good (createComposer)
 
 import { createComposer } from './composer.js'
 
@@ -90,7 +91,7 @@ export function mountReply (el, opts = {}) {
     onTicket: opts.onTicket,
     onControl: (msg) => {
       if (msg && (msg.t === 'hello') && msg.shared_draft_id != null) draftId = msg.shared_draft_id
-      if (msg && (msg.t === 'sent' || msg.t === 'deleted')) draftId = null
+      if (msg && (msg.t === 'sent' || msg.t === 'deleted' || msg.t === 'ticket_deleted')) draftId = null
       call(opts.onControl, msg)
     }
   }
@@ -147,6 +148,8 @@ export function mountReply (el, opts = {}) {
       if (store) { try { store.removeItem(opts.storageKey) } catch (_) {} }
       if (!opts.collab) composer.clear()
     },
+    // the ticket is gone (deleted, no access): stop the draft socket for good, read-only
+    close: (status) => composer.close(status),
     destroy: () => composer.destroy()
   }
 }

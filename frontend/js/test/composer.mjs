@@ -2,7 +2,8 @@
 // The composer API in Node: happy-dom as the DOM, test/relay.mjs as the server. Covers the local
 // editor (commands, toolbar state, HTML in/out, Mod-Enter, uploads) and co-editing (two
 // composers converge, meta/ticket maps, presence, CONTROL hello/flush/deleted/reset, stale epoch
-// after a reconnect, read-only role, AUTH denied). Prints "N passed, N failed".
+// after a reconnect, read-only role, AUTH denied, ticket_deleted and close() after refused
+// handshakes: no reconnect). Prints "N passed, N failed".
 import { closeDom } from './dom.mjs'
 import * as Y from 'yjs'
 import { createRelay } from './relay.mjs'
@@ -223,6 +224,53 @@ await until(() => dave.status() === 'denied')
 await sleep(50)
 check('collab: AUTH denied -> status denied, stays there', dave.status() === 'denied' && seen.some(([s, d]) => s === 'denied' && d === 'no access to ticket 43'), seen)
 dave.destroy()
+
+// the ticket is deleted: "ticket_deleted" (not "deleted", a discarded draft) -> both stop for
+// good: no reconnect (the server refuses it with 404 forever), read-only, text kept, "gone"
+{
+  const gone = relay.room('44')
+  const seen = { e: [], f: [] }
+  const opts = (who, user) => ({
+    onChange: () => {},
+    collab: { url: 'ws://relay.test/ws/tickets', room: '44', user, WebSocketPolyfill: WS, onStatus: s => seen[who].push(s) }
+  })
+  const erin = createComposer(mount(), opts('e', { id: 8, name: 'Erin' }))
+  const frank = createComposer(mount(), opts('f', { id: 9, name: 'Frank' }))
+  await until(() => erin.status() === 'synced' && frank.status() === 'synced')
+  erin.setHtml('<p>a reply nobody sends</p>')
+  await until(() => frank.html().includes('nobody sends'))
+  const attempts = () => relay.urls.filter(u => new URL(u).pathname.endsWith('/44')).length
+  const before = attempts()
+  gone.remove()
+  await until(() => erin.status() === 'gone' && frank.status() === 'gone')
+  await sleep(600) // y-websocket would retry after 100-200 ms
+  check('collab: ticket_deleted -> status gone, no reconnect', erin.status() === 'gone' && frank.status() === 'gone' && attempts() === before,
+    [erin.status(), frank.status(), attempts() - before])
+  check('collab: ticket_deleted -> provider dropped, read-only, text kept',
+    erin._provider() === null && frank._editor().isEditable === false && frank.html() === '<p>a reply nobody sends</p>', frank.html())
+  check('collab: ticket_deleted -> no "disconnected"/"connecting" after "gone"', seen.f.slice(seen.f.indexOf('gone')).join() === 'gone', seen.f)
+  frank.setEditable(true)
+  frank.resetDoc()
+  await sleep(300)
+  check('collab: after close, setEditable(true) and resetDoc() neither edit nor reconnect',
+    frank._editor().isEditable === false && frank._provider() === null && attempts() === before && frank.status() === 'gone')
+  check('collab: after close, control() is refused', erin.control({ t: 'flush' }) === false)
+
+  // a composer that missed the message (its socket was reconnecting): every handshake is
+  // refused, which a browser cannot tell from an outage, so it retries until the page, which
+  // learns of the deletion on its own, calls close()
+  const statuses = []
+  const late = createComposer(mount(), { collab: { url: 'ws://relay.test/ws/tickets', room: '44', user: { id: 10, name: 'Gina' }, WebSocketPolyfill: WS, onStatus: s => statuses.push(s) } })
+  await until(() => attempts() >= before + 2)
+  check('collab: refused handshakes -> retried (like an outage)', late.status() !== 'gone' && attempts() >= before + 2, [late.status(), attempts() - before])
+  late.close('gone')
+  const stoppedAt = attempts()
+  await sleep(600)
+  check('collab: close() after refused handshakes -> no more attempts, status gone, read-only',
+    attempts() === stoppedAt && late.status() === 'gone' && late._provider() === null && late._editor().isEditable === false && statuses[statuses.length - 1] === 'gone',
+    [attempts() - stoppedAt, statuses])
+  late.destroy(); erin.destroy(); frank.destroy()
+}
 
 // explicit resetDoc without reconnect
 alice.resetDoc({ reconnect: false })

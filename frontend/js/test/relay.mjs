@@ -22,6 +22,7 @@ export class Room {
     this.epoch = 1
     this.role = 'edit' // role given to new connections
     this.deny = null // a reason string => AUTH permission denied on connect
+    this.gone = false // the ticket was deleted: handshakes are refused (HTTP 404 before the upgrade)
     this.controls = [] // CONTROL messages received from clients
     this.conns = new Set()
     this.fresh()
@@ -56,6 +57,13 @@ export class Room {
     for (const c of [...this.conns]) c.close(1000)
     this.epoch++
     this.fresh()
+  }
+
+  /** The ticket is deleted: "ticket_deleted", the sockets close, every new handshake is refused. */
+  remove () {
+    for (const c of [...this.conns]) c.control({ t: 'ticket_deleted' })
+    for (const c of [...this.conns]) c.close(1000)
+    this.gone = true
   }
 
   text () { return this.doc.getXmlFragment('default').toString() }
@@ -187,6 +195,14 @@ export function createRelay () {
       this._conn = new ServerConn(room(name), this)
       later(() => {
         if (this.readyState !== 0) return
+        if (this._conn.room.gone) {
+          // a refused handshake, as a browser reports it: error, then close 1006, never open
+          this.readyState = 3
+          sockets.delete(this)
+          if (this.onerror) this.onerror({})
+          if (this.onclose) this.onclose({ code: 1006, reason: '' })
+          return
+        }
         this.readyState = 1
         this._conn.open() // hello + step 1 are on the wire before the client's first frame
         if (this.readyState === 1 && this.onopen) this.onopen({})
