@@ -49,6 +49,9 @@ pub async fn ticket_room(
         .on_upgrade(move |socket| relay(socket, hub, ticket_id, editor, epoch)))
 }
 
+/// The WebSocket close code of a socket whose room ended (RFC 6455 §7.4.2 private range).
+pub const DRAFT_ENDED: u16 = 4410;
+
 async fn relay(
     socket: WebSocket,
     hub: std::sync::Arc<domain::shared_drafts::Hub>,
@@ -67,6 +70,7 @@ async fn relay(
     };
     let mut feed = connection.feed();
     let mut open = true;
+    let mut ended = false;
     for frame in first {
         if sink.send(Message::Binary(frame.into())).await.is_err() {
             open = false;
@@ -99,10 +103,20 @@ async fn relay(
                         open = false;
                     }
                 }
-                None => open = false,
+                None => {
+                    open = false;
+                    ended = true;
+                }
             },
         }
     }
-    let _ = sink.send(Message::Close(None)).await;
+    // The room ended (draft sent or discarded, ticket deleted): a close code in 4400–4499
+    // tells standard y-websocket clients not to reconnect into the next draft with their old
+    // copy (Tandem's composer starts a fresh document itself on the control message).
+    let close = ended.then(|| axum::extract::ws::CloseFrame {
+        code: DRAFT_ENDED,
+        reason: "draft ended".into(),
+    });
+    let _ = sink.send(Message::Close(close)).await;
     connection.close().await;
 }

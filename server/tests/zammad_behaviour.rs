@@ -468,3 +468,96 @@ async fn time_accounting_is_stored_summed_and_guarded() {
         s.finish().await;
     }
 }
+
+#[tokio::test]
+async fn links_read_from_both_tickets_with_parent_and_child_swapped() {
+    for s in common::servers().await {
+        let a = new_ticket(&s, AGENT1, nicoles_ticket("Parent")).await;
+        let b = new_ticket(&s, AGENT1, nicoles_ticket("Child")).await;
+        let (a_id, b_id) = (a["id"].as_i64().unwrap(), b["id"].as_i64().unwrap());
+        let r = send(s.post("/links/add", AGENT1).json(&json!({
+            "link_type": "parent", "link_object_source": "Ticket", "link_object_source_number": a["number"],
+            "link_object_target": "Ticket", "link_object_target_value": b_id
+        })))
+        .await;
+        assert_eq!(r.0, 201, "{}: {}", s.db.name, r.1);
+        let from_a = send(s.get(
+            &format!("/links?link_object=Ticket&link_object_value={a_id}"),
+            AGENT1,
+        ))
+        .await
+        .1;
+        assert_eq!(
+            from_a["links"],
+            json!([{"link_type": "parent", "link_object": "Ticket", "link_object_value": b_id}])
+        );
+        assert!(
+            from_a["assets"]["Ticket"][b_id.to_string()].is_object(),
+            "{from_a}"
+        );
+        let from_b = send(s.get(
+            &format!("/links?link_object=Ticket&link_object_value={b_id}"),
+            AGENT1,
+        ))
+        .await
+        .1;
+        assert_eq!(from_b["links"][0]["link_type"], "child");
+        let zoom = send(s.get(&format!("/tickets/{b_id}?all=true"), AGENT1))
+            .await
+            .1;
+        assert_eq!(
+            zoom["links"][0]["link_object_value"], a_id,
+            "{}",
+            zoom["links"]
+        );
+        // customers and read-only agents do not link; a ticket is not linked to itself
+        assert_eq!(
+            send(s.get(
+                &format!("/links?link_object=Ticket&link_object_value={a_id}"),
+                NICOLE
+            ))
+            .await
+            .0,
+            403
+        );
+        let self_link = send(s.post("/links/add", AGENT1).json(&json!({
+            "link_type": "normal", "link_object_source_number": a["number"], "link_object_target_value": a_id
+        })))
+        .await;
+        assert_error(
+            &self_link,
+            422,
+            "A ticket cannot be linked to itself.",
+            "self link",
+        );
+        let bad_type = send(s.post("/links/add", AGENT1).json(&json!({
+            "link_type": "sibling", "link_object_source_number": a["number"], "link_object_target_value": b_id
+        })))
+        .await;
+        assert_error(
+            &bad_type,
+            422,
+            "Invalid value for param 'link_type': \"sibling\"",
+            "type",
+        );
+        assert_eq!(send(s.post("/links/add", AGENT2).json(&json!({
+            "link_type": "normal", "link_object_source_number": b["number"], "link_object_target_value": a_id
+        }))).await.0, 403);
+        let r = send(s.delete("/links/remove", AGENT1).json(&json!({
+            "link_type": "parent", "link_object_source": "Ticket", "link_object_source_value": a_id,
+            "link_object_target": "Ticket", "link_object_target_value": b_id
+        })))
+        .await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        assert_eq!(
+            send(s.get(
+                &format!("/links?link_object=Ticket&link_object_value={b_id}"),
+                AGENT1
+            ))
+            .await
+            .1["links"],
+            json!([])
+        );
+        s.finish().await;
+    }
+}

@@ -445,6 +445,41 @@ impl Desk {
         Ok(queued)
     }
 
+    /// `POST /links/add` / `DELETE /links/remove` (`add`: source by number, else by id); both
+    /// tickets' tabs hear of it.
+    pub async fn change_link(
+        &self,
+        actor: &Actor,
+        add: bool,
+        link_type: &str,
+        source: LinkEnd<'_>,
+        target: i64,
+    ) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let source_id = match (add, source) {
+            (true, LinkEnd::Number(number)) => {
+                crate::tickets::links::add(&mut tx, actor, link_type, number, target).await?;
+                sqlx::query_scalar("SELECT id FROM tickets WHERE number = $1")
+                    .bind(number)
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
+            (_, LinkEnd::Id(id)) if !add => {
+                crate::tickets::links::remove(&mut tx, actor, link_type, id, target).await?;
+                id
+            }
+            _ => {
+                return Err(crate::Error::unprocessable(
+                    "Links are added by the source's number and removed by its id.",
+                ));
+            }
+        };
+        tx.commit().await?;
+        self.announce(source_id, false).await;
+        self.announce(target, false).await;
+        Ok(())
+    }
+
     /// `POST /tickets/{id}/time_accountings`: records time spent (agents with change access).
     pub async fn create_time_accounting(
         &self,
@@ -621,6 +656,13 @@ impl StoredFiles {
         }
         outcome
     }
+}
+
+/// How a link request names its source ticket.
+#[derive(Debug, Clone, Copy)]
+pub enum LinkEnd<'a> {
+    Number(&'a str),
+    Id(i64),
 }
 
 /// The text of the first customer article of a ticket newer than `since` (at most 1,000

@@ -597,8 +597,11 @@ impl Connection {
             let update = AwarenessUpdate {
                 clients: accepted.into_iter().collect(),
             };
+            // to every connection, the sender too: a client alone in the room hears its own
+            // renewals, which keeps standard y-websocket clients (30 s silence = reconnect)
+            // from dropping the connection
             let _ = self.room.events.send(RoomEvent::Frame {
-                from: self.id,
+                from: 0,
                 data: Arc::new(Message::Awareness(update).encode_v1()),
             });
         }

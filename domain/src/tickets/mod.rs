@@ -7,6 +7,7 @@ pub mod cache;
 pub mod history;
 pub mod html_limits;
 pub mod html_text;
+pub mod links;
 pub mod mentions;
 pub mod params;
 pub mod priorities;
@@ -373,7 +374,8 @@ pub async fn present(
         }
         assets.insert("TicketArticle".into(), Value::Object(article_assets));
         return Ok(json!({
-            "ticket_id": t.id, "ticket_article_ids": article_ids, "assets": assets, "links": [],
+            "ticket_id": t.id, "ticket_article_ids": article_ids, "assets": assets,
+            "links": if actor.is_agent() { links::of_ticket(conn, t.id).await? } else { Vec::new() },
             "tags": tag_names(conn, t.id).await?, "mentions": [], "form_meta": {},
             "time_accountings": if actor.has_group_access(t.group_id, AccessLevel::Read) {
                 time_accounting::of_ticket(conn, t.id).await?.iter().map(time_accounting::render).collect::<Vec<_>>()

@@ -101,6 +101,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(ticket_extras::delete_mention))
         .routes(routes!(ticket_extras::ticket_history))
         .routes(routes!(ticket_extras::merge))
+        .routes(routes!(ticket_extras::links))
+        .routes(routes!(ticket_extras::add_link))
+        .routes(routes!(ticket_extras::remove_link))
         .routes(routes!(
             ticket_extras::time_accountings,
             ticket_extras::create_time_accounting

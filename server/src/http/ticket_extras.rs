@@ -260,3 +260,78 @@ pub async fn delete_time_accounting(
         .await?;
     Ok(Json(serde_json::json!({})))
 }
+
+#[utoipa::path(get, path = "/links", tag = "links",
+    params(("link_object" = String, Query, description = "Ticket"), ("link_object_value" = i64, Query)),
+    responses((status = 200, description = "`{links: [{link_type, link_object, link_object_value}], assets}` (agents)", body = Value)))]
+pub async fn links(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> ApiResult<Json<Value>> {
+    let ticket_id = ticket_object(&q, "link_object", "link_object_value")?;
+    let mut conn = state.store.read().await?;
+    Ok(Json(
+        domain::tickets::links::index(&mut conn, &caller.actor, ticket_id).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/links/add", tag = "links",
+    request_body(content = Value, description = "{link_type: normal|parent|child, link_object_source: Ticket, link_object_source_number, link_object_target: Ticket, link_object_target_value}"),
+    responses((status = 201, description = "Linked", body = Value), (status = 422, description = "Unknown type or ticket, or a ticket linked to itself")))]
+pub async fn add_link(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let q = merge_body(q, &body);
+    let target = ticket_object(&q, "link_object_target", "link_object_target_value")?;
+    let _ = ticket_object(&q, "link_object_source", "link_object_target_value")?;
+    let link_type = q.text("link_type").unwrap_or("normal").to_string();
+    let number = q
+        .text("link_object_source_number")
+        .ok_or_else(|| {
+            ApiError(Error::unprocessable(
+                "The required value 'link_object_source_number' is missing.",
+            ))
+        })?
+        .to_string();
+    state
+        .desk
+        .change_link(
+            &caller.actor,
+            true,
+            &link_type,
+            domain::desk::LinkEnd::Number(&number),
+            target,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({}))))
+}
+
+#[utoipa::path(delete, path = "/links/remove", tag = "links",
+    request_body(content = Value, description = "{link_type, link_object_source: Ticket, link_object_source_value, link_object_target: Ticket, link_object_target_value}"),
+    responses((status = 200, description = "Unlinked", body = Value), (status = 404, description = "No such link")))]
+pub async fn remove_link(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    let q = merge_body(q, &body);
+    let target = ticket_object(&q, "link_object_target", "link_object_target_value")?;
+    let source = ticket_object(&q, "link_object_source", "link_object_source_value")?;
+    let link_type = q.text("link_type").unwrap_or("normal").to_string();
+    state
+        .desk
+        .change_link(
+            &caller.actor,
+            false,
+            &link_type,
+            domain::desk::LinkEnd::Id(source),
+            target,
+        )
+        .await?;
+    Ok(Json(json!({})))
+}
