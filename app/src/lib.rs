@@ -91,6 +91,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <main class="page"><h1>"Page not found"</h1></main> }>
                 <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/profile") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
                 <Route path=path!("/tickets/new") view=pages::new_ticket::NewTicketPage ssr=SsrMode::Async/>
                 <Route path=path!("/tickets/view/:overview") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
                 <Route path=path!("/tickets/:id") view=pages::ticket::TicketPage ssr=SsrMode::Async/>

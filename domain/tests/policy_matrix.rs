@@ -49,6 +49,9 @@ enum Action {
     HearViewers,
     HearDeletion,
     ManageEmail,
+    AccountTime,
+    DeleteOtherUser,
+    DeleteOrganization,
 }
 
 use Action::*;
@@ -70,20 +73,37 @@ fn expected(who: Who, action: Action) -> bool {
     // columns:            Show List Upd  Crt  Del  ShP  ShI  CrP  CrI  UpA  DelN Ment Draft Watch Reopen
     //                     live events: HearPub HearInt Viewers Deleted
     //                     e-mail admin (addresses, mailboxes, failed mail, inbound endpoint)
-    let row: [u8; 20] = match who {
-        Admin => [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
-        AgentFull => [1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0],
-        AgentReadOnly => [1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 0],
-        AgentOtherGroup => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-        CustomerOwner => [1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0],
-        CustomerSharedOrg => [1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0],
-        CustomerNonSharedOrg => [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-        OtherCustomer => [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    //                     AccountTime (record time) DeleteOtherUser DeleteOrganization
+    let row: [u8; 23] = match who {
+        Admin => [
+            1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        ],
+        AgentFull => [
+            1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0,
+        ],
+        AgentReadOnly => [
+            1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0,
+        ],
+        AgentOtherGroup => [
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ],
+        CustomerOwner => [
+            1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0,
+        ],
+        CustomerSharedOrg => [
+            1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0,
+        ],
+        CustomerNonSharedOrg => [
+            0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ],
+        OtherCustomer => [
+            0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ],
     };
     row[action as usize] == 1
 }
 
-const ALL_ACTIONS: [Action; 20] = [
+const ALL_ACTIONS: [Action; 23] = [
     ShowTicket,
     ListContainsTicket,
     UpdateTicket,
@@ -104,6 +124,9 @@ const ALL_ACTIONS: [Action; 20] = [
     HearViewers,
     HearDeletion,
     ManageEmail,
+    AccountTime,
+    DeleteOtherUser,
+    DeleteOrganization,
 ];
 
 /// The facts the matrix is evaluated on: one ticket per customer scenario.
@@ -294,6 +317,10 @@ fn decide(world: &World, who: Who, action: Action) -> bool {
     match action {
         ShowTicket => policy::can_show_ticket(actor, &ticket),
         ManageEmail => policy::can_manage_email_addresses(actor),
+        AccountTime => policy::can_account_time(actor, &ticket),
+        // someone else (the matrix's users are ids 2..; id 0 is nobody's)
+        DeleteOtherUser => policy::can_delete_user(actor, 0),
+        DeleteOrganization => policy::can_delete_organization(actor),
         ListContainsTicket => TicketScope::for_actor(actor, AccessLevel::Read).contains(&ticket),
         UpdateTicket => policy::authorize_update_ticket(actor, &ticket, FollowUp::Yes).is_ok(),
         CreateTicketInGroup => policy::can_create_ticket(actor, world.group, None),

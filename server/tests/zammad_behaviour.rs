@@ -561,3 +561,71 @@ async fn links_read_from_both_tickets_with_parent_and_child_swapped() {
         s.finish().await;
     }
 }
+
+#[tokio::test]
+async fn users_and_organisations_are_deleted_only_without_references() {
+    for s in common::servers().await {
+        let r = send(s.post("/users", ADMIN).json(
+            &json!({"firstname": "Temp", "lastname": "User", "email": "temp.user@example.test"}),
+        ))
+        .await;
+        assert_eq!(r.0, 201, "{}", r.1);
+        let temp = r.1["id"].as_i64().unwrap();
+        assert_eq!(
+            send(s.delete(&format!("/users/{temp}"), AGENT1)).await.0,
+            403,
+            "agents do not delete users"
+        );
+        let r = send(s.delete(&format!("/users/{temp}"), ADMIN)).await;
+        assert_eq!(r.0, 200, "{}: {}", s.db.name, r.1);
+        assert_eq!(send(s.get(&format!("/users/{temp}"), ADMIN)).await.0, 404);
+        let nicole = send(s.get("/users/me", NICOLE)).await.1["id"]
+            .as_i64()
+            .unwrap();
+        new_ticket(&s, AGENT1, nicoles_ticket("Keeps Nicole")).await;
+        assert_error(
+            &send(s.delete(&format!("/users/{nicole}"), ADMIN)).await,
+            422,
+            "Can't delete, object has references.",
+            "customer with tickets",
+        );
+        let me = send(s.get("/users/me", ADMIN)).await.1["id"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(
+            send(s.delete(&format!("/users/{me}"), ADMIN)).await.0,
+            403,
+            "not oneself"
+        );
+
+        let r = send(
+            s.post("/organizations", ADMIN)
+                .json(&json!({"name": "Short-lived Ltd"})),
+        )
+        .await;
+        assert_eq!(r.0, 201, "{}", r.1);
+        let org = r.1["id"].as_i64().unwrap();
+        assert_eq!(
+            send(s.delete(&format!("/organizations/{org}"), AGENT1))
+                .await
+                .0,
+            403
+        );
+        assert_eq!(
+            send(s.delete(&format!("/organizations/{org}"), ADMIN))
+                .await
+                .0,
+            200
+        );
+        let nicoles_org = send(s.get("/users/me", NICOLE)).await.1["organization_id"]
+            .as_i64()
+            .expect("Nicole has an organisation");
+        assert_error(
+            &send(s.delete(&format!("/organizations/{nicoles_org}"), ADMIN)).await,
+            422,
+            "Can't delete, object has references.",
+            "organisation with members",
+        );
+        s.finish().await;
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod codec;
 pub mod mail;
+pub mod notifications;
 pub mod tickets;
 pub mod users;
 

@@ -1,9 +1,11 @@
-//! The frame of every signed-in page: top bar (brand, navigation, search, user, sign out), the
-//! tab's live connection, and the sign-in check (anonymous visitors go to `/login`).
+//! The frame of every signed-in page: top bar (brand, navigation, search, agents' notification
+//! bell, user with a link to the profile, sign out), the tab's live connection, and the sign-in
+//! check (anonymous visitors go to `/login`).
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 
+use crate::components::bell::Bell;
 use crate::components::live::use_live;
 use crate::session::{SessionUser, SignOut, current_user};
 
@@ -56,6 +58,7 @@ fn Frame(user: SessionUser, children: Children) -> impl IntoView {
         "Customer"
     };
     let home = home_path(&user);
+    let agent = user.is_agent;
     view! {
         <header class="topbar">
             <a class="brand" href=home>"Tandem"</a>
@@ -74,7 +77,10 @@ fn Frame(user: SessionUser, children: Children) -> impl IntoView {
                     title=move || if live.connected.get() { "Live updates on" } else { "Live updates offline" }
                     aria-hidden="true"
                 ></span>
-                <span id="current-user">{user.name.clone()}</span>
+                {agent.then(|| view! { <Bell/> })}
+                <a class="profile-link" href="/profile" title="Your profile and notification settings">
+                    <span id="current-user">{user.name.clone()}</span>
+                </a>
                 <span class="badge">{role}</span>
                 <ActionForm action=sign_out>
                     <button type="submit" class="link">"Sign out"</button>

@@ -1,3 +1,4 @@
+pub mod bell;
 pub mod composer;
 pub mod layout;
 pub mod live;

@@ -272,3 +272,30 @@ pub async fn update(
     .await?;
     find(conn, id).await
 }
+
+/// `DELETE /organizations/{id}` (Zammad's rule): only an organisation without members and
+/// tickets, else 422 `Can't delete, object has references.`
+pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {
+    if !crate::policy::can_delete_organization(actor) {
+        return Err(Error::not_authorized());
+    }
+    find(conn, id).await?;
+    let references: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM users WHERE organization_id = $1) \
+         + (SELECT COUNT(*) FROM user_organizations WHERE organization_id = $2) \
+         + (SELECT COUNT(*) FROM tickets WHERE organization_id = $3)",
+    )
+    .bind(id)
+    .bind(id)
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if references > 0 {
+        return Err(Error::unprocessable("Can't delete, object has references."));
+    }
+    sqlx::query("DELETE FROM organizations WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

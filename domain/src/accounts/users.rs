@@ -1047,3 +1047,43 @@ pub async fn set_password(
     .await?;
     Ok(())
 }
+
+/// `DELETE /users/{id}` (Zammad's rule): only a user nothing refers to — no tickets as customer,
+/// owner or creator, no articles, no mentions, history or time entries — else 422
+/// `Can't delete, object has references.`; the system user never. Sessions, tokens, roles and
+/// group access go with the user.
+pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {
+    if !policy::can_delete_user(actor, id) {
+        return Err(Error::not_authorized());
+    }
+    find(conn, id).await?;
+    if id == SYSTEM_USER_ID {
+        return Err(Error::unprocessable("Can't delete, object has references."));
+    }
+    let references: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM tickets WHERE customer_id = $1 OR owner_id = $2 OR created_by_id = $3 OR updated_by_id = $4) \
+         + (SELECT COUNT(*) FROM ticket_articles WHERE created_by_id = $5 OR origin_by_id = $6) \
+         + (SELECT COUNT(*) FROM mentions WHERE user_id = $7) \
+         + (SELECT COUNT(*) FROM ticket_history WHERE created_by_id = $8) \
+         + (SELECT COUNT(*) FROM ticket_time_accountings WHERE created_by_id = $9)",
+    )
+    .bind(id)
+    .bind(id)
+    .bind(id)
+    .bind(id)
+    .bind(id)
+    .bind(id)
+    .bind(id)
+    .bind(id)
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if references > 0 {
+        return Err(Error::unprocessable("Can't delete, object has references."));
+    }
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

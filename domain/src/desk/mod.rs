@@ -550,6 +550,8 @@ impl Desk {
         if queued {
             self.wake_mail_delivery();
         }
+        // agents' tabs (and the mentioned agent's bell) hear of it
+        self.changed(&ticket, None, false);
         Ok(mention)
     }
 

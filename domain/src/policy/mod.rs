@@ -367,6 +367,16 @@ pub fn can_manage_groups(actor: &Actor) -> bool {
     actor.has_permission("admin.group")
 }
 
+/// Deleting users: `admin.user` (Zammad's `UserPolicy#destroy?`); nobody deletes themself.
+pub fn can_delete_user(actor: &Actor, user_id: i64) -> bool {
+    actor.has_permission("admin.user") && actor.id != user_id
+}
+
+/// Deleting organisations: `admin.organization`.
+pub fn can_delete_organization(actor: &Actor) -> bool {
+    actor.has_permission("admin.organization")
+}
+
 /// Sender addresses, the failed-mail list and raw inbound messages of others: admins with
 /// `admin.channel_email` (Zammad's `EmailAddressPolicy`).
 pub fn can_manage_email_addresses(actor: &Actor) -> bool {

@@ -50,10 +50,14 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::password_change))
         .routes(routes!(users::index, users::create))
         .routes(routes!(users::search, users::search_post))
-        .routes(routes!(users::show, users::update))
+        .routes(routes!(users::show, users::update, users::delete))
         .routes(routes!(organizations::index, organizations::create))
         .routes(routes!(organizations::search))
-        .routes(routes!(organizations::show, organizations::update))
+        .routes(routes!(
+            organizations::show,
+            organizations::update,
+            organizations::delete
+        ))
         .routes(routes!(groups::index, groups::create))
         .routes(routes!(groups::show, groups::update))
         .routes(routes!(lookups::roles_index))

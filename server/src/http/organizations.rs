@@ -98,3 +98,16 @@ pub async fn search(
     }
     Ok(Json(out))
 }
+
+#[utoipa::path(delete, path = "/organizations/{id}", tag = "organizations", params(("id" = i64, Path)),
+    responses((status = 200, description = "Deleted"), (status = 422, description = "Can't delete, object has references.")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    organizations::delete(&mut tx, &caller.actor, id).await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::json!({})))
+}

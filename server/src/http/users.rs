@@ -181,3 +181,17 @@ pub async fn password_change(
     .await?;
     Ok(Json(json!({"message": "ok", "user_id": caller.actor.id})))
 }
+
+#[utoipa::path(delete, path = "/users/{id}", tag = "users", params(("id" = i64, Path)),
+    responses((status = 200, description = "Deleted"), (status = 422, description = "Can't delete, object has references."),
+              (status = 403, description = "admin.user only, never oneself")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.write().await?;
+    users::delete(&mut tx, &caller.actor, id).await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
