@@ -629,3 +629,118 @@ async fn users_and_organisations_are_deleted_only_without_references() {
         s.finish().await;
     }
 }
+
+async fn tag(s: &TestServer, id: i64, name: &str) {
+    let r = send(
+        s.post("/tags/add", AGENT1)
+            .json(&json!({"object": "Ticket", "o_id": id, "item": name})),
+    )
+    .await;
+    assert_eq!(r.0, 201, "{}: tag {name}: {}", s.db.name, r.1);
+}
+
+#[tokio::test]
+async fn the_tag_list_counts_renames_merges_and_deletes_names_everywhere() {
+    for s in common::servers().await {
+        let a = new_ticket(&s, AGENT1, nicoles_ticket("A")).await["id"]
+            .as_i64()
+            .unwrap();
+        let b = new_ticket(&s, AGENT1, nicoles_ticket("B")).await["id"]
+            .as_i64()
+            .unwrap();
+        tag(&s, a, "VIP").await;
+        tag(&s, b, "vip").await;
+        tag(&s, a, "Printer").await;
+        tag(&s, b, "Printer").await;
+        let list = send(s.get("/tag_list", ADMIN)).await.1;
+        let count = |list: &Value, name: &str| {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["name"] == name)
+                .map(|t| t["count"].clone())
+        };
+        assert_eq!(count(&list, "Printer"), Some(json!(2)), "{list}");
+        assert_eq!(count(&list, "VIP"), Some(json!(1)));
+        assert_eq!(send(s.get("/tag_list", AGENT1)).await.0, 403);
+        let found = send(s.get("/tag_search?term=vI", AGENT1)).await.1;
+        let values: Vec<&str> = found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["value"].as_str().unwrap())
+            .collect();
+        assert_eq!(values, vec!["VIP", "vip"], "{found}");
+        assert_eq!(send(s.get("/tag_search?term=vip", NICOLE)).await.0, 403);
+        // renaming vip onto VIP merges them
+        let vip_lower = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "vip")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let r = send(
+            s.put(&format!("/tag_list/{vip_lower}"), ADMIN)
+                .json(&json!({"name": "VIP"})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        let list = send(s.get("/tag_list", ADMIN)).await.1;
+        assert_eq!(count(&list, "VIP"), Some(json!(2)), "{list}");
+        assert_eq!(count(&list, "vip"), None);
+        let mut on_b: Vec<String> = tags_of(&s, b)
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_string())
+            .collect();
+        on_b.sort();
+        assert_eq!(on_b, vec!["Printer", "VIP"], "renamed on the ticket");
+        // deleting Printer takes it off both tickets; a created name starts at 0
+        let printer = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "Printer")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(
+            send(s.delete(&format!("/tag_list/{printer}"), ADMIN))
+                .await
+                .0,
+            200
+        );
+        assert!(
+            !tags_of(&s, a)
+                .await
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t == "Printer")
+        );
+        assert_eq!(
+            send(
+                s.post("/tag_list", ADMIN)
+                    .json(&json!({"name": "Escalated"}))
+            )
+            .await
+            .0,
+            200
+        );
+        assert_eq!(
+            count(&send(s.get("/tag_list", ADMIN)).await.1, "Escalated"),
+            Some(json!(0))
+        );
+        assert_error(
+            &send(s.post("/tag_list", ADMIN).json(&json!({"name": "  "}))).await,
+            422,
+            "Invalid tag name.",
+            "blank",
+        );
+        s.finish().await;
+    }
+}

@@ -480,6 +480,37 @@ impl Desk {
         Ok(())
     }
 
+    /// `POST /tag_list` (`name`), `PUT /tag_list/{id}` (rename, `Some(name)`) and
+    /// `DELETE /tag_list/{id}` (`None`): admins; agents' tabs of the changed tickets hear of it.
+    pub async fn change_tag_item(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        name: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let changed = match (id, name) {
+            (None, Some(name)) => {
+                crate::tickets::tag_list::create(&mut tx, actor, name).await?;
+                Vec::new()
+            }
+            (Some(id), Some(name)) => {
+                crate::tickets::tag_list::rename(&mut tx, actor, id, name).await?
+            }
+            (Some(id), None) => crate::tickets::tag_list::delete(&mut tx, actor, id).await?,
+            (None, None) => {
+                return Err(crate::Error::unprocessable(
+                    "The required value 'name' is missing.",
+                ));
+            }
+        };
+        tx.commit().await?;
+        for ticket_id in changed {
+            self.announce(ticket_id, false).await;
+        }
+        Ok(())
+    }
+
     /// `POST /tickets/{id}/time_accountings`: records time spent (agents with change access).
     pub async fn create_time_accounting(
         &self,

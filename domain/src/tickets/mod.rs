@@ -14,6 +14,7 @@ pub mod priorities;
 pub mod sanitize;
 pub mod search_index;
 pub mod states;
+pub mod tag_list;
 pub mod time_accounting;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -1061,9 +1062,9 @@ pub async fn add_tag(
         .bind(name)
         .bind(actor.id)
         .bind(clock::now())
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    tag_list::remember(conn, name).await
 }
 
 /// Removes the tag named exactly `name` (Zammad's `Tag.tag_remove`: `VIP` and `vip` are two

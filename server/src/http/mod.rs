@@ -105,6 +105,15 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(ticket_extras::delete_mention))
         .routes(routes!(ticket_extras::ticket_history))
         .routes(routes!(ticket_extras::merge))
+        .routes(routes!(
+            ticket_extras::tag_list,
+            ticket_extras::create_tag_item
+        ))
+        .routes(routes!(
+            ticket_extras::rename_tag_item,
+            ticket_extras::delete_tag_item
+        ))
+        .routes(routes!(ticket_extras::tag_search))
         .routes(routes!(ticket_extras::links))
         .routes(routes!(ticket_extras::add_link))
         .routes(routes!(ticket_extras::remove_link))

@@ -335,3 +335,80 @@ pub async fn remove_link(
         .await?;
     Ok(Json(json!({})))
 }
+
+#[utoipa::path(get, path = "/tag_list", tag = "tags",
+    params(("limit" = Option<i64>, Query)),
+    responses((status = 200, description = "Every tag name with its ticket count, by name: [{id, name, count}] (admin.tag)", body = Vec<Value>)))]
+pub async fn tag_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> ApiResult<Json<Vec<Value>>> {
+    let limit = q.int("limit")?.unwrap_or(1_000);
+    let mut conn = state.store.read().await?;
+    Ok(Json(
+        domain::tickets::tag_list::index(&mut conn, &caller.actor, limit).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/tag_list", tag = "tags", request_body(content = Value, description = "{name}"),
+    responses((status = 200, description = "Created (or already there)", body = Value)))]
+pub async fn create_tag_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    let name = params::text(&body, "name")?.unwrap_or_default();
+    state
+        .desk
+        .change_tag_item(&caller.actor, None, Some(&name))
+        .await?;
+    Ok(Json(json!({})))
+}
+
+#[utoipa::path(put, path = "/tag_list/{id}", tag = "tags", params(("id" = i64, Path)),
+    request_body(content = Value, description = "{name}: renames on every ticket (merges into an existing name)"),
+    responses((status = 200, description = "Renamed", body = Value)))]
+pub async fn rename_tag_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    let name = params::text(&body, "name")?.unwrap_or_default();
+    state
+        .desk
+        .change_tag_item(&caller.actor, Some(id), Some(&name))
+        .await?;
+    Ok(Json(json!({})))
+}
+
+#[utoipa::path(delete, path = "/tag_list/{id}", tag = "tags", params(("id" = i64, Path)),
+    responses((status = 200, description = "Removed from every ticket", body = Value)))]
+pub async fn delete_tag_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    state
+        .desk
+        .change_tag_item(&caller.actor, Some(id), None)
+        .await?;
+    Ok(Json(json!({})))
+}
+
+#[utoipa::path(get, path = "/tag_search", tag = "tags",
+    params(("term" = Option<String>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, description = "Tag names containing the term, any case: [{id, value}] (agents)", body = Vec<Value>)))]
+pub async fn tag_search(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> ApiResult<Json<Vec<Value>>> {
+    let limit = q.int("limit")?.unwrap_or(10);
+    let term = q.text("term").unwrap_or_default().to_string();
+    let mut conn = state.store.read().await?;
+    Ok(Json(
+        domain::tickets::tag_list::search(&mut conn, &caller.actor, &term, limit).await?,
+    ))
+}
