@@ -310,3 +310,180 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn zammad_query_string_grammar() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let wire = ticket(
+            &s,
+            json!({"title": "ÜBERWEISUNG abgelehnt", "group": "Users", "customer": NICOLE,
+            "article": {"body": "Die Überweisung kam zurück."}}),
+        )
+        .await;
+        let printer = ticket(
+            &s,
+            json!({"title": "Printer jammed 🚀", "group": "Sales", "customer": NICOLE,
+            "article": {"body": "Paper everywhere"}}),
+        )
+        .await;
+        let plain = ticket(
+            &s,
+            json!({"title": "Quiet ticket", "group": "Users", "customer": NICOLE,
+            "article": {"body": "nothing special"}}),
+        )
+        .await;
+        send(
+            s.put(&format!("/tickets/{printer}"), AGENT1)
+                .json(&json!({"state": "open"})),
+        )
+        .await;
+        let q = |query: &str| {
+            s.get(
+                &format!("/tickets/search?query={}&limit=50", urlencode(query)),
+                AGENT1,
+            )
+        };
+        let found = |v: Value, ids: &[i64]| -> bool {
+            let got = super_ids(&v);
+            ids.iter().all(|id| got.contains(id))
+        };
+
+        // Unicode case folding in field values
+        let r = send(q("title:überweisung")).await.1;
+        assert!(found(r.clone(), &[wire]), "{ctx}: title:überweisung {r}");
+        // a trailing wildcard in words and in fields
+        let r = send(q("print*")).await.1;
+        assert_eq!(ids(&r), vec![printer], "{ctx}: print*");
+        assert_eq!(
+            ids(&send(q("title:print*")).await.1),
+            vec![printer],
+            "{ctx}: title:print*"
+        );
+        // grouped values and a space after the colon
+        let r = send(q("state:(new OR open)")).await.1;
+        assert!(
+            found(r.clone(), &[wire, printer, plain]),
+            "{ctx}: grouped {r}"
+        );
+        assert_eq!(
+            ids(&send(q("state: open")).await.1),
+            vec![printer],
+            "{ctx}: space after colon"
+        );
+        // id fields, _exists_ / _missing_, field:*
+        let sales = send(s.get("/groups", ADMIN))
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == "Sales")
+            .unwrap()["id"]
+            .clone();
+        assert_eq!(
+            ids(&send(q(&format!("group_id:{sales}"))).await.1),
+            vec![printer],
+            "{ctx}: group_id"
+        );
+        send(
+            s.post("/tags/add", AGENT1)
+                .json(&json!({"object": "Ticket", "o_id": plain, "item": "calm"})),
+        )
+        .await;
+        assert_eq!(
+            ids(&send(q("tags:*")).await.1),
+            vec![plain],
+            "{ctx}: tags:*"
+        );
+        assert_eq!(
+            ids(&send(q("_exists_:tags")).await.1),
+            vec![plain],
+            "{ctx}: _exists_"
+        );
+        assert!(
+            !ids(&send(q("_missing_:tags")).await.1).contains(&plain),
+            "{ctx}: _missing_"
+        );
+        // relative dates and article_count ranges
+        assert!(
+            found(
+                send(q("created_at:>now-1h")).await.1,
+                &[wire, printer, plain]
+            ),
+            "{ctx}: now-1h"
+        );
+        assert_eq!(
+            ids(&send(q("created_at:<now-1d")).await.1),
+            Vec::<i64>::new(),
+            "{ctx}: older than a day"
+        );
+        assert!(
+            found(send(q("created_at:[now-7d TO now]")).await.1, &[plain]),
+            "{ctx}: range with now"
+        );
+        assert_eq!(
+            ids(&send(q("article_count:>5")).await.1),
+            Vec::<i64>::new(),
+            "{ctx}: article_count"
+        );
+        assert!(
+            found(send(q("article_count:[1 TO 5]")).await.1, &[plain]),
+            "{ctx}: article_count range"
+        );
+        // symbols only: only what contains them
+        assert_eq!(ids(&send(q("🚀")).await.1), vec![printer], "{ctx}: emoji");
+        assert_eq!(
+            ids(&send(q("!!!")).await.1),
+            Vec::<i64>::new(),
+            "{ctx}: symbols match nothing"
+        );
+        // sorting by any attribute, both ways
+        let mut sorted = Vec::new();
+        for order in ["asc", "desc"] {
+            let r = send(s.get(
+                &format!("/tickets/search?query=*&sort_by=id&order_by={order}&limit=50"),
+                AGENT1,
+            ))
+            .await
+            .1;
+            sorted.push(
+                r["tickets"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_i64().unwrap())
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let asc = sorted[0].clone();
+        let mut desc = sorted[1].clone();
+        desc.reverse();
+        assert_eq!(asc, desc, "{ctx}: sort both ways");
+        assert!(
+            asc.windows(2).all(|w| w[0] < w[1]),
+            "{ctx}: ascending {asc:?}"
+        );
+        let r = send(s.get(
+            "/tickets/search?query=*&sort_by=last_contact_at&order_by=asc",
+            AGENT1,
+        ))
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: last_contact_at sort");
+        // readable errors
+        let r = send(q("created_at:>yesterday-ish")).await;
+        assert_eq!(r.0, 422, "{ctx}: {}", r.1);
+        assert!(
+            r.1["error_human"].as_str().unwrap().contains("now-7d"),
+            "{}",
+            r.1
+        );
+        let r = send(q("group_id:abc")).await;
+        assert_eq!(r.0, 422);
+        s.finish().await;
+    }
+}
+
+fn super_ids(v: &Value) -> Vec<i64> {
+    ids(v)
+}

@@ -92,7 +92,49 @@ fn tokenize(query: &str) -> Result<Vec<Token>> {
             if i < chars.len() && chars[i] == ':' && !word.is_empty() {
                 i += 1;
                 let field = word.to_lowercase();
-                if i < chars.len() && chars[i] == '"' {
+                // `field: value` (a space after the colon) reads as `field:value`
+                while i < chars.len() && chars[i].is_whitespace() {
+                    i += 1;
+                }
+                if i < chars.len() && chars[i] == '(' {
+                    // grouped values: `state:(new OR open)` = `(state:new OR state:open)`
+                    let start = i + 1;
+                    while i < chars.len() && chars[i] != ')' {
+                        i += 1;
+                    }
+                    if i >= chars.len() {
+                        return Err(Error::unprocessable(
+                            "Invalid search query: missing ')' after grouped values",
+                        ));
+                    }
+                    let inner: String = chars[start..i].iter().collect();
+                    i += 1;
+                    out.push(Token::Open);
+                    let mut previous_was_value = false;
+                    for piece in inner.split_whitespace() {
+                        match piece {
+                            "OR" | "||" => {
+                                out.push(Token::Or);
+                                previous_was_value = false;
+                            }
+                            "AND" | "&&" => {
+                                out.push(Token::And);
+                                previous_was_value = false;
+                            }
+                            value => {
+                                if previous_was_value {
+                                    out.push(Token::Or); // Elasticsearch's default inside a group
+                                }
+                                out.push(Token::FieldWord(
+                                    field.clone(),
+                                    value.trim_matches('"').to_string(),
+                                ));
+                                previous_was_value = true;
+                            }
+                        }
+                    }
+                    out.push(Token::Close);
+                } else if i < chars.len() && chars[i] == '"' {
                     out.push(Token::FieldWord(field, read_quoted(&mut i)?));
                 } else if i < chars.len() && (chars[i] == '[' || chars[i] == '{') {
                     let start = i + 1;
@@ -327,20 +369,48 @@ impl Compiler {
     fn text(&mut self, text: &str) -> String {
         let words = words_of(text);
         if words.is_empty() {
-            return "1 = 1".into();
+            // symbols only (`🚀`, `!!!`): the tickets whose title holds them, not every ticket
+            let p = self.bind(format!("%{}%", crate::accounts::users::escape_like(text)));
+            return format!("t.title LIKE {p} ESCAPE '\\'");
         }
+        let prefix = text.trim_end().ends_with('*');
         if self.postgres {
             let column = if self.include_internal {
                 "tsv_all"
             } else {
                 "tsv_public"
             };
+            if prefix {
+                // `print*`: the last word as a prefix (tsquery `print:*`), the others as words
+                let query = words
+                    .iter()
+                    .enumerate()
+                    .map(|(i, w)| {
+                        let w: String = w.chars().filter(|c| c.is_alphanumeric()).collect();
+                        if i + 1 == words.len() {
+                            format!("{w}:*")
+                        } else {
+                            w
+                        }
+                    })
+                    .filter(|w| !w.is_empty() && w != ":*")
+                    .collect::<Vec<_>>()
+                    .join(" <-> ");
+                let p = self.bind(query);
+                return format!(
+                    "t.id IN (SELECT ticket_id FROM ticket_search WHERE {column} @@ to_tsquery('simple', {p}))"
+                );
+            }
             let p = self.bind(words.join(" "));
             format!(
                 "t.id IN (SELECT ticket_id FROM ticket_search WHERE {column} @@ phraseto_tsquery('simple', {p}))"
             )
         } else {
-            let p = self.bind(fts_query(self.fts_columns(), &words));
+            let mut query = fts_query(self.fts_columns(), &words);
+            if prefix {
+                query.push_str(" *"); // FTS5: the phrase's last word as a prefix
+            }
+            let p = self.bind(query);
             if self.probe {
                 format!(
                     "EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts.rowid = t.id AND ticket_fts MATCH {p})"
@@ -354,7 +424,11 @@ impl Compiler {
     /// SQLite: the FTS5 query for a text term (`None` when it has no words).
     fn fts_match(&self, text: &str) -> Option<String> {
         let words = words_of(text);
-        (!words.is_empty()).then(|| fts_query(self.fts_columns(), &words))
+        let prefix = text.trim_end().ends_with('*');
+        (!words.is_empty()).then(|| {
+            let query = fts_query(self.fts_columns(), &words);
+            if prefix { format!("{query} *") } else { query }
+        })
     }
 
     fn fts_columns(&self) -> &'static str {
@@ -370,7 +444,61 @@ impl Compiler {
         format!("t.{ticket_column} IN (SELECT id FROM {table} WHERE lower({column}) = {p})")
     }
 
+    /// `_exists_:field`, `field:*`: the attribute has a value.
+    fn exists(&mut self, field: &str) -> Result<String> {
+        Ok(match field.trim_start_matches("ticket.") {
+            "owner" | "owner_id" | "owner.login" | "owner.email" => {
+                format!("t.owner_id <> {}", crate::accounts::users::SYSTEM_USER_ID)
+            }
+            "organization" | "organization_id" | "organization.name" => {
+                "t.organization_id IS NOT NULL".into()
+            }
+            "tags" | "tag" => {
+                "EXISTS (SELECT 1 FROM ticket_tags tg WHERE tg.ticket_id = t.id)".into()
+            }
+            "note" => "(t.note IS NOT NULL AND t.note <> '')".into(),
+            column @ ("pending_time"
+            | "close_at"
+            | "first_response_at"
+            | "last_contact_at"
+            | "last_contact_agent_at"
+            | "last_contact_customer_at"
+            | "last_close_at") => {
+                format!("t.{column} IS NOT NULL")
+            }
+            "title" | "number" | "state" | "state_id" | "priority" | "priority_id" | "group"
+            | "group_id" | "customer" | "customer_id" | "created_at" | "updated_at" | "id" => {
+                "1 = 1".into()
+            }
+            other => {
+                return Err(Error::unprocessable(format!(
+                    "Unknown search field '{other}'"
+                )));
+            }
+        })
+    }
+
     fn field(&mut self, field: &str, value: &str) -> Result<String> {
+        let field = field.trim_start_matches("ticket.");
+        match field {
+            "_exists_" => return self.exists(value),
+            "_missing_" => return Ok(format!("NOT ({})", self.exists(value)?)),
+            _ if value == "*" => return self.exists(field),
+            _ => {}
+        }
+        if let Some(column) = id_column(field) {
+            let id: i64 = value.trim().parse().map_err(|_| {
+                Error::unprocessable(format!(
+                    "Invalid search value for '{field}': {value:?} (a number)"
+                ))
+            })?;
+            return Ok(format!("t.{column} = {id}"));
+        }
+        if let Some((op, bound)) = comparison(value)
+            && (date_column(field).is_some() || field == "article_count")
+        {
+            return self.compare(field, op, bound);
+        }
         Ok(match field {
             "state.name" | "state" => self.by_name("ticket_states", "name", "state_id", value),
             "priority.name" | "priority" => {
@@ -389,11 +517,28 @@ impl Compiler {
                 format!("t.number = {p}")
             }
             "title" => {
+                let value = value.trim_end_matches('*');
                 let p = self.bind(format!(
                     "%{}%",
                     crate::accounts::users::escape_like(&value.to_lowercase())
                 ));
-                format!("lower(t.title) LIKE {p} ESCAPE '\\'")
+                let like = format!("lower(t.title) LIKE {p} ESCAPE '\\'");
+                let words = words_of(value);
+                if self.postgres || words.is_empty() {
+                    like // PostgreSQL's lower() folds every script
+                } else {
+                    // SQLite's lower() folds ASCII only: the title's words through FTS5
+                    // (unicode61 folds case in every script), as prefixes like the LIKE
+                    let phrase = words
+                        .iter()
+                        .map(|w| format!("\"{}\" *", w.replace('"', "")))
+                        .collect::<Vec<_>>()
+                        .join(" AND ");
+                    let q = self.bind(format!("{{title}} : ({phrase})"));
+                    format!(
+                        "({like} OR t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH {q}))"
+                    )
+                }
             }
             "tags" | "tag" => {
                 let p = self.bind(value.to_lowercase());
@@ -416,35 +561,67 @@ impl Compiler {
     }
 
     fn range(&mut self, field: &str, from: &Option<String>, to: &Option<String>) -> Result<String> {
-        let column = match field {
-            "created_at" => "t.created_at",
-            "updated_at" => "t.updated_at",
-            "close_at" => "t.close_at",
-            other => {
-                return Err(Error::unprocessable(format!(
-                    "Unknown range field '{other}'"
-                )));
+        let field = field.trim_start_matches("ticket.");
+        if field == "article_count" {
+            let mut parts = Vec::new();
+            if let Some(from) = from {
+                parts.push(self.compare(field, ">=", from)?);
             }
-        };
+            if let Some(to) = to {
+                parts.push(self.compare(field, "<=", to)?);
+            }
+            return Ok(if parts.is_empty() {
+                "1 = 1".into()
+            } else {
+                format!("({})", parts.join(" AND "))
+            });
+        }
+        let column = date_column(field)
+            .ok_or_else(|| Error::unprocessable(format!("Unknown range field '{field}'")))?;
         let mut parts = vec![format!("{column} IS NOT NULL")];
         if let Some(from) = from {
-            let at = clock::parse_lenient(from).ok_or_else(|| {
-                Error::unprocessable(format!("Invalid date in search range: {from:?}"))
-            })?;
+            let (at, _) = when(from)?;
             let p = self.bind(clock::format(at));
             parts.push(format!("{column} >= {p}"));
         }
         if let Some(to) = to {
-            let mut at = clock::parse_lenient(to).ok_or_else(|| {
-                Error::unprocessable(format!("Invalid date in search range: {to:?}"))
-            })?;
-            if clock::parse(to).is_none() {
+            let (mut at, whole_day) = when(to)?;
+            if whole_day {
                 at += chrono::Duration::days(1); // a plain date includes that whole day
             }
             let p = self.bind(clock::format(at));
             parts.push(format!("{column} < {p}"));
         }
         Ok(format!("({})", parts.join(" AND ")))
+    }
+
+    /// `created_at:>now-1h`, `article_count:>=3`: one bound.
+    fn compare(&mut self, field: &str, op: &str, bound: &str) -> Result<String> {
+        if field == "article_count" {
+            let n: i64 = bound.trim().parse().map_err(|_| {
+                Error::unprocessable(format!(
+                    "Invalid search value for 'article_count': {bound:?} (a number)"
+                ))
+            })?;
+            return Ok(format!("t.article_count {op} {n}"));
+        }
+        let column = date_column(field)
+            .ok_or_else(|| Error::unprocessable(format!("Unknown range field '{field}'")))?;
+        let (mut at, whole_day) = when(bound)?;
+        let op = match (op, whole_day) {
+            // a plain date: `>2026-01-31` means after that day, `<=2026-01-31` up to its end
+            (">", true) => {
+                at += chrono::Duration::days(1);
+                ">="
+            }
+            ("<=", true) => {
+                at += chrono::Duration::days(1);
+                "<"
+            }
+            (op, _) => op,
+        };
+        let p = self.bind(clock::format(at));
+        Ok(format!("({column} IS NOT NULL AND {column} {op} {p})"))
     }
 
     fn compile(&mut self, expr: &Expr) -> Result<String> {
@@ -464,6 +641,90 @@ impl Compiler {
             }
         })
     }
+}
+
+/// The ticket column of an id field (`group_id:3`).
+fn id_column(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "group_id" => "group_id",
+        "owner_id" => "owner_id",
+        "organization_id" => "organization_id",
+        "customer_id" => "customer_id",
+        "state_id" => "state_id",
+        "priority_id" => "priority_id",
+        "created_by_id" => "created_by_id",
+        "updated_by_id" => "updated_by_id",
+        _ => return None,
+    })
+}
+
+/// The ticket column of a date field.
+fn date_column(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "created_at" => "t.created_at",
+        "updated_at" => "t.updated_at",
+        "close_at" => "t.close_at",
+        "pending_time" => "t.pending_time",
+        "first_response_at" => "t.first_response_at",
+        "last_contact_at" => "t.last_contact_at",
+        "last_contact_agent_at" => "t.last_contact_agent_at",
+        "last_contact_customer_at" => "t.last_contact_customer_at",
+        "last_close_at" => "t.last_close_at",
+        _ => return None,
+    })
+}
+
+/// `>x`, `>=x`, `<x`, `<=x`: the operator and the bound.
+fn comparison(value: &str) -> Option<(&'static str, &str)> {
+    for op in [">=", "<=", ">", "<"] {
+        if let Some(rest) = value.strip_prefix(op) {
+            return Some((op, rest));
+        }
+    }
+    None
+}
+
+/// A point in time as Elasticsearch's date math reads it: RFC 3339, a plain date (`true`: the
+/// whole day is meant), `now`, or `now` plus or minus an amount in `s`, `m`, `h`, `d`, `w`,
+/// `M` (30 days) or `y` (365 days), e.g. `now-7d`. 422 otherwise.
+fn when(text: &str) -> Result<(chrono::DateTime<chrono::Utc>, bool)> {
+    let text = text.trim();
+    let invalid = || {
+        Error::unprocessable(format!(
+            "Invalid date in search query: {text:?} (use 2026-01-31, an ISO time, or now-7d)"
+        ))
+    };
+    if let Some(rest) = text.strip_prefix("now") {
+        let now = chrono::Utc::now();
+        if rest.is_empty() {
+            return Ok((now, false));
+        }
+        let (sign, amount) = match rest.split_at(1) {
+            ("-", a) => (-1, a),
+            ("+", a) => (1, a),
+            _ => return Err(invalid()),
+        };
+        let unit = amount.chars().last().ok_or_else(invalid)?;
+        let n: i64 = amount[..amount.len() - unit.len_utf8()]
+            .parse()
+            .map_err(|_| invalid())?;
+        if n > 100_000 {
+            return Err(invalid());
+        }
+        let seconds = match unit {
+            's' => 1,
+            'm' => 60,
+            'h' => 3_600,
+            'd' => 86_400,
+            'w' => 7 * 86_400,
+            'M' => 30 * 86_400,
+            'y' => 365 * 86_400,
+            _ => return Err(invalid()),
+        };
+        return Ok((now + chrono::Duration::seconds(sign * n * seconds), false));
+    }
+    let at = clock::parse_lenient(text).ok_or_else(invalid)?;
+    Ok((at, clock::parse(text).is_none()))
 }
 
 #[derive(Debug, Clone, Default)]
@@ -487,7 +748,7 @@ impl Default for Page {
     }
 }
 
-const SORTABLE: [&str; 12] = [
+const SORTABLE: [&str; 24] = [
     "id",
     "number",
     "title",
@@ -500,6 +761,18 @@ const SORTABLE: [&str; 12] = [
     "customer_id",
     "organization_id",
     "article_count",
+    "pending_time",
+    "close_at",
+    "last_close_at",
+    "first_response_at",
+    "last_contact_at",
+    "last_contact_agent_at",
+    "last_contact_customer_at",
+    "last_owner_update_at",
+    "created_by_id",
+    "updated_by_id",
+    "time_unit",
+    "create_article_type_id",
 ];
 
 /// The thresholds of SQLite's plan choice (see [`search`]); tests make them small.
@@ -593,7 +866,7 @@ pub async fn search_with(
         "ORDER BY {}, t.id {}",
         order
             .iter()
-            .map(|(column, direction)| format!("t.{column} {direction}"))
+            .map(|(column, direction)| format!("t.{column} {direction} NULLS LAST"))
             .collect::<Vec<_>>()
             .join(", "),
         order[0].1
