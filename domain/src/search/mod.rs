@@ -290,9 +290,18 @@ pub fn parse(query: &str) -> Result<Expr> {
             "Invalid search query: longer than {MAX_QUERY_CHARS} characters"
         )));
     }
-    let tokens = tokenize(query)?;
+    let mut tokens = tokenize(query)?;
     if tokens.is_empty() {
         return Ok(Expr::All);
+    }
+    // Zammad's `append_wildcard_to_simple_query`: plain words only (no fields, phrases or
+    // operators) find what starts with the last word too (`print` finds "Printer")
+    if tokens.iter().all(|t| matches!(t, Token::Word(_)))
+        && let Some(Token::Word(last)) = tokens.last_mut()
+        && !last.ends_with('*')
+        && last.chars().any(char::is_alphanumeric)
+    {
+        last.push('*');
     }
     let terms = tokens
         .iter()
