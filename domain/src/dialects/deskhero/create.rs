@@ -34,6 +34,70 @@ pub(super) enum Plan {
     SuggestedReply,
 }
 
+/// An entry's content made ready before the write transaction: the HTML as sent (or rendered
+/// from editorjs), its editorjs document, and the article body sanitised with its inline
+/// images' bytes stored (pinned by the caller until the write is settled).
+pub(super) type Content =
+    std::result::Result<(String, Option<EditorJs>, articles::PreparedBody), FieldError>;
+
+/// [`parse_content`] and the sanitising of every entry of a request, before its transaction
+/// (CPU and file work only). `None` for an entry that is not an object (its error comes from
+/// [`prepare`]). The caller keeps the files' pins until the write is settled.
+async fn prepare_contents(
+    files: &FileStore,
+    fqdn: &str,
+    ticket_id: i64,
+    body: &Value,
+) -> (
+    Vec<Option<Content>>,
+    Vec<crate::storage::files::Pinned>,
+    Vec<String>,
+) {
+    let mut contents = Vec::new();
+    let mut pins = Vec::new();
+    let mut hashes = Vec::new();
+    let Some(items) = body.as_array().filter(|i| i.len() <= MAX_ENTRIES) else {
+        return (contents, pins, hashes);
+    };
+    for (index, item) in items.iter().enumerate() {
+        let suggested = item
+            .get("type")
+            .is_some_and(|t| t.as_i64() == Some(6) || t.as_str() == Some("SUGGESTED_REPLY"));
+        let Some(obj) = item.as_object().filter(|_| !suggested) else {
+            // not an object (its error comes later), or a suggested reply (a draft, not an
+            // article: prepared in the transaction as drafts are)
+            contents.push(None);
+            continue;
+        };
+        let at = format!("[{index}]");
+        let content = match parse_content(obj.get("sys_content_rich"), &at) {
+            Err(e) => Err(e),
+            Ok((html, editorjs)) => {
+                match articles::prepare_body(
+                    fqdn,
+                    "text/html".into(),
+                    html.clone(),
+                    Some(ticket_id),
+                ) {
+                    Err(e) => Err(FieldError::new(format!("{at}.sys_content_rich"), e)),
+                    Ok(mut prepared) => match prepared.store_files(files).await {
+                        Ok(()) => {
+                            if let Some(pin) = prepared.take_pin() {
+                                pins.push(pin);
+                            }
+                            hashes.extend(prepared.hashes());
+                            Ok((html, editorjs, prepared))
+                        }
+                        Err(e) => Err(FieldError::new(format!("{at}.sys_content_rich"), e)),
+                    },
+                }
+            }
+        };
+        contents.push(Some(content));
+    }
+    (contents, pins, hashes)
+}
+
 /// What a request created, in the caller's (uncommitted) transaction.
 pub struct Created {
     pub conversations: Vec<Conversation>,
@@ -67,12 +131,58 @@ pub async fn post_conversations(
     ticket_id: i64,
     body: &Value,
 ) -> Result<Vec<Conversation>, Vec<FieldError>> {
+    // parsing, sanitising and storing inline images before the write transaction (only for a
+    // caller who may see the ticket; the transaction gives everyone else their error)
+    let (fqdn, readable) = {
+        let mut conn = desk.store.read().await.map_err(|e| vec![e.into()])?;
+        let readable = tickets::load(&mut conn, ticket_id)
+            .await
+            .is_ok_and(|(_, facts)| crate::policy::can_show_ticket(actor, &facts));
+        (
+            articles::fqdn(&mut conn)
+                .await
+                .map_err(|e| vec![e.into()])?,
+            readable,
+        )
+    };
+    let (contents, pins, hashes) = if readable {
+        prepare_contents(&desk.files, &fqdn, ticket_id, body).await
+    } else {
+        Default::default()
+    };
+    let outcome = post_prepared(desk, actor, ticket_id, body, contents).await;
+    drop(pins);
+    if outcome.is_err()
+        && !hashes.is_empty()
+        && let Ok(mut conn) = desk.store.read().await
+        && let Err(e) = attachments::remove_unreferenced(&mut conn, &desk.files, &hashes).await
+    {
+        tracing::warn!(error = %e, "bytes of a refused DeskHero request stay in the file store");
+    }
+    outcome
+}
+
+async fn post_prepared(
+    desk: &crate::desk::Desk,
+    actor: &Actor,
+    ticket_id: i64,
+    body: &Value,
+    contents: Vec<Option<Content>>,
+) -> Result<Vec<Conversation>, Vec<FieldError>> {
     let mut tx = desk.store.write().await.map_err(|e| vec![e.into()])?;
     let last_article = crate::desk::mail::last_article_id(&mut tx, ticket_id)
         .await
         .map_err(|e| vec![e.into()])?;
-    let created =
-        create_conversations(&mut tx, &desk.drafts, &desk.files, actor, ticket_id, body).await?;
+    let created = create_with(
+        &mut tx,
+        &desk.drafts,
+        &desk.files,
+        actor,
+        ticket_id,
+        body,
+        contents,
+    )
+    .await?;
     // EMAIL entries by agents go out like any e-mail article
     let queued = crate::desk::mail::queue_outgoing(&mut tx, &desk.mail, ticket_id, last_article)
         .await
@@ -103,6 +213,20 @@ pub async fn create_conversations(
     actor: &Actor,
     ticket_id: i64,
     body: &Value,
+) -> Result<Created, Vec<FieldError>> {
+    create_with(conn, hub, files, actor, ticket_id, body, Vec::new()).await
+}
+
+/// [`create_conversations`] with entries' contents prepared before the transaction
+/// ([`prepare_contents`]; missing ones are prepared here).
+async fn create_with(
+    conn: &mut AnyConnection,
+    hub: &Arc<Hub>,
+    files: &FileStore,
+    actor: &Actor,
+    ticket_id: i64,
+    body: &Value,
+    mut contents: Vec<Option<Content>>,
 ) -> Result<Created, Vec<FieldError>> {
     articles::lock_ticket(conn, ticket_id)
         .await
@@ -138,7 +262,19 @@ pub async fn create_conversations(
     let mut claimed = HashSet::new();
     let mut suggestions = 0;
     for (index, item) in items.iter().enumerate() {
-        match prepare(conn, actor, &ticket, &facts, index, item, &mut claimed).await {
+        let content = contents.get_mut(index).and_then(Option::take);
+        match prepare(
+            conn,
+            actor,
+            &ticket,
+            &facts,
+            index,
+            item,
+            &mut claimed,
+            content,
+        )
+        .await
+        {
             Ok(entry) if entry.kind == ConversationType::SuggestedReply && suggestions > 0 => {
                 errors.push(FieldError::bad(
                     format!("[{index}].type"),
@@ -348,6 +484,7 @@ pub(super) async fn prepare(
     index: usize,
     item: &Value,
     claimed: &mut HashSet<i64>,
+    content: Option<Content>,
 ) -> Result<Entry, FieldError> {
     let at = format!("[{index}]");
     let Some(obj) = item.as_object() else {
@@ -386,7 +523,16 @@ pub(super) async fn prepare(
         ));
     }
     let mut addresses = parse_addresses(obj.get("email_addresses"), &at)?;
-    let (html, editorjs) = parse_content(obj.get("sys_content_rich"), &at)?;
+    let (html, editorjs, prepared) = match content {
+        Some(content) => {
+            let (html, editorjs, prepared) = content?;
+            (html, editorjs, Some(prepared))
+        }
+        None => {
+            let (html, editorjs) = parse_content(obj.get("sys_content_rich"), &at)?;
+            (html, editorjs, None)
+        }
+    };
     let attachment_ids = parse_attachment_ids(obj.get("sys_attachments"), &at)?;
     let requester = parse_requester(obj.get("requester"), &at)?;
 
@@ -542,7 +688,14 @@ pub(super) async fn prepare(
         cc: joined(&[Direction::Cc]),
         reply_to: joined(&[Direction::ReplyTo]),
         content_type: "text/html".into(),
-        body: html.clone(),
+        body: prepared
+            .as_ref()
+            .map_or_else(|| html.clone(), |p| p.body.clone()),
+        files: prepared
+            .as_ref()
+            .map(|p| p.files.clone())
+            .unwrap_or_default(),
+        prepared: prepared.is_some(),
         preferences,
         cached_file_ids: attachment_ids,
         ..Default::default()
