@@ -268,8 +268,7 @@ async fn create_with(
             actor,
             &ticket,
             &facts,
-            index,
-            item,
+            (index, item),
             &mut claimed,
             content,
         )
@@ -481,8 +480,7 @@ pub(super) async fn prepare(
     actor: &Actor,
     ticket: &TicketRecord,
     facts: &TicketFacts,
-    index: usize,
-    item: &Value,
+    (index, item): (usize, &Value),
     claimed: &mut HashSet<i64>,
     content: Option<Content>,
 ) -> Result<Entry, FieldError> {
