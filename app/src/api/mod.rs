@@ -167,6 +167,11 @@ pub struct TicketZoom {
     pub priorities: Vec<Choice>,
     pub groups: Vec<Choice>,
     pub owners: Vec<Choice>,
+    /// The states among `states` that wait for a time (pending reminder, pending close): the
+    /// sidebar asks for `pending_time` when one is chosen.
+    pub pending_state_ids: Vec<i64>,
+    /// When a pending ticket is due (RFC 3339, UTC); `None` when it is not pending.
+    pub pending_time: Option<String>,
     pub can: Abilities,
 }
 
@@ -178,6 +183,8 @@ pub struct TicketChanges {
     pub priority_id: Option<i64>,
     pub group_id: Option<i64>,
     pub owner_id: Option<i64>,
+    /// A pending state's time (RFC 3339, UTC); required when `state_id` is a pending state.
+    pub pending_time: Option<String>,
     pub article: Option<NewReply>,
 }
 
@@ -205,6 +212,9 @@ pub struct NewTicket {
     /// Agents: the customer's id, or 0 with `customer_email` to create one.
     pub customer_id: i64,
     pub customer_email: String,
+    /// A new customer's name (optional; only used when `customer_email` creates one).
+    pub customer_firstname: String,
+    pub customer_lastname: String,
     pub kind: String,
     pub body_html: String,
     pub form_id: String,

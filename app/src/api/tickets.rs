@@ -219,12 +219,23 @@ mod ssr {
         let state = domain::tickets::states::find(conn, record.state_id).await?;
         let priority = domain::tickets::priorities::find(conn, record.priority_id).await?;
         let group = domain::accounts::groups::find(conn, record.group_id).await?;
-        let states = domain::tickets::states::all(conn)
+        let all_states: Vec<_> = domain::tickets::states::all(conn)
             .await?
             .into_iter()
             .filter(|s| !matches!(s.state_type.as_str(), "merged" | "removed"))
             // customers choose between closing and reopening (Zammad's customer form)
             .filter(|s| agent || matches!(s.name.as_str(), "open" | "closed" | "new"))
+            .collect();
+        let mut pending_state_ids: Vec<i64> = all_states
+            .iter()
+            .filter(|s| s.is_pending())
+            .map(|s| s.id)
+            .collect();
+        if state.is_pending() && !pending_state_ids.contains(&state.id) {
+            pending_state_ids.push(state.id);
+        }
+        let states = all_states
+            .into_iter()
             .map(|s| Choice {
                 id: s.id,
                 name: s.name,
@@ -260,6 +271,11 @@ mod ssr {
                 .collect()
         } else {
             Vec::new()
+        };
+        let pending_time = if state.is_pending() {
+            record.pending_time.clone().filter(|t| !t.is_empty())
+        } else {
+            None
         };
         let owner = if record.owner_id == 1 {
             String::new()
@@ -302,6 +318,8 @@ mod ssr {
             priorities,
             groups,
             owners,
+            pending_state_ids,
+            pending_time,
             can: Abilities {
                 agent,
                 change,
@@ -359,6 +377,11 @@ mod ssr {
                 body[key] = json!(v);
             }
         }
+        if let Some(at) = changes.pending_time.as_deref().map(str::trim)
+            && !at.is_empty()
+        {
+            body["pending_time"] = json!(at);
+        }
         if let Some(reply) = &changes.article {
             body["article"] = article_body(reply, agent);
         }
@@ -379,11 +402,16 @@ mod ssr {
             "article": article_body(&reply, agent),
         });
         if agent {
-            body["customer_id"] = if ticket.customer_id > 0 {
-                json!(ticket.customer_id)
+            if ticket.customer_id > 0 {
+                body["customer_id"] = json!(ticket.customer_id);
             } else {
-                json!(format!("guess:{}", ticket.customer_email.trim()))
-            };
+                // an existing user with this address, else a new customer with this name
+                body["customer"] = json!({
+                    "email": ticket.customer_email.trim(),
+                    "firstname": ticket.customer_firstname.trim(),
+                    "lastname": ticket.customer_lastname.trim(),
+                });
+            }
         }
         body
     }
@@ -425,6 +453,16 @@ pub async fn list_tickets(
         .into_iter()
         .map(|(o, n)| ssr::tab(o, n, customer))
         .collect();
+    if query.trim().is_empty() && overview == "search" {
+        // an empty search: the tabs and a hint, no list
+        return Ok(TicketList {
+            tabs,
+            rows: Vec::new(),
+            total: 0,
+            page: 1,
+            per_page: page.per_page,
+        });
+    }
     let result = if query.trim().is_empty() {
         let Some(overview) = Overview::parse(&overview) else {
             return Err(fail(domain::Error::unprocessable("Unknown overview.")).await);
@@ -452,9 +490,26 @@ pub async fn list_tickets(
         Ok(r) => r,
         Err(e) => return Err(fail(e).await),
     };
+    let customer_ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
+    let mut rows: Vec<_> = rows.into_iter().map(ssr::row).collect();
+    // a customer without a name (created from a bare address) shows as their e-mail address
+    let mut emails = std::collections::HashMap::new();
+    for (row, customer_id) in rows.iter_mut().zip(customer_ids) {
+        if !row.customer.trim().is_empty() {
+            continue;
+        }
+        if let std::collections::hash_map::Entry::Vacant(slot) = emails.entry(customer_id) {
+            let email = match domain::accounts::users::find(&mut conn, customer_id).await {
+                Ok(u) => u.email,
+                Err(_) => String::new(),
+            };
+            slot.insert(email);
+        }
+        row.customer = emails[&customer_id].clone();
+    }
     Ok(TicketList {
         tabs,
-        rows: rows.into_iter().map(ssr::row).collect(),
+        rows,
         total,
         page: page.page,
         per_page: page.per_page,

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
+use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::components::bell::Bell;
 use crate::components::live::use_live;
@@ -59,6 +60,16 @@ fn Frame(user: SessionUser, children: Children) -> impl IntoView {
     };
     let home = home_path(&user);
     let agent = user.is_agent;
+    // the search box keeps the query of the search results it shows (reloads included)
+    let location = use_location();
+    let query = use_query_map();
+    let searched = Memo::new(move |_| {
+        if location.pathname.get() == "/tickets/view/search" {
+            query.with(|q| q.get("q")).unwrap_or_default()
+        } else {
+            String::new()
+        }
+    });
     view! {
         <header class="topbar">
             <a class="brand" href=home>"Tandem"</a>
@@ -68,7 +79,15 @@ fn Frame(user: SessionUser, children: Children) -> impl IntoView {
             </nav>
             <form class="search" method="get" action="/tickets/view/search" role="search">
                 <label class="sr-only" for="search-q">"Search tickets"</label>
-                <input id="search-q" name="q" type="search" placeholder="Search tickets…" autocomplete="off"/>
+                <input
+                    id="search-q"
+                    name="q"
+                    type="search"
+                    placeholder="Search tickets…"
+                    autocomplete="off"
+                    value=move || searched.get()
+                    prop:value=move || searched.get()
+                />
             </form>
             <div class="who">
                 <span

@@ -44,6 +44,9 @@ fn NewTicketForm(
     let group_id = RwSignal::new(0i64);
     let kind = RwSignal::new("phone".to_string());
     let customer = RwSignal::new(None::<CustomerHit>);
+    // a new customer's name (optional), asked next to a typed e-mail address
+    let firstname = RwSignal::new(String::new());
+    let lastname = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let sending = RwSignal::new(false);
     let control = ReplyControl::new();
@@ -81,6 +84,16 @@ fn NewTicketForm(
             title: title.get_untracked(),
             group_id: group_id.get_untracked(),
             customer_id,
+            customer_firstname: if customer_id == 0 {
+                firstname.get_untracked().trim().to_string()
+            } else {
+                String::new()
+            },
+            customer_lastname: if customer_id == 0 {
+                lastname.get_untracked().trim().to_string()
+            } else {
+                String::new()
+            },
             customer_email,
             kind: kind.get_untracked(),
             body_html: control.html(),
@@ -131,7 +144,7 @@ fn NewTicketForm(
                     {move || match customer.get() {
                         Some(c) => view! {
                             <p class="picked">
-                                <strong>{c.name.clone()}</strong> " " <span class="muted">{c.email.clone()}</span>
+                                <strong>{display_name(&c)}</strong> {(!c.name.trim().is_empty() && c.name != c.email).then(|| view! { " " <span class="muted">{c.email.clone()}</span> })}
                                 <button type="button" class="link" on:click=move |_| customer.set(None)>"change"</button>
                             </p>
                         }.into_any(),
@@ -144,6 +157,31 @@ fn NewTicketForm(
                                 prop:value=move || customer_query.get()
                                 on:input=move |ev| customer_query.set(event_target_value(&ev))
                             />
+                            {move || customer_query.with(|q| q.contains('@')).then(|| view! {
+                                <div class="row new-customer" role="group" aria-label="New customer's name (optional)">
+                                    <label class="field">
+                                        <span>"First name"</span>
+                                        <input
+                                            id="customer-firstname"
+                                            autocomplete="off"
+                                            placeholder="optional"
+                                            prop:value=move || firstname.get()
+                                            on:input=move |ev| firstname.set(event_target_value(&ev))
+                                        />
+                                    </label>
+                                    <label class="field">
+                                        <span>"Last name"</span>
+                                        <input
+                                            id="customer-lastname"
+                                            autocomplete="off"
+                                            placeholder="optional"
+                                            prop:value=move || lastname.get()
+                                            on:input=move |ev| lastname.set(event_target_value(&ev))
+                                        />
+                                    </label>
+                                    <p class="muted small">"Names a new customer; an existing address keeps its customer."</p>
+                                </div>
+                            })}
                             <Transition fallback=|| ()>
                                 {move || Suspend::new(async move {
                                     let found = hits.await.unwrap_or_default();
@@ -154,7 +192,7 @@ fn NewTicketForm(
                                                 view! {
                                                     <li role="option" aria-selected="false">
                                                         <button type="button" class="hit" on:click=move |_| customer.set(Some(pick.clone()))>
-                                                            <strong>{h.name.clone()}</strong> " " <span class="muted">{h.email.clone()}</span>
+                                                            <strong>{display_name(&h)}</strong> {(!h.name.trim().is_empty() && h.name != h.email).then(|| view! { " " <span class="muted">{h.email.clone()}</span> })}
                                                             {h.organization.clone().map(|o| view! { <span class="muted">" · " {o}</span> })}
                                                         </button>
                                                     </li>
@@ -214,6 +252,15 @@ fn NewTicketForm(
                 {move || if sending.get() { "Creating…" } else { "Create ticket" }}
             </button>
         </form>
+    }
+}
+
+/// A customer's name, or their e-mail address when they have none.
+fn display_name(c: &CustomerHit) -> String {
+    if c.name.trim().is_empty() {
+        c.email.clone()
+    } else {
+        c.name.clone()
     }
 }
 

@@ -193,7 +193,8 @@ fn ListView(data: TicketList, q: ListQuery, customer: bool) -> impl IntoView {
         }
     });
     on_cleanup(move || handle.remove());
-    let searching = !q.query.is_empty();
+    let searching = !q.query.is_empty() || q.overview == "search";
+    let empty_search = searching && q.query.trim().is_empty();
     let first = (data.page - 1) * data.per_page + 1;
     let last = first + data.rows.len() as i64 - 1;
     let has_next = last < data.total;
@@ -231,7 +232,9 @@ fn ListView(data: TicketList, q: ListQuery, customer: bool) -> impl IntoView {
         </nav>
         <div class="list-head">
             <h1>
-                {if searching {
+                {if empty_search {
+                    "Search".to_string()
+                } else if searching {
                     format!("Search: {}", q.query)
                 } else {
                     data.tabs
@@ -334,7 +337,16 @@ fn ListView(data: TicketList, q: ListQuery, customer: bool) -> impl IntoView {
                         .collect_view()}
                 </tbody>
             </table>
-            {(data.total == 0).then(|| view! { <p class="empty">"Nothing here."</p> })}
+            {if empty_search {
+                Some(view! {
+                    <p class="empty search-hint" role="status">
+                        "Type what you are looking for in the search box above: words of a title or a message, a ticket number, a customer's name or address."
+                    </p>
+                }
+                    .into_any())
+            } else {
+                (data.total == 0).then(|| view! { <p class="empty">"Nothing here."</p> }.into_any())
+            }}
         </div>
         <nav class="pager" aria-label="Pages">
             {(data.page > 1).then(|| {

@@ -83,6 +83,8 @@ struct Sidebar {
     priority_id: RwSignal<i64>,
     group_id: RwSignal<i64>,
     owner_id: RwSignal<i64>,
+    /// A pending state's time as the `datetime-local` input holds it (local, `YYYY-MM-DDTHH:MM`).
+    pending_time: RwSignal<String>,
 }
 
 #[component]
@@ -95,7 +97,16 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
         priority_id: RwSignal::new(t.priority_id),
         group_id: RwSignal::new(t.group_id),
         owner_id: RwSignal::new(t.owner_id),
+        pending_time: RwSignal::new(local_input(t.pending_time.as_deref())),
     };
+    let pending_ids = StoredValue::new(t.pending_state_ids.clone());
+    let is_pending = move |state_id: i64| pending_ids.with_value(|ids| ids.contains(&state_id));
+    // a pending state needs its time: tomorrow 09:00 unless one is set
+    Effect::new(move |_| {
+        if is_pending(sidebar.state_id.get()) && sidebar.pending_time.get_untracked().is_empty() {
+            sidebar.pending_time.set(tomorrow_nine());
+        }
+    });
     let control = ReplyControl::new();
     let kind = RwSignal::new(if t.can.agent {
         "note".to_string()
@@ -149,6 +160,13 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                 follow(sidebar.priority_id, o.priority_id, z.priority_id);
                 follow(sidebar.group_id, o.group_id, z.group_id);
                 follow(sidebar.owner_id, o.owner_id, z.owner_id);
+                if sidebar.pending_time.try_get_untracked()
+                    == Some(local_input(o.pending_time.as_deref()))
+                {
+                    let _ = sidebar
+                        .pending_time
+                        .try_set(local_input(z.pending_time.as_deref()));
+                }
                 let _ = original.try_set_value(z.clone());
                 let _ = latest.try_set(z);
             }
@@ -202,6 +220,12 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
         c.priority_id = pick(sidebar.priority_id.get_untracked(), o.priority_id);
         c.group_id = pick(sidebar.group_id.get_untracked(), o.group_id);
         c.owner_id = pick(sidebar.owner_id.get_untracked(), o.owner_id);
+        if is_pending(sidebar.state_id.get_untracked()) {
+            let chosen = sidebar.pending_time.get_untracked();
+            if c.state_id.is_some() || chosen != local_input(o.pending_time.as_deref()) {
+                c.pending_time = Some(utc_of_local(&chosen).unwrap_or_default());
+            }
+        }
         if control.has_content() {
             c.article = Some(NewReply {
                 kind: kind.get_untracked(),
@@ -222,6 +246,8 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
             || sidebar.priority_id.get() != o.priority_id
             || sidebar.group_id.get() != o.group_id
             || sidebar.owner_id.get() != o.owner_id
+            || (is_pending(sidebar.state_id.get())
+                && sidebar.pending_time.get() != local_input(o.pending_time.as_deref()))
             || !control.empty.get()
             || !control.files.get().is_empty()
     };
@@ -231,6 +257,12 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
         }
         let c = changes();
         if c == TicketChanges::default() {
+            return;
+        }
+        if c.pending_time.as_deref() == Some("") {
+            send_error.set(Some(
+                "Choose the date and time the ticket is pending till.".into(),
+            ));
             return;
         }
         sending.set(true);
@@ -545,6 +577,91 @@ fn new_form_id(ticket_id: i64) -> String {
     format!("web-{ticket_id}")
 }
 
+/// An RFC 3339 time as a `datetime-local` input's value in the browser's time zone
+/// (`YYYY-MM-DDTHH:MM`; on the server, UTC). Empty for none or an unreadable time.
+fn local_input(utc: Option<&str>) -> String {
+    let Some(utc) = utc.filter(|u| !u.is_empty()) else {
+        return String::new();
+    };
+    #[cfg(feature = "browser")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(utc));
+        if date.get_time().is_nan() {
+            return String::new();
+        }
+        local_text(&date, 'T')
+    }
+    #[cfg(not(feature = "browser"))]
+    utc.get(..16).unwrap_or_default().to_string()
+}
+
+/// A `datetime-local` value (the browser's time zone) as RFC 3339 UTC; `None` if unreadable.
+fn utc_of_local(local: &str) -> Option<String> {
+    let local = local.trim();
+    // YYYY-MM-DDTHH:MM, optionally with seconds
+    if local.len() < 16 || local.as_bytes().get(10) != Some(&b'T') {
+        return None;
+    }
+    #[cfg(feature = "browser")]
+    {
+        // a date-time without an offset is local time to `Date`
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(local));
+        if date.get_time().is_nan() {
+            return None;
+        }
+        let iso = String::from(date.to_iso_string()); // 2026-05-02T07:00:00.000Z
+        Some(match iso.split_once('.') {
+            Some((head, _)) => format!("{head}Z"),
+            None => iso,
+        })
+    }
+    #[cfg(not(feature = "browser"))]
+    Some(format!("{}:00Z", &local[..16]))
+}
+
+/// Tomorrow 09:00 in the browser's time zone, as a `datetime-local` value.
+fn tomorrow_nine() -> String {
+    #[cfg(feature = "browser")]
+    {
+        let date = js_sys::Date::new_0();
+        date.set_date(date.get_date() + 1); // rolls over into the next month
+        date.set_hours(9);
+        date.set_minutes(0);
+        date.set_seconds(0);
+        date.set_milliseconds(0);
+        local_text(&date, 'T')
+    }
+    #[cfg(not(feature = "browser"))]
+    String::new()
+}
+
+/// `YYYY-MM-DD<sep>HH:MM` in the browser's time zone.
+#[cfg(feature = "browser")]
+fn local_text(date: &js_sys::Date, sep: char) -> String {
+    format!(
+        "{:04}-{:02}-{:02}{sep}{:02}:{:02}",
+        date.get_full_year(),
+        date.get_month() + 1,
+        date.get_date(),
+        date.get_hours(),
+        date.get_minutes()
+    )
+}
+
+/// A saved pending time for reading: local time in the browser, UTC on the server (the page
+/// hydrates with the server's text and switches to local time right after).
+fn pending_label(utc: &str, local: bool) -> String {
+    #[cfg(feature = "browser")]
+    if local {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(utc));
+        if !date.get_time().is_nan() {
+            return local_text(&date, ' ');
+        }
+    }
+    let _ = local;
+    format!("{} UTC", short_time(utc))
+}
+
 fn now_ms() -> f64 {
     #[cfg(feature = "browser")]
     {
@@ -761,11 +878,59 @@ fn Sidebar(t: TicketZoom, sidebar: Sidebar, can: crate::api::Abilities) -> impl 
         );
         s
     };
+    let pending_ids = t.pending_state_ids.clone();
+    let chosen_pending = move || pending_ids.contains(&sidebar.state_id.get());
+    // the saved time: the server's UTC text first (hydration), then the browser's local time
+    let saved_pending = t.pending_time.clone();
+    let saved_label = RwSignal::new(
+        saved_pending
+            .as_deref()
+            .map(|p| pending_label(p, false))
+            .unwrap_or_default(),
+    );
+    {
+        let saved_pending = saved_pending.clone();
+        Effect::new(move |_| {
+            if let Some(p) = saved_pending.as_deref() {
+                saved_label.set(pending_label(p, true));
+            }
+        });
+    }
+    // a customer without a name is shown by the address, once
+    let customer_email = t.customer.email.trim().to_string();
+    let customer_name = t.customer.name.trim().to_string();
+    let (customer_name, email_line) =
+        if customer_name.is_empty() || customer_name.eq_ignore_ascii_case(&customer_email) {
+            (customer_email.clone(), false)
+        } else {
+            (customer_name, !customer_email.is_empty())
+        };
+    let name_is_email = !email_line && !customer_email.is_empty();
     view! {
         <aside class="zoom-side" aria-label="Ticket details">
             <section class="side-block">
                 <h2>"Ticket"</h2>
                 {select("State", "state_id", sidebar.state_id, states, can.change, None)}
+                {move || (can.change && chosen_pending()).then(|| view! {
+                    <label class="field">
+                        <span>"Pending till"</span>
+                        <input
+                            type="datetime-local"
+                            id="pending-time"
+                            name="pending_time"
+                            required
+                            prop:value=move || sidebar.pending_time.get()
+                            on:input=move |ev| sidebar.pending_time.set(event_target_value(&ev))
+                        />
+                    </label>
+                })}
+                {saved_pending.map(|utc| view! {
+                    <p class="field pending-saved" data-testid="pending-time">
+                        <span>"Due"</span>
+                        " "
+                        <time datetime=utc>{move || saved_label.get()}</time>
+                    </p>
+                })}
                 {agent.then(|| select("Priority", "priority_id", sidebar.priority_id, t.priorities.clone(), can.change, None))}
                 {if agent {
                     select("Group", "group_id", sidebar.group_id, t.groups.clone(), can.change, None).into_any()
@@ -780,8 +945,17 @@ fn Sidebar(t: TicketZoom, sidebar: Sidebar, can: crate::api::Abilities) -> impl 
             </section>
             <section class="side-block" aria-label="Customer">
                 <h2>"Customer"</h2>
-                <p class="customer-name">{t.customer.name.clone()}</p>
-                {(!t.customer.email.is_empty()).then(|| view! { <p><a href=format!("mailto:{}", t.customer.email)>{t.customer.email.clone()}</a></p> })}
+                {if name_is_email {
+                    view! {
+                        <p class="customer-name">
+                            <a href=format!("mailto:{customer_email}")>{customer_email.clone()}</a>
+                        </p>
+                    }
+                        .into_any()
+                } else {
+                    view! { <p class="customer-name">{customer_name}</p> }.into_any()
+                }}
+                {email_line.then(|| view! { <p><a href=format!("mailto:{}", t.customer.email)>{t.customer.email.clone()}</a></p> })}
                 {(!t.customer.phone.is_empty()).then(|| view! { <p>{t.customer.phone.clone()}</p> })}
                 {t.customer.organization.clone().map(|o| view! { <p class="muted">"Organisation: " {o}</p> })}
             </section>
@@ -821,9 +995,70 @@ fn DeleteTicket(id: i64, number: String, user: SessionUser) -> impl IntoView {
         });
     };
     let question = format!("Delete ticket #{number}?");
+    let opener = NodeRef::<leptos::html::Button>::new();
+    let cancel_button = NodeRef::<leptos::html::Button>::new();
+    let delete_button = NodeRef::<leptos::html::Button>::new();
+    // focus goes into the dialog when it opens (the safe choice: Cancel)
+    Effect::new(move |_| {
+        if let Some(b) = cancel_button.get() {
+            let _ = b.focus();
+        }
+    });
+    // and back to the button that opened it when it closes
+    // (try_*: a window listener may outlive the dialog by a moment)
+    let close = move || {
+        if busy.try_get_untracked() != Some(false) {
+            return;
+        }
+        let _ = open.try_set(false);
+        let _ = error.try_set(None);
+        if let Some(b) = opener.try_get_untracked().flatten() {
+            let _ = b.focus();
+        }
+    };
+    // While open, on the whole page (also after a click on the backdrop): Escape closes; Tab
+    // and Shift+Tab go round the dialog's buttons, never behind it.
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        if open.try_get_untracked() != Some(true) {
+            return;
+        }
+        match ev.key().as_str() {
+            "Escape" => {
+                ev.prevent_default();
+                close();
+            }
+            "Tab" => {
+                ev.prevent_default();
+                let (Some(cancel), Some(delete)) = (
+                    cancel_button.try_get_untracked().flatten(),
+                    delete_button.try_get_untracked().flatten(),
+                ) else {
+                    return;
+                };
+                let active = document().active_element();
+                let on = |b: &leptos::web_sys::HtmlButtonElement| {
+                    active.as_ref().is_some_and(|a| {
+                        let a: &leptos::web_sys::Node = a;
+                        b.is_same_node(Some(a))
+                    })
+                };
+                // two buttons: from one to the other; from elsewhere, Shift+Tab to the last
+                let next = if delete.disabled() || on(&delete) {
+                    cancel
+                } else if on(&cancel) || ev.shift_key() {
+                    delete
+                } else {
+                    cancel
+                };
+                let _ = next.focus();
+            }
+            _ => {}
+        }
+    });
+    on_cleanup(move || handle.remove());
     view! {
         <div class="danger-zone">
-            <button type="button" class="danger" id="delete-ticket" on:click=move |_| open.set(true)>"Delete ticket"</button>
+            <button type="button" class="danger" id="delete-ticket" node_ref=opener on:click=move |_| open.set(true)>"Delete ticket"</button>
             {move || open.get().then(|| {
                 let confirm = confirm.clone();
                 view! {
@@ -833,8 +1068,8 @@ fn DeleteTicket(id: i64, number: String, user: SessionUser) -> impl IntoView {
                             <p id="delete-text">"The ticket, its articles, attachments and drafts are removed for good."</p>
                             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                             <div class="modal-actions">
-                                <button type="button" on:click=move |_| open.set(false) autofocus>"Cancel"</button>
-                                <button type="button" class="danger" id="confirm-delete" disabled=move || busy.get() on:click=confirm>
+                                <button type="button" node_ref=cancel_button on:click=move |_| close() autofocus>"Cancel"</button>
+                                <button type="button" class="danger" id="confirm-delete" node_ref=delete_button disabled=move || busy.get() on:click=confirm>
                                     "Delete"
                                 </button>
                             </div>
