@@ -431,6 +431,46 @@ async fn zammad_query_string_grammar() {
             found(send(q("article_count:[1 TO 5]")).await.1, &[plain]),
             "{ctx}: article_count range"
         );
+        // article fields (internal articles only for agents)
+        send(s.post("/ticket_articles", AGENT1).json(
+            &json!({"ticket_id": plain, "body": "secret route", "subject": "Routing note",
+            "internal": true, "type": "note"}),
+        ))
+        .await;
+        assert_eq!(
+            ids(&send(q("article.subject:routing")).await.1),
+            vec![plain],
+            "{ctx}: article.subject"
+        );
+        assert_eq!(
+            ids(&send(q("article.body:everywhere")).await.1),
+            vec![printer],
+            "{ctx}: article.body"
+        );
+        assert_eq!(
+            ids(&send(q("article.from:anna")).await.1).len(),
+            3,
+            "{ctx}: article.from (the agent wrote the first articles)"
+        );
+        assert_eq!(
+            ids(&send(q("article.from:nobody")).await.1),
+            Vec::<i64>::new(),
+            "{ctx}: article.from"
+        );
+        let r = send(s.get(
+            &format!(
+                "/tickets/search?query={}",
+                urlencode("article.subject:routing")
+            ),
+            NICOLE,
+        ))
+        .await
+        .1;
+        assert_eq!(
+            ids(&r),
+            Vec::<i64>::new(),
+            "{ctx}: customers do not find internal articles"
+        );
         // symbols only: only what contains them
         assert_eq!(ids(&send(q("🚀")).await.1), vec![printer], "{ctx}: emoji");
         assert_eq!(

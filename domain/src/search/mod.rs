@@ -549,6 +549,31 @@ impl Compiler {
                     )
                 }
             }
+            "article.from" | "article.to" | "article.cc" | "article.subject" => {
+                let column = match field {
+                    "article.from" => "from_address",
+                    "article.to" => "to_address",
+                    "article.cc" => "cc",
+                    _ => "subject",
+                };
+                let p = self.bind(format!(
+                    "%{}%",
+                    crate::accounts::users::escape_like(
+                        &value.trim_end_matches('*').to_lowercase()
+                    )
+                ));
+                let visible = if self.include_internal {
+                    ""
+                } else {
+                    " AND a.internal = 0"
+                };
+                format!(
+                    "EXISTS (SELECT 1 FROM ticket_articles a WHERE a.ticket_id = t.id{visible} \
+                     AND lower(a.{column}) LIKE {p} ESCAPE '\\')"
+                )
+            }
+            // the articles' text as the full-text index holds it (public text for customers)
+            "article.body" => self.text(value),
             "tags" | "tag" => {
                 let p = self.bind(value.to_lowercase());
                 format!(
