@@ -396,6 +396,17 @@ async fn zammad_query_string_grammar() {
             vec![plain],
             "{ctx}: tags:*"
         );
+        // Unicode case folding in tag values too (a made-up variant of the title case)
+        send(
+            s.post("/tags/add", AGENT1)
+                .json(&json!({"object": "Ticket", "o_id": plain, "item": "Ärger"})),
+        )
+        .await;
+        assert_eq!(
+            ids(&send(q("tags:ÄRGER")).await.1),
+            vec![plain],
+            "{ctx}: tags:ÄRGER"
+        );
         assert_eq!(
             ids(&send(q("_exists_:tags")).await.1),
             vec![plain],

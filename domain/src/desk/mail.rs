@@ -328,7 +328,14 @@ impl Desk {
         let formatted = message.formatted();
         match mailer.send(message).await {
             Ok(()) => {
-                let sha = self.files.put(&formatted).await.ok();
+                // the message as sent, for ticket_article_plain; without it the send still counts
+                let sha = match self.files.put(&formatted).await {
+                    Ok(sha) => Some(sha),
+                    Err(e) => {
+                        tracing::warn!(article_id = claim.article_id, error = %e, "sent message not kept");
+                        None
+                    }
+                };
                 let mut tx = self.store.write().await?;
                 outbox::remove(&mut tx, outbox::Queue::Articles, claim.article_id).await?;
                 articles::set_preferences(
@@ -479,21 +486,14 @@ impl Desk {
             .clone()
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| ticket.title.clone());
-        let is_reply = ticket.article_count > 1
-            || sqlx::query_scalar::<_, i64>(
-                "SELECT COUNT(*) FROM ticket_articles WHERE ticket_id = $1 AND id < $2",
-            )
-            .bind(ticket.id)
-            .bind(article_id)
-            .fetch_one(&mut *conn)
-            .await?
-                > 0;
+        // a reply when it answers an earlier message of the ticket ("RE: …")
         let (in_reply_to, references) =
             threading::reply_headers(conn, ticket.id, article_id).await?;
+        let fqdn = articles::fqdn(conn).await?;
         let message_id = article
             .message_id
             .clone()
-            .unwrap_or_else(|| compose::new_message_id(article_id, "tandem.localhost"));
+            .unwrap_or_else(|| compose::new_message_id(article_id, &fqdn));
         let mut files = Vec::new();
         for file in attachments::for_article(conn, article_id).await? {
             files.push(OutgoingFile {
@@ -503,7 +503,6 @@ impl Desk {
                 content_id: file.content_id,
             });
         }
-        let fqdn = articles::fqdn(conn).await?;
         Ok(Some(Delivery {
             ticket_id: ticket.id,
             mail: OutgoingMail {
@@ -514,7 +513,7 @@ impl Desk {
                 from_address: sender.email,
                 to,
                 cc: article.cc.clone(),
-                subject: rules.build(&subject, &ticket.number, is_reply && in_reply_to.is_some()),
+                subject: rules.build(&subject, &ticket.number, in_reply_to.is_some()),
                 message_id,
                 in_reply_to,
                 references,
@@ -615,8 +614,14 @@ impl Desk {
         match outcome {
             Ok(received) => Ok(received),
             Err(e) => {
-                if let Ok(mut conn) = self.store.read().await {
-                    let _ = attachments::remove_unreferenced(&mut conn, &self.files, &hashes).await;
+                let removed = match self.store.read().await {
+                    Ok(mut conn) => {
+                        attachments::remove_unreferenced(&mut conn, &self.files, &hashes).await
+                    }
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = removed {
+                    tracing::warn!(error = %e, "bytes of an unstored inbound message stay in the file store");
                 }
                 failed(format!("not stored: {e}")).await
             }
@@ -896,9 +901,12 @@ impl Desk {
                 std::collections::HashMap::new();
             loop {
                 let channels = match desk.store.read().await {
-                    Ok(mut conn) => crate::mail::channels::active(&mut conn).await.ok(),
-                    Err(_) => None,
+                    Ok(mut conn) => crate::mail::channels::active(&mut conn).await,
+                    Err(e) => Err(e),
                 };
+                let channels = channels
+                    .inspect_err(|e| tracing::warn!(error = %e, "mailbox channels not read"))
+                    .ok();
                 if let Some(channels) = channels {
                     running.retain(|id, (version, task)| {
                         let current = channels.iter().find(|c| c.id == *id);
@@ -963,9 +971,14 @@ impl Desk {
         let note = |desk: &Desk, error: Option<String>| {
             let desk = desk.clone();
             async move {
-                if let Ok(mut tx) = desk.store.write().await {
-                    let _ = channels::record_poll(&mut tx, channel.id, error.as_deref()).await;
-                    let _ = tx.commit().await;
+                let recorded = async {
+                    let mut tx = desk.store.write().await?;
+                    channels::record_poll(&mut tx, channel.id, error.as_deref()).await?;
+                    tx.commit().await
+                }
+                .await;
+                if let Err(e) = recorded {
+                    tracing::warn!(channel = channel.id, error = %e, "mailbox status not recorded");
                 }
             }
         };

@@ -46,15 +46,6 @@ pub fn render(a: &EmailAddressRecord) -> Value {
     })
 }
 
-/// Who may list and change sender addresses: admins with `admin.channel_email` (or `admin`).
-fn require_admin(actor: &Actor) -> Result<()> {
-    if crate::policy::can_manage_email_addresses(actor) {
-        Ok(())
-    } else {
-        Err(Error::not_authorized())
-    }
-}
-
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<EmailAddressRecord> {
     sqlx::query_as::<_, EmailAddressRecord>(&format!(
         "SELECT {COLUMNS} FROM email_addresses WHERE id = $1"
@@ -92,7 +83,7 @@ pub async fn all_emails(conn: &mut AnyConnection) -> Result<Vec<String>> {
 }
 
 pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
-    require_admin(actor)?;
+    crate::policy::authorize_email_admin(actor)?;
     let rows = sqlx::query_as::<_, EmailAddressRecord>(&format!(
         "SELECT {COLUMNS} FROM email_addresses ORDER BY id"
     ))
@@ -102,7 +93,7 @@ pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>
 }
 
 pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {
-    require_admin(actor)?;
+    crate::policy::authorize_email_admin(actor)?;
     Ok(render(&find(conn, id).await?))
 }
 
@@ -153,7 +144,7 @@ pub async fn create(
     actor: &Actor,
     params: &EmailAddressParams,
 ) -> Result<EmailAddressRecord> {
-    require_admin(actor)?;
+    crate::policy::authorize_email_admin(actor)?;
     params.check()?;
     let name = params.name.as_deref().map(str::trim).unwrap_or_default();
     let email = params
@@ -196,7 +187,7 @@ pub async fn update(
     id: i64,
     params: &EmailAddressParams,
 ) -> Result<EmailAddressRecord> {
-    require_admin(actor)?;
+    crate::policy::authorize_email_admin(actor)?;
     params.check()?;
     let current = find(conn, id).await?;
     let name = params
@@ -234,7 +225,7 @@ pub async fn update(
 
 /// Removes an address; groups sending from it send from none (`ON DELETE SET NULL`).
 pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {
-    require_admin(actor)?;
+    crate::policy::authorize_email_admin(actor)?;
     find(conn, id).await?;
     sqlx::query("DELETE FROM email_addresses WHERE id = $1")
         .bind(id)

@@ -56,14 +56,6 @@ pub fn render(c: &EmailChannelRecord) -> Value {
     })
 }
 
-fn require_admin(actor: &Actor) -> Result<()> {
-    if crate::policy::can_manage_email_addresses(actor) {
-        Ok(())
-    } else {
-        Err(Error::not_authorized())
-    }
-}
-
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<EmailChannelRecord> {
     sqlx::query_as::<_, EmailChannelRecord>(&format!(
         "SELECT {COLUMNS} FROM email_channels WHERE id = $1"
@@ -84,7 +76,7 @@ pub async fn active(conn: &mut AnyConnection) -> Result<Vec<EmailChannelRecord>>
 }
 
 pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
-    require_admin(actor)?;
+    crate::policy::authorize_email_admin(actor)?;
     let rows = sqlx::query_as::<_, EmailChannelRecord>(&format!(
         "SELECT {COLUMNS} FROM email_channels ORDER BY id"
     ))
@@ -94,7 +86,7 @@ pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>
 }
 
 pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {
-    require_admin(actor)?;
+    crate::policy::authorize_email_admin(actor)?;
     Ok(render(&find(conn, id).await?))
 }
 
@@ -158,7 +150,7 @@ pub async fn create(
     actor: &Actor,
     params: &EmailChannelParams,
 ) -> Result<EmailChannelRecord> {
-    require_admin(actor)?;
+    crate::policy::authorize_email_admin(actor)?;
     params.check()?;
     let required = |name: &str, value: &Option<String>| {
         value
@@ -206,7 +198,7 @@ pub async fn update(
     id: i64,
     params: &EmailChannelParams,
 ) -> Result<EmailChannelRecord> {
-    require_admin(actor)?;
+    crate::policy::authorize_email_admin(actor)?;
     params.check()?;
     let current = find(conn, id).await?;
     let group_id = params.group_id.unwrap_or(current.group_id);
@@ -233,7 +225,7 @@ pub async fn update(
 }
 
 pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {
-    require_admin(actor)?;
+    crate::policy::authorize_email_admin(actor)?;
     find(conn, id).await?;
     sqlx::query("DELETE FROM email_channels WHERE id = $1")
         .bind(id)

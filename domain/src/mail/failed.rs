@@ -66,9 +66,7 @@ pub fn render(f: &FailedMailRecord) -> Value {
 
 /// Newest first, at most 500 (admins with `admin.channel_email`).
 pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
-    if !crate::policy::can_manage_email_addresses(actor) {
-        return Err(Error::not_authorized());
-    }
+    crate::policy::authorize_email_admin(actor)?;
     let rows = sqlx::query_as::<_, FailedMailRecord>(&format!(
         "SELECT {COLUMNS} FROM failed_mails ORDER BY id DESC LIMIT 500"
     ))
@@ -78,9 +76,7 @@ pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>
 }
 
 pub async fn find(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<FailedMailRecord> {
-    if !crate::policy::can_manage_email_addresses(actor) {
-        return Err(Error::not_authorized());
-    }
+    crate::policy::authorize_email_admin(actor)?;
     sqlx::query_as::<_, FailedMailRecord>(&format!(
         "SELECT {COLUMNS} FROM failed_mails WHERE id = $1"
     ))

@@ -383,6 +383,15 @@ pub fn can_manage_email_addresses(actor: &Actor) -> bool {
     actor.has_permission("admin.channel_email")
 }
 
+/// [`can_manage_email_addresses`] as a 403.
+pub fn authorize_email_admin(actor: &Actor) -> Result<()> {
+    if can_manage_email_addresses(actor) {
+        Ok(())
+    } else {
+        Err(Error::not_authorized())
+    }
+}
+
 pub fn can_read_roles(actor: &Actor) -> bool {
     actor.is_agent() || actor.has_permission("admin.role") || actor.has_permission("admin.user")
 }

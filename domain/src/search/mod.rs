@@ -576,8 +576,11 @@ impl Compiler {
             "article.body" => self.text(value),
             "tags" | "tag" => {
                 let p = self.bind(value.to_lowercase());
+                // tag_items.name_downcase is folded in Rust (every script), lower() only ASCII
+                // on SQLite
                 format!(
-                    "EXISTS (SELECT 1 FROM ticket_tags tg WHERE tg.ticket_id = t.id AND lower(tg.name) = {p})"
+                    "EXISTS (SELECT 1 FROM ticket_tags tg WHERE tg.ticket_id = t.id AND tg.name IN \
+                     (SELECT name FROM tag_items WHERE name_downcase = {p} OR lower(name) = {p}))"
                 )
             }
             "id" => {

@@ -29,10 +29,12 @@ fn clean(name: &str) -> Result<String> {
     Ok(name.to_string())
 }
 
-/// Makes sure `name` is in the list (called whenever a ticket gets a tag).
+/// Makes sure `name` is in the list (called whenever a ticket gets a tag), its lower-case form
+/// folded in Rust (the migration could fold existing names only with SQL's ASCII `lower()`).
 pub async fn remember(conn: &mut AnyConnection, name: &str) -> Result<()> {
     sqlx::query(
-        "INSERT INTO tag_items (name, name_downcase, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        "INSERT INTO tag_items (name, name_downcase, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET name_downcase = excluded.name_downcase",
     )
     .bind(name)
     .bind(name.to_lowercase())

@@ -18,7 +18,7 @@ use domain::tickets::articles;
 use serde_json::{Value, json};
 
 use super::caller::Caller;
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
 use super::extract::{ApiJson, QueryParams};
 use crate::state::AppState;
 
@@ -138,9 +138,7 @@ pub async fn inbound(
     q: QueryParams,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    if !domain::policy::can_manage_email_addresses(&caller.actor) {
-        return Err(ApiError(Error::not_authorized()));
-    }
+    domain::policy::authorize_email_admin(&caller.actor)?;
     let received = state.desk.receive_mail(&body, q.text("group")).await?;
     Ok((StatusCode::CREATED, Json(render_received(&received))))
 }
@@ -172,9 +170,7 @@ pub async fn channel_status(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Value>> {
-    if !domain::policy::can_manage_email_addresses(&caller.actor) {
-        return Err(ApiError(Error::not_authorized()));
-    }
+    domain::policy::authorize_email_admin(&caller.actor)?;
     let mut conn = state.store.read().await?;
     Ok(Json(
         domain::desk::mail::status(&mut conn, &state.desk.mail).await?,
