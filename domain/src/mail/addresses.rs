@@ -62,13 +62,8 @@ pub async fn of_group(
     group_id: i64,
 ) -> Result<Option<EmailAddressRecord>> {
     Ok(sqlx::query_as::<_, EmailAddressRecord>(&format!(
-        "SELECT {} FROM email_addresses e JOIN groups g ON g.email_address_id = e.id \
-         WHERE g.id = $1 AND e.active = 1",
-        COLUMNS
-            .split(", ")
-            .map(|c| format!("e.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        "SELECT {COLUMNS} FROM email_addresses WHERE active = 1 \
+         AND id = (SELECT email_address_id FROM groups WHERE id = $1)"
     ))
     .bind(group_id)
     .fetch_optional(conn)

@@ -166,13 +166,9 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
 
 /// The active signature of a group, if any.
 pub async fn of_group(conn: &mut AnyConnection, group_id: i64) -> Result<Option<SignatureRecord>> {
-    let columns = COLUMNS
-        .split(", ")
-        .map(|c| format!("s.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     Ok(sqlx::query_as::<_, SignatureRecord>(&format!(
-        "SELECT {columns} FROM signatures s JOIN groups g ON g.signature_id = s.id WHERE g.id = $1 AND s.active = 1"
+        "SELECT {COLUMNS} FROM signatures WHERE active = 1 \
+         AND id = (SELECT signature_id FROM groups WHERE id = $1)"
     ))
     .bind(group_id)
     .fetch_optional(conn)
