@@ -191,21 +191,29 @@ async fn seed(store: &Store, tickets: i64, per_ticket: i64) -> Result<(), String
         start = end + 1;
     }
     let mut tx = store.write().await.map_err(e)?;
-    let index = if pg {
-        "INSERT INTO ticket_search (ticket_id, number, title, public_text, internal_text) \
-         SELECT t.id, t.number, t.title, COALESCE(string_agg(CASE WHEN a.internal = 0 THEN a.body END, ' '), ''), \
-         COALESCE(string_agg(CASE WHEN a.internal = 1 THEN a.body END, ' '), '') \
-         FROM tickets t LEFT JOIN ticket_articles a ON a.ticket_id = t.id GROUP BY t.id, t.number, t.title"
+    // the search index as the write path builds it: a row per ticket (number, title) and a
+    // row per article (subject, body, from, to; the bodies are plain text)
+    let index: [&str; 2] = if pg {
+        [
+            "INSERT INTO ticket_search (ticket_id, number, title) SELECT id, number, title FROM tickets",
+            "INSERT INTO article_search (article_id, tsv) SELECT id, to_tsvector('simple', \
+             COALESCE(subject, '') || ' ' || body || ' ' || COALESCE(from_address, '') || ' ' || COALESCE(to_address, '')) \
+             FROM ticket_articles",
+        ]
     } else {
-        "INSERT INTO ticket_fts (rowid, number, title, public_text, internal_text) \
-         SELECT t.id, t.number, t.title, COALESCE(group_concat(CASE WHEN a.internal = 0 THEN a.body END, ' '), ''), \
-         COALESCE(group_concat(CASE WHEN a.internal = 1 THEN a.body END, ' '), '') \
-         FROM tickets t LEFT JOIN ticket_articles a ON a.ticket_id = t.id GROUP BY t.id"
+        [
+            "INSERT INTO ticket_fts (rowid, number, title) SELECT id, number, title FROM tickets",
+            "INSERT INTO article_fts (rowid, text) SELECT id, \
+             COALESCE(subject, '') || ' ' || body || ' ' || COALESCE(from_address, '') || ' ' || COALESCE(to_address, '') \
+             FROM ticket_articles",
+        ]
     };
-    sqlx::query(index)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| format!("seed index: {e}"))?;
+    for sql in index {
+        sqlx::query(sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| format!("seed index: {e}"))?;
+    }
     sqlx::query("UPDATE counters SET value = $1 WHERE name = 'ticket_number'")
         .bind(tickets)
         .execute(&mut *tx)

@@ -52,15 +52,37 @@ async fn seed(db: &support::TestDb) -> domain::Actor {
         .execute(&mut *tx)
         .await
         .unwrap();
-        let index = if db.name == "sqlite" {
-            "INSERT INTO ticket_fts (rowid, number, title, public_text, internal_text) VALUES ($1, $2, $3, $4, '')"
+        sqlx::query(
+            "INSERT INTO ticket_articles (id, ticket_id, type_id, sender_id, content_type, body, internal, \
+             preferences, created_by_id, updated_by_id, created_at, updated_at) \
+             VALUES ($1, $2, 10, 2, 'text/plain', $3, 0, '{}', 1, 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+        )
+        .bind(n)
+        .bind(n)
+        .bind(body)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        let (ticket_row, article_row) = if db.name == "sqlite" {
+            (
+                "INSERT INTO ticket_fts (rowid, number, title) VALUES ($1, $2, $3)",
+                "INSERT INTO article_fts (rowid, text) VALUES ($1, $2)",
+            )
         } else {
-            "INSERT INTO ticket_search (ticket_id, number, title, public_text, internal_text) VALUES ($1, $2, $3, $4, '')"
+            (
+                "INSERT INTO ticket_search (ticket_id, number, title) VALUES ($1, $2, $3)",
+                "INSERT INTO article_search (article_id, tsv) VALUES ($1, to_tsvector('simple', $2))",
+            )
         };
-        sqlx::query(index)
+        sqlx::query(ticket_row)
             .bind(n)
             .bind(format!("31{n:05}"))
             .bind(format!("{title} #{n}"))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query(article_row)
+            .bind(n)
             .bind(body)
             .execute(&mut *tx)
             .await

@@ -190,6 +190,7 @@ async fn serve(config: Config) -> Result<(), String> {
             .await
             .map_err(|e| format!("live events (LISTEN): {e}"))?;
     }
+    let _backfill = state.desk.spawn_search_backfill();
     let delivery = state.desk.spawn_mail_delivery();
     let mailboxes = state
         .desk

@@ -842,6 +842,7 @@ impl Desk {
                 in_reply_to: mail.in_reply_to.first().cloned(),
                 content_type: prepared.content_type.clone(),
                 body: prepared.body.clone(),
+                body_text: Some(prepared.body_text.clone()),
                 preferences,
                 files: prepared.files.clone(),
                 prepared: true,
@@ -854,7 +855,6 @@ impl Desk {
         if !new_ticket {
             tickets::reopen_for_follow_up(&mut tx, &customer, ticket.id).await?;
         }
-        crate::tickets::search_index::reindex(&mut tx, ticket.id).await?;
         let after = tickets::find(&mut tx, ticket.id).await?;
         let queued = if new_ticket && mail.automatic.is_none() {
             self.tell_new_ticket(&mut tx, &customer, &after, mail.message_id.as_deref())

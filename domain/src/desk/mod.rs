@@ -5,6 +5,7 @@
 
 pub mod mail;
 pub mod notify;
+pub mod search_index;
 
 use std::sync::Arc;
 
@@ -304,7 +305,6 @@ impl Desk {
     ) -> Result<()> {
         let mut tx = self.store.write().await?;
         tickets::change_tag(&mut tx, actor, ticket_id, name, add).await?;
-        crate::tickets::search_index::reindex(&mut tx, ticket_id).await?;
         tx.commit().await?;
         self.announce(ticket_id, false).await;
         Ok(())

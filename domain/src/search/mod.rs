@@ -347,10 +347,24 @@ fn fts_query(columns: &str, words: &[String]) -> String {
     format!("{{{columns}}} : \"{phrase}\"")
 }
 
-/// SQLite: whether an FTS5 query matches at least `common` tickets (counting stops there).
+/// An FTS5 phrase query over `article_fts` (one column), its last word a prefix when `prefix`.
+fn article_fts_query(words: &[String], prefix: bool) -> String {
+    let phrase = words
+        .iter()
+        .map(|w| w.replace('"', ""))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if prefix {
+        format!("\"{phrase}\" *")
+    } else {
+        format!("\"{phrase}\"")
+    }
+}
+
+/// SQLite: whether an FTS5 query matches at least `common` articles (counting stops there).
 async fn common_text(conn: &mut AnyConnection, fts_query: &str, common: i64) -> Result<bool> {
     let count: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM ticket_fts WHERE ticket_fts MATCH $1 LIMIT $2)",
+        "SELECT COUNT(*) FROM (SELECT 1 FROM article_fts WHERE article_fts MATCH $1 LIMIT $2)",
     )
     .bind(fts_query)
     .bind(common)
@@ -383,69 +397,106 @@ impl Compiler {
             return format!("t.title LIKE {p} ESCAPE '\\'");
         }
         let prefix = text.trim_end().ends_with('*');
-        if self.postgres {
-            let column = if self.include_internal {
-                "tsv_all"
-            } else {
-                "tsv_public"
-            };
-            if prefix {
-                // `print*`: the last word as a prefix (tsquery `print:*`), the others as words
-                let query = words
-                    .iter()
-                    .enumerate()
-                    .map(|(i, w)| {
-                        let w: String = w.chars().filter(|c| c.is_alphanumeric()).collect();
-                        if i + 1 == words.len() {
-                            format!("{w}:*")
-                        } else {
-                            w
-                        }
-                    })
-                    .filter(|w| !w.is_empty() && w != ":*")
-                    .collect::<Vec<_>>()
-                    .join(" <-> ");
-                let p = self.bind(query);
-                return format!(
-                    "t.id IN (SELECT ticket_id FROM ticket_search WHERE {column} @@ to_tsquery('simple', {p}))"
-                );
-            }
-            let p = self.bind(words.join(" "));
-            format!(
-                "t.id IN (SELECT ticket_id FROM ticket_search WHERE {column} @@ phraseto_tsquery('simple', {p}))"
-            )
+        let ticket = self.ticket_text(&words, prefix);
+        let articles = self.article_text(&words, prefix);
+        format!("({ticket} OR {articles})")
+    }
+
+    /// A text term against the articles' rows only (`article.body`).
+    fn article_body(&mut self, text: &str) -> String {
+        let words = words_of(text);
+        if words.is_empty() {
+            return self.text(text);
+        }
+        let prefix = text.trim_end().ends_with('*');
+        self.article_text(&words, prefix)
+    }
+
+    /// The article rows' condition: internal articles count only for agents; which ticket an
+    /// article belongs to is read from `ticket_articles`.
+    fn visible_articles(&self) -> &'static str {
+        if self.include_internal {
+            ""
         } else {
-            let mut query = fts_query(self.fts_columns(), &words);
-            if prefix {
-                query.push_str(" *"); // FTS5: the phrase's last word as a prefix
-            }
-            let p = self.bind(query);
-            if self.probe {
-                format!(
-                    "EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts.rowid = t.id AND ticket_fts MATCH {p})"
-                )
-            } else {
-                format!("t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH {p})")
-            }
+            " AND a.internal = 0"
         }
     }
 
-    /// SQLite: the FTS5 query for a text term (`None` when it has no words).
+    /// PostgreSQL: the tsquery of a phrase (`print*`: the last word as a prefix).
+    fn tsquery(&mut self, words: &[String], prefix: bool) -> String {
+        if prefix {
+            let query = words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| {
+                    let w: String = w.chars().filter(|c| c.is_alphanumeric()).collect();
+                    if i + 1 == words.len() {
+                        format!("{w}:*")
+                    } else {
+                        w
+                    }
+                })
+                .filter(|w| !w.is_empty() && w != ":*")
+                .collect::<Vec<_>>()
+                .join(" <-> ");
+            let p = self.bind(query);
+            format!("to_tsquery('simple', {p})")
+        } else {
+            let p = self.bind(words.join(" "));
+            format!("phraseto_tsquery('simple', {p})")
+        }
+    }
+
+    /// The ticket's own row (number, title) holds the phrase.
+    fn ticket_text(&mut self, words: &[String], prefix: bool) -> String {
+        if self.postgres {
+            let q = self.tsquery(words, prefix);
+            return format!("t.id IN (SELECT ticket_id FROM ticket_search WHERE tsv @@ {q})");
+        }
+        let mut query = fts_query("number title", words);
+        if prefix {
+            query.push_str(" *"); // FTS5: the phrase's last word as a prefix
+        }
+        let p = self.bind(query);
+        if self.probe {
+            format!(
+                "EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts.rowid = t.id AND ticket_fts MATCH {p})"
+            )
+        } else {
+            format!("t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH {p})")
+        }
+    }
+
+    /// One of the ticket's articles (public ones for customers) holds the phrase.
+    fn article_text(&mut self, words: &[String], prefix: bool) -> String {
+        let visible = self.visible_articles();
+        if self.postgres {
+            let q = self.tsquery(words, prefix);
+            return format!(
+                "t.id IN (SELECT a.ticket_id FROM article_search s JOIN ticket_articles a \
+                 ON a.id = s.article_id WHERE s.tsv @@ {q}{visible})"
+            );
+        }
+        let p = self.bind(article_fts_query(words, prefix));
+        if self.probe {
+            // per ticket row: its articles, each probed against the index by rowid
+            format!(
+                "EXISTS (SELECT 1 FROM ticket_articles a WHERE a.ticket_id = t.id{visible} AND \
+                 EXISTS (SELECT 1 FROM article_fts WHERE article_fts.rowid = a.id AND article_fts MATCH {p}))"
+            )
+        } else {
+            format!(
+                "t.id IN (SELECT a.ticket_id FROM ticket_articles a WHERE a.id IN \
+                 (SELECT rowid FROM article_fts WHERE article_fts MATCH {p}){visible})"
+            )
+        }
+    }
+
+    /// SQLite: the articles' FTS5 query for a text term (`None` when it has no words).
     fn fts_match(&self, text: &str) -> Option<String> {
         let words = words_of(text);
         let prefix = text.trim_end().ends_with('*');
-        (!words.is_empty()).then(|| {
-            let query = fts_query(self.fts_columns(), &words);
-            if prefix { format!("{query} *") } else { query }
-        })
-    }
-
-    fn fts_columns(&self) -> &'static str {
-        if self.include_internal {
-            "number title public_text internal_text"
-        } else {
-            "number title public_text"
-        }
+        (!words.is_empty()).then(|| article_fts_query(&words, prefix))
     }
 
     fn by_name(&mut self, table: &str, column: &str, ticket_column: &str, value: &str) -> String {
@@ -573,7 +624,7 @@ impl Compiler {
                 )
             }
             // the articles' text as the full-text index holds it (public text for customers)
-            "article.body" => self.text(value),
+            "article.body" => self.article_body(value),
             "tags" | "tag" => {
                 let p = self.bind(value.to_lowercase());
                 // tag_items.name_downcase is folded in Rust (every script), lower() only ASCII

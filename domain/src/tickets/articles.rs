@@ -230,7 +230,6 @@ pub async fn create(
     authorize_adding(conn, actor, &ticket, &facts).await?;
     let article = create_on(conn, files, actor, ticket_id, body, false, prepared).await?;
     tickets::reopen_for_follow_up(conn, actor, ticket_id).await?;
-    crate::tickets::search_index::reindex(conn, ticket_id).await?;
     Ok(article)
 }
 
@@ -269,6 +268,9 @@ pub struct PreparedBody {
     pub content_type: String,
     /// The body as stored (sanitised HTML, or the plain text).
     pub body: String,
+    /// The body's plain text for the search index (see
+    /// [`crate::tickets::search_index::body_text`]).
+    pub body_text: String,
     /// Inline images and attachments, their bytes in the file store.
     pub files: Vec<attachments::NewFile>,
     /// Keeps those bytes from being removed until the write is committed
@@ -372,6 +374,7 @@ pub fn prepare_body(
     if content_type != "text/html" {
         return Ok(PreparedBody {
             content_type,
+            body_text: body.clone(),
             body,
             files: Vec::new(),
             pin: None,
@@ -393,6 +396,7 @@ pub fn prepare_body(
         format!("{ticket}.{random}@{fqdn}")
     });
     Ok(PreparedBody {
+        body_text: crate::tickets::search_index::body_text(&content_type, &stored),
         content_type,
         body: stored,
         ticket_id_placeholder: placeholder.filter(|_| !images.is_empty()),
@@ -504,6 +508,7 @@ pub async fn create_on(
         in_reply_to: params::text(body, "in_reply_to")?,
         content_type: prepared.content_type,
         body: prepared.body,
+        body_text: Some(prepared.body_text),
         preferences,
         files: prepared.files,
         form_id,
@@ -567,6 +572,9 @@ pub struct NewArticle {
     pub content_type: String,
     /// The body as received (unsanitised), or as stored when `prepared`.
     pub body: String,
+    /// The body's plain text for the search index, made before the transaction (`None`: made
+    /// in [`insert`]).
+    pub body_text: Option<String>,
     pub preferences: serde_json::Map<String, Value>,
     /// Files sent with the request.
     pub files: Vec<attachments::NewFile>,
@@ -597,15 +605,15 @@ pub async fn insert(
             .bind(new.type_id)
             .fetch_one(&mut *conn)
             .await?;
-    let (stored_body, new_files) = if new.prepared {
-        (new.body, new.files)
+    let (stored_body, new_files, body_text) = if new.prepared {
+        (new.body, new.files, new.body_text)
     } else {
         let fqdn = fqdn(conn).await?;
         let mut prepared =
             prepare_body(&fqdn, new.content_type.clone(), new.body, Some(ticket_id))?;
         let mut files = new.files;
         files.append(&mut prepared.files);
-        (prepared.body, files)
+        (prepared.body, files, Some(prepared.body_text))
     };
     let from = match new.from {
         Some(from) => from,
@@ -623,10 +631,10 @@ pub async fn insert(
     .bind(ticket_id)
     .bind(new.type_id)
     .bind(new.sender_id)
-    .bind(from)
-    .bind(new.to)
+    .bind(&from)
+    .bind(&new.to)
     .bind(new.cc)
-    .bind(new.subject)
+    .bind(&new.subject)
     .bind(new.reply_to)
     .bind(new.message_id)
     .bind(new.in_reply_to)
@@ -640,6 +648,20 @@ pub async fn insert(
     .bind(&now)
     .bind(&now)
     .fetch_one(&mut *conn)
+    .await?;
+    let body_text = body_text.unwrap_or_else(|| {
+        crate::tickets::search_index::body_text(&new.content_type, &stored_body)
+    });
+    crate::tickets::search_index::index_article(
+        conn,
+        id,
+        &crate::tickets::search_index::article_text(
+            new.subject.as_deref(),
+            &body_text,
+            Some(&from),
+            new.to.as_deref(),
+        ),
+    )
     .await?;
     attachments::attach_to_article(conn, files, id, actor.id, &new_files).await?;
     for file_id in new.cached_file_ids {
@@ -692,9 +714,11 @@ async fn apply_side_effects(
     actor_id: i64,
     now: &str,
 ) -> Result<()> {
-    let count = countable(conn, ticket.id).await?;
+    // one more countable article (system notes are not counted); counted in SQL so the
+    // figure stays right whatever the caller's copy of the ticket says, without counting
+    // every article of a long ticket again
+    let added = i64::from(sender_id != SENDER_SYSTEM);
     let mut t = ticket.clone();
-    t.article_count = count;
     if first || t.create_article_type_id.is_none() {
         t.create_article_type_id = Some(type_id);
         t.create_article_sender_id = Some(sender_id);
@@ -732,11 +756,11 @@ async fn apply_side_effects(
         t.last_contact_customer_at = Some(now.to_string());
     }
     sqlx::query(
-        "UPDATE tickets SET article_count = $1, create_article_type_id = $2, create_article_sender_id = $3, \
+        "UPDATE tickets SET article_count = article_count + $1, create_article_type_id = $2, create_article_sender_id = $3, \
          first_response_at = $4, last_contact_at = $5, last_contact_agent_at = $6, last_contact_customer_at = $7, \
          state_id = $8, updated_by_id = $9, updated_at = $10 WHERE id = $11",
     )
-    .bind(t.article_count)
+    .bind(added)
     .bind(t.create_article_type_id)
     .bind(t.create_article_sender_id)
     .bind(&t.first_response_at)
@@ -777,7 +801,6 @@ pub async fn update(
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    crate::tickets::search_index::reindex(conn, article.ticket_id).await?;
     find(conn, id).await
 }
 
@@ -805,6 +828,7 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
             .bind(id)
             .fetch_all(&mut *conn)
             .await?;
+    crate::tickets::search_index::remove_article(conn, id).await?;
     sqlx::query("DELETE FROM ticket_articles WHERE id = $1")
         .bind(id)
         .execute(&mut *conn)
@@ -816,7 +840,6 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
         .bind(article.ticket_id)
         .execute(&mut *conn)
         .await?;
-    crate::tickets::search_index::reindex(conn, article.ticket_id).await?;
     Ok(DeletedArticle {
         ticket_id: article.ticket_id,
         internal: article.internal != 0,
@@ -842,20 +865,24 @@ pub async fn create_system_note(
     text: &str,
 ) -> Result<i64> {
     let now = clock::now();
-    Ok(sqlx::query_scalar(
+    let from = actor.fullname();
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO ticket_articles (ticket_id, type_id, sender_id, from_address, content_type, body, internal,          preferences, created_by_id, updated_by_id, created_at, updated_at)          VALUES ($1, $2, $3, $4, 'text/plain', $5, 1, '{}', $6, $7, $8, $9) RETURNING id",
     )
     .bind(ticket_id)
     .bind(TYPE_NOTE)
     .bind(SENDER_SYSTEM)
-    .bind(actor.fullname())
+    .bind(&from)
     .bind(text)
     .bind(actor.id)
     .bind(actor.id)
     .bind(&now)
     .bind(&now)
-    .fetch_one(conn)
-    .await?)
+    .fetch_one(&mut *conn)
+    .await?;
+    let text = crate::tickets::search_index::article_text(None, text, Some(&from), None);
+    crate::tickets::search_index::index_article(conn, id, &text).await?;
+    Ok(id)
 }
 
 /// Sets entries of an article's `preferences` (others kept), e.g. Zammad's

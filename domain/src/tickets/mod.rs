@@ -719,6 +719,7 @@ pub async fn insert(conn: &mut AnyConnection, actor: &Actor, new: NewTicket) -> 
         },
     )
     .await?;
+    crate::tickets::search_index::index_ticket(conn, id).await?;
     Ok(id)
 }
 
@@ -822,7 +823,6 @@ pub async fn create(
         }
         Some(other) => return Err(params::invalid("article", other)),
     }
-    crate::tickets::search_index::reindex(conn, id).await?;
     find(conn, id).await
 }
 
@@ -984,7 +984,9 @@ pub async fn update(
         }
         Some(other) => return Err(params::invalid("article", other)),
     }
-    crate::tickets::search_index::reindex(conn, id).await?;
+    if after.title != current.title {
+        crate::tickets::search_index::index_ticket(conn, id).await?;
+    }
     find(conn, id).await
 }
 
@@ -1030,7 +1032,7 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
     let (_, facts) = load(conn, id).await?;
     policy::authorize_delete_ticket(actor, &facts)?;
     let hashes = attachments::hashes_of_ticket(conn, id).await?;
-    crate::tickets::search_index::remove(conn, id).await?;
+    crate::tickets::search_index::remove_ticket(conn, id).await?;
     sqlx::query("DELETE FROM tickets WHERE id = $1")
         .bind(id)
         .execute(conn)
@@ -1243,7 +1245,6 @@ pub async fn merge(
             .bind(id)
             .execute(&mut *conn)
             .await?;
-        crate::tickets::search_index::reindex(conn, id).await?;
     }
     Ok(MergeOutcome::Merged {
         source: Box::new(find(conn, source_id).await?),

@@ -361,13 +361,12 @@ pub(super) type WrittenEntry = (
     Written,
 );
 
-/// Reindexes the ticket and renders what was written.
+/// Renders what was written.
 pub(super) async fn answer(
     conn: &mut AnyConnection,
     ticket_id: i64,
     written: Vec<WrittenEntry>,
 ) -> Result<Vec<Conversation>> {
-    crate::tickets::search_index::reindex(conn, ticket_id).await?;
     let (after, _) = tickets::load(conn, ticket_id).await?;
     let status = sys_status(conn, &after).await?;
     let mut people = People::default();
@@ -693,6 +692,7 @@ pub(super) async fn prepare(
             .as_ref()
             .map(|p| p.files.clone())
             .unwrap_or_default(),
+        body_text: prepared.as_ref().map(|p| p.body_text.clone()),
         prepared: prepared.is_some(),
         preferences,
         cached_file_ids: attachment_ids,
