@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 
 mod coedit;
+mod writes;
 use domain::Store;
 use domain::storage::store::Backend;
 use serde_json::{Value, json};
@@ -448,6 +449,7 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
     let db = fresh_database(backend, pg).await?;
     let t = Instant::now();
     seed(&db.store, args.tickets, args.articles_per_ticket).await?;
+    let long_and_short = writes::seed_long_ticket(&db.store, args.tickets).await?;
     println!("seeded in {:.1} s", t.elapsed().as_secs_f64());
 
     let files_dir = std::env::temp_dir().join(format!("tandem-bench-files-{}", std::process::id()));
@@ -503,6 +505,7 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
     let show_hot = show_among(n.min(HOT_TICKETS)).await;
     let create = load(&client, c, s, { let (u, a) = (tandem.clone(), auth.clone()); move |cl, i| cl.post(format!("{u}/api/v1/ticket_articles")).header("Authorization", &a)
         .json(&json!({"ticket_id": 1 + (i * 2_654_435_761) % n, "body": "benchmark reply with some text", "internal": true})) }).await;
+    let create_ticket = writes::create_tickets(&client, &tandem, &auth, c, s).await;
 
     println!(
         "{:<36} {:>10} {:>8} {:>9} {:>9} {:>7}",
@@ -518,6 +521,7 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
         ("GET /tickets/{id} (all, uniform)", &show),
         (HOT_LABEL, &show_hot),
         ("POST /ticket_articles", &create),
+        ("POST /tickets (with first article)", &create_ticket),
     ] {
         println!(
             "{name:<36} {:>10.0} {:>7.1}% {:>9.2} {:>9.2} {:>7}",
@@ -528,6 +532,48 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
             st.errors
         );
     }
+
+    let runs = writes::basic_auth_runs(&tandem, n, 64, s, 3).await;
+    for (i, st) in runs.iter().enumerate() {
+        println!(
+            "{:<36} {:>10.0} {:>7.1}% {:>9.2} {:>9.2} {:>7}",
+            format!("Basic auth, 64 clients, run {}", i + 1),
+            st.rps(),
+            100.0 * st.rps() / base.rps(),
+            st.pct(0.5),
+            st.pct(0.99),
+            st.errors
+        );
+    }
+    let rates: Vec<f64> = runs.iter().map(Stats::rps).collect();
+    let (slowest, fastest) = rates
+        .iter()
+        .fold((f64::MAX, 0f64), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
+    println!(
+        "  Basic auth runs: fastest/slowest {:.2} (target ≤ 1.30), errors {}",
+        fastest / slowest,
+        runs.iter().map(|r| r.errors).sum::<usize>()
+    );
+
+    let ((long_p50, long_p99), (short_p50, short_p99)) =
+        writes::article_into(&client, &tandem, &auth, long_and_short, 200).await;
+    println!(
+        "{:<52} {:>8} {:>8}",
+        "article into a ticket (200 sequential each)", "p50 ms", "p99 ms"
+    );
+    println!(
+        "{:<52} {short_p50:>8.2} {short_p99:>8.2}",
+        "  10-article ticket"
+    );
+    println!(
+        "{:<52} {long_p50:>8.2} {long_p99:>8.2}",
+        format!("  {}-article ticket", writes::LONG_TICKET_ARTICLES)
+    );
+    println!(
+        "  ratio long/short: p50 {:.2}, p99 {:.2} (target ≤ 1.30)",
+        long_p50 / short_p50,
+        long_p99 / short_p99
+    );
 
     let get = |path: String| {
         let (u, a, cl) = (tandem.clone(), auth.clone(), client.clone());
@@ -561,6 +607,9 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
         drop_database(db).await;
     }
     let _ = std::fs::remove_dir_all(files_dir);
+    if !args.keep {
+        upload_memory(backend, pg).await?;
+    }
     Ok(())
 }
 
@@ -579,6 +628,86 @@ async fn drop_database(db: Database) {
     }
 }
 
+/// Starts the `tandem` binary built next to this one on `database_url`; returns the process
+/// and its base URL once it answers.
+async fn start_tandem_process(
+    database_url: &str,
+    files_dir: &std::path::Path,
+    max_body_mb: usize,
+) -> Result<(std::process::Child, String), String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let tandem_exe = exe.with_file_name("tandem");
+    let mut server = std::process::Command::new(&tandem_exe)
+        .env("TANDEM_LISTEN", format!("127.0.0.1:{port}"))
+        .env("TANDEM_DATABASE_URL", database_url)
+        .env("TANDEM_DATA_DIR", files_dir)
+        .env("TANDEM_MAX_BODY_MB", max_body_mb.to_string())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "{}: {e} (build it: cargo build --release -p server)",
+                tandem_exe.display()
+            )
+        })?;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client
+            .get(format!("{base}/api/v1/openapi.json"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Ok((server, base));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = server.kill();
+    Err("the tandem process did not start".into())
+}
+
+/// Peak memory of a `tandem` process (on a small fresh database) while a 40 MB attachment is
+/// uploaded, base64 in JSON and multipart.
+async fn upload_memory(backend: Backend, pg: Option<&str>) -> Result<(), String> {
+    const MEGABYTES: usize = 40;
+    let db = fresh_database(backend, pg).await?;
+    seed(&db.store, 10, 1).await?;
+    db.store.close().await;
+    let files_dir =
+        std::env::temp_dir().join(format!("tandem-bench-upload-{}", std::process::id()));
+    let (mut server, base) = start_tandem_process(&db.url, &files_dir, 100).await?;
+    let client = reqwest::Client::new();
+    let auth = agent_token(&client, &base).await?;
+    println!(
+        "{:<52} {:>7} {:>9} {:>9} {:>12}",
+        format!("one {MEGABYTES} MB attachment, tandem process"),
+        "status",
+        "idle MiB",
+        "peak MiB",
+        "growth/size"
+    );
+    for (name, status, idle, peak) in
+        writes::upload_peaks(&base, &auth, server.id(), MEGABYTES).await
+    {
+        println!(
+            "{name:<52} {status:>7} {idle:>9.1} {peak:>9.1} {:>11.2}×",
+            (peak - idle) * 1024.0 * 1024.0 / (MEGABYTES as f64 * 1_000_000.0)
+        );
+    }
+    println!("  (growth/size: peak minus idle resident memory over the payload; target < 3)");
+    let _ = server.kill();
+    let _ = server.wait();
+    drop_database(db).await;
+    let _ = std::fs::remove_dir_all(files_dir);
+    Ok(())
+}
+
 /// The co-editing benchmark (see `coedit`): a `tandem` process (built next to this binary)
 /// on a fresh database, then each number of editors against it and against the baseline relay.
 async fn run_coedit(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), String> {
@@ -592,45 +721,9 @@ async fn run_coedit(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(
     let db = fresh_database(backend, pg).await?;
     seed(&db.store, tickets, 1).await?;
     db.store.close().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| e.to_string())?
-        .port();
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let tandem_exe = exe.with_file_name("tandem");
     let files_dir = std::env::temp_dir().join(format!("tandem-bench-files-{}", std::process::id()));
-    let mut server = std::process::Command::new(&tandem_exe)
-        .env("TANDEM_LISTEN", format!("127.0.0.1:{port}"))
-        .env("TANDEM_DATABASE_URL", &db.url)
-        .env("TANDEM_DATA_DIR", &files_dir)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| {
-            format!(
-                "{}: {e} (build it: cargo build --release -p server)",
-                tandem_exe.display()
-            )
-        })?;
-    let base = format!("http://127.0.0.1:{port}");
+    let (mut server, base) = start_tandem_process(&db.url, &files_dir, 50).await?;
     let client = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..300 {
-        if client
-            .get(format!("{base}/api/v1/openapi.json"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    if !up {
-        let _ = server.kill();
-        return Err("the tandem process did not start".into());
-    }
     let auth = agent_token(&client, &base).await?;
     let baseline = coedit::start_baseline_relay().await;
     let ws_base = base.replace("http://", "ws://");

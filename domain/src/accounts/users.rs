@@ -241,6 +241,27 @@ pub async fn login_json(conn: &mut AnyConnection, id: Option<i64>) -> Result<Val
     )
 }
 
+/// The logins of several users at once (`id → login`; unknown ids are left out).
+pub async fn logins(
+    conn: &mut AnyConnection,
+    ids: &std::collections::BTreeSet<i64>,
+) -> Result<std::collections::HashMap<i64, String>> {
+    let mut out = std::collections::HashMap::new();
+    let ids: Vec<i64> = ids.iter().copied().collect();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT id, login FROM users WHERE id IN ({})",
+            crate::storage::store::id_list(chunk.iter().copied())
+        );
+        let rows: Vec<(i64, String)> = sqlx::query_as(&sql)
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<UserRecord> {
     sqlx::query_as::<_, UserRecord>(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id)

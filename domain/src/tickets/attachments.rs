@@ -249,6 +249,32 @@ pub async fn for_article(
     .await?)
 }
 
+/// The attachments of several articles at once (`article id → files` in id order).
+pub async fn for_articles(
+    conn: &mut AnyConnection,
+    article_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<AttachmentRecord>>> {
+    let mut out: std::collections::HashMap<i64, Vec<AttachmentRecord>> =
+        std::collections::HashMap::new();
+    if article_ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM attachments WHERE article_id IN ({}) ORDER BY id",
+        crate::storage::store::id_list(article_ids.iter().copied())
+    );
+    for file in sqlx::query_as::<_, AttachmentRecord>(&sql)
+        .persistent(false)
+        .fetch_all(conn)
+        .await?
+    {
+        if let Some(article) = file.article_id {
+            out.entry(article).or_default().push(file);
+        }
+    }
+    Ok(out)
+}
+
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<AttachmentRecord> {
     sqlx::query_as::<_, AttachmentRecord>(&format!(
         "SELECT {COLUMNS} FROM attachments WHERE id = $1"

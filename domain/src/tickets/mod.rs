@@ -366,13 +366,13 @@ pub async fn present(
             .map(|a| a.id)
             .collect();
         let mut assets = assets(conn, actor, std::slice::from_ref(t)).await?;
-        let mut article_assets = Map::new();
-        for a in articles::for_ticket(conn, t.id, sees_internal).await? {
-            article_assets.insert(
-                a.id.to_string(),
-                articles::render_for(conn, actor, t.group_id, &a).await?,
-            );
-        }
+        let list = articles::for_ticket(conn, t.id, sees_internal).await?;
+        let rendered = articles::render_many_for(conn, actor, t.group_id, &list).await?;
+        let article_assets: Map<String, Value> = list
+            .iter()
+            .map(|a| a.id.to_string())
+            .zip(rendered)
+            .collect();
         assets.insert("TicketArticle".into(), Value::Object(article_assets));
         return Ok(json!({
             "ticket_id": t.id, "ticket_article_ids": article_ids, "assets": assets,

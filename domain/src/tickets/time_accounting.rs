@@ -172,6 +172,27 @@ pub async fn of_article(conn: &mut AnyConnection, article_id: i64) -> Result<Opt
     .await?)
 }
 
+/// The time recorded with several articles at once (`article id → sum`; articles without
+/// any are left out).
+pub async fn of_articles(
+    conn: &mut AnyConnection,
+    article_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, f64>> {
+    if article_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT ticket_article_id, SUM(time_unit) FROM ticket_time_accountings \
+         WHERE ticket_article_id IN ({}) GROUP BY ticket_article_id",
+        crate::storage::store::id_list(article_ids.iter().copied())
+    );
+    let rows: Vec<(i64, f64)> = sqlx::query_as(&sql)
+        .persistent(false)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
 async fn readable(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<()> {
     let (_, facts) = tickets::load(conn, ticket_id).await?;
     if !policy::can_read_time_accounting(actor, &facts) {

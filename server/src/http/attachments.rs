@@ -241,11 +241,20 @@ pub async fn download(
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     mut multipart: Multipart,
 ) -> ApiResult<Json<Value>> {
+    // the file is read into one buffer sized by the request (the body limit layer has refused
+    // longer requests already), so a large upload is held once, not copied while it grows
+    let expected = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(1 << 30);
     let mut form_id = None;
     let mut file = None;
-    while let Some(field) = multipart
+    while let Some(mut field) = multipart
         .next_field()
         .await
         .map_err(|e| bad_multipart(&e.to_string(), e.status()))?
@@ -266,14 +275,18 @@ pub async fn upload(
                         .first_or_octet_stream()
                         .to_string()
                 });
-                let bytes = field
-                    .bytes()
+                let mut bytes = Vec::with_capacity(expected);
+                while let Some(chunk) = field
+                    .chunk()
                     .await
-                    .map_err(|e| bad_multipart(&e.to_string(), e.status()))?;
+                    .map_err(|e| bad_multipart(&e.to_string(), e.status()))?
+                {
+                    bytes.extend_from_slice(&chunk);
+                }
                 file = Some(NewFile {
                     filename,
                     mime_type: mime,
-                    bytes: bytes.to_vec(),
+                    bytes,
                     content_id: None,
                     inline: false,
                     sha256: None,
@@ -292,10 +305,10 @@ pub async fn upload(
             "The required value 'File' is missing.",
         ))
     })?;
-    let mut tx = state.store.write().await?;
-    let stored =
-        attachments::upload_to_cache(&mut tx, &state.files, &caller.actor, &form_id, file).await?;
-    tx.commit().await?;
+    let stored = state
+        .desk
+        .upload_to_cache(&caller.actor, &form_id, file)
+        .await?;
     Ok(Json(
         json!({"success": true, "data": {"id": stored.id, "filename": stored.filename, "size": stored.size.to_string()}}),
     ))
@@ -317,12 +330,9 @@ pub async fn delete_cached(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    let hash = attachments::delete_cached(&mut tx, &caller.actor, id).await?;
-    tx.commit().await?;
-    if let Some(hash) = hash {
-        let mut conn = state.store.read().await?;
-        attachments::remove_unreferenced(&mut conn, &state.files, &[hash]).await?;
-    }
+    state
+        .desk
+        .delete_cached_upload(&caller.actor, id)
+        .await?;
     Ok(Json(json!({"success": true})))
 }
