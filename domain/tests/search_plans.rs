@@ -124,11 +124,13 @@ async fn both_plans_give_the_same_answers() {
     let index_only = Thresholds {
         probe_window: 50,
         common_text: i64::MAX,
+        ..Thresholds::default()
     };
     // Probing the newest 50 tickets when text matches 20 or more.
     let probing = Thresholds {
         probe_window: 50,
         common_text: 20,
+        ..Thresholds::default()
     };
     for db in &dbs {
         let actor = seed(db).await;
@@ -165,6 +167,67 @@ async fn both_plans_give_the_same_answers() {
                     .unwrap();
             assert!(updated <= last, "{}: newest first", db.name);
             last = updated;
+        }
+    }
+}
+
+/// Totals: exact up to the limit on every plan, the limit beyond it (Zammad's Elasticsearch
+/// counts so); the same figures whichever plan counts them.
+#[tokio::test]
+async fn totals_are_exact_up_to_the_limit() {
+    let mut dbs = vec![support::sqlite().await];
+    if let Some(url) = support::postgres_url() {
+        dbs.push(support::postgres(&url).await);
+    }
+    for db in &dbs {
+        let actor = seed(db).await;
+        let total = |query: &'static str, thresholds: Thresholds| {
+            let actor = actor.clone();
+            async move {
+                let mut conn = db.store.read().await.unwrap();
+                let request = SearchRequest {
+                    query: query.into(),
+                    page: Page {
+                        page: 1,
+                        per_page: 10,
+                    },
+                    want_total: true,
+                    ..Default::default()
+                };
+                search_with(&mut conn, &actor, &request, thresholds)
+                    .await
+                    .unwrap()
+                    .1
+            }
+        };
+        let exact = Thresholds {
+            common_text: i64::MAX,
+            total_limit: i64::MAX,
+            ..Thresholds::default()
+        };
+        // the ground truth in SQL: n % 7 == 4 holds the rare word (see `seed`)
+        let zebras = (1..=TICKETS).filter(|n| n % 7 == 4).count() as i64;
+        let printers = (1..=TICKETS).filter(|n| n % 7 != 4 && n % 7 != 5 && n % 7 != 6).count()
+            as i64
+            + (1..=TICKETS)
+                .filter(|n| n % 5 == 0 && matches!(n % 7, 4..=6))
+                .count() as i64;
+        assert_eq!(total("zebra", exact).await, zebras, "{}: exact", db.name);
+        assert_eq!(total("printer", exact).await, printers, "{}: exact", db.name);
+        for common_text in [i64::MAX, 20] {
+            let capped = Thresholds {
+                common_text,
+                probe_window: 50,
+                total_limit: 40,
+            };
+            assert_eq!(total("printer", capped).await, 40, "{}: capped", db.name);
+            assert_eq!(
+                total("zebra", capped).await,
+                zebras.min(40),
+                "{}: under the cap",
+                db.name
+            );
+            assert_eq!(total("nothing-like-this", capped).await, 0, "{}", db.name);
         }
     }
 }

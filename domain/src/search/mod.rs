@@ -870,6 +870,8 @@ pub struct Thresholds {
     pub probe_window: i64,
     /// Text that matches fewer tickets than this counts as rare.
     pub common_text: i64,
+    /// The most matches a total counts ([`TOTAL_COUNT_LIMIT`]).
+    pub total_limit: i64,
 }
 
 impl Default for Thresholds {
@@ -877,6 +879,7 @@ impl Default for Thresholds {
         Thresholds {
             probe_window: 2_000,
             common_text: 3_000,
+            total_limit: TOTAL_COUNT_LIMIT,
         }
     }
 }
@@ -919,9 +922,9 @@ fn required_texts(expr: &Expr) -> Vec<&str> {
 }
 
 /// Runs a search inside the caller's scope: the page of tickets and the total count (-1 when
-/// not requested).
+/// not requested; exact up to [`TOTAL_COUNT_LIMIT`]).
 ///
-/// SQLite, newest-first, no total, text every match must contain: SQLite cannot stop early
+/// SQLite, newest-first, text every match must contain: SQLite cannot stop early
 /// when it reads matches from the FTS index (they come in ticket id order and must all be
 /// sorted), which costs ~0.5 µs per match — half a second for a word in most of a million
 /// tickets. So first a bounded count asks the index whether the text is common. Rare text:
@@ -962,8 +965,11 @@ pub async fn search_with(
     // Internal text only counts for agents; a customer-only caller searches public text.
     let include_internal = actor.is_agent();
 
-    if !postgres && !request.want_total && newest_first {
-        let mut compiler = Compiler {
+    // SQLite: whether text every match must contain is common (see above)
+    let common = if postgres {
+        false
+    } else {
+        let compiler = Compiler {
             postgres,
             probe: true,
             include_internal,
@@ -973,8 +979,28 @@ pub async fn search_with(
             .into_iter()
             .filter_map(|t| compiler.fts_match(t))
             .collect::<Vec<_>>();
-        if !required.is_empty()
+        !required.is_empty()
             && common_text(conn, &required.join(" AND "), thresholds.common_text).await?
+    };
+    let total = if request.want_total {
+        let mut compiler = Compiler {
+            postgres,
+            probe: common,
+            include_internal,
+            binds: Vec::new(),
+        };
+        count_matches(conn, &scope, &expr, &mut compiler, thresholds.total_limit).await?
+    } else {
+        -1
+    };
+
+    if common && newest_first {
+        let mut compiler = Compiler {
+            postgres,
+            probe: true,
+            include_internal,
+            binds: Vec::new(),
+        };
         {
             let condition = compiler.compile(&expr)?;
             let window = format!(
@@ -992,7 +1018,7 @@ pub async fn search_with(
             )
             .await?;
             if rows.len() as i64 == request.page.per_page {
-                return Ok((rows, -1));
+                return Ok((rows, total));
             }
         }
     }
@@ -1005,16 +1031,6 @@ pub async fn search_with(
     };
     let condition = compiler.compile(&expr)?;
     let filter = format!("{} AND {condition}", scope.sql_condition());
-    let total = if request.want_total {
-        let count_sql = format!("SELECT COUNT(*) FROM tickets t WHERE {filter}");
-        let mut count_query = sqlx::query_scalar::<_, i64>(&count_sql);
-        for b in &compiler.binds {
-            count_query = count_query.bind(b.clone());
-        }
-        count_query.fetch_one(&mut *conn).await?
-    } else {
-        -1
-    };
     let rows = fetch_page(
         conn,
         "tickets",
@@ -1025,6 +1041,35 @@ pub async fn search_with(
     )
     .await?;
     Ok((rows, total))
+}
+
+/// The most matches a total counts: a search matching more reports this many. Zammad's
+/// search backend (`lib/search_index_backend.rb`) asks Elasticsearch for hits without
+/// `track_total_hits`, so Elasticsearch 7 and later count exactly up to 10,000 and report
+/// 10,000 for anything beyond; Tandem promises the same, and a total costs at most 10,000
+/// matches' work, however common the word.
+pub const TOTAL_COUNT_LIMIT: i64 = 10_000;
+
+/// The number of tickets in `scope` matching `expr`, exact up to `limit`. SQLite with common
+/// text (a probing `compiler`): tickets are probed one by one against the index, stopping at
+/// the limit, rather than every match read from it.
+async fn count_matches(
+    conn: &mut AnyConnection,
+    scope: &TicketScope,
+    expr: &Expr,
+    compiler: &mut Compiler,
+    limit: i64,
+) -> Result<i64> {
+    let condition = compiler.compile(expr)?;
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM tickets t WHERE {} AND {condition} LIMIT {limit}) matches",
+        scope.sql_condition()
+    );
+    let mut query = sqlx::query_scalar::<_, i64>(&sql);
+    for b in &compiler.binds {
+        query = query.bind(b.clone());
+    }
+    Ok(query.fetch_one(&mut *conn).await?)
 }
 
 async fn fetch_page(

@@ -418,8 +418,16 @@ pub async fn index(
     view: View,
 ) -> Result<Value> {
     let scope = TicketScope::for_actor(actor, AccessLevel::Read);
+    // the page's ids from the narrow `tickets_list` index (migration 0018), then their rows:
+    // a deep page walks index entries, not ticket rows
+    let indexed_by = if crate::storage::store::is_postgres(conn) {
+        ""
+    } else {
+        " INDEXED BY tickets_list"
+    };
     let tickets = sqlx::query_as::<_, TicketRecord>(&format!(
-        "SELECT {COLUMNS} FROM tickets t WHERE {} ORDER BY t.id LIMIT $1 OFFSET $2",
+        "SELECT {COLUMNS} FROM tickets t WHERE t.id IN (SELECT t.id FROM tickets t{indexed_by} \
+         WHERE {} ORDER BY t.id LIMIT $1 OFFSET $2) ORDER BY t.id",
         scope.sql_condition()
     ))
     .bind(page.per_page)
