@@ -73,6 +73,9 @@ fn set_security_headers() {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     components::live::provide_live();
+    components::status::provide_status();
+    components::time::provide_clock();
+    components::layout::provide_known_user();
     // Marks the page once the browser has hydrated it (tests wait for this; SSR never sets it).
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
@@ -92,6 +95,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/profile") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/*any") view=pages::admin::AdminPage ssr=SsrMode::Async/>
                 <Route path=path!("/tickets/new") view=pages::new_ticket::NewTicketPage ssr=SsrMode::Async/>
                 <Route path=path!("/tickets/view/:overview") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
                 <Route path=path!("/tickets/:id") view=pages::ticket::TicketPage ssr=SsrMode::Async/>

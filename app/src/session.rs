@@ -17,6 +17,9 @@ pub struct SessionUser {
     pub is_customer: bool,
     /// Sent as `X-CSRF-Token` by the browser's own REST calls.
     pub csrf_token: String,
+    /// The time zone chosen in the profile (IANA name); `None`: the browser's.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -96,6 +99,26 @@ pub mod server {
         }
     }
 
+    /// The time zone in a user's preferences (`timezone`), if one is set.
+    pub fn zone_in(preferences: &str) -> Option<String> {
+        serde_json::from_str::<serde_json::Value>(preferences)
+            .ok()?
+            .get("timezone")?
+            .as_str()
+            .map(str::to_string)
+            .filter(|z| !z.trim().is_empty())
+    }
+
+    /// The user's chosen time zone (`None` if none, or if the user cannot be read).
+    pub async fn time_zone_of(user_id: i64) -> Option<String> {
+        let ctx = context().ok()?;
+        let mut conn = ctx.store.read().await.ok()?;
+        let user = domain::accounts::users::find(&mut conn, user_id)
+            .await
+            .ok()?;
+        zone_in(&user.preferences)
+    }
+
     pub fn set_cookie(value: String) {
         let response = expect_context::<leptos_axum::ResponseOptions>();
         if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
@@ -106,17 +129,57 @@ pub mod server {
 
 #[server(output = JsonText)]
 pub async fn current_user() -> Result<Option<SessionUser>, ServerFnError> {
-    Ok(server::signed_in()
-        .await?
-        .map(|(actor, csrf_token)| SessionUser {
-            id: actor.id,
-            login: actor.login.clone(),
-            name: actor.fullname(),
-            is_agent: actor.is_agent(),
-            is_admin: actor.is_admin(),
-            is_customer: actor.is_customer(),
-            csrf_token,
-        }))
+    let Some((actor, csrf_token)) = server::signed_in().await? else {
+        return Ok(None);
+    };
+    let time_zone = server::time_zone_of(actor.id).await;
+    Ok(Some(SessionUser {
+        id: actor.id,
+        login: actor.login.clone(),
+        name: actor.fullname(),
+        is_agent: actor.is_agent(),
+        is_admin: actor.is_admin(),
+        is_customer: actor.is_customer(),
+        csrf_token,
+        time_zone,
+    }))
+}
+
+/// Saves the caller's time zone (an IANA name such as `Europe/Berlin`; empty: the browser's) in
+/// their preferences (`preferences.timezone`). Answers what is stored now.
+#[server]
+pub async fn save_time_zone(zone: String) -> Result<Option<String>, ServerFnError> {
+    use domain::accounts::users;
+    let actor = server::actor().await?;
+    let zone = zone.trim().to_string();
+    if !zone.is_empty() && !crate::components::time::valid_zone(&zone) {
+        server::reject(axum::http::StatusCode::UNPROCESSABLE_ENTITY).await;
+        return Err(ServerFnError::new("Unknown time zone."));
+    }
+    let ctx = server::context()?;
+    let value = if zone.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::Value::String(zone)
+    };
+    let result = async {
+        let mut tx = ctx.store.write().await?;
+        let params = users::UserParams {
+            preferences: Some(serde_json::Map::from_iter([(
+                "timezone".to_string(),
+                value,
+            )])),
+            ..Default::default()
+        };
+        let user = users::update(&mut tx, &actor, actor.id, &params).await?;
+        tx.commit().await?;
+        domain::Result::Ok(server::zone_in(&user.preferences))
+    }
+    .await;
+    match result {
+        Ok(zone) => Ok(zone),
+        Err(e) => Err(server::fail(e).await),
+    }
 }
 
 #[server]

@@ -4,6 +4,11 @@
 //! keystroke-to-other-editor latency (p50/p99) and the server's CPU and RSS. The baseline in
 //! the same run is a trivial WebSocket relay (forwards frames to the room, no CRDT, no
 //! storage) with the same clients, so the ratio says what the draft room costs.
+//!
+//! On PostgreSQL a second `tandem` process joins the same database and the same editors are
+//! split over the two instances (the editors of a ticket alternate between them, so most
+//! keystrokes travel through the PostgreSQL relay): [`two_instances`] prints that row next to
+//! the single-instance figure of the same run.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -44,11 +49,26 @@ pub async fn run_editors(
     editors: usize,
     seconds: u64,
 ) -> Result<Figures, String> {
+    run_editors_on(&[ws_base], path, auth, editors, seconds).await
+}
+
+/// As [`run_editors`], editor `e` connecting to `ws_bases[e % len]` (several instances).
+pub async fn run_editors_on(
+    ws_bases: &[&str],
+    path: impl Fn(usize) -> String,
+    auth: Option<&str>,
+    editors: usize,
+    seconds: u64,
+) -> Result<Figures, String> {
+    if ws_bases.is_empty() {
+        return Err("no server to connect to".into());
+    }
     let sent: Sent = Arc::default();
     let latencies: Arc<Mutex<Vec<Duration>>> = Arc::default();
     let keystrokes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut sockets = Vec::new();
     for e in 0..editors {
+        let ws_base = ws_bases[e % ws_bases.len()];
         let url = format!("{ws_base}{}", path(1 + e / EDITORS_PER_TICKET));
         let mut request = url.into_client_request().map_err(|e| e.to_string())?;
         if let Some(a) = auth {
@@ -156,6 +176,62 @@ fn record(frame: &[u8], me: u64, now: Instant, sent: &Sent, latencies: &Arc<Mute
             }
         }
     }
+}
+
+/// The two-instance rows: a second `tandem` process on `database_url` (PostgreSQL), then for
+/// each number of editors the same load split over the first (`first_ws`) and the second
+/// instance. `single`: the single-instance p99 (ms) per number of editors from the same run.
+pub async fn two_instances(
+    database_url: &str,
+    files_dir: &std::path::Path,
+    first_ws: &str,
+    auth: &str,
+    single: &[(usize, f64)],
+    seconds: u64,
+) -> Result<(), String> {
+    let (mut second, base) = super::start_tandem_process(database_url, files_dir, 50).await?;
+    let second_ws = base.replace("http://", "ws://");
+    let mut result = Ok(());
+    for &(n, single_p99) in single {
+        let cpu_before = cpu_seconds(second.id());
+        let started = Instant::now();
+        match run_editors_on(
+            &[first_ws, &second_ws],
+            |t| format!("/ws/tickets/{t}"),
+            Some(auth),
+            n,
+            seconds,
+        )
+        .await
+        {
+            Ok(f) => {
+                let cpu = (cpu_seconds(second.id()) - cpu_before) / started.elapsed().as_secs_f64()
+                    * 100.0;
+                println!(
+                    "{n:<9} {:<9} {:>10} {:>10} {:>9.2} {:>9.2} {:>9.2} {:>10} {:>9.1} {:>9.1}",
+                    "tandem×2",
+                    f.keystrokes,
+                    f.deliveries,
+                    f.p50_ms,
+                    f.p99_ms,
+                    f.max_ms,
+                    format!("{:.2}×1", f.p99_ms / single_p99),
+                    cpu,
+                    rss_mib(second.id())
+                );
+            }
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    println!(
+        "(tandem×2: the editors alternate between two instances on one PostgreSQL database, relayed through it; p99/base here is p99 over the single-instance p99 of the same run; CPU/RSS of the second instance; target p99 < 20 ms)"
+    );
+    let _ = second.kill();
+    let _ = second.wait();
+    result
 }
 
 // ---------------------------------------------------------------------------------------------

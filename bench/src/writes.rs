@@ -204,7 +204,12 @@ pub async fn upload_peaks(
         .await
         .map(|r| r.status().as_u16())
         .unwrap_or(0);
-    out.push(("base64 in JSON (POST /ticket_articles)", status, idle, peak_mib(pid)));
+    out.push((
+        "base64 in JSON (POST /ticket_articles)",
+        status,
+        idle,
+        peak_mib(pid),
+    ));
     // multipart
     let form = reqwest::multipart::Form::new()
         .text("form_id", "bench-upload")

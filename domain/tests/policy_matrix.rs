@@ -52,6 +52,7 @@ enum Action {
     AccountTime,
     DeleteOtherUser,
     DeleteOrganization,
+    ManageSettings,
 }
 
 use Action::*;
@@ -74,36 +75,37 @@ fn expected(who: Who, action: Action) -> bool {
     //                     live events: HearPub HearInt Viewers Deleted
     //                     e-mail admin (addresses, mailboxes, failed mail, inbound endpoint)
     //                     AccountTime (record time) DeleteOtherUser DeleteOrganization
-    let row: [u8; 23] = match who {
+    //                     ManageSettings (password policy, ticket hook)
+    let row: [u8; 24] = match who {
         Admin => [
-            1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+            1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
         ],
         AgentFull => [
-            1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0,
+            1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 0,
         ],
         AgentReadOnly => [
-            1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0,
+            1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0,
         ],
         AgentOtherGroup => [
-            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         ],
         CustomerOwner => [
-            1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0,
+            1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0,
         ],
         CustomerSharedOrg => [
-            1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0,
+            1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0,
         ],
         CustomerNonSharedOrg => [
-            0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         ],
         OtherCustomer => [
-            0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         ],
     };
     row[action as usize] == 1
 }
 
-const ALL_ACTIONS: [Action; 23] = [
+const ALL_ACTIONS: [Action; 24] = [
     ShowTicket,
     ListContainsTicket,
     UpdateTicket,
@@ -127,6 +129,7 @@ const ALL_ACTIONS: [Action; 23] = [
     AccountTime,
     DeleteOtherUser,
     DeleteOrganization,
+    ManageSettings,
 ];
 
 /// The facts the matrix is evaluated on: one ticket per customer scenario.
@@ -321,6 +324,7 @@ fn decide(world: &World, who: Who, action: Action) -> bool {
         // someone else (the matrix's users are ids 2..; id 0 is nobody's)
         DeleteOtherUser => policy::can_delete_user(actor, 0),
         DeleteOrganization => policy::can_delete_organization(actor),
+        ManageSettings => policy::can_manage_settings(actor),
         ListContainsTicket => TicketScope::for_actor(actor, AccessLevel::Read).contains(&ticket),
         UpdateTicket => policy::authorize_update_ticket(actor, &ticket, FollowUp::Yes).is_ok(),
         CreateTicketInGroup => policy::can_create_ticket(actor, world.group, None),

@@ -207,13 +207,19 @@ async fn totals_are_exact_up_to_the_limit() {
         };
         // the ground truth in SQL: n % 7 == 4 holds the rare word (see `seed`)
         let zebras = (1..=TICKETS).filter(|n| n % 7 == 4).count() as i64;
-        let printers = (1..=TICKETS).filter(|n| n % 7 != 4 && n % 7 != 5 && n % 7 != 6).count()
-            as i64
+        let printers = (1..=TICKETS)
+            .filter(|n| n % 7 != 4 && n % 7 != 5 && n % 7 != 6)
+            .count() as i64
             + (1..=TICKETS)
                 .filter(|n| n % 5 == 0 && matches!(n % 7, 4..=6))
                 .count() as i64;
         assert_eq!(total("zebra", exact).await, zebras, "{}: exact", db.name);
-        assert_eq!(total("printer", exact).await, printers, "{}: exact", db.name);
+        assert_eq!(
+            total("printer", exact).await,
+            printers,
+            "{}: exact",
+            db.name
+        );
         for common_text in [i64::MAX, 20] {
             let capped = Thresholds {
                 common_text,

@@ -189,6 +189,13 @@ async fn serve(config: Config) -> Result<(), String> {
             .listen_postgres(&store)
             .await
             .map_err(|e| format!("live events (LISTEN): {e}"))?;
+        // and edit the same drafts live: rooms are relayed between instances
+        state
+            .desk
+            .drafts
+            .relay_postgres()
+            .await
+            .map_err(|e| format!("draft rooms (LISTEN): {e}"))?;
     }
     let _backfill = state.desk.spawn_search_backfill();
     let delivery = state.desk.spawn_mail_delivery();

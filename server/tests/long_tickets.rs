@@ -91,10 +91,18 @@ async fn a_ticket_with_thousands_of_articles_is_searched_read_and_written() {
         let r = send(search(&s, "db1234", AGENT1)).await;
         assert_eq!(found(&r.1), vec![ticket], "{ctx}: a public article's word");
         let r = send(search(&s, "db1234", NICOLE)).await;
-        assert_eq!(found(&r.1), vec![ticket], "{ctx}: the customer finds public text");
+        assert_eq!(
+            found(&r.1),
+            vec![ticket],
+            "{ctx}: the customer finds public text"
+        );
         // internal text: agents only
         let r = send(search(&s, "vendorcode1230", AGENT1)).await;
-        assert_eq!(found(&r.1), vec![ticket], "{ctx}: agents find internal text");
+        assert_eq!(
+            found(&r.1),
+            vec![ticket],
+            "{ctx}: agents find internal text"
+        );
         let r = send(search(&s, "vendorcode1230", NICOLE)).await;
         assert_eq!(found(&r.1), Vec::<i64>::new(), "{ctx}: customers never do");
         let r = send(search(&s, "article.body:vendorcode1230", NICOLE)).await;
@@ -111,7 +119,11 @@ async fn a_ticket_with_thousands_of_articles_is_searched_read_and_written() {
         let r = send(search(&s, "cleanupjob77", NICOLE)).await;
         assert_eq!(found(&r.1), vec![ticket], "{ctx}: the new article");
         let r = send(search(&s, "\"disk usage on host db17\"", AGENT1)).await;
-        assert_eq!(found(&r.1), vec![ticket], "{ctx}: a phrase of an old article");
+        assert_eq!(
+            found(&r.1),
+            vec![ticket],
+            "{ctx}: a phrase of an old article"
+        );
 
         // flagging an article internal hides its text from customers at once (no reindexing)
         let r = send(
@@ -130,13 +142,21 @@ async fn a_ticket_with_thousands_of_articles_is_searched_read_and_written() {
         assert_eq!(r.0, 200, "{ctx}: {}", r.1);
         let r = send(search(&s, "cleanupjob77", AGENT1)).await;
         assert_eq!(found(&r.1), Vec::<i64>::new(), "{ctx}: deleted");
-        let r = send(s.put(&format!("/ticket_articles/{newest}"), AGENT1).json(&json!({}))).await;
+        let r = send(
+            s.put(&format!("/ticket_articles/{newest}"), AGENT1)
+                .json(&json!({})),
+        )
+        .await;
         assert_eq!(r.0, 404, "{ctx}");
 
         // the ticket reads whole: every article, counted
         let r = send(s.get(&format!("/ticket_articles/by_ticket/{ticket}"), AGENT1)).await;
         assert_eq!(r.0, 200, "{ctx}");
-        assert_eq!(r.1.as_array().unwrap().len() as i64, ARTICLES + 1, "{ctx}: by_ticket");
+        assert_eq!(
+            r.1.as_array().unwrap().len() as i64,
+            ARTICLES + 1,
+            "{ctx}: by_ticket"
+        );
         let r = send(s.get(&format!("/ticket_articles/by_ticket/{ticket}"), NICOLE)).await;
         assert_eq!(
             r.1.as_array().unwrap().len() as i64,
@@ -188,13 +208,25 @@ async fn articles_from_before_the_per_article_index_are_backfilled() {
         let desk = domain::desk::Desk::new(s.db.store.clone(), s.files.clone());
         let batches = desk.backfill_search_index().await.unwrap();
         assert!(batches >= 4, "{ctx}: in batches ({batches})");
-        assert_eq!(desk.backfill_search_index().await.unwrap(), 0, "{ctx}: done");
+        assert_eq!(
+            desk.backfill_search_index().await.unwrap(),
+            0,
+            "{ctx}: done"
+        );
         let r = send(search(&s, "db1234", NICOLE)).await;
         assert_eq!(found(&r.1), vec![ticket], "{ctx}: backfilled");
         let r = send(search(&s, "vendorcode1230", NICOLE)).await;
-        assert_eq!(found(&r.1), Vec::<i64>::new(), "{ctx}: internal stays hidden");
+        assert_eq!(
+            found(&r.1),
+            Vec::<i64>::new(),
+            "{ctx}: internal stays hidden"
+        );
         let r = send(search(&s, "first message", AGENT1)).await;
-        assert_eq!(found(&r.1), vec![ticket], "{ctx}: indexed twice is harmless");
+        assert_eq!(
+            found(&r.1),
+            vec![ticket],
+            "{ctx}: indexed twice is harmless"
+        );
         s.finish().await;
     }
 }

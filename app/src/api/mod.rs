@@ -1,9 +1,11 @@
 //! Server functions of the web app, one module per resource, and the data they exchange with
 //! the pages. Every function calls the same domain services as the REST API.
 
+pub mod admin;
 pub mod codec;
 pub mod mail;
 pub mod notifications;
+pub mod profile;
 pub mod tickets;
 pub mod users;
 
@@ -162,7 +164,10 @@ pub struct TicketZoom {
     pub tags: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The newest articles of the thread (at most [`THREAD_TAIL`]), oldest first.
     pub articles: Vec<ArticleView>,
+    /// How many older articles there are before `articles` (loaded on demand).
+    pub earlier: i64,
     pub states: Vec<Choice>,
     pub priorities: Vec<Choice>,
     pub groups: Vec<Choice>,
@@ -173,6 +178,18 @@ pub struct TicketZoom {
     /// When a pending ticket is due (RFC 3339, UTC); `None` when it is not pending.
     pub pending_time: Option<String>,
     pub can: Abilities,
+}
+
+/// How many of a thread's newest articles the ticket view opens with.
+pub const THREAD_TAIL: usize = 20;
+/// How many older articles one "earlier articles" click loads.
+pub const THREAD_PAGE: usize = 50;
+
+/// Older articles of a thread: a page before a given article, and how many are older still.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticlePage {
+    pub articles: Vec<ArticleView>,
+    pub earlier: i64,
 }
 
 /// A reply (and sidebar changes) sent from the ticket view.

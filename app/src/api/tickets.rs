@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{NewTicket, NewTicketOptions, TicketChanges, TicketList, TicketZoom};
+use super::{ArticlePage, NewTicket, NewTicketOptions, TicketChanges, TicketList, TicketZoom};
 #[allow(unused_imports)]
 use leptos::server_fn::codec::Json;
 
@@ -314,6 +314,7 @@ mod ssr {
             created_at: record.created_at.clone(),
             updated_at: record.updated_at.clone(),
             articles,
+            earlier: 0,
             states,
             priorities,
             groups,
@@ -528,7 +529,43 @@ pub async fn show_ticket(id: i64) -> Result<TicketZoom, ServerFnError> {
     }
     .await;
     match result {
-        Ok(zoom) => Ok(zoom),
+        // a long thread opens at its newest articles; older ones come on demand
+        Ok(mut zoom) => {
+            let older = zoom.articles.len().saturating_sub(crate::api::THREAD_TAIL);
+            zoom.articles.drain(..older);
+            zoom.earlier = older as i64;
+            Ok(zoom)
+        }
+        Err(e) => Err(fail(e).await),
+    }
+}
+
+/// Older articles of a ticket's thread: the [`crate::api::THREAD_PAGE`] articles before the
+/// article `before` (oldest first), and how many are older still.
+#[server(output = JsonText)]
+pub async fn earlier_articles(id: i64, before: i64) -> Result<ArticlePage, ServerFnError> {
+    use crate::session::server::{actor, context, fail};
+    let actor = actor().await?;
+    let ctx = context()?;
+    let result = async {
+        let mut conn = ctx.store.read().await?;
+        ssr::zoom(&mut conn, &actor, id).await
+    }
+    .await;
+    match result {
+        Ok(zoom) => {
+            let mut older: Vec<_> = zoom
+                .articles
+                .into_iter()
+                .filter(|a| a.id < before)
+                .collect();
+            let rest = older.len().saturating_sub(crate::api::THREAD_PAGE);
+            let articles = older.split_off(rest);
+            Ok(ArticlePage {
+                articles,
+                earlier: rest as i64,
+            })
+        }
         Err(e) => Err(fail(e).await),
     }
 }

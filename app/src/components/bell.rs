@@ -10,7 +10,8 @@ use crate::api::notifications::{
     BellItem, mark_all_notifications_read, mark_notification_read, my_notifications,
 };
 use crate::components::live::{ServerMessage, use_live};
-use crate::pages::overview::{clean_error, short_time};
+use crate::components::time::When;
+use crate::pages::overview::clean_error;
 
 /// How often the bell asks even when the socket heard nothing (a missed event, a socket down).
 #[cfg(feature = "browser")]
@@ -236,9 +237,9 @@ pub fn Bell() -> impl IntoView {
                                                         <span class="bell-ticket">
                                                             {format!("#{} {}", item.ticket_number, item.ticket_title)}
                                                         </span>
-                                                        <time class="bell-time" datetime=item.created_at.clone()>
-                                                            {short_time(&item.created_at)}
-                                                        </time>
+                                                        <span class="bell-time">
+                                                            <When iso=item.created_at.clone() relative=true/>
+                                                        </span>
                                                     </a>
                                                 </li>
                                             }

@@ -205,6 +205,24 @@ impl ReplyControl {
         let _ = name;
     }
 
+    /// Puts the caret into the editor (an article's Reply).
+    pub fn focus(&self) {
+        #[cfg(feature = "browser")]
+        if let Some(h) = self.js() {
+            h.focus();
+        }
+    }
+
+    /// Quotes an article's (sanitised) HTML at the end of the reply, as a blockquote.
+    pub fn quote(&self, html: &str) {
+        #[cfg(feature = "browser")]
+        if let Some(h) = self.js() {
+            h.command("quote", &wasm_bindgen::JsValue::from_str(html));
+        }
+        #[cfg(not(feature = "browser"))]
+        let _ = html;
+    }
+
     pub fn link(&self, href: &str) {
         #[cfg(feature = "browser")]
         if let Some(h) = self.js() {

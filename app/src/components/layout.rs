@@ -8,7 +8,31 @@ use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::components::bell::Bell;
 use crate::components::live::use_live;
+use crate::components::status::{ErrorView, StatusBanners};
+use crate::components::time::use_clock;
 use crate::session::{SessionUser, SignOut, current_user};
+
+/// The user this tab last knew to be signed in: when the server cannot be reached while the
+/// user moves to another page, that page still gets its frame (top bar, navigation) and only
+/// the parts that could not load show their errors.
+#[derive(Clone, Copy)]
+struct KnownUser(RwSignal<Option<SessionUser>>);
+
+fn known_user() -> RwSignal<Option<SessionUser>> {
+    match use_context::<KnownUser>() {
+        Some(k) => k.0,
+        None => {
+            let k = KnownUser(RwSignal::new(None));
+            provide_context(k);
+            k.0
+        }
+    }
+}
+
+/// Provided once per tab (by the app), so every page's [`SignedIn`] shares it.
+pub fn provide_known_user() {
+    let _ = known_user();
+}
 
 /// Renders `page` with the signed-in user inside the app frame.
 #[component]
@@ -18,6 +42,8 @@ where
     V: IntoView + 'static,
 {
     let user = Resource::new(|| (), |_| current_user());
+    let known = known_user();
+    let clock = use_clock();
     view! {
         <Suspense fallback=|| view! { <p class="loading page" role="status">"Loading…"</p> }>
             {move || {
@@ -25,11 +51,34 @@ where
                 Suspend::new(async move {
                     match user.await {
                         Ok(Some(user)) => {
+                            let _ = known.try_set(Some(user.clone()));
+                            clock.set_zone(user.time_zone.clone());
                             let content = page(user.clone());
                             view! { <Frame user>{content}</Frame> }.into_any()
                         }
                         Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
-                        Err(e) => view! { <p class="error page" role="alert">{e.to_string()}</p> }.into_any(),
+                        // the server did not answer: the page keeps its frame, its parts show
+                        // their own errors and retry once the server is back
+                        Err(e) => match known.try_get_untracked().flatten() {
+                            Some(user) => {
+                                use_context::<crate::components::status::Status>()
+                                    .inspect(|s| s.noticed(&e));
+                                let content = page(user.clone());
+                                view! { <Frame user>{content}</Frame> }.into_any()
+                            }
+                            None => view! {
+                                <main class="page" id="main">
+                                    <div class="error-page">
+                                        <ErrorView
+                                            error=e
+                                            title="Tandem could not load this page"
+                                            retry=move |_| user.refetch()
+                                        />
+                                    </div>
+                                </main>
+                            }
+                                .into_any(),
+                        },
                     }
                 })
             }}
@@ -76,6 +125,7 @@ fn Frame(user: SessionUser, children: Children) -> impl IntoView {
             <nav class="mainnav" aria-label="Main">
                 <A href=home>"Tickets"</A>
                 <A href="/tickets/new">"New ticket"</A>
+                {user.is_admin.then(|| view! { <A href="/admin">"Admin"</A> })}
             </nav>
             <form class="search" method="get" action="/tickets/view/search" role="search">
                 <label class="sr-only" for="search-q">"Search tickets"</label>
@@ -106,7 +156,10 @@ fn Frame(user: SessionUser, children: Children) -> impl IntoView {
                 </ActionForm>
             </div>
         </header>
-        <main class="page" id="main">{children()}</main>
+        <main class="page" id="main">
+            <StatusBanners/>
+            {children()}
+        </main>
     }
 }
 

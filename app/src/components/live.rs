@@ -91,6 +91,12 @@ impl Live {
         self.send(&ClientMessage::View { ticket_id, typing });
     }
 
+    /// Whether the socket has been connected since the page loaded (or since the last sign-in):
+    /// a drop after that means the server cannot be reached.
+    pub fn ever_connected(&self) -> bool {
+        self.connections.get() > 0
+    }
+
     /// Leaves whatever ticket this tab views (a page going away).
     pub fn leave_current(&self) {
         if let Some(Some((ticket_id, _))) = self.viewing.try_get_untracked() {
@@ -202,10 +208,14 @@ mod browser {
         let Ok(socket) = web_sys::WebSocket::new(&format!("{scheme}://{host}/ws/live")) else {
             return;
         };
+        // after a connection that worked, the next drop retries quickly again
+        let opened = std::rc::Rc::new(std::cell::Cell::new(false));
+        let on_open_flag = opened.clone();
         let on_open = Closure::<dyn FnMut()>::new(move || {
             if !current() {
                 return;
             }
+            on_open_flag.set(true);
             let _ = live.connected.try_set(true);
             if let Some(Some((ticket_id, typing))) = live.viewing.try_get_untracked() {
                 live.send(&ClientMessage::View { ticket_id, typing });
@@ -232,11 +242,13 @@ mod browser {
                 }
                 let _ = live.connected.try_set(false);
                 let _ = live.socket.try_set_value(None);
-                // 4401: signed out; don't hammer the server
+                // 4401: signed out; don't hammer the server (and no offline banner)
                 if event.code() == 4401 {
+                    let _ = live.connections.try_set(0);
                     return;
                 }
-                let delay = (500 * 2u32.saturating_pow(attempt.min(5))).min(15_000);
+                let attempt = if opened.get() { 0 } else { attempt };
+                let delay = (500 * 2u32.saturating_pow(attempt.min(5))).min(5_000);
                 // a page that connected meanwhile ([`Live::connect`]) made this retry stale
                 set_timeout(
                     move || {

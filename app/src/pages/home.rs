@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::components::layout::home_path;
+use crate::components::status::ErrorView;
 use crate::session::current_user;
 
 #[component]
@@ -15,7 +16,14 @@ pub fn HomePage() -> impl IntoView {
                 match user.await {
                     Ok(Some(user)) => view! { <Redirect path=home_path(&user)/> }.into_any(),
                     Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! {
+                        <main class="page" id="main">
+                            <div class="error-page">
+                                <ErrorView error=e title="Tandem could not load this page" retry=move |_| user.refetch()/>
+                            </div>
+                        </main>
+                    }
+                        .into_any(),
                 }
             })}
         </Suspense>

@@ -10,6 +10,7 @@ use crate::api::users::search_customers;
 use crate::api::{CustomerHit, NewTicket};
 use crate::components::composer::{Composer, ComposerSetup, ReplyControl};
 use crate::components::layout::{SignedIn, ready_marker};
+use crate::components::status::ErrorView;
 use crate::pages::overview::clean_error;
 use crate::session::SessionUser;
 
@@ -228,7 +229,7 @@ fn NewTicketForm(
                                     </label>
                                 }.into_any()
                             }
-                            Err(e) => view! { <p class="error" role="alert">{clean_error(&e.to_string())}</p> }.into_any(),
+                            Err(e) => view! { <ErrorView error=e retry=move |_| options.refetch()/> }.into_any(),
                         }
                     })}
                 </Transition>

@@ -9,6 +9,8 @@ use crate::api::TicketList;
 use crate::api::tickets::list_tickets;
 use crate::components::layout::{SignedIn, ready_marker};
 use crate::components::live::{ServerMessage, use_live};
+use crate::components::status::ErrorView;
+use crate::components::time::When;
 use crate::session::SessionUser;
 
 /// Resources are created here, at the top of the route, in a fixed order, never inside a
@@ -140,7 +142,7 @@ fn Overview(
                 match list.await {
                     Ok(data) => view! { <ListView data q customer/> }.into_any(),
                     Err(e) => view! {
-                        <p class="error" role="alert">{clean_error(&e.to_string())}</p>
+                        <ErrorView error=e retry=move |_| list.refetch()/>
                     }.into_any(),
                 }
             })}
@@ -148,10 +150,9 @@ fn Overview(
     }
 }
 
+/// A server function's error text as a person reads it (see `components::status`).
 pub fn clean_error(text: &str) -> String {
-    text.trim_start_matches("error running server function: ")
-        .trim_start_matches("ServerFnError: ")
-        .to_string()
+    crate::components::status::readable_text(text)
 }
 
 #[component]
@@ -329,7 +330,7 @@ fn ListView(data: TicketList, q: ListQuery, customer: bool) -> impl IntoView {
                                     <td class="col-group">{r.group.clone()}</td>
                                     <td class="col-owner">{r.owner.clone()}</td>
                                     <td class="col-updated">
-                                        <time datetime=r.updated_at.clone()>{short_time(&r.updated_at)}</time>
+                                        <When iso=r.updated_at.clone() relative=true/>
                                     </td>
                                 </tr>
                             }
@@ -362,8 +363,4 @@ fn ListView(data: TicketList, q: ListQuery, customer: bool) -> impl IntoView {
     }
 }
 
-/// `2026-11-23T10:15:00Z` → `2026-11-23 10:15`.
-pub fn short_time(iso: &str) -> String {
-    let t = iso.replace('T', " ");
-    t.get(..16).unwrap_or(&t).to_string()
-}
+pub use crate::components::time::short_time;

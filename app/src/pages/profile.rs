@@ -7,7 +7,10 @@ use leptos::prelude::*;
 use crate::api::notifications::{
     EVENTS, NotificationSettings, my_notification_settings, save_notification_settings,
 };
+use crate::components::account::{AccountCards, AccountResources};
 use crate::components::layout::{SignedIn, ready_marker};
+use crate::components::status::ErrorView;
+use crate::components::time::TimeZoneForm;
 use crate::pages::overview::clean_error;
 use crate::session::SessionUser;
 
@@ -15,7 +18,13 @@ use crate::session::SessionUser;
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let settings = Resource::new(|| (), |_| my_notification_settings());
-    view! { <SignedIn page=move |user| view! { <Profile user settings/> }/> }
+    let account = AccountResources::new();
+    view! {
+        <SignedIn page=move |user: SessionUser| view! {
+            <Profile user=user.clone() settings/>
+            <AccountCards user resources=account/>
+        }/>
+    }
 }
 
 #[component]
@@ -43,13 +52,14 @@ fn Profile(
                 <dd>{role}</dd>
             </dl>
         </section>
+        <TimeZoneForm initial=user.time_zone.clone()/>
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
                     Ok(Some(s)) => view! { <NotificationForm initial=s/> }.into_any(),
                     Ok(None) => ().into_any(),
                     Err(e) => view! {
-                        <p class="error" role="alert">{clean_error(&e.to_string())}</p>
+                        <ErrorView error=e retry=move |_| settings.refetch()/>
                     }.into_any(),
                 }
             })}

@@ -6,12 +6,16 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api::mail::email_sending_enabled;
-use crate::api::tickets::{delete_ticket, discard_shared_draft, show_ticket, update_ticket};
+use crate::api::tickets::{
+    delete_ticket, discard_shared_draft, earlier_articles, show_ticket, update_ticket,
+};
 use crate::api::{ArticleView, Delivery, NewReply, TicketChanges, TicketZoom};
 use crate::components::composer::{Composer, ComposerSetup, ReplyControl, format_size};
 use crate::components::layout::{SignedIn, home_path, ready_marker};
 use crate::components::live::{ServerMessage, use_live};
-use crate::pages::overview::{clean_error, short_time};
+use crate::components::status::{ErrorView, Failure, failure_of, use_status};
+use crate::components::time::{When, short_time};
+use crate::pages::overview::clean_error;
 use crate::session::SessionUser;
 
 /// The resource is created here, at the top of the route (see `OverviewPage`).
@@ -61,13 +65,20 @@ fn Ticket(
                     Suspend::new(async move {
                         match zoom.await {
                             Ok(t) => view! { <TicketView t user deleted/> }.into_any(),
-                            Err(e) => view! {
-                                <div class="error-page">
-                                    <h1>"Ticket not available"</h1>
-                                    <p class="error" role="alert">{clean_error(&e.to_string())}</p>
-                                    <a href="/">"Back to the tickets"</a>
-                                </div>
-                            }.into_any(),
+                            Err(e) => {
+                                let title = if failure_of(&e.to_string()) == Failure::Server {
+                                    "Ticket not available"
+                                } else {
+                                    "The ticket could not be loaded"
+                                };
+                                view! {
+                                    <div class="error-page">
+                                        <ErrorView error=e title retry=move |_| zoom.refetch()/>
+                                        <a href="/">"Back to the tickets"</a>
+                                    </div>
+                                }
+                                    .into_any()
+                            }
                         }
                     })
                 }
@@ -92,6 +103,10 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
     let ticket_id = t.id;
     let original = StoredValue::new(t.clone());
     let latest = RwSignal::new(t.clone());
+    // The thread: the newest articles first, older ones added on demand ("N earlier").
+    let thread = RwSignal::new(t.articles.clone());
+    let earlier = RwSignal::new(t.earlier);
+    let status = use_status();
     let sidebar = Sidebar {
         state_id: RwSignal::new(t.state_id),
         priority_id: RwSignal::new(t.priority_id),
@@ -167,9 +182,36 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                         .pending_time
                         .try_set(local_input(z.pending_time.as_deref()));
                 }
+                // new and changed articles go into the thread; older ones stay as loaded
+                let _ = thread.try_update(|shown| merge_articles(shown, &z.articles));
                 let _ = original.try_set_value(z.clone());
                 let _ = latest.try_set(z);
             }
+        });
+    };
+    let loading_earlier = RwSignal::new(false);
+    let earlier_error = RwSignal::new(None::<String>);
+    let load_earlier = move || {
+        if loading_earlier.get_untracked() {
+            return;
+        }
+        let Some(first) = thread.with_untracked(|a| a.first().map(|a| a.id)) else {
+            return;
+        };
+        loading_earlier.set(true);
+        earlier_error.set(None);
+        leptos::task::spawn_local(async move {
+            match earlier_articles(ticket_id, first).await {
+                Ok(page) => {
+                    let _ = thread.try_update(|shown| merge_articles(shown, &page.articles));
+                    let _ = earlier.try_set(page.earlier);
+                }
+                Err(e) => {
+                    status.noticed(&e);
+                    let _ = earlier_error.try_set(Some(clean_error(&e.to_string())));
+                }
+            }
+            let _ = loading_earlier.try_set(false);
         });
     };
     Effect::new(move |seen: Option<u64>| {
@@ -226,14 +268,17 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                 c.pending_time = Some(utc_of_local(&chosen).unwrap_or_default());
             }
         }
-        if control.has_content() {
+        // (trailing empty paragraphs are not sent: an editor holding only those sends nothing)
+        let body_html = control.html();
+        let has_files = control.files.with_untracked(|f| !f.is_empty());
+        if control.has_content() && (!body_html.trim().is_empty() || has_files) {
             c.article = Some(NewReply {
                 kind: kind.get_untracked(),
                 internal: internal.get_untracked(),
                 to: to.get_untracked(),
                 cc: cc.get_untracked(),
                 subject: subject.get_untracked(),
-                body_html: control.html(),
+                body_html,
                 form_id: form_id.get_value(),
                 from_shared_draft: can_coedit,
             });
@@ -283,6 +328,7 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                 }
                 // the text stays in the editor (and in local storage) to try again
                 Err(e) => {
+                    status.noticed(&e);
                     let _ = send_error.try_set(Some(clean_error(&e.to_string())));
                 }
             }
@@ -409,7 +455,10 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
     let setup = StoredValue::new(setup);
     let number = t.number.clone();
     let ready = ready_marker();
+    // the browser tab names the ticket
+    let tab_title = move || latest.with(|t| format!("#{} {} – Tandem", t.number, t.title));
     view! {
+        <leptos_meta::Title text=tab_title/>
         <div class="zoom" data-ticket-id=ticket_id data-ready=ready>
             <div class="zoom-main">
                 {title_row}
@@ -427,25 +476,61 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                         })
                     }}
                 </div>
-                <ol class="thread" aria-label="Conversation">
-                    <For
-                        each=move || latest.with(|t| t.articles.clone())
-                        key=|a| a.id
-                        children=move |a| {
-                            // the delivery state changes in place (the worker's attempts)
-                            let article_id = a.id;
-                            let delivery = Memo::new(move |_| {
-                                latest.with(|t| {
-                                    t.articles
-                                        .iter()
-                                        .find(|x| x.id == article_id)
-                                        .and_then(|x| x.delivery.clone())
-                                })
-                            });
-                            view! { <Article a delivery/> }
-                        }
-                    />
-                </ol>
+                // a scroll box anchored at its end: the thread opens at the newest article, also
+                // before the page has hydrated, and older articles load above without a jump
+                <div class="thread-scroll" data-testid="thread">
+                    <div class="thread-inner">
+                        {move || (earlier.get() > 0).then(|| {
+                            let n = earlier.get();
+                            view! {
+                                <div class="earlier">
+                                    <button
+                                        type="button"
+                                        class="earlier-button"
+                                        id="earlier-articles"
+                                        disabled=move || loading_earlier.get()
+                                        on:click=move |_| load_earlier()
+                                    >
+                                        {move || if loading_earlier.get() {
+                                            "Loading…".to_string()
+                                        } else if n == 1 {
+                                            "1 earlier article".to_string()
+                                        } else {
+                                            format!("{n} earlier articles")
+                                        }}
+                                    </button>
+                                    {move || earlier_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                                </div>
+                            }
+                        })}
+                        <ol class="thread" aria-label="Conversation">
+                            <For
+                                each=move || thread.get()
+                                key=|a| a.id
+                                children=move |a| {
+                                    // the delivery state changes in place (the worker's attempts)
+                                    let article_id = a.id;
+                                    let delivery = Memo::new(move |_| {
+                                        thread.with(|t| {
+                                            t.iter()
+                                                .find(|x| x.id == article_id)
+                                                .and_then(|x| x.delivery.clone())
+                                        })
+                                    });
+                                    let actions = can.change.then_some(ArticleActions {
+                                        control,
+                                        kind,
+                                        internal,
+                                        to,
+                                        coedit: can_coedit,
+                                        agent: can.agent,
+                                    });
+                                    view! { <Article a delivery actions/> }
+                                }
+                            />
+                        </ol>
+                    </div>
+                </div>
                 {can.change.then(|| view! {
                     <section class="reply" aria-label="Reply">
                         <h2 class="sr-only">"Reply"</h2>
@@ -753,8 +838,8 @@ fn DeliveryState(delivery: Memo<Option<Delivery>>) -> impl IntoView {
         delivery.get().map(|d| {
             let (modifier, text) = d.label();
             let title = d.date.clone().map(|date| match modifier {
-                "sent" => format!("Sent {}", short_time(&date)),
-                _ => format!("Last attempt {}", short_time(&date)),
+                "sent" => format!("Sent {} UTC", short_time(&date)),
+                _ => format!("Last attempt {} UTC", short_time(&date)),
             });
             view! {
                 <span class=format!("delivery delivery-{modifier}") title=title data-testid="delivery">{text}</span>
@@ -763,9 +848,69 @@ fn DeliveryState(delivery: Memo<Option<Delivery>>) -> impl IntoView {
     }
 }
 
+/// New or changed articles into the thread (by id, oldest first); the others stay.
+fn merge_articles(shown: &mut Vec<ArticleView>, incoming: &[ArticleView]) {
+    for a in incoming {
+        match shown.iter_mut().find(|s| s.id == a.id) {
+            Some(s) => {
+                if s != a {
+                    *s = a.clone();
+                }
+            }
+            None => shown.push(a.clone()),
+        }
+    }
+    shown.sort_by_key(|a| a.id);
+}
+
+/// What an article's Reply and Quote buttons reach: the composer and the reply options.
+#[derive(Clone, Copy)]
+struct ArticleActions {
+    control: ReplyControl,
+    kind: RwSignal<String>,
+    internal: RwSignal<bool>,
+    to: RwSignal<String>,
+    coedit: bool,
+    agent: bool,
+}
+
 #[component]
-fn Article(a: ArticleView, delivery: Memo<Option<Delivery>>) -> impl IntoView {
+fn Article(
+    a: ArticleView,
+    delivery: Memo<Option<Delivery>>,
+    actions: Option<ArticleActions>,
+) -> impl IntoView {
     let expanded = RwSignal::new(false);
+    let reply_to = a
+        .from
+        .clone()
+        .filter(|_| a.kind == "email" && a.sender != "Agent");
+    let quoted = a.body_html.clone();
+    let buttons = actions.map(|x| {
+        // an e-mail from the customer is answered by e-mail, to its sender
+        let reply = move |_| {
+            if x.agent
+                && let Some(from) = reply_to.clone()
+            {
+                x.kind.set("email".into());
+                x.internal.set(false);
+                x.to.set(from.clone());
+                if x.coedit {
+                    x.control.set_meta_text("type", "email");
+                    x.control.set_meta_flag("internal", false);
+                    x.control.set_meta_text("to", &from);
+                }
+            }
+            x.control.focus();
+        };
+        let quote = move |_| x.control.quote(&quoted);
+        view! {
+            <span class="article-actions">
+                <button type="button" class="link article-reply" on:click=reply>"Reply"</button>
+                <button type="button" class="link article-quote" on:click=quote>"Quote"</button>
+            </span>
+        }
+    });
     let long = a.body_html.len() > 2500;
     let sender = a.sender.to_ascii_lowercase();
     let files: Vec<_> = a
@@ -785,7 +930,8 @@ fn Article(a: ArticleView, delivery: Memo<Option<Delivery>>) -> impl IntoView {
                 <span class="kind">{a.kind.clone()}</span>
                 {a.internal.then(|| view! { <span class="internal-badge">"Internal note"</span> })}
                 <DeliveryState delivery/>
-                <time datetime=a.created_at.clone()>{short_time(&a.created_at)}</time>
+                <When iso=a.created_at.clone() relative=true/>
+                {buttons}
             </div>
             {(a.kind == "email").then(|| view! {
                 <dl class="addresses">
@@ -965,7 +1111,7 @@ fn Sidebar(t: TicketZoom, sidebar: Sidebar, can: crate::api::Abilities) -> impl 
                     <ul class="tags">{t.tags.iter().map(|tag| view! { <li class="tag">{tag.clone()}</li> }).collect_view()}</ul>
                 </section>
             })}
-            <p class="muted small">"Created " {short_time(&t.created_at)} <br/> "Updated " {short_time(&t.updated_at)}</p>
+            <p class="muted small">"Created " <When iso=t.created_at.clone()/> <br/> "Updated " <When iso=t.updated_at.clone() relative=true/></p>
         </aside>
     }
 }

@@ -328,3 +328,29 @@ pub async fn update(
     .await?;
     find(conn, id).await
 }
+
+/// `POST /groups` as one request: one write transaction, the created group. The REST API and
+/// the web app's admin area both call this.
+pub async fn create_group(
+    store: &crate::Store,
+    actor: &Actor,
+    params: &GroupParams,
+) -> Result<GroupRecord> {
+    let mut tx = store.write().await?;
+    let group = create(&mut tx, Some(actor), params).await?;
+    tx.commit().await?;
+    Ok(group)
+}
+
+/// `PUT /groups/{id}` as one request, like [`create_group`].
+pub async fn update_group(
+    store: &crate::Store,
+    actor: &Actor,
+    id: i64,
+    params: &GroupParams,
+) -> Result<GroupRecord> {
+    let mut tx = store.write().await?;
+    let group = update(&mut tx, actor, id, params).await?;
+    tx.commit().await?;
+    Ok(group)
+}

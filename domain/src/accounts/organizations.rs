@@ -273,6 +273,34 @@ pub async fn update(
     find(conn, id).await
 }
 
+/// `POST /organizations` as one request: one write transaction, the created organisation as
+/// rendered. The REST API and the web app's admin area both call this.
+pub async fn create_organization(
+    store: &crate::Store,
+    actor: &Actor,
+    params: &OrganizationParams,
+) -> Result<Value> {
+    let mut tx = store.write().await?;
+    let org = create(&mut tx, Some(actor), params).await?;
+    let body = render(&mut tx, &org, false).await?;
+    tx.commit().await?;
+    Ok(body)
+}
+
+/// `PUT /organizations/{id}` as one request, like [`create_organization`].
+pub async fn update_organization(
+    store: &crate::Store,
+    actor: &Actor,
+    id: i64,
+    params: &OrganizationParams,
+) -> Result<Value> {
+    let mut tx = store.write().await?;
+    let org = update(&mut tx, actor, id, params).await?;
+    let body = render(&mut tx, &org, false).await?;
+    tx.commit().await?;
+    Ok(body)
+}
+
 /// `DELETE /organizations/{id}` (Zammad's rule): only an organisation without members and
 /// tickets, else 422 `Can't delete, object has references.`
 pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {

@@ -155,6 +155,22 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
     Ok(())
 }
 
+/// `POST /user_access_token` as one request: one write transaction; the answer holds the
+/// secret (shown this once). The REST API and the web app's profile both call this.
+pub async fn create_token(store: &crate::Store, actor: &Actor, params: &NewToken) -> Result<Value> {
+    let mut tx = store.write().await?;
+    let token = create(&mut tx, actor, params).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// `DELETE /user_access_token/{id}` as one request, like [`create_token`].
+pub async fn delete_token(store: &crate::Store, actor: &Actor, id: i64) -> Result<()> {
+    let mut tx = store.write().await?;
+    delete(&mut tx, actor, id).await?;
+    tx.commit().await
+}
+
 #[derive(FromRow)]
 struct TokenUse {
     id: i64,

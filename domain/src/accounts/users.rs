@@ -987,6 +987,10 @@ pub async fn update(
     .bind(id)
     .execute(&mut *conn)
     .await?;
+    if params.active == Some(false) && current.active != 0 {
+        // an inactive user cannot sign in: their sessions end too (open tabs go to sign-in)
+        delete_other_sessions(conn, id, None).await?;
+    }
     if let Some(pw) = &params.password {
         // one's own password changes only with the current one (`password_change`); admins
         // may set anyone's
@@ -1034,9 +1038,60 @@ pub async fn change_own_password(
     let hash = passwords::hash_blocking(new_password.to_string()).await?;
     let mut tx = store.write().await?;
     set_password(&mut tx, actor.id, new_password, Some(&hash)).await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
-        .bind(actor.id)
-        .bind(keep_session.unwrap_or_default())
+    delete_other_sessions(&mut tx, actor.id, keep_session).await?;
+    tx.commit().await
+}
+
+/// Signs the caller out everywhere else: every session of theirs but `keep_session` (the
+/// SHA-256 of the session asking) ends. Returns how many ended.
+pub async fn end_other_sessions(
+    store: &crate::Store,
+    actor: &Actor,
+    keep_session: Option<&str>,
+) -> Result<u64> {
+    let mut tx = store.write().await?;
+    let ended = delete_other_sessions(&mut tx, actor.id, keep_session).await?;
+    tx.commit().await?;
+    Ok(ended)
+}
+
+async fn delete_other_sessions(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    keep_session: Option<&str>,
+) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user_id)
+            .bind(keep_session.unwrap_or_default())
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// When a user's account is locked until after failed logins (`None`: not locked).
+pub async fn locked_until(conn: &mut AnyConnection, user_id: i64) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar::<_, Option<String>>("SELECT locked_until FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(conn)
+            .await?
+            .flatten()
+            .filter(|until| clock::parse(until).is_some_and(|at| at > chrono::Utc::now())),
+    )
+}
+
+/// Unlocks an account locked after failed logins (its failure count starts again): user
+/// admins only, like setting another user's password.
+pub async fn unlock(store: &crate::Store, actor: &Actor, id: i64) -> Result<()> {
+    if !policy::can_manage_user_roles(actor) {
+        return Err(Error::not_authorized());
+    }
+    let mut tx = store.write().await?;
+    find(&mut tx, id).await?;
+    sqlx::query("UPDATE users SET login_failed = 0, locked_until = NULL WHERE id = $1")
+        .bind(id)
         .execute(&mut *tx)
         .await?;
     tx.commit().await

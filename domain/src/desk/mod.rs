@@ -6,6 +6,7 @@
 pub mod mail;
 pub mod notify;
 pub mod search_index;
+pub mod settings;
 pub mod uploads;
 
 use std::sync::Arc;

@@ -5,11 +5,16 @@
 //! Several app instances on one PostgreSQL database: [`Bus::listen_postgres`] makes
 //! [`Bus::publish`] also `NOTIFY tandem_events` and starts one `LISTEN` task that hands what
 //! other instances published to [`Bus::deliver`]. Events are small, self-contained JSON (ids
-//! and policy facts, never ticket content), well under NOTIFY's 8000-byte payload. Who is
-//! viewing a ticket stays per instance (each instance announces its own tabs).
+//! and policy facts, never ticket content), well under NOTIFY's 8000-byte payload.
+//!
+//! Who is viewing a ticket spans the instances too: each instance announces the viewers of
+//! its own tabs per ticket (when they change, and again every [`VIEWERS_RENEW`]); the others
+//! keep the latest list per instance, drop it after [`VIEWERS_EXPIRE`] without renewal (an
+//! instance that died), and show one merged row with every user once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -94,15 +99,43 @@ pub struct Bus {
     instance: u64,
     /// Set once the bus shares events through PostgreSQL.
     peers: OnceLock<crate::Store>,
+    /// Viewers on the other instances: ticket → instance → their list.
+    remote_viewing: Mutex<HashMap<i64, HashMap<u64, RemoteViewers>>>,
 }
 
 const CHANNEL: &str = "tandem_events";
+/// How often an instance announces its viewers again (several instances).
+pub const VIEWERS_RENEW: Duration = Duration::from_secs(10);
+/// Another instance's viewers not renewed for this long are dropped.
+pub const VIEWERS_EXPIRE: Duration = Duration::from_secs(25);
+/// Viewers of one ticket one instance announces at most (the payload stays small).
+const MAX_ANNOUNCED_VIEWERS: usize = 40;
 
-/// What travels through NOTIFY.
+struct RemoteViewers {
+    audience: Audience,
+    viewers: Vec<Viewer>,
+    seen: Instant,
+}
+
+/// What travels through NOTIFY: a ticket event, an instance's viewers of a ticket, or a new
+/// instance asking the others to announce theirs.
 #[derive(Serialize, Deserialize)]
 struct Wire {
     origin: u64,
-    event: Event,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    event: Option<Event>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    viewing: Option<Viewing>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    query: bool,
+}
+
+/// One instance's viewers of a ticket (one entry per user; empty: none left).
+#[derive(Serialize, Deserialize)]
+struct Viewing {
+    ticket_id: i64,
+    audience: Audience,
+    viewers: Vec<Viewer>,
 }
 
 struct ViewingRoom {
@@ -125,6 +158,7 @@ impl Bus {
             viewing: Mutex::new(HashMap::new()),
             instance: rand::random(),
             peers: OnceLock::new(),
+            remote_viewing: Mutex::new(HashMap::new()),
         }
     }
 
@@ -142,7 +176,7 @@ impl Bus {
                     Ok(notification) => {
                         let Some(bus) = bus.upgrade() else { break };
                         match serde_json::from_str::<Wire>(notification.payload()) {
-                            Ok(wire) if wire.origin != bus.instance => bus.deliver(wire.event),
+                            Ok(wire) if wire.origin != bus.instance => bus.receive(wire),
                             Ok(_) => {}
                             Err(e) => {
                                 tracing::warn!(error = %e, "unreadable live event from a peer")
@@ -156,7 +190,171 @@ impl Bus {
                 }
             }
         });
+        // viewers: renewed while this instance runs, others' expire when theirs stops
+        let bus = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(VIEWERS_RENEW);
+            loop {
+                tick.tick().await;
+                let Some(bus) = bus.upgrade() else { break };
+                bus.renew_viewers();
+            }
+        });
+        self.notify(Wire {
+            origin: self.instance,
+            event: None,
+            viewing: None,
+            query: true,
+        });
         Ok(())
+    }
+
+    /// Sends a wire message to the other instances (nothing without PostgreSQL).
+    fn notify(&self, wire: Wire) {
+        let Some(store) = self.peers.get() else {
+            return;
+        };
+        let Ok(payload) = serde_json::to_string(&wire) else {
+            return;
+        };
+        let pool = store.pool().clone();
+        tokio::spawn(async move {
+            let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(payload)
+                .execute(&pool)
+                .await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "live events: NOTIFY failed");
+            }
+        });
+    }
+
+    /// A message from another instance.
+    fn receive(&self, wire: Wire) {
+        if let Some(event) = wire.event {
+            self.deliver(event);
+        }
+        if let Some(viewing) = wire.viewing {
+            {
+                let mut remote = self
+                    .remote_viewing
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                let of_ticket = remote.entry(viewing.ticket_id).or_default();
+                if viewing.viewers.is_empty() {
+                    of_ticket.remove(&wire.origin);
+                } else {
+                    let mut viewers = viewing.viewers;
+                    viewers.truncate(MAX_ANNOUNCED_VIEWERS);
+                    of_ticket.insert(
+                        wire.origin,
+                        RemoteViewers {
+                            audience: viewing.audience,
+                            viewers,
+                            seen: Instant::now(),
+                        },
+                    );
+                }
+                if of_ticket.is_empty() {
+                    remote.remove(&viewing.ticket_id);
+                }
+            }
+            self.announce_merged(viewing.ticket_id, Some(viewing.audience));
+        }
+        if wire.query {
+            self.renew_viewers();
+        }
+    }
+
+    /// This instance's viewers of a ticket, one entry per user.
+    fn local_viewers(&self, ticket_id: i64) -> Option<(Audience, Vec<Viewer>)> {
+        let rooms = self.viewing.lock().unwrap_or_else(|e| e.into_inner());
+        let room = rooms.get(&ticket_id)?;
+        Some((room.audience, merge_viewers(room.tabs.values())))
+    }
+
+    /// Announces this instance's viewers of every ticket again, and drops other instances'
+    /// lists that were not renewed.
+    fn renew_viewers(&self) {
+        let tickets: Vec<i64> = {
+            let rooms = self.viewing.lock().unwrap_or_else(|e| e.into_inner());
+            rooms.keys().copied().collect()
+        };
+        for ticket_id in tickets {
+            self.share_viewers(ticket_id);
+        }
+        let expired: Vec<i64> = {
+            let mut remote = self
+                .remote_viewing
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let mut expired = Vec::new();
+            for (ticket_id, of_ticket) in remote.iter_mut() {
+                let before = of_ticket.len();
+                of_ticket.retain(|_, r| r.seen.elapsed() < VIEWERS_EXPIRE);
+                if of_ticket.len() != before {
+                    expired.push(*ticket_id);
+                }
+            }
+            remote.retain(|_, of_ticket| !of_ticket.is_empty());
+            expired
+        };
+        for ticket_id in expired {
+            self.announce_merged(ticket_id, None);
+        }
+    }
+
+    /// Tells the other instances who views a ticket here.
+    fn share_viewers(&self, ticket_id: i64) {
+        if self.peers.get().is_none() {
+            return;
+        }
+        let (audience, mut viewers) = match self.local_viewers(ticket_id) {
+            Some(local) => local,
+            None => match self.remote_audience(ticket_id) {
+                Some(audience) => (audience, Vec::new()),
+                None => return,
+            },
+        };
+        viewers.truncate(MAX_ANNOUNCED_VIEWERS);
+        self.notify(Wire {
+            origin: self.instance,
+            event: None,
+            viewing: Some(Viewing {
+                ticket_id,
+                audience,
+                viewers,
+            }),
+            query: false,
+        });
+    }
+
+    fn remote_audience(&self, ticket_id: i64) -> Option<Audience> {
+        let remote = self
+            .remote_viewing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        remote
+            .get(&ticket_id)
+            .and_then(|m| m.values().next())
+            .map(|r| r.audience)
+    }
+
+    /// Delivers the merged viewers of a ticket to this instance's tabs.
+    fn announce_merged(&self, ticket_id: i64, audience: Option<Audience>) {
+        let (audience, viewers) = match self.viewers(ticket_id) {
+            Some(merged) => merged,
+            None => match audience {
+                Some(audience) => (audience, Vec::new()),
+                None => return,
+            },
+        };
+        self.deliver(Event::Viewers {
+            ticket_id,
+            audience,
+            viewers,
+        });
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -170,24 +368,13 @@ impl Bus {
             event,
             Event::TicketChanged { .. } | Event::TicketDeleted { .. }
         );
-        if shared && let Some(store) = self.peers.get() {
-            let wire = Wire {
+        if shared {
+            self.notify(Wire {
                 origin: self.instance,
-                event: event.clone(),
-            };
-            if let Ok(payload) = serde_json::to_string(&wire) {
-                let pool = store.pool().clone();
-                tokio::spawn(async move {
-                    let sent = sqlx::query("SELECT pg_notify($1, $2)")
-                        .bind(CHANNEL)
-                        .bind(payload)
-                        .execute(&pool)
-                        .await;
-                    if let Err(e) = sent {
-                        tracing::warn!(error = %e, "live events: NOTIFY failed");
-                    }
-                });
-            }
+                event: Some(event.clone()),
+                viewing: None,
+                query: false,
+            });
         }
         self.deliver(event);
     }
@@ -228,26 +415,38 @@ impl Bus {
         }
     }
 
-    /// Who views a ticket now: one entry per user (typing if any of their tabs types).
+    /// Who views a ticket now, on this instance and (with PostgreSQL) the others: one entry
+    /// per user (typing if any of their tabs types), sorted by name.
     pub fn viewers(&self, ticket_id: i64) -> Option<(Audience, Vec<Viewer>)> {
-        let rooms = self.viewing.lock().unwrap_or_else(|e| e.into_inner());
-        let room = rooms.get(&ticket_id)?;
-        let mut by_user: Vec<Viewer> = Vec::new();
-        for viewer in room.tabs.values() {
-            match by_user.iter_mut().find(|v| v.user_id == viewer.user_id) {
-                Some(seen) => seen.typing |= viewer.typing,
-                None => by_user.push(viewer.clone()),
-            }
-        }
-        by_user.sort_by(|a, b| a.name.cmp(&b.name).then(a.user_id.cmp(&b.user_id)));
-        Some((room.audience, by_user))
+        let local = self.local_viewers(ticket_id);
+        let remote = self
+            .remote_viewing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let others = remote.get(&ticket_id);
+        let audience = match (&local, others) {
+            (Some((audience, _)), _) => *audience,
+            (None, Some(others)) => others.values().next()?.audience,
+            (None, None) => return None,
+        };
+        let local_list = local.map(|(_, v)| v).unwrap_or_default();
+        let merged = merge_viewers(
+            local_list.iter().chain(
+                others
+                    .into_iter()
+                    .flat_map(|m| m.values())
+                    .flat_map(|r| &r.viewers),
+            ),
+        );
+        Some((audience, merged))
     }
 
     fn announce_viewers(&self, ticket_id: i64) {
+        self.share_viewers(ticket_id);
         let Some((audience, viewers)) = self.viewers(ticket_id) else {
             return;
         };
-        if viewers.is_empty() {
+        {
             let mut rooms = self.viewing.lock().unwrap_or_else(|e| e.into_inner());
             if rooms.get(&ticket_id).is_some_and(|r| r.tabs.is_empty()) {
                 rooms.remove(&ticket_id);
@@ -259,6 +458,19 @@ impl Bus {
             viewers,
         });
     }
+}
+
+/// One entry per user (typing if any of theirs types), sorted by name then id.
+fn merge_viewers<'a>(viewers: impl Iterator<Item = &'a Viewer>) -> Vec<Viewer> {
+    let mut by_user: Vec<Viewer> = Vec::new();
+    for viewer in viewers {
+        match by_user.iter_mut().find(|v| v.user_id == viewer.user_id) {
+            Some(seen) => seen.typing |= viewer.typing,
+            None => by_user.push(viewer.clone()),
+        }
+    }
+    by_user.sort_by(|a, b| a.name.cmp(&b.name).then(a.user_id.cmp(&b.user_id)));
+    by_user
 }
 
 /// May a browser tab of `actor` be told about a live event? Only about tickets they can read;

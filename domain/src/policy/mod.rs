@@ -401,6 +401,12 @@ pub fn can_use_access_tokens(actor: &Actor) -> bool {
     actor.is_agent() || actor.is_admin()
 }
 
+/// The operator's settings (password policy, ticket hook): admins (`admin`, Zammad's
+/// `admin.*` setting pages).
+pub fn can_manage_settings(actor: &Actor) -> bool {
+    actor.is_admin()
+}
+
 /// `From:` / `X-On-Behalf-Of:` impersonation.
 pub fn can_impersonate(actor: &Actor) -> bool {
     actor.has_permission("admin.user")

@@ -116,6 +116,27 @@ impl SyncClient {
         self.changes_since(&before)
     }
 
+    /// Deletes `len` UTF-16 units at `offset` of paragraph `block`'s first text (what a
+    /// backspace does; nothing when absent). Returns the update frame to send.
+    pub fn delete_text(&self, block: u32, offset: u32, len: u32) -> Vec<u8> {
+        let before = self.doc.transact().state_vector();
+        let body = self.doc.get_or_insert_xml_fragment(document::BODY);
+        {
+            let mut txn = self.doc.transact_mut();
+            if let Some(XmlOut::Element(p)) = body.get(&txn, block)
+                && let Some(XmlOut::Text(t)) = p.get(&txn, 0)
+            {
+                let total = t.len(&txn);
+                let offset = offset.min(total);
+                let len = len.min(total - offset);
+                if len > 0 {
+                    t.remove_range(&mut txn, offset, len);
+                }
+            }
+        }
+        self.changes_since(&before)
+    }
+
     /// Appends `depth` blockquotes nested in one another (what no composer sends, but any
     /// peer can). Returns the update frame to send.
     pub fn nested_chain(&self, depth: usize) -> Vec<u8> {

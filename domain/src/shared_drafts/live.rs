@@ -7,10 +7,20 @@
 //!
 //! This module knows the y-sync protocol but nothing about WebSockets: the server feeds it
 //! binary frames and forwards the frames it returns.
+//!
+//! Several instances on one PostgreSQL database ([`Hub::relay_postgres`]): every instance with
+//! editors of a draft keeps its own room, and each room relays what it accepts (updates,
+//! awareness, its end) to the others through [`super::relay`]. Persistence stays exactly-once
+//! in effect: an update is logged by the instance its editor is connected to, and a snapshot
+//! is always the union of the room's document and everything stored (snapshot and log rows,
+//! read under the draft row's lock), so no instance's snapshot can drop what another stored.
+//! Applying an update twice changes nothing in a yrs document, so a relayed copy of something
+//! a room already holds is harmless. A room whose epoch ended elsewhere closes (the relay's
+//! close message, or its periodic check of the stored epoch).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -19,11 +29,12 @@ use sqlx::{AnyConnection, Row};
 use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
 use yrs::sync::awareness::{AwarenessUpdate, AwarenessUpdateEntry};
 use yrs::sync::{Message, MessageReader, SyncMessage};
-use yrs::updates::decoder::DecoderV1;
+use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, ReadTxn, Transact};
 
 use super::document::{self, UpdateError};
+use super::relay::{Incoming, Kind, Outgoing, Relay};
 use crate::{Result, Store, storage::clock};
 
 /// y-protocols' custom message type used for Tandem's JSON control messages.
@@ -74,7 +85,10 @@ enum Written {
 }
 
 struct Peer {
+    /// The local connection that announced it (0 for a peer on another instance).
     conn: u64,
+    /// The instance a remote peer is connected to (`None`: this one).
+    origin: Option<i64>,
     clock: u32,
     json: Arc<str>,
     seen: Instant,
@@ -99,17 +113,20 @@ pub struct Room {
     pub(super) write_lock: Arc<Mutex<()>>,
     events: broadcast::Sender<RoomEvent>,
     persist: mpsc::UnboundedSender<Persist>,
+    /// The relay to the other instances (PostgreSQL with several instances).
+    relay: Option<Arc<Relay>>,
     /// Holders of the room (sockets and REST calls in progress), counted under the hub's
     /// lock: the room is dropped when the last one releases it.
     users: AtomicUsize,
 }
 
-/// Every live room of this server process. Designed so that a PostgreSQL LISTEN/NOTIFY relay
-/// can later forward updates between instances; today, run one instance (or route by ticket).
+/// Every live room of this server process; with PostgreSQL, relayed to the rooms of the other
+/// instances on the same database once [`Hub::relay_postgres`] ran (see the module docs).
 pub struct Hub {
     store: Store,
     rooms: Mutex<HashMap<i64, Arc<Room>>>,
     next_conn: AtomicU64,
+    relay: OnceLock<Arc<Relay>>,
 }
 
 /// A Tandem control message as a y-protocols frame.
@@ -245,7 +262,26 @@ impl Hub {
             store,
             rooms: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
+            relay: OnceLock::new(),
         })
+    }
+
+    /// Relays this instance's draft rooms to the other instances on the same PostgreSQL
+    /// database and theirs to this one (see the module docs and [`super::relay`]). Call once at
+    /// start-up, before editors connect; returns when the LISTEN connection is up. Errors: the
+    /// database is unreachable (or not PostgreSQL).
+    pub async fn relay_postgres(self: &Arc<Self>) -> Result<()> {
+        if self.relay.get().is_some() {
+            return Ok(());
+        }
+        let relay = Relay::start(self.store.url(), Arc::downgrade(self)).await?;
+        let _ = self.relay.set(relay);
+        Ok(())
+    }
+
+    /// Whether rooms are relayed to other instances.
+    pub fn relays(&self) -> bool {
+        self.relay.get().is_some()
     }
 
     pub fn store(&self) -> &Store {
@@ -254,7 +290,7 @@ impl Hub {
 
     /// The ticket's room, loaded from storage when it is not live. Every call must be
     /// paired with [`Hub::release`] (or end in [`Hub::close_room`]).
-    pub(super) async fn room(&self, ticket_id: i64) -> Result<Arc<Room>> {
+    pub(super) async fn room(self: &Arc<Self>, ticket_id: i64) -> Result<Arc<Room>> {
         let mut rooms = self.rooms.lock().await;
         if let Some(room) = rooms.get(&ticket_id) {
             room.users.fetch_add(1, Ordering::SeqCst);
@@ -265,8 +301,31 @@ impl Hub {
             load_stored(&mut conn, ticket_id).await?
         };
         let doc = document::load(&stored.snapshot, &stored.updates);
-        let approx_bytes =
+        let mut approx_bytes =
             stored.snapshot.len() + stored.updates.iter().map(Vec::len).sum::<usize>();
+        let relay = self.relay.get().cloned();
+        // what editors on other instances typed that is not stored yet, and their carets
+        let mut caught_up = Vec::new();
+        if let Some(relay) = &relay {
+            match relay.recent(ticket_id, stored.epoch).await {
+                Ok(rows) => {
+                    for row in rows {
+                        match (row.kind, row.payload) {
+                            (Kind::Update, Some(update))
+                                if document::apply_update(&doc, &update).unwrap_or(false) =>
+                            {
+                                approx_bytes += update.len();
+                            }
+                            (Kind::Awareness, Some(bytes)) => {
+                                caught_up.push((row.origin, row.age_ms, bytes))
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(ticket_id, error = %e, "draft relay: catching up failed"),
+            }
+        }
         let (events, _) = broadcast::channel(1024);
         let (persist, persist_rx) = mpsc::unbounded_channel();
         let room = Arc::new(Room {
@@ -284,10 +343,15 @@ impl Hub {
             write_lock: Arc::new(Mutex::new(())),
             events,
             persist,
+            relay,
             users: AtomicUsize::new(1),
         });
+        for (origin, age_ms, bytes) in caught_up {
+            room.remote_awareness(origin, age_ms, &bytes).await;
+        }
         tokio::spawn(persist_loop(
             self.store.clone(),
+            Arc::downgrade(self),
             Arc::downgrade(&room),
             persist_rx,
             stored.updates.len(),
@@ -334,8 +398,37 @@ impl Hub {
 
     /// Closes a ticket's room after its draft was sent, deleted, or the ticket deleted: editors
     /// get the control message, then their sockets close; the next room starts from storage
-    /// (at the new epoch).
+    /// (at the new epoch). With several instances the rooms of the others close too (those at
+    /// an older epoch than the stored one; all of them for `Moved`). Call after the commit.
     pub async fn close_room(&self, ticket_id: i64, message: ControlMessage) {
+        if let Some(relay) = self.relay.get()
+            && !matches!(message, ControlMessage::Reset { .. })
+        {
+            // the epoch after the change: rooms of another instance at an older one end
+            let epoch = match self.store.read().await {
+                Ok(mut conn) => sqlx::query_scalar::<_, i64>(
+                    "SELECT shared_draft_epoch FROM tickets WHERE id = $1",
+                )
+                .bind(ticket_id)
+                .fetch_optional(&mut *conn)
+                .await
+                .ok()
+                .map(|e| e.unwrap_or(i64::MAX)),
+                Err(_) => None,
+            };
+            relay.send(Outgoing {
+                ticket_id,
+                // unknown (the database is unreachable): every other room of the ticket ends
+                epoch: epoch.unwrap_or(i64::MAX),
+                kind: Kind::Close,
+                payload: serde_json::to_vec(&message).unwrap_or_default(),
+            });
+        }
+        self.close_local(ticket_id, message).await;
+    }
+
+    /// Closes this instance's room of a ticket (see [`Hub::close_room`]).
+    async fn close_local(&self, ticket_id: i64, message: ControlMessage) {
         let room = self.rooms.lock().await.remove(&ticket_id);
         if let Some(room) = room {
             room.state.lock().await.closed = true;
@@ -400,6 +493,186 @@ impl Hub {
             },
             frames,
         ))
+    }
+}
+
+impl Hub {
+    /// Hands a message another instance relayed to this instance's room of the ticket, if
+    /// there is one (a room loaded later reads the relay rows itself).
+    pub(super) async fn deliver_relayed(&self, message: Incoming) {
+        let room = self.rooms.lock().await.get(&message.ticket_id).cloned();
+        let Some(room) = room else { return };
+        let payload = match message.payload {
+            Some(p) => p,
+            None => match self.relay.get() {
+                Some(relay) => match relay.payload(message.id).await {
+                    Ok(Some(p)) => p,
+                    Ok(None) => return, // pruned meanwhile: storage has it by now
+                    Err(e) => {
+                        tracing::warn!(error = %e, "draft relay: reading a row failed");
+                        return;
+                    }
+                },
+                None => return,
+            },
+        };
+        match message.kind {
+            Kind::Update => room.remote_update(message.epoch, &payload).await,
+            Kind::Awareness => {
+                if room.state.lock().await.epoch == message.epoch {
+                    room.remote_awareness(message.origin, message.age_ms, &payload)
+                        .await;
+                }
+            }
+            Kind::Close => {
+                let Ok(control) = serde_json::from_slice::<ControlMessage>(&payload) else {
+                    return;
+                };
+                let epoch = room.state.lock().await.epoch;
+                let ends = match control {
+                    ControlMessage::Moved { .. } => epoch <= message.epoch,
+                    _ => epoch < message.epoch,
+                };
+                if ends {
+                    self.close_local(message.ticket_id, control).await;
+                }
+            }
+        }
+    }
+
+    /// After the LISTEN connection was lost: every live room reads what other instances
+    /// relayed meanwhile (what it already holds changes nothing).
+    pub(super) async fn catch_up_all(&self) {
+        let Some(relay) = self.relay.get() else {
+            return;
+        };
+        let rooms: Vec<Arc<Room>> = self.rooms.lock().await.values().cloned().collect();
+        for room in rooms {
+            let epoch = room.state.lock().await.epoch;
+            match relay.recent(room.ticket_id, epoch).await {
+                Ok(rows) => {
+                    for row in rows {
+                        match (row.kind, row.payload) {
+                            (Kind::Update, Some(update)) => {
+                                room.remote_update(epoch, &update).await
+                            }
+                            (Kind::Awareness, Some(bytes)) => {
+                                room.remote_awareness(row.origin, row.age_ms, &bytes).await
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "draft relay: catching up failed"),
+            }
+        }
+    }
+}
+
+impl Room {
+    /// Applies stored state (a merged snapshot another instance contributed to) to the live
+    /// document. Returns the update this instance's editors lack (empty when nothing was new);
+    /// send it with [`Room::broadcast_local`].
+    pub(super) async fn absorb(&self, stored: &[u8]) -> Vec<u8> {
+        let mut st = self.state.lock().await;
+        let before = st.doc.transact().state_vector();
+        match document::apply_update(&st.doc, stored) {
+            Ok(true) => {
+                let diff = st.doc.transact().encode_state_as_update_v1(&before);
+                st.approx_bytes += diff.len();
+                diff
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Sends an update to this instance's editors only.
+    pub(super) fn broadcast_local(&self, update: &[u8]) {
+        let _ = self.events.send(RoomEvent::Frame {
+            from: 0,
+            data: Arc::new(sync_update(update)),
+        });
+    }
+
+    /// Sends a message to the other instances' rooms of this ticket (nothing without a relay).
+    fn relay(&self, epoch: i64, kind: Kind, payload: Vec<u8>) {
+        if let Some(relay) = &self.relay {
+            relay.send(Outgoing {
+                ticket_id: self.ticket_id,
+                epoch,
+                kind,
+                payload,
+            });
+        }
+    }
+
+    /// An update an editor on another instance made (logged there): applied and forwarded to
+    /// this instance's editors when it is new.
+    async fn remote_update(&self, epoch: i64, update: &[u8]) {
+        let mut st = self.state.lock().await;
+        if st.closed || st.epoch != epoch {
+            return;
+        }
+        if st.approx_bytes + update.len() > MAX_DOC_BYTES {
+            return;
+        }
+        if let Ok(true) = document::apply_update(&st.doc, update) {
+            st.approx_bytes += update.len();
+            let _ = self.events.send(RoomEvent::Frame {
+                from: 0,
+                data: Arc::new(sync_update(update)),
+            });
+        }
+    }
+
+    /// Awareness states of editors on another instance (`origin`), `age_ms` old. A client id
+    /// held by a connection of this instance stays with it (an editor that moved here), and
+    /// an instance can only remove the states it announced.
+    async fn remote_awareness(&self, origin: i64, age_ms: u64, bytes: &[u8]) {
+        let Ok(update) = AwarenessUpdate::decode_v1(bytes) else {
+            return;
+        };
+        let seen = Instant::now()
+            .checked_sub(Duration::from_millis(age_ms))
+            .unwrap_or_else(Instant::now);
+        let mut st = self.state.lock().await;
+        let mut accepted = HashMap::new();
+        for (client, entry) in update.clients {
+            match st.peers.get(&client) {
+                Some(p) if p.origin.is_none() => continue, // local wins
+                Some(p) if p.origin != Some(origin) && &*entry.json == "null" => continue,
+                Some(p) if p.origin == Some(origin) && entry.clock < p.clock => continue,
+                _ => {}
+            }
+            if &*entry.json == "null" {
+                if st.peers.remove(&client).is_some() {
+                    accepted.insert(client, entry);
+                }
+                continue;
+            }
+            if entry.json.len() > 16 * 1024 || st.peers.len() >= 4096 {
+                continue;
+            }
+            st.peers.insert(
+                client,
+                Peer {
+                    conn: 0,
+                    origin: Some(origin),
+                    clock: entry.clock,
+                    json: entry.json.clone(),
+                    seen,
+                },
+            );
+            accepted.insert(client, entry);
+        }
+        if !accepted.is_empty() {
+            let _ = self.events.send(RoomEvent::Frame {
+                from: 0,
+                data: Arc::new(
+                    Message::Awareness(AwarenessUpdate { clients: accepted }).encode_v1(),
+                ),
+            });
+        }
     }
 }
 
@@ -524,6 +797,7 @@ impl Connection {
             from: self.id,
             data: Arc::new(sync_update(&update)),
         });
+        self.room.relay(st.epoch, Kind::Update, update.clone());
         drop(st);
         let _ = self.room.persist.send(Persist::Update {
             user_id: self.editor.user_id,
@@ -541,8 +815,24 @@ impl Connection {
         let mut st = self.room.state.lock().await;
         let mut accepted = Vec::new();
         for (client, entry) in update.clients {
-            if st.peers.get(&client).is_some_and(|p| p.conn != self.id) {
-                continue; // another connection's client id
+            if let Some(p) = st.peers.get(&client) {
+                match p.origin {
+                    None if p.conn != self.id => continue, // another connection's client id
+                    None => {}
+                    Some(_) => {
+                        // held by an editor on another instance. y-websocket providers echo
+                        // every state they hear (same clock): such an echo must not turn the
+                        // other editor's caret into this one's. Only the same agent, moved
+                        // here (its next state has a newer clock), takes its client id over.
+                        let same_agent = serde_json::from_str::<Value>(&p.json)
+                            .ok()
+                            .and_then(|v| v["user"]["id"].as_i64())
+                            == Some(self.editor.user_id);
+                        if !same_agent || entry.clock <= p.clock || &*entry.json == "null" {
+                            continue;
+                        }
+                    }
+                }
             }
             if &*entry.json == "null" {
                 if st.peers.remove(&client).is_some() {
@@ -579,6 +869,7 @@ impl Connection {
                 client,
                 Peer {
                     conn: self.id,
+                    origin: None,
                     clock: entry.clock,
                     json: json.clone(),
                     seen: Instant::now(),
@@ -597,6 +888,8 @@ impl Connection {
             let update = AwarenessUpdate {
                 clients: accepted.into_iter().collect(),
             };
+            self.room
+                .relay(st.epoch, Kind::Awareness, update.encode_v1());
             // to every connection, the sender too: a client alone in the room hears its own
             // renewals, which keeps standard y-websocket clients (30 s silence = reconnect)
             // from dropping the connection
@@ -664,6 +957,8 @@ impl Connection {
                 let update = AwarenessUpdate {
                     clients: gone.into_iter().collect(),
                 };
+                self.room
+                    .relay(st.epoch, Kind::Awareness, update.encode_v1());
                 let _ = self.room.events.send(RoomEvent::Frame {
                     from: self.id,
                     data: Arc::new(Message::Awareness(update).encode_v1()),
@@ -712,6 +1007,7 @@ pub fn color_for(user_id: i64) -> String {
 
 async fn persist_loop(
     store: Store,
+    hub: std::sync::Weak<Hub>,
     room: std::sync::Weak<Room>,
     mut rx: mpsc::UnboundedReceiver<Persist>,
     mut since_snapshot: usize,
@@ -737,7 +1033,12 @@ async fn persist_loop(
                     continue;
                 }
                 _ = janitor.tick() => {
-                    if let Some(room) = room.upgrade() { expire_peers(&room).await; }
+                    if let Some(room) = room.upgrade() {
+                        expire_peers(&room).await;
+                        if let Some(hub) = hub.upgrade() && hub.relays() {
+                            check_stored(&store, &hub, &room).await;
+                        }
+                    }
                     continue;
                 }
             },
@@ -790,21 +1091,93 @@ async fn expire_peers(room: &Room) {
         return;
     }
     let mut gone = HashMap::new();
+    let mut gone_here = HashMap::new();
     for id in expired {
         if let Some(p) = st.peers.remove(&id) {
-            gone.insert(
-                id,
-                AwarenessUpdateEntry {
-                    clock: p.clock + 1,
-                    json: "null".into(),
-                },
-            );
+            let entry = AwarenessUpdateEntry {
+                clock: p.clock + 1,
+                json: "null".into(),
+            };
+            if p.origin.is_none() {
+                gone_here.insert(id, entry.clone());
+            }
+            gone.insert(id, entry);
         }
+    }
+    if !gone_here.is_empty() {
+        let update = AwarenessUpdate { clients: gone_here };
+        room.relay(st.epoch, Kind::Awareness, update.encode_v1());
     }
     let _ = room.events.send(RoomEvent::Frame {
         from: 0,
         data: Arc::new(Message::Awareness(AwarenessUpdate { clients: gone }).encode_v1()),
     });
+}
+
+/// With several instances, every few seconds: a room whose draft ended elsewhere (and whose
+/// close message was lost) closes, and what other instances stored that this room lacks (a
+/// relay message that never arrived) is applied and sent to its editors.
+async fn check_stored(store: &Store, hub: &Arc<Hub>, room: &Arc<Room>) {
+    let (epoch, rev) = {
+        let st = room.state.lock().await;
+        if st.closed {
+            return;
+        }
+        (st.epoch, st.rev)
+    };
+    let facts: std::result::Result<Option<(i64, Option<i64>)>, sqlx::Error> = async {
+        let mut conn = store.pool().acquire().await?;
+        sqlx::query_as(
+            "SELECT t.shared_draft_epoch, d.rev FROM tickets t \
+             LEFT JOIN ticket_shared_drafts d ON d.ticket_id = t.id AND d.epoch = t.shared_draft_epoch \
+             WHERE t.id = $1",
+        )
+        .bind(room.ticket_id)
+        .fetch_optional(&mut *conn)
+        .await
+    }
+    .await;
+    match facts {
+        Ok(None) => {
+            hub.close_local(room.ticket_id, ControlMessage::TicketDeleted)
+                .await
+        }
+        Ok(Some((stored_epoch, _))) if stored_epoch != epoch => {
+            hub.close_local(room.ticket_id, ControlMessage::Deleted { by: None })
+                .await
+        }
+        Ok(Some((_, Some(stored_rev)))) if stored_rev > rev => {
+            let stored = async {
+                let mut conn = store.read().await?;
+                load_stored(&mut conn, room.ticket_id).await
+            }
+            .await;
+            let Ok(stored) = stored else { return };
+            if stored.epoch != epoch {
+                return;
+            }
+            let mut diffs = Vec::new();
+            for part in std::iter::once(&stored.snapshot)
+                .filter(|s| !s.is_empty())
+                .chain(stored.updates.iter())
+            {
+                let diff = room.absorb(part).await;
+                if !diff.is_empty() {
+                    diffs.push(diff);
+                }
+            }
+            for diff in diffs {
+                room.broadcast_local(&diff);
+            }
+            let mut st = room.state.lock().await;
+            st.rev = st.rev.max(stored.rev);
+            if st.draft_id.is_none() {
+                st.draft_id = stored.draft_id;
+            }
+        }
+        Ok(Some(_)) => {}
+        Err(e) => tracing::debug!(ticket_id = room.ticket_id, error = %e, "checking a room failed"),
+    }
 }
 
 /// Writes the batch to the update log (creating the draft row on the first write), or a new
@@ -887,6 +1260,26 @@ async fn write_locked(
         return Ok(None); // sent or deleted meanwhile
     }
     let now = clock::now();
+    let mut full = full;
+    let draft_id = match draft_id {
+        Some(id) => Some(id),
+        // another instance may have stored the draft first: write into its row
+        None => {
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM ticket_shared_drafts WHERE ticket_id = $1 AND epoch = $2",
+            )
+            .bind(room.ticket_id)
+            .bind(epoch)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if found.is_some() && full.is_none() {
+                let st = room.state.lock().await;
+                full = Some((document::snapshot(&st.doc), document::project(&st.doc)));
+            }
+            found
+        }
+    };
+    let mut merged = None;
     let (id, rev) = match (draft_id, full) {
         (None, Some((bytes, projection))) => {
             let by = user_id.unwrap_or(1);
@@ -896,7 +1289,9 @@ async fn write_locked(
             (id, 1)
         }
         (Some(id), Some((bytes, projection))) => {
-            let rev = super::zoom::update_row(&mut tx, id, &bytes, &projection, user_id).await?;
+            let (rev, stored) =
+                super::zoom::update_row(&mut tx, id, &bytes, &projection, user_id).await?;
+            merged = stored;
             (id, rev)
         }
         (Some(id), None) => {
@@ -922,6 +1317,13 @@ async fn write_locked(
         (None, None) => return Ok(None),
     };
     tx.commit().await?;
+    if let Some(merged) = merged {
+        // another instance stored what this room had not seen: its editors get it now
+        let diff = room.absorb(&merged).await;
+        if !diff.is_empty() {
+            room.broadcast_local(&diff);
+        }
+    }
     let mut st = room.state.lock().await;
     st.draft_id = Some(id);
     st.rev = rev;
@@ -976,9 +1378,12 @@ impl Room {
         }
     }
 
-    /// Broadcasts an update the server made (REST) and a control message.
-    pub(super) fn broadcast(&self, update: &[u8], message: ControlMessage) {
+    /// Broadcasts an update the server made (REST) and a control message; the update goes to
+    /// the other instances' rooms too.
+    pub(super) async fn broadcast(&self, update: &[u8], message: ControlMessage) {
         if !update.is_empty() {
+            let epoch = self.state.lock().await.epoch;
+            self.relay(epoch, Kind::Update, update.to_vec());
             let _ = self.events.send(RoomEvent::Frame {
                 from: 0,
                 data: Arc::new(sync_update(update)),

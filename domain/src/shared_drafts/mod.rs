@@ -4,6 +4,7 @@
 //! - [`document`]: one ticket's draft as a yrs document and its REST projection.
 //! - [`files`]: a draft's attachments and the upload caches.
 //! - [`live`]: the live rooms (y-sync relay, presence, persistence).
+//! - [`relay`]: rooms across instances (PostgreSQL rows + `LISTEN`/`NOTIFY`).
 //! - [`guard`]: what every peer update must satisfy (shallow, safe attributes).
 //! - [`zoom`]: Zammad's `/tickets/{id}/shared_draft` over the live document.
 //! - [`start`]: Zammad's named drafts for new tickets (`/tickets/shared_drafts`).
@@ -15,6 +16,7 @@ pub mod document;
 pub mod files;
 pub mod guard;
 pub mod live;
+pub mod relay;
 pub mod start;
 pub mod zoom;
 

@@ -70,32 +70,68 @@ pub(super) async fn insert_row(
     Ok(id)
 }
 
-/// Writes a new snapshot and projection (which supersede the update log); returns the new
-/// revision.
+/// Writes a new snapshot and projection, which supersede the update log. The snapshot is the
+/// union of `snapshot` and what is stored (the stored snapshot and the log rows), read under
+/// the draft row's lock: with several instances another one may have stored updates this
+/// document has not seen yet, and a snapshot must never drop them (nor may the log rows it
+/// deletes be any but those it read). Returns the new revision and, when the stored state
+/// held something `snapshot` lacked, the merged snapshot (apply it to the live document; `p`
+/// was then recomputed from it).
 pub(super) async fn update_row(
     conn: &mut AnyConnection,
     id: i64,
     snapshot: &[u8],
     p: &Projection,
     by: Option<i64>,
-) -> Result<i64> {
-    let rev: i64 = sqlx::query_scalar(
-        "UPDATE ticket_shared_drafts SET rev = rev + 1, ydoc = $2, new_article = $3, \
-         ticket_attributes = $4, updated_by_id = COALESCE($5, updated_by_id), updated_at = $6 WHERE id = $1 RETURNING rev",
+) -> Result<(i64, Option<Vec<u8>>)> {
+    // taking the row lock first: a log append of another instance commits after this
+    let (rev, stored): (i64, Vec<u8>) = sqlx::query_as(
+        "UPDATE ticket_shared_drafts SET rev = rev + 1, updated_by_id = COALESCE($2, updated_by_id), \
+         updated_at = $3 WHERE id = $1 RETURNING rev, ydoc",
     )
     .bind(id)
-    .bind(snapshot.to_vec())
-    .bind(p.new_article.to_string())
-    .bind(p.ticket_attributes.to_string())
     .bind(by)
     .bind(clock::now())
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM ticket_shared_draft_updates WHERE draft_id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(rev)
+    let logged: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT id, payload FROM ticket_shared_draft_updates WHERE draft_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let merged = {
+        let doc = document::load(snapshot, &[]);
+        let mut changed = false;
+        for part in std::iter::once(stored.as_slice())
+            .filter(|s| !s.is_empty())
+            .chain(logged.iter().map(|(_, b)| b.as_slice()))
+        {
+            changed |= document::apply_update(&doc, part).unwrap_or(false);
+        }
+        changed.then(|| (document::snapshot(&doc), document::project(&doc)))
+    };
+    let (bytes, projection) = match &merged {
+        Some((bytes, projection)) => (bytes.as_slice(), projection),
+        None => (snapshot, p),
+    };
+    sqlx::query(
+        "UPDATE ticket_shared_drafts SET ydoc = $2, new_article = $3, ticket_attributes = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(bytes.to_vec())
+    .bind(projection.new_article.to_string())
+    .bind(projection.ticket_attributes.to_string())
+    .execute(&mut *conn)
+    .await?;
+    if let Some(last) = logged.last().map(|(log_id, _)| *log_id) {
+        sqlx::query("DELETE FROM ticket_shared_draft_updates WHERE draft_id = $1 AND id <= $2")
+            .bind(id)
+            .bind(last)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok((rev, merged.map(|(bytes, _)| bytes)))
 }
 
 pub async fn find_row(conn: &mut AnyConnection, ticket_id: i64) -> Result<Option<DraftRow>> {
@@ -349,6 +385,8 @@ pub struct PendingWrite {
     epoch: i64,
     rev: i64,
     update: Vec<u8>,
+    /// What storage held that the live document lacked (from another instance).
+    absorbed: Vec<u8>,
     blocks: Vec<super::content::SeenBlock>,
     attachments: Vec<Value>,
     pub body: Value,
@@ -367,6 +405,9 @@ impl PendingWrite {
         let files_update = room
             .with_doc(|doc| document::set_attachments(doc, &self.attachments))
             .await;
+        if !self.absorbed.is_empty() {
+            room.broadcast_local(&self.absorbed);
+        }
         room.broadcast(
             &self.update,
             ControlMessage::Replaced {
@@ -376,8 +417,10 @@ impl PendingWrite {
                 },
                 rev: self.rev,
             },
-        );
-        room.broadcast(&files_update, ControlMessage::saved(self.rev));
+        )
+        .await;
+        room.broadcast(&files_update, ControlMessage::saved(self.rev))
+            .await;
         drop(self.guard);
         hub.release(&room).await;
         Saved {
@@ -472,6 +515,7 @@ pub async fn write_in(
             )
         })
         .await;
+    let mut absorbed = Vec::new();
     let stored = async {
         let (id, rev, created) = match &existing {
             None => (
@@ -480,7 +524,12 @@ pub async fn write_in(
                 true,
             ),
             Some(row) => {
-                let rev = update_row(conn, row.id, &snapshot, &projection, Some(actor.id)).await?;
+                let (rev, merged) =
+                    update_row(conn, row.id, &snapshot, &projection, Some(actor.id)).await?;
+                if let Some(merged) = merged {
+                    // stored by another instance, not seen here yet: into the live document
+                    absorbed = room.absorb(&merged).await;
+                }
                 history::record(
                     conn,
                     actor.id,
@@ -527,6 +576,7 @@ pub async fn write_in(
             epoch,
             rev,
             update,
+            absorbed,
             blocks,
             attachments,
             body,

@@ -152,6 +152,15 @@ impl Store {
                         sqlx::query("PRAGMA busy_timeout = 10000")
                             .execute(&mut *conn)
                             .await?;
+                        // reads of a large database: pages mapped from the file (no read
+                        // system call per page, shared by all connections through the OS
+                        // page cache) and a larger private cache per connection (KiB)
+                        sqlx::query("PRAGMA mmap_size = 1073741824")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA cache_size = -32768")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })

@@ -216,10 +216,12 @@ pub async fn render_for(
     group_id: i64,
     a: &ArticleRecord,
 ) -> Result<Value> {
-    Ok(render_many_for(conn, actor, group_id, std::slice::from_ref(a))
-        .await?
-        .pop()
-        .unwrap_or(Value::Null))
+    Ok(
+        render_many_for(conn, actor, group_id, std::slice::from_ref(a))
+            .await?
+            .pop()
+            .unwrap_or(Value::Null),
+    )
 }
 
 /// [`render_many`] for `actor`, who reads them in a ticket of `group_id` (customers don't
@@ -233,7 +235,10 @@ pub async fn render_many_for(
     let mut out = render_many(conn, list).await?;
     if !actor.has_group_access(group_id, AccessLevel::Read) {
         for article in &mut out {
-            if let Some(preferences) = article.get_mut("preferences").and_then(Value::as_object_mut) {
+            if let Some(preferences) = article
+                .get_mut("preferences")
+                .and_then(Value::as_object_mut)
+            {
                 for key in AGENT_ONLY_PREFERENCES {
                     preferences.remove(key);
                 }

@@ -39,7 +39,12 @@ pub fn article_text(
     to: Option<&str>,
 ) -> String {
     let mut text = String::with_capacity(body_text.len() + 128);
-    for part in [subject.unwrap_or_default(), body_text, from.unwrap_or_default(), to.unwrap_or_default()] {
+    for part in [
+        subject.unwrap_or_default(),
+        body_text,
+        from.unwrap_or_default(),
+        to.unwrap_or_default(),
+    ] {
         if !part.is_empty() {
             if !text.is_empty() {
                 text.push(' ');
@@ -233,10 +238,11 @@ pub async fn backfill_write(conn: &mut AnyConnection, batch: BackfillBatch) -> R
         return Ok(backfill_pending(conn).await?.is_some());
     }
     for (id, text) in batch.texts {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM ticket_articles WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM ticket_articles WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
         if exists.is_some() {
             index_article(conn, id, &text).await?;
         }

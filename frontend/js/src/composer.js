@@ -38,13 +38,13 @@
 //   }
 //
 // handle methods
-//   html() -> string          Tiptap's HTML (preview only: the server derives the real body)
+//   html() -> string          Tiptap's HTML without trailing empty paragraphs (what is sent)
 //   setHtml(html)             replace the content (in collab mode: one CRDT change everyone sees)
 //   clear(), focus(), isEmpty() -> bool, setEditable(bool), destroy()
 //   command(name, arg?) -> bool   bold italic underline strike code bulletList orderedList
 //                                 blockquote codeBlock heading1 heading2 heading3 paragraph
 //                                 horizontalRule hardBreak clearFormatting undo redo
-//                                 link(href) unlink
+//                                 link(href) unlink quote(html: appended as a blockquote)
 //   active(name) -> bool      same names (undo/redo: whether possible); state() -> all of them
 //   meta() / setMeta(key, value)          Y.Map "meta"   (value null/undefined deletes the key)
 //   ticket() / setTicketAttr(key, value)  Y.Map "ticket"
@@ -100,6 +100,17 @@ const COMMANDS = {
   undo: (c) => c.undo(),
   redo: (c) => c.redo(),
   unlink: (c) => c.extendMarkRange('link').unsetLink()
+}
+
+/**
+ * The HTML a reply sends: without the empty paragraphs (or ones holding only line breaks) the
+ * editor keeps at the end, e.g. after Enter; `''` when nothing else is left.
+ * @param {string} html
+ */
+export function sendableHtml (html) {
+  if (typeof html !== 'string') return ''
+  const trailing = /(?:<p>(?:\s|&nbsp;|\u00a0|<br\s*\/?>)*<\/p>)+$/
+  return html.replace(trailing, '')
 }
 
 const ACTIVE = {
@@ -498,7 +509,7 @@ export function createComposer (el, opts = {}) {
 
   // ---- the handle ------------------------------------------------------------------------
   return {
-    html: () => (editor ? editor.getHTML() : ''),
+    html: () => (editor ? sendableHtml(editor.getHTML()) : ''),
     setHtml: (html) => { if (editor) editor.commands.setContent(html || '', { emitUpdate: true }) },
     clear: () => { if (editor) editor.commands.clearContent(true) },
     focus: (where) => { if (editor) editor.commands.focus(where === undefined ? null : where) },
@@ -506,6 +517,12 @@ export function createComposer (el, opts = {}) {
     setEditable: (on) => { editable = !!on; applyEditable() },
     command: (name, arg) => {
       if (!editor || editor.isDestroyed || closed !== null) return false
+      if (name === 'quote') {
+        // an article quoted at the end of the reply, then an empty line to answer below it
+        const quoted = typeof arg === 'string' ? arg : ''
+        if (quoted.trim() === '') return false
+        return editor.chain().focus('end').insertContent(`<blockquote>${quoted}</blockquote><p></p>`).focus('end').run()
+      }
       if (name === 'link') {
         const href = typeof arg === 'string' ? arg.trim() : ''
         if (href === '') return editor.chain().focus().extendMarkRange('link').unsetLink().run()

@@ -11,6 +11,7 @@
 import { getSchema } from '@tiptap/core'
 import StarterKit from '@tiptap/starter-kit'
 import Image from '@tiptap/extension-image'
+import Link from '@tiptap/extension-link'
 
 /** URL schemes a link may use: what the server's HTML sanitiser keeps (docs/input-rules.md). */
 const LINK_SCHEMES = ['http', 'https', 'mailto', 'tel']
@@ -30,6 +31,12 @@ export function isAllowedLink (url, ctx) {
 }
 
 /**
+ * Tiptap's link, not inclusive: text typed right after a link is plain text. (Tiptap makes the
+ * mark inclusive when autolink is on, so a link grew with every word typed after it.)
+ */
+export const ClosedLink = Link.extend({ inclusive: () => false })
+
+/**
  * The schema-defining extensions.
  * @param {{collab?: boolean}} [o] collab: true drops StarterKit's UndoRedo (Collaboration brings
  *   a per-user Yjs undo manager). It does not change the schema.
@@ -38,13 +45,14 @@ export function createExtensions ({ collab = false } = {}) {
   return [
     StarterKit.configure({
       undoRedo: collab ? false : undefined,
-      link: {
-        openOnClick: false, // a composer: clicking a link places the caret
-        autolink: true,
-        linkOnPaste: true,
-        defaultProtocol: 'https',
-        isAllowedUri: isAllowedLink
-      }
+      link: false // ClosedLink below
+    }),
+    ClosedLink.configure({
+      openOnClick: false, // a composer: clicking a link places the caret
+      autolink: true,
+      linkOnPaste: true,
+      defaultProtocol: 'https',
+      isAllowedUri: isAllowedLink
     }),
     // Inline, so an image can sit inside a paragraph next to text (Zammad bodies do that).
     // Pasted HTML may not bring data: URIs (allowBase64: false). Pasted or dropped image files

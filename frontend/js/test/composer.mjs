@@ -24,6 +24,29 @@ const mount = () => { const el = document.createElement('div'); document.body.ap
 const key = (c, k, mods = {}) => c._editor().view.someProp('handleKeyDown', f => f(c._editor().view,
   new window.KeyboardEvent('keydown', { key: k, ctrlKey: true, metaKey: false, bubbles: true, ...mods })))
 
+// ---- what a reply sends: links end where they end, no trailing empty paragraphs ----------
+{
+  const c = createComposer(mount(), { html: '<p>see <a href="https://example.test/">the site</a></p>' })
+  const ed = c._editor()
+  // typing right after a link: the way ProseMirror inserts typed text (marks at the caret)
+  c.focus('end')
+  ed.view.dispatch(ed.state.tr.insertText(' for details'))
+  check('link: text typed right after a link is not part of it',
+    c.html() === '<p>see <a target="_blank" rel="noopener noreferrer nofollow" href="https://example.test/">the site</a> for details</p>', c.html())
+  check('link: the caret after a link carries no link mark', c.active('link') === false)
+  // Enter at the end, twice: empty paragraphs the editor keeps are not sent
+  c.setHtml('<p>Thanks!</p><p></p><p><br></p><p></p>')
+  check('trailing empty paragraphs are not sent', c.html() === '<p>Thanks!</p>', c.html())
+  c.setHtml('<p>one</p><p></p><p>two</p>')
+  check('empty paragraphs between others stay', c.html() === '<p>one</p><p></p><p>two</p>', c.html())
+  c.setHtml('<p>Hello</p>')
+  check('quote: an article is quoted at the end as a blockquote',
+    c.command('quote', '<p>the customer wrote</p>') === true &&
+    c.html() === '<p>Hello</p><blockquote><p>the customer wrote</p></blockquote>', c.html())
+  check('quote: nothing to quote', c.command('quote', '  ') === false)
+  c.destroy()
+}
+
 // ---- local mode -------------------------------------------------------------------------
 {
   const changes = []
@@ -65,7 +88,7 @@ const key = (c, k, mods = {}) => c._editor().view.someProp('handleKeyDown', f =>
   key(c, 'Enter')
   check('local: Mod-Enter calls onSubmit', submitted === 1, submitted)
   c.clear()
-  check('local: clear', c.isEmpty() === true && c.html() === '<p></p>', c.html())
+  check('local: clear (nothing to send)', c.isEmpty() === true && c.html() === '', c.html())
   check('local: onChange fired', changes.length > 3)
   check('local: placeholder rendered', c._editor().view.dom.innerHTML.includes('data-placeholder="Write a reply…"'))
   c.setMeta('subject', 'Re: x'); c.setTicketAttr('state_id', 2)

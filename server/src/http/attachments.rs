@@ -330,9 +330,6 @@ pub async fn delete_cached(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    state
-        .desk
-        .delete_cached_upload(&caller.actor, id)
-        .await?;
+    state.desk.delete_cached_upload(&caller.actor, id).await?;
     Ok(Json(json!({"success": true})))
 }

@@ -35,9 +35,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(params): ApiJson<GroupParams>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let mut tx = state.store.write().await?;
-    let group = groups::create(&mut tx, Some(&caller.actor), &params).await?;
-    tx.commit().await?;
+    let group = groups::create_group(&state.store, &caller.actor, &params).await?;
     Ok((StatusCode::CREATED, Json(groups::render(&group))))
 }
 
@@ -49,8 +47,6 @@ pub async fn update(
     Path(id): Path<i64>,
     ApiJson(params): ApiJson<GroupParams>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    let group = groups::update(&mut tx, &caller.actor, id, &params).await?;
-    tx.commit().await?;
+    let group = groups::update_group(&state.store, &caller.actor, id, &params).await?;
     Ok(Json(groups::render(&group)))
 }

@@ -52,10 +52,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(params): ApiJson<OrganizationParams>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let mut tx = state.store.write().await?;
-    let org = organizations::create(&mut tx, Some(&caller.actor), &params).await?;
-    let body = organizations::render(&mut tx, &org, false).await?;
-    tx.commit().await?;
+    let body = organizations::create_organization(&state.store, &caller.actor, &params).await?;
     Ok((StatusCode::CREATED, Json(body)))
 }
 
@@ -67,11 +64,9 @@ pub async fn update(
     Path(id): Path<i64>,
     ApiJson(params): ApiJson<OrganizationParams>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    let org = organizations::update(&mut tx, &caller.actor, id, &params).await?;
-    let body = organizations::render(&mut tx, &org, false).await?;
-    tx.commit().await?;
-    Ok(Json(body))
+    Ok(Json(
+        organizations::update_organization(&state.store, &caller.actor, id, &params).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/organizations/search", tag = "organizations",

@@ -27,9 +27,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(params): ApiJson<NewToken>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let mut tx = state.store.write().await?;
-    let token = tokens::create(&mut tx, &caller.actor, &params).await?;
-    tx.commit().await?;
+    let token = tokens::create_token(&state.store, &caller.actor, &params).await?;
     Ok((StatusCode::CREATED, Json(token)))
 }
 
@@ -40,8 +38,6 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    tokens::delete(&mut tx, &caller.actor, id).await?;
-    tx.commit().await?;
+    tokens::delete_token(&state.store, &caller.actor, id).await?;
     Ok(Json(json!({})))
 }

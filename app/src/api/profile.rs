@@ -1,0 +1,217 @@
+//! Server functions of the profile (`/profile`): one's own name and e-mail, password change,
+//! personal access tokens and signing out other sessions. They call the same domain functions
+//! as the REST API (`PUT /users/{id}`, `POST /users/password_change`, `/user_access_token`).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[allow(unused_imports)]
+use super::codec::JsonText;
+#[allow(unused_imports)]
+use leptos::server_fn::codec::Json;
+
+/// The signed-in user's own account as the profile shows it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Account {
+    pub firstname: String,
+    pub lastname: String,
+    pub email: String,
+    /// Name and e-mail may be changed (agents and admins; customers' come from their agent).
+    pub editable: bool,
+    /// Personal access tokens are offered (agents and admins).
+    pub tokens: bool,
+}
+
+/// A personal access token as listed (its secret is never shown again).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub permissions: Vec<String>,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub created_at: String,
+}
+
+/// The caller's tokens, and the permissions a new one may carry.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Tokens {
+    pub tokens: Vec<TokenRow>,
+    pub permissions: Vec<String>,
+}
+
+#[cfg(feature = "ssr")]
+async fn run<T>(work: impl Future<Output = domain::Result<T>>) -> Result<T, ServerFnError> {
+    match work.await {
+        Ok(value) => Ok(value),
+        Err(e) => Err(crate::session::server::fail(e).await),
+    }
+}
+
+#[server(output = JsonText)]
+pub async fn my_account() -> Result<Account, ServerFnError> {
+    use crate::session::server::{actor, context};
+    let actor = actor().await?;
+    let ctx = context()?;
+    run(async {
+        let mut conn = ctx.store.read().await?;
+        let me = domain::accounts::users::find(&mut conn, actor.id).await?;
+        Ok(Account {
+            firstname: me.firstname,
+            lastname: me.lastname,
+            email: me.email,
+            editable: actor.is_agent() || actor.is_admin(),
+            tokens: domain::policy::can_use_access_tokens(&actor),
+        })
+    })
+    .await
+}
+
+/// Changes one's own name and e-mail (`users::update_user`, the rules of `PUT /users/{id}`).
+#[server]
+pub async fn save_my_account(
+    firstname: String,
+    lastname: String,
+    email: String,
+) -> Result<(), ServerFnError> {
+    use crate::session::server::{actor, context};
+    use domain::accounts::users::{self, UserParams};
+    let actor = actor().await?;
+    let ctx = context()?;
+    let params = UserParams {
+        firstname: Some(firstname),
+        lastname: Some(lastname),
+        email: Some(email),
+        ..Default::default()
+    };
+    run(async {
+        users::update_user(&ctx.store, &actor, actor.id, params).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The SHA-256 of this request's session: the one session a password change or "sign out
+/// other sessions" keeps.
+#[cfg(feature = "ssr")]
+async fn this_session() -> Option<String> {
+    crate::session::server::session_cookie()
+        .await
+        .map(|cookie| domain::accounts::auth::sha256_hex(&cookie))
+}
+
+/// Changes one's own password with the current one (`users::change_own_password`); every
+/// other session of the user ends.
+#[server]
+pub async fn change_my_password(current: String, new: String) -> Result<(), ServerFnError> {
+    use crate::session::server::{actor, context};
+    use domain::storage::columns;
+    let actor = actor().await?;
+    let ctx = context()?;
+    let keep = this_session().await;
+    run(async {
+        columns::check("password_old", Some(&current), columns::PASSWORD)?;
+        columns::check("password_new", Some(&new), columns::PASSWORD)?;
+        domain::accounts::users::change_own_password(
+            &ctx.store,
+            &actor,
+            &current,
+            &new,
+            keep.as_deref(),
+        )
+        .await
+    })
+    .await
+}
+
+/// Ends every other session of the user; returns how many ended.
+#[server]
+pub async fn sign_out_other_sessions() -> Result<u64, ServerFnError> {
+    use crate::session::server::{actor, context};
+    let actor = actor().await?;
+    let ctx = context()?;
+    let keep = this_session().await;
+    run(domain::accounts::users::end_other_sessions(
+        &ctx.store,
+        &actor,
+        keep.as_deref(),
+    ))
+    .await
+}
+
+#[server(output = JsonText)]
+pub async fn my_tokens() -> Result<Tokens, ServerFnError> {
+    use crate::session::server::{actor, context};
+    let actor = actor().await?;
+    let ctx = context()?;
+    if !domain::policy::can_use_access_tokens(&actor) {
+        return Ok(Tokens::default());
+    }
+    let listed = run(async {
+        let mut conn = ctx.store.read().await?;
+        domain::accounts::tokens::list(&mut conn, &actor).await
+    })
+    .await?;
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let text = |v: &serde_json::Value| v.as_str().map(String::from);
+    Ok(Tokens {
+        tokens: listed["tokens"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| TokenRow {
+                id: t["id"].as_i64().unwrap_or_default(),
+                name: text(&t["name"]).unwrap_or_default(),
+                permissions: strings(&t["preferences"]["permission"]),
+                expires_at: text(&t["expires_at"]),
+                last_used_at: text(&t["last_used_at"]),
+                created_at: text(&t["created_at"]).unwrap_or_default(),
+            })
+            .collect(),
+        permissions: listed["permissions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| text(&p["name"]))
+            .collect(),
+    })
+}
+
+/// Creates a token (`tokens::create_token`); returns its secret, shown this once.
+#[server(input = Json)]
+pub async fn create_my_token(
+    name: String,
+    permissions: Vec<String>,
+    expires_at: String,
+) -> Result<String, ServerFnError> {
+    use crate::session::server::{actor, context};
+    use domain::accounts::tokens::{self, NewToken};
+    let actor = actor().await?;
+    let ctx = context()?;
+    let params = NewToken {
+        name: Some(name),
+        permission: Some(permissions),
+        expires_at: Some(expires_at).filter(|e| !e.trim().is_empty()),
+    };
+    let created = run(tokens::create_token(&ctx.store, &actor, &params)).await?;
+    Ok(created["token"].as_str().unwrap_or_default().to_string())
+}
+
+#[server]
+pub async fn delete_my_token(id: i64) -> Result<(), ServerFnError> {
+    use crate::session::server::{actor, context};
+    let actor = actor().await?;
+    let ctx = context()?;
+    run(domain::accounts::tokens::delete_token(
+        &ctx.store, &actor, id,
+    ))
+    .await
+}

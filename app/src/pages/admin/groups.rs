@@ -1,0 +1,261 @@
+//! Admin: groups — the list, and one group's form: name, shared reply drafts, what a
+//! customer's reply to a closed ticket does (follow-up), the sender address and signature of
+//! its e-mail, note, active.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use super::{AdminShell, AdminTable, Cell, Section, load_error, loading};
+use crate::api::Choice;
+use crate::api::admin::{
+    GroupEdit, GroupForm, GroupRow, admin_group, admin_groups, save_admin_group,
+};
+use crate::components::form::{After, CheckField, FormActions, FormState, TextField};
+use crate::components::layout::ready_marker;
+
+const FOLLOW_UPS: [(&str, &str); 3] = [
+    ("yes", "Reopens the ticket"),
+    ("new_ticket", "Opens a new ticket"),
+    (
+        "new_ticket_after_certain_time",
+        "Reopens it for some days, then opens a new ticket",
+    ),
+];
+
+fn follow_up_label(key: &str) -> &'static str {
+    FOLLOW_UPS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or("", |(_, label)| label)
+}
+
+#[component]
+pub fn GroupsPage() -> impl IntoView {
+    let list = Resource::new(|| (), |_| admin_groups());
+    view! {
+        <AdminShell section=Section::Groups title="Groups" content=move || view! {
+            <div class="list-head">
+                <h1>"Groups"</h1>
+                <a class="button primary" href="/admin/groups/new">"New group"</a>
+            </div>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(rows) => view! { <GroupTable rows/> }.into_any(),
+                        Err(e) => load_error(e, move || list.refetch()),
+                    }
+                })}
+            </Suspense>
+        }/>
+    }
+}
+
+#[component]
+fn GroupTable(rows: Vec<GroupRow>) -> impl IntoView {
+    let rows = rows
+        .into_iter()
+        .map(|g| {
+            vec![
+                Cell::Link(format!("/admin/groups/{}", g.id), g.name),
+                Cell::Text(if g.shared_drafts { "On" } else { "Off" }.into()),
+                Cell::Muted(follow_up_label(&g.follow_up).into()),
+                Cell::Muted(g.email_address.unwrap_or_else(|| "–".into())),
+                Cell::Status(g.active),
+            ]
+        })
+        .collect();
+    view! {
+        <AdminTable
+            headers=&["Name", "Shared drafts", "Reply to a closed ticket", "Sends from", "Status"]
+            rows
+        />
+    }
+}
+
+#[component]
+pub fn GroupPage(id: i64) -> impl IntoView {
+    let data = Resource::new(move || id, admin_group);
+    let title = if id == 0 { "New group" } else { "Group" };
+    view! {
+        <AdminShell section=Section::Group(id) title content=move || view! {
+            <p class="crumbs"><a href="/admin/groups">"Groups"</a></p>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(edit) => view! { <GroupEditor edit/> }.into_any(),
+                        Err(e) => load_error(e, move || data.refetch()),
+                    }
+                })}
+            </Suspense>
+        }/>
+    }
+}
+
+/// A select of optional choices ("– none –" first) bound to `value`.
+fn optional_select(
+    id: &'static str,
+    choices: Vec<Choice>,
+    value: RwSignal<Option<i64>>,
+    state: FormState,
+) -> impl IntoView {
+    let initial = value.get_untracked();
+    view! {
+        <select
+            id=id
+            prop:value=move || value.get().map(|v| v.to_string()).unwrap_or_default()
+            on:change=move |ev| {
+                value.set(event_target_value(&ev).parse().ok());
+                state.changed();
+            }
+        >
+            <option value="" selected=initial.is_none()>"– none –"</option>
+            {choices
+                .into_iter()
+                .map(|c| {
+                    let selected = initial == Some(c.id);
+                    view! { <option value=c.id.to_string() selected=selected>{c.name}</option> }
+                })
+                .collect_view()}
+        </select>
+    }
+}
+
+#[component]
+fn GroupEditor(edit: GroupEdit) -> impl IntoView {
+    let GroupEdit {
+        group,
+        email_addresses,
+        signatures,
+    } = edit;
+    let id = group.id;
+    let state = FormState::new();
+    let name = RwSignal::new(group.name.clone());
+    let active = RwSignal::new(group.active);
+    let shared_drafts = RwSignal::new(group.shared_drafts);
+    let follow_up = RwSignal::new(group.follow_up_possible.clone());
+    let reopen_days = RwSignal::new(
+        group
+            .reopen_time_in_days
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+    );
+    let email_address = RwSignal::new(group.email_address_id);
+    let signature = RwSignal::new(group.signature_id);
+    let note = RwSignal::new(group.note.clone());
+    let navigate = use_navigate();
+    let heading = if id == 0 {
+        "New group".to_string()
+    } else {
+        group.name.clone()
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let form = GroupForm {
+            id,
+            name: name.get_untracked(),
+            active: active.get_untracked(),
+            shared_drafts: shared_drafts.get_untracked(),
+            follow_up_possible: follow_up.get_untracked(),
+            reopen_time_in_days: reopen_days.get_untracked().trim().parse().ok(),
+            email_address_id: email_address.get_untracked(),
+            signature_id: signature.get_untracked(),
+            note: note.get_untracked(),
+        };
+        let navigate = navigate.clone();
+        state.run(save_admin_group(form), move |saved| {
+            if id == 0 {
+                navigate(&format!("/admin/groups/{saved}"), Default::default());
+                After::Leave
+            } else {
+                After::Note("Saved.".to_string())
+            }
+        });
+    };
+    let save_label = if id == 0 {
+        "Create group"
+    } else {
+        "Save group"
+    };
+    let initial_follow_up = group.follow_up_possible.clone();
+    view! {
+        <h1>{heading}</h1>
+        <form class="admin-form" id="group-form" data-ready=ready_marker() on:submit=submit>
+            <fieldset>
+                <legend>"Group"</legend>
+                <TextField id="group-name" label="Name" value=name required=true state/>
+                <CheckField
+                    id="group-shared-drafts"
+                    label="Shared reply drafts"
+                    value=shared_drafts
+                    state
+                    hint="Agents with change access write the reply together, live."
+                />
+                <CheckField id="group-active" label="Active" value=active state/>
+            </fieldset>
+            <fieldset>
+                <legend>"Follow-ups"</legend>
+                <div class="field">
+                    <label for="group-follow-up">"A customer's reply to a closed ticket"</label>
+                    <select
+                        id="group-follow-up"
+                        prop:value=move || follow_up.get()
+                        on:change=move |ev| {
+                            follow_up.set(event_target_value(&ev));
+                            state.changed();
+                        }
+                    >
+                        {FOLLOW_UPS
+                            .iter()
+                            .map(|&(key, label)| {
+                                view! { <option value=key selected={key == initial_follow_up}>{label}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                </div>
+                <Show when=move || follow_up.with(|f| f == "new_ticket_after_certain_time")>
+                    <TextField
+                        id="group-reopen-days"
+                        label="Days a closed ticket may be reopened"
+                        value=reopen_days
+                        kind="number"
+                        state
+                    />
+                </Show>
+            </fieldset>
+            <fieldset>
+                <legend>"E-mail"</legend>
+                <div class="row">
+                    <div class="field">
+                        <label for="group-email-address">"Sender address"</label>
+                        {optional_select("group-email-address", email_addresses, email_address, state)}
+                    </div>
+                    <div class="field">
+                        <label for="group-signature">"Signature"</label>
+                        {optional_select("group-signature", signatures, signature, state)}
+                    </div>
+                </div>
+                <p class="hint muted">
+                    "Agents' e-mails from this group are sent from this address and end with this signature."
+                </p>
+            </fieldset>
+            <fieldset>
+                <legend>"Note"</legend>
+                <div class="field">
+                    <label class="sr-only" for="group-note">"Note"</label>
+                    <textarea
+                        id="group-note"
+                        rows="3"
+                        prop:value=move || note.get()
+                        on:input=move |ev| {
+                            note.set(event_target_value(&ev));
+                            state.changed();
+                        }
+                    >
+                        {group.note.clone()}
+                    </textarea>
+                </div>
+            </fieldset>
+            <FormActions state id="save-group" label=save_label busy="Saving…"/>
+        </form>
+    }
+}

@@ -1,0 +1,250 @@
+//! The admin area (`/admin/…`, admins only): users, organisations, groups, roles and the
+//! operator's settings, one module per resource. `/admin/*` is one route; [`AdminPage`] picks
+//! the section from the path, and each section's page creates its resources at its top (the
+//! order hydration matches them by).
+
+mod groups;
+mod organizations;
+mod roles;
+mod settings;
+mod users;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_location;
+
+use crate::components::layout::SignedIn;
+use crate::components::status::ErrorView;
+use crate::session::SessionUser;
+
+/// Which part of the admin area a path shows (`0`: a new record's form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Users,
+    User(i64),
+    Organizations,
+    Organization(i64),
+    Groups,
+    Group(i64),
+    Roles,
+    Settings,
+    NotFound,
+}
+
+impl Section {
+    pub fn parse(path: &str) -> Section {
+        let parts: Vec<&str> = path
+            .trim_start_matches("/admin")
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .collect();
+        let id = |text: &str| match text {
+            "new" => Some(0),
+            other => other.parse::<i64>().ok().filter(|id| *id > 0),
+        };
+        match parts.as_slice() {
+            [] | ["users"] => Section::Users,
+            ["users", x] => id(x).map_or(Section::NotFound, Section::User),
+            ["organizations"] => Section::Organizations,
+            ["organizations", x] => id(x).map_or(Section::NotFound, Section::Organization),
+            ["groups"] => Section::Groups,
+            ["groups", x] => id(x).map_or(Section::NotFound, Section::Group),
+            ["roles"] => Section::Roles,
+            ["settings"] => Section::Settings,
+            _ => Section::NotFound,
+        }
+    }
+
+    /// The navigation entry the section belongs to.
+    fn tab(self) -> &'static str {
+        match self {
+            Section::Users | Section::User(_) => "users",
+            Section::Organizations | Section::Organization(_) => "organizations",
+            Section::Groups | Section::Group(_) => "groups",
+            Section::Roles => "roles",
+            Section::Settings => "settings",
+            Section::NotFound => "",
+        }
+    }
+}
+
+const TABS: [(&str, &str, &str); 5] = [
+    ("users", "/admin/users", "Users"),
+    ("organizations", "/admin/organizations", "Organisations"),
+    ("groups", "/admin/groups", "Groups"),
+    ("roles", "/admin/roles", "Roles"),
+    ("settings", "/admin/settings", "Settings"),
+];
+
+/// `/admin` and everything below it.
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let location = use_location();
+    let section = Memo::new(move |_| Section::parse(&location.pathname.get()));
+    move || match section.get() {
+        Section::Users => view! { <users::UsersPage/> }.into_any(),
+        Section::User(id) => view! { <users::UserPage id/> }.into_any(),
+        Section::Organizations => view! { <organizations::OrganizationsPage/> }.into_any(),
+        Section::Organization(id) => view! { <organizations::OrganizationPage id/> }.into_any(),
+        Section::Groups => view! { <groups::GroupsPage/> }.into_any(),
+        Section::Group(id) => view! { <groups::GroupPage id/> }.into_any(),
+        Section::Roles => view! { <roles::RolesPage/> }.into_any(),
+        Section::Settings => view! { <settings::SettingsPage/> }.into_any(),
+        Section::NotFound => view! {
+            <AdminShell section=Section::NotFound title="Not found" content=|| view! {
+                <p class="empty">"There is no such page in the admin area."</p>
+            }/>
+        }
+        .into_any(),
+    }
+}
+
+/// The admin area's frame: the app's top bar, the section navigation and `content` — or, for
+/// anyone but an admin, a plain "not allowed". Not generic over the content (one frame in the
+/// bundle for every section, which keeps the wasm small).
+#[component]
+pub fn AdminShell(
+    section: Section,
+    title: &'static str,
+    #[prop(into)] content: ViewFn,
+) -> impl IntoView {
+    view! {
+        <Title text=format!("{title} · Admin · Tandem")/>
+        <SignedIn page=move |user: SessionUser| {
+            if !user.is_admin {
+                return view! {
+                    <section class="not-allowed" aria-labelledby="not-allowed-title">
+                        <h1 id="not-allowed-title">"Not allowed"</h1>
+                        <p>"The admin area is for administrators. Ask one of them if you need a change here."</p>
+                        <p><a href="/">"Back to your tickets"</a></p>
+                    </section>
+                }
+                .into_any();
+            }
+            let current = section.tab();
+            let content = content.clone();
+            view! {
+                <div class="admin">
+                    <nav class="admin-nav" aria-label="Admin">
+                        <p class="admin-nav-title">"Admin"</p>
+                        {TABS
+                            .iter()
+                            .map(|&(key, href, label)| {
+                                view! {
+                                    <a href=href aria-current={(key == current).then_some("page")}>{label}</a>
+                                }
+                            })
+                            .collect_view()}
+                    </nav>
+                    <div class="admin-main">{content.run()}</div>
+                </div>
+            }
+            .into_any()
+        }/>
+    }
+}
+
+/// A loading line, the same everywhere in the admin area.
+pub fn loading() -> impl IntoView {
+    view! { <p class="loading" role="status">"Loading…"</p> }
+}
+
+/// A failed load, inside the part that failed, with a retry (the app's `ErrorView`).
+pub fn load_error(e: ServerFnError, retry: impl Fn() + Send + Sync + 'static) -> AnyView {
+    view! { <ErrorView error=e retry=move |_| retry()/> }.into_any()
+}
+
+/// One cell of an admin list.
+pub enum Cell {
+    /// The record's name, linked to its page.
+    Link(String, String),
+    /// A name in bold with a note under it.
+    Strong(String, String),
+    Text(String),
+    Muted(String),
+    /// Active / inactive.
+    Status(bool),
+    /// Short codes (permissions).
+    Chips(Vec<String>),
+}
+
+/// An admin list: one table component for every resource (one set of table code in the
+/// bundle instead of one per resource).
+#[component]
+pub fn AdminTable(
+    #[prop(optional)] id: Option<&'static str>,
+    headers: &'static [&'static str],
+    rows: Vec<Vec<Cell>>,
+) -> impl IntoView {
+    let cell = |c: Cell| match c {
+        Cell::Link(href, text) => {
+            view! { <td class="col-title"><a href=href>{text}</a></td> }.into_any()
+        }
+        Cell::Strong(text, note) => view! {
+            <td class="col-title">
+                <strong>{text}</strong>
+                {(!note.is_empty()).then(|| view! { <p class="muted small">{note}</p> })}
+            </td>
+        }
+        .into_any(),
+        Cell::Text(text) => view! { <td>{text}</td> }.into_any(),
+        Cell::Muted(text) => view! { <td class="muted">{text}</td> }.into_any(),
+        Cell::Status(active) => view! { <td>{status_badge(active)}</td> }.into_any(),
+        Cell::Chips(chips) => view! {
+            <td>
+                <ul class="chips">
+                    {chips.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+                </ul>
+            </td>
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="table-wrap">
+            <table class="admin-table" id=id>
+                <thead>
+                    <tr>
+                        {headers.iter().map(|h| view! { <th scope="col">{*h}</th> }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|row| view! { <tr>{row.into_iter().map(cell).collect_view()}</tr> })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// An active / inactive badge.
+pub fn status_badge(active: bool) -> impl IntoView {
+    let (class, label) = if active {
+        ("status status-on", "Active")
+    } else {
+        ("status status-off", "Inactive")
+    };
+    view! { <span class=class>{label}</span> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Section;
+
+    #[test]
+    fn paths_pick_their_section() {
+        assert_eq!(Section::parse("/admin"), Section::Users);
+        assert_eq!(Section::parse("/admin/"), Section::Users);
+        assert_eq!(Section::parse("/admin/users/new"), Section::User(0));
+        assert_eq!(Section::parse("/admin/users/12"), Section::User(12));
+        assert_eq!(Section::parse("/admin/users/0"), Section::NotFound);
+        assert_eq!(Section::parse("/admin/groups/3"), Section::Group(3));
+        assert_eq!(
+            Section::parse("/admin/organizations"),
+            Section::Organizations
+        );
+        assert_eq!(Section::parse("/admin/settings"), Section::Settings);
+        assert_eq!(Section::parse("/admin/roles/x"), Section::NotFound);
+    }
+}

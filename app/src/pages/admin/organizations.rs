@@ -1,0 +1,186 @@
+//! Admin: organisations — the list, and one organisation's form (name, shared, domain, note,
+//! active) with its members. Members join an organisation on their user page.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use super::{AdminShell, AdminTable, Cell, Section, load_error, loading};
+use crate::api::admin::{
+    OrganizationEdit, OrganizationForm, OrganizationRow, admin_organization, admin_organizations,
+    save_admin_organization,
+};
+use crate::components::form::{After, CheckField, FormActions, FormState, TextField};
+use crate::components::layout::ready_marker;
+
+#[component]
+pub fn OrganizationsPage() -> impl IntoView {
+    let list = Resource::new(|| (), |_| admin_organizations());
+    view! {
+        <AdminShell section=Section::Organizations title="Organisations" content=move || view! {
+            <div class="list-head">
+                <h1>"Organisations"</h1>
+                <a class="button primary" href="/admin/organizations/new">"New organisation"</a>
+            </div>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(rows) => view! { <OrganizationTable rows/> }.into_any(),
+                        Err(e) => load_error(e, move || list.refetch()),
+                    }
+                })}
+            </Suspense>
+        }/>
+    }
+}
+
+#[component]
+fn OrganizationTable(rows: Vec<OrganizationRow>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="empty">"No organisations yet."</p> }.into_any();
+    }
+    let rows = rows
+        .into_iter()
+        .map(|o| {
+            vec![
+                Cell::Link(format!("/admin/organizations/{}", o.id), o.name),
+                Cell::Text(if o.shared { "Shared" } else { "Not shared" }.into()),
+                Cell::Text(o.members.to_string()),
+                Cell::Status(o.active),
+            ]
+        })
+        .collect();
+    view! {
+        <AdminTable headers=&["Name", "Shared", "Members", "Status"] rows/>
+        <p class="hint muted">"Members of a shared organisation see each other's tickets."</p>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn OrganizationPage(id: i64) -> impl IntoView {
+    let data = Resource::new(move || id, admin_organization);
+    let title = if id == 0 {
+        "New organisation"
+    } else {
+        "Organisation"
+    };
+    view! {
+        <AdminShell section=Section::Organization(id) title content=move || view! {
+            <p class="crumbs"><a href="/admin/organizations">"Organisations"</a></p>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(edit) => view! { <OrganizationEditor edit/> }.into_any(),
+                        Err(e) => load_error(e, move || data.refetch()),
+                    }
+                })}
+            </Suspense>
+        }/>
+    }
+}
+
+#[component]
+fn OrganizationEditor(edit: OrganizationEdit) -> impl IntoView {
+    let OrganizationEdit {
+        organization: org,
+        members,
+    } = edit;
+    let id = org.id;
+    let state = FormState::new();
+    let name = RwSignal::new(org.name.clone());
+    let shared = RwSignal::new(org.shared);
+    let active = RwSignal::new(org.active);
+    let domain = RwSignal::new(org.domain.clone());
+    let note = RwSignal::new(org.note.clone());
+    let navigate = use_navigate();
+    let heading = if id == 0 {
+        "New organisation".to_string()
+    } else {
+        org.name.clone()
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let form = OrganizationForm {
+            id,
+            name: name.get_untracked(),
+            shared: shared.get_untracked(),
+            active: active.get_untracked(),
+            domain: domain.get_untracked(),
+            note: note.get_untracked(),
+        };
+        let navigate = navigate.clone();
+        state.run(save_admin_organization(form), move |saved| {
+            if id == 0 {
+                navigate(&format!("/admin/organizations/{saved}"), Default::default());
+                After::Leave
+            } else {
+                After::Note("Saved.".to_string())
+            }
+        });
+    };
+    let save_label = if id == 0 {
+        "Create organisation"
+    } else {
+        "Save organisation"
+    };
+    view! {
+        <h1>{heading}</h1>
+        <form class="admin-form" id="organization-form" data-ready=ready_marker() on:submit=submit>
+            <fieldset>
+                <legend>"Organisation"</legend>
+                <TextField id="org-name" label="Name" value=name required=true state/>
+                <CheckField
+                    id="org-shared"
+                    label="Shared"
+                    value=shared
+                    state
+                    hint="Members see every ticket of the organisation, not only their own."
+                />
+                <TextField
+                    id="org-domain"
+                    label="Domain"
+                    value=domain
+                    state
+                    hint="The e-mail domain of its people (example.com)."
+                />
+                <div class="field">
+                    <label for="org-note">"Note"</label>
+                    <textarea
+                        id="org-note"
+                        rows="3"
+                        prop:value=move || note.get()
+                        on:input=move |ev| {
+                            note.set(event_target_value(&ev));
+                            state.changed();
+                        }
+                    >
+                        {org.note.clone()}
+                    </textarea>
+                </div>
+                <CheckField id="org-active" label="Active" value=active state/>
+            </fieldset>
+            <FormActions state id="save-organization" label=save_label busy="Saving…"/>
+        </form>
+        {(id != 0).then(|| view! {
+            <section class="admin-card" aria-labelledby="members-title">
+                <h2 id="members-title">"Members"</h2>
+                {if members.is_empty() {
+                    view! {
+                        <p class="muted">"No members yet. A user joins on their user page (Organisation)."</p>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <ul class="member-list">
+                            {members
+                                .into_iter()
+                                .map(|m| view! { <li><a href=format!("/admin/users/{}", m.id)>{m.name}</a></li> })
+                                .collect_view()}
+                        </ul>
+                    }
+                    .into_any()
+                }}
+            </section>
+        })}
+    }
+}

@@ -1,0 +1,46 @@
+//! Admin: roles — what each role may do. Roles are fixed here (Admin, Agent, Customer); a
+//! user's roles are chosen on their user page.
+
+use leptos::prelude::*;
+
+use super::{AdminShell, AdminTable, Cell, Section, load_error, loading};
+use crate::api::admin::{RoleRow, admin_roles};
+
+#[component]
+pub fn RolesPage() -> impl IntoView {
+    let list = Resource::new(|| (), |_| admin_roles());
+    view! {
+        <AdminShell section=Section::Roles title="Roles" content=move || view! {
+            <div class="list-head">
+                <h1>"Roles"</h1>
+            </div>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(rows) => view! { <RoleTable rows/> }.into_any(),
+                        Err(e) => load_error(e, move || list.refetch()),
+                    }
+                })}
+            </Suspense>
+        }/>
+    }
+}
+
+#[component]
+fn RoleTable(rows: Vec<RoleRow>) -> impl IntoView {
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            vec![
+                Cell::Strong(r.name, r.note),
+                Cell::Chips(r.permissions),
+                Cell::Text(if r.default_at_signup { "Given" } else { "–" }.into()),
+                Cell::Status(r.active),
+            ]
+        })
+        .collect();
+    view! {
+        <AdminTable id="admin-roles" headers=&["Role", "Permissions", "New sign-ups", "Status"] rows/>
+        <p class="hint muted">"A user's roles and group access are set on their user page."</p>
+    }
+}

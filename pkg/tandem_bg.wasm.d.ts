@@ -1,0 +1,36 @@
+/* tslint:disable */
+/* eslint-disable */
+export const memory: WebAssembly.Memory;
+export const __wbg_intounderlyingbytesource_free: (a: number, b: number) => void;
+export const __wbg_intounderlyingsink_free: (a: number, b: number) => void;
+export const __wbg_intounderlyingsource_free: (a: number, b: number) => void;
+export const hydrate: () => void;
+export const intounderlyingbytesource_autoAllocateChunkSize: (a: number) => number;
+export const intounderlyingbytesource_cancel: (a: number) => void;
+export const intounderlyingbytesource_pull: (a: number, b: any) => any;
+export const intounderlyingbytesource_start: (a: number, b: any) => void;
+export const intounderlyingbytesource_type: (a: number) => number;
+export const intounderlyingsink_abort: (a: number, b: any) => any;
+export const intounderlyingsink_close: (a: number) => any;
+export const intounderlyingsink_write: (a: number, b: any) => any;
+export const intounderlyingsource_cancel: (a: number) => void;
+export const intounderlyingsource_pull: (a: number, b: any) => any;
+export const wasm_bindgen__convert__closures_____invoke__h10c7cea53597491f: (a: number, b: number, c: any, d: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__h10c7cea53597491f_12: (a: number, b: number, c: any, d: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__h5cddc56ae7f8e60e: (a: number, b: number, c: any) => [number, number];
+export const wasm_bindgen__convert__closures_____invoke__h3e02f1774b47392c: (a: number, b: number, c: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__h3e02f1774b47392c_18: (a: number, b: number, c: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__h6a9273eba1c42610: (a: number, b: number, c: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__h6a9273eba1c42610_17: (a: number, b: number, c: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__h6ef0f3ac264897a3: (a: number, b: number, c: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__h15aaa9eef4c6a291: (a: number, b: number) => void;
+export const wasm_bindgen__convert__closures_____invoke__hf52ed1a872c83cfa: (a: number, b: number) => void;
+export const __wbindgen_malloc: (a: number, b: number) => number;
+export const __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
+export const __wbindgen_free: (a: number, b: number, c: number) => void;
+export const __externref_table_alloc: () => number;
+export const __wbindgen_externrefs: WebAssembly.Table;
+export const __wbindgen_exn_store: (a: number) => void;
+export const __wbindgen_destroy_closure: (a: number, b: number) => void;
+export const __externref_table_dealloc: (a: number) => void;
+export const __wbindgen_start: () => void;
