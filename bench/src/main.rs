@@ -192,39 +192,14 @@ async fn seed(store: &Store, tickets: i64, per_ticket: i64) -> Result<(), String
         start = end + 1;
     }
     let mut tx = store.write().await.map_err(e)?;
-    // the search index as the write path builds it: a row per ticket (number, title) and a
-    // row per article (subject, body, from, to; the bodies are plain text)
-    let index: [&str; 2] = if pg {
-        [
-            "INSERT INTO ticket_search (ticket_id, number, title) SELECT id, number, title FROM tickets",
-            "INSERT INTO article_search (article_id, tsv) SELECT id, to_tsvector('simple', \
-             COALESCE(subject, '') || ' ' || body || ' ' || COALESCE(from_address, '') || ' ' || COALESCE(to_address, '')) \
-             FROM ticket_articles",
-        ]
-    } else {
-        [
-            "INSERT INTO ticket_fts (rowid, number, title) SELECT id, number, title FROM tickets",
-            "INSERT INTO article_fts (rowid, text) SELECT id, \
-             COALESCE(subject, '') || ' ' || body || ' ' || COALESCE(from_address, '') || ' ' || COALESCE(to_address, '') \
-             FROM ticket_articles",
-        ]
-    };
-    for sql in index {
-        sqlx::query(sql)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| format!("seed index: {e}"))?;
-    }
+    index_seeded(&mut tx, pg, "1 = 1").await?;
     sqlx::query("UPDATE counters SET value = $1 WHERE name = 'ticket_number'")
         .bind(tickets)
         .execute(&mut *tx)
         .await
         .map_err(|e| e.to_string())?;
     if pg {
-        for table in ["tickets", "ticket_articles"] {
-            sqlx::query(&format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))
-                .execute(&mut *tx).await.map_err(|e| e.to_string())?;
-        }
+        reset_sequences(&mut tx).await?;
         tx.commit().await.map_err(e)?;
         // as autovacuum leaves a table: statistics, and the visibility map index-only scans need
         sqlx::query("VACUUM ANALYZE")
@@ -237,6 +212,58 @@ async fn seed(store: &Store, tickets: i64, per_ticket: i64) -> Result<(), String
             .execute(store.pool())
             .await
             .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Writes the search index rows, as the write path builds them, of the tickets matching
+/// `tickets_where` (SQL over `tickets`) and their articles: a row per ticket (number, title)
+/// and a row per article (subject, body, from, to; seeded bodies are plain text).
+async fn index_seeded(
+    tx: &mut sqlx::AnyConnection,
+    pg: bool,
+    tickets_where: &str,
+) -> Result<(), String> {
+    let text = "COALESCE(subject, '') || ' ' || body || ' ' || COALESCE(from_address, '') || ' ' \
+                || COALESCE(to_address, '')";
+    let articles = format!(
+        "FROM ticket_articles WHERE ticket_id IN (SELECT id FROM tickets WHERE {tickets_where})"
+    );
+    let statements = if pg {
+        [
+            format!(
+                "INSERT INTO ticket_search (ticket_id, number, title) SELECT id, number, title FROM tickets WHERE {tickets_where}"
+            ),
+            format!(
+                "INSERT INTO article_search (article_id, tsv) SELECT id, to_tsvector('simple', {text}) {articles}"
+            ),
+        ]
+    } else {
+        [
+            format!(
+                "INSERT INTO ticket_fts (rowid, number, title) SELECT id, number, title FROM tickets WHERE {tickets_where}"
+            ),
+            format!("INSERT INTO article_fts (rowid, text) SELECT id, {text} {articles}"),
+        ]
+    };
+    for sql in statements {
+        sqlx::query(&sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| format!("seed index: {e}"))?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL: the id sequences continue after rows inserted with explicit ids.
+async fn reset_sequences(tx: &mut sqlx::AnyConnection) -> Result<(), String> {
+    for table in ["tickets", "ticket_articles"] {
+        sqlx::query(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+        ))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
     }
     Ok(())
 }

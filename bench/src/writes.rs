@@ -47,40 +47,10 @@ pub async fn seed_long_ticket(store: &Store, after: i64) -> Result<(i64, i64), S
             .execute(&mut *tx)
             .await
             .map_err(|e| format!("long ticket articles: {e}"))?;
-        let index = if pg {
-            format!(
-                "INSERT INTO article_search (article_id, tsv) SELECT id, to_tsvector('simple', subject || ' ' || body) \
-                 FROM ticket_articles WHERE ticket_id = {id}"
-            )
-        } else {
-            format!(
-                "INSERT INTO article_fts (rowid, text) SELECT id, subject || ' ' || body FROM ticket_articles WHERE ticket_id = {id}"
-            )
-        };
-        sqlx::query(&index)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| format!("long ticket index: {e}"))?;
-        let ticket_row = if pg {
-            "INSERT INTO ticket_search (ticket_id, number, title) SELECT id, number, title FROM tickets WHERE id = $1"
-        } else {
-            "INSERT INTO ticket_fts (rowid, number, title) SELECT id, number, title FROM tickets WHERE id = $1"
-        };
-        sqlx::query(ticket_row)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| format!("long ticket index: {e}"))?;
     }
+    crate::index_seeded(&mut tx, pg, &format!("id IN ({long}, {short})")).await?;
     if pg {
-        for table in ["tickets", "ticket_articles"] {
-            sqlx::query(&format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
-            ))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| e.to_string())?;
-        }
+        crate::reset_sequences(&mut tx).await?;
     }
     tx.commit().await.map_err(e)?;
     Ok((long, short))
@@ -233,17 +203,18 @@ pub async fn upload_peaks(
     out
 }
 
-/// Resets the process's peak RSS to its current RSS; returns the current RSS in MiB.
+/// Resets the process's peak RSS to its current RSS; returns the current RSS in MiB, NaN when
+/// the kernel refused the reset (the peak would then include earlier work, so it is not shown).
 fn reset_peak(pid: u32) -> f64 {
-    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
-    crate::coedit::rss_mib(pid)
+    match std::fs::write(format!("/proc/{pid}/clear_refs"), "5") {
+        Ok(()) => crate::coedit::rss_mib(pid),
+        Err(e) => {
+            eprintln!("cannot reset the peak RSS of {pid}: {e}");
+            f64::NAN
+        }
+    }
 }
 
 fn peak_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    crate::coedit::status_mib(pid, "VmHWM")
 }

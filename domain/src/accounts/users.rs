@@ -230,17 +230,6 @@ pub async fn logins_by_ids(
         .collect())
 }
 
-pub async fn login_json(conn: &mut AnyConnection, id: Option<i64>) -> Result<Value> {
-    let Some(id) = id else { return Ok(Value::Null) };
-    Ok(
-        sqlx::query_scalar::<_, String>("SELECT login FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?
-            .map_or(Value::Null, Value::String),
-    )
-}
-
 /// The logins of several users at once (`id → login`; unknown ids are left out).
 pub async fn logins(
     conn: &mut AnyConnection,

@@ -19,25 +19,23 @@ impl Desk {
         file: NewFile,
     ) -> Result<AttachmentRecord> {
         let mut files = vec![file];
-        let pin = attachments::store_bytes(&self.files, &mut files).await?;
-        let hashes: Vec<String> = files.iter().filter_map(|f| f.sha256.clone()).collect();
-        let Some(file) = files.pop() else {
-            return Err(crate::Error::Internal("no file to store".into()));
+        let pinned = attachments::store_bytes(&self.files, &mut files).await?;
+        let stored = super::StoredFiles {
+            pinned: Some(pinned),
+            hashes: files.iter().filter_map(|f| f.sha256.clone()).collect(),
         };
-        let stored = async {
+        let outcome = async {
+            let file = files
+                .pop()
+                .ok_or_else(|| crate::Error::Internal("no file to store".into()))?;
             let mut tx = self.store.write().await?;
-            let stored =
+            let record =
                 attachments::upload_to_cache(&mut tx, &self.files, actor, form_id, file).await?;
             tx.commit().await?;
-            Ok(stored)
+            Ok(record)
         }
         .await;
-        drop(pin);
-        if stored.is_err() {
-            let mut conn = self.store.read().await?;
-            attachments::remove_unreferenced(&mut conn, &self.files, &hashes).await?;
-        }
-        stored
+        stored.settle(self, outcome).await
     }
 
     /// Removes one of `actor`'s cached uploads (403 for anyone else's or one already claimed

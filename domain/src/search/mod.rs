@@ -337,28 +337,24 @@ fn words_of(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// An FTS5 phrase query over some columns.
-fn fts_query(columns: &str, words: &[String]) -> String {
+/// An FTS5 phrase query, over `columns` when given (`{number title} : "…"`), its last word
+/// a prefix when `prefix`.
+fn fts_query(columns: Option<&str>, words: &[String], prefix: bool) -> String {
     let phrase = words
         .iter()
         .map(|w| w.replace('"', ""))
         .collect::<Vec<_>>()
         .join(" ");
-    format!("{{{columns}}} : \"{phrase}\"")
+    let filter = columns.map_or(String::new(), |c| format!("{{{c}}} : "));
+    let star = if prefix { " *" } else { "" };
+    format!("{filter}\"{phrase}\"{star}")
 }
 
-/// An FTS5 phrase query over `article_fts` (one column), its last word a prefix when `prefix`.
-fn article_fts_query(words: &[String], prefix: bool) -> String {
-    let phrase = words
-        .iter()
-        .map(|w| w.replace('"', ""))
-        .collect::<Vec<_>>()
-        .join(" ");
-    if prefix {
-        format!("\"{phrase}\" *")
-    } else {
-        format!("\"{phrase}\"")
-    }
+/// SQLite: the articles' FTS5 query for a text term (`None` when it has no words).
+fn article_fts_match(text: &str) -> Option<String> {
+    let words = words_of(text);
+    let prefix = text.trim_end().ends_with('*');
+    (!words.is_empty()).then(|| fts_query(None, &words, prefix))
 }
 
 /// SQLite: whether an FTS5 query matches at least `common` articles (counting stops there).
@@ -384,6 +380,15 @@ struct Compiler {
 }
 
 impl Compiler {
+    fn new(postgres: bool, probe: bool, include_internal: bool) -> Compiler {
+        Compiler {
+            postgres,
+            probe,
+            include_internal,
+            binds: Vec::new(),
+        }
+    }
+
     fn bind(&mut self, value: String) -> String {
         self.binds.push(value);
         format!("${}", self.binds.len())
@@ -453,11 +458,7 @@ impl Compiler {
             let q = self.tsquery(words, prefix);
             return format!("t.id IN (SELECT ticket_id FROM ticket_search WHERE tsv @@ {q})");
         }
-        let mut query = fts_query("number title", words);
-        if prefix {
-            query.push_str(" *"); // FTS5: the phrase's last word as a prefix
-        }
-        let p = self.bind(query);
+        let p = self.bind(fts_query(Some("number title"), words, prefix));
         if self.probe {
             format!(
                 "EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts.rowid = t.id AND ticket_fts MATCH {p})"
@@ -477,7 +478,7 @@ impl Compiler {
                  ON a.id = s.article_id WHERE s.tsv @@ {q}{visible})"
             );
         }
-        let p = self.bind(article_fts_query(words, prefix));
+        let p = self.bind(fts_query(None, words, prefix));
         if self.probe {
             // per ticket row: its articles, each probed against the index by rowid
             format!(
@@ -490,13 +491,6 @@ impl Compiler {
                  (SELECT rowid FROM article_fts WHERE article_fts MATCH {p}){visible})"
             )
         }
-    }
-
-    /// SQLite: the articles' FTS5 query for a text term (`None` when it has no words).
-    fn fts_match(&self, text: &str) -> Option<String> {
-        let words = words_of(text);
-        let prefix = text.trim_end().ends_with('*');
-        (!words.is_empty()).then(|| article_fts_query(&words, prefix))
     }
 
     fn by_name(&mut self, table: &str, column: &str, ticket_column: &str, value: &str) -> String {
@@ -965,70 +959,46 @@ pub async fn search_with(
     // Internal text only counts for agents; a customer-only caller searches public text.
     let include_internal = actor.is_agent();
 
-    // SQLite: whether text every match must contain is common (see above)
-    let common = if postgres {
-        false
-    } else {
-        let compiler = Compiler {
-            postgres,
-            probe: true,
-            include_internal,
-            binds: Vec::new(),
-        };
-        let required = required_texts(&expr)
-            .into_iter()
-            .filter_map(|t| compiler.fts_match(t))
-            .collect::<Vec<_>>();
-        !required.is_empty()
-            && common_text(conn, &required.join(" AND "), thresholds.common_text).await?
-    };
+    // SQLite: whether text every match must contain is common (see above); asked only when
+    // a plan depends on it
+    let required = required_texts(&expr)
+        .into_iter()
+        .filter_map(article_fts_match)
+        .collect::<Vec<_>>();
+    let common = !postgres
+        && (newest_first || request.want_total)
+        && !required.is_empty()
+        && common_text(conn, &required.join(" AND "), thresholds.common_text).await?;
     let total = if request.want_total {
-        let mut compiler = Compiler {
-            postgres,
-            probe: common,
-            include_internal,
-            binds: Vec::new(),
-        };
+        let mut compiler = Compiler::new(postgres, common, include_internal);
         count_matches(conn, &scope, &expr, &mut compiler, thresholds.total_limit).await?
     } else {
         -1
     };
 
     if common && newest_first {
-        let mut compiler = Compiler {
-            postgres,
-            probe: true,
-            include_internal,
-            binds: Vec::new(),
-        };
-        {
-            let condition = compiler.compile(&expr)?;
-            let window = format!(
-                "(t.updated_at, t.id) >= (SELECT updated_at, id FROM tickets \
-                 ORDER BY updated_at DESC, id DESC LIMIT 1 OFFSET {})",
-                thresholds.probe_window - 1
-            );
-            let rows = fetch_page(
-                conn,
-                "tickets",
-                &format!("{window} AND {} AND {condition}", scope.sql_condition()),
-                &order_clause,
-                &compiler.binds,
-                request.page,
-            )
-            .await?;
-            if rows.len() as i64 == request.page.per_page {
-                return Ok((rows, total));
-            }
+        let mut compiler = Compiler::new(postgres, true, include_internal);
+        let condition = compiler.compile(&expr)?;
+        let window = format!(
+            "(t.updated_at, t.id) >= (SELECT updated_at, id FROM tickets \
+             ORDER BY updated_at DESC, id DESC LIMIT 1 OFFSET {})",
+            thresholds.probe_window - 1
+        );
+        let rows = fetch_page(
+            conn,
+            "tickets",
+            &format!("{window} AND {} AND {condition}", scope.sql_condition()),
+            &order_clause,
+            &compiler.binds,
+            request.page,
+        )
+        .await?;
+        if rows.len() as i64 == request.page.per_page {
+            return Ok((rows, total));
         }
     }
 
-    let mut compiler = Compiler {
-        postgres,
-        probe: false,
-        include_internal,
-        binds: Vec::new(),
-    };
+    let mut compiler = Compiler::new(postgres, false, include_internal);
     let condition = compiler.compile(&expr)?;
     let filter = format!("{} AND {condition}", scope.sql_condition());
     let rows = fetch_page(

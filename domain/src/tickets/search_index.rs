@@ -237,13 +237,17 @@ pub async fn backfill_write(conn: &mut AnyConnection, batch: BackfillBatch) -> R
     if moved == 0 {
         return Ok(backfill_pending(conn).await?.is_some());
     }
+    // one query for the articles still there (the batch is a run of ids below `next_id`)
+    let still_there: std::collections::HashSet<i64> =
+        sqlx::query_scalar("SELECT id FROM ticket_articles WHERE id >= $1 AND id < $2")
+            .bind(batch.from_id)
+            .bind(batch.next_id)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
     for (id, text) in batch.texts {
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM ticket_articles WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?;
-        if exists.is_some() {
+        if still_there.contains(&id) {
             index_article(conn, id, &text).await?;
         }
     }

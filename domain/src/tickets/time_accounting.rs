@@ -162,16 +162,6 @@ pub async fn ids_of(
     Ok(out)
 }
 
-/// The sum of an article's entries, if it has any.
-pub async fn of_article(conn: &mut AnyConnection, article_id: i64) -> Result<Option<f64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT SUM(time_unit) FROM ticket_time_accountings WHERE ticket_article_id = $1",
-    )
-    .bind(article_id)
-    .fetch_one(conn)
-    .await?)
-}
-
 /// The time recorded with several articles at once (`article id → sum`; articles without
 /// any are left out).
 pub async fn of_articles(
