@@ -478,19 +478,15 @@ impl Compiler {
                  ON a.id = s.article_id WHERE s.tsv @@ {q}{visible})"
             );
         }
+        // materialised once per statement, also when the ticket rows are probed: probing
+        // each article by rowid re-reads a common (or prefix) term's whole doclist per
+        // article, which measured 61 s for `printer*` over the newest 2,000 tickets of
+        // 100,000 (the materialised set: 0.2 s)
         let p = self.bind(fts_query(None, words, prefix));
-        if self.probe {
-            // per ticket row: its articles, each probed against the index by rowid
-            format!(
-                "EXISTS (SELECT 1 FROM ticket_articles a WHERE a.ticket_id = t.id{visible} AND \
-                 EXISTS (SELECT 1 FROM article_fts WHERE article_fts.rowid = a.id AND article_fts MATCH {p}))"
-            )
-        } else {
-            format!(
-                "t.id IN (SELECT a.ticket_id FROM ticket_articles a WHERE a.id IN \
-                 (SELECT rowid FROM article_fts WHERE article_fts MATCH {p}){visible})"
-            )
-        }
+        format!(
+            "t.id IN (SELECT a.ticket_id FROM ticket_articles a WHERE a.id IN \
+             (SELECT rowid FROM article_fts WHERE article_fts MATCH {p}){visible})"
+        )
     }
 
     fn by_name(&mut self, table: &str, column: &str, ticket_column: &str, value: &str) -> String {
