@@ -1,9 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { expect, test } from "./helpers";
-import { agentPage, freePort, startTandem, ticketOn } from "./own-server";
+import { agentPage, editorText as text, restOn, ticketOn, twoInstances } from "./own-server";
 
 // Rooms across instances (issue 17): two Tandem instances on one PostgreSQL database, Anna's
 // browser on one and Ada's on the other, type into the same reply draft at the same time. Both
@@ -13,35 +9,11 @@ import { agentPage, freePort, startTandem, ticketOn } from "./own-server";
 
 const adminUrl = process.env.TANDEM_TEST_POSTGRES_URL;
 
-/** The editor's text without the other editors' caret labels, whitespace normalised. */
-const text = async (page) =>
-  (
-    (await page.locator(".ProseMirror").evaluate((el) => {
-      const copy = el.cloneNode(true) as HTMLElement;
-      copy.querySelectorAll(".collaboration-carets__caret").forEach((c) => c.remove());
-      return copy.textContent ?? "";
-    })) as string
-  )
-    .replace(/\s+/g, " ")
-    .trim();
-
 test("agents on two instances co-edit one draft live", async ({ browser }) => {
   test.skip(!adminUrl, "PostgreSQL not available");
   test.setTimeout(150_000);
-  const name = `tandem_e2e_coedit_${process.pid}_${Date.now()}`;
-  const psql = (sql: string) => spawnSync("psql", [adminUrl!, "-qc", sql], { encoding: "utf8" });
-  expect(psql(`CREATE DATABASE ${name}`).status).toBe(0);
-  const url = new URL(adminUrl!);
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
-  const dir = mkdtempSync(path.join(tmpdir(), "tandem-instances-coedit-"));
-  const [portA, portB] = [await freePort(), await freePort()];
-  // the first instance loads the demo data before the second starts
-  const a = await startTandem(dir, portA, databaseUrl);
-  const b = await startTandem(dir, portB, databaseUrl);
+  const { baseA, baseB, stop } = await twoInstances(adminUrl!, "coedit");
   try {
-    const baseA = `http://127.0.0.1:${portA}`;
-    const baseB = `http://127.0.0.1:${portB}`;
     const { rest, id } = await ticketOn(baseA, "Co-editing across instances");
     await rest.dispose();
 
@@ -110,26 +82,22 @@ test("agents on two instances co-edit one draft live", async ({ browser }) => {
 
     // what the instances stored is the same text, once (REST on either instance)
     for (const base of [baseA, baseB]) {
-      const reader = await ticketOn(base, "unused");
+      const reader = await restOn(base);
       await expect
         .poll(
           async () => {
-            const draft = await (await reader.rest.get(`/api/v1/tickets/${id}/shared_draft`)).json();
+            const draft = await (await reader.get(`/api/v1/tickets/${id}/shared_draft`)).json();
             const zoom = draft.assets?.TicketSharedDraftZoom?.[draft.shared_draft_id];
             return (zoom?.new_article?.body ?? "").replace(/<[^>]+>/g, "").replace(/\s+/g, " ").trim();
           },
           { timeout: 15_000 },
         )
         .toBe(edited);
-      await reader.rest.dispose();
+      await reader.dispose();
     }
   } finally {
     // the pages go before their servers (a socket refused afterwards is not the test's)
     for (const context of browser.contexts()) await context.close().catch(() => {});
-    a.kill("SIGKILL");
-    b.kill("SIGKILL");
-    rmSync(dir, { recursive: true, force: true });
-    await new Promise((r) => setTimeout(r, 500));
-    psql(`DROP DATABASE IF EXISTS ${name}`);
+    await stop();
   }
 });

@@ -1,7 +1,9 @@
-import { ChildProcess, spawn } from "node:child_process";
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { APIRequestContext, Browser, expect, request } from "@playwright/test";
+import { APIRequestContext, Browser, Page, expect, request } from "@playwright/test";
 import { PASSWORD } from "./helpers";
 
 // Tests that need a Tandem of their own (to kill it, or to run two): the debug binary the test
@@ -46,6 +48,50 @@ export async function startTandem(dir: string, port: number, databaseUrl?: strin
   throw new Error("tandem did not start");
 }
 
+/**
+ * Two Tandem instances on a fresh PostgreSQL database of their own, made through `adminUrl`
+ * (the first loads the demo data before the second starts). `stop()` kills both, removes
+ * their files and drops the database; close the pages on them first.
+ */
+export async function twoInstances(adminUrl: string, label: string) {
+  const name = `tandem_e2e_${label}_${process.pid}_${Date.now()}`;
+  const psql = (sql: string) => spawnSync("psql", [adminUrl, "-qc", sql], { encoding: "utf8" });
+  expect(psql(`CREATE DATABASE ${name}`).status).toBe(0);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const databaseUrl = url.toString();
+  const dir = mkdtempSync(path.join(tmpdir(), `tandem-${label}-`));
+  const [portA, portB] = [await freePort(), await freePort()];
+  const a = await startTandem(dir, portA, databaseUrl);
+  const b = await startTandem(dir, portB, databaseUrl).catch((e) => {
+    a.kill("SIGKILL");
+    throw e;
+  });
+  return {
+    baseA: `http://127.0.0.1:${portA}`,
+    baseB: `http://127.0.0.1:${portB}`,
+    async stop() {
+      a.kill("SIGKILL");
+      b.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 500));
+      psql(`DROP DATABASE IF EXISTS ${name}`);
+    },
+  };
+}
+
+/** The editor's text without the other editors' caret labels, whitespace normalised. */
+export const editorText = async (page: Page) =>
+  (
+    (await page.locator(".ProseMirror").evaluate((el) => {
+      const copy = el.cloneNode(true) as HTMLElement;
+      copy.querySelectorAll(".collaboration-carets__caret").forEach((c) => c.remove());
+      return copy.textContent ?? "";
+    })) as string
+  )
+    .replace(/\s+/g, " ")
+    .trim();
+
 /** A signed-in page on `base` in its own browser context. */
 export async function agentPage(browser: Browser, base: string, login: string) {
   const context = await browser.newContext({ baseURL: base });
@@ -60,12 +106,17 @@ export async function agentPage(browser: Browser, base: string, login: string) {
 }
 
 
-/** A REST client of `base` as agent1, and a fresh ticket of Nicole's in Users made with it. */
-export async function ticketOn(base: string, title: string): Promise<{ rest: APIRequestContext; id: number }> {
-  const rest = await request.newContext({
+/** A REST client of `base` as agent1. */
+export function restOn(base: string): Promise<APIRequestContext> {
+  return request.newContext({
     baseURL: base,
     extraHTTPHeaders: { Authorization: "Basic " + Buffer.from(`agent1@tandem.test:${PASSWORD}`).toString("base64") },
   });
+}
+
+/** A REST client of `base` as agent1, and a fresh ticket of Nicole's in Users made with it. */
+export async function ticketOn(base: string, title: string): Promise<{ rest: APIRequestContext; id: number }> {
+  const rest = await restOn(base);
   const created = await rest.post("/api/v1/tickets", {
     data: { title, group: "Users", customer_id: "guess:nicole@customer.test",
             article: { body: "first", type: "phone", internal: false } },

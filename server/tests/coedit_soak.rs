@@ -9,67 +9,21 @@
 //! `TANDEM_SOAK_SECONDS` (default 6) runs it longer.
 
 mod common;
+use common::process;
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::live::basic_auth;
 use domain::shared_drafts::client::SyncClient;
 use futures::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use process::{Tandem, first_ticket, shared_draft};
+use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Tandem(Child);
-
-impl Drop for Tandem {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn start(db_url: &str, port: u16, files: &std::path::Path) -> Tandem {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .current_dir(root)
-        .env("TANDEM_LISTEN", format!("127.0.0.1:{port}"))
-        .env("TANDEM_DATABASE_URL", db_url)
-        .env("TANDEM_DATA_DIR", files)
-        .env("TANDEM_DEMO", "1")
-        .env("TANDEM_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start tandem");
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client
-            .get(format!("http://127.0.0.1:{port}/api/v1/openapi.json"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Tandem(child);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("tandem did not start");
-}
 
 /// A tiny deterministic generator (xorshift), seeded per run and printed.
 struct Rng(u64);
@@ -202,27 +156,15 @@ async fn random_edits_offline_reconnects_and_a_kill_9_converge_exactly_once() {
         let url = db.url.clone();
         db.store.close().await;
         let files = std::env::temp_dir().join(format!("tandem-soak-{}-{ctx}", std::process::id()));
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        let mut server = Some(start(&url, port, &files).await);
+        let first = Tandem::start(&url, &files).await;
+        let (port, base) = (first.port, first.base.clone());
+        let mut server = Some(first);
         // PostgreSQL: a second instance on the same database
-        let second_port = free_port();
         let second = match ctx {
-            "postgres" => Some(start(&url, second_port, &files).await),
+            "postgres" => Some(Tandem::start(&url, &files).await),
             _ => None,
         };
-        let second_base = format!("http://127.0.0.1:{second_port}");
-        let http = reqwest::Client::new();
-        let tickets: Value = http
-            .get(format!("{base}/api/v1/tickets"))
-            .header("authorization", basic_auth("agent1@tandem.test"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let ticket = tickets[0]["id"].as_i64().expect("a demo ticket");
+        let ticket = first_ticket(&base, "agent1@tandem.test").await;
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -240,10 +182,9 @@ async fn random_edits_offline_reconnects_and_a_kill_9_converge_exactly_once() {
             .enumerate()
             .map(|(i, login)| Editor {
                 login,
-                base: if second.is_some() && i % 2 == 1 {
-                    second_base.clone()
-                } else {
-                    base.clone()
+                base: match &second {
+                    Some(second) if i % 2 == 1 => second.base.clone(),
+                    _ => base.clone(),
                 },
                 tag: format!("{}", (b'a' + i as u8) as char),
                 client: SyncClient::new(),
@@ -302,7 +243,7 @@ async fn random_edits_offline_reconnects_and_a_kill_9_converge_exactly_once() {
             if !killed && tokio::time::Instant::now() >= kill_at {
                 killed = true;
                 drop(server.take()); // SIGKILL: no shutdown, no final snapshot
-                server = Some(start(&url, port, &files).await);
+                server = Some(Tandem::start_on(&url, port, &files).await);
                 for e in &mut editors {
                     e.pump(50).await;
                     if e.ws.is_none() {
@@ -375,20 +316,7 @@ async fn random_edits_offline_reconnects_and_a_kill_9_converge_exactly_once() {
         let flush = SyncClient::control(&json!({"t": "flush"}));
         editors[0].send(flush).await;
         editors[0].pump(500).await;
-        let draft: Value = http
-            .get(format!("{base}/api/v1/tickets/{ticket}/shared_draft"))
-            .header("authorization", basic_auth("agent1@tandem.test"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let id = draft["shared_draft_id"].to_string();
-        let body = draft["assets"]["TicketSharedDraftZoom"][&id]["new_article"]["body"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let (_, body) = shared_draft(&base, ticket, "agent1@tandem.test").await;
         for token in &alive {
             assert_eq!(
                 body.matches(token.trim()).count(),

@@ -4,58 +4,14 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use common::process;
 
 use common::live::{LiveEditor, basic_auth};
 use domain::shared_drafts::client::SyncClient;
-use serde_json::{Value, json};
+use process::{Tandem, first_ticket, shared_draft};
+use serde_json::json;
 
 const LOGIN: &str = "agent1@tandem.test";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Tandem {
-    child: Child,
-    base: String,
-}
-
-async fn start(db_url: &str, port: u16, files: &std::path::Path) -> Tandem {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .current_dir(root)
-        .env("TANDEM_LISTEN", format!("127.0.0.1:{port}"))
-        .env("TANDEM_DATABASE_URL", db_url)
-        .env("TANDEM_DATA_DIR", files)
-        .env("TANDEM_DEMO", "1")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start tandem");
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client
-            .get(format!("{base}/api/v1/openapi.json"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Tandem { child, base };
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("tandem did not start on {base}");
-}
 
 #[tokio::test]
 async fn acknowledged_keystrokes_survive_kill_9() {
@@ -64,19 +20,8 @@ async fn acknowledged_keystrokes_survive_kill_9() {
         let url = db.url.clone();
         db.store.close().await;
         let files = std::env::temp_dir().join(format!("tandem-crash-files-{}", std::process::id()));
-        let port = free_port();
-        let mut tandem = start(&url, port, &files).await;
-        let http = reqwest::Client::new();
-        let tickets: Value = http
-            .get(format!("{}/api/v1/tickets", tandem.base))
-            .header("authorization", basic_auth(LOGIN))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let ticket = tickets[0]["id"].as_i64().expect("a demo ticket");
+        let mut tandem = Tandem::start(&url, &files).await;
+        let ticket = first_ticket(&tandem.base, LOGIN).await;
 
         let auth = basic_auth(LOGIN);
         let mut anna = LiveEditor::connect(&tandem.base, ticket, &auth, None, None)
@@ -119,28 +64,11 @@ async fn acknowledged_keystrokes_survive_kill_9() {
             let frame = anna.client.type_text(0, u32::MAX, &ch.to_string());
             anna.send(frame).await;
         }
-        tandem.child.kill().expect("kill -9"); // SIGKILL: no shutdown, no final snapshot
-        tandem.child.wait().unwrap();
+        tandem.kill(); // SIGKILL: no shutdown, no final snapshot
 
-        let mut tandem = start(&url, port, &files).await;
+        let mut tandem = Tandem::start_on(&url, tandem.port, &files).await;
         // REST, before any editor is back: the logged updates count, not just the snapshot
-        let draft: Value = http
-            .get(format!(
-                "{}/api/v1/tickets/{ticket}/shared_draft",
-                tandem.base
-            ))
-            .header("authorization", basic_auth(LOGIN))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let id = draft["shared_draft_id"].to_string();
-        let body = draft["assets"]["TicketSharedDraftZoom"][&id]["new_article"]["body"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let (draft, body) = shared_draft(&tandem.base, ticket, LOGIN).await;
         assert!(
             body.contains(&acknowledged),
             "{ctx}: REST after the crash: {draft}"
@@ -169,8 +97,7 @@ async fn acknowledged_keystrokes_survive_kill_9() {
             "{ctx}: {:?}",
             fresh.client.block_text(0)
         );
-        tandem.child.kill().unwrap();
-        tandem.child.wait().unwrap();
+        tandem.kill();
         let _ = std::fs::remove_dir_all(&files);
         db.finish().await;
     }

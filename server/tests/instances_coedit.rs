@@ -7,13 +7,14 @@
 //! `TANDEM_TEST_POSTGRES_URL` the test prints SKIPPED and passes.
 
 mod common;
+use common::process;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::live::{LiveEditor, basic_auth};
 use domain::shared_drafts::client::SyncClient;
 use futures::{SinkExt, StreamExt};
+use process::{Tandem, first_ticket, get, shared_draft};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -22,78 +23,19 @@ const ANNA: &str = "agent1@tandem.test";
 /// The admin (full access to every group): the second editor.
 const BOB: &str = "admin@tandem.test";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Tandem {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Tandem {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start(db_url: &str, files: &std::path::Path) -> Tandem {
-    let port = free_port();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .current_dir(root)
-        .env("TANDEM_LISTEN", format!("127.0.0.1:{port}"))
-        .env("TANDEM_DATABASE_URL", db_url)
-        .env("TANDEM_DATA_DIR", files)
-        .env("TANDEM_DEMO", "1")
-        .env("TANDEM_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start tandem");
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client
-            .get(format!("{base}/api/v1/openapi.json"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Tandem { child, base };
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("tandem did not start on {base}");
-}
-
-async fn get(base: &str, path: &str, login: &str) -> Value {
-    reqwest::Client::new()
-        .get(format!("{base}/api/v1{path}"))
-        .header("authorization", basic_auth(login))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 /// The stored draft's body as REST shows it.
 async fn rest_body(base: &str, ticket: i64) -> String {
-    let draft = get(base, &format!("/tickets/{ticket}/shared_draft"), ANNA).await;
-    let id = draft["shared_draft_id"].to_string();
-    draft["assets"]["TicketSharedDraftZoom"][&id]["new_article"]["body"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
+    shared_draft(base, ticket, ANNA).await.1
+}
+
+/// A user's name as the viewers row and the carets show it.
+async fn full_name(base: &str, login: &str) -> String {
+    let me = get(base, "/users/me", login).await;
+    format!(
+        "{} {}",
+        me["firstname"].as_str().unwrap_or_default(),
+        me["lastname"].as_str().unwrap_or_default()
+    )
 }
 
 /// Awareness states (non-null) of a user, by name, an editor sees.
@@ -107,27 +49,6 @@ fn carets_of(client: &SyncClient, name: &str) -> usize {
                 .is_some_and(|v| v["user"]["name"] == name)
         })
         .count()
-}
-
-/// A y-protocols awareness message for one client (what a provider sends, or echoes).
-fn awareness_frame(client: u64, clock: u32, json: &str) -> Vec<u8> {
-    fn var(out: &mut Vec<u8>, mut n: u64) {
-        while n >= 0x80 {
-            out.push((n as u8 & 0x7f) | 0x80);
-            n >>= 7;
-        }
-        out.push(n as u8);
-    }
-    let mut update = Vec::new();
-    var(&mut update, 1);
-    var(&mut update, client);
-    var(&mut update, clock as u64);
-    var(&mut update, json.len() as u64);
-    update.extend_from_slice(json.as_bytes());
-    let mut frame = vec![1u8]; // messageAwareness
-    var(&mut frame, update.len() as u64);
-    frame.extend_from_slice(&update);
-    frame
 }
 
 type Socket =
@@ -171,15 +92,6 @@ async fn viewers_become(ws: &mut Socket, names: &[&str]) -> Vec<String> {
     last
 }
 
-async fn type_chars(editor: &mut LiveEditor, text: &str, at_start: bool, from: u32) {
-    for (i, ch) in text.chars().enumerate() {
-        let offset = if at_start { from + i as u32 } else { u32::MAX };
-        let frame = editor.client.type_text(0, offset, &ch.to_string());
-        editor.send(frame).await;
-        editor.drain(3).await;
-    }
-}
-
 #[tokio::test]
 async fn rooms_span_two_instances_on_postgres() {
     let Some(admin_url) = common::support::postgres_url() else {
@@ -190,22 +102,11 @@ async fn rooms_span_two_instances_on_postgres() {
     let url = db.url.clone();
     let files = std::env::temp_dir().join(format!("tandem-instances-{}", std::process::id()));
     // the first instance loads the demo data, then the second starts on the same database
-    let mut a = start(&url, &files).await;
-    let b = start(&url, &files).await;
-    let tickets = get(&a.base, "/tickets", ANNA).await;
-    let ticket = tickets[0]["id"].as_i64().expect("a demo ticket");
-    let anna_name = get(&a.base, "/users/me", ANNA).await;
-    let anna_name = format!(
-        "{} {}",
-        anna_name["firstname"].as_str().unwrap_or_default(),
-        anna_name["lastname"].as_str().unwrap_or_default()
-    );
-    let bob_name = get(&b.base, "/users/me", BOB).await;
-    let bob_name = format!(
-        "{} {}",
-        bob_name["firstname"].as_str().unwrap_or_default(),
-        bob_name["lastname"].as_str().unwrap_or_default()
-    );
+    let mut a = Tandem::start(&url, &files).await;
+    let b = Tandem::start(&url, &files).await;
+    let ticket = first_ticket(&a.base, ANNA).await;
+    let anna_name = full_name(&a.base, ANNA).await;
+    let bob_name = full_name(&b.base, BOB).await;
 
     // the "who is viewing" row spans the instances
     let mut anna_tab = viewing_tab(&a.base, ANNA, ticket).await;
@@ -259,9 +160,10 @@ async fn rooms_span_two_instances_on_postgres() {
         .peers
         .iter()
         .find(|(_, j)| j.contains(r#""at":2"#))
-        .map(|(id, j)| (id.get(), j.clone()))
+        .map(|(id, j)| (*id, j.clone()))
         .unwrap();
-    anna.send(awareness_frame(bob_id, 4, &bob_json)).await;
+    anna.send(SyncClient::awareness_of(bob_id, 4, &bob_json))
+        .await;
     anna.drain(200).await;
     let frame = bob.client.awareness(&json!({"cursor": {"at": 7}}));
     bob.send(frame).await;
@@ -280,7 +182,8 @@ async fn rooms_span_two_instances_on_postgres() {
 
     // a seed, then concurrent typing: Anna appends, Bob writes in front
     let started = std::time::Instant::now();
-    type_chars(&mut anna, "|", false, 0).await;
+    let frame = anna.client.type_text(0, u32::MAX, "|");
+    anna.send(frame).await;
     assert!(bob.until(|c| c.block_text(0) == "|").await, "seed relayed");
     let anna_text = "Anna on A types this.";
     let bob_text = "Ada on B wrote that. ";
@@ -328,8 +231,7 @@ async fn rooms_span_two_instances_on_postgres() {
         let frame = anna.client.type_text(0, u32::MAX, &ch.to_string());
         anna.send(frame).await;
     }
-    a.child.kill().expect("kill -9");
-    a.child.wait().unwrap();
+    a.kill();
     // what was acknowledged is on B at once, and in storage
     assert!(
         bob.until(|c| c.block_text(0).starts_with(&acknowledged))
@@ -371,7 +273,7 @@ async fn rooms_span_two_instances_on_postgres() {
     );
 
     // a new instance A joins: a fresh editor there loads the same text, exactly once
-    let a2 = start(&url, &files).await;
+    let a2 = Tandem::start(&url, &files).await;
     let mut carl = LiveEditor::connect(&a2.base, ticket, &basic_auth(ANNA), None, None)
         .await
         .unwrap();

@@ -178,14 +178,23 @@ impl SyncClient {
     /// An awareness frame announcing `state` (JSON) for this client.
     pub fn awareness(&mut self, state: &Value) -> Vec<u8> {
         self.awareness_clock += 1;
-        let mut clients = std::collections::HashMap::new();
-        clients.insert(
+        Self::awareness_of(
             self.doc.client_id(),
+            self.awareness_clock,
+            &state.to_string(),
+        )
+    }
+
+    /// An awareness frame for any client id, clock and JSON state (what a provider sends when
+    /// it echoes a state it heard).
+    pub fn awareness_of(client: ClientID, clock: u32, json: &str) -> Vec<u8> {
+        let clients = std::collections::HashMap::from([(
+            client,
             AwarenessUpdateEntry {
-                clock: self.awareness_clock,
-                json: state.to_string().into(),
+                clock,
+                json: json.into(),
             },
-        );
+        )]);
         Message::Awareness(AwarenessUpdate { clients }).encode_v1()
     }
 

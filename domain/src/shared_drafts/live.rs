@@ -301,31 +301,8 @@ impl Hub {
             load_stored(&mut conn, ticket_id).await?
         };
         let doc = document::load(&stored.snapshot, &stored.updates);
-        let mut approx_bytes =
+        let approx_bytes =
             stored.snapshot.len() + stored.updates.iter().map(Vec::len).sum::<usize>();
-        let relay = self.relay.get().cloned();
-        // what editors on other instances typed that is not stored yet, and their carets
-        let mut caught_up = Vec::new();
-        if let Some(relay) = &relay {
-            match relay.recent(ticket_id, stored.epoch).await {
-                Ok(rows) => {
-                    for row in rows {
-                        match (row.kind, row.payload) {
-                            (Kind::Update, Some(update))
-                                if document::apply_update(&doc, &update).unwrap_or(false) =>
-                            {
-                                approx_bytes += update.len();
-                            }
-                            (Kind::Awareness, Some(bytes)) => {
-                                caught_up.push((row.origin, row.age_ms, bytes))
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                Err(e) => tracing::warn!(ticket_id, error = %e, "draft relay: catching up failed"),
-            }
-        }
         let (events, _) = broadcast::channel(1024);
         let (persist, persist_rx) = mpsc::unbounded_channel();
         let room = Arc::new(Room {
@@ -343,12 +320,11 @@ impl Hub {
             write_lock: Arc::new(Mutex::new(())),
             events,
             persist,
-            relay,
+            relay: self.relay.get().cloned(),
             users: AtomicUsize::new(1),
         });
-        for (origin, age_ms, bytes) in caught_up {
-            room.remote_awareness(origin, age_ms, &bytes).await;
-        }
+        // what editors on other instances typed that is not stored yet, and their carets
+        room.catch_up().await;
         tokio::spawn(persist_loop(
             self.store.clone(),
             Arc::downgrade(self),
@@ -405,21 +381,27 @@ impl Hub {
             && !matches!(message, ControlMessage::Reset { .. })
         {
             // the epoch after the change: rooms of another instance at an older one end
-            let epoch = match self.store.read().await {
-                Ok(mut conn) => sqlx::query_scalar::<_, i64>(
-                    "SELECT shared_draft_epoch FROM tickets WHERE id = $1",
+            let epoch = async {
+                let mut conn = self.store.read().await?;
+                Ok::<_, crate::Error>(
+                    sqlx::query_scalar::<_, i64>(
+                        "SELECT shared_draft_epoch FROM tickets WHERE id = $1",
+                    )
+                    .bind(ticket_id)
+                    .fetch_optional(&mut *conn)
+                    .await?,
                 )
-                .bind(ticket_id)
-                .fetch_optional(&mut *conn)
-                .await
-                .ok()
-                .map(|e| e.unwrap_or(i64::MAX)),
-                Err(_) => None,
-            };
+            }
+            .await;
             relay.send(Outgoing {
                 ticket_id,
-                // unknown (the database is unreachable): every other room of the ticket ends
-                epoch: epoch.unwrap_or(i64::MAX),
+                // the ticket is gone, or its epoch unknown (the database is unreachable):
+                // every other room of the ticket ends
+                epoch: epoch.unwrap_or_else(|e| {
+                    tracing::warn!(ticket_id, error = %e, "draft relay: reading the epoch failed");
+                    None
+                })
+                .unwrap_or(i64::MAX),
                 kind: Kind::Close,
                 payload: serde_json::to_vec(&message).unwrap_or_default(),
             });
@@ -543,28 +525,12 @@ impl Hub {
     /// After the LISTEN connection was lost: every live room reads what other instances
     /// relayed meanwhile (what it already holds changes nothing).
     pub(super) async fn catch_up_all(&self) {
-        let Some(relay) = self.relay.get() else {
+        if self.relay.get().is_none() {
             return;
-        };
+        }
         let rooms: Vec<Arc<Room>> = self.rooms.lock().await.values().cloned().collect();
         for room in rooms {
-            let epoch = room.state.lock().await.epoch;
-            match relay.recent(room.ticket_id, epoch).await {
-                Ok(rows) => {
-                    for row in rows {
-                        match (row.kind, row.payload) {
-                            (Kind::Update, Some(update)) => {
-                                room.remote_update(epoch, &update).await
-                            }
-                            (Kind::Awareness, Some(bytes)) => {
-                                room.remote_awareness(row.origin, row.age_ms, &bytes).await
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "draft relay: catching up failed"),
-            }
+            room.catch_up().await;
         }
     }
 }
@@ -586,12 +552,44 @@ impl Room {
         }
     }
 
+    /// [`Room::absorb`], and what was new to this instance's editors.
+    async fn absorb_and_forward(&self, stored: &[u8]) {
+        let diff = self.absorb(stored).await;
+        if !diff.is_empty() {
+            self.broadcast_local(&diff);
+        }
+    }
+
     /// Sends an update to this instance's editors only.
     pub(super) fn broadcast_local(&self, update: &[u8]) {
         let _ = self.events.send(RoomEvent::Frame {
             from: 0,
             data: Arc::new(sync_update(update)),
         });
+    }
+
+    /// Reads what other instances relayed for this room's epoch and is still in the relay
+    /// rows (nothing without a relay): updates not stored yet, and the carets of their
+    /// editors. What the room already holds changes nothing.
+    async fn catch_up(&self) {
+        let Some(relay) = &self.relay else { return };
+        let epoch = self.state.lock().await.epoch;
+        let rows = match relay.recent(self.ticket_id, epoch).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(ticket_id = self.ticket_id, error = %e, "draft relay: catching up failed");
+                return;
+            }
+        };
+        for row in rows {
+            match (row.kind, row.payload) {
+                (Kind::Update, Some(update)) => self.remote_update(epoch, &update).await,
+                (Kind::Awareness, Some(bytes)) => {
+                    self.remote_awareness(row.origin, row.age_ms, &bytes).await
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Sends a message to the other instances' rooms of this ticket (nothing without a relay).
@@ -1152,22 +1150,19 @@ async fn check_stored(store: &Store, hub: &Arc<Hub>, room: &Arc<Room>) {
                 load_stored(&mut conn, room.ticket_id).await
             }
             .await;
-            let Ok(stored) = stored else { return };
-            if stored.epoch != epoch {
-                return;
-            }
-            let mut diffs = Vec::new();
+            let stored = match stored {
+                Ok(stored) if stored.epoch == epoch => stored,
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::debug!(ticket_id = room.ticket_id, error = %e, "reading a room's draft failed");
+                    return;
+                }
+            };
             for part in std::iter::once(&stored.snapshot)
                 .filter(|s| !s.is_empty())
                 .chain(stored.updates.iter())
             {
-                let diff = room.absorb(part).await;
-                if !diff.is_empty() {
-                    diffs.push(diff);
-                }
-            }
-            for diff in diffs {
-                room.broadcast_local(&diff);
+                room.absorb_and_forward(part).await;
             }
             let mut st = room.state.lock().await;
             st.rev = st.rev.max(stored.rev);
@@ -1319,10 +1314,7 @@ async fn write_locked(
     tx.commit().await?;
     if let Some(merged) = merged {
         // another instance stored what this room had not seen: its editors get it now
-        let diff = room.absorb(&merged).await;
-        if !diff.is_empty() {
-            room.broadcast_local(&diff);
-        }
+        room.absorb_and_forward(&merged).await;
     }
     let mut st = room.state.lock().await;
     st.draft_id = Some(id);

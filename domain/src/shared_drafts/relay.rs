@@ -86,20 +86,17 @@ pub struct Incoming {
 /// One instance's end of the relay.
 pub struct Relay {
     /// This instance (random per process): its own notifications are ignored.
-    pub instance: i64,
+    instance: i64,
     pool: PgPool,
     outbox: mpsc::UnboundedSender<Outgoing>,
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    chrono::Utc::now().timestamp_millis()
 }
 
 /// Parses a notification payload (`origin id ticket epoch kind [base64]`).
-pub fn parse(text: &str) -> Option<Incoming> {
+fn parse(text: &str) -> Option<Incoming> {
     let mut parts = text.splitn(6, ' ');
     let origin = parts.next()?.parse().ok()?;
     let id = parts.next()?.parse().ok()?;
@@ -155,7 +152,11 @@ impl Relay {
 
     /// Queues a message for the other instances (written within a few milliseconds).
     pub fn send(&self, message: Outgoing) {
-        let _ = self.outbox.send(message);
+        if self.outbox.send(message).is_err() {
+            // the writer task ended (it only does when it panicked): the other instances
+            // catch up from storage
+            tracing::warn!("draft relay: the writer is gone; message dropped");
+        }
     }
 
     /// The bytes of relay row `id` (a payload too large for its notification).

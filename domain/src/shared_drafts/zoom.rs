@@ -107,7 +107,13 @@ pub(super) async fn update_row(
             .filter(|s| !s.is_empty())
             .chain(logged.iter().map(|(_, b)| b.as_slice()))
         {
-            changed |= document::apply_update(&doc, part).unwrap_or(false);
+            match document::apply_update(&doc, part) {
+                Ok(new) => changed |= new,
+                // as when loading: a damaged row must not make the whole draft unusable
+                Err(e) => {
+                    tracing::error!(draft_id = id, error = ?e, "a stored shared-draft update could not be applied")
+                }
+            }
         }
         changed.then(|| (document::snapshot(&doc), document::project(&doc)))
     };

@@ -7,6 +7,7 @@ pub mod support;
 pub mod fake_s3;
 pub mod imap;
 pub mod live;
+pub mod process;
 pub mod smtp;
 
 use std::time::Duration;
