@@ -99,10 +99,24 @@ pub mod server {
         }
     }
 
+    /// Runs a domain call, turning its error into the server function's (see [`fail`]).
+    pub async fn run<T>(
+        work: impl std::future::Future<Output = domain::Result<T>>,
+    ) -> Result<T, ServerFnError> {
+        match work.await {
+            Ok(value) => Ok(value),
+            Err(e) => Err(fail(e).await),
+        }
+    }
+
     /// The time zone in a user's preferences (`timezone`), if one is set.
     pub fn zone_in(preferences: &str) -> Option<String> {
-        serde_json::from_str::<serde_json::Value>(preferences)
-            .ok()?
+        zone_of(&serde_json::from_str(preferences).ok()?)
+    }
+
+    /// The time zone in parsed preferences (`timezone`), if one is set.
+    pub fn zone_of(preferences: &serde_json::Value) -> Option<String> {
+        preferences
             .get("timezone")?
             .as_str()
             .map(str::to_string)
@@ -162,24 +176,15 @@ pub async fn save_time_zone(zone: String) -> Result<Option<String>, ServerFnErro
     } else {
         serde_json::Value::String(zone)
     };
-    let result = async {
-        let mut tx = ctx.store.write().await?;
-        let params = users::UserParams {
-            preferences: Some(serde_json::Map::from_iter([(
-                "timezone".to_string(),
-                value,
-            )])),
-            ..Default::default()
-        };
-        let user = users::update(&mut tx, &actor, actor.id, &params).await?;
-        tx.commit().await?;
-        domain::Result::Ok(server::zone_in(&user.preferences))
-    }
-    .await;
-    match result {
-        Ok(zone) => Ok(zone),
-        Err(e) => Err(server::fail(e).await),
-    }
+    let params = users::UserParams {
+        preferences: Some(serde_json::Map::from_iter([(
+            "timezone".to_string(),
+            value,
+        )])),
+        ..Default::default()
+    };
+    let saved = server::run(users::update_user(&ctx.store, &actor, actor.id, params)).await?;
+    Ok(server::zone_of(&saved["preferences"]))
 }
 
 #[server]

@@ -1,25 +1,11 @@
-import { Browser, Page, request } from "@playwright/test";
-import { base, createTicket, expect, failOnServerErrors, personPage, screenshot, test } from "./helpers";
+import { Page, request } from "@playwright/test";
+import { base, createTicket, expect, personPage, screenshot, signInAs, test } from "./helpers";
 
 // The admin area (/admin): admins manage users, organisations, groups, roles and settings in
 // the browser; everyone else is told it is not for them.
 
 /** A password the default policy accepts (length, 2 lower + 2 upper, a digit, not guessable). */
 const NEW_PASSWORD = "Quiet-Harbor-2931";
-
-/** Signs in with a login and password in a fresh browser context (another person). */
-async function signInAs(browser: Browser, login: string, password: string): Promise<Page> {
-  const context = await browser.newContext({ baseURL: base() });
-  const page = await context.newPage();
-  failOnServerErrors(page);
-  await page.goto("/login");
-  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
-  await page.locator("#login").fill(login);
-  await page.locator("#password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/tickets\/view\//);
-  return page;
-}
 
 /** Opens an admin page and waits until its form (if any) is interactive. */
 async function openAdmin(page: Page, path: string, form?: string) {

@@ -172,14 +172,29 @@ export function failOnServerErrors(page: Page) {
   });
 }
 
-export async function signIn(page: Page, login: string) {
+/** Fills in the sign-in form and waits for the ticket list's address. */
+async function submitSignIn(page: Page, login: string, password: string) {
   await page.goto("/login");
   await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
   await page.locator("#login").fill(login);
-  await page.locator("#password").fill(PASSWORD);
+  await page.locator("#password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/tickets\/view\//);
+}
+
+export async function signIn(page: Page, login: string) {
+  await submitSignIn(page, login, PASSWORD);
   await expect(page.locator(".table-wrap[data-ready]")).toHaveCount(1);
+}
+
+/** Signs in with a login and password in a fresh browser context (another person). */
+export async function signInAs(browser: Browser, login: string, password: string): Promise<Page> {
+  const context = await browser.newContext({ baseURL: base() });
+  const page = await context.newPage();
+  failOnServerErrors(page);
+  await submitSignIn(page, login, password);
+  await expect(page.locator("#current-user")).toBeVisible();
+  return page;
 }
 
 /** Goes to a list and waits until it is interactive. */

@@ -1,5 +1,5 @@
-import { Browser, Page, request } from "@playwright/test";
-import { api, base, expect, failOnServerErrors, screenshot, test } from "./helpers";
+import { Page, request } from "@playwright/test";
+import { api, base, expect, screenshot, signInAs, test } from "./helpers";
 
 // The profile (/profile): own name and e-mail, password change (the other sessions end),
 // signing out other sessions, personal access tokens. Each test works on a fresh agent made
@@ -18,21 +18,6 @@ async function freshAgent(name: string): Promise<string> {
   expect(response.status(), await response.text()).toBe(201);
   await admin.dispose();
   return login;
-}
-
-/** Signs in with a login and password in a fresh browser context. */
-async function signInAs(browser: Browser, login: string, password: string): Promise<Page> {
-  const context = await browser.newContext({ baseURL: base() });
-  const page = await context.newPage();
-  failOnServerErrors(page);
-  await page.goto("/login");
-  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
-  await page.locator("#login").fill(login);
-  await page.locator("#password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/tickets\/view\//);
-  await expect(page.locator("#current-user")).toBeVisible();
-  return page;
 }
 
 async function openProfile(page: Page, form = "#password-form") {

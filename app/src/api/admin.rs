@@ -149,6 +149,7 @@ mod server {
     use serde_json::Value;
 
     use crate::api::Choice;
+    pub use crate::session::server::run;
     use crate::session::server::{actor, reject};
 
     /// The signed-in admin; a 403 "not allowed" for everyone else.
@@ -164,20 +165,21 @@ mod server {
         }
     }
 
-    /// Runs a domain call, turning its error into the server function's.
-    pub async fn run<T>(work: impl Future<Output = domain::Result<T>>) -> Result<T, ServerFnError> {
-        match work.await {
-            Ok(value) => Ok(value),
-            Err(e) => Err(crate::session::server::fail(e).await),
-        }
-    }
-
     pub fn text(v: &Value, key: &str) -> String {
         v[key].as_str().unwrap_or_default().to_string()
     }
 
     pub fn flag(v: &Value, key: &str) -> bool {
         v[key].as_bool().unwrap_or(false)
+    }
+
+    /// The strings of a JSON array (none if it is not one).
+    pub fn strings(v: &Value) -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(String::from))
+            .collect()
     }
 
     /// `{id, name}` pairs of rendered records.
@@ -199,7 +201,7 @@ mod server {
 /// Users matching `query` (name, login, e-mail, phone; empty: everyone), at most 200.
 #[server(output = JsonText)]
 pub async fn admin_users(query: String) -> Result<Vec<UserRow>, ServerFnError> {
-    use self::server::{admin, flag, page, run};
+    use self::server::{admin, flag, page, run, strings};
     use domain::accounts::users;
     let actor = admin().await?;
     let ctx = crate::session::server::context()?;
@@ -216,14 +218,7 @@ pub async fn admin_users(query: String) -> Result<Vec<UserRow>, ServerFnError> {
                 name: u.fullname(),
                 login: u.login.clone(),
                 email: u.email.clone(),
-                roles: v["roles"]
-                    .as_array()
-                    .map(|r| {
-                        r.iter()
-                            .filter_map(|n| n.as_str().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                roles: strings(&v["roles"]),
                 organization: v["organization"].as_str().map(String::from),
                 active: flag(&v, "active"),
             })
@@ -398,16 +393,20 @@ pub async fn admin_organization(id: i64) -> Result<OrganizationEdit, ServerFnErr
         }
         let mut conn = ctx.store.read().await?;
         let v = organizations::show(&mut conn, &actor, id, false).await?;
-        let mut members = Vec::new();
-        for member in v["member_ids"].as_array().into_iter().flatten() {
-            if let Some(uid) = member.as_i64() {
-                let u = users::find(&mut conn, uid).await?;
-                members.push(Choice {
-                    id: u.id,
-                    name: u.fullname(),
-                });
-            }
-        }
+        let member_ids: Vec<i64> = v["member_ids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_i64)
+            .collect();
+        let members = users::find_many(&mut conn, &member_ids)
+            .await?
+            .into_iter()
+            .map(|u| Choice {
+                id: u.id,
+                name: u.fullname(),
+            })
+            .collect();
         Ok(OrganizationEdit {
             organization: OrganizationForm {
                 id,
@@ -451,35 +450,32 @@ pub async fn save_admin_organization(org: OrganizationForm) -> Result<i64, Serve
 
 #[server(output = JsonText)]
 pub async fn admin_groups() -> Result<Vec<GroupRow>, ServerFnError> {
-    use self::server::{admin, run};
-    use domain::accounts::groups;
+    use self::server::{admin, flag, run, text};
     use domain::mail::addresses;
+    use std::collections::HashMap;
     let actor = admin().await?;
     let ctx = crate::session::server::context()?;
     run(async {
         let mut conn = ctx.store.read().await?;
-        let all: Vec<groups::GroupRecord> = {
-            let mut out = Vec::new();
-            for v in groups::index(&mut conn, &actor).await? {
-                out.push(groups::find(&mut conn, v["id"].as_i64().unwrap_or_default()).await?);
-            }
-            out
-        };
-        let mut rows = Vec::new();
-        for g in all {
-            let email_address = match g.email_address_id {
-                Some(aid) => addresses::find(&mut conn, aid).await.ok().map(|a| a.email),
-                None => None,
-            };
-            rows.push(GroupRow {
-                id: g.id,
-                name: g.name,
-                active: g.active != 0,
-                shared_drafts: g.shared_drafts != 0,
-                follow_up: g.follow_up_possible,
-                email_address,
-            });
-        }
+        let emails: HashMap<i64, String> = addresses::index(&mut conn, &actor)
+            .await?
+            .iter()
+            .filter_map(|a| Some((a["id"].as_i64()?, text(a, "email"))))
+            .collect();
+        let mut rows: Vec<GroupRow> = domain::accounts::groups::index(&mut conn, &actor)
+            .await?
+            .iter()
+            .map(|g| GroupRow {
+                id: g["id"].as_i64().unwrap_or_default(),
+                name: text(g, "name"),
+                active: flag(g, "active"),
+                shared_drafts: flag(g, "shared_drafts"),
+                follow_up: text(g, "follow_up_possible"),
+                email_address: g["email_address_id"]
+                    .as_i64()
+                    .and_then(|aid| emails.get(&aid).cloned()),
+            })
+            .collect();
         rows.sort_by_key(|r| r.name.to_lowercase());
         Ok(rows)
     })
@@ -488,7 +484,7 @@ pub async fn admin_groups() -> Result<Vec<GroupRow>, ServerFnError> {
 
 #[server(output = JsonText)]
 pub async fn admin_group(id: i64) -> Result<GroupEdit, ServerFnError> {
-    use self::server::{admin, run, text};
+    use self::server::{admin, flag, run, text};
     use domain::accounts::groups;
     use domain::mail::{addresses, signatures};
     let actor = admin().await?;
@@ -520,18 +516,17 @@ pub async fn admin_group(id: i64) -> Result<GroupEdit, ServerFnError> {
                 ..Default::default()
             }
         } else {
-            groups::show(&mut conn, &actor, id).await?;
-            let g = groups::find(&mut conn, id).await?;
+            let g = groups::show(&mut conn, &actor, id).await?;
             GroupForm {
                 id,
-                name: g.name,
-                active: g.active != 0,
-                shared_drafts: g.shared_drafts != 0,
-                follow_up_possible: g.follow_up_possible,
-                reopen_time_in_days: g.reopen_time_in_days,
-                email_address_id: g.email_address_id,
-                signature_id: g.signature_id,
-                note: g.note,
+                name: text(&g, "name"),
+                active: flag(&g, "active"),
+                shared_drafts: flag(&g, "shared_drafts"),
+                follow_up_possible: text(&g, "follow_up_possible"),
+                reopen_time_in_days: g["reopen_time_in_days"].as_i64(),
+                email_address_id: g["email_address_id"].as_i64(),
+                signature_id: g["signature_id"].as_i64(),
+                note: text(&g, "note"),
             }
         };
         Ok(GroupEdit {
@@ -574,7 +569,7 @@ pub async fn save_admin_group(group: GroupForm) -> Result<i64, ServerFnError> {
 
 #[server(output = JsonText)]
 pub async fn admin_roles() -> Result<Vec<RoleRow>, ServerFnError> {
-    use self::server::{admin, flag, run, text};
+    use self::server::{admin, flag, run, strings, text};
     let actor = admin().await?;
     let ctx = crate::session::server::context()?;
     run(async {
@@ -585,14 +580,7 @@ pub async fn admin_roles() -> Result<Vec<RoleRow>, ServerFnError> {
             .map(|v| RoleRow {
                 id: v["id"].as_i64().unwrap_or_default(),
                 name: text(v, "name"),
-                permissions: v["permissions"]
-                    .as_array()
-                    .map(|p| {
-                        p.iter()
-                            .filter_map(|n| n.as_str().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                permissions: strings(&v["permissions"]),
                 active: flag(v, "active"),
                 default_at_signup: flag(v, "default_at_signup"),
                 note: text(v, "note"),

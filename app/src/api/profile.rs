@@ -41,12 +41,7 @@ pub struct Tokens {
 }
 
 #[cfg(feature = "ssr")]
-async fn run<T>(work: impl Future<Output = domain::Result<T>>) -> Result<T, ServerFnError> {
-    match work.await {
-        Ok(value) => Ok(value),
-        Err(e) => Err(crate::session::server::fail(e).await),
-    }
-}
+use crate::session::server::run;
 
 #[server(output = JsonText)]
 pub async fn my_account() -> Result<Account, ServerFnError> {

@@ -172,6 +172,18 @@ mod ssr {
     }
 
     /// The ticket view from the same zoom bundle `GET /tickets/{id}?all=true` returns.
+    /// The signed-in caller's [`zoom`] of a ticket, as a server function answers it.
+    pub async fn caller_zoom(id: i64) -> Result<TicketZoom, leptos::prelude::ServerFnError> {
+        use crate::session::server::{actor, context, run};
+        let actor = actor().await?;
+        let ctx = context()?;
+        run(async {
+            let mut conn = ctx.store.read().await?;
+            zoom(&mut conn, &actor, id).await
+        })
+        .await
+    }
+
     pub async fn zoom(
         conn: &mut sqlx::AnyConnection,
         actor: &Actor,
@@ -520,54 +532,30 @@ pub async fn list_tickets(
 /// The ticket view: ticket, visible thread, sidebar choices and abilities.
 #[server(output = JsonText)]
 pub async fn show_ticket(id: i64) -> Result<TicketZoom, ServerFnError> {
-    use crate::session::server::{actor, context, fail};
-    let actor = actor().await?;
-    let ctx = context()?;
-    let result = async {
-        let mut conn = ctx.store.read().await?;
-        ssr::zoom(&mut conn, &actor, id).await
-    }
-    .await;
-    match result {
-        // a long thread opens at its newest articles; older ones come on demand
-        Ok(mut zoom) => {
-            let older = zoom.articles.len().saturating_sub(crate::api::THREAD_TAIL);
-            zoom.articles.drain(..older);
-            zoom.earlier = older as i64;
-            Ok(zoom)
-        }
-        Err(e) => Err(fail(e).await),
-    }
+    let mut zoom = ssr::caller_zoom(id).await?;
+    // a long thread opens at its newest articles; older ones come on demand
+    let older = zoom.articles.len().saturating_sub(crate::api::THREAD_TAIL);
+    zoom.articles.drain(..older);
+    zoom.earlier = older as i64;
+    Ok(zoom)
 }
 
 /// Older articles of a ticket's thread: the [`crate::api::THREAD_PAGE`] articles before the
 /// article `before` (oldest first), and how many are older still.
 #[server(output = JsonText)]
 pub async fn earlier_articles(id: i64, before: i64) -> Result<ArticlePage, ServerFnError> {
-    use crate::session::server::{actor, context, fail};
-    let actor = actor().await?;
-    let ctx = context()?;
-    let result = async {
-        let mut conn = ctx.store.read().await?;
-        ssr::zoom(&mut conn, &actor, id).await
-    }
-    .await;
-    match result {
-        Ok(zoom) => {
-            let mut older: Vec<_> = zoom
-                .articles
-                .into_iter()
-                .filter(|a| a.id < before)
-                .collect();
-            let rest = older.len().saturating_sub(crate::api::THREAD_PAGE);
-            let articles = older.split_off(rest);
-            Ok(ArticlePage {
-                articles,
-                earlier: rest as i64,
-            })
-        }
-        Err(e) => Err(fail(e).await),
-    }
+    let zoom = ssr::caller_zoom(id).await?;
+    let mut older: Vec<_> = zoom
+        .articles
+        .into_iter()
+        .filter(|a| a.id < before)
+        .collect();
+    let rest = older.len().saturating_sub(crate::api::THREAD_PAGE);
+    let articles = older.split_off(rest);
+    Ok(ArticlePage {
+        articles,
+        earlier: rest as i64,
+    })
 }
 
 /// Sidebar changes and an optional reply, in one request (one transaction).

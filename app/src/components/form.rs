@@ -116,6 +116,37 @@ pub fn TextField(
     }
 }
 
+/// A labelled text area bound to `value` (`quiet_label`: the label is for screen readers only,
+/// the fieldset's legend already says it).
+#[component]
+pub fn TextArea(
+    #[prop(into)] id: String,
+    label: &'static str,
+    value: RwSignal<String>,
+    #[prop(optional)] quiet_label: bool,
+    #[prop(optional)] state: Option<FormState>,
+) -> impl IntoView {
+    let initial = value.get_untracked();
+    view! {
+        <div class="field">
+            <label class=quiet_label.then_some("sr-only") for=id.clone()>{label}</label>
+            <textarea
+                id=id
+                rows="3"
+                prop:value=move || value.get()
+                on:input=move |ev| {
+                    value.set(event_target_value(&ev));
+                    if let Some(state) = state {
+                        state.changed();
+                    }
+                }
+            >
+                {initial}
+            </textarea>
+        </div>
+    }
+}
+
 /// A checkbox with its label after it, bound to `value`.
 #[component]
 pub fn CheckField(

@@ -215,15 +215,14 @@ pub fn When(#[prop(into)] iso: String, #[prop(optional)] relative: bool) -> impl
     }
 }
 
-/// The profile's time zone setting. Sits in the profile page.
-/// The time zone times are shown in: the browser's (the default) or one chosen here.
+/// The profile's time zone setting: the zone times are shown in, the browser's (the default)
+/// or one chosen here.
 #[component]
 pub fn TimeZoneForm(initial: Option<String>) -> impl IntoView {
+    use crate::components::form::{After, FormState};
     let clock = use_clock();
     let chosen = RwSignal::new(initial.clone().unwrap_or_default());
-    let saving = RwSignal::new(false);
-    let saved = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    let state = FormState::new();
     // the browser's zone and the zones it knows: only in the browser (after hydration)
     let browser = RwSignal::new(None::<(String, Vec<String>)>);
     Effect::new(move |_| {
@@ -235,22 +234,11 @@ pub fn TimeZoneForm(initial: Option<String>) -> impl IntoView {
     });
     // saved as soon as it is chosen
     let save = move || {
-        saving.set(true);
-        saved.set(false);
-        error.set(None);
         let zone = chosen.get_untracked();
-        leptos::task::spawn_local(async move {
-            match crate::session::save_time_zone(zone).await {
-                Ok(stored) => {
-                    clock.set_zone(stored.clone());
-                    let _ = chosen.try_set(stored.unwrap_or_default());
-                    let _ = saved.try_set(true);
-                }
-                Err(e) => {
-                    let _ = error.try_set(Some(crate::components::status::readable_error(&e)));
-                }
-            }
-            let _ = saving.try_set(false);
+        state.run(crate::session::save_time_zone(zone), move |stored| {
+            clock.set_zone(stored.clone());
+            let _ = chosen.try_set(stored.unwrap_or_default());
+            After::Note("Time zone saved.".to_string())
         });
     };
     let default_label = move || match browser.get() {
@@ -286,7 +274,7 @@ pub fn TimeZoneForm(initial: Option<String>) -> impl IntoView {
                     <select
                         id="time-zone"
                         name="time_zone"
-                        disabled=move || saving.get()
+                        disabled=move || state.saving.get()
                         on:change=move |ev| {
                             chosen.set(event_target_value(&ev));
                             save();
@@ -308,14 +296,14 @@ pub fn TimeZoneForm(initial: Option<String>) -> impl IntoView {
                 </label>
                 <p class="saved-note" role="status">
                     {move || {
-                        if saving.get() {
-                            Some("Saving…")
+                        if state.saving.get() {
+                            Some("Saving…".to_string())
                         } else {
-                            saved.get().then_some("Time zone saved.")
+                            state.notice.get()
                         }
                     }}
                 </p>
-                {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                {move || state.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             </form>
         </section>
     }

@@ -209,38 +209,18 @@ async fn expand(conn: &mut AnyConnection, value: &mut Value) -> Result<()> {
     Ok(())
 }
 
-/// A user's login as JSON (`null` for no user): how Zammad names users next to their ids.
-/// Logins of many users at once.
+/// The logins of several users at once (`id → login`; unknown ids are left out), in chunks of
+/// 500 ids: how Zammad names users next to their ids.
 pub async fn logins_by_ids(
     conn: &mut AnyConnection,
     ids: &BTreeSet<i64>,
 ) -> Result<HashMap<i64, String>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!(
-        "SELECT id, login FROM users WHERE id IN ({})",
-        id_list(ids.iter().copied())
-    );
-    Ok(sqlx::query_as::<_, (i64, String)>(&sql)
-        .persistent(false)
-        .fetch_all(conn)
-        .await?
-        .into_iter()
-        .collect())
-}
-
-/// The logins of several users at once (`id → login`; unknown ids are left out).
-pub async fn logins(
-    conn: &mut AnyConnection,
-    ids: &std::collections::BTreeSet<i64>,
-) -> Result<std::collections::HashMap<i64, String>> {
-    let mut out = std::collections::HashMap::new();
+    let mut out = HashMap::new();
     let ids: Vec<i64> = ids.iter().copied().collect();
     for chunk in ids.chunks(500) {
         let sql = format!(
             "SELECT id, login FROM users WHERE id IN ({})",
-            crate::storage::store::id_list(chunk.iter().copied())
+            id_list(chunk.iter().copied())
         );
         let rows: Vec<(i64, String)> = sqlx::query_as(&sql)
             .persistent(false)
@@ -249,6 +229,23 @@ pub async fn logins(
         out.extend(rows);
     }
     Ok(out)
+}
+
+/// Several users at once, in the order of `ids` (unknown ids are left out).
+pub async fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<UserRecord>> {
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM users WHERE id IN ({})",
+            id_list(chunk.iter().copied())
+        );
+        let rows: Vec<UserRecord> = sqlx::query_as(&sql)
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await?;
+        found.extend(rows.into_iter().map(|u| (u.id, u)));
+    }
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<UserRecord> {

@@ -39,9 +39,8 @@ pub async fn load(conn: &mut AnyConnection, actor: &Actor) -> Result<OperatorSet
         password_need_mixed_case: policy.need_mixed_case,
         password_need_digit: policy.need_digit,
         password_need_special: policy.need_special,
-        ticket_hook: settings::get::<String>(conn, "ticket_hook")
-            .await?
-            .unwrap_or_else(|| "Ticket#".into()),
+        // the hook in force, as mail reads it (an empty setting means the default)
+        ticket_hook: crate::mail::threading::subject_rules(conn).await?.hook,
         system_id: settings::get::<i64>(conn, "system_id")
             .await?
             .unwrap_or_default(),

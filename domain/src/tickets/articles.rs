@@ -163,7 +163,7 @@ pub async fn render_many(conn: &mut AnyConnection, list: &[ArticleRecord]) -> Re
         .flat_map(|a| [Some(a.created_by_id), Some(a.updated_by_id), a.origin_by_id])
         .flatten()
         .collect();
-    let logins = users::logins(conn, &user_ids).await?;
+    let logins = users::logins_by_ids(conn, &user_ids).await?;
     let mut files: HashMap<i64, Vec<attachments::AttachmentRecord>> = HashMap::new();
     let mut time_units: HashMap<i64, f64> = HashMap::new();
     for chunk in list.chunks(RENDER_CHUNK) {

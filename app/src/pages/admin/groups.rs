@@ -5,12 +5,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use super::{AdminShell, AdminTable, Cell, Section, load_error, loading};
-use crate::api::Choice;
+use super::{AdminShell, AdminTable, Cell, Section, loaded, optional_select};
 use crate::api::admin::{
     GroupEdit, GroupForm, GroupRow, admin_group, admin_groups, save_admin_group,
 };
-use crate::components::form::{After, CheckField, FormActions, FormState, TextField};
+use crate::components::form::{After, CheckField, FormActions, FormState, TextArea, TextField};
 use crate::components::layout::ready_marker;
 
 const FOLLOW_UPS: [(&str, &str); 3] = [
@@ -38,14 +37,7 @@ pub fn GroupsPage() -> impl IntoView {
                 <h1>"Groups"</h1>
                 <a class="button primary" href="/admin/groups/new">"New group"</a>
             </div>
-            <Suspense fallback=loading>
-                {move || Suspend::new(async move {
-                    match list.await {
-                        Ok(rows) => view! { <GroupTable rows/> }.into_any(),
-                        Err(e) => load_error(e, move || list.refetch()),
-                    }
-                })}
-            </Suspense>
+            {loaded(list, |rows| view! { <GroupTable rows/> }.into_any())}
         }/>
     }
 }
@@ -79,44 +71,8 @@ pub fn GroupPage(id: i64) -> impl IntoView {
     view! {
         <AdminShell section=Section::Group(id) title content=move || view! {
             <p class="crumbs"><a href="/admin/groups">"Groups"</a></p>
-            <Suspense fallback=loading>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(edit) => view! { <GroupEditor edit/> }.into_any(),
-                        Err(e) => load_error(e, move || data.refetch()),
-                    }
-                })}
-            </Suspense>
+            {loaded(data, |edit| view! { <GroupEditor edit/> }.into_any())}
         }/>
-    }
-}
-
-/// A select of optional choices ("– none –" first) bound to `value`.
-fn optional_select(
-    id: &'static str,
-    choices: Vec<Choice>,
-    value: RwSignal<Option<i64>>,
-    state: FormState,
-) -> impl IntoView {
-    let initial = value.get_untracked();
-    view! {
-        <select
-            id=id
-            prop:value=move || value.get().map(|v| v.to_string()).unwrap_or_default()
-            on:change=move |ev| {
-                value.set(event_target_value(&ev).parse().ok());
-                state.changed();
-            }
-        >
-            <option value="" selected=initial.is_none()>"– none –"</option>
-            {choices
-                .into_iter()
-                .map(|c| {
-                    let selected = initial == Some(c.id);
-                    view! { <option value=c.id.to_string() selected=selected>{c.name}</option> }
-                })
-                .collect_view()}
-        </select>
     }
 }
 
@@ -141,7 +97,7 @@ fn GroupEditor(edit: GroupEdit) -> impl IntoView {
     );
     let email_address = RwSignal::new(group.email_address_id);
     let signature = RwSignal::new(group.signature_id);
-    let note = RwSignal::new(group.note.clone());
+    let note = RwSignal::new(group.note);
     let navigate = use_navigate();
     let heading = if id == 0 {
         "New group".to_string()
@@ -240,20 +196,7 @@ fn GroupEditor(edit: GroupEdit) -> impl IntoView {
             </fieldset>
             <fieldset>
                 <legend>"Note"</legend>
-                <div class="field">
-                    <label class="sr-only" for="group-note">"Note"</label>
-                    <textarea
-                        id="group-note"
-                        rows="3"
-                        prop:value=move || note.get()
-                        on:input=move |ev| {
-                            note.set(event_target_value(&ev));
-                            state.changed();
-                        }
-                    >
-                        {group.note.clone()}
-                    </textarea>
-                </div>
+                <TextArea id="group-note" label="Note" value=note quiet_label=true state/>
             </fieldset>
             <FormActions state id="save-group" label=save_label busy="Saving…"/>
         </form>

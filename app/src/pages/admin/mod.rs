@@ -12,7 +12,11 @@ mod users;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
+use crate::api::Choice;
+use crate::components::form::FormState;
 use crate::components::layout::SignedIn;
 use crate::components::status::ErrorView;
 use crate::session::SessionUser;
@@ -149,9 +153,51 @@ pub fn loading() -> impl IntoView {
     view! { <p class="loading" role="status">"Loading…"</p> }
 }
 
-/// A failed load, inside the part that failed, with a retry (the app's `ErrorView`).
-pub fn load_error(e: ServerFnError, retry: impl Fn() + Send + Sync + 'static) -> AnyView {
-    view! { <ErrorView error=e retry=move |_| retry()/> }.into_any()
+/// A section's data: the loading line while it comes, then `show` with it, or the failed load
+/// inside the part that failed, with a retry (the app's `ErrorView`).
+pub fn loaded<T>(data: Resource<Result<T, ServerFnError>>, show: fn(T) -> AnyView) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+{
+    view! {
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(value) => show(value),
+                    Err(e) => view! { <ErrorView error=e retry=move |_| data.refetch()/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// A select of optional choices ("– none –" first) bound to `value`.
+pub fn optional_select(
+    id: &'static str,
+    choices: Vec<Choice>,
+    value: RwSignal<Option<i64>>,
+    state: FormState,
+) -> impl IntoView {
+    let initial = value.get_untracked();
+    view! {
+        <select
+            id=id
+            prop:value=move || value.get().map(|v| v.to_string()).unwrap_or_default()
+            on:change=move |ev| {
+                value.set(event_target_value(&ev).parse().ok());
+                state.changed();
+            }
+        >
+            <option value="" selected=initial.is_none()>"– none –"</option>
+            {choices
+                .into_iter()
+                .map(|c| {
+                    let selected = initial == Some(c.id);
+                    view! { <option value=c.id.to_string() selected=selected>{c.name}</option> }
+                })
+                .collect_view()}
+        </select>
+    }
 }
 
 /// One cell of an admin list.

@@ -4,12 +4,12 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use super::{AdminShell, AdminTable, Cell, Section, load_error, loading};
+use super::{AdminShell, AdminTable, Cell, Section, loaded};
 use crate::api::admin::{
     OrganizationEdit, OrganizationForm, OrganizationRow, admin_organization, admin_organizations,
     save_admin_organization,
 };
-use crate::components::form::{After, CheckField, FormActions, FormState, TextField};
+use crate::components::form::{After, CheckField, FormActions, FormState, TextArea, TextField};
 use crate::components::layout::ready_marker;
 
 #[component]
@@ -21,14 +21,7 @@ pub fn OrganizationsPage() -> impl IntoView {
                 <h1>"Organisations"</h1>
                 <a class="button primary" href="/admin/organizations/new">"New organisation"</a>
             </div>
-            <Suspense fallback=loading>
-                {move || Suspend::new(async move {
-                    match list.await {
-                        Ok(rows) => view! { <OrganizationTable rows/> }.into_any(),
-                        Err(e) => load_error(e, move || list.refetch()),
-                    }
-                })}
-            </Suspense>
+            {loaded(list, |rows| view! { <OrganizationTable rows/> }.into_any())}
         }/>
     }
 }
@@ -67,14 +60,7 @@ pub fn OrganizationPage(id: i64) -> impl IntoView {
     view! {
         <AdminShell section=Section::Organization(id) title content=move || view! {
             <p class="crumbs"><a href="/admin/organizations">"Organisations"</a></p>
-            <Suspense fallback=loading>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(edit) => view! { <OrganizationEditor edit/> }.into_any(),
-                        Err(e) => load_error(e, move || data.refetch()),
-                    }
-                })}
-            </Suspense>
+            {loaded(data, |edit| view! { <OrganizationEditor edit/> }.into_any())}
         }/>
     }
 }
@@ -91,7 +77,7 @@ fn OrganizationEditor(edit: OrganizationEdit) -> impl IntoView {
     let shared = RwSignal::new(org.shared);
     let active = RwSignal::new(org.active);
     let domain = RwSignal::new(org.domain.clone());
-    let note = RwSignal::new(org.note.clone());
+    let note = RwSignal::new(org.note);
     let navigate = use_navigate();
     let heading = if id == 0 {
         "New organisation".to_string()
@@ -143,20 +129,7 @@ fn OrganizationEditor(edit: OrganizationEdit) -> impl IntoView {
                     state
                     hint="The e-mail domain of its people (example.com)."
                 />
-                <div class="field">
-                    <label for="org-note">"Note"</label>
-                    <textarea
-                        id="org-note"
-                        rows="3"
-                        prop:value=move || note.get()
-                        on:input=move |ev| {
-                            note.set(event_target_value(&ev));
-                            state.changed();
-                        }
-                    >
-                        {org.note.clone()}
-                    </textarea>
-                </div>
+                <TextArea id="org-note" label="Note" value=note state/>
                 <CheckField id="org-active" label="Active" value=active state/>
             </fieldset>
             <FormActions state id="save-organization" label=save_label busy="Saving…"/>

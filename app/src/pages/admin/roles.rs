@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::{AdminShell, AdminTable, Cell, Section, load_error, loading};
+use super::{AdminShell, AdminTable, Cell, Section, loaded};
 use crate::api::admin::{RoleRow, admin_roles};
 
 #[component]
@@ -14,14 +14,7 @@ pub fn RolesPage() -> impl IntoView {
             <div class="list-head">
                 <h1>"Roles"</h1>
             </div>
-            <Suspense fallback=loading>
-                {move || Suspend::new(async move {
-                    match list.await {
-                        Ok(rows) => view! { <RoleTable rows/> }.into_any(),
-                        Err(e) => load_error(e, move || list.refetch()),
-                    }
-                })}
-            </Suspense>
+            {loaded(list, |rows| view! { <RoleTable rows/> }.into_any())}
         }/>
     }
 }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::{AdminShell, Section, load_error, loading};
+use super::{AdminShell, Section, loaded};
 use crate::api::admin::{SettingsForm, admin_settings, save_admin_settings};
 use crate::components::form::{After, CheckField, FormActions, FormState, TextField};
 use crate::components::layout::ready_marker;
@@ -14,14 +14,7 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <AdminShell section=Section::Settings title="Settings" content=move || view! {
             <h1>"Settings"</h1>
-            <Suspense fallback=loading>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(settings) => view! { <SettingsEditor settings/> }.into_any(),
-                        Err(e) => load_error(e, move || data.refetch()),
-                    }
-                })}
-            </Suspense>
+            {loaded(data, |settings| view! { <SettingsEditor settings/> }.into_any())}
         }/>
     }
 }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::{AdminShell, AdminTable, Cell, Section, load_error, loading};
+use super::{AdminShell, AdminTable, Cell, Section, loaded, optional_select};
 use crate::api::admin::{
     ACCESS_LEVELS, UserEdit, UserForm, UserRow, admin_user, admin_users, save_admin_user,
     unlock_admin_user,
@@ -34,14 +34,7 @@ pub fn UsersPage() -> impl IntoView {
                 </form>
                 <a class="button primary" href="/admin/users/new">"New user"</a>
             </div>
-            <Suspense fallback=loading>
-                {move || Suspend::new(async move {
-                    match list.await {
-                        Ok(rows) => view! { <UserTable rows/> }.into_any(),
-                        Err(e) => load_error(e, move || list.refetch()),
-                    }
-                })}
-            </Suspense>
+            {loaded(list, |rows| view! { <UserTable rows/> }.into_any())}
         }/>
     }
 }
@@ -81,14 +74,7 @@ pub fn UserPage(id: i64) -> impl IntoView {
     view! {
         <AdminShell section=Section::User(id) title content=move || view! {
             <p class="crumbs"><a href="/admin/users">"Users"</a></p>
-            <Suspense fallback=loading>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(edit) => view! { <UserEditor edit/> }.into_any(),
-                        Err(e) => load_error(e, move || data.refetch()),
-                    }
-                })}
-            </Suspense>
+            {loaded(data, |edit| view! { <UserEditor edit/> }.into_any())}
         }/>
     }
 }
@@ -182,23 +168,20 @@ fn UserEditor(edit: UserEdit) -> impl IntoView {
     };
     let toggle_level = move |group: i64, level: &'static str, on: bool| {
         access.update(|a| {
-            if !a.iter().any(|(g, _)| *g == group) {
+            let at = a.iter().position(|(g, _)| *g == group).unwrap_or_else(|| {
                 a.push((group, Vec::new()));
-            }
-            for (g, levels) in a.iter_mut() {
-                if *g != group {
-                    continue;
+                a.len() - 1
+            });
+            let levels = &mut a[at].1;
+            levels.retain(|l| l != level);
+            if on {
+                // `full` covers the others, which the domain refuses to combine with it
+                if level == "full" {
+                    levels.clear();
+                } else {
+                    levels.retain(|l| l != "full");
                 }
-                levels.retain(|l| l != level);
-                if on {
-                    // `full` covers the others, which the domain refuses to combine with it
-                    if level == "full" {
-                        levels.clear();
-                    } else {
-                        levels.retain(|l| l != "full");
-                    }
-                    levels.push(level.to_string());
-                }
+                levels.push(level.to_string());
             }
             a.retain(|(_, levels)| !levels.is_empty());
         });
@@ -225,23 +208,7 @@ fn UserEditor(edit: UserEdit) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="user-organization">"Organisation"</label>
-                    <select
-                        id="user-organization"
-                        prop:value=move || organization.get().map(|o| o.to_string()).unwrap_or_default()
-                        on:change=move |ev| {
-                            organization.set(event_target_value(&ev).parse().ok());
-                            state.changed();
-                        }
-                    >
-                        <option value="" selected=user.organization_id.is_none()>"– none –"</option>
-                        {organizations
-                            .into_iter()
-                            .map(|o| {
-                                let selected = user.organization_id == Some(o.id);
-                                view! { <option value=o.id.to_string() selected=selected>{o.name}</option> }
-                            })
-                            .collect_view()}
-                    </select>
+                    {optional_select("user-organization", organizations, organization, state)}
                 </div>
             </fieldset>
             <fieldset>
