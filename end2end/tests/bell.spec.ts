@@ -108,7 +108,7 @@ test("agent1 switches off new-ticket e-mails in the profile; it stays off after 
     await expect(email).toBeChecked();
     await expect(online).toBeChecked();
     await email.uncheck();
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save notification settings" }).click();
     await expect(page.getByRole("status").filter({ hasText: "Notification settings saved." })).toBeVisible();
     await page.locator(".notification-settings").screenshot({ path: testInfo.outputPath("profile-notifications.png") });
     await page.screenshot({ path: testInfo.outputPath("profile-page.png"), fullPage: true });

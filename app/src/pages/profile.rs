@@ -171,7 +171,7 @@ fn NotificationForm(initial: NotificationSettings) -> impl IntoView {
                 </table>
                 <div class="form-actions">
                     <button type="submit" class="primary" disabled=move || saving.get()>
-                        {move || if saving.get() { "Saving…" } else { "Save" }}
+                        {move || if saving.get() { "Saving…" } else { "Save notification settings" }}
                     </button>
                     <span class="saved-note" role="status">
                         {move || (saved.get() == Some(true)).then_some("Notification settings saved.")}
