@@ -282,6 +282,32 @@ mod tests {
     }
 
     #[test]
+    fn writing_back_an_unchanged_draft_leaves_it_unchanged() {
+        // a block straight in a list becomes a list item that starts with a paragraph
+        // (`listItem: paragraph block*`), so its HTML reads back as the same item
+        for body in [
+            "<ul><hr>",
+            "<ol><li><h3>t</h3></li><blockquote>q</blockquote></ol>",
+        ] {
+            let doc = new_doc();
+            let article = json!({"body": body, "type": "note"});
+            apply_rest(&doc, article.as_object(), None, None);
+            let first = project(&doc);
+            let seen = seen_blocks(&doc);
+            let again = json!({"body": first.body_html, "type": "note"});
+            let update = apply_rest(&doc, again.as_object(), None, Some(&seen));
+            assert_eq!(project(&doc).body_html, first.body_html, "{body}");
+            // not even a no-op change to broadcast
+            let untouched = new_doc();
+            apply_update(&untouched, &snapshot(&doc)).unwrap();
+            assert_eq!(apply_update(&untouched, &update), Ok(false), "{body}");
+        }
+        let doc = new_doc();
+        apply_rest(&doc, json!({"body": "<ul><hr>"}).as_object(), None, None);
+        assert_eq!(project(&doc).body_html, "<ul><li><p></p><hr></li></ul>");
+    }
+
+    #[test]
     fn garbage_updates_are_refused_without_panicking() {
         let doc = new_doc();
         assert_eq!(
