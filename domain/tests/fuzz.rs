@@ -26,15 +26,7 @@ use domain::shared_drafts::{content, document};
 use domain::tickets::{html_limits, html_text, sanitize};
 
 /// Properties that fail today; skipped until fixed (see the report in each entry's comment).
-const EXPECTED_TO_BE_FIXED: &[&str] = &[
-    // stack overflow in content::insert_nodes (recursion per nesting level) at ~4,300 levels
-    // of hand-built nodes; the nodes Tandem inserts come from from_html (read to depth 64)
-    // or read_children (depth 32), so no request reaches it
-    "shared_draft_yrs_deep_nesting",
-    // GET then PUT of an unchanged draft changes it: "<ul><hr>" → first projection
-    // "<ul><li><hr></li></ul>", written back → "<ul><li><p></p><hr></li></ul>"
-    "shared_draft_write_back_is_stable",
-];
+const EXPECTED_TO_BE_FIXED: &[&str] = &[];
 
 /// A tokio worker thread's stack (and Rust's default for spawned threads).
 const STACK: usize = 2 * 1024 * 1024;
@@ -1068,22 +1060,12 @@ impl DeskHeroBench {
                 .await
                 .unwrap();
             drop(conn);
-            let view = domain::tickets::View {
-                expand: false,
-                full: false,
-                all: false,
-                with_ids: false,
-            };
-            let ticket = desk
-                .create_ticket(
-                    &agent,
-                    &json!({"title": "fuzz", "group": "Users", "customer_id": ids.nicole,
-                            "article": {"body": "first", "type": "note"}}),
-                    view,
-                )
-                .await
-                .unwrap();
-            (db, desk, agent, ticket["id"].as_i64().unwrap())
+            let request = domain::dialects::zammad::requests::ticket_changes(&json!({
+                "title": "fuzz", "group": "Users", "customer_id": ids.nicole,
+                "article": {"body": "first", "type": "note"}}))
+            .unwrap();
+            let ticket = desk.create_ticket(&agent, &request).await.unwrap();
+            (db, desk, agent, ticket.id)
         });
         DeskHeroBench {
             rt,

@@ -103,16 +103,15 @@ mod ssr {
 
     use super::{BellItem, EVENTS, NotificationSettings};
 
-    pub fn item(v: &Value) -> BellItem {
-        let text = |key: &str| v[key].as_str().unwrap_or_default().to_string();
+    pub fn item(n: &domain::desk::notify::OnlineNotification) -> BellItem {
         BellItem {
-            id: v["id"].as_i64().unwrap_or_default(),
-            o_id: v["o_id"].as_i64().unwrap_or_default(),
-            reason: text("reason"),
-            seen: v["seen"].as_bool().unwrap_or(false),
-            ticket_number: text("ticket_number"),
-            ticket_title: text("ticket_title"),
-            created_at: text("created_at"),
+            id: n.id,
+            o_id: n.ticket_id,
+            reason: n.reason.clone(),
+            seen: n.seen,
+            ticket_number: n.ticket_number.clone().unwrap_or_default(),
+            ticket_title: n.ticket_title.clone().unwrap_or_default(),
+            created_at: n.created_at.clone(),
         }
     }
 

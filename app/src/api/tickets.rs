@@ -17,7 +17,12 @@ mod ssr {
     use domain::policy::access::AccessLevel;
     use domain::search::overviews::{Overview, Row};
     use leptos::prelude::ServerFnError;
-    use serde_json::{Value, json};
+    use std::collections::HashMap;
+
+    use domain::accounts::users::UserRecord;
+    use domain::tickets::articles::ThreadArticle;
+    use domain::tickets::input;
+    use serde_json::{Map, Value};
 
     use crate::api::{
         Abilities, ArticleView, AttachmentView, Choice, Delivery, NewReply, OverviewTab, Person,
@@ -58,22 +63,12 @@ mod ssr {
         }
     }
 
-    fn text(v: &Value, key: &str) -> String {
-        v[key].as_str().unwrap_or_default().to_string()
-    }
-
-    fn opt_text(v: &Value, key: &str) -> Option<String> {
-        v[key]
-            .as_str()
-            .filter(|s| !s.trim().is_empty())
-            .map(str::to_string)
-    }
-
-    fn name_of(user: &Value) -> String {
-        let name = format!("{} {}", text(user, "firstname"), text(user, "lastname"));
+    /// A person's name as the web app shows it: first and last name, else the address.
+    fn name_of(user: &UserRecord) -> String {
+        let name = format!("{} {}", user.firstname, user.lastname);
         let name = name.trim();
         if name.is_empty() {
-            text(user, "email")
+            user.email.clone()
         } else {
             name.to_string()
         }
@@ -93,32 +88,27 @@ mod ssr {
             .collect()
     }
 
-    fn attachments(ticket_id: i64, a: &Value) -> Vec<AttachmentView> {
-        let article_id = a["id"].as_i64().unwrap_or_default();
-        a["attachments"]
-            .as_array()
-            .into_iter()
-            .flatten()
+    fn attachments(a: &ThreadArticle) -> Vec<AttachmentView> {
+        let (ticket_id, article_id) = (a.record.ticket_id, a.record.id);
+        a.attachments
+            .iter()
             .map(|f| {
-                let id = f["id"].as_i64().unwrap_or_default();
-                let content_type = f["preferences"]["Content-Type"]
-                    .as_str()
-                    .unwrap_or("application/octet-stream")
-                    .to_string();
-                let url = format!("/api/v1/ticket_attachment/{ticket_id}/{article_id}/{id}");
+                let url = format!(
+                    "/api/v1/ticket_attachment/{ticket_id}/{article_id}/{}",
+                    f.id
+                );
                 let image = matches!(
-                    content_type.as_str(),
+                    f.mime_type.as_str(),
                     "image/png" | "image/jpeg" | "image/gif" | "image/webp"
                 );
                 AttachmentView {
-                    id,
-                    filename: text(f, "filename"),
-                    size: text(f, "size").parse().unwrap_or_default(),
+                    id: f.id,
+                    filename: f.filename.clone(),
+                    size: f.size,
                     preview_url: image.then(|| format!("{url}?view=preview")),
-                    inline: f["preferences"]["Content-Disposition"] == "inline"
-                        || f["preferences"].get("Content-ID").is_some(),
+                    inline: f.inline != 0 || f.content_id.is_some(),
                     url,
-                    content_type,
+                    content_type: f.mime_type.clone(),
                 }
             })
             .collect()
@@ -126,52 +116,100 @@ mod ssr {
 
     /// An agent's public e-mail article: its delivery state from the preferences the mail
     /// worker writes (agents only; customers see the message, not its delivery).
-    pub fn delivery(a: &Value, agent: bool) -> Option<Delivery> {
-        let outgoing = a["type"] == "email" && a["sender"] == "Agent" && a["internal"] != true;
+    pub fn delivery(
+        kind: &str,
+        sender: &str,
+        internal: bool,
+        preferences: &Map<String, Value>,
+        agent: bool,
+    ) -> Option<Delivery> {
+        let outgoing = kind == "email" && sender == "Agent" && !internal;
         if !agent || !outgoing {
             return None;
         }
-        let p = &a["preferences"];
+        let text = |key: &str| {
+            preferences
+                .get(key)
+                .and_then(Value::as_str)
+                .filter(|s| !s.trim().is_empty())
+                .map(str::to_string)
+        };
         Some(Delivery {
-            status: opt_text(p, "delivery_status"),
-            message: opt_text(p, "delivery_status_message"),
-            date: opt_text(p, "delivery_status_date"),
-            will_retry: p["delivery_will_retry"].as_bool().unwrap_or(false),
+            status: text("delivery_status"),
+            message: text("delivery_status_message"),
+            date: text("delivery_status_date"),
+            will_retry: preferences
+                .get("delivery_will_retry")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         })
     }
 
-    fn article(ticket_id: i64, a: &Value, users: &Value, agent: bool) -> ArticleView {
-        let body = text(a, "body");
-        let body_html = if a["content_type"] == "text/html" {
-            body // sanitised with ammonia when it was stored
+    fn article(a: &ThreadArticle, authors: &HashMap<i64, UserRecord>, agent: bool) -> ArticleView {
+        let r = &a.record;
+        let body_html = if r.content_type == "text/html" {
+            r.body.clone() // sanitised with ammonia when it was stored
         } else {
-            plain_to_html(&body)
+            plain_to_html(&r.body)
         };
-        let author = a["created_by_id"]
-            .as_i64()
-            .map(|id| &users[id.to_string()])
-            .filter(|u| u.is_object())
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        let author = authors
+            .get(&r.created_by_id)
             .map(name_of)
-            .or_else(|| opt_text(a, "from"))
+            .or_else(|| given(&r.from_address))
             .unwrap_or_default();
+        // the preferences are opaque to Tandem: only the mail worker's delivery keys are read
+        let preferences: Map<String, Value> =
+            serde_json::from_str(&r.preferences).unwrap_or_default();
         ArticleView {
-            id: a["id"].as_i64().unwrap_or_default(),
-            sender: text(a, "sender"),
-            kind: text(a, "type"),
-            internal: a["internal"].as_bool().unwrap_or(false),
+            id: r.id,
+            sender: a.sender.clone(),
+            kind: a.article_type.clone(),
+            internal: r.internal != 0,
             author,
-            from: opt_text(a, "from"),
-            to: opt_text(a, "to"),
-            cc: opt_text(a, "cc"),
-            subject: opt_text(a, "subject"),
+            from: given(&r.from_address),
+            to: given(&r.to_address),
+            cc: given(&r.cc),
+            subject: given(&r.subject),
             body_html,
-            created_at: text(a, "created_at"),
-            attachments: attachments(ticket_id, a),
-            delivery: delivery(a, agent),
+            created_at: r.created_at.clone(),
+            attachments: attachments(a),
+            delivery: delivery(
+                &a.article_type,
+                &a.sender,
+                r.internal != 0,
+                &preferences,
+                agent,
+            ),
         }
     }
 
-    /// The ticket view from the same zoom bundle `GET /tickets/{id}?all=true` returns.
+    /// A page of the thread of a ticket the caller may read (see
+    /// [`domain::tickets::articles::thread_page`]): its articles as the web app shows them,
+    /// and how many are older.
+    pub async fn thread(
+        conn: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        record: &domain::tickets::TicketRecord,
+        before: Option<i64>,
+        limit: usize,
+    ) -> domain::Result<(Vec<ArticleView>, i64)> {
+        let (page, older) =
+            domain::tickets::articles::thread_page(conn, actor, record, before, limit).await?;
+        let author_ids: Vec<i64> = page.iter().map(|a| a.record.created_by_id).collect();
+        let authors: HashMap<i64, UserRecord> =
+            domain::accounts::users::find_many(conn, &author_ids)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u))
+                .collect();
+        let agent = actor.has_group_access(record.group_id, AccessLevel::Read);
+        Ok((
+            page.iter().map(|a| article(a, &authors, agent)).collect(),
+            older,
+        ))
+    }
+
     /// The signed-in caller's [`zoom`] of a ticket, as a server function answers it.
     pub async fn caller_zoom(id: i64) -> Result<TicketZoom, leptos::prelude::ServerFnError> {
         use crate::session::server::{actor, context, run};
@@ -184,47 +222,33 @@ mod ssr {
         .await
     }
 
+    /// The ticket view: the ticket, the newest [`crate::api::THREAD_TAIL`] articles of its
+    /// thread, the sidebar's choices and what the caller may do.
     pub async fn zoom(
         conn: &mut sqlx::AnyConnection,
         actor: &Actor,
         id: i64,
     ) -> domain::Result<TicketZoom> {
         let (record, facts) = domain::tickets::load_readable(conn, actor, id).await?;
-        let bundle = domain::desk::present_ticket(
-            conn,
-            actor,
-            &record,
-            domain::tickets::View {
-                all: true,
-                ..Default::default()
-            },
-        )
-        .await?;
-        let assets = &bundle["assets"];
-        let users = &assets["User"];
-        // customers' users come from the ticket's own assets; others may be missing
-        let mut users = users.clone();
-        for article in assets["TicketArticle"].as_object().into_iter().flatten() {
-            if let Some(author) = article.1["created_by_id"].as_i64()
-                && users[author.to_string()].is_null()
-                && let Ok(user) = domain::accounts::users::find(conn, author).await
-            {
-                users[author.to_string()] = json!({"firstname": user.firstname, "lastname": user.lastname, "email": user.email});
-            }
-        }
-        let customer = &users[record.customer_id.to_string()];
-        let organization = record
-            .organization_id
-            .map(|o| text(&assets["Organization"][o.to_string()], "name"))
-            .filter(|n| !n.is_empty());
         let agent = actor.has_group_access(record.group_id, AccessLevel::Read);
-        let articles = bundle["ticket_article_ids"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|aid| aid.as_i64())
-            .map(|aid| article(id, &assets["TicketArticle"][aid.to_string()], &users, agent))
-            .collect();
+        let (articles, earlier) =
+            thread(conn, actor, &record, None, crate::api::THREAD_TAIL).await?;
+        let customer = domain::accounts::users::find(conn, record.customer_id).await?;
+        // of other users, customers see only names (Zammad's filter_unauthorized_attributes)
+        let contact = agent || record.customer_id == actor.id;
+        let organization = match record.organization_id {
+            Some(o) => domain::accounts::organizations::find(conn, o)
+                .await
+                .ok()
+                .map(|o| o.name)
+                .filter(|n| !n.is_empty()),
+            None => None,
+        };
+        let tags = if agent {
+            domain::tickets::tag_names(conn, id).await?
+        } else {
+            Vec::new()
+        };
 
         let change = domain::policy::can_change_ticket(actor, &facts);
         let assign = actor.has_group_access(record.group_id, AccessLevel::Full);
@@ -289,10 +313,13 @@ mod ssr {
         } else {
             None
         };
-        let owner = if record.owner_id == 1 {
+        let owner = if record.owner_id == domain::accounts::users::SYSTEM_USER_ID {
             String::new()
         } else {
-            name_of(&users[record.owner_id.to_string()])
+            domain::accounts::users::find(conn, record.owner_id)
+                .await
+                .map(|u| name_of(&u))
+                .unwrap_or_default()
         };
         Ok(TicketZoom {
             id,
@@ -308,25 +335,24 @@ mod ssr {
             owner,
             customer: Person {
                 id: record.customer_id,
-                name: name_of(customer),
-                email: text(customer, "email"),
-                phone: text(customer, "phone"),
+                name: name_of(&customer),
+                email: if contact {
+                    customer.email.clone()
+                } else {
+                    String::new()
+                },
+                phone: if contact {
+                    customer.phone.clone()
+                } else {
+                    String::new()
+                },
                 organization,
             },
-            tags: if agent {
-                bundle["tags"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|t| t.as_str().map(str::to_string))
-                    .collect()
-            } else {
-                Vec::new()
-            },
+            tags,
             created_at: record.created_at.clone(),
             updated_at: record.updated_at.clone(),
             articles,
-            earlier: 0,
+            earlier,
             states,
             priorities,
             groups,
@@ -347,7 +373,9 @@ mod ssr {
         })
     }
 
-    fn article_body(reply: &NewReply, agent: bool) -> Value {
+    /// The article the reply form describes: agents write notes, calls and e-mails, customers
+    /// write on the web.
+    fn article_input(reply: &NewReply, agent: bool) -> input::ArticleInput {
         let kind = if agent {
             match reply.kind.as_str() {
                 "email" | "phone" => reply.kind.as_str(),
@@ -356,52 +384,45 @@ mod ssr {
         } else {
             "web"
         };
-        let mut article = json!({
-            "type": kind,
-            "internal": agent && reply.internal,
-            "body": reply.body_html,
-            "content_type": "text/html",
-            "form_id": reply.form_id,
-        });
-        if agent && kind == "email" {
-            article["to"] = json!(reply.to);
-            article["cc"] = json!(reply.cc);
-            let subject = reply.subject.trim();
-            if !subject.is_empty() {
-                article["subject"] = json!(subject);
-            }
+        let email = agent && kind == "email";
+        let subject = reply.subject.trim();
+        input::ArticleInput {
+            article_type: Some(input::Ref::Name(kind.to_string())),
+            internal: Some(agent && reply.internal),
+            body: Some(reply.body_html.clone()),
+            content_type: Some("text/html".into()),
+            form_id: Some(reply.form_id.clone()),
+            to: email.then(|| reply.to.clone()),
+            cc: email.then(|| reply.cc.clone()),
+            subject: (email && !subject.is_empty()).then(|| subject.to_string()),
+            ..Default::default()
         }
-        article
     }
 
-    /// The `PUT /tickets/{id}` body for what the ticket view sends.
-    pub fn update_body(changes: &TicketChanges, agent: bool) -> Value {
-        let mut body = json!({});
-        if let Some(title) = &changes.title {
-            body["title"] = json!(title);
+    /// The ticket changes the ticket view sends.
+    pub fn ticket_changes(changes: &TicketChanges, agent: bool) -> input::TicketChanges {
+        input::TicketChanges {
+            title: changes.title.clone(),
+            state: changes.state_id.map(input::Ref::Id),
+            priority: changes.priority_id.map(input::Ref::Id),
+            group: changes.group_id.map(input::Ref::Id),
+            owner: changes.owner_id.map(input::UserRef::Id),
+            pending_time: changes
+                .pending_time
+                .as_deref()
+                .map(str::trim)
+                .filter(|at| !at.is_empty())
+                .map(String::from),
+            article: changes
+                .article
+                .as_ref()
+                .map(|reply| article_input(reply, agent)),
+            ..Default::default()
         }
-        for (key, value) in [
-            ("state_id", changes.state_id),
-            ("priority_id", changes.priority_id),
-            ("group_id", changes.group_id),
-            ("owner_id", changes.owner_id),
-        ] {
-            if let Some(v) = value {
-                body[key] = json!(v);
-            }
-        }
-        if let Some(at) = changes.pending_time.as_deref().map(str::trim)
-            && !at.is_empty()
-        {
-            body["pending_time"] = json!(at);
-        }
-        if let Some(reply) = &changes.article {
-            body["article"] = article_body(reply, agent);
-        }
-        body
     }
 
-    pub fn create_body(ticket: &crate::api::NewTicket, agent: bool) -> Value {
+    /// The new ticket the new-ticket form describes.
+    pub fn new_ticket(ticket: &crate::api::NewTicket, agent: bool) -> input::TicketChanges {
         let reply = NewReply {
             kind: ticket.kind.clone(),
             internal: false,
@@ -409,24 +430,27 @@ mod ssr {
             form_id: ticket.form_id.clone(),
             ..Default::default()
         };
-        let mut body = json!({
-            "title": ticket.title,
-            "group_id": ticket.group_id,
-            "article": article_body(&reply, agent),
-        });
-        if agent {
-            if ticket.customer_id > 0 {
-                body["customer_id"] = json!(ticket.customer_id);
-            } else {
-                // an existing user with this address, else a new customer with this name
-                body["customer"] = json!({
-                    "email": ticket.customer_email.trim(),
-                    "firstname": ticket.customer_firstname.trim(),
-                    "lastname": ticket.customer_lastname.trim(),
-                });
-            }
+        let customer = if !agent {
+            None
+        } else if ticket.customer_id > 0 {
+            Some(input::CustomerRef::User(input::UserRef::Id(
+                ticket.customer_id,
+            )))
+        } else {
+            // an existing user with this address, else a new customer with this name
+            Some(input::CustomerRef::Details {
+                email: ticket.customer_email.trim().to_string(),
+                firstname: ticket.customer_firstname.trim().to_string(),
+                lastname: ticket.customer_lastname.trim().to_string(),
+            })
+        };
+        input::TicketChanges {
+            title: Some(ticket.title.clone()),
+            group: Some(input::Ref::Id(ticket.group_id)),
+            customer,
+            article: Some(article_input(&reply, agent)),
+            ..Default::default()
         }
-        body
     }
 
     pub fn bad_input(message: &str) -> ServerFnError {
@@ -529,33 +553,34 @@ pub async fn list_tickets(
     })
 }
 
-/// The ticket view: ticket, visible thread, sidebar choices and abilities.
+/// The ticket view: ticket, the newest articles of its visible thread, sidebar choices and
+/// abilities.
 #[server(output = JsonText)]
 pub async fn show_ticket(id: i64) -> Result<TicketZoom, ServerFnError> {
-    let mut zoom = ssr::caller_zoom(id).await?;
-    // a long thread opens at its newest articles; older ones come on demand
-    let older = zoom.articles.len().saturating_sub(crate::api::THREAD_TAIL);
-    zoom.articles.drain(..older);
-    zoom.earlier = older as i64;
-    Ok(zoom)
+    ssr::caller_zoom(id).await
 }
 
 /// Older articles of a ticket's thread: the [`crate::api::THREAD_PAGE`] articles before the
 /// article `before` (oldest first), and how many are older still.
 #[server(output = JsonText)]
 pub async fn earlier_articles(id: i64, before: i64) -> Result<ArticlePage, ServerFnError> {
-    let zoom = ssr::caller_zoom(id).await?;
-    let mut older: Vec<_> = zoom
-        .articles
-        .into_iter()
-        .filter(|a| a.id < before)
-        .collect();
-    let rest = older.len().saturating_sub(crate::api::THREAD_PAGE);
-    let articles = older.split_off(rest);
-    Ok(ArticlePage {
-        articles,
-        earlier: rest as i64,
+    use crate::session::server::{actor, context, run};
+    let actor = actor().await?;
+    let ctx = context()?;
+    run(async {
+        let mut conn = ctx.store.read().await?;
+        let (record, _) = domain::tickets::load_readable(&mut conn, &actor, id).await?;
+        let (articles, earlier) = ssr::thread(
+            &mut conn,
+            &actor,
+            &record,
+            Some(before),
+            crate::api::THREAD_PAGE,
+        )
+        .await?;
+        Ok(ArticlePage { articles, earlier })
     })
+    .await
 }
 
 /// Sidebar changes and an optional reply, in one request (one transaction).
@@ -572,8 +597,8 @@ pub async fn update_ticket(id: i64, changes: TicketChanges) -> Result<(), Server
         ))
         .await);
     }
-    let body = ssr::update_body(&changes, actor.is_agent());
-    if body.as_object().is_some_and(|o| o.is_empty()) {
+    let request = ssr::ticket_changes(&changes, actor.is_agent());
+    if !request.sets_fields() && request.article.is_none() {
         return Err(ssr::bad_input("Nothing to save."));
     }
     let from_draft = changes
@@ -581,13 +606,9 @@ pub async fn update_ticket(id: i64, changes: TicketChanges) -> Result<(), Server
         .as_ref()
         .is_some_and(|a| a.from_shared_draft);
     let result = if from_draft {
-        ctx.desk
-            .send_live_draft(&actor, id, &body, Default::default())
-            .await
+        ctx.desk.send_live_draft(&actor, id, &request).await
     } else {
-        ctx.desk
-            .update_ticket(&actor, id, &body, Default::default())
-            .await
+        ctx.desk.update_ticket(&actor, id, &request).await
     };
     match result {
         Ok(_) => Ok(()),
@@ -613,13 +634,9 @@ pub async fn create_ticket(ticket: NewTicket) -> Result<i64, ServerFnError> {
     use crate::session::server::{actor, context, fail};
     let actor = actor().await?;
     let ctx = context()?;
-    let body = ssr::create_body(&ticket, actor.is_agent());
-    match ctx
-        .desk
-        .create_ticket(&actor, &body, Default::default())
-        .await
-    {
-        Ok(out) => Ok(out["id"].as_i64().unwrap_or_default()),
+    let request = ssr::new_ticket(&ticket, actor.is_agent());
+    match ctx.desk.create_ticket(&actor, &request).await {
+        Ok(created) => Ok(created.id),
         Err(e) => Err(fail(e).await),
     }
 }
@@ -686,8 +703,8 @@ mod tests {
     use super::ssr::delivery;
 
     fn label(preferences: serde_json::Value) -> (&'static str, String) {
-        let article = json!({"type": "email", "sender": "Agent", "internal": false, "preferences": preferences});
-        delivery(&article, true)
+        let preferences = preferences.as_object().cloned().unwrap_or_default();
+        delivery("email", "Agent", false, &preferences, true)
             .expect("an outgoing e-mail")
             .label()
     }
@@ -729,17 +746,14 @@ mod tests {
 
     #[test]
     fn only_agents_see_the_delivery_of_agents_public_emails() {
-        let email =
-            json!({"type": "email", "sender": "Agent", "internal": false, "preferences": {}});
-        assert!(delivery(&email, true).is_some());
-        assert!(delivery(&email, false).is_none(), "customers do not");
-        let internal =
-            json!({"type": "email", "sender": "Agent", "internal": true, "preferences": {}});
-        assert!(delivery(&internal, true).is_none());
-        let inbound =
-            json!({"type": "email", "sender": "Customer", "internal": false, "preferences": {}});
-        assert!(delivery(&inbound, true).is_none());
-        let note = json!({"type": "note", "sender": "Agent", "internal": false, "preferences": {}});
-        assert!(delivery(&note, true).is_none());
+        let none = serde_json::Map::new();
+        assert!(delivery("email", "Agent", false, &none, true).is_some());
+        assert!(
+            delivery("email", "Agent", false, &none, false).is_none(),
+            "customers do not"
+        );
+        assert!(delivery("email", "Agent", true, &none, true).is_none());
+        assert!(delivery("email", "Customer", false, &none, true).is_none());
+        assert!(delivery("note", "Agent", false, &none, true).is_none());
     }
 }

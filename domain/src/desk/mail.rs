@@ -1100,19 +1100,35 @@ fn prepare_inbound_body(fqdn: &str, mail: &InboundMail) -> Result<articles::Prep
     Ok(prepared)
 }
 
-/// The settings the delivery and receiving code reads, for the REST `GET` of the channel.
-pub async fn status(conn: &mut AnyConnection, mail: &MailService) -> Result<Value> {
+/// What e-mail is doing, for the REST `GET` of the channel.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MailStatus {
+    /// Whether a relay is configured (`TANDEM_SMTP_URL`).
+    pub sending: bool,
+    /// The relay's URL without its password.
+    pub smtp: Option<String>,
+    /// Messages waiting in the outbox.
+    pub queued: i64,
+    pub failed_mails: i64,
+    /// The subject's ticket hook (`Ticket#`).
+    pub ticket_hook: String,
+}
+
+/// The settings the delivery and receiving code reads, and the queues' sizes.
+pub async fn status(conn: &mut AnyConnection, mail: &MailService) -> Result<MailStatus> {
     let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox")
         .fetch_one(&mut *conn)
         .await?;
-    let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM failed_mails")
+    let failed_mails: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM failed_mails")
         .fetch_one(&mut *conn)
         .await?;
-    Ok(json!({
-        "sending": mail.sending_enabled(),
-        "smtp": mail.mailer.as_ref().map(|m| m.shown_url.clone()),
-        "queued": queued,
-        "failed_mails": failed,
-        "ticket_hook": settings::get::<String>(conn, "ticket_hook").await?.unwrap_or_else(|| "Ticket#".into()),
-    }))
+    Ok(MailStatus {
+        sending: mail.sending_enabled(),
+        smtp: mail.mailer.as_ref().map(|m| m.shown_url.clone()),
+        queued,
+        failed_mails,
+        ticket_hook: settings::get::<String>(conn, "ticket_hook")
+            .await?
+            .unwrap_or_else(|| "Ticket#".into()),
+    })
 }

@@ -18,7 +18,9 @@ use crate::policy::access::Actor;
 use crate::shared_drafts::Hub;
 use crate::shared_drafts::live::ControlMessage;
 use crate::storage::files::FileStore;
-use crate::tickets::{self, TicketRecord, View, params};
+use crate::tickets::input::{ArticleChanges, ArticleInput, TicketChanges, TimeEntryInput};
+use crate::tickets::time_accounting::TimeAccountingRecord;
+use crate::tickets::{self, TicketRecord, View};
 use crate::{Result, Store, tickets::articles};
 
 #[derive(Clone)]
@@ -51,16 +53,16 @@ impl Desk {
         self
     }
 
-    /// The article of a request (an object, else none) made ready before the write
-    /// transaction: sanitised, its files' bytes stored and pinned ([`articles::prepare`]). Its
-    /// error is kept for the place in the transaction where the body is checked. Pass the
-    /// write's outcome to [`StoredFiles::settle`].
+    /// The article of a request made ready before the write transaction: sanitised, its
+    /// files' bytes stored and pinned ([`articles::prepare`]). Its error is kept for the place
+    /// in the transaction where the body is checked. Pass the write's outcome to
+    /// [`StoredFiles::settle`].
     async fn prepare_article(
         &self,
-        article: Option<&Value>,
+        article: Option<&ArticleInput>,
         ticket_id: Option<i64>,
     ) -> Result<(Option<Result<articles::PreparedBody>>, StoredFiles)> {
-        let Some(article) = article.filter(|a| a.is_object()) else {
+        let Some(article) = article else {
             return Ok((None, StoredFiles::default()));
         };
         let fqdn = articles::fqdn(&mut *self.store.read().await?).await?;
@@ -75,48 +77,48 @@ impl Desk {
         Ok((Some(prepared), stored))
     }
 
-    /// `POST /tickets`, rendered as `view` asks.
-    pub async fn create_ticket(&self, actor: &Actor, body: &Value, view: View) -> Result<Value> {
-        let (article, stored) = self.prepare_article(body.get("article"), None).await?;
-        let outcome = self
-            .create_ticket_prepared(actor, body, view, article)
-            .await;
+    /// `POST /tickets`: the new ticket (render it with [`present_ticket`]).
+    pub async fn create_ticket(
+        &self,
+        actor: &Actor,
+        request: &TicketChanges,
+    ) -> Result<TicketRecord> {
+        let (article, stored) = self.prepare_article(request.article.as_ref(), None).await?;
+        let outcome = self.create_ticket_prepared(actor, request, article).await;
         stored.settle(self, outcome).await
     }
 
     async fn create_ticket_prepared(
         &self,
         actor: &Actor,
-        body: &Value,
-        view: View,
+        request: &TicketChanges,
         article: Option<Result<articles::PreparedBody>>,
-    ) -> Result<Value> {
+    ) -> Result<TicketRecord> {
         let mut tx = self.store.write().await?;
-        let ticket = tickets::create(&mut tx, &self.files, actor, body, article).await?;
+        let ticket = tickets::create(&mut tx, &self.files, actor, request, article).await?;
         let mut queued = mail::queue_outgoing(&mut tx, &self.mail, ticket.id, 0).await?;
         queued |= self.tell_new_ticket(&mut tx, actor, &ticket, None).await?;
         // a new ticket started from a named shared draft: the draft ends
-        if let Some(draft_id) = params::int(body, "shared_draft_id")? {
+        if let Some(draft_id) = request.shared_draft_id {
             crate::shared_drafts::start::consume(&mut tx, actor, draft_id, ticket.group_id).await?;
         }
-        let out = present_ticket(&mut tx, actor, &ticket, view).await?;
         tx.commit().await?;
         if queued {
             self.wake_mail_delivery();
         }
         self.changed(&ticket, None, true);
-        Ok(out)
+        Ok(ticket)
     }
 
-    /// `PUT /tickets/{id}`: field changes and an optional new article, in one transaction.
+    /// `PUT /tickets/{id}`: field changes and an optional new article, in one transaction;
+    /// the ticket as it is now (render it with [`present_ticket`]).
     pub async fn update_ticket(
         &self,
         actor: &Actor,
         id: i64,
-        body: &Value,
-        view: View,
-    ) -> Result<Value> {
-        self.update(actor, id, body, view, false).await
+        changes: &TicketChanges,
+    ) -> Result<TicketRecord> {
+        self.update(actor, id, changes, false).await
     }
 
     /// [`Desk::update_ticket`] whose article is the ticket's live shared draft, as the web
@@ -126,23 +128,23 @@ impl Desk {
         &self,
         actor: &Actor,
         id: i64,
-        body: &Value,
-        view: View,
-    ) -> Result<Value> {
-        self.update(actor, id, body, view, true).await
+        changes: &TicketChanges,
+    ) -> Result<TicketRecord> {
+        self.update(actor, id, changes, true).await
     }
 
     async fn update(
         &self,
         actor: &Actor,
         id: i64,
-        body: &Value,
-        view: View,
+        changes: &TicketChanges,
         live_draft: bool,
-    ) -> Result<Value> {
-        let (article, stored) = self.prepare_article(body.get("article"), Some(id)).await?;
+    ) -> Result<TicketRecord> {
+        let (article, stored) = self
+            .prepare_article(changes.article.as_ref(), Some(id))
+            .await?;
         let outcome = self
-            .update_prepared(actor, id, body, view, live_draft, article)
+            .update_prepared(actor, id, changes, live_draft, article)
             .await;
         stored.settle(self, outcome).await
     }
@@ -151,46 +153,45 @@ impl Desk {
         &self,
         actor: &Actor,
         id: i64,
-        body: &Value,
-        view: View,
+        changes: &TicketChanges,
         live_draft: bool,
         article: Option<Result<articles::PreparedBody>>,
-    ) -> Result<Value> {
+    ) -> Result<TicketRecord> {
         let mut tx = self.store.write().await?;
         let before = tickets::find(&mut tx, id).await.ok();
         let last_article = mail::last_article_id(&mut tx, id).await?;
-        let ticket = tickets::update(&mut tx, &self.files, actor, id, body, article).await?;
+        let ticket = tickets::update(&mut tx, &self.files, actor, id, changes, article).await?;
         let mut queued = mail::queue_outgoing(&mut tx, &self.mail, id, last_article).await?;
         queued |= self
             .tell_changes(&mut tx, actor, before.as_ref(), &ticket, last_article)
             .await?;
         // sending the ticket's shared draft: the draft ends with this article
-        if let Some(draft_id) = body
-            .get("article")
-            .filter(|a| a.is_object())
-            .map(|a| params::int(a, "shared_draft_id"))
-            .transpose()?
-            .flatten()
-        {
+        let named_draft = changes.article.as_ref().and_then(|a| a.shared_draft_id);
+        if let Some(draft_id) = named_draft {
             crate::shared_drafts::zoom::consume(&mut tx, actor, id, draft_id).await?;
         }
         let live_draft = live_draft && crate::policy::can_use_shared_draft(actor, ticket.group_id);
         if live_draft {
             crate::shared_drafts::zoom::end_for_send(&mut tx, actor, id).await?;
         }
-        let out = present_ticket(&mut tx, actor, &ticket, view).await?;
+        let new_article = if changes.article.is_some() {
+            Some(mail::last_article_id(&mut tx, id).await?).filter(|a| *a > last_article)
+        } else {
+            None
+        };
         tx.commit().await?;
         if queued {
             self.wake_mail_delivery();
         }
-        if live_draft || body["article"].get("shared_draft_id").is_some() {
+        if live_draft || named_draft.is_some() {
             // the draft became this article: editors close, the next draft starts fresh
-            let article_id = out["article_ids"]
-                .as_array()
-                .and_then(|ids| ids.last())
-                .cloned();
             self.drafts
-                .close_room(id, ControlMessage::Sent { article_id })
+                .close_room(
+                    id,
+                    ControlMessage::Sent {
+                        article_id: new_article,
+                    },
+                )
                 .await;
         }
         if before
@@ -209,11 +210,13 @@ impl Desk {
                 )
                 .await;
         }
-        let customer_visible = !body["article"].is_object()
-            || !body["article"]["internal"].as_bool().unwrap_or(false)
-            || field_changed(body);
+        let customer_visible = changes
+            .article
+            .as_ref()
+            .is_none_or(|a| !a.internal.unwrap_or(false))
+            || changes.sets_fields();
         self.changed(&ticket, before.as_ref(), customer_visible);
-        Ok(out)
+        Ok(ticket)
     }
 
     /// `DELETE /tickets/{id}` (admins).
@@ -236,22 +239,27 @@ impl Desk {
         Ok(())
     }
 
-    /// `POST /ticket_articles`: the rendered article.
-    pub async fn create_article(&self, actor: &Actor, body: &Value) -> Result<Value> {
-        let ticket_id = params::int(body, "ticket_id").ok().flatten();
-        let (prepared, stored) = self.prepare_article(Some(body), ticket_id).await?;
-        let outcome = self.create_article_prepared(actor, body, prepared).await;
+    /// `POST /ticket_articles`: the new article (render it with [`articles::render`]).
+    pub async fn create_article(
+        &self,
+        actor: &Actor,
+        article: &ArticleInput,
+    ) -> Result<articles::ArticleRecord> {
+        let (prepared, stored) = self
+            .prepare_article(Some(article), article.ticket_id)
+            .await?;
+        let outcome = self.create_article_prepared(actor, article, prepared).await;
         stored.settle(self, outcome).await
     }
 
     async fn create_article_prepared(
         &self,
         actor: &Actor,
-        body: &Value,
+        input: &ArticleInput,
         prepared: Option<Result<articles::PreparedBody>>,
-    ) -> Result<Value> {
+    ) -> Result<articles::ArticleRecord> {
         let mut tx = self.store.write().await?;
-        let article = articles::create(&mut tx, &self.files, actor, body, prepared).await?;
+        let article = articles::create(&mut tx, &self.files, actor, input, prepared).await?;
         let mut queued =
             mail::queue_outgoing(&mut tx, &self.mail, article.ticket_id, article.id - 1).await?;
         let ticket = tickets::find(&mut tx, article.ticket_id).await?;
@@ -259,27 +267,30 @@ impl Desk {
             .tell_changes(&mut tx, actor, None, &ticket, article.id - 1)
             .await?;
         let article = articles::find(&mut tx, article.id).await?;
-        let out = articles::render(&mut tx, &article).await?;
         let ticket = tickets::find(&mut tx, article.ticket_id).await?;
         tx.commit().await?;
         if queued {
             self.wake_mail_delivery();
         }
         self.changed(&ticket, None, article.internal == 0);
-        Ok(out)
+        Ok(article)
     }
 
     /// `PUT /ticket_articles/{id}` (only `internal` and `preferences.highlight` change): the
-    /// rendered article. Open tabs hear of it; customers too, as an article may have become
-    /// visible or invisible to them.
-    pub async fn update_article(&self, actor: &Actor, id: i64, body: &Value) -> Result<Value> {
+    /// article as it is now. Open tabs hear of it; customers too, as an article may have
+    /// become visible or invisible to them.
+    pub async fn update_article(
+        &self,
+        actor: &Actor,
+        id: i64,
+        changes: &ArticleChanges,
+    ) -> Result<articles::ArticleRecord> {
         let mut tx = self.store.write().await?;
-        let article = articles::update(&mut tx, actor, id, body).await?;
-        let out = articles::render(&mut tx, &article).await?;
+        let article = articles::update(&mut tx, actor, id, changes).await?;
         let ticket = tickets::find(&mut tx, article.ticket_id).await?;
         tx.commit().await?;
         self.changed(&ticket, None, true);
-        Ok(out)
+        Ok(article)
     }
 
     /// `DELETE /ticket_articles/{id}` (Zammad's delete rules): the bytes of its attachments
@@ -312,28 +323,23 @@ impl Desk {
         Ok(())
     }
 
-    /// `PUT /ticket_merge/{source}/{target_number}`: the outcome with both tickets rendered as
-    /// `view` asks (`None` when the target number is unknown).
+    /// `PUT /ticket_merge/{source}/{target_number}`: both tickets as they are now, `(target,
+    /// source)` (`None` when the target number is unknown).
     pub async fn merge_tickets(
         &self,
         actor: &Actor,
         source_id: i64,
         target_number: &str,
-        view: View,
-    ) -> Result<Option<(Value, Value)>> {
+    ) -> Result<Option<(TicketRecord, TicketRecord)>> {
         let mut tx = self.store.write().await?;
         let outcome = tickets::merge(&mut tx, actor, source_id, target_number).await?;
         let tickets::MergeOutcome::Merged { source, target } = outcome else {
             return Ok(None);
         };
-        let rendered = (
-            present_ticket(&mut tx, actor, &target, view).await?,
-            present_ticket(&mut tx, actor, &source, view).await?,
-        );
         tx.commit().await?;
         self.changed(&source, None, true);
         self.changed(&target, None, true);
-        Ok(Some(rendered))
+        Ok(Some((*target, *source)))
     }
 
     /// `DELETE /tickets/{id}/shared_draft` and the composer's Discard: the draft ends (stored
@@ -518,14 +524,14 @@ impl Desk {
         &self,
         actor: &Actor,
         ticket_id: i64,
-        body: &Value,
-    ) -> Result<Value> {
+        entry: &TimeEntryInput,
+    ) -> Result<TimeAccountingRecord> {
         let mut tx = self.store.write().await?;
         let entry =
-            crate::tickets::time_accounting::create(&mut tx, actor, ticket_id, body).await?;
+            crate::tickets::time_accounting::create(&mut tx, actor, ticket_id, entry).await?;
         tx.commit().await?;
         self.announce(ticket_id, false).await;
-        Ok(crate::tickets::time_accounting::render(&entry))
+        Ok(entry)
     }
 
     /// `PUT /tickets/{id}/time_accountings/{entry}` (time accounting admins).
@@ -534,14 +540,14 @@ impl Desk {
         actor: &Actor,
         ticket_id: i64,
         id: i64,
-        body: &Value,
-    ) -> Result<Value> {
+        entry: &TimeEntryInput,
+    ) -> Result<TimeAccountingRecord> {
         let mut tx = self.store.write().await?;
         let entry =
-            crate::tickets::time_accounting::update(&mut tx, actor, ticket_id, id, body).await?;
+            crate::tickets::time_accounting::update(&mut tx, actor, ticket_id, id, entry).await?;
         tx.commit().await?;
         self.announce(ticket_id, false).await;
-        Ok(crate::tickets::time_accounting::render(&entry))
+        Ok(entry)
     }
 
     /// `DELETE /tickets/{id}/time_accountings/{entry}` (time accounting admins).
@@ -564,7 +570,7 @@ impl Desk {
         actor: &Actor,
         ticket_id: i64,
         user_id: Option<i64>,
-    ) -> Result<Value> {
+    ) -> Result<crate::tickets::mentions::MentionRow> {
         let mut tx = self.store.write().await?;
         let mention = crate::tickets::mentions::create(&mut tx, actor, ticket_id, user_id).await?;
         let ticket = tickets::find(&mut tx, ticket_id).await?;
@@ -724,10 +730,4 @@ async fn first_customer_text(
         };
         text.chars().take(1_000).collect()
     }))
-}
-
-/// Does a ticket update change more than adding an article (state, owner, title, …)?
-fn field_changed(body: &Value) -> bool {
-    body.as_object()
-        .is_some_and(|o| o.keys().any(|k| k != "article" && k != "id"))
 }

@@ -304,32 +304,77 @@ pub async fn acknowledge(
     }
 }
 
-/// `GET /online_notifications`: the caller's, newest first (at most 200).
-pub async fn online_index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
-    let rows: Vec<(i64, i64, String, i64, i64, String, String)> = sqlx::query_as(
-        "SELECT n.id, n.ticket_id, n.type, n.seen, n.created_by_id, n.created_at, n.updated_at \
-         FROM online_notifications n WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT 200",
+/// One of a user's online notifications (Zammad's `OnlineNotification` for a ticket).
+#[derive(Debug, Clone)]
+pub struct OnlineNotification {
+    pub id: i64,
+    pub ticket_id: i64,
+    /// `create`, `update`, `reply`, `assigned`, `mention`.
+    pub reason: String,
+    pub seen: bool,
+    pub created_by_id: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    /// `None` when the ticket is gone.
+    pub ticket_title: Option<String>,
+    pub ticket_number: Option<String>,
+}
+
+impl OnlineNotification {
+    /// Zammad's JSON for `GET /online_notifications` (`o_id` the ticket, `type` create or
+    /// update, Tandem's `reason` beside it); `user_id` the owner.
+    pub fn render(&self, user_id: i64) -> Value {
+        json!({
+            "id": self.id, "o_id": self.ticket_id, "object": "Ticket",
+            "type": if self.reason == "create" { "create" } else { "update" },
+            "reason": self.reason, "seen": self.seen, "user_id": user_id,
+            "created_by_id": self.created_by_id, "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "ticket_title": self.ticket_title, "ticket_number": self.ticket_number,
+        })
+    }
+}
+
+/// `GET /online_notifications`: the caller's, newest first (at most 200), with their
+/// tickets' titles and numbers (one query).
+pub async fn online_index(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+) -> Result<Vec<OnlineNotification>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        ticket_id: i64,
+        reason: String,
+        seen: i64,
+        created_by_id: i64,
+        created_at: String,
+        updated_at: String,
+        title: Option<String>,
+        number: Option<String>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT n.id, n.ticket_id, n.type AS reason, n.seen, n.created_by_id, n.created_at, \
+         n.updated_at, t.title, t.number FROM online_notifications n \
+         LEFT JOIN tickets t ON t.id = n.ticket_id WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT 200",
     )
     .bind(actor.id)
     .fetch_all(&mut *conn)
     .await?;
-    let mut out = Vec::new();
-    for (id, ticket_id, reason, seen, by, created_at, updated_at) in rows {
-        let title: Option<(String, String)> =
-            sqlx::query_as("SELECT title, number FROM tickets WHERE id = $1")
-                .bind(ticket_id)
-                .fetch_optional(&mut *conn)
-                .await?;
-        out.push(json!({
-            "id": id, "o_id": ticket_id, "object": "Ticket",
-            "type": if reason == "create" { "create" } else { "update" },
-            "reason": reason, "seen": seen != 0, "user_id": actor.id,
-            "created_by_id": by, "created_at": created_at, "updated_at": updated_at,
-            "ticket_title": title.as_ref().map(|t| t.0.clone()),
-            "ticket_number": title.map(|t| t.1),
-        }));
-    }
-    Ok(out)
+    Ok(rows
+        .into_iter()
+        .map(|r| OnlineNotification {
+            id: r.id,
+            ticket_id: r.ticket_id,
+            reason: r.reason,
+            seen: r.seen != 0,
+            created_by_id: r.created_by_id,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            ticket_title: r.title,
+            ticket_number: r.number,
+        })
+        .collect())
 }
 
 /// `PUT /online_notifications/{id}` (`seen`), own notifications only.

@@ -251,6 +251,11 @@ pub async fn load_accounts(conn: &mut AnyConnection) -> Result<Option<DemoIds>> 
     }))
 }
 
+/// A request as the REST API would send it.
+fn changes(body: serde_json::Value) -> Result<crate::tickets::input::TicketChanges> {
+    crate::dialects::zammad::requests::ticket_changes(&body)
+}
+
 /// A few tickets in different states, with replies and an internal note.
 async fn load_tickets(conn: &mut AnyConnection, files: &FileStore, ids: &DemoIds) -> Result<()> {
     let anna = load_actor(conn, ids.agent1, None).await?;
@@ -258,47 +263,47 @@ async fn load_tickets(conn: &mut AnyConnection, files: &FileStore, ids: &DemoIds
     let sam = load_actor(conn, ids.sam, None).await?;
     let lee = load_actor(conn, ids.lee, None).await?;
 
-    let printer = tickets::create(conn, files, &nicole, &json!({
+    let printer = tickets::create(conn, files, &nicole, &changes(json!({
         "title": "Printer on the 3rd floor keeps jamming", "group": "Users",
         "article": {"type": "web", "subject": "Printer jam", "body": "Hi, the printer next to the kitchen jams on every second page. Could someone have a look?"}
-    }), None).await?;
-    tickets::update(conn, files, &anna, printer.id, &json!({
+    }))?, None).await?;
+    tickets::update(conn, files, &anna, printer.id, &changes(json!({
         "owner_id": ids.agent1, "priority": "3 high",
         "article": {"type": "email", "to": "nicole@customer.test", "subject": "Re: Printer jam", "content_type": "text/html",
                     "body": "<p>Hi Nicole,</p><p>a technician is on the way. Please leave a note on the printer.</p><p>Anna</p>"}
-    }), None).await?;
-    tickets::update(conn, files, &anna, printer.id, &json!({
+    }))?, None).await?;
+    tickets::update(conn, files, &anna, printer.id, &changes(json!({
         "article": {"type": "note", "internal": true, "body": "Third jam report this month: ask facilities about a replacement."}
-    }), None).await?;
+    }))?, None).await?;
 
-    tickets::create(conn, files, &sam, &json!({
+    tickets::create(conn, files, &sam, &changes(json!({
         "title": "Invoice 2026-114 shows the wrong VAT rate", "group_id": ids.sales_group,
         "article": {"type": "web", "body": "Our invoice 2026-114 uses 19 % VAT, but we are exempt. Please send a corrected invoice."}
-    }), None).await?;
+    }))?, None).await?;
 
-    let password = tickets::create(conn, files, &lee, &json!({
+    let password = tickets::create(conn, files, &lee, &changes(json!({
         "title": "Cannot reset my password", "group": "Users",
         "article": {"type": "web", "body": "The reset e-mail never arrives. I checked the spam folder."}
-    }), None).await?;
-    tickets::update(conn, files, &anna, password.id, &json!({
+    }))?, None).await?;
+    tickets::update(conn, files, &anna, password.id, &changes(json!({
         "state": "pending reminder", "pending_time": "2030-01-01T09:00:00Z", "owner_id": ids.agent1,
         "article": {"type": "phone", "body": "Called Lee: the mail server rejected the address. Fixed the typo, waiting for confirmation."}
-    }), None).await?;
+    }))?, None).await?;
 
     let dark = tickets::create(
         conn,
         files,
         &nicole,
-        &json!({
+        &changes(json!({
             "title": "Feature request: dark mode for the portal", "group": "Users",
             "article": {"type": "web", "body": "Would love a dark mode!"}
-        }),
+        }))?,
         None,
     )
     .await?;
-    tickets::update(conn, files, &anna, dark.id, &json!({
+    tickets::update(conn, files, &anna, dark.id, &changes(json!({
         "state": "closed",
         "article": {"type": "email", "to": "nicole@customer.test", "body": "Good news: it follows your system setting now."}
-    }), None).await?;
+    }))?, None).await?;
     Ok(())
 }

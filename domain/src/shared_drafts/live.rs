@@ -168,7 +168,7 @@ pub enum ControlMessage {
     /// editors stop and do not reconnect. Serialized `{"t":"ticket_deleted"}`.
     TicketDeleted,
     /// The draft was sent as this article; the room closes.
-    Sent { article_id: Option<Value> },
+    Sent { article_id: Option<i64> },
     /// The ticket moved to another group; the room closes and editors are authorised again.
     Moved { group_id: i64 },
     /// A client's frame was refused (`malformed_message`, `doc_too_large`, `bad_update`,

@@ -7,9 +7,10 @@ use sqlx::{AnyConnection, FromRow};
 use crate::policy::access::{AccessLevel, Actor};
 use crate::storage::files::FileStore;
 use crate::storage::lookup::Named;
+use crate::tickets::input::{self, ArticleChanges, ArticleInput};
 use crate::{
     Error, Result, accounts::users, policy, storage::clock, storage::settings, tickets,
-    tickets::attachments, tickets::params, tickets::sanitize, tickets::states,
+    tickets::attachments, tickets::sanitize, tickets::states,
 };
 
 pub const MAX_BODY_CHARS: usize = 1_500_000;
@@ -260,6 +261,100 @@ pub async fn by_ticket(
     render_many_for(conn, actor, ticket.group_id, &list).await
 }
 
+/// An article of a ticket's thread as the web app shows it: the record (an HTML body's `cid:`
+/// references rewritten to its attachments' URLs), its type and sender names, its files.
+#[derive(Debug, Clone)]
+pub struct ThreadArticle {
+    pub record: ArticleRecord,
+    /// `note`, `email`, `phone`, `web`, … (`ticket_article_types.name`).
+    pub article_type: String,
+    /// `Agent`, `Customer` or `System` (`ticket_article_senders.name`).
+    pub sender: String,
+    pub attachments: Vec<attachments::AttachmentRecord>,
+}
+
+/// A page of the thread of `ticket` (which the caller may read), oldest first: the `limit`
+/// newest articles the caller may see with an id below `before` (`None`: the newest of all),
+/// and how many visible articles are older still. Customers see no internal articles and no
+/// agent-only preferences ([`AGENT_ONLY_PREFERENCES`]). Reads `limit` rows and their files,
+/// whatever the thread's length.
+pub async fn thread_page(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket: &tickets::TicketRecord,
+    before: Option<i64>,
+    limit: usize,
+) -> Result<(Vec<ThreadArticle>, i64)> {
+    use std::collections::{BTreeSet, HashMap};
+    let agent = actor.has_group_access(ticket.group_id, AccessLevel::Read);
+    let visible = if agent { "" } else { " AND internal = 0" };
+    let before = before.unwrap_or(i64::MAX);
+    let mut page = sqlx::query_as::<_, ArticleRecord>(&format!(
+        "SELECT {COLUMNS} FROM ticket_articles WHERE ticket_id = $1 AND id < $2{visible} \
+         ORDER BY id DESC LIMIT $3"
+    ))
+    .bind(ticket.id)
+    .bind(before)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(&mut *conn)
+    .await?;
+    page.reverse();
+    let older: i64 = match page.first() {
+        Some(oldest) => {
+            sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM ticket_articles WHERE ticket_id = $1 AND id < $2{visible}"
+            ))
+            .bind(ticket.id)
+            .bind(oldest.id)
+            .fetch_one(&mut *conn)
+            .await?
+        }
+        None => 0,
+    };
+    let type_ids: BTreeSet<i64> = page.iter().map(|a| a.type_id).collect();
+    let sender_ids: BTreeSet<i64> = page.iter().map(|a| a.sender_id).collect();
+    let type_names: HashMap<i64, String> =
+        crate::storage::lookup::names_by_ids(conn, Named::ArticleType, &type_ids)
+            .await?
+            .into_iter()
+            .collect();
+    let sender_names: HashMap<i64, String> =
+        crate::storage::lookup::names_by_ids(conn, Named::ArticleSender, &sender_ids)
+            .await?
+            .into_iter()
+            .collect();
+    let ids: Vec<i64> = page.iter().map(|a| a.id).collect();
+    let mut files = attachments::for_articles(conn, &ids).await?;
+    let thread = page
+        .into_iter()
+        .map(|mut record| {
+            let files = files.remove(&record.id).unwrap_or_default();
+            if record.content_type == "text/html" {
+                record.body =
+                    attachments::rewrite_cids(&record.body, record.ticket_id, record.id, &files);
+            }
+            if !agent {
+                let mut preferences: serde_json::Map<String, Value> =
+                    serde_json::from_str(&record.preferences).unwrap_or_default();
+                for key in AGENT_ONLY_PREFERENCES {
+                    preferences.remove(key);
+                }
+                record.preferences = Value::Object(preferences).to_string();
+            }
+            ThreadArticle {
+                article_type: type_names.get(&record.type_id).cloned().unwrap_or_default(),
+                sender: sender_names
+                    .get(&record.sender_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                attachments: files,
+                record,
+            }
+        })
+        .collect();
+    Ok((thread, older))
+}
+
 /// An article the caller may read, with its ticket's facts.
 pub async fn load_readable(
     conn: &mut AnyConnection,
@@ -279,16 +374,16 @@ pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Va
     render_for(conn, actor, facts.group_id, &article).await
 }
 
-/// `POST /ticket_articles` (body carries `ticket_id`); `prepared` as [`create_on`] takes it.
+/// `POST /ticket_articles` (the request names its `ticket_id`); `prepared` as [`create_on`]
+/// takes it.
 pub async fn create(
     conn: &mut AnyConnection,
     files: &FileStore,
     actor: &Actor,
-    body: &Value,
+    body: &ArticleInput,
     prepared: Option<Result<PreparedBody>>,
 ) -> Result<ArticleRecord> {
-    let ticket_id = params::int(body, "ticket_id")?
-        .ok_or_else(|| Error::unprocessable("The required value 'ticket_id' is missing."))?;
+    let ticket_id = body.ticket_id.ok_or_else(|| input::missing("ticket_id"))?;
     let (ticket, facts) = tickets::load(conn, ticket_id).await?;
     authorize_adding(conn, actor, &ticket, &facts).await?;
     let article = create_on(conn, files, actor, ticket_id, body, false, prepared).await?;
@@ -379,30 +474,22 @@ impl PreparedBody {
     }
 }
 
-/// Prepares the article of a Zammad request (`body`, `content_type`, `attachments`); see
+/// Prepares the article of a request (`body`, `content_type`, `attachments`); see
 /// [`PreparedBody`]. Inline images get Content-IDs `<ticket id>.<random>@<fqdn>` (the ticket
 /// id left out while the ticket does not exist yet).
 pub async fn prepare(
     files: &FileStore,
     fqdn: &str,
-    article: &Value,
+    article: &ArticleInput,
     ticket_id: Option<i64>,
 ) -> Result<PreparedBody> {
-    let text = match article.get("body") {
-        None | Some(Value::Null) => {
-            return Err(Error::unprocessable(
-                "Need at least an 'article body' field.",
-            ));
-        }
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => return Err(params::invalid("body", other)),
-    };
+    let text = article.body.clone().unwrap_or_default();
     if text.trim().is_empty() {
         return Err(Error::unprocessable(
             "Need at least an 'article body' field.",
         ));
     }
-    let content_type = params::text(article, "content_type")?
+    let content_type = input::checked("content_type", article.content_type.clone())?
         .unwrap_or_else(|| "text/plain".into())
         .to_lowercase();
     if content_type != "text/plain" && content_type != "text/html" {
@@ -410,10 +497,7 @@ pub async fn prepare(
             "Invalid value for param 'content_type': {content_type:?}"
         )));
     }
-    let mut new_files = match article.get("attachments") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(list) => attachments::parse_base64_list(list)?,
-    };
+    let mut new_files = attachments::decode_base64_files(&article.attachments)?;
     let mut prepared = prepare_body(fqdn, content_type, text, ticket_id)?;
     new_files.append(&mut prepared.files);
     prepared.files = new_files;
@@ -483,7 +567,7 @@ pub async fn create_on(
     files: &FileStore,
     actor: &Actor,
     ticket_id: i64,
-    body: &Value,
+    body: &ArticleInput,
     first: bool,
     prepared: Option<Result<PreparedBody>>,
 ) -> Result<ArticleRecord> {
@@ -498,18 +582,21 @@ pub async fn create_on(
         }
     };
 
-    let mut type_id = params::named_id(conn, body, "type", Named::ArticleType)
-        .await?
-        .unwrap_or(TYPE_NOTE);
-    let mut sender_id = params::named_id(conn, body, "sender", Named::ArticleSender)
-        .await?
-        .unwrap_or(if actor.is_agent() && !customer_only {
-            SENDER_AGENT
-        } else {
-            SENDER_CUSTOMER
-        });
-    let mut internal = params::flag(body, "internal")?.unwrap_or(false);
-    let mut origin_by_id = params::user_id(conn, body, "origin_by").await?;
+    let mut type_id =
+        input::resolve_opt(conn, Named::ArticleType, "type", body.article_type.as_ref())
+            .await?
+            .unwrap_or(TYPE_NOTE);
+    let mut sender_id =
+        input::resolve_opt(conn, Named::ArticleSender, "sender", body.sender.as_ref())
+            .await?
+            .unwrap_or(if actor.is_agent() && !customer_only {
+                SENDER_AGENT
+            } else {
+                SENDER_CUSTOMER
+            });
+    let mut internal = body.internal.unwrap_or(false);
+    let mut origin_by_id =
+        input::resolve_user_opt(conn, "origin_by", body.origin_by.as_ref()).await?;
     if customer_only {
         sender_id = SENDER_CUSTOMER;
         if type_id != TYPE_NOTE && type_id != TYPE_WEB {
@@ -521,7 +608,8 @@ pub async fn create_on(
     if !policy::can_create_article(actor, &facts, internal) {
         return Err(Error::not_authorized());
     }
-    let to = params::text(body, "to")?;
+    let text = |field: &str, value: &Option<String>| input::checked(field, value.clone());
+    let to = text("to", &body.to)?;
     if type_id == TYPE_EMAIL
         && to.as_deref().is_none_or(|t| {
             !t.split(',').any(|a| {
@@ -545,16 +633,16 @@ pub async fn create_on(
     {
         origin_by_id = Some(ticket.customer_id);
     }
-    let form_id = params::text(body, "form_id")?;
-    let from = match params::text(body, "from")? {
+    let form_id = text("form_id", &body.form_id)?;
+    let from = match text("from", &body.from)? {
         Some(f) if !f.trim().is_empty() && !customer_only => Some(f),
         _ => None,
     };
-    let mut preferences = match params::object(body, "preferences")? {
+    let mut preferences = match &body.preferences {
         Some(p) if !customer_only => p.clone(),
         _ => serde_json::Map::new(),
     };
-    if let Some(subtype) = params::text(body, "subtype")? {
+    if let Some(subtype) = text("subtype", &body.subtype)? {
         preferences.insert("subtype".into(), json!(subtype));
     }
     let new = NewArticle {
@@ -564,11 +652,11 @@ pub async fn create_on(
         origin_by_id,
         from,
         to,
-        cc: params::text(body, "cc")?,
-        subject: params::text(body, "subject")?,
-        reply_to: params::text(body, "reply_to")?,
-        message_id: params::text(body, "message_id")?,
-        in_reply_to: params::text(body, "in_reply_to")?,
+        cc: text("cc", &body.cc)?,
+        subject: text("subject", &body.subject)?,
+        reply_to: text("reply_to", &body.reply_to)?,
+        message_id: text("message_id", &body.message_id)?,
+        in_reply_to: text("in_reply_to", &body.in_reply_to)?,
         content_type: prepared.content_type,
         body: prepared.body,
         body_text: Some(prepared.body_text),
@@ -578,7 +666,10 @@ pub async fn create_on(
         cached_file_ids: Vec::new(),
         prepared: true,
     };
-    let time_unit = crate::tickets::time_accounting::parse_unit(body.get("time_unit"))?;
+    let time_unit = body
+        .time_unit
+        .map(crate::tickets::time_accounting::check_unit)
+        .transpose()?;
     let article = insert(conn, files, actor, &ticket, new, first).await?;
     // time spent, recorded with the article (agents who may change the ticket; Zammad drops it
     // for others)
@@ -844,16 +935,16 @@ pub async fn update(
     conn: &mut AnyConnection,
     actor: &Actor,
     id: i64,
-    body: &Value,
+    changes: &ArticleChanges,
 ) -> Result<ArticleRecord> {
     let (article, facts) = load_readable(conn, actor, id).await?;
     if !policy::can_update_article(actor, &facts) {
         return Err(Error::not_authorized());
     }
-    let internal = params::flag(body, "internal")?.map_or(article.internal, i64::from);
+    let internal = changes.internal.map_or(article.internal, i64::from);
     let mut preferences: serde_json::Map<String, Value> =
         serde_json::from_str(&article.preferences).unwrap_or_default();
-    if let Some(h) = body.get("preferences").and_then(|p| p.get("highlight")) {
+    if let Some(h) = &changes.highlight {
         preferences.insert("highlight".into(), h.clone());
     }
     sqlx::query("UPDATE ticket_articles SET internal = $1, preferences = $2, updated_by_id = $3, updated_at = $4 WHERE id = $5")

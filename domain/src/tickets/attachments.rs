@@ -84,26 +84,21 @@ pub fn render(a: &AttachmentRecord) -> Value {
     json!({"id": a.id, "filename": a.filename, "size": a.size.to_string(), "preferences": preferences})
 }
 
-/// Parses `attachments: [{filename, data, mime-type}]` (422 naming the index on bad input).
-pub fn parse_base64_list(value: &Value) -> Result<Vec<NewFile>> {
-    let Some(items) = value.as_array() else {
-        return Err(Error::unprocessable(
-            "Invalid value for param 'attachments': expected a list",
-        ));
-    };
+/// Decodes the base64 files of an article (Zammad's `attachments: [{filename, data,
+/// mime-type}]`); 422 naming the index of a file with a missing part or bad base64.
+pub fn decode_base64_files(items: &[crate::tickets::input::Base64File]) -> Result<Vec<NewFile>> {
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let field = |key: &str| -> Result<String> {
-            match item.get(key) {
-                Some(Value::String(s)) => Ok(s.clone()),
-                _ => Err(Error::unprocessable(format!(
+        let field = |key: &str, value: &Option<String>| -> Result<String> {
+            value.clone().ok_or_else(|| {
+                Error::unprocessable(format!(
                     "Attachment needs '{key}' param for attachment with index '{i}'"
-                ))),
-            }
+                ))
+            })
         };
-        let filename = field("filename")?;
-        let data = field("data")?;
-        let mime = field("mime-type")?;
+        let filename = field("filename", &item.filename)?;
+        let data = field("data", &item.data)?;
+        let mime = field("mime-type", &item.mime_type)?;
         let cleaned: String = data.chars().filter(|c| *c != '\r' && *c != '\n').collect();
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(cleaned.as_bytes())
@@ -389,6 +384,22 @@ mod tests {
         assert_eq!(safe_filename("a\u{0}b\nc.txt"), "abc.txt");
         assert_eq!(safe_filename(".."), "file");
         assert_eq!(safe_filename("<script>x</script>.html"), "script>.html");
+    }
+
+    fn parse_base64_list(list: &Value) -> Result<Vec<NewFile>> {
+        let part =
+            |item: &Value, key: &str| item.get(key).and_then(Value::as_str).map(String::from);
+        let files: Vec<crate::tickets::input::Base64File> = list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|item| crate::tickets::input::Base64File {
+                filename: part(item, "filename"),
+                data: part(item, "data"),
+                mime_type: part(item, "mime-type"),
+            })
+            .collect();
+        decode_base64_files(&files)
     }
 
     #[test]

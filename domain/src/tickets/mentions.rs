@@ -6,7 +6,12 @@ use sqlx::AnyConnection;
 use crate::policy::access::{AccessLevel, Actor, load_actor};
 use crate::{Error, Result, policy, storage::clock, tickets};
 
-fn render(row: &(i64, i64, i64, i64, String, String)) -> Value {
+/// A user following a ticket: `(id, ticket_id, user_id, created_by_id, created_at,
+/// updated_at)`, as the `mentions` table stores it.
+pub type MentionRow = (i64, i64, i64, i64, String, String);
+
+/// Zammad's JSON of a mention (`mentionable_type` Ticket, `mentionable_id` the ticket).
+pub fn render(row: &MentionRow) -> Value {
     let (id, ticket_id, user_id, created_by_id, created_at, updated_at) = row;
     json!({"id": id, "mentionable_type": "Ticket", "mentionable_id": ticket_id, "user_id": user_id,
            "created_by_id": created_by_id, "updated_by_id": created_by_id, "created_at": created_at, "updated_at": updated_at})
@@ -30,7 +35,7 @@ pub async fn create(
     actor: &Actor,
     ticket_id: i64,
     user_id: Option<i64>,
-) -> Result<Value> {
+) -> Result<MentionRow> {
     let (_, facts) = tickets::load(conn, ticket_id).await?;
     policy::authorize_mention(actor, &facts)?;
     let user_id = user_id.unwrap_or(actor.id);
@@ -51,14 +56,13 @@ pub async fn create(
         .bind(&now)
         .execute(&mut *conn)
         .await?;
-    let row: (i64, i64, i64, i64, String, String) = sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT id, ticket_id, user_id, created_by_id, created_at, updated_at FROM mentions WHERE ticket_id = $1 AND user_id = $2",
     )
     .bind(ticket_id)
     .bind(user_id)
     .fetch_one(conn)
-    .await?;
-    Ok(render(&row))
+    .await?)
 }
 
 pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod history;
 pub mod html_limits;
 pub mod html_text;
+pub mod input;
 pub mod links;
 pub mod mentions;
 pub mod params;
@@ -485,45 +486,48 @@ async fn guess_customer(conn: &mut AnyConnection, actor: &Actor, email: &str) ->
     users::find_or_create_by_email(conn, Some(actor), &email, None).await
 }
 
+/// The customer a request names (see [`input::CustomerRef`]); `None` when it names none.
 async fn customer_from(
     conn: &mut AnyConnection,
     actor: &Actor,
-    body: &Value,
+    customer: Option<&input::CustomerRef>,
 ) -> Result<Option<i64>> {
-    if let Some(Value::String(s)) = body.get("customer_id")
-        && let Some(email) = s.strip_prefix("guess:")
-    {
-        return guess_customer(conn, actor, email).await.map(Some);
-    }
-    // Zammad: `"customer": {"firstname", "lastname", "email"}` finds the customer by e-mail or
-    // creates one
-    if let Some(customer @ Value::Object(_)) = body.get("customer") {
-        let email = params::text(customer, "email")?.unwrap_or_default();
-        let email = email.trim().to_lowercase();
-        if !users::valid_email(&email) {
-            return Err(Error::unprocessable(format!(
-                "Invalid email '{email}' of customer"
-            )));
+    match customer {
+        None => Ok(None),
+        Some(input::CustomerRef::Guess(email)) => {
+            guess_customer(conn, actor, email).await.map(Some)
         }
-        let firstname = params::text(customer, "firstname")?.unwrap_or_default();
-        let lastname = params::text(customer, "lastname")?.unwrap_or_default();
-        crate::storage::columns::check(
-            "firstname",
-            Some(&firstname),
-            crate::storage::columns::NAME,
-        )?;
-        crate::storage::columns::check("lastname", Some(&lastname), crate::storage::columns::NAME)?;
-        return users::find_or_create_by_email_named(
-            conn,
-            Some(actor),
-            &email,
-            &firstname,
-            &lastname,
-        )
-        .await
-        .map(Some);
+        // Zammad: `"customer": {"firstname", "lastname", "email"}` finds the customer by
+        // e-mail or creates one
+        Some(input::CustomerRef::Details {
+            email,
+            firstname,
+            lastname,
+        }) => {
+            let email = email.trim().to_lowercase();
+            if !users::valid_email(&email) {
+                return Err(Error::unprocessable(format!(
+                    "Invalid email '{email}' of customer"
+                )));
+            }
+            crate::storage::columns::check(
+                "firstname",
+                Some(firstname),
+                crate::storage::columns::NAME,
+            )?;
+            crate::storage::columns::check(
+                "lastname",
+                Some(lastname),
+                crate::storage::columns::NAME,
+            )?;
+            users::find_or_create_by_email_named(conn, Some(actor), &email, firstname, lastname)
+                .await
+                .map(Some)
+        }
+        Some(input::CustomerRef::User(user)) => {
+            input::resolve_user(conn, "customer", user).await.map(Some)
+        }
     }
-    params::user_id(conn, body, "customer").await
 }
 
 /// Who can own a ticket of this group: active agents with full access to it (the rule
@@ -732,65 +736,74 @@ pub async fn insert(conn: &mut AnyConnection, actor: &Actor, new: NewTicket) -> 
 }
 
 /// `POST /tickets`: creates a ticket (and its first article) in the caller's transaction.
-/// `article`: the article's body prepared before the transaction, as
+/// `prepared_article`: the article's body prepared before the transaction, as
 /// [`articles::create_on`] takes it.
 pub async fn create(
     conn: &mut AnyConnection,
     files: &FileStore,
     actor: &Actor,
-    body: &Value,
+    request: &input::TicketChanges,
     prepared_article: Option<Result<articles::PreparedBody>>,
 ) -> Result<TicketRecord> {
-    if !body.is_object() {
-        return Err(Error::unprocessable(
-            "The request body must be a JSON object.",
-        ));
-    }
     let agent = actor.is_agent();
-    let title = params::text(body, "title")?
-        .map(|t| clean_title(&t))
+    let title = input::checked("title", request.title.clone())?
+        .as_deref()
+        .map(clean_title)
         .unwrap_or_default();
     if title.is_empty() {
-        return Err(Error::unprocessable(
-            "The required value 'title' is missing.",
-        ));
+        return Err(input::missing("title"));
     }
-    let group_id = params::named_id(conn, body, "group", Named::Group)
+    let group_id = input::resolve_opt(conn, Named::Group, "group", request.group.as_ref())
         .await?
-        .ok_or_else(|| Error::unprocessable("The required value 'group_id' is missing."))?;
+        .ok_or_else(|| input::missing("group_id"))?;
     let customer_groups = groups::customer_create_group_ids(conn).await?;
     if !policy::can_create_ticket(actor, group_id, customer_groups.as_deref()) {
         return Err(Error::not_authorized());
     }
     let customer_id = if agent {
-        customer_from(conn, actor, body).await?.unwrap_or(actor.id)
+        customer_from(conn, actor, request.customer.as_ref())
+            .await?
+            .unwrap_or(actor.id)
     } else {
         actor.id // customers' customer/owner fields are dropped
     };
-    let requested_state = params::named_id(conn, body, "state", Named::TicketState).await?;
+    let requested_state =
+        input::resolve_opt(conn, Named::TicketState, "state", request.state.as_ref()).await?;
     if let Some(state_id) = requested_state {
         check_state_choice(&states::find(conn, state_id).await?, agent, true)?;
     }
-    let priority_id = params::named_id(conn, body, "priority", Named::TicketPriority).await?;
+    let priority_id = input::resolve_opt(
+        conn,
+        Named::TicketPriority,
+        "priority",
+        request.priority.as_ref(),
+    )
+    .await?;
     let owner_id = if agent {
-        params::user_id(conn, body, "owner")
+        input::resolve_user_opt(conn, "owner", request.owner.as_ref())
             .await?
             .unwrap_or(SYSTEM_USER_ID)
     } else {
         SYSTEM_USER_ID
     };
     let requested_org = if agent {
-        params::named_id(conn, body, "organization", Named::Organization).await?
+        input::resolve_opt(
+            conn,
+            Named::Organization,
+            "organization",
+            request.organization.as_ref(),
+        )
+        .await?
     } else {
         None
     };
-    let note = params::text(body, "note")?;
+    let note = input::checked("note", request.note.clone())?;
     if note.as_ref().is_some_and(|n| n.chars().count() > 250) {
         return Err(Error::unprocessable(
             "The note must not be longer than 250 characters.",
         ));
     }
-    let preferences = match params::object(body, "preferences")? {
+    let preferences = match &request.preferences {
         Some(p) if agent => Value::Object(p.clone()),
         _ => json!({}),
     };
@@ -806,49 +819,36 @@ pub async fn create(
             customer_id,
             organization_id: requested_org,
             note,
-            pending_time: params::text(body, "pending_time")?,
+            pending_time: input::checked("pending_time", request.pending_time.clone())?,
             preferences,
         },
     )
     .await?;
-    if let Some(Value::Array(users)) = body.get("mentions") {
-        for user in users {
-            let user_id = user
-                .as_i64()
-                .ok_or_else(|| params::invalid("mentions", user))?;
-            crate::tickets::mentions::create(conn, actor, id, Some(user_id)).await?;
-        }
+    for user_id in &request.mentions {
+        crate::tickets::mentions::create(conn, actor, id, Some(*user_id)).await?;
     }
-    if let Some(tags) = params::text(body, "tags")? {
-        for tag in tag_names_in(&tags) {
+    if let Some(tags) = &request.tags {
+        for tag in tag_names_in(tags) {
             add_tag(conn, actor, id, tag).await?;
         }
     }
-    match body.get("article") {
-        None | Some(Value::Null) => {}
-        Some(article @ Value::Object(_)) => {
-            articles::create_on(conn, files, actor, id, article, true, prepared_article).await?;
-        }
-        Some(other) => return Err(params::invalid("article", other)),
+    if let Some(article) = &request.article {
+        articles::create_on(conn, files, actor, id, article, true, prepared_article).await?;
     }
     find(conn, id).await
 }
 
 /// `PUT /tickets/{id}`: changes fields (customers: only title, state, priority, group) and
-/// optionally adds an article, in the caller's transaction (`article` as in [`create`]).
+/// optionally adds an article, in the caller's transaction (`prepared_article` as in
+/// [`create`]).
 pub async fn update(
     conn: &mut AnyConnection,
     files: &FileStore,
     actor: &Actor,
     id: i64,
-    body: &Value,
+    request: &input::TicketChanges,
     prepared_article: Option<Result<articles::PreparedBody>>,
 ) -> Result<TicketRecord> {
-    if !body.is_object() {
-        return Err(Error::unprocessable(
-            "The request body must be a JSON object.",
-        ));
-    }
     let for_update = sqlx::query_scalar::<_, i64>("SELECT id FROM tickets WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -861,16 +861,12 @@ pub async fn update(
     policy::authorize_update_ticket(actor, &facts, follow_up)?;
     let agent = actor.has_group_access(current.group_id, AccessLevel::Change);
 
-    let title = match params::text(body, "title")? {
-        Some(t) if clean_title(&t).is_empty() => {
-            return Err(Error::unprocessable(
-                "The required value 'title' is missing.",
-            ));
-        }
+    let title = match input::checked("title", request.title.clone())? {
+        Some(t) if clean_title(&t).is_empty() => return Err(input::missing("title")),
         Some(t) => clean_title(&t),
         None => current.title.clone(),
     };
-    let group_id = params::named_id(conn, body, "group", Named::Group)
+    let group_id = input::resolve_opt(conn, Named::Group, "group", request.group.as_ref())
         .await?
         .unwrap_or(current.group_id);
     if group_id != current.group_id
@@ -882,25 +878,36 @@ pub async fn update(
             "Not authorized (no access to the target group)!".into(),
         ));
     }
-    let state_id = params::named_id(conn, body, "state", Named::TicketState)
+    let state_id = input::resolve_opt(conn, Named::TicketState, "state", request.state.as_ref())
         .await?
         .unwrap_or(current.state_id);
     let state = states::find(conn, state_id).await?;
     if state_id != current.state_id {
         check_state_choice(&state, agent, false)?;
     }
-    let priority_id = params::named_id(conn, body, "priority", Named::TicketPriority)
-        .await?
-        .unwrap_or(current.priority_id);
+    let priority_id = input::resolve_opt(
+        conn,
+        Named::TicketPriority,
+        "priority",
+        request.priority.as_ref(),
+    )
+    .await?
+    .unwrap_or(current.priority_id);
     let (owner_id, customer_id, requested_org) = if agent {
         (
-            params::user_id(conn, body, "owner")
+            input::resolve_user_opt(conn, "owner", request.owner.as_ref())
                 .await?
                 .unwrap_or(current.owner_id),
-            customer_from(conn, actor, body)
+            customer_from(conn, actor, request.customer.as_ref())
                 .await?
                 .unwrap_or(current.customer_id),
-            params::named_id(conn, body, "organization", Named::Organization).await?,
+            input::resolve_opt(
+                conn,
+                Named::Organization,
+                "organization",
+                request.organization.as_ref(),
+            )
+            .await?,
         )
     } else {
         (current.owner_id, current.customer_id, None)
@@ -916,7 +923,7 @@ pub async fn update(
         current.organization_id
     };
     let note = if agent {
-        params::text(body, "note")?.or(current.note.clone())
+        input::checked("note", request.note.clone())?.or(current.note.clone())
     } else {
         current.note.clone()
     };
@@ -927,7 +934,7 @@ pub async fn update(
     }
     let pending_time = pending_time_for(
         &state,
-        params::text(body, "pending_time")?,
+        input::checked("pending_time", request.pending_time.clone())?,
         current.pending_time.clone(),
     )?;
     if state_id != current.state_id {
@@ -935,7 +942,7 @@ pub async fn update(
     }
     let mut preferences: Map<String, Value> =
         serde_json::from_str(&current.preferences).unwrap_or_default();
-    if let Some(more) = params::object(body, "preferences")?
+    if let Some(more) = &request.preferences
         && agent
     {
         preferences.extend(more.clone()); // merged key-wise
@@ -982,15 +989,11 @@ pub async fn update(
     .await?;
     let after = find(conn, id).await?;
     crate::tickets::history::record_ticket_changes(conn, actor.id, &current, &after).await?;
-    match body.get("article") {
-        None | Some(Value::Null) => {}
-        Some(article @ Value::Object(_)) => {
-            articles::create_on(conn, files, actor, id, article, false, prepared_article).await?;
-            if body.get("state").is_none() && body.get("state_id").is_none() {
-                reopen_for_follow_up(conn, actor, id).await?;
-            }
+    if let Some(article) = &request.article {
+        articles::create_on(conn, files, actor, id, article, false, prepared_article).await?;
+        if request.state.is_none() {
+            reopen_for_follow_up(conn, actor, id).await?;
         }
-        Some(other) => return Err(params::invalid("article", other)),
     }
     if after.title != current.title {
         crate::tickets::search_index::index_ticket(conn, id).await?;

@@ -8,6 +8,7 @@ use sqlx::{AnyConnection, FromRow};
 
 use crate::policy::access::Actor;
 use crate::storage::clock;
+use crate::tickets::input::TimeEntryInput;
 use crate::{Error, Result, policy, tickets};
 
 #[derive(Debug, Clone, FromRow)]
@@ -63,6 +64,17 @@ pub fn parse_unit(value: Option<&Value>) -> Result<Option<f64>> {
         return Err(invalid(value.unwrap()));
     }
     Ok(Some(unit))
+}
+
+/// 422 for a unit that is not finite or beyond ±[`MAX_UNIT`] (a typed request skips
+/// [`parse_unit`]).
+pub fn check_unit(unit: f64) -> Result<f64> {
+    if !unit.is_finite() || unit.abs() > MAX_UNIT {
+        return Err(Error::unprocessable(format!(
+            "Invalid value for param 'time_unit': {unit}"
+        )));
+    }
+    Ok(unit)
 }
 
 pub fn render(e: &TimeAccountingRecord) -> Value {
@@ -215,15 +227,18 @@ pub async fn create(
     conn: &mut AnyConnection,
     actor: &Actor,
     ticket_id: i64,
-    body: &Value,
+    entry: &TimeEntryInput,
 ) -> Result<TimeAccountingRecord> {
     let (_, facts) = tickets::load(conn, ticket_id).await?;
     if !policy::can_account_time(actor, &facts) {
         return Err(Error::not_authorized());
     }
-    let unit = parse_unit(body.get("time_unit"))?
+    let unit = entry
+        .time_unit
+        .map(check_unit)
+        .transpose()?
         .ok_or_else(|| Error::unprocessable("The required value 'time_unit' is missing."))?;
-    let article_id = tickets::params::int(body, "ticket_article_id")?;
+    let article_id = entry.ticket_article_id;
     if let Some(article_id) = article_id {
         let article = crate::tickets::articles::find(conn, article_id).await?;
         if article.ticket_id != ticket_id {
@@ -232,7 +247,7 @@ pub async fn create(
             )));
         }
     }
-    let type_id = tickets::params::int(body, "type_id")?;
+    let type_id = entry.type_id.flatten();
     record(conn, actor, ticket_id, article_id, unit, type_id).await
 }
 
@@ -242,17 +257,18 @@ pub async fn update(
     actor: &Actor,
     ticket_id: i64,
     id: i64,
-    body: &Value,
+    entry: &TimeEntryInput,
 ) -> Result<TimeAccountingRecord> {
     if !policy::can_edit_time_accounting(actor) {
         return Err(Error::not_authorized());
     }
     let current = find(conn, ticket_id, id).await?;
-    let unit = parse_unit(body.get("time_unit"))?.unwrap_or(current.time_unit);
-    let type_id = match body.get("type_id") {
-        None => current.type_id,
-        Some(_) => tickets::params::int(body, "type_id")?,
-    };
+    let unit = entry
+        .time_unit
+        .map(check_unit)
+        .transpose()?
+        .unwrap_or(current.time_unit);
+    let type_id = entry.type_id.unwrap_or(current.type_id);
     sqlx::query("UPDATE ticket_time_accountings SET time_unit = $1, type_id = $2, updated_at = $3 WHERE id = $4")
         .bind(unit)
         .bind(type_id)

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use domain::dialects::zammad::requests as zammad;
 use domain::tickets::articles;
 use serde_json::{Value, json};
 
@@ -42,8 +43,13 @@ pub async fn create(
     caller: Caller,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let out = state.desk.create_article(&caller.actor, &body).await?;
-    Ok((StatusCode::CREATED, Json(out)))
+    let input = zammad::article_input(&body)?;
+    let article = state.desk.create_article(&caller.actor, &input).await?;
+    let mut conn = state.store.read().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(articles::render(&mut conn, &article).await?),
+    ))
 }
 
 /// Only `internal` (and `preferences.highlight`) can change.
@@ -55,9 +61,13 @@ pub async fn update(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        state.desk.update_article(&caller.actor, id, &body).await?,
-    ))
+    let changes = zammad::article_changes(&body)?;
+    let article = state
+        .desk
+        .update_article(&caller.actor, id, &changes)
+        .await?;
+    let mut conn = state.store.read().await?;
+    Ok(Json(articles::render(&mut conn, &article).await?))
 }
 
 #[utoipa::path(delete, path = "/ticket_articles/{id}", tag = "ticket_articles", params(("id" = i64, Path)),

@@ -169,7 +169,7 @@ pub fn render_received(received: &Received) -> Value {
 pub async fn channel_status(
     State(state): State<AppState>,
     caller: Caller,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<domain::desk::mail::MailStatus>> {
     domain::policy::authorize_email_admin(&caller.actor)?;
     let mut conn = state.store.read().await?;
     Ok(Json(

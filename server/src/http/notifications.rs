@@ -16,7 +16,10 @@ use crate::state::AppState;
     responses((status = 200, description = "The caller's notifications, newest first: {id, o_id, object, type (create|update), reason (create|update|assign|mention), seen, ticket_title, ticket_number, …}", body = Vec<Value>)))]
 pub async fn index(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Value>>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(notify::online_index(&mut conn, &caller.actor).await?))
+    let list = notify::online_index(&mut conn, &caller.actor).await?;
+    Ok(Json(
+        list.iter().map(|n| n.render(caller.actor.id)).collect(),
+    ))
 }
 
 #[utoipa::path(put, path = "/online_notifications/{id}", tag = "notifications", params(("id" = i64, Path)),

@@ -126,7 +126,7 @@ pub async fn create_mention(
         .desk
         .create_mention(&caller.actor, ticket_id, user_id)
         .await?;
-    Ok((StatusCode::CREATED, Json(mention)))
+    Ok((StatusCode::CREATED, Json(mentions::render(&mention))))
 }
 
 #[utoipa::path(delete, path = "/mentions/{id}", tag = "mentions", params(("id" = i64, Path)),
@@ -169,17 +169,20 @@ pub async fn merge(
     };
     let merged = state
         .desk
-        .merge_tickets(&caller.actor, source, &target, view)
+        .merge_tickets(&caller.actor, source, &target)
         .await?;
     let body = match merged {
         None => {
             json!({"result": "failed", "message": "The target ticket number could not be found."})
         }
-        Some((target_ticket, source_ticket)) => json!({
-            "result": "success",
-            "target_ticket": target_ticket,
-            "source_ticket": source_ticket,
-        }),
+        Some((target_ticket, source_ticket)) => {
+            let mut conn = state.store.read().await?;
+            json!({
+                "result": "success",
+                "target_ticket": domain::desk::present_ticket(&mut conn, &caller.actor, &target_ticket, view).await?,
+                "source_ticket": domain::desk::present_ticket(&mut conn, &caller.actor, &source_ticket, view).await?,
+            })
+        }
     };
     Ok(Json(body))
 }
@@ -208,11 +211,15 @@ pub async fn create_time_accounting(
     Path(ticket_id): Path<i64>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    let entry = domain::dialects::zammad::requests::time_entry(&body)?;
     let entry = state
         .desk
-        .create_time_accounting(&caller.actor, ticket_id, &body)
+        .create_time_accounting(&caller.actor, ticket_id, &entry)
         .await?;
-    Ok((StatusCode::CREATED, Json(entry)))
+    Ok((
+        StatusCode::CREATED,
+        Json(domain::tickets::time_accounting::render(&entry)),
+    ))
 }
 
 #[utoipa::path(get, path = "/tickets/{ticket_id}/time_accountings/{id}", tag = "time accounting",
@@ -238,12 +245,12 @@ pub async fn update_time_accounting(
     Path((ticket_id, id)): Path<(i64, i64)>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        state
-            .desk
-            .update_time_accounting(&caller.actor, ticket_id, id, &body)
-            .await?,
-    ))
+    let entry = domain::dialects::zammad::requests::time_entry(&body)?;
+    let entry = state
+        .desk
+        .update_time_accounting(&caller.actor, ticket_id, id, &entry)
+        .await?;
+    Ok(Json(domain::tickets::time_accounting::render(&entry)))
 }
 
 #[utoipa::path(delete, path = "/tickets/{ticket_id}/time_accountings/{id}", tag = "time accounting",

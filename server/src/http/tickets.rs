@@ -4,6 +4,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use domain::desk::present_ticket;
+use domain::dialects::zammad::requests as zammad;
 use domain::tickets::{self, View};
 use serde_json::{Value, json};
 
@@ -58,10 +60,10 @@ pub async fn create(
     q: QueryParams,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let out = state
-        .desk
-        .create_ticket(&caller.actor, &body, view(&q, true))
-        .await?;
+    let request = zammad::ticket_changes(&body)?;
+    let ticket = state.desk.create_ticket(&caller.actor, &request).await?;
+    let mut conn = state.store.read().await?;
+    let out = present_ticket(&mut conn, &caller.actor, &ticket, view(&q, true)).await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
 
@@ -74,10 +76,13 @@ pub async fn update(
     q: QueryParams,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    let out = state
+    let changes = zammad::ticket_changes(&body)?;
+    let ticket = state
         .desk
-        .update_ticket(&caller.actor, id, &body, view(&q, true))
+        .update_ticket(&caller.actor, id, &changes)
         .await?;
+    let mut conn = state.store.read().await?;
+    let out = present_ticket(&mut conn, &caller.actor, &ticket, view(&q, true)).await?;
     Ok(Json(out))
 }
 

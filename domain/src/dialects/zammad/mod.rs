@@ -1,0 +1,5 @@
+//! Zammad's REST dialect: its loosely typed JSON requests (ids as numbers or strings, names
+//! instead of ids, booleans as Rails casts them — see `docs/input-rules.md`) read into the
+//! typed requests of [`crate::tickets::input`] that the use cases take.
+
+pub mod requests;

@@ -1,0 +1,226 @@
+//! Zammad JSON request bodies → [`crate::tickets::input`]. Reading is pure (no database):
+//! a value of the wrong JSON type is a 422 naming the parameter (`Invalid value for param
+//! '…'`) before any transaction starts; names are looked up later, inside it.
+
+use serde_json::Value;
+
+use crate::storage::lookup;
+use crate::tickets::input::{
+    ArticleChanges, ArticleInput, Base64File, CustomerRef, Ref, TicketChanges, TimeEntryInput,
+    UserRef,
+};
+use crate::tickets::params;
+use crate::tickets::time_accounting;
+use crate::{Error, Result};
+
+/// `POST /tickets` and `PUT /tickets/{id}`: Zammad's ticket attributes (`title`, `group` /
+/// `group_id`, `state` / `state_id`, `priority` / `priority_id`, `owner` / `owner_id`,
+/// `customer` / `customer_id` (also `guess:<email>` and `{firstname, lastname, email}`),
+/// `organization` / `organization_id`, `note`, `pending_time`, `preferences`, `mentions`,
+/// `tags`, `shared_draft_id`) and the optional `article`.
+pub fn ticket_changes(body: &Value) -> Result<TicketChanges> {
+    if !body.is_object() {
+        return Err(Error::unprocessable(
+            "The request body must be a JSON object.",
+        ));
+    }
+    let mut mentions = Vec::new();
+    if let Some(Value::Array(users)) = body.get("mentions") {
+        for user in users {
+            mentions.push(
+                user.as_i64()
+                    .ok_or_else(|| params::invalid("mentions", user))?,
+            );
+        }
+    }
+    let article = match body.get("article") {
+        None | Some(Value::Null) => None,
+        Some(article @ Value::Object(_)) => Some(article_input(article)?),
+        Some(other) => return Err(params::invalid("article", other)),
+    };
+    Ok(TicketChanges {
+        title: params::text(body, "title")?,
+        group: named(body, "group")?,
+        state: named(body, "state")?,
+        priority: named(body, "priority")?,
+        owner: user(body, "owner")?,
+        customer: customer(body)?,
+        organization: named(body, "organization")?,
+        note: params::text(body, "note")?,
+        pending_time: params::text(body, "pending_time")?,
+        preferences: params::object(body, "preferences")?.cloned(),
+        mentions,
+        tags: params::text(body, "tags")?,
+        shared_draft_id: params::int(body, "shared_draft_id")?,
+        article,
+    })
+}
+
+/// `POST /ticket_articles` and a ticket's `article`: `ticket_id`, `body`, `content_type`,
+/// `attachments` (`[{filename, data, mime-type}]`, base64), `type` / `type_id`, `sender` /
+/// `sender_id`, `internal`, `origin_by` / `origin_by_id`, the address fields, `subtype`,
+/// `form_id`, `preferences`, `time_unit` (`"1,5"` and `1.5` alike), `shared_draft_id`.
+pub fn article_input(body: &Value) -> Result<ArticleInput> {
+    if !body.is_object() {
+        return Err(Error::unprocessable(
+            "The request body must be a JSON object.",
+        ));
+    }
+    let text_body = match body.get("body") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => return Err(params::invalid("body", other)),
+    };
+    let attachments = match body.get("attachments") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                let part = |key: &str| item.get(key).and_then(Value::as_str).map(String::from);
+                Base64File {
+                    filename: part("filename"),
+                    data: part("data"),
+                    mime_type: part("mime-type"),
+                }
+            })
+            .collect(),
+        Some(_) => {
+            return Err(Error::unprocessable(
+                "Invalid value for param 'attachments': expected a list",
+            ));
+        }
+    };
+    Ok(ArticleInput {
+        ticket_id: params::int(body, "ticket_id")?,
+        body: text_body,
+        content_type: params::text(body, "content_type")?,
+        attachments,
+        article_type: named(body, "type")?,
+        sender: named(body, "sender")?,
+        internal: params::flag(body, "internal")?,
+        origin_by: user(body, "origin_by")?,
+        from: params::text(body, "from")?,
+        to: params::text(body, "to")?,
+        cc: params::text(body, "cc")?,
+        subject: params::text(body, "subject")?,
+        reply_to: params::text(body, "reply_to")?,
+        message_id: params::text(body, "message_id")?,
+        in_reply_to: params::text(body, "in_reply_to")?,
+        subtype: params::text(body, "subtype")?,
+        form_id: params::text(body, "form_id")?,
+        preferences: params::object(body, "preferences")?.cloned(),
+        time_unit: time_accounting::parse_unit(body.get("time_unit"))?,
+        shared_draft_id: params::int(body, "shared_draft_id")?,
+    })
+}
+
+/// `PUT /ticket_articles/{id}`: `internal` and `preferences.highlight`.
+pub fn article_changes(body: &Value) -> Result<ArticleChanges> {
+    Ok(ArticleChanges {
+        internal: params::flag(body, "internal")?,
+        highlight: body
+            .get("preferences")
+            .and_then(|p| p.get("highlight"))
+            .cloned(),
+    })
+}
+
+/// `POST` / `PUT /tickets/{id}/time_accountings[/{entry}]`: `time_unit`,
+/// `ticket_article_id`, `type_id` (`null` clears it).
+pub fn time_entry(body: &Value) -> Result<TimeEntryInput> {
+    Ok(TimeEntryInput {
+        time_unit: time_accounting::parse_unit(body.get("time_unit"))?,
+        ticket_article_id: params::int(body, "ticket_article_id")?,
+        type_id: match body.get("type_id") {
+            None => None,
+            Some(_) => Some(params::int(body, "type_id")?),
+        },
+    })
+}
+
+/// `<name>_id` (a number or a string of digits) or `<name>` (a name); the id wins.
+fn named(body: &Value, name: &str) -> Result<Option<Ref>> {
+    if let Some(id) = params::int(body, &format!("{name}_id"))? {
+        return Ok(Some(Ref::Id(id)));
+    }
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(Ref::Name(s.clone()))),
+        Some(other) => Err(lookup::no_lookup_value(name, &other.to_string())),
+    }
+}
+
+/// `<name>_id` or a login / e-mail address in `<name>`.
+fn user(body: &Value, name: &str) -> Result<Option<UserRef>> {
+    Ok(named(body, name)?.map(|r| match r {
+        Ref::Id(id) => UserRef::Id(id),
+        Ref::Name(login) => UserRef::Login(login),
+    }))
+}
+
+/// `customer_id: "guess:<email>"`, `customer: {firstname, lastname, email}`, or a user.
+fn customer(body: &Value) -> Result<Option<CustomerRef>> {
+    if let Some(Value::String(s)) = body.get("customer_id")
+        && let Some(email) = s.strip_prefix("guess:")
+    {
+        return Ok(Some(CustomerRef::Guess(email.to_string())));
+    }
+    if let Some(details @ Value::Object(_)) = body.get("customer") {
+        return Ok(Some(CustomerRef::Details {
+            email: params::text(details, "email")?.unwrap_or_default(),
+            firstname: params::text(details, "firstname")?.unwrap_or_default(),
+            lastname: params::text(details, "lastname")?.unwrap_or_default(),
+        }));
+    }
+    Ok(user(body, "customer")?.map(CustomerRef::User))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ids_win_over_names_and_strings_of_digits_are_ids() {
+        let t =
+            ticket_changes(&json!({"group": "Sales", "group_id": "2", "owner": "anna"})).unwrap();
+        assert_eq!(t.group, Some(Ref::Id(2)));
+        assert_eq!(t.owner, Some(UserRef::Login("anna".into())));
+        assert!(t.sets_fields());
+    }
+
+    #[test]
+    fn wrong_json_types_are_422s_before_any_lookup() {
+        for bad in [
+            json!({"title": 5}),
+            json!({"group": 5.5}),
+            json!({"article": "x"}),
+            json!({"mentions": ["a"]}),
+            json!({"article": {"body": 3}}),
+            json!({"article": {"attachments": "x"}}),
+            json!({"article": {"internal": "yes"}}),
+            json!({"article": {"time_unit": "lots"}}),
+            json!([1]),
+        ] {
+            let err = ticket_changes(&bad).unwrap_err();
+            assert_eq!(err.status_code(), 422, "{bad}");
+        }
+    }
+
+    #[test]
+    fn customers_in_three_shapes() {
+        let guess = ticket_changes(&json!({"customer_id": "guess:a@b.test"})).unwrap();
+        assert_eq!(guess.customer, Some(CustomerRef::Guess("a@b.test".into())));
+        let details =
+            ticket_changes(&json!({"customer": {"email": "ina@x.test", "firstname": "Ina"}}))
+                .unwrap();
+        assert!(
+            matches!(details.customer, Some(CustomerRef::Details { ref firstname, .. }) if firstname == "Ina")
+        );
+        let by_login = ticket_changes(&json!({"customer": "nicole"})).unwrap();
+        assert_eq!(
+            by_login.customer,
+            Some(CustomerRef::User(UserRef::Login("nicole".into())))
+        );
+    }
+}
