@@ -17,6 +17,7 @@ use crate::live::events::{Audience, Bus, Event};
 use crate::policy::access::Actor;
 use crate::shared_drafts::Hub;
 use crate::shared_drafts::live::ControlMessage;
+use crate::shared_drafts::start::StartDraftInput;
 use crate::storage::files::FileStore;
 use crate::tickets::input::{ArticleChanges, ArticleInput, TicketChanges, TimeEntryInput};
 use crate::tickets::time_accounting::TimeAccountingRecord;
@@ -371,6 +372,72 @@ impl Desk {
             .await?;
         }
         Ok(discarded.draft_id)
+    }
+
+    /// `POST /tickets/shared_drafts`: a named draft for a new ticket; its id. The content's
+    /// HTML is sanitised before the transaction.
+    pub async fn create_start_draft(&self, actor: &Actor, input: StartDraftInput) -> Result<i64> {
+        let input = input.sanitized()?;
+        let mut tx = self.store.write().await?;
+        let id = crate::shared_drafts::start::create(&mut tx, actor, input).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// `PUT`/`PATCH /tickets/shared_drafts/{id}`: the files it no longer holds go after the
+    /// commit when nothing else refers to them.
+    pub async fn update_start_draft(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: StartDraftInput,
+    ) -> Result<()> {
+        let input = input.sanitized()?;
+        let mut tx = self.store.write().await?;
+        let dropped = crate::shared_drafts::start::update(&mut tx, actor, id, input).await?;
+        tx.commit().await?;
+        self.remove_unreferenced(&dropped).await
+    }
+
+    /// `DELETE /tickets/shared_drafts/{id}`, its files' bytes with it when unreferenced.
+    pub async fn delete_start_draft(&self, actor: &Actor, id: i64) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let hashes = crate::shared_drafts::start::delete(&mut tx, actor, id).await?;
+        tx.commit().await?;
+        self.remove_unreferenced(&hashes).await
+    }
+
+    /// `POST /tickets/shared_drafts/{id}/import_attachments`: the draft's files copied into the
+    /// upload cache `form_id`; the copies' ids.
+    pub async fn import_start_draft_attachments(
+        &self,
+        actor: &Actor,
+        id: i64,
+        form_id: &str,
+    ) -> Result<Vec<i64>> {
+        let mut tx = self.store.write().await?;
+        let ids =
+            crate::shared_drafts::start::import_attachments(&mut tx, actor, id, form_id).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// `DELETE /mentions/{id}`: the user stops following the ticket; agents' tabs hear of it.
+    pub async fn delete_mention(&self, actor: &Actor, id: i64) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let ticket_id = crate::tickets::mentions::delete(&mut tx, actor, id).await?;
+        tx.commit().await?;
+        self.announce(ticket_id, false).await;
+        Ok(())
+    }
+
+    /// Removes the bytes of `hashes` that no record refers to any more (after a commit).
+    async fn remove_unreferenced(&self, hashes: &[String]) -> Result<()> {
+        if hashes.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.store.read().await?;
+        crate::tickets::attachments::remove_unreferenced(&mut conn, &self.files, hashes).await
     }
 
     /// Notifications for a new ticket: the group's agents; the new owner when it was given to

@@ -102,13 +102,23 @@ pub async fn take_uploads(
     Ok(old)
 }
 
-/// `import_attachments`: copies the draft's files into the caller's upload cache `form_id`.
+/// Zammad's JSON of the attachments `ids` (as `import_attachments` answers them).
+pub async fn rendered(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Value>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(attachments::render(&attachments::find(conn, *id).await?));
+    }
+    Ok(out)
+}
+
+/// `import_attachments`: copies the draft's files into the caller's upload cache `form_id`;
+/// the copies' ids, ascending.
 pub async fn copy_to_cache(
     conn: &mut AnyConnection,
     owner: Owner,
     actor: &Actor,
     form_id: &str,
-) -> Result<Vec<Value>> {
+) -> Result<Vec<i64>> {
     let mut ids: Vec<i64> = sqlx::query_scalar(&format!(
         "INSERT INTO attachments (form_id, user_id, filename, size, sha256, mime_type, content_id, inline, created_at) \
          SELECT $1, $2, filename, size, sha256, mime_type, content_id, inline, $3 FROM attachments \
@@ -122,9 +132,5 @@ pub async fn copy_to_cache(
     .fetch_all(&mut *conn)
     .await?;
     ids.sort_unstable();
-    let mut out = Vec::new();
-    for id in ids {
-        out.push(attachments::render(&attachments::find(conn, id).await?));
-    }
-    Ok(out)
+    Ok(ids)
 }

@@ -6,11 +6,7 @@ use sqlx::{AnyConnection, FromRow};
 
 use super::files::{Owner, Which};
 use crate::policy::access::{AccessLevel, Actor};
-use crate::storage::files::FileStore;
-use crate::{
-    Error, Result, accounts::groups, storage::clock, tickets::attachments, tickets::params,
-    tickets::sanitize,
-};
+use crate::{Error, Result, accounts::groups, storage::clock, tickets::params, tickets::sanitize};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct StartDraft {
@@ -100,39 +96,39 @@ pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Va
     }))
 }
 
-/// Parameters of create/update: `name`, `group_id`, `content` (object), `form_id`.
-struct Input {
-    name: Option<String>,
-    group_id: Option<i64>,
-    content: Option<Map<String, Value>>,
-    form_id: Option<String>,
+/// What a request sets on a named draft (`POST`/`PUT /tickets/shared_drafts`): `None`
+/// leaves a field as it is. Make it ready with [`StartDraftInput::sanitized`] before the write
+/// transaction.
+#[derive(Debug, Clone, Default)]
+pub struct StartDraftInput {
+    pub name: Option<String>,
+    pub group_id: Option<i64>,
+    /// The draft's article fields (`body` HTML, `to`, …), opaque to Tandem but for `body`,
+    /// which is checked against the nesting limits and sanitised.
+    pub content: Option<Map<String, Value>>,
+    /// The upload cache whose files the draft takes (all of them, replacing its own).
+    pub form_id: Option<String>,
 }
 
-fn input(body: &Value) -> Result<Input> {
-    if !body.is_object() {
-        return Err(Error::unprocessable(
-            "The request body must be a JSON object.",
-        ));
-    }
-    let content = match body.get("content") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(m)) => {
-            let mut m = m.clone();
-            if let Some(Value::String(b)) = m.get("body") {
-                crate::tickets::html_limits::check("body", b)?;
-                let clean = sanitize::draft_html(b);
-                m.insert("body".into(), Value::String(clean));
-            }
-            Some(m)
+impl StartDraftInput {
+    /// The input with its content's HTML `body` checked against the nesting limits and
+    /// sanitised (CPU only: call it before the transaction); 422 for a body nested too deep.
+    pub fn sanitized(mut self) -> Result<StartDraftInput> {
+        if let Some(content) = &mut self.content
+            && let Some(Value::String(body)) = content.get("body")
+        {
+            crate::tickets::html_limits::check("body", body)?;
+            let clean = sanitize::draft_html(body);
+            content.insert("body".into(), Value::String(clean));
         }
-        Some(other) => return Err(params::invalid("content", other)),
-    };
-    Ok(Input {
-        name: params::text(body, "name")?,
-        group_id: params::int(body, "group_id")?,
-        content,
-        form_id: params::text(body, "form_id")?,
-    })
+        if let Some(name) = &self.name {
+            params::check_length("name", name)?;
+        }
+        if let Some(form_id) = &self.form_id {
+            params::check_length("form_id", form_id)?;
+        }
+        Ok(self)
+    }
 }
 
 async fn check_group(conn: &mut AnyConnection, actor: &Actor, group_id: i64) -> Result<()> {
@@ -146,10 +142,13 @@ async fn check_group(conn: &mut AnyConnection, actor: &Actor, group_id: i64) -> 
     Ok(())
 }
 
-/// `POST /tickets/shared_drafts`.
-pub async fn create(conn: &mut AnyConnection, actor: &Actor, body: &Value) -> Result<Value> {
+/// `POST /tickets/shared_drafts` (`input` [`StartDraftInput::sanitized`]): the new draft's id.
+pub async fn create(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    input: StartDraftInput,
+) -> Result<i64> {
     require_agent(actor)?;
-    let input = input(body)?;
     let name = input
         .name
         .filter(|n| !n.trim().is_empty())
@@ -174,19 +173,19 @@ pub async fn create(conn: &mut AnyConnection, actor: &Actor, body: &Value) -> Re
     if let Some(form_id) = input.form_id.as_deref().filter(|f| !f.is_empty()) {
         super::files::take_uploads(conn, Owner::Start(id), Which::All, actor, form_id).await?;
     }
-    show(conn, actor, id).await
+    Ok(id)
 }
 
-/// `PUT`/`PATCH /tickets/shared_drafts/{id}`.
+/// `PUT`/`PATCH /tickets/shared_drafts/{id}` (`input` [`StartDraftInput::sanitized`]): the
+/// content hashes of the files the draft no longer holds (remove them when unreferenced,
+/// after the commit).
 pub async fn update(
     conn: &mut AnyConnection,
-    files: &FileStore,
     actor: &Actor,
     id: i64,
-    body: &Value,
-) -> Result<Value> {
+    input: StartDraftInput,
+) -> Result<Vec<String>> {
     let current = visible(conn, actor, id).await?;
-    let input = input(body)?;
     let group_id = input.group_id.unwrap_or(current.group_id);
     if group_id != current.group_id {
         check_group(conn, actor, group_id).await?;
@@ -215,44 +214,41 @@ pub async fn update(
     .bind(clock::now())
     .execute(&mut *conn)
     .await?;
-    if let Some(form_id) = input.form_id.as_deref().filter(|f| !f.is_empty()) {
-        let old =
-            super::files::take_uploads(conn, Owner::Start(id), Which::All, actor, form_id).await?;
-        attachments::remove_unreferenced(conn, files, &old).await?;
+    match input.form_id.as_deref().filter(|f| !f.is_empty()) {
+        Some(form_id) => {
+            super::files::take_uploads(conn, Owner::Start(id), Which::All, actor, form_id).await
+        }
+        None => Ok(Vec::new()),
     }
-    show(conn, actor, id).await
 }
 
-/// `DELETE /tickets/shared_drafts/{id}` → `{shared_draft_id}`.
-pub async fn delete(
-    conn: &mut AnyConnection,
-    files: &FileStore,
-    actor: &Actor,
-    id: i64,
-) -> Result<Value> {
+/// `DELETE /tickets/shared_drafts/{id}`: the content hashes of the draft's files (remove them
+/// when unreferenced, after the commit).
+pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Vec<String>> {
     visible(conn, actor, id).await?;
     let hashes = super::files::remove(conn, Owner::Start(id), Which::All).await?;
     sqlx::query("DELETE FROM ticket_shared_draft_starts WHERE id = $1")
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    attachments::remove_unreferenced(conn, files, &hashes).await?;
-    Ok(json!({"shared_draft_id": id}))
+    Ok(hashes)
 }
 
-/// `POST /tickets/shared_drafts/{id}/import_attachments` (`{form_id}`).
+/// `POST /tickets/shared_drafts/{id}/import_attachments`: copies the draft's files into the
+/// upload cache `form_id`; the copies' ids.
 pub async fn import_attachments(
     conn: &mut AnyConnection,
     actor: &Actor,
     id: i64,
-    body: &Value,
-) -> Result<Value> {
+    form_id: &str,
+) -> Result<Vec<i64>> {
     visible(conn, actor, id).await?;
-    let form_id = params::text(body, "form_id")?
-        .filter(|f| !f.trim().is_empty())
-        .ok_or_else(|| Error::unprocessable("The required value 'form_id' is missing."))?;
-    let list = super::files::copy_to_cache(conn, Owner::Start(id), actor, &form_id).await?;
-    Ok(json!({"attachments": list}))
+    if form_id.trim().is_empty() {
+        return Err(Error::unprocessable(
+            "The required value 'form_id' is missing.",
+        ));
+    }
+    super::files::copy_to_cache(conn, Owner::Start(id), actor, form_id).await
 }
 
 /// `POST /tickets` with `shared_draft_id`: the draft is used up by the new ticket (inside the

@@ -738,10 +738,11 @@ pub async fn import_attachments(
             "Couldn't find Ticket::SharedDraftZoom for Ticket with 'id'={ticket_id}"
         )));
     };
-    let list =
+    let ids =
         draft_files::copy_to_cache(&mut tx, draft_files::Owner::Reply(row.id), actor, &form_id)
             .await?;
     tx.commit().await?;
+    let list = draft_files::rendered(&mut *hub.store().read().await?, &ids).await?;
     Ok(json!({"attachments": list}))
 }
 

@@ -65,7 +65,8 @@ pub async fn create(
     .await?)
 }
 
-pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {
+/// Removes a mention (the mentioned user, or agents with change access); the ticket's id.
+pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<i64> {
     let row: Option<(i64, i64)> =
         sqlx::query_as("SELECT ticket_id, user_id FROM mentions WHERE id = $1")
             .bind(id)
@@ -81,5 +82,5 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
         .bind(id)
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(ticket_id)
 }

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use domain::dialects::zammad::requests as zammad;
 use domain::shared_drafts::{start, zoom};
 use serde_json::{Value, json};
 
@@ -151,10 +152,13 @@ pub async fn start_create(
     caller: Caller,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let mut tx = state.store.write().await?;
-    let out = start::create(&mut tx, &caller.actor, &body).await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(out)))
+    let input = zammad::start_draft(&body)?;
+    let id = state.desk.create_start_draft(&caller.actor, input).await?;
+    let mut conn = state.store.read().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(start::show(&mut conn, &caller.actor, id).await?),
+    ))
 }
 
 async fn start_save(
@@ -163,10 +167,13 @@ async fn start_save(
     id: i64,
     body: Value,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    let out = start::update(&mut tx, &state.files, &caller.actor, id, &body).await?;
-    tx.commit().await?;
-    Ok(Json(out))
+    let input = zammad::start_draft(&body)?;
+    state
+        .desk
+        .update_start_draft(&caller.actor, id, input)
+        .await?;
+    let mut conn = state.store.read().await?;
+    Ok(Json(start::show(&mut conn, &caller.actor, id).await?))
 }
 
 #[utoipa::path(put, path = "/tickets/shared_drafts/{id}", tag = "shared_drafts", params(("id" = i64, Path)), request_body = Value,
@@ -198,10 +205,8 @@ pub async fn start_delete(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    let out = start::delete(&mut tx, &state.files, &caller.actor, id).await?;
-    tx.commit().await?;
-    Ok(Json(out))
+    state.desk.delete_start_draft(&caller.actor, id).await?;
+    Ok(Json(json!({"shared_draft_id": id})))
 }
 
 #[utoipa::path(post, path = "/tickets/shared_drafts/{id}/import_attachments", tag = "shared_drafts", params(("id" = i64, Path)), request_body = Value,
@@ -212,8 +217,12 @@ pub async fn start_import_attachments(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    let out = start::import_attachments(&mut tx, &caller.actor, id, &body).await?;
-    tx.commit().await?;
-    Ok(Json(out))
+    let form_id = domain::tickets::params::text(&body, "form_id")?.unwrap_or_default();
+    let ids = state
+        .desk
+        .import_start_draft_attachments(&caller.actor, id, &form_id)
+        .await?;
+    let mut conn = state.store.read().await?;
+    let list = domain::shared_drafts::files::rendered(&mut conn, &ids).await?;
+    Ok(Json(json!({"attachments": list})))
 }

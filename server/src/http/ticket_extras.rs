@@ -136,9 +136,7 @@ pub async fn delete_mention(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    mentions::delete(&mut tx, &caller.actor, id).await?;
-    tx.commit().await?;
+    state.desk.delete_mention(&caller.actor, id).await?;
     Ok(Json(json!({})))
 }
 

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::shared_drafts::start::StartDraftInput;
 use crate::storage::lookup;
 use crate::tickets::input::{
     ArticleChanges, ArticleInput, Base64File, CustomerRef, Ref, TicketChanges, TimeEntryInput,
@@ -135,6 +136,22 @@ pub fn time_entry(body: &Value) -> Result<TimeEntryInput> {
             None => None,
             Some(_) => Some(params::int(body, "type_id")?),
         },
+    })
+}
+
+/// `POST`/`PUT /tickets/shared_drafts[/{id}]`: `name`, `group_id`, `content` (an object),
+/// `form_id`.
+pub fn start_draft(body: &Value) -> Result<StartDraftInput> {
+    if !body.is_object() {
+        return Err(Error::unprocessable(
+            "The request body must be a JSON object.",
+        ));
+    }
+    Ok(StartDraftInput {
+        name: params::text(body, "name")?,
+        group_id: params::int(body, "group_id")?,
+        content: params::object(body, "content")?.cloned(),
+        form_id: params::text(body, "form_id")?,
     })
 }
 
