@@ -296,10 +296,10 @@ async fn openapi_lists_every_endpoint() {
         ("/api/v1/users/me", &["get"]),
         ("/api/v1/users", &["get", "post"]),
         ("/api/v1/users/search", &["get", "post"]),
-        ("/api/v1/users/{id}", &["get", "put"]),
+        ("/api/v1/users/{id}", &["get", "put", "delete"]),
         ("/api/v1/organizations", &["get", "post"]),
         ("/api/v1/organizations/search", &["get"]),
-        ("/api/v1/organizations/{id}", &["get", "put"]),
+        ("/api/v1/organizations/{id}", &["get", "put", "delete"]),
         ("/api/v1/groups", &["get", "post"]),
         ("/api/v1/groups/{id}", &["get", "put"]),
         ("/api/v1/roles", &["get"]),
@@ -329,6 +329,26 @@ async fn openapi_lists_every_endpoint() {
             "/api/v1/ticket_merge/{source_ticket_id}/{target_ticket_number}",
             &["put"],
         ),
+        // issue 18: the endpoints Zammad's client libraries call
+        ("/api/v1/users/password_change", &["post"]),
+        (
+            "/api/v1/tickets/{ticket_id}/time_accountings",
+            &["get", "post"],
+        ),
+        (
+            "/api/v1/tickets/{ticket_id}/time_accountings/{id}",
+            &["get", "put", "delete"],
+        ),
+        ("/api/v1/links", &["get"]),
+        ("/api/v1/links/add", &["post"]),
+        ("/api/v1/links/remove", &["delete"]),
+        ("/api/v1/tag_list", &["get", "post"]),
+        ("/api/v1/tag_list/{id}", &["put", "delete"]),
+        ("/api/v1/tag_search", &["get"]),
+        ("/api/v1/online_notifications", &["get"]),
+        ("/api/v1/online_notifications/{id}", &["put", "delete"]),
+        ("/api/v1/online_notifications/mark_all_as_read", &["post"]),
+        ("/api/v1/ticket_article_plain/{id}", &["get"]),
     ] {
         for m in methods {
             assert!(

@@ -6,6 +6,7 @@ pub mod codec;
 pub mod mail;
 pub mod notifications;
 pub mod profile;
+pub mod search;
 pub mod tickets;
 pub mod users;
 

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::TicketList;
+use crate::api::search::{SearchPage, search_tickets};
 use crate::api::tickets::list_tickets;
 use crate::components::layout::{SignedIn, ready_marker};
 use crate::components::live::{ServerMessage, use_live};
@@ -35,17 +36,28 @@ pub fn OverviewPage() -> impl IntoView {
             own_only: q.get("own").is_some(),
         }
     });
+    // a search goes through search_tickets: a query it cannot read comes back as a message
+    // to show (with 200), not as a failed request
     let list = Resource::new(
         move || list_query.get(),
-        |q| {
-            list_tickets(
-                q.overview,
-                q.sort,
-                q.descending,
-                q.page,
-                q.query,
-                q.own_only,
-            )
+        |q| async move {
+            if !q.query.trim().is_empty() {
+                search_tickets(q.query, q.page).await
+            } else {
+                list_tickets(
+                    q.overview,
+                    q.sort,
+                    q.descending,
+                    q.page,
+                    q.query,
+                    q.own_only,
+                )
+                .await
+                .map(|list| SearchPage {
+                    list,
+                    problem: None,
+                })
+            }
         },
     );
     view! { <SignedIn page=move |user| view! { <Overview user list list_query/> }/> }
@@ -115,7 +127,7 @@ fn encode(text: &str) -> String {
 #[component]
 fn Overview(
     user: SessionUser,
-    list: Resource<Result<TicketList, ServerFnError>>,
+    list: Resource<Result<SearchPage, ServerFnError>>,
     list_query: Memo<ListQuery>,
 ) -> impl IntoView {
     let live = use_live();
@@ -140,7 +152,9 @@ fn Overview(
             {move || Suspend::new(async move {
                 let q = list_query.get();
                 match list.await {
-                    Ok(data) => view! { <ListView data q customer/> }.into_any(),
+                    Ok(SearchPage { list: data, problem }) => {
+                        view! { <ListView data problem q customer/> }.into_any()
+                    }
                     Err(e) => view! {
                         <ErrorView error=e retry=move |_| list.refetch()/>
                     }.into_any(),
@@ -155,8 +169,14 @@ pub fn clean_error(text: &str) -> String {
     crate::components::status::readable_text(text)
 }
 
+/// A list page; `problem`: why a search query could not be read (shown instead of results).
 #[component]
-fn ListView(data: TicketList, q: ListQuery, customer: bool) -> impl IntoView {
+fn ListView(
+    data: TicketList,
+    problem: Option<String>,
+    q: ListQuery,
+    customer: bool,
+) -> impl IntoView {
     let selected = RwSignal::new(0usize);
     let rows = data.rows.clone();
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -338,7 +358,9 @@ fn ListView(data: TicketList, q: ListQuery, customer: bool) -> impl IntoView {
                         .collect_view()}
                 </tbody>
             </table>
-            {if empty_search {
+            {if let Some(problem) = problem {
+                Some(view! { <p class="error search-problem" role="alert">{problem}</p> }.into_any())
+            } else if empty_search {
                 Some(view! {
                     <p class="empty search-hint" role="status">
                         "Type what you are looking for in the search box above: words of a title or a message, a ticket number, a customer's name or address."

@@ -197,8 +197,8 @@ fn check_follow_up(value: &str) -> Result<()> {
 
 async fn ensure_unique_name(conn: &mut AnyConnection, name: &str, except: i64) -> Result<()> {
     let taken: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM groups WHERE lower(name) = lower($1) AND id <> $2")
-            .bind(name)
+        sqlx::query_scalar("SELECT id FROM groups WHERE name_downcase = $1 AND id <> $2")
+            .bind(crate::storage::text::fold(name))
             .bind(except)
             .fetch_optional(conn)
             .await?;
@@ -247,7 +247,7 @@ pub async fn create(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO groups (name, active, note, follow_up_possible, reopen_time_in_days, shared_drafts, \
          assignment_timeout, email_address_id, acknowledgement, signature_id, created_by_id, updated_by_id, created_at, \
-         updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) RETURNING id",
+         updated_at, name_downcase) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) RETURNING id",
     )
     .bind(name)
     .bind(params.active.unwrap_or(true) as i64)
@@ -263,6 +263,7 @@ pub async fn create(
     .bind(by)
     .bind(&now)
     .bind(&now)
+    .bind(crate::storage::text::fold(name))
     .fetch_one(&mut *conn)
     .await?;
     find(conn, id).await
@@ -309,7 +310,7 @@ pub async fn update(
     sqlx::query(
         "UPDATE groups SET name = $1, active = $2, note = $3, follow_up_possible = $4, reopen_time_in_days = $5, \
          shared_drafts = $6, assignment_timeout = $7, email_address_id = $8, acknowledgement = $9, signature_id = $10, \
-         updated_by_id = $11, updated_at = $12 WHERE id = $13",
+         updated_by_id = $11, updated_at = $12, name_downcase = $13 WHERE id = $14",
     )
     .bind(&name)
     .bind(params.active.map_or(current.active, i64::from))
@@ -323,6 +324,7 @@ pub async fn update(
     .bind(signature_id)
     .bind(actor.id)
     .bind(clock::now())
+    .bind(crate::storage::text::fold(&name))
     .bind(id)
     .execute(&mut *conn)
     .await?;

@@ -4,10 +4,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::{AnyConnection, FromRow};
 
-use crate::accounts::users::escape_like;
 use crate::policy::access::Actor;
 use crate::storage::paging::Page;
 use crate::storage::store::Backend;
+use crate::storage::text::{fold, wildcard_like};
 use crate::{Error, Result, policy, storage::clock};
 
 #[derive(Debug, Clone, FromRow)]
@@ -140,11 +140,13 @@ pub async fn search(
     if !policy::can_manage_organizations(actor) {
         return Err(Error::not_authorized());
     }
-    let like = format!("%{}%", escape_like(query.trim().trim_matches('*')));
+    // name and note through their folded copies (every script, both databases alike); a `*`
+    // inside the query is a wildcard
+    let like = format!("%{}%", wildcard_like(&fold(query.trim().trim_matches('*'))));
     let op = backend.ilike();
     Ok(sqlx::query_as::<_, OrganizationRecord>(&format!(
-        "SELECT {COLUMNS} FROM organizations WHERE name {op} $1 ESCAPE '\\' OR domain {op} $2 ESCAPE '\\' \
-         OR note {op} $3 ESCAPE '\\' ORDER BY name, id LIMIT $4 OFFSET $5"
+        "SELECT {COLUMNS} FROM organizations WHERE name_downcase LIKE $1 ESCAPE '\\' \
+         OR domain {op} $2 ESCAPE '\\' OR note_downcase LIKE $3 ESCAPE '\\' ORDER BY name, id LIMIT $4 OFFSET $5"
     ))
     .bind(&like)
     .bind(&like)
@@ -178,13 +180,12 @@ impl OrganizationParams {
 }
 
 async fn ensure_unique_name(conn: &mut AnyConnection, name: &str, except: i64) -> Result<()> {
-    let taken: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM organizations WHERE lower(name) = lower($1) AND id <> $2",
-    )
-    .bind(name)
-    .bind(except)
-    .fetch_optional(conn)
-    .await?;
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM organizations WHERE name_downcase = $1 AND id <> $2")
+            .bind(fold(name))
+            .bind(except)
+            .fetch_optional(conn)
+            .await?;
     match taken {
         Some(_) => Err(Error::unprocessable(format!(
             "Name '{name}' is already used for another organization."
@@ -211,9 +212,11 @@ pub async fn create(
     ensure_unique_name(conn, name, 0).await?;
     let by = actor.map_or(crate::accounts::users::SYSTEM_USER_ID, |a| a.id);
     let now = clock::now();
+    let note = params.note.clone().unwrap_or_default();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO organizations (name, shared, domain, domain_assignment, active, vip, note, created_by_id, \
-         updated_by_id, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id",
+         updated_by_id, created_at, updated_at, name_downcase, note_downcase) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id",
     )
     .bind(name)
     .bind(params.shared.unwrap_or(true) as i64)
@@ -221,11 +224,13 @@ pub async fn create(
     .bind(params.domain_assignment.unwrap_or(false) as i64)
     .bind(params.active.unwrap_or(true) as i64)
     .bind(params.vip.unwrap_or(false) as i64)
-    .bind(params.note.clone().unwrap_or_default())
+    .bind(&note)
     .bind(by)
     .bind(by)
     .bind(&now)
     .bind(&now)
+    .bind(fold(name))
+    .bind(fold(&note))
     .fetch_one(&mut *conn)
     .await?;
     find(conn, id).await
@@ -254,9 +259,10 @@ pub async fn update(
         ));
     }
     ensure_unique_name(conn, &name, id).await?;
+    let note = params.note.clone().unwrap_or(current.note);
     sqlx::query(
         "UPDATE organizations SET name = $1, shared = $2, domain = $3, domain_assignment = $4, active = $5, vip = $6, \
-         note = $7, updated_by_id = $8, updated_at = $9 WHERE id = $10",
+         note = $7, updated_by_id = $8, updated_at = $9, name_downcase = $10, note_downcase = $11 WHERE id = $12",
     )
     .bind(&name)
     .bind(params.shared.map_or(current.shared, i64::from))
@@ -264,9 +270,11 @@ pub async fn update(
     .bind(params.domain_assignment.map_or(current.domain_assignment, i64::from))
     .bind(params.active.map_or(current.active, i64::from))
     .bind(params.vip.map_or(current.vip, i64::from))
-    .bind(params.note.clone().unwrap_or(current.note))
+    .bind(&note)
     .bind(actor.id)
     .bind(clock::now())
+    .bind(fold(&name))
+    .bind(fold(&note))
     .bind(id)
     .execute(&mut *conn)
     .await?;

@@ -366,7 +366,14 @@ pub async fn index(
     render_many(conn, &users, expanded).await
 }
 
-/// Substring search over login, names, e-mail and phone; `*` or empty matches all.
+/// The folded "firstname lastname" a user search compares with (`users.name_downcase`):
+/// first name, last name and full name in one, in every script on both databases.
+fn name_downcase(firstname: &str, lastname: &str) -> String {
+    crate::storage::text::fold(&format!("{firstname} {lastname}"))
+}
+
+/// Substring search over login, names, e-mail and phone, without regard to case in any
+/// script; `*` or empty matches all, a `*` inside the query is a wildcard.
 pub async fn search(
     conn: &mut AnyConnection,
     backend: crate::storage::store::Backend,
@@ -377,18 +384,16 @@ pub async fn search(
     if !policy::can_list_users(actor) {
         return Err(Error::not_authorized());
     }
-    let query = query.trim().trim_matches('*');
-    let like = format!("%{}%", escape_like(query));
+    let query = crate::storage::text::fold(query.trim().trim_matches('*'));
+    let like = format!("%{}%", crate::storage::text::wildcard_like(&query));
     let op = backend.ilike();
+    // login and e-mail are stored folded already; names through users.name_downcase
     Ok(sqlx::query_as::<_, UserRecord>(&format!(
         "SELECT {COLUMNS} FROM users WHERE id <> {SYSTEM_USER_ID} AND ( \
-         login {op} $1 ESCAPE '\\' OR firstname {op} $2 ESCAPE '\\' OR lastname {op} $3 ESCAPE '\\' \
-         OR email {op} $4 ESCAPE '\\' OR (firstname || ' ' || lastname) {op} $5 ESCAPE '\\' \
-         OR phone {op} $6 ESCAPE '\\' OR mobile {op} $7 ESCAPE '\\') \
-         ORDER BY firstname, lastname, id LIMIT $8 OFFSET $9"
+         login {op} $1 ESCAPE '\\' OR name_downcase LIKE $2 ESCAPE '\\' OR email {op} $3 ESCAPE '\\' \
+         OR phone {op} $4 ESCAPE '\\' OR mobile {op} $5 ESCAPE '\\') \
+         ORDER BY firstname, lastname, id LIMIT $6 OFFSET $7"
     ))
-    .bind(&like)
-    .bind(&like)
     .bind(&like)
     .bind(&like)
     .bind(&like)
@@ -786,8 +791,8 @@ pub async fn create(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (organization_id, login, firstname, lastname, email, password_hash, web, phone, fax, \
          mobile, department, street, zip, city, country, address, note, vip, verified, active, preferences, \
-         created_by_id, updated_by_id, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25) RETURNING id",
+         created_by_id, updated_by_id, created_at, updated_at, name_downcase) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26) RETURNING id",
     )
     .bind(resolved.organization_id.flatten())
     .bind(&login)
@@ -814,6 +819,7 @@ pub async fn create(
     .bind(by)
     .bind(&now)
     .bind(&now)
+    .bind(name_downcase(&firstname, &lastname))
     .fetch_one(&mut *conn)
     .await?;
     let role_ids = match resolved.role_ids {
@@ -946,7 +952,7 @@ pub async fn update(
         "UPDATE users SET organization_id = $1, login = $2, firstname = $3, lastname = $4, email = $5, web = $6, \
          phone = $7, fax = $8, mobile = $9, department = $10, street = $11, zip = $12, city = $13, country = $14, \
          address = $15, note = $16, vip = $17, verified = $18, active = $19, preferences = $20, \
-         updated_by_id = $21, updated_at = $22 WHERE id = $23",
+         updated_by_id = $21, updated_at = $22, name_downcase = $23 WHERE id = $24",
     )
     .bind(organization_id)
     .bind(&login)
@@ -970,6 +976,7 @@ pub async fn update(
     .bind(Value::Object(preferences).to_string())
     .bind(actor.id)
     .bind(clock::now())
+    .bind(name_downcase(&firstname, &lastname))
     .bind(id)
     .execute(&mut *conn)
     .await?;

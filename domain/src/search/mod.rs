@@ -7,6 +7,12 @@
 //! `group.name`, `owner.login`, `customer.email`, `customer.login`, `organization.name`,
 //! `number`, `title`, `tags`; `created_at:[2024-01-01 TO *]` (also `updated_at`);
 //! `AND`, `OR`, `NOT` / `-term`, and parentheses. Terms next to each other mean AND.
+//!
+//! Case: names (`state`, `priority`, `group`, `organization`, `tags`, logins and addresses)
+//! are compared through copies folded in Rust (`storage::text`), so every script folds on
+//! both databases. `*` is a wildcard in words (`pr*nt`, `*rinter`: matched against the words
+//! the full-text index holds), in field values (`group:ärz*`, `owner:agent*`) and in numbers
+//! (`number:4711*`); inside quotes it is literal, as in Elasticsearch.
 
 pub mod overviews;
 
@@ -55,7 +61,9 @@ fn tokenize(query: &str) -> Result<Vec<Token>> {
             *i += 1;
         }
         if *i >= chars.len() {
-            return Err(Error::unprocessable("Invalid search query: unclosed quote"));
+            return Err(Error::unprocessable(
+                "The search has a quotation mark (\") without its closing one: add it, or remove the quotation mark.",
+            ));
         }
         let s: String = chars[start..*i].iter().collect();
         *i += 1;
@@ -104,7 +112,7 @@ fn tokenize(query: &str) -> Result<Vec<Token>> {
                     }
                     if i >= chars.len() {
                         return Err(Error::unprocessable(
-                            "Invalid search query: missing ')' after grouped values",
+                            "The search has a field with values in parentheses but no closing ')': write it like state:(new OR open).",
                         ));
                     }
                     let inner: String = chars[start..i].iter().collect();
@@ -142,12 +150,14 @@ fn tokenize(query: &str) -> Result<Vec<Token>> {
                         i += 1;
                     }
                     if i >= chars.len() {
-                        return Err(Error::unprocessable("Invalid search query: unclosed range"));
+                        return Err(Error::unprocessable(
+                            "The search has a range without its closing ']': write it like created_at:[2026-01-01 TO now].",
+                        ));
                     }
                     let inner: String = chars[start..i].iter().collect();
                     i += 1;
                     let (from, to) = inner.split_once(" TO ").ok_or_else(|| {
-                        Error::unprocessable("Invalid search query: a range needs 'TO'")
+                        Error::unprocessable("A range in the search needs TO between its two ends: write it like created_at:[2026-01-01 TO now].")
                     })?;
                     out.push(Token::Range(
                         field,
@@ -232,7 +242,7 @@ impl Parser {
         let token = self
             .peek()
             .cloned()
-            .ok_or_else(|| Error::unprocessable("Invalid search query: unexpected end"))?;
+            .ok_or_else(|| Error::unprocessable("The search ends where a word should follow (after AND, OR, NOT or a minus sign): add the word, or remove the operator."))?;
         self.pos += 1;
         Ok(match token {
             Token::Not => {
@@ -245,14 +255,18 @@ impl Parser {
                 self.enter()?;
                 let inner = self.or()?;
                 if self.peek() != Some(&Token::Close) {
-                    return Err(Error::unprocessable("Invalid search query: missing ')'"));
+                    return Err(Error::unprocessable(
+                        "The search opens a parenthesis '(' that it does not close: add the ')', or remove the '('.",
+                    ));
                 }
                 self.pos += 1;
                 self.depth -= 1;
                 inner
             }
             Token::Word(w) if w == "*" => Expr::All,
-            Token::Word(w) | Token::Phrase(w) => Expr::Text(w),
+            Token::Word(w) => Expr::Text(w),
+            // inside quotes `*` is no wildcard: the analyser drops it like any other symbol
+            Token::Phrase(w) => Expr::Text(w.replace('*', " ")),
             Token::FieldWord(f, v) => Expr::Field(f, v),
             Token::Range(f, a, b) => {
                 let bound = |s: String| if s == "*" { None } else { Some(s) };
@@ -260,7 +274,7 @@ impl Parser {
             }
             Token::And | Token::Or | Token::Close => {
                 return Err(Error::unprocessable(
-                    "Invalid search query: misplaced operator",
+                    "The search has AND, OR or ')' where a word should be: put a word on each side of AND and OR.",
                 ));
             }
         })
@@ -273,7 +287,7 @@ impl Parser {
         self.depth += 1;
         if self.depth > MAX_QUERY_DEPTH {
             return Err(Error::unprocessable(format!(
-                "Invalid search query: nested more than {MAX_QUERY_DEPTH} levels deep"
+                "The search nests parentheses and NOTs more than {MAX_QUERY_DEPTH} levels deep: make it simpler."
             )));
         }
         Ok(())
@@ -287,7 +301,7 @@ impl Parser {
 pub fn parse(query: &str) -> Result<Expr> {
     if query.chars().count() > MAX_QUERY_CHARS {
         return Err(Error::unprocessable(format!(
-            "Invalid search query: longer than {MAX_QUERY_CHARS} characters"
+            "The search is longer than {MAX_QUERY_CHARS} characters: make it shorter."
         )));
     }
     let mut tokens = tokenize(query)?;
@@ -314,7 +328,7 @@ pub fn parse(query: &str) -> Result<Expr> {
         .count();
     if terms > MAX_QUERY_TERMS {
         return Err(Error::unprocessable(format!(
-            "Invalid search query: more than {MAX_QUERY_TERMS} terms"
+            "The search has more than {MAX_QUERY_TERMS} words and conditions: use fewer."
         )));
     }
     let mut parser = Parser {
@@ -324,9 +338,19 @@ pub fn parse(query: &str) -> Result<Expr> {
     };
     let expr = parser.or()?;
     if parser.pos != parser.tokens.len() {
-        return Err(Error::unprocessable("Invalid search query: unbalanced ')'"));
+        return Err(Error::unprocessable(
+            "The search closes a parenthesis ')' that it did not open: remove the ')', or add the '('.",
+        ));
     }
     Ok(expr)
+}
+
+/// Checks a query without running it: the 422 a search with it would answer (unknown
+/// fields, values that are no dates or numbers, and everything [`parse`] refuses), or `Ok`.
+pub fn validate(query: &str) -> Result<()> {
+    let expr = parse(query)?;
+    Compiler::new(false, false, true).compile(&expr)?;
+    Ok(())
 }
 
 /// The words of a text term as both indexes split them.
@@ -350,8 +374,49 @@ fn fts_query(columns: Option<&str>, words: &[String], prefix: bool) -> String {
     format!("{filter}\"{phrase}\"{star}")
 }
 
-/// SQLite: the articles' FTS5 query for a text term (`None` when it has no words).
+/// Whether a text term has a wildcard other than a trailing one (`pr*nt`, `*rinter`): such a
+/// term is matched word by word against the index's words ([`Compiler::word_pattern`]).
+fn is_pattern(text: &str) -> bool {
+    text.trim_end().trim_end_matches('*').contains('*')
+}
+
+/// The pieces of a text term with wildcards inside: its runs of letters, digits and `*`
+/// (the indexes split words at everything else), each either a word pattern or plain words.
+fn pattern_pieces(text: &str) -> Vec<&str> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '*')
+        .filter(|p| p.chars().any(char::is_alphanumeric))
+        .collect()
+}
+
+/// SQLite: a word pattern as FTS5's vocabulary holds words (lower case, diacritics removed by
+/// `unicode61 remove_diacritics 2`): a `GLOB` pattern with every letter beyond ASCII as `?`
+/// (any one character, since the index may hold it without its diacritic), and the literal
+/// start before the first wildcard, which bounds the vocabulary range that is read.
+fn fts_glob(piece: &str) -> (String, String) {
+    let mut glob = String::with_capacity(piece.len());
+    for c in piece.chars() {
+        let g = match c {
+            '*' => '*',
+            c if c.is_ascii() => c.to_ascii_lowercase(),
+            _ => '?',
+        };
+        if !(g == '*' && glob.ends_with('*')) {
+            glob.push(g);
+        }
+    }
+    let start: String = glob
+        .chars()
+        .take_while(|c| !matches!(c, '*' | '?'))
+        .collect();
+    (glob, start)
+}
+
+/// SQLite: the articles' FTS5 query for a text term (`None` when it has no words, or
+/// wildcards inside that FTS5 cannot express).
 fn article_fts_match(text: &str) -> Option<String> {
+    if is_pattern(text) {
+        return None;
+    }
     let words = words_of(text);
     let prefix = text.trim_end().ends_with('*');
     (!words.is_empty()).then(|| fts_query(None, &words, prefix))
@@ -395,6 +460,9 @@ impl Compiler {
     }
 
     fn text(&mut self, text: &str) -> String {
+        if is_pattern(text) {
+            return self.pattern_text(text, false);
+        }
         let words = words_of(text);
         if words.is_empty() {
             // symbols only (`🚀`, `!!!`): the tickets whose title holds them, not every ticket
@@ -407,8 +475,113 @@ impl Compiler {
         format!("({ticket} OR {articles})")
     }
 
+    /// A text term with wildcards inside (`pr*nt*`): each piece ([`pattern_pieces`]) must
+    /// match, a piece with a wildcard inside as a word pattern, others as words; against the
+    /// ticket's number and title and its articles, or (`articles_only`) the articles only.
+    fn pattern_text(&mut self, text: &str, articles_only: bool) -> String {
+        let pieces = pattern_pieces(text);
+        if pieces.is_empty() {
+            return "1 = 0".into();
+        }
+        let parts: Vec<String> = pieces
+            .into_iter()
+            .map(|piece| {
+                if is_pattern(piece) || piece.starts_with('*') {
+                    let articles = self.article_word_pattern(piece);
+                    if articles_only {
+                        articles
+                    } else {
+                        let ticket = self.ticket_word_pattern(piece, None);
+                        format!("({ticket} OR {articles})")
+                    }
+                } else {
+                    let words = words_of(piece);
+                    let prefix = piece.ends_with('*');
+                    let articles = self.article_text(&words, prefix);
+                    if articles_only {
+                        articles
+                    } else {
+                        let ticket = self.ticket_text(&words, prefix);
+                        format!("({ticket} OR {articles})")
+                    }
+                }
+            })
+            .collect();
+        format!("({})", parts.join(" AND "))
+    }
+
+    /// The ticket's number or title (`column`: one of them) holds a word matching `piece`.
+    /// SQLite reads the matching words' rows from FTS5's vocabulary (`fts5vocab` instance
+    /// table, only the range of words starting with the pattern's literal start);
+    /// PostgreSQL tests the lexemes of the candidates the start finds in the GIN index (all
+    /// rows when the pattern starts with `*`). Both: linear in what the index holds under
+    /// that start, no backtracking.
+    fn ticket_word_pattern(&mut self, piece: &str, column: Option<&str>) -> String {
+        if self.postgres {
+            let (prefilter, like) = self.lexeme_pattern(piece, "ts.tsv");
+            return format!(
+                "t.id IN (SELECT ts.ticket_id FROM ticket_search ts WHERE {prefilter}\
+                 EXISTS (SELECT 1 FROM unnest(ts.tsv) u WHERE u.lexeme LIKE {like} ESCAPE '\\'))"
+            );
+        }
+        let terms = self.vocabulary_terms(piece);
+        let column = column.map_or(String::new(), |c| format!(" AND col = '{c}'"));
+        format!("t.id IN (SELECT doc FROM ticket_fts_instances WHERE {terms}{column})")
+    }
+
+    /// One of the ticket's articles (public ones for customers) holds a word matching
+    /// `piece` (see [`Compiler::ticket_word_pattern`]).
+    fn article_word_pattern(&mut self, piece: &str) -> String {
+        let visible = self.visible_articles();
+        if self.postgres {
+            let (prefilter, like) = self.lexeme_pattern(piece, "s.tsv");
+            return format!(
+                "t.id IN (SELECT a.ticket_id FROM article_search s JOIN ticket_articles a \
+                 ON a.id = s.article_id WHERE {prefilter}\
+                 EXISTS (SELECT 1 FROM unnest(s.tsv) u WHERE u.lexeme LIKE {like} ESCAPE '\\'){visible})"
+            );
+        }
+        let terms = self.vocabulary_terms(piece);
+        format!(
+            "t.id IN (SELECT a.ticket_id FROM ticket_articles a WHERE a.id IN \
+             (SELECT doc FROM article_fts_instances WHERE {terms}){visible})"
+        )
+    }
+
+    /// SQLite: the condition on an `fts5vocab` table's `term` for a word pattern.
+    fn vocabulary_terms(&mut self, piece: &str) -> String {
+        let (glob, start) = fts_glob(piece);
+        let g = self.bind(glob);
+        if start.is_empty() {
+            format!("term GLOB {g}")
+        } else {
+            let from = self.bind(start.clone());
+            let to = self.bind(format!("{start}\u{10FFFF}"));
+            format!("term >= {from} AND term < {to} AND term GLOB {g}")
+        }
+    }
+
+    /// PostgreSQL: a word pattern as a `LIKE` over lexemes (folded like the `simple`
+    /// configuration folds), and the GIN prefix query on its literal start (`""` when it
+    /// starts with `*`), ending in ` AND `.
+    fn lexeme_pattern(&mut self, piece: &str, tsv: &str) -> (String, String) {
+        let folded = crate::storage::text::fold(piece);
+        let start: String = folded.chars().take_while(|c| *c != '*').collect();
+        let prefilter = if start.is_empty() {
+            String::new()
+        } else {
+            let q = self.bind(format!("{start}:*"));
+            format!("{tsv} @@ to_tsquery('simple', {q}) AND ")
+        };
+        let like = self.bind(crate::storage::text::wildcard_like(&folded));
+        (prefilter, like)
+    }
+
     /// A text term against the articles' rows only (`article.body`).
     fn article_body(&mut self, text: &str) -> String {
+        if is_pattern(text) {
+            return self.pattern_text(text, true);
+        }
         let words = words_of(text);
         if words.is_empty() {
             return self.text(text);
@@ -489,9 +662,25 @@ impl Compiler {
         )
     }
 
+    /// A name compared without regard to case in any script: `column` holds it folded in Rust
+    /// (`name_downcase`; logins and addresses are stored folded), the value is folded the
+    /// same way; a `*` in the value is a wildcard.
     fn by_name(&mut self, table: &str, column: &str, ticket_column: &str, value: &str) -> String {
-        let p = self.bind(value.to_lowercase());
-        format!("t.{ticket_column} IN (SELECT id FROM {table} WHERE lower({column}) = {p})")
+        let condition = self.folded_equals(column, value);
+        format!("t.{ticket_column} IN (SELECT id FROM {table} WHERE {condition})")
+    }
+
+    /// `column = value` (folded), or `LIKE` when the value holds a `*`.
+    fn folded_equals(&mut self, column: &str, value: &str) -> String {
+        use crate::storage::text::{fold, has_wildcard, wildcard_like};
+        let value = fold(value);
+        if has_wildcard(&value) {
+            let p = self.bind(wildcard_like(&value));
+            format!("{column} LIKE {p} ESCAPE '\\'")
+        } else {
+            let p = self.bind(value);
+            format!("{column} = {p}")
+        }
     }
 
     /// `_exists_:field`, `field:*`: the attribute has a value.
@@ -521,9 +710,7 @@ impl Compiler {
                 "1 = 1".into()
             }
             other => {
-                return Err(Error::unprocessable(format!(
-                    "Unknown search field '{other}'"
-                )));
+                return Err(unknown_field(other));
             }
         })
     }
@@ -539,7 +726,7 @@ impl Compiler {
         if let Some(column) = id_column(field) {
             let id: i64 = value.trim().parse().map_err(|_| {
                 Error::unprocessable(format!(
-                    "Invalid search value for '{field}': {value:?} (a number)"
+                    "The search field '{field}' takes a number, not {value:?}."
                 ))
             })?;
             return Ok(format!("t.{column} = {id}"));
@@ -550,32 +737,56 @@ impl Compiler {
             return self.compare(field, op, bound);
         }
         Ok(match field {
-            "state.name" | "state" => self.by_name("ticket_states", "name", "state_id", value),
-            "priority.name" | "priority" => {
-                self.by_name("ticket_priorities", "name", "priority_id", value)
+            "state.name" | "state" => {
+                self.by_name("ticket_states", "name_downcase", "state_id", value)
             }
-            "group.name" | "group" => self.by_name("groups", "name", "group_id", value),
+            "priority.name" | "priority" => {
+                self.by_name("ticket_priorities", "name_downcase", "priority_id", value)
+            }
+            "group.name" | "group" => self.by_name("groups", "name_downcase", "group_id", value),
             "organization.name" | "organization" => {
-                self.by_name("organizations", "name", "organization_id", value)
+                self.by_name("organizations", "name_downcase", "organization_id", value)
             }
             "owner.login" | "owner" => self.by_name("users", "login", "owner_id", value),
             "owner.email" => self.by_name("users", "email", "owner_id", value),
             "customer.email" => self.by_name("users", "email", "customer_id", value),
             "customer.login" | "customer" => self.by_name("users", "login", "customer_id", value),
             "number" => {
-                let p = self.bind(value.to_string());
-                format!("t.number = {p}")
+                if crate::storage::text::has_wildcard(value) {
+                    let p = self.bind(crate::storage::text::wildcard_like(value.trim()));
+                    format!("t.number LIKE {p} ESCAPE '\\'")
+                } else {
+                    let p = self.bind(value.to_string());
+                    format!("t.number = {p}")
+                }
             }
             "title" => {
                 let value = value.trim_end_matches('*');
                 let p = self.bind(format!(
                     "%{}%",
-                    crate::accounts::users::escape_like(&value.to_lowercase())
+                    crate::storage::text::wildcard_like(&value.to_lowercase())
                 ));
                 let like = format!("lower(t.title) LIKE {p} ESCAPE '\\'");
                 let words = words_of(value);
                 if self.postgres || words.is_empty() {
                     like // PostgreSQL's lower() folds every script
+                } else if is_pattern(value) || value.starts_with('*') {
+                    // SQLite: words with wildcards inside through the title's indexed words
+                    let parts: Vec<String> = pattern_pieces(value)
+                        .into_iter()
+                        .map(|piece| {
+                            if piece.contains('*') {
+                                self.ticket_word_pattern(piece, Some("title"))
+                            } else {
+                                let w = words_of(piece);
+                                let q = self.bind(fts_query(Some("title"), &w, true));
+                                format!(
+                                    "t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH {q})"
+                                )
+                            }
+                        })
+                        .collect();
+                    format!("({like} OR ({}))", parts.join(" AND "))
                 } else {
                     // SQLite's lower() folds ASCII only: the title's words through FTS5
                     // (unicode61 folds case in every script), as prefixes like the LIKE
@@ -599,9 +810,7 @@ impl Compiler {
                 };
                 let p = self.bind(format!(
                     "%{}%",
-                    crate::accounts::users::escape_like(
-                        &value.trim_end_matches('*').to_lowercase()
-                    )
+                    crate::storage::text::wildcard_like(&value.to_lowercase())
                 ));
                 let visible = if self.include_internal {
                     ""
@@ -616,24 +825,25 @@ impl Compiler {
             // the articles' text as the full-text index holds it (public text for customers)
             "article.body" => self.article_body(value),
             "tags" | "tag" => {
+                // tag_items.name_downcase is folded in Rust (every script); lower() only ASCII
+                // on SQLite, for names the migration folded
+                let folded = self.folded_equals("name_downcase", value);
                 let p = self.bind(value.to_lowercase());
-                // tag_items.name_downcase is folded in Rust (every script), lower() only ASCII
-                // on SQLite
                 format!(
                     "EXISTS (SELECT 1 FROM ticket_tags tg WHERE tg.ticket_id = t.id AND tg.name IN \
-                     (SELECT name FROM tag_items WHERE name_downcase = {p} OR lower(name) = {p}))"
+                     (SELECT name FROM tag_items WHERE {folded} OR lower(name) = {p}))"
                 )
             }
             "id" => {
                 let id: i64 = value.parse().map_err(|_| {
-                    Error::unprocessable(format!("Invalid search value for 'id': {value:?}"))
+                    Error::unprocessable(format!(
+                        "The search field 'id' takes a number, not {value:?}."
+                    ))
                 })?;
                 format!("t.id = {id}")
             }
             other => {
-                return Err(Error::unprocessable(format!(
-                    "Unknown search field '{other}'"
-                )));
+                return Err(unknown_field(other));
             }
         })
     }
@@ -654,8 +864,12 @@ impl Compiler {
                 format!("({})", parts.join(" AND "))
             });
         }
-        let column = date_column(field)
-            .ok_or_else(|| Error::unprocessable(format!("Unknown range field '{field}'")))?;
+        let column = date_column(field).ok_or_else(|| {
+            Error::unprocessable(format!(
+                "The search field '{field}' has no range: ranges and comparisons work on dates \
+                 (created_at, updated_at, close_at, pending_time, …) and article_count."
+            ))
+        })?;
         let mut parts = vec![format!("{column} IS NOT NULL")];
         if let Some(from) = from {
             let (at, _) = when(from)?;
@@ -678,13 +892,17 @@ impl Compiler {
         if field == "article_count" {
             let n: i64 = bound.trim().parse().map_err(|_| {
                 Error::unprocessable(format!(
-                    "Invalid search value for 'article_count': {bound:?} (a number)"
+                    "The search field 'article_count' takes a number, not {bound:?}."
                 ))
             })?;
             return Ok(format!("t.article_count {op} {n}"));
         }
-        let column = date_column(field)
-            .ok_or_else(|| Error::unprocessable(format!("Unknown range field '{field}'")))?;
+        let column = date_column(field).ok_or_else(|| {
+            Error::unprocessable(format!(
+                "The search field '{field}' has no range: ranges and comparisons work on dates \
+                 (created_at, updated_at, close_at, pending_time, …) and article_count."
+            ))
+        })?;
         let (mut at, whole_day) = when(bound)?;
         let op = match (op, whole_day) {
             // a plain date: `>2026-01-31` means after that day, `<=2026-01-31` up to its end
@@ -719,6 +937,14 @@ impl Compiler {
             }
         })
     }
+}
+
+/// 422 for a field the search does not know, naming the common ones.
+fn unknown_field(field: &str) -> Error {
+    Error::unprocessable(format!(
+        "Unknown search field '{field}'. Fields are e.g. title, number, state, priority, group, \
+         organization, owner, customer.email, tags, article.subject, article.body and created_at."
+    ))
 }
 
 /// The ticket column of an id field (`group_id:3`).
@@ -769,7 +995,8 @@ fn when(text: &str) -> Result<(chrono::DateTime<chrono::Utc>, bool)> {
     let text = text.trim();
     let invalid = || {
         Error::unprocessable(format!(
-            "Invalid date in search query: {text:?} (use 2026-01-31, an ISO time, or now-7d)"
+            "The search has {text:?} where a date should be: write a date like 2026-01-31, a time \
+             like 2026-01-31T08:00:00Z, or a time relative to now like now-7d."
         ))
     };
     if let Some(rest) = text.strip_prefix("now") {
@@ -1103,6 +1330,28 @@ pub async fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wildcards_inside_words() {
+        // a plain word gets Zammad's trailing wildcard, also one with a wildcard inside
+        assert_eq!(parse("pr*nt").unwrap(), Expr::Text("pr*nt*".into()));
+        assert!(is_pattern("pr*nt*") && is_pattern("*rinter") && !is_pattern("print*"));
+        assert_eq!(pattern_pieces("foo-pr*nt*"), vec!["foo", "pr*nt*"]);
+        assert_eq!(pattern_pieces("** !"), Vec::<&str>::new());
+        assert_eq!(fts_glob("PR**nt*"), ("pr*nt*".into(), "pr".into()));
+        // letters beyond ASCII may be indexed without their diacritic: any one character
+        assert_eq!(fts_glob("Drü*er"), ("dr?*er".into(), "dr".into()));
+        assert_eq!(fts_glob("*rinter"), ("*rinter".into(), String::new()));
+        // inside quotes `*` is literal (dropped like other symbols)
+        assert_eq!(parse("\"pr*nt\"").unwrap(), Expr::Text("pr nt".into()));
+        // validate: what a search would refuse, without running it
+        assert!(validate("group:ärz* number:4711* pr*nt").is_ok());
+        assert!(matches!(
+            validate("bogus.field:x"),
+            Err(Error::Unprocessable(_))
+        ));
+        assert!(matches!(validate("\"open"), Err(Error::Unprocessable(_))));
+    }
 
     #[test]
     fn parses_fields_phrases_ranges_and_operators() {

@@ -30,19 +30,36 @@ impl Named {
     }
 }
 
-/// Id of the record named `name`, or 422 `No lookup value found for '<field>': "<name>"`.
+/// Id of the record named `name` in any case, or 422 `No lookup value found for '<field>':
+/// "<name>"`. Tables with a folded copy of the name (`name_downcase`, see
+/// [`crate::storage::text`]) compare in every script; the others (seeded ASCII names) with
+/// SQL's `lower()`.
 pub async fn id_by_name(
     conn: &mut AnyConnection,
     what: Named,
     field: &str,
     name: &str,
 ) -> Result<i64> {
-    let sql = format!(
-        "SELECT id FROM {} WHERE lower(name) = lower($1)",
-        what.table()
+    let folded = matches!(
+        what,
+        Named::Group | Named::Organization | Named::TicketState | Named::TicketPriority
     );
+    let (sql, value) = if folded {
+        (
+            format!("SELECT id FROM {} WHERE name_downcase = $1", what.table()),
+            crate::storage::text::fold(name),
+        )
+    } else {
+        (
+            format!(
+                "SELECT id FROM {} WHERE lower(name) = lower($1)",
+                what.table()
+            ),
+            name.to_string(),
+        )
+    };
     sqlx::query_scalar::<_, i64>(&sql)
-        .bind(name)
+        .bind(value)
         .fetch_optional(conn)
         .await?
         .ok_or_else(|| no_lookup_value(field, name))

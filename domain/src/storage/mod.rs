@@ -10,4 +10,5 @@ pub mod lookup;
 pub mod paging;
 pub mod settings;
 pub mod store;
+pub mod text;
 pub mod ticket_cache;

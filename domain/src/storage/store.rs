@@ -193,7 +193,9 @@ impl Store {
         migrator
             .run(&self.pool)
             .await
-            .map_err(|e| crate::Error::Internal(format!("migration failed: {e}")))
+            .map_err(|e| crate::Error::Internal(format!("migration failed: {e}")))?;
+        // case-folded columns a migration could fill only with SQL's lower()
+        crate::storage::text::refold_listed(&self.pool).await
     }
 
     pub fn backend(&self) -> Backend {
