@@ -34,6 +34,10 @@ pub const KEEP: Duration = Duration::from_secs(60);
 pub const INLINE_MAX: usize = 5_000;
 /// Messages written by one statement at most.
 const BATCH_MAX: usize = 256;
+/// Messages waiting for the writer at the most (about 40 batches). Beyond it — the database
+/// far slower than the editors — new messages are dropped with a warning: the other
+/// instances' rooms catch up from storage, as after a lost notification.
+pub const OUTBOX_MAX: usize = 10_000;
 /// Rows a room reads when it is loaded (the newest; older ones are in storage by then).
 const CATCH_UP_MAX: i64 = 20_000;
 
@@ -88,7 +92,9 @@ pub struct Relay {
     /// This instance (random per process): its own notifications are ignored.
     instance: i64,
     pool: PgPool,
-    outbox: mpsc::UnboundedSender<Outgoing>,
+    outbox: mpsc::Sender<Outgoing>,
+    /// Messages dropped because the outbox was full (logged every 1,000th).
+    dropped: std::sync::atomic::AtomicU64,
 }
 
 fn now_ms() -> i64 {
@@ -138,11 +144,12 @@ impl Relay {
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.ignore_pool_close_event(true);
         listener.listen(CHANNEL).await?;
-        let (outbox, rx) = mpsc::unbounded_channel();
+        let (outbox, rx) = mpsc::channel(OUTBOX_MAX);
         let relay = std::sync::Arc::new(Relay {
             instance: rand::random::<i64>(),
             pool: pool.clone(),
             outbox,
+            dropped: std::sync::atomic::AtomicU64::new(0),
         });
         tokio::spawn(write_loop(pool.clone(), relay.instance, rx));
         tokio::spawn(listen_loop(listener, relay.instance, hub.clone()));
@@ -150,12 +157,28 @@ impl Relay {
         Ok(relay)
     }
 
-    /// Queues a message for the other instances (written within a few milliseconds).
+    /// Queues a message for the other instances (written within a few milliseconds); never
+    /// waits. A full outbox ([`OUTBOX_MAX`]) drops the message: the other instances catch up
+    /// from storage.
     pub fn send(&self, message: Outgoing) {
-        if self.outbox.send(message).is_err() {
-            // the writer task ended (it only does when it panicked): the other instances
-            // catch up from storage
-            tracing::warn!("draft relay: the writer is gone; message dropped");
+        match self.outbox.try_send(message) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                let dropped = self
+                    .dropped
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if dropped % 1_000 == 0 {
+                    tracing::warn!(
+                        dropped = dropped + 1,
+                        "draft relay: outbox full (the database is behind); message dropped"
+                    );
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                // the writer task ended (it only does when it panicked): the other instances
+                // catch up from storage
+                tracing::warn!("draft relay: the writer is gone; message dropped");
+            }
         }
     }
 
@@ -207,7 +230,7 @@ impl Relay {
 }
 
 /// Writes queued messages: each batch is one statement that inserts the rows and notifies.
-async fn write_loop(pool: PgPool, instance: i64, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
+async fn write_loop(pool: PgPool, instance: i64, mut rx: mpsc::Receiver<Outgoing>) {
     let mut batch: Vec<Outgoing> = Vec::new();
     while let Some(first) = rx.recv().await {
         batch.push(first);

@@ -145,20 +145,7 @@ pub async fn render(conn: &mut AnyConnection, a: &ArticleRecord) -> Result<Value
 /// their rows cost.
 pub async fn render_many(conn: &mut AnyConnection, list: &[ArticleRecord]) -> Result<Vec<Value>> {
     use std::collections::{BTreeSet, HashMap};
-    let (type_ids, sender_ids): (BTreeSet<i64>, BTreeSet<i64>) = (
-        list.iter().map(|a| a.type_id).collect(),
-        list.iter().map(|a| a.sender_id).collect(),
-    );
-    let type_names: HashMap<i64, String> =
-        crate::storage::lookup::names_by_ids(conn, Named::ArticleType, &type_ids)
-            .await?
-            .into_iter()
-            .collect();
-    let sender_names: HashMap<i64, String> =
-        crate::storage::lookup::names_by_ids(conn, Named::ArticleSender, &sender_ids)
-            .await?
-            .into_iter()
-            .collect();
+    let (type_names, sender_names) = type_and_sender_names(conn, list).await?;
     let user_ids: BTreeSet<i64> = list
         .iter()
         .flat_map(|a| [Some(a.created_by_id), Some(a.updated_by_id), a.origin_by_id])
@@ -201,6 +188,23 @@ pub async fn render_many(conn: &mut AnyConnection, list: &[ArticleRecord]) -> Re
         }));
     }
     Ok(out)
+}
+
+/// The names of the types and senders of `list`'s articles, by id (two queries).
+async fn type_and_sender_names(
+    conn: &mut AnyConnection,
+    list: &[ArticleRecord],
+) -> Result<(
+    std::collections::HashMap<i64, String>,
+    std::collections::HashMap<i64, String>,
+)> {
+    use std::collections::BTreeSet;
+    let type_ids: BTreeSet<i64> = list.iter().map(|a| a.type_id).collect();
+    let sender_ids: BTreeSet<i64> = list.iter().map(|a| a.sender_id).collect();
+    let types = crate::storage::lookup::names_by_ids(conn, Named::ArticleType, &type_ids).await?;
+    let senders =
+        crate::storage::lookup::names_by_ids(conn, Named::ArticleSender, &sender_ids).await?;
+    Ok((types.into_iter().collect(), senders.into_iter().collect()))
 }
 
 /// Articles per batched query of [`render_many`].
@@ -285,7 +289,6 @@ pub async fn thread_page(
     before: Option<i64>,
     limit: usize,
 ) -> Result<(Vec<ThreadArticle>, i64)> {
-    use std::collections::{BTreeSet, HashMap};
     let agent = actor.has_group_access(ticket.group_id, AccessLevel::Read);
     let visible = if agent { "" } else { " AND internal = 0" };
     let before = before.unwrap_or(i64::MAX);
@@ -311,18 +314,7 @@ pub async fn thread_page(
         }
         None => 0,
     };
-    let type_ids: BTreeSet<i64> = page.iter().map(|a| a.type_id).collect();
-    let sender_ids: BTreeSet<i64> = page.iter().map(|a| a.sender_id).collect();
-    let type_names: HashMap<i64, String> =
-        crate::storage::lookup::names_by_ids(conn, Named::ArticleType, &type_ids)
-            .await?
-            .into_iter()
-            .collect();
-    let sender_names: HashMap<i64, String> =
-        crate::storage::lookup::names_by_ids(conn, Named::ArticleSender, &sender_ids)
-            .await?
-            .into_iter()
-            .collect();
+    let (type_names, sender_names) = type_and_sender_names(conn, &page).await?;
     let ids: Vec<i64> = page.iter().map(|a| a.id).collect();
     let mut files = attachments::for_articles(conn, &ids).await?;
     let thread = page
