@@ -466,6 +466,19 @@ async fn zammad_query_string_grammar() {
             vec![printer],
             "{ctx}: article.body"
         );
+        // article fields fold every script's case on both databases (and keep `*`)
+        send(s.post("/ticket_articles", AGENT1).json(
+            &json!({"ticket_id": wire, "body": "Überweisung", "subject": "ÜBERWEISUNG abgelehnt",
+            "type": "note"}),
+        ))
+        .await;
+        for query in [
+            "article.subject:überweisung",
+            "article.subject:Überweisung",
+            "article.subject:überw*ung",
+        ] {
+            assert_eq!(ids(&send(q(query)).await.1), vec![wire], "{ctx}: {query}");
+        }
         assert_eq!(
             ids(&send(q("article.from:anna")).await.1).len(),
             3,

@@ -808,10 +808,18 @@ impl Compiler {
                     "article.cc" => "cc",
                     _ => "subject",
                 };
-                let p = self.bind(format!(
-                    "%{}%",
-                    crate::storage::text::wildcard_like(&value.to_lowercase())
-                ));
+                // PostgreSQL's lower() folds every script; SQLite's only ASCII, so there the
+                // other letters match in either case through a GLOB class
+                let test = if self.postgres {
+                    let p = self.bind(format!(
+                        "%{}%",
+                        crate::storage::text::wildcard_like(&value.to_lowercase())
+                    ));
+                    format!("lower(a.{column}) LIKE {p} ESCAPE '\\'")
+                } else {
+                    let p = self.bind(crate::storage::text::contains_glob(value));
+                    format!("lower(a.{column}) GLOB {p}")
+                };
                 let visible = if self.include_internal {
                     ""
                 } else {
@@ -819,7 +827,7 @@ impl Compiler {
                 };
                 format!(
                     "EXISTS (SELECT 1 FROM ticket_articles a WHERE a.ticket_id = t.id{visible} \
-                     AND lower(a.{column}) LIKE {p} ESCAPE '\\')"
+                     AND {test})"
                 )
             }
             // the articles' text as the full-text index holds it (public text for customers)

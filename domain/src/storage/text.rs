@@ -53,6 +53,47 @@ pub fn wildcard_like(value: &str) -> String {
     out
 }
 
+/// A search value as a SQLite `GLOB` pattern that matches `lower(column)` containing it in any
+/// letter case: `lower()` folds ASCII letters, and each other letter with a distinct upper case
+/// becomes a class of both (`ü` → `[üÜ]`). `*` is Lucene's wildcard; GLOB's own `*`, `?` and
+/// `[` stand for themselves. Linear in the value; for columns no migration folded (SQLite's
+/// lower() and LIKE fold ASCII only, PostgreSQL's lower() folds every script).
+pub fn contains_glob(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 2 + 2);
+    out.push('*');
+    for c in fold(value).chars() {
+        match c {
+            '*' => {
+                if !out.ends_with('*') {
+                    out.push('*');
+                }
+            }
+            '?' | '[' => {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            }
+            c if !c.is_ascii() => {
+                let mut upper = c.to_uppercase();
+                match (upper.next(), upper.next()) {
+                    (Some(u), None) if u != c => {
+                        out.push('[');
+                        out.push(c);
+                        out.push(u);
+                        out.push(']');
+                    }
+                    _ => out.push(c),
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    if !out.ends_with('*') {
+        out.push('*');
+    }
+    out
+}
+
 /// Whether a search value holds a `*` wildcard.
 pub fn has_wildcard(value: &str) -> bool {
     value.contains('*')
@@ -132,6 +173,17 @@ pub(crate) async fn refold_listed(pool: &AnyPool) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn contains_globs_fold_every_script_and_keep_glob_syntax_literal() {
+        assert_eq!(contains_glob("ÜBERWEISUNG"), "*[üÜ]berweisung*");
+        assert_eq!(contains_glob("pr*nt"), "*pr*nt*");
+        assert_eq!(contains_glob("*x**"), "*x*");
+        assert_eq!(contains_glob("a?b[c]"), "*a[?]b[[]c]*");
+        // a letter whose upper case is two letters (ß → SS) stays as it is
+        assert_eq!(contains_glob("straße"), "*straße*");
+    }
+
     use super::*;
 
     #[test]
