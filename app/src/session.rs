@@ -184,7 +184,7 @@ pub async fn save_time_zone(zone: String) -> Result<Option<String>, ServerFnErro
         ..Default::default()
     };
     let saved = server::run(users::update_user(&ctx.store, &actor, actor.id, params)).await?;
-    Ok(server::zone_of(&saved["preferences"]))
+    Ok(server::zone_of(&saved.user.preferences()))
 }
 
 #[server]

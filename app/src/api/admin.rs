@@ -146,9 +146,7 @@ pub struct SettingsForm {
 mod server {
     use domain::Actor;
     use leptos::prelude::ServerFnError;
-    use serde_json::Value;
 
-    use crate::api::Choice;
     pub use crate::session::server::run;
     use crate::session::server::{actor, reject};
 
@@ -165,34 +163,6 @@ mod server {
         }
     }
 
-    pub fn text(v: &Value, key: &str) -> String {
-        v[key].as_str().unwrap_or_default().to_string()
-    }
-
-    pub fn flag(v: &Value, key: &str) -> bool {
-        v[key].as_bool().unwrap_or(false)
-    }
-
-    /// The strings of a JSON array (none if it is not one).
-    pub fn strings(v: &Value) -> Vec<String> {
-        v.as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s.as_str().map(String::from))
-            .collect()
-    }
-
-    /// `{id, name}` pairs of rendered records.
-    pub fn choices(values: &[Value]) -> Vec<Choice> {
-        values
-            .iter()
-            .map(|v| Choice {
-                id: v["id"].as_i64().unwrap_or_default(),
-                name: text(v, "name"),
-            })
-            .collect()
-    }
-
     pub fn page(per_page: i64) -> domain::storage::paging::Page {
         domain::storage::paging::Page { page: 1, per_page }
     }
@@ -201,7 +171,7 @@ mod server {
 /// Users matching `query` (name, login, e-mail, phone; empty: everyone), at most 200.
 #[server(output = JsonText)]
 pub async fn admin_users(query: String) -> Result<Vec<UserRow>, ServerFnError> {
-    use self::server::{admin, flag, page, run, strings};
+    use self::server::{admin, page, run};
     use domain::accounts::users;
     let actor = admin().await?;
     let ctx = crate::session::server::context()?;
@@ -209,18 +179,19 @@ pub async fn admin_users(query: String) -> Result<Vec<UserRow>, ServerFnError> {
         let mut conn = ctx.store.read().await?;
         let found =
             users::search(&mut conn, ctx.store.backend(), &actor, &query, page(200)).await?;
-        let rendered = users::render_many(&mut conn, &found, true).await?;
+        let found = users::details(&mut conn, &found).await?;
+        let names = users::names(&mut conn, &found).await?;
         Ok(found
-            .iter()
-            .zip(rendered)
-            .map(|(u, v)| UserRow {
-                id: u.id,
-                name: u.fullname(),
-                login: u.login.clone(),
-                email: u.email.clone(),
-                roles: strings(&v["roles"]),
-                organization: v["organization"].as_str().map(String::from),
-                active: flag(&v, "active"),
+            .into_iter()
+            .zip(names)
+            .map(|(u, names)| UserRow {
+                id: u.user.id,
+                name: u.user.fullname(),
+                active: u.user.is_active(),
+                login: u.user.login,
+                email: u.user.email,
+                roles: names.roles,
+                organization: names.organization,
             })
             .collect())
     })
@@ -230,17 +201,37 @@ pub async fn admin_users(query: String) -> Result<Vec<UserRow>, ServerFnError> {
 /// A user for the edit form (`id` 0: an empty form for a new user), with its choices.
 #[server(output = JsonText)]
 pub async fn admin_user(id: i64) -> Result<UserEdit, ServerFnError> {
-    use self::server::{admin, choices, flag, page, run, text};
+    use self::server::{admin, page, run};
     use domain::accounts::{groups, organizations, roles, users};
     let actor = admin().await?;
     let ctx = crate::session::server::context()?;
     run(async {
         let mut conn = ctx.store.read().await?;
-        let roles = choices(&roles::index(&mut conn, &actor).await?);
-        let mut groups = choices(&groups::index(&mut conn, &actor).await?);
+        let roles: Vec<Choice> = roles::list(&mut conn, &actor)
+            .await?
+            .into_iter()
+            .map(|r| Choice {
+                id: r.id,
+                name: r.name,
+            })
+            .collect();
+        let mut groups: Vec<Choice> = groups::list(&mut conn, &actor)
+            .await?
+            .into_iter()
+            .map(|g| Choice {
+                id: g.id,
+                name: g.name,
+            })
+            .collect();
         groups.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut organizations =
-            choices(&organizations::index(&mut conn, &actor, page(500), false).await?);
+        let mut organizations: Vec<Choice> = organizations::list(&mut conn, &actor, page(500))
+            .await?
+            .into_iter()
+            .map(|o| Choice {
+                id: o.id,
+                name: o.name,
+            })
+            .collect();
         organizations.sort_by(|a, b| a.name.cmp(&b.name));
         let (user, locked_until) = if id == 0 {
             let agent_role = roles.iter().find(|r| r.name == "Agent").map(|r| r.id);
@@ -253,39 +244,24 @@ pub async fn admin_user(id: i64) -> Result<UserEdit, ServerFnError> {
                 None,
             )
         } else {
-            let v = users::show(&mut conn, &actor, id, false).await?;
-            let ids = |key: &str| -> Vec<i64> {
-                v[key]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect())
-                    .unwrap_or_default()
-            };
-            let group_access = v["group_ids"]
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(gid, levels)| {
-                            let levels = levels
-                                .as_array()?
-                                .iter()
-                                .filter_map(|l| l.as_str().map(String::from))
-                                .collect();
-                            Some((gid.parse().ok()?, levels))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let found = users::find_visible(&mut conn, &actor, id).await?;
             (
                 UserForm {
                     id,
-                    login: text(&v, "login"),
-                    firstname: text(&v, "firstname"),
-                    lastname: text(&v, "lastname"),
-                    email: text(&v, "email"),
-                    organization_id: v["organization_id"].as_i64(),
-                    role_ids: ids("role_ids"),
-                    group_access,
-                    active: flag(&v, "active"),
+                    active: found.user.is_active(),
+                    login: found.user.login,
+                    firstname: found.user.firstname,
+                    lastname: found.user.lastname,
+                    email: found.user.email,
+                    organization_id: found.user.organization_id,
+                    role_ids: found.role_ids,
+                    group_access: found
+                        .group_access
+                        .into_iter()
+                        .map(|(gid, levels)| {
+                            (gid, levels.iter().map(|l| l.as_str().to_string()).collect())
+                        })
+                        .collect(),
                     password: String::new(),
                 },
                 users::locked_until(&mut conn, id).await?,
@@ -335,7 +311,7 @@ pub async fn save_admin_user(user: UserForm) -> Result<i64, ServerFnError> {
         } else {
             users::update_user(&ctx.store, &actor, user.id, params).await?
         };
-        Ok(saved["id"].as_i64().unwrap_or_default())
+        Ok(saved.user.id)
     })
     .await
 }
@@ -351,21 +327,23 @@ pub async fn unlock_admin_user(id: i64) -> Result<(), ServerFnError> {
 
 #[server(output = JsonText)]
 pub async fn admin_organizations() -> Result<Vec<OrganizationRow>, ServerFnError> {
-    use self::server::{admin, flag, page, run, text};
+    use self::server::{admin, page, run};
+    use domain::accounts::organizations;
     let actor = admin().await?;
     let ctx = crate::session::server::context()?;
     run(async {
         let mut conn = ctx.store.read().await?;
-        let all =
-            domain::accounts::organizations::index(&mut conn, &actor, page(500), false).await?;
+        let all = organizations::list(&mut conn, &actor, page(500)).await?;
+        let ids: Vec<i64> = all.iter().map(|o| o.id).collect();
+        let counts = organizations::member_counts(&mut conn, &ids).await?;
         let mut rows: Vec<OrganizationRow> = all
-            .iter()
-            .map(|v| OrganizationRow {
-                id: v["id"].as_i64().unwrap_or_default(),
-                name: text(v, "name"),
-                shared: flag(v, "shared"),
-                active: flag(v, "active"),
-                members: v["member_ids"].as_array().map_or(0, Vec::len),
+            .into_iter()
+            .map(|o| OrganizationRow {
+                id: o.id,
+                members: counts.get(&o.id).copied().unwrap_or_default(),
+                shared: o.shared != 0,
+                active: o.active != 0,
+                name: o.name,
             })
             .collect();
         rows.sort_by_key(|r| r.name.to_lowercase());
@@ -376,7 +354,7 @@ pub async fn admin_organizations() -> Result<Vec<OrganizationRow>, ServerFnError
 
 #[server(output = JsonText)]
 pub async fn admin_organization(id: i64) -> Result<OrganizationEdit, ServerFnError> {
-    use self::server::{admin, flag, run, text};
+    use self::server::{admin, run};
     use domain::accounts::{organizations, users};
     let actor = admin().await?;
     let ctx = crate::session::server::context()?;
@@ -392,13 +370,8 @@ pub async fn admin_organization(id: i64) -> Result<OrganizationEdit, ServerFnErr
             });
         }
         let mut conn = ctx.store.read().await?;
-        let v = organizations::show(&mut conn, &actor, id, false).await?;
-        let member_ids: Vec<i64> = v["member_ids"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(serde_json::Value::as_i64)
-            .collect();
+        let org = organizations::find_visible(&mut conn, &actor, id).await?;
+        let member_ids = organizations::members(&mut conn, id).await?.primary;
         let members = users::find_many(&mut conn, &member_ids)
             .await?
             .into_iter()
@@ -410,11 +383,11 @@ pub async fn admin_organization(id: i64) -> Result<OrganizationEdit, ServerFnErr
         Ok(OrganizationEdit {
             organization: OrganizationForm {
                 id,
-                name: text(&v, "name"),
-                shared: flag(&v, "shared"),
-                active: flag(&v, "active"),
-                domain: text(&v, "domain"),
-                note: text(&v, "note"),
+                name: org.name,
+                shared: org.shared != 0,
+                active: org.active != 0,
+                domain: org.domain,
+                note: org.note,
             },
             members,
         })
@@ -443,37 +416,35 @@ pub async fn save_admin_organization(org: OrganizationForm) -> Result<i64, Serve
         } else {
             organizations::update_organization(&ctx.store, &actor, org.id, &params).await?
         };
-        Ok(saved["id"].as_i64().unwrap_or_default())
+        Ok(saved.id)
     })
     .await
 }
 
 #[server(output = JsonText)]
 pub async fn admin_groups() -> Result<Vec<GroupRow>, ServerFnError> {
-    use self::server::{admin, flag, run, text};
+    use self::server::{admin, run};
     use domain::mail::addresses;
     use std::collections::HashMap;
     let actor = admin().await?;
     let ctx = crate::session::server::context()?;
     run(async {
         let mut conn = ctx.store.read().await?;
-        let emails: HashMap<i64, String> = addresses::index(&mut conn, &actor)
+        let emails: HashMap<i64, String> = addresses::list(&mut conn, &actor)
             .await?
-            .iter()
-            .filter_map(|a| Some((a["id"].as_i64()?, text(a, "email"))))
+            .into_iter()
+            .map(|a| (a.id, a.email))
             .collect();
-        let mut rows: Vec<GroupRow> = domain::accounts::groups::index(&mut conn, &actor)
+        let mut rows: Vec<GroupRow> = domain::accounts::groups::list(&mut conn, &actor)
             .await?
-            .iter()
+            .into_iter()
             .map(|g| GroupRow {
-                id: g["id"].as_i64().unwrap_or_default(),
-                name: text(g, "name"),
-                active: flag(g, "active"),
-                shared_drafts: flag(g, "shared_drafts"),
-                follow_up: text(g, "follow_up_possible"),
-                email_address: g["email_address_id"]
-                    .as_i64()
-                    .and_then(|aid| emails.get(&aid).cloned()),
+                id: g.id,
+                active: g.active != 0,
+                shared_drafts: g.shared_drafts != 0,
+                email_address: g.email_address_id.and_then(|aid| emails.get(&aid).cloned()),
+                follow_up: g.follow_up_possible,
+                name: g.name,
             })
             .collect();
         rows.sort_by_key(|r| r.name.to_lowercase());
@@ -484,30 +455,33 @@ pub async fn admin_groups() -> Result<Vec<GroupRow>, ServerFnError> {
 
 #[server(output = JsonText)]
 pub async fn admin_group(id: i64) -> Result<GroupEdit, ServerFnError> {
-    use self::server::{admin, flag, run, text};
+    use self::server::{admin, run};
     use domain::accounts::groups;
     use domain::mail::{addresses, signatures};
     let actor = admin().await?;
     let ctx = crate::session::server::context()?;
     run(async {
         let mut conn = ctx.store.read().await?;
-        let email_addresses = addresses::index(&mut conn, &actor)
+        let email_addresses = addresses::list(&mut conn, &actor)
             .await?
-            .iter()
-            .map(|v| {
-                let name = text(v, "name");
-                let email = text(v, "email");
-                Choice {
-                    id: v["id"].as_i64().unwrap_or_default(),
-                    name: if name.is_empty() {
-                        email
-                    } else {
-                        format!("{name} <{email}>")
-                    },
-                }
+            .into_iter()
+            .map(|a| Choice {
+                id: a.id,
+                name: if a.name.is_empty() {
+                    a.email
+                } else {
+                    format!("{} <{}>", a.name, a.email)
+                },
             })
             .collect();
-        let signatures = server::choices(&signatures::index(&mut conn, &actor).await?);
+        let signatures = signatures::list(&mut conn, &actor)
+            .await?
+            .into_iter()
+            .map(|s| Choice {
+                id: s.id,
+                name: s.name,
+            })
+            .collect();
         let group = if id == 0 {
             GroupForm {
                 active: true,
@@ -516,17 +490,17 @@ pub async fn admin_group(id: i64) -> Result<GroupEdit, ServerFnError> {
                 ..Default::default()
             }
         } else {
-            let g = groups::show(&mut conn, &actor, id).await?;
+            let g = groups::find_visible(&mut conn, &actor, id).await?;
             GroupForm {
                 id,
-                name: text(&g, "name"),
-                active: flag(&g, "active"),
-                shared_drafts: flag(&g, "shared_drafts"),
-                follow_up_possible: text(&g, "follow_up_possible"),
-                reopen_time_in_days: g["reopen_time_in_days"].as_i64(),
-                email_address_id: g["email_address_id"].as_i64(),
-                signature_id: g["signature_id"].as_i64(),
-                note: text(&g, "note"),
+                active: g.active != 0,
+                shared_drafts: g.shared_drafts != 0,
+                reopen_time_in_days: g.reopen_time_in_days,
+                email_address_id: g.email_address_id,
+                signature_id: g.signature_id,
+                name: g.name,
+                follow_up_possible: g.follow_up_possible,
+                note: g.note,
             }
         };
         Ok(GroupEdit {
@@ -569,21 +543,21 @@ pub async fn save_admin_group(group: GroupForm) -> Result<i64, ServerFnError> {
 
 #[server(output = JsonText)]
 pub async fn admin_roles() -> Result<Vec<RoleRow>, ServerFnError> {
-    use self::server::{admin, flag, run, strings, text};
+    use self::server::{admin, run};
     let actor = admin().await?;
     let ctx = crate::session::server::context()?;
     run(async {
         let mut conn = ctx.store.read().await?;
-        Ok(domain::accounts::roles::index(&mut conn, &actor)
+        Ok(domain::accounts::roles::list(&mut conn, &actor)
             .await?
-            .iter()
-            .map(|v| RoleRow {
-                id: v["id"].as_i64().unwrap_or_default(),
-                name: text(v, "name"),
-                permissions: strings(&v["permissions"]),
-                active: flag(v, "active"),
-                default_at_signup: flag(v, "default_at_signup"),
-                note: text(v, "note"),
+            .into_iter()
+            .map(|r| RoleRow {
+                id: r.id,
+                permissions: r.permission_names(),
+                active: r.active != 0,
+                default_at_signup: r.default_at_signup != 0,
+                name: r.name,
+                note: r.note,
             })
             .collect())
     })

@@ -144,39 +144,23 @@ pub async fn my_tokens() -> Result<Tokens, ServerFnError> {
     }
     let listed = run(async {
         let mut conn = ctx.store.read().await?;
-        domain::accounts::tokens::list(&mut conn, &actor).await
+        domain::accounts::tokens::records(&mut conn, &actor).await
     })
     .await?;
-    let strings = |v: &serde_json::Value| -> Vec<String> {
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let text = |v: &serde_json::Value| v.as_str().map(String::from);
     Ok(Tokens {
-        tokens: listed["tokens"]
-            .as_array()
+        tokens: listed
+            .tokens
             .into_iter()
-            .flatten()
             .map(|t| TokenRow {
-                id: t["id"].as_i64().unwrap_or_default(),
-                name: text(&t["name"]).unwrap_or_default(),
-                permissions: strings(&t["preferences"]["permission"]),
-                expires_at: text(&t["expires_at"]),
-                last_used_at: text(&t["last_used_at"]),
-                created_at: text(&t["created_at"]).unwrap_or_default(),
+                id: t.id,
+                permissions: t.permission_names(),
+                expires_at: t.expiry_date(),
+                name: t.name,
+                last_used_at: t.last_used_at,
+                created_at: t.created_at,
             })
             .collect(),
-        permissions: listed["permissions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|p| text(&p["name"]))
-            .collect(),
+        permissions: listed.permissions,
     })
 }
 
@@ -197,7 +181,7 @@ pub async fn create_my_token(
         expires_at: Some(expires_at).filter(|e| !e.trim().is_empty()),
     };
     let created = run(tokens::create_token(&ctx.store, &actor, &params)).await?;
-    Ok(created["token"].as_str().unwrap_or_default().to_string())
+    Ok(created.secret)
 }
 
 #[server]

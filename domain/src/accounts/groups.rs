@@ -92,26 +92,37 @@ async fn visible(conn: &mut AnyConnection, actor: &Actor, group: &GroupRecord) -
     Ok(actor.is_agent())
 }
 
-pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
+/// The groups the caller may see, by id.
+pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<GroupRecord>> {
     let groups =
         sqlx::query_as::<_, GroupRecord>(&format!("SELECT {COLUMNS} FROM groups ORDER BY id"))
             .fetch_all(&mut *conn)
             .await?;
     let mut out = Vec::new();
-    for group in &groups {
-        if visible(conn, actor, group).await? {
-            out.push(render(group));
+    for group in groups {
+        if visible(conn, actor, &group).await? {
+            out.push(group);
         }
     }
     Ok(out)
 }
 
-pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {
+/// `GET /groups`: [`list`] as Zammad renders it.
+pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
+    Ok(list(conn, actor).await?.iter().map(render).collect())
+}
+
+/// A group the caller may see.
+pub async fn find_visible(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<GroupRecord> {
     let group = find(conn, id).await?;
     if !visible(conn, actor, &group).await? {
         return Err(Error::not_authorized());
     }
-    Ok(render(&group))
+    Ok(group)
+}
+
+pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {
+    Ok(render(&find_visible(conn, actor, id).await?))
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

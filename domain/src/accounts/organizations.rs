@@ -39,22 +39,62 @@ pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<OrganizationRecor
     .ok_or_else(|| Error::not_found("Organization", id))
 }
 
-pub async fn render(
-    conn: &mut AnyConnection,
-    org: &OrganizationRecord,
-    expanded: bool,
-) -> Result<Value> {
-    let member_ids: Vec<i64> =
+/// The members of an organisation.
+#[derive(Debug, Clone, Default)]
+pub struct Members {
+    /// Users whose primary organisation it is, by id.
+    pub primary: Vec<i64>,
+    /// Users who have it as a secondary organisation, by id.
+    pub secondary: Vec<i64>,
+}
+
+pub async fn members(conn: &mut AnyConnection, org_id: i64) -> Result<Members> {
+    let primary: Vec<i64> =
         sqlx::query_scalar("SELECT id FROM users WHERE organization_id = $1 ORDER BY id")
-            .bind(org.id)
+            .bind(org_id)
             .fetch_all(&mut *conn)
             .await?;
     let secondary: Vec<i64> = sqlx::query_scalar(
         "SELECT user_id FROM user_organizations WHERE organization_id = $1 ORDER BY user_id",
     )
-    .bind(org.id)
+    .bind(org_id)
     .fetch_all(&mut *conn)
     .await?;
+    Ok(Members { primary, secondary })
+}
+
+/// How many users have each of these organisations as their primary one (one query;
+/// organisations without members are left out).
+pub async fn member_counts(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, usize>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(i64, i64)> = sqlx::query_as(&format!(
+        "SELECT organization_id, COUNT(*) FROM users WHERE organization_id IN ({}) \
+         GROUP BY organization_id",
+        crate::storage::store::id_list(ids.iter().copied())
+    ))
+    .persistent(false)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, count)| (id, usize::try_from(count).unwrap_or_default()))
+        .collect())
+}
+
+pub async fn render(
+    conn: &mut AnyConnection,
+    org: &OrganizationRecord,
+    expanded: bool,
+) -> Result<Value> {
+    let Members {
+        primary: member_ids,
+        secondary,
+    } = members(conn, org.id).await?;
     let mut value = json!({
         "id": org.id,
         "name": org.name,
@@ -82,35 +122,47 @@ pub async fn render(
     Ok(value)
 }
 
+/// An organisation the caller may see. Which of its fields the caller may see is the
+/// renderer's business ([`policy::fields::organization_scope`]).
+pub async fn find_visible(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+) -> Result<OrganizationRecord> {
+    let org = find(conn, id).await?;
+    if !policy::can_show_organization(actor, id) {
+        return Err(Error::not_authorized());
+    }
+    Ok(org)
+}
+
 pub async fn show(
     conn: &mut AnyConnection,
     actor: &Actor,
     id: i64,
     expanded: bool,
 ) -> Result<Value> {
-    let org = find(conn, id).await?;
-    if !policy::can_show_organization(actor, id) {
-        return Err(Error::not_authorized());
-    }
+    let org = find_visible(conn, actor, id).await?;
     let mut rendered = render(conn, &org, expanded).await?;
     policy::fields::organization_scope(actor).apply(&mut rendered);
     Ok(rendered)
 }
 
-pub async fn index(
+/// The organisations the caller may see, one page: all of them by id for organisation admins,
+/// else their own.
+pub async fn list(
     conn: &mut AnyConnection,
     actor: &Actor,
     page: Page,
-    expanded: bool,
-) -> Result<Vec<Value>> {
-    let orgs = if policy::can_manage_organizations(actor) {
-        sqlx::query_as::<_, OrganizationRecord>(&format!(
+) -> Result<Vec<OrganizationRecord>> {
+    if policy::can_manage_organizations(actor) {
+        Ok(sqlx::query_as::<_, OrganizationRecord>(&format!(
             "SELECT {COLUMNS} FROM organizations ORDER BY id LIMIT $1 OFFSET $2"
         ))
         .bind(page.per_page)
         .bind(page.offset())
         .fetch_all(&mut *conn)
-        .await?
+        .await?)
     } else {
         let mut own = Vec::new();
         for id in actor
@@ -121,8 +173,18 @@ pub async fn index(
         {
             own.push(find(conn, *id).await?);
         }
-        own
-    };
+        Ok(own)
+    }
+}
+
+/// `GET /organizations`: [`list`] as Zammad renders it.
+pub async fn index(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    page: Page,
+    expanded: bool,
+) -> Result<Vec<Value>> {
+    let orgs = list(conn, actor, page).await?;
     let mut out = Vec::new();
     for org in &orgs {
         out.push(render(conn, org, expanded).await?);
@@ -281,18 +343,17 @@ pub async fn update(
     find(conn, id).await
 }
 
-/// `POST /organizations` as one request: one write transaction, the created organisation as
-/// rendered. The REST API and the web app's admin area both call this.
+/// `POST /organizations` as one request: one write transaction, the created organisation
+/// (rendered by [`render`]). The REST API and the web app's admin area both call this.
 pub async fn create_organization(
     store: &crate::Store,
     actor: &Actor,
     params: &OrganizationParams,
-) -> Result<Value> {
+) -> Result<OrganizationRecord> {
     let mut tx = store.write().await?;
     let org = create(&mut tx, Some(actor), params).await?;
-    let body = render(&mut tx, &org, false).await?;
     tx.commit().await?;
-    Ok(body)
+    Ok(org)
 }
 
 /// `PUT /organizations/{id}` as one request, like [`create_organization`].
@@ -301,12 +362,11 @@ pub async fn update_organization(
     actor: &Actor,
     id: i64,
     params: &OrganizationParams,
-) -> Result<Value> {
+) -> Result<OrganizationRecord> {
     let mut tx = store.write().await?;
     let org = update(&mut tx, actor, id, params).await?;
-    let body = render(&mut tx, &org, false).await?;
     tx.commit().await?;
-    Ok(body)
+    Ok(org)
 }
 
 /// `DELETE /organizations/{id}` (Zammad's rule): only an organisation without members and

@@ -20,6 +20,13 @@ pub struct RoleRecord {
     pub updated_at: String,
 }
 
+impl RoleRecord {
+    /// The role's permission names (`admin.user`, `ticket.agent`, …).
+    pub fn permission_names(&self) -> Vec<String> {
+        serde_json::from_str(&self.permissions).unwrap_or_default()
+    }
+}
+
 const COLUMNS: &str = "id, name, permissions, default_at_signup, active, note, created_by_id, updated_by_id, created_at, updated_at";
 
 pub async fn render(conn: &mut AnyConnection, role: &RoleRecord) -> Result<Value> {
@@ -37,7 +44,7 @@ pub async fn render(conn: &mut AnyConnection, role: &RoleRecord) -> Result<Value
             .expect("inserted as array")
             .push(json!(access));
     }
-    let permissions: Vec<String> = serde_json::from_str(&role.permissions).unwrap_or_default();
+    let permissions = role.permission_names();
     Ok(json!({
         "id": role.id,
         "name": role.name,
@@ -63,14 +70,21 @@ pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<RoleRecord> {
         .ok_or_else(|| Error::not_found("Role", id))
 }
 
-pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
+/// Every role, by id, for those who may read roles.
+pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<RoleRecord>> {
     if !policy::can_read_roles(actor) {
         return Err(Error::not_authorized());
     }
-    let roles =
+    Ok(
         sqlx::query_as::<_, RoleRecord>(&format!("SELECT {COLUMNS} FROM roles ORDER BY id"))
-            .fetch_all(&mut *conn)
-            .await?;
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// `GET /roles`: [`list`] as Zammad renders it.
+pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
+    let roles = list(conn, actor).await?;
     let mut out = Vec::new();
     for role in &roles {
         out.push(render(conn, role).await?);

@@ -22,8 +22,37 @@ pub struct TokenRecord {
     pub updated_at: String,
 }
 
+impl TokenRecord {
+    /// The permissions the token narrows its user's to.
+    pub fn permission_names(&self) -> Vec<String> {
+        serde_json::from_str(&self.permissions).unwrap_or_default()
+    }
+
+    /// When it expires as Zammad shows it: the date (`2027-12-31`).
+    pub fn expiry_date(&self) -> Option<String> {
+        self.expires_at
+            .as_deref()
+            .map(|t| t.get(..10).unwrap_or(t).to_string())
+    }
+}
+
+/// The caller's tokens and the permissions a new one may carry.
+#[derive(Debug, Clone)]
+pub struct TokenList {
+    /// By id.
+    pub tokens: Vec<TokenRecord>,
+    pub permissions: Vec<String>,
+}
+
+/// A token just created, with its secret (shown only this once; only its hash is stored).
+#[derive(Debug, Clone)]
+pub struct CreatedToken {
+    pub record: TokenRecord,
+    pub secret: String,
+}
+
 pub fn render(token: &TokenRecord) -> Value {
-    let permissions: Vec<String> = serde_json::from_str(&token.permissions).unwrap_or_default();
+    let permissions = token.permission_names();
     json!({
         "id": token.id,
         "user_id": token.user_id,
@@ -32,7 +61,7 @@ pub fn render(token: &TokenRecord) -> Value {
         "label": token.name,
         "preferences": {"permission": permissions},
         "last_used_at": token.last_used_at,
-        "expires_at": token.expires_at.as_deref().map(|t| t.get(..10).unwrap_or(t).to_string()),
+        "expires_at": token.expiry_date(),
         "created_at": token.created_at,
         "updated_at": token.updated_at,
     })
@@ -48,8 +77,8 @@ pub struct NewToken {
     pub expires_at: Option<String>,
 }
 
-/// `GET /user_access_token`: the caller's tokens and the permissions a token may carry.
-pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Value> {
+/// The caller's tokens and the permissions a token may carry.
+pub async fn records(conn: &mut AnyConnection, actor: &Actor) -> Result<TokenList> {
     if !policy::can_use_access_tokens(actor) {
         return Err(Error::not_authorized());
     }
@@ -60,8 +89,19 @@ pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Value> {
     .bind(actor.id)
     .fetch_all(conn)
     .await?;
-    let permissions: Vec<Value> = actor
-        .permissions
+    Ok(TokenList {
+        tokens,
+        permissions: actor.permissions.clone(),
+    })
+}
+
+/// `GET /user_access_token`: [`records`] as Zammad renders them.
+pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Value> {
+    let TokenList {
+        tokens,
+        permissions,
+    } = records(conn, actor).await?;
+    let permissions: Vec<Value> = permissions
         .iter()
         .map(|p| json!({"name": p, "active": true, "preferences": {}}))
         .collect();
@@ -69,7 +109,11 @@ pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Value> {
 }
 
 /// Creates a token; returns it with the plain token value (shown only this once).
-pub async fn create(conn: &mut AnyConnection, actor: &Actor, params: &NewToken) -> Result<Value> {
+pub async fn create(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    params: &NewToken,
+) -> Result<CreatedToken> {
     if !policy::can_use_access_tokens(actor) {
         return Err(Error::not_authorized());
     }
@@ -125,10 +169,17 @@ pub async fn create(conn: &mut AnyConnection, actor: &Actor, params: &NewToken) 
     .bind(&now)
     .fetch_one(&mut *conn)
     .await?;
-    let record = find(conn, actor.id, id).await?;
-    let mut value = render(&record);
-    value["token"] = json!(token);
-    Ok(value)
+    Ok(CreatedToken {
+        record: find(conn, actor.id, id).await?,
+        secret: token,
+    })
+}
+
+/// `POST /user_access_token`'s answer: the token as rendered, with its secret in `token`.
+pub fn render_created(created: &CreatedToken) -> Value {
+    let mut value = render(&created.record);
+    value["token"] = json!(created.secret);
+    value
 }
 
 async fn find(conn: &mut AnyConnection, user_id: i64, id: i64) -> Result<TokenRecord> {
@@ -157,7 +208,11 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
 
 /// `POST /user_access_token` as one request: one write transaction; the answer holds the
 /// secret (shown this once). The REST API and the web app's profile both call this.
-pub async fn create_token(store: &crate::Store, actor: &Actor, params: &NewToken) -> Result<Value> {
+pub async fn create_token(
+    store: &crate::Store,
+    actor: &Actor,
+    params: &NewToken,
+) -> Result<CreatedToken> {
     let mut tx = store.write().await?;
     let token = create(&mut tx, actor, params).await?;
     tx.commit().await?;

@@ -55,6 +55,16 @@ impl UserRecord {
     pub fn fullname(&self) -> String {
         crate::policy::access::fullname(&self.firstname, &self.lastname, &self.email, &self.login)
     }
+
+    /// The stored preferences (an opaque JSON object: notification settings, time zone, …);
+    /// `{}` when there are none or they cannot be read.
+    pub fn preferences(&self) -> Value {
+        serde_json::from_str::<Value>(&self.preferences).unwrap_or_else(|_| json!({}))
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.active != 0
+    }
 }
 
 /// Role ids, secondary organisations and direct group access of some users, loaded in bulk.
@@ -110,22 +120,120 @@ fn bool_json(v: i64) -> Value {
     Value::Bool(v != 0)
 }
 
-/// The user as Zammad renders it, with association ids.
-fn render(user: &UserRecord, assoc: &Associations) -> Value {
-    let groups: Map<String, Value> = assoc
-        .group_ids
-        .get(&user.id)
-        .map(|g| {
-            g.iter()
-                .map(|(gid, levels)| {
-                    (
-                        gid.to_string(),
-                        json!(levels.iter().map(|l| l.as_str()).collect::<Vec<_>>()),
-                    )
-                })
-                .collect()
+/// A user with its roles, secondary organisations and direct group access: what the typed
+/// reads return, and what both renderings (Zammad's JSON, the web app's forms) are made of.
+#[derive(Debug, Clone)]
+pub struct UserDetails {
+    pub user: UserRecord,
+    /// Role ids, ascending.
+    pub role_ids: Vec<i64>,
+    /// Secondary organisations, ascending.
+    pub organization_ids: Vec<i64>,
+    /// Direct group access: group id → its levels.
+    pub group_access: BTreeMap<i64, BTreeSet<AccessLevel>>,
+}
+
+/// The names `expand=true` adds next to a user's ids (unknown ids are left out).
+#[derive(Debug, Clone, Default)]
+pub struct UserNames {
+    /// The roles' names, in the order of [`UserDetails::role_ids`].
+    pub roles: Vec<String>,
+    /// The primary organisation's name.
+    pub organization: Option<String>,
+    /// The secondary organisations' names, in the order of [`UserDetails::organization_ids`].
+    pub organizations: Vec<String>,
+    /// Direct group access by group name.
+    pub groups: BTreeMap<String, BTreeSet<AccessLevel>>,
+}
+
+/// Several users with their associations (three queries for the whole list), in the given
+/// order.
+pub async fn details(conn: &mut AnyConnection, users: &[UserRecord]) -> Result<Vec<UserDetails>> {
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let assoc = associations(conn, &ids).await?;
+    Ok(users
+        .iter()
+        .map(|user| UserDetails {
+            role_ids: assoc.role_ids.get(&user.id).cloned().unwrap_or_default(),
+            organization_ids: assoc
+                .organization_ids
+                .get(&user.id)
+                .cloned()
+                .unwrap_or_default(),
+            group_access: assoc.group_ids.get(&user.id).cloned().unwrap_or_default(),
+            user: user.clone(),
         })
-        .unwrap_or_default();
+        .collect())
+}
+
+/// The names of the roles, organisations and groups of several users (one query per kind for
+/// the whole list), in the order of `users`.
+pub async fn names(conn: &mut AnyConnection, users: &[UserDetails]) -> Result<Vec<UserNames>> {
+    let role_ids: BTreeSet<i64> = users.iter().flat_map(|u| u.role_ids.clone()).collect();
+    let org_ids: BTreeSet<i64> = users
+        .iter()
+        .flat_map(|u| {
+            u.organization_ids
+                .iter()
+                .copied()
+                .chain(u.user.organization_id)
+        })
+        .collect();
+    let group_ids: BTreeSet<i64> = users
+        .iter()
+        .flat_map(|u| u.group_access.keys().copied())
+        .collect();
+    let roles: HashMap<i64, String> = lookup::names_by_ids(conn, Named::Role, &role_ids)
+        .await?
+        .into_iter()
+        .collect();
+    let orgs: HashMap<i64, String> = lookup::names_by_ids(conn, Named::Organization, &org_ids)
+        .await?
+        .into_iter()
+        .collect();
+    let groups: HashMap<i64, String> = lookup::names_by_ids(conn, Named::Group, &group_ids)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(users
+        .iter()
+        .map(|u| UserNames {
+            roles: u
+                .role_ids
+                .iter()
+                .filter_map(|id| roles.get(id).cloned())
+                .collect(),
+            organization: u.user.organization_id.and_then(|id| orgs.get(&id).cloned()),
+            organizations: u
+                .organization_ids
+                .iter()
+                .filter_map(|id| orgs.get(id).cloned())
+                .collect(),
+            groups: u
+                .group_access
+                .iter()
+                .filter_map(|(id, levels)| Some((groups.get(id)?.clone(), levels.clone())))
+                .collect(),
+        })
+        .collect())
+}
+
+fn levels_json(levels: &BTreeSet<AccessLevel>) -> Value {
+    json!(levels.iter().map(|l| l.as_str()).collect::<Vec<_>>())
+}
+
+/// The user as Zammad renders it, with association ids.
+pub fn render(details: &UserDetails) -> Value {
+    let UserDetails {
+        user,
+        role_ids,
+        organization_ids,
+        group_access,
+    } = details;
+    let groups: Map<String, Value> = group_access
+        .iter()
+        .map(|(gid, levels)| (gid.to_string(), levels_json(levels)))
+        .collect();
     json!({
         "id": user.id,
         "organization_id": user.organization_id,
@@ -156,57 +264,32 @@ fn render(user: &UserRecord, assoc: &Associations) -> Value {
         "out_of_office_start_at": null,
         "out_of_office_end_at": null,
         "out_of_office_replacement_id": null,
-        "preferences": serde_json::from_str::<Value>(&user.preferences).unwrap_or_else(|_| json!({})),
+        "preferences": user.preferences(),
         "updated_by_id": user.updated_by_id,
         "created_by_id": user.created_by_id,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
-        "role_ids": assoc.role_ids.get(&user.id).cloned().unwrap_or_default(),
+        "role_ids": role_ids,
         "two_factor_preference_ids": [],
-        "organization_ids": assoc.organization_ids.get(&user.id).cloned().unwrap_or_default(),
+        "organization_ids": organization_ids,
         "authorization_ids": [],
         "overview_sorting_ids": [],
         "group_ids": groups,
     })
 }
 
-/// `expand=true`: names next to the ids.
-async fn expand(conn: &mut AnyConnection, value: &mut Value) -> Result<()> {
-    let names_of = |v: &Value| v.as_array().cloned().unwrap_or_default();
-    let role_ids = names_of(&value["role_ids"]);
-    let org_ids = names_of(&value["organization_ids"]);
-    let mut roles = Vec::new();
-    for id in role_ids.iter().filter_map(Value::as_i64) {
-        if let Some(name) = lookup::name_by_id(conn, Named::Role, id).await? {
-            roles.push(name);
-        }
-    }
-    let mut organizations = Vec::new();
-    for id in org_ids.iter().filter_map(Value::as_i64) {
-        if let Some(name) = lookup::name_by_id(conn, Named::Organization, id).await? {
-            organizations.push(name);
-        }
-    }
-    let organization = match value["organization_id"].as_i64() {
-        Some(id) => lookup::name_by_id(conn, Named::Organization, id).await?,
-        None => None,
-    };
-    let mut groups = Map::new();
-    if let Some(map) = value["group_ids"].as_object().cloned() {
-        for (gid, levels) in map {
-            if let Ok(id) = gid.parse::<i64>()
-                && let Some(name) = lookup::name_by_id(conn, Named::Group, id).await?
-            {
-                groups.insert(name, levels);
-            }
-        }
-    }
+/// `expand=true`: the names next to the ids of a rendered user.
+fn expand(value: &mut Value, names: &UserNames) {
+    let groups: Map<String, Value> = names
+        .groups
+        .iter()
+        .map(|(name, levels)| (name.clone(), levels_json(levels)))
+        .collect();
     let obj = value.as_object_mut().expect("user renders as an object");
-    obj.insert("roles".into(), json!(roles));
-    obj.insert("organization".into(), json!(organization));
-    obj.insert("organizations".into(), json!(organizations));
+    obj.insert("roles".into(), json!(names.roles));
+    obj.insert("organization".into(), json!(names.organization));
+    obj.insert("organizations".into(), json!(names.organizations));
     obj.insert("groups".into(), Value::Object(groups));
-    Ok(())
 }
 
 /// The logins of several users at once (`id → login`; unknown ids are left out), in chunks of
@@ -262,15 +345,21 @@ pub async fn render_many(
     users: &[UserRecord],
     expanded: bool,
 ) -> Result<Vec<Value>> {
-    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
-    let assoc = associations(conn, &ids).await?;
-    let mut out = Vec::with_capacity(users.len());
-    for user in users {
-        let mut value = render(user, &assoc);
-        if expanded {
-            expand(conn, &mut value).await?;
+    let details = details(conn, users).await?;
+    render_details(conn, &details, expanded).await
+}
+
+/// Renders users read with [`details`], optionally expanded.
+pub async fn render_details(
+    conn: &mut AnyConnection,
+    users: &[UserDetails],
+    expanded: bool,
+) -> Result<Vec<Value>> {
+    let mut out: Vec<Value> = users.iter().map(render).collect();
+    if expanded {
+        for (value, names) in out.iter_mut().zip(names(conn, users).await?) {
+            expand(value, &names);
         }
-        out.push(value);
     }
     Ok(out)
 }
@@ -322,19 +411,28 @@ async fn target_facts(conn: &mut AnyConnection, user: &UserRecord) -> Result<pol
     })
 }
 
+/// A user the caller may see, with its associations. Which of its fields the caller may see
+/// is the renderer's business ([`policy::fields::user_scope`]).
+pub async fn find_visible(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<UserDetails> {
+    let user = find(conn, id).await?;
+    let facts = target_facts(conn, &user).await?;
+    if !policy::can_show_user(actor, &facts) {
+        return Err(Error::not_authorized());
+    }
+    Ok(details(conn, std::slice::from_ref(&user)).await?.remove(0))
+}
+
 pub async fn show(
     conn: &mut AnyConnection,
     actor: &Actor,
     id: i64,
     expanded: bool,
 ) -> Result<Value> {
-    let user = find(conn, id).await?;
-    let facts = target_facts(conn, &user).await?;
-    if !policy::can_show_user(actor, &facts) {
-        return Err(Error::not_authorized());
-    }
-    let mut rendered = render_one(conn, &user, expanded).await?;
-    policy::fields::user_scope(actor, user.id).apply(&mut rendered);
+    let user = find_visible(conn, actor, id).await?;
+    let mut rendered = render_details(conn, std::slice::from_ref(&user), expanded)
+        .await?
+        .remove(0);
+    policy::fields::user_scope(actor, user.user.id).apply(&mut rendered);
     Ok(rendered)
 }
 
@@ -422,18 +520,20 @@ pub fn escape_like(text: &str) -> String {
 }
 
 /// `POST /users` as one request: the password hashed first, then one write transaction;
-/// the created user as rendered for the caller.
+/// the created user with its associations (rendered by [`render`]).
 pub async fn create_user(
     store: &crate::Store,
     actor: &Actor,
     mut params: UserParams,
-) -> Result<Value> {
+) -> Result<UserDetails> {
     params.hash_password().await?;
     let mut tx = store.write().await?;
     let user = create(&mut tx, Some(actor), &params).await?;
-    let body = render_one(&mut tx, &user, false).await?;
+    let saved = details(&mut tx, std::slice::from_ref(&user))
+        .await?
+        .remove(0);
     tx.commit().await?;
-    Ok(body)
+    Ok(saved)
 }
 
 /// `PUT /users/{id}` as one request, like [`create_user`].
@@ -442,13 +542,15 @@ pub async fn update_user(
     actor: &Actor,
     id: i64,
     mut params: UserParams,
-) -> Result<Value> {
+) -> Result<UserDetails> {
     params.hash_password().await?;
     let mut tx = store.write().await?;
     let user = update(&mut tx, actor, id, &params).await?;
-    let body = render_one(&mut tx, &user, false).await?;
+    let saved = details(&mut tx, std::slice::from_ref(&user))
+        .await?
+        .remove(0);
     tx.commit().await?;
-    Ok(body)
+    Ok(saved)
 }
 
 /// Body of `POST /users` and `PUT /users/{id}`. Unknown keys are ignored, as Zammad does.

@@ -77,14 +77,19 @@ pub async fn all_emails(conn: &mut AnyConnection) -> Result<Vec<String>> {
         .await?)
 }
 
-pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
+/// Every sender address, by id, for e-mail admins.
+pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<EmailAddressRecord>> {
     crate::policy::authorize_email_admin(actor)?;
-    let rows = sqlx::query_as::<_, EmailAddressRecord>(&format!(
+    Ok(sqlx::query_as::<_, EmailAddressRecord>(&format!(
         "SELECT {COLUMNS} FROM email_addresses ORDER BY id"
     ))
     .fetch_all(conn)
-    .await?;
-    Ok(rows.iter().map(render).collect())
+    .await?)
+}
+
+/// `GET /email_addresses`: [`list`] as Zammad renders it.
+pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
+    Ok(list(conn, actor).await?.iter().map(render).collect())
 }
 
 pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {

@@ -64,14 +64,19 @@ pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<SignatureRecord> 
         .ok_or_else(|| Error::not_found("Signature", id))
 }
 
-pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
+/// Every signature, by id, for those who may read them.
+pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<SignatureRecord>> {
     require(actor, false)?;
-    let rows = sqlx::query_as::<_, SignatureRecord>(&format!(
+    Ok(sqlx::query_as::<_, SignatureRecord>(&format!(
         "SELECT {COLUMNS} FROM signatures ORDER BY id"
     ))
     .fetch_all(conn)
-    .await?;
-    Ok(rows.iter().map(render).collect())
+    .await?)
+}
+
+/// `GET /signatures`: [`list`] as Zammad renders it.
+pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
+    Ok(list(conn, actor).await?.iter().map(render).collect())
 }
 
 pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {

@@ -167,7 +167,7 @@ impl Relay {
                 let dropped = self
                     .dropped
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if dropped % 1_000 == 0 {
+                if dropped.is_multiple_of(1_000) {
                     tracing::warn!(
                         dropped = dropped + 1,
                         "draft relay: outbox full (the database is behind); message dropped"

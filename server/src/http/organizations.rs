@@ -52,7 +52,9 @@ pub async fn create(
     caller: Caller,
     ApiJson(params): ApiJson<OrganizationParams>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let body = organizations::create_organization(&state.store, &caller.actor, &params).await?;
+    let org = organizations::create_organization(&state.store, &caller.actor, &params).await?;
+    let mut conn = state.store.read().await?;
+    let body = organizations::render(&mut conn, &org, false).await?;
     Ok((StatusCode::CREATED, Json(body)))
 }
 
@@ -64,9 +66,9 @@ pub async fn update(
     Path(id): Path<i64>,
     ApiJson(params): ApiJson<OrganizationParams>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        organizations::update_organization(&state.store, &caller.actor, id, &params).await?,
-    ))
+    let org = organizations::update_organization(&state.store, &caller.actor, id, &params).await?;
+    let mut conn = state.store.read().await?;
+    Ok(Json(organizations::render(&mut conn, &org, false).await?))
 }
 
 #[utoipa::path(get, path = "/organizations/search", tag = "organizations",

@@ -28,7 +28,7 @@ pub async fn create(
     ApiJson(params): ApiJson<NewToken>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let token = tokens::create_token(&state.store, &caller.actor, &params).await?;
-    Ok((StatusCode::CREATED, Json(token)))
+    Ok((StatusCode::CREATED, Json(tokens::render_created(&token))))
 }
 
 #[utoipa::path(delete, path = "/user_access_token/{id}", tag = "user_access_token", params(("id" = i64, Path)),

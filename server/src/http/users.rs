@@ -65,8 +65,8 @@ pub async fn create(
     caller: Caller,
     ApiJson(params): ApiJson<UserParams>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let body = users::create_user(&state.store, &caller.actor, params).await?;
-    Ok((StatusCode::CREATED, Json(body)))
+    let user = users::create_user(&state.store, &caller.actor, params).await?;
+    Ok((StatusCode::CREATED, Json(users::render(&user))))
 }
 
 #[utoipa::path(put, path = "/users/{id}", tag = "users", params(("id" = i64, Path)), request_body = Value,
@@ -77,9 +77,8 @@ pub async fn update(
     Path(id): Path<i64>,
     ApiJson(params): ApiJson<UserParams>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        users::update_user(&state.store, &caller.actor, id, params).await?,
-    ))
+    let user = users::update_user(&state.store, &caller.actor, id, params).await?;
+    Ok(Json(users::render(&user)))
 }
 
 /// Search by `query` (or `term` for autocomplete entries); `full=true` → `{record_ids, assets}`.
