@@ -182,14 +182,7 @@ pub async fn mark_notification_read(id: i64) -> Result<(), ServerFnError> {
     use crate::session::server::{actor, context, fail};
     let actor = agent(actor().await?).await?;
     let ctx = context()?;
-    let result = async {
-        let mut tx = ctx.store.write().await?;
-        domain::desk::notify::online_mark(&mut tx, &actor, id, true).await?;
-        tx.commit().await?;
-        domain::Result::Ok(())
-    }
-    .await;
-    match result {
+    match ctx.desk.mark_notification(&actor, id, true).await {
         Ok(()) => Ok(()),
         Err(e) => Err(fail(e).await),
     }
@@ -201,14 +194,7 @@ pub async fn mark_all_notifications_read() -> Result<(), ServerFnError> {
     use crate::session::server::{actor, context, fail};
     let actor = agent(actor().await?).await?;
     let ctx = context()?;
-    let result = async {
-        let mut tx = ctx.store.write().await?;
-        domain::desk::notify::online_mark_all(&mut tx, &actor).await?;
-        tx.commit().await?;
-        domain::Result::Ok(())
-    }
-    .await;
-    match result {
+    match ctx.desk.mark_all_notifications(&actor).await {
         Ok(()) => Ok(()),
         Err(e) => Err(fail(e).await),
     }
@@ -244,22 +230,16 @@ pub async fn save_notification_settings(
     use domain::accounts::users;
     let actor = agent(actor().await?).await?;
     let ctx = context()?;
-    let result = async {
-        let mut tx = ctx.store.write().await?;
-        let current = users::find(&mut tx, actor.id).await?;
-        let config = ssr::merged(&current.preferences, &settings);
-        let params = users::UserParams {
+    let result =
+        users::update_user_from(&ctx.store, &actor, actor.id, |current| users::UserParams {
             preferences: Some(serde_json::Map::from_iter([(
                 "notification_config".to_string(),
-                config,
+                ssr::merged(&current.preferences, &settings),
             )])),
             ..Default::default()
-        };
-        let user = users::update(&mut tx, &actor, actor.id, &params).await?;
-        tx.commit().await?;
-        domain::Result::Ok(ssr::read(&user.preferences))
-    }
-    .await;
+        })
+        .await
+        .map(|saved| ssr::read(&saved.user.preferences));
     match result {
         Ok(stored) => Ok(stored),
         Err(e) => Err(fail(e).await),

@@ -553,6 +553,32 @@ pub async fn update_user(
     Ok(saved)
 }
 
+/// [`update_user`] whose changes are computed from the user as stored, inside the write
+/// transaction, so that a read-modify-write (merging preferences) loses no concurrent change.
+/// `change` must not set a password (hashing is slow and happens before a transaction): a
+/// password it sets is refused with a 500-free 422.
+pub async fn update_user_from(
+    store: &crate::Store,
+    actor: &Actor,
+    id: i64,
+    change: impl FnOnce(&UserRecord) -> UserParams,
+) -> Result<UserDetails> {
+    let mut tx = store.write().await?;
+    let current = find(&mut tx, id).await?;
+    let params = change(&current);
+    if params.password.is_some() {
+        return Err(Error::unprocessable(
+            "A password is changed on its own (PUT /users/{id} or password_change).",
+        ));
+    }
+    let user = update(&mut tx, actor, id, &params).await?;
+    let saved = details(&mut tx, std::slice::from_ref(&user))
+        .await?
+        .remove(0);
+    tx.commit().await?;
+    Ok(saved)
+}
+
 /// Body of `POST /users` and `PUT /users/{id}`. Unknown keys are ignored, as Zammad does.
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct UserParams {

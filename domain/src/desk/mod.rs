@@ -431,6 +431,31 @@ impl Desk {
         Ok(())
     }
 
+    /// `PUT /online_notifications/{id}` and the bell: one of the caller's notifications seen
+    /// (or unseen); 404 for another user's.
+    pub async fn mark_notification(&self, actor: &Actor, id: i64, seen: bool) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        notify::online_mark(&mut tx, actor, id, seen).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `POST /online_notifications/mark_all_as_read` and the bell's "mark all read".
+    pub async fn mark_all_notifications(&self, actor: &Actor) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        notify::online_mark_all(&mut tx, actor).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `DELETE /online_notifications/{id}`: one of the caller's notifications.
+    pub async fn delete_notification(&self, actor: &Actor, id: i64) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        notify::online_delete(&mut tx, actor, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Removes the bytes of `hashes` that no record refers to any more (after a commit).
     async fn remove_unreferenced(&self, hashes: &[String]) -> Result<()> {
         if hashes.is_empty() {

@@ -32,9 +32,10 @@ pub async fn update(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
     let seen = params::flag(&body, "seen")?.unwrap_or(true);
-    let mut tx = state.store.write().await?;
-    notify::online_mark(&mut tx, &caller.actor, id, seen).await?;
-    tx.commit().await?;
+    state
+        .desk
+        .mark_notification(&caller.actor, id, seen)
+        .await?;
     Ok(Json(json!({"id": id, "seen": seen})))
 }
 
@@ -44,9 +45,7 @@ pub async fn mark_all_as_read(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    notify::online_mark_all(&mut tx, &caller.actor).await?;
-    tx.commit().await?;
+    state.desk.mark_all_notifications(&caller.actor).await?;
     Ok(Json(json!({})))
 }
 
@@ -57,8 +56,6 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    notify::online_delete(&mut tx, &caller.actor, id).await?;
-    tx.commit().await?;
+    state.desk.delete_notification(&caller.actor, id).await?;
     Ok(Json(json!({})))
 }
