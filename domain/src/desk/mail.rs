@@ -1132,3 +1132,83 @@ pub async fn status(conn: &mut AnyConnection, mail: &MailService) -> Result<Mail
             .unwrap_or_else(|| "Ticket#".into()),
     })
 }
+
+/// The e-mail settings admins keep (`/email_addresses`, `/email_channels`, `/signatures`):
+/// each change one transaction. `id` `None` creates, `Some` updates; the mailbox pollers read
+/// their channels' settings on their next round.
+impl Desk {
+    /// `POST`/`PUT /email_addresses[/{id}]` (admins): the address as stored.
+    pub async fn save_email_address(
+        &self,
+        actor: &crate::Actor,
+        id: Option<i64>,
+        params: &addresses::EmailAddressParams,
+    ) -> Result<addresses::EmailAddressRecord> {
+        let mut tx = self.store.write().await?;
+        let address = match id {
+            None => addresses::create(&mut tx, actor, params).await?,
+            Some(id) => addresses::update(&mut tx, actor, id, params).await?,
+        };
+        tx.commit().await?;
+        Ok(address)
+    }
+
+    /// `DELETE /email_addresses/{id}` (admins).
+    pub async fn delete_email_address(&self, actor: &crate::Actor, id: i64) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        addresses::delete(&mut tx, actor, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `POST`/`PUT /email_channels[/{id}]` (admins): the mailbox as stored.
+    pub async fn save_email_channel(
+        &self,
+        actor: &crate::Actor,
+        id: Option<i64>,
+        params: &crate::mail::channels::EmailChannelParams,
+    ) -> Result<crate::mail::channels::EmailChannelRecord> {
+        use crate::mail::channels;
+        let mut tx = self.store.write().await?;
+        let channel = match id {
+            None => channels::create(&mut tx, actor, params).await?,
+            Some(id) => channels::update(&mut tx, actor, id, params).await?,
+        };
+        tx.commit().await?;
+        Ok(channel)
+    }
+
+    /// `DELETE /email_channels/{id}` (admins): its poller stops on its next round.
+    pub async fn delete_email_channel(&self, actor: &crate::Actor, id: i64) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        crate::mail::channels::delete(&mut tx, actor, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `POST`/`PUT /signatures[/{id}]` (admins), `params`
+    /// [`crate::mail::signatures::SignatureParams::prepared`] (sanitised) before.
+    pub async fn save_signature(
+        &self,
+        actor: &crate::Actor,
+        id: Option<i64>,
+        params: &crate::mail::signatures::SignatureParams,
+    ) -> Result<crate::mail::signatures::SignatureRecord> {
+        use crate::mail::signatures;
+        let mut tx = self.store.write().await?;
+        let signature = match id {
+            None => signatures::create(&mut tx, actor, params).await?,
+            Some(id) => signatures::update(&mut tx, actor, id, params).await?,
+        };
+        tx.commit().await?;
+        Ok(signature)
+    }
+
+    /// `DELETE /signatures/{id}` (admins).
+    pub async fn delete_signature(&self, actor: &crate::Actor, id: i64) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        crate::mail::signatures::delete(&mut tx, actor, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -47,9 +47,10 @@ pub async fn create(
     caller: Caller,
     ApiJson(params): ApiJson<EmailAddressParams>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let mut tx = state.store.write().await?;
-    let address = addresses::create(&mut tx, &caller.actor, &params).await?;
-    tx.commit().await?;
+    let address = state
+        .desk
+        .save_email_address(&caller.actor, None, &params)
+        .await?;
     Ok((StatusCode::CREATED, Json(addresses::render(&address))))
 }
 
@@ -61,9 +62,10 @@ pub async fn update(
     Path(id): Path<i64>,
     ApiJson(params): ApiJson<EmailAddressParams>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    let address = addresses::update(&mut tx, &caller.actor, id, &params).await?;
-    tx.commit().await?;
+    let address = state
+        .desk
+        .save_email_address(&caller.actor, Some(id), &params)
+        .await?;
     Ok(Json(addresses::render(&address)))
 }
 
@@ -74,9 +76,7 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    addresses::delete(&mut tx, &caller.actor, id).await?;
-    tx.commit().await?;
+    state.desk.delete_email_address(&caller.actor, id).await?;
     Ok(Json(json!({})))
 }
 
@@ -230,9 +230,10 @@ pub async fn channels_create(
     caller: Caller,
     ApiJson(params): ApiJson<EmailChannelParams>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let mut tx = state.store.write().await?;
-    let channel = channels::create(&mut tx, &caller.actor, &params).await?;
-    tx.commit().await?;
+    let channel = state
+        .desk
+        .save_email_channel(&caller.actor, None, &params)
+        .await?;
     Ok((StatusCode::CREATED, Json(channels::render(&channel))))
 }
 
@@ -244,9 +245,10 @@ pub async fn channels_update(
     Path(id): Path<i64>,
     ApiJson(params): ApiJson<EmailChannelParams>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    let channel = channels::update(&mut tx, &caller.actor, id, &params).await?;
-    tx.commit().await?;
+    let channel = state
+        .desk
+        .save_email_channel(&caller.actor, Some(id), &params)
+        .await?;
     Ok(Json(channels::render(&channel)))
 }
 
@@ -257,9 +259,7 @@ pub async fn channels_delete(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    channels::delete(&mut tx, &caller.actor, id).await?;
-    tx.commit().await?;
+    state.desk.delete_email_channel(&caller.actor, id).await?;
     Ok(Json(json!({})))
 }
 
@@ -293,9 +293,10 @@ pub async fn signatures_create(
     ApiJson(params): ApiJson<SignatureParams>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let params = params.prepared()?;
-    let mut tx = state.store.write().await?;
-    let signature = signatures::create(&mut tx, &caller.actor, &params).await?;
-    tx.commit().await?;
+    let signature = state
+        .desk
+        .save_signature(&caller.actor, None, &params)
+        .await?;
     Ok((StatusCode::CREATED, Json(signatures::render(&signature))))
 }
 
@@ -308,9 +309,10 @@ pub async fn signatures_update(
     ApiJson(params): ApiJson<SignatureParams>,
 ) -> ApiResult<Json<Value>> {
     let params = params.prepared()?;
-    let mut tx = state.store.write().await?;
-    let signature = signatures::update(&mut tx, &caller.actor, id, &params).await?;
-    tx.commit().await?;
+    let signature = state
+        .desk
+        .save_signature(&caller.actor, Some(id), &params)
+        .await?;
     Ok(Json(signatures::render(&signature)))
 }
 
@@ -321,8 +323,6 @@ pub async fn signatures_delete(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    signatures::delete(&mut tx, &caller.actor, id).await?;
-    tx.commit().await?;
+    state.desk.delete_signature(&caller.actor, id).await?;
     Ok(Json(json!({})))
 }
