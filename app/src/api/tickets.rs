@@ -237,10 +237,7 @@ mod ssr {
         // of other users, customers see only names (Zammad's filter_unauthorized_attributes)
         let contact = agent || record.customer_id == actor.id;
         let organization = match record.organization_id {
-            Some(o) => domain::accounts::organizations::find(conn, o)
-                .await
-                .ok()
-                .map(|o| o.name)
+            Some(o) => Some(domain::accounts::organizations::find(conn, o).await?.name)
                 .filter(|n| !n.is_empty()),
             None => None,
         };
@@ -316,10 +313,7 @@ mod ssr {
         let owner = if record.owner_id == domain::accounts::users::SYSTEM_USER_ID {
             String::new()
         } else {
-            domain::accounts::users::find(conn, record.owner_id)
-                .await
-                .map(|u| name_of(&u))
-                .unwrap_or_default()
+            name_of(&domain::accounts::users::find(conn, record.owner_id).await?)
         };
         Ok(TicketZoom {
             id,

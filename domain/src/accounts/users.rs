@@ -536,7 +536,8 @@ pub async fn create_user(
     Ok(saved)
 }
 
-/// `PUT /users/{id}` as one request, like [`create_user`].
+/// `PUT /users/{id}` as one request, like [`create_user`] (the password hashed before the
+/// transaction).
 pub async fn update_user(
     store: &crate::Store,
     actor: &Actor,
@@ -544,19 +545,13 @@ pub async fn update_user(
     mut params: UserParams,
 ) -> Result<UserDetails> {
     params.hash_password().await?;
-    let mut tx = store.write().await?;
-    let user = update(&mut tx, actor, id, &params).await?;
-    let saved = details(&mut tx, std::slice::from_ref(&user))
-        .await?
-        .remove(0);
-    tx.commit().await?;
-    Ok(saved)
+    update_user_from(store, actor, id, move |_| params).await
 }
 
 /// [`update_user`] whose changes are computed from the user as stored, inside the write
 /// transaction, so that a read-modify-write (merging preferences) loses no concurrent change.
-/// `change` must not set a password (hashing is slow and happens before a transaction): a
-/// password it sets is refused with a 500-free 422.
+/// `change` must not set a password it has not hashed ([`UserParams::hash_password`] is slow
+/// and belongs before the transaction): such a password is refused with a 422.
 pub async fn update_user_from(
     store: &crate::Store,
     actor: &Actor,
@@ -566,7 +561,7 @@ pub async fn update_user_from(
     let mut tx = store.write().await?;
     let current = find(&mut tx, id).await?;
     let params = change(&current);
-    if params.password.is_some() {
+    if params.password.is_some() && params.password_hash.is_none() {
         return Err(Error::unprocessable(
             "A password is changed on its own (PUT /users/{id} or password_change).",
         ));

@@ -161,7 +161,8 @@ impl Desk {
         let mut tx = self.store.write().await?;
         let before = tickets::find(&mut tx, id).await.ok();
         let last_article = mail::last_article_id(&mut tx, id).await?;
-        let ticket = tickets::update(&mut tx, &self.files, actor, id, changes, article).await?;
+        let (ticket, new_article) =
+            tickets::update(&mut tx, &self.files, actor, id, changes, article).await?;
         let mut queued = mail::queue_outgoing(&mut tx, &self.mail, id, last_article).await?;
         queued |= self
             .tell_changes(&mut tx, actor, before.as_ref(), &ticket, last_article)
@@ -175,11 +176,6 @@ impl Desk {
         if live_draft {
             crate::shared_drafts::zoom::end_for_send(&mut tx, actor, id).await?;
         }
-        let new_article = if changes.article.is_some() {
-            Some(mail::last_article_id(&mut tx, id).await?).filter(|a| *a > last_article)
-        } else {
-            None
-        };
         tx.commit().await?;
         if queued {
             self.wake_mail_delivery();

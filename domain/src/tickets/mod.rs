@@ -840,7 +840,7 @@ pub async fn create(
 
 /// `PUT /tickets/{id}`: changes fields (customers: only title, state, priority, group) and
 /// optionally adds an article, in the caller's transaction (`prepared_article` as in
-/// [`create`]).
+/// [`create`]). Returns the ticket as it is now and the new article's id.
 pub async fn update(
     conn: &mut AnyConnection,
     files: &FileStore,
@@ -848,7 +848,7 @@ pub async fn update(
     id: i64,
     request: &input::TicketChanges,
     prepared_article: Option<Result<articles::PreparedBody>>,
-) -> Result<TicketRecord> {
+) -> Result<(TicketRecord, Option<i64>)> {
     let for_update = sqlx::query_scalar::<_, i64>("SELECT id FROM tickets WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -989,8 +989,11 @@ pub async fn update(
     .await?;
     let after = find(conn, id).await?;
     crate::tickets::history::record_ticket_changes(conn, actor.id, &current, &after).await?;
+    let mut article_id = None;
     if let Some(article) = &request.article {
-        articles::create_on(conn, files, actor, id, article, false, prepared_article).await?;
+        let created =
+            articles::create_on(conn, files, actor, id, article, false, prepared_article).await?;
+        article_id = Some(created.id);
         if request.state.is_none() {
             reopen_for_follow_up(conn, actor, id).await?;
         }
@@ -998,7 +1001,7 @@ pub async fn update(
     if after.title != current.title {
         crate::tickets::search_index::index_ticket(conn, id).await?;
     }
-    find(conn, id).await
+    Ok((find(conn, id).await?, article_id))
 }
 
 /// A customer's follow-up (an article of theirs) on a closed or pending ticket reopens it,
