@@ -5,6 +5,7 @@
 #                      Python API-client tests and Playwright browser tests
 #   ./tandem.sh bench  benchmarks (prints figures)
 #   ./tandem.sh setup  only install what is missing (the first step of run and test)
+#   ./tandem.sh e2e    only the named browser tests (e.g. tests/bell.spec.ts) against a fresh test server
 # Tools are installed only when missing. Nothing is downloaded from outside the package
 # registries (crates.io, npm, PyPI, Debian): no cargo-leptos, no `npx playwright install`.
 set -euo pipefail
@@ -411,6 +412,20 @@ cmd_bench() {
   target/release/tandem-bench "$@"
 }
 
+# ./tandem.sh e2e [playwright arguments]: builds the debug site and server, starts the test
+# server (as `test` does) and runs only the named browser tests, e.g.
+#   ./tandem.sh e2e tests/bell.spec.ts
+cmd_e2e() {
+  ensure_build_tools
+  ensure_test_tools
+  trap stop_test_server EXIT
+  trap 'exit 130' INT TERM HUP
+  build_site debug
+  build_server debug
+  start_test_server || die "the test server did not start"
+  (cd end2end && playwright test "$@")
+}
+
 cmd_setup() {
   ensure_build_tools
   ensure_test_tools
@@ -418,7 +433,7 @@ cmd_setup() {
 }
 
 usage() {
-  echo "usage: $0 run | test | bench | setup" >&2
+  echo "usage: $0 run | test | bench | setup | e2e [playwright arguments]" >&2
   exit 2
 }
 
@@ -427,5 +442,6 @@ case "${1:-}" in
   test) shift; cmd_test "$@" ;;
   bench) shift; cmd_bench "$@" ;;
   setup) shift; cmd_setup ;;
+  e2e) shift; cmd_e2e "$@" ;;
   *) usage ;;
 esac
