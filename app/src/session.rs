@@ -229,11 +229,9 @@ pub async fn sign_in(login: String, password: String) -> Result<(), ServerFnErro
 pub async fn sign_out() -> Result<(), ServerFnError> {
     if let Some(cookie) = server::session_cookie().await {
         let ctx = server::context()?;
-        let mut tx = ctx.store.write().await.map_err(server::internal)?;
-        domain::accounts::auth::delete_session(&mut tx, &cookie)
+        domain::accounts::auth::sign_out(&ctx.store, &cookie)
             .await
             .map_err(server::internal)?;
-        tx.commit().await.map_err(server::internal)?;
     }
     server::set_cookie(domain::accounts::auth::cleared_session_cookie());
     leptos_axum::redirect("/login");

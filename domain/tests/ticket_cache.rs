@@ -133,7 +133,7 @@ async fn a_commit_makes_the_cache_forget() {
             .await
             .unwrap();
         let shown: serde_json::Value = serde_json::from_slice(
-            &domain::desk::show_ticket(store, &actor, 1, Default::default())
+            &domain::dialects::zammad::tickets::show_ticket(store, &actor, 1, Default::default())
                 .await
                 .unwrap(),
         )

@@ -267,12 +267,18 @@ pub async fn find_session(
     .await?)
 }
 
-pub async fn delete_session(conn: &mut AnyConnection, cookie_value: &str) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-        .bind(sha256_hex(cookie_value))
-        .execute(conn)
-        .await?;
-    Ok(())
+/// Signs out: the browser session whose cookie value this is ends (`DELETE /signout`, the web
+/// app's sign-out). An unknown value is no error: the session is gone either way.
+pub async fn sign_out(store: &crate::Store, cookie_value: &str) -> Result<()> {
+    store
+        .in_write(async |tx| {
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                .bind(sha256_hex(cookie_value))
+                .execute(tx)
+                .await?;
+            Ok(())
+        })
+        .await
 }
 
 /// The authenticated caller, plus the CSRF token when it came through a session cookie.

@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 use sqlx::{AnyConnection, FromRow};
 
 use crate::policy::access::{AccessLevel, Actor};
-use crate::{Error, Result, policy, storage::clock, storage::settings};
+use crate::storage::rows::{self, Row};
+use crate::{Error, Result, policy, storage::settings};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct GroupRecord {
@@ -57,11 +58,7 @@ pub fn render(group: &GroupRecord) -> Value {
 }
 
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<GroupRecord> {
-    sqlx::query_as::<_, GroupRecord>(&format!("SELECT {COLUMNS} FROM groups WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or_else(|| Error::not_found("Group", id))
+    rows::find(conn, "groups", COLUMNS, "Group", id).await
 }
 
 /// Group ids customers may open tickets in (`None` = every active group).
@@ -206,77 +203,16 @@ fn check_follow_up(value: &str) -> Result<()> {
     }
 }
 
-async fn ensure_unique_name(conn: &mut AnyConnection, name: &str, except: i64) -> Result<()> {
-    let taken: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM groups WHERE name_downcase = $1 AND id <> $2")
-            .bind(crate::storage::text::fold(name))
-            .bind(except)
-            .fetch_optional(conn)
-            .await?;
-    match taken {
-        Some(_) => Err(Error::unprocessable(format!(
-            "Name '{name}' is already used for another group."
-        ))),
-        None => Ok(()),
-    }
-}
-
 pub async fn create(
     conn: &mut AnyConnection,
     actor: Option<&Actor>,
     params: &GroupParams,
 ) -> Result<GroupRecord> {
-    params.check_lengths()?;
     if actor.is_some_and(|a| !policy::can_manage_groups(a)) {
-        return Err(Error::Forbidden(
-            "Not authorized (admin permission required)!".into(),
-        ));
+        return Err(forbidden());
     }
-    let name = params.name.as_deref().map(str::trim).unwrap_or_default();
-    if name.is_empty() {
-        return Err(Error::unprocessable(
-            "The required value 'name' is missing.",
-        ));
-    }
-    ensure_unique_name(conn, name, 0).await?;
-    let follow_up = params
-        .follow_up_possible
-        .clone()
-        .unwrap_or_else(|| "yes".into());
-    check_follow_up(&follow_up)?;
-    let email_address_id = params.email_address_id.flatten();
-    check_email_address(conn, email_address_id).await?;
-    let acknowledgement = params
-        .acknowledgement
-        .clone()
-        .flatten()
-        .filter(|t| !t.trim().is_empty());
-    let signature_id = params.signature_id.flatten();
-    check_reference(conn, "signatures", "signature_id", signature_id).await?;
     let by = actor.map_or(crate::accounts::users::SYSTEM_USER_ID, |a| a.id);
-    let now = clock::now();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO groups (name, active, note, follow_up_possible, reopen_time_in_days, shared_drafts, \
-         assignment_timeout, email_address_id, acknowledgement, signature_id, created_by_id, updated_by_id, created_at, \
-         updated_at, name_downcase) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) RETURNING id",
-    )
-    .bind(name)
-    .bind(params.active.unwrap_or(true) as i64)
-    .bind(params.note.clone().unwrap_or_default())
-    .bind(follow_up)
-    .bind(params.reopen_time_in_days)
-    .bind(params.shared_drafts.unwrap_or(true) as i64)
-    .bind(params.assignment_timeout)
-    .bind(email_address_id)
-    .bind(acknowledgement)
-    .bind(signature_id)
-    .bind(by)
-    .bind(by)
-    .bind(&now)
-    .bind(&now)
-    .bind(crate::storage::text::fold(name))
-    .fetch_one(&mut *conn)
-    .await?;
+    let id = row(conn, params, None).await?.insert(conn, by).await?;
     find(conn, id).await
 }
 
@@ -286,60 +222,89 @@ pub async fn update(
     id: i64,
     params: &GroupParams,
 ) -> Result<GroupRecord> {
-    params.check_lengths()?;
     let current = find(conn, id).await?;
     if !policy::can_manage_groups(actor) {
-        return Err(Error::Forbidden(
-            "Not authorized (admin permission required)!".into(),
-        ));
+        return Err(forbidden());
     }
-    let name = params
-        .name
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or(&current.name)
-        .to_string();
-    if name.is_empty() {
-        return Err(Error::unprocessable(
-            "The required value 'name' is missing.",
-        ));
-    }
-    ensure_unique_name(conn, &name, id).await?;
+    row(conn, params, Some(&current))
+        .await?
+        .update(conn, id, actor.id)
+        .await?;
+    find(conn, id).await
+}
+
+fn forbidden() -> Error {
+    Error::Forbidden("Not authorized (admin permission required)!".into())
+}
+
+/// The group row `params` ask for: checked, over `current` (the stored group; `None` for a new
+/// one, which gets Zammad's defaults: active, follow-up `yes`, shared drafts on).
+async fn row(
+    conn: &mut AnyConnection,
+    params: &GroupParams,
+    current: Option<&GroupRecord>,
+) -> Result<Row> {
+    params.check_lengths()?;
+    let name = rows::unique_name(
+        conn,
+        "groups",
+        "group",
+        params.name.as_deref(),
+        current.map(|c| (c.id, c.name.as_str())),
+    )
+    .await?;
     let follow_up = params
         .follow_up_possible
         .clone()
-        .unwrap_or(current.follow_up_possible);
+        .or_else(|| current.map(|c| c.follow_up_possible.clone()))
+        .unwrap_or_else(|| "yes".into());
     check_follow_up(&follow_up)?;
-    let email_address_id = params.email_address_id.unwrap_or(current.email_address_id);
+    let email_address_id = params
+        .email_address_id
+        .unwrap_or_else(|| current.and_then(|c| c.email_address_id));
     check_email_address(conn, email_address_id).await?;
     let acknowledgement = match params.acknowledgement.clone() {
-        None => current.acknowledgement.clone(),
+        None => current.and_then(|c| c.acknowledgement.clone()),
         Some(text) => text.filter(|t| !t.trim().is_empty()),
     };
-    let signature_id = params.signature_id.unwrap_or(current.signature_id);
+    let signature_id = params
+        .signature_id
+        .unwrap_or_else(|| current.and_then(|c| c.signature_id));
     check_reference(conn, "signatures", "signature_id", signature_id).await?;
-    sqlx::query(
-        "UPDATE groups SET name = $1, active = $2, note = $3, follow_up_possible = $4, reopen_time_in_days = $5, \
-         shared_drafts = $6, assignment_timeout = $7, email_address_id = $8, acknowledgement = $9, signature_id = $10, \
-         updated_by_id = $11, updated_at = $12, name_downcase = $13 WHERE id = $14",
-    )
-    .bind(&name)
-    .bind(params.active.map_or(current.active, i64::from))
-    .bind(params.note.clone().unwrap_or(current.note))
-    .bind(follow_up)
-    .bind(params.reopen_time_in_days.or(current.reopen_time_in_days))
-    .bind(params.shared_drafts.map_or(current.shared_drafts, i64::from))
-    .bind(params.assignment_timeout.or(current.assignment_timeout))
-    .bind(email_address_id)
-    .bind(acknowledgement)
-    .bind(signature_id)
-    .bind(actor.id)
-    .bind(clock::now())
-    .bind(crate::storage::text::fold(&name))
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
-    find(conn, id).await
+    let flag =
+        |asked: Option<bool>, stored: Option<i64>| asked.map(i64::from).or(stored).unwrap_or(1);
+    Ok(Row::of("groups")
+        .set("name_downcase", crate::storage::text::fold(&name))
+        .set("name", name)
+        .set("active", flag(params.active, current.map(|c| c.active)))
+        .set(
+            "note",
+            params
+                .note
+                .clone()
+                .or_else(|| current.map(|c| c.note.clone()))
+                .unwrap_or_default(),
+        )
+        .set("follow_up_possible", follow_up)
+        .set(
+            "reopen_time_in_days",
+            params
+                .reopen_time_in_days
+                .or(current.and_then(|c| c.reopen_time_in_days)),
+        )
+        .set(
+            "shared_drafts",
+            flag(params.shared_drafts, current.map(|c| c.shared_drafts)),
+        )
+        .set(
+            "assignment_timeout",
+            params
+                .assignment_timeout
+                .or(current.and_then(|c| c.assignment_timeout)),
+        )
+        .set("email_address_id", email_address_id)
+        .set("acknowledgement", acknowledgement)
+        .set("signature_id", signature_id))
 }
 
 /// `POST /groups` as one request: one write transaction, the created group. The REST API and
@@ -349,10 +314,9 @@ pub async fn create_group(
     actor: &Actor,
     params: &GroupParams,
 ) -> Result<GroupRecord> {
-    let mut tx = store.write().await?;
-    let group = create(&mut tx, Some(actor), params).await?;
-    tx.commit().await?;
-    Ok(group)
+    store
+        .in_write(async |tx| create(tx, Some(actor), params).await)
+        .await
 }
 
 /// `PUT /groups/{id}` as one request, like [`create_group`].
@@ -362,8 +326,7 @@ pub async fn update_group(
     id: i64,
     params: &GroupParams,
 ) -> Result<GroupRecord> {
-    let mut tx = store.write().await?;
-    let group = update(&mut tx, actor, id, params).await?;
-    tx.commit().await?;
-    Ok(group)
+    store
+        .in_write(async |tx| update(tx, actor, id, params).await)
+        .await
 }

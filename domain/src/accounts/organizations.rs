@@ -6,9 +6,10 @@ use sqlx::{AnyConnection, FromRow};
 
 use crate::policy::access::Actor;
 use crate::storage::paging::Page;
+use crate::storage::rows::{self, Row};
 use crate::storage::store::Backend;
 use crate::storage::text::{fold, wildcard_like};
-use crate::{Error, Result, policy, storage::clock};
+use crate::{Error, Result, policy};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct OrganizationRecord {
@@ -30,13 +31,7 @@ const COLUMNS: &str = "id, name, shared, domain, domain_assignment, active, vip,
     updated_by_id, created_at, updated_at";
 
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<OrganizationRecord> {
-    sqlx::query_as::<_, OrganizationRecord>(&format!(
-        "SELECT {COLUMNS} FROM organizations WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?
-    .ok_or_else(|| Error::not_found("Organization", id))
+    rows::find(conn, "organizations", COLUMNS, "Organization", id).await
 }
 
 /// The members of an organisation.
@@ -241,60 +236,16 @@ impl OrganizationParams {
     }
 }
 
-async fn ensure_unique_name(conn: &mut AnyConnection, name: &str, except: i64) -> Result<()> {
-    let taken: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM organizations WHERE name_downcase = $1 AND id <> $2")
-            .bind(fold(name))
-            .bind(except)
-            .fetch_optional(conn)
-            .await?;
-    match taken {
-        Some(_) => Err(Error::unprocessable(format!(
-            "Name '{name}' is already used for another organization."
-        ))),
-        None => Ok(()),
-    }
-}
-
 pub async fn create(
     conn: &mut AnyConnection,
     actor: Option<&Actor>,
     params: &OrganizationParams,
 ) -> Result<OrganizationRecord> {
-    params.check_lengths()?;
     if actor.is_some_and(|a| !policy::can_manage_organizations(a)) {
         return Err(Error::not_authorized());
     }
-    let name = params.name.as_deref().map(str::trim).unwrap_or_default();
-    if name.is_empty() {
-        return Err(Error::unprocessable(
-            "The required value 'name' is missing.",
-        ));
-    }
-    ensure_unique_name(conn, name, 0).await?;
     let by = actor.map_or(crate::accounts::users::SYSTEM_USER_ID, |a| a.id);
-    let now = clock::now();
-    let note = params.note.clone().unwrap_or_default();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO organizations (name, shared, domain, domain_assignment, active, vip, note, created_by_id, \
-         updated_by_id, created_at, updated_at, name_downcase, note_downcase) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id",
-    )
-    .bind(name)
-    .bind(params.shared.unwrap_or(true) as i64)
-    .bind(params.domain.clone().unwrap_or_default())
-    .bind(params.domain_assignment.unwrap_or(false) as i64)
-    .bind(params.active.unwrap_or(true) as i64)
-    .bind(params.vip.unwrap_or(false) as i64)
-    .bind(&note)
-    .bind(by)
-    .bind(by)
-    .bind(&now)
-    .bind(&now)
-    .bind(fold(name))
-    .bind(fold(&note))
-    .fetch_one(&mut *conn)
-    .await?;
+    let id = row(conn, params, None).await?.insert(conn, by).await?;
     find(conn, id).await
 }
 
@@ -304,43 +255,71 @@ pub async fn update(
     id: i64,
     params: &OrganizationParams,
 ) -> Result<OrganizationRecord> {
-    params.check_lengths()?;
     let current = find(conn, id).await?;
     if !policy::can_manage_organizations(actor) {
         return Err(Error::not_authorized());
     }
-    let name = params
-        .name
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or(&current.name)
-        .to_string();
-    if name.is_empty() {
-        return Err(Error::unprocessable(
-            "The required value 'name' is missing.",
-        ));
-    }
-    ensure_unique_name(conn, &name, id).await?;
-    let note = params.note.clone().unwrap_or(current.note);
-    sqlx::query(
-        "UPDATE organizations SET name = $1, shared = $2, domain = $3, domain_assignment = $4, active = $5, vip = $6, \
-         note = $7, updated_by_id = $8, updated_at = $9, name_downcase = $10, note_downcase = $11 WHERE id = $12",
-    )
-    .bind(&name)
-    .bind(params.shared.map_or(current.shared, i64::from))
-    .bind(params.domain.clone().unwrap_or(current.domain))
-    .bind(params.domain_assignment.map_or(current.domain_assignment, i64::from))
-    .bind(params.active.map_or(current.active, i64::from))
-    .bind(params.vip.map_or(current.vip, i64::from))
-    .bind(&note)
-    .bind(actor.id)
-    .bind(clock::now())
-    .bind(fold(&name))
-    .bind(fold(&note))
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    row(conn, params, Some(&current))
+        .await?
+        .update(conn, id, actor.id)
+        .await?;
     find(conn, id).await
+}
+
+/// The organisation row `params` ask for: checked, over `current` (the stored one; `None` for
+/// a new one, which gets Zammad's defaults: shared, active, no domain assignment, not VIP).
+async fn row(
+    conn: &mut AnyConnection,
+    params: &OrganizationParams,
+    current: Option<&OrganizationRecord>,
+) -> Result<Row> {
+    params.check_lengths()?;
+    let name = rows::unique_name(
+        conn,
+        "organizations",
+        "organization",
+        params.name.as_deref(),
+        current.map(|c| (c.id, c.name.as_str())),
+    )
+    .await?;
+    let note = params
+        .note
+        .clone()
+        .or_else(|| current.map(|c| c.note.clone()))
+        .unwrap_or_default();
+    let flag = |asked: Option<bool>, stored: Option<i64>, default: bool| {
+        asked.or(stored.map(|s| s != 0)).unwrap_or(default) as i64
+    };
+    Ok(Row::of("organizations")
+        .set("name_downcase", fold(&name))
+        .set("name", name)
+        .set(
+            "shared",
+            flag(params.shared, current.map(|c| c.shared), true),
+        )
+        .set(
+            "domain",
+            params
+                .domain
+                .clone()
+                .or_else(|| current.map(|c| c.domain.clone()))
+                .unwrap_or_default(),
+        )
+        .set(
+            "domain_assignment",
+            flag(
+                params.domain_assignment,
+                current.map(|c| c.domain_assignment),
+                false,
+            ),
+        )
+        .set(
+            "active",
+            flag(params.active, current.map(|c| c.active), true),
+        )
+        .set("vip", flag(params.vip, current.map(|c| c.vip), false))
+        .set("note_downcase", fold(&note))
+        .set("note", note))
 }
 
 /// `POST /organizations` as one request: one write transaction, the created organisation
@@ -350,10 +329,9 @@ pub async fn create_organization(
     actor: &Actor,
     params: &OrganizationParams,
 ) -> Result<OrganizationRecord> {
-    let mut tx = store.write().await?;
-    let org = create(&mut tx, Some(actor), params).await?;
-    tx.commit().await?;
-    Ok(org)
+    store
+        .in_write(async |tx| create(tx, Some(actor), params).await)
+        .await
 }
 
 /// `PUT /organizations/{id}` as one request, like [`create_organization`].
@@ -363,10 +341,9 @@ pub async fn update_organization(
     id: i64,
     params: &OrganizationParams,
 ) -> Result<OrganizationRecord> {
-    let mut tx = store.write().await?;
-    let org = update(&mut tx, actor, id, params).await?;
-    tx.commit().await?;
-    Ok(org)
+    store
+        .in_write(async |tx| update(tx, actor, id, params).await)
+        .await
 }
 
 /// `DELETE /organizations/{id}` (Zammad's rule): only an organisation without members and
@@ -376,22 +353,20 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
         return Err(Error::not_authorized());
     }
     find(conn, id).await?;
-    let references: i64 = sqlx::query_scalar(
-        "SELECT (SELECT COUNT(*) FROM users WHERE organization_id = $1) \
-         + (SELECT COUNT(*) FROM user_organizations WHERE organization_id = $2) \
-         + (SELECT COUNT(*) FROM tickets WHERE organization_id = $3)",
+    rows::delete_unreferenced(
+        conn,
+        "organizations",
+        id,
+        &[
+            ("users", "organization_id"),
+            ("user_organizations", "organization_id"),
+            ("tickets", "organization_id"),
+        ],
     )
-    .bind(id)
-    .bind(id)
-    .bind(id)
-    .fetch_one(&mut *conn)
-    .await?;
-    if references > 0 {
-        return Err(Error::unprocessable("Can't delete, object has references."));
-    }
-    sqlx::query("DELETE FROM organizations WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+    .await
+}
+
+/// [`delete`] as one request (`DELETE /organizations/{id}`).
+pub async fn delete_organization(store: &crate::Store, actor: &Actor, id: i64) -> Result<()> {
+    store.in_write(async |tx| delete(tx, actor, id).await).await
 }

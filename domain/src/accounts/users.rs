@@ -9,6 +9,7 @@ use sqlx::{AnyConnection, FromRow};
 use crate::policy::access::{AccessLevel, Actor};
 use crate::storage::lookup::{self, Named};
 use crate::storage::paging::Page;
+use crate::storage::rows;
 use crate::storage::store::id_list;
 use crate::{Error, Result, accounts::passwords, policy, storage::clock};
 
@@ -1165,10 +1166,9 @@ pub async fn end_other_sessions(
     actor: &Actor,
     keep_session: Option<&str>,
 ) -> Result<u64> {
-    let mut tx = store.write().await?;
-    let ended = delete_other_sessions(&mut tx, actor.id, keep_session).await?;
-    tx.commit().await?;
-    Ok(ended)
+    store
+        .in_write(async |tx| delete_other_sessions(tx, actor.id, keep_session).await)
+        .await
 }
 
 async fn delete_other_sessions(
@@ -1252,30 +1252,26 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
     if id == SYSTEM_USER_ID {
         return Err(Error::unprocessable("Can't delete, object has references."));
     }
-    let references: i64 = sqlx::query_scalar(
-        "SELECT (SELECT COUNT(*) FROM tickets WHERE customer_id = $1 OR owner_id = $2 OR created_by_id = $3 OR updated_by_id = $4) \
-         + (SELECT COUNT(*) FROM ticket_articles WHERE created_by_id = $5 OR origin_by_id = $6) \
-         + (SELECT COUNT(*) FROM mentions WHERE user_id = $7) \
-         + (SELECT COUNT(*) FROM ticket_history WHERE created_by_id = $8) \
-         + (SELECT COUNT(*) FROM ticket_time_accountings WHERE created_by_id = $9)",
+    rows::delete_unreferenced(
+        conn,
+        "users",
+        id,
+        &[
+            ("tickets", "customer_id"),
+            ("tickets", "owner_id"),
+            ("tickets", "created_by_id"),
+            ("tickets", "updated_by_id"),
+            ("ticket_articles", "created_by_id"),
+            ("ticket_articles", "origin_by_id"),
+            ("mentions", "user_id"),
+            ("ticket_history", "created_by_id"),
+            ("ticket_time_accountings", "created_by_id"),
+        ],
     )
-    .bind(id)
-    .bind(id)
-    .bind(id)
-    .bind(id)
-    .bind(id)
-    .bind(id)
-    .bind(id)
-    .bind(id)
-    .bind(id)
-    .fetch_one(&mut *conn)
-    .await?;
-    if references > 0 {
-        return Err(Error::unprocessable("Can't delete, object has references."));
-    }
-    sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+    .await
+}
+
+/// [`delete`] as one request (`DELETE /users/{id}`).
+pub async fn delete_user(store: &crate::Store, actor: &Actor, id: i64) -> Result<()> {
+    store.in_write(async |tx| delete(tx, actor, id).await).await
 }

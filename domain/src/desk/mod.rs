@@ -11,8 +11,6 @@ pub mod uploads;
 
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use crate::live::events::{Audience, Bus, Event};
 use crate::policy::access::Actor;
 use crate::shared_drafts::Hub;
@@ -21,7 +19,7 @@ use crate::shared_drafts::start::StartDraftInput;
 use crate::storage::files::FileStore;
 use crate::tickets::input::{ArticleChanges, ArticleInput, TicketChanges, TimeEntryInput};
 use crate::tickets::time_accounting::TimeAccountingRecord;
-use crate::tickets::{self, TicketRecord, View};
+use crate::tickets::{self, TicketRecord};
 use crate::{Result, Store, tickets::articles};
 
 #[derive(Clone)]
@@ -78,7 +76,7 @@ impl Desk {
         Ok((Some(prepared), stored))
     }
 
-    /// `POST /tickets`: the new ticket (render it with [`present_ticket`]).
+    /// `POST /tickets`: the new ticket (render it with `dialects::zammad::tickets::present_ticket`).
     pub async fn create_ticket(
         &self,
         actor: &Actor,
@@ -112,7 +110,7 @@ impl Desk {
     }
 
     /// `PUT /tickets/{id}`: field changes and an optional new article, in one transaction;
-    /// the ticket as it is now (render it with [`present_ticket`]).
+    /// the ticket as it is now (render it with `dialects::zammad::tickets::present_ticket`).
     pub async fn update_ticket(
         &self,
         actor: &Actor,
@@ -482,22 +480,26 @@ impl Desk {
         )
         .await?;
         if ticket.owner_id != crate::accounts::users::SYSTEM_USER_ID {
-            queued |= notify::notify(
-                conn,
-                &self.mail,
-                actor,
-                ticket,
-                notify::Happening::Assigned {
-                    to: ticket.owner_id,
-                },
-                None,
-            )
-            .await?;
+            queued |= self.tell_assignment(conn, actor, ticket).await?;
         }
         if !actor.is_agent() {
             queued |= notify::acknowledge(conn, &self.mail, &self.files, ticket, answering).await?;
         }
         Ok(queued)
+    }
+
+    /// The notification of the ticket's owner that it is assigned to them. Returns whether mail
+    /// was queued.
+    async fn tell_assignment(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        ticket: &TicketRecord,
+    ) -> Result<bool> {
+        let assigned = notify::Happening::Assigned {
+            to: ticket.owner_id,
+        };
+        notify::notify(conn, &self.mail, actor, ticket, assigned, None).await
     }
 
     /// Notifications for a change: an assignment to someone else, a customer's new article
@@ -515,17 +517,7 @@ impl Desk {
             && before.owner_id != ticket.owner_id
             && ticket.owner_id != crate::accounts::users::SYSTEM_USER_ID
         {
-            queued |= notify::notify(
-                conn,
-                &self.mail,
-                actor,
-                ticket,
-                notify::Happening::Assigned {
-                    to: ticket.owner_id,
-                },
-                None,
-            )
-            .await?;
+            queued |= self.tell_assignment(conn, actor, ticket).await?;
         }
         if let Some(text) = first_customer_text(conn, ticket.id, since).await? {
             queued |= notify::notify(
@@ -707,51 +699,6 @@ impl Desk {
             customer_visible: visible || before.is_some(),
         });
     }
-}
-
-/// A ticket as `view` asks ([`tickets::present`]); the zoom bundle (`all`) also carries the
-/// reply draft for agents who may use it.
-pub async fn present_ticket(
-    conn: &mut sqlx::AnyConnection,
-    actor: &Actor,
-    ticket: &TicketRecord,
-    view: View,
-) -> Result<Value> {
-    let mut out = tickets::present(conn, actor, ticket, view).await?;
-    if view.all
-        && let Some(assets) = out.get_mut("assets").and_then(Value::as_object_mut)
-    {
-        crate::shared_drafts::zoom::add_to_assets(conn, actor, ticket, assets).await?;
-    }
-    Ok(out)
-}
-
-/// `GET /tickets/{id}` as JSON text: the ticket from the cache when unchanged (see
-/// `tickets::cache`). The plain answer to an agent needs nothing else, so it takes no database
-/// connection at all (sqlx pings every connection it gets back: a round trip per checkout),
-/// and its text is made once per cached ticket.
-pub async fn show_ticket(
-    store: &crate::Store,
-    actor: &Actor,
-    id: i64,
-    view: View,
-) -> Result<bytes::Bytes> {
-    let ticket = tickets::cache::load_cached(store, id).await?;
-    let t = &ticket.record;
-    crate::policy::authorize_show_ticket(actor, &t.facts(ticket.closed))?;
-    if view == View::default()
-        && actor.has_group_access(t.group_id, crate::policy::access::AccessLevel::Read)
-    {
-        // what `render_many` answers for an agent who sees every article
-        let json = ticket.agent_json.get_or_init(|| {
-            tickets::render(t, t.article_count, false)
-                .to_string()
-                .into()
-        });
-        return Ok(json.clone());
-    }
-    let value = present_ticket(&mut *store.read().await?, actor, t, view).await?;
-    Ok(value.to_string().into())
 }
 
 /// The bytes a prepared article stored before its transaction: pinned until the write is

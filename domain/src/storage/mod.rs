@@ -8,6 +8,7 @@ pub mod columns;
 pub mod files;
 pub mod lookup;
 pub mod paging;
+pub mod rows;
 pub mod settings;
 pub mod store;
 pub mod text;

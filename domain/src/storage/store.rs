@@ -250,6 +250,19 @@ impl Store {
         })
     }
 
+    /// Runs `work` in one write transaction ([`Store::write`]) and commits when it returns
+    /// `Ok`; an `Err` rolls everything back and is returned as it is. For use cases with nothing
+    /// to do after the commit (no live events, no files to remove): the admin records, sessions.
+    pub async fn in_write<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut AnyConnection) -> Result<T>,
+    ) -> Result<T> {
+        let mut tx = self.write().await?;
+        let value = work(&mut tx).await?;
+        tx.commit().await?;
+        Ok(value)
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

@@ -103,8 +103,6 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    organizations::delete(&mut tx, &caller.actor, id).await?;
-    tx.commit().await?;
+    organizations::delete_organization(&state.store, &caller.actor, id).await?;
     Ok(Json(serde_json::json!({})))
 }

@@ -76,9 +76,7 @@ pub async fn signout(
     jar: CookieJar,
 ) -> ApiResult<Response> {
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
-        let mut tx = state.store.write().await?;
-        domain::accounts::auth::delete_session(&mut tx, cookie.value()).await?;
-        tx.commit().await?;
+        domain::accounts::auth::sign_out(&state.store, cookie.value()).await?;
     }
     Ok((
         [(

@@ -177,8 +177,8 @@ pub async fn merge(
             let mut conn = state.store.read().await?;
             json!({
                 "result": "success",
-                "target_ticket": domain::desk::present_ticket(&mut conn, &caller.actor, &target_ticket, view).await?,
-                "source_ticket": domain::desk::present_ticket(&mut conn, &caller.actor, &source_ticket, view).await?,
+                "target_ticket": domain::dialects::zammad::tickets::present_ticket(&mut conn, &caller.actor, &target_ticket, view).await?,
+                "source_ticket": domain::dialects::zammad::tickets::present_ticket(&mut conn, &caller.actor, &source_ticket, view).await?,
             })
         }
     };

@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use domain::desk::present_ticket;
 use domain::dialects::zammad::requests as zammad;
+use domain::dialects::zammad::tickets::present_ticket;
 use domain::tickets::{self, View};
 use serde_json::{Value, json};
 
@@ -47,7 +47,13 @@ pub async fn show(
     Path(id): Path<i64>,
     q: QueryParams,
 ) -> ApiResult<impl IntoResponse> {
-    let json = domain::desk::show_ticket(&state.store, &caller.actor, id, view(&q, false)).await?;
+    let json = domain::dialects::zammad::tickets::show_ticket(
+        &state.store,
+        &caller.actor,
+        id,
+        view(&q, false),
+    )
+    .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json))
 }
 

@@ -189,8 +189,6 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.store.write().await?;
-    users::delete(&mut tx, &caller.actor, id).await?;
-    tx.commit().await?;
+    users::delete_user(&state.store, &caller.actor, id).await?;
     Ok(Json(json!({})))
 }

@@ -3,3 +3,4 @@
 //! typed requests of [`crate::tickets::input`] that the use cases take.
 
 pub mod requests;
+pub mod tickets;
