@@ -63,11 +63,7 @@ pub async fn render(conn: &mut AnyConnection, role: &RoleRecord) -> Result<Value
 }
 
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<RoleRecord> {
-    sqlx::query_as::<_, RoleRecord>(&format!("SELECT {COLUMNS} FROM roles WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or_else(|| Error::not_found("Role", id))
+    crate::storage::rows::find(conn, "roles", COLUMNS, "Role", id).await
 }
 
 /// Every role, by id, for those who may read roles.

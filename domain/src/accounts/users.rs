@@ -333,11 +333,7 @@ pub async fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<User
 }
 
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<UserRecord> {
-    sqlx::query_as::<_, UserRecord>(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or_else(|| Error::not_found("User", id))
+    crate::storage::rows::find(conn, "users", COLUMNS, "User", id).await
 }
 
 /// Renders users (in the given order) with association ids, optionally expanded.
