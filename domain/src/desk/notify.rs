@@ -15,7 +15,7 @@ use sqlx::AnyConnection;
 use crate::accounts::users;
 use crate::mail::compose::{self, OutgoingMail};
 use crate::mail::{addresses, outbox, placeholders, threading};
-use crate::policy::access::{AccessLevel, Actor, load_actor};
+use crate::policy::access::{AccessLevel, Actor, load_actors};
 use crate::storage::{clock, settings};
 use crate::tickets::articles::{self, NewArticle};
 use crate::tickets::{self, TicketRecord};
@@ -70,35 +70,27 @@ pub fn wants(preferences: &str, key: &str, channel: &str) -> bool {
         .unwrap_or(true)
 }
 
-/// Agents who may read tickets of `group_id` (direct or through roles), active.
-async fn group_agents(conn: &mut AnyConnection, group_id: i64) -> Result<Vec<Actor>> {
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT user_id FROM user_groups WHERE group_id = $1 \
-         UNION SELECT ur.user_id FROM role_groups rg JOIN user_roles ur ON ur.role_id = rg.role_id WHERE rg.group_id = $2 \
-         LIMIT 1000",
-    )
-    .bind(group_id)
-    .bind(group_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut agents = Vec::new();
-    for id in ids {
-        if let Ok(actor) = load_actor(conn, id, None).await
-            && actor.has_group_access(group_id, AccessLevel::Read)
-        {
-            agents.push(actor);
-        }
-    }
-    Ok(agents)
-}
-
+/// Who is told of `happening`: active agents who may read the ticket's group — its agents
+/// (direct or through roles, at most 1,000) for a new ticket, the owner and the mentioned for a
+/// customer's reply, the one assigned or mentioned otherwise. Their permissions are read for all
+/// of them at once ([`load_actors`]), not one by one inside the write transaction.
 async fn recipients(
     conn: &mut AnyConnection,
     ticket: &TicketRecord,
     happening: Happening,
 ) -> Result<Vec<Actor>> {
-    let ids: Vec<i64> = match happening {
-        Happening::NewTicket => return group_agents(conn, ticket.group_id).await,
+    let mut ids: Vec<i64> = match happening {
+        Happening::NewTicket => {
+            sqlx::query_scalar(
+                "SELECT user_id FROM user_groups WHERE group_id = $1 \
+                 UNION SELECT ur.user_id FROM role_groups rg JOIN user_roles ur ON ur.role_id = rg.role_id WHERE rg.group_id = $2 \
+                 LIMIT 1000",
+            )
+            .bind(ticket.group_id)
+            .bind(ticket.group_id)
+            .fetch_all(&mut *conn)
+            .await?
+        }
         Happening::CustomerReply => {
             let mut ids: Vec<i64> =
                 sqlx::query_scalar("SELECT user_id FROM mentions WHERE ticket_id = $1")
@@ -113,18 +105,13 @@ async fn recipients(
         Happening::Assigned { to } => vec![to],
         Happening::Mentioned { user } => vec![user],
     };
-    let mut out: Vec<Actor> = Vec::new();
-    for id in ids {
-        if out.iter().any(|a| a.id == id) {
-            continue;
-        }
-        if let Ok(actor) = load_actor(conn, id, None).await
-            && actor.has_group_access(ticket.group_id, AccessLevel::Read)
-        {
-            out.push(actor);
-        }
-    }
-    Ok(out)
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(load_actors(conn, &ids)
+        .await?
+        .into_iter()
+        .filter(|actor| actor.has_group_access(ticket.group_id, AccessLevel::Read))
+        .collect())
 }
 
 /// `http://fqdn` (settings `http_type`, `fqdn`).
@@ -147,17 +134,21 @@ pub async fn notify(
     excerpt: Option<&str>,
 ) -> Result<bool> {
     let mut queued = false;
-    let people = recipients(conn, ticket, happening).await?;
+    let people: Vec<i64> = recipients(conn, ticket, happening)
+        .await?
+        .iter()
+        .map(|person| person.id)
+        .filter(|id| *id != actor.id)
+        .collect();
     let mut mail_parts = None;
-    for person in people.into_iter().filter(|p| p.id != actor.id) {
-        let user = users::find(conn, person.id).await?;
+    for user in users::find_many(conn, &people).await? {
         let now = clock::now();
         if wants(&user.preferences, happening.key(), "online") {
             sqlx::query(
                 "INSERT INTO online_notifications (user_id, ticket_id, type, seen, created_by_id, created_at, updated_at) \
                  VALUES ($1, $2, $3, 0, $4, $5, $6)",
             )
-            .bind(person.id)
+            .bind(user.id)
             .bind(ticket.id)
             .bind(happening.key())
             .bind(actor.id)
@@ -224,7 +215,7 @@ pub async fn notify(
                 .await?;
                 queued = true;
             }
-            Err(e) => tracing::warn!(user = person.id, error = %e, "notification mail not built"),
+            Err(e) => tracing::warn!(user = user.id, error = %e, "notification mail not built"),
         }
     }
     Ok(queued)
