@@ -94,6 +94,29 @@ struct Peer {
     seen: Instant,
 }
 
+/// A presence state that ended here (its editor left, said goodbye or went quiet). y-websocket
+/// providers echo every awareness state they hear back to the server, so the state can come
+/// back from another editor a moment after it ended (an echo that crossed the removal); such an
+/// echo must not make the state live again under the echoing connection, which would show the
+/// departed editor's caret under the echoing agent's name to everyone who joins later (and to
+/// that agent's own other tabs: one's own name on a caret that is not one's own).
+struct Gone {
+    /// The clock of the removal: an echo carries the same or an older one.
+    clock: u32,
+    /// The agent whose state it was.
+    user_id: Option<i64>,
+    at: Instant,
+}
+
+/// How long an ended presence state is remembered (echoes arrive within moments).
+const GONE_FOR: Duration = Duration::from_secs(60);
+
+fn user_of(json: &str) -> Option<i64> {
+    serde_json::from_str::<Value>(json)
+        .ok()
+        .and_then(|v| v["user"]["id"].as_i64())
+}
+
 struct RoomState {
     doc: Doc,
     epoch: i64,
@@ -102,6 +125,8 @@ struct RoomState {
     approx_bytes: usize,
     closed: bool,
     peers: HashMap<ClientID, Peer>,
+    /// Presence states that ended lately, by client id.
+    gone: HashMap<ClientID, Gone>,
     /// What REST readers were shown lately (revision, blocks): the base of their next write.
     served: std::collections::VecDeque<(i64, Vec<super::content::SeenBlock>)>,
 }
@@ -315,6 +340,7 @@ impl Hub {
                 approx_bytes,
                 closed: false,
                 peers: HashMap::new(),
+                gone: HashMap::new(),
                 served: Default::default(),
             }),
             write_lock: Arc::new(Mutex::new(())),
@@ -643,7 +669,8 @@ impl Room {
                 _ => {}
             }
             if &*entry.json == "null" {
-                if st.peers.remove(&client).is_some() {
+                if let Some(p) = st.peers.remove(&client) {
+                    st.remember_gone(client, entry.clock, &p);
                     accepted.insert(client, entry);
                 }
                 continue;
@@ -671,6 +698,20 @@ impl Room {
                 ),
             });
         }
+    }
+}
+
+impl RoomState {
+    /// Remembers that `client`'s presence state (`peer`) ended at `clock` (see [`Gone`]).
+    fn remember_gone(&mut self, client: ClientID, clock: u32, peer: &Peer) {
+        self.gone.insert(
+            client,
+            Gone {
+                clock,
+                user_id: user_of(&peer.json),
+                at: Instant::now(),
+            },
+        );
     }
 }
 
@@ -831,9 +872,23 @@ impl Connection {
                         }
                     }
                 }
+            } else if let Some(gone) = st.gone.get(&client)
+                && &*entry.json != "null"
+            {
+                // the state of an editor who left: an echo of it (same or older clock) from
+                // another connection is not that connection's. The editor itself may go on:
+                // on the connection that announced it (its state had only expired), or back on
+                // a new one of its own, whose first state it is (a provider announces its own
+                // state first thing, before it can echo anything)
+                let owner = self.clients.contains(&client)
+                    || (self.clients.is_empty() && gone.user_id == Some(self.editor.user_id));
+                if entry.clock <= gone.clock && !owner {
+                    continue;
+                }
             }
             if &*entry.json == "null" {
-                if st.peers.remove(&client).is_some() {
+                if let Some(p) = st.peers.remove(&client) {
+                    st.remember_gone(client, entry.clock, &p);
                     self.clients.remove(&client);
                     accepted.push((client, entry));
                 }
@@ -863,6 +918,7 @@ impl Connection {
             if json.len() > 16 * 1024 {
                 continue;
             }
+            st.gone.remove(&client);
             st.peers.insert(
                 client,
                 Peer {
@@ -942,6 +998,7 @@ impl Connection {
             let mut gone = Vec::new();
             for client in &self.clients {
                 if let Some(p) = st.peers.remove(client) {
+                    st.remember_gone(*client, p.clock + 1, &p);
                     gone.push((
                         *client,
                         AwarenessUpdateEntry {
@@ -1079,6 +1136,7 @@ async fn persist_loop(
 
 async fn expire_peers(room: &Room) {
     let mut st = room.state.lock().await;
+    st.gone.retain(|_, g| g.at.elapsed() < GONE_FOR);
     let expired: Vec<ClientID> = st
         .peers
         .iter()
@@ -1092,6 +1150,7 @@ async fn expire_peers(room: &Room) {
     let mut gone_here = HashMap::new();
     for id in expired {
         if let Some(p) = st.peers.remove(&id) {
+            st.remember_gone(id, p.clock + 1, &p);
             let entry = AwarenessUpdateEntry {
                 clock: p.clock + 1,
                 json: "null".into(),
