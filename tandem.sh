@@ -233,6 +233,7 @@ stop_test_server() {
     wait "$SMTP_PID" 2>/dev/null || true
     SMTP_PID=""
   fi
+  stop_test_imap
   if [ -n "$SERVER_DIR" ]; then
     if [ -f "$SERVER_DIR/server.log" ]; then cp "$SERVER_DIR/server.log" "$SERVER_LOG"; fi
     rm -rf "$SERVER_DIR"
@@ -304,16 +305,94 @@ choose_postgres() {
   fi
 }
 
+# The test server's IMAP mailbox: Debian's Dovecot with its own configuration in a temporary
+# directory, as server/tests/common/imap.rs starts it (plain IMAP on 127.0.0.1:$1, one
+# mailbox user, Maildir storage owned by nobody). Sets IMAP_PID and IMAP_DIR.
+TEST_IMAP_USER=support@tandem.test
+TEST_IMAP_PASSWORD=mailbox-secret
+IMAP_PID=""
+IMAP_DIR=""
+start_test_imap() {
+  local port=$1 d
+  IMAP_DIR=$(mktemp -d)
+  d=$IMAP_DIR
+  mkdir -p "$d/run" "$d/state" "$d/home"
+  chown 65534:65534 "$d/home" 2>/dev/null || true
+  chmod 755 "$d"
+  printf '%s:{PLAIN}%s\n' "$TEST_IMAP_USER" "$TEST_IMAP_PASSWORD" >"$d/passwd"
+  cat >"$d/dovecot.conf" <<CONF
+protocols = imap
+listen = 127.0.0.1
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 1
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $d/passwd
+}
+userdb {
+  driver = static
+  args = uid=65534 gid=65534 home=$d/home/%u
+}
+mail_location = maildir:~/Maildir
+service imap-login {
+  chroot =
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $port
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service anvil {
+  chroot =
+}
+CONF
+  /usr/sbin/dovecot -F -c "$d/dovecot.conf" >"$d/stdout.log" 2>&1 &
+  IMAP_PID=$!
+  local deadline=$((SECONDS + 30))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    if ! kill -0 "$IMAP_PID" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+      warn "the IMAP server (dovecot) did not start"
+      tail -n 20 "$d/dovecot.log" "$d/stdout.log" >&2 2>/dev/null || true
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# Stops the test server's Dovecot (SIGTERM: the master stops its children) and removes its
+# directory.
+stop_test_imap() {
+  if [ -n "$IMAP_PID" ]; then
+    kill "$IMAP_PID" 2>/dev/null || true
+    wait "$IMAP_PID" 2>/dev/null || true
+    IMAP_PID=""
+  fi
+  if [ -n "$IMAP_DIR" ]; then
+    rm -rf "$IMAP_DIR"
+    IMAP_DIR=""
+  fi
+}
+
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # Starts the debug server on a free port with a fresh SQLite database and the demo data, and
 # waits until it answers. It sends e-mail to an SMTP sink (aiosmtpd from .venv, the one the
 # Rust tests use) that keeps every message in a maildir. Sets TANDEM_URL and BASE_URL for the
-# Python and Playwright tests, and TANDEM_TEST_MAILDIR (messages arrive in its new/).
+# Python and Playwright tests, and TANDEM_TEST_MAILDIR (messages arrive in its new/). Beside
+# it runs an IMAP server (Dovecot) with one mailbox for the browser tests to create a mailbox
+# channel on and deliver into: TANDEM_TEST_IMAP_PORT, _USER, _PASSWORD (on 127.0.0.1, plain).
 start_test_server() {
-  local port url smtp_port
+  local port url smtp_port imap_port
   port=$(free_port)
   smtp_port=$(free_port)
+  imap_port=$(free_port)
   url=http://127.0.0.1:$port
   SERVER_DIR=$(mktemp -d)
   say "starting the SMTP sink (aiosmtpd) at 127.0.0.1:$smtp_port, mail kept in $SERVER_DIR/maildir"
@@ -330,15 +409,17 @@ start_test_server() {
     fi
     sleep 0.2
   done
+  say "starting the IMAP server (dovecot) at 127.0.0.1:$imap_port, mailbox $TEST_IMAP_USER"
+  start_test_imap "$imap_port" || return 1
   say "starting Tandem at $url with a fresh SQLite database (log: $SERVER_LOG)"
   TANDEM_LISTEN=127.0.0.1:$port TANDEM_DATABASE_URL="sqlite://$SERVER_DIR/tandem.db" \
     TANDEM_DATA_DIR="$SERVER_DIR/files" TANDEM_DEMO=1 TANDEM_SYSTEM_ID=31 \
-    TANDEM_SMTP_URL="smtp://127.0.0.1:$smtp_port?tls=none" \
+    TANDEM_SMTP_URL="smtp://127.0.0.1:$smtp_port?tls=none" TANDEM_IMAP_POLL_SECONDS=5 \
     target/debug/tandem >"$SERVER_DIR/server.log" 2>&1 &
   SERVER_PID=$!
-  # Stops the server and the SMTP sink even if this script is killed without running its EXIT
-  # trap (SIGKILL).
-  (while kill -0 "$$" 2>/dev/null; do sleep 1; done; kill "$SERVER_PID" "$SMTP_PID" 2>/dev/null) >/dev/null 2>&1 &
+  # Stops the server, the SMTP sink and Dovecot even if this script is killed without running
+  # its EXIT trap (SIGKILL).
+  (while kill -0 "$$" 2>/dev/null; do sleep 1; done; kill "$SERVER_PID" "$SMTP_PID" "$IMAP_PID" 2>/dev/null) >/dev/null 2>&1 &
   WATCHDOG_PID=$!
   local deadline=$((SECONDS + 120))
   until curl -sf -o /dev/null "$url/api/v1/openapi.json"; do
@@ -354,6 +435,8 @@ start_test_server() {
     sleep 0.5
   done
   export TANDEM_URL=$url BASE_URL=$url TANDEM_TEST_MAILDIR=$SERVER_DIR/maildir
+  export TANDEM_TEST_IMAP_PORT=$imap_port TANDEM_TEST_IMAP_USER=$TEST_IMAP_USER \
+    TANDEM_TEST_IMAP_PASSWORD=$TEST_IMAP_PASSWORD
 }
 
 print_summary() {

@@ -1,4 +1,5 @@
 import { APIRequestContext } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -16,10 +17,44 @@ import { agentPage, freePort, startTandem, ticketOn } from "./own-server";
 
 // E-mail in and out through the browser: an agent's e-mail reply (with a file) reaches the SMTP
 // sink `./tandem.sh test` starts beside the server (aiosmtpd, messages in
-// $TANDEM_TEST_MAILDIR/new), the thread shows it was sent, and the customer's answer received
-// by the inbound endpoint appears live and reopens the closed ticket.
+// $TANDEM_TEST_MAILDIR/new), the thread shows it was sent, and the customer's answer — put
+// into the IMAP mailbox Tandem reads (the Dovecot `./tandem.sh test` starts beside the server,
+// TANDEM_TEST_IMAP_*) — appears live and reopens the closed ticket.
 
 const maildir = process.env.TANDEM_TEST_MAILDIR;
+const imap = process.env.TANDEM_TEST_IMAP_PORT
+  ? {
+      port: Number(process.env.TANDEM_TEST_IMAP_PORT),
+      user: process.env.TANDEM_TEST_IMAP_USER!,
+      password: process.env.TANDEM_TEST_IMAP_PASSWORD!,
+    }
+  : undefined;
+
+/** Runs a Python imaplib script against the test mailbox (argv: port, user, password; the
+ * message, if any, on stdin) and returns what it printed. */
+function imapScript(script: string, input = ""): string {
+  const python = path.join(process.cwd(), "..", ".venv", "bin", "python");
+  return execFileSync(python, ["-c", script, String(imap!.port), imap!.user, imap!.password], {
+    input,
+    encoding: "utf8",
+    timeout: 20_000,
+  }).trim();
+}
+
+const IMAP_LOGIN = "import imaplib,sys\nm=imaplib.IMAP4('127.0.0.1',int(sys.argv[1]))\nm.login(sys.argv[2],sys.argv[3])\n";
+
+/** Delivers a message into the mailbox's INBOX (IMAP APPEND, unseen), as a mail server would. */
+function imapAppend(message: string) {
+  imapScript(
+    IMAP_LOGIN + "r=m.append('INBOX',None,None,sys.stdin.buffer.read())\nassert r[0]=='OK',r\nm.logout()",
+    message,
+  );
+}
+
+/** How many messages the mailbox's INBOX holds. */
+function imapCount(): number {
+  return Number(imapScript(IMAP_LOGIN + "m.select('INBOX')\nprint(len(m.search(None,'ALL')[1][0].split()))\nm.logout()"));
+}
 
 /** A message as aiosmtpd's Mailbox stored it: its raw text and unfolded headers. */
 type Mail = { file: string; raw: string; headers: Map<string, string> };
@@ -68,7 +103,8 @@ test("an agent's e-mail reply is sent, shown as sent, and the customer's answer 
   browser,
 }, testInfo) => {
   test.skip(!maildir, "TANDEM_TEST_MAILDIR is not set: the server has no SMTP sink (./tandem.sh test starts one)");
-  test.setTimeout(90_000);
+  test.skip(!imap, "TANDEM_TEST_IMAP_PORT is not set: the server has no IMAP mailbox (./tandem.sh test starts one)");
+  test.setTimeout(120_000);
   const stamp = Date.now();
 
   // the admin gives group "Users" a sender address
@@ -82,6 +118,24 @@ test("an agent's e-mail reply is sent, shown as sent, and the customer's answer 
   const users = groups.find((g) => g.name === "Users")!;
   const group = await json(await admin.put(`/api/v1/groups/${users.id}`, { data: { email_address_id: address.id } }));
   expect(group.email_address_id).toBe(address.id);
+
+  // …and reads the customers' mail from a mailbox (created now, polled from now on)
+  const channel = await json(
+    await admin.post("/api/v1/email_channels", {
+      data: {
+        group_id: users.id,
+        host: "127.0.0.1",
+        port: imap!.port,
+        ssl: "off",
+        user: imap!.user,
+        password: imap!.password,
+        folder: "INBOX",
+        keep_on_server: false,
+      },
+    }),
+    201,
+  );
+  expect(JSON.stringify(channel)).not.toContain(imap!.password);
 
   const title = `Invoice missing ${stamp}`;
   const ticket = await createTicket(title, "nicole@customer.test", "Users");
@@ -160,23 +214,27 @@ test("an agent's e-mail reply is sent, shown as sent, and the customer's answer 
     "Thanks, the invoice arrived. Could you also send the one for March?",
     "",
   ].join("\r\n");
-  const received = await json(
-    await admin.post("/api/v1/channels_email/inbound", {
-      headers: { "Content-Type": "message/rfc822" },
-      data: Buffer.from(answer),
-    }),
-    201,
-  );
-  expect(received.ticket_id).toBe(ticket.id);
+  // the customer's mail server delivers it into the mailbox; Tandem's poller takes it from there
+  imapAppend(answer);
   const customerArticle = page.locator(".thread .article.sender-customer.kind-email", {
     hasText: "the one for March",
   });
-  await expect(customerArticle).toBeVisible({ timeout: 15_000 });
+  await expect(customerArticle).toBeVisible({ timeout: 45_000 });
   await expect(page.locator("select[name=state_id] option:checked")).toHaveText("open");
+  // stored once, on this ticket, and taken off the server (keep_on_server: false)
+  const after: { type: string; sender: string; message_id: string | null }[] = await json(
+    await rest.get(`/api/v1/ticket_articles/by_ticket/${ticket.id}`),
+  );
+  expect(after.filter((a) => a.message_id === `<answer-${stamp}@customer.test>`)).toHaveLength(1);
+  await expect.poll(() => imapCount(), { message: "the mailbox is emptied", timeout: 15_000 }).toBe(0);
+  const polled = await json(await admin.get(`/api/v1/email_channels/${channel.id}`));
+  expect(polled.status_in).toBe("ok");
+  expect(polled.last_log_in).toBeNull();
   await expect(reply.getByTestId("delivery")).toHaveText("Sent");
   await page.screenshot({ path: testInfo.outputPath("email-ticket-reopened.png"), fullPage: true });
 
   expectNoBrowserErrors(errors, "during the e-mail round trip");
+  await json(await admin.delete(`/api/v1/email_channels/${channel.id}`));
   await rest.dispose();
   await admin.dispose();
   await agent.context.close();

@@ -1093,3 +1093,207 @@ async fn a_groups_signature_ends_its_agents_emails_with_placeholders_filled() {
         s.finish().await;
     }
 }
+
+/// The admin's actor and a desk over the test server's database and files (what the web app's
+/// server functions call).
+async fn admin_desk(s: &TestServer) -> (domain::Actor, domain::desk::Desk) {
+    let mut conn = s.db.store.read().await.unwrap();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE login = 'admin@tandem.test'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let actor = domain::policy::access::load_actor(&mut conn, id, None)
+        .await
+        .unwrap();
+    drop(conn);
+    let desk = domain::desk::Desk::new(s.db.store.clone(), s.files.clone());
+    (actor, desk)
+}
+
+#[tokio::test]
+async fn failed_mail_is_received_again_after_a_fix_or_deleted_with_its_bytes() {
+    use domain::desk::mail::Received;
+    for s in common::servers().await {
+        let ctx = s.db.name;
+        let (address, _) = support_address(&s).await;
+        let (admin, desk) = admin_desk(&s).await;
+        // an admin mistypes the sender address as the printer's: the printer's mail is "ours",
+        // a loop, kept as failed mail
+        let r = send(
+            s.put(&format!("/email_addresses/{address}"), ADMIN)
+                .json(&json!({"email": "printer@example.com"})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        let own = inbound(
+            &s,
+            corpus::plain(
+                "printer@example.com",
+                "support@example.com",
+                "Paper jam",
+                "jam-1@example.com",
+                "Tray 2 is jammed.",
+            ),
+        )
+        .await;
+        assert_eq!(own["result"], "failed", "{ctx}: {own}");
+        assert!(own["reason"].as_str().unwrap().starts_with("loop"), "{own}");
+        let id = own["failed_mail_id"].as_i64().unwrap();
+        // the admin fixes the address and receives the message again: now it is a ticket
+        let r = send(
+            s.put(&format!("/email_addresses/{address}"), ADMIN)
+                .json(&json!({"email": "support@example.com"})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        // only admins may
+        let mut conn = s.db.store.read().await.unwrap();
+        let agent_id: i64 =
+            sqlx::query_scalar("SELECT id FROM users WHERE login = 'agent1@tandem.test'")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        let agent = domain::policy::access::load_actor(&mut conn, agent_id, None)
+            .await
+            .unwrap();
+        drop(conn);
+        assert!(
+            desk.reprocess_failed_mail(&agent, id).await.is_err(),
+            "{ctx}"
+        );
+        assert!(desk.delete_failed_mail(&agent, id).await.is_err(), "{ctx}");
+        let received = desk.reprocess_failed_mail(&admin, id).await.unwrap();
+        let Received::Article {
+            ticket_id,
+            new_ticket: true,
+            ..
+        } = received
+        else {
+            panic!("{ctx}: {received:?}");
+        };
+        let t = ticket(&s, ticket_id).await;
+        assert_eq!(t["title"], "Paper jam", "{ctx}");
+        let list = send(s.get("/failed_mails", ADMIN)).await.1;
+        assert!(
+            list.as_array().unwrap().iter().all(|f| f["id"] != id),
+            "{ctx}: {list}"
+        );
+        // the raw message now belongs to the article: its bytes stay
+        let raw = s
+            .client
+            .get(s.url(&format!("/ticket_article_plain/{}", t["article_ids"][0])))
+            .basic_auth(ADMIN, Some(common::PASSWORD))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(raw.status(), 200, "{ctx}");
+        assert!(raw.text().await.unwrap().contains("Tray 2 is jammed."));
+
+        // a message without a sender fails again: a new record replaces the old one
+        let senderless = inbound(
+            &s,
+            b"Subject: Who?\r\nMessage-ID: <who-1@example.org>\r\n\r\nNo sender here.\r\n".to_vec(),
+        )
+        .await;
+        let id = senderless["failed_mail_id"].as_i64().unwrap();
+        let again = desk.reprocess_failed_mail(&admin, id).await.unwrap();
+        let Received::Failed {
+            failed_mail_id: new_id,
+            ..
+        } = again
+        else {
+            panic!("{ctx}: {again:?}");
+        };
+        assert!(new_id > id, "{ctx}");
+        assert_eq!(
+            send(s.get(&format!("/failed_mails/{id}/raw"), ADMIN))
+                .await
+                .0,
+            404
+        );
+        let (record, bytes) = desk.failed_mail_raw(&admin, new_id).await.unwrap();
+        assert!(String::from_utf8_lossy(&bytes).contains("No sender here."));
+        // deleted: the record and, referred to by nothing else, its bytes
+        desk.delete_failed_mail(&admin, new_id).await.unwrap();
+        assert_eq!(
+            send(s.get(&format!("/failed_mails/{new_id}/raw"), ADMIN))
+                .await
+                .0,
+            404
+        );
+        assert!(
+            s.files.get(&record.sha256).await.is_err(),
+            "{ctx}: bytes left"
+        );
+        assert_eq!(
+            desk.delete_failed_mail(&admin, new_id)
+                .await
+                .unwrap_err()
+                .status_code(),
+            404
+        );
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_sender_rate_is_shared_by_every_instance_on_the_database() {
+    use domain::desk::mail::Received;
+    for s in common::servers().await {
+        let ctx = s.db.name;
+        support_address(&s).await;
+        // two instances: each its own desk (and mail service) over the one database
+        let first = domain::desk::Desk::new(s.db.store.clone(), s.files.clone());
+        let second = domain::desk::Desk::new(s.db.store.clone(), s.files.clone());
+        let mut failed = 0;
+        for i in 0..35 {
+            let desk = if i % 2 == 0 { &first } else { &second };
+            let message = corpus::plain(
+                "flood@example.org",
+                "support@example.com",
+                &format!("n{i}"),
+                &format!("shared-{i}@example.org"),
+                "x",
+            );
+            match desk.receive_mail(&message, None).await.unwrap() {
+                Received::Failed { reason, .. } => {
+                    assert!(reason.starts_with("rate limit"), "{ctx}: {reason}");
+                    failed += 1;
+                }
+                Received::Article { .. } => {}
+                other => panic!("{ctx}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            failed, 5,
+            "{ctx}: 30 in ten minutes, counted across instances"
+        );
+        // the count is the database's: the REST server (a third instance) refuses too…
+        let r = inbound(
+            &s,
+            corpus::plain(
+                "flood@example.org",
+                "support@example.com",
+                "more",
+                "shared-x@example.org",
+                "x",
+            ),
+        )
+        .await;
+        assert_eq!(r["result"], "failed", "{ctx}: {r}");
+        // …and only this sender
+        let r = inbound(
+            &s,
+            corpus::plain(
+                "calm@example.org",
+                "support@example.com",
+                "hi",
+                "shared-calm@example.org",
+                "x",
+            ),
+        )
+        .await;
+        assert_eq!(r["result"], "article", "{ctx}: {r}");
+        s.finish().await;
+    }
+}

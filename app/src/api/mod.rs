@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod codec;
+pub mod email_admin;
 pub mod mail;
 pub mod notifications;
 pub mod profile;

@@ -3,11 +3,9 @@
 //! inbound message (an MTA pipe, `tandem mail deliver`, or a mailbox poller) into a new
 //! ticket, a follow-up, or a bounce noted on the article it answers.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
 use tokio::sync::Notify;
@@ -26,17 +24,14 @@ use crate::{Error, Result};
 use super::Desk;
 
 /// Inbound messages one sender may send in [`SENDER_WINDOW`] before further ones are kept as
-/// failed mail (a mail loop with another system, or a flood).
-pub const SENDER_BURST: u32 = 30;
-/// The window of [`SENDER_BURST`].
-pub const SENDER_WINDOW: Duration = Duration::from_secs(600);
+/// failed mail (a mail loop with another system, or a flood), counted in the database.
+pub use crate::mail::rate::{BURST as SENDER_BURST, WINDOW as SENDER_WINDOW};
 
 /// The e-mail side of a [`Desk`]: the relay (none: sending is off) and the worker's wake-up.
 #[derive(Clone)]
 pub struct MailService {
     pub mailer: Option<Mailer>,
     wake: Arc<Notify>,
-    senders: Arc<DefaultKeyedRateLimiter<String>>,
 }
 
 impl Default for MailService {
@@ -47,14 +42,9 @@ impl Default for MailService {
 
 impl MailService {
     pub fn new(mailer: Option<Mailer>) -> MailService {
-        let per_message = SENDER_WINDOW / SENDER_BURST;
-        let quota = Quota::with_period(per_message)
-            .expect("non-zero period")
-            .allow_burst(NonZeroU32::new(SENDER_BURST).expect("non-zero burst"));
         MailService {
             mailer,
             wake: Arc::new(Notify::new()),
-            senders: Arc::new(RateLimiter::keyed(quota)),
         }
     }
 
@@ -176,6 +166,12 @@ async fn add_signature(conn: &mut AnyConnection, article_id: i64, fqdn: &str) ->
         ("ticket.customer.lastname", customer.lastname.clone()),
         ("config.fqdn", fqdn.to_string()),
     ];
+    debug_assert!(
+        values
+            .iter()
+            .map(|(k, _)| *k)
+            .eq(crate::mail::signatures::PLACEHOLDERS)
+    );
     let signature = crate::mail::signatures::rendered(&signature, &values, &article.content_type);
     if article.body.trim_end().ends_with(signature.trim_end()) {
         return Ok(());
@@ -555,8 +551,9 @@ impl Desk {
         let mail = match inbound::read(raw_message) {
             Ok(mail) => mail,
             Err(why) => {
+                let subject = inbound::subject_hint(raw_message);
                 return self
-                    .keep_failed(key, raw_message.len(), why.to_string(), None, None, None)
+                    .keep_failed(key, raw_message.len(), why.to_string(), None, subject, None)
                     .await;
             }
         };
@@ -583,7 +580,7 @@ impl Desk {
         {
             return failed("loop: the message comes from this helpdesk's own address".into()).await;
         }
-        if self.mail.senders.check_key(&mail.from_address).is_err() {
+        if !self.sender_within_rate(&mail.from_address).await? {
             return failed(format!(
                 "rate limit: more than {SENDER_BURST} messages from {} in {} minutes",
                 mail.from_address,
@@ -626,6 +623,17 @@ impl Desk {
                 failed(format!("not stored: {e}")).await
             }
         }
+    }
+
+    /// Counts this message against its sender's rate in the database (every instance on it
+    /// counts the same messages): false beyond [`SENDER_BURST`] in [`SENDER_WINDOW`].
+    async fn sender_within_rate(&self, sender: &str) -> Result<bool> {
+        let mut tx = self.store.write().await?;
+        let received =
+            crate::mail::rate::count_received(&mut tx, self.store.backend(), sender, &clock::now())
+                .await?;
+        tx.commit().await?;
+        Ok(received <= i64::from(SENDER_BURST))
     }
 
     /// The customer article already stored for this message's `Message-ID`, if any.
@@ -1210,5 +1218,44 @@ impl Desk {
         crate::mail::signatures::delete(&mut tx, actor, id).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// Failed mail (admins): reading a kept message, delivering it again after a fix, forgetting
+/// it. The bytes go from the file store once nothing refers to them any more.
+impl Desk {
+    /// A failed message's record and its bytes as received.
+    pub async fn failed_mail_raw(
+        &self,
+        actor: &crate::Actor,
+        id: i64,
+    ) -> Result<(failed::FailedMailRecord, Vec<u8>)> {
+        let record = {
+            let mut conn = self.store.read().await?;
+            failed::find(&mut conn, actor, id).await?
+        };
+        let bytes = self.files.get(&record.sha256).await?;
+        Ok((record, bytes))
+    }
+
+    /// Receives a failed message again (into its group when it had one) and forgets the old
+    /// record: the message is now an article, or — failing again — kept under a new record
+    /// with the reason of this attempt.
+    pub async fn reprocess_failed_mail(&self, actor: &crate::Actor, id: i64) -> Result<Received> {
+        let (record, bytes) = self.failed_mail_raw(actor, id).await?;
+        let group = record
+            .group_id
+            .map_or(InboundGroup::ByRecipient, InboundGroup::Id);
+        let received = self.receive_mail_in(&bytes, group).await?;
+        self.delete_failed_mail(actor, id).await?;
+        Ok(received)
+    }
+
+    /// Forgets a failed message, and its bytes when nothing else refers to them.
+    pub async fn delete_failed_mail(&self, actor: &crate::Actor, id: i64) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        let record = failed::delete(&mut tx, actor, id).await?;
+        tx.commit().await?;
+        self.remove_unreferenced(&[record.sha256]).await
     }
 }

@@ -75,14 +75,19 @@ pub async fn active(conn: &mut AnyConnection) -> Result<Vec<EmailChannelRecord>>
     .await?)
 }
 
-pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
+/// Every channel, by id, for e-mail admins (the records hold the password: never render it).
+pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<EmailChannelRecord>> {
     crate::policy::authorize_email_admin(actor)?;
-    let rows = sqlx::query_as::<_, EmailChannelRecord>(&format!(
+    Ok(sqlx::query_as::<_, EmailChannelRecord>(&format!(
         "SELECT {COLUMNS} FROM email_channels ORDER BY id"
     ))
     .fetch_all(conn)
-    .await?;
-    Ok(rows.iter().map(render).collect())
+    .await?)
+}
+
+/// `GET /email_channels`: [`list`] as JSON, without passwords.
+pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
+    Ok(list(conn, actor).await?.iter().map(render).collect())
 }
 
 pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {

@@ -65,14 +65,29 @@ pub fn render(f: &FailedMailRecord) -> Value {
 }
 
 /// Newest first, at most 500 (admins with `admin.channel_email`).
-pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
+pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<FailedMailRecord>> {
     crate::policy::authorize_email_admin(actor)?;
-    let rows = sqlx::query_as::<_, FailedMailRecord>(&format!(
+    Ok(sqlx::query_as::<_, FailedMailRecord>(&format!(
         "SELECT {COLUMNS} FROM failed_mails ORDER BY id DESC LIMIT 500"
     ))
     .fetch_all(conn)
-    .await?;
-    Ok(rows.iter().map(render).collect())
+    .await?)
+}
+
+/// `GET /failed_mails`: [`list`] as JSON.
+pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
+    Ok(list(conn, actor).await?.iter().map(render).collect())
+}
+
+/// Forgets a failed message (admins); returns its record, whose bytes the caller removes
+/// after the commit when nothing else refers to them.
+pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<FailedMailRecord> {
+    let record = find(conn, actor, id).await?;
+    sqlx::query("DELETE FROM failed_mails WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(record)
 }
 
 pub async fn find(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<FailedMailRecord> {

@@ -344,6 +344,16 @@ fn files_of(message: &Message<'_>, html: &str) -> Vec<NewFile> {
 
 /// Reads a message. Errors say why it cannot become an article; the caller keeps it as
 /// failed mail.
+/// The subject of a message [`read`] refused (no sender, say), if its headers can be read at
+/// all and it is not too large: for the admin's list of failed mail.
+pub fn subject_hint(raw: &[u8]) -> Option<String> {
+    if raw.len() > MAX_MESSAGE_BYTES {
+        return None;
+    }
+    let message = MessageParser::default().parse_headers(raw)?;
+    Some(clip(message.subject()?.trim(), 250)).filter(|s| !s.is_empty())
+}
+
 pub fn read(raw: &[u8]) -> Result<InboundMail, Unreadable> {
     if raw.len() > MAX_MESSAGE_BYTES {
         return Err(Unreadable::TooLarge {

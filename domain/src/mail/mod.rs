@@ -20,6 +20,7 @@ pub mod imap;
 pub mod inbound;
 pub mod outbox;
 pub mod placeholders;
+pub mod rate;
 pub mod raw;
 pub mod signatures;
 pub mod threading;

@@ -31,6 +31,20 @@ pub struct SignatureRecord {
 const COLUMNS: &str =
     "id, name, body, active, note, created_by_id, updated_by_id, created_at, updated_at";
 
+/// The placeholders a signature may use, filled when an e-mail is queued (the agent as
+/// `user`, the ticket, its group and customer, the helpdesk's host name).
+pub const PLACEHOLDERS: [&str; 9] = [
+    "user.firstname",
+    "user.lastname",
+    "user.email",
+    "ticket.number",
+    "ticket.title",
+    "ticket.group.name",
+    "ticket.customer.firstname",
+    "ticket.customer.lastname",
+    "config.fqdn",
+];
+
 /// Longest signature body (characters).
 pub const MAX_BODY: usize = 10_000;
 
