@@ -13,6 +13,7 @@ use domain::accounts::users::{self, AccessList, UserParams};
 use domain::live::events::{Audience, Event};
 use domain::policy::access::AccessLevel;
 use domain::policy::access::load_actor;
+use domain::policy::text_modules_macros as tools;
 use domain::policy::{self, ArticleFacts, FollowUp, TicketFacts, TicketScope};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -53,6 +54,11 @@ enum Action {
     DeleteOtherUser,
     DeleteOrganization,
     ManageSettings,
+    ReadTextModuleOfGroup,
+    ManageTextModules,
+    ReadMacroOfGroup,
+    ManageMacros,
+    ApplyMacro,
 }
 
 use Action::*;
@@ -76,36 +82,38 @@ fn expected(who: Who, action: Action) -> bool {
     //                     e-mail admin (addresses, mailboxes, failed mail, inbound endpoint)
     //                     AccountTime (record time) DeleteOtherUser DeleteOrganization
     //                     ManageSettings (password policy, ticket hook)
-    let row: [u8; 24] = match who {
+    //                     text modules and macros: ReadTextModuleOfGroup ManageTextModules
+    //                     ReadMacroOfGroup ManageMacros ApplyMacro
+    let row: [u8; 29] = match who {
         Admin => [
-            1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+            1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
         ],
         AgentFull => [
-            1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 0,
+            1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 1, 0, 1, 0, 1,
         ],
         AgentReadOnly => [
-            1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+            1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         ],
         AgentOtherGroup => [
-            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         ],
         CustomerOwner => [
-            1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0,
+            1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         ],
         CustomerSharedOrg => [
-            1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0,
+            1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         ],
         CustomerNonSharedOrg => [
-            0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         ],
         OtherCustomer => [
-            0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         ],
     };
     row[action as usize] == 1
 }
 
-const ALL_ACTIONS: [Action; 24] = [
+const ALL_ACTIONS: [Action; 29] = [
     ShowTicket,
     ListContainsTicket,
     UpdateTicket,
@@ -130,6 +138,11 @@ const ALL_ACTIONS: [Action; 24] = [
     DeleteOtherUser,
     DeleteOrganization,
     ManageSettings,
+    ReadTextModuleOfGroup,
+    ManageTextModules,
+    ReadMacroOfGroup,
+    ManageMacros,
+    ApplyMacro,
 ];
 
 /// The facts the matrix is evaluated on: one ticket per customer scenario.
@@ -317,6 +330,12 @@ fn decide(world: &World, who: Who, action: Action) -> bool {
         communication: false,
         age_seconds: 10,
     };
+    // an active text module or macro limited to the ticket's group
+    let groups = [world.group];
+    let of_group = tools::ToolFacts {
+        active: true,
+        group_ids: &groups,
+    };
     match action {
         ShowTicket => policy::can_show_ticket(actor, &ticket),
         ManageEmail => policy::can_manage_email_addresses(actor),
@@ -325,6 +344,11 @@ fn decide(world: &World, who: Who, action: Action) -> bool {
         DeleteOtherUser => policy::can_delete_user(actor, 0),
         DeleteOrganization => policy::can_delete_organization(actor),
         ManageSettings => policy::can_manage_settings(actor),
+        ReadTextModuleOfGroup => tools::can_read_text_module(actor, &of_group),
+        ManageTextModules => tools::can_manage_text_modules(actor),
+        ReadMacroOfGroup => tools::can_read_macro(actor, &of_group),
+        ManageMacros => tools::can_manage_macros(actor),
+        ApplyMacro => tools::can_apply_macro(actor, &of_group, &ticket),
         ListContainsTicket => TicketScope::for_actor(actor, AccessLevel::Read).contains(&ticket),
         UpdateTicket => policy::authorize_update_ticket(actor, &ticket, FollowUp::Yes).is_ok(),
         CreateTicketInGroup => policy::can_create_ticket(actor, world.group, None),

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod codec;
 pub mod email_admin;
+pub mod macros;
 pub mod mail;
 pub mod notifications;
 pub mod profile;

@@ -3,6 +3,7 @@
 //! nobody references). The REST handlers and the web app's server functions both call these,
 //! so the two can never drift apart.
 
+pub mod macros;
 pub mod mail;
 pub mod notify;
 pub mod search_index;

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod fields;
+pub mod text_modules_macros;
 
 use crate::policy::access::{AccessLevel, Actor};
 use crate::{Error, Result};

@@ -9,6 +9,7 @@ pub mod html_limits;
 pub mod html_text;
 pub mod input;
 pub mod links;
+pub mod macros;
 pub mod mentions;
 pub mod params;
 pub mod priorities;
@@ -16,6 +17,7 @@ pub mod sanitize;
 pub mod search_index;
 pub mod states;
 pub mod tag_list;
+pub mod text_modules;
 pub mod time_accounting;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -12,6 +12,12 @@
 //                              (false for changes that arrived from other editors)
 //     onState?(active)         toolbar state changed: {bold: true, heading1: false, …, undo, redo}
 //     onSubmit?()              Mod-Enter (Ctrl/Cmd+Enter)
+//     onTrigger?(query)        text modules: the text before the caret ends with `::query`
+//                              (at the start of a line or after a space; query without spaces
+//                              or colons, at most 40 characters): the query ('' right after
+//                              `::`), then null once it no longer does. Reported on changes only
+//     onTriggerKey?(key)       while a `::` trigger is open: ArrowUp, ArrowDown, Enter, Tab and
+//                              Escape go here first; return true when the list used the key
 //     onUpload?(File) -> Promise<{url, id, filename, size, content_type}>
 //                              pasted/dropped files; images are then inserted inline by URL.
 //                              Without it, pasted/dropped files are ignored.
@@ -45,6 +51,9 @@
 //                                 blockquote codeBlock heading1 heading2 heading3 paragraph
 //                                 horizontalRule hardBreak clearFormatting undo redo
 //                                 link(href) unlink quote(html: appended as a blockquote)
+//   insertTrigger(html) -> bool   replaces the open `::query` by `html` (a text module);
+//                                 false when no trigger is open
+//   trigger() -> string|null  the open trigger's query
 //   active(name) -> bool      same names (undo/redo: whether possible); state() -> all of them
 //   meta() / setMeta(key, value)          Y.Map "meta"   (value null/undefined deletes the key)
 //   ticket() / setTicketAttr(key, value)  Y.Map "ticket"
@@ -112,6 +121,19 @@ export function sendableHtml (html) {
   const trailing = /(?:<p>(?:\s|&nbsp;|\u00a0|<br\s*\/?>)*<\/p>)+$/
   return html.replace(trailing, '')
 }
+
+/**
+ * The text-module trigger in the text before the caret: the query after a `::` at the start
+ * of the text or after a blank (no blanks or colons in it, at most 40 characters), or null.
+ * @param {string} textBefore
+ */
+export function textModuleTrigger (textBefore) {
+  if (typeof textBefore !== 'string') return null
+  const m = /(?:^|[\s\u00a0])::([^\s\u00a0:\ufffc]{0,40})$/.exec(textBefore)
+  return m ? m[1] : null
+}
+
+const TRIGGER_KEYS = ['ArrowUp', 'ArrowDown', 'Enter', 'Tab', 'Escape']
 
 const ACTIVE = {
   bold: (e) => e.isActive('bold'),
@@ -199,6 +221,7 @@ export function createComposer (el, opts = {}) {
   let status = collab ? 'connecting' : 'local'
   let epoch = null
   let lastState = ''
+  let trigger = null // the open `::` trigger's query (text modules), or null
   let peersCache = []
 
   // ---- callbacks -----------------------------------------------------------------------
@@ -333,6 +356,33 @@ export function createComposer (el, opts = {}) {
     }
   })
 
+  // ---- text modules: the `::` trigger ----------------------------------------------------------
+  const triggerNow = () => {
+    if (!editor || editor.isDestroyed || !canEdit()) return null
+    const sel = editor.state.selection
+    if (!sel.empty || !sel.$from.parent.isTextblock) return null
+    const $f = sel.$from
+    const text = $f.parent.textBetween(Math.max(0, $f.parentOffset - 60), $f.parentOffset, null, '\ufffc')
+    return textModuleTrigger(text)
+  }
+  const emitTrigger = () => {
+    const now = triggerNow()
+    if (now === trigger) return
+    trigger = now
+    call(opts.onTrigger, trigger)
+  }
+  const TriggerKeys = Extension.create({
+    name: 'tandemTextModuleKeys',
+    priority: 1100, // before Submit and the core keymap (Enter splits the paragraph)
+    addKeyboardShortcuts () {
+      const keys = {}
+      for (const k of TRIGGER_KEYS) {
+        keys[k] = () => trigger !== null && typeof opts.onTriggerKey === 'function' && call(opts.onTriggerKey, k) === true
+      }
+      return keys
+    }
+  })
+
   // ---- collaboration plumbing -------------------------------------------------------------
   function sendControl (obj) {
     const ws = provider && provider.ws
@@ -442,7 +492,7 @@ export function createComposer (el, opts = {}) {
   // ---- editor / doc lifecycle -------------------------------------------------------------
   function build ({ connect }) {
     ydoc = new Y.Doc()
-    const extensions = [...createExtensions({ collab: !!collab }), Submit]
+    const extensions = [...createExtensions({ collab: !!collab }), Submit, TriggerKeys]
     if (opts.placeholder) extensions.push(Placeholder.configure({ placeholder: String(opts.placeholder) }))
     if (collab) {
       provider = connect ? startProvider() : null
@@ -472,7 +522,7 @@ export function createComposer (el, opts = {}) {
         const remote = transaction && transaction.getMeta(ySyncPluginKey) && transaction.getMeta(ySyncPluginKey).isChangeOrigin
         call(opts.onChange, ed.getHTML(), !remote)
       },
-      onTransaction: () => emitState()
+      onTransaction: () => { emitState(); emitTrigger() }
     })
     emitPeers()
     emitState()
@@ -535,6 +585,13 @@ export function createComposer (el, opts = {}) {
       if (!f) { console.warn(`[composer] unknown command ${name}`); return false }
       return f(editor.chain().focus()).run()
     },
+    insertTrigger: (html) => {
+      const query = triggerNow()
+      if (query === null || typeof html !== 'string' || html.trim() === '' || closed !== null) return false
+      const to = editor.state.selection.from
+      return editor.chain().focus().insertContentAt({ from: to - query.length - 2, to }, html).run()
+    },
+    trigger: () => trigger,
     active: (name) => {
       if (!editor || editor.isDestroyed) return false
       const f = ACTIVE[name]

@@ -18,6 +18,11 @@
 //     onBusy?(n)              uploads in flight
 //     onError?(message)       an upload failed
 //     onState?, onSubmit?, onPeers?, onStatus?, onMeta?, onTicket?   as createComposer
+//     ticketId?               text modules (`::`, src/text-modules.js) for this ticket, read
+//                             from GET /api/v1/text_modules?ticket_id=…&query=… (placeholders
+//                             filled by the server; agents only). Default: the value of the
+//                             nearest `[data-text-modules]` around `el` (the ticket view sets
+//                             it to the ticket id for agents who may change the ticket)
 //   }
 //   handle: html(), isEmpty(), command(name, arg), active(name), focus(), addFiles(FileList),
 //           removeFile(id), files(), sharedDraftId(), setMeta(key, value),
@@ -25,6 +30,7 @@
 //           close(status): the ticket is gone, the draft socket stops for good (createComposer)
 
 import { createComposer } from './composer.js'
+import { textModulePicker } from './text-modules.js'
 
 const INLINE_IMAGE_LIMIT = 2 * 1024 * 1024
 
@@ -96,12 +102,31 @@ export function mountReply (el, opts = {}) {
     }
   }
 
+  const host = el.closest ? el.closest('[data-text-modules]') : null
+  const ticketId = opts.ticketId ?? (host ? host.dataset.textModules : null)
+  let noTextModules = false
+  const picker = ticketId != null && opts.editable !== false
+    ? textModulePicker(el, {
+      load: async (query) => {
+        if (noTextModules) throw new Error('no text modules')
+        const url = `/api/v1/text_modules?ticket_id=${encodeURIComponent(ticketId)}&query=${encodeURIComponent(query)}`
+        const res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+        if (res.status === 401 || res.status === 403) noTextModules = true // customers: never again
+        if (!res.ok) throw new Error(`HTTP ${res.status}`)
+        return res.json()
+      },
+      insert: (html) => composer.insertTrigger(html)
+    })
+    : null
+
   composer = createComposer(el, {
     html: store ? (store.getItem(opts.storageKey) || '') : '',
     placeholder: opts.placeholder,
     editable: opts.editable !== false,
     onState: opts.onState,
     onSubmit: opts.onSubmit,
+    onTrigger: picker ? picker.onTrigger : undefined,
+    onTriggerKey: picker ? picker.onTriggerKey : undefined,
     onChange: (html, local) => {
       const empty = composer ? composer.isEmpty() : false
       if (store) {
@@ -150,6 +175,6 @@ export function mountReply (el, opts = {}) {
     },
     // the ticket is gone (deleted, no access): stop the draft socket for good, read-only
     close: (status) => composer.close(status),
-    destroy: () => composer.destroy()
+    destroy: () => { if (picker) picker.destroy(); composer.destroy() }
   }
 }

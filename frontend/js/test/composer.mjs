@@ -7,7 +7,8 @@
 import { closeDom } from './dom.mjs'
 import * as Y from 'yjs'
 import { createRelay } from './relay.mjs'
-const { createComposer } = await import('../src/composer.js')
+const { createComposer, textModuleTrigger } = await import('../src/composer.js')
+const { textModulePicker } = await import('../src/text-modules.js')
 
 let passed = 0
 let failed = 0
@@ -44,6 +45,63 @@ const key = (c, k, mods = {}) => c._editor().view.someProp('handleKeyDown', f =>
     c.command('quote', '<p>the customer wrote</p>') === true &&
     c.html() === '<p>Hello</p><blockquote><p>the customer wrote</p></blockquote>', c.html())
   check('quote: nothing to quote', c.command('quote', '  ') === false)
+  c.destroy()
+}
+
+// ---- text modules: `::` opens the list, Enter inserts the module in place of `::query` -----
+{
+  check('trigger: `::` after a blank or at the start',
+    textModuleTrigger('Hello ::') === '' && textModuleTrigger('::tha') === 'tha' && textModuleTrigger('a\u00a0::x') === 'x')
+  check('trigger: not inside a word, not after a blank, not with a colon',
+    textModuleTrigger('http::x') === null && textModuleTrigger('Hello :: x') === null &&
+    textModuleTrigger('::a:b') === null && textModuleTrigger('no trigger') === null && textModuleTrigger(null) === null)
+  const el = mount()
+  const triggers = []
+  const loaded = []
+  let c = null
+  const picker = textModulePicker(el, {
+    load: async (q) => {
+      loaded.push(q)
+      return [{ id: 1, name: 'Thanks', keywords: 'thx', content: '<p>Thanks, <strong>Nicole</strong>!</p>' },
+        { id: 2, name: 'Thanks again', keywords: '', content: '<p>Again</p>' }].filter(m => m.name.toLowerCase().includes(q))
+    },
+    insert: (html) => c.insertTrigger(html)
+  })
+  c = createComposer(el, {
+    html: '<p>Hello</p>',
+    onTrigger: (q) => { triggers.push(q); picker.onTrigger(q) },
+    onTriggerKey: (k) => picker.onTriggerKey(k)
+  })
+  const ed = c._editor()
+  c.focus('end')
+  check('trigger: no list before `::`', c.trigger() === null && el.querySelector('.text-module-picker').hidden === true)
+  ed.view.dispatch(ed.state.tr.insertText(' ::'))
+  ed.view.dispatch(ed.state.tr.insertText('tha'))
+  check('trigger: onTrigger reports the query as it is typed', triggers.join('|') === '|tha' && c.trigger() === 'tha', triggers)
+  await until(() => el.querySelectorAll('[role=option]').length === 2)
+  const options = [...el.querySelectorAll('[role=option]')]
+  check('picker: the matching modules are listed, the first selected',
+    options.length === 2 && options[0].getAttribute('aria-selected') === 'true' && options[0].textContent.startsWith('Thanks'),
+    options.map(o => o.textContent))
+  check('picker: only the newest query was loaded (debounced)', loaded.join('|') === 'tha', loaded)
+  key(c, 'ArrowDown', { ctrlKey: false })
+  check('picker: ArrowDown moves the selection',
+    el.querySelectorAll('[role=option]')[1].getAttribute('aria-selected') === 'true')
+  key(c, 'ArrowUp', { ctrlKey: false })
+  key(c, 'Enter', { ctrlKey: false })
+  check('picker: Enter inserts the module in place of `::tha`',
+    c.html() === '<p>Hello </p><p>Thanks, <strong>Nicole</strong>!</p>', c.html())
+  check('picker: the list closes after inserting', el.querySelector('.text-module-picker').hidden === true && c.trigger() === null)
+  // Escape closes the list; Enter then is an ordinary Enter again
+  c.setHtml('<p>Hi</p>'); c.focus('end')
+  ed.view.dispatch(c._editor().state.tr.insertText(' ::'))
+  await until(() => el.querySelectorAll('[role=option]').length === 2)
+  key(c, 'Escape', { ctrlKey: false })
+  check('picker: Escape closes the list', el.querySelector('.text-module-picker').hidden === true && c.trigger() === '')
+  check('picker: with the list closed, keys are not taken', picker.onTriggerKey('Enter') === false)
+  check('insertTrigger: nothing without an open trigger', (c.setHtml('<p>plain</p>'), c.focus('end'), c.insertTrigger('<p>x</p>')) === false && c.html() === '<p>plain</p>', c.html())
+  picker.destroy()
+  check('picker: destroy removes the list', el.querySelector('.text-module-picker') === null)
   c.destroy()
 }
 

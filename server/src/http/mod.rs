@@ -11,11 +11,13 @@ pub mod extract;
 pub mod groups;
 pub mod hardening;
 pub mod lookups;
+pub mod macros;
 pub mod notifications;
 pub mod organizations;
 pub mod sessions;
 pub mod shared_drafts;
 pub mod ticket_extras;
+pub mod text_modules;
 pub mod tickets;
 pub mod tokens;
 pub mod users;
@@ -139,6 +141,15 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             email::signatures_update,
             email::signatures_delete
         ))
+        .routes(routes!(text_modules::index, text_modules::create))
+        .routes(routes!(
+            text_modules::show,
+            text_modules::update,
+            text_modules::delete
+        ))
+        .routes(routes!(macros::index, macros::create))
+        .routes(routes!(macros::show, macros::update, macros::delete))
+        .routes(routes!(macros::apply))
         .routes(routes!(notifications::index))
         .routes(routes!(notifications::mark_all_as_read))
         .routes(routes!(notifications::update, notifications::delete))

@@ -3,10 +3,13 @@
 //! the section from the path, and each section's page creates its resources at its top (the
 //! order hydration matches them by).
 
+mod email;
 mod groups;
+mod macros;
 mod organizations;
 mod roles;
 mod settings;
+mod text_modules;
 mod users;
 
 use leptos::prelude::*;
@@ -32,6 +35,18 @@ pub enum Section {
     Group(i64),
     Roles,
     Settings,
+    EmailAddresses,
+    EmailAddress(i64),
+    Mailboxes,
+    Mailbox(i64),
+    Signatures,
+    Signature(i64),
+    FailedMails,
+    FailedMail(i64),
+    TextModules,
+    TextModule(i64),
+    Macros,
+    Macro(i64),
     NotFound,
 }
 
@@ -55,6 +70,21 @@ impl Section {
             ["groups", x] => id(x).map_or(Section::NotFound, Section::Group),
             ["roles"] => Section::Roles,
             ["settings"] => Section::Settings,
+            ["email_addresses"] => Section::EmailAddresses,
+            ["email_addresses", x] => id(x).map_or(Section::NotFound, Section::EmailAddress),
+            ["email_channels"] => Section::Mailboxes,
+            ["email_channels", x] => id(x).map_or(Section::NotFound, Section::Mailbox),
+            ["signatures"] => Section::Signatures,
+            ["signatures", x] => id(x).map_or(Section::NotFound, Section::Signature),
+            ["failed_mails"] => Section::FailedMails,
+            ["failed_mails", x] => match id(x) {
+                Some(id) if id > 0 => Section::FailedMail(id),
+                _ => Section::NotFound,
+            },
+            ["text_modules"] => Section::TextModules,
+            ["text_modules", x] => id(x).map_or(Section::NotFound, Section::TextModule),
+            ["macros"] => Section::Macros,
+            ["macros", x] => id(x).map_or(Section::NotFound, Section::Macro),
             _ => Section::NotFound,
         }
     }
@@ -67,17 +97,33 @@ impl Section {
             Section::Groups | Section::Group(_) => "groups",
             Section::Roles => "roles",
             Section::Settings => "settings",
+            Section::EmailAddresses | Section::EmailAddress(_) => "email_addresses",
+            Section::Mailboxes | Section::Mailbox(_) => "email_channels",
+            Section::Signatures | Section::Signature(_) => "signatures",
+            Section::FailedMails | Section::FailedMail(_) => "failed_mails",
+            Section::TextModules | Section::TextModule(_) => "text_modules",
+            Section::Macros | Section::Macro(_) => "macros",
             Section::NotFound => "",
         }
     }
 }
 
-const TABS: [(&str, &str, &str); 5] = [
+const TABS: [(&str, &str, &str); 11] = [
     ("users", "/admin/users", "Users"),
     ("organizations", "/admin/organizations", "Organisations"),
     ("groups", "/admin/groups", "Groups"),
     ("roles", "/admin/roles", "Roles"),
     ("settings", "/admin/settings", "Settings"),
+    (
+        "email_addresses",
+        "/admin/email_addresses",
+        "Sender addresses",
+    ),
+    ("email_channels", "/admin/email_channels", "Mailboxes"),
+    ("signatures", "/admin/signatures", "Signatures"),
+    ("failed_mails", "/admin/failed_mails", "Failed mail"),
+    ("text_modules", "/admin/text_modules", "Text modules"),
+    ("macros", "/admin/macros", "Macros"),
 ];
 
 /// `/admin` and everything below it.
@@ -94,6 +140,18 @@ pub fn AdminPage() -> impl IntoView {
         Section::Group(id) => view! { <groups::GroupPage id/> }.into_any(),
         Section::Roles => view! { <roles::RolesPage/> }.into_any(),
         Section::Settings => view! { <settings::SettingsPage/> }.into_any(),
+        Section::EmailAddresses => view! { <email::EmailAddressesPage/> }.into_any(),
+        Section::EmailAddress(id) => view! { <email::EmailAddressPage id/> }.into_any(),
+        Section::Mailboxes => view! { <email::MailboxesPage/> }.into_any(),
+        Section::Mailbox(id) => view! { <email::MailboxPage id/> }.into_any(),
+        Section::Signatures => view! { <email::SignaturesPage/> }.into_any(),
+        Section::Signature(id) => view! { <email::SignaturePage id/> }.into_any(),
+        Section::FailedMails => view! { <email::FailedMailsPage/> }.into_any(),
+        Section::FailedMail(id) => view! { <email::FailedMailPage id/> }.into_any(),
+        Section::TextModules => view! { <text_modules::TextModulesPage/> }.into_any(),
+        Section::TextModule(id) => view! { <text_modules::TextModulePage id/> }.into_any(),
+        Section::Macros => view! { <macros::MacrosPage/> }.into_any(),
+        Section::Macro(id) => view! { <macros::MacroPage id/> }.into_any(),
         Section::NotFound => view! {
             <AdminShell section=Section::NotFound title="Not found" content=|| view! {
                 <p class="empty">"There is no such page in the admin area."</p>
@@ -292,5 +350,14 @@ mod tests {
         );
         assert_eq!(Section::parse("/admin/settings"), Section::Settings);
         assert_eq!(Section::parse("/admin/roles/x"), Section::NotFound);
+        assert_eq!(
+            Section::parse("/admin/email_channels/7"),
+            Section::Mailbox(7)
+        );
+        assert_eq!(
+            Section::parse("/admin/signatures/new"),
+            Section::Signature(0)
+        );
+        assert_eq!(Section::parse("/admin/failed_mails/new"), Section::NotFound);
     }
 }

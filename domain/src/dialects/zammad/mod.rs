@@ -4,3 +4,4 @@
 
 pub mod requests;
 pub mod tickets;
+pub mod text_modules_macros;
