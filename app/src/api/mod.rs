@@ -9,6 +9,7 @@ pub mod mail;
 pub mod notifications;
 pub mod profile;
 pub mod search;
+pub mod ticket_tools;
 pub mod tickets;
 pub mod users;
 

@@ -6,6 +6,7 @@ use sqlx::{AnyConnection, FromRow};
 use crate::policy::access::Actor;
 use crate::{Error, Result, accounts::users, policy, storage::clock, tickets};
 
+/// One stored history entry (`ticket_history`).
 #[derive(Debug, Clone, FromRow)]
 pub struct HistoryRecord {
     pub id: i64,
@@ -149,8 +150,13 @@ pub async fn record_ticket_changes(
     Ok(())
 }
 
-/// `GET /ticket_history/{id}`: agents with read access only.
-pub async fn for_ticket(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<Value> {
+/// A ticket's history, oldest first: agents with read access only (the records
+/// `GET /ticket_history/{id}` renders with [`for_ticket`] and the web app's history shows).
+pub async fn entries(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+) -> Result<Vec<HistoryRecord>> {
     let (_, facts) = tickets::load(conn, ticket_id).await?;
     if !actor.has_group_access(facts.group_id, crate::policy::access::AccessLevel::Read) {
         return Err(if policy::can_show_ticket(actor, &facts) {
@@ -159,13 +165,18 @@ pub async fn for_ticket(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64)
             Error::not_authorized()
         });
     }
-    let rows = sqlx::query_as::<_, HistoryRecord>(
+    Ok(sqlx::query_as::<_, HistoryRecord>(
         "SELECT id, ticket_id, history_type, history_object, object_id, attribute, value_from, value_to, id_from, id_to, \
          created_by_id, created_at FROM ticket_history WHERE ticket_id = $1 ORDER BY id",
     )
     .bind(ticket_id)
     .fetch_all(&mut *conn)
-    .await?;
+    .await?)
+}
+
+/// `GET /ticket_history/{id}`: [`entries`] with their authors as Zammad's assets.
+pub async fn for_ticket(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<Value> {
+    let rows = entries(conn, actor, ticket_id).await?;
     let mut user_assets = Map::new();
     let mut history = Vec::new();
     for h in &rows {

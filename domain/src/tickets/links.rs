@@ -20,9 +20,16 @@ fn seen_from_target(link_type: &str) -> &str {
     }
 }
 
-/// The links of a ticket as Zammad lists them: `{link_type, link_object: "Ticket",
-/// link_object_value}` (no permission check).
-pub async fn of_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<Vec<Value>> {
+/// One link as one of its tickets sees it: `link_type` reads from this ticket (`parent`: the
+/// other ticket is this one's parent), `other` is the linked ticket's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub link_type: String,
+    pub other: i64,
+}
+
+/// The links of a ticket, oldest first (no permission check).
+pub async fn links_of(conn: &mut AnyConnection, ticket_id: i64) -> Result<Vec<Link>> {
     let rows: Vec<(i64, i64, String)> = sqlx::query_as(
         "SELECT source_id, target_id, link_type FROM ticket_links WHERE source_id = $1 OR target_id = $2 ORDER BY id",
     )
@@ -33,36 +40,69 @@ pub async fn of_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<Vec<V
     Ok(rows
         .into_iter()
         .map(|(source, target, link_type)| {
-            let (other, seen) = if source == ticket_id {
-                (target, link_type.as_str().to_string())
+            if source == ticket_id {
+                Link {
+                    link_type,
+                    other: target,
+                }
             } else {
-                (source, seen_from_target(&link_type).to_string())
-            };
-            json!({"link_type": seen, "link_object": "Ticket", "link_object_value": other})
+                Link {
+                    link_type: seen_from_target(&link_type).to_string(),
+                    other: source,
+                }
+            }
         })
         .collect())
+}
+
+/// The links of a ticket as Zammad lists them: `{link_type, link_object: "Ticket",
+/// link_object_value}` (no permission check).
+pub async fn of_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<Vec<Value>> {
+    Ok(links_of(conn, ticket_id)
+        .await?
+        .into_iter()
+        .map(|l| json!({"link_type": l.link_type, "link_object": "Ticket", "link_object_value": l.other}))
+        .collect())
+}
+
+/// The links of a ticket the caller may read (agents), with the linked tickets the caller may
+/// read: what `GET /links` lists and the ticket view shows.
+pub async fn readable(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+) -> Result<Vec<(Link, tickets::TicketRecord)>> {
+    tickets::load_readable(conn, actor, ticket_id).await?;
+    if !actor.is_agent() {
+        return Err(Error::not_authorized());
+    }
+    let mut linked = Vec::new();
+    for link in links_of(conn, ticket_id).await? {
+        if let Ok((record, facts)) = tickets::load(conn, link.other).await
+            && policy::can_show_ticket(actor, &facts)
+        {
+            linked.push((link, record));
+        }
+    }
+    Ok(linked)
 }
 
 /// `GET /links?link_object=Ticket&link_object_value={id}`: the links and the linked tickets'
 /// assets the caller may read.
 pub async fn index(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<Value> {
-    tickets::load_readable(conn, actor, ticket_id).await?;
-    if !actor.is_agent() {
-        return Err(Error::not_authorized());
-    }
-    let mut links = Vec::new();
-    let mut readable = Vec::new();
-    for link in of_ticket(conn, ticket_id).await? {
-        let other = link["link_object_value"].as_i64().unwrap_or_default();
-        if let Ok((record, facts)) = tickets::load(conn, other).await
-            && policy::can_show_ticket(actor, &facts)
-        {
-            readable.push(record);
-            links.push(link);
-        }
-    }
-    let assets = tickets::assets(conn, actor, &readable).await?;
+    let linked = readable(conn, actor, ticket_id).await?;
+    let links: Vec<Value> = linked
+        .iter()
+        .map(|(l, _)| json!({"link_type": l.link_type, "link_object": "Ticket", "link_object_value": l.other}))
+        .collect();
+    let records: Vec<tickets::TicketRecord> = linked.into_iter().map(|(_, r)| r).collect();
+    let assets = tickets::assets(conn, actor, &records).await?;
     Ok(json!({"links": links, "assets": assets}))
+}
+
+/// The link type as the other ticket reads it (`parent` ⇄ `child`).
+pub fn reversed(link_type: &str) -> &str {
+    seen_from_target(link_type)
 }
 
 fn check_type(link_type: &str) -> Result<()> {

@@ -17,14 +17,24 @@ pub fn render(row: &MentionRow) -> Value {
            "created_by_id": created_by_id, "updated_by_id": created_by_id, "created_at": created_at, "updated_at": updated_at})
 }
 
-pub async fn list(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<Value> {
+/// The users following a ticket the caller may read, oldest first.
+pub async fn rows(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+) -> Result<Vec<MentionRow>> {
     tickets::load_readable(conn, actor, ticket_id).await?;
-    let rows: Vec<(i64, i64, i64, i64, String, String)> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT id, ticket_id, user_id, created_by_id, created_at, updated_at FROM mentions WHERE ticket_id = $1 ORDER BY id",
     )
     .bind(ticket_id)
     .fetch_all(conn)
-    .await?;
+    .await?)
+}
+
+/// `GET /mentions?mentionable_type=Ticket&mentionable_id=`: [`rows`] as Zammad renders them.
+pub async fn list(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<Value> {
+    let rows = rows(conn, actor, ticket_id).await?;
     Ok(json!({"mentions": rows.iter().map(render).collect::<Vec<_>>()}))
 }
 

@@ -132,20 +132,34 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
     Ok(tickets)
 }
 
-/// `GET /tag_search?term=`: `[{id, value}]`, names containing `term` in any case (by name), or
-/// without a term the most used; agents only.
+/// `GET /tag_search?term=`: `[{id, value}]` of [`search_names`].
 pub async fn search(
     conn: &mut AnyConnection,
     actor: &Actor,
     term: &str,
     limit: i64,
 ) -> Result<Vec<Value>> {
+    Ok(search_names(conn, actor, term, limit)
+        .await?
+        .into_iter()
+        .map(|(id, name)| json!({"id": id, "value": name}))
+        .collect())
+}
+
+/// Tag names for suggestions, `(id, name)`: names containing `term` in any case (by name), or
+/// without a term the most used; agents only (`GET /tag_search` and the ticket view's tags).
+pub async fn search_names(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    term: &str,
+    limit: i64,
+) -> Result<Vec<(i64, String)>> {
     if !actor.is_agent() {
         return Err(Error::not_authorized());
     }
     let limit = limit.clamp(1, 100);
     let term = term.trim().to_lowercase();
-    let rows: Vec<(i64, String)> = if term.is_empty() {
+    Ok(if term.is_empty() {
         sqlx::query_as(
             "SELECT i.id, i.name FROM tag_items i ORDER BY \
              (SELECT COUNT(*) FROM ticket_tags t WHERE t.name = i.name) DESC, i.name LIMIT $1",
@@ -162,9 +176,5 @@ pub async fn search(
         .bind(limit)
         .fetch_all(conn)
         .await?
-    };
-    Ok(rows
-        .into_iter()
-        .map(|(id, name)| json!({"id": id, "value": name}))
-        .collect())
+    })
 }

@@ -5,12 +5,22 @@
 //! This file loads the ticket and composes the parts; each part keeps its own state and
 //! effects, and they share [`Shared`].
 
+mod article_actions;
 mod delete;
+mod dialog;
+mod history;
+mod links;
+mod macros;
+mod merge;
+mod others;
 mod reply;
 mod sidebar;
+mod subscribe;
+mod tags;
 mod thread;
 mod time_input;
 mod title;
+mod tools;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -189,9 +199,10 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
     let reload = move || z.reload();
     view! {
         <leptos_meta::Title text=tab_title/>
-        <div class="zoom" data-ticket-id=t.id data-ready=ready>
+        <div class="zoom" data-ticket-id=t.id data-text-modules=(z.can.agent && z.can.change).then_some(t.id) data-ready=ready>
             <div class="zoom-main">
                 <TitleRow t=t.clone() reload/>
+                {(z.can.agent && z.can.change).then(|| view! { <macros::MacroMenu z home=home_path(&user)/> })}
                 <Viewers me=user.id/>
                 <Thread z earlier=t.earlier/>
                 {z.can.change.then(|| view! { <ReplyForm z user=user.clone()/> })}

@@ -68,6 +68,36 @@ impl Reply {
         self.control.quote(html);
     }
 
+    /// Whether the reply is an agent's (who may answer by e-mail).
+    pub fn agent(self) -> bool {
+        self.agent
+    }
+
+    /// An article's Reply all or Forward (agents): the reply becomes a public e-mail to `to`,
+    /// copied to `cc`, with `subject` when given (written into the shared draft too).
+    pub fn email(self, to: &str, cc: &str, subject: Option<&str>) {
+        if !self.agent {
+            return;
+        }
+        self.kind.set("email".into());
+        self.internal.set(false);
+        self.to.set(to.to_string());
+        self.cc.set(cc.to_string());
+        if let Some(subject) = subject {
+            self.subject.set(subject.to_string());
+        }
+        if self.coedit {
+            self.control.set_meta_text("type", "email");
+            self.control.set_meta_flag("internal", false);
+            self.control.set_meta_text("to", to);
+            self.control.set_meta_text("cc", cc);
+            if let Some(subject) = subject {
+                self.control.set_meta_text("subject", subject);
+            }
+        }
+        self.control.focus();
+    }
+
     /// The article to send, if the reply holds anything (not tracked). Trailing empty
     /// paragraphs are not sent: an editor holding only those sends nothing.
     fn article(self) -> Option<NewReply> {

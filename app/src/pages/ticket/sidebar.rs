@@ -1,10 +1,13 @@
 //! The sidebar: the ticket's state (with a pending state's time), priority, group and owner,
-//! chosen here and sent with the reply in one request; the customer; the tags.
+//! chosen here and sent with the reply in one request; the customer; for agents the tools
+//! (tags, links, actions: [`SidebarTools`]).
 
 use leptos::prelude::*;
 
 use super::Shared;
+use super::others::Avatar;
 use super::time_input::{local_input, pending_label, tomorrow_nine, utc_of_local};
+use super::tools::SidebarTools;
 use crate::api::{Abilities, Choice, TicketChanges, TicketZoom};
 use crate::components::time::When;
 
@@ -100,7 +103,15 @@ pub(super) fn Sidebar(z: Shared) -> impl IntoView {
         share_in_draft(z);
     }
     let can = z.can;
-    move || view! { <Details t=z.latest.get() sidebar=choices can/> }
+    view! {
+        <aside class="zoom-side" aria-label="Ticket details">
+            {move || view! { <Details t=z.latest.get() sidebar=choices can/> }}
+            {can.agent.then(|| view! { <SidebarTools z/> })}
+            {move || z.latest.with(|t| view! {
+                <p class="muted small">"Created " <When iso=t.created_at.clone()/> <br/> "Updated " <When iso=t.updated_at.clone() relative=true/></p>
+            })}
+        </aside>
+    }
 }
 
 /// Co-editing: the sidebar's choices are part of the shared draft too, so every agent sees
@@ -230,7 +241,7 @@ fn Details(t: TicketZoom, sidebar: Choices, can: Abilities) -> impl IntoView {
         };
     let name_is_email = !email_line && !customer_email.is_empty();
     view! {
-        <aside class="zoom-side" aria-label="Ticket details">
+        <>
             <section class="side-block">
                 <h2>"Ticket"</h2>
                 {select("State", "state_id", sidebar.state_id, states, can.change, None)}
@@ -268,6 +279,7 @@ fn Details(t: TicketZoom, sidebar: Choices, can: Abilities) -> impl IntoView {
             </section>
             <section class="side-block" aria-label="Customer">
                 <h2>"Customer"</h2>
+                <Avatar name=customer_name.clone()/>
                 {if name_is_email {
                     view! {
                         <p class="customer-name">
@@ -282,13 +294,6 @@ fn Details(t: TicketZoom, sidebar: Choices, can: Abilities) -> impl IntoView {
                 {(!t.customer.phone.is_empty()).then(|| view! { <p>{t.customer.phone.clone()}</p> })}
                 {t.customer.organization.clone().map(|o| view! { <p class="muted">"Organisation: " {o}</p> })}
             </section>
-            {(agent && !t.tags.is_empty()).then(|| view! {
-                <section class="side-block">
-                    <h2>"Tags"</h2>
-                    <ul class="tags">{t.tags.iter().map(|tag| view! { <li class="tag">{tag.clone()}</li> }).collect_view()}</ul>
-                </section>
-            })}
-            <p class="muted small">"Created " <When iso=t.created_at.clone()/> <br/> "Updated " <When iso=t.updated_at.clone() relative=true/></p>
-        </aside>
+        </>
     }
 }

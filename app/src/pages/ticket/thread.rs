@@ -1,9 +1,11 @@
 //! The thread: the articles (the newest ones as the ticket loads, older ones on demand), each
-//! with its delivery state and, for those who may answer, its Reply and Quote buttons.
+//! with its delivery state and, for those who may answer, its Reply and Quote buttons (and an
+//! e-mail's Reply all and Forward for agents).
 
 use leptos::prelude::*;
 
 use super::Shared;
+use super::article_actions::EmailActions;
 use super::reply::Reply;
 use crate::api::tickets::earlier_articles;
 use crate::api::{ArticleView, Delivery};
@@ -126,12 +128,17 @@ fn Article(
         .clone()
         .filter(|_| a.kind == "email" && a.sender != "Agent");
     let quoted = a.body_html.clone();
+    let email = a.clone();
     let buttons = actions.map(|x| {
         let reply = move |_| x.answer(reply_to.as_deref());
         let quote = move |_| x.quote(&quoted);
+        // e-mails: Reply all and Forward (agents)
+        let email =
+            (email.kind == "email" && x.agent()).then(|| view! { <EmailActions a=email reply=x/> });
         view! {
             <span class="article-actions">
                 <button type="button" class="link article-reply" on:click=reply>"Reply"</button>
+                {email}
                 <button type="button" class="link article-quote" on:click=quote>"Quote"</button>
             </span>
         }
