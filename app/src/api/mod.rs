@@ -2,6 +2,7 @@
 //! the pages. Every function calls the same domain services as the REST API.
 
 pub mod admin;
+pub mod bulk;
 pub mod codec;
 pub mod email_admin;
 pub mod macros;
@@ -12,6 +13,7 @@ pub mod search;
 pub mod ticket_tools;
 pub mod tickets;
 pub mod users;
+pub mod views;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,8 +1,10 @@
 pub mod account;
 pub mod bell;
+pub mod bulk;
 pub mod composer;
 pub mod form;
 pub mod layout;
 pub mod live;
+pub mod seen;
 pub mod status;
 pub mod time;

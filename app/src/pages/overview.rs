@@ -8,6 +8,8 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use crate::api::TicketList;
 use crate::api::search::{SearchPage, search_tickets};
 use crate::api::tickets::list_tickets;
+use crate::api::views::unread_tickets;
+use crate::components::bulk::{BulkBar, BulkState, SelectAllCell, SelectCell, UnreadDot};
 use crate::components::layout::{SignedIn, ready_marker};
 use crate::components::live::{ServerMessage, use_live};
 use crate::components::status::ErrorView;
@@ -37,11 +39,11 @@ pub fn OverviewPage() -> impl IntoView {
         }
     });
     // a search goes through search_tickets: a query it cannot read comes back as a message
-    // to show (with 200), not as a failed request
+    // to show (with 200), not as a failed request; then which rows are unread for the agent
     let list = Resource::new(
         move || list_query.get(),
         |q| async move {
-            if !q.query.trim().is_empty() {
+            let page = if !q.query.trim().is_empty() {
                 search_tickets(q.query, q.page).await
             } else {
                 list_tickets(
@@ -57,7 +59,14 @@ pub fn OverviewPage() -> impl IntoView {
                     list,
                     problem: None,
                 })
-            }
+            }?;
+            let ids: Vec<i64> = page.list.rows.iter().map(|r| r.id).collect();
+            let unread = if ids.is_empty() {
+                Vec::new()
+            } else {
+                unread_tickets(ids).await?
+            };
+            Ok((page, unread))
         },
     );
     view! { <SignedIn page=move |user| view! { <Overview user list list_query/> }/> }
@@ -127,10 +136,23 @@ fn encode(text: &str) -> String {
 #[component]
 fn Overview(
     user: SessionUser,
-    list: Resource<Result<SearchPage, ServerFnError>>,
+    list: Resource<Result<(SearchPage, Vec<i64>), ServerFnError>>,
     list_query: Memo<ListQuery>,
 ) -> impl IntoView {
     let live = use_live();
+    // the bulk selection outlives live refreshes of the list, not another page or overview
+    let bulk = user.is_agent.then(BulkState::new);
+    // made here, not in the list that a live refresh replaces while a bulk action runs
+    let done = Callback::new(move |()| list.refetch());
+    Effect::new(move |seen: Option<ListQuery>| {
+        let q = list_query.get();
+        if seen.is_some_and(|s| s != q)
+            && let Some(b) = bulk
+        {
+            b.clear();
+        }
+        q
+    });
     // any change to a ticket this user can see may move it between lists
     Effect::new(move |seen: Option<u64>| {
         let (n, event) = live.event.get();
@@ -152,8 +174,8 @@ fn Overview(
             {move || Suspend::new(async move {
                 let q = list_query.get();
                 match list.await {
-                    Ok(SearchPage { list: data, problem }) => {
-                        view! { <ListView data problem q customer/> }.into_any()
+                    Ok((SearchPage { list: data, problem }, unread)) => {
+                        view! { <ListView data problem q customer unread bulk done/> }.into_any()
                     }
                     Err(e) => view! {
                         <ErrorView error=e retry=move |_| list.refetch()/>
@@ -176,6 +198,12 @@ fn ListView(
     problem: Option<String>,
     q: ListQuery,
     customer: bool,
+    /// The rows changed since the agent last opened them.
+    unread: Vec<i64>,
+    /// Agents: the bulk selection and bar.
+    bulk: Option<BulkState>,
+    /// Runs after a bulk action.
+    done: Callback<()>,
 ) -> impl IntoView {
     let selected = RwSignal::new(0usize);
     let rows = data.rows.clone();
@@ -223,6 +251,7 @@ fn ListView(
     let q3 = q.clone();
     let q4 = q.clone();
     let ready = ready_marker();
+    let page_ids: Vec<i64> = data.rows.iter().map(|r| r.id).collect();
     view! {
         <nav class="tabs" aria-label="Overviews">
             {data
@@ -284,10 +313,12 @@ fn ListView(
                 }}
             </span>
         </div>
+        {bulk.map(|bulk| view! { <BulkBar bulk done/> })}
         <div class="table-wrap" data-ready=ready>
             <table class="tickets">
                 <thead>
                     <tr>
+                        {bulk.map(|bulk| view! { <SelectAllCell bulk page_ids/> })}
                         {COLUMNS
                             .iter()
                             .map(|(key, label)| {
@@ -327,15 +358,20 @@ fn ListView(
                         .enumerate()
                         .map(|(i, r)| {
                             let href = format!("/tickets/{}", r.id);
+                            let is_unread = unread.contains(&r.id);
                             view! {
                                 <tr
                                     class="ticket-row"
                                     class:selected=move || selected.get() == i
+                                    class:unread=is_unread
                                     aria-selected=move || (selected.get() == i).to_string()
                                     data-ticket-id=r.id
+                                    data-unread=is_unread.then_some("true")
                                 >
+                                    {bulk.map(|bulk| view! { <SelectCell bulk id=r.id number=r.number.clone()/> })}
                                     <td class="col-number">{r.number.clone()}</td>
                                     <td class="col-title">
+                                        {is_unread.then(|| view! { <UnreadDot/> })}
                                         <a href=href>{r.title.clone()}</a>
                                     </td>
                                     <td class="col-customer">{r.customer.clone()}</td>

@@ -9,6 +9,7 @@ pub mod notify;
 pub mod search_index;
 pub mod settings;
 pub mod uploads;
+pub mod views;
 
 use std::sync::Arc;
 

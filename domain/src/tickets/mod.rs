@@ -19,6 +19,7 @@ pub mod states;
 pub mod tag_list;
 pub mod text_modules;
 pub mod time_accounting;
+pub mod views;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

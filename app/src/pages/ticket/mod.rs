@@ -190,6 +190,7 @@ impl Shared {
 fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl IntoView {
     let z = Shared::new(&t, deleted);
     z.follow_live();
+    crate::components::seen::record_views(t.id, move || z.latest.with(|t| t.updated_at.clone()));
     let ready = ready_marker();
     // the browser tab names the ticket
     let tab_title = move || {
