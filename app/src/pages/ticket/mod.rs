@@ -209,8 +209,9 @@ fn TicketView(t: TicketZoom, user: SessionUser, deleted: RwSignal<bool>) -> impl
                 {z.can.change.then(|| view! { <ReplyForm z user=user.clone()/> })}
                 {z.can.watch_draft.then(|| view! { <DraftWatch z user=user.clone()/> })}
             </div>
-            <Sidebar z/>
-            {z.can.delete.then(|| view! { <DeleteTicket id=t.id number=t.number.clone() user=user.clone()/> })}
+            <Sidebar z>
+                {z.can.delete.then(|| view! { <DeleteTicket id=t.id number=t.number.clone() user=user.clone()/> })}
+            </Sidebar>
         </div>
     }
 }

@@ -87,9 +87,10 @@ impl Choices {
     }
 }
 
-/// The sidebar of the newest version of the ticket, with the unsaved choices.
+/// The sidebar of the newest version of the ticket, with the unsaved choices; `children` end
+/// it (the admin's delete button), so they scroll with the sidebar and are never covered by it.
 #[component]
-pub(super) fn Sidebar(z: Shared) -> impl IntoView {
+pub(super) fn Sidebar(z: Shared, #[prop(optional)] children: Option<Children>) -> impl IntoView {
     let choices = z.choices;
     // a pending state needs its time: tomorrow 09:00 unless one is set
     Effect::new(move |_| {
@@ -110,6 +111,7 @@ pub(super) fn Sidebar(z: Shared) -> impl IntoView {
             {move || z.latest.with(|t| view! {
                 <p class="muted small">"Created " <When iso=t.created_at.clone()/> <br/> "Updated " <When iso=t.updated_at.clone() relative=true/></p>
             })}
+            {children.map(|children| children())}
         </aside>
     }
 }
