@@ -3,5 +3,5 @@
 //! typed requests of [`crate::tickets::input`] that the use cases take.
 
 pub mod requests;
-pub mod tickets;
 pub mod text_modules_macros;
+pub mod tickets;
