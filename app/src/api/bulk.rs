@@ -165,43 +165,18 @@ pub async fn bulk_options() -> Result<BulkChoices, ServerFnError> {
     run(async {
         ssr::agents_only(&actor)?;
         let mut conn = ctx.store.read().await?;
-        let all_states: Vec<_> = domain::tickets::states::all(&mut conn)
-            .await?
-            .into_iter()
-            .filter(|s| !matches!(s.state_type.as_str(), "merged" | "removed"))
-            .collect();
+        use crate::api::choices::server::{
+            changeable_groups, priority_choices, settable_states, state_choices,
+        };
+        let all_states = settable_states(&mut conn).await?;
         let pending_state_ids = all_states
             .iter()
             .filter(|s| s.is_pending())
             .map(|s| s.id)
             .collect();
-        let states = all_states
-            .into_iter()
-            .map(|s| Choice {
-                id: s.id,
-                name: s.name,
-            })
-            .collect();
-        let priorities = domain::tickets::priorities::all(&mut conn)
-            .await?
-            .into_iter()
-            .map(|p| Choice {
-                id: p.id,
-                name: p.name,
-            })
-            .collect();
-        let mut groups = Vec::new();
-        for gid in actor.groups_with(AccessLevel::Change) {
-            if let Ok(g) = domain::accounts::groups::find(&mut conn, gid).await
-                && g.active != 0
-            {
-                groups.push(Choice {
-                    id: g.id,
-                    name: g.name,
-                });
-            }
-        }
-        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        let states = state_choices(all_states);
+        let priorities = priority_choices(&mut conn).await?;
+        let groups = changeable_groups(&mut conn, &actor).await?;
         let mut owners: Vec<Choice> = Vec::new();
         for gid in actor.groups_with(AccessLevel::Full) {
             for (id, name) in domain::tickets::owner_candidates(&mut conn, gid).await? {

@@ -144,23 +144,14 @@ pub async fn admin_macro(id: i64) -> Result<MacroEdit, ServerFnError> {
         } else {
             macro_form(domain::tickets::macros::show(&mut conn, &actor, id).await?)
         };
-        let states = domain::tickets::states::all(&mut conn)
+        use crate::api::choices::server::{priority_choices, settable_states, state_choices};
+        let active = settable_states(&mut conn)
             .await?
             .into_iter()
-            .filter(|s| s.active != 0 && !matches!(s.state_type.as_str(), "merged" | "removed"))
-            .map(|s| Choice {
-                id: s.id,
-                name: s.name,
-            })
+            .filter(|s| s.active != 0)
             .collect();
-        let priorities = domain::tickets::priorities::all(&mut conn)
-            .await?
-            .into_iter()
-            .map(|p| Choice {
-                id: p.id,
-                name: p.name,
-            })
-            .collect();
+        let states = state_choices(active);
+        let priorities = priority_choices(&mut conn).await?;
         Ok(MacroEdit {
             form,
             groups: group_choices(&mut conn, &actor).await?,

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod bulk;
+pub mod choices;
 pub mod codec;
 pub mod email_admin;
 pub mod macros;

@@ -252,10 +252,12 @@ mod ssr {
         let state = domain::tickets::states::find(conn, record.state_id).await?;
         let priority = domain::tickets::priorities::find(conn, record.priority_id).await?;
         let group = domain::accounts::groups::find(conn, record.group_id).await?;
-        let all_states: Vec<_> = domain::tickets::states::all(conn)
+        use crate::api::choices::server::{
+            changeable_groups, priority_choices, settable_states, state_choices,
+        };
+        let all_states: Vec<_> = settable_states(conn)
             .await?
             .into_iter()
-            .filter(|s| !matches!(s.state_type.as_str(), "merged" | "removed"))
             // customers choose between closing and reopening (Zammad's customer form)
             .filter(|s| agent || matches!(s.name.as_str(), "open" | "closed" | "new"))
             .collect();
@@ -267,35 +269,13 @@ mod ssr {
         if state.is_pending() && !pending_state_ids.contains(&state.id) {
             pending_state_ids.push(state.id);
         }
-        let states = all_states
-            .into_iter()
-            .map(|s| Choice {
-                id: s.id,
-                name: s.name,
-            })
-            .collect();
-        let priorities = domain::tickets::priorities::all(conn)
-            .await?
-            .into_iter()
-            .map(|p| Choice {
-                id: p.id,
-                name: p.name,
-            })
-            .collect();
-        let mut groups = Vec::new();
-        if agent {
-            for gid in actor.groups_with(AccessLevel::Change) {
-                if let Ok(g) = domain::accounts::groups::find(conn, gid).await
-                    && g.active != 0
-                {
-                    groups.push(Choice {
-                        id: g.id,
-                        name: g.name,
-                    });
-                }
-            }
-            groups.sort_by(|a, b| a.name.cmp(&b.name));
-        }
+        let states = state_choices(all_states);
+        let priorities = priority_choices(conn).await?;
+        let groups = if agent {
+            changeable_groups(conn, actor).await?
+        } else {
+            Vec::new()
+        };
         let owners = if assign {
             domain::tickets::owner_candidates(conn, record.group_id)
                 .await?
