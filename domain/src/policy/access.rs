@@ -147,19 +147,17 @@ pub async fn load_actor(
     let rejected = || {
         Error::CredentialsRejected("Login failed. Have you double-checked your credentials and completed the email verification step?".into())
     };
-    let active: Option<i64> = sqlx::query_scalar("SELECT active FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    match active {
-        None => return Err(rejected()),
-        Some(0) => return Err(Error::CredentialsRejected("User is inactive.".into())),
-        Some(_) => {}
-    }
-    let mut actor = load_actors(conn, &[user_id])
-        .await?
-        .pop()
-        .ok_or_else(rejected)?;
+    let Some(mut actor) = load_actors(conn, &[user_id]).await?.pop() else {
+        // unknown or inactive: only this (failing) path asks which
+        let active: Option<i64> = sqlx::query_scalar("SELECT active FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        return Err(match active {
+            Some(0) => Error::CredentialsRejected("User is inactive.".into()),
+            _ => rejected(),
+        });
+    };
     actor.token_permissions = token_permissions;
     Ok(actor)
 }

@@ -17,10 +17,19 @@ pub(super) fn MacroMenu(z: Shared, home: &'static str) -> impl IntoView {
     // loaded in the browser only (an effect): the server and the hydrating client render the
     // same empty slot, and the menu appears once the list is there
     let macros = RwSignal::new(Vec::<MacroChoice>::new());
+    let unavailable = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         leptos::task::spawn_local(async move {
-            if let Ok(list) = ticket_macros(ticket_id).await {
-                let _ = macros.try_set(list);
+            match ticket_macros(ticket_id).await {
+                Ok(list) => {
+                    let _ = macros.try_set(list);
+                }
+                Err(e) => {
+                    let _ = unavailable.try_set(Some(format!(
+                        "Macros are unavailable: {}",
+                        clean_error(&e.to_string())
+                    )));
+                }
             }
         });
     });
@@ -103,6 +112,7 @@ pub(super) fn MacroMenu(z: Shared, home: &'static str) -> impl IntoView {
                     }
                 })
             }}
+            {move || unavailable.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </div>
     }
 }
