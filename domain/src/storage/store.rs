@@ -135,6 +135,24 @@ impl Store {
                     Ok(true)
                 })
             })
+            // A connection goes back to the pool outside any transaction. A dropped
+            // transaction's ROLLBACK is queued on its connection; the ping runs it. One still
+            // inside a transaction after that (a write dropped where sqlx cannot undo it) is
+            // closed, which ends the transaction, instead of being handed out again: it would
+            // hold SQLite's write lock and fail every later BEGIN.
+            .after_release(|conn, _meta| {
+                Box::pin(async move {
+                    use sqlx::Connection;
+                    if conn.is_in_transaction() {
+                        conn.ping().await?;
+                        if conn.is_in_transaction() {
+                            tracing::warn!("a connection came back inside a transaction: closed");
+                            return Ok(false);
+                        }
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -237,10 +255,21 @@ impl Store {
             .map_err(|_| crate::Error::Internal("store is closing".into()))?;
         // SQLite: take the write lock at BEGIN, so a transaction never has to upgrade a stale
         // read snapshot (which fails at once with SQLITE_BUSY instead of waiting).
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
+        // BEGIN runs in a task of its own, so that a request dropped while it waits (the client
+        // went away, a navigation aborted a server-function call) cannot cancel it half-way:
+        // sqlx's `begin_with` awaits once more after its BEGIN ran, and a drop there would
+        // return the connection to the pool inside a transaction holding SQLite's write lock.
+        // A transaction the dropped caller never receives is rolled back like any unused one.
+        let pool = self.pool.clone();
+        let backend = self.backend;
+        let tx = tokio::spawn(async move {
+            match backend {
+                Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+                Backend::Postgres => pool.begin().await,
+            }
+        })
+        .await
+        .map_err(|e| crate::Error::Internal(format!("BEGIN did not finish: {e}")))??;
         Ok(WriteTx {
             tx,
             _permit: permit,

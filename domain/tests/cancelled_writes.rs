@@ -1,0 +1,84 @@
+//! A request whose future is dropped part-way (the client went away, a navigation aborted a
+//! server-function call, a poller's timeout fired) must never leave a pooled connection inside
+//! a transaction. Such a connection holds SQLite's write lock for good: every later write waits
+//! for the busy timeout and fails with "database is locked", and handing the connection out
+//! again fails with "attempted to call begin_with at non-zero transaction depth" (both seen
+//! when a browser test navigated away during a write).
+//!
+//! The test drops a write at every point it can be dropped at (after 0, 1, 2, … polls, with
+//! the database's worker thread given time in between) and checks after each that the next
+//! write starts at once and that no connection is left in a transaction.
+
+mod support;
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use domain::Store;
+use sqlx::Connection;
+
+/// A write use case as requests run it: begin, one statement, commit.
+async fn one_write(store: &Store, n: i64) -> domain::Result<()> {
+    let mut tx = store.write().await?;
+    sqlx::query("UPDATE settings SET value = value WHERE name = $1")
+        .bind(format!("no-such-setting-{n}"))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
+/// Polls `future` `polls` times (sleeping `gap` between polls, so the database's own thread
+/// moves on), then drops it unless it finished.
+async fn poll_then_drop<F: Future>(future: F, polls: usize, gap: Duration) {
+    let mut future = pin!(future);
+    for _ in 0..polls {
+        let done = std::future::poll_fn(|cx: &mut Context<'_>| {
+            Poll::Ready(future.as_mut().poll(cx).is_ready())
+        })
+        .await;
+        if done {
+            return;
+        }
+        tokio::time::sleep(gap).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_dropped_at_any_point_leaves_no_transaction_open() {
+    for db in support::backends().await {
+        let ctx = db.name;
+        let store = &db.store;
+        for polls in 0..24 {
+            for gap_us in [0u64, 50, 200, 1_000] {
+                poll_then_drop(
+                    one_write(store, polls as i64),
+                    polls,
+                    Duration::from_micros(gap_us),
+                )
+                .await;
+                // the next write starts at once (a leftover transaction would hold the lock
+                // until the 10 s busy timeout, or fail its BEGIN)
+                tokio::time::timeout(Duration::from_secs(3), one_write(store, 1))
+                    .await
+                    .unwrap_or_else(|_| {
+                        panic!("{ctx}: a write after a drop at poll {polls} waited 3 s")
+                    })
+                    .unwrap_or_else(|e| {
+                        panic!("{ctx}: a write after a drop at poll {polls} failed: {e}")
+                    });
+            }
+        }
+        // every connection the pool hands out is outside any transaction
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            let conn = store.read().await.unwrap();
+            assert!(
+                !conn.is_in_transaction(),
+                "{ctx}: a pooled connection is still in a transaction"
+            );
+            held.push(conn);
+        }
+    }
+}
