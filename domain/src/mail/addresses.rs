@@ -3,12 +3,12 @@
 //! these addresses is our own and never becomes an article (a loop).
 
 use serde::Deserialize;
-use serde_json::{Value, json};
 use sqlx::{AnyConnection, FromRow};
 
 use crate::accounts::users;
 use crate::policy::access::Actor;
-use crate::storage::{clock, columns};
+use crate::storage::columns;
+use crate::storage::rows::{self, Row};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, FromRow)]
@@ -29,31 +29,9 @@ pub struct EmailAddressRecord {
 const COLUMNS: &str =
     "id, name, email, active, note, created_by_id, updated_by_id, created_at, updated_at";
 
-/// Zammad's JSON shape of an e-mail address.
-pub fn render(a: &EmailAddressRecord) -> Value {
-    json!({
-        "id": a.id,
-        "name": a.name,
-        "email": a.email,
-        "channel_id": null,
-        "active": a.active != 0,
-        "note": a.note,
-        "preferences": {},
-        "updated_by_id": a.updated_by_id,
-        "created_by_id": a.created_by_id,
-        "created_at": a.created_at,
-        "updated_at": a.updated_at,
-    })
-}
-
+/// A sender address by id; 404 when there is none.
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<EmailAddressRecord> {
-    sqlx::query_as::<_, EmailAddressRecord>(&format!(
-        "SELECT {COLUMNS} FROM email_addresses WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?
-    .ok_or_else(|| Error::not_found("EmailAddress", id))
+    rows::find(conn, "email_addresses", COLUMNS, "EmailAddress", id).await
 }
 
 /// The active sender address of a group, if it has one.
@@ -87,14 +65,10 @@ pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<EmailAd
     .await?)
 }
 
-/// `GET /email_addresses`: [`list`] as Zammad renders it.
-pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
-    Ok(list(conn, actor).await?.iter().map(render).collect())
-}
-
-pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {
+/// `GET /email_addresses/{id}` (e-mail admins).
+pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<EmailAddressRecord> {
     crate::policy::authorize_email_admin(actor)?;
-    Ok(render(&find(conn, id).await?))
+    find(conn, id).await
 }
 
 /// The fields `POST`/`PUT /email_addresses` take.
@@ -139,48 +113,71 @@ async fn ensure_unique(conn: &mut AnyConnection, email: &str, except: i64) -> Re
     }
 }
 
-pub async fn create(
+/// The row a create (`current` = `None`: `name` and `email` required) or an update (the given
+/// fields change) writes: trimmed, the address lower-case and unique (Zammad's message).
+async fn row(
     conn: &mut AnyConnection,
-    actor: &Actor,
     params: &EmailAddressParams,
-) -> Result<EmailAddressRecord> {
-    crate::policy::authorize_email_admin(actor)?;
+    current: Option<&EmailAddressRecord>,
+) -> Result<Row> {
     params.check()?;
-    let name = params.name.as_deref().map(str::trim).unwrap_or_default();
-    let email = params
-        .email
+    let name = params
+        .name
         .as_deref()
-        .map(|e| e.trim().to_lowercase())
+        .map(|n| n.trim().to_string())
+        .or_else(|| current.map(|c| c.name.clone()))
         .unwrap_or_default();
     if name.is_empty() {
         return Err(Error::unprocessable(
             "The required value 'name' is missing.",
         ));
     }
+    let email = params
+        .email
+        .as_deref()
+        .map(|e| e.trim().to_lowercase())
+        .or_else(|| current.map(|c| c.email.clone()))
+        .unwrap_or_default();
     if email.is_empty() {
         return Err(Error::unprocessable(
             "The required value 'email' is missing.",
         ));
     }
-    ensure_unique(conn, &email, 0).await?;
-    let now = clock::now();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO email_addresses (name, email, active, note, created_by_id, updated_by_id, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id",
-    )
-    .bind(name)
-    .bind(&email)
-    .bind(params.active.unwrap_or(true) as i64)
-    .bind(params.note.clone().unwrap_or_default())
-    .bind(actor.id)
-    .bind(actor.id)
-    .bind(&now)
-    .bind(&now)
-    .fetch_one(&mut *conn)
-    .await?;
+    ensure_unique(conn, &email, current.map_or(0, |c| c.id)).await?;
+    Ok(Row::of("email_addresses")
+        .set("name", name)
+        .set("email", email)
+        .set(
+            "active",
+            params
+                .active
+                .map_or(current.map_or(1, |c| c.active), i64::from),
+        )
+        .set(
+            "note",
+            params
+                .note
+                .clone()
+                .or_else(|| current.map(|c| c.note.clone()))
+                .unwrap_or_default(),
+        ))
+}
+
+/// `POST /email_addresses`.
+pub async fn create(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    params: &EmailAddressParams,
+) -> Result<EmailAddressRecord> {
+    crate::policy::authorize_email_admin(actor)?;
+    let id = row(conn, params, None)
+        .await?
+        .insert(conn, actor.id)
+        .await?;
     find(conn, id).await
 }
 
+/// `PUT /email_addresses/{id}`: the given fields change.
 pub async fn update(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -188,38 +185,11 @@ pub async fn update(
     params: &EmailAddressParams,
 ) -> Result<EmailAddressRecord> {
     crate::policy::authorize_email_admin(actor)?;
-    params.check()?;
     let current = find(conn, id).await?;
-    let name = params
-        .name
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or(&current.name)
-        .to_string();
-    if name.is_empty() {
-        return Err(Error::unprocessable(
-            "The required value 'name' is missing.",
-        ));
-    }
-    let email = params
-        .email
-        .as_deref()
-        .map(|e| e.trim().to_lowercase())
-        .unwrap_or(current.email.clone());
-    ensure_unique(conn, &email, id).await?;
-    sqlx::query(
-        "UPDATE email_addresses SET name = $1, email = $2, active = $3, note = $4, updated_by_id = $5, \
-         updated_at = $6 WHERE id = $7",
-    )
-    .bind(&name)
-    .bind(&email)
-    .bind(params.active.map_or(current.active, |a| a as i64))
-    .bind(params.note.clone().unwrap_or(current.note))
-    .bind(actor.id)
-    .bind(clock::now())
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    row(conn, params, Some(&current))
+        .await?
+        .update(conn, id, actor.id)
+        .await?;
     find(conn, id).await
 }
 
@@ -227,9 +197,5 @@ pub async fn update(
 pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {
     crate::policy::authorize_email_admin(actor)?;
     find(conn, id).await?;
-    sqlx::query("DELETE FROM email_addresses WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+    rows::delete_unreferenced(conn, "email_addresses", id, &[]).await
 }

@@ -3,10 +3,10 @@
 //! group new tickets from it go to. The password is stored for the poller and never rendered.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
 use sqlx::{AnyConnection, FromRow};
 
 use crate::policy::access::Actor;
+use crate::storage::rows::{self, Row};
 use crate::storage::{clock, columns};
 use crate::{Error, Result};
 
@@ -35,35 +35,9 @@ pub struct EmailChannelRecord {
 const COLUMNS: &str = "id, group_id, host, port, ssl, username, password, folder, keep_on_server, active, \
     status_in, last_log_in, last_fetch_at, created_by_id, updated_by_id, created_at, updated_at";
 
-/// The channel as JSON, without its password.
-pub fn render(c: &EmailChannelRecord) -> Value {
-    json!({
-        "id": c.id,
-        "area": "Email::Account",
-        "group_id": c.group_id,
-        "inbound": {"adapter": "imap", "options": {
-            "host": c.host, "port": c.port, "ssl": c.ssl, "user": c.username,
-            "folder": c.folder, "keep_on_server": c.keep_on_server != 0,
-        }},
-        "active": c.active != 0,
-        "status_in": c.status_in,
-        "last_log_in": c.last_log_in,
-        "last_fetch_at": c.last_fetch_at,
-        "updated_by_id": c.updated_by_id,
-        "created_by_id": c.created_by_id,
-        "created_at": c.created_at,
-        "updated_at": c.updated_at,
-    })
-}
-
+/// A mailbox by id; 404 when there is none.
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<EmailChannelRecord> {
-    sqlx::query_as::<_, EmailChannelRecord>(&format!(
-        "SELECT {COLUMNS} FROM email_channels WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?
-    .ok_or_else(|| Error::not_found("Channel", id))
+    rows::find(conn, "email_channels", COLUMNS, "Channel", id).await
 }
 
 /// Every active channel (for the poller).
@@ -85,14 +59,10 @@ pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<EmailCh
     .await?)
 }
 
-/// `GET /email_channels`: [`list`] as JSON, without passwords.
-pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
-    Ok(list(conn, actor).await?.iter().map(render).collect())
-}
-
-pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {
+/// `GET /email_channels/{id}` (e-mail admins; the record holds the password: never render it).
+pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<EmailChannelRecord> {
     crate::policy::authorize_email_admin(actor)?;
-    Ok(render(&find(conn, id).await?))
+    find(conn, id).await
 }
 
 /// The fields `POST`/`PUT /email_channels` take.
@@ -150,53 +120,92 @@ async fn check_group(conn: &mut AnyConnection, group_id: i64) -> Result<()> {
     })
 }
 
+/// The row a create (`current` = `None`: `host`, `user` and `group_id` required; TLS, port 993
+/// or 143, folder `INBOX`, active by default) or an update (the given fields change) writes.
+async fn row(
+    conn: &mut AnyConnection,
+    params: &EmailChannelParams,
+    current: Option<&EmailChannelRecord>,
+) -> Result<Row> {
+    params.check()?;
+    let required = |name: &str, given: &Option<String>, stored: Option<&String>| {
+        given
+            .as_deref()
+            .or(stored.map(String::as_str))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| Error::unprocessable(format!("The required value '{name}' is missing.")))
+    };
+    let host = required("host", &params.host, current.map(|c| &c.host))?;
+    let user = required("user", &params.user, current.map(|c| &c.username))?;
+    let group_id = params
+        .group_id
+        .or(current.map(|c| c.group_id))
+        .ok_or_else(|| Error::unprocessable("The required value 'group_id' is missing."))?;
+    check_group(conn, group_id).await?;
+    let ssl = params
+        .ssl
+        .clone()
+        .or_else(|| current.map(|c| c.ssl.clone()))
+        .unwrap_or_else(|| "ssl".into());
+    let port = params
+        .port
+        .or(current.map(|c| c.port))
+        .unwrap_or(if ssl == "ssl" { 993 } else { 143 });
+    let folder = params
+        .folder
+        .clone()
+        .or_else(|| current.map(|c| c.folder.clone()))
+        .filter(|f| !f.trim().is_empty())
+        .unwrap_or_else(|| "INBOX".into());
+    let flag = |given: Option<bool>, stored: Option<i64>, default: bool| {
+        given.map_or(stored.unwrap_or(i64::from(default)), i64::from)
+    };
+    Ok(Row::of("email_channels")
+        .set("group_id", group_id)
+        .set("host", host)
+        .set("port", port)
+        .set("ssl", ssl)
+        .set("username", user)
+        .set(
+            "password",
+            params
+                .password
+                .clone()
+                .or_else(|| current.map(|c| c.password.clone()))
+                .unwrap_or_default(),
+        )
+        .set("folder", folder)
+        .set(
+            "keep_on_server",
+            flag(
+                params.keep_on_server,
+                current.map(|c| c.keep_on_server),
+                false,
+            ),
+        )
+        .set(
+            "active",
+            flag(params.active, current.map(|c| c.active), true),
+        ))
+}
+
+/// `POST /email_channels`.
 pub async fn create(
     conn: &mut AnyConnection,
     actor: &Actor,
     params: &EmailChannelParams,
 ) -> Result<EmailChannelRecord> {
     crate::policy::authorize_email_admin(actor)?;
-    params.check()?;
-    let required = |name: &str, value: &Option<String>| {
-        value
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-            .ok_or_else(|| Error::unprocessable(format!("The required value '{name}' is missing.")))
-    };
-    let host = required("host", &params.host)?;
-    let user = required("user", &params.user)?;
-    let password = params.password.clone().unwrap_or_default();
-    let group_id = params
-        .group_id
-        .ok_or_else(|| Error::unprocessable("The required value 'group_id' is missing."))?;
-    check_group(conn, group_id).await?;
-    let ssl = params.ssl.clone().unwrap_or_else(|| "ssl".into());
-    let port = params.port.unwrap_or(if ssl == "ssl" { 993 } else { 143 });
-    let now = clock::now();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO email_channels (group_id, host, port, ssl, username, password, folder, keep_on_server, active, \
-         created_by_id, updated_by_id, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id",
-    )
-    .bind(group_id)
-    .bind(host)
-    .bind(port)
-    .bind(ssl)
-    .bind(user)
-    .bind(password)
-    .bind(params.folder.clone().filter(|f| !f.trim().is_empty()).unwrap_or_else(|| "INBOX".into()))
-    .bind(params.keep_on_server.unwrap_or(false) as i64)
-    .bind(params.active.unwrap_or(true) as i64)
-    .bind(actor.id)
-    .bind(actor.id)
-    .bind(&now)
-    .bind(&now)
-    .fetch_one(&mut *conn)
-    .await?;
+    let id = row(conn, params, None)
+        .await?
+        .insert(conn, actor.id)
+        .await?;
     find(conn, id).await
 }
 
+/// `PUT /email_channels/{id}`: the given fields change (a missing password keeps the stored one).
 pub async fn update(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -204,39 +213,19 @@ pub async fn update(
     params: &EmailChannelParams,
 ) -> Result<EmailChannelRecord> {
     crate::policy::authorize_email_admin(actor)?;
-    params.check()?;
     let current = find(conn, id).await?;
-    let group_id = params.group_id.unwrap_or(current.group_id);
-    check_group(conn, group_id).await?;
-    sqlx::query(
-        "UPDATE email_channels SET group_id = $1, host = $2, port = $3, ssl = $4, username = $5, password = $6, \
-         folder = $7, keep_on_server = $8, active = $9, updated_by_id = $10, updated_at = $11 WHERE id = $12",
-    )
-    .bind(group_id)
-    .bind(params.host.clone().map(|h| h.trim().to_string()).unwrap_or(current.host))
-    .bind(params.port.unwrap_or(current.port))
-    .bind(params.ssl.clone().unwrap_or(current.ssl))
-    .bind(params.user.clone().map(|u| u.trim().to_string()).unwrap_or(current.username))
-    .bind(params.password.clone().unwrap_or(current.password))
-    .bind(params.folder.clone().unwrap_or(current.folder))
-    .bind(params.keep_on_server.map_or(current.keep_on_server, i64::from))
-    .bind(params.active.map_or(current.active, i64::from))
-    .bind(actor.id)
-    .bind(clock::now())
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    row(conn, params, Some(&current))
+        .await?
+        .update(conn, id, actor.id)
+        .await?;
     find(conn, id).await
 }
 
+/// `DELETE /email_channels/{id}`.
 pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {
     crate::policy::authorize_email_admin(actor)?;
     find(conn, id).await?;
-    sqlx::query("DELETE FROM email_channels WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+    rows::delete_unreferenced(conn, "email_channels", id, &[]).await
 }
 
 /// Takes or renews the polling lease of a channel for `holder` (an instance's random id) until

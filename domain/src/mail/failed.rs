@@ -3,7 +3,6 @@
 //! for an admin to look at and, after a fix, deliver again (Zammad's
 //! `var/spool/unprocessable_mail`). Nothing that reaches Tandem is lost.
 
-use serde_json::{Value, json};
 use sqlx::{AnyConnection, FromRow};
 
 use crate::policy::access::Actor;
@@ -52,18 +51,6 @@ pub async fn record(conn: &mut AnyConnection, new: NewFailedMail) -> Result<i64>
     .await?)
 }
 
-pub fn render(f: &FailedMailRecord) -> Value {
-    json!({
-        "id": f.id,
-        "reason": f.reason,
-        "sender": f.sender,
-        "subject": f.subject,
-        "group_id": f.group_id,
-        "size": f.size,
-        "created_at": f.created_at,
-    })
-}
-
 /// Newest first, at most 500 (admins with `admin.channel_email`).
 pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<FailedMailRecord>> {
     crate::policy::authorize_email_admin(actor)?;
@@ -72,11 +59,6 @@ pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<FailedM
     ))
     .fetch_all(conn)
     .await?)
-}
-
-/// `GET /failed_mails`: [`list`] as JSON.
-pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
-    Ok(list(conn, actor).await?.iter().map(render).collect())
 }
 
 /// Forgets a failed message (admins); returns its record, whose bytes the caller removes

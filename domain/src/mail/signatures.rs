@@ -5,12 +5,12 @@
 //! see docs/decisions.md.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
 use sqlx::{AnyConnection, FromRow};
 
 use crate::mail::placeholders;
 use crate::policy::access::Actor;
-use crate::storage::{clock, columns};
+use crate::storage::columns;
+use crate::storage::rows::{self, Row};
 use crate::tickets::{html_text, sanitize};
 use crate::{Error, Result};
 
@@ -48,14 +48,6 @@ pub const PLACEHOLDERS: [&str; 9] = [
 /// Longest signature body (characters).
 pub const MAX_BODY: usize = 10_000;
 
-pub fn render(s: &SignatureRecord) -> Value {
-    json!({
-        "id": s.id, "name": s.name, "body": s.body, "active": s.active != 0, "note": s.note,
-        "updated_by_id": s.updated_by_id, "created_by_id": s.created_by_id,
-        "created_at": s.created_at, "updated_at": s.updated_at,
-    })
-}
-
 /// Agents may read signatures (their composer shows them); admins change them.
 fn require(actor: &Actor, change: bool) -> Result<()> {
     let allowed = if change {
@@ -70,12 +62,9 @@ fn require(actor: &Actor, change: bool) -> Result<()> {
     }
 }
 
+/// A signature by id; 404 when there is none.
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<SignatureRecord> {
-    sqlx::query_as::<_, SignatureRecord>(&format!("SELECT {COLUMNS} FROM signatures WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or_else(|| Error::not_found("Signature", id))
+    rows::find(conn, "signatures", COLUMNS, "Signature", id).await
 }
 
 /// Every signature, by id, for those who may read them.
@@ -88,16 +77,13 @@ pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Signatu
     .await?)
 }
 
-/// `GET /signatures`: [`list`] as Zammad renders it.
-pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
-    Ok(list(conn, actor).await?.iter().map(render).collect())
-}
-
-pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {
+/// `GET /signatures/{id}` (agents and admins).
+pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<SignatureRecord> {
     require(actor, false)?;
-    Ok(render(&find(conn, id).await?))
+    find(conn, id).await
 }
 
+/// The fields `POST`/`PUT /signatures` take.
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct SignatureParams {
     pub name: Option<String>,
@@ -120,36 +106,50 @@ impl SignatureParams {
     }
 }
 
+/// The row a create (`current` = `None`: `name` required) or an update (the given fields
+/// change) writes.
+fn row(params: &SignatureParams, current: Option<&SignatureRecord>) -> Result<Row> {
+    let name = params
+        .name
+        .as_deref()
+        .map(|n| n.trim().to_string())
+        .or_else(|| current.map(|c| c.name.clone()))
+        .unwrap_or_default();
+    if name.is_empty() {
+        return Err(Error::unprocessable(
+            "The required value 'name' is missing.",
+        ));
+    }
+    let text = |given: &Option<String>, stored: Option<&String>| {
+        given
+            .clone()
+            .or_else(|| stored.cloned())
+            .unwrap_or_default()
+    };
+    Ok(Row::of("signatures")
+        .set("name", name)
+        .set("body", text(&params.body, current.map(|c| &c.body)))
+        .set(
+            "active",
+            params
+                .active
+                .map_or(current.map_or(1, |c| c.active), i64::from),
+        )
+        .set("note", text(&params.note, current.map(|c| &c.note))))
+}
+
+/// `POST /signatures`.
 pub async fn create(
     conn: &mut AnyConnection,
     actor: &Actor,
     params: &SignatureParams,
 ) -> Result<SignatureRecord> {
     require(actor, true)?;
-    let name = params.name.as_deref().map(str::trim).unwrap_or_default();
-    if name.is_empty() {
-        return Err(Error::unprocessable(
-            "The required value 'name' is missing.",
-        ));
-    }
-    let now = clock::now();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO signatures (name, body, active, note, created_by_id, updated_by_id, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id",
-    )
-    .bind(name)
-    .bind(params.body.clone().unwrap_or_default())
-    .bind(params.active.unwrap_or(true) as i64)
-    .bind(params.note.clone().unwrap_or_default())
-    .bind(actor.id)
-    .bind(actor.id)
-    .bind(&now)
-    .bind(&now)
-    .fetch_one(&mut *conn)
-    .await?;
+    let id = row(params, None)?.insert(conn, actor.id).await?;
     find(conn, id).await
 }
 
+/// `PUT /signatures/{id}`: the given fields change.
 pub async fn update(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -158,29 +158,17 @@ pub async fn update(
 ) -> Result<SignatureRecord> {
     require(actor, true)?;
     let current = find(conn, id).await?;
-    sqlx::query(
-        "UPDATE signatures SET name = $1, body = $2, active = $3, note = $4, updated_by_id = $5, updated_at = $6 WHERE id = $7",
-    )
-    .bind(params.name.clone().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).unwrap_or(current.name))
-    .bind(params.body.clone().unwrap_or(current.body))
-    .bind(params.active.map_or(current.active, i64::from))
-    .bind(params.note.clone().unwrap_or(current.note))
-    .bind(actor.id)
-    .bind(clock::now())
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    row(params, Some(&current))?
+        .update(conn, id, actor.id)
+        .await?;
     find(conn, id).await
 }
 
+/// `DELETE /signatures/{id}`; groups using it go without (`ON DELETE SET NULL`).
 pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {
     require(actor, true)?;
     find(conn, id).await?;
-    sqlx::query("DELETE FROM signatures WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+    rows::delete_unreferenced(conn, "signatures", id, &[]).await
 }
 
 /// The active signature of a group, if any.

@@ -1,18 +1,20 @@
 //! Macros (Zammad's `Macro`, `app/models/macro.rb`, served by
 //! `app/controllers/macros_controller.rb`): a named set of ticket changes (`perform`) an agent
 //! applies in one click, then moves on as `ux_flow_next_up` says; optionally limited to groups.
-//! The SQL of `macros` and `macro_groups`, the typed `perform` and Zammad's JSON rendering.
-//! Zammad's loosely typed JSON is read in `dialects::zammad::text_modules_macros`; applying a
+//! The SQL of `macros` and `macro_groups` and the typed `perform`. Zammad's loosely typed JSON
+//! is read and rendered in `dialects::zammad::text_modules_macros`; applying a
 //! macro is `desk::macros` (the ticket update and tag use cases in one transaction).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
 use sqlx::{AnyConnection, FromRow};
 
 use crate::policy::access::Actor;
 use crate::policy::text_modules_macros::{ToolFacts, authorize, can_manage_macros, can_read_macro};
-use crate::storage::{clock, paging::Page};
-use crate::tickets::text_modules::{groups_of, in_groups_condition, reachable_groups, set_groups};
+use crate::storage::paging::Page;
+use crate::storage::rows::Row;
+use crate::tickets::text_modules::{
+    delete_with_groups, groups_of, in_groups_condition, reachable_groups, set_groups,
+};
 use crate::{Error, Result};
 
 /// Longest name (Zammad's column: 250).
@@ -53,43 +55,6 @@ pub struct MacroPerform {
 }
 
 impl MacroPerform {
-    /// Zammad's shape: `{"ticket.state_id": {"value": "4"}, "ticket.tags": {"operator": "add",
-    /// "value": "a, b"}, …}` (ids as strings, as Zammad's editor sends them).
-    pub fn render(&self) -> Value {
-        let mut out = Map::new();
-        let id = |v: i64| json!({"value": v.to_string()});
-        if let Some(v) = self.state_id {
-            out.insert("ticket.state_id".into(), id(v));
-        }
-        if let Some(v) = self.priority_id {
-            out.insert("ticket.priority_id".into(), id(v));
-        }
-        if let Some(v) = self.group_id {
-            out.insert("ticket.group_id".into(), id(v));
-        }
-        if let Some(owner) = self.owner {
-            out.insert(
-                "ticket.owner_id".into(),
-                match owner {
-                    OwnerChange::CurrentUser => {
-                        json!({"pre_condition": "current_user.id", "value": ""})
-                    }
-                    OwnerChange::Nobody => json!({"pre_condition": "not_set", "value": ""}),
-                    OwnerChange::User(u) => {
-                        json!({"pre_condition": "specific", "value": u.to_string()})
-                    }
-                },
-            );
-        }
-        if let Some(tags) = &self.tags {
-            out.insert(
-                "ticket.tags".into(),
-                json!({"operator": if tags.add { "add" } else { "remove" }, "value": tags.names}),
-            );
-        }
-        Value::Object(out)
-    }
-
     /// Does it change anything?
     pub fn is_empty(&self) -> bool {
         *self == MacroPerform::default()
@@ -152,7 +117,7 @@ impl MacroRecord {
 }
 
 #[derive(FromRow)]
-struct Row {
+struct StoredRow {
     id: i64,
     name: String,
     perform: String,
@@ -168,17 +133,7 @@ struct Row {
 const COLUMNS: &str = "m.id, m.name, m.perform, m.ux_flow_next_up, m.note, m.active, \
                        m.created_by_id, m.updated_by_id, m.created_at, m.updated_at";
 
-/// Zammad's JSON of a macro.
-pub fn render(m: &MacroRecord) -> Value {
-    json!({
-        "id": m.id, "name": m.name, "perform": m.perform.render(),
-        "ux_flow_next_up": m.ux_flow_next_up.as_str(), "note": m.note, "active": m.active,
-        "group_ids": m.group_ids, "created_by_id": m.created_by_id,
-        "updated_by_id": m.updated_by_id, "created_at": m.created_at, "updated_at": m.updated_at,
-    })
-}
-
-async fn records(conn: &mut AnyConnection, rows: Vec<Row>) -> Result<Vec<MacroRecord>> {
+async fn records(conn: &mut AnyConnection, rows: Vec<StoredRow>) -> Result<Vec<MacroRecord>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let groups = groups_of(conn, "macro_groups", "macro_id", &ids).await?;
     rows.into_iter()
@@ -204,11 +159,12 @@ async fn records(conn: &mut AnyConnection, rows: Vec<Row>) -> Result<Vec<MacroRe
 
 /// A macro by id (no permission check), 404 when unknown.
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<MacroRecord> {
-    let row = sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM macros m WHERE m.id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| Error::not_found("Macro", id))?;
+    let row =
+        sqlx::query_as::<_, StoredRow>(&format!("SELECT {COLUMNS} FROM macros m WHERE m.id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| Error::not_found("Macro", id))?;
     Ok(records(conn, vec![row]).await?.remove(0))
 }
 
@@ -223,7 +179,7 @@ pub async fn list(conn: &mut AnyConnection, actor: &Actor, page: Page) -> Result
     } else {
         return Err(Error::not_authorized());
     };
-    let rows = sqlx::query_as::<_, Row>(&format!(
+    let rows = sqlx::query_as::<_, StoredRow>(&format!(
         "SELECT {COLUMNS} FROM macros m WHERE {condition} ORDER BY m.name, m.id LIMIT $1 OFFSET $2"
     ))
     .bind(page.per_page)
@@ -315,6 +271,54 @@ fn store_perform(perform: &MacroPerform) -> Result<String> {
     serde_json::to_string(perform).map_err(|e| Error::Internal(e.to_string()))
 }
 
+/// The row a create (`current` = `None`: `name` and `perform` required, the rest defaulted)
+/// or an update (the given fields change, the others keep `current`'s values) writes; the
+/// records `perform` names must exist.
+async fn row(
+    conn: &mut AnyConnection,
+    params: &MacroParams,
+    current: Option<&MacroRecord>,
+) -> Result<Row> {
+    let name = params
+        .name
+        .clone()
+        .or_else(|| current.map(|c| c.name.clone()))
+        .unwrap_or_default();
+    if name.is_empty() {
+        return Err(Error::unprocessable(
+            "The required value 'name' is missing.",
+        ));
+    }
+    let Some(perform) = params
+        .perform
+        .clone()
+        .or_else(|| current.map(|c| c.perform.clone()))
+    else {
+        return Err(Error::unprocessable(
+            "The required value 'perform' is missing.",
+        ));
+    };
+    check_targets(conn, &perform).await?;
+    let next_up = params
+        .ux_flow_next_up
+        .or(current.map(|c| c.ux_flow_next_up))
+        .unwrap_or_default();
+    let note = params
+        .note
+        .clone()
+        .or_else(|| current.map(|c| c.note.clone()))
+        .unwrap_or_default();
+    Ok(Row::of("macros")
+        .set("name", name)
+        .set("perform", store_perform(&perform)?)
+        .set("ux_flow_next_up", next_up.as_str())
+        .set("note", note)
+        .set(
+            "active",
+            i64::from(params.active.or(current.map(|c| c.active)).unwrap_or(true)),
+        ))
+}
+
 /// `POST /macros` (`admin.macro`): `name` and `perform` are required.
 pub async fn create(
     conn: &mut AnyConnection,
@@ -322,34 +326,10 @@ pub async fn create(
     params: &MacroParams,
 ) -> Result<MacroRecord> {
     authorize(can_manage_macros(actor))?;
-    let name = params.name.as_deref().unwrap_or_default();
-    if name.is_empty() {
-        return Err(Error::unprocessable(
-            "The required value 'name' is missing.",
-        ));
-    }
-    let Some(perform) = &params.perform else {
-        return Err(Error::unprocessable(
-            "The required value 'perform' is missing.",
-        ));
-    };
-    check_targets(conn, perform).await?;
-    let now = clock::now();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO macros (name, perform, ux_flow_next_up, note, active, created_by_id, \
-         updated_by_id, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id",
-    )
-    .bind(name)
-    .bind(store_perform(perform)?)
-    .bind(params.ux_flow_next_up.unwrap_or_default().as_str())
-    .bind(params.note.clone().unwrap_or_default())
-    .bind(i64::from(params.active.unwrap_or(true)))
-    .bind(actor.id)
-    .bind(actor.id)
-    .bind(&now)
-    .bind(&now)
-    .fetch_one(&mut *conn)
-    .await?;
+    let id = row(conn, params, None)
+        .await?
+        .insert(conn, actor.id)
+        .await?;
     if let Some(groups) = &params.group_ids {
         set_groups(conn, "macro_groups", "macro_id", id, groups).await?;
     }
@@ -365,32 +345,10 @@ pub async fn update(
 ) -> Result<MacroRecord> {
     authorize(can_manage_macros(actor))?;
     let current = find(conn, id).await?;
-    if params.name.as_deref().is_some_and(str::is_empty) {
-        return Err(Error::unprocessable(
-            "The required value 'name' is missing.",
-        ));
-    }
-    let perform = params.perform.clone().unwrap_or(current.perform);
-    check_targets(conn, &perform).await?;
-    sqlx::query(
-        "UPDATE macros SET name = $1, perform = $2, ux_flow_next_up = $3, note = $4, active = $5, \
-         updated_by_id = $6, updated_at = $7 WHERE id = $8",
-    )
-    .bind(params.name.clone().unwrap_or(current.name))
-    .bind(store_perform(&perform)?)
-    .bind(
-        params
-            .ux_flow_next_up
-            .unwrap_or(current.ux_flow_next_up)
-            .as_str(),
-    )
-    .bind(params.note.clone().unwrap_or(current.note))
-    .bind(i64::from(params.active.unwrap_or(current.active)))
-    .bind(actor.id)
-    .bind(clock::now())
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    row(conn, params, Some(&current))
+        .await?
+        .update(conn, id, actor.id)
+        .await?;
     if let Some(groups) = &params.group_ids {
         set_groups(conn, "macro_groups", "macro_id", id, groups).await?;
     }
@@ -401,15 +359,7 @@ pub async fn update(
 pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {
     authorize(can_manage_macros(actor))?;
     find(conn, id).await?;
-    sqlx::query("DELETE FROM macro_groups WHERE macro_id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM macros WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+    delete_with_groups(conn, "macros", "macro_groups", "macro_id", id).await
 }
 
 /// Where `next_from_overview` leads after applying a macro on ticket `after`: the next open
@@ -445,7 +395,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn perform_renders_in_zammads_shape() {
+    fn perform_knows_when_it_is_empty() {
         let perform = MacroPerform {
             state_id: Some(4),
             owner: Some(OwnerChange::CurrentUser),
@@ -455,14 +405,6 @@ mod tests {
             }),
             ..Default::default()
         };
-        assert_eq!(
-            perform.render(),
-            json!({
-                "ticket.state_id": {"value": "4"},
-                "ticket.owner_id": {"pre_condition": "current_user.id", "value": ""},
-                "ticket.tags": {"operator": "remove", "value": "a, b"},
-            })
-        );
         assert!(!perform.is_empty());
         assert!(MacroPerform::default().is_empty());
         for next in NextUp::ALL {

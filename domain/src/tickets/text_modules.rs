@@ -2,18 +2,18 @@
 //! `app/controllers/text_modules_controller.rb`): named snippets of HTML with placeholders
 //! (`#{ticket.customer.firstname}`, …) that agents insert into a reply (`::` in the composer),
 //! optionally limited to groups. The SQL of `text_modules` and `text_module_groups`, the
-//! checked parameters and Zammad's JSON rendering; the rules are in
+//! checked parameters (Zammad's JSON is rendered in `dialects::zammad::text_modules_macros`); the rules are in
 //! [`crate::policy::text_modules_macros`], the placeholders are filled by `desk`.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
 use sqlx::{AnyConnection, FromRow};
 
 use crate::policy::access::Actor;
 use crate::policy::text_modules_macros::{
     ToolFacts, authorize, can_manage_text_modules, can_read_text_module,
 };
-use crate::storage::{clock, columns, paging::Page};
+use crate::storage::rows::{self, Row};
+use crate::storage::{columns, paging::Page};
 use crate::tickets::{html_limits, html_text, sanitize};
 use crate::{Error, Result};
 
@@ -57,7 +57,7 @@ impl TextModuleRecord {
 }
 
 #[derive(FromRow)]
-struct Row {
+struct StoredRow {
     id: i64,
     name: String,
     keywords: String,
@@ -72,16 +72,6 @@ struct Row {
 
 const COLUMNS: &str = "id, name, keywords, content, note, active, created_by_id, updated_by_id, \
                        created_at, updated_at";
-
-/// Zammad's JSON of a text module (`user_id` and `foreign_id` are always `null` in Tandem).
-pub fn render(m: &TextModuleRecord) -> Value {
-    json!({
-        "id": m.id, "name": m.name, "keywords": m.keywords, "content": m.content,
-        "note": m.note, "active": m.active, "group_ids": m.group_ids, "user_id": null,
-        "foreign_id": null, "created_by_id": m.created_by_id, "updated_by_id": m.updated_by_id,
-        "created_at": m.created_at, "updated_at": m.updated_at,
-    })
-}
 
 /// The groups of each of `ids` in `table` (`text_module_groups` or `macro_groups`, keyed by
 /// `key`), in the order of `ids`.
@@ -177,7 +167,7 @@ pub(crate) fn reachable_groups(actor: &Actor) -> Vec<i64> {
     groups
 }
 
-async fn records(conn: &mut AnyConnection, rows: Vec<Row>) -> Result<Vec<TextModuleRecord>> {
+async fn records(conn: &mut AnyConnection, rows: Vec<StoredRow>) -> Result<Vec<TextModuleRecord>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let groups = groups_of(conn, "text_module_groups", "text_module_id", &ids).await?;
     Ok(rows
@@ -201,12 +191,13 @@ async fn records(conn: &mut AnyConnection, rows: Vec<Row>) -> Result<Vec<TextMod
 
 /// A text module by id (no permission check), 404 when unknown.
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<TextModuleRecord> {
-    let row =
-        sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM text_modules WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or_else(|| Error::not_found("TextModule", id))?;
+    let row = sqlx::query_as::<_, StoredRow>(&format!(
+        "SELECT {COLUMNS} FROM text_modules WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| Error::not_found("TextModule", id))?;
     Ok(records(conn, vec![row]).await?.remove(0))
 }
 
@@ -233,7 +224,7 @@ pub async fn list(
     } else {
         return Err(Error::not_authorized());
     };
-    let rows = sqlx::query_as::<_, Row>(&format!(
+    let rows = sqlx::query_as::<_, StoredRow>(&format!(
         "SELECT {} FROM text_modules t WHERE {condition} ORDER BY t.name, t.id LIMIT $1 OFFSET $2",
         COLUMNS
             .split(", ")
@@ -322,6 +313,42 @@ fn has_content(html: &str) -> bool {
     !html_text::html_to_text(html, false).trim().is_empty()
 }
 
+/// The row a create (`current` = `None`: `name` and `content` required, the rest defaulted)
+/// or an update (the given fields change, the others keep `current`'s values) writes.
+fn row(params: &TextModuleParams, current: Option<&TextModuleRecord>) -> Result<Row> {
+    let name = match (&params.name, current) {
+        (Some(name), _) => name.clone(),
+        (None, Some(current)) => current.name.clone(),
+        (None, None) => String::new(),
+    };
+    if name.is_empty() {
+        return Err(required("name"));
+    }
+    let content = match (&params.content, current) {
+        (Some(content), _) => content.clone(),
+        (None, Some(current)) => current.content.clone(),
+        (None, None) => String::new(),
+    };
+    if !has_content(&content) {
+        return Err(required("content"));
+    }
+    let keep = |given: &Option<String>, stored: fn(&TextModuleRecord) -> &String| {
+        given
+            .clone()
+            .or_else(|| current.map(|c| stored(c).clone()))
+            .unwrap_or_default()
+    };
+    Ok(Row::of("text_modules")
+        .set("name", name)
+        .set("keywords", keep(&params.keywords, |c| &c.keywords))
+        .set("content", content)
+        .set("note", keep(&params.note, |c| &c.note))
+        .set(
+            "active",
+            i64::from(params.active.or(current.map(|c| c.active)).unwrap_or(true)),
+        ))
+}
+
 /// `POST /text_modules` (`admin.text_module`): `name` and `content` are required.
 pub async fn create(
     conn: &mut AnyConnection,
@@ -329,30 +356,7 @@ pub async fn create(
     params: &TextModuleParams,
 ) -> Result<TextModuleRecord> {
     authorize(can_manage_text_modules(actor))?;
-    let name = params.name.as_deref().unwrap_or_default();
-    if name.is_empty() {
-        return Err(required("name"));
-    }
-    let content = params.content.clone().unwrap_or_default();
-    if !has_content(&content) {
-        return Err(required("content"));
-    }
-    let now = clock::now();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO text_modules (name, keywords, content, note, active, created_by_id, \
-         updated_by_id, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id",
-    )
-    .bind(name)
-    .bind(params.keywords.clone().unwrap_or_default())
-    .bind(content)
-    .bind(params.note.clone().unwrap_or_default())
-    .bind(i64::from(params.active.unwrap_or(true)))
-    .bind(actor.id)
-    .bind(actor.id)
-    .bind(&now)
-    .bind(&now)
-    .fetch_one(&mut *conn)
-    .await?;
+    let id = row(params, None)?.insert(conn, actor.id).await?;
     if let Some(groups) = &params.group_ids {
         set_groups(conn, "text_module_groups", "text_module_id", id, groups).await?;
     }
@@ -368,26 +372,9 @@ pub async fn update(
 ) -> Result<TextModuleRecord> {
     authorize(can_manage_text_modules(actor))?;
     let current = find(conn, id).await?;
-    if params.name.as_deref().is_some_and(str::is_empty) {
-        return Err(required("name"));
-    }
-    if params.content.as_deref().is_some_and(|c| !has_content(c)) {
-        return Err(required("content"));
-    }
-    sqlx::query(
-        "UPDATE text_modules SET name = $1, keywords = $2, content = $3, note = $4, active = $5, \
-         updated_by_id = $6, updated_at = $7 WHERE id = $8",
-    )
-    .bind(params.name.clone().unwrap_or(current.name))
-    .bind(params.keywords.clone().unwrap_or(current.keywords))
-    .bind(params.content.clone().unwrap_or(current.content))
-    .bind(params.note.clone().unwrap_or(current.note))
-    .bind(i64::from(params.active.unwrap_or(current.active)))
-    .bind(actor.id)
-    .bind(clock::now())
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    row(params, Some(&current))?
+        .update(conn, id, actor.id)
+        .await?;
     if let Some(groups) = &params.group_ids {
         set_groups(conn, "text_module_groups", "text_module_id", id, groups).await?;
     }
@@ -398,15 +385,30 @@ pub async fn update(
 pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<()> {
     authorize(can_manage_text_modules(actor))?;
     find(conn, id).await?;
-    sqlx::query("DELETE FROM text_module_groups WHERE text_module_id = $1")
+    delete_with_groups(
+        conn,
+        "text_modules",
+        "text_module_groups",
+        "text_module_id",
+        id,
+    )
+    .await
+}
+
+/// Deletes the row of `table` with this `id` and its group limits (`groups_table`, keyed by
+/// `key`): a text module or a macro.
+pub(crate) async fn delete_with_groups(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    groups_table: &'static str,
+    key: &'static str,
+    id: i64,
+) -> Result<()> {
+    sqlx::query(&format!("DELETE FROM {groups_table} WHERE {key} = $1"))
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM text_modules WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
+    rows::delete_unreferenced(conn, table, id, &[]).await
 }
 
 #[cfg(test)]

@@ -10,6 +10,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Error;
 use domain::desk::mail::Received;
+use domain::dialects::zammad::email::{
+    render_email_address, render_email_channel, render_failed_mail, render_signature,
+};
 use domain::mail::addresses::{self, EmailAddressParams};
 use domain::mail::channels::{self, EmailChannelParams};
 use domain::mail::signatures::{self, SignatureParams};
@@ -26,7 +29,8 @@ use crate::state::AppState;
     responses((status = 200, description = "Sender addresses (admins)", body = Vec<Value>), (status = 403, description = "Admins only")))]
 pub async fn index(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Value>>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(addresses::index(&mut conn, &caller.actor).await?))
+    let list = addresses::list(&mut conn, &caller.actor).await?;
+    Ok(Json(list.iter().map(render_email_address).collect()))
 }
 
 #[utoipa::path(get, path = "/email_addresses/{id}", tag = "email", params(("id" = i64, Path)),
@@ -37,7 +41,8 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(addresses::show(&mut conn, &caller.actor, id).await?))
+    let address = addresses::show(&mut conn, &caller.actor, id).await?;
+    Ok(Json(render_email_address(&address)))
 }
 
 #[utoipa::path(post, path = "/email_addresses", tag = "email", request_body = Value,
@@ -51,7 +56,7 @@ pub async fn create(
         .desk
         .save_email_address(&caller.actor, None, &params)
         .await?;
-    Ok((StatusCode::CREATED, Json(addresses::render(&address))))
+    Ok((StatusCode::CREATED, Json(render_email_address(&address))))
 }
 
 #[utoipa::path(put, path = "/email_addresses/{id}", tag = "email", params(("id" = i64, Path)), request_body = Value,
@@ -66,7 +71,7 @@ pub async fn update(
         .desk
         .save_email_address(&caller.actor, Some(id), &params)
         .await?;
-    Ok(Json(addresses::render(&address)))
+    Ok(Json(render_email_address(&address)))
 }
 
 #[utoipa::path(delete, path = "/email_addresses/{id}", tag = "email", params(("id" = i64, Path)),
@@ -184,7 +189,8 @@ pub async fn failed_index(
     caller: Caller,
 ) -> ApiResult<Json<Vec<Value>>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(failed::index(&mut conn, &caller.actor).await?))
+    let list = failed::list(&mut conn, &caller.actor).await?;
+    Ok(Json(list.iter().map(render_failed_mail).collect()))
 }
 
 #[utoipa::path(get, path = "/failed_mails/{id}/raw", tag = "email", params(("id" = i64, Path)),
@@ -208,7 +214,8 @@ pub async fn channels_index(
     caller: Caller,
 ) -> ApiResult<Json<Vec<Value>>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(channels::index(&mut conn, &caller.actor).await?))
+    let list = channels::list(&mut conn, &caller.actor).await?;
+    Ok(Json(list.iter().map(render_email_channel).collect()))
 }
 
 #[utoipa::path(get, path = "/email_channels/{id}", tag = "email", params(("id" = i64, Path)),
@@ -219,7 +226,8 @@ pub async fn channels_show(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(channels::show(&mut conn, &caller.actor, id).await?))
+    let channel = channels::show(&mut conn, &caller.actor, id).await?;
+    Ok(Json(render_email_channel(&channel)))
 }
 
 #[utoipa::path(post, path = "/email_channels", tag = "email",
@@ -234,7 +242,7 @@ pub async fn channels_create(
         .desk
         .save_email_channel(&caller.actor, None, &params)
         .await?;
-    Ok((StatusCode::CREATED, Json(channels::render(&channel))))
+    Ok((StatusCode::CREATED, Json(render_email_channel(&channel))))
 }
 
 #[utoipa::path(put, path = "/email_channels/{id}", tag = "email", params(("id" = i64, Path)), request_body = Value,
@@ -249,7 +257,7 @@ pub async fn channels_update(
         .desk
         .save_email_channel(&caller.actor, Some(id), &params)
         .await?;
-    Ok(Json(channels::render(&channel)))
+    Ok(Json(render_email_channel(&channel)))
 }
 
 #[utoipa::path(delete, path = "/email_channels/{id}", tag = "email", params(("id" = i64, Path)),
@@ -270,7 +278,8 @@ pub async fn signatures_index(
     caller: Caller,
 ) -> ApiResult<Json<Vec<Value>>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(signatures::index(&mut conn, &caller.actor).await?))
+    let list = signatures::list(&mut conn, &caller.actor).await?;
+    Ok(Json(list.iter().map(render_signature).collect()))
 }
 
 #[utoipa::path(get, path = "/signatures/{id}", tag = "email", params(("id" = i64, Path)),
@@ -281,7 +290,8 @@ pub async fn signatures_show(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(signatures::show(&mut conn, &caller.actor, id).await?))
+    let signature = signatures::show(&mut conn, &caller.actor, id).await?;
+    Ok(Json(render_signature(&signature)))
 }
 
 #[utoipa::path(post, path = "/signatures", tag = "email",
@@ -297,7 +307,7 @@ pub async fn signatures_create(
         .desk
         .save_signature(&caller.actor, None, &params)
         .await?;
-    Ok((StatusCode::CREATED, Json(signatures::render(&signature))))
+    Ok((StatusCode::CREATED, Json(render_signature(&signature))))
 }
 
 #[utoipa::path(put, path = "/signatures/{id}", tag = "email", params(("id" = i64, Path)), request_body = Value,
@@ -313,7 +323,7 @@ pub async fn signatures_update(
         .desk
         .save_signature(&caller.actor, Some(id), &params)
         .await?;
-    Ok(Json(signatures::render(&signature)))
+    Ok(Json(render_signature(&signature)))
 }
 
 #[utoipa::path(delete, path = "/signatures/{id}", tag = "email", params(("id" = i64, Path)),

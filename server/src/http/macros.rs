@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use domain::dialects::zammad::text_modules_macros::{apply_ticket_id, macro_params};
+use domain::dialects::zammad::text_modules_macros::{apply_ticket_id, macro_params, render_macro};
 use domain::dialects::zammad::tickets::present_ticket;
 use domain::tickets::{View, macros};
 use serde_json::{Value, json};
@@ -26,7 +26,7 @@ pub async fn index(
 ) -> ApiResult<Json<Vec<Value>>> {
     let mut conn = state.store.read().await?;
     let list = macros::list(&mut conn, &caller.actor, q.page(100, 500)?).await?;
-    Ok(Json(list.iter().map(macros::render).collect()))
+    Ok(Json(list.iter().map(render_macro).collect()))
 }
 
 #[utoipa::path(get, path = "/macros/{id}", tag = "macros", params(("id" = i64, Path)),
@@ -38,7 +38,7 @@ pub async fn show(
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
     let found = macros::show(&mut conn, &caller.actor, id).await?;
-    Ok(Json(macros::render(&found)))
+    Ok(Json(render_macro(&found)))
 }
 
 #[utoipa::path(post, path = "/macros", tag = "macros",
@@ -51,7 +51,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let params = macro_params(&body)?;
     let saved = state.desk.save_macro(&caller.actor, None, &params).await?;
-    Ok((StatusCode::CREATED, Json(macros::render(&saved))))
+    Ok((StatusCode::CREATED, Json(render_macro(&saved))))
 }
 
 #[utoipa::path(put, path = "/macros/{id}", tag = "macros", params(("id" = i64, Path)), request_body = Value,
@@ -67,7 +67,7 @@ pub async fn update(
         .desk
         .save_macro(&caller.actor, Some(id), &params)
         .await?;
-    Ok(Json(macros::render(&saved)))
+    Ok(Json(render_macro(&saved)))
 }
 
 #[utoipa::path(delete, path = "/macros/{id}", tag = "macros", params(("id" = i64, Path)),

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use domain::dialects::zammad::text_modules_macros::text_module_params;
+use domain::dialects::zammad::text_modules_macros::{render_text_module, text_module_params};
 use domain::tickets::text_modules;
 use serde_json::{Value, json};
 
@@ -49,7 +49,7 @@ pub async fn index(
         ));
     }
     let list = text_modules::list(&mut conn, &caller.actor, q.page(100, 500)?).await?;
-    Ok(Json(list.iter().map(text_modules::render).collect()))
+    Ok(Json(list.iter().map(render_text_module).collect()))
 }
 
 #[utoipa::path(get, path = "/text_modules/{id}", tag = "text_modules", params(("id" = i64, Path)),
@@ -61,7 +61,7 @@ pub async fn show(
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
     let module = text_modules::show(&mut conn, &caller.actor, id).await?;
-    Ok(Json(text_modules::render(&module)))
+    Ok(Json(render_text_module(&module)))
 }
 
 #[utoipa::path(post, path = "/text_modules", tag = "text_modules",
@@ -77,7 +77,7 @@ pub async fn create(
         .desk
         .save_text_module(&caller.actor, None, &params)
         .await?;
-    Ok((StatusCode::CREATED, Json(text_modules::render(&module))))
+    Ok((StatusCode::CREATED, Json(render_text_module(&module))))
 }
 
 #[utoipa::path(put, path = "/text_modules/{id}", tag = "text_modules", params(("id" = i64, Path)), request_body = Value,
@@ -93,7 +93,7 @@ pub async fn update(
         .desk
         .save_text_module(&caller.actor, Some(id), &params)
         .await?;
-    Ok(Json(text_modules::render(&module)))
+    Ok(Json(render_text_module(&module)))
 }
 
 #[utoipa::path(delete, path = "/text_modules/{id}", tag = "text_modules", params(("id" = i64, Path)),

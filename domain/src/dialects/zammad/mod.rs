@@ -2,6 +2,7 @@
 //! instead of ids, booleans as Rails casts them — see `docs/input-rules.md`) read into the
 //! typed requests of [`crate::tickets::input`] that the use cases take.
 
+pub mod email;
 pub mod requests;
 pub mod text_modules_macros;
 pub mod tickets;

@@ -1,16 +1,19 @@
 //! Zammad's JSON for `/text_modules` and `/macros` → the typed parameters of
-//! [`crate::tickets::text_modules`] and [`crate::tickets::macros`]. Pure (no database): a wrong
+//! [`crate::tickets::text_modules`] and [`crate::tickets::macros`], and their records back as
+//! Zammad's JSON. Pure (no database): a wrong
 //! JSON type, an unknown `perform` attribute or operator, or a value that is too long is a 422
 //! naming the parameter, before any transaction starts. Follows Zammad's
 //! `app/controllers/text_modules_controller.rb`, `app/controllers/macros_controller.rb` and the
 //! `perform` its macro editor writes (`app/assets/javascripts/app/controllers/_ui_element/ticket_perform_action.coffee`).
 
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
 use crate::storage::columns;
-use crate::tickets::macros::{self, MacroParams, MacroPerform, NextUp, OwnerChange, TagChange};
+use crate::tickets::macros::{
+    self, MacroParams, MacroPerform, MacroRecord, NextUp, OwnerChange, TagChange,
+};
 use crate::tickets::params::{flag, int, invalid};
-use crate::tickets::text_modules::{self, TextModuleParams};
+use crate::tickets::text_modules::{self, TextModuleParams, TextModuleRecord};
 use crate::{Error, Result};
 
 fn object(body: &Value) -> Result<()> {
@@ -201,10 +204,68 @@ pub fn apply_ticket_id(body: &Value) -> Result<i64> {
         .ok_or_else(|| Error::unprocessable("The required value 'ticket_id' is missing."))
 }
 
+// ---- rendering: the records as Zammad's JSON ----
+
+/// Zammad's JSON of a text module (`user_id` and `foreign_id` are always `null` in Tandem).
+pub fn render_text_module(m: &TextModuleRecord) -> Value {
+    json!({
+        "id": m.id, "name": m.name, "keywords": m.keywords, "content": m.content,
+        "note": m.note, "active": m.active, "group_ids": m.group_ids, "user_id": null,
+        "foreign_id": null, "created_by_id": m.created_by_id, "updated_by_id": m.updated_by_id,
+        "created_at": m.created_at, "updated_at": m.updated_at,
+    })
+}
+
+/// Zammad's JSON of a macro.
+pub fn render_macro(m: &MacroRecord) -> Value {
+    json!({
+        "id": m.id, "name": m.name, "perform": render_perform(&m.perform),
+        "ux_flow_next_up": m.ux_flow_next_up.as_str(), "note": m.note, "active": m.active,
+        "group_ids": m.group_ids, "created_by_id": m.created_by_id,
+        "updated_by_id": m.updated_by_id, "created_at": m.created_at, "updated_at": m.updated_at,
+    })
+}
+
+/// Zammad's shape: `{"ticket.state_id": {"value": "4"}, "ticket.tags": {"operator": "add",
+/// "value": "a, b"}, …}` (ids as strings, as Zammad's editor sends them).
+pub fn render_perform(perform: &MacroPerform) -> Value {
+    let mut out = Map::new();
+    let id = |v: i64| json!({"value": v.to_string()});
+    if let Some(v) = perform.state_id {
+        out.insert("ticket.state_id".into(), id(v));
+    }
+    if let Some(v) = perform.priority_id {
+        out.insert("ticket.priority_id".into(), id(v));
+    }
+    if let Some(v) = perform.group_id {
+        out.insert("ticket.group_id".into(), id(v));
+    }
+    if let Some(owner) = perform.owner {
+        out.insert(
+            "ticket.owner_id".into(),
+            match owner {
+                OwnerChange::CurrentUser => {
+                    json!({"pre_condition": "current_user.id", "value": ""})
+                }
+                OwnerChange::Nobody => json!({"pre_condition": "not_set", "value": ""}),
+                OwnerChange::User(u) => {
+                    json!({"pre_condition": "specific", "value": u.to_string()})
+                }
+            },
+        );
+    }
+    if let Some(tags) = &perform.tags {
+        out.insert(
+            "ticket.tags".into(),
+            json!({"operator": if tags.add { "add" } else { "remove" }, "value": tags.names}),
+        );
+    }
+    Value::Object(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn zammads_perform_is_read_typed() {
@@ -226,7 +287,28 @@ mod tests {
             })
         );
         // rendered back, read again: the same
-        assert_eq!(perform(&p.render()).unwrap(), p);
+        assert_eq!(perform(&render_perform(&p)).unwrap(), p);
+    }
+
+    #[test]
+    fn perform_renders_in_zammads_shape() {
+        let p = MacroPerform {
+            state_id: Some(4),
+            owner: Some(OwnerChange::CurrentUser),
+            tags: Some(TagChange {
+                add: false,
+                names: "a, b".into(),
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            render_perform(&p),
+            json!({
+                "ticket.state_id": {"value": "4"},
+                "ticket.owner_id": {"pre_condition": "current_user.id", "value": ""},
+                "ticket.tags": {"operator": "remove", "value": "a, b"},
+            })
+        );
     }
 
     #[test]
