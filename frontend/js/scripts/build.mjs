@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
 import { tmpdir } from 'node:os'
+import { patchYTiptap } from '../src/caret-diff.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const committed = join(root, 'composer.bundle.js')
@@ -28,9 +29,26 @@ const pureExtensions = {
   }
 }
 
+// y-tiptap diffs a paragraph's old and new text without looking at the caret, so text typed
+// right before an equal text is stored after it and concurrent edits can garble words (issue 17).
+// src/caret-diff.js rewrites its dist file to diff at the caret; patchYTiptap throws when
+// y-tiptap's source no longer has the patterns it rewrites, which fails the build.
+const caretDiffModule = join(root, 'src/caret-diff.js')
+let yTiptapPatched = 0
+const caretAwareYTiptap = {
+  name: 'caret-aware-y-tiptap',
+  setup (b) {
+    b.onLoad({ filter: /node_modules[\\/]@tiptap[\\/]y-tiptap[\\/]dist[\\/]y-tiptap\.js$/ }, (args) => {
+      const contents = patchYTiptap(readFileSync(args.path, 'utf8'), caretDiffModule)
+      yTiptapPatched++
+      return { contents, loader: 'js' }
+    })
+  }
+}
+
 const result = await build({
   entryPoints: [join(root, 'src/index.js')],
-  plugins: [pureExtensions],
+  plugins: [pureExtensions, caretAwareYTiptap],
   // linkifyjs (20 KB) replaced by a small finder with the same API (src/linkify-lite.js)
   alias: { linkifyjs: join(root, 'src/linkify-lite.js') },
   outfile,
@@ -53,6 +71,15 @@ const inputs = Object.keys(result.metafile.inputs)
 for (const pkg of ['yjs', 'prosemirror-model', 'prosemirror-state', 'prosemirror-view', 'lib0/encoding']) {
   const copies = new Set(inputs.filter(p => p.includes(`node_modules/${pkg}/`)).map(p => p.slice(0, p.indexOf(`node_modules/${pkg}/`))))
   if (copies.size > 1) { console.error(`duplicate ${pkg} in the bundle: ${[...copies].join(', ')}`); process.exit(1) }
+}
+// the caret-aware diff must be in the bundle: y-tiptap was loaded (once) through the patch, and
+// src/caret-diff.js, which only the patched y-tiptap imports, made it into the output
+const output = Object.values(result.metafile.outputs)[0]
+const caretDiffBytes = Object.entries(output.inputs).find(([p]) => p.endsWith('src/caret-diff.js'))?.[1].bytesInOutput ?? 0
+if (yTiptapPatched !== 1 || caretDiffBytes === 0) {
+  console.error(`the caret-aware y-tiptap patch is not in the bundle (y-tiptap patched ${yTiptapPatched} times, ` +
+    `src/caret-diff.js: ${caretDiffBytes} bytes in the output): did y-tiptap's entry point move?`)
+  process.exit(1)
 }
 
 if (checkMode) {
