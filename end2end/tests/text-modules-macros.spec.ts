@@ -118,6 +118,7 @@ test("admins create a text module and a macro on the admin pages", async ({ page
   await page.locator("#macro-tags-operator").selectOption("add");
   await page.locator("#macro-tags").fill("from-admin");
   await page.locator("#macro-next-up").selectOption("next_task");
+  await page.locator("#macro-owner").selectOption({ label: "The agent applying it" });
   await page.screenshot({ path: screenshot("admin-macro-new"), fullPage: true });
   await page.locator("#save-macro").click();
   await expect(page).toHaveURL(/\/admin\/macros\/\d+$/);
@@ -127,9 +128,26 @@ test("admins create a text module and a macro on the admin pages", async ({ page
   const stored = await (await rest.get(`/api/v1/macros/${id}`)).json();
   expect(stored.perform).toEqual({
     "ticket.state_id": { value: "2" },
+    "ticket.owner_id": { pre_condition: "current_user.id", value: "" },
     "ticket.tags": { operator: "add", value: "from-admin" },
   });
   expect(stored.ux_flow_next_up).toBe("next_task");
+
+  // the saved page shows the owner action; a group move and a named owner are saved too
+  await expect(page.locator("#macro-form[data-ready]")).toHaveCount(1);
+  await expect(page.locator("#macro-owner")).toHaveValue("current_user");
+  await page.locator("#macro-group").selectOption({ label: "Sales" });
+  await page.locator("#macro-owner").selectOption({ label: "Anna Agent" });
+  await page.locator("#save-macro").click();
+  await expect(page.locator("#macro-form .saved-note")).toHaveText("Saved.");
+  const groups = (await (await rest.get("/api/v1/groups")).json()) as { id: number; name: string }[];
+  const sales = groups.find((g) => g.name === "Sales")!.id;
+  const anna = await api("agent1@tandem.test");
+  const me = (await (await anna.get("/api/v1/users/me")).json()) as { id: number };
+  await anna.dispose();
+  const changed = await (await rest.get(`/api/v1/macros/${id}`)).json();
+  expect(changed.perform["ticket.group_id"]).toEqual({ value: String(sales) });
+  expect(changed.perform["ticket.owner_id"]).toEqual({ pre_condition: "specific", value: String(me.id) });
   const modules = (await (await rest.get("/api/v1/text_modules")).json()) as { name: string; content: string }[];
   const mine = modules.find((m) => m.name === `Admin module ${stamp}`);
   expect(mine?.content).toBe("<div>Hello #{ticket.customer.firstname},<br>thanks!</div>");

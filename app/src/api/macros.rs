@@ -44,6 +44,11 @@ pub struct MacroForm {
     pub name: String,
     pub state_id: Option<i64>,
     pub priority_id: Option<i64>,
+    /// The group the ticket moves to.
+    pub group_id: Option<i64>,
+    /// Who owns the ticket afterwards: empty (unchanged), [`OWNER_CURRENT_USER`],
+    /// [`OWNER_NOBODY`], or an agent's id.
+    pub owner: String,
     /// `add`, `remove` or empty.
     pub tags_operator: String,
     pub tags: String,
@@ -53,6 +58,11 @@ pub struct MacroForm {
     pub active: bool,
     pub group_ids: Vec<i64>,
 }
+
+/// [`MacroForm::owner`]: the agent applying the macro (Zammad's `current_user.id`).
+pub const OWNER_CURRENT_USER: &str = "current_user";
+/// [`MacroForm::owner`]: nobody (Zammad's `not_set`).
+pub const OWNER_NOBODY: &str = "nobody";
 
 /// A text module's admin page: the record (`id` `None`: new) and the groups to choose from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,6 +78,8 @@ pub struct MacroEdit {
     pub groups: Vec<Choice>,
     pub states: Vec<Choice>,
     pub priorities: Vec<Choice>,
+    /// The active agents a macro may make owner.
+    pub owners: Vec<Choice>,
 }
 
 /// The groups by name, as choices (admin pages).
@@ -86,6 +98,29 @@ async fn group_choices(
         .collect();
     groups.sort_by_key(|g| g.name.to_lowercase());
     Ok(groups)
+}
+
+/// The active agents (users with access to some group, directly or through a role), by name:
+/// whom a macro may make owner of a ticket.
+#[cfg(feature = "ssr")]
+async fn agent_choices(conn: &mut sqlx::AnyConnection) -> domain::Result<Vec<Choice>> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT user_id FROM user_groups UNION \
+         SELECT ur.user_id FROM user_roles ur JOIN role_groups rg ON rg.role_id = ur.role_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut agents: Vec<Choice> = domain::policy::access::load_actors(conn, &ids)
+        .await?
+        .into_iter()
+        .filter(|a| a.is_agent())
+        .map(|a| Choice {
+            id: a.id,
+            name: a.fullname(),
+        })
+        .collect();
+    agents.sort_by_key(|a| a.name.to_lowercase());
+    Ok(agents)
 }
 
 /// Admin page: one text module (`id` 0: a new one) and the groups.
@@ -157,6 +192,7 @@ pub async fn admin_macro(id: i64) -> Result<MacroEdit, ServerFnError> {
             groups: group_choices(&mut conn, &actor).await?,
             states,
             priorities,
+            owners: agent_choices(&mut conn).await?,
         })
     })
     .await
@@ -164,11 +200,19 @@ pub async fn admin_macro(id: i64) -> Result<MacroEdit, ServerFnError> {
 
 #[cfg(feature = "ssr")]
 fn macro_form(m: domain::tickets::macros::MacroRecord) -> MacroForm {
+    use domain::tickets::macros::OwnerChange;
     MacroForm {
         id: Some(m.id),
         name: m.name,
         state_id: m.perform.state_id,
         priority_id: m.perform.priority_id,
+        group_id: m.perform.group_id,
+        owner: match m.perform.owner {
+            None => String::new(),
+            Some(OwnerChange::CurrentUser) => OWNER_CURRENT_USER.into(),
+            Some(OwnerChange::Nobody) => OWNER_NOBODY.into(),
+            Some(OwnerChange::User(id)) => id.to_string(),
+        },
         tags_operator: m
             .perform
             .tags
@@ -326,12 +370,12 @@ pub async fn admin_macros() -> Result<Vec<MacroForm>, ServerFnError> {
     .await
 }
 
-/// Admin page: creates (`id` `None`) or changes a macro. The form edits state, priority and
-/// tags; a stored group or owner action is kept.
+/// Admin page: creates (`id` `None`) or changes a macro: its state, priority, group, owner and
+/// tag actions.
 #[server(input = Json)]
 pub async fn save_macro(form: MacroForm) -> Result<i64, ServerFnError> {
     use crate::session::server::{actor, context, run};
-    use domain::tickets::macros::{MacroParams, MacroPerform, NextUp, TagChange};
+    use domain::tickets::macros::{MacroParams, MacroPerform, NextUp, OwnerChange, TagChange};
     let actor = actor().await?;
     let ctx = context()?;
     run(async {
@@ -350,18 +394,22 @@ pub async fn save_macro(form: MacroForm) -> Result<i64, ServerFnError> {
             }
             _ => return Err(domain::Error::unprocessable("Unknown tag operator.")),
         };
-        let kept = match form.id {
-            Some(id) => {
-                let mut conn = ctx.store.read().await?;
-                domain::tickets::macros::find(&mut conn, id).await?.perform
+        let owner = match form.owner.as_str() {
+            "" => None,
+            OWNER_CURRENT_USER => Some(OwnerChange::CurrentUser),
+            OWNER_NOBODY => Some(OwnerChange::Nobody),
+            id => {
+                Some(OwnerChange::User(id.parse().map_err(|_| {
+                    domain::Error::unprocessable("Unknown owner.")
+                })?))
             }
-            None => MacroPerform::default(),
         };
         let perform = MacroPerform {
             state_id: form.state_id,
             priority_id: form.priority_id,
+            group_id: form.group_id,
+            owner,
             tags,
-            ..kept
         };
         let params = MacroParams {
             name: Some(form.name),

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use super::{AdminShell, AdminTable, Cell, Section, loaded, optional_select};
+use super::{AdminShell, AdminTable, Cell, NONE, Section, loaded, optional_select};
 use crate::api::admin::{
     GroupEdit, GroupForm, GroupRow, admin_group, admin_groups, save_admin_group,
 };
@@ -183,11 +183,11 @@ fn GroupEditor(edit: GroupEdit) -> impl IntoView {
                 <div class="row">
                     <div class="field">
                         <label for="group-email-address">"Sender address"</label>
-                        {optional_select("group-email-address", email_addresses, email_address, state)}
+                        {optional_select("group-email-address", NONE, email_addresses, email_address, state)}
                     </div>
                     <div class="field">
                         <label for="group-signature">"Signature"</label>
-                        {optional_select("group-signature", signatures, signature, state)}
+                        {optional_select("group-signature", NONE, signatures, signature, state)}
                     </div>
                 </div>
                 <p class="hint muted">

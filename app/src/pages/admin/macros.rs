@@ -1,14 +1,15 @@
 //! Admin: macros (Zammad's "Macros", `admin.macro`) — the list and a record's page: name, what
-//! the macro sets (state, priority, tags added or removed), where the agent goes afterwards
+//! the macro sets (state, priority, group, owner, tags added or removed), where the agent goes afterwards
 //! (`ux_flow_next_up`), the groups it is offered in (none: every group), active, note.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::text_modules::{delete_button, group_boxes};
-use super::{AdminShell, AdminTable, Cell, Section, loaded, optional_select};
+use super::{AdminShell, AdminTable, Cell, Section, UNCHANGED, loaded, optional_select};
 use crate::api::macros::{
-    MacroEdit, MacroForm, admin_macro, admin_macros, delete_macro, save_macro,
+    MacroEdit, MacroForm, OWNER_CURRENT_USER, OWNER_NOBODY, admin_macro, admin_macros,
+    delete_macro, save_macro,
 };
 use crate::components::form::{After, CheckField, FormActions, FormState, TextArea, TextField};
 use crate::components::layout::ready_marker;
@@ -86,12 +87,15 @@ fn MacroEditor(edit: MacroEdit) -> impl IntoView {
         groups,
         states,
         priorities,
+        owners,
     } = edit;
     let id = form.id;
     let state = FormState::new();
     let name = RwSignal::new(form.name.clone());
     let state_id = RwSignal::new(form.state_id);
     let priority_id = RwSignal::new(form.priority_id);
+    let group_id = RwSignal::new(form.group_id);
+    let owner = RwSignal::new(form.owner.clone());
     let tags_operator = RwSignal::new(form.tags_operator.clone());
     let tags = RwSignal::new(form.tags.clone());
     let next_up = RwSignal::new(form.ux_flow_next_up.clone());
@@ -111,6 +115,8 @@ fn MacroEditor(edit: MacroEdit) -> impl IntoView {
             name: name.get_untracked(),
             state_id: state_id.get_untracked(),
             priority_id: priority_id.get_untracked(),
+            group_id: group_id.get_untracked(),
+            owner: owner.get_untracked(),
             tags_operator: tags_operator.get_untracked(),
             tags: tags.get_untracked(),
             ux_flow_next_up: next_up.get_untracked(),
@@ -129,6 +135,19 @@ fn MacroEditor(edit: MacroEdit) -> impl IntoView {
         });
     };
     let initial_operator = form.tags_operator.clone();
+    let initial_owner = form.owner.clone();
+    let owner_options: Vec<(String, String)> = [
+        (String::new(), UNCHANGED.to_string()),
+        (
+            OWNER_CURRENT_USER.to_string(),
+            "The agent applying it".to_string(),
+        ),
+        (OWNER_NOBODY.to_string(), "Nobody".to_string()),
+    ]
+    .into_iter()
+    .chain(owners.into_iter().map(|a| (a.id.to_string(), a.name)))
+    .collect();
+    let group_moves = groups.clone();
     let initial_next = form.ux_flow_next_up.clone();
     view! {
         <h1>{heading}</h1>
@@ -138,11 +157,33 @@ fn MacroEditor(edit: MacroEdit) -> impl IntoView {
                 <TextField id="macro-name" label="Name" value=name required=true state/>
                 <div class="field">
                     <label for="macro-state">"State"</label>
-                    {optional_select("macro-state", states, state_id, state)}
+                    {optional_select("macro-state", UNCHANGED, states, state_id, state)}
                 </div>
                 <div class="field">
                     <label for="macro-priority">"Priority"</label>
-                    {optional_select("macro-priority", priorities, priority_id, state)}
+                    {optional_select("macro-priority", UNCHANGED, priorities, priority_id, state)}
+                </div>
+                <div class="field">
+                    <label for="macro-group">"Move to group"</label>
+                    {optional_select("macro-group", UNCHANGED, group_moves, group_id, state)}
+                </div>
+                <div class="field">
+                    <label for="macro-owner">"Owner"</label>
+                    <select
+                        id="macro-owner"
+                        on:change=move |ev| {
+                            owner.set(event_target_value(&ev));
+                            state.changed();
+                        }
+                    >
+                        {owner_options
+                            .into_iter()
+                            .map(|(v, label)| {
+                                let selected = initial_owner == v;
+                                view! { <option value=v selected=selected>{label}</option> }
+                            })
+                            .collect_view()}
+                    </select>
                 </div>
                 <div class="field">
                     <label for="macro-tags-operator">"Tags"</label>
@@ -153,7 +194,7 @@ fn MacroEditor(edit: MacroEdit) -> impl IntoView {
                             state.changed();
                         }
                     >
-                        {[("", "– unchanged –"), ("add", "Add"), ("remove", "Remove")]
+                        {[("", UNCHANGED), ("add", "Add"), ("remove", "Remove")]
                             .into_iter()
                             .map(|(v, label)| {
                                 let selected = initial_operator == v;

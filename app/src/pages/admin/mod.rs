@@ -229,9 +229,16 @@ where
     }
 }
 
-/// A select of optional choices ("– none –" first) bound to `value`.
+/// [`optional_select`]'s first choice where `None` means no record.
+pub const NONE: &str = "– none –";
+/// [`optional_select`]'s first choice where `None` leaves the value as it is (a macro's actions).
+pub const UNCHANGED: &str = "– unchanged –";
+
+/// A select of optional choices bound to `value`, with `empty` (e.g. "– none –") first for
+/// `None`.
 pub fn optional_select(
     id: &'static str,
+    empty: &'static str,
     choices: Vec<Choice>,
     value: RwSignal<Option<i64>>,
     state: FormState,
@@ -246,7 +253,7 @@ pub fn optional_select(
                 state.changed();
             }
         >
-            <option value="" selected=initial.is_none()>"– none –"</option>
+            <option value="" selected=initial.is_none()>{empty}</option>
             {choices
                 .into_iter()
                 .map(|c| {

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::{AdminShell, AdminTable, Cell, Section, loaded, optional_select};
+use super::{AdminShell, AdminTable, Cell, NONE, Section, loaded, optional_select};
 use crate::api::admin::{
     ACCESS_LEVELS, UserEdit, UserForm, UserRow, admin_user, admin_users, save_admin_user,
     unlock_admin_user,
@@ -208,7 +208,7 @@ fn UserEditor(edit: UserEdit) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="user-organization">"Organisation"</label>
-                    {optional_select("user-organization", organizations, organization, state)}
+                    {optional_select("user-organization", NONE, organizations, organization, state)}
                 </div>
             </fieldset>
             <fieldset>

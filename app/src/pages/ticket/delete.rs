@@ -1,8 +1,9 @@
-//! The admin's "Delete ticket", with a confirmation dialog that keeps the focus inside it.
+//! The admin's "Delete ticket", confirmed in a [`Dialog`] (an `alertdialog`).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use super::dialog::{Dialog, DialogClose};
 use crate::api::tickets::delete_ticket;
 use crate::components::layout::home_path;
 use crate::pages::overview::clean_error;
@@ -34,87 +35,41 @@ pub(super) fn DeleteTicket(id: i64, number: String, user: SessionUser) -> impl I
     };
     let question = format!("Delete ticket #{number}?");
     let opener = NodeRef::<leptos::html::Button>::new();
-    let cancel_button = NodeRef::<leptos::html::Button>::new();
-    let delete_button = NodeRef::<leptos::html::Button>::new();
-    // focus goes into the dialog when it opens (the safe choice: Cancel)
-    Effect::new(move |_| {
-        if let Some(b) = cancel_button.get() {
-            let _ = b.focus();
-        }
-    });
-    // and back to the button that opened it when it closes
-    // (try_*: a window listener may outlive the dialog by a moment)
-    let close = move || {
-        if busy.try_get_untracked() != Some(false) {
-            return;
-        }
-        let _ = open.try_set(false);
-        let _ = error.try_set(None);
-        if let Some(b) = opener.try_get_untracked().flatten() {
-            let _ = b.focus();
-        }
+    let open_dialog = move |_| {
+        error.set(None);
+        open.set(true);
     };
-    // While open, on the whole page (also after a click on the backdrop): Escape closes; Tab
-    // and Shift+Tab go round the dialog's buttons, never behind it.
-    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
-        if open.try_get_untracked() != Some(true) {
-            return;
-        }
-        match ev.key().as_str() {
-            "Escape" => {
-                ev.prevent_default();
-                close();
-            }
-            "Tab" => {
-                ev.prevent_default();
-                let (Some(cancel), Some(delete)) = (
-                    cancel_button.try_get_untracked().flatten(),
-                    delete_button.try_get_untracked().flatten(),
-                ) else {
-                    return;
-                };
-                let active = document().active_element();
-                let on = |b: &leptos::web_sys::HtmlButtonElement| {
-                    active.as_ref().is_some_and(|a| {
-                        let a: &leptos::web_sys::Node = a;
-                        b.is_same_node(Some(a))
-                    })
-                };
-                // two buttons: from one to the other; from elsewhere, Shift+Tab to the last
-                let next = if delete.disabled() || on(&delete) {
-                    cancel
-                } else if on(&cancel) || ev.shift_key() {
-                    delete
-                } else {
-                    cancel
-                };
-                let _ = next.focus();
-            }
-            _ => {}
-        }
-    });
-    on_cleanup(move || handle.remove());
+    // the dialog's behaviour (focus inside, Tab kept in it, Escape, the focus given back) is
+    // the shared [`Dialog`]'s; Cancel is its first control, so it takes the focus (the safe
+    // choice)
     view! {
         <div class="danger-zone">
-            <button type="button" class="danger" id="delete-ticket" node_ref=opener on:click=move |_| open.set(true)>"Delete ticket"</button>
-            {move || open.get().then(|| {
-                let confirm = confirm.clone();
-                view! {
-                    <div class="modal-backdrop">
-                        <div class="modal" role="alertdialog" aria-modal="true" aria-labelledby="delete-title" aria-describedby="delete-text">
-                            <h2 id="delete-title">{question.clone()}</h2>
-                            <p id="delete-text">"The ticket, its articles, attachments and drafts are removed for good."</p>
-                            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-                            <div class="modal-actions">
-                                <button type="button" node_ref=cancel_button on:click=move |_| close() autofocus>"Cancel"</button>
-                                <button type="button" class="danger" id="confirm-delete" node_ref=delete_button disabled=move || busy.get() on:click=confirm>
-                                    "Delete"
-                                </button>
-                            </div>
-                        </div>
-                    </div>
-                }
-            })}
+            <button type="button" class="danger" id="delete-ticket" node_ref=opener on:click=open_dialog>"Delete ticket"</button>
+            <Dialog open opener labelled_by="delete-title" alert=true described_by="delete-text" busy=Signal::from(busy)>
+                <DeleteQuestion question=question.clone() error busy confirm=confirm.clone()/>
+            </Dialog>
+        </div>
+    }
+}
+
+/// The dialog's content: the question, what deleting removes, an error, Cancel and Delete.
+#[component]
+fn DeleteQuestion(
+    question: String,
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+    confirm: impl Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let DialogClose(close) = expect_context::<DialogClose>();
+    view! {
+        <h2 id="delete-title">{question}</h2>
+        <p id="delete-text">"The ticket, its articles, attachments and drafts are removed for good."</p>
+        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        <div class="modal-actions">
+            <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
+            <button type="button" class="danger" id="confirm-delete" disabled=move || busy.get() on:click=confirm>
+                "Delete"
+            </button>
         </div>
     }
 }

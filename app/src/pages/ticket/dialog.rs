@@ -8,13 +8,17 @@ use leptos::wasm_bindgen::JsCast;
 use leptos::web_sys::{Element, HtmlElement, Node};
 
 /// The dialog, shown while `open`; `labelled_by`: the id of its heading (inside `children`).
-/// `busy`: while true, Escape does not close it (a request is under way).
+/// `busy`: while true, Escape does not close it (a request is under way). `alert` makes it an
+/// `alertdialog` (a confirmation of something that cannot be undone) described by the element
+/// with the id `described_by`.
 #[component]
 pub(super) fn Dialog(
     open: RwSignal<bool>,
     opener: NodeRef<Button>,
     labelled_by: &'static str,
     #[prop(optional)] class: &'static str,
+    #[prop(optional)] alert: bool,
+    #[prop(optional)] described_by: Option<&'static str>,
     #[prop(optional, into)] busy: Option<Signal<bool>>,
     children: ChildrenFn,
 ) -> impl IntoView {
@@ -82,9 +86,10 @@ pub(super) fn Dialog(
             <div class="modal-backdrop">
                 <div
                     class=format!("modal {class}")
-                    role="dialog"
+                    role=if alert { "alertdialog" } else { "dialog" }
                     aria-modal="true"
                     aria-labelledby=labelled_by
+                    aria-describedby=described_by
                     node_ref=modal
                 >
                     {children()}
