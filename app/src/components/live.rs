@@ -50,8 +50,9 @@ pub struct Live {
     viewing: RwSignal<Option<(i64, bool)>>,
     /// Connections so far: the first `hello` needs no reload, later ones (after a gap) do.
     connections: RwSignal<u32>,
+    /// The open socket's outgoing queue (the socket itself lives in its task, [`browser::open`]).
     #[cfg(feature = "browser")]
-    socket: StoredValue<Option<web_sys::WebSocket>, LocalStorage>,
+    socket: StoredValue<Option<futures::channel::mpsc::UnboundedSender<String>>, LocalStorage>,
     /// Bumped by every socket opened: handlers and retry timers of an older socket stand down.
     #[cfg(feature = "browser")]
     generation: StoredValue<u32>,
@@ -114,12 +115,12 @@ impl Live {
 
     fn send(&self, message: &ClientMessage) {
         #[cfg(feature = "browser")]
-        // a clone: no reactive borrow is held while the browser runs
-        if let Some(s) = self.socket.try_with_value(|s| s.clone()).flatten()
-            && s.ready_state() == web_sys::WebSocket::OPEN
+        // only on an open socket: after (re)opening, the socket's task sends what this tab views
+        if self.connected.try_get_untracked() == Some(true)
+            && let Some(queue) = self.socket.try_with_value(|s| s.clone()).flatten()
             && let Ok(text) = serde_json::to_string(message)
         {
-            let _ = s.send_with_str(&text);
+            let _ = queue.unbounded_send(text);
         }
         #[cfg(not(feature = "browser"))]
         let _ = message;
@@ -177,13 +178,21 @@ impl Live {
     }
 }
 
+/// The socket, through `gloo-net`: one task per socket reads what the server sends and writes
+/// what [`Live::send`] queued; when the socket closes, the task schedules the next one.
 #[cfg(feature = "browser")]
 mod browser {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::prelude::*;
+    use futures::channel::mpsc;
+    use futures::future::{Either, select};
+    use futures::{SinkExt, StreamExt};
+    use gloo_net::websocket::futures::WebSocket;
+    use gloo_net::websocket::{Message, State, WebSocketError};
 
     use super::{ClientMessage, Live};
     use leptos::prelude::*;
+
+    /// Close code of a socket whose session ended: no retry (and no offline banner).
+    const SIGNED_OUT: u16 = 4401;
 
     pub fn open(live: Live, attempt: u32) {
         // this socket's number; `None`: the app is gone
@@ -205,62 +214,70 @@ mod browser {
             "ws"
         };
         let host = location.host().unwrap_or_default();
-        let Ok(socket) = web_sys::WebSocket::new(&format!("{scheme}://{host}/ws/live")) else {
+        let Ok(mut socket) = WebSocket::open(&format!("{scheme}://{host}/ws/live")) else {
             return;
         };
-        // after a connection that worked, the next drop retries quickly again
-        let opened = std::rc::Rc::new(std::cell::Cell::new(false));
-        let on_open_flag = opened.clone();
-        let on_open = Closure::<dyn FnMut()>::new(move || {
+        let (queue, mut outgoing) = mpsc::unbounded::<String>();
+        let _ = live.socket.try_set_value(Some(queue));
+        leptos::task::spawn_local(async move {
+            // open, or failed to open: the sink is ready either way
+            let opened = std::future::poll_fn(|cx| socket.poll_ready_unpin(cx))
+                .await
+                .is_ok()
+                && matches!(socket.state(), State::Open);
+            let mut close_code = None;
+            if opened && current() {
+                let _ = live.connected.try_set(true);
+                if let Some(Some((ticket_id, typing))) = live.viewing.try_get_untracked() {
+                    live.send(&ClientMessage::View { ticket_id, typing });
+                }
+                loop {
+                    match select(socket.next(), outgoing.next()).await {
+                        Either::Left((Some(Ok(Message::Text(text))), _)) => {
+                            if !current() {
+                                break;
+                            }
+                            if let Ok(message) = serde_json::from_str(&text) {
+                                live.receive(message);
+                            }
+                        }
+                        Either::Left((Some(Ok(Message::Bytes(_))), _)) => {}
+                        Either::Left((Some(Err(WebSocketError::ConnectionClose(event))), _)) => {
+                            close_code = Some(event.code);
+                            break;
+                        }
+                        Either::Left((Some(Err(_)), _)) => {}
+                        Either::Left((None, _)) | Either::Right((None, _)) => break,
+                        Either::Right((Some(text), _)) => {
+                            if socket.send(Message::Text(text)).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            drop(socket); // closes it, if the server did not
             if !current() {
                 return;
             }
-            on_open_flag.set(true);
-            let _ = live.connected.try_set(true);
-            if let Some(Some((ticket_id, typing))) = live.viewing.try_get_untracked() {
-                live.send(&ClientMessage::View { ticket_id, typing });
+            let _ = live.connected.try_set(false);
+            let _ = live.socket.try_set_value(None);
+            if close_code == Some(SIGNED_OUT) {
+                let _ = live.connections.try_set(0);
+                return;
             }
+            // after a connection that worked, the next drop retries quickly again
+            let attempt = if opened { 0 } else { attempt };
+            let delay = (500 * 2u32.saturating_pow(attempt.min(5))).min(5_000);
+            // a page that connected meanwhile ([`Live::connect`]) made this retry stale
+            set_timeout(
+                move || {
+                    if current() {
+                        open(live, attempt + 1)
+                    }
+                },
+                std::time::Duration::from_millis(delay as u64),
+            );
         });
-        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        on_open.forget();
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-            move |event: web_sys::MessageEvent| {
-                if current()
-                    && let Some(text) = event.data().as_string()
-                    && let Ok(message) = serde_json::from_str(&text)
-                {
-                    live.receive(message);
-                }
-            },
-        );
-        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        on_message.forget();
-        let on_close =
-            Closure::<dyn FnMut(web_sys::CloseEvent)>::new(move |event: web_sys::CloseEvent| {
-                if !current() {
-                    return;
-                }
-                let _ = live.connected.try_set(false);
-                let _ = live.socket.try_set_value(None);
-                // 4401: signed out; don't hammer the server (and no offline banner)
-                if event.code() == 4401 {
-                    let _ = live.connections.try_set(0);
-                    return;
-                }
-                let attempt = if opened.get() { 0 } else { attempt };
-                let delay = (500 * 2u32.saturating_pow(attempt.min(5))).min(5_000);
-                // a page that connected meanwhile ([`Live::connect`]) made this retry stale
-                set_timeout(
-                    move || {
-                        if current() {
-                            open(live, attempt + 1)
-                        }
-                    },
-                    std::time::Duration::from_millis(delay as u64),
-                );
-            });
-        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        on_close.forget();
-        let _ = live.socket.try_set_value(Some(socket));
     }
 }
