@@ -2,7 +2,7 @@
 // the reply, picks the text module from the list and gets its content with the placeholders
 // filled for this ticket; then applies a macro from the "Macros" menu and sees the state and
 // the tags change.
-import { api, createTicket, expect, failOnServerErrors, openTicket, screenshot, signIn, test } from "./helpers";
+import { api, createTicket, expect, failOnServerErrors, openList, openTicket, screenshot, signIn, test } from "./helpers";
 
 test.beforeEach(async ({ page }) => failOnServerErrors(page));
 
@@ -80,6 +80,52 @@ test("a text module is inserted with `::` and a macro changes state and tags", a
   const tags = await (await rest.get(`/api/v1/tags?object=Ticket&o_id=${ticket.id}`)).json();
   expect([...tags.tags].sort()).toEqual([`macro-${stamp}`, "spam"].sort());
   await rest.dispose();
+});
+
+test("`next_from_overview` opens the ticket after this one in the overview the agent came from, then goes back to it", async ({ page }) => {
+  const stamp = Date.now();
+  const admin = await api("admin@tandem.test");
+  const macroName = `Tag and next ${stamp}`;
+  const created = await admin.post("/api/v1/macros", {
+    data: {
+      name: macroName,
+      ux_flow_next_up: "next_from_overview",
+      perform: { "ticket.tags": { operator: "add", value: `next-${stamp}` } },
+    },
+  });
+  expect(created.status()).toBe(201);
+  await admin.dispose();
+  // three tickets, newest first in the list sorted by number descending
+  const tickets = [];
+  for (const n of [1, 2, 3]) tickets.push(await createTicket(`Next from overview ${stamp} ${n}`, "nicole@customer.test", "Sales"));
+  await signIn(page, "agent1@tandem.test");
+  const overview = `/tickets/view/open?sort=number`;
+  await openList(page, overview);
+  const rows = page.locator("tr.ticket-row");
+  const shown = (await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute("data-ticket-id")))));
+  const first = shown.indexOf(tickets[2].id);
+  expect(first, "the newest ticket is in the overview").toBeGreaterThanOrEqual(0);
+  const expected = shown[first + 1];
+  expect(expected, "a ticket follows it in the overview").toBeDefined();
+  // opened from the list (not by address), the macro moves on to the row below
+  await page.locator(`tr.ticket-row[data-ticket-id="${tickets[2].id}"] a`).click();
+  await expect(page).toHaveURL(new RegExp(`/tickets/${tickets[2].id}$`));
+  await expect(page.locator(".zoom[data-ready]")).toHaveCount(1);
+  await page.getByRole("button", { name: "Macros" }).click();
+  await page.getByRole("button", { name: macroName }).click();
+  await expect(page).toHaveURL(new RegExp(`/tickets/${expected}$`));
+  await expect(page.locator(".zoom[data-ready]")).toHaveCount(1);
+
+  // from the overview's last ticket, back to the overview
+  const last = shown[shown.length - 1];
+  await openList(page, overview);
+  await page.locator(`tr.ticket-row[data-ticket-id="${last}"] a`).click();
+  await expect(page).toHaveURL(new RegExp(`/tickets/${last}$`));
+  await expect(page.locator(".zoom[data-ready]")).toHaveCount(1);
+  await page.getByRole("button", { name: "Macros" }).click();
+  await page.getByRole("button", { name: macroName }).click();
+  await expect(page).toHaveURL(/\/tickets\/view\/open\?sort=number$/);
+  await expect(page.locator(".table-wrap[data-ready]")).toHaveCount(1);
 });
 
 test("customers get neither the macros menu nor text modules", async ({ page }) => {

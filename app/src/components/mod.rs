@@ -3,6 +3,7 @@ pub mod bell;
 pub mod bulk;
 pub mod composer;
 pub mod form;
+pub mod last_overview;
 pub mod layout;
 pub mod live;
 pub mod seen;

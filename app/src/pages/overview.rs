@@ -2,8 +2,9 @@
 //! customers: all, open, closed, with an "only mine" filter) and search results: counts,
 //! sortable columns, pages, `j`/`k`/Enter, live refresh.
 
+use crate::components::last_overview::LastOverview;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate, use_params_map, use_query_map};
 
 use crate::api::TicketList;
 use crate::api::search::{SearchPage, search_tickets};
@@ -69,6 +70,25 @@ pub fn OverviewPage() -> impl IntoView {
             Ok((page, unread))
         },
     );
+    // the overview a macro's `next_from_overview` continues in (browser only: an effect)
+    let location = use_location();
+    Effect::new(move |_| {
+        if let Some(Ok((page, _))) = list.get() {
+            let search = location.search.get_untracked();
+            crate::components::last_overview::remember(&LastOverview {
+                path: format!(
+                    "{}{}{search}",
+                    location.pathname.get_untracked(),
+                    if search.is_empty() || search.starts_with('?') {
+                        ""
+                    } else {
+                        "?"
+                    }
+                ),
+                ids: page.list.rows.iter().map(|r| r.id).collect(),
+            });
+        }
+    });
     view! { <SignedIn page=move |user| view! { <Overview user list list_query/> }/> }
 }
 

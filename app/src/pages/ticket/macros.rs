@@ -2,13 +2,15 @@
 //! applying one runs `Desk::apply_macro` through [`apply_macro`], then the view follows the
 //! change (the live event reloads it) and moves on as the macro's `ux_flow_next_up` says
 //! (Zammad's `app/assets/javascripts/app/controllers/ticket_zoom.coffee`: `next_task` closes
-//! the ticket's tab — here: back to the list — and `next_from_overview` opens the next ticket).
+//! the ticket's tab — here: back to the list — and `next_from_overview` opens the ticket after
+//! this one in the overview the agent came from, [`last_overview`], or goes back to it).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::Shared;
 use crate::api::macros::{MacroChoice, apply_macro, ticket_macros};
+use crate::components::last_overview::{self, NextStop};
 use crate::pages::overview::clean_error;
 
 #[component]
@@ -43,6 +45,8 @@ pub(super) fn MacroMenu(z: Shared, home: &'static str) -> impl IntoView {
         error.set(None);
         done.set(None);
         let navigate = navigate.clone();
+        // taken before the change, as Zammad does: the ticket may leave the overview with it
+        let next_stop = last_overview::recall().map(|o| o.after(ticket_id));
         leptos::task::spawn_local(async move {
             match apply_macro(ticket_id, macro_id).await {
                 Ok(applied) => {
@@ -50,13 +54,22 @@ pub(super) fn MacroMenu(z: Shared, home: &'static str) -> impl IntoView {
                     let _ = open.try_set(false);
                     let _ = done.try_set(Some(format!("Applied \u{201c}{name}\u{201d}.")));
                     z.reload();
-                    match (applied.next_up.as_str(), applied.next_ticket_id) {
-                        ("next_from_overview", Some(next)) => {
-                            navigate(&format!("/tickets/{next}"), Default::default())
-                        }
-                        ("next_from_overview", None) | ("next_task", _) => {
-                            navigate(home, Default::default())
-                        }
+                    match applied.next_up.as_str() {
+                        "next_from_overview" => match next_stop {
+                            Some(NextStop::Ticket(next)) => {
+                                navigate(&format!("/tickets/{next}"), Default::default())
+                            }
+                            Some(NextStop::Overview(path)) => navigate(&path, Default::default()),
+                            // opened without an overview (a link, a notification): the
+                            // server's next open ticket
+                            None => match applied.next_ticket_id {
+                                Some(next) => {
+                                    navigate(&format!("/tickets/{next}"), Default::default())
+                                }
+                                None => navigate(home, Default::default()),
+                            },
+                        },
+                        "next_task" => navigate(home, Default::default()),
                         _ => {}
                     }
                 }
