@@ -57,6 +57,8 @@ const SAMPLES: &[&str] = &[
     "<blockquote><p>quoted<br>second line</p></blockquote><hr><pre><code class=\"language-rust\">fn main() {}</code></pre>",
     "<p>see <a href=\"https://example.com/\" target=\"_blank\" rel=\"noopener noreferrer nofollow\">the site</a> and <img src=\"https://example.com/a.png\" alt=\"pic\"></p>",
     "<div>Zammad style<br></div><div><br></div><div>Best regards<br>Support</div>",
+    // a mention (the composer's `@`): the link carries the user's id
+    "<p>ask <a data-mention-user-id=\"7\" rel=\"noopener noreferrer nofollow\" href=\"/users/7\" target=\"_blank\">Bob Agent</a> please</p>",
     "<p><b>bold <code>code in bold</code></b> <img src=\"cid:1@x\"></p><img src=\"https://example.com/top.png\"><ul></ul><li>loose item</li>",
 ];
 

@@ -1,5 +1,6 @@
 //! The ticket view's tools (issue 16): tags with suggestions, the history, merging, links,
-//! subscribing, and the customer's and organisation's other open tickets. Every write goes
+//! subscribing, the agents the composer's `@` may mention, and the customer's and
+//! organisation's other open tickets. Every write goes
 //! through the same `domain::desk::Desk` use case as its REST endpoint (`/tags/add`,
 //! `/tags/remove`, `/ticket_merge`, `/links/add`, `/links/remove`, `/mentions`); every read
 //! through the same domain read (`/tag_search`, `/ticket_history`, `/links`, `/mentions`,
@@ -45,6 +46,15 @@ pub struct TicketBrief {
     pub number: String,
     pub title: String,
     pub state: String,
+}
+
+/// An agent the composer's `@` list offers (`mention_candidates`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MentionCandidate {
+    pub id: i64,
+    /// First and last name (else the address or login): the mention link's text.
+    pub name: String,
+    pub email: String,
 }
 
 /// The customer's and the organisation's other open tickets (the organisation's without the
@@ -334,6 +344,34 @@ pub async fn unsubscribe_ticket(mention_id: i64) -> Result<(), ServerFnError> {
     let actor = actor().await?;
     let ctx = context()?;
     run(ctx.desk.delete_mention(&actor, mention_id)).await
+}
+
+/// The agents the caller may mention on the ticket (active agents with access to its group)
+/// whose name or e-mail address contains `query`, by name, at most 10: the composer's `@` list
+/// (`domain::tickets::mentions::candidates`; agents of the ticket's group only). The article
+/// that carries the mention is checked again when it is stored.
+#[server(output = JsonText)]
+pub async fn mention_candidates(
+    ticket_id: i64,
+    query: String,
+) -> Result<Vec<MentionCandidate>, ServerFnError> {
+    use crate::session::server::{actor, context, run};
+    let actor = actor().await?;
+    let ctx = context()?;
+    run(async {
+        let mut conn = ctx.store.read().await?;
+        let found =
+            domain::tickets::mentions::candidates(&mut conn, &actor, ticket_id, &query, 10).await?;
+        Ok(found
+            .into_iter()
+            .map(|agent| MentionCandidate {
+                id: agent.id,
+                name: agent.fullname(),
+                email: agent.email,
+            })
+            .collect())
+    })
+    .await
 }
 
 /// The other open tickets (new, open, pending) of the ticket's customer and organisation that

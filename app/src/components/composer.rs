@@ -315,6 +315,9 @@ pub struct ComposerSetup {
     pub rich: bool,
     /// False: shows the (shared) draft without letting the user change it.
     pub editable: bool,
+    /// `@` mentions the agents who may see this ticket (its id; agents' replies): the list
+    /// asks `mention_candidates` as the agent types.
+    pub mentions: Option<i64>,
 }
 
 const TOOLS: [(&str, &str, &str); 9] = [
@@ -649,6 +652,11 @@ mod mount {
             })
             .into_js_value(),
         );
+        if let Some(ticket_id) = setup.mentions {
+            let mentions = Object::new();
+            set(&mentions, "load", mention_loader(ticket_id));
+            set(&opts, "mentions", mentions);
+        }
         if let Some((ticket_id, user_id, name)) = &setup.collab {
             let location = web_sys::window().map(|w| w.location());
             let host = location
@@ -720,6 +728,35 @@ mod mount {
             );
         }
         bridge::mount_reply(el.unchecked_ref(), &opts)
+    }
+
+    /// The `@` list's `load(query)`: a Promise of the agents `mention_candidates` finds for
+    /// `query` (`[{id, name, email}]`), rejected when the server function fails. It touches no
+    /// signal, so it needs no `Alive` check; the list ignores answers that come too late.
+    fn mention_loader(ticket_id: i64) -> JsValue {
+        Closure::<dyn FnMut(JsValue) -> js_sys::Promise>::new(move |query: JsValue| {
+            let mut query = Some(query.as_string().unwrap_or_default());
+            js_sys::Promise::new(&mut |resolve: js_sys::Function, reject: js_sys::Function| {
+                let query = query.take().unwrap_or_default();
+                leptos::task::spawn_local(async move {
+                    use crate::api::ticket_tools::mention_candidates;
+                    match mention_candidates(ticket_id, query).await {
+                        Ok(found) => {
+                            let json =
+                                serde_json::to_string(&found).unwrap_or_else(|_| "[]".into());
+                            let list = js_sys::JSON::parse(&json)
+                                .unwrap_or_else(|_| js_sys::Array::new().into());
+                            let _ = resolve.call1(&JsValue::NULL, &list);
+                        }
+                        Err(e) => {
+                            let _ =
+                                reject.call1(&JsValue::NULL, &JsValue::from_str(&e.to_string()));
+                        }
+                    }
+                });
+            })
+        })
+        .into_js_value()
     }
 
     /// A JS object → Rust through JSON.

@@ -135,6 +135,8 @@ fn NewTicketForm(
         collab: None,
         rich: agent,
         editable: true,
+        // no ticket yet: no `@` list (a mention link sent through REST still counts)
+        mentions: None,
     };
     view! {
         <h1>"New ticket"</h1>

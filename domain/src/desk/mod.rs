@@ -97,7 +97,12 @@ impl Desk {
     ) -> Result<TicketRecord> {
         let mut tx = self.store.write().await?;
         let ticket = tickets::create(&mut tx, &self.files, actor, request, article).await?;
-        let mut queued = mail::queue_outgoing(&mut tx, &self.mail, ticket.id, 0).await?;
+        let mut queued = false;
+        if request.article.is_some() {
+            let first = mail::last_article_id(&mut tx, ticket.id).await?;
+            queued |= self.tell_mentions(&mut tx, actor, first).await?;
+        }
+        queued |= mail::queue_outgoing(&mut tx, &self.mail, ticket.id, 0).await?;
         queued |= self.tell_new_ticket(&mut tx, actor, &ticket, None).await?;
         // a new ticket started from a named shared draft: the draft ends
         if let Some(draft_id) = request.shared_draft_id {
@@ -163,7 +168,11 @@ impl Desk {
         let last_article = mail::last_article_id(&mut tx, id).await?;
         let (ticket, new_article) =
             tickets::update(&mut tx, &self.files, actor, id, changes, article).await?;
-        let mut queued = mail::queue_outgoing(&mut tx, &self.mail, id, last_article).await?;
+        let mut queued = match new_article {
+            Some(article_id) => self.tell_mentions(&mut tx, actor, article_id).await?,
+            None => false,
+        };
+        queued |= mail::queue_outgoing(&mut tx, &self.mail, id, last_article).await?;
         queued |= self
             .tell_changes(&mut tx, actor, before.as_ref(), &ticket, last_article)
             .await?;
@@ -257,7 +266,8 @@ impl Desk {
     ) -> Result<articles::ArticleRecord> {
         let mut tx = self.store.write().await?;
         let article = articles::create(&mut tx, &self.files, actor, input, prepared).await?;
-        let mut queued =
+        let mut queued = self.tell_mentions(&mut tx, actor, article.id).await?;
+        queued |=
             mail::queue_outgoing(&mut tx, &self.mail, article.ticket_id, article.id - 1).await?;
         let ticket = tickets::find(&mut tx, article.ticket_id).await?;
         queued |= self
@@ -674,6 +684,38 @@ impl Desk {
         // agents' tabs (and the mentioned agent's bell) hear of it
         self.changed(&ticket, None, false);
         Ok(mention)
+    }
+
+    /// The mentions in a new article (its `data-mention-user-id` links, when an agent of the
+    /// ticket's group wrote it: [`crate::tickets::mentions::from_article`]): in the article's
+    /// transaction the mentioned agents follow the ticket and are told, as
+    /// [`Desk::create_mention`] tells them; the caller's commit publishes the ticket's change
+    /// (which their bells hear) and wakes the mail delivery when this returns true (mail was
+    /// queued). The REST writes (`POST /ticket_articles`, `POST /tickets`, `PUT /tickets/{id}`)
+    /// and the web app's reply all come through here.
+    async fn tell_mentions(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        article_id: i64,
+    ) -> Result<bool> {
+        let article = articles::find(conn, article_id).await?;
+        let ticket = tickets::find(conn, article.ticket_id).await?;
+        let mentioned =
+            crate::tickets::mentions::from_article(conn, actor, &ticket, &article).await?;
+        let mut queued = false;
+        for user in mentioned {
+            queued |= notify::notify(
+                conn,
+                &self.mail,
+                actor,
+                &ticket,
+                notify::Happening::Mentioned { user },
+                None,
+            )
+            .await?;
+        }
+        Ok(queued)
     }
 
     /// [`Desk::changed`] for a writer that only knows the ticket's id (tags, merges, DeskHero):

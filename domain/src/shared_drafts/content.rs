@@ -17,7 +17,8 @@ use yrs::{Any, Out, ReadTxn, Text, TransactionMut, Xml, XmlFragment};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mark {
     pub name: String,
-    /// Only `link` has attributes: `href`, `target`, `rel`, `class`.
+    /// Only `link` has attributes: `href`, `target`, `rel`, `class`, `title` and a mention's
+    /// `data-mention-user-id` (frontend/js/SCHEMA.md).
     pub attrs: Vec<(String, Option<String>)>,
 }
 
@@ -35,6 +36,9 @@ pub enum Node {
         marks: Vec<Mark>,
     },
 }
+
+/// A link's attribute naming the mentioned user (the `link` mark's attribute of that name).
+const MENTION_ATTRIBUTE: &str = crate::tickets::sanitize::MENTION_ATTRIBUTE;
 
 /// Mark names in the order Tiptap nests them when rendering (its schema order, outermost
 /// first; frontend/js/SCHEMA.md).
@@ -357,6 +361,11 @@ fn mark_for(node: &Handle, t: &str) -> Option<Mark> {
                 ),
                 ("class".into(), None),
                 ("title".into(), None),
+                (
+                    MENTION_ATTRIBUTE.into(),
+                    attr(node, MENTION_ATTRIBUTE)
+                        .filter(|id| crate::tickets::sanitize::mention_user_id(id).is_some()),
+                ),
             ],
         }),
         _ => None,
@@ -696,7 +705,7 @@ fn open_mark(m: &Mark) -> String {
         "link" => {
             // Tiptap's order: the extension's defaults (target, rel), then the mark's own
             let mut s = String::from("<a");
-            for key in ["target", "rel", "href", "title"] {
+            for key in ["target", "rel", "href", "title", MENTION_ATTRIBUTE] {
                 if let Some((_, Some(v))) = m.attrs.iter().find(|(k, _)| k == key) {
                     s.push_str(&format!(
                         " {key}=\"{}\"",
@@ -1301,6 +1310,22 @@ mod tests {
              <blockquote><p>quoted<br>line</p></blockquote><pre><code class=\"language-rust\">fn a() {}</code></pre>\
              <p>see <a target=\"_blank\" rel=\"noopener noreferrer nofollow\" href=\"https://example.com/\">here</a> <img src=\"cid:1@x\" alt=\"pic\"></p><hr>"
         );
+    }
+
+    #[test]
+    fn mention_links_keep_their_user_id_through_yrs() {
+        let html = "<p>ask <a data-mention-user-id=\"7\" rel=\"nofollow noreferrer noopener\" href=\"/users/7\" target=\"_blank\">Bob Agent</a> and <a href=\"/x\" data-mention-user-id=\"no\">x</a></p>";
+        let want = "<p>ask <a target=\"_blank\" rel=\"noopener noreferrer nofollow\" href=\"/users/7\" data-mention-user-id=\"7\">Bob Agent</a> and <a target=\"_blank\" rel=\"noopener noreferrer nofollow\" href=\"/x\">x</a></p>";
+        let nodes = from_html(html);
+        assert_eq!(to_html(&nodes), want);
+        let d = doc();
+        let frag = d.get_or_insert_xml_fragment("default");
+        {
+            let mut txn = d.transact_mut();
+            insert_nodes(&mut txn, &frag, 0, &nodes);
+        }
+        let back = read_children(&d.transact(), &frag);
+        assert_eq!(to_html(&back), want);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! HTML as text, and text as HTML: the one escaper and the one HTML-to-text reader (html5ever,
 //! so entities and odd markup are read as a browser would) used by search indexing, DeskHero's
-//! previews and the composer's document rendering.
+//! previews and the composer's document rendering; and the attribute reader that finds an
+//! article's mentions.
 
 use html5ever::tendril::TendrilSink;
 use markup5ever_rcdom::{Handle, NodeData, RcDom};
@@ -123,9 +124,47 @@ fn collect_text(root: &Handle, newest_only: bool, out: &mut String) {
     }
 }
 
+/// The values of `attribute` on every `element` of the HTML, in document order, read as a
+/// browser would (entities decoded, any nesting depth, without recursion), e.g. the
+/// `data-mention-user-id` of the links of an article's body.
+pub fn attribute_values(html: &str, element: &str, attribute: &str) -> Vec<String> {
+    let dom = html5ever::parse_document(RcDom::default(), Default::default()).one(html);
+    let mut found = Vec::new();
+    let mut stack = vec![dom.document.clone()];
+    while let Some(node) = stack.pop() {
+        if let NodeData::Element { name, attrs, .. } = &node.data
+            && &*name.local == element
+            && let Some(value) = attrs
+                .borrow()
+                .iter()
+                .find(|a| &*a.name.local == attribute)
+        {
+            found.push(value.value.to_string());
+        }
+        for child in node.children.borrow().iter().rev() {
+            stack.push(child.clone());
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attribute_values_are_read_in_document_order_at_any_depth() {
+        let html = format!(
+            "<p><a data-mention-user-id=\"3\" href=\"/users/3\">A</a> <b><a href=\"x\">no</a></b>{}<a data-mention-user-id=\"&#55;\">B</a>{}</p><span data-mention-user-id=\"9\">not a link</span>",
+            "<div>".repeat(2_000),
+            "</div>".repeat(2_000)
+        );
+        assert_eq!(
+            attribute_values(&html, "a", "data-mention-user-id"),
+            vec!["3".to_string(), "7".to_string()]
+        );
+        assert!(attribute_values("plain text", "a", "href").is_empty());
+    }
 
     #[test]
     fn text_of_html_decodes_once_and_keeps_lines() {

@@ -1,10 +1,18 @@
-//! Mentions: agents subscribing to a ticket (`/mentions`).
+//! Mentions: agents subscribing to a ticket (`/mentions`), or mentioned in an agent's article
+//! (a link `<a data-mention-user-id="5" …>`, which the composer's `@` inserts; Zammad's
+//! `Ticket::Article#check_mentions`).
 
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
-use crate::policy::access::{AccessLevel, Actor, load_actor};
+use crate::policy::access::{AccessLevel, Actor, load_actor, load_actors};
+use crate::tickets::articles::ArticleRecord;
+use crate::tickets::{TicketRecord, html_text, sanitize};
 use crate::{Error, Result, policy, storage::clock, tickets};
+
+/// The most users one article mentions: links beyond these are read as plain links (each
+/// mention is a notification, and may be an e-mail).
+pub const MAX_MENTIONS_PER_ARTICLE: usize = 100;
 
 /// A user following a ticket: `(id, ticket_id, user_id, created_by_id, created_at,
 /// updated_at)`, as the `mentions` table stores it.
@@ -57,6 +65,17 @@ pub async fn create(
             "The mentioned user has no access to this ticket.",
         ));
     }
+    subscribe(conn, actor, ticket_id, user_id).await
+}
+
+/// Writes the mention of `user_id` on the ticket by `actor` (kept as it is when there is one
+/// already) and reads it back. The caller checked who may mention whom.
+async fn subscribe(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+    user_id: i64,
+) -> Result<MentionRow> {
     let now = clock::now();
     sqlx::query("INSERT INTO mentions (ticket_id, user_id, created_by_id, created_at, updated_at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING")
         .bind(ticket_id)
@@ -73,6 +92,87 @@ pub async fn create(
     .bind(user_id)
     .fetch_one(conn)
     .await?)
+}
+
+/// The users an HTML body mentions: the `data-mention-user-id` of its links (Zammad reads
+/// `a[data-mention-user-id]`), each once, in order, at most [`MAX_MENTIONS_PER_ARTICLE`];
+/// values that are no user id are skipped.
+pub fn mentioned_in(html: &str) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for value in html_text::attribute_values(html, "a", sanitize::MENTION_ATTRIBUTE) {
+        if let Some(id) = sanitize::mention_user_id(&value)
+            && !ids.contains(&id)
+        {
+            ids.push(id);
+            if ids.len() == MAX_MENTIONS_PER_ARTICLE {
+                break;
+            }
+        }
+    }
+    ids
+}
+
+/// The mentions of a new article (its stored, sanitised HTML body), in the article's
+/// transaction: when `actor` wrote it as an agent of the ticket's group ([`policy::authorize_mention`]),
+/// each mentioned user who is an active agent with access to the group follows the ticket now.
+/// Anyone else (unknown ids, customers, agents of other groups) is left out, and so are the
+/// mentions of an author who may not mention, without an error (docs/decisions.md). Returns
+/// the users mentioned, for the desk to tell them.
+pub async fn from_article(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket: &TicketRecord,
+    article: &ArticleRecord,
+) -> Result<Vec<i64>> {
+    // most articles mention nobody: they are not parsed again inside the transaction
+    if !article.content_type.eq_ignore_ascii_case("text/html")
+        || !article.body.contains(sanitize::MENTION_ATTRIBUTE)
+        || policy::authorize_mention(actor, &ticket.facts(false)).is_err()
+    {
+        return Ok(Vec::new());
+    }
+    let ids = mentioned_in(&article.body);
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut mentioned = Vec::new();
+    for user in load_actors(conn, &ids).await? {
+        if user.has_group_access(ticket.group_id, AccessLevel::Read) {
+            subscribe(conn, actor, ticket.id, user.id).await?;
+            mentioned.push(user.id);
+        }
+    }
+    Ok(mentioned)
+}
+
+/// Who `actor` may mention on a ticket: the active agents with access to its group
+/// ([`tickets::group_agents`]) whose name or e-mail address contains `query` (any case), sorted
+/// by name, at most `limit`. Nobody for those who may not mention
+/// ([`policy::authorize_mention`]).
+pub async fn candidates(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+    query: &str,
+    limit: usize,
+) -> Result<Vec<Actor>> {
+    let (ticket, facts) = tickets::load(conn, ticket_id).await?;
+    if policy::authorize_mention(actor, &facts).is_err() {
+        return Ok(Vec::new());
+    }
+    let wanted = query.trim().to_lowercase();
+    Ok(
+        tickets::group_agents(conn, ticket.group_id, AccessLevel::Read)
+            .await?
+            .into_iter()
+            .filter(|agent| {
+                wanted.is_empty()
+                    || agent.fullname().to_lowercase().contains(&wanted)
+                    || agent.email.to_lowercase().contains(&wanted)
+            })
+            .take(limit)
+            .collect(),
+    )
 }
 
 /// Removes a mention (the mentioned user, or agents with change access); the ticket's id.

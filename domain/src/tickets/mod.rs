@@ -539,25 +539,42 @@ pub async fn owner_candidates(
     conn: &mut AnyConnection,
     group_id: i64,
 ) -> Result<Vec<(i64, String)>> {
+    Ok(group_agents(conn, group_id, AccessLevel::Full)
+        .await?
+        .into_iter()
+        .map(|agent| (agent.id, agent.fullname()))
+        .collect())
+}
+
+/// The active agents with `level` access to the group (full access covers every level),
+/// directly or through their roles, sorted by name: the owner choices (full) and the agents
+/// who may be mentioned on its tickets (read).
+pub async fn group_agents(
+    conn: &mut AnyConnection,
+    group_id: i64,
+    level: AccessLevel,
+) -> Result<Vec<Actor>> {
     let candidates: Vec<i64> = sqlx::query_scalar(
-        "SELECT ug.user_id FROM user_groups ug WHERE ug.group_id = $1 AND ug.access = 'full' \
+        "SELECT ug.user_id FROM user_groups ug WHERE ug.group_id = $1 AND ug.access IN ($2, 'full') \
          UNION SELECT ur.user_id FROM role_groups rg JOIN user_roles ur ON ur.role_id = rg.role_id \
-         WHERE rg.group_id = $2 AND rg.access = 'full'",
+         WHERE rg.group_id = $3 AND rg.access IN ($4, 'full')",
     )
     .bind(group_id)
+    .bind(level.as_str())
     .bind(group_id)
+    .bind(level.as_str())
     .fetch_all(&mut *conn)
     .await?;
     let mut out = Vec::new();
     for id in candidates {
         if let Ok(agent) = load_actor(conn, id, None).await
             && agent.is_agent()
-            && agent.has_group_access(group_id, AccessLevel::Full)
+            && agent.has_group_access(group_id, level)
         {
-            out.push((id, agent.fullname()));
+            out.push(agent);
         }
     }
-    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out.sort_by_cached_key(Actor::fullname);
     Ok(out)
 }
 

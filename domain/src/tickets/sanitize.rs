@@ -121,7 +121,7 @@ fn builder() -> ammonia::Builder<'static> {
     let mut b = ammonia::Builder::default();
     b.add_tags(["font"])
         .add_tag_attributes("img", ["src", "alt", "title", "width", "height", "style"])
-        .add_tag_attributes("a", ["target"])
+        .add_tag_attributes("a", ["target", MENTION_ATTRIBUTE])
         .add_tag_attributes("td", ["style", "colspan", "rowspan"])
         .add_tag_attributes("th", ["style", "colspan", "rowspan"])
         .add_tag_attributes("table", ["style", "border", "cellpadding", "cellspacing"])
@@ -134,6 +134,19 @@ fn builder() -> ammonia::Builder<'static> {
         .url_schemes(HashSet::from(["http", "https", "mailto", "tel", "cid"]))
         .link_rel(Some("noopener noreferrer nofollow"));
     b
+}
+
+/// The attribute of a mention link (Zammad's `<a data-mention-user-id="5" href=…>Name</a>`):
+/// kept on links only, and only holding a user id ([`mention_user_id`]).
+pub const MENTION_ATTRIBUTE: &str = "data-mention-user-id";
+
+/// The user id a mention link's `data-mention-user-id` holds: 1 to 18 ASCII digits, not 0.
+/// Anything else is no id (the sanitiser drops it, the mention check skips it).
+pub fn mention_user_id(value: &str) -> Option<i64> {
+    if value.is_empty() || value.len() > 18 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse::<i64>().ok().filter(|id| *id > 0)
 }
 
 /// `class` survives only as a code block's language (`<code class="language-rust">`).
@@ -162,6 +175,9 @@ fn common_rules<'a>(
     }
     if attribute == "style" {
         return Some(safe_style(value).map(Into::into));
+    }
+    if attribute == MENTION_ATTRIBUTE {
+        return Some((element == "a" && mention_user_id(value).is_some()).then(|| value.into()));
     }
     if URL_ATTRIBUTES.contains(&attribute) && !url_scheme_allowed(value, allow_data) {
         return Some(None);
@@ -359,6 +375,34 @@ mod tests {
         );
         assert!(!clean.contains("href=\"cid:"), "{clean}");
         assert!(clean.contains("src=\"cid:y\""), "{clean}");
+    }
+
+    #[test]
+    fn mention_links_keep_their_user_id_and_nothing_else_does() {
+        let link = r#"<a data-mention-user-id="12" rel="nofollow noreferrer noopener" href="/users/12" target="_blank">Bob Agent</a>"#;
+        for clean in [
+            html(link),
+            draft_html(link),
+            html_with_inline_images(link, || "c".into()).0,
+        ] {
+            assert!(clean.contains(r#"data-mention-user-id="12""#), "{clean}");
+            assert!(clean.contains(r#"href="/users/12""#), "{clean}");
+        }
+        for bad in ["x", "12 ", "-3", "0", "1e3", "", "1234567890123456789"] {
+            let clean = html(&format!(
+                r#"<a data-mention-user-id="{bad}" href="/u">x</a>"#
+            ));
+            assert!(!clean.contains("data-mention"), "{bad:?} → {clean}");
+        }
+        // only on links
+        let clean =
+            html(r#"<span data-mention-user-id="12">x</span><p data-mention-user-id="3">y</p>"#);
+        assert!(!clean.contains("data-mention"), "{clean}");
+        // the co-editing guard's verdict is the same
+        assert!(draft_attribute_allowed("a", MENTION_ATTRIBUTE, "12"));
+        assert!(!draft_attribute_allowed("a", MENTION_ATTRIBUTE, "12; x"));
+        assert!(!draft_attribute_allowed("img", MENTION_ATTRIBUTE, "12"));
+        assert_eq!(mention_user_id("0042"), Some(42));
     }
 
     #[test]

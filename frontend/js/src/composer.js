@@ -12,11 +12,16 @@
 //                              (false for changes that arrived from other editors)
 //     onState?(active)         toolbar state changed: {bold: true, heading1: false, …, undo, redo}
 //     onSubmit?()              Mod-Enter (Ctrl/Cmd+Enter)
-//     onTrigger?(query)        text modules: the text before the caret ends with `::query`
-//                              (at the start of a line or after a space; query without spaces
-//                              or colons, at most 40 characters): the query ('' right after
-//                              `::`), then null once it no longer does. Reported on changes only
-//     onTriggerKey?(key)       while a `::` trigger is open: ArrowUp, ArrowDown, Enter, Tab and
+//     onTrigger?(query, kind)  a trigger is typed: the text before the caret, at the start of
+//                              a line or after a space, ends with one (TRIGGERS below):
+//                                kind 'textModule': `::query` (no spaces or colons, at most 40
+//                                  characters; '' right after `::`)
+//                                kind 'mention': `@query` (Zammad's `@@query` too; at least one
+//                                  character, no spaces, at most 40; not `@@`)
+//                              Reports the query, then (query null, same kind) once the text no
+//                              longer ends with it; when one trigger turns into another, null
+//                              for the old kind comes first. Reported on changes only
+//     onTriggerKey?(key, kind) while a trigger is open: ArrowUp, ArrowDown, Enter, Tab and
 //                              Escape go here first; return true when the list used the key
 //     onUpload?(File) -> Promise<{url, id, filename, size, content_type}>
 //                              pasted/dropped files; images are then inserted inline by URL.
@@ -51,9 +56,10 @@
 //                                 blockquote codeBlock heading1 heading2 heading3 paragraph
 //                                 horizontalRule hardBreak clearFormatting undo redo
 //                                 link(href) unlink quote(html: appended as a blockquote)
-//   insertTrigger(html) -> bool   replaces the open `::query` by `html` (a text module);
-//                                 false when no trigger is open
-//   trigger() -> string|null  the open trigger's query
+//   insertTrigger(content) -> bool   replaces the open trigger (`::query`, `@query`) by
+//                             `content`: HTML (a text module) or Tiptap JSON content (a
+//                             mention's link, see src/mentions.js); false when no trigger is open
+//   trigger() -> string|null  the open trigger's query; triggerKind() -> its kind or null
 //   active(name) -> bool      same names (undo/redo: whether possible); state() -> all of them
 //   meta() / setMeta(key, value)          Y.Map "meta"   (value null/undefined deletes the key)
 //   ticket() / setTicketAttr(key, value)  Y.Map "ticket"
@@ -123,15 +129,42 @@ export function sendableHtml (html) {
 }
 
 /**
- * The text-module trigger in the text before the caret: the query after a `::` at the start
- * of the text or after a blank (no blanks or colons in it, at most 40 characters), or null.
+ * The triggers the composer reports (onTrigger), each a pattern for the end of the text before
+ * the caret: after the start of the text or a blank, the whole trigger (group 1) and its query
+ * (group 2). `\ufffc` stands for an inline node (an image, a line break), which ends a query.
+ */
+export const TRIGGERS = [
+  // text modules (Zammad's `::`): no blanks or colons, at most 40 characters, '' right after `::`
+  { kind: 'textModule', pattern: /(?:^|[\s\u00a0])(::([^\s\u00a0:\ufffc]{0,40}))$/ },
+  // mentions: `@` and at least one character that is not `@` (Zammad's `@@` works too), no
+  // blanks, at most 40 characters (a name or an e-mail address)
+  { kind: 'mention', pattern: /(?:^|[\s\u00a0])(@@?([^\s\u00a0@\ufffc][^\s\u00a0\ufffc]{0,39}))$/ }
+]
+
+/**
+ * The trigger the text before the caret ends with: `{kind, query, length}` (length: the
+ * characters the trigger takes, which inserting replaces), or null.
  * @param {string} textBefore
  */
-export function textModuleTrigger (textBefore) {
+export function findTrigger (textBefore) {
   if (typeof textBefore !== 'string') return null
-  const m = /(?:^|[\s\u00a0])::([^\s\u00a0:\ufffc]{0,40})$/.exec(textBefore)
-  return m ? m[1] : null
+  for (const { kind, pattern } of TRIGGERS) {
+    const m = pattern.exec(textBefore)
+    if (m) return { kind, query: m[2], length: m[1].length }
+  }
+  return null
 }
+
+const triggerOf = (kind) => (textBefore) => {
+  const t = findTrigger(textBefore)
+  return t && t.kind === kind ? t.query : null
+}
+
+/** The text-module query (`::query`) the text before the caret ends with, or null. */
+export const textModuleTrigger = triggerOf('textModule')
+
+/** The mention query (`@query`) the text before the caret ends with, or null. */
+export const mentionTrigger = triggerOf('mention')
 
 const TRIGGER_KEYS = ['ArrowUp', 'ArrowDown', 'Enter', 'Tab', 'Escape']
 
@@ -221,7 +254,7 @@ export function createComposer (el, opts = {}) {
   let status = collab ? 'connecting' : 'local'
   let epoch = null
   let lastState = ''
-  let trigger = null // the open `::` trigger's query (text modules), or null
+  let trigger = null // the open trigger, {kind, query, length} (findTrigger), or null
   let peersCache = []
 
   // ---- callbacks -----------------------------------------------------------------------
@@ -356,28 +389,34 @@ export function createComposer (el, opts = {}) {
     }
   })
 
-  // ---- text modules: the `::` trigger ----------------------------------------------------------
+  // ---- triggers: `::` (text modules) and `@` (mentions) ----------------------------------------
   const triggerNow = () => {
     if (!editor || editor.isDestroyed || !canEdit()) return null
     const sel = editor.state.selection
     if (!sel.empty || !sel.$from.parent.isTextblock) return null
     const $f = sel.$from
     const text = $f.parent.textBetween(Math.max(0, $f.parentOffset - 60), $f.parentOffset, null, '\ufffc')
-    return textModuleTrigger(text)
+    return findTrigger(text)
   }
   const emitTrigger = () => {
     const now = triggerNow()
-    if (now === trigger) return
+    const was = trigger
+    if (now === was || (now && was && now.kind === was.kind && now.query === was.query)) {
+      trigger = now
+      return
+    }
     trigger = now
-    call(opts.onTrigger, trigger)
+    if (was && (!now || now.kind !== was.kind)) call(opts.onTrigger, null, was.kind)
+    if (now) call(opts.onTrigger, now.query, now.kind)
   }
   const TriggerKeys = Extension.create({
-    name: 'tandemTextModuleKeys',
+    name: 'tandemTriggerKeys',
     priority: 1100, // before Submit and the core keymap (Enter splits the paragraph)
     addKeyboardShortcuts () {
       const keys = {}
       for (const k of TRIGGER_KEYS) {
-        keys[k] = () => trigger !== null && typeof opts.onTriggerKey === 'function' && call(opts.onTriggerKey, k) === true
+        keys[k] = () => trigger !== null && typeof opts.onTriggerKey === 'function' &&
+          call(opts.onTriggerKey, k, trigger.kind) === true
       }
       return keys
     }
@@ -585,13 +624,16 @@ export function createComposer (el, opts = {}) {
       if (!f) { console.warn(`[composer] unknown command ${name}`); return false }
       return f(editor.chain().focus()).run()
     },
-    insertTrigger: (html) => {
-      const query = triggerNow()
-      if (query === null || typeof html !== 'string' || html.trim() === '' || closed !== null) return false
+    insertTrigger: (content) => {
+      const open = triggerNow()
+      const html = typeof content === 'string'
+      const usable = html ? content.trim() !== '' : (content !== null && typeof content === 'object')
+      if (open === null || !usable || closed !== null) return false
       const to = editor.state.selection.from
-      return editor.chain().focus().insertContentAt({ from: to - query.length - 2, to }, html).run()
+      return editor.chain().focus().insertContentAt({ from: to - open.length, to }, content).run()
     },
-    trigger: () => trigger,
+    trigger: () => (trigger ? trigger.query : null),
+    triggerKind: () => (trigger ? trigger.kind : null),
     active: (name) => {
       if (!editor || editor.isDestroyed) return false
       const f = ACTIVE[name]

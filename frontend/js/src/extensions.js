@@ -30,11 +30,34 @@ export function isAllowedLink (url, ctx) {
   return scheme === null || LINK_SCHEMES.includes(scheme[1])
 }
 
+/** A mention link's user id (`data-mention-user-id`): digits, or null (what the server keeps). */
+export function mentionUserId (value) {
+  const id = value == null ? '' : String(value)
+  return /^[0-9]{1,18}$/.test(id) && !/^0+$/.test(id) ? id : null
+}
+
 /**
  * Tiptap's link, not inclusive: text typed right after a link is plain text. (Tiptap makes the
- * mark inclusive when autolink is on, so a link grew with every word typed after it.)
+ * mark inclusive when autolink is on, so a link grew with every word typed after it.) It also
+ * carries a mention's user id, `data-mention-user-id` (Zammad's mention link, which the `@` list
+ * inserts: src/mentions.js); the server reads it when the article is stored.
  */
-export const ClosedLink = Link.extend({ inclusive: () => false })
+export const ClosedLink = Link.extend({
+  inclusive: () => false,
+  addAttributes () {
+    return {
+      ...this.parent?.(),
+      'data-mention-user-id': {
+        default: null,
+        parseHTML: (element) => mentionUserId(element.getAttribute('data-mention-user-id')),
+        renderHTML: (attributes) => {
+          const id = mentionUserId(attributes['data-mention-user-id'])
+          return id === null ? {} : { 'data-mention-user-id': id }
+        }
+      }
+    }
+  }
+})
 
 /**
  * The schema-defining extensions.

@@ -23,6 +23,9 @@
 //                             filled by the server; agents only). Default: the value of the
 //                             nearest `[data-text-modules]` around `el` (the ticket view sets
 //                             it to the ticket id for agents who may change the ticket)
+//     mentions?: {load(query) -> Promise<[{id, name, email}]>}   `@` mentions (src/mentions.js):
+//                             the agents who may be mentioned on this ticket matching the query
+//                             (the page asks its server); without it, `@` opens nothing
 //   }
 //   handle: html(), isEmpty(), command(name, arg), active(name), focus(), addFiles(FileList),
 //           removeFile(id), files(), sharedDraftId(), setMeta(key, value),
@@ -31,6 +34,7 @@
 
 import { createComposer } from './composer.js'
 import { textModulePicker } from './text-modules.js'
+import { mentionPicker } from './mentions.js'
 
 const INLINE_IMAGE_LIMIT = 2 * 1024 * 1024
 
@@ -118,6 +122,14 @@ export function mountReply (el, opts = {}) {
       insert: (html) => composer.insertTrigger(html)
     })
     : null
+  const mentions = opts.mentions && typeof opts.mentions.load === 'function' && opts.editable !== false
+    ? mentionPicker(el, {
+      load: (query) => opts.mentions.load(query),
+      insert: (content) => composer.insertTrigger(content)
+    })
+    : null
+  // the list each trigger kind opens (createComposer reports the kind)
+  const pickers = { textModule: picker, mention: mentions }
 
   composer = createComposer(el, {
     html: store ? (store.getItem(opts.storageKey) || '') : '',
@@ -125,8 +137,8 @@ export function mountReply (el, opts = {}) {
     editable: opts.editable !== false,
     onState: opts.onState,
     onSubmit: opts.onSubmit,
-    onTrigger: picker ? picker.onTrigger : undefined,
-    onTriggerKey: picker ? picker.onTriggerKey : undefined,
+    onTrigger: (query, kind) => { if (pickers[kind]) pickers[kind].onTrigger(query) },
+    onTriggerKey: (key, kind) => (pickers[kind] ? pickers[kind].onTriggerKey(key) : false),
     onChange: (html, local) => {
       const empty = composer ? composer.isEmpty() : false
       if (store) {
@@ -175,6 +187,9 @@ export function mountReply (el, opts = {}) {
     },
     // the ticket is gone (deleted, no access): stop the draft socket for good, read-only
     close: (status) => composer.close(status),
-    destroy: () => { if (picker) picker.destroy(); composer.destroy() }
+    destroy: () => {
+      for (const p of Object.values(pickers)) if (p) p.destroy()
+      composer.destroy()
+    }
   }
 }

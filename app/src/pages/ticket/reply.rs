@@ -218,6 +218,8 @@ pub(super) fn ReplyForm(z: Shared, user: SessionUser) -> impl IntoView {
         collab: coedit.then(|| (ticket_id, user.id, user.name.clone())),
         rich: can.agent,
         editable: true,
+        // `@` lists the agents of the ticket's group (agents only, as Zammad)
+        mentions: can.agent.then_some(ticket_id),
     };
     let discard = move || {
         confirm_discard.set(false);
@@ -424,6 +426,7 @@ pub(super) fn DraftWatch(z: Shared, user: SessionUser) -> impl IntoView {
         collab: Some((z.ticket_id, user.id, user.name.clone())),
         rich: false,
         editable: false,
+        mentions: None,
     };
     view! {
         <section class="reply draft-watch" aria-label="Reply draft (read only)">
