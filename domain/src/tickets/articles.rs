@@ -376,10 +376,18 @@ pub async fn create(
     prepared: Option<Result<PreparedBody>>,
 ) -> Result<ArticleRecord> {
     let ticket_id = body.ticket_id.ok_or_else(|| input::missing("ticket_id"))?;
+    // locked, then read once: the checks and the article see the same, current ticket
+    lock_ticket(conn, ticket_id).await?;
     let (ticket, facts) = tickets::load(conn, ticket_id).await?;
     authorize_adding(conn, actor, &ticket, &facts).await?;
-    let article = create_on(conn, files, actor, ticket_id, body, false, prepared).await?;
-    tickets::reopen_for_follow_up(conn, actor, ticket_id).await?;
+    let group_id = ticket.group_id;
+    let article =
+        create_on_loaded(conn, files, actor, ticket, facts, body, false, prepared).await?;
+    // a follow-up reopens the ticket only for callers without access to its group (which an
+    // article does not change); `reopen_for_follow_up` would read the ticket to find that out
+    if !actor.has_group_access(group_id, AccessLevel::Read) {
+        tickets::reopen_for_follow_up(conn, actor, ticket_id).await?;
+    }
     Ok(article)
 }
 
@@ -565,6 +573,22 @@ pub async fn create_on(
 ) -> Result<ArticleRecord> {
     lock_ticket(conn, ticket_id).await?;
     let (ticket, facts) = tickets::load(conn, ticket_id).await?;
+    create_on_loaded(conn, files, actor, ticket, facts, body, first, prepared).await
+}
+
+/// [`create_on`] for a ticket the caller has locked ([`lock_ticket`]) and loaded since.
+#[allow(clippy::too_many_arguments)]
+async fn create_on_loaded(
+    conn: &mut AnyConnection,
+    files: &FileStore,
+    actor: &Actor,
+    ticket: tickets::TicketRecord,
+    facts: policy::TicketFacts,
+    body: &ArticleInput,
+    first: bool,
+    prepared: Option<Result<PreparedBody>>,
+) -> Result<ArticleRecord> {
+    let ticket_id = ticket.id;
     let customer_only = !actor.has_group_access(ticket.group_id, AccessLevel::Read);
     let prepared = match prepared {
         Some(prepared) => prepared?.for_ticket(ticket_id),
@@ -683,17 +707,15 @@ pub async fn create_on(
 
 /// Locks the ticket row (PostgreSQL) so concurrent articles serialise their counters.
 pub async fn lock_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<()> {
-    let backend_lock = if crate::storage::store::is_postgres(conn) {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
-    sqlx::query(&format!(
-        "SELECT id FROM tickets WHERE id = $1{backend_lock}"
-    ))
-    .bind(ticket_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    // SQLite: a write transaction holds the database's only write lock from its
+    // `BEGIN IMMEDIATE` on (`Store::write`), so there is nothing to lock
+    if !crate::storage::store::is_postgres(conn) {
+        return Ok(());
+    }
+    sqlx::query("SELECT id FROM tickets WHERE id = $1 FOR UPDATE")
+        .bind(ticket_id)
+        .fetch_optional(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -746,11 +768,6 @@ pub async fn insert(
     first: bool,
 ) -> Result<ArticleRecord> {
     let ticket_id = ticket.id;
-    let communication: i64 =
-        sqlx::query_scalar("SELECT communication FROM ticket_article_types WHERE id = $1")
-            .bind(new.type_id)
-            .fetch_one(&mut *conn)
-            .await?;
     let (stored_body, new_files, body_text) = if new.prepared {
         (new.body, new.files, new.body_text)
     } else {
@@ -769,30 +786,34 @@ pub async fn insert(
         },
     };
     let now = clock::now();
-    let id: i64 = sqlx::query_scalar(
+    let preferences = serde_json::Value::Object(new.preferences).to_string();
+    // the type's `communication` flag comes back with the new id (no query of its own)
+    let (id, communication): (i64, Option<i64>) = sqlx::query_as(
         "INSERT INTO ticket_articles (ticket_id, type_id, sender_id, from_address, to_address, cc, subject, reply_to, \
          message_id, in_reply_to, content_type, body, internal, preferences, origin_by_id, created_by_id, updated_by_id, \
-         created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) RETURNING id",
+         created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) \
+         RETURNING id, (SELECT communication FROM ticket_article_types WHERE id = $20)",
     )
     .bind(ticket_id)
     .bind(new.type_id)
     .bind(new.sender_id)
     .bind(&from)
     .bind(&new.to)
-    .bind(new.cc)
+    .bind(&new.cc)
     .bind(&new.subject)
-    .bind(new.reply_to)
-    .bind(new.message_id)
-    .bind(new.in_reply_to)
+    .bind(&new.reply_to)
+    .bind(&new.message_id)
+    .bind(&new.in_reply_to)
     .bind(&new.content_type)
     .bind(&stored_body)
     .bind(new.internal as i64)
-    .bind(serde_json::Value::Object(new.preferences).to_string())
+    .bind(&preferences)
     .bind(new.origin_by_id)
     .bind(actor.id)
     .bind(actor.id)
     .bind(&now)
     .bind(&now)
+    .bind(new.type_id)
     .fetch_one(&mut *conn)
     .await?;
     let body_text = body_text.unwrap_or_else(|| {
@@ -838,13 +859,35 @@ pub async fn insert(
         new.sender_id,
         new.type_id,
         new.internal,
-        communication != 0,
+        communication.unwrap_or(0) != 0,
         first,
         actor.id,
         &now,
     )
     .await?;
-    find(conn, id).await
+    // the row as it was just written (no trigger or later statement changes it)
+    Ok(ArticleRecord {
+        id,
+        ticket_id,
+        type_id: new.type_id,
+        sender_id: new.sender_id,
+        from_address: Some(from),
+        to_address: new.to,
+        cc: new.cc,
+        subject: new.subject,
+        reply_to: new.reply_to,
+        message_id: new.message_id,
+        in_reply_to: new.in_reply_to,
+        content_type: new.content_type,
+        body: stored_body,
+        internal: i64::from(new.internal),
+        preferences,
+        origin_by_id: new.origin_by_id,
+        created_by_id: actor.id,
+        updated_by_id: actor.id,
+        created_at: now.clone(),
+        updated_at: now,
+    })
 }
 
 /// Zammad's article side effects on the ticket (docs/zammad-api.md §5).

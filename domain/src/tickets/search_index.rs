@@ -61,36 +61,17 @@ pub fn article_text(
 /// Writes (or rewrites) a ticket's own row: its number and title. Call after creating a
 /// ticket and after its title changed.
 pub async fn index_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<()> {
-    let ticket: Option<(String, String)> =
-        sqlx::query_as("SELECT number, title FROM tickets WHERE id = $1")
-            .bind(ticket_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((number, title)) = ticket else {
-        return Ok(());
-    };
-    if is_postgres(conn) {
-        sqlx::query(
-            "INSERT INTO ticket_search (ticket_id, number, title) VALUES ($1, $2, $3) \
-             ON CONFLICT (ticket_id) DO UPDATE SET number = excluded.number, title = excluded.title",
-        )
-        .bind(ticket_id)
-        .bind(number)
-        .bind(title)
-        .execute(conn)
-        .await?;
+    // one statement: the row copied from the ticket (nothing when the ticket is gone); FTS5
+    // replaces a row with the same rowid on `REPLACE`
+    let sql = if is_postgres(conn) {
+        "INSERT INTO ticket_search (ticket_id, number, title) \
+         SELECT id, number, title FROM tickets WHERE id = $1 \
+         ON CONFLICT (ticket_id) DO UPDATE SET number = excluded.number, title = excluded.title"
     } else {
-        sqlx::query("DELETE FROM ticket_fts WHERE rowid = $1")
-            .bind(ticket_id)
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query("INSERT INTO ticket_fts (rowid, number, title) VALUES ($1, $2, $3)")
-            .bind(ticket_id)
-            .bind(number)
-            .bind(title)
-            .execute(conn)
-            .await?;
-    }
+        "REPLACE INTO ticket_fts (rowid, number, title) \
+         SELECT id, number, title FROM tickets WHERE id = $1"
+    };
+    sqlx::query(sql).bind(ticket_id).execute(conn).await?;
     Ok(())
 }
 
@@ -106,8 +87,8 @@ pub async fn index_article(conn: &mut AnyConnection, article_id: i64, text: &str
         .execute(conn)
         .await?;
     } else {
-        remove_article(conn, article_id).await?;
-        sqlx::query("INSERT INTO article_fts (rowid, text) VALUES ($1, $2)")
+        // FTS5 replaces a row with the same rowid on `REPLACE`: one statement
+        sqlx::query("REPLACE INTO article_fts (rowid, text) VALUES ($1, $2)")
             .bind(article_id)
             .bind(text)
             .execute(conn)
