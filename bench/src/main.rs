@@ -39,6 +39,10 @@ struct Args {
     /// Keep the seeded database (prints its URL) instead of dropping it.
     #[arg(long)]
     keep: bool,
+    /// Only the write rows (issue 14's targets) and the baseline: no `GET /tickets/{id}`
+    /// runs, list pages, searches or the large article.
+    #[arg(long)]
+    writes_only: bool,
 }
 
 #[tokio::main]
@@ -87,7 +91,12 @@ async fn fresh_database(backend: Backend, pg: Option<&str>) -> Result<Database, 
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
             let url = format!("sqlite://{}/bench.db", dir.display());
-            let store = Store::connect(&url).await.map_err(|e| e.to_string())?;
+            // `TANDEM_SQLITE_GROUP_COMMIT=1`: the write rows with group commit (as the server's
+            // --sqlite-group-commit)
+            let group_commit = std::env::var("TANDEM_SQLITE_GROUP_COMMIT").is_ok_and(|v| v == "1");
+            let store = Store::connect_with_group_commit(&url, group_commit)
+                .await
+                .map_err(|e| e.to_string())?;
             Ok(Database {
                 store,
                 url,
@@ -527,10 +536,16 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
             .header("Authorization", &a)
         })
     };
-    let show = show_among(n).await;
-    // The same over a working set (the open tickets agents and integrations keep reading):
-    // served from the ticket cache once read.
-    let show_hot = show_among(n.min(HOT_TICKETS)).await;
+    let (show, show_hot) = if args.writes_only {
+        (None, None)
+    } else {
+        // the same over a working set (the open tickets agents and integrations keep
+        // reading): served from the ticket cache once read
+        (
+            Some(show_among(n).await),
+            Some(show_among(n.min(HOT_TICKETS)).await),
+        )
+    };
     let create = load(&client, c, s, { let (u, a) = (tandem.clone(), auth.clone()); move |cl, i| cl.post(format!("{u}/api/v1/ticket_articles")).header("Authorization", &a)
         .json(&json!({"ticket_id": 1 + (i * 2_654_435_761) % n, "body": "benchmark reply with some text", "internal": true})) }).await;
     let create_ticket = writes::create_tickets(&client, &tandem, &auth, c, s).await;
@@ -545,12 +560,13 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
         "errors"
     );
     for (name, st) in [
-        ("trivial JSON handler (baseline)", &base),
-        ("GET /tickets/{id} (all, uniform)", &show),
-        (HOT_LABEL, &show_hot),
-        ("POST /ticket_articles", &create),
-        ("POST /tickets (with first article)", &create_ticket),
+        ("trivial JSON handler (baseline)", Some(&base)),
+        ("GET /tickets/{id} (all, uniform)", show.as_ref()),
+        (HOT_LABEL, show_hot.as_ref()),
+        ("POST /ticket_articles", Some(&create)),
+        ("POST /tickets (with first article)", Some(&create_ticket)),
     ] {
+        let Some(st) = st else { continue };
         println!(
             "{name:<36} {:>10.0} {:>7.1}% {:>9.2} {:>9.2} {:>7}",
             st.rps(),
@@ -603,8 +619,26 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
         long_p99 / short_p99
     );
 
+    if !args.writes_only {
+        reads_once(args, &client, &tandem, &auth).await;
+    }
+
+    if args.keep {
+        println!("database kept: {}", db.url);
+    } else {
+        drop_database(db).await;
+    }
+    let _ = std::fs::remove_dir_all(files_dir);
+    if !args.keep {
+        upload_memory(backend, pg).await?;
+    }
+    Ok(())
+}
+
+/// List pages, searches (50 sequential requests each) and the large article.
+async fn reads_once(args: &Args, client: &reqwest::Client, tandem: &str, auth: &str) {
     let get = |path: String| {
-        let (u, a, cl) = (tandem.clone(), auth.clone(), client.clone());
+        let (u, a, cl) = (tandem.to_string(), auth.to_string(), client.clone());
         move || {
             cl.get(format!("{u}/api/v1{path}"))
                 .header("Authorization", &a)
@@ -627,18 +661,7 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
         println!("{name:<52} {p50:>8.1} {p95:>8.1} {hits:>8}");
     }
 
-    large_article(&client, &tandem, &auth).await;
-
-    if args.keep {
-        println!("database kept: {}", db.url);
-    } else {
-        drop_database(db).await;
-    }
-    let _ = std::fs::remove_dir_all(files_dir);
-    if !args.keep {
-        upload_memory(backend, pg).await?;
-    }
-    Ok(())
+    large_article(client, tandem, auth).await;
 }
 
 async fn drop_database(db: Database) {

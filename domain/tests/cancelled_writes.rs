@@ -47,9 +47,19 @@ async fn poll_then_drop<F: Future>(future: F, polls: usize, gap: Duration) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_dropped_at_any_point_leaves_no_transaction_open() {
+    let mut stores: Vec<(&'static str, Store)> = Vec::new();
     for db in support::backends().await {
-        let ctx = db.name;
-        let store = &db.store;
+        if db.name == "sqlite" {
+            // SQLite with group commit too (writes as savepoints of a shared batch)
+            let batched = Store::connect_with_group_commit(&db.url, true)
+                .await
+                .unwrap();
+            stores.push(("sqlite, group commit", batched));
+        }
+        stores.push((db.name, db.store));
+    }
+    for (ctx, store) in &stores {
+        let ctx = *ctx;
         for polls in 0..24 {
             for gap_us in [0u64, 50, 200, 1_000] {
                 poll_then_drop(

@@ -68,6 +68,10 @@ pub struct Config {
         default_value = "sqlite://data/tandem.db"
     )]
     pub database_url: String,
+    /// SQLite: let concurrent writes share their commits (one fsync per batch; each write is
+    /// answered once its batch is durable). About twice the write throughput under load.
+    #[arg(long, env = "TANDEM_SQLITE_GROUP_COMMIT", default_value_t = false, value_parser = parse_flag)]
+    pub sqlite_group_commit: bool,
     /// Where attachment files are stored (unless TANDEM_FILES_URL says otherwise).
     #[arg(long, env = "TANDEM_DATA_DIR", default_value = "data/files")]
     pub data_dir: PathBuf,

@@ -113,7 +113,7 @@ fn print_demo_logins() {
 
 /// Opens the database and applies start-up set-up in one transaction.
 async fn prepare_store(config: &Config, files: &FileStore) -> Result<Store, String> {
-    let store = Store::connect(&config.database_url)
+    let store = Store::connect_with_group_commit(&config.database_url, config.sqlite_group_commit)
         .await
         .map_err(|e| e.to_string())?;
     let mut tx = store.write().await.map_err(|e| e.to_string())?;

@@ -11,6 +11,7 @@ use sqlx::{AnyConnection, AnyPool, Transaction};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::Result;
+use crate::storage::group_commit::{Begun, GroupCommit, Held};
 use crate::storage::ticket_cache::TicketCache;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,27 +51,45 @@ pub struct Store {
     writers: Arc<Semaphore>,
     auth_cache: Arc<crate::storage::auth_cache::AuthCache>,
     ticket_cache: Arc<TicketCache>,
+    /// SQLite: several requests' writes committed together ([`GroupCommit`]).
+    group: Option<Arc<GroupCommit>>,
 }
 
 /// A write transaction. Dropping it without `commit` rolls back, so nothing is half-stored.
 pub struct WriteTx {
-    pub tx: Transaction<'static, sqlx::Any>,
+    // dropped before the permit: the connection is back before the next writer looks for it
+    inner: Inner,
     _permit: OwnedSemaphorePermit,
     auth_cache: Arc<crate::storage::auth_cache::AuthCache>,
     ticket_cache: Arc<TicketCache>,
     backend: Backend,
+    /// Batched writes: where to wait for the batch's commit.
+    group: Option<(Arc<GroupCommit>, AnyPool, Arc<Semaphore>)>,
+}
+
+enum Inner {
+    /// A transaction of its own.
+    Tx(Transaction<'static, sqlx::Any>),
+    /// A savepoint in the open batch ([`GroupCommit`]).
+    Batched(Held),
 }
 
 impl std::ops::Deref for WriteTx {
     type Target = AnyConnection;
     fn deref(&self) -> &AnyConnection {
-        &self.tx
+        match &self.inner {
+            Inner::Tx(tx) => tx,
+            Inner::Batched(held) => held.conn(),
+        }
     }
 }
 
 impl std::ops::DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut AnyConnection {
-        &mut self.tx
+        match &mut self.inner {
+            Inner::Tx(tx) => tx,
+            Inner::Batched(held) => held.conn_mut(),
+        }
     }
 }
 
@@ -80,19 +99,45 @@ impl WriteTx {
         // instance's cache after the commit, by the others' through NOTIFY (sent on commit).
         let changed: Vec<i64> =
             sqlx::query_scalar("DELETE FROM changed_tickets RETURNING ticket_id")
-                .fetch_all(&mut *self.tx)
+                .fetch_all(&mut *self)
                 .await?;
         if !changed.is_empty() && self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(crate::storage::ticket_cache::CHANNEL)
                 .bind(crate::storage::ticket_cache::payload(&changed))
-                .execute(&mut *self.tx)
+                .execute(&mut *self)
                 .await?;
         }
-        self.tx.commit().await?;
-        self.ticket_cache.forget(&changed);
+        let WriteTx {
+            inner,
+            _permit: permit,
+            auth_cache,
+            ticket_cache,
+            group,
+            ..
+        } = self;
+        match inner {
+            Inner::Tx(tx) => {
+                tx.commit().await?;
+                drop(permit);
+            }
+            Inner::Batched(held) => {
+                // this write's changes join the batch; answered once the batch is durable,
+                // and only then may the caches forget (the task runs even if the caller goes)
+                let (group, pool, writers) =
+                    group.ok_or_else(|| crate::Error::Internal("no group commit".into()))?;
+                group
+                    .commit(held, permit, &pool, &writers, move || {
+                        ticket_cache.forget(&changed);
+                        auth_cache.mark_stale();
+                    })
+                    .await?;
+                return Ok(());
+            }
+        }
+        ticket_cache.forget(&changed);
         // It may have changed accounts or permissions: re-check before trusting the cache.
-        self.auth_cache.mark_stale();
+        auth_cache.mark_stale();
         Ok(())
     }
 }
@@ -102,7 +147,17 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 impl Store {
     /// Connects, creating the SQLite file (and its directory) when missing, and runs migrations.
+    /// Every write is a transaction of its own ([`Store::connect_with_group_commit`] batches
+    /// SQLite's).
     pub async fn connect(url: &str) -> Result<Store> {
+        Store::connect_with_group_commit(url, false).await
+    }
+
+    /// [`Store::connect`]; on SQLite with `group_commit`, concurrent writes share their commits
+    /// ([`GroupCommit`]: one `fsync` for a batch, each write answered once its batch is
+    /// durable). Off by default (`--sqlite-group-commit`) until it has served the whole browser
+    /// suite; PostgreSQL ignores it.
+    pub async fn connect_with_group_commit(url: &str, group_commit: bool) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url).ok_or_else(|| {
             crate::Error::Internal(format!(
@@ -193,6 +248,8 @@ impl Store {
             auth_cache: Arc::default(),
             // PostgreSQL: serves once listening for other instances' changes (below).
             ticket_cache: Arc::new(TicketCache::new(backend == Backend::Sqlite)),
+            group: (group_commit && backend == Backend::Sqlite)
+                .then(|| Arc::new(GroupCommit::default())),
         };
         store.migrate().await?;
         if backend == Backend::Postgres
@@ -245,7 +302,9 @@ impl Store {
         Ok(self.pool.acquire().await?)
     }
 
-    /// Starts the one transaction a request writes in.
+    /// Starts the one transaction a request writes in. On SQLite it is a savepoint in a batch
+    /// that several writers share ([`GroupCommit`]): `commit` returns once the batch is
+    /// committed, so one `fsync` serves all of them and every acknowledged write is durable.
     pub async fn write(&self) -> Result<WriteTx> {
         let permit = self
             .writers
@@ -260,6 +319,17 @@ impl Store {
         // sqlx's `begin_with` awaits once more after its BEGIN ran, and a drop there would
         // return the connection to the pool inside a transaction holding SQLite's write lock.
         // A transaction the dropped caller never receives is rolled back like any unused one.
+        if let Some(group) = &self.group {
+            let Begun { held, permit } = group.begin(&self.pool, permit).await?;
+            return Ok(WriteTx {
+                inner: Inner::Batched(held),
+                _permit: permit,
+                auth_cache: self.auth_cache.clone(),
+                ticket_cache: self.ticket_cache.clone(),
+                backend: self.backend,
+                group: Some((group.clone(), self.pool.clone(), self.writers.clone())),
+            });
+        }
         let pool = self.pool.clone();
         let backend = self.backend;
         let tx = tokio::spawn(async move {
@@ -271,11 +341,12 @@ impl Store {
         .await
         .map_err(|e| crate::Error::Internal(format!("BEGIN did not finish: {e}")))??;
         Ok(WriteTx {
-            tx,
+            inner: Inner::Tx(tx),
             _permit: permit,
             auth_cache: self.auth_cache.clone(),
             ticket_cache: self.ticket_cache.clone(),
             backend: self.backend,
+            group: None,
         })
     }
 
@@ -293,6 +364,11 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(group) = &self.group
+            && let Ok(_permit) = self.writers.acquire().await
+        {
+            group.close(&self.pool).await;
+        }
         self.pool.close().await;
     }
 }

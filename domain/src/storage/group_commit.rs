@@ -1,0 +1,306 @@
+//! Group commit for SQLite (issue 14): the writes of several requests share one transaction
+//! and so one `COMMIT` (one `fsync` of the WAL with `synchronous = FULL`), and each request is
+//! answered only after the commit that made its own changes durable.
+//!
+//! SQLite has one writer at a time anyway ([`crate::Store::write`]'s semaphore). Every write
+//! runs on one connection kept here, inside a `SAVEPOINT` of the current batch transaction
+//! (`BEGIN IMMEDIATE` by the first writer of a batch). A write that commits releases its
+//! savepoint (its changes join the batch), hands the connection on and queues for the writer
+//! semaphore again (it is fair, first come first served): the writers that were already
+//! waiting add theirs first, then the first of the batch's members to come back commits the
+//! whole batch and tells the others. Without other writers waiting, a write commits at once,
+//! as before. A write dropped without committing leaves its savepoint to be rolled back by
+//! whoever takes the connection next, so nothing of it reaches the batch. When a batch fails
+//! to commit, every write in it fails: none was acknowledged.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use sqlx::pool::PoolConnection;
+use sqlx::{AnyConnection, AnyPool};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::{Error, Result};
+
+const SAVEPOINT: &str = "SAVEPOINT tandem_write";
+const RELEASE: &str = "RELEASE tandem_write";
+const ROLLBACK_TO: &str = "ROLLBACK TO tandem_write";
+/// How many failed batches are remembered for their members to find.
+const FAILURES_KEPT: usize = 64;
+
+struct State {
+    /// The writer connection, when no write holds it.
+    conn: Option<PoolConnection<sqlx::Any>>,
+    /// The batch transaction is open (`BEGIN IMMEDIATE` ran, no `COMMIT` yet).
+    open: bool,
+    /// The number of the open (or next) batch.
+    batch: u64,
+    /// The highest batch number that has ended (committed or failed).
+    ended: u64,
+    /// Batches that failed, with why.
+    failed: VecDeque<(u64, String)>,
+    /// A write was dropped before it committed: roll it back before anything else.
+    dirty: Option<Undo>,
+}
+
+/// How a dropped write is undone.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Undo {
+    /// Back to its savepoint: the batch's other writes stay.
+    Savepoint,
+    /// It began the batch and nothing joined it since: the whole transaction.
+    Batch,
+}
+
+pub struct GroupCommit {
+    state: Mutex<State>,
+}
+
+impl Drop for GroupCommit {
+    fn drop(&mut self) {
+        // Outside a Tokio runtime (a store dropped after its runtime ended) a pooled
+        // connection cannot go back to its pool: it is closed on its own instead.
+        if let Some(conn) = self.lock().conn.take()
+            && tokio::runtime::Handle::try_current().is_err()
+        {
+            drop(conn.detach());
+        }
+    }
+}
+
+impl Default for GroupCommit {
+    fn default() -> GroupCommit {
+        GroupCommit {
+            state: Mutex::new(State {
+                conn: None,
+                open: false,
+                batch: 1,
+                ended: 0,
+                failed: VecDeque::new(),
+                dirty: None,
+            }),
+        }
+    }
+}
+
+/// The connection a write holds, inside its savepoint. Dropped without [`Held::release`], it
+/// goes back marked for rolling that savepoint back.
+pub struct Held {
+    conn: Option<PoolConnection<sqlx::Any>>,
+    shared: Arc<GroupCommit>,
+    /// What undoes this write while it has not joined the batch (`None`: nothing to undo).
+    undo: Option<Undo>,
+}
+
+impl Held {
+    pub fn conn(&self) -> &AnyConnection {
+        self.conn.as_deref().expect("held connection")
+    }
+
+    pub fn conn_mut(&mut self) -> &mut AnyConnection {
+        self.conn.as_deref_mut().expect("held connection")
+    }
+
+    /// The write's changes join the batch; returns the batch's number.
+    pub async fn release(&mut self) -> Result<u64> {
+        if self.undo == Some(Undo::Savepoint) {
+            sqlx::query(RELEASE).execute(self.conn_mut()).await?;
+        }
+        self.undo = None;
+        Ok(self.shared.lock().batch)
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let mut state = self.shared.lock();
+            state.conn = Some(conn);
+            if self.undo.is_some() {
+                state.dirty = self.undo;
+            }
+        }
+    }
+}
+
+/// A permit and the connection, dropped in this order (the connection is back before the
+/// next writer may look for it).
+pub struct Begun {
+    pub held: Held,
+    pub permit: OwnedSemaphorePermit,
+}
+
+impl GroupCommit {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes the connection (the caller holds the writer permit): a dropped write's savepoint
+    /// rolled back, the batch begun if none is open.
+    async fn take(self: &Arc<Self>, pool: &AnyPool) -> Result<Held> {
+        let (conn, dirty, open) = {
+            let mut state = self.lock();
+            let dirty = state.dirty.take();
+            (state.conn.take(), dirty, state.open)
+        };
+        let mut held = Held {
+            conn,
+            shared: self.clone(),
+            undo: None,
+        };
+        if held.conn.is_none() {
+            // first use, or the connection was lost (a panic): whatever batch was open on it
+            // is gone with it
+            if open {
+                self.end_batch(Some("the writer connection was lost".into()));
+            }
+            held.conn = Some(pool.acquire().await?);
+            return Ok(held);
+        }
+        if dirty == Some(Undo::Batch) {
+            // the batch held only the dropped write: nobody waits for it
+            let _ = sqlx::query("ROLLBACK").execute(held.conn_mut()).await;
+            self.end_batch(Some("dropped before it committed".into()));
+        } else if dirty == Some(Undo::Savepoint) {
+            let undone = async {
+                sqlx::query(ROLLBACK_TO).execute(held.conn_mut()).await?;
+                sqlx::query(RELEASE).execute(held.conn_mut()).await?;
+                Ok::<(), sqlx::Error>(())
+            }
+            .await;
+            if let Err(e) = undone {
+                // the transaction itself ended (SQLite rolls back the whole transaction on
+                // some errors): the batch fails as a whole
+                let _ = sqlx::query("ROLLBACK").execute(held.conn_mut()).await;
+                self.end_batch(Some(format!("a write of the batch failed: {e}")));
+            }
+        }
+        Ok(held)
+    }
+
+    /// Ends the open batch (committed: `None`).
+    fn end_batch(&self, failure: Option<String>) {
+        let mut state = self.lock();
+        let batch = state.batch;
+        if let Some(why) = failure {
+            state.failed.push_back((batch, why));
+            if state.failed.len() > FAILURES_KEPT {
+                state.failed.pop_front();
+            }
+        }
+        state.open = false;
+        state.ended = batch;
+        state.batch += 1;
+    }
+
+    /// Starts a write: the permit's holder gets the connection inside a new savepoint of the
+    /// open batch (begun here when none is open). Runs in a task of its own, so a caller
+    /// dropped half-way cannot leave the connection in an unknown state (see `Store::write`).
+    pub async fn begin(
+        self: &Arc<Self>,
+        pool: &AnyPool,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<Begun> {
+        let (shared, pool) = (self.clone(), pool.clone());
+        tokio::spawn(async move {
+            let mut held = shared.take(&pool).await?;
+            let open = shared.lock().open;
+            if open {
+                sqlx::query(SAVEPOINT).execute(held.conn_mut()).await?;
+                held.undo = Some(Undo::Savepoint);
+            } else {
+                // the first write of a batch needs no savepoint: undoing it is a ROLLBACK
+                sqlx::query("BEGIN IMMEDIATE")
+                    .execute(held.conn_mut())
+                    .await?;
+                shared.lock().open = true;
+                held.undo = Some(Undo::Batch);
+            }
+            Ok(Begun { held, permit })
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("BEGIN did not finish: {e}")))?
+    }
+
+    /// Before the pool closes (the caller holds the writer permit, so no write is under
+    /// way): the open batch committed, the connection given back to the pool.
+    pub async fn close(self: &Arc<Self>, pool: &AnyPool) {
+        let open = self.lock().open;
+        if let Ok(mut held) = self.take(pool).await {
+            if open && self.lock().open {
+                match sqlx::query("COMMIT").execute(held.conn_mut()).await {
+                    Ok(_) => self.end_batch(None),
+                    Err(e) => self.end_batch(Some(format!("COMMIT failed: {e}"))),
+                }
+            }
+            // not back into the slot: to the pool, which is closing
+            drop(held.conn.take());
+        }
+    }
+
+    /// Commits a write: its savepoint released (its changes join the batch), the connection
+    /// and the permit handed on, then waits until the batch has ended, committing it when it
+    /// is still open, and runs `after` once the write is durable. All of it in a task of its
+    /// own: a caller that goes away cannot leave a batch open without anyone to commit it.
+    pub async fn commit(
+        self: &Arc<Self>,
+        mut held: Held,
+        permit: OwnedSemaphorePermit,
+        pool: &AnyPool,
+        writers: &Arc<Semaphore>,
+        after: impl FnOnce() + Send + 'static,
+    ) -> Result<()> {
+        let (shared, pool, writers) = (self.clone(), pool.clone(), writers.clone());
+        tokio::spawn(async move {
+            let released = held.release().await;
+            drop(held);
+            drop(permit);
+            let batch = released?;
+            shared.committed(&pool, &writers, batch).await?;
+            after();
+            Ok(())
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("COMMIT did not finish: {e}")))?
+    }
+
+    /// Waits until batch `batch` has ended, committing it when it is still open: `Ok` once
+    /// its changes are durable.
+    async fn committed(
+        self: &Arc<Self>,
+        pool: &AnyPool,
+        writers: &Arc<Semaphore>,
+        batch: u64,
+    ) -> Result<()> {
+        let _permit = writers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Internal("store is closing".into()))?;
+        let ended = self.lock().ended >= batch;
+        if !ended {
+            // this batch is still open: commit it (with everything added since)
+            let mut held = self.take(pool).await?;
+            let still_open = {
+                let state = self.lock();
+                state.open && state.batch == batch
+            };
+            if still_open {
+                match sqlx::query("COMMIT").execute(held.conn_mut()).await {
+                    Ok(_) => self.end_batch(None),
+                    Err(e) => {
+                        let _ = sqlx::query("ROLLBACK").execute(held.conn_mut()).await;
+                        self.end_batch(Some(format!("COMMIT failed: {e}")));
+                    }
+                }
+            }
+            drop(held);
+        }
+        let state = self.lock();
+        match state.failed.iter().find(|(b, _)| *b == batch) {
+            Some((_, why)) => Err(Error::Internal(why.clone())),
+            None if state.ended >= batch => Ok(()),
+            None => Err(Error::Internal("the write's batch was lost".into())),
+        }
+    }
+}

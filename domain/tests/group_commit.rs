@@ -1,0 +1,112 @@
+//! SQLite group commit (`storage::group_commit`): concurrent writes share commits, yet every
+//! write that was acknowledged is stored, and nothing of a write that failed, was dropped
+//! half-way or whose batch failed is.
+
+mod support;
+
+use std::time::Duration;
+
+use domain::Store;
+
+/// A write as requests run it: begin, an insert, commit; `fail` returns an error after the
+/// insert instead of committing (the transaction is dropped, as a request's `?` drops it).
+async fn write(store: &Store, n: i64, fail: bool) -> domain::Result<()> {
+    let mut tx = store.write().await?;
+    sqlx::query("INSERT INTO settings (name, value) VALUES ($1, '1')")
+        .bind(format!("gc-{n}"))
+        .execute(&mut *tx)
+        .await?;
+    if fail {
+        return Err(domain::Error::unprocessable("refused on purpose"));
+    }
+    tx.commit().await
+}
+
+async fn stored(store: &Store) -> Vec<i64> {
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM settings WHERE name LIKE 'gc-%'")
+        .fetch_all(&mut *store.read().await.unwrap())
+        .await
+        .unwrap();
+    let mut ids: Vec<i64> = names
+        .iter()
+        .map(|n| n.trim_start_matches("gc-").parse().unwrap())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writes_are_all_stored_and_failed_ones_not() {
+    let db = support::sqlite().await;
+    // the same database again, with group commit on (off by default)
+    let store = Store::connect_with_group_commit(&db.url, true)
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for n in 0..400i64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let fail = n % 7 == 3;
+            let dropped = n % 11 == 5;
+            let outcome = if dropped {
+                // dropped at some point of its way (a client that went away)
+                let _ = tokio::time::timeout(
+                    Duration::from_micros(50 * (n as u64 % 13)),
+                    write(&store, n, false),
+                )
+                .await;
+                None
+            } else {
+                Some(write(&store, n, fail).await.is_ok())
+            };
+            (n, outcome)
+        }));
+    }
+    let mut acknowledged = Vec::new();
+    let mut maybe = Vec::new();
+    for task in tasks {
+        let (n, outcome) = task.await.unwrap();
+        match outcome {
+            Some(true) => acknowledged.push(n),
+            Some(false) => assert_eq!(n % 7, 3, "write {n} failed"),
+            None => maybe.push(n),
+        }
+    }
+    // one more write after all of them: it commits whatever a dropped write left in a batch
+    write(&store, 10_000, false).await.unwrap();
+    let rows = stored(&store).await;
+    for n in &acknowledged {
+        assert!(rows.contains(n), "acknowledged write {n} is not stored");
+    }
+    for n in &rows {
+        assert!(
+            acknowledged.contains(n) || maybe.contains(n) || *n == 10_000,
+            "write {n} is stored although it failed"
+        );
+    }
+    // and durable: a store opened afresh on the file sees the same
+    store.close().await;
+    let reopened = Store::connect_with_group_commit(&db.url, true)
+        .await
+        .unwrap();
+    assert_eq!(stored(&reopened).await, rows);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_after_a_failed_one_starts_at_once() {
+    let db = support::sqlite().await;
+    // the same database again, with group commit on (off by default)
+    let store = &Store::connect_with_group_commit(&db.url, true)
+        .await
+        .unwrap();
+    for n in 0..50 {
+        assert!(write(store, n, n % 2 == 0).await.is_err() == (n % 2 == 0));
+        tokio::time::timeout(Duration::from_secs(3), write(store, 1000 + n, false))
+            .await
+            .expect("the next write waited")
+            .unwrap();
+    }
+    let rows = stored(store).await;
+    assert_eq!(rows.len(), 25 + 50);
+    assert!(rows.iter().all(|n| *n >= 1000 || n % 2 == 1));
+}
