@@ -134,10 +134,7 @@ pub fn attribute_values(html: &str, element: &str, attribute: &str) -> Vec<Strin
     while let Some(node) = stack.pop() {
         if let NodeData::Element { name, attrs, .. } = &node.data
             && &*name.local == element
-            && let Some(value) = attrs
-                .borrow()
-                .iter()
-                .find(|a| &*a.name.local == attribute)
+            && let Some(value) = attrs.borrow().iter().find(|a| &*a.name.local == attribute)
         {
             found.push(value.value.to_string());
         }
