@@ -9,8 +9,7 @@ import { api, createTicket, expect, openTicket, personPage, test } from "./helpe
 // a concurrent edit at that spot then merged wrongly: Ada (offline) types "x" after the "c" of
 // "cat" while Anna types "c" before it; the right merge is "ccxat", and it was "cxcat" whenever
 // Anna's Yjs client id was the larger one. Likewise a word typed before an equal word took the
-// equal word's first letter, so Ada deleting that word left "at c". Ada's tab is reloaded
-// between rounds (a new client id each time) until both orders of the two ids have been played.
+// equal word's first letter, so Ada deleting that word left "at c".
 
 /** Anna's and Ada's draft sockets and the tab's live socket fail while Ada's context is offline. */
 const OFFLINE_NOISE = [
@@ -62,7 +61,7 @@ async function live(page: Page) {
   await expect.poll(() => clientId(page), { timeout: 30_000 }).toBeGreaterThan(0);
 }
 
-test("text typed right before an equal text, with a concurrent edit there, merges as typed (both client-id orders)", async ({
+test("text typed right before an equal text, with a concurrent edit there, merges as typed", async ({
   browser,
   browserErrors,
 }) => {
@@ -87,8 +86,12 @@ test("text typed right before an equal text, with a concurrent edit there, merge
   let first = true;
   /** Anna starts a paragraph `${prefix}cat`; returns once Ada has it and Ada is offline. */
   const start = async (prefix: string) => {
-    await anna.page.locator(".composer .ProseMirror").click();
-    await anna.page.keyboard.press("Control+End");
+    // the caret at the end of the draft, set through the editor (as caretAt does)
+    await anna.page.evaluate(() => {
+      const ed = (document.querySelector(".composer .ProseMirror") as any)?.editor;
+      ed.view.focus();
+      ed.commands.setTextSelection(ed.state.doc.content.size - 1);
+    });
     if (!first) await anna.page.keyboard.press("Enter");
     first = false;
     await anna.page.keyboard.type(`${prefix}cat`);
@@ -125,18 +128,13 @@ test("text typed right before an equal text, with a concurrent edit there, merge
     await merged(prefix, "cat ", "a word typed before an equal word that is deleted meanwhile");
   }
 
-  // "c" typed before "cat" while the other agent types "x" after the "c" of "cat": "ccxat",
-  // in both orders of the two client ids
-  const orders = new Set<string>();
-  for (let round = 1; round <= 10 && (round <= 2 || orders.size < 2); round++) {
-    if (round > 1) {
-      await ada.page.reload();
-      await expect(ada.page.locator(".zoom[data-ready]")).toHaveCount(1);
-      await live(ada.page);
-    }
+  // "c" typed before "cat" while the other agent types "x" after the "c" of "cat": "ccxat"
+  // whatever the order of the two client ids (this page pair has one order; both orders, with
+  // fixed ids, are played by frontend/js/test/bundle-caret.mjs on the same bundle)
+  {
     const [a, b] = [await clientId(anna.page), await clientId(ada.page)];
     const order = a > b ? "Anna's id above Ada's" : "Anna's id below Ada's";
-    orders.add(order);
+    const round = 1;
     const prefix = `r${round} `;
     await start(prefix);
     expect(await caretAt(anna.page, prefix, prefix.length)).toBe(true);
@@ -147,6 +145,5 @@ test("text typed right before an equal text, with a concurrent edit there, merge
     expect(await paragraph(ada.page, prefix)).toBe(`${prefix}cxat`);
     await merged(prefix, "ccxat", `round ${round} (${order}: ${a} vs ${b})`);
   }
-  expect([...orders].sort(), "both orders of the client ids were played").toEqual(["Anna's id above Ada's", "Anna's id below Ada's"]);
   await rest.dispose();
 });
