@@ -33,9 +33,17 @@ test("agents on two instances co-edit one draft live", async ({ browser }) => {
     await anna.page.locator(".ProseMirror").click();
     await anna.page.keyboard.type("Start.");
     await expect(ada.page.locator(".ProseMirror")).toContainText("Start.", { timeout: 15_000 });
-    await ada.page.locator(".ProseMirror").click();
-    await ada.page.keyboard.press("Control+End");
-    await anna.page.keyboard.press("Control+Home");
+    // the carets are set through the editor: a native Control+Home/End reaches ProseMirror
+    // only with the next selectionchange, and a remote update applied before it restores the
+    // old caret (the keystrokes then land elsewhere)
+    const caret = (page: typeof anna.page, where: "start" | "end") =>
+      page.evaluate((where) => {
+        const ed = (document.querySelector(".composer .ProseMirror") as any)?.editor;
+        ed.view.focus();
+        ed.commands.setTextSelection(where === "start" ? 1 : ed.state.doc.content.size - 1);
+      }, where);
+    await caret(ada.page, "end");
+    await caret(anna.page, "start");
 
     // both type at once: Anna at the paragraph's start (A), Ada at its end (B)
     await Promise.all([
