@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::text_modules::{delete_button, group_boxes};
-use super::{AdminShell, AdminTable, Cell, Section, UNCHANGED, loaded, optional_select};
+use super::{
+    AdminShell, AdminTable, Cell, Section, UNCHANGED, loaded, optional_select, text_select,
+};
 use crate::api::macros::{
     MacroEdit, MacroForm, OWNER_CURRENT_USER, OWNER_NOBODY, admin_macro, admin_macros,
     delete_macro, save_macro,
@@ -134,8 +136,6 @@ fn MacroEditor(edit: MacroEdit) -> impl IntoView {
             }
         });
     };
-    let initial_operator = form.tags_operator.clone();
-    let initial_owner = form.owner.clone();
     let owner_options: Vec<(String, String)> = [
         (String::new(), UNCHANGED.to_string()),
         (
@@ -148,7 +148,6 @@ fn MacroEditor(edit: MacroEdit) -> impl IntoView {
     .chain(owners.into_iter().map(|a| (a.id.to_string(), a.name)))
     .collect();
     let group_moves = groups.clone();
-    let initial_next = form.ux_flow_next_up.clone();
     view! {
         <h1>{heading}</h1>
         <form class="admin-form" id="macro-form" data-ready=ready_marker() on:submit=submit>
@@ -169,58 +168,22 @@ fn MacroEditor(edit: MacroEdit) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="macro-owner">"Owner"</label>
-                    <select
-                        id="macro-owner"
-                        on:change=move |ev| {
-                            owner.set(event_target_value(&ev));
-                            state.changed();
-                        }
-                    >
-                        {owner_options
-                            .into_iter()
-                            .map(|(v, label)| {
-                                let selected = initial_owner == v;
-                                view! { <option value=v selected=selected>{label}</option> }
-                            })
-                            .collect_view()}
-                    </select>
+                    {text_select("macro-owner", owner_options, owner, state)}
                 </div>
                 <div class="field">
                     <label for="macro-tags-operator">"Tags"</label>
-                    <select
-                        id="macro-tags-operator"
-                        on:change=move |ev| {
-                            tags_operator.set(event_target_value(&ev));
-                            state.changed();
-                        }
-                    >
-                        {[("", UNCHANGED), ("add", "Add"), ("remove", "Remove")]
-                            .into_iter()
-                            .map(|(v, label)| {
-                                let selected = initial_operator == v;
-                                view! { <option value=v selected=selected>{label}</option> }
-                            })
-                            .collect_view()}
-                    </select>
+                    {text_select("macro-tags-operator", [("", UNCHANGED), ("add", "Add"), ("remove", "Remove")]
+                        .into_iter()
+                        .map(|(v, l)| (v.to_string(), l.to_string()))
+                        .collect(), tags_operator, state)}
                 </div>
                 <TextField id="macro-tags" label="Tag names" value=tags hint="Separated by commas." state/>
                 <div class="field">
                     <label for="macro-next-up">"Afterwards"</label>
-                    <select
-                        id="macro-next-up"
-                        on:change=move |ev| {
-                            next_up.set(event_target_value(&ev));
-                            state.changed();
-                        }
-                    >
-                        {NEXT_UP
-                            .iter()
-                            .map(|(v, label)| {
-                                let selected = initial_next == *v;
-                                view! { <option value=*v selected=selected>{*label}</option> }
-                            })
-                            .collect_view()}
-                    </select>
+                    {text_select("macro-next-up", NEXT_UP
+                        .iter()
+                        .map(|(v, l)| (v.to_string(), l.to_string()))
+                        .collect(), next_up, state)}
                 </div>
                 {group_boxes("macro", groups, chosen, state)}
                 <TextArea id="macro-note" label="Note" value=note state/>

@@ -229,6 +229,34 @@ where
     }
 }
 
+/// A select of `(value, label)` choices bound to the text `value` (the choice equal to it
+/// selected at first).
+pub fn text_select(
+    id: &'static str,
+    choices: Vec<(String, String)>,
+    value: RwSignal<String>,
+    state: FormState,
+) -> impl IntoView {
+    let initial = value.get_untracked();
+    view! {
+        <select
+            id=id
+            on:change=move |ev| {
+                value.set(event_target_value(&ev));
+                state.changed();
+            }
+        >
+            {choices
+                .into_iter()
+                .map(|(v, label)| {
+                    let selected = initial == v;
+                    view! { <option value=v selected=selected>{label}</option> }
+                })
+                .collect_view()}
+        </select>
+    }
+}
+
 /// [`optional_select`]'s first choice where `None` means no record.
 pub const NONE: &str = "– none –";
 /// [`optional_select`]'s first choice where `None` leaves the value as it is (a macro's actions).
