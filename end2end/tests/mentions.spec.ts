@@ -97,3 +97,46 @@ test("`@` after a word or in an address opens nothing; Escape closes the list", 
   await expect(editor.locator("p")).toHaveCount(2);
   await expect(editor.locator("a[data-mention-user-id]")).toHaveCount(0);
 });
+
+test("`@` on the new-ticket form offers the chosen group's agents, and the new ticket mentions", async ({ browser }) => {
+  const bobApi = await api("agent2@tandem.test");
+  const bobId: number = (await (await bobApi.get("/api/v1/users/me")).json()).id;
+  await bobApi.dispose();
+
+  const { page } = await personPage(browser, "agent1@tandem.test");
+  await page.goto("/tickets/new");
+  await expect(page.locator("form.new-ticket[data-ready]")).toHaveCount(1);
+  await page.locator("#customer-search").fill("nicole");
+  await page.locator("button.hit", { hasText: "Nicole Braun" }).click();
+  const title = `Mention on a new ticket ${Date.now()}`;
+  await page.locator("#new-title").fill(title);
+  const editor = page.locator(".composer .ProseMirror");
+  const list = page.getByRole("listbox", { name: "Agents to mention" });
+  const bob = list.locator(`[role=option][data-mention-user-id="${bobId}"]`);
+
+  // Sales: agent2 has no access there, so the list does not offer them
+  await page.locator("#new-group").selectOption({ label: "Sales" });
+  await editor.click();
+  await page.keyboard.type("Please look, @Bo");
+  await expect(bob).toHaveCount(0);
+  await page.keyboard.press("Escape");
+  for (let i = 0; i < 3; i++) await page.keyboard.press("Backspace");
+
+  // Users: agent2 may read it
+  await page.locator("#new-group").selectOption({ label: "Users" });
+  await editor.click();
+  await page.keyboard.press("End");
+  await page.keyboard.type("@Bo");
+  await expect(bob).toBeVisible();
+  await bob.click();
+  await expect(editor.locator(`a[data-mention-user-id="${bobId}"]`)).toHaveText("Bob Agent");
+  await page.screenshot({ path: screenshot("mention-new-ticket"), fullPage: true });
+
+  await page.locator("#create-ticket").click();
+  await expect(page).toHaveURL(/\/tickets\/\d+$/);
+  const id = Number(new URL(page.url()).pathname.split("/").pop());
+  const admin = await api("admin@tandem.test");
+  const mentions = await (await admin.get(`/api/v1/mentions?mentionable_type=Ticket&mentionable_id=${id}`)).json();
+  expect(mentions.mentions.map((m: { user_id: number }) => m.user_id)).toEqual([bobId]);
+  await admin.dispose();
+});

@@ -191,8 +191,11 @@ test("an e-mail's Reply all and Forward prefill the reply", async ({ page }) => 
     headers: { "Content-Type": "message/rfc822" },
     data: Buffer.from(
       `From: Nicole Braun <nicole@customer.test>\r\nTo: Support <${own}>, sam@customer.test\r\nCc: Lee Lone <lee@other.test>\r\n` +
-        `Subject: Printer on fire ${stamp}\r\nMessage-ID: <fire-${stamp}@customer.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n` +
-        `The printer is on fire.\r\n`,
+        `Subject: Printer on fire ${stamp}\r\nMessage-ID: <fire-${stamp}@customer.test>\r\nMIME-Version: 1.0\r\n` +
+        `Content-Type: multipart/mixed; boundary="b-${stamp}"\r\n\r\n` +
+        `--b-${stamp}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe printer is on fire.\r\n` +
+        `--b-${stamp}\r\nContent-Type: text/plain; name="fire-report.txt"\r\nContent-Disposition: attachment; filename="fire-report.txt"\r\n\r\n` +
+        `Smoke since 9:00.\r\n--b-${stamp}--\r\n`,
     ),
   });
   expect(inbound.status(), await inbound.text()).toBe(201);
@@ -222,5 +225,18 @@ test("an e-mail's Reply all and Forward prefill the reply", async ({ page }) => 
   await expect(editor).toContainText("---Begin forwarded message:---");
   await expect(editor).toContainText("From: Nicole Braun <nicole@customer.test>");
   await expect(editor.locator("blockquote")).toContainText("The printer is on fire.");
+  // the forwarded message's attachment goes along (copied into this reply's uploads)
+  const chips = reply.getByRole("list", { name: "Attached files" });
+  await expect(chips.getByText("fire-report.txt")).toBeVisible();
   await page.screenshot({ path: screenshot("ticket-tools-forward"), fullPage: true });
+  // a second Forward does not attach it twice
+  await article.getByRole("button", { name: "Forward" }).click();
+  await expect(chips.getByText("fire-report.txt")).toHaveCount(1);
+
+  // sent, the forward carries the file
+  await reply.locator("input[name=to]").fill("lee@other.test");
+  await reply.getByRole("button", { name: "Send" }).click();
+  const sent = page.locator(".thread .article.kind-email", { hasText: "---Begin forwarded message:---" });
+  await expect(sent).toBeVisible();
+  await expect(sent.getByRole("link", { name: /fire-report\.txt/ })).toBeVisible();
 });

@@ -508,3 +508,121 @@ async fn object_storage_upload_download_and_delete() {
         s.finish().await;
     }
 }
+
+/// Forwarding (`POST /ticket_attachment_upload_clone_by_article/{id}`, Zammad's
+/// `ticket_attachment_upload_clone_by_article`): the article's attached files — not its inline
+/// images — are copied into the caller's upload cache once, and the next article sent with that
+/// `form_id` carries them; a customer cannot copy an internal article's files; no `form_id` is
+/// Zammad's 422.
+#[tokio::test]
+async fn forwarding_copies_an_articles_attached_files_into_the_upload_cache() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let html = format!(
+            r#"<p>see <img src="data:image/png;base64,{}" alt="shot"></p>"#,
+            b64(&png(40, 30))
+        );
+        let t = send(s.post("/tickets", AGENT1).json(
+            &json!({"title": "forward me", "group": "Users", "customer": NICOLE, "article": {
+            "body": html, "content_type": "text/html", "type": "email", "to": NICOLE,
+            "attachments": [
+                {"filename": "report.txt", "data": b64(b"report body"), "mime-type": "text/plain"},
+                {"filename": "data.csv", "data": b64(b"a,b\n1,2\n"), "mime-type": "text/csv"}
+            ]}}),
+        ))
+        .await;
+        assert_eq!(t.0, 201, "{ctx}: {}", t.1);
+        let ticket = t.1["id"].as_i64().unwrap();
+        let original = send(s.get(&format!("/ticket_articles/by_ticket/{ticket}"), AGENT1))
+            .await
+            .1[0]
+            .clone();
+        assert_eq!(
+            original["attachments"].as_array().unwrap().len(),
+            3,
+            "{ctx}: 2 files + 1 inline image"
+        );
+        let article = original["id"].as_i64().unwrap();
+        let url = format!("/ticket_attachment_upload_clone_by_article/{article}");
+
+        let r = send(s.post(&url, AGENT1).json(&json!({}))).await;
+        assert_eq!(r.0, 422, "{ctx}: {}", r.1);
+        assert_eq!(
+            r.1["error"], "Need 'form_id' to add attachments to new form.",
+            "{ctx}"
+        );
+
+        let r = send(s.post(&url, AGENT1).json(&json!({"form_id": "fwd-1"}))).await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        let copies = r.1["attachments"].as_array().unwrap();
+        let names: Vec<&str> = copies
+            .iter()
+            .map(|a| a["filename"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["report.txt", "data.csv"], "{ctx}: no inline image");
+        assert_eq!(copies[0]["size"], "11", "{ctx}");
+        // a second click copies nothing twice
+        let r = send(s.post(&url, AGENT1).json(&json!({"form_id": "fwd-1"}))).await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        assert_eq!(r.1["attachments"], json!([]), "{ctx}");
+
+        // the forward carries them; the original keeps its own
+        let r = send(s.post("/ticket_articles", AGENT1).json(&json!({
+            "ticket_id": ticket, "body": "<p>FYI</p>", "content_type": "text/html", "type": "note",
+            "internal": true, "form_id": "fwd-1"
+        })))
+        .await;
+        assert_eq!(r.0, 201, "{ctx}: {}", r.1);
+        let forwarded = r.1["id"].as_i64().unwrap();
+        let files = send(s.get(&format!("/ticket_articles/{forwarded}"), AGENT1))
+            .await
+            .1["attachments"]
+            .clone();
+        let names: Vec<&str> = files
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["filename"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["report.txt", "data.csv"], "{ctx}");
+        let bytes = s
+            .client
+            .get(s.url(&format!(
+                "/ticket_attachment/{ticket}/{forwarded}/{}",
+                files[0]["id"]
+            )))
+            .basic_auth(AGENT1, Some(PASSWORD))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(
+            &bytes[..],
+            b"report body",
+            "{ctx}: the copy has the original's bytes"
+        );
+        let again = send(s.get(&format!("/ticket_articles/{article}"), AGENT1))
+            .await
+            .1;
+        assert_eq!(again["attachments"].as_array().unwrap().len(), 3, "{ctx}");
+
+        // the internal forward is not the customer's to copy; an unknown article is a 404
+        let r = send(
+            s.post(
+                &format!("/ticket_attachment_upload_clone_by_article/{forwarded}"),
+                NICOLE,
+            )
+            .json(&json!({"form_id": "mine"})),
+        )
+        .await;
+        assert_eq!(r.0, 403, "{ctx}: {}", r.1);
+        let r = send(
+            s.post("/ticket_attachment_upload_clone_by_article/987654", AGENT1)
+                .json(&json!({"form_id": "x"})),
+        )
+        .await;
+        assert_eq!(r.0, 404, "{ctx}: {}", r.1);
+    }
+}

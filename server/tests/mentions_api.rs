@@ -3,6 +3,7 @@
 //! mentioned agent to the ticket and tells them (the bell), through every way an article is
 //! made (`POST /ticket_articles`, `POST /tickets`, `PUT /tickets/{id}`); a customer's article,
 //! and ids of customers, of agents without access to the group or of nobody, mention no one.
+//! An agent's e-mail and DeskHero note mention as the web app's reply does.
 
 mod common;
 
@@ -169,6 +170,89 @@ async fn customers_and_agents_without_access_are_never_mentioned() {
             "{ctx}: no group access"
         );
         assert!(mention_bell(&s, AGENT2, sales).await.is_empty(), "{ctx}");
+        s.finish().await;
+    }
+}
+
+/// A MIME message in HTML from `from` about `subject` (threaded onto the ticket by its hook).
+fn html_mail(from: &str, subject: &str, html: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: support@tandem.test\r\nSubject: {subject}\r\n\
+         Message-ID: <{}@mentions.test>\r\nDate: Tue, 1 Dec 2026 10:00:00 +0000\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body>{html}</body></html>\r\n",
+        subject.len() * 7919 + html.len()
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn mentions_count_in_an_agents_email_and_deskhero_note_but_not_a_customers() {
+    for db in common::support::backends().await {
+        let s = common::start(db, 50 * 1024 * 1024).await;
+        let ctx = s.db.name;
+        let bob = user_id(&s, AGENT2).await; // read access to Users
+        let ticket = new_ticket(&s, "Users", "<p>first</p>").await;
+        let number = send(s.get(&format!("/tickets/{ticket}"), AGENT1)).await.1["number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let hook = format!("Printer [Ticket#{number}]");
+        let receive = |message: Vec<u8>| {
+            let s = &s;
+            async move {
+                let r = send(
+                    s.post("/channels_email/inbound", ADMIN)
+                        .header("content-type", "message/rfc822")
+                        .body(message),
+                )
+                .await;
+                assert_eq!(r.0, 201, "{ctx}: inbound: {}", r.1);
+                assert_eq!(r.1["ticket_id"], ticket, "{ctx}: threaded: {}", r.1);
+            }
+        };
+
+        // a customer's e-mail with a mention link: stored, mentions nobody
+        receive(html_mail(
+            NICOLE,
+            &hook,
+            &format!("<p>{}</p>", mention(bob, "Bob")),
+        ))
+        .await;
+        assert!(
+            followers(&s, ticket).await.is_empty(),
+            "{ctx}: customer mail"
+        );
+
+        // an agent of the group answering by e-mail mentions as in the web app
+        receive(html_mail(
+            AGENT1,
+            &format!("Re: {hook}"),
+            &format!("<p>{} have a look</p>", mention(bob, "Bob")),
+        ))
+        .await;
+        assert_eq!(followers(&s, ticket).await, vec![bob], "{ctx}: agent mail");
+        assert_eq!(mention_bell(&s, AGENT2, ticket).await.len(), 1, "{ctx}");
+
+        // DeskHero: an agent's private note mentions; a customer's inbound reply does not
+        let other = new_ticket(&s, "Users", "<p>first</p>").await;
+        let url = format!("{}/api/acme/v1/ticket_conversations/{other}", s.base);
+        let post = |kind: &str, html: String| {
+            let body = json!([{"type": kind, "sys_content_rich": {"html": html}}]);
+            let s = &s;
+            let url = url.clone();
+            async move { send(s.as_user(s.client.post(url), AGENT1).json(&body)).await }
+        };
+        let r = post("REPLY_INBOUND", format!("<p>{}</p>", mention(bob, "Bob"))).await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        assert!(followers(&s, other).await.is_empty(), "{ctx}: inbound");
+        let r = post("NOTE_PRIVATE", format!("<p>{}</p>", mention(bob, "Bob"))).await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        assert_eq!(
+            followers(&s, other).await,
+            vec![bob],
+            "{ctx}: DeskHero note"
+        );
+        assert_eq!(mention_bell(&s, AGENT2, other).await.len(), 1, "{ctx}");
         s.finish().await;
     }
 }

@@ -259,3 +259,13 @@ pub struct CustomerHit {
     pub email: String,
     pub organization: Option<String>,
 }
+
+/// A file in a reply's upload cache (`form_id`), shown as a chip under the composer: `size`
+/// in bytes, `content_type` its MIME type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadedFile {
+    pub id: i64,
+    pub filename: String,
+    pub size: i64,
+    pub content_type: String,
+}

@@ -70,6 +70,20 @@ mod ssr {
     use domain::accounts::users::UserRecord;
     use domain::tickets::history::HistoryRecord;
 
+    /// The `@` list's entries.
+    pub fn mention_candidates(
+        agents: Vec<domain::policy::access::Actor>,
+    ) -> Vec<super::MentionCandidate> {
+        agents
+            .into_iter()
+            .map(|agent| super::MentionCandidate {
+                id: agent.id,
+                name: agent.fullname(),
+                email: agent.email,
+            })
+            .collect()
+    }
+
     /// A person's name as the web app shows it: first and last name, else login or address.
     pub fn name_of(user: &UserRecord) -> String {
         let name = format!("{} {}", user.firstname, user.lastname);
@@ -150,6 +164,36 @@ pub async fn change_ticket_tag(
     let actor = actor().await?;
     let ctx = context()?;
     run(ctx.desk.change_tag(&actor, ticket_id, &name, add)).await
+}
+
+/// Forwarding an e-mail article: its attached files (not its inline images) copied into the
+/// reply's upload cache `form_id`, returned as the composer's chips. The domain use case of
+/// `POST /ticket_attachment_upload_clone_by_article/{article_id}`; a second call copies
+/// nothing twice.
+#[server(output = JsonText)]
+pub async fn forward_attachments(
+    article_id: i64,
+    form_id: String,
+) -> Result<Vec<super::UploadedFile>, ServerFnError> {
+    use crate::session::server::{actor, context, run};
+    let actor = actor().await?;
+    let ctx = context()?;
+    run(async {
+        let copies = ctx
+            .desk
+            .clone_article_attachments(&actor, article_id, &form_id)
+            .await?;
+        Ok(copies
+            .into_iter()
+            .map(|f| super::UploadedFile {
+                id: f.id,
+                filename: f.filename,
+                size: f.size,
+                content_type: f.mime_type,
+            })
+            .collect())
+    })
+    .await
 }
 
 /// The ticket's history, oldest first (the domain read of `/ticket_history/{id}`; agents).
@@ -362,14 +406,27 @@ pub async fn mention_candidates(
         let mut conn = ctx.store.read().await?;
         let found =
             domain::tickets::mentions::candidates(&mut conn, &actor, ticket_id, &query, 10).await?;
-        Ok(found
-            .into_iter()
-            .map(|agent| MentionCandidate {
-                id: agent.id,
-                name: agent.fullname(),
-                email: agent.email,
-            })
-            .collect())
+        Ok(ssr::mention_candidates(found))
+    })
+    .await
+}
+
+/// [`mention_candidates`] on the new-ticket form, before the ticket exists: the agents of the
+/// chosen group (`domain::tickets::mentions::group_candidates`).
+#[server(output = JsonText)]
+pub async fn group_mention_candidates(
+    group_id: i64,
+    query: String,
+) -> Result<Vec<MentionCandidate>, ServerFnError> {
+    use crate::session::server::{actor, context, run};
+    let actor = actor().await?;
+    let ctx = context()?;
+    run(async {
+        let mut conn = ctx.store.read().await?;
+        let found =
+            domain::tickets::mentions::group_candidates(&mut conn, &actor, group_id, &query, 10)
+                .await?;
+        Ok(ssr::mention_candidates(found))
     })
     .await
 }

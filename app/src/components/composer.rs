@@ -25,6 +25,8 @@ mod bridge {
         pub fn focus(this: &ReplyHandle);
         #[wasm_bindgen(method, js_name = addFiles)]
         pub fn add_files(this: &ReplyHandle, files: &web_sys::FileList);
+        #[wasm_bindgen(method, js_name = addCached)]
+        pub fn add_cached(this: &ReplyHandle, files: &JsValue);
         #[wasm_bindgen(method, js_name = removeFile)]
         pub fn remove_file(this: &ReplyHandle, id: f64);
         #[wasm_bindgen(method)]
@@ -40,14 +42,7 @@ mod bridge {
     }
 }
 
-/// A file in the upload cache, shown as a chip.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UploadedFile {
-    pub id: i64,
-    pub filename: String,
-    pub size: i64,
-    pub content_type: String,
-}
+pub use crate::api::UploadedFile;
 
 /// Another editor of the shared draft (from Yjs awareness).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -240,6 +235,19 @@ impl ReplyControl {
         }
     }
 
+    /// Files already in the reply's upload cache (a forwarded article's) become chips.
+    pub fn add_cached(&self, files: &[UploadedFile]) {
+        #[cfg(feature = "browser")]
+        if let Some(h) = self.js()
+            && let Ok(json) = serde_json::to_string(files)
+            && let Ok(list) = js_sys::JSON::parse(&json)
+        {
+            h.add_cached(&list)
+        }
+        #[cfg(not(feature = "browser"))]
+        let _ = files;
+    }
+
     pub fn remove_file(&self, id: i64) {
         #[cfg(feature = "browser")]
         if let Some(h) = self.js() {
@@ -315,9 +323,18 @@ pub struct ComposerSetup {
     pub rich: bool,
     /// False: shows the (shared) draft without letting the user change it.
     pub editable: bool,
-    /// `@` mentions the agents who may see this ticket (its id; agents' replies): the list
-    /// asks `mention_candidates` as the agent types.
-    pub mentions: Option<i64>,
+    /// `@` mentions agents (agents' replies and new tickets; `None`: no `@` list).
+    pub mentions: Option<MentionScope>,
+}
+
+/// Whom the composer's `@` list offers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MentionScope {
+    /// The agents who may see this ticket (its id): `mention_candidates`.
+    Ticket(i64),
+    /// A ticket being created: the agents of the group chosen in the form at the moment the
+    /// list opens (`group_mention_candidates`; nobody before a group is chosen).
+    Group(Signal<Option<i64>>),
 }
 
 const TOOLS: [(&str, &str, &str); 9] = [
@@ -652,9 +669,9 @@ mod mount {
             })
             .into_js_value(),
         );
-        if let Some(ticket_id) = setup.mentions {
+        if let Some(scope) = setup.mentions {
             let mentions = Object::new();
-            set(&mentions, "load", mention_loader(ticket_id));
+            set(&mentions, "load", mention_loader(scope));
             set(&opts, "mentions", mentions);
         }
         if let Some((ticket_id, user_id, name)) = &setup.collab {
@@ -730,17 +747,29 @@ mod mount {
         bridge::mount_reply(el.unchecked_ref(), &opts)
     }
 
-    /// The `@` list's `load(query)`: a Promise of the agents `mention_candidates` finds for
-    /// `query` (`[{id, name, email}]`), rejected when the server function fails. It touches no
-    /// signal, so it needs no `Alive` check; the list ignores answers that come too late.
-    fn mention_loader(ticket_id: i64) -> JsValue {
+    /// The `@` list's `load(query)`: a Promise of the agents the scope's server function finds
+    /// for `query` (`[{id, name, email}]`), rejected when it fails. It only reads the group
+    /// signal (untracked, `try_`: nobody when the form is gone), so it needs no `Alive` check;
+    /// the list ignores answers that come too late.
+    fn mention_loader(scope: super::MentionScope) -> JsValue {
         Closure::<dyn FnMut(JsValue) -> js_sys::Promise>::new(move |query: JsValue| {
             let mut query = Some(query.as_string().unwrap_or_default());
             js_sys::Promise::new(&mut |resolve: js_sys::Function, reject: js_sys::Function| {
                 let query = query.take().unwrap_or_default();
                 leptos::task::spawn_local(async move {
-                    use crate::api::ticket_tools::mention_candidates;
-                    match mention_candidates(ticket_id, query).await {
+                    use crate::api::ticket_tools::{group_mention_candidates, mention_candidates};
+                    let found = match scope {
+                        super::MentionScope::Ticket(ticket_id) => {
+                            mention_candidates(ticket_id, query).await
+                        }
+                        super::MentionScope::Group(group) => {
+                            match group.try_get_untracked().flatten() {
+                                Some(group_id) => group_mention_candidates(group_id, query).await,
+                                None => Ok(Vec::new()),
+                            }
+                        }
+                    };
+                    match found {
                         Ok(found) => {
                             let json =
                                 serde_json::to_string(&found).unwrap_or_else(|_| "[]".into());

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_navigate;
 use crate::api::tickets::{create_ticket, ticket_form_options};
 use crate::api::users::search_customers;
 use crate::api::{CustomerHit, NewTicket};
-use crate::components::composer::{Composer, ComposerSetup, ReplyControl};
+use crate::components::composer::{Composer, ComposerSetup, MentionScope, ReplyControl};
 use crate::components::layout::{SignedIn, ready_marker};
 use crate::components::status::ErrorView;
 use crate::pages::overview::clean_error;
@@ -135,8 +135,12 @@ fn NewTicketForm(
         collab: None,
         rich: agent,
         editable: true,
-        // no ticket yet: no `@` list (a mention link sent through REST still counts)
-        mentions: None,
+        // no ticket yet: the `@` list offers the agents of the group chosen so far
+        mentions: agent.then(|| {
+            MentionScope::Group(Signal::derive(move || {
+                Some(group_id.get()).filter(|id| *id != 0)
+            }))
+        }),
     };
     view! {
         <h1>"New ticket"</h1>

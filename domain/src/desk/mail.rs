@@ -860,6 +860,8 @@ impl Desk {
         )
         .await?;
         raw::record(&mut tx, article.id, &key.sha256, size).await?;
+        // an agent's e-mail may mention colleagues as a web reply does (a customer's cannot)
+        let mentioned = self.tell_mentions(&mut tx, &customer, article.id).await?;
         if !new_ticket {
             tickets::reopen_for_follow_up(&mut tx, &customer, ticket.id).await?;
         }
@@ -883,7 +885,7 @@ impl Desk {
                 .await?
         };
         tx.commit().await?;
-        if queued {
+        if queued || mentioned {
             self.wake_mail_delivery();
         }
         self.changed(&after, (!new_ticket).then_some(&ticket), true);

@@ -691,9 +691,9 @@ impl Desk {
     /// transaction the mentioned agents follow the ticket and are told, as
     /// [`Desk::create_mention`] tells them; the caller's commit publishes the ticket's change
     /// (which their bells hear) and wakes the mail delivery when this returns true (mail was
-    /// queued). The REST writes (`POST /ticket_articles`, `POST /tickets`, `PUT /tickets/{id}`)
-    /// and the web app's reply all come through here.
-    async fn tell_mentions(
+    /// queued). The REST writes (`POST /ticket_articles`, `POST /tickets`, `PUT /tickets/{id}`),
+    /// the web app's reply, received e-mail and DeskHero's conversations all come through here.
+    pub(crate) async fn tell_mentions(
         &self,
         conn: &mut sqlx::AnyConnection,
         actor: &Actor,

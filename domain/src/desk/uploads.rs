@@ -5,6 +5,7 @@
 use crate::Result;
 use crate::desk::Desk;
 use crate::policy::access::Actor;
+use crate::tickets::articles;
 use crate::tickets::attachments::{self, AttachmentRecord, NewFile};
 
 impl Desk {
@@ -36,6 +37,23 @@ impl Desk {
         }
         .await;
         stored.settle(self, outcome).await
+    }
+
+    /// Forwarding an article: its attached files copied into `actor`'s upload cache `form_id`
+    /// ([`attachments::clone_to_cache`]), for the forwarded e-mail the caller is writing.
+    /// Errors: 404 for an unknown article, 403 for one `actor` may not read (an internal
+    /// article for a customer), 422 for a bad `form_id`.
+    pub async fn clone_article_attachments(
+        &self,
+        actor: &Actor,
+        article_id: i64,
+        form_id: &str,
+    ) -> Result<Vec<AttachmentRecord>> {
+        let mut tx = self.store.write().await?;
+        let (article, _) = articles::load_readable(&mut tx, actor, article_id).await?;
+        let copies = attachments::clone_to_cache(&mut tx, actor, &article, form_id).await?;
+        tx.commit().await?;
+        Ok(copies)
     }
 
     /// Removes one of `actor`'s cached uploads (403 for anyone else's or one already claimed

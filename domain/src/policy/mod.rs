@@ -231,13 +231,19 @@ pub fn authorize_delete_article(
 
 /// Mentioning (subscribing) users needs agent read access on the ticket.
 pub fn authorize_mention(actor: &Actor, ticket: &TicketFacts) -> Result<()> {
-    if actor.has_group_access(ticket.group_id, AccessLevel::Read) {
+    if can_mention_in_group(actor, ticket.group_id) {
         Ok(())
     } else {
         Err(Error::Forbidden(
             "You have insufficient permissions to mention other users.".into(),
         ))
     }
+}
+
+/// Whether `actor` may mention users in a ticket of `group_id` (an existing one, or one being
+/// created there): agent read access on the group, as [`authorize_mention`].
+pub fn can_mention_in_group(actor: &Actor, group_id: i64) -> bool {
+    actor.has_group_access(group_id, AccessLevel::Read)
 }
 
 /// Shared drafts: agents with change access on the ticket's group.

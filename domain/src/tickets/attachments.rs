@@ -288,13 +288,78 @@ pub async fn upload_to_cache(
     form_id: &str,
     file: NewFile,
 ) -> Result<AttachmentRecord> {
+    check_form_id(form_id)?;
+    let id = insert(conn, files, &file, None, Some(form_id), actor.id).await?;
+    find(conn, id).await
+}
+
+/// `POST /ticket_attachment_upload_clone_by_article/{article_id}` (forwarding an article):
+/// copies the article's attached files into the caller's upload cache `form_id`, so that the
+/// article the caller sends with that `form_id` carries them. As Zammad's
+/// `CanCloneAttachments#clone_attachments(only_attached_attachments: true)`
+/// (`app/models/concerns/can_clone_attachments.rb`): inline images are left out (an HTML
+/// article's files whose Content-ID its body references, and Tandem's inline images), and so
+/// is a file the cache already holds under the same name and size (a second click copies
+/// nothing twice). The copies share the originals' bytes (content-addressed); returns the
+/// copies, in the article's order. The caller checked that `actor` may read the article.
+/// Errors: 422 for a missing or over-long `form_id`.
+pub async fn clone_to_cache(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    article: &crate::tickets::articles::ArticleRecord,
+    form_id: &str,
+) -> Result<Vec<AttachmentRecord>> {
+    check_form_id(form_id)?;
+    let html = article.content_type.eq_ignore_ascii_case("text/html");
+    let referenced = |cid: &str| {
+        let cid = cid.trim_matches(['<', '>']);
+        !cid.is_empty() && article.body.contains(cid)
+    };
+    let cached = sqlx::query_as::<_, AttachmentRecord>(&format!(
+        "SELECT {COLUMNS} FROM attachments WHERE form_id = $1 AND user_id = $2 AND article_id IS NULL"
+    ))
+    .bind(form_id)
+    .bind(actor.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut copies = Vec::new();
+    for file in for_article(conn, article.id).await? {
+        let inline =
+            file.inline != 0 || (html && file.content_id.as_deref().is_some_and(referenced));
+        let cached_already = cached
+            .iter()
+            .chain(copies.iter())
+            .any(|c: &AttachmentRecord| c.filename == file.filename && c.size == file.size);
+        if inline || cached_already {
+            continue;
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO attachments (form_id, user_id, filename, size, sha256, mime_type, content_id, inline, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,0,$8) RETURNING id",
+        )
+        .bind(form_id)
+        .bind(actor.id)
+        .bind(&file.filename)
+        .bind(file.size)
+        .bind(&file.sha256)
+        .bind(&file.mime_type)
+        .bind(&file.content_id)
+        .bind(clock::now())
+        .fetch_one(&mut *conn)
+        .await?;
+        copies.push(find(conn, id).await?);
+    }
+    Ok(copies)
+}
+
+/// A `form_id` names an upload cache: 1–200 characters, not blank; 422 otherwise.
+fn check_form_id(form_id: &str) -> Result<()> {
     if form_id.trim().is_empty() || form_id.len() > 200 {
         return Err(Error::unprocessable(
             "The required value 'form_id' is missing.",
         ));
     }
-    let id = insert(conn, files, &file, None, Some(form_id), actor.id).await?;
-    find(conn, id).await
+    Ok(())
 }
 
 /// `DELETE /attachments/{id}`: only the uploader's own cached files.

@@ -156,23 +156,34 @@ pub async fn candidates(
     query: &str,
     limit: usize,
 ) -> Result<Vec<Actor>> {
-    let (ticket, facts) = tickets::load(conn, ticket_id).await?;
-    if policy::authorize_mention(actor, &facts).is_err() {
+    let (ticket, _) = tickets::load(conn, ticket_id).await?;
+    group_candidates(conn, actor, ticket.group_id, query, limit).await
+}
+
+/// [`candidates`] for a ticket not created yet (the new-ticket form's `@`): the active agents
+/// with access to `group_id`, for an agent who may mention there
+/// ([`policy::can_mention_in_group`]), else nobody; an unknown group has nobody.
+pub async fn group_candidates(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    group_id: i64,
+    query: &str,
+    limit: usize,
+) -> Result<Vec<Actor>> {
+    if !policy::can_mention_in_group(actor, group_id) {
         return Ok(Vec::new());
     }
     let wanted = query.trim().to_lowercase();
-    Ok(
-        tickets::group_agents(conn, ticket.group_id, AccessLevel::Read)
-            .await?
-            .into_iter()
-            .filter(|agent| {
-                wanted.is_empty()
-                    || agent.fullname().to_lowercase().contains(&wanted)
-                    || agent.email.to_lowercase().contains(&wanted)
-            })
-            .take(limit)
-            .collect(),
-    )
+    Ok(tickets::group_agents(conn, group_id, AccessLevel::Read)
+        .await?
+        .into_iter()
+        .filter(|agent| {
+            wanted.is_empty()
+                || agent.fullname().to_lowercase().contains(&wanted)
+                || agent.email.to_lowercase().contains(&wanted)
+        })
+        .take(limit)
+        .collect())
 }
 
 /// Removes a mention (the mentioned user, or agents with change access); the ticket's id.

@@ -171,6 +171,14 @@ export function mountReply (el, opts = {}) {
         toCache(file).catch((err) => call(opts.onError, `${file.name}: ${err.message || err}`)).finally(() => setBusy(-1))
       }
     },
+    // files already in the upload cache (a forwarded article's copies) become chips too
+    addCached (list) {
+      for (const f of Array.from(list || [])) {
+        if (!f || f.id == null || files.some((x) => x.id === f.id)) continue
+        files.push({ id: f.id, filename: String(f.filename || 'file'), size: Number(f.size || 0), content_type: f.content_type || 'application/octet-stream' })
+      }
+      changed()
+    },
     removeFile (id) {
       const i = files.findIndex((f) => f.id === id)
       if (i < 0) return

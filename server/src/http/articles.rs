@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::dialects::zammad::requests as zammad;
-use domain::tickets::articles;
+use domain::tickets::{articles, attachments};
 use serde_json::{Value, json};
 
 use super::caller::Caller;
@@ -79,4 +79,26 @@ pub async fn delete(
 ) -> ApiResult<Json<Value>> {
     state.desk.delete_article(&caller.actor, id).await?;
     Ok(Json(json!({})))
+}
+
+/// Forwarding an article: its attached files (not its inline images) copied into the caller's
+/// upload cache `form_id`, for the article the caller sends next with that `form_id`.
+/// Zammad's `TicketArticlesController#ticket_attachment_upload_clone_by_article`.
+#[utoipa::path(post, path = "/ticket_attachment_upload_clone_by_article/{article_id}", tag = "ticket_articles",
+    params(("article_id" = i64, Path)), request_body(content = Value, description = "`{form_id}`"),
+    responses((status = 200, description = "`{attachments: [{id, filename, size, preferences}]}` (the copies)", body = Value),
+        (status = 403, description = "The article is not the caller's to read"), (status = 422, description = "No `form_id`")))]
+pub async fn clone_attachments(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(article_id): Path<i64>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    let form_id = zammad::clone_form_id(&body)?;
+    let copies = state
+        .desk
+        .clone_article_attachments(&caller.actor, article_id, &form_id)
+        .await?;
+    let attachments: Vec<Value> = copies.iter().map(attachments::render).collect();
+    Ok(Json(json!({ "attachments": attachments })))
 }

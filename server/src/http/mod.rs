@@ -94,6 +94,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(articles::by_ticket))
         .routes(routes!(articles::create))
         .routes(routes!(articles::show, articles::update, articles::delete))
+        .routes(routes!(articles::clone_attachments))
         .routes(routes!(attachments::download))
         .routes(routes!(attachments::upload))
         .routes(routes!(attachments::delete_cached))

@@ -2,7 +2,8 @@
 //! the reply: Reply all answers the sender (an agent's own e-mail: its recipients) with every
 //! other recipient in Cc, leaving out Tandem's own addresses; Forward starts an e-mail to
 //! nobody yet, with the article's subject and the forwarded message (its headers and text)
-//! quoted in the composer. (The forwarded article's attachments are not copied.)
+//! quoted in the composer, and its attached files (not its inline images) copied into the
+//! reply's upload cache as Zammad's forward does.
 
 use leptos::prelude::*;
 
@@ -132,11 +133,20 @@ pub(super) fn EmailActions(a: ArticleView, reply: Reply) -> impl IntoView {
     };
     let forward_click = move |_| {
         error.set(None);
-        article.with_value(|a| {
+        let with_files = article.with_value(|a| {
             let subject = a.subject.clone().filter(|s| !s.trim().is_empty());
             reply.email("", "", subject.as_deref());
             reply.quote(&forwarded(a));
+            (!a.attachments.is_empty()).then_some(a.id)
         });
+        // the forwarded article's files go along (Zammad copies them into the new article)
+        if let Some(id) = with_files {
+            leptos::task::spawn_local(async move {
+                if let Err(e) = reply.attach_forwarded(id).await {
+                    let _ = error.try_set(Some(e));
+                }
+            });
+        }
     };
     view! {
         <button type="button" class="link article-reply-all" on:click=reply_all_click>"Reply all"</button>

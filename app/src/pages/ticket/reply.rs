@@ -8,7 +8,7 @@ use super::Shared;
 use crate::api::mail::email_sending_enabled;
 use crate::api::tickets::{UpdateTicket, discard_shared_draft};
 use crate::api::{NewReply, TicketChanges, TicketZoom};
-use crate::components::composer::{Composer, ComposerSetup, ReplyControl};
+use crate::components::composer::{Composer, ComposerSetup, MentionScope, ReplyControl};
 use crate::components::live::use_live;
 use crate::components::status::use_status;
 use crate::pages::overview::clean_error;
@@ -66,6 +66,21 @@ impl Reply {
     /// An article's Quote.
     pub fn quote(self, html: &str) {
         self.control.quote(html);
+    }
+
+    /// Forwarding an article: its attached files are copied into this reply's upload cache and
+    /// shown as chips (none when the page is gone meanwhile). The error is readable text.
+    pub async fn attach_forwarded(self, article_id: i64) -> Result<(), String> {
+        let Some(form_id) = self.form_id.try_get_value() else {
+            return Ok(());
+        };
+        match crate::api::ticket_tools::forward_attachments(article_id, form_id).await {
+            Ok(files) => {
+                self.control.add_cached(&files);
+                Ok(())
+            }
+            Err(e) => Err(crate::pages::overview::clean_error(&e.to_string())),
+        }
     }
 
     /// Whether the reply is an agent's (who may answer by e-mail).
@@ -219,7 +234,7 @@ pub(super) fn ReplyForm(z: Shared, user: SessionUser) -> impl IntoView {
         rich: can.agent,
         editable: true,
         // `@` lists the agents of the ticket's group (agents only, as Zammad)
-        mentions: can.agent.then_some(ticket_id),
+        mentions: can.agent.then_some(MentionScope::Ticket(ticket_id)),
     };
     let discard = move || {
         confirm_discard.set(false);

@@ -101,11 +101,19 @@ async fn prepare_contents(
 /// What a request created, in the caller's (uncommitted) transaction.
 pub struct Created {
     pub conversations: Vec<Conversation>,
+    /// The articles written by the caller as an agent (not REPLY_INBOUND's customer entries):
+    /// the ones whose mentions count.
+    agent_articles: Vec<i64>,
     /// The shared-draft write of a SUGGESTED_REPLY, announced to live editors after the commit.
     draft: Option<zoom::PendingWrite>,
 }
 
 impl Created {
+    /// The new articles the caller wrote as an agent, in request order.
+    pub fn article_ids(&self) -> &[i64] {
+        &self.agent_articles
+    }
+
     /// After the commit: live editors get the suggested reply.
     pub async fn publish(self, hub: &Arc<Hub>) -> Vec<Conversation> {
         if let Some(draft) = self.draft {
@@ -183,8 +191,16 @@ async fn post_prepared(
         contents,
     )
     .await?;
+    // mentions in the new articles, as in any other article an agent writes
+    let mut queued = false;
+    for &article_id in created.article_ids() {
+        queued |= desk
+            .tell_mentions(&mut tx, actor, article_id)
+            .await
+            .map_err(|e| vec![e.into()])?;
+    }
     // EMAIL entries by agents go out like any e-mail article
-    let queued = crate::desk::mail::queue_outgoing(&mut tx, &desk.mail, ticket_id, last_article)
+    queued |= crate::desk::mail::queue_outgoing(&mut tx, &desk.mail, ticket_id, last_article)
         .await
         .map_err(|e| vec![e.into()])?;
     match tx.commit().await {
@@ -339,10 +355,18 @@ async fn create_with(
             }
         }
     }
+    let agent_articles = written
+        .iter()
+        .filter_map(|(_, _, _, outcome)| match outcome {
+            Written::Article(a) if a.sender_id == articles::SENDER_AGENT => Some(a.id),
+            _ => None,
+        })
+        .collect();
     let answer = answer(conn, ticket_id, written).await;
     match answer {
         Ok(conversations) => Ok(Created {
             conversations,
+            agent_articles,
             draft,
         }),
         Err(e) => {

@@ -192,6 +192,19 @@ fn customer(body: &Value) -> Result<Option<CustomerRef>> {
     Ok(user(body, "customer")?.map(CustomerRef::User))
 }
 
+/// `POST /ticket_attachment_upload_clone_by_article/{article_id}`: the `form_id` of the upload
+/// cache the article's files go to (a string, or a number as Zammad's UI sends it). 422 with
+/// Zammad's message (`app/controllers/concerns/clones_ticket_article_attachments.rb`) when it
+/// is missing or blank.
+pub fn clone_form_id(body: &Value) -> Result<String> {
+    match params::text(body, "form_id")? {
+        Some(form_id) if !form_id.trim().is_empty() => Ok(form_id),
+        _ => Err(Error::unprocessable(
+            "Need 'form_id' to add attachments to new form.",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
