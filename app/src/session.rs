@@ -65,6 +65,20 @@ pub mod server {
         }
     }
 
+    /// The signed-in admin (the admin area's server functions); a 401 when nobody is signed
+    /// in, a 403 "not allowed" for everyone else.
+    pub async fn admin() -> Result<Actor, ServerFnError> {
+        let actor = actor().await?;
+        if actor.is_admin() {
+            Ok(actor)
+        } else {
+            reject(axum::http::StatusCode::FORBIDDEN).await;
+            Err(ServerFnError::new(
+                "Not allowed: the admin area is for administrators.",
+            ))
+        }
+    }
+
     /// A domain error as a server-function error, with the same status the REST API uses.
     pub async fn fail(err: domain::Error) -> ServerFnError {
         let status = axum::http::StatusCode::from_u16(err.status_code())

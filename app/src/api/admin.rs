@@ -144,24 +144,7 @@ pub struct SettingsForm {
 
 #[cfg(feature = "ssr")]
 mod server {
-    use domain::Actor;
-    use leptos::prelude::ServerFnError;
-
-    pub use crate::session::server::run;
-    use crate::session::server::{actor, reject};
-
-    /// The signed-in admin; a 403 "not allowed" for everyone else.
-    pub async fn admin() -> Result<Actor, ServerFnError> {
-        let actor = actor().await?;
-        if actor.is_admin() {
-            Ok(actor)
-        } else {
-            reject(axum::http::StatusCode::FORBIDDEN).await;
-            Err(ServerFnError::new(
-                "Not allowed: the admin area is for administrators.",
-            ))
-        }
-    }
+    pub use crate::session::server::{admin, run};
 
     pub fn page(per_page: i64) -> domain::storage::paging::Page {
         domain::storage::paging::Page { page: 1, per_page }

@@ -137,24 +137,9 @@ mod server {
     use std::collections::HashMap;
 
     use domain::Actor;
-    use leptos::prelude::ServerFnError;
     use sqlx::AnyConnection;
 
-    pub use crate::session::server::run;
-    use crate::session::server::{actor, reject};
-
-    /// The signed-in admin; a 403 "not allowed" for everyone else.
-    pub async fn admin() -> Result<Actor, ServerFnError> {
-        let actor = actor().await?;
-        if actor.is_admin() {
-            Ok(actor)
-        } else {
-            reject(axum::http::StatusCode::FORBIDDEN).await;
-            Err(ServerFnError::new(
-                "Not allowed: the admin area is for administrators.",
-            ))
-        }
-    }
+    pub use crate::session::server::{admin, run};
 
     /// Every group's name by id.
     pub async fn group_names(
