@@ -100,6 +100,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/tickets/new") view=pages::new_ticket::NewTicketPage ssr=SsrMode::Async/>
                 <Route path=path!("/tickets/view/:overview") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
                 <Route path=path!("/tickets/:id") view=pages::ticket::TicketPage ssr=SsrMode::Async/>
+                <Route path=path!("/users/:id") view=pages::user::UserPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

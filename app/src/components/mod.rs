@@ -1,4 +1,5 @@
 pub mod account;
+pub mod avatar;
 pub mod bell;
 pub mod bulk;
 pub mod composer;

@@ -206,6 +206,31 @@ mod browser {
     }
 }
 
+/// A whole page whose record (a ticket, a user) could not be loaded: the heading `refused`
+/// when the server refused it (unknown, not the viewer's), else `failed`; the failure with a
+/// Retry, and the way back to the tickets.
+#[component]
+pub fn RecordError(
+    error: ServerFnError,
+    /// E.g. "Ticket not available".
+    refused: &'static str,
+    /// E.g. "The ticket could not be loaded".
+    failed: &'static str,
+    #[prop(into)] retry: Callback<()>,
+) -> impl IntoView {
+    let title = if failure_of(&error.to_string()) == Failure::Server {
+        refused
+    } else {
+        failed
+    };
+    view! {
+        <div class="error-page">
+            <ErrorView error title retry/>
+            <a href="/">"Back to the tickets"</a>
+        </div>
+    }
+}
+
 /// A failure inside the part of the page that failed: what went wrong, in words, and a Retry.
 /// It retries by itself when the server is back after an outage.
 #[component]

@@ -5,3 +5,4 @@ pub mod new_ticket;
 pub mod overview;
 pub mod profile;
 pub mod ticket;
+pub mod user;

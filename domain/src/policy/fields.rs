@@ -42,15 +42,19 @@ pub enum FieldScope {
 }
 
 impl FieldScope {
+    /// Whether the scope lets `field` (a Zammad attribute name, e.g. `email`) through.
+    pub fn allows(self, field: &str) -> bool {
+        match self {
+            FieldScope::All => true,
+            FieldScope::Allow(fields) => fields.contains(&field),
+            FieldScope::Deny(fields) => !fields.contains(&field),
+        }
+    }
+
     /// Removes from a rendered record (a JSON object) what the scope does not let through.
     pub fn apply(self, record: &mut Value) {
-        let Some(object) = record.as_object_mut() else {
-            return;
-        };
-        match self {
-            FieldScope::All => {}
-            FieldScope::Allow(fields) => object.retain(|k, _| fields.contains(&k.as_str())),
-            FieldScope::Deny(fields) => object.retain(|k, _| !fields.contains(&k.as_str())),
+        if let Some(object) = record.as_object_mut() {
+            object.retain(|k, _| self.allows(k));
         }
     }
 }

@@ -29,7 +29,7 @@ use crate::api::tickets::show_ticket;
 use crate::api::{Abilities, ArticleView, TicketZoom};
 use crate::components::layout::{SignedIn, home_path, ready_marker};
 use crate::components::live::{ServerMessage, use_live};
-use crate::components::status::{ErrorView, Failure, failure_of};
+use crate::components::status::RecordError;
 use crate::session::SessionUser;
 use delete::DeleteTicket;
 use reply::{DraftWatch, Reply, ReplyForm};
@@ -84,20 +84,10 @@ fn Ticket(
                     Suspend::new(async move {
                         match zoom.await {
                             Ok(t) => view! { <TicketView t user deleted/> }.into_any(),
-                            Err(e) => {
-                                let title = if failure_of(&e.to_string()) == Failure::Server {
-                                    "Ticket not available"
-                                } else {
-                                    "The ticket could not be loaded"
-                                };
-                                view! {
-                                    <div class="error-page">
-                                        <ErrorView error=e title retry=move |_| zoom.refetch()/>
-                                        <a href="/">"Back to the tickets"</a>
-                                    </div>
-                                }
-                                    .into_any()
+                            Err(e) => view! {
+                                <RecordError error=e refused="Ticket not available" failed="The ticket could not be loaded" retry=move |_| zoom.refetch()/>
                             }
+                                .into_any(),
                         }
                     })
                 }

@@ -1,41 +1,10 @@
-//! The customer's and organisation's other open tickets in the sidebar (links to them), and
-//! the avatar with initials the sidebar shows for a person.
+//! The customer's and organisation's other open tickets in the sidebar (links to them).
 
 use leptos::prelude::*;
 
 use super::Shared;
 use crate::api::ticket_tools::{OtherTickets, TicketBrief, other_open_tickets};
 use crate::pages::overview::clean_error;
-
-/// The initials of a name (at most two letters), or of an address's local part.
-pub(super) fn initials(name: &str) -> String {
-    let name = name.trim();
-    let name = name.split('@').next().unwrap_or(name);
-    let words: Vec<&str> = name
-        .split(|c: char| c.is_whitespace() || c == '.' || c == '_' || c == '-')
-        .filter(|w| w.chars().next().is_some_and(char::is_alphanumeric))
-        .collect();
-    let letters: String = match words.as_slice() {
-        [] => "?".into(),
-        [one] => one.chars().take(1).collect(),
-        [first, .., last] => first.chars().take(1).chain(last.chars().take(1)).collect(),
-    };
-    letters.to_uppercase()
-}
-
-/// A stable hue (0–359) for a name, so one person always has the same colour.
-fn hue(name: &str) -> u32 {
-    name.bytes()
-        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
-        % 360
-}
-
-/// A round avatar with the person's initials (decorative: the name is written beside it).
-#[component]
-pub(super) fn Avatar(#[prop(into)] name: String) -> impl IntoView {
-    let style = format!("--avatar-hue: {}", hue(&name));
-    view! { <span class="avatar" aria-hidden="true" style=style>{initials(&name)}</span> }
-}
 
 /// The other open tickets of the customer and of the organisation (agents), reloaded with the
 /// ticket (a new customer, a new ticket of theirs).

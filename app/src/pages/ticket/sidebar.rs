@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 
 use super::Shared;
-use super::others::Avatar;
 use super::time_input::{local_input, pending_label, tomorrow_nine, utc_of_local};
 use super::tools::SidebarTools;
 use crate::api::{Abilities, Choice, TicketChanges, TicketZoom};
+use crate::components::avatar::Avatar;
 use crate::components::time::When;
 
 /// The sidebar's unsaved choices.
@@ -290,7 +290,7 @@ fn Details(t: TicketZoom, sidebar: Choices, can: Abilities) -> impl IntoView {
                     }
                         .into_any()
                 } else {
-                    view! { <p class="customer-name">{customer_name}</p> }.into_any()
+                    view! { <p class="customer-name"><a href=format!("/users/{}", t.customer.id)>{customer_name}</a></p> }.into_any()
                 }}
                 {email_line.then(|| view! { <p><a href=format!("mailto:{}", t.customer.email)>{t.customer.email.clone()}</a></p> })}
                 {(!t.customer.phone.is_empty()).then(|| view! { <p>{t.customer.phone.clone()}</p> })}
