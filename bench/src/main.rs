@@ -43,6 +43,10 @@ struct Args {
     /// runs, list pages, searches or the large article.
     #[arg(long)]
     writes_only: bool,
+    /// Only the peak memory of a 40 MB upload (base64 in JSON and multipart), on a small
+    /// fresh database: no seeding, no throughput runs.
+    #[arg(long)]
+    upload_only: bool,
 }
 
 #[tokio::main]
@@ -64,7 +68,10 @@ async fn main() {
         }
     }
     for backend in backends {
-        let outcome = if args.editors.is_empty() {
+        let outcome = if args.upload_only {
+            println!("\n=== {backend:?}: upload memory ===");
+            upload_memory(backend, pg.as_deref()).await
+        } else if args.editors.is_empty() {
             run(&args, backend, pg.as_deref()).await
         } else {
             run_coedit(&args, backend, pg.as_deref()).await

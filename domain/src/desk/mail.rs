@@ -861,7 +861,7 @@ impl Desk {
         .await?;
         raw::record(&mut tx, article.id, &key.sha256, size).await?;
         // an agent's e-mail may mention colleagues as a web reply does (a customer's cannot)
-        let mentioned = self.tell_mentions(&mut tx, &customer, article.id).await?;
+        let mentioned = self.tell_mentions(&mut tx, &customer, &article).await?;
         if !new_ticket {
             tickets::reopen_for_follow_up(&mut tx, &customer, ticket.id).await?;
         }

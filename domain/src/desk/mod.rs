@@ -98,9 +98,12 @@ impl Desk {
         let mut tx = self.store.write().await?;
         let ticket = tickets::create(&mut tx, &self.files, actor, request, article).await?;
         let mut queued = false;
-        if request.article.is_some() {
+        if let Some(input) = &request.article
+            && crate::tickets::mentions::input_may_mention(input)
+        {
             let first = mail::last_article_id(&mut tx, ticket.id).await?;
-            queued |= self.tell_mentions(&mut tx, actor, first).await?;
+            let first = articles::find(&mut tx, first).await?;
+            queued |= self.tell_mentions(&mut tx, actor, &first).await?;
         }
         queued |= mail::queue_outgoing(&mut tx, &self.mail, ticket.id, 0).await?;
         queued |= self.tell_new_ticket(&mut tx, actor, &ticket, None).await?;
@@ -168,9 +171,14 @@ impl Desk {
         let last_article = mail::last_article_id(&mut tx, id).await?;
         let (ticket, new_article) =
             tickets::update(&mut tx, &self.files, actor, id, changes, article).await?;
-        let mut queued = match new_article {
-            Some(article_id) => self.tell_mentions(&mut tx, actor, article_id).await?,
-            None => false,
+        let mut queued = match (new_article, &changes.article) {
+            (Some(article_id), Some(input))
+                if crate::tickets::mentions::input_may_mention(input) =>
+            {
+                let article = articles::find(&mut tx, article_id).await?;
+                self.tell_mentions(&mut tx, actor, &article).await?
+            }
+            _ => false,
         };
         queued |= mail::queue_outgoing(&mut tx, &self.mail, id, last_article).await?;
         queued |= self
@@ -266,7 +274,7 @@ impl Desk {
     ) -> Result<articles::ArticleRecord> {
         let mut tx = self.store.write().await?;
         let article = articles::create(&mut tx, &self.files, actor, input, prepared).await?;
-        let mut queued = self.tell_mentions(&mut tx, actor, article.id).await?;
+        let mut queued = self.tell_mentions(&mut tx, actor, &article).await?;
         queued |=
             mail::queue_outgoing(&mut tx, &self.mail, article.ticket_id, article.id - 1).await?;
         let ticket = tickets::find(&mut tx, article.ticket_id).await?;
@@ -693,16 +701,19 @@ impl Desk {
     /// (which their bells hear) and wakes the mail delivery when this returns true (mail was
     /// queued). The REST writes (`POST /ticket_articles`, `POST /tickets`, `PUT /tickets/{id}`),
     /// the web app's reply, received e-mail and DeskHero's conversations all come through here.
+    /// Most articles mention nobody: one without a mention link costs no query here.
     pub(crate) async fn tell_mentions(
         &self,
         conn: &mut sqlx::AnyConnection,
         actor: &Actor,
-        article_id: i64,
+        article: &articles::ArticleRecord,
     ) -> Result<bool> {
-        let article = articles::find(conn, article_id).await?;
+        if !crate::tickets::mentions::may_mention(article) {
+            return Ok(false);
+        }
         let ticket = tickets::find(conn, article.ticket_id).await?;
         let mentioned =
-            crate::tickets::mentions::from_article(conn, actor, &ticket, &article).await?;
+            crate::tickets::mentions::from_article(conn, actor, &ticket, article).await?;
         let mut queued = false;
         for user in mentioned {
             queued |= notify::notify(

@@ -253,7 +253,7 @@ pub async fn load_accounts(conn: &mut AnyConnection) -> Result<Option<DemoIds>> 
 
 /// A request as the REST API would send it.
 fn changes(body: serde_json::Value) -> Result<crate::tickets::input::TicketChanges> {
-    crate::dialects::zammad::requests::ticket_changes(&body)
+    crate::dialects::zammad::requests::ticket_changes(body)
 }
 
 /// A few tickets in different states, with replies and an internal note.

@@ -112,6 +112,22 @@ pub fn mentioned_in(html: &str) -> Vec<i64> {
     ids
 }
 
+/// Whether a stored article can mention anyone: an HTML body with a mention link. Checked
+/// before anything is read for [`from_article`].
+pub fn may_mention(article: &ArticleRecord) -> bool {
+    article.content_type.eq_ignore_ascii_case("text/html")
+        && article.body.contains(sanitize::MENTION_ATTRIBUTE)
+}
+
+/// Whether an article request's body holds a mention link at all (sanitising only removes
+/// links): when not, the stored article mentions nobody and is not read again.
+pub fn input_may_mention(input: &crate::tickets::input::ArticleInput) -> bool {
+    input
+        .body
+        .as_deref()
+        .is_some_and(|b| b.contains(sanitize::MENTION_ATTRIBUTE))
+}
+
 /// The mentions of a new article (its stored, sanitised HTML body), in the article's
 /// transaction: when `actor` wrote it as an agent of the ticket's group ([`policy::authorize_mention`]),
 /// each mentioned user who is an active agent with access to the group follows the ticket now.
@@ -125,10 +141,7 @@ pub async fn from_article(
     article: &ArticleRecord,
 ) -> Result<Vec<i64>> {
     // most articles mention nobody: they are not parsed again inside the transaction
-    if !article.content_type.eq_ignore_ascii_case("text/html")
-        || !article.body.contains(sanitize::MENTION_ATTRIBUTE)
-        || policy::authorize_mention(actor, &ticket.facts(false)).is_err()
-    {
+    if !may_mention(article) || policy::authorize_mention(actor, &ticket.facts(false)).is_err() {
         return Ok(Vec::new());
     }
     let ids = mentioned_in(&article.body);

@@ -43,7 +43,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let input = zammad::article_input(&body)?;
+    let input = zammad::article_input(body)?;
     let article = state.desk.create_article(&caller.actor, &input).await?;
     let mut conn = state.store.read().await?;
     Ok((

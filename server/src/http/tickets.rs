@@ -66,7 +66,7 @@ pub async fn create(
     q: QueryParams,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let request = zammad::ticket_changes(&body)?;
+    let request = zammad::ticket_changes(body)?;
     let ticket = state.desk.create_ticket(&caller.actor, &request).await?;
     let mut conn = state.store.read().await?;
     let out = present_ticket(&mut conn, &caller.actor, &ticket, view(&q, true)).await?;
@@ -82,7 +82,7 @@ pub async fn update(
     q: QueryParams,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    let changes = zammad::ticket_changes(&body)?;
+    let changes = zammad::ticket_changes(body)?;
     let ticket = state
         .desk
         .update_ticket(&caller.actor, id, &changes)

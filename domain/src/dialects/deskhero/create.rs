@@ -103,14 +103,14 @@ pub struct Created {
     pub conversations: Vec<Conversation>,
     /// The articles written by the caller as an agent (not REPLY_INBOUND's customer entries):
     /// the ones whose mentions count.
-    agent_articles: Vec<i64>,
+    agent_articles: Vec<ArticleRecord>,
     /// The shared-draft write of a SUGGESTED_REPLY, announced to live editors after the commit.
     draft: Option<zoom::PendingWrite>,
 }
 
 impl Created {
     /// The new articles the caller wrote as an agent, in request order.
-    pub fn article_ids(&self) -> &[i64] {
+    pub fn agent_articles(&self) -> &[ArticleRecord] {
         &self.agent_articles
     }
 
@@ -193,9 +193,9 @@ async fn post_prepared(
     .await?;
     // mentions in the new articles, as in any other article an agent writes
     let mut queued = false;
-    for &article_id in created.article_ids() {
+    for article in created.agent_articles() {
         queued |= desk
-            .tell_mentions(&mut tx, actor, article_id)
+            .tell_mentions(&mut tx, actor, article)
             .await
             .map_err(|e| vec![e.into()])?;
     }
@@ -358,7 +358,7 @@ async fn create_with(
     let agent_articles = written
         .iter()
         .filter_map(|(_, _, _, outcome)| match outcome {
-            Written::Article(a) if a.sender_id == articles::SENDER_AGENT => Some(a.id),
+            Written::Article(a) if a.sender_id == articles::SENDER_AGENT => Some((**a).clone()),
             _ => None,
         })
         .collect();
