@@ -1060,7 +1060,7 @@ impl DeskHeroBench {
                 .await
                 .unwrap();
             drop(conn);
-            let request = domain::dialects::zammad::requests::ticket_changes(&json!({
+            let request = domain::dialects::zammad::requests::ticket_changes(json!({
                 "title": "fuzz", "group": "Users", "customer_id": ids.nicole,
                 "article": {"body": "first", "type": "note"}}))
             .unwrap();

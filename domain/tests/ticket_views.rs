@@ -68,7 +68,7 @@ async fn a_ticket_is_unread_when_someone_else_changed_it_after_the_agent_saw_it(
         let desk = Desk::new(db.store.clone(), files);
         let p = people(&db).await;
         let create = |group: &str| {
-            ticket_changes(&json!({
+            ticket_changes(json!({
                 "title": "Printer", "group": group, "customer": "nicole@customer.test",
                 "article": {"body": "It jams.", "type": "phone"}}))
             .unwrap()
@@ -113,7 +113,7 @@ async fn a_ticket_is_unread_when_someone_else_changed_it_after_the_agent_saw_it(
 
         // Anna changes it: unread for the admin again, still read for Anna
         tick().await;
-        let priority = ticket_changes(&json!({"priority_id": 3})).unwrap();
+        let priority = ticket_changes(json!({"priority_id": 3})).unwrap();
         desk.update_ticket(&p.anna, users, &priority).await.unwrap();
         assert_eq!(
             unread(&desk, &p.admin, &both).await,
@@ -166,11 +166,11 @@ async fn a_ticket_is_unread_when_someone_else_changed_it_after_the_agent_saw_it(
         // a customer's new article marks it unread for the admin; the admin's own reply does not
         tick().await;
         let reply =
-            ticket_changes(&json!({"article": {"body": "Still jams.", "type": "web"}})).unwrap();
+            ticket_changes(json!({"article": {"body": "Still jams.", "type": "web"}})).unwrap();
         desk.update_ticket(&p.nicole, users, &reply).await.unwrap();
         assert_eq!(unread(&desk, &p.admin, &both).await, vec![users], "{name}");
         tick().await;
-        let note = ticket_changes(&json!({"article": {"body": "On it.", "type": "note"}})).unwrap();
+        let note = ticket_changes(json!({"article": {"body": "On it.", "type": "note"}})).unwrap();
         desk.update_ticket(&p.admin, users, &note).await.unwrap();
         assert_eq!(
             unread(&desk, &p.admin, &both).await,
