@@ -2,10 +2,11 @@
 
 mod support;
 
+use domain::dialects::zammad::tickets::{View, render_index};
 use domain::policy::access::load_actor;
 use domain::storage::files::FileStore;
 use domain::storage::paging::Page;
-use domain::tickets::{self, View};
+use domain::tickets;
 
 #[tokio::test]
 async fn demo_data_loads_once_on_every_backend() {
@@ -33,14 +34,14 @@ async fn demo_data_loads_once_on_every_backend() {
 
         let mut conn = db.store.read().await.unwrap();
         let anna = load_actor(&mut conn, ids.agent1, None).await.unwrap();
-        let list = tickets::index(
-            &mut conn,
-            &anna,
-            Page::new(None, None, 100, 100),
-            View::default(),
-        )
-        .await
-        .unwrap();
+        let list = {
+            let page = tickets::index(&mut conn, &anna, Page::new(None, None, 100, 100))
+                .await
+                .unwrap();
+            render_index(&mut conn, &anna, &page, View::default())
+                .await
+                .unwrap()
+        };
         let list = list.as_array().unwrap();
         assert_eq!(list.len(), 4, "{}", db.name);
         assert_eq!(list[0]["number"], "55001");
@@ -55,14 +56,14 @@ async fn demo_data_loads_once_on_every_backend() {
             db.name
         );
         let bob = load_actor(&mut conn, ids.agent2, None).await.unwrap();
-        let bobs = tickets::index(
-            &mut conn,
-            &bob,
-            Page::new(None, None, 100, 100),
-            View::default(),
-        )
-        .await
-        .unwrap();
+        let bobs = {
+            let page = tickets::index(&mut conn, &bob, Page::new(None, None, 100, 100))
+                .await
+                .unwrap();
+            render_index(&mut conn, &bob, &page, View::default())
+                .await
+                .unwrap()
+        };
         assert_eq!(
             bobs.as_array().unwrap().len(),
             3,
@@ -70,14 +71,14 @@ async fn demo_data_loads_once_on_every_backend() {
             db.name
         );
         let lee = load_actor(&mut conn, ids.lee, None).await.unwrap();
-        let lees = tickets::index(
-            &mut conn,
-            &lee,
-            Page::new(None, None, 100, 100),
-            View::default(),
-        )
-        .await
-        .unwrap();
+        let lees = {
+            let page = tickets::index(&mut conn, &lee, Page::new(None, None, 100, 100))
+                .await
+                .unwrap();
+            render_index(&mut conn, &lee, &page, View::default())
+                .await
+                .unwrap()
+        };
         assert_eq!(lees.as_array().unwrap().len(), 1, "{}", db.name);
         drop(conn);
         db.finish().await;

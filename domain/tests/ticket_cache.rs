@@ -139,9 +139,10 @@ async fn a_commit_makes_the_cache_forget() {
         )
         .unwrap();
         let record = domain::tickets::find(&mut conn, 1).await.unwrap();
-        let rendered = domain::tickets::render_for(&mut conn, &actor, &record, false, false)
-            .await
-            .unwrap();
+        let rendered =
+            domain::dialects::zammad::tickets::render_for(&mut conn, &actor, &record, false, false)
+                .await
+                .unwrap();
         assert_eq!(shown, rendered, "{ctx}");
         drop(conn);
 

@@ -253,7 +253,8 @@ impl Desk {
         Ok(())
     }
 
-    /// `POST /ticket_articles`: the new article (render it with [`articles::render`]).
+    /// `POST /ticket_articles`: the new article (render it with
+    /// `dialects::zammad::articles::render`).
     pub async fn create_article(
         &self,
         actor: &Actor,

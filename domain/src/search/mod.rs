@@ -16,14 +16,13 @@
 
 pub mod overviews;
 
-use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
 use crate::policy::TicketScope;
 use crate::policy::access::{AccessLevel, Actor};
 use crate::storage::paging::Page;
 use crate::storage::store::is_postgres;
-use crate::tickets::{self, COLUMNS, TicketRecord};
+use crate::tickets::{COLUMNS, TicketRecord};
 use crate::{Error, Result, storage::clock};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -1296,43 +1295,6 @@ async fn fetch_page(
         .bind(page.offset())
         .fetch_all(conn)
         .await?)
-}
-
-/// Output switches of the search endpoint (see docs/decisions.md).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SearchOutput {
-    pub expand: bool,
-    pub full: bool,
-    pub with_total_count: bool,
-    pub only_total_count: bool,
-}
-
-pub async fn render(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    rows: &[TicketRecord],
-    total: i64,
-    out: SearchOutput,
-) -> Result<Value> {
-    if out.only_total_count {
-        return Ok(json!({"total_count": total}));
-    }
-    let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
-    if out.full {
-        return Ok(
-            json!({"record_ids": ids, "assets": tickets::assets(conn, actor, rows).await?, "total_count": total}),
-        );
-    }
-    if out.with_total_count || out.expand {
-        let records = tickets::render_many(conn, actor, rows, true, out.expand).await?;
-        if out.with_total_count {
-            return Ok(json!({"records": records, "total_count": total}));
-        }
-        return Ok(Value::Array(records));
-    }
-    Ok(
-        json!({"tickets": ids, "tickets_count": ids.len(), "assets": tickets::assets(conn, actor, rows).await?}),
-    )
 }
 
 #[cfg(test)]

@@ -131,67 +131,8 @@ pub async fn visibility_of(
     Ok(out)
 }
 
-/// Article JSON with the names Zammad always adds (`type`, `sender`, `created_by`, …).
-pub async fn render(conn: &mut AnyConnection, a: &ArticleRecord) -> Result<Value> {
-    Ok(render_many(conn, std::slice::from_ref(a))
-        .await?
-        .pop()
-        .unwrap_or(Value::Null))
-}
-
-/// Renders articles (in the given order) as [`render`] does, with a fixed number of queries
-/// whatever their number: names, attachments, logins and time units are read for all of
-/// them at once (in chunks of [`RENDER_CHUNK`] ids), so a ticket's 10,000 articles cost what
-/// their rows cost.
-pub async fn render_many(conn: &mut AnyConnection, list: &[ArticleRecord]) -> Result<Vec<Value>> {
-    use std::collections::{BTreeSet, HashMap};
-    let (type_names, sender_names) = type_and_sender_names(conn, list).await?;
-    let user_ids: BTreeSet<i64> = list
-        .iter()
-        .flat_map(|a| [Some(a.created_by_id), Some(a.updated_by_id), a.origin_by_id])
-        .flatten()
-        .collect();
-    let logins = users::logins_by_ids(conn, &user_ids).await?;
-    let mut files: HashMap<i64, Vec<attachments::AttachmentRecord>> = HashMap::new();
-    let mut time_units: HashMap<i64, f64> = HashMap::new();
-    for chunk in list.chunks(RENDER_CHUNK) {
-        let ids: Vec<i64> = chunk.iter().map(|a| a.id).collect();
-        files.extend(attachments::for_articles(conn, &ids).await?);
-        time_units.extend(crate::tickets::time_accounting::of_articles(conn, &ids).await?);
-    }
-    let login = |id: Option<i64>| {
-        id.and_then(|id| logins.get(&id).cloned())
-            .map_or(Value::Null, Value::String)
-    };
-    let mut out = Vec::with_capacity(list.len());
-    for a in list {
-        let files = files.remove(&a.id).unwrap_or_default();
-        let body = if a.content_type == "text/html" {
-            attachments::rewrite_cids(&a.body, a.ticket_id, a.id, &files)
-        } else {
-            a.body.clone()
-        };
-        out.push(json!({
-            "id": a.id, "ticket_id": a.ticket_id, "type_id": a.type_id, "sender_id": a.sender_id,
-            "from": a.from_address, "to": a.to_address, "cc": a.cc, "subject": a.subject, "reply_to": a.reply_to,
-            "message_id": a.message_id, "message_id_md5": null, "in_reply_to": a.in_reply_to,
-            "content_type": a.content_type, "references": null, "body": body, "internal": a.internal != 0,
-            "preferences": serde_json::from_str::<Value>(&a.preferences).unwrap_or_else(|_| json!({})),
-            "updated_by_id": a.updated_by_id, "created_by_id": a.created_by_id, "origin_by_id": a.origin_by_id,
-            "created_at": a.created_at, "updated_at": a.updated_at,
-            "attachments": files.iter().map(attachments::render).collect::<Vec<_>>(),
-            "type": type_names.get(&a.type_id), "sender": sender_names.get(&a.sender_id),
-            "created_by": login(Some(a.created_by_id)),
-            "updated_by": login(Some(a.updated_by_id)),
-            "origin_by": login(a.origin_by_id),
-            "time_unit": time_units.get(&a.id).copied().map(crate::tickets::time_accounting::format_unit),
-        }));
-    }
-    Ok(out)
-}
-
 /// The names of the types and senders of `list`'s articles, by id (two queries).
-async fn type_and_sender_names(
+pub(crate) async fn type_and_sender_names(
     conn: &mut AnyConnection,
     list: &[ArticleRecord],
 ) -> Result<(
@@ -207,62 +148,23 @@ async fn type_and_sender_names(
     Ok((types.into_iter().collect(), senders.into_iter().collect()))
 }
 
-/// Articles per batched query of [`render_many`].
+/// Articles per batched query when many are rendered at once.
 pub const RENDER_CHUNK: usize = 500;
 
 /// Article preferences only agents see (a DeskHero BCC, the resent-from address).
 pub const AGENT_ONLY_PREFERENCES: [&str; 2] = ["bcc", "resent_from"];
 
-/// [`render`] for a reader: without read access to the ticket's group (customers) the
-/// agent-only preferences are left out.
-pub async fn render_for(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    group_id: i64,
-    a: &ArticleRecord,
-) -> Result<Value> {
-    Ok(
-        render_many_for(conn, actor, group_id, std::slice::from_ref(a))
-            .await?
-            .pop()
-            .unwrap_or(Value::Null),
-    )
-}
-
-/// [`render_many`] for `actor`, who reads them in a ticket of `group_id` (customers don't
-/// see [`AGENT_ONLY_PREFERENCES`]).
-pub async fn render_many_for(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    group_id: i64,
-    list: &[ArticleRecord],
-) -> Result<Vec<Value>> {
-    let mut out = render_many(conn, list).await?;
-    if !actor.has_group_access(group_id, AccessLevel::Read) {
-        for article in &mut out {
-            if let Some(preferences) = article
-                .get_mut("preferences")
-                .and_then(Value::as_object_mut)
-            {
-                for key in AGENT_ONLY_PREFERENCES {
-                    preferences.remove(key);
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// `GET /ticket_articles/by_ticket/{id}`.
+/// `GET /ticket_articles/by_ticket/{id}`: the ticket (which the caller may read) and its
+/// articles the caller may see, in order.
 pub async fn by_ticket(
     conn: &mut AnyConnection,
     actor: &Actor,
     ticket_id: i64,
-) -> Result<Vec<Value>> {
+) -> Result<(tickets::TicketRecord, Vec<ArticleRecord>)> {
     let (ticket, _) = tickets::load_readable(conn, actor, ticket_id).await?;
     let with_internal = actor.has_group_access(ticket.group_id, AccessLevel::Read);
     let list = for_ticket(conn, ticket_id, with_internal).await?;
-    render_many_for(conn, actor, ticket.group_id, &list).await
+    Ok((ticket, list))
 }
 
 /// An article of a ticket's thread as the web app shows it: the record (an HTML body's `cid:`
@@ -359,11 +261,6 @@ pub async fn load_readable(
         return Err(Error::not_authorized());
     }
     Ok((article, facts))
-}
-
-pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {
-    let (article, facts) = load_readable(conn, actor, id).await?;
-    render_for(conn, actor, facts.group_id, &article).await
 }
 
 /// `POST /ticket_articles` (the request names its `ticket_id`); `prepared` as [`create_on`]

@@ -87,19 +87,6 @@ pub async fn readable(
     Ok(linked)
 }
 
-/// `GET /links?link_object=Ticket&link_object_value={id}`: the links and the linked tickets'
-/// assets the caller may read.
-pub async fn index(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<Value> {
-    let linked = readable(conn, actor, ticket_id).await?;
-    let links: Vec<Value> = linked
-        .iter()
-        .map(|(l, _)| json!({"link_type": l.link_type, "link_object": "Ticket", "link_object_value": l.other}))
-        .collect();
-    let records: Vec<tickets::TicketRecord> = linked.into_iter().map(|(_, r)| r).collect();
-    let assets = tickets::assets(conn, actor, &records).await?;
-    Ok(json!({"links": links, "assets": assets}))
-}
-
 /// The link type as the other ticket reads it (`parent` ⇄ `child`).
 pub fn reversed(link_type: &str) -> &str {
     seen_from_target(link_type)

@@ -21,8 +21,6 @@ pub mod text_modules;
 pub mod time_accounting;
 pub mod views;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-
 use serde_json::{Map, Value, json};
 use sqlx::{AnyConnection, FromRow};
 
@@ -30,7 +28,7 @@ use crate::accounts::users::SYSTEM_USER_ID;
 use crate::policy::access::{AccessLevel, Actor, load_actor};
 use crate::policy::{self, FollowUp, TicketFacts, TicketScope};
 use crate::storage::files::FileStore;
-use crate::storage::lookup::{self, Named};
+use crate::storage::lookup::Named;
 use crate::storage::paging::Page;
 use crate::{Error, Result, accounts::groups, accounts::users, storage::clock, storage::settings};
 
@@ -120,283 +118,6 @@ pub async fn load_readable(
     Ok((ticket, facts))
 }
 
-/// Plain ticket JSON. `article_count` is what the caller can see.
-pub fn render(t: &TicketRecord, visible_article_count: i64, customer_view: bool) -> Value {
-    let mut v = json!({
-        "id": t.id, "group_id": t.group_id, "priority_id": t.priority_id, "state_id": t.state_id,
-        "organization_id": t.organization_id, "number": t.number, "title": t.title, "owner_id": t.owner_id,
-        "customer_id": t.customer_id, "note": t.note, "first_response_at": t.first_response_at,
-        "first_response_escalation_at": null, "first_response_in_min": null, "first_response_diff_in_min": null,
-        "close_at": t.close_at, "close_escalation_at": null, "close_in_min": null, "close_diff_in_min": null,
-        "update_escalation_at": null, "update_in_min": null, "update_diff_in_min": null,
-        "last_close_at": t.last_close_at, "last_contact_at": t.last_contact_at,
-        "last_contact_agent_at": t.last_contact_agent_at, "last_contact_customer_at": t.last_contact_customer_at,
-        "last_owner_update_at": t.last_owner_update_at, "create_article_type_id": t.create_article_type_id,
-        "create_article_sender_id": t.create_article_sender_id, "article_count": visible_article_count,
-        "escalation_at": null, "pending_time": t.pending_time, "type": null,
-        "time_unit": t.time_unit.map(time_accounting::format_unit),
-        "preferences": serde_json::from_str::<Value>(&t.preferences).unwrap_or_else(|_| json!({})),
-        "updated_by_id": t.updated_by_id, "created_by_id": t.created_by_id,
-        "created_at": t.created_at, "updated_at": t.updated_at,
-    });
-    if customer_view {
-        // Zammad's customer field filter.
-        let obj = v.as_object_mut().expect("object");
-        obj.remove("time_unit");
-    }
-    v
-}
-
-/// Plain JSON for a caller: article counts and ids hide internal articles from customers.
-pub async fn render_for(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    t: &TicketRecord,
-    with_ids: bool,
-    expanded: bool,
-) -> Result<Value> {
-    let mut one = render_many(conn, actor, std::slice::from_ref(t), with_ids, expanded).await?;
-    Ok(one.pop().unwrap_or(Value::Null))
-}
-
-/// [`render_for`] for a page of tickets with a fixed number of queries, whatever the page size:
-/// one for the article ids and counts the caller may see (only when needed) and, with
-/// `expanded`, one per kind of name (groups, states, users, …). Expanded answers carry the
-/// association ids too (`article_ids`, `ticket_time_accounting_ids`), as Zammad builds them
-/// from `attributes_with_association_ids` plus the names.
-pub async fn render_many(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    tickets: &[TicketRecord],
-    with_ids: bool,
-    expanded: bool,
-) -> Result<Vec<Value>> {
-    let with_ids = with_ids || expanded;
-    let sees_internal = |t: &TicketRecord| actor.has_group_access(t.group_id, AccessLevel::Read);
-    let need_articles: Vec<i64> = tickets
-        .iter()
-        .filter(|t| with_ids || !sees_internal(t))
-        .map(|t| t.id)
-        .collect();
-    let articles = articles::visibility_of(conn, &need_articles).await?;
-    let time_ids = if with_ids {
-        let agent_tickets: Vec<i64> = tickets
-            .iter()
-            .filter(|t| sees_internal(t))
-            .map(|t| t.id)
-            .collect();
-        time_accounting::ids_of(conn, &agent_tickets).await?
-    } else {
-        Default::default()
-    };
-    let names = if expanded {
-        Some(Names::load(conn, tickets).await?)
-    } else {
-        None
-    };
-    let mut out = Vec::with_capacity(tickets.len());
-    for t in tickets {
-        let internal_too = sees_internal(t);
-        let listed = articles.get(&t.id).map(Vec::as_slice).unwrap_or_default();
-        let count = if internal_too {
-            t.article_count
-        } else {
-            listed.iter().filter(|a| a.counts_for_customer()).count() as i64
-        };
-        let mut v = render(t, count, !internal_too);
-        if with_ids {
-            let ids: Vec<i64> = listed
-                .iter()
-                .filter(|a| internal_too || !a.internal)
-                .map(|a| a.id)
-                .collect();
-            v["article_ids"] = json!(ids);
-            // customers see no time entries
-            v["ticket_time_accounting_ids"] =
-                json!(time_ids.get(&t.id).cloned().unwrap_or_default());
-        }
-        if let Some(names) = &names {
-            names.expand(&mut v);
-        }
-        out.push(v);
-    }
-    Ok(out)
-}
-
-/// The names `expand=true` puts next to ids (users by login), loaded for many tickets at once.
-struct Names {
-    named: HashMap<(Named, i64), String>,
-    logins: HashMap<i64, String>,
-}
-
-impl Names {
-    async fn load(conn: &mut AnyConnection, tickets: &[TicketRecord]) -> Result<Names> {
-        let mut wanted: BTreeMap<Named, BTreeSet<i64>> = BTreeMap::new();
-        let mut user_ids = BTreeSet::new();
-        for t in tickets {
-            let mut want = |what: Named, id: Option<i64>| {
-                if let Some(id) = id {
-                    wanted.entry(what).or_default().insert(id);
-                }
-            };
-            want(Named::Group, Some(t.group_id));
-            want(Named::Organization, t.organization_id);
-            want(Named::TicketState, Some(t.state_id));
-            want(Named::TicketPriority, Some(t.priority_id));
-            want(Named::ArticleType, t.create_article_type_id);
-            want(Named::ArticleSender, t.create_article_sender_id);
-            user_ids.extend([t.owner_id, t.customer_id, t.created_by_id, t.updated_by_id]);
-        }
-        let mut named = HashMap::new();
-        for (what, ids) in wanted {
-            for (id, name) in lookup::names_by_ids(conn, what, &ids).await? {
-                named.insert((what, id), name);
-            }
-        }
-        let logins = users::logins_by_ids(conn, &user_ids).await?;
-        Ok(Names { named, logins })
-    }
-
-    fn expand(&self, v: &mut Value) {
-        let id = |k: &str| v[k].as_i64();
-        let name = |what: Named, key: &str| {
-            id(key)
-                .and_then(|id| self.named.get(&(what, id)))
-                .map_or(Value::Null, |n| Value::String(n.clone()))
-        };
-        let login = |key: &str| {
-            id(key)
-                .and_then(|id| self.logins.get(&id))
-                .map_or(Value::Null, |l| Value::String(l.clone()))
-        };
-        let extra = [
-            ("group", name(Named::Group, "group_id")),
-            ("organization", name(Named::Organization, "organization_id")),
-            ("state", name(Named::TicketState, "state_id")),
-            ("priority", name(Named::TicketPriority, "priority_id")),
-            ("owner", login("owner_id")),
-            ("customer", login("customer_id")),
-            ("created_by", login("created_by_id")),
-            ("updated_by", login("updated_by_id")),
-            (
-                "create_article_type",
-                name(Named::ArticleType, "create_article_type_id"),
-            ),
-            (
-                "create_article_sender",
-                name(Named::ArticleSender, "create_article_sender_id"),
-            ),
-            ("ticket_time_accounting", json!([])),
-        ];
-        if let Some(obj) = v.as_object_mut() {
-            for (k, val) in extra {
-                obj.insert(k.into(), val);
-            }
-        }
-    }
-}
-
-/// `assets` for `full=true` / `all=true`: the ticket and the records it refers to.
-pub async fn assets(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    tickets: &[TicketRecord],
-) -> Result<Map<String, Value>> {
-    let mut ticket_assets = Map::new();
-    let mut user_ids = std::collections::BTreeSet::new();
-    let mut group_ids = std::collections::BTreeSet::new();
-    let mut org_ids = std::collections::BTreeSet::new();
-    let rendered = render_many(conn, actor, tickets, true, false).await?;
-    for (t, v) in tickets.iter().zip(rendered) {
-        ticket_assets.insert(t.id.to_string(), v);
-        user_ids.extend([t.owner_id, t.customer_id, t.created_by_id, t.updated_by_id]);
-        group_ids.insert(t.group_id);
-        org_ids.extend(t.organization_id);
-    }
-    let mut user_assets = Map::new();
-    for id in user_ids {
-        let user = users::find(conn, id).await?;
-        org_ids.extend(user.organization_id);
-        user_assets.insert(id.to_string(), users::render_one(conn, &user, false).await?);
-    }
-    let mut group_assets = Map::new();
-    for id in group_ids {
-        group_assets.insert(
-            id.to_string(),
-            groups::render(&groups::find(conn, id).await?),
-        );
-    }
-    let mut org_assets = Map::new();
-    for id in org_ids {
-        let org = crate::accounts::organizations::find(conn, id).await?;
-        org_assets.insert(
-            id.to_string(),
-            crate::accounts::organizations::render(conn, &org, false).await?,
-        );
-    }
-    let mut out = Map::new();
-    out.insert("Ticket".into(), Value::Object(ticket_assets));
-    out.insert("User".into(), Value::Object(user_assets));
-    out.insert("Group".into(), Value::Object(group_assets));
-    out.insert("Organization".into(), Value::Object(org_assets));
-    policy::fields::filter_assets(actor, &mut out);
-    Ok(out)
-}
-
-/// How a ticket should be rendered (Zammad's `expand` / `full` / `all` switches).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct View {
-    pub expand: bool,
-    pub full: bool,
-    pub all: bool,
-    /// create/update responses carry association ids.
-    pub with_ids: bool,
-}
-
-pub async fn present(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    t: &TicketRecord,
-    view: View,
-) -> Result<Value> {
-    if view.all {
-        let sees_internal = actor.has_group_access(t.group_id, AccessLevel::Read);
-        let article_ids: Vec<i64> = articles::visibility_of(conn, &[t.id])
-            .await?
-            .remove(&t.id)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|a| sees_internal || !a.internal)
-            .map(|a| a.id)
-            .collect();
-        let mut assets = assets(conn, actor, std::slice::from_ref(t)).await?;
-        let list = articles::for_ticket(conn, t.id, sees_internal).await?;
-        let rendered = articles::render_many_for(conn, actor, t.group_id, &list).await?;
-        let article_assets: Map<String, Value> = list
-            .iter()
-            .map(|a| a.id.to_string())
-            .zip(rendered)
-            .collect();
-        assets.insert("TicketArticle".into(), Value::Object(article_assets));
-        return Ok(json!({
-            "ticket_id": t.id, "ticket_article_ids": article_ids, "assets": assets,
-            "links": if actor.is_agent() { links::of_ticket(conn, t.id).await? } else { Vec::new() },
-            "tags": tag_names(conn, t.id).await?, "mentions": [], "form_meta": {},
-            "time_accountings": if actor.has_group_access(t.group_id, AccessLevel::Read) {
-                time_accounting::of_ticket(conn, t.id).await?.iter().map(time_accounting::render).collect::<Vec<_>>()
-            } else {
-                Vec::new()
-            },
-        }));
-    }
-    if view.full {
-        return Ok(
-            json!({"id": t.id, "assets": assets(conn, actor, std::slice::from_ref(t)).await?}),
-        );
-    }
-    render_for(conn, actor, t, view.with_ids, view.expand).await
-}
-
 /// Whether a customer may still follow up on `ticket` once it is closed: its group's
 /// `follow_up_possible` and `reopen_time_in_days`, and the days since it was closed (the one
 /// place this is worked out; Zammad's `Ticket#reopen_after_certain_time?`).
@@ -414,13 +135,12 @@ pub async fn follow_up(conn: &mut AnyConnection, ticket: &TicketRecord) -> Resul
     ))
 }
 
-/// `GET /tickets`: readable tickets by ascending id.
+/// `GET /tickets`: a page of the tickets the caller may read, by ascending id.
 pub async fn index(
     conn: &mut AnyConnection,
     actor: &Actor,
     page: Page,
-    view: View,
-) -> Result<Value> {
+) -> Result<Vec<TicketRecord>> {
     let scope = TicketScope::for_actor(actor, AccessLevel::Read);
     // the page's ids from the narrow `tickets_list` index (migration 0018), then their rows:
     // a deep page walks index entries, not ticket rows
@@ -429,7 +149,7 @@ pub async fn index(
     } else {
         " INDEXED BY tickets_list"
     };
-    let tickets = sqlx::query_as::<_, TicketRecord>(&format!(
+    Ok(sqlx::query_as::<_, TicketRecord>(&format!(
         "SELECT {COLUMNS} FROM tickets t WHERE t.id IN (SELECT t.id FROM tickets t{indexed_by} \
          WHERE {} ORDER BY t.id LIMIT $1 OFFSET $2) ORDER BY t.id",
         scope.sql_condition()
@@ -437,14 +157,7 @@ pub async fn index(
     .bind(page.per_page)
     .bind(page.offset())
     .fetch_all(&mut *conn)
-    .await?;
-    if view.full {
-        let ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
-        return Ok(json!({"record_ids": ids, "assets": assets(conn, actor, &tickets).await?}));
-    }
-    Ok(Value::Array(
-        render_many(conn, actor, &tickets, false, view.expand).await?,
-    ))
+    .await?)
 }
 
 /// Next ticket number: system id + zero-padded global counter, at least `min_size` digits.

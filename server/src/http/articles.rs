@@ -3,8 +3,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use domain::dialects::zammad::articles as zammad_articles;
 use domain::dialects::zammad::requests as zammad;
-use domain::tickets::{articles, attachments};
+use domain::tickets::attachments;
 use serde_json::{Value, json};
 
 use super::caller::Caller;
@@ -21,7 +22,7 @@ pub async fn by_ticket(
 ) -> ApiResult<Json<Vec<Value>>> {
     let mut conn = state.store.read().await?;
     Ok(Json(
-        articles::by_ticket(&mut conn, &caller.actor, ticket_id).await?,
+        zammad_articles::by_ticket(&mut conn, &caller.actor, ticket_id).await?,
     ))
 }
 
@@ -33,7 +34,9 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(articles::show(&mut conn, &caller.actor, id).await?))
+    Ok(Json(
+        zammad_articles::show_article(&mut conn, &caller.actor, id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/ticket_articles", tag = "ticket_articles", request_body = Value,
@@ -48,7 +51,7 @@ pub async fn create(
     let mut conn = state.store.read().await?;
     Ok((
         StatusCode::CREATED,
-        Json(articles::render(&mut conn, &article).await?),
+        Json(zammad_articles::render(&mut conn, &article).await?),
     ))
 }
 
@@ -67,7 +70,7 @@ pub async fn update(
         .update_article(&caller.actor, id, &changes)
         .await?;
     let mut conn = state.store.read().await?;
-    Ok(Json(articles::render(&mut conn, &article).await?))
+    Ok(Json(zammad_articles::render(&mut conn, &article).await?))
 }
 
 #[utoipa::path(delete, path = "/ticket_articles/{id}", tag = "ticket_articles", params(("id" = i64, Path)),

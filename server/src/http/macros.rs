@@ -6,8 +6,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::dialects::zammad::text_modules_macros::{apply_ticket_id, macro_params, render_macro};
+use domain::dialects::zammad::tickets::View;
 use domain::dialects::zammad::tickets::present_ticket;
-use domain::tickets::{View, macros};
+use domain::tickets::macros;
 use serde_json::{Value, json};
 
 use super::caller::Caller;

@@ -3,7 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use domain::tickets::{self, View};
+use domain::dialects::zammad::tickets::View;
+use domain::tickets;
 use domain::{Error, tickets::history, tickets::mentions, tickets::params};
 use serde_json::{Value, json};
 
@@ -277,7 +278,7 @@ pub async fn links(
     let ticket_id = ticket_object(&q, "link_object", "link_object_value")?;
     let mut conn = state.store.read().await?;
     Ok(Json(
-        domain::tickets::links::index(&mut conn, &caller.actor, ticket_id).await?,
+        domain::dialects::zammad::tickets::links_index(&mut conn, &caller.actor, ticket_id).await?,
     ))
 }
 

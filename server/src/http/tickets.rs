@@ -6,7 +6,8 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use domain::dialects::zammad::requests as zammad;
 use domain::dialects::zammad::tickets::present_ticket;
-use domain::tickets::{self, View};
+use domain::dialects::zammad::tickets::{View, render_index};
+use domain::tickets;
 use serde_json::{Value, json};
 
 use super::caller::Caller;
@@ -33,8 +34,9 @@ pub async fn index(
     q: QueryParams,
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
+    let page = tickets::index(&mut conn, &caller.actor, q.page(100, 100)?).await?;
     Ok(Json(
-        tickets::index(&mut conn, &caller.actor, q.page(100, 100)?, view(&q, false)).await?,
+        render_index(&mut conn, &caller.actor, &page, view(&q, false)).await?,
     ))
 }
 
@@ -133,14 +135,21 @@ pub async fn search(
     let request = search_request(&q)?;
     let mut conn = state.store.read().await?;
     let (rows, total) = domain::search::search(&mut conn, &caller.actor, &request).await?;
-    let output = domain::search::SearchOutput {
+    let output = domain::dialects::zammad::search::SearchOutput {
         expand: q.flag("expand"),
         full: q.flag("full"),
         with_total_count: q.flag("with_total_count"),
         only_total_count: q.flag("only_total_count"),
     };
     Ok(Json(
-        domain::search::render(&mut conn, &caller.actor, &rows, total, output).await?,
+        domain::dialects::zammad::search::render_search(
+            &mut conn,
+            &caller.actor,
+            &rows,
+            total,
+            output,
+        )
+        .await?,
     ))
 }
 
