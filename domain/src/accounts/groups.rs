@@ -1,7 +1,6 @@
 //! Groups: the queues tickets live in; agents get access per group.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
 use sqlx::{AnyConnection, FromRow};
 
 use crate::policy::access::{AccessLevel, Actor};
@@ -33,29 +32,6 @@ pub struct GroupRecord {
 
 const COLUMNS: &str = "id, name, active, note, follow_up_possible, reopen_time_in_days, shared_drafts, \
     assignment_timeout, email_address_id, acknowledgement, signature_id, created_by_id, updated_by_id, created_at, updated_at";
-
-pub fn render(group: &GroupRecord) -> Value {
-    json!({
-        "id": group.id,
-        "name": group.name,
-        "name_last": group.name,
-        "parent_id": null,
-        "assignment_timeout": group.assignment_timeout,
-        "follow_up_possible": group.follow_up_possible,
-        "reopen_time_in_days": group.reopen_time_in_days,
-        "follow_up_assignment": true,
-        "email_address_id": group.email_address_id,
-        "acknowledgement": group.acknowledgement,
-        "signature_id": group.signature_id,
-        "shared_drafts": group.shared_drafts != 0,
-        "active": group.active != 0,
-        "note": group.note,
-        "updated_by_id": group.updated_by_id,
-        "created_by_id": group.created_by_id,
-        "created_at": group.created_at,
-        "updated_at": group.updated_at,
-    })
-}
 
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<GroupRecord> {
     rows::find(conn, "groups", COLUMNS, "Group", id).await
@@ -104,11 +80,6 @@ pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<GroupRe
     Ok(out)
 }
 
-/// `GET /groups`: [`list`] as Zammad renders it.
-pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<Value>> {
-    Ok(list(conn, actor).await?.iter().map(render).collect())
-}
-
 /// A group the caller may see.
 pub async fn find_visible(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<GroupRecord> {
     let group = find(conn, id).await?;
@@ -116,10 +87,6 @@ pub async fn find_visible(conn: &mut AnyConnection, actor: &Actor, id: i64) -> R
         return Err(Error::not_authorized());
     }
     Ok(group)
-}
-
-pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {
-    Ok(render(&find_visible(conn, actor, id).await?))
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

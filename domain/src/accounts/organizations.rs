@@ -1,7 +1,6 @@
 //! Organisations: customers' companies. `shared` lets members see each other's tickets.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
 use sqlx::{AnyConnection, FromRow};
 
 use crate::policy::access::Actor;
@@ -81,42 +80,6 @@ pub async fn member_counts(
         .collect())
 }
 
-pub async fn render(
-    conn: &mut AnyConnection,
-    org: &OrganizationRecord,
-    expanded: bool,
-) -> Result<Value> {
-    let Members {
-        primary: member_ids,
-        secondary,
-    } = members(conn, org.id).await?;
-    let mut value = json!({
-        "id": org.id,
-        "name": org.name,
-        "shared": org.shared != 0,
-        "domain": org.domain,
-        "domain_assignment": org.domain_assignment != 0,
-        "active": org.active != 0,
-        "vip": org.vip != 0,
-        "note": org.note,
-        "updated_by_id": org.updated_by_id,
-        "created_by_id": org.created_by_id,
-        "created_at": org.created_at,
-        "updated_at": org.updated_at,
-        "member_ids": member_ids,
-        "secondary_member_ids": secondary,
-    });
-    if expanded {
-        let logins: Vec<String> =
-            sqlx::query_scalar("SELECT login FROM users WHERE organization_id = $1 ORDER BY id")
-                .bind(org.id)
-                .fetch_all(&mut *conn)
-                .await?;
-        value["members"] = json!(logins);
-    }
-    Ok(value)
-}
-
 /// An organisation the caller may see. Which of its fields the caller may see is the
 /// renderer's business ([`policy::fields::organization_scope`]).
 pub async fn find_visible(
@@ -129,18 +92,6 @@ pub async fn find_visible(
         return Err(Error::not_authorized());
     }
     Ok(org)
-}
-
-pub async fn show(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    id: i64,
-    expanded: bool,
-) -> Result<Value> {
-    let org = find_visible(conn, actor, id).await?;
-    let mut rendered = render(conn, &org, expanded).await?;
-    policy::fields::organization_scope(actor).apply(&mut rendered);
-    Ok(rendered)
 }
 
 /// The organisations the caller may see, one page: all of them by id for organisation admins,
@@ -170,21 +121,6 @@ pub async fn list(
         }
         Ok(own)
     }
-}
-
-/// `GET /organizations`: [`list`] as Zammad renders it.
-pub async fn index(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    page: Page,
-    expanded: bool,
-) -> Result<Vec<Value>> {
-    let orgs = list(conn, actor, page).await?;
-    let mut out = Vec::new();
-    for org in &orgs {
-        out.push(render(conn, org, expanded).await?);
-    }
-    Ok(out)
 }
 
 pub async fn search(

@@ -3,7 +3,6 @@
 
 use chrono::Utc;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use sqlx::{AnyConnection, FromRow};
 
 use crate::accounts::auth::{random_token, sha256_hex};
@@ -51,22 +50,6 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
-pub fn render(token: &TokenRecord) -> Value {
-    let permissions = token.permission_names();
-    json!({
-        "id": token.id,
-        "user_id": token.user_id,
-        "action": "api",
-        "name": token.name,
-        "label": token.name,
-        "preferences": {"permission": permissions},
-        "last_used_at": token.last_used_at,
-        "expires_at": token.expiry_date(),
-        "created_at": token.created_at,
-        "updated_at": token.updated_at,
-    })
-}
-
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewToken {
     pub name: Option<String>,
@@ -93,19 +76,6 @@ pub async fn records(conn: &mut AnyConnection, actor: &Actor) -> Result<TokenLis
         tokens,
         permissions: actor.permissions.clone(),
     })
-}
-
-/// `GET /user_access_token`: [`records`] as Zammad renders them.
-pub async fn list(conn: &mut AnyConnection, actor: &Actor) -> Result<Value> {
-    let TokenList {
-        tokens,
-        permissions,
-    } = records(conn, actor).await?;
-    let permissions: Vec<Value> = permissions
-        .iter()
-        .map(|p| json!({"name": p, "active": true, "preferences": {}}))
-        .collect();
-    Ok(json!({"tokens": tokens.iter().map(render).collect::<Vec<_>>(), "permissions": permissions}))
 }
 
 /// Creates a token; returns it with the plain token value (shown only this once).
@@ -173,13 +143,6 @@ pub async fn create(
         record: find(conn, actor.id, id).await?,
         secret: token,
     })
-}
-
-/// `POST /user_access_token`'s answer: the token as rendered, with its secret in `token`.
-pub fn render_created(created: &CreatedToken) -> Value {
-    let mut value = render(&created.record);
-    value["token"] = json!(created.secret);
-    value
 }
 
 async fn find(conn: &mut AnyConnection, user_id: i64, id: i64) -> Result<TokenRecord> {

@@ -117,10 +117,6 @@ async fn associations(conn: &mut AnyConnection, ids: &[i64]) -> Result<Associati
     Ok(assoc)
 }
 
-fn bool_json(v: i64) -> Value {
-    Value::Bool(v != 0)
-}
-
 /// A user with its roles, secondary organisations and direct group access: what the typed
 /// reads return, and what both renderings (Zammad's JSON, the web app's forms) are made of.
 #[derive(Debug, Clone)]
@@ -219,80 +215,6 @@ pub async fn names(conn: &mut AnyConnection, users: &[UserDetails]) -> Result<Ve
         .collect())
 }
 
-fn levels_json(levels: &BTreeSet<AccessLevel>) -> Value {
-    json!(levels.iter().map(|l| l.as_str()).collect::<Vec<_>>())
-}
-
-/// The user as Zammad renders it, with association ids.
-pub fn render(details: &UserDetails) -> Value {
-    let UserDetails {
-        user,
-        role_ids,
-        organization_ids,
-        group_access,
-    } = details;
-    let groups: Map<String, Value> = group_access
-        .iter()
-        .map(|(gid, levels)| (gid.to_string(), levels_json(levels)))
-        .collect();
-    json!({
-        "id": user.id,
-        "organization_id": user.organization_id,
-        "login": user.login,
-        "firstname": user.firstname,
-        "lastname": user.lastname,
-        "email": user.email,
-        "image": null,
-        "image_source": null,
-        "web": user.web,
-        "phone": user.phone,
-        "fax": user.fax,
-        "mobile": user.mobile,
-        "department": user.department,
-        "street": user.street,
-        "zip": user.zip,
-        "city": user.city,
-        "country": user.country,
-        "address": user.address,
-        "vip": bool_json(user.vip),
-        "verified": bool_json(user.verified),
-        "active": bool_json(user.active),
-        "note": user.note,
-        "last_login": user.last_login,
-        "source": user.source,
-        "login_failed": user.login_failed,
-        "out_of_office": false,
-        "out_of_office_start_at": null,
-        "out_of_office_end_at": null,
-        "out_of_office_replacement_id": null,
-        "preferences": user.preferences(),
-        "updated_by_id": user.updated_by_id,
-        "created_by_id": user.created_by_id,
-        "created_at": user.created_at,
-        "updated_at": user.updated_at,
-        "role_ids": role_ids,
-        "two_factor_preference_ids": [],
-        "organization_ids": organization_ids,
-        "authorization_ids": [],
-        "overview_sorting_ids": [],
-        "group_ids": groups,
-    })
-}
-
-/// `expand=true`: the names next to the ids of a rendered user.
-fn expand(value: &mut Value, names: &UserNames) {
-    let groups: Map<String, Value> = names
-        .groups
-        .iter()
-        .map(|(name, levels)| (name.clone(), levels_json(levels)))
-        .collect();
-    let obj = value.as_object_mut().expect("user renders as an object");
-    obj.insert("roles".into(), json!(names.roles));
-    obj.insert("organization".into(), json!(names.organization));
-    obj.insert("organizations".into(), json!(names.organizations));
-    obj.insert("groups".into(), Value::Object(groups));
-}
-
 /// The logins of several users at once (`id → login`; unknown ids are left out), in chunks of
 /// 500 ids: how Zammad names users next to their ids.
 pub async fn logins_by_ids(
@@ -334,41 +256,6 @@ pub async fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<User
 
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<UserRecord> {
     crate::storage::rows::find(conn, "users", COLUMNS, "User", id).await
-}
-
-/// Renders users (in the given order) with association ids, optionally expanded.
-pub async fn render_many(
-    conn: &mut AnyConnection,
-    users: &[UserRecord],
-    expanded: bool,
-) -> Result<Vec<Value>> {
-    let details = details(conn, users).await?;
-    render_details(conn, &details, expanded).await
-}
-
-/// Renders users read with [`details`], optionally expanded.
-pub async fn render_details(
-    conn: &mut AnyConnection,
-    users: &[UserDetails],
-    expanded: bool,
-) -> Result<Vec<Value>> {
-    let mut out: Vec<Value> = users.iter().map(render).collect();
-    if expanded {
-        for (value, names) in out.iter_mut().zip(names(conn, users).await?) {
-            expand(value, &names);
-        }
-    }
-    Ok(out)
-}
-
-pub async fn render_one(
-    conn: &mut AnyConnection,
-    user: &UserRecord,
-    expanded: bool,
-) -> Result<Value> {
-    Ok(render_many(conn, std::slice::from_ref(user), expanded)
-        .await?
-        .remove(0))
 }
 
 /// Role ids of a user.
@@ -419,32 +306,8 @@ pub async fn find_visible(conn: &mut AnyConnection, actor: &Actor, id: i64) -> R
     Ok(details(conn, std::slice::from_ref(&user)).await?.remove(0))
 }
 
-pub async fn show(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    id: i64,
-    expanded: bool,
-) -> Result<Value> {
-    let user = find_visible(conn, actor, id).await?;
-    let mut rendered = render_details(conn, std::slice::from_ref(&user), expanded)
-        .await?
-        .remove(0);
-    policy::fields::user_scope(actor, user.user.id).apply(&mut rendered);
-    Ok(rendered)
-}
-
-pub async fn me(conn: &mut AnyConnection, actor: &Actor, expanded: bool) -> Result<Value> {
-    let user = find(conn, actor.id).await?;
-    render_one(conn, &user, expanded).await
-}
-
 /// `GET /users`: staff see everyone (system user excluded); customers see themselves.
-pub async fn index(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    page: Page,
-    expanded: bool,
-) -> Result<Vec<Value>> {
+pub async fn index(conn: &mut AnyConnection, actor: &Actor, page: Page) -> Result<Vec<UserRecord>> {
     let users = if policy::can_list_users(actor) {
         sqlx::query_as::<_, UserRecord>(&format!(
             "SELECT {COLUMNS} FROM users WHERE id <> {SYSTEM_USER_ID} ORDER BY id LIMIT $1 OFFSET $2"
@@ -458,7 +321,7 @@ pub async fn index(
     } else {
         Vec::new()
     };
-    render_many(conn, &users, expanded).await
+    Ok(users)
 }
 
 /// The folded "firstname lastname" a user search compares with (`users.name_downcase`):
@@ -500,16 +363,6 @@ pub async fn search(
     .await?)
 }
 
-/// Autocomplete entries for `term=` searches.
-pub fn autocomplete_entry(user: &UserRecord) -> Value {
-    let label = if user.email.is_empty() {
-        user.fullname()
-    } else {
-        format!("{} <{}>", user.fullname(), user.email)
-    };
-    json!({"id": user.id, "label": label, "value": label, "inactive": user.active == 0})
-}
-
 pub fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -517,7 +370,8 @@ pub fn escape_like(text: &str) -> String {
 }
 
 /// `POST /users` as one request: the password hashed first, then one write transaction;
-/// the created user with its associations (rendered by [`render`]).
+/// the created user with its associations (rendered by
+/// `dialects::zammad::accounts::render_user`).
 pub async fn create_user(
     store: &crate::Store,
     actor: &Actor,

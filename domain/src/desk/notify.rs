@@ -311,21 +311,6 @@ pub struct OnlineNotification {
     pub ticket_number: Option<String>,
 }
 
-impl OnlineNotification {
-    /// Zammad's JSON for `GET /online_notifications` (`o_id` the ticket, `type` create or
-    /// update, Tandem's `reason` beside it); `user_id` the owner.
-    pub fn render(&self, user_id: i64) -> Value {
-        json!({
-            "id": self.id, "o_id": self.ticket_id, "object": "Ticket",
-            "type": if self.reason == "create" { "create" } else { "update" },
-            "reason": self.reason, "seen": self.seen, "user_id": user_id,
-            "created_by_id": self.created_by_id, "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "ticket_title": self.ticket_title, "ticket_number": self.ticket_number,
-        })
-    }
-}
-
 /// `GET /online_notifications`: the caller's, newest first (at most 200), with their
 /// tickets' titles and numbers (one query).
 pub async fn online_index(

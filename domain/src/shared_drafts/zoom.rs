@@ -14,8 +14,8 @@ use super::live::{ChangedBy, ControlMessage, Hub};
 use crate::policy::access::Actor;
 use crate::storage::files::FileStore;
 use crate::{
-    Error, Result, accounts::groups, accounts::users, policy, storage::clock, tickets,
-    tickets::attachments, tickets::history,
+    Error, Result, accounts::groups, policy, storage::clock, tickets, tickets::attachments,
+    tickets::history,
 };
 
 /// The stored row of a draft (what `GET` shows when nobody edits live).
@@ -224,63 +224,6 @@ pub fn etag(epoch: i64, rev: i64) -> String {
     format!("\"{epoch}-{rev}\"")
 }
 
-/// The Zammad response: `{shared_draft_id, assets: {TicketSharedDraftZoom, User, Role, Group,
-/// Organization}}`.
-async fn response(conn: &mut AnyConnection, row: &DraftRow) -> Result<Value> {
-    let mut new_article = row.new_article.clone();
-    if let Some(obj) = new_article.as_object_mut() {
-        obj.insert(
-            "attachments".into(),
-            Value::Array(draft_files::list(conn, draft_files::Owner::Reply(row.id)).await?),
-        );
-    }
-    let draft = json!({
-        "id": row.id, "ticket_id": row.ticket_id, "new_article": new_article,
-        "ticket_attributes": row.ticket_attributes, "created_by_id": row.created_by_id,
-        "updated_by_id": row.updated_by_id, "created_at": row.created_at, "updated_at": row.updated_at,
-    });
-    let mut user_assets = Map::new();
-    let mut role_assets = Map::new();
-    let mut group_assets = Map::new();
-    let mut org_assets = Map::new();
-    let mut user_ids = vec![row.created_by_id, row.updated_by_id];
-    user_ids.dedup();
-    for id in user_ids {
-        let user = users::find(conn, id).await?;
-        let rendered = users::render_one(conn, &user, false).await?;
-        for role_id in users::role_ids(conn, id).await? {
-            let role = crate::accounts::roles::find(conn, role_id).await?;
-            role_assets.insert(
-                role_id.to_string(),
-                crate::accounts::roles::render(conn, &role).await?,
-            );
-        }
-        if let Some(groups) = rendered.get("group_ids").and_then(Value::as_object) {
-            for gid in groups.keys().filter_map(|k| k.parse::<i64>().ok()) {
-                let group = groups::find(conn, gid).await?;
-                group_assets.insert(gid.to_string(), groups::render(&group));
-            }
-        }
-        if let Some(org_id) = user.organization_id {
-            let org = crate::accounts::organizations::find(conn, org_id).await?;
-            org_assets.insert(
-                org_id.to_string(),
-                crate::accounts::organizations::render(conn, &org, false).await?,
-            );
-        }
-        user_assets.insert(id.to_string(), rendered);
-    }
-    let mut drafts = Map::new();
-    drafts.insert(row.id.to_string(), draft);
-    let mut assets = Map::new();
-    assets.insert("TicketSharedDraftZoom".into(), Value::Object(drafts));
-    assets.insert("User".into(), Value::Object(user_assets));
-    assets.insert("Role".into(), Value::Object(role_assets));
-    assets.insert("Group".into(), Value::Object(group_assets));
-    assets.insert("Organization".into(), Value::Object(org_assets));
-    Ok(json!({"shared_draft_id": row.id, "assets": assets}))
-}
-
 /// The row with the live document's projection when editors (or unsaved updates left by a
 /// crash) are ahead of the stored snapshot; remembers what the reader saw, as the base of
 /// their next write.
@@ -316,12 +259,13 @@ async fn with_live_projection(
     Ok(row)
 }
 
-/// `GET /tickets/{id}/shared_draft`. Returns the body and the `ETag`.
+/// `GET /tickets/{id}/shared_draft`: the draft as editors see it now (the live document's
+/// projection when it is ahead of storage) and its `ETag`; `None` when there is no draft.
 pub async fn show(
     hub: &Arc<Hub>,
     actor: &Actor,
     ticket_id: i64,
-) -> Result<(Value, Option<String>)> {
+) -> Result<Option<(DraftRow, String)>> {
     let mut conn = hub.store().read().await?;
     authorize(&mut conn, actor, ticket_id).await?;
     let row = match find_row(&mut conn, ticket_id).await? {
@@ -335,16 +279,17 @@ pub async fn show(
         }
     };
     let Some(row) = row else {
-        return Ok((json!({"shared_draft_id": null, "assets": null}), None));
+        return Ok(None);
     };
     let row = with_live_projection(&mut conn, hub, row).await?;
     let tag = etag(row.epoch, row.rev);
-    Ok((response(&mut conn, &row).await?, Some(tag)))
+    Ok(Some((row, tag)))
 }
 
-/// Result of a `PUT`/`PATCH`: the response and whether the draft was created (201).
+/// Result of a `PUT`/`PATCH`: the draft as written (render it with
+/// `dialects::zammad::shared_drafts::render_draft`) and whether it was created (201).
 pub struct Saved {
-    pub body: Value,
+    pub row: DraftRow,
     pub created: bool,
     pub etag: String,
 }
@@ -395,7 +340,8 @@ pub struct PendingWrite {
     absorbed: Vec<u8>,
     blocks: Vec<super::content::SeenBlock>,
     attachments: Vec<Value>,
-    pub body: Value,
+    /// The draft as this write left it (read inside its transaction).
+    pub row: DraftRow,
     pub created: bool,
 }
 
@@ -430,7 +376,7 @@ impl PendingWrite {
         drop(self.guard);
         hub.release(&room).await;
         Saved {
-            body: self.body,
+            row: self.row,
             created: self.created,
             etag: etag(self.epoch, self.rev),
         }
@@ -567,13 +513,12 @@ pub async fn write_in(
         let row = find_row(conn, ticket_id)
             .await?
             .ok_or_else(|| Error::Internal("draft vanished".into()))?;
-        let response_body = response(conn, &row).await?;
         attachments::remove_unreferenced(conn, files, &removed_hashes).await?;
-        Ok::<_, Error>((id, rev, created, attachment_list, response_body))
+        Ok::<_, Error>((id, rev, created, attachment_list, row))
     }
     .await;
     match stored {
-        Ok((draft_id, rev, created, attachments, body)) => Ok(PendingWrite {
+        Ok((draft_id, rev, created, attachments, row)) => Ok(PendingWrite {
             room,
             guard,
             ticket_id,
@@ -585,7 +530,7 @@ pub async fn write_in(
             absorbed,
             blocks,
             attachments,
-            body,
+            row,
             created,
         }),
         Err(e) => {
@@ -744,31 +689,4 @@ pub async fn import_attachments(
     tx.commit().await?;
     let list = draft_files::rendered(&mut *hub.store().read().await?, &ids).await?;
     Ok(json!({"attachments": list}))
-}
-
-/// Adds the ticket's reply draft to a zoom bundle's `assets` (`TicketSharedDraftZoom`, Zammad's
-/// "Draft available"), for agents who may use it. `assets`: the bundle's `assets` object.
-pub async fn add_to_assets(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    ticket: &crate::tickets::TicketRecord,
-    assets: &mut serde_json::Map<String, serde_json::Value>,
-) -> Result<()> {
-    if !crate::policy::can_use_shared_draft(actor, ticket.group_id) {
-        return Ok(());
-    }
-    if let Some(draft) = find_row(conn, ticket.id).await? {
-        let mut drafts = serde_json::Map::new();
-        drafts.insert(
-            draft.id.to_string(),
-            serde_json::json!({"id": draft.id, "ticket_id": draft.ticket_id, "new_article": draft.new_article,
-                   "ticket_attributes": draft.ticket_attributes, "created_by_id": draft.created_by_id,
-                   "updated_by_id": draft.updated_by_id, "created_at": draft.created_at, "updated_at": draft.updated_at}),
-        );
-        assets.insert(
-            "TicketSharedDraftZoom".into(),
-            serde_json::Value::Object(drafts),
-        );
-    }
-    Ok(())
 }

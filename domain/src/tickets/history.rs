@@ -1,10 +1,9 @@
 //! Ticket history (`/ticket_history/{id}`): created/updated/removed entries per attribute.
 
-use serde_json::{Map, Value, json};
 use sqlx::{AnyConnection, FromRow};
 
 use crate::policy::access::Actor;
-use crate::{Error, Result, accounts::users, policy, storage::clock, tickets};
+use crate::{Error, Result, policy, storage::clock, tickets};
 
 /// One stored history entry (`ticket_history`).
 #[derive(Debug, Clone, FromRow)]
@@ -151,7 +150,7 @@ pub async fn record_ticket_changes(
 }
 
 /// A ticket's history, oldest first: agents with read access only (the records
-/// `GET /ticket_history/{id}` renders with [`for_ticket`] and the web app's history shows).
+/// `GET /ticket_history/{id}` renders with `dialects::zammad::history::render_history` and the web app's history shows).
 pub async fn entries(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -172,29 +171,4 @@ pub async fn entries(
     .bind(ticket_id)
     .fetch_all(&mut *conn)
     .await?)
-}
-
-/// `GET /ticket_history/{id}`: [`entries`] with their authors as Zammad's assets.
-pub async fn for_ticket(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<Value> {
-    let rows = entries(conn, actor, ticket_id).await?;
-    let mut user_assets = Map::new();
-    let mut history = Vec::new();
-    for h in &rows {
-        if !user_assets.contains_key(&h.created_by_id.to_string()) {
-            let user = users::find(conn, h.created_by_id).await?;
-            user_assets.insert(
-                h.created_by_id.to_string(),
-                users::render_one(conn, &user, false).await?,
-            );
-        }
-        history.push(json!({
-            "id": h.id, "o_id": h.object_id, "history_type": h.history_type, "history_object": h.history_object,
-            "attribute": h.attribute, "value_from": h.value_from, "value_to": h.value_to, "id_from": h.id_from,
-            "id_to": h.id_to, "created_by_id": h.created_by_id, "created_at": h.created_at,
-        }));
-    }
-    let mut assets = Map::new();
-    assets.insert("User".into(), Value::Object(user_assets));
-    crate::policy::fields::filter_assets(actor, &mut assets);
-    Ok(json!({"history": history, "assets": assets}))
 }

@@ -2,7 +2,6 @@
 //! (a link `<a data-mention-user-id="5" …>`, which the composer's `@` inserts; Zammad's
 //! `Ticket::Article#check_mentions`).
 
-use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
 use crate::policy::access::{AccessLevel, Actor, load_actor, load_actors};
@@ -18,13 +17,6 @@ pub const MAX_MENTIONS_PER_ARTICLE: usize = 100;
 /// updated_at)`, as the `mentions` table stores it.
 pub type MentionRow = (i64, i64, i64, i64, String, String);
 
-/// Zammad's JSON of a mention (`mentionable_type` Ticket, `mentionable_id` the ticket).
-pub fn render(row: &MentionRow) -> Value {
-    let (id, ticket_id, user_id, created_by_id, created_at, updated_at) = row;
-    json!({"id": id, "mentionable_type": "Ticket", "mentionable_id": ticket_id, "user_id": user_id,
-           "created_by_id": created_by_id, "updated_by_id": created_by_id, "created_at": created_at, "updated_at": updated_at})
-}
-
 /// The users following a ticket the caller may read, oldest first.
 pub async fn rows(
     conn: &mut AnyConnection,
@@ -38,12 +30,6 @@ pub async fn rows(
     .bind(ticket_id)
     .fetch_all(conn)
     .await?)
-}
-
-/// `GET /mentions?mentionable_type=Ticket&mentionable_id=`: [`rows`] as Zammad renders them.
-pub async fn list(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<Value> {
-    let rows = rows(conn, actor, ticket_id).await?;
-    Ok(json!({"mentions": rows.iter().map(render).collect::<Vec<_>>()}))
 }
 
 /// Subscribes `user_id` (default: the caller) to a ticket. The mentioned user must be an agent

@@ -1,6 +1,5 @@
 //! Ticket priorities (1 low, 2 normal, 3 high).
 
-use serde_json::{Value, json};
 use sqlx::{AnyConnection, FromRow};
 
 use crate::{Error, Result};
@@ -19,22 +18,6 @@ pub struct PriorityRecord {
 }
 
 const SELECT: &str = "SELECT id, name, default_create, ui_icon, ui_color, active, note, created_at, updated_at FROM ticket_priorities";
-
-pub fn render(p: &PriorityRecord) -> Value {
-    json!({
-        "id": p.id,
-        "name": p.name,
-        "default_create": p.default_create != 0,
-        "ui_icon": p.ui_icon,
-        "ui_color": p.ui_color,
-        "note": p.note,
-        "active": p.active != 0,
-        "updated_by_id": 1,
-        "created_by_id": 1,
-        "created_at": p.created_at,
-        "updated_at": p.updated_at,
-    })
-}
 
 pub async fn all(conn: &mut AnyConnection) -> Result<Vec<PriorityRecord>> {
     Ok(

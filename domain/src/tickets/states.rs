@@ -1,6 +1,5 @@
 //! Ticket states and their types (new, open, pending…, closed, merged, removed).
 
-use serde_json::{Value, json};
 use sqlx::{AnyConnection, FromRow};
 
 use crate::{Error, Result};
@@ -39,24 +38,6 @@ impl StateRecord {
     pub fn is_pending(&self) -> bool {
         PENDING_TYPES.contains(&self.state_type.as_str())
     }
-}
-
-pub fn render(state: &StateRecord) -> Value {
-    json!({
-        "id": state.id,
-        "state_type_id": state.state_type_id,
-        "name": state.name,
-        "next_state_id": state.next_state_id,
-        "ignore_escalation": state.ignore_escalation != 0,
-        "default_create": state.default_create != 0,
-        "default_follow_up": state.default_follow_up != 0,
-        "note": state.note,
-        "active": state.active != 0,
-        "updated_by_id": 1,
-        "created_by_id": 1,
-        "created_at": state.created_at,
-        "updated_at": state.updated_at,
-    })
 }
 
 pub async fn all(conn: &mut AnyConnection) -> Result<Vec<StateRecord>> {

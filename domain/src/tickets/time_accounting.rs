@@ -3,7 +3,7 @@
 //! create); the ticket's `time_unit` is their sum. Agents who may change the ticket record time;
 //! changing or deleting an entry needs `admin.time_accounting`.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::{AnyConnection, FromRow};
 
 use crate::policy::access::Actor;
@@ -75,14 +75,6 @@ pub fn check_unit(unit: f64) -> Result<f64> {
         )));
     }
     Ok(unit)
-}
-
-pub fn render(e: &TimeAccountingRecord) -> Value {
-    json!({
-        "id": e.id, "ticket_id": e.ticket_id, "ticket_article_id": e.ticket_article_id,
-        "time_unit": format_unit(e.time_unit), "type_id": e.type_id,
-        "created_by_id": e.created_by_id, "created_at": e.created_at, "updated_at": e.updated_at,
-    })
 }
 
 async fn sum_into_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<()> {
@@ -203,23 +195,25 @@ async fn readable(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Re
     Ok(())
 }
 
-pub async fn index(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64) -> Result<Vec<Value>> {
+/// `GET /tickets/{id}/time_accountings`: the ticket's entries, for those who may read them.
+pub async fn index(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket_id: i64,
+) -> Result<Vec<TimeAccountingRecord>> {
     readable(conn, actor, ticket_id).await?;
-    Ok(of_ticket(conn, ticket_id)
-        .await?
-        .iter()
-        .map(render)
-        .collect())
+    of_ticket(conn, ticket_id).await
 }
 
+/// `GET /tickets/{id}/time_accountings/{entry}`.
 pub async fn show(
     conn: &mut AnyConnection,
     actor: &Actor,
     ticket_id: i64,
     id: i64,
-) -> Result<Value> {
+) -> Result<TimeAccountingRecord> {
     readable(conn, actor, ticket_id).await?;
-    Ok(render(&find(conn, ticket_id, id).await?))
+    find(conn, ticket_id, id).await
 }
 
 /// `POST /tickets/{id}/time_accountings` `{time_unit, type_id?, ticket_article_id?}`.
@@ -301,6 +295,7 @@ pub async fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn units_are_read_like_zammad_and_written_as_decimals() {

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::accounts::groups::{self, GroupParams};
+use domain::dialects::zammad::accounts;
 use serde_json::Value;
 
 use super::caller::Caller;
@@ -14,7 +15,9 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/groups", tag = "groups", responses((status = 200, description = "Groups", body = Vec<Value>)))]
 pub async fn index(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Value>>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(groups::index(&mut conn, &caller.actor).await?))
+    Ok(Json(
+        accounts::groups_index(&mut conn, &caller.actor).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/groups/{id}", tag = "groups", params(("id" = i64, Path)),
@@ -25,7 +28,9 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(groups::show(&mut conn, &caller.actor, id).await?))
+    Ok(Json(
+        accounts::show_group(&mut conn, &caller.actor, id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/groups", tag = "groups", request_body = Value,
@@ -36,7 +41,7 @@ pub async fn create(
     ApiJson(params): ApiJson<GroupParams>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let group = groups::create_group(&state.store, &caller.actor, &params).await?;
-    Ok((StatusCode::CREATED, Json(groups::render(&group))))
+    Ok((StatusCode::CREATED, Json(accounts::render_group(&group))))
 }
 
 #[utoipa::path(put, path = "/groups/{id}", tag = "groups", params(("id" = i64, Path)), request_body = Value,
@@ -48,5 +53,5 @@ pub async fn update(
     ApiJson(params): ApiJson<GroupParams>,
 ) -> ApiResult<Json<Value>> {
     let group = groups::update_group(&state.store, &caller.actor, id, &params).await?;
-    Ok(Json(groups::render(&group)))
+    Ok(Json(accounts::render_group(&group)))
 }

@@ -2,7 +2,9 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use domain::{accounts::roles, tickets::priorities, tickets::states};
+use domain::dialects::zammad::accounts;
+use domain::dialects::zammad::ticket_records;
+use domain::{tickets::priorities, tickets::states};
 use serde_json::Value;
 
 use super::caller::Caller;
@@ -15,7 +17,7 @@ pub async fn roles_index(
     caller: Caller,
 ) -> ApiResult<Json<Vec<Value>>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(roles::index(&mut conn, &caller.actor).await?))
+    Ok(Json(accounts::roles_index(&mut conn, &caller.actor).await?))
 }
 
 #[utoipa::path(get, path = "/roles/{id}", tag = "roles", params(("id" = i64, Path)),
@@ -26,7 +28,9 @@ pub async fn roles_show(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(roles::show(&mut conn, &caller.actor, id).await?))
+    Ok(Json(
+        accounts::show_role(&mut conn, &caller.actor, id).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/ticket_states", tag = "ticket_states",
@@ -40,7 +44,7 @@ pub async fn states_index(
         states::all(&mut conn)
             .await?
             .iter()
-            .map(states::render)
+            .map(ticket_records::render_state)
             .collect(),
     ))
 }
@@ -53,7 +57,9 @@ pub async fn states_show(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(states::render(&states::find(&mut conn, id).await?)))
+    Ok(Json(ticket_records::render_state(
+        &states::find(&mut conn, id).await?,
+    )))
 }
 
 #[utoipa::path(get, path = "/ticket_priorities", tag = "ticket_priorities",
@@ -67,7 +73,7 @@ pub async fn priorities_index(
         priorities::all(&mut conn)
             .await?
             .iter()
-            .map(priorities::render)
+            .map(ticket_records::render_priority)
             .collect(),
     ))
 }
@@ -80,7 +86,7 @@ pub async fn priorities_show(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(priorities::render(
+    Ok(Json(ticket_records::render_priority(
         &priorities::find(&mut conn, id).await?,
     )))
 }

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use domain::desk::notify;
+use domain::dialects::zammad::ticket_records;
 use domain::tickets::params;
 use serde_json::{Value, json};
 
@@ -18,7 +19,9 @@ pub async fn index(State(state): State<AppState>, caller: Caller) -> ApiResult<J
     let mut conn = state.store.read().await?;
     let list = notify::online_index(&mut conn, &caller.actor).await?;
     Ok(Json(
-        list.iter().map(|n| n.render(caller.actor.id)).collect(),
+        list.iter()
+            .map(|n| ticket_records::render_online_notification(n, caller.actor.id))
+            .collect(),
     ))
 }
 

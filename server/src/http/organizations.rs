@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::accounts::organizations::{self, OrganizationParams};
+use domain::dialects::zammad::accounts;
 use serde_json::Value;
 
 use super::caller::Caller;
@@ -21,7 +22,7 @@ pub async fn index(
 ) -> ApiResult<Json<Vec<Value>>> {
     let mut conn = state.store.read().await?;
     Ok(Json(
-        organizations::index(
+        accounts::organizations_index(
             &mut conn,
             &caller.actor,
             q.page(100, 500)?,
@@ -41,7 +42,7 @@ pub async fn show(
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
     Ok(Json(
-        organizations::show(&mut conn, &caller.actor, id, q.flag("expand")).await?,
+        accounts::show_organization(&mut conn, &caller.actor, id, q.flag("expand")).await?,
     ))
 }
 
@@ -54,7 +55,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let org = organizations::create_organization(&state.store, &caller.actor, &params).await?;
     let mut conn = state.store.read().await?;
-    let body = organizations::render(&mut conn, &org, false).await?;
+    let body = accounts::render_organization(&mut conn, &org, false).await?;
     Ok((StatusCode::CREATED, Json(body)))
 }
 
@@ -68,7 +69,9 @@ pub async fn update(
 ) -> ApiResult<Json<Value>> {
     let org = organizations::update_organization(&state.store, &caller.actor, id, &params).await?;
     let mut conn = state.store.read().await?;
-    Ok(Json(organizations::render(&mut conn, &org, false).await?))
+    Ok(Json(
+        accounts::render_organization(&mut conn, &org, false).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/organizations/search", tag = "organizations",
@@ -91,7 +94,7 @@ pub async fn search(
     .await?;
     let mut out = Vec::new();
     for org in &found {
-        out.push(organizations::render(&mut conn, org, q.flag("expand")).await?);
+        out.push(accounts::render_organization(&mut conn, org, q.flag("expand")).await?);
     }
     Ok(Json(out))
 }

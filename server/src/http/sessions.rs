@@ -47,7 +47,12 @@ pub async fn signin(
     )
     .await?
     .map_err(|failure| ApiError(failure.into_error("Wrong Username or Password combination.")))?;
-    let user = domain::accounts::users::me(&mut *state.store.read().await?, &actor, false).await?;
+    let user = domain::dialects::zammad::accounts::render_me(
+        &mut *state.store.read().await?,
+        &actor,
+        false,
+    )
+    .await?;
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
@@ -96,6 +101,7 @@ pub async fn signshow(
     caller: Caller,
 ) -> ApiResult<Json<serde_json::Value>> {
     let mut conn = state.store.read().await?;
-    let user = domain::accounts::users::me(&mut conn, &caller.actor, false).await?;
+    let user =
+        domain::dialects::zammad::accounts::render_me(&mut conn, &caller.actor, false).await?;
     Ok(Json(json!({"session": user})))
 }

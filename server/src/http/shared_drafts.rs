@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::dialects::zammad::requests as zammad;
+use domain::dialects::zammad::shared_drafts::{render_draft, show_draft};
 use domain::shared_drafts::{start, zoom};
 use serde_json::{Value, json};
 
@@ -33,7 +34,7 @@ pub async fn show(
     caller: Caller,
     Path(ticket_id): Path<i64>,
 ) -> ApiResult<Response> {
-    let (body, etag) = zoom::show(&state.desk.drafts, &caller.actor, ticket_id).await?;
+    let (body, etag) = show_draft(&state.desk.drafts, &caller.actor, ticket_id).await?;
     Ok(with_etag(StatusCode::OK, body, etag))
 }
 
@@ -59,7 +60,9 @@ async fn save(
     } else {
         StatusCode::OK
     };
-    Ok(with_etag(status, saved.body, Some(saved.etag)))
+    let mut conn = state.store.read().await?;
+    let body = render_draft(&mut conn, &saved.row).await?;
+    Ok(with_etag(status, body, Some(saved.etag)))
 }
 
 /// Creates (201) or updates (200) the draft: `{form_id, new_article, ticket_attributes}`.

@@ -3,9 +3,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use domain::dialects::zammad::ticket_records;
 use domain::dialects::zammad::tickets::View;
 use domain::tickets;
-use domain::{Error, tickets::history, tickets::mentions, tickets::params};
+use domain::{Error, tickets::params};
 use serde_json::{Value, json};
 
 use super::caller::Caller;
@@ -108,7 +109,7 @@ pub async fn list_mentions(
     let ticket_id = ticket_object(&q, "mentionable_type", "mentionable_id")?;
     let mut conn = state.store.read().await?;
     Ok(Json(
-        mentions::list(&mut conn, &caller.actor, ticket_id).await?,
+        ticket_records::mentions_list(&mut conn, &caller.actor, ticket_id).await?,
     ))
 }
 
@@ -127,7 +128,10 @@ pub async fn create_mention(
         .desk
         .create_mention(&caller.actor, ticket_id, user_id)
         .await?;
-    Ok((StatusCode::CREATED, Json(mentions::render(&mention))))
+    Ok((
+        StatusCode::CREATED,
+        Json(ticket_records::render_mention(&mention)),
+    ))
 }
 
 #[utoipa::path(delete, path = "/mentions/{id}", tag = "mentions", params(("id" = i64, Path)),
@@ -150,7 +154,7 @@ pub async fn ticket_history(
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
     Ok(Json(
-        history::for_ticket(&mut conn, &caller.actor, id).await?,
+        domain::dialects::zammad::history::render_history(&mut conn, &caller.actor, id).await?,
     ))
 }
 
@@ -196,7 +200,11 @@ pub async fn time_accountings(
 ) -> ApiResult<Json<Vec<Value>>> {
     let mut conn = state.store.read().await?;
     Ok(Json(
-        domain::tickets::time_accounting::index(&mut conn, &caller.actor, ticket_id).await?,
+        domain::tickets::time_accounting::index(&mut conn, &caller.actor, ticket_id)
+            .await?
+            .iter()
+            .map(ticket_records::render_time_accounting)
+            .collect(),
     ))
 }
 
@@ -217,7 +225,7 @@ pub async fn create_time_accounting(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(domain::tickets::time_accounting::render(&entry)),
+        Json(ticket_records::render_time_accounting(&entry)),
     ))
 }
 
@@ -230,9 +238,9 @@ pub async fn show_time_accounting(
     Path((ticket_id, id)): Path<(i64, i64)>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(
-        domain::tickets::time_accounting::show(&mut conn, &caller.actor, ticket_id, id).await?,
-    ))
+    Ok(Json(ticket_records::render_time_accounting(
+        &domain::tickets::time_accounting::show(&mut conn, &caller.actor, ticket_id, id).await?,
+    )))
 }
 
 #[utoipa::path(put, path = "/tickets/{ticket_id}/time_accountings/{id}", tag = "time accounting",
@@ -249,7 +257,7 @@ pub async fn update_time_accounting(
         .desk
         .update_time_accounting(&caller.actor, ticket_id, id, &entry)
         .await?;
-    Ok(Json(domain::tickets::time_accounting::render(&entry)))
+    Ok(Json(ticket_records::render_time_accounting(&entry)))
 }
 
 #[utoipa::path(delete, path = "/tickets/{ticket_id}/time_accountings/{id}", tag = "time accounting",

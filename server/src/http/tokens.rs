@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::accounts::tokens::{self, NewToken};
+use domain::dialects::zammad::accounts;
 use serde_json::{Value, json};
 
 use super::caller::Caller;
@@ -15,7 +16,7 @@ use crate::state::AppState;
     responses((status = 200, description = "`{tokens, permissions}`", body = Value)))]
 pub async fn index(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(tokens::list(&mut conn, &caller.actor).await?))
+    Ok(Json(accounts::tokens_list(&mut conn, &caller.actor).await?))
 }
 
 /// Creates a token; the response's `token` is the only time the secret is shown.
@@ -28,7 +29,10 @@ pub async fn create(
     ApiJson(params): ApiJson<NewToken>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let token = tokens::create_token(&state.store, &caller.actor, &params).await?;
-    Ok((StatusCode::CREATED, Json(tokens::render_created(&token))))
+    Ok((
+        StatusCode::CREATED,
+        Json(accounts::render_created_token(&token)),
+    ))
 }
 
 #[utoipa::path(delete, path = "/user_access_token/{id}", tag = "user_access_token", params(("id" = i64, Path)),

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::accounts::users::{self, UserParams};
+use domain::dialects::zammad::accounts;
 use serde_json::{Value, json};
 
 use super::caller::Caller;
@@ -23,7 +24,7 @@ pub async fn me(
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
     Ok(Json(
-        users::me(&mut conn, &caller.actor, q.flag("expand")).await?,
+        accounts::render_me(&mut conn, &caller.actor, q.flag("expand")).await?,
     ))
 }
 
@@ -39,7 +40,7 @@ pub async fn index(
     let mut conn = state.store.read().await?;
     let page = q.page(100, 500)?;
     Ok(Json(
-        users::index(&mut conn, &caller.actor, page, q.flag("expand")).await?,
+        accounts::users_index(&mut conn, &caller.actor, page, q.flag("expand")).await?,
     ))
 }
 
@@ -54,7 +55,7 @@ pub async fn show(
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
     Ok(Json(
-        users::show(&mut conn, &caller.actor, id, q.flag("expand")).await?,
+        accounts::show_user(&mut conn, &caller.actor, id, q.flag("expand")).await?,
     ))
 }
 
@@ -66,7 +67,7 @@ pub async fn create(
     ApiJson(params): ApiJson<UserParams>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let user = users::create_user(&state.store, &caller.actor, params).await?;
-    Ok((StatusCode::CREATED, Json(users::render(&user))))
+    Ok((StatusCode::CREATED, Json(accounts::render_user(&user))))
 }
 
 #[utoipa::path(put, path = "/users/{id}", tag = "users", params(("id" = i64, Path)), request_body = Value,
@@ -78,7 +79,7 @@ pub async fn update(
     ApiJson(params): ApiJson<UserParams>,
 ) -> ApiResult<Json<Value>> {
     let user = users::update_user(&state.store, &caller.actor, id, params).await?;
-    Ok(Json(users::render(&user)))
+    Ok(Json(accounts::render_user(&user)))
 }
 
 /// Search by `query` (or `term` for autocomplete entries); `full=true` → `{record_ids, assets}`.
@@ -97,12 +98,12 @@ pub async fn search(
         let found =
             users::search(&mut conn, state.store.backend(), &caller.actor, term, page).await?;
         return Ok(Json(Value::Array(
-            found.iter().map(users::autocomplete_entry).collect(),
+            found.iter().map(accounts::autocomplete_entry).collect(),
         )));
     }
     let query = q.text("query").unwrap_or_default();
     let found = users::search(&mut conn, state.store.backend(), &caller.actor, query, page).await?;
-    let rendered = users::render_many(&mut conn, &found, q.flag("expand")).await?;
+    let rendered = accounts::render_users(&mut conn, &found, q.flag("expand")).await?;
     if q.flag("full") {
         let ids: Vec<i64> = found.iter().map(|u| u.id).collect();
         let assets: serde_json::Map<String, Value> = rendered

@@ -211,13 +211,16 @@ pub async fn assets(
     for id in user_ids {
         let user = users::find(conn, id).await?;
         org_ids.extend(user.organization_id);
-        user_assets.insert(id.to_string(), users::render_one(conn, &user, false).await?);
+        user_assets.insert(
+            id.to_string(),
+            super::accounts::render_user_one(conn, &user, false).await?,
+        );
     }
     let mut group_assets = Map::new();
     for id in group_ids {
         group_assets.insert(
             id.to_string(),
-            groups::render(&groups::find(conn, id).await?),
+            super::accounts::render_group(&groups::find(conn, id).await?),
         );
     }
     let mut org_assets = Map::new();
@@ -225,7 +228,7 @@ pub async fn assets(
         let org = crate::accounts::organizations::find(conn, id).await?;
         org_assets.insert(
             id.to_string(),
-            crate::accounts::organizations::render(conn, &org, false).await?,
+            super::accounts::render_organization(conn, &org, false).await?,
         );
     }
     let mut out = Map::new();
@@ -277,7 +280,7 @@ pub async fn present(
             "links": if actor.is_agent() { links::of_ticket(conn, t.id).await? } else { Vec::new() },
             "tags": tickets::tag_names(conn, t.id).await?, "mentions": [], "form_meta": {},
             "time_accountings": if actor.has_group_access(t.group_id, AccessLevel::Read) {
-                time_accounting::of_ticket(conn, t.id).await?.iter().map(time_accounting::render).collect::<Vec<_>>()
+                time_accounting::of_ticket(conn, t.id).await?.iter().map(super::ticket_records::render_time_accounting).collect::<Vec<_>>()
             } else {
                 Vec::new()
             },
@@ -303,7 +306,7 @@ pub async fn present_ticket(
     if view.all
         && let Some(assets) = out.get_mut("assets").and_then(Value::as_object_mut)
     {
-        crate::shared_drafts::zoom::add_to_assets(conn, actor, ticket, assets).await?;
+        super::shared_drafts::add_to_assets(conn, actor, ticket, assets).await?;
     }
     Ok(out)
 }
