@@ -1,7 +1,7 @@
 //! Named drafts for new tickets (`/tickets/shared_drafts`, docs/zammad-api.md §9.2): a hand-over
 //! document per group (`name`, `content`, files), for agents with access to the group.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sqlx::{AnyConnection, FromRow};
 
 use super::files::{Owner, Which};
@@ -31,18 +31,6 @@ fn require_agent(actor: &Actor) -> Result<()> {
     }
 }
 
-fn render(d: &StartDraft, with_content: bool) -> Value {
-    let mut v = json!({
-        "id": d.id, "name": d.name, "group_id": d.group_id,
-        "created_by_id": d.created_by_id, "updated_by_id": d.updated_by_id,
-        "created_at": d.created_at, "updated_at": d.updated_at,
-    });
-    if with_content {
-        v["content"] = serde_json::from_str(&d.content).unwrap_or(Value::Object(Map::new()));
-    }
-    v
-}
-
 async fn visible(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<StartDraft> {
     require_agent(actor)?;
     let draft = sqlx::query_as::<_, StartDraft>(&format!(
@@ -56,16 +44,8 @@ async fn visible(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Sta
     Ok(draft)
 }
 
-fn assets(drafts: &[StartDraft], with_content: bool) -> Value {
-    let mut map = Map::new();
-    for d in drafts {
-        map.insert(d.id.to_string(), render(d, with_content));
-    }
-    json!({"TicketSharedDraftStart": map})
-}
-
-/// `GET /tickets/shared_drafts`: drafts of the groups where the caller has change access.
-pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Value> {
+/// `GET /tickets/shared_drafts`: drafts of the groups where the caller has change access, by id.
+pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Vec<StartDraft>> {
     require_agent(actor)?;
     let groups = actor.groups_with(AccessLevel::Change);
     let all = sqlx::query_as::<_, StartDraft>(&format!(
@@ -73,27 +53,21 @@ pub async fn index(conn: &mut AnyConnection, actor: &Actor) -> Result<Value> {
     ))
     .fetch_all(conn)
     .await?;
-    let drafts: Vec<StartDraft> = all
+    Ok(all
         .into_iter()
         .filter(|d| groups.contains(&d.group_id))
-        .collect();
-    Ok(json!({
-        "shared_draft_ids": drafts.iter().map(|d| d.id).collect::<Vec<_>>(),
-        "assets": assets(&drafts, false),
-    }))
+        .collect())
 }
 
-/// `GET /tickets/shared_drafts/{id}`.
-pub async fn show(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {
+/// `GET /tickets/shared_drafts/{id}`: the draft and its files (as the draft stores them).
+pub async fn show(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+) -> Result<(StartDraft, Vec<Value>)> {
     let d = visible(conn, actor, id).await?;
     let files: Vec<Value> = super::files::list(conn, Owner::Start(id)).await?;
-    let mut content = serde_json::from_str::<Value>(&d.content).unwrap_or(json!({}));
-    content["attachments"] = Value::Array(files);
-    Ok(json!({
-        "shared_draft_id": d.id,
-        "shared_draft_content": content,
-        "assets": assets(std::slice::from_ref(&d), true),
-    }))
+    Ok((d, files))
 }
 
 /// What a request sets on a named draft (`POST`/`PUT /tickets/shared_drafts`): `None`

@@ -2,7 +2,6 @@
 //! from both tickets; a `parent` link from A to B reads `child` from B (and the other way
 //! round). One link per pair of tickets.
 
-use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
 use crate::policy::access::Actor;
@@ -52,16 +51,6 @@ pub async fn links_of(conn: &mut AnyConnection, ticket_id: i64) -> Result<Vec<Li
                 }
             }
         })
-        .collect())
-}
-
-/// The links of a ticket as Zammad lists them: `{link_type, link_object: "Ticket",
-/// link_object_value}` (no permission check).
-pub async fn of_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<Vec<Value>> {
-    Ok(links_of(conn, ticket_id)
-        .await?
-        .into_iter()
-        .map(|l| json!({"link_type": l.link_type, "link_object": "Ticket", "link_object_value": l.other}))
         .collect())
 }
 

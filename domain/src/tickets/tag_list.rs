@@ -3,7 +3,6 @@
 //! existing name merges the two) and delete names everywhere; agents search names for
 //! suggestions. Names are exact (`VIP` and `vip` are two tags), searching ignores case.
 
-use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
 use crate::policy::access::Actor;
@@ -44,8 +43,13 @@ pub async fn remember(conn: &mut AnyConnection, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// `GET /tag_list`: `[{id, name, count}]` by name (at most `limit`, 1,000 by default).
-pub async fn index(conn: &mut AnyConnection, actor: &Actor, limit: i64) -> Result<Vec<Value>> {
+/// `GET /tag_list`: the known tags `(id, name, count)` by name (at most `limit`, 1,000 by
+/// default); admins only.
+pub async fn index(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    limit: i64,
+) -> Result<Vec<(i64, String, i64)>> {
     require_admin(actor)?;
     let rows: Vec<(i64, String, i64)> = sqlx::query_as(
         "SELECT i.id, i.name, (SELECT COUNT(*) FROM ticket_tags t WHERE t.name = i.name) \
@@ -54,10 +58,7 @@ pub async fn index(conn: &mut AnyConnection, actor: &Actor, limit: i64) -> Resul
     .bind(limit.clamp(1, 10_000))
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, count)| json!({"id": id, "name": name, "count": count}))
-        .collect())
+    Ok(rows)
 }
 
 /// `POST /tag_list` `{name}`.
@@ -130,20 +131,6 @@ pub async fn delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
         .execute(conn)
         .await?;
     Ok(tickets)
-}
-
-/// `GET /tag_search?term=`: `[{id, value}]` of [`search_names`].
-pub async fn search(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    term: &str,
-    limit: i64,
-) -> Result<Vec<Value>> {
-    Ok(search_names(conn, actor, term, limit)
-        .await?
-        .into_iter()
-        .map(|(id, name)| json!({"id": id, "value": name}))
-        .collect())
 }
 
 /// Tag names for suggestions, `(id, name)`: names containing `term` in any case (by name), or

@@ -7,8 +7,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::dialects::zammad::requests as zammad;
-use domain::dialects::zammad::shared_drafts::{render_draft, show_draft};
-use domain::shared_drafts::{start, zoom};
+use domain::dialects::zammad::shared_drafts::{
+    render_draft, show_draft, show_start_draft, start_drafts_index,
+};
+use domain::shared_drafts::zoom;
 use serde_json::{Value, json};
 
 use super::caller::Caller;
@@ -133,7 +135,7 @@ pub async fn import_attachments(
     responses((status = 200, description = "`{shared_draft_ids, assets: {TicketSharedDraftStart}}`", body = Value)))]
 pub async fn start_index(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(start::index(&mut conn, &caller.actor).await?))
+    Ok(Json(start_drafts_index(&mut conn, &caller.actor).await?))
 }
 
 #[utoipa::path(get, path = "/tickets/shared_drafts/{id}", tag = "shared_drafts", params(("id" = i64, Path)),
@@ -144,7 +146,7 @@ pub async fn start_show(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = state.store.read().await?;
-    Ok(Json(start::show(&mut conn, &caller.actor, id).await?))
+    Ok(Json(show_start_draft(&mut conn, &caller.actor, id).await?))
 }
 
 /// `{name, group_id, form_id, content}`; needs create access on the group.
@@ -160,7 +162,7 @@ pub async fn start_create(
     let mut conn = state.store.read().await?;
     Ok((
         StatusCode::CREATED,
-        Json(start::show(&mut conn, &caller.actor, id).await?),
+        Json(show_start_draft(&mut conn, &caller.actor, id).await?),
     ))
 }
 
@@ -176,7 +178,7 @@ async fn start_save(
         .update_start_draft(&caller.actor, id, input)
         .await?;
     let mut conn = state.store.read().await?;
-    Ok(Json(start::show(&mut conn, &caller.actor, id).await?))
+    Ok(Json(show_start_draft(&mut conn, &caller.actor, id).await?))
 }
 
 #[utoipa::path(put, path = "/tickets/shared_drafts/{id}", tag = "shared_drafts", params(("id" = i64, Path)), request_body = Value,

@@ -361,7 +361,7 @@ pub async fn tag_list(
     let limit = q.int("limit")?.unwrap_or(1_000);
     let mut conn = state.store.read().await?;
     Ok(Json(
-        domain::tickets::tag_list::index(&mut conn, &caller.actor, limit).await?,
+        ticket_records::tag_list(&mut conn, &caller.actor, limit).await?,
     ))
 }
 
@@ -423,6 +423,6 @@ pub async fn tag_search(
     let term = q.text("term").unwrap_or_default().to_string();
     let mut conn = state.store.read().await?;
     Ok(Json(
-        domain::tickets::tag_list::search(&mut conn, &caller.actor, &term, limit).await?,
+        ticket_records::tag_search(&mut conn, &caller.actor, &term, limit).await?,
     ))
 }

@@ -1,6 +1,6 @@
 //! Zammad's shared-draft JSON (`/tickets/{id}/shared_draft`, docs/zammad-api.md §9.1; the
-//! zoom bundle's `TicketSharedDraftZoom` asset), rendered from the draft rows
-//! `shared_drafts::zoom` reads and writes.
+//! zoom bundle's `TicketSharedDraftZoom` asset) and of the named drafts for new tickets
+//! (`/tickets/shared_drafts`), rendered from the rows `shared_drafts` reads and writes.
 
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ use crate::accounts::{groups, users};
 use crate::policy::access::Actor;
 use crate::shared_drafts::files as draft_files;
 use crate::shared_drafts::live::Hub;
+use crate::shared_drafts::start::{self, StartDraft};
 use crate::shared_drafts::zoom::{self, DraftRow};
 
 /// `GET /tickets/{id}/shared_draft`: the draft ([`render_draft`]) and its `ETag`;
@@ -113,4 +114,48 @@ pub async fn add_to_assets(
         );
     }
     Ok(())
+}
+
+/// A named draft for new tickets as Zammad renders it (`content` only when asked).
+fn render_start_draft(d: &StartDraft, with_content: bool) -> Value {
+    let mut v = json!({
+        "id": d.id, "name": d.name, "group_id": d.group_id,
+        "created_by_id": d.created_by_id, "updated_by_id": d.updated_by_id,
+        "created_at": d.created_at, "updated_at": d.updated_at,
+    });
+    if with_content {
+        v["content"] = serde_json::from_str(&d.content).unwrap_or(Value::Object(Map::new()));
+    }
+    v
+}
+
+/// `{TicketSharedDraftStart: {id: draft}}`.
+fn start_draft_assets(drafts: &[StartDraft], with_content: bool) -> Value {
+    let mut map = Map::new();
+    for d in drafts {
+        map.insert(d.id.to_string(), render_start_draft(d, with_content));
+    }
+    json!({"TicketSharedDraftStart": map})
+}
+
+/// `GET /tickets/shared_drafts`: `{shared_draft_ids, assets}` of [`start::index`]'s drafts.
+pub async fn start_drafts_index(conn: &mut AnyConnection, actor: &Actor) -> Result<Value> {
+    let drafts = start::index(conn, actor).await?;
+    Ok(json!({
+        "shared_draft_ids": drafts.iter().map(|d| d.id).collect::<Vec<_>>(),
+        "assets": start_draft_assets(&drafts, false),
+    }))
+}
+
+/// `GET /tickets/shared_drafts/{id}` (and the answer to its create and update):
+/// `{shared_draft_id, shared_draft_content (with its attachments), assets}`.
+pub async fn show_start_draft(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Value> {
+    let (d, files) = start::show(conn, actor, id).await?;
+    let mut content = serde_json::from_str::<Value>(&d.content).unwrap_or(json!({}));
+    content["attachments"] = Value::Array(files);
+    Ok(json!({
+        "shared_draft_id": d.id,
+        "shared_draft_content": content,
+        "assets": start_draft_assets(std::slice::from_ref(&d), true),
+    }))
 }

@@ -1,6 +1,6 @@
 //! Zammad's JSON of a ticket's smaller records: states and priorities (`/ticket_states`,
 //! `/ticket_priorities`), time accounting entries, mentions (`/mentions`) and online
-//! notifications (`/online_notifications`).
+//! notifications (`/online_notifications`), tags (`/tag_list`, `/tag_search`).
 
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
@@ -11,6 +11,7 @@ use crate::policy::access::Actor;
 use crate::tickets::mentions::{self, MentionRow};
 use crate::tickets::priorities::PriorityRecord;
 use crate::tickets::states::StateRecord;
+use crate::tickets::tag_list;
 use crate::tickets::time_accounting::{self, TimeAccountingRecord};
 
 /// A ticket state as Zammad renders it (`GET /ticket_states/{id}`).
@@ -86,4 +87,27 @@ pub fn render_online_notification(n: &OnlineNotification, user_id: i64) -> Value
         "updated_at": n.updated_at,
         "ticket_title": n.ticket_title, "ticket_number": n.ticket_number,
     })
+}
+
+/// `GET /tag_list`: `[{id, name, count}]` ([`tag_list::index`]).
+pub async fn tag_list(conn: &mut AnyConnection, actor: &Actor, limit: i64) -> Result<Vec<Value>> {
+    Ok(tag_list::index(conn, actor, limit)
+        .await?
+        .into_iter()
+        .map(|(id, name, count)| json!({"id": id, "name": name, "count": count}))
+        .collect())
+}
+
+/// `GET /tag_search?term=`: `[{id, value}]` ([`tag_list::search_names`]).
+pub async fn tag_search(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    term: &str,
+    limit: i64,
+) -> Result<Vec<Value>> {
+    Ok(tag_list::search_names(conn, actor, term, limit)
+        .await?
+        .into_iter()
+        .map(|(id, name)| json!({"id": id, "value": name}))
+        .collect())
 }

@@ -277,7 +277,7 @@ pub async fn present(
         assets.insert("TicketArticle".into(), Value::Object(article_assets));
         return Ok(json!({
             "ticket_id": t.id, "ticket_article_ids": article_ids, "assets": assets,
-            "links": if actor.is_agent() { links::of_ticket(conn, t.id).await? } else { Vec::new() },
+            "links": if actor.is_agent() { links_of_ticket(conn, t.id).await? } else { Vec::new() },
             "tags": tickets::tag_names(conn, t.id).await?, "mentions": [], "form_meta": {},
             "time_accountings": if actor.has_group_access(t.group_id, AccessLevel::Read) {
                 time_accounting::of_ticket(conn, t.id).await?.iter().map(super::ticket_records::render_time_accounting).collect::<Vec<_>>()
@@ -365,4 +365,14 @@ pub async fn links_index(conn: &mut AnyConnection, actor: &Actor, ticket_id: i64
     let records: Vec<TicketRecord> = linked.into_iter().map(|(_, r)| r).collect();
     let assets = assets(conn, actor, &records).await?;
     Ok(json!({"links": links, "assets": assets}))
+}
+
+/// The links of a ticket as Zammad lists them in the zoom bundle: `{link_type, link_object:
+/// "Ticket", link_object_value}` (the caller checked access to the ticket).
+async fn links_of_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<Vec<Value>> {
+    Ok(links::links_of(conn, ticket_id)
+        .await?
+        .into_iter()
+        .map(|l| json!({"link_type": l.link_type, "link_object": "Ticket", "link_object_value": l.other}))
+        .collect())
 }
