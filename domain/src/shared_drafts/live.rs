@@ -1246,16 +1246,25 @@ async fn write(
     if batch.is_empty() && !snapshot {
         return Written::Nothing;
     }
-    // Lock order, everywhere: the store's write transaction first, then the room's write lock
+    // Lock order, everywhere: the store's write transaction first, then the ticket's row, then
+    // the room's write lock
     // (a REST write or a DeskHero request reaches the room inside its own transaction; taking
     // them the other way round here deadlocked against such a write on SQLite's one writer).
-    let tx = match store.write().await {
+    let mut tx = match store.write().await {
         Ok(tx) => tx,
         Err(e) => {
             tracing::warn!(ticket_id = room.ticket_id, error = %e, "shared draft write failed");
             return Written::Failed;
         }
     };
+    // Then the ticket's row (PostgreSQL), as every ticket write and a REST draft write lock it
+    // before the draft's: a draft row locked first deadlocked with sending the draft, which
+    // holds the ticket and deletes the draft (the second UPDATE of the draft row in one
+    // transaction re-checks its foreign key to the ticket, KEY SHARE against FOR UPDATE).
+    if let Err(e) = crate::tickets::articles::lock_ticket(&mut tx, room.ticket_id).await {
+        tracing::warn!(ticket_id = room.ticket_id, error = %e, "shared draft write failed");
+        return Written::Failed;
+    }
     let _guard = room.write_lock.lock().await;
     let user_id = batch.last().map(|(u, _)| *u);
     let result = write_locked(tx, room, batch, snapshot, user_id).await;

@@ -427,6 +427,9 @@ pub async fn write_in(
     }
 
     authorize(conn, actor, ticket_id).await?;
+    // the ticket before the draft row, in the order every ticket write locks them (see
+    // `live::write_locked`)
+    tickets::articles::lock_ticket(conn, ticket_id).await?;
     let room = hub.room(ticket_id).await?;
     let guard = room.write_lock.clone().lock_owned().await;
     let existing = find_row(conn, ticket_id).await?;
@@ -582,6 +585,8 @@ async fn end_draft(
     row: &DraftRow,
     history_type: &str,
 ) -> Result<Vec<String>> {
+    // the ticket before the draft row, the order of every writer (see `live::write_locked`)
+    tickets::articles::lock_ticket(conn, ticket_id).await?;
     let hashes = draft_files::remove(
         conn,
         draft_files::Owner::Reply(row.id),
