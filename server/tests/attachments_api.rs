@@ -18,10 +18,9 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     out.into_inner()
 }
 
-/// Width and height of the image an agent downloads from `url`.
-async fn preview_size(s: &TestServer, url: String) -> (u32, u32) {
-    let bytes = s
-        .client
+/// The bytes agent1 downloads from `url`.
+async fn download(s: &TestServer, url: String) -> Vec<u8> {
+    s.client
         .get(url)
         .basic_auth(AGENT1, Some(PASSWORD))
         .send()
@@ -29,7 +28,13 @@ async fn preview_size(s: &TestServer, url: String) -> (u32, u32) {
         .unwrap()
         .bytes()
         .await
-        .unwrap();
+        .unwrap()
+        .to_vec()
+}
+
+/// Width and height of the image an agent downloads from `url`.
+async fn preview_size(s: &TestServer, url: String) -> (u32, u32) {
+    let bytes = download(s, url).await;
     let image = image::load_from_memory(&bytes).unwrap();
     (image.width(), image.height())
 }
@@ -585,19 +590,14 @@ async fn forwarding_copies_an_articles_attached_files_into_the_upload_cache() {
             .map(|a| a["filename"].as_str().unwrap())
             .collect();
         assert_eq!(names, ["report.txt", "data.csv"], "{ctx}");
-        let bytes = s
-            .client
-            .get(s.url(&format!(
+        let bytes = download(
+            &s,
+            s.url(&format!(
                 "/ticket_attachment/{ticket}/{forwarded}/{}",
                 files[0]["id"]
-            )))
-            .basic_auth(AGENT1, Some(PASSWORD))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+            )),
+        )
+        .await;
         assert_eq!(
             &bytes[..],
             b"report body",

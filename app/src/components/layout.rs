@@ -170,3 +170,16 @@ pub fn ready_marker() -> impl Fn() -> Option<&'static str> + Copy + Send + Sync 
     Effect::new(move |_| hydrated.set(true));
     move || hydrated.get().then_some("true")
 }
+
+/// The route's `:id` parameter as a record id (0 when it is missing or no number: the record
+/// read then answers "not found").
+pub fn route_id() -> Memo<i64> {
+    let params = leptos_router::hooks::use_params_map();
+    Memo::new(move |_| {
+        params.with(|p| {
+            p.get("id")
+                .and_then(|id| id.parse::<i64>().ok())
+                .unwrap_or(0)
+        })
+    })
+}

@@ -7,25 +7,17 @@
 //! organisations, what Zammad shows customers of other users.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::users::{UserProfile, UserTickets, show_user};
 use crate::components::avatar::Avatar;
-use crate::components::layout::{SignedIn, ready_marker};
+use crate::components::layout::{SignedIn, ready_marker, route_id};
 use crate::components::status::RecordError;
 use crate::components::time::When;
 
 /// The resource is created here, at the top of the route (see `OverviewPage`).
 #[component]
 pub fn UserPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params.with(|p| {
-            p.get("id")
-                .and_then(|id| id.parse::<i64>().ok())
-                .unwrap_or(0)
-        })
-    });
+    let id = route_id();
     let profile = Resource::new(move || id.get(), show_user);
     view! { <SignedIn page=move |_| view! { <User profile/> }/> }
 }

@@ -23,11 +23,10 @@ mod title;
 mod tools;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::tickets::show_ticket;
 use crate::api::{Abilities, ArticleView, TicketZoom};
-use crate::components::layout::{SignedIn, home_path, ready_marker};
+use crate::components::layout::{SignedIn, home_path, ready_marker, route_id};
 use crate::components::live::{ServerMessage, use_live};
 use crate::components::status::RecordError;
 use crate::session::SessionUser;
@@ -40,14 +39,7 @@ use title::TitleRow;
 /// The resource is created here, at the top of the route (see `OverviewPage`).
 #[component]
 pub fn TicketPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params.with(|p| {
-            p.get("id")
-                .and_then(|id| id.parse::<i64>().ok())
-                .unwrap_or(0)
-        })
-    });
+    let id = route_id();
     // loaded once per ticket; later changes are applied in place by TicketView
     let zoom = Resource::new(move || id.get(), show_ticket);
     view! { <SignedIn page=move |user| view! { <Ticket user id zoom/> }/> }
