@@ -557,6 +557,13 @@ async fn forwarding_copies_an_articles_attached_files_into_the_upload_cache() {
             "{ctx}"
         );
 
+        let r = send(
+            s.post(&url, AGENT1)
+                .json(&json!({"form_id": "x".repeat(201)})),
+        )
+        .await;
+        assert_eq!(r.0, 422, "{ctx}: an over-long form id: {}", r.1);
+
         let r = send(s.post(&url, AGENT1).json(&json!({"form_id": "fwd-1"}))).await;
         assert_eq!(r.0, 200, "{ctx}: {}", r.1);
         let copies = r.1["attachments"].as_array().unwrap();

@@ -211,6 +211,13 @@ async fn sending_the_draft_and_attachments() {
         .await;
         assert_eq!(imported.0, 200, "{ctx}: {}", imported.1);
         assert_eq!(imported.1["attachments"][0]["filename"], "notes.txt");
+        // a form id no upload could have (over 200 characters) is refused as uploads refuse it
+        let long = send(
+            s.post(&format!("{path}/import_attachments"), AGENT1)
+                .json(&json!({"form_id": "f".repeat(201)})),
+        )
+        .await;
+        assert_eq!(long.0, 422, "{ctx}: {}", long.1);
 
         // another ticket's draft cannot be sent here
         let wrong = send(
@@ -290,6 +297,15 @@ async fn start_drafts_for_new_tickets() {
             "{ctx}: {}",
             imported.1
         );
+        let blank = send(
+            s.post(
+                &format!("/tickets/shared_drafts/{id}/import_attachments"),
+                AGENT1,
+            )
+            .json(&json!({"form_id": "  "})),
+        )
+        .await;
+        assert_eq!(blank.0, 422, "{ctx}: {}", blank.1);
         let index = send(s.get("/tickets/shared_drafts", AGENT1)).await.1;
         assert_eq!(index["shared_draft_ids"], json!([id]), "{ctx}");
         assert_eq!(

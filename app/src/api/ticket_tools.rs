@@ -70,18 +70,42 @@ mod ssr {
     use domain::accounts::users::UserRecord;
     use domain::tickets::history::HistoryRecord;
 
-    /// The `@` list's entries.
-    pub fn mention_candidates(
-        agents: Vec<domain::policy::access::Actor>,
-    ) -> Vec<super::MentionCandidate> {
-        agents
-            .into_iter()
-            .map(|agent| super::MentionCandidate {
-                id: agent.id,
-                name: agent.fullname(),
-                email: agent.email,
-            })
-            .collect()
+    /// Whom the `@` list is for: an existing ticket, or a ticket being created in a group.
+    pub enum MentionScope {
+        Ticket(i64),
+        Group(i64),
+    }
+
+    /// The `@` list: the agents the domain offers for `scope` (`mentions::candidates` /
+    /// `group_candidates`), at most 10.
+    pub async fn mention_list(
+        scope: MentionScope,
+        query: String,
+    ) -> Result<Vec<super::MentionCandidate>, leptos::prelude::ServerFnError> {
+        use crate::session::server::{actor, context, run};
+        use domain::tickets::mentions;
+        let actor = actor().await?;
+        let ctx = context()?;
+        run(async {
+            let mut conn = ctx.store.read().await?;
+            let agents = match scope {
+                MentionScope::Ticket(id) => {
+                    mentions::candidates(&mut conn, &actor, id, &query, 10).await?
+                }
+                MentionScope::Group(id) => {
+                    mentions::group_candidates(&mut conn, &actor, id, &query, 10).await?
+                }
+            };
+            Ok(agents
+                .into_iter()
+                .map(|agent| super::MentionCandidate {
+                    id: agent.id,
+                    name: agent.fullname(),
+                    email: agent.email,
+                })
+                .collect())
+        })
+        .await
     }
 
     /// A person's name as the web app shows it: first and last name, else login or address.
@@ -399,16 +423,7 @@ pub async fn mention_candidates(
     ticket_id: i64,
     query: String,
 ) -> Result<Vec<MentionCandidate>, ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
-        let mut conn = ctx.store.read().await?;
-        let found =
-            domain::tickets::mentions::candidates(&mut conn, &actor, ticket_id, &query, 10).await?;
-        Ok(ssr::mention_candidates(found))
-    })
-    .await
+    ssr::mention_list(ssr::MentionScope::Ticket(ticket_id), query).await
 }
 
 /// [`mention_candidates`] on the new-ticket form, before the ticket exists: the agents of the
@@ -418,17 +433,7 @@ pub async fn group_mention_candidates(
     group_id: i64,
     query: String,
 ) -> Result<Vec<MentionCandidate>, ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
-        let mut conn = ctx.store.read().await?;
-        let found =
-            domain::tickets::mentions::group_candidates(&mut conn, &actor, group_id, &query, 10)
-                .await?;
-        Ok(ssr::mention_candidates(found))
-    })
-    .await
+    ssr::mention_list(ssr::MentionScope::Group(group_id), query).await
 }
 
 /// The other open tickets (new, open, pending) of the ticket's customer and organisation that

@@ -119,6 +119,7 @@ pub async fn copy_to_cache(
     actor: &Actor,
     form_id: &str,
 ) -> Result<Vec<i64>> {
+    crate::tickets::attachments::check_form_id(form_id)?;
     let mut ids: Vec<i64> = sqlx::query_scalar(&format!(
         "INSERT INTO attachments (form_id, user_id, filename, size, sha256, mime_type, content_id, inline, created_at) \
          SELECT $1, $2, filename, size, sha256, mime_type, content_id, inline, $3 FROM attachments \

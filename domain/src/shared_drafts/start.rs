@@ -217,11 +217,6 @@ pub async fn import_attachments(
     form_id: &str,
 ) -> Result<Vec<i64>> {
     visible(conn, actor, id).await?;
-    if form_id.trim().is_empty() {
-        return Err(Error::unprocessable(
-            "The required value 'form_id' is missing.",
-        ));
-    }
     super::files::copy_to_cache(conn, Owner::Start(id), actor, form_id).await
 }
 

@@ -375,8 +375,9 @@ pub async fn clone_to_cache(
     Ok(copies)
 }
 
-/// A `form_id` names an upload cache: 1–200 characters, not blank; 422 otherwise.
-fn check_form_id(form_id: &str) -> Result<()> {
+/// A `form_id` names an upload cache: 1–200 characters, not blank; 422 otherwise. Every way
+/// into an upload cache checks it (uploads, forwarding, a draft's files).
+pub fn check_form_id(form_id: &str) -> Result<()> {
     if form_id.trim().is_empty() || form_id.len() > 200 {
         return Err(Error::unprocessable(
             "The required value 'form_id' is missing.",

@@ -101,8 +101,8 @@ async fn prepare_contents(
 /// What a request created, in the caller's (uncommitted) transaction.
 pub struct Created {
     pub conversations: Vec<Conversation>,
-    /// The articles written by the caller as an agent (not REPLY_INBOUND's customer entries):
-    /// the ones whose mentions count.
+    /// The articles written by the caller as an agent (not REPLY_INBOUND's customer entries)
+    /// that hold a mention link: the ones whose mentions count.
     agent_articles: Vec<ArticleRecord>,
     /// The shared-draft write of a SUGGESTED_REPLY, announced to live editors after the commit.
     draft: Option<zoom::PendingWrite>,
@@ -358,7 +358,12 @@ async fn create_with(
     let agent_articles = written
         .iter()
         .filter_map(|(_, _, _, outcome)| match outcome {
-            Written::Article(a) if a.sender_id == articles::SENDER_AGENT => Some((**a).clone()),
+            Written::Article(a)
+                if a.sender_id == articles::SENDER_AGENT
+                    && crate::tickets::mentions::may_mention(a) =>
+            {
+                Some((**a).clone())
+            }
             _ => None,
         })
         .collect();
