@@ -147,16 +147,16 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 impl Store {
     /// Connects, creating the SQLite file (and its directory) when missing, and runs migrations.
-    /// Every write is a transaction of its own ([`Store::connect_with_group_commit`] batches
-    /// SQLite's).
+    /// On SQLite concurrent writes share their commits ([`GroupCommit`]); see
+    /// [`Store::connect_with_group_commit`] to commit every write on its own.
     pub async fn connect(url: &str) -> Result<Store> {
-        Store::connect_with_group_commit(url, false).await
+        Store::connect_with_group_commit(url, true).await
     }
 
     /// [`Store::connect`]; on SQLite with `group_commit`, concurrent writes share their commits
     /// ([`GroupCommit`]: one `fsync` for a batch, each write answered once its batch is
-    /// durable). Off by default (`--sqlite-group-commit`) until it has served the whole browser
-    /// suite; PostgreSQL ignores it.
+    /// durable). Without it every write is a transaction of its own (`--sqlite-group-commit=false`);
+    /// PostgreSQL ignores it.
     pub async fn connect_with_group_commit(url: &str, group_commit: bool) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url).ok_or_else(|| {

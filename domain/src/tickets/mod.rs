@@ -160,13 +160,17 @@ pub async fn index(
     .await?)
 }
 
-/// Next ticket number: system id + zero-padded global counter, at least `min_size` digits.
+/// Next ticket number: system id + zero-padded global counter, at least `min_size` digits
+/// (Zammad's `Ticket::Number::Increment`). PostgreSQL takes the counter from a sequence
+/// (migration 0023), so concurrent creations do not wait for each other's commit; a creation
+/// that fails leaves its number unused there. SQLite has one writer: its counter row is enough.
 pub async fn next_number(conn: &mut AnyConnection) -> Result<String> {
-    let counter: i64 = sqlx::query_scalar(
-        "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let next = if crate::storage::store::is_postgres(conn) {
+        "SELECT nextval('ticket_number_seq')"
+    } else {
+        "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value"
+    };
+    let counter: i64 = sqlx::query_scalar(next).fetch_one(&mut *conn).await?;
     let system_id = settings::get::<i64>(conn, "system_id").await?.unwrap_or(10);
     let min_size = settings::get_value(conn, "ticket_number_increment")
         .await?
