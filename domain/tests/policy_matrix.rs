@@ -16,64 +16,68 @@ use domain::policy::access::load_actor;
 use domain::policy::text_modules_macros as tools;
 use domain::policy::{self, ArticleFacts, FollowUp, TicketFacts, TicketScope};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Who {
-    Admin,
-    AgentFull,
-    AgentReadOnly,
-    AgentOtherGroup,
-    CustomerOwner,
-    CustomerSharedOrg,
-    CustomerNonSharedOrg,
-    OtherCustomer,
+/// An enum of the matrix's rows or columns and `$all`, its variants in declaration order.
+macro_rules! listed {
+    ($name:ident, $all:ident { $($variant:ident,)* }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        enum $name {
+            $($variant,)*
+        }
+        const $all: &[$name] = &[$($name::$variant,)*];
+    };
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Action {
-    ShowTicket,
-    ListContainsTicket,
-    UpdateTicket,
-    CreateTicketInGroup,
-    DeleteTicket,
-    ShowPublicArticle,
-    ShowInternalArticle,
-    CreatePublicArticle,
-    CreateInternalArticle,
-    UpdateArticle,
-    DeleteOwnNote,
-    Mention,
-    UseSharedDraft,
-    WatchSharedDraft,
-    ReopenClosedTicket,
-    HearPublicChange,
-    HearInternalChange,
-    HearViewers,
-    HearDeletion,
-    ManageEmail,
-    AccountTime,
-    DeleteOtherUser,
-    DeleteOrganization,
-    ManageSettings,
-    ReadTextModuleOfGroup,
-    ManageTextModules,
-    ReadMacroOfGroup,
-    ManageMacros,
-    ApplyMacro,
-}
+listed!(
+    Who,
+    ALL_WHO {
+        Admin,
+        AgentFull,
+        AgentReadOnly,
+        AgentOtherGroup,
+        CustomerOwner,
+        CustomerSharedOrg,
+        CustomerNonSharedOrg,
+        OtherCustomer,
+    }
+);
+
+listed!(
+    Action,
+    ALL_ACTIONS {
+        ShowTicket,
+        ListContainsTicket,
+        UpdateTicket,
+        CreateTicketInGroup,
+        DeleteTicket,
+        ShowPublicArticle,
+        ShowInternalArticle,
+        CreatePublicArticle,
+        CreateInternalArticle,
+        UpdateArticle,
+        DeleteOwnNote,
+        Mention,
+        UseSharedDraft,
+        WatchSharedDraft,
+        ReopenClosedTicket,
+        HearPublicChange,
+        HearInternalChange,
+        HearViewers,
+        HearDeletion,
+        ManageEmail,
+        AccountTime,
+        DeleteOtherUser,
+        DeleteOrganization,
+        ManageSettings,
+        ReadTextModuleOfGroup,
+        ManageTextModules,
+        ReadMacroOfGroup,
+        ManageMacros,
+        ApplyMacro,
+    }
+);
 
 use Action::*;
 use Who::*;
-
-const ALL_WHO: [Who; 8] = [
-    Admin,
-    AgentFull,
-    AgentReadOnly,
-    AgentOtherGroup,
-    CustomerOwner,
-    CustomerSharedOrg,
-    CustomerNonSharedOrg,
-    OtherCustomer,
-];
 
 /// The expected matrix, written out row by row (Y = allowed).
 fn expected(who: Who, action: Action) -> bool {
@@ -112,38 +116,6 @@ fn expected(who: Who, action: Action) -> bool {
     };
     row[action as usize] == 1
 }
-
-const ALL_ACTIONS: [Action; 29] = [
-    ShowTicket,
-    ListContainsTicket,
-    UpdateTicket,
-    CreateTicketInGroup,
-    DeleteTicket,
-    ShowPublicArticle,
-    ShowInternalArticle,
-    CreatePublicArticle,
-    CreateInternalArticle,
-    UpdateArticle,
-    DeleteOwnNote,
-    Mention,
-    UseSharedDraft,
-    WatchSharedDraft,
-    ReopenClosedTicket,
-    HearPublicChange,
-    HearInternalChange,
-    HearViewers,
-    HearDeletion,
-    ManageEmail,
-    AccountTime,
-    DeleteOtherUser,
-    DeleteOrganization,
-    ManageSettings,
-    ReadTextModuleOfGroup,
-    ManageTextModules,
-    ReadMacroOfGroup,
-    ManageMacros,
-    ApplyMacro,
-];
 
 /// The facts the matrix is evaluated on: one ticket per customer scenario.
 struct World {
@@ -419,8 +391,8 @@ async fn permission_matrix_on_every_backend() {
                 .insert(Admin, load_actor(&mut conn, admin_id, None).await.unwrap());
         }
         let mut failures = Vec::new();
-        for who in ALL_WHO {
-            for action in ALL_ACTIONS {
+        for &who in ALL_WHO {
+            for &action in ALL_ACTIONS {
                 let got = decide(&world, who, action);
                 if got != expected(who, action) {
                     failures.push(format!(
@@ -576,7 +548,7 @@ async fn field_matrix_on_every_backend() {
     };
     for db in support::backends().await {
         let world = build_world(&db.store).await;
-        for who in ALL_WHO {
+        for &who in ALL_WHO {
             let actor = &world.actors[&who];
             let staff = matches!(who, Admin | AgentFull | AgentReadOnly | AgentOtherGroup);
             // another user's record

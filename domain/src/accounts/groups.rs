@@ -179,8 +179,7 @@ pub async fn create(
         return Err(forbidden());
     }
     let by = actor.map_or(crate::accounts::users::SYSTEM_USER_ID, |a| a.id);
-    let id = row(conn, params, None).await?.insert(conn, by).await?;
-    find(conn, id).await
+    rows::save(conn, by, None, params).await
 }
 
 pub async fn update(
@@ -189,89 +188,94 @@ pub async fn update(
     id: i64,
     params: &GroupParams,
 ) -> Result<GroupRecord> {
-    let current = find(conn, id).await?;
+    find(conn, id).await?;
     if !policy::can_manage_groups(actor) {
         return Err(forbidden());
     }
-    row(conn, params, Some(&current))
-        .await?
-        .update(conn, id, actor.id)
-        .await?;
-    find(conn, id).await
+    rows::save(conn, actor.id, Some(id), params).await
 }
 
 fn forbidden() -> Error {
     Error::Forbidden("Not authorized (admin permission required)!".into())
 }
 
-/// The group row `params` ask for: checked, over `current` (the stored group; `None` for a new
-/// one, which gets Zammad's defaults: active, follow-up `yes`, shared drafts on).
-async fn row(
-    conn: &mut AnyConnection,
-    params: &GroupParams,
-    current: Option<&GroupRecord>,
-) -> Result<Row> {
-    params.check_lengths()?;
-    let name = rows::unique_name(
-        conn,
-        "groups",
-        "group",
-        params.name.as_deref(),
-        current.map(|c| (c.id, c.name.as_str())),
-    )
-    .await?;
-    let follow_up = params
-        .follow_up_possible
-        .clone()
-        .or_else(|| current.map(|c| c.follow_up_possible.clone()))
-        .unwrap_or_else(|| "yes".into());
-    check_follow_up(&follow_up)?;
-    let email_address_id = params
-        .email_address_id
-        .unwrap_or_else(|| current.and_then(|c| c.email_address_id));
-    check_email_address(conn, email_address_id).await?;
-    let acknowledgement = match params.acknowledgement.clone() {
-        None => current.and_then(|c| c.acknowledgement.clone()),
-        Some(text) => text.filter(|t| !t.trim().is_empty()),
-    };
-    let signature_id = params
-        .signature_id
-        .unwrap_or_else(|| current.and_then(|c| c.signature_id));
-    check_reference(conn, "signatures", "signature_id", signature_id).await?;
-    let flag =
-        |asked: Option<bool>, stored: Option<i64>| asked.map(i64::from).or(stored).unwrap_or(1);
-    Ok(Row::of("groups")
-        .set("name_downcase", crate::storage::text::fold(&name))
-        .set("name", name)
-        .set("active", flag(params.active, current.map(|c| c.active)))
-        .set(
-            "note",
-            params
-                .note
-                .clone()
-                .or_else(|| current.map(|c| c.note.clone()))
-                .unwrap_or_default(),
+impl rows::Written for GroupRecord {
+    type Params = GroupParams;
+
+    async fn find(conn: &mut AnyConnection, id: i64) -> Result<Self> {
+        find(conn, id).await
+    }
+
+    /// The group row `params` ask for: checked, over `current` (the stored group; `None` for a new
+    /// one, which gets Zammad's defaults: active, follow-up `yes`, shared drafts on).
+    async fn row(
+        conn: &mut AnyConnection,
+        params: &GroupParams,
+        current: Option<&Self>,
+    ) -> Result<Row> {
+        params.check_lengths()?;
+        let name = rows::unique_name(
+            conn,
+            "groups",
+            "group",
+            params.name.as_deref(),
+            current.map(|c| (c.id, c.name.as_str())),
         )
-        .set("follow_up_possible", follow_up)
-        .set(
-            "reopen_time_in_days",
-            params
-                .reopen_time_in_days
-                .or(current.and_then(|c| c.reopen_time_in_days)),
-        )
-        .set(
-            "shared_drafts",
-            flag(params.shared_drafts, current.map(|c| c.shared_drafts)),
-        )
-        .set(
-            "assignment_timeout",
-            params
-                .assignment_timeout
-                .or(current.and_then(|c| c.assignment_timeout)),
-        )
-        .set("email_address_id", email_address_id)
-        .set("acknowledgement", acknowledgement)
-        .set("signature_id", signature_id))
+        .await?;
+        let follow_up = params
+            .follow_up_possible
+            .clone()
+            .or_else(|| current.map(|c| c.follow_up_possible.clone()))
+            .unwrap_or_else(|| "yes".into());
+        check_follow_up(&follow_up)?;
+        let email_address_id = params
+            .email_address_id
+            .unwrap_or_else(|| current.and_then(|c| c.email_address_id));
+        check_email_address(conn, email_address_id).await?;
+        let acknowledgement = match params.acknowledgement.clone() {
+            None => current.and_then(|c| c.acknowledgement.clone()),
+            Some(text) => text.filter(|t| !t.trim().is_empty()),
+        };
+        let signature_id = params
+            .signature_id
+            .unwrap_or_else(|| current.and_then(|c| c.signature_id));
+        check_reference(conn, "signatures", "signature_id", signature_id).await?;
+        Ok(Row::of("groups")
+            .set("name_downcase", crate::storage::text::fold(&name))
+            .set("name", name)
+            .set(
+                "active",
+                rows::flag(params.active, current.map(|c| c.active), true),
+            )
+            .set(
+                "note",
+                params
+                    .note
+                    .clone()
+                    .or_else(|| current.map(|c| c.note.clone()))
+                    .unwrap_or_default(),
+            )
+            .set("follow_up_possible", follow_up)
+            .set(
+                "reopen_time_in_days",
+                params
+                    .reopen_time_in_days
+                    .or(current.and_then(|c| c.reopen_time_in_days)),
+            )
+            .set(
+                "shared_drafts",
+                rows::flag(params.shared_drafts, current.map(|c| c.shared_drafts), true),
+            )
+            .set(
+                "assignment_timeout",
+                params
+                    .assignment_timeout
+                    .or(current.and_then(|c| c.assignment_timeout)),
+            )
+            .set("email_address_id", email_address_id)
+            .set("acknowledgement", acknowledgement)
+            .set("signature_id", signature_id))
+    }
 }
 
 /// `POST /groups` as one request: one write transaction, the created group. The REST API and

@@ -181,8 +181,7 @@ pub async fn create(
         return Err(Error::not_authorized());
     }
     let by = actor.map_or(crate::accounts::users::SYSTEM_USER_ID, |a| a.id);
-    let id = row(conn, params, None).await?.insert(conn, by).await?;
-    find(conn, id).await
+    rows::save(conn, by, None, params).await
 }
 
 pub async fn update(
@@ -191,71 +190,72 @@ pub async fn update(
     id: i64,
     params: &OrganizationParams,
 ) -> Result<OrganizationRecord> {
-    let current = find(conn, id).await?;
+    find(conn, id).await?;
     if !policy::can_manage_organizations(actor) {
         return Err(Error::not_authorized());
     }
-    row(conn, params, Some(&current))
-        .await?
-        .update(conn, id, actor.id)
-        .await?;
-    find(conn, id).await
+    rows::save(conn, actor.id, Some(id), params).await
 }
 
-/// The organisation row `params` ask for: checked, over `current` (the stored one; `None` for
-/// a new one, which gets Zammad's defaults: shared, active, no domain assignment, not VIP).
-async fn row(
-    conn: &mut AnyConnection,
-    params: &OrganizationParams,
-    current: Option<&OrganizationRecord>,
-) -> Result<Row> {
-    params.check_lengths()?;
-    let name = rows::unique_name(
-        conn,
-        "organizations",
-        "organization",
-        params.name.as_deref(),
-        current.map(|c| (c.id, c.name.as_str())),
-    )
-    .await?;
-    let note = params
-        .note
-        .clone()
-        .or_else(|| current.map(|c| c.note.clone()))
-        .unwrap_or_default();
-    let flag = |asked: Option<bool>, stored: Option<i64>, default: bool| {
-        asked.or(stored.map(|s| s != 0)).unwrap_or(default) as i64
-    };
-    Ok(Row::of("organizations")
-        .set("name_downcase", fold(&name))
-        .set("name", name)
-        .set(
-            "shared",
-            flag(params.shared, current.map(|c| c.shared), true),
+impl rows::Written for OrganizationRecord {
+    type Params = OrganizationParams;
+
+    async fn find(conn: &mut AnyConnection, id: i64) -> Result<Self> {
+        find(conn, id).await
+    }
+
+    /// The organisation row `params` ask for: checked, over `current` (the stored one; `None` for
+    /// a new one, which gets Zammad's defaults: shared, active, no domain assignment, not VIP).
+    async fn row(
+        conn: &mut AnyConnection,
+        params: &OrganizationParams,
+        current: Option<&Self>,
+    ) -> Result<Row> {
+        params.check_lengths()?;
+        let name = rows::unique_name(
+            conn,
+            "organizations",
+            "organization",
+            params.name.as_deref(),
+            current.map(|c| (c.id, c.name.as_str())),
         )
-        .set(
-            "domain",
-            params
-                .domain
-                .clone()
-                .or_else(|| current.map(|c| c.domain.clone()))
-                .unwrap_or_default(),
-        )
-        .set(
-            "domain_assignment",
-            flag(
-                params.domain_assignment,
-                current.map(|c| c.domain_assignment),
-                false,
-            ),
-        )
-        .set(
-            "active",
-            flag(params.active, current.map(|c| c.active), true),
-        )
-        .set("vip", flag(params.vip, current.map(|c| c.vip), false))
-        .set("note_downcase", fold(&note))
-        .set("note", note))
+        .await?;
+        let note = params
+            .note
+            .clone()
+            .or_else(|| current.map(|c| c.note.clone()))
+            .unwrap_or_default();
+        Ok(Row::of("organizations")
+            .set("name_downcase", fold(&name))
+            .set("name", name)
+            .set(
+                "shared",
+                rows::flag(params.shared, current.map(|c| c.shared), true),
+            )
+            .set(
+                "domain",
+                params
+                    .domain
+                    .clone()
+                    .or_else(|| current.map(|c| c.domain.clone()))
+                    .unwrap_or_default(),
+            )
+            .set(
+                "domain_assignment",
+                rows::flag(
+                    params.domain_assignment,
+                    current.map(|c| c.domain_assignment),
+                    false,
+                ),
+            )
+            .set(
+                "active",
+                rows::flag(params.active, current.map(|c| c.active), true),
+            )
+            .set("vip", rows::flag(params.vip, current.map(|c| c.vip), false))
+            .set("note_downcase", fold(&note))
+            .set("note", note))
+    }
 }
 
 /// `POST /organizations` as one request: one write transaction, the created organisation

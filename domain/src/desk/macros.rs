@@ -61,21 +61,16 @@ impl Desk {
         id: Option<i64>,
         params: &TextModuleParams,
     ) -> Result<TextModuleRecord> {
-        let mut tx = self.store.write().await?;
-        let module = match id {
-            None => text_modules::create(&mut tx, actor, params).await?,
-            Some(id) => text_modules::update(&mut tx, actor, id, params).await?,
-        };
-        tx.commit().await?;
-        Ok(module)
+        self.store
+            .in_write(async |tx| text_modules::save(tx, actor, id, params).await)
+            .await
     }
 
     /// `DELETE /text_modules/{id}` (`admin.text_module`).
     pub async fn delete_text_module(&self, actor: &Actor, id: i64) -> Result<()> {
-        let mut tx = self.store.write().await?;
-        text_modules::delete(&mut tx, actor, id).await?;
-        tx.commit().await?;
-        Ok(())
+        self.store
+            .in_write(async |tx| text_modules::delete(tx, actor, id).await)
+            .await
     }
 
     /// `POST`/`PUT /macros[/{id}]` (`admin.macro`), `params` checked before
@@ -86,21 +81,16 @@ impl Desk {
         id: Option<i64>,
         params: &MacroParams,
     ) -> Result<MacroRecord> {
-        let mut tx = self.store.write().await?;
-        let saved = match id {
-            None => macros::create(&mut tx, actor, params).await?,
-            Some(id) => macros::update(&mut tx, actor, id, params).await?,
-        };
-        tx.commit().await?;
-        Ok(saved)
+        self.store
+            .in_write(async |tx| macros::save(tx, actor, id, params).await)
+            .await
     }
 
     /// `DELETE /macros/{id}` (`admin.macro`).
     pub async fn delete_macro(&self, actor: &Actor, id: i64) -> Result<()> {
-        let mut tx = self.store.write().await?;
-        macros::delete(&mut tx, actor, id).await?;
-        tx.commit().await?;
-        Ok(())
+        self.store
+            .in_write(async |tx| macros::delete(tx, actor, id).await)
+            .await
     }
 
     /// `POST /macros/{id}/apply` (Tandem): the macro's tag changes and ticket changes through

@@ -1154,21 +1154,16 @@ impl Desk {
         id: Option<i64>,
         params: &addresses::EmailAddressParams,
     ) -> Result<addresses::EmailAddressRecord> {
-        let mut tx = self.store.write().await?;
-        let address = match id {
-            None => addresses::create(&mut tx, actor, params).await?,
-            Some(id) => addresses::update(&mut tx, actor, id, params).await?,
-        };
-        tx.commit().await?;
-        Ok(address)
+        self.store
+            .in_write(async |tx| crate::mail::addresses::save(tx, actor, id, params).await)
+            .await
     }
 
     /// `DELETE /email_addresses/{id}` (admins).
     pub async fn delete_email_address(&self, actor: &crate::Actor, id: i64) -> Result<()> {
-        let mut tx = self.store.write().await?;
-        addresses::delete(&mut tx, actor, id).await?;
-        tx.commit().await?;
-        Ok(())
+        self.store
+            .in_write(async |tx| crate::mail::addresses::delete(tx, actor, id).await)
+            .await
     }
 
     /// `POST`/`PUT /email_channels[/{id}]` (admins): the mailbox as stored.
@@ -1178,22 +1173,16 @@ impl Desk {
         id: Option<i64>,
         params: &crate::mail::channels::EmailChannelParams,
     ) -> Result<crate::mail::channels::EmailChannelRecord> {
-        use crate::mail::channels;
-        let mut tx = self.store.write().await?;
-        let channel = match id {
-            None => channels::create(&mut tx, actor, params).await?,
-            Some(id) => channels::update(&mut tx, actor, id, params).await?,
-        };
-        tx.commit().await?;
-        Ok(channel)
+        self.store
+            .in_write(async |tx| crate::mail::channels::save(tx, actor, id, params).await)
+            .await
     }
 
     /// `DELETE /email_channels/{id}` (admins): its poller stops on its next round.
     pub async fn delete_email_channel(&self, actor: &crate::Actor, id: i64) -> Result<()> {
-        let mut tx = self.store.write().await?;
-        crate::mail::channels::delete(&mut tx, actor, id).await?;
-        tx.commit().await?;
-        Ok(())
+        self.store
+            .in_write(async |tx| crate::mail::channels::delete(tx, actor, id).await)
+            .await
     }
 
     /// `POST`/`PUT /signatures[/{id}]` (admins), `params`
@@ -1204,22 +1193,16 @@ impl Desk {
         id: Option<i64>,
         params: &crate::mail::signatures::SignatureParams,
     ) -> Result<crate::mail::signatures::SignatureRecord> {
-        use crate::mail::signatures;
-        let mut tx = self.store.write().await?;
-        let signature = match id {
-            None => signatures::create(&mut tx, actor, params).await?,
-            Some(id) => signatures::update(&mut tx, actor, id, params).await?,
-        };
-        tx.commit().await?;
-        Ok(signature)
+        self.store
+            .in_write(async |tx| crate::mail::signatures::save(tx, actor, id, params).await)
+            .await
     }
 
     /// `DELETE /signatures/{id}` (admins).
     pub async fn delete_signature(&self, actor: &crate::Actor, id: i64) -> Result<()> {
-        let mut tx = self.store.write().await?;
-        crate::mail::signatures::delete(&mut tx, actor, id).await?;
-        tx.commit().await?;
-        Ok(())
+        self.store
+            .in_write(async |tx| crate::mail::signatures::delete(tx, actor, id).await)
+            .await
     }
 }
 

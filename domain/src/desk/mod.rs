@@ -389,6 +389,40 @@ impl Desk {
         Ok(discarded.draft_id)
     }
 
+    /// `PUT`/`PATCH /tickets/{id}/shared_draft`: creates the ticket's reply draft or writes
+    /// into it, inside the live document so its editors keep typing; `if_match` is the `ETag`
+    /// the caller last saw (412 when the draft changed since). Editors hear of it after the
+    /// commit ([`zoom::save`](crate::shared_drafts::zoom::save)).
+    pub async fn save_shared_draft(
+        &self,
+        actor: &Actor,
+        ticket_id: i64,
+        write: &crate::shared_drafts::zoom::DraftWrite,
+        if_match: Option<&str>,
+    ) -> Result<crate::shared_drafts::zoom::Saved> {
+        crate::shared_drafts::zoom::save(
+            &self.drafts,
+            &self.files,
+            actor,
+            ticket_id,
+            write,
+            if_match,
+        )
+        .await
+    }
+
+    /// `POST /tickets/{id}/shared_draft/import_attachments`: copies the draft's files into the
+    /// caller's upload cache `form_id`; the copies' ids.
+    pub async fn import_shared_draft_attachments(
+        &self,
+        actor: &Actor,
+        ticket_id: i64,
+        form_id: &str,
+    ) -> Result<Vec<i64>> {
+        crate::shared_drafts::zoom::import_attachments(&self.drafts, actor, ticket_id, form_id)
+            .await
+    }
+
     /// `POST /tickets/shared_drafts`: a named draft for a new ticket; its id. The content's
     /// HTML is sanitised before the transaction.
     pub async fn create_start_draft(&self, actor: &Actor, input: StartDraftInput) -> Result<i64> {

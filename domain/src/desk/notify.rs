@@ -369,10 +369,7 @@ pub async fn online_mark(
     .bind(actor.id)
     .execute(conn)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(Error::not_found("OnlineNotification", id));
-    }
-    Ok(())
+    found(done.rows_affected(), id)
 }
 
 /// `POST /online_notifications/mark_all_as_read`.
@@ -394,7 +391,12 @@ pub async fn online_delete(conn: &mut AnyConnection, actor: &Actor, id: i64) -> 
         .bind(actor.id)
         .execute(conn)
         .await?;
-    if done.rows_affected() == 0 {
+    found(done.rows_affected(), id)
+}
+
+/// 404 for notification `id` when a change touched no row (unknown, or someone else's).
+fn found(rows_affected: u64, id: i64) -> Result<()> {
+    if rows_affected == 0 {
         return Err(Error::not_found("OnlineNotification", id));
     }
     Ok(())

@@ -113,84 +113,75 @@ async fn ensure_unique(conn: &mut AnyConnection, email: &str, except: i64) -> Re
     }
 }
 
-/// The row a create (`current` = `None`: `name` and `email` required) or an update (the given
-/// fields change) writes: trimmed, the address lower-case and unique (Zammad's message).
-async fn row(
-    conn: &mut AnyConnection,
-    params: &EmailAddressParams,
-    current: Option<&EmailAddressRecord>,
-) -> Result<Row> {
-    params.check()?;
-    let name = params
-        .name
-        .as_deref()
-        .map(|n| n.trim().to_string())
-        .or_else(|| current.map(|c| c.name.clone()))
-        .unwrap_or_default();
-    if name.is_empty() {
-        return Err(Error::unprocessable(
-            "The required value 'name' is missing.",
-        ));
+impl rows::Written for EmailAddressRecord {
+    type Params = EmailAddressParams;
+
+    async fn find(conn: &mut AnyConnection, id: i64) -> Result<Self> {
+        find(conn, id).await
     }
-    let email = params
-        .email
-        .as_deref()
-        .map(|e| e.trim().to_lowercase())
-        .or_else(|| current.map(|c| c.email.clone()))
-        .unwrap_or_default();
-    if email.is_empty() {
-        return Err(Error::unprocessable(
-            "The required value 'email' is missing.",
-        ));
+
+    /// The row a create (`current` = `None`: `name` and `email` required) or an update (the given
+    /// fields change) writes: trimmed, the address lower-case and unique (Zammad's message).
+    async fn row(
+        conn: &mut AnyConnection,
+        params: &EmailAddressParams,
+        current: Option<&Self>,
+    ) -> Result<Row> {
+        params.check()?;
+        let name = params
+            .name
+            .as_deref()
+            .map(|n| n.trim().to_string())
+            .or_else(|| current.map(|c| c.name.clone()))
+            .unwrap_or_default();
+        if name.is_empty() {
+            return Err(Error::unprocessable(
+                "The required value 'name' is missing.",
+            ));
+        }
+        let email = params
+            .email
+            .as_deref()
+            .map(|e| e.trim().to_lowercase())
+            .or_else(|| current.map(|c| c.email.clone()))
+            .unwrap_or_default();
+        if email.is_empty() {
+            return Err(Error::unprocessable(
+                "The required value 'email' is missing.",
+            ));
+        }
+        ensure_unique(conn, &email, current.map_or(0, |c| c.id)).await?;
+        Ok(Row::of("email_addresses")
+            .set("name", name)
+            .set("email", email)
+            .set(
+                "active",
+                params
+                    .active
+                    .map_or(current.map_or(1, |c| c.active), i64::from),
+            )
+            .set(
+                "note",
+                params
+                    .note
+                    .clone()
+                    .or_else(|| current.map(|c| c.note.clone()))
+                    .unwrap_or_default(),
+            ))
     }
-    ensure_unique(conn, &email, current.map_or(0, |c| c.id)).await?;
-    Ok(Row::of("email_addresses")
-        .set("name", name)
-        .set("email", email)
-        .set(
-            "active",
-            params
-                .active
-                .map_or(current.map_or(1, |c| c.active), i64::from),
-        )
-        .set(
-            "note",
-            params
-                .note
-                .clone()
-                .or_else(|| current.map(|c| c.note.clone()))
-                .unwrap_or_default(),
-        ))
 }
 
-/// `POST /email_addresses`.
-pub async fn create(
+/// `POST /email_addresses` (`id` `None`) or `PUT /email_addresses/{id}` (the given fields change; 404 when
+/// unknown): the record as stored.
+/// E-mail admins only.
+pub async fn save(
     conn: &mut AnyConnection,
     actor: &Actor,
+    id: Option<i64>,
     params: &EmailAddressParams,
 ) -> Result<EmailAddressRecord> {
     crate::policy::authorize_email_admin(actor)?;
-    let id = row(conn, params, None)
-        .await?
-        .insert(conn, actor.id)
-        .await?;
-    find(conn, id).await
-}
-
-/// `PUT /email_addresses/{id}`: the given fields change.
-pub async fn update(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    id: i64,
-    params: &EmailAddressParams,
-) -> Result<EmailAddressRecord> {
-    crate::policy::authorize_email_admin(actor)?;
-    let current = find(conn, id).await?;
-    row(conn, params, Some(&current))
-        .await?
-        .update(conn, id, actor.id)
-        .await?;
-    find(conn, id).await
+    rows::save(conn, actor.id, id, params).await
 }
 
 /// Removes an address; groups sending from it send from none (`ON DELETE SET NULL`).

@@ -120,105 +120,95 @@ async fn check_group(conn: &mut AnyConnection, group_id: i64) -> Result<()> {
     })
 }
 
-/// The row a create (`current` = `None`: `host`, `user` and `group_id` required; TLS, port 993
-/// or 143, folder `INBOX`, active by default) or an update (the given fields change) writes.
-async fn row(
-    conn: &mut AnyConnection,
-    params: &EmailChannelParams,
-    current: Option<&EmailChannelRecord>,
-) -> Result<Row> {
-    params.check()?;
-    let required = |name: &str, given: &Option<String>, stored: Option<&String>| {
-        given
-            .as_deref()
-            .or(stored.map(String::as_str))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-            .ok_or_else(|| Error::unprocessable(format!("The required value '{name}' is missing.")))
-    };
-    let host = required("host", &params.host, current.map(|c| &c.host))?;
-    let user = required("user", &params.user, current.map(|c| &c.username))?;
-    let group_id = params
-        .group_id
-        .or(current.map(|c| c.group_id))
-        .ok_or_else(|| Error::unprocessable("The required value 'group_id' is missing."))?;
-    check_group(conn, group_id).await?;
-    let ssl = params
-        .ssl
-        .clone()
-        .or_else(|| current.map(|c| c.ssl.clone()))
-        .unwrap_or_else(|| "ssl".into());
-    let port = params
-        .port
-        .or(current.map(|c| c.port))
-        .unwrap_or(if ssl == "ssl" { 993 } else { 143 });
-    let folder = params
-        .folder
-        .clone()
-        .or_else(|| current.map(|c| c.folder.clone()))
-        .filter(|f| !f.trim().is_empty())
-        .unwrap_or_else(|| "INBOX".into());
-    let flag = |given: Option<bool>, stored: Option<i64>, default: bool| {
-        given.map_or(stored.unwrap_or(i64::from(default)), i64::from)
-    };
-    Ok(Row::of("email_channels")
-        .set("group_id", group_id)
-        .set("host", host)
-        .set("port", port)
-        .set("ssl", ssl)
-        .set("username", user)
-        .set(
-            "password",
-            params
-                .password
-                .clone()
-                .or_else(|| current.map(|c| c.password.clone()))
-                .unwrap_or_default(),
-        )
-        .set("folder", folder)
-        .set(
-            "keep_on_server",
-            flag(
-                params.keep_on_server,
-                current.map(|c| c.keep_on_server),
-                false,
-            ),
-        )
-        .set(
-            "active",
-            flag(params.active, current.map(|c| c.active), true),
-        ))
+impl rows::Written for EmailChannelRecord {
+    type Params = EmailChannelParams;
+
+    async fn find(conn: &mut AnyConnection, id: i64) -> Result<Self> {
+        find(conn, id).await
+    }
+
+    /// The row a create (`current` = `None`: `host`, `user` and `group_id` required; TLS, port 993
+    /// or 143, folder `INBOX`, active by default) or an update (the given fields change) writes.
+    async fn row(
+        conn: &mut AnyConnection,
+        params: &EmailChannelParams,
+        current: Option<&Self>,
+    ) -> Result<Row> {
+        params.check()?;
+        let required = |name: &str, given: &Option<String>, stored: Option<&String>| {
+            given
+                .as_deref()
+                .or(stored.map(String::as_str))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    Error::unprocessable(format!("The required value '{name}' is missing."))
+                })
+        };
+        let host = required("host", &params.host, current.map(|c| &c.host))?;
+        let user = required("user", &params.user, current.map(|c| &c.username))?;
+        let group_id = params
+            .group_id
+            .or(current.map(|c| c.group_id))
+            .ok_or_else(|| Error::unprocessable("The required value 'group_id' is missing."))?;
+        check_group(conn, group_id).await?;
+        let ssl = params
+            .ssl
+            .clone()
+            .or_else(|| current.map(|c| c.ssl.clone()))
+            .unwrap_or_else(|| "ssl".into());
+        let port = params
+            .port
+            .or(current.map(|c| c.port))
+            .unwrap_or(if ssl == "ssl" { 993 } else { 143 });
+        let folder = params
+            .folder
+            .clone()
+            .or_else(|| current.map(|c| c.folder.clone()))
+            .filter(|f| !f.trim().is_empty())
+            .unwrap_or_else(|| "INBOX".into());
+        Ok(Row::of("email_channels")
+            .set("group_id", group_id)
+            .set("host", host)
+            .set("port", port)
+            .set("ssl", ssl)
+            .set("username", user)
+            .set(
+                "password",
+                params
+                    .password
+                    .clone()
+                    .or_else(|| current.map(|c| c.password.clone()))
+                    .unwrap_or_default(),
+            )
+            .set("folder", folder)
+            .set(
+                "keep_on_server",
+                rows::flag(
+                    params.keep_on_server,
+                    current.map(|c| c.keep_on_server),
+                    false,
+                ),
+            )
+            .set(
+                "active",
+                rows::flag(params.active, current.map(|c| c.active), true),
+            ))
+    }
 }
 
-/// `POST /email_channels`.
-pub async fn create(
+/// `POST /email_channels` (`id` `None`) or `PUT /email_channels/{id}` (the given fields change; 404 when
+/// unknown): the record as stored.
+/// E-mail admins only; a missing password keeps the stored one.
+pub async fn save(
     conn: &mut AnyConnection,
     actor: &Actor,
+    id: Option<i64>,
     params: &EmailChannelParams,
 ) -> Result<EmailChannelRecord> {
     crate::policy::authorize_email_admin(actor)?;
-    let id = row(conn, params, None)
-        .await?
-        .insert(conn, actor.id)
-        .await?;
-    find(conn, id).await
-}
-
-/// `PUT /email_channels/{id}`: the given fields change (a missing password keeps the stored one).
-pub async fn update(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    id: i64,
-    params: &EmailChannelParams,
-) -> Result<EmailChannelRecord> {
-    crate::policy::authorize_email_admin(actor)?;
-    let current = find(conn, id).await?;
-    row(conn, params, Some(&current))
-        .await?
-        .update(conn, id, actor.id)
-        .await?;
-    find(conn, id).await
+    rows::save(conn, actor.id, id, params).await
 }
 
 /// `DELETE /email_channels/{id}`.

@@ -106,62 +106,61 @@ impl SignatureParams {
     }
 }
 
-/// The row a create (`current` = `None`: `name` required) or an update (the given fields
-/// change) writes.
-fn row(params: &SignatureParams, current: Option<&SignatureRecord>) -> Result<Row> {
-    let name = params
-        .name
-        .as_deref()
-        .map(|n| n.trim().to_string())
-        .or_else(|| current.map(|c| c.name.clone()))
-        .unwrap_or_default();
-    if name.is_empty() {
-        return Err(Error::unprocessable(
-            "The required value 'name' is missing.",
-        ));
+impl rows::Written for SignatureRecord {
+    type Params = SignatureParams;
+
+    async fn find(conn: &mut AnyConnection, id: i64) -> Result<Self> {
+        find(conn, id).await
     }
-    let text = |given: &Option<String>, stored: Option<&String>| {
-        given
-            .clone()
-            .or_else(|| stored.cloned())
-            .unwrap_or_default()
-    };
-    Ok(Row::of("signatures")
-        .set("name", name)
-        .set("body", text(&params.body, current.map(|c| &c.body)))
-        .set(
-            "active",
-            params
-                .active
-                .map_or(current.map_or(1, |c| c.active), i64::from),
-        )
-        .set("note", text(&params.note, current.map(|c| &c.note))))
+
+    /// The row a create (`current` = `None`: `name` required) or an update (the given fields
+    /// change) writes.
+    async fn row(
+        _conn: &mut AnyConnection,
+        params: &SignatureParams,
+        current: Option<&Self>,
+    ) -> Result<Row> {
+        let name = params
+            .name
+            .as_deref()
+            .map(|n| n.trim().to_string())
+            .or_else(|| current.map(|c| c.name.clone()))
+            .unwrap_or_default();
+        if name.is_empty() {
+            return Err(Error::unprocessable(
+                "The required value 'name' is missing.",
+            ));
+        }
+        let text = |given: &Option<String>, stored: Option<&String>| {
+            given
+                .clone()
+                .or_else(|| stored.cloned())
+                .unwrap_or_default()
+        };
+        Ok(Row::of("signatures")
+            .set("name", name)
+            .set("body", text(&params.body, current.map(|c| &c.body)))
+            .set(
+                "active",
+                params
+                    .active
+                    .map_or(current.map_or(1, |c| c.active), i64::from),
+            )
+            .set("note", text(&params.note, current.map(|c| &c.note))))
+    }
 }
 
-/// `POST /signatures`.
-pub async fn create(
+/// `POST /signatures` (`id` `None`) or `PUT /signatures/{id}` (the given fields change; 404 when
+/// unknown): the record as stored.
+/// Admins only.
+pub async fn save(
     conn: &mut AnyConnection,
     actor: &Actor,
+    id: Option<i64>,
     params: &SignatureParams,
 ) -> Result<SignatureRecord> {
     require(actor, true)?;
-    let id = row(params, None)?.insert(conn, actor.id).await?;
-    find(conn, id).await
-}
-
-/// `PUT /signatures/{id}`: the given fields change.
-pub async fn update(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    id: i64,
-    params: &SignatureParams,
-) -> Result<SignatureRecord> {
-    require(actor, true)?;
-    let current = find(conn, id).await?;
-    row(params, Some(&current))?
-        .update(conn, id, actor.id)
-        .await?;
-    find(conn, id).await
+    rows::save(conn, actor.id, id, params).await
 }
 
 /// `DELETE /signatures/{id}`; groups using it go without (`ON DELETE SET NULL`).

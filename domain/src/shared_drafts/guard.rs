@@ -354,30 +354,18 @@ impl Read for CountingDecoder<'_> {
     }
 }
 
+/// Trait methods that only hand the call to the inner decoder.
+macro_rules! forward_to_inner {
+    ($($method:ident -> $out:ty;)*) => {
+        $(fn $method(&mut self) -> Result<$out, Error> {
+            self.inner.$method()
+        })*
+    };
+}
+
 impl Decoder for CountingDecoder<'_> {
     fn reset_ds_cur_val(&mut self) {
         self.inner.reset_ds_cur_val()
-    }
-    fn read_ds_clock(&mut self) -> Result<u32, Error> {
-        self.inner.read_ds_clock()
-    }
-    fn read_ds_len(&mut self) -> Result<u32, Error> {
-        self.inner.read_ds_len()
-    }
-    fn read_left_id(&mut self) -> Result<ID, Error> {
-        self.inner.read_left_id()
-    }
-    fn read_right_id(&mut self) -> Result<ID, Error> {
-        self.inner.read_right_id()
-    }
-    fn read_client(&mut self) -> Result<ClientID, Error> {
-        self.inner.read_client()
-    }
-    fn read_info(&mut self) -> Result<u8, Error> {
-        self.inner.read_info()
-    }
-    fn read_parent_info(&mut self) -> Result<bool, Error> {
-        self.inner.read_parent_info()
     }
     fn read_type_ref(&mut self) -> Result<u8, Error> {
         self.type_refs += 1;
@@ -387,20 +375,21 @@ impl Decoder for CountingDecoder<'_> {
         }
         self.inner.read_type_ref()
     }
-    fn read_len(&mut self) -> Result<u32, Error> {
-        self.inner.read_len()
-    }
-    fn read_any(&mut self) -> Result<Any, Error> {
-        self.inner.read_any()
-    }
-    fn read_json(&mut self) -> Result<Any, Error> {
-        self.inner.read_json()
-    }
-    fn read_key(&mut self) -> Result<Arc<str>, Error> {
-        self.inner.read_key()
-    }
     fn read_to_end(&mut self) -> Result<&[u8], Error> {
         self.inner.read_to_end()
+    }
+    forward_to_inner! {
+        read_ds_clock -> u32;
+        read_ds_len -> u32;
+        read_left_id -> ID;
+        read_right_id -> ID;
+        read_client -> ClientID;
+        read_info -> u8;
+        read_parent_info -> bool;
+        read_len -> u32;
+        read_any -> Any;
+        read_json -> Any;
+        read_key -> Arc<str>;
     }
 }
 

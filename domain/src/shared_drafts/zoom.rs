@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sqlx::{AnyConnection, Row};
 
 use super::document::{self, Projection};
@@ -294,11 +294,44 @@ pub struct Saved {
     pub etag: String,
 }
 
-fn object_param<'a>(body: &'a Value, key: &str) -> Result<Option<&'a Map<String, Value>>> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(m)) => Ok(Some(m)),
-        Some(other) => Err(crate::tickets::params::invalid(key, other)),
+/// What a write into a ticket's reply draft carries (`PUT`/`PATCH /tickets/{id}/shared_draft`,
+/// read by `dialects::zammad::requests::draft_write`; a DeskHero entry saved as a draft). The
+/// parts it replaces stay Zammad's objects — `new_article` (`body`, `to`, `cc`, `subject`,
+/// `type`, `internal`, …) and `ticket_attributes` — because that is the draft's stored shape
+/// (`docs/zammad-api.md`, shared drafts); `None` keeps the stored part. `form_id`: the upload
+/// cache whose files the draft takes.
+#[derive(Debug, Default, Clone)]
+pub struct DraftWrite {
+    new_article: Option<Map<String, Value>>,
+    ticket_attributes: Option<Map<String, Value>>,
+    form_id: Option<String>,
+}
+
+impl DraftWrite {
+    /// Checks the article's `body` before any transaction: a string of at most
+    /// `articles::MAX_BODY_CHARS` characters within the HTML limits (422 otherwise).
+    pub fn new(
+        new_article: Option<Map<String, Value>>,
+        ticket_attributes: Option<Map<String, Value>>,
+        form_id: Option<String>,
+    ) -> Result<DraftWrite> {
+        if let Some(b) = new_article.as_ref().and_then(|a| a.get("body")) {
+            let Some(text) = b.as_str() else {
+                return Err(crate::tickets::params::invalid("body", b));
+            };
+            if text.chars().count() > crate::tickets::articles::MAX_BODY_CHARS {
+                return Err(Error::unprocessable(format!(
+                    "The article body is too long (maximum is {} characters).",
+                    crate::tickets::articles::MAX_BODY_CHARS
+                )));
+            }
+            crate::tickets::html_limits::check("body", text)?;
+        }
+        Ok(DraftWrite {
+            new_article,
+            ticket_attributes,
+            form_id,
+        })
     }
 }
 
@@ -310,11 +343,11 @@ pub async fn save(
     files: &FileStore,
     actor: &Actor,
     ticket_id: i64,
-    body: &Value,
+    write: &DraftWrite,
     if_match: Option<&str>,
 ) -> Result<Saved> {
     let mut tx = hub.store().write().await?;
-    let pending = write_in(&mut tx, hub, files, actor, ticket_id, body, if_match, true).await?;
+    let pending = write_in(&mut tx, hub, files, actor, ticket_id, write, if_match, true).await?;
     match tx.commit().await {
         Ok(()) => Ok(pending.publish(hub).await),
         Err(e) => {
@@ -399,33 +432,12 @@ pub async fn write_in(
     files: &FileStore,
     actor: &Actor,
     ticket_id: i64,
-    body: &Value,
+    write: &DraftWrite,
     if_match: Option<&str>,
     merge_with_read: bool,
 ) -> Result<PendingWrite> {
-    if !body.is_object() {
-        return Err(Error::unprocessable(
-            "The request body must be a JSON object.",
-        ));
-    }
-    let new_article = object_param(body, "new_article")?;
-    let ticket_attributes = object_param(body, "ticket_attributes")?;
-    let form_id = crate::tickets::params::text(body, "form_id")?;
-    if let Some(article) = new_article
-        && let Some(b) = article.get("body")
-    {
-        let Some(text) = b.as_str() else {
-            return Err(crate::tickets::params::invalid("body", b));
-        };
-        if text.chars().count() > crate::tickets::articles::MAX_BODY_CHARS {
-            return Err(Error::unprocessable(format!(
-                "The article body is too long (maximum is {} characters).",
-                crate::tickets::articles::MAX_BODY_CHARS
-            )));
-        }
-        crate::tickets::html_limits::check("body", text)?;
-    }
-
+    let new_article = write.new_article.as_ref();
+    let ticket_attributes = write.ticket_attributes.as_ref();
     authorize(conn, actor, ticket_id).await?;
     // the ticket before the draft row, in the order every ticket write locks them (see
     // `live::write_locked`)
@@ -501,7 +513,7 @@ pub async fn write_in(
             }
         };
         let mut removed_hashes = Vec::new();
-        if let Some(form_id) = form_id.as_deref().filter(|f| !f.trim().is_empty()) {
+        if let Some(form_id) = write.form_id.as_deref().filter(|f| !f.trim().is_empty()) {
             removed_hashes = draft_files::take_uploads(
                 conn,
                 draft_files::Owner::Reply(id),
@@ -670,17 +682,14 @@ pub async fn end_for_send(conn: &mut AnyConnection, actor: &Actor, ticket_id: i6
     Ok(())
 }
 
-/// `POST /tickets/{id}/shared_draft/import_attachments` (`{form_id}`): copies the draft's
-/// files into the caller's upload cache → `{attachments: [...]}`.
+/// `POST /tickets/{id}/shared_draft/import_attachments`: copies the draft's files into the
+/// caller's upload cache `form_id` → the copies' ids (`draft_files::rendered` shows them).
 pub async fn import_attachments(
     hub: &Arc<Hub>,
     actor: &Actor,
     ticket_id: i64,
-    body: &Value,
-) -> Result<Value> {
-    let form_id = crate::tickets::params::text(body, "form_id")?
-        .filter(|f| !f.trim().is_empty())
-        .ok_or_else(|| Error::unprocessable("The required value 'form_id' is missing."))?;
+    form_id: &str,
+) -> Result<Vec<i64>> {
     let mut tx = hub.store().write().await?;
     authorize(&mut tx, actor, ticket_id).await?;
     let Some(row) = find_row(&mut tx, ticket_id).await? else {
@@ -689,9 +698,8 @@ pub async fn import_attachments(
         )));
     };
     let ids =
-        draft_files::copy_to_cache(&mut tx, draft_files::Owner::Reply(row.id), actor, &form_id)
+        draft_files::copy_to_cache(&mut tx, draft_files::Owner::Reply(row.id), actor, form_id)
             .await?;
     tx.commit().await?;
-    let list = draft_files::rendered(&mut *hub.store().read().await?, &ids).await?;
-    Ok(json!({"attachments": list}))
+    Ok(ids)
 }

@@ -185,3 +185,63 @@ pub async fn unique_name(
         None => Ok(name.to_string()),
     }
 }
+
+/// A record of the admin area that a request writes through one [`Row`] (sender addresses,
+/// mailboxes, signatures, text modules, macros, groups, organisations): how it is found and
+/// how a request's params become its row. [`save`] creates or updates one.
+pub trait Written: Sized + Send {
+    /// What `POST`/`PUT` set (`None` fields: unchanged; on create the default).
+    type Params: Sync;
+
+    /// The stored record (404 when unknown).
+    fn find(conn: &mut AnyConnection, id: i64) -> impl Future<Output = Result<Self>> + Send;
+
+    /// The row `params` ask for, checked, over `current` (the stored record; `None` for a new
+    /// one).
+    fn row(
+        conn: &mut AnyConnection,
+        params: &Self::Params,
+        current: Option<&Self>,
+    ) -> impl Future<Output = Result<Row>> + Send;
+
+    /// Rows of other tables written after the record's own (a text module's groups).
+    fn after_write(
+        _conn: &mut AnyConnection,
+        _id: i64,
+        _params: &Self::Params,
+    ) -> impl Future<Output = Result<()>> + Send {
+        async { Ok(()) }
+    }
+}
+
+/// Creates the record (`id` `None`) or updates the one with this `id` (404 when unknown) from
+/// `params`, with user `by` in the audit columns, and reads it back. Permission checks are the
+/// caller's.
+pub async fn save<R: Written>(
+    conn: &mut AnyConnection,
+    by: i64,
+    id: Option<i64>,
+    params: &R::Params,
+) -> Result<R> {
+    let id = match id {
+        None => R::row(conn, params, None).await?.insert(conn, by).await?,
+        Some(id) => {
+            let current = R::find(conn, id).await?;
+            R::row(conn, params, Some(&current))
+                .await?
+                .update(conn, id, by)
+                .await?;
+            id
+        }
+    };
+    R::after_write(conn, id, params).await?;
+    R::find(conn, id).await
+}
+
+/// A stored flag (`0`/`1`) a request sets: `asked`, else the `stored` one, else `default`.
+pub fn flag(asked: Option<bool>, stored: Option<i64>, default: bool) -> i64 {
+    asked
+        .map(i64::from)
+        .or(stored)
+        .unwrap_or(i64::from(default))
+}

@@ -36,6 +36,28 @@ pub struct Entry<'a> {
     pub id_to: Option<i64>,
 }
 
+impl<'a> Entry<'a> {
+    /// The ticket's own `attribute` changed from `value_from` to `value_to`.
+    pub fn ticket_updated(
+        ticket_id: i64,
+        attribute: &'a str,
+        value_from: Option<String>,
+        value_to: Option<String>,
+    ) -> Entry<'a> {
+        Entry {
+            ticket_id,
+            history_type: "updated",
+            history_object: "Ticket",
+            object_id: ticket_id,
+            attribute: Some(attribute),
+            value_from,
+            value_to,
+            ..Default::default()
+        }
+    }
+}
+
+/// Stores one history entry written by user `by`, now.
 pub async fn record(conn: &mut AnyConnection, by: i64, e: Entry<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO ticket_history (ticket_id, history_type, history_object, object_id, attribute, value_from, value_to, \
@@ -81,6 +103,7 @@ pub async fn record_ticket_changes(
             "users",
         ),
     ];
+    let mut entries = Vec::new();
     for (attribute, from, to, table) in ids {
         if from != to {
             let column = if table == "users" { "login" } else { "name" };
@@ -91,60 +114,36 @@ pub async fn record_ticket_changes(
             let value_to: Option<String> = sqlx::query_scalar(&name(to))
                 .fetch_optional(&mut *conn)
                 .await?;
-            record(
-                conn,
-                by,
-                Entry {
-                    ticket_id: after.id,
-                    history_type: "updated",
-                    history_object: "Ticket",
-                    object_id: after.id,
-                    attribute: Some(attribute.trim_end_matches("_id")),
+            entries.push(Entry {
+                id_from: Some(from),
+                id_to: Some(to),
+                ..Entry::ticket_updated(
+                    after.id,
+                    attribute.trim_end_matches("_id"),
                     value_from,
                     value_to,
-                    id_from: Some(from),
-                    id_to: Some(to),
-                },
-            )
-            .await?;
+                )
+            });
         }
     }
-    let texts = [("title", &before.title, &after.title)];
-    for (attribute, from, to) in texts {
-        if from != to {
-            record(
-                conn,
-                by,
-                Entry {
-                    ticket_id: after.id,
-                    history_type: "updated",
-                    history_object: "Ticket",
-                    object_id: after.id,
-                    attribute: Some(attribute),
-                    value_from: Some(from.clone()),
-                    value_to: Some(to.clone()),
-                    ..Default::default()
-                },
-            )
-            .await?;
-        }
+    if before.title != after.title {
+        entries.push(Entry::ticket_updated(
+            after.id,
+            "title",
+            Some(before.title.clone()),
+            Some(after.title.clone()),
+        ));
     }
     if before.pending_time != after.pending_time {
-        record(
-            conn,
-            by,
-            Entry {
-                ticket_id: after.id,
-                history_type: "updated",
-                history_object: "Ticket",
-                object_id: after.id,
-                attribute: Some("pending_time"),
-                value_from: before.pending_time.clone(),
-                value_to: after.pending_time.clone(),
-                ..Default::default()
-            },
-        )
-        .await?;
+        entries.push(Entry::ticket_updated(
+            after.id,
+            "pending_time",
+            before.pending_time.clone(),
+            after.pending_time.clone(),
+        ));
+    }
+    for entry in entries {
+        record(conn, by, entry).await?;
     }
     Ok(())
 }

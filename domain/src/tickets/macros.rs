@@ -11,7 +11,7 @@ use sqlx::{AnyConnection, FromRow};
 use crate::policy::access::Actor;
 use crate::policy::text_modules_macros::{ToolFacts, authorize, can_manage_macros, can_read_macro};
 use crate::storage::paging::Page;
-use crate::storage::rows::Row;
+use crate::storage::rows::{self, Row};
 use crate::tickets::text_modules::{
     delete_with_groups, groups_of, in_groups_condition, reachable_groups, set_groups,
 };
@@ -271,88 +271,80 @@ fn store_perform(perform: &MacroPerform) -> Result<String> {
     serde_json::to_string(perform).map_err(|e| Error::Internal(e.to_string()))
 }
 
-/// The row a create (`current` = `None`: `name` and `perform` required, the rest defaulted)
-/// or an update (the given fields change, the others keep `current`'s values) writes; the
-/// records `perform` names must exist.
-async fn row(
-    conn: &mut AnyConnection,
-    params: &MacroParams,
-    current: Option<&MacroRecord>,
-) -> Result<Row> {
-    let name = params
-        .name
-        .clone()
-        .or_else(|| current.map(|c| c.name.clone()))
-        .unwrap_or_default();
-    if name.is_empty() {
-        return Err(Error::unprocessable(
-            "The required value 'name' is missing.",
-        ));
+impl rows::Written for MacroRecord {
+    type Params = MacroParams;
+
+    async fn find(conn: &mut AnyConnection, id: i64) -> Result<Self> {
+        find(conn, id).await
     }
-    let Some(perform) = params
-        .perform
-        .clone()
-        .or_else(|| current.map(|c| c.perform.clone()))
-    else {
-        return Err(Error::unprocessable(
-            "The required value 'perform' is missing.",
-        ));
-    };
-    check_targets(conn, &perform).await?;
-    let next_up = params
-        .ux_flow_next_up
-        .or(current.map(|c| c.ux_flow_next_up))
-        .unwrap_or_default();
-    let note = params
-        .note
-        .clone()
-        .or_else(|| current.map(|c| c.note.clone()))
-        .unwrap_or_default();
-    Ok(Row::of("macros")
-        .set("name", name)
-        .set("perform", store_perform(&perform)?)
-        .set("ux_flow_next_up", next_up.as_str())
-        .set("note", note)
-        .set(
-            "active",
-            i64::from(params.active.or(current.map(|c| c.active)).unwrap_or(true)),
-        ))
+
+    /// The row a create (`current` = `None`: `name` and `perform` required, the rest defaulted)
+    /// or an update (the given fields change, the others keep `current`'s values) writes; the
+    /// records `perform` names must exist.
+    async fn row(
+        conn: &mut AnyConnection,
+        params: &MacroParams,
+        current: Option<&Self>,
+    ) -> Result<Row> {
+        let name = params
+            .name
+            .clone()
+            .or_else(|| current.map(|c| c.name.clone()))
+            .unwrap_or_default();
+        if name.is_empty() {
+            return Err(Error::unprocessable(
+                "The required value 'name' is missing.",
+            ));
+        }
+        let Some(perform) = params
+            .perform
+            .clone()
+            .or_else(|| current.map(|c| c.perform.clone()))
+        else {
+            return Err(Error::unprocessable(
+                "The required value 'perform' is missing.",
+            ));
+        };
+        check_targets(conn, &perform).await?;
+        let next_up = params
+            .ux_flow_next_up
+            .or(current.map(|c| c.ux_flow_next_up))
+            .unwrap_or_default();
+        let note = params
+            .note
+            .clone()
+            .or_else(|| current.map(|c| c.note.clone()))
+            .unwrap_or_default();
+        Ok(Row::of("macros")
+            .set("name", name)
+            .set("perform", store_perform(&perform)?)
+            .set("ux_flow_next_up", next_up.as_str())
+            .set("note", note)
+            .set(
+                "active",
+                i64::from(params.active.or(current.map(|c| c.active)).unwrap_or(true)),
+            ))
+    }
+
+    async fn after_write(conn: &mut AnyConnection, id: i64, params: &MacroParams) -> Result<()> {
+        if let Some(groups) = &params.group_ids {
+            set_groups(conn, "macro_groups", "macro_id", id, groups).await?;
+        }
+        Ok(())
+    }
 }
 
-/// `POST /macros` (`admin.macro`): `name` and `perform` are required.
-pub async fn create(
+/// `POST /macros` (`id` `None`) or `PUT /macros/{id}` (the given fields change; 404 when
+/// unknown): the record as stored.
+/// `admin.macro`; a new macro needs `name` and `perform`.
+pub async fn save(
     conn: &mut AnyConnection,
     actor: &Actor,
+    id: Option<i64>,
     params: &MacroParams,
 ) -> Result<MacroRecord> {
     authorize(can_manage_macros(actor))?;
-    let id = row(conn, params, None)
-        .await?
-        .insert(conn, actor.id)
-        .await?;
-    if let Some(groups) = &params.group_ids {
-        set_groups(conn, "macro_groups", "macro_id", id, groups).await?;
-    }
-    find(conn, id).await
-}
-
-/// `PUT /macros/{id}` (`admin.macro`): the given fields change.
-pub async fn update(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    id: i64,
-    params: &MacroParams,
-) -> Result<MacroRecord> {
-    authorize(can_manage_macros(actor))?;
-    let current = find(conn, id).await?;
-    row(conn, params, Some(&current))
-        .await?
-        .update(conn, id, actor.id)
-        .await?;
-    if let Some(groups) = &params.group_ids {
-        set_groups(conn, "macro_groups", "macro_id", id, groups).await?;
-    }
-    find(conn, id).await
+    rows::save(conn, actor.id, id, params).await
 }
 
 /// `DELETE /macros/{id}` (`admin.macro`).

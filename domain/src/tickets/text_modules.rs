@@ -313,72 +313,76 @@ fn has_content(html: &str) -> bool {
     !html_text::html_to_text(html, false).trim().is_empty()
 }
 
-/// The row a create (`current` = `None`: `name` and `content` required, the rest defaulted)
-/// or an update (the given fields change, the others keep `current`'s values) writes.
-fn row(params: &TextModuleParams, current: Option<&TextModuleRecord>) -> Result<Row> {
-    let name = match (&params.name, current) {
-        (Some(name), _) => name.clone(),
-        (None, Some(current)) => current.name.clone(),
-        (None, None) => String::new(),
-    };
-    if name.is_empty() {
-        return Err(required("name"));
+impl rows::Written for TextModuleRecord {
+    type Params = TextModuleParams;
+
+    async fn find(conn: &mut AnyConnection, id: i64) -> Result<Self> {
+        find(conn, id).await
     }
-    let content = match (&params.content, current) {
-        (Some(content), _) => content.clone(),
-        (None, Some(current)) => current.content.clone(),
-        (None, None) => String::new(),
-    };
-    if !has_content(&content) {
-        return Err(required("content"));
+
+    /// The row a create (`current` = `None`: `name` and `content` required, the rest defaulted)
+    /// or an update (the given fields change, the others keep `current`'s values) writes.
+    async fn row(
+        _conn: &mut AnyConnection,
+        params: &TextModuleParams,
+        current: Option<&Self>,
+    ) -> Result<Row> {
+        let name = match (&params.name, current) {
+            (Some(name), _) => name.clone(),
+            (None, Some(current)) => current.name.clone(),
+            (None, None) => String::new(),
+        };
+        if name.is_empty() {
+            return Err(required("name"));
+        }
+        let content = match (&params.content, current) {
+            (Some(content), _) => content.clone(),
+            (None, Some(current)) => current.content.clone(),
+            (None, None) => String::new(),
+        };
+        if !has_content(&content) {
+            return Err(required("content"));
+        }
+        let keep = |given: &Option<String>, stored: fn(&TextModuleRecord) -> &String| {
+            given
+                .clone()
+                .or_else(|| current.map(|c| stored(c).clone()))
+                .unwrap_or_default()
+        };
+        Ok(Row::of("text_modules")
+            .set("name", name)
+            .set("keywords", keep(&params.keywords, |c| &c.keywords))
+            .set("content", content)
+            .set("note", keep(&params.note, |c| &c.note))
+            .set(
+                "active",
+                i64::from(params.active.or(current.map(|c| c.active)).unwrap_or(true)),
+            ))
     }
-    let keep = |given: &Option<String>, stored: fn(&TextModuleRecord) -> &String| {
-        given
-            .clone()
-            .or_else(|| current.map(|c| stored(c).clone()))
-            .unwrap_or_default()
-    };
-    Ok(Row::of("text_modules")
-        .set("name", name)
-        .set("keywords", keep(&params.keywords, |c| &c.keywords))
-        .set("content", content)
-        .set("note", keep(&params.note, |c| &c.note))
-        .set(
-            "active",
-            i64::from(params.active.or(current.map(|c| c.active)).unwrap_or(true)),
-        ))
+
+    async fn after_write(
+        conn: &mut AnyConnection,
+        id: i64,
+        params: &TextModuleParams,
+    ) -> Result<()> {
+        if let Some(groups) = &params.group_ids {
+            set_groups(conn, "text_module_groups", "text_module_id", id, groups).await?;
+        }
+        Ok(())
+    }
 }
 
-/// `POST /text_modules` (`admin.text_module`): `name` and `content` are required.
-pub async fn create(
+/// `POST /text_modules` (`id` `None`) or `PUT /text_modules/{id}` (the given fields change; 404 when
+/// unknown): the record as stored.
+/// `admin.text_module`; a new text module needs `name` and `content`.
+pub async fn save(
     conn: &mut AnyConnection,
     actor: &Actor,
+    id: Option<i64>,
     params: &TextModuleParams,
 ) -> Result<TextModuleRecord> {
     authorize(can_manage_text_modules(actor))?;
-    let id = row(params, None)?.insert(conn, actor.id).await?;
-    if let Some(groups) = &params.group_ids {
-        set_groups(conn, "text_module_groups", "text_module_id", id, groups).await?;
-    }
-    find(conn, id).await
-}
-
-/// `PUT /text_modules/{id}` (`admin.text_module`): the given fields change.
-pub async fn update(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    id: i64,
-    params: &TextModuleParams,
-) -> Result<TextModuleRecord> {
-    authorize(can_manage_text_modules(actor))?;
-    let current = find(conn, id).await?;
-    row(params, Some(&current))?
-        .update(conn, id, actor.id)
-        .await?;
-    if let Some(groups) = &params.group_ids {
-        set_groups(conn, "text_module_groups", "text_module_id", id, groups).await?;
-    }
-    find(conn, id).await
+    rows::save(conn, actor.id, id, params).await
 }
 
 /// `DELETE /text_modules/{id}` (`admin.text_module`).

@@ -10,7 +10,7 @@ use domain::dialects::zammad::requests as zammad;
 use domain::dialects::zammad::shared_drafts::{
     render_draft, show_draft, show_start_draft, start_drafts_index,
 };
-use domain::shared_drafts::zoom;
+use domain::shared_drafts::files as draft_files;
 use serde_json::{Value, json};
 
 use super::caller::Caller;
@@ -48,15 +48,11 @@ async fn save(
     body: Value,
 ) -> ApiResult<Response> {
     let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
-    let saved = zoom::save(
-        &state.desk.drafts,
-        &state.files,
-        &caller.actor,
-        ticket_id,
-        &body,
-        if_match,
-    )
-    .await?;
+    let write = zammad::draft_write(body)?;
+    let saved = state
+        .desk
+        .save_shared_draft(&caller.actor, ticket_id, &write, if_match)
+        .await?;
     let status = if saved.created {
         StatusCode::CREATED
     } else {
@@ -125,9 +121,15 @@ pub async fn import_attachments(
     Path(ticket_id): Path<i64>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        zoom::import_attachments(&state.desk.drafts, &caller.actor, ticket_id, &body).await?,
-    ))
+    let form_id = zammad::draft_import_form_id(&body)?;
+    let ids = state
+        .desk
+        .import_shared_draft_attachments(&caller.actor, ticket_id, &form_id)
+        .await?;
+    let mut conn = state.store.read().await?;
+    Ok(Json(json!({
+        "attachments": draft_files::rendered(&mut conn, &ids).await?
+    })))
 }
 
 /// Named drafts for new tickets in the groups where the caller has change access.

@@ -473,8 +473,8 @@ pub async fn store_suggested_reply(
     new_article.remove("attachments");
     new_article.insert("body".into(), json!(sanitize::draft_html(html)));
     new_article.insert("content_type".into(), json!("text/html"));
-    let body = json!({ "new_article": new_article });
-    let pending = zoom::write_in(conn, hub, files, actor, ticket_id, &body, None, false).await?;
+    let write = zoom::DraftWrite::new(Some(new_article), None, None)?;
+    let pending = zoom::write_in(conn, hub, files, actor, ticket_id, &write, None, false).await?;
     let row = match zoom::find_row(conn, ticket_id).await {
         Ok(Some(row)) => row,
         other => {

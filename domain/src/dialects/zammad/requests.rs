@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use crate::shared_drafts::start::StartDraftInput;
+use crate::shared_drafts::zoom::DraftWrite;
 use crate::storage::lookup;
 use crate::tickets::input::{
     ArticleChanges, ArticleInput, Base64File, CustomerRef, Ref, TicketChanges, TimeEntryInput,
@@ -164,6 +165,36 @@ pub fn start_draft(body: &Value) -> Result<StartDraftInput> {
     })
 }
 
+/// `PUT`/`PATCH /tickets/{id}/shared_draft`: `new_article` and `ticket_attributes` (objects;
+/// a missing one keeps the stored part), `form_id`.
+pub fn draft_write(mut body: Value) -> Result<DraftWrite> {
+    if !body.is_object() {
+        return Err(Error::unprocessable(
+            "The request body must be a JSON object.",
+        ));
+    }
+    let mut part = |key: &str| match body.get_mut(key).map(Value::take) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => Ok(Some(map)),
+        Some(other) => Err(params::invalid(key, &other)),
+    };
+    let new_article = part("new_article")?;
+    let ticket_attributes = part("ticket_attributes")?;
+    DraftWrite::new(
+        new_article,
+        ticket_attributes,
+        params::text(&body, "form_id")?,
+    )
+}
+
+/// `POST /tickets/{id}/shared_draft/import_attachments`: the `form_id` the draft's files are
+/// copied to (422 when missing or blank).
+pub fn draft_import_form_id(body: &Value) -> Result<String> {
+    params::text(body, "form_id")?
+        .filter(|f| !f.trim().is_empty())
+        .ok_or_else(|| Error::unprocessable("The required value 'form_id' is missing."))
+}
+
 /// `<name>_id` (a number or a string of digits) or `<name>` (a name); the id wins.
 fn named(body: &Value, name: &str) -> Result<Option<Ref>> {
     if let Some(id) = params::int(body, &format!("{name}_id"))? {
@@ -261,5 +292,45 @@ mod tests {
             by_login.customer,
             Some(CustomerRef::User(UserRef::Login("nicole".into())))
         );
+    }
+
+    #[test]
+    fn a_draft_write_takes_objects_and_refuses_other_types_and_long_bodies() {
+        let write = draft_write(json!({
+            "new_article": {"body": "<p>hi</p>", "to": "a@example.com"},
+            "ticket_attributes": null,
+            "form_id": "123"
+        }))
+        .unwrap();
+        let expected = DraftWrite::new(
+            json!({"body": "<p>hi</p>", "to": "a@example.com"})
+                .as_object()
+                .cloned(),
+            None,
+            Some("123".into()),
+        )
+        .unwrap();
+        assert_eq!(format!("{write:?}"), format!("{expected:?}"));
+        for (body, error) in [
+            (json!([]), "The request body must be a JSON object."),
+            (
+                json!({"new_article": "text"}),
+                "Invalid value for param 'new_article': \"text\"",
+            ),
+            (
+                json!({"ticket_attributes": [1]}),
+                "Invalid value for param 'ticket_attributes': [1]",
+            ),
+            (
+                json!({"new_article": {"body": 5}}),
+                "Invalid value for param 'body': 5",
+            ),
+        ] {
+            let refused = draft_write(body).unwrap_err();
+            assert!(refused.to_string().contains(error), "{refused}");
+        }
+        let long = "x".repeat(crate::tickets::articles::MAX_BODY_CHARS + 1);
+        let refused = draft_write(json!({"new_article": {"body": long}})).unwrap_err();
+        assert!(refused.to_string().contains("too long"), "{refused}");
     }
 }
