@@ -118,11 +118,28 @@ pub async fn queue_outgoing(
     .bind(articles::SENDER_AGENT)
     .fetch_all(&mut *conn)
     .await?;
+    queue_articles(conn, mail, &ids).await
+}
+
+/// Whether `article` goes out by e-mail: an agent's public article of type `email` (what
+/// [`queue_outgoing`] looks for).
+pub fn is_outgoing(article: &articles::ArticleRecord) -> bool {
+    article.type_id == articles::TYPE_EMAIL
+        && article.sender_id == articles::SENDER_AGENT
+        && article.internal == 0
+}
+
+/// [`queue_outgoing`] for articles already known to go out (`ids`, see [`is_outgoing`]).
+pub async fn queue_articles(
+    conn: &mut AnyConnection,
+    mail: &MailService,
+    ids: &[i64],
+) -> Result<bool> {
     if ids.is_empty() {
         return Ok(false);
     }
     let fqdn = articles::fqdn(conn).await?;
-    for id in &ids {
+    for id in ids {
         articles::ensure_message_id(conn, *id, || compose::new_message_id(*id, &fqdn)).await?;
         add_signature(conn, *id, &fqdn).await?;
         if mail.sending_enabled() {

@@ -276,14 +276,25 @@ impl Desk {
         let mut tx = self.store.write().await?;
         let article = articles::create(&mut tx, &self.files, actor, input, prepared).await?;
         let mut queued = self.tell_mentions(&mut tx, actor, &article).await?;
-        queued |=
-            mail::queue_outgoing(&mut tx, &self.mail, article.ticket_id, article.id - 1).await?;
+        // the write added this one article: the mail queue and the notifications look at it
+        // instead of querying for what is new (fewer statements under SQLite's write lock)
+        let outgoing = mail::is_outgoing(&article);
+        if outgoing {
+            queued |= mail::queue_articles(&mut tx, &self.mail, &[article.id]).await?;
+        }
         let ticket = tickets::find(&mut tx, article.ticket_id).await?;
+        let customer_text = (article.sender_id == articles::SENDER_CUSTOMER
+            && article.internal == 0)
+            .then(|| notification_text(&article.content_type, &article.body));
         queued |= self
-            .tell_changes(&mut tx, actor, None, &ticket, article.id - 1)
+            .tell_changes_with(&mut tx, actor, None, &ticket, customer_text)
             .await?;
-        let article = articles::find(&mut tx, article.id).await?;
-        let ticket = tickets::find(&mut tx, article.ticket_id).await?;
+        // queuing gave it its Message-ID and signature
+        let article = if outgoing {
+            articles::find(&mut tx, article.id).await?
+        } else {
+            article
+        };
         tx.commit().await?;
         if queued {
             self.wake_mail_delivery();
@@ -567,6 +578,20 @@ impl Desk {
         ticket: &TicketRecord,
         since: i64,
     ) -> Result<bool> {
+        let customer_text = first_customer_text(conn, ticket.id, since).await?;
+        self.tell_changes_with(conn, actor, before, ticket, customer_text)
+            .await
+    }
+
+    /// [`Desk::tell_changes`] with the customer's new text (for the notification) known.
+    async fn tell_changes_with(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        before: Option<&TicketRecord>,
+        ticket: &TicketRecord,
+        customer_text: Option<String>,
+    ) -> Result<bool> {
         let mut queued = false;
         if let Some(before) = before
             && before.owner_id != ticket.owner_id
@@ -574,7 +599,7 @@ impl Desk {
         {
             queued |= self.tell_assignment(conn, actor, ticket).await?;
         }
-        if let Some(text) = first_customer_text(conn, ticket.id, since).await? {
+        if let Some(text) = customer_text {
             queued |= notify::notify(
                 conn,
                 &self.mail,
@@ -847,12 +872,15 @@ async fn first_customer_text(
     .bind(articles::SENDER_CUSTOMER)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|(content_type, body)| {
-        let text = if content_type == "text/html" {
-            crate::tickets::html_text::html_to_text(&body, false)
-        } else {
-            body
-        };
-        text.chars().take(1_000).collect()
-    }))
+    Ok(row.map(|(content_type, body)| notification_text(&content_type, &body)))
+}
+
+/// An article's text as a notification quotes it: plain, at most 1,000 characters.
+fn notification_text(content_type: &str, body: &str) -> String {
+    let text = if content_type == "text/html" {
+        crate::tickets::html_text::html_to_text(body, false)
+    } else {
+        body.to_string()
+    };
+    text.chars().take(1_000).collect()
 }
