@@ -50,12 +50,11 @@ async fn a_write_dropped_at_any_point_leaves_no_transaction_open() {
     let mut stores: Vec<(&'static str, Store)> = Vec::new();
     for db in support::backends().await {
         if db.name == "sqlite" {
-            // SQLite without group commit too (every write a transaction of its own; the
-            // default store batches writes as savepoints of a shared transaction)
-            let single = Store::connect_with_group_commit(&db.url, false)
+            // SQLite with group commit too (writes as savepoints of a shared batch)
+            let batched = Store::connect_with_group_commit(&db.url, true)
                 .await
                 .unwrap();
-            stores.push(("sqlite, one commit per write", single));
+            stores.push(("sqlite, group commit", batched));
         }
         stores.push((db.name, db.store));
     }

@@ -69,11 +69,8 @@ pub struct Config {
     )]
     pub database_url: String,
     /// SQLite: let concurrent writes share their commits (one fsync per batch; each write is
-    /// answered once its batch is durable). About twice the write throughput under load. On by
-    /// default; `--sqlite-group-commit=false` (or `TANDEM_SQLITE_GROUP_COMMIT=0`) commits every
-    /// write on its own.
-    #[arg(long, env = "TANDEM_SQLITE_GROUP_COMMIT", default_value_t = true, value_parser = parse_flag,
-          action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    /// answered once its batch is durable). About twice the write throughput under load.
+    #[arg(long, env = "TANDEM_SQLITE_GROUP_COMMIT", default_value_t = false, value_parser = parse_flag)]
     pub sqlite_group_commit: bool,
     /// Where attachment files are stored (unless TANDEM_FILES_URL says otherwise).
     #[arg(long, env = "TANDEM_DATA_DIR", default_value = "data/files")]

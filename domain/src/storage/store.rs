@@ -147,16 +147,19 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 impl Store {
     /// Connects, creating the SQLite file (and its directory) when missing, and runs migrations.
-    /// On SQLite concurrent writes share their commits ([`GroupCommit`]); see
-    /// [`Store::connect_with_group_commit`] to commit every write on its own.
+    /// Every write is a transaction of its own ([`Store::connect_with_group_commit`] batches
+    /// SQLite's).
     pub async fn connect(url: &str) -> Result<Store> {
-        Store::connect_with_group_commit(url, true).await
+        Store::connect_with_group_commit(url, false).await
     }
 
     /// [`Store::connect`]; on SQLite with `group_commit`, concurrent writes share their commits
     /// ([`GroupCommit`]: one `fsync` for a batch, each write answered once its batch is
-    /// durable). Without it every write is a transaction of its own (`--sqlite-group-commit=false`);
-    /// PostgreSQL ignores it.
+    /// durable). Off by default (`--sqlite-group-commit`): a batched write's commit waits for
+    /// the writers after it, so a write that holds an in-process lock across its commit (a
+    /// shared-draft room's write lock, `zoom::PendingWrite`) and a later writer that takes that
+    /// lock inside its transaction wait for each other (the REST-write-while-typing test hangs
+    /// with it on). PostgreSQL ignores it.
     pub async fn connect_with_group_commit(url: &str, group_commit: bool) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url).ok_or_else(|| {
