@@ -18,18 +18,50 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A ticket of Nicole's in group Users that agent1 opens with `article` (201); its id and its
+/// first article as `reader` sees it.
+async fn ticket_with_files(
+    s: &TestServer,
+    title: &str,
+    article: Value,
+    reader: &str,
+) -> (i64, Value) {
+    let body = json!({"title": title, "group": "Users", "customer": NICOLE, "article": article});
+    let t = send(s.post("/tickets", AGENT1).json(&body)).await;
+    assert_eq!(t.0, 201, "{}: {}", s.db.name, t.1);
+    let id = t.1["id"].as_i64().unwrap();
+    let articles = send(s.get(&format!("/ticket_articles/by_ticket/{id}"), reader)).await;
+    (id, articles.1[0].clone())
+}
+
+/// The attachment called `name` of `article`.
+fn file_named(article: &Value, name: &str) -> Value {
+    article["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["filename"] == name)
+        .unwrap_or_else(|| panic!("{name} in {article}"))
+        .clone()
+}
+
+/// The download URL of `file` of `article` on `ticket`, with `query` ("" or "?…").
+fn attachment_url(
+    s: &TestServer,
+    ticket: i64,
+    article: &Value,
+    file: &Value,
+    query: &str,
+) -> String {
+    s.url(&format!(
+        "/ticket_attachment/{ticket}/{}/{}{query}",
+        article["id"], file["id"]
+    ))
+}
+
 /// The bytes agent1 downloads from `url`.
 async fn download(s: &TestServer, url: String) -> Vec<u8> {
-    s.client
-        .get(url)
-        .basic_auth(AGENT1, Some(PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec()
+    s.fetch(url, AGENT1).await.bytes().await.unwrap().to_vec()
 }
 
 /// Width and height of the image an agent downloads from `url`.
@@ -48,30 +80,19 @@ async fn upload_inline_download_and_headers() {
             r#"<p>see <img src="data:image/png;base64,{}" alt="shot"></p>"#,
             b64(&image)
         );
-        let t = send(s.post("/tickets", AGENT1).json(&json!({"title": "files", "group": "Users", "customer": NICOLE, "article": {
+        let (id, ref article) = ticket_with_files(&s, "files", json!({
             "body": html, "content_type": "text/html",
             "attachments": [
                 {"filename": "../../report ä.txt", "data": b64(b"report body"), "mime-type": "text/plain"},
                 {"filename": "evil.html", "data": b64(b"<script>alert(1)</script>"), "mime-type": "text/html"}
-            ]}}))).await;
-        assert_eq!(t.0, 201, "{ctx}: {}", t.1);
-        let id = t.1["id"].as_i64().unwrap();
-        let article = &send(s.get(&format!("/ticket_articles/by_ticket/{id}"), NICOLE))
-            .await
-            .1[0];
+            ]}), NICOLE).await;
         let files = article["attachments"].as_array().unwrap();
         assert_eq!(
             files.len(),
             3,
             "{ctx}: two uploads + the inline image: {files:?}"
         );
-        let by_name = |n: &str| {
-            files
-                .iter()
-                .find(|f| f["filename"] == n)
-                .unwrap_or_else(|| panic!("{n} in {files:?}"))
-                .clone()
-        };
+        let by_name = |n: &str| file_named(article, n);
         let report = by_name("report ä.txt");
         assert_eq!(report["size"], "11", "{ctx}: size is a string");
         let inline = by_name("image1.png");
@@ -93,19 +114,8 @@ async fn upload_inline_download_and_headers() {
         );
         assert!(!body.contains("data:"), "{ctx}");
 
-        let url = |f: &Value, q: &str| {
-            s.url(&format!(
-                "/ticket_attachment/{id}/{article_id}/{}{q}",
-                f["id"]
-            ))
-        };
-        let r = s
-            .client
-            .get(url(&report, ""))
-            .basic_auth(NICOLE, Some(PASSWORD))
-            .send()
-            .await
-            .unwrap();
+        let url = |f: &Value, q: &str| attachment_url(&s, id, article, f, q);
+        let r = s.fetch(url(&report, ""), NICOLE).await;
         assert_eq!(r.status(), 200, "{ctx}");
         let h = r.headers().clone();
         assert_eq!(h["content-type"], "text/plain");
@@ -128,22 +138,14 @@ async fn upload_inline_download_and_headers() {
             "{ctx}: same bytes back"
         );
         let r = s
-            .client
-            .get(url(&report, ""))
-            .basic_auth(NICOLE, Some(PASSWORD))
+            .get_url(url(&report, ""), NICOLE)
             .header("If-None-Match", &etag)
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 304, "{ctx}");
         let evil = by_name("evil.html");
-        let r = s
-            .client
-            .get(url(&evil, "?disposition=inline"))
-            .basic_auth(AGENT1, Some(PASSWORD))
-            .send()
-            .await
-            .unwrap();
+        let r = s.fetch(url(&evil, "?disposition=inline"), AGENT1).await;
         assert_eq!(
             r.headers()["content-type"],
             "application/octet-stream",
@@ -155,13 +157,7 @@ async fn upload_inline_download_and_headers() {
                 .unwrap()
                 .starts_with("attachment;")
         );
-        let r = s
-            .client
-            .get(url(&inline, ""))
-            .basic_auth(AGENT1, Some(PASSWORD))
-            .send()
-            .await
-            .unwrap();
+        let r = s.fetch(url(&inline, ""), AGENT1).await;
         assert!(
             r.headers()["content-disposition"]
                 .to_str()
@@ -189,26 +185,24 @@ async fn upload_inline_download_and_headers() {
             "Invalid disposition evil requested. Only inline, attachment are valid.",
             ctx,
         );
-        assert_eq!(
-            send(s.get(
+        assert_status(
+            s.get(
                 &format!("/ticket_attachment/{id}/{article_id}/{}", report["id"]),
-                LEE
-            ))
-            .await
-            .0,
+                LEE,
+            ),
             403,
-            "{ctx}: stranger"
-        );
-        assert_eq!(
-            send(s.get(
+            &format!("{ctx}: stranger"),
+        )
+        .await;
+        assert_status(
+            s.get(
                 &format!("/ticket_attachment/{id}/{article_id}/999999"),
-                AGENT1
-            ))
-            .await
-            .0,
+                AGENT1,
+            ),
             404,
-            "{ctx}"
-        );
+            ctx,
+        )
+        .await;
         // a file of another article of the same ticket → 403
         let reply = send(
             s.post("/ticket_articles", AGENT1)
@@ -273,11 +267,13 @@ async fn upload_cache_feeds_form_id_and_delete_removes_bytes() {
             );
         let r = send(s.post("/attachments", AGENT1).multipart(form)).await;
         assert_eq!(r.1["success"], true, "{ctx}: {}", r.1);
-        let t = send(s.post("/tickets", AGENT1).json(&json!({"title": "cached", "group": "Users", "customer": NICOLE, "article": {"body": "see file", "form_id": "form-123"}}))).await.1;
-        let id = t["id"].as_i64().unwrap();
-        let article = &send(s.get(&format!("/ticket_articles/by_ticket/{id}"), AGENT1))
-            .await
-            .1[0];
+        let (id, ref article) = ticket_with_files(
+            &s,
+            "cached",
+            json!({"body": "see file", "form_id": "form-123"}),
+            AGENT1,
+        )
+        .await;
         assert_eq!(article["attachments"][0]["filename"], "notes.txt", "{ctx}");
         assert_eq!(
             article["attachments"][0]["preferences"]["Mime-Type"],
@@ -286,10 +282,7 @@ async fn upload_cache_feeds_form_id_and_delete_removes_bytes() {
         let sha = domain::storage::files::FileStore::sha256(b"cached bytes");
         let path = s.db_files().path_of(&sha).unwrap();
         assert!(path.exists(), "{ctx}");
-        assert_eq!(
-            send(s.delete(&format!("/tickets/{id}"), ADMIN)).await.0,
-            200
-        );
+        assert_status(s.delete(&format!("/tickets/{id}"), ADMIN), 200, "").await;
         assert!(!path.exists(), "{ctx}: last reference gone → bytes gone");
         s.finish().await;
     }
@@ -336,25 +329,13 @@ async fn hostile_and_non_utf8_filenames_are_neutralised() {
         assert!(!name.is_empty() && !name.contains('/'), "{name}");
     }
     // script and path tricks in a base64 attachment's name
-    let t = send(s.post("/tickets", AGENT1).json(&json!({"title": "x", "group": "Users", "customer": NICOLE, "article": {"body": "b",
-        "attachments": [{"filename": "../<img src=x onerror=alert(1)>.txt", "data": b64(b"x"), "mime-type": "text/plain"}]}}))).await.1;
-    let id = t["id"].as_i64().unwrap();
-    let article = &send(s.get(&format!("/ticket_articles/by_ticket/{id}"), AGENT1))
-        .await
-        .1[0];
+    let (id, ref article) = ticket_with_files(&s, "x", json!({"body": "b",
+        "attachments": [{"filename": "../<img src=x onerror=alert(1)>.txt", "data": b64(b"x"), "mime-type": "text/plain"}]}), AGENT1).await;
     let file = &article["attachments"][0];
     let name = file["filename"].as_str().unwrap();
     assert!(!name.contains('/') && !name.starts_with('.'), "{name}");
-    let r = s
-        .client
-        .get(s.url(&format!(
-            "/ticket_attachment/{id}/{}/{}",
-            article["id"], file["id"]
-        )))
-        .basic_auth(AGENT1, Some(PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/ticket_attachment/{id}/{}/{}", article["id"], file["id"]);
+    let r = s.fetch(s.url(&path), AGENT1).await;
     let disposition = r.headers()["content-disposition"]
         .to_str()
         .unwrap()
@@ -384,33 +365,14 @@ async fn object_storage_upload_download_and_delete() {
         .await;
         let report: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
         let image = png(400, 300);
-        let t = send(s.post("/tickets", AGENT1).json(&json!({"title": "in S3", "group": "Users", "customer": NICOLE, "article": {
+        let (id, ref article) = ticket_with_files(&s, "in S3", json!({
             "body": "see files",
             "attachments": [
                 {"filename": "report.bin", "data": b64(&report), "mime-type": "application/octet-stream"},
                 {"filename": "shot.png", "data": b64(&image), "mime-type": "image/png"}
-            ]}}))).await;
-        assert_eq!(t.0, 201, "{ctx}: {}", t.1);
-        let id = t.1["id"].as_i64().unwrap();
-        let article = &send(s.get(&format!("/ticket_articles/by_ticket/{id}"), NICOLE))
-            .await
-            .1[0];
-        let article_id = article["id"].as_i64().unwrap();
-        let by_name = |n: &str| {
-            article["attachments"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|f| f["filename"] == n)
-                .unwrap_or_else(|| panic!("{ctx}: {n} in {article}"))
-                .clone()
-        };
-        let url = |f: &Value, q: &str| {
-            s.url(&format!(
-                "/ticket_attachment/{id}/{article_id}/{}{q}",
-                f["id"]
-            ))
-        };
+            ]}), NICOLE).await;
+        let by_name = |n: &str| file_named(article, n);
+        let url = |f: &Value, q: &str| attachment_url(&s, id, article, f, q);
 
         // the bytes are in the bucket under the prefix, not on local disk
         let keys: Vec<String> = [&report, &image]
@@ -435,13 +397,7 @@ async fn object_storage_upload_download_and_delete() {
         }
 
         // streamed download: same bytes, Content-Length from the database
-        let r = s
-            .client
-            .get(url(&by_name("report.bin"), ""))
-            .basic_auth(NICOLE, Some(PASSWORD))
-            .send()
-            .await
-            .unwrap();
+        let r = s.fetch(url(&by_name("report.bin"), ""), NICOLE).await;
         assert_eq!(r.status(), 200, "{ctx}");
         assert_eq!(r.headers()["content-length"], report.len().to_string());
         assert!(
@@ -469,19 +425,11 @@ async fn object_storage_upload_download_and_delete() {
         assert_eq!(s3.keys().len(), 2, "{ctx}");
 
         // deleting the first ticket removes the image; the report is still referenced
-        assert_eq!(
-            send(s.delete(&format!("/tickets/{id}"), ADMIN)).await.0,
-            200,
-            "{ctx}"
-        );
+        assert_status(s.delete(&format!("/tickets/{id}"), ADMIN), 200, ctx).await;
         assert!(s3.object(&keys[1]).is_none(), "{ctx}: image gone");
         assert!(s3.object(&keys[0]).is_some(), "{ctx}: report still used");
         let t2_id = t2.1["id"].as_i64().unwrap();
-        assert_eq!(
-            send(s.delete(&format!("/tickets/{t2_id}"), ADMIN)).await.0,
-            200,
-            "{ctx}"
-        );
+        assert_status(s.delete(&format!("/tickets/{t2_id}"), ADMIN), 200, ctx).await;
         assert_eq!(
             s3.keys(),
             Vec::<String>::new(),
@@ -489,13 +437,9 @@ async fn object_storage_upload_download_and_delete() {
         );
 
         // an object missing from the bucket: a 500, not a hang or a panic
-        let t3 = send(s.post("/tickets", AGENT1).json(&json!({"title": "lost", "group": "Users", "customer": NICOLE, "article": {
+        let (t3_id, ref a3) = ticket_with_files(&s, "lost", json!({
             "body": "b",
-            "attachments": [{"filename": "lost.txt", "data": b64(b"soon lost"), "mime-type": "text/plain"}]}}))).await.1;
-        let t3_id = t3["id"].as_i64().unwrap();
-        let a3 = &send(s.get(&format!("/ticket_articles/by_ticket/{t3_id}"), AGENT1))
-            .await
-            .1[0];
+            "attachments": [{"filename": "lost.txt", "data": b64(b"soon lost"), "mime-type": "text/plain"}]}), AGENT1).await;
         s.files
             .delete(&domain::storage::files::FileStore::sha256(b"soon lost"))
             .await

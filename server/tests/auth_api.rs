@@ -169,25 +169,15 @@ async fn expired_token_is_refused() {
 async fn session_cookie_needs_csrf_for_writes_and_same_origin() {
     for s in servers().await {
         let ctx = s.db.name;
-        let response = s
-            .client
-            .post(s.url("/signin"))
-            .json(&json!({"username": AGENT1, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 201, "{ctx}");
-        let cookie = response.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .to_string();
+        let Session {
+            set_cookie: cookie,
+            cookie: session,
+            csrf,
+        } = s.sign_in(AGENT1).await;
         assert!(
             cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
             "{cookie}"
         );
-        let session = cookie.split(';').next().unwrap().to_string();
-        let body: serde_json::Value = response.json().await.unwrap();
-        let csrf = body["csrf_token"].as_str().unwrap().to_string();
         let with_cookie = |b: reqwest::RequestBuilder| b.header("Cookie", session.clone());
         let r = send(with_cookie(s.client.get(s.url("/users/me")))).await;
         assert_eq!(r.1["login"], AGENT1, "{ctx}");
@@ -295,9 +285,7 @@ async fn failed_logins_lock_the_account_only_for_the_guessing_client() {
 async fn own_password_changes_only_with_the_current_one_and_ends_other_sessions() {
     for s in servers().await {
         let ctx = s.db.name;
-        let nicole_id = send(s.get("/users/me", NICOLE)).await.1["id"]
-            .as_i64()
-            .unwrap();
+        let nicole_id = s.user_id(NICOLE).await;
         // an older browser session of Nicole's
         let old = reqwest::Client::builder()
             .cookie_store(true)
@@ -309,7 +297,7 @@ async fn own_password_changes_only_with_the_current_one_and_ends_other_sessions(
         )
         .await;
         assert_eq!(r.0, 201, "{ctx}: {}", r.1);
-        assert_eq!(send(old.get(s.url("/users/me"))).await.0, 200);
+        assert_status(old.get(s.url("/users/me")), 200, "").await;
         // not through PUT /users/{own id}
         let r = send(
             s.put(&format!("/users/{nicole_id}"), NICOLE)
@@ -318,20 +306,19 @@ async fn own_password_changes_only_with_the_current_one_and_ends_other_sessions(
         .await;
         assert!(r.0 == 403 || r.0 == 422, "{ctx}: {}", r.1);
         // nor for an agent through PUT of their own account
-        let agent_id = send(s.get("/users/me", AGENT1)).await.1["id"]
-            .as_i64()
-            .unwrap();
+        let agent_id = s.user_id(AGENT1).await;
         let r = send(
             s.put(&format!("/users/{agent_id}"), AGENT1)
                 .json(&json!({"password": "Strong-Enough-Passw0rd"})),
         )
         .await;
         assert_eq!(r.0, 422, "{ctx}: {}", r.1);
-        assert_eq!(
-            send(s.get("/users/me", AGENT1)).await.0,
+        assert_status(
+            s.get("/users/me", AGENT1),
             200,
-            "{ctx}: unchanged"
-        );
+            &format!("{ctx}: unchanged"),
+        )
+        .await;
         // the current password is required
         let r = send(
             s.post("/users/password_change", NICOLE)
@@ -367,11 +354,12 @@ async fn own_password_changes_only_with_the_current_one_and_ends_other_sessions(
         assert_eq!(r.0, 200, "{ctx}: {}", r.1);
         assert_eq!(r.1["message"], "ok");
         // the older session has ended; the new password works
-        assert_eq!(
-            send(old.get(s.url("/users/me"))).await.0,
+        assert_status(
+            old.get(s.url("/users/me")),
             403,
-            "{ctx}: old session"
-        );
+            &format!("{ctx}: old session"),
+        )
+        .await;
         let r = send(
             s.client
                 .get(s.url("/users/me"))
@@ -423,36 +411,37 @@ async fn cached_credentials_follow_permission_changes_at_once() {
         .await
         .1;
         let id = t["id"].as_i64().unwrap();
-        assert_eq!(
-            send(s.get(&format!("/tickets/{id}"), AGENT2)).await.0,
+        assert_status(
+            s.get(&format!("/tickets/{id}"), AGENT2),
             200,
-            "{ctx}: read access (now cached)"
-        );
-        let bob = send(s.get("/users/me", AGENT2)).await.1["id"]
-            .as_i64()
-            .unwrap();
+            &format!("{ctx}: read access (now cached)"),
+        )
+        .await;
+        let bob = s.user_id(AGENT2).await;
         let r = send(
             s.put(&format!("/users/{bob}"), ADMIN)
                 .json(&json!({"group_ids": {}})),
         )
         .await;
         assert_eq!(r.0, 200, "{ctx}: {}", r.1);
-        assert_eq!(
-            send(s.get(&format!("/tickets/{id}"), AGENT2)).await.0,
+        assert_status(
+            s.get(&format!("/tickets/{id}"), AGENT2),
             403,
-            "{ctx}: access gone immediately"
-        );
+            &format!("{ctx}: access gone immediately"),
+        )
+        .await;
         let r = send(
             s.put(&format!("/users/{bob}"), ADMIN)
                 .json(&json!({"active": false})),
         )
         .await;
         assert_eq!(r.0, 200, "{ctx}");
-        assert_eq!(
-            send(s.get("/users/me", AGENT2)).await.0,
+        assert_status(
+            s.get("/users/me", AGENT2),
             401,
-            "{ctx}: deactivated user is refused"
-        );
+            &format!("{ctx}: deactivated user is refused"),
+        )
+        .await;
         s.finish().await;
     }
 }

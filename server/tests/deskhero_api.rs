@@ -26,30 +26,29 @@ async fn dh_post(s: &TestServer, login: &str, ticket: i64, body: Value) -> (u16,
     .await
 }
 
-/// A ticket of Nicole's in group Users, created by agent1 (one article).
-async fn nicole_ticket(s: &TestServer) -> i64 {
-    ticket_for(s, NICOLE, "Users").await
-}
-
-async fn ticket_for(s: &TestServer, customer: &str, group: &str) -> i64 {
-    let r = send(s.post("/tickets", AGENT1).json(&json!({
+/// A ticket of `customer`'s in `group` as agent1 opens it (one phone article).
+fn dh_ticket(customer: &str, group: &str) -> Value {
+    json!({
         "title": "DeskHero", "group": group, "customer": customer,
         "article": {"body": "first", "type": "phone", "sender": "Customer"}
-    })))
-    .await;
-    assert_eq!(r.0, 201, "{}: create ticket: {}", s.db.name, r.1);
-    r.1["id"].as_i64().unwrap()
-}
-
-/// Articles as the Zammad API shows them to `login`.
-async fn articles(s: &TestServer, login: &str, ticket: i64) -> Vec<Value> {
-    let r = send(s.get(&format!("/ticket_articles/by_ticket/{ticket}"), login)).await;
-    assert_eq!(r.0, 200, "{}: by_ticket: {}", s.db.name, r.1);
-    r.1.as_array().unwrap().clone()
+    })
 }
 
 fn entry(kind: Value, html: &str) -> Value {
     json!({"type": kind, "sys_content_rich": {"html": html}})
+}
+
+/// Posts `body` as `login` and asserts DeskHero's error with this status on `field`.
+async fn dh_refused(
+    s: &TestServer,
+    login: &str,
+    ticket: i64,
+    body: Value,
+    status: u16,
+    field: &str,
+    ctx: &str,
+) {
+    assert_dh_error(&dh_post(s, login, ticket, body).await, status, field, ctx);
 }
 
 /// Asserts DeskHero's error wrapper with this status and an error on `field`.
@@ -190,9 +189,8 @@ fn assert_filled(c: &Value, ctx: &str) {
 
 #[tokio::test]
 async fn every_type_becomes_the_mapped_article() {
-    for s in servers().await {
+    for (s, t) in servers_with_ticket(dh_ticket(NICOLE, "Users")).await {
         let ctx = s.db.name;
-        let t = nicole_ticket(&s).await;
         let body = json!([
             entry(json!(1), "<p>inbound from the customer</p>"),
             entry(json!(2), "<p>private note</p>"),
@@ -228,7 +226,7 @@ async fn every_type_becomes_the_mapped_article() {
         );
         assert_eq!(data[1]["requester"]["email"], AGENT1);
 
-        let all = articles(&s, AGENT1, t).await;
+        let all = s.articles(t, AGENT1).await;
         assert_eq!(all.len(), 6, "{ctx}: first article + 5");
         let expect = [
             ("email", "Customer", false),
@@ -281,7 +279,7 @@ async fn every_type_becomes_the_mapped_article() {
         assert_eq!(data[4]["sys_status"]["label"], "open");
 
         // the customer does not see the private note
-        let seen = articles(&s, NICOLE, t).await;
+        let seen = s.articles(t, NICOLE).await;
         assert_eq!(seen.len(), 5, "{ctx}");
         assert!(seen.iter().all(|a| a["internal"] == false));
 
@@ -293,10 +291,11 @@ async fn every_type_becomes_the_mapped_article() {
             (json!("SOMETHING"), "[0].type"),
             (json!({"a": 1}), "[0].type"),
         ] {
-            let r = dh_post(&s, AGENT1, t, json!([entry(kind.clone(), "<p>x</p>")])).await;
-            assert_dh_error(&r, 400, field, &format!("{ctx}: type {kind}"));
+            let body = json!([entry(kind.clone(), "<p>x</p>")]);
+            let ctx = format!("{ctx}: type {kind}");
+            dh_refused(&s, AGENT1, t, body, 400, field, &ctx).await;
         }
-        assert_eq!(articles(&s, AGENT1, t).await.len(), 6, "{ctx}");
+        assert_eq!(s.articles(t, AGENT1).await.len(), 6, "{ctx}");
         s.finish().await;
     }
 }
@@ -314,10 +313,9 @@ async fn draft_article(s: &TestServer, ticket: i64) -> Option<(i64, Value)> {
 
 #[tokio::test]
 async fn suggested_reply_becomes_the_shared_draft() {
-    for s in servers().await {
+    for (s, t) in servers_with_ticket(dh_ticket(NICOLE, "Users")).await {
         let ctx = s.db.name;
-        let t = nicole_ticket(&s).await;
-        let before = articles(&s, AGENT1, t).await.len();
+        let before = s.articles(t, AGENT1).await.len();
 
         // no draft yet: the suggestion creates one
         let r = dh_post(
@@ -349,7 +347,7 @@ async fn suggested_reply_becomes_the_shared_draft() {
         assert_eq!(c["sys_content_rich"]["plain_preview"], "Try turning it off");
         assert_eq!(c["created_by"]["email"], AGENT1);
         assert_eq!(
-            articles(&s, AGENT1, t).await.len(),
+            s.articles(t, AGENT1).await.len(),
             before,
             "{ctx}: not an article"
         );
@@ -401,39 +399,37 @@ async fn suggested_reply_becomes_the_shared_draft() {
             "2"
         );
         assert_eq!(
-            articles(&s, AGENT1, t).await.len(),
+            s.articles(t, AGENT1).await.len(),
             before + 1,
             "{ctx}: the note"
         );
 
-        // all or nothing: a bad entry beside it leaves the draft as it was
-        let r = dh_post(
-            &s,
-            AGENT1,
-            t,
-            json!([
-                entry(json!(6), "<p>lost suggestion</p>"),
-                entry(json!(3), "")
-            ]),
-        )
-        .await;
-        assert_dh_error(&r, 400, "[1].sys_content_rich", ctx);
-        assert_eq!(
-            draft_article(&s, t).await.unwrap().1["body"],
-            article["body"],
-            "{ctx}"
-        );
-        // one draft per ticket: one suggestion per request
-        let r = dh_post(
-            &s,
-            AGENT1,
-            t,
-            json!([entry(json!(6), "<p>a</p>"), entry(json!(6), "<p>b</p>")]),
-        )
-        .await;
-        assert_dh_error(&r, 400, "[1].type", ctx);
-        let r = dh_post(&s, AGENT1, t, json!([{"type": 6, "sys_content_rich": {"html": "<p>a</p>"}, "sys_attachments": [{"id": 1}]}])).await;
-        assert_dh_error(&r, 400, "[0].sys_attachments", ctx);
+        // all or nothing: a bad entry beside it leaves the draft as it was; one draft per
+        // ticket: one suggestion per request
+        for (body, field) in [
+            (
+                json!([
+                    entry(json!(6), "<p>lost suggestion</p>"),
+                    entry(json!(3), "")
+                ]),
+                "[1].sys_content_rich",
+            ),
+            (
+                json!([entry(json!(6), "<p>a</p>"), entry(json!(6), "<p>b</p>")]),
+                "[1].type",
+            ),
+            (
+                json!([{"type": 6, "sys_content_rich": {"html": "<p>a</p>"}, "sys_attachments": [{"id": 1}]}]),
+                "[0].sys_attachments",
+            ),
+        ] {
+            dh_refused(&s, AGENT1, t, body, 400, field, ctx).await;
+            assert_eq!(
+                draft_article(&s, t).await.unwrap().1["body"],
+                article["body"],
+                "{ctx}: {field}"
+            );
+        }
         // who may: agents with change access (customers and read-only agents: 403)
         for login in [NICOLE, AGENT2] {
             let r = dh_post(&s, login, t, json!([entry(json!(6), "<p>mine</p>")])).await;
@@ -446,28 +442,21 @@ async fn suggested_reply_becomes_the_shared_draft() {
         )
         .await;
         assert_eq!(r.0, 200, "{ctx}: {}", r.1);
-        let count = articles(&s, AGENT1, t).await.len();
-        let r = dh_post(
-            &s,
-            AGENT1,
-            t,
-            json!([
-                entry(json!(3), "<p>first</p>"),
-                entry(json!(6), "<p>no drafts here</p>")
-            ]),
-        )
-        .await;
-        assert_dh_error(&r, 403, "[1].type", ctx);
-        assert_eq!(articles(&s, AGENT1, t).await.len(), count, "{ctx}");
+        let count = s.articles(t, AGENT1).await.len();
+        let body = json!([
+            entry(json!(3), "<p>first</p>"),
+            entry(json!(6), "<p>no drafts here</p>")
+        ]);
+        dh_refused(&s, AGENT1, t, body, 403, "[1].type", ctx).await;
+        assert_eq!(s.articles(t, AGENT1).await.len(), count, "{ctx}");
         s.finish().await;
     }
 }
 
 #[tokio::test]
 async fn email_addresses_map_by_direction_and_bcc_stays_with_agents() {
-    for s in servers().await {
+    for (s, t) in servers_with_ticket(dh_ticket(NICOLE, "Users")).await {
         let ctx = s.db.name;
-        let t = nicole_ticket(&s).await;
         let addresses = json!([
             {"email": "support@tandem.test", "name": "Support", "direction": 1},
             {"email": "a@example.test", "name": "Ann A", "direction": 2},
@@ -504,7 +493,7 @@ async fn email_addresses_map_by_direction_and_bcc_stays_with_agents() {
                 .collect::<Value>(),
             "{ctx}: addresses echoed (directions as enum values)"
         );
-        let agent_view = articles(&s, AGENT1, t).await;
+        let agent_view = s.articles(t, AGENT1).await;
         let (reply, forward) = (&agent_view[1], &agent_view[2]);
         assert_eq!(reply["from"], "Support <support@tandem.test>", "{ctx}");
         assert_eq!(reply["to"], "Ann A <a@example.test>, b@example.test");
@@ -533,7 +522,7 @@ async fn email_addresses_map_by_direction_and_bcc_stays_with_agents() {
         );
 
         // customers never see BCC or RESENT_FROM: not in lists, not by id, not in the zoom
-        let mut customer_views = articles(&s, NICOLE, t).await;
+        let mut customer_views = s.articles(t, NICOLE).await;
         customer_views.push(
             send(s.get(&format!("/ticket_articles/{}", reply["id"]), NICOLE))
                 .await
@@ -600,28 +589,28 @@ async fn email_addresses_map_by_direction_and_bcc_stays_with_agents() {
             (json!(["a@b.test"]), "[0].email_addresses[0]"),
             (json!("a@b.test"), "[0].email_addresses"),
         ] {
-            let r = dh_post(&s, AGENT1, t, json!([{"type": 5, "sys_content_rich": {"html": "<p>x</p>"}, "email_addresses": bad}])).await;
-            assert_dh_error(&r, 400, field, &format!("{ctx}: {bad}"));
+            let body = json!([{"type": 5, "sys_content_rich": {"html": "<p>x</p>"}, "email_addresses": bad}]);
+            let ctx = format!("{ctx}: {bad}");
+            dh_refused(&s, AGENT1, t, body, 400, field, &ctx).await;
         }
         // a forward needs a recipient
-        let r = dh_post(&s, AGENT1, t, json!([entry(json!(4), "<p>to nobody</p>")])).await;
-        assert_dh_error(&r, 400, "[0].email_addresses", ctx);
+        let body = json!([entry(json!(4), "<p>to nobody</p>")]);
+        dh_refused(&s, AGENT1, t, body, 400, "[0].email_addresses", ctx).await;
         // header injection in a name is flattened
         let r = dh_post(&s, AGENT1, t, json!([{"type": 5, "sys_content_rich": {"html": "<p>x</p>"},
             "email_addresses": [{"email": "a@b.test", "name": "Ann\r\nBcc: evil@x.test", "direction": 2}]}])).await;
         assert_eq!(r.0, 200, "{ctx}: {}", r.1);
-        let last = articles(&s, AGENT1, t).await.pop().unwrap();
+        let last = s.articles(t, AGENT1).await.pop().unwrap();
         assert_eq!(last["to"], "\"Ann Bcc: evil@x.test\" <a@b.test>", "{ctx}");
-        assert_eq!(articles(&s, AGENT1, t).await.len(), 4, "{ctx}");
+        assert_eq!(s.articles(t, AGENT1).await.len(), 4, "{ctx}");
         s.finish().await;
     }
 }
 
 #[tokio::test]
 async fn editorjs_blocks_are_rendered_and_escaped() {
-    for s in servers().await {
+    for (s, t) in servers_with_ticket(dh_ticket(NICOLE, "Users")).await {
         let ctx = s.db.name;
-        let t = nicole_ticket(&s).await;
         let words = "word ".repeat(401);
         let editorjs = json!({"time": 1_700_000_000_000_i64, "version": "2.30.7", "blocks": [
             {"id": "p1", "type": "paragraph", "data": {"text": "Hello <b>bold</b> <a href=\"https://example.test/x\">link</a> &amp; more"}},
@@ -681,7 +670,7 @@ async fn editorjs_blocks_are_rendered_and_escaped() {
             9
         );
         assert_eq!(c["sys_content_rich"]["editorjs"]["version"], "2.30.7");
-        let stored = articles(&s, NICOLE, t).await.pop().unwrap();
+        let stored = s.articles(t, NICOLE).await.pop().unwrap();
         assert_eq!(
             stored["body"], html,
             "{ctx}: the Zammad API shows the same body"
@@ -710,7 +699,7 @@ async fn editorjs_blocks_are_rendered_and_escaped() {
         assert!(html.contains("hi"), "{ctx}: {html}");
 
         // bad editorjs → 400 naming the block, nothing stored
-        let before = articles(&s, AGENT1, t).await.len();
+        let before = s.articles(t, AGENT1).await.len();
         for (blocks, field) in [
             (
                 json!([{"type": "table", "data": {"content": []}}]),
@@ -759,25 +748,19 @@ async fn editorjs_blocks_are_rendered_and_escaped() {
             (json!("blocks"), "[0].sys_content_rich.editorjs.blocks"),
             (json!([]), "[0].sys_content_rich"),
         ] {
-            let r = dh_post(
-                &s,
-                AGENT1,
-                t,
-                json!([{"type": 3, "sys_content_rich": {"editorjs": {"blocks": blocks}}}]),
-            )
-            .await;
-            assert_dh_error(&r, 400, field, &format!("{ctx}: {blocks}"));
+            let ctx = format!("{ctx}: {blocks}");
+            let body = json!([{"type": 3, "sys_content_rich": {"editorjs": {"blocks": blocks}}}]);
+            dh_refused(&s, AGENT1, t, body, 400, field, &ctx).await;
         }
-        assert_eq!(articles(&s, AGENT1, t).await.len(), before, "{ctx}");
+        assert_eq!(s.articles(t, AGENT1).await.len(), before, "{ctx}");
         s.finish().await;
     }
 }
 
 #[tokio::test]
 async fn html_is_sanitised_and_inline_images_become_attachments() {
-    for s in servers().await {
+    for (s, t) in servers_with_ticket(dh_ticket(NICOLE, "Users")).await {
         let ctx = s.db.name;
-        let t = nicole_ticket(&s).await;
         let image = png();
         let html = format!(
             "<p onclick=\"alert(1)\">Hi<script>alert(2)</script> <a href=\"javascript:alert(3)\">x</a>\
@@ -826,7 +809,7 @@ async fn html_is_sanitised_and_inline_images_become_attachments() {
             image.as_slice(),
             "{ctx}: download_url serves the image"
         );
-        let stored = articles(&s, NICOLE, t).await.pop().unwrap();
+        let stored = s.articles(t, NICOLE).await.pop().unwrap();
         assert_eq!(
             stored["body"], out,
             "{ctx}: same body through the Zammad API"
@@ -838,36 +821,40 @@ async fn html_is_sanitised_and_inline_images_become_attachments() {
         );
 
         // content that is empty after all, or missing
-        for (content, field) in [
+        for (entry, field) in [
             (
-                json!({"html": "<script>alert(1)</script>"}),
+                json!({"type": 3, "sys_content_rich": {"html": "<script>alert(1)</script>"}}),
                 "[0].sys_content_rich",
             ),
-            (json!({"html": "   "}), "[0].sys_content_rich"),
-            (json!({}), "[0].sys_content_rich"),
-            (json!("<p>x</p>"), "[0].sys_content_rich"),
-            (json!({"html": 5}), "[0].sys_content_rich.html"),
+            (
+                json!({"type": 3, "sys_content_rich": {"html": "   "}}),
+                "[0].sys_content_rich",
+            ),
+            (
+                json!({"type": 3, "sys_content_rich": {}}),
+                "[0].sys_content_rich",
+            ),
+            (
+                json!({"type": 3, "sys_content_rich": "<p>x</p>"}),
+                "[0].sys_content_rich",
+            ),
+            (
+                json!({"type": 3, "sys_content_rich": {"html": 5}}),
+                "[0].sys_content_rich.html",
+            ),
+            (json!({"type": 3}), "[0].sys_content_rich"),
         ] {
-            let r = dh_post(
-                &s,
-                AGENT1,
-                t,
-                json!([{"type": 3, "sys_content_rich": content}]),
-            )
-            .await;
-            assert_dh_error(&r, 400, field, &format!("{ctx}: {content}"));
+            let ctx = format!("{ctx}: {entry}");
+            dh_refused(&s, AGENT1, t, json!([entry]), 400, field, &ctx).await;
         }
-        let r = dh_post(&s, AGENT1, t, json!([{"type": 3}])).await;
-        assert_dh_error(&r, 400, "[0].sys_content_rich", ctx);
         s.finish().await;
     }
 }
 
 #[tokio::test]
 async fn requester_is_the_origin_of_inbound_replies() {
-    for s in servers().await {
+    for (s, t) in servers_with_ticket(dh_ticket(NICOLE, "Users")).await {
         let ctx = s.db.name;
-        let t = nicole_ticket(&s).await;
         let sam: i64 = send(s.get("/users/search?query=sam@customer.test", AGENT1))
             .await
             .1[0]["id"]
@@ -901,7 +888,7 @@ async fn requester_is_the_origin_of_inbound_replies() {
         assert_eq!(user["firstname"], "New", "{ctx}");
         assert_eq!(user["lastname"], "Person");
         assert_eq!(user["role_ids"], json!([3]), "{ctx}: a customer");
-        let all = articles(&s, AGENT1, t).await;
+        let all = s.articles(t, AGENT1).await;
         assert_eq!(all[1]["origin_by"], "new.person@example.test", "{ctx}");
         assert_eq!(all[1]["from"], "New Person <new.person@example.test>");
         assert_eq!(all[1]["created_by"], AGENT1);
@@ -920,7 +907,7 @@ async fn requester_is_the_origin_of_inbound_replies() {
         .await;
         assert_eq!(r.0, 200, "{ctx}: {}", r.1);
         assert_eq!(r.1["data"][0]["requester"]["email"], NICOLE);
-        let mine = articles(&s, NICOLE, t).await.pop().unwrap();
+        let mine = s.articles(t, NICOLE).await.pop().unwrap();
         assert_eq!(mine["from"], "Nicole Braun <nicole@customer.test>", "{ctx}");
         assert!(mine["origin_by"].is_null());
         assert_eq!(mine["type"], "email");
@@ -932,8 +919,9 @@ async fn requester_is_the_origin_of_inbound_replies() {
             (json!({"email": "not an email"}), "[0].requester.email"),
             (json!("sam"), "[0].requester"),
         ] {
-            let r = dh_post(&s, AGENT1, t, json!([{"type": 1, "sys_content_rich": {"html": "<p>x</p>"}, "requester": requester}])).await;
-            assert_dh_error(&r, 400, field, &format!("{ctx}: {requester}"));
+            let body = json!([{"type": 1, "sys_content_rich": {"html": "<p>x</p>"}, "requester": requester}]);
+            let ctx = format!("{ctx}: {requester}");
+            dh_refused(&s, AGENT1, t, body, 400, field, &ctx).await;
         }
         s.finish().await;
     }
@@ -941,9 +929,8 @@ async fn requester_is_the_origin_of_inbound_replies() {
 
 #[tokio::test]
 async fn sys_attachments_come_from_the_upload_cache() {
-    for s in servers().await {
+    for (s, t) in servers_with_ticket(dh_ticket(NICOLE, "Users")).await {
         let ctx = s.db.name;
-        let t = nicole_ticket(&s).await;
         let upload = |login: &'static str, bytes: Vec<u8>, name: &'static str| {
             let form = reqwest::multipart::Form::new()
                 .text("form_id", "dh-form")
@@ -974,8 +961,9 @@ async fn sys_attachments_come_from_the_upload_cache() {
             (json!([{"label": "x"}]), "[0].sys_attachments[0].id"),
             (json!({"id": a}), "[0].sys_attachments"),
         ] {
-            let r = dh_post(&s, AGENT1, t, json!([{"type": 2, "sys_content_rich": {"html": "<p>files</p>"}, "sys_attachments": refs}])).await;
-            assert_dh_error(&r, 400, field, &format!("{ctx}: {refs}"));
+            let body = json!([{"type": 2, "sys_content_rich": {"html": "<p>files</p>"}, "sys_attachments": refs}]);
+            let ctx = format!("{ctx}: {refs}");
+            dh_refused(&s, AGENT1, t, body, 400, field, &ctx).await;
         }
 
         let r = dh_post(
@@ -1009,21 +997,20 @@ async fn sys_attachments_come_from_the_upload_cache() {
             .unwrap();
         assert_eq!(download.status(), 200, "{ctx}");
         assert_eq!(download.bytes().await.unwrap().len(), 3000);
-        let stored = articles(&s, AGENT1, t).await.pop().unwrap();
+        let stored = s.articles(t, AGENT1).await.pop().unwrap();
         assert_eq!(stored["attachments"].as_array().unwrap().len(), 2, "{ctx}");
 
         // claimed files are no longer in the cache
-        let r = dh_post(&s, AGENT1, t, json!([{"type": 2, "sys_content_rich": {"html": "<p>again</p>"}, "sys_attachments": [{"id": a}]}])).await;
-        assert_dh_error(&r, 400, "[0].sys_attachments[0].id", ctx);
+        let body = json!([{"type": 2, "sys_content_rich": {"html": "<p>again</p>"}, "sys_attachments": [{"id": a}]}]);
+        dh_refused(&s, AGENT1, t, body, 400, "[0].sys_attachments[0].id", ctx).await;
         s.finish().await;
     }
 }
 
 #[tokio::test]
 async fn one_bad_entry_stores_nothing_and_bad_input_is_400() {
-    for s in servers().await {
+    for (s, t) in servers_with_ticket(dh_ticket(NICOLE, "Users")).await {
         let ctx = s.db.name;
-        let t = nicole_ticket(&s).await;
         let upload = reqwest::multipart::Form::new().text("form_id", "f").part(
             "File",
             reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt"),
@@ -1032,7 +1019,7 @@ async fn one_bad_entry_stores_nothing_and_bad_input_is_400() {
             .await
             .1["data"]["id"]
             .clone();
-        let before = articles(&s, AGENT1, t).await.len();
+        let before = s.articles(t, AGENT1).await.len();
         let ticket_before = send(s.get(&format!("/tickets/{t}"), AGENT1)).await.1;
         let r = dh_post(&s, AGENT1, t, json!([
             entry(json!(3), "<p>good one</p>"),
@@ -1046,7 +1033,7 @@ async fn one_bad_entry_stores_nothing_and_bad_input_is_400() {
         assert_dh_error(&r, 400, "[3].email_addresses[0].email", ctx);
         assert_eq!(r.1["errors"].as_array().unwrap().len(), 1, "{ctx}: {}", r.1);
         assert_eq!(
-            articles(&s, AGENT1, t).await.len(),
+            s.articles(t, AGENT1).await.len(),
             before,
             "{ctx}: nothing stored"
         );
@@ -1134,10 +1121,9 @@ async fn one_bad_entry_stores_nothing_and_bad_input_is_400() {
 
 #[tokio::test]
 async fn route_tenant_version_and_access() {
-    for s in servers().await {
+    for (s, t) in servers_with_ticket(dh_ticket(NICOLE, "Users")).await {
         let ctx = s.db.name;
-        let t = nicole_ticket(&s).await;
-        let sales = ticket_for(&s, LEE, "Sales").await;
+        let sales = create_ticket(&s, &dh_ticket(LEE, "Sales")).await;
         let note = json!([entry(json!(3), "<p>hello</p>")]);
         let post = |url: String, login: &str| s.as_user(s.client.post(url), login).json(&note);
 
@@ -1196,24 +1182,7 @@ async fn route_tenant_version_and_access() {
         .await;
         assert_eq!(r.0, 200, "{ctx}: token: {}", r.1);
         // a session needs the CSRF token
-        let signin = s
-            .client
-            .post(s.url("/signin"))
-            .json(&json!({"username": AGENT1, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        let cookie = signin.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let csrf = signin.json::<Value>().await.unwrap()["csrf_token"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let Session { cookie, csrf, .. } = s.sign_in(AGENT1).await;
         let r = send(
             s.client
                 .post(dh_url(&s, TENANT, "v1", t))
@@ -1233,7 +1202,7 @@ async fn route_tenant_version_and_access() {
         assert_eq!(r.0, 200, "{ctx}: session + CSRF: {}", r.1);
 
         // who may: change access (agents), own or shared-organisation tickets (customers)
-        let before = articles(&s, AGENT1, t).await.len();
+        let before = s.articles(t, AGENT1).await.len();
         for (login, ticket, status) in [
             (AGENT2, t, 403),     // read-only on Users
             (LEE, t, 403),        // another organisation
@@ -1250,7 +1219,7 @@ async fn route_tenant_version_and_access() {
                 assert_eq!(r.1["success"], false);
             }
         }
-        assert_eq!(articles(&s, AGENT1, t).await.len(), before + 3, "{ctx}");
+        assert_eq!(s.articles(t, AGENT1).await.len(), before + 3, "{ctx}");
 
         // customers: no internal notes, nothing on the agent side, no suggestions
         for kind in [2, 4, 5, 6] {
@@ -1267,10 +1236,10 @@ async fn route_tenant_version_and_access() {
                 "{ctx}: the refusal alone"
             );
         }
-        let r = dh_post(&s, SAM, t, json!([entry(json!(2), "<p>private?</p>")])).await;
-        assert_dh_error(&r, 403, "[0].type", ctx);
+        let body = json!([entry(json!(2), "<p>private?</p>")]);
+        dh_refused(&s, SAM, t, body, 403, "[0].type", ctx).await;
         assert_eq!(
-            articles(&s, AGENT1, t).await.len(),
+            s.articles(t, AGENT1).await.len(),
             before + 3,
             "{ctx}: nothing stored"
         );
@@ -1282,19 +1251,14 @@ async fn route_tenant_version_and_access() {
         )
         .await;
         assert_eq!(r.0, 200, "{ctx}");
-        let a = articles(&s, NICOLE, t).await.pop().unwrap();
+        let a = s.articles(t, NICOLE).await.pop().unwrap();
         assert_eq!(
             (a["type"].as_str(), a["sender"].as_str(), &a["internal"]),
             (Some("note"), Some("Customer"), &json!(false))
         );
 
         // a closed ticket: agents may, customers follow the group's follow-up rule (yes by default)
-        let r = send(
-            s.put(&format!("/tickets/{t}"), AGENT1)
-                .json(&json!({"state": "closed"})),
-        )
-        .await;
-        assert_eq!(r.0, 200, "{ctx}");
+        s.set_state(t, "closed").await;
         let r = dh_post(
             &s,
             NICOLE,
@@ -1311,15 +1275,7 @@ async fn route_tenant_version_and_access() {
 async fn openapi_documents_the_dialect() {
     let db = common::support::sqlite().await;
     let s = start(db, 1024 * 1024).await;
-    let doc: Value = s
-        .client
-        .get(s.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = s.openapi().await;
     let op = &doc["paths"]["/api/{tenant}/{version}/ticket_conversations/{ticket_id}"]["post"];
     assert!(op.is_object(), "missing from OpenAPI: {}", doc["paths"]);
     for status in ["200", "400", "403", "404"] {

@@ -6,10 +6,8 @@ mod common;
 
 use common::process;
 
-use common::live::{LiveEditor, basic_auth};
-use domain::shared_drafts::client::SyncClient;
+use common::live::LiveEditor;
 use process::{Tandem, first_ticket, shared_draft};
-use serde_json::json;
 
 const LOGIN: &str = "agent1@tandem.test";
 
@@ -23,31 +21,16 @@ async fn acknowledged_keystrokes_survive_kill_9() {
         let mut tandem = Tandem::start(&url, &files).await;
         let ticket = first_ticket(&tandem.base, LOGIN).await;
 
-        let auth = basic_auth(LOGIN);
-        let mut anna = LiveEditor::connect(&tandem.base, ticket, &auth, None, None)
-            .await
-            .unwrap();
+        let mut anna = LiveEditor::open(&tandem.base, ticket, LOGIN).await;
         assert!(
             anna.until(|c| c.last_control("hello").is_some()).await,
             "{ctx}"
         );
         // type, one keystroke per message; a flush stores a snapshot
-        for ch in "Acknowledged ".chars() {
-            let frame = anna.client.type_text(0, u32::MAX, &ch.to_string());
-            anna.send(frame).await;
-        }
-        let saved_before = anna.client.controls.len();
-        anna.send(SyncClient::control(&json!({"t": "flush"}))).await;
-        assert!(
-            anna.until(|c| c.controls[saved_before..].iter().any(|m| m["t"] == "saved"))
-                .await,
-            "{ctx}: flush answered"
-        );
+        anna.type_keystrokes("Acknowledged ").await;
+        assert!(anna.flush().await, "{ctx}: flush answered");
         // more keystrokes, acknowledged by the batched update log (no snapshot yet)
-        for ch in "text ".chars() {
-            let frame = anna.client.type_text(0, u32::MAX, &ch.to_string());
-            anna.send(frame).await;
-        }
+        anna.type_keystrokes("text ").await;
         anna.drain(300).await; // every `saved` of the writes so far
         let snapshot_rev = anna.client.last_control("saved").unwrap()["rev"]
             .as_i64()
@@ -60,10 +43,7 @@ async fn acknowledged_keystrokes_survive_kill_9() {
         let acknowledged = anna.client.block_text(0);
         assert_eq!(acknowledged, "Acknowledged text", "{ctx}");
         // keep typing (not yet confirmed) and pull the plug mid-stream
-        for ch in "and more".chars() {
-            let frame = anna.client.type_text(0, u32::MAX, &ch.to_string());
-            anna.send(frame).await;
-        }
+        anna.type_keystrokes("and more").await;
         tandem.kill(); // SIGKILL: no shutdown, no final snapshot
 
         let mut tandem = Tandem::start_on(&url, tandem.port, &files).await;
@@ -73,9 +53,7 @@ async fn acknowledged_keystrokes_survive_kill_9() {
             body.contains(&acknowledged),
             "{ctx}: REST after the crash: {draft}"
         );
-        let mut fresh = LiveEditor::connect(&tandem.base, ticket, &auth, None, None)
-            .await
-            .unwrap();
+        let mut fresh = LiveEditor::open(&tandem.base, ticket, LOGIN).await;
         let kept = fresh
             .until(|c| c.block_text(0).starts_with(&acknowledged))
             .await;
@@ -86,9 +64,7 @@ async fn acknowledged_keystrokes_survive_kill_9() {
         );
         // the editor reconnects (same document, same epoch) and resends its state, as a
         // provider does: its unconfirmed keystrokes merge in once, nothing is duplicated
-        let mut again = LiveEditor::connect(&tandem.base, ticket, &auth, None, None)
-            .await
-            .unwrap();
+        let mut again = LiveEditor::open(&tandem.base, ticket, LOGIN).await;
         again.send(anna.client.full_update()).await;
         assert!(
             fresh

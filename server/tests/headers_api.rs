@@ -63,13 +63,7 @@ async fn security_headers_on_api_answers_and_pages() {
             ("/login", false),
             ("/api/v1/nothing", true),
         ] {
-            let r = s
-                .client
-                .get(format!("{}{path}", s.base))
-                .basic_auth(AGENT1, Some(PASSWORD))
-                .send()
-                .await
-                .unwrap();
+            let r = s.fetch(format!("{}{path}", s.base), AGENT1).await;
             let h = r.headers();
             assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
             assert!(h.contains_key("permissions-policy"), "{path}");

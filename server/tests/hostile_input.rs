@@ -778,9 +778,7 @@ async fn new_ticket_id(s: &TestServer) -> i64 {
 }
 
 async fn setup(s: &TestServer) -> Ctx {
-    let nicole = send(s.get("/users/me", NICOLE)).await.1["id"]
-        .as_i64()
-        .unwrap();
+    let nicole = s.user_id(NICOLE).await;
     Ctx { ticket: 0, nicole }
 }
 

@@ -11,13 +11,12 @@ use common::process;
 
 use std::time::Duration;
 
-use common::live::{LiveEditor, basic_auth};
+use common::live::{LiveEditor, Socket, basic_auth, open_tab, send_message};
 use domain::shared_drafts::client::SyncClient;
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use process::{Tandem, first_ticket, get, shared_draft};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const ANNA: &str = "agent1@tandem.test";
 /// The admin (full access to every group): the second editor.
@@ -38,6 +37,12 @@ async fn full_name(base: &str, login: &str) -> String {
     )
 }
 
+/// Whether an editor sees someone's caret at position `at`.
+fn has_caret_at(client: &SyncClient, at: u32) -> bool {
+    let at = format!("\"at\":{at}");
+    client.peers.values().any(|json| json.contains(&at))
+}
+
 /// Awareness states (non-null) of a user, by name, an editor sees.
 fn carets_of(client: &SyncClient, name: &str) -> usize {
     client
@@ -51,20 +56,14 @@ fn carets_of(client: &SyncClient, name: &str) -> usize {
         .count()
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// A browser tab's `/ws/live` socket viewing `ticket`.
 async fn viewing_tab(base: &str, login: &str, ticket: i64) -> Socket {
-    let mut request = format!("{}/ws/live", base.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", basic_auth(login).parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let view = json!({"t": "view", "ticket_id": ticket, "typing": false}).to_string();
-    ws.send(Message::Text(view.into())).await.unwrap();
+    let mut ws = open_tab(base, login, None).await.unwrap();
+    send_message(
+        &mut ws,
+        json!({"t": "view", "ticket_id": ticket, "typing": false}),
+    )
+    .await;
     ws
 }
 
@@ -117,12 +116,8 @@ async fn rooms_span_two_instances_on_postgres() {
     assert_eq!(viewers_become(&mut bob_tab, &both).await, both, "row on B");
 
     // Anna on instance A, Bob on instance B
-    let mut anna = LiveEditor::connect(&a.base, ticket, &basic_auth(ANNA), None, None)
-        .await
-        .unwrap();
-    let mut bob = LiveEditor::connect(&b.base, ticket, &basic_auth(BOB), None, None)
-        .await
-        .unwrap();
+    let mut anna = LiveEditor::open(&a.base, ticket, ANNA).await;
+    let mut bob = LiveEditor::open(&b.base, ticket, BOB).await;
     assert!(anna.until(|c| c.last_control("hello").is_some()).await);
     assert!(bob.until(|c| c.last_control("hello").is_some()).await);
     let caret = json!({"user": {"name": "spoofed", "color": "#123456"}, "cursor": null});
@@ -147,8 +142,7 @@ async fn rooms_span_two_instances_on_postgres() {
         bob.send(frame).await;
     }
     assert!(
-        anna.until(|c| c.peers.values().any(|j| j.contains(r#""at":2"#)))
-            .await,
+        anna.until(|c| has_caret_at(c, 2)).await,
         "Anna sees Bob's caret move: {:?}",
         anna.client.peers
     );
@@ -168,8 +162,7 @@ async fn rooms_span_two_instances_on_postgres() {
     let frame = bob.client.awareness(&json!({"cursor": {"at": 7}}));
     bob.send(frame).await;
     assert!(
-        anna.until(|c| c.peers.values().any(|j| j.contains(r#""at":7"#)))
-            .await,
+        anna.until(|c| has_caret_at(c, 7)).await,
         "Bob's caret is still his after Anna's echo: {:?}",
         anna.client.peers
     );
@@ -218,19 +211,10 @@ async fn rooms_span_two_instances_on_postgres() {
     assert!(carets_of(&bob.client, &bob_name) <= 1);
 
     // acknowledged on A (flush → saved), then more keystrokes and kill -9 of A mid-typing
-    let saved_before = anna.client.controls.len();
-    anna.send(SyncClient::control(&json!({"t": "flush"}))).await;
-    assert!(
-        anna.until(|c| c.controls[saved_before..].iter().any(|m| m["t"] == "saved"))
-            .await,
-        "flush answered"
-    );
+    assert!(anna.flush().await, "flush answered");
     let acknowledged = anna.client.block_text(0);
     let pending = "then more";
-    for ch in pending.chars() {
-        let frame = anna.client.type_text(0, u32::MAX, &ch.to_string());
-        anna.send(frame).await;
-    }
+    anna.type_keystrokes(pending).await;
     a.kill();
     // what was acknowledged is on B at once, and in storage
     assert!(
@@ -247,9 +231,7 @@ async fn rooms_span_two_instances_on_postgres() {
     );
     // Anna's editor reconnects to B with its document, as a provider does (same client id)
     let old = std::mem::take(&mut anna.client);
-    let mut anna = LiveEditor::connect(&b.base, ticket, &basic_auth(ANNA), None, None)
-        .await
-        .unwrap();
+    let mut anna = LiveEditor::open(&b.base, ticket, ANNA).await;
     anna.client = old;
     let frame = anna.client.step1();
     anna.send(frame).await;
@@ -274,9 +256,7 @@ async fn rooms_span_two_instances_on_postgres() {
 
     // a new instance A joins: a fresh editor there loads the same text, exactly once
     let a2 = Tandem::start(&url, &files).await;
-    let mut carl = LiveEditor::connect(&a2.base, ticket, &basic_auth(ANNA), None, None)
-        .await
-        .unwrap();
+    let mut carl = LiveEditor::open(&a2.base, ticket, ANNA).await;
     assert!(
         carl.until(|c| c.block_text(0) == full).await,
         "a room loaded on another instance: {:?}",
@@ -289,18 +269,8 @@ async fn rooms_span_two_instances_on_postgres() {
     assert!(bob.until(|c| c.block_text(0) == full).await);
     assert!(anna.until(|c| c.block_text(0) == full).await);
     // stored once, whoever snapshots
-    let flushed = bob.client.controls.len();
-    bob.send(SyncClient::control(&json!({"t": "flush"}))).await;
-    assert!(
-        bob.until(|c| c.controls[flushed..].iter().any(|m| m["t"] == "saved"))
-            .await
-    );
-    let flushed = carl.client.controls.len();
-    carl.send(SyncClient::control(&json!({"t": "flush"}))).await;
-    assert!(
-        carl.until(|c| c.controls[flushed..].iter().any(|m| m["t"] == "saved"))
-            .await
-    );
+    assert!(bob.flush().await);
+    assert!(carl.flush().await);
     let body = rest_body(&a2.base, ticket).await;
     assert_eq!(
         body.matches(&full).count(),
@@ -326,9 +296,7 @@ async fn rooms_span_two_instances_on_postgres() {
     assert!(anna.closed().await, "Anna's room on B closed");
     assert!(carl.closed().await, "A's room closed");
     // the next room on B starts empty at the new epoch
-    let mut fresh = LiveEditor::connect(&b.base, ticket, &basic_auth(BOB), None, None)
-        .await
-        .unwrap();
+    let mut fresh = LiveEditor::open(&b.base, ticket, BOB).await;
     assert!(fresh.until(|c| c.last_control("hello").is_some()).await);
     fresh.drain(300).await;
     assert_eq!(

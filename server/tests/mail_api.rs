@@ -9,50 +9,62 @@ use std::time::Duration;
 
 use base64::Engine;
 use common::support::mail_corpus as corpus;
-use common::{ADMIN, AGENT1, NICOLE, TestServer, assert_error, send};
+use common::{
+    ADMIN, AGENT1, NICOLE, TestServer, actor, assert_refused, assert_status, eventually, inbound,
+    last_article_id, send, servers_with_smtp, support_address,
+};
+use domain::desk::mail::Received;
 use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::{Value, json};
 
 const PNG: &str = corpus::PNG_1X1_BASE64;
 
-/// A sender address for group "Users"; returns (address id, group id).
-async fn support_address(s: &TestServer) -> (i64, i64) {
-    let r = send(
-        s.post("/email_addresses", ADMIN)
-            .json(&json!({"name": "Example Support", "email": "Support@Example.com"})),
-    )
-    .await;
-    assert_eq!(r.0, 201, "{}: {}", s.db.name, r.1);
-    assert_eq!(r.1["email"], "support@example.com");
-    let address = r.1["id"].as_i64().unwrap();
-    let groups = send(s.get("/groups", ADMIN)).await.1;
-    let users = groups
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == "Users")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    let r = send(
-        s.put(&format!("/groups/{users}"), ADMIN)
-            .json(&json!({"email_address_id": address})),
-    )
-    .await;
-    assert_eq!(r.0, 200, "{}", r.1);
-    assert_eq!(r.1["email_address_id"], address);
-    (address, users)
+/// Receives a plain-text message from `from` to support@example.com.
+async fn inbound_plain(s: &TestServer, from: &str, subject: &str, id: &str, body: &str) -> Value {
+    inbound(s, corpus::plain(from, SUPPORT, subject, id, body)).await
 }
 
-async fn inbound(s: &TestServer, message: Vec<u8>) -> Value {
-    let r = send(
-        s.post("/channels_email/inbound", ADMIN)
-            .header("content-type", "message/rfc822")
-            .body(message),
+/// One server per backend, its support address set up.
+async fn servers_with_address() -> Vec<TestServer> {
+    let servers = common::servers().await;
+    for s in &servers {
+        support_address(s).await;
+    }
+    servers
+}
+
+/// An article's `preferences.delivery_status_message`.
+fn delivery_message(article: &Value) -> &str {
+    article["preferences"]["delivery_status_message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no delivery status message: {article}"))
+}
+
+/// Message `i` of one sender flooding the helpdesk (Message-ID `{tag}{i}@example.org`).
+fn flood(tag: &str, i: usize) -> Vec<u8> {
+    corpus::plain(
+        "flood@example.org",
+        SUPPORT,
+        &format!("n{i}"),
+        &format!("{tag}{i}@example.org"),
+        "x",
     )
-    .await;
-    assert_eq!(r.0, 201, "{}: inbound: {}", s.db.name, r.1);
-    r.1
+}
+
+/// The whole message of article `id` (`/ticket_article_plain`), as `login` downloads it.
+async fn raw_message(s: &TestServer, id: i64, login: &str) -> reqwest::Response {
+    s.fetch(s.url(&format!("/ticket_article_plain/{id}")), login)
+        .await
+}
+
+/// A customer's address and ours, as the messages below use them.
+const CARLA: &str = "carla@example.org";
+const SUPPORT: &str = "support@example.com";
+
+/// Receives `message` and returns the article it became.
+async fn received_article(s: &TestServer, message: Vec<u8>) -> Value {
+    let r = inbound(s, message).await;
+    article(s, r["article_id"].as_i64().unwrap()).await
 }
 
 async fn article(s: &TestServer, id: i64) -> Value {
@@ -91,42 +103,37 @@ async fn sender_addresses_are_admin_records_that_groups_point_at() {
             send(s.get("/email_addresses", ADMIN)).await.1[0]["name"],
             "Example Support"
         );
-        assert_error(
-            &send(s.get("/email_addresses", AGENT1)).await,
-            403,
-            "Not authorized",
-            "agents do not manage addresses",
-        );
-        assert_error(
-            &send(
+        for (request, status, message, ctx) in [
+            (
+                s.get("/email_addresses", AGENT1),
+                403,
+                "Not authorized",
+                "agents do not manage addresses",
+            ),
+            (
                 s.post("/email_addresses", ADMIN)
-                    .json(&json!({"name": "Again", "email": "support@example.com"})),
-            )
-            .await,
-            422,
-            "Email address 'support@example.com' is already used for another email address.",
-            "taken",
-        );
-        assert_error(
-            &send(
+                    .json(&json!({"name": "Again", "email": SUPPORT})),
+                422,
+                "Email address 'support@example.com' is already used for another email address.",
+                "taken",
+            ),
+            (
                 s.post("/email_addresses", ADMIN)
                     .json(&json!({"name": "Bad", "email": "no address"})),
-            )
-            .await,
-            422,
-            "Invalid email 'no address'",
-            "invalid",
-        );
-        assert_error(
-            &send(
+                422,
+                "Invalid email 'no address'",
+                "invalid",
+            ),
+            (
                 s.put(&format!("/groups/{group}"), ADMIN)
                     .json(&json!({"email_address_id": 999999})),
-            )
-            .await,
-            422,
-            "Invalid value for param 'email_address_id': 999999",
-            "unknown address",
-        );
+                422,
+                "Invalid value for param 'email_address_id': 999999",
+                "unknown address",
+            ),
+        ] {
+            assert_refused(request, status, message, ctx).await;
+        }
         // deleting the address leaves the group without one
         let r = send(s.delete(&format!("/email_addresses/{address}"), ADMIN)).await;
         assert_eq!(r.0, 200, "{}", r.1);
@@ -138,8 +145,7 @@ async fn sender_addresses_are_admin_records_that_groups_point_at() {
 
 #[tokio::test]
 async fn with_sending_off_an_email_article_says_so() {
-    for s in common::servers().await {
-        support_address(&s).await;
+    for s in servers_with_address().await {
         let r = send(s.post("/tickets", AGENT1).json(&json!({
             "title": "Offline", "group": "Users", "customer": NICOLE,
             "article": {"type": "email", "to": NICOLE, "body": "Hello"}
@@ -149,12 +155,7 @@ async fn with_sending_off_an_email_article_says_so() {
         let id = r.1["article_ids"][0].as_i64().unwrap();
         let a = article(&s, id).await;
         assert_eq!(a["preferences"]["delivery_status"], "fail", "{a}");
-        assert!(
-            a["preferences"]["delivery_status_message"]
-                .as_str()
-                .unwrap()
-                .contains("TANDEM_SMTP_URL")
-        );
+        assert!(delivery_message(&a).contains("TANDEM_SMTP_URL"));
         assert!(a["message_id"].as_str().unwrap().starts_with('<'), "{a}");
         s.finish().await;
     }
@@ -162,23 +163,15 @@ async fn with_sending_off_an_email_article_says_so() {
 
 #[tokio::test]
 async fn an_email_reply_reaches_the_customer_and_the_answer_reopens_the_ticket() {
-    for db in common::support::backends().await {
-        let Some(smtp) = common::smtp::SmtpSink::start() else {
-            return;
-        };
-        let s = common::start_with_smtp(db, &smtp.url()).await;
+    for (s, smtp) in servers_with_smtp().await {
         support_address(&s).await;
-
         // the customer writes to the support address: a new ticket
-        let first = inbound(
+        let first = inbound_plain(
             &s,
-            corpus::plain(
-                "Nicole Braun <nicole@customer.test>",
-                "support@example.com",
-                "Printer on fire",
-                "c1@customer.test",
-                "It smokes.",
-            ),
+            "Nicole Braun <nicole@customer.test>",
+            "Printer on fire",
+            "c1@customer.test",
+            "It smokes.",
         )
         .await;
         assert_eq!(first["result"], "article", "{first}");
@@ -202,19 +195,13 @@ async fn an_email_reply_reaches_the_customer_and_the_answer_reopens_the_ticket()
         })))
         .await;
         assert_eq!(r.0, 200, "{}", r.1);
-        let reply_id = r.1["article_ids"]
-            .as_array()
-            .unwrap()
-            .last()
-            .unwrap()
-            .as_i64()
-            .unwrap();
+        let reply_id = last_article_id(&r.1);
 
         let raw = smtp.wait_for_recipient("nicole@customer.test").await;
         let message = MessageParser::default().parse(&raw).unwrap();
         assert_eq!(header(&message, "X-RcptTo"), "nicole@customer.test");
         let from = message.from().unwrap().first().unwrap();
-        assert_eq!(from.address().unwrap(), "support@example.com");
+        assert_eq!(from.address().unwrap(), SUPPORT);
         assert_eq!(from.name().unwrap(), "Anna Agent via Example Support");
         assert_eq!(
             message.subject().unwrap(),
@@ -247,28 +234,19 @@ async fn an_email_reply_reaches_the_customer_and_the_answer_reopens_the_ticket()
         );
 
         // the whole message as sent, for agents
-        let plain = s
-            .get(&format!("/ticket_article_plain/{reply_id}"), AGENT1)
-            .send()
-            .await
-            .unwrap();
+        let plain = raw_message(&s, reply_id, AGENT1).await;
         assert_eq!(plain.status(), 200);
         assert_eq!(plain.headers()["content-type"], "message/rfc822");
         let text = plain.text().await.unwrap();
         assert!(text.contains(&message_id), "{text}");
 
         // closed; the customer's answer (threaded by In-Reply-To only) reopens it
-        let r = send(
-            s.put(&format!("/tickets/{ticket_id}"), AGENT1)
-                .json(&json!({"state": "closed"})),
-        )
-        .await;
-        assert_eq!(r.0, 200, "{}", r.1);
+        s.set_state(ticket_id, "closed").await;
         let answer = inbound(
             &s,
             corpus::reply(
                 "nicole@customer.test",
-                "support@example.com",
+                SUPPORT,
                 "no hook here",
                 "c2@customer.test",
                 &message_id,
@@ -287,15 +265,12 @@ async fn an_email_reply_reaches_the_customer_and_the_answer_reopens_the_ticket()
         assert_eq!(stored["in_reply_to"], message_id);
 
         // the ticket hook alone threads too
-        let hooked = inbound(
+        let hooked = inbound_plain(
             &s,
-            corpus::plain(
-                "nicole@customer.test",
-                "support@example.com",
-                &format!("Another thing [Ticket#{number}]"),
-                "c3@customer.test",
-                "One more.",
-            ),
+            "nicole@customer.test",
+            &format!("Another thing [Ticket#{number}]"),
+            "c3@customer.test",
+            "One more.",
         )
         .await;
         assert_eq!(hooked["ticket_id"], ticket_id, "{hooked}");
@@ -312,7 +287,7 @@ async fn an_email_reply_reaches_the_customer_and_the_answer_reopens_the_ticket()
             corpus::dsn_bounce(
                 &message_id,
                 "nicole@customer.test",
-                "support@example.com",
+                SUPPORT,
                 "dsn1@example.net",
             ),
         )
@@ -321,12 +296,7 @@ async fn an_email_reply_reaches_the_customer_and_the_answer_reopens_the_ticket()
         assert_eq!(bounce["article_id"], reply_id);
         let bounced = article(&s, reply_id).await;
         assert_eq!(bounced["preferences"]["delivery_status"], "fail");
-        assert!(
-            bounced["preferences"]["delivery_status_message"]
-                .as_str()
-                .unwrap()
-                .contains("5.1.1")
-        );
+        assert!(delivery_message(&bounced).contains("5.1.1"));
         assert_eq!(
             send(s.get("/tickets", AGENT1))
                 .await
@@ -346,11 +316,7 @@ async fn inbound_mail_follows_the_rules_and_keeps_what_it_cannot_use() {
         let (_, group) = support_address(&s).await;
 
         // an unknown sender becomes a customer with the name the message gives
-        let r = inbound(
-            &s,
-            corpus::iso_8859_1_headers("support@example.com", "iso1@example.org"),
-        )
-        .await;
+        let r = inbound(&s, corpus::iso_8859_1_headers(SUPPORT, "iso1@example.org")).await;
         assert_eq!(r["new_ticket"], true, "{r}");
         let t = ticket(&s, r["ticket_id"].as_i64().unwrap()).await;
         assert_eq!(t["customer"], "juergen.mueller@example.org");
@@ -362,30 +328,12 @@ async fn inbound_mail_follows_the_rules_and_keeps_what_it_cannot_use() {
         assert_eq!(users[0]["lastname"], "Müller");
 
         // HTML is sanitised, inline images and RFC 2231 names kept
-        let r = inbound(
-            &s,
-            corpus::html_only(
-                "carla@example.org",
-                "support@example.com",
-                "Login",
-                "h1@example.org",
-            ),
-        )
-        .await;
-        let a = article(&s, r["article_id"].as_i64().unwrap()).await;
+        let message = corpus::html_only(CARLA, SUPPORT, "Login", "h1@example.org");
+        let a = received_article(&s, message).await;
         assert_eq!(a["content_type"], "text/html");
         assert!(!a["body"].as_str().unwrap().contains("script"), "{a}");
-        let r = inbound(
-            &s,
-            corpus::related_inline_image(
-                "carla@example.org",
-                "support@example.com",
-                "Logo",
-                "r1@example.org",
-            ),
-        )
-        .await;
-        let a = article(&s, r["article_id"].as_i64().unwrap()).await;
+        let message = corpus::related_inline_image(CARLA, SUPPORT, "Logo", "r1@example.org");
+        let a = received_article(&s, message).await;
         let names: Vec<&str> = a["attachments"]
             .as_array()
             .unwrap()
@@ -396,26 +344,13 @@ async fn inbound_mail_follows_the_rules_and_keeps_what_it_cannot_use() {
             names.contains(&"logo.png") && names.contains(&"report.pdf"),
             "{a}"
         );
-        let r = inbound(
-            &s,
-            corpus::rfc2231_filename("carla@example.org", "support@example.com", "n1@example.org"),
-        )
-        .await;
-        let a = article(&s, r["article_id"].as_i64().unwrap()).await;
+        let message = corpus::rfc2231_filename(CARLA, SUPPORT, "n1@example.org");
+        let a = received_article(&s, message).await;
         assert_eq!(a["attachments"][0]["filename"], corpus::RFC2231_NAME, "{a}");
 
         // automatic mail is an article marked as such
-        let r = inbound(
-            &s,
-            corpus::autoresponder(
-                "carla@example.org",
-                "support@example.com",
-                "ooo@example.org",
-                "x@y",
-            ),
-        )
-        .await;
-        let a = article(&s, r["article_id"].as_i64().unwrap()).await;
+        let message = corpus::autoresponder(CARLA, SUPPORT, "ooo@example.org", "x@y");
+        let a = received_article(&s, message).await;
         assert_eq!(a["preferences"]["is-auto-response"], true, "{a}");
 
         // a follow-up to a closed ticket of a group that wants new tickets opens a new one
@@ -425,36 +360,19 @@ async fn inbound_mail_follows_the_rules_and_keeps_what_it_cannot_use() {
         )
         .await;
         assert_eq!(r.0, 200);
-        let first = inbound(
-            &s,
-            corpus::plain(
-                "carla@example.org",
-                "support@example.com",
-                "Old matter",
-                "old1@example.org",
-                "x",
-            ),
-        )
-        .await;
+        let first = inbound_plain(&s, CARLA, "Old matter", "old1@example.org", "x").await;
         let first_id = first["ticket_id"].as_i64().unwrap();
         let number = ticket(&s, first_id).await["number"]
             .as_str()
             .unwrap()
             .to_string();
-        send(
-            s.put(&format!("/tickets/{first_id}"), AGENT1)
-                .json(&json!({"state": "closed"})),
-        )
-        .await;
-        let again = inbound(
+        s.set_state(first_id, "closed").await;
+        let again = inbound_plain(
             &s,
-            corpus::plain(
-                "carla@example.org",
-                "support@example.com",
-                &format!("Re: Old matter [Ticket#{number}]"),
-                "old2@example.org",
-                "y",
-            ),
+            CARLA,
+            &format!("Re: Old matter [Ticket#{number}]"),
+            "old2@example.org",
+            "y",
         )
         .await;
         assert_eq!(again["new_ticket"], true, "{again}");
@@ -462,17 +380,7 @@ async fn inbound_mail_follows_the_rules_and_keeps_what_it_cannot_use() {
         assert_eq!(ticket(&s, first_id).await["state"], "closed");
 
         // kept as failed mail: our own address (a loop), no sender, a bounce for nothing
-        let own = inbound(
-            &s,
-            corpus::plain(
-                "support@example.com",
-                "support@example.com",
-                "Loop",
-                "loop1@example.com",
-                "x",
-            ),
-        )
-        .await;
+        let own = inbound_plain(&s, SUPPORT, "Loop", "loop1@example.com", "x").await;
         assert_eq!(own["result"], "failed", "{own}");
         assert!(own["reason"].as_str().unwrap().starts_with("loop"));
         let senderless = inbound(&s, corpus::no_from()).await;
@@ -482,7 +390,7 @@ async fn inbound_mail_follows_the_rules_and_keeps_what_it_cannot_use() {
             corpus::dsn_bounce(
                 "never-sent@tandem.test",
                 "x@example.org",
-                "support@example.com",
+                SUPPORT,
                 "dsn9@example.net",
             ),
         )
@@ -492,16 +400,14 @@ async fn inbound_mail_follows_the_rules_and_keeps_what_it_cannot_use() {
         assert_eq!(list.as_array().unwrap().len(), 3, "{list}");
         let id = senderless["failed_mail_id"].as_i64().unwrap();
         let raw = s
-            .get(&format!("/failed_mails/{id}/raw"), ADMIN)
-            .send()
-            .await
-            .unwrap();
+            .fetch(s.url(&format!("/failed_mails/{id}/raw")), ADMIN)
+            .await;
         assert_eq!(raw.status(), 200);
         assert_eq!(
             raw.bytes().await.unwrap().as_ref(),
             corpus::no_from().as_slice()
         );
-        assert_eq!(send(s.get("/failed_mails", AGENT1)).await.0, 403);
+        assert_status(s.get("/failed_mails", AGENT1), 403, "").await;
 
         // only e-mail admins may post messages; agents and customers may not
         let r = send(
@@ -519,15 +425,9 @@ async fn inbound_mail_follows_the_rules_and_keeps_what_it_cannot_use() {
 
 #[tokio::test]
 async fn a_20_mb_attachment_arrives_and_the_raw_message_is_kept() {
-    for s in common::servers().await {
-        support_address(&s).await;
+    for s in servers_with_address().await {
         let size = 20 * 1024 * 1024;
-        let message = corpus::large_attachment(
-            size,
-            "carla@example.org",
-            "support@example.com",
-            "big@example.org",
-        );
+        let message = corpus::large_attachment(size, CARLA, SUPPORT, "big@example.org");
         let r = inbound(&s, message.clone()).await;
         assert_eq!(r["result"], "article", "{r}");
         let id = r["article_id"].as_i64().unwrap();
@@ -540,42 +440,20 @@ async fn a_20_mb_attachment_arrives_and_the_raw_message_is_kept() {
             .expect("large.bin")
             .clone();
         assert_eq!(file["size"], size.to_string(), "{file}");
-        let plain = s
-            .get(&format!("/ticket_article_plain/{id}"), AGENT1)
-            .send()
-            .await
-            .unwrap();
+        let plain = raw_message(&s, id, AGENT1).await;
         assert_eq!(plain.bytes().await.unwrap().len(), message.len());
         // the customer may read their own message; another customer may not
-        assert_eq!(
-            s.get(&format!("/ticket_article_plain/{id}"), NICOLE)
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            403
-        );
+        assert_eq!(raw_message(&s, id, NICOLE).await.status(), 403);
         s.finish().await;
     }
 }
 
 #[tokio::test]
 async fn one_sender_flooding_the_helpdesk_is_kept_out_after_its_burst() {
-    for s in common::servers().await {
-        support_address(&s).await;
+    for s in servers_with_address().await {
         let mut failed = 0;
         for i in 0..35 {
-            let r = inbound(
-                &s,
-                corpus::plain(
-                    "flood@example.org",
-                    "support@example.com",
-                    &format!("n{i}"),
-                    &format!("f{i}@example.org"),
-                    "x",
-                ),
-            )
-            .await;
+            let r = inbound(&s, flood("f", i)).await;
             if r["result"] == "failed" {
                 assert!(
                     r["reason"].as_str().unwrap().starts_with("rate limit"),
@@ -586,17 +464,7 @@ async fn one_sender_flooding_the_helpdesk_is_kept_out_after_its_burst() {
         }
         assert_eq!(failed, 5, "{}: the burst is 30", s.db.name);
         // others are not affected
-        let r = inbound(
-            &s,
-            corpus::plain(
-                "calm@example.org",
-                "support@example.com",
-                "hi",
-                "calm1@example.org",
-                "x",
-            ),
-        )
-        .await;
+        let r = inbound_plain(&s, "calm@example.org", "hi", "calm1@example.org", "x").await;
         assert_eq!(r["result"], "article");
         s.finish().await;
     }
@@ -606,11 +474,7 @@ async fn one_sender_flooding_the_helpdesk_is_kept_out_after_its_burst() {
 async fn a_relay_that_cannot_be_reached_leaves_the_message_queued_with_a_visible_failure() {
     for db in common::support::backends().await {
         // nothing listens on this port
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = common::process::free_port();
         let s = common::start_with_smtp(db, &format!("smtp://127.0.0.1:{port}?tls=none")).await;
         support_address(&s).await;
         let r = send(s.post("/tickets", AGENT1).json(&json!({
@@ -635,16 +499,9 @@ async fn a_relay_that_cannot_be_reached_leaves_the_message_queued_with_a_visible
         let id = r.1["article_ids"][0].as_i64().unwrap();
         let a = delivery_status(&s, id).await;
         assert_eq!(a["preferences"]["delivery_will_retry"], false, "{a}");
-        assert!(
-            a["preferences"]["delivery_status_message"]
-                .as_str()
-                .unwrap()
-                .contains("no e-mail address")
-        );
-        let articles = send(s.get(&format!("/ticket_articles/by_ticket/{ticket_id}"), AGENT1))
-            .await
-            .1;
-        let note = articles.as_array().unwrap().last().unwrap();
+        assert!(delivery_message(&a).contains("no e-mail address"));
+        let articles = s.articles(ticket_id, AGENT1).await;
+        let note = articles.last().unwrap();
         assert!(
             note["body"]
                 .as_str()
@@ -659,35 +516,13 @@ async fn a_relay_that_cannot_be_reached_leaves_the_message_queued_with_a_visible
 
 #[tokio::test]
 async fn tandem_mail_deliver_reads_a_message_from_stdin() {
-    use std::io::Write;
-    for s in common::servers().await {
-        support_address(&s).await;
-        let run = |message: Vec<u8>, group: Option<&str>| {
-            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tandem"));
-            cmd.args(["mail", "deliver"]);
-            if let Some(group) = group {
-                cmd.args(["--group", group]);
-            }
-            let mut child = cmd
-                .env("TANDEM_DATABASE_URL", &s.db.url)
-                .env("TANDEM_DATA_DIR", &s.files_dir)
-                .env_remove("TANDEM_FILES_URL")
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            child.stdin.take().unwrap().write_all(&message).unwrap();
-            child.wait_with_output().unwrap()
+    for s in servers_with_address().await {
+        let run = |message: Vec<u8>, group: &str| {
+            s.run_cli(&["mail", "deliver", "--group", group], &message)
         };
         let out = run(
-            corpus::alternative(
-                "carla@example.org",
-                "support@example.com",
-                "Via pipe",
-                "pipe1@example.org",
-            ),
-            Some("Sales"),
+            corpus::alternative(CARLA, SUPPORT, "Via pipe", "pipe1@example.org"),
+            "Sales",
         );
         assert!(
             out.status.success(),
@@ -701,14 +536,8 @@ async fn tandem_mail_deliver_reads_a_message_from_stdin() {
         assert_eq!(t["title"], "Via pipe");
         // an unknown group is a temporary failure for the MTA (exit 75): no ticket
         let out = run(
-            corpus::plain(
-                "carla@example.org",
-                "x@example.com",
-                "x",
-                "pipe2@example.org",
-                "x",
-            ),
-            Some("Nope"),
+            corpus::plain(CARLA, "x@example.com", "x", "pipe2@example.org", "x"),
+            "Nope",
         );
         assert_eq!(
             out.status.code(),
@@ -720,37 +549,10 @@ async fn tandem_mail_deliver_reads_a_message_from_stdin() {
     }
 }
 
-async fn group_id(s: &TestServer, name: &str) -> i64 {
-    let groups = send(s.get("/groups", ADMIN)).await.1;
-    groups
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == name)
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap()
-}
-
-/// Waits until `check` holds (up to 30 s), polling.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..300 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for: {what}");
-}
-
 #[tokio::test]
 async fn mailbox_channels_are_admin_records_without_visible_passwords() {
     for s in common::servers().await {
-        let sales = group_id(&s, "Sales").await;
+        let sales = s.group_id("Sales").await;
         let body = json!({"group_id": sales, "host": "imap.example.com", "user": "support", "password": "pw"});
         let r = send(s.post("/email_channels", ADMIN).json(&body)).await;
         assert_eq!(r.0, 201, "{}", r.1);
@@ -764,36 +566,24 @@ async fn mailbox_channels_are_admin_records_without_visible_passwords() {
             r.1
         );
         let id = r.1["id"].as_i64().unwrap();
-        assert_eq!(
-            send(s.post("/email_channels", AGENT1).json(&body)).await.0,
-            403
-        );
-        assert_error(
-            &send(
-                s.put(&format!("/email_channels/{id}"), ADMIN)
-                    .json(&json!({"ssl": "maybe"})),
-            )
-            .await,
+        assert_status(s.post("/email_channels", AGENT1).json(&body), 403, "").await;
+        assert_refused(
+            s.put(&format!("/email_channels/{id}"), ADMIN)
+                .json(&json!({"ssl": "maybe"})),
             422,
             "Invalid value for param 'ssl': \"maybe\" (ssl, starttls or off)",
             "ssl",
-        );
-        assert_error(
-            &send(
-                s.post("/email_channels", ADMIN)
-                    .json(&json!({"group_id": 99999, "host": "h", "user": "u"})),
-            )
-            .await,
+        )
+        .await;
+        assert_refused(
+            s.post("/email_channels", ADMIN)
+                .json(&json!({"group_id": 99999, "host": "h", "user": "u"})),
             422,
             "Invalid value for param 'group_id': 99999",
             "group",
-        );
-        assert_eq!(
-            send(s.delete(&format!("/email_channels/{id}"), ADMIN))
-                .await
-                .0,
-            200
-        );
+        )
+        .await;
+        assert_status(s.delete(&format!("/email_channels/{id}"), ADMIN), 200, "").await;
         assert_eq!(send(s.get("/email_channels", ADMIN)).await.1, json!([]));
         s.finish().await;
     }
@@ -806,7 +596,7 @@ async fn a_mailbox_is_read_into_tickets_and_a_reply_there_reopens_its_ticket() {
             return;
         };
         support_address(&s).await;
-        let sales = group_id(&s, "Sales").await;
+        let sales = s.group_id("Sales").await;
         let r = send(s.post("/email_channels", ADMIN).json(&json!({
             "group_id": sales, "host": "127.0.0.1", "port": imap.port, "ssl": "off",
             "user": common::imap::USER, "password": common::imap::PASSWORD
@@ -817,7 +607,7 @@ async fn a_mailbox_is_read_into_tickets_and_a_reply_there_reopens_its_ticket() {
 
         imap.deliver(&corpus::alternative(
             "Carla Customer <carla@example.org>",
-            "support@example.com",
+            SUPPORT,
             "Mailbox question",
             "mb1@example.org",
         ));
@@ -847,7 +637,7 @@ async fn a_mailbox_is_read_into_tickets_and_a_reply_there_reopens_its_ticket() {
         };
         let t = ticket(&s, ticket_id).await;
         assert_eq!(t["group"], "Sales", "{t}");
-        assert_eq!(t["customer"], "carla@example.org");
+        assert_eq!(t["customer"], CARLA);
         eventually("the stored message leaves the mailbox", || async {
             imap.counts().0 == 0
         })
@@ -864,18 +654,12 @@ async fn a_mailbox_is_read_into_tickets_and_a_reply_there_reopens_its_ticket() {
             s.put(&format!("/tickets/{ticket_id}"), AGENT1)
                 .json(&json!({
                     "state": "closed",
-                    "article": {"type": "email", "to": "carla@example.org", "body": "Fixed."}
+                    "article": {"type": "email", "to": CARLA, "body": "Fixed."}
                 })),
         )
         .await;
         assert_eq!(r.0, 200, "{}", r.1);
-        let sent_id = r.1["article_ids"]
-            .as_array()
-            .unwrap()
-            .last()
-            .unwrap()
-            .as_i64()
-            .unwrap();
+        let sent_id = last_article_id(&r.1);
         let message_id = article(&s, sent_id).await["message_id"]
             .as_str()
             .unwrap()
@@ -883,47 +667,33 @@ async fn a_mailbox_is_read_into_tickets_and_a_reply_there_reopens_its_ticket() {
         assert_eq!(ticket(&s, ticket_id).await["state"], "closed");
 
         // the customer's answer lands in the mailbox: a follow-up, the ticket open again
-        imap.deliver(&corpus::reply(
-            "carla@example.org",
-            "support@example.com",
+        let answer = corpus::reply(
+            CARLA,
+            SUPPORT,
             "Fixed?",
             "mb2@example.org",
             &message_id,
             &message_id,
             "Not quite.",
-        ));
+        );
+        imap.deliver(&answer);
         eventually("the answer reopens the ticket", || async {
             ticket(&s, ticket_id).await["state"] == "open"
         })
         .await;
-        let articles = send(s.get(&format!("/ticket_articles/by_ticket/{ticket_id}"), AGENT1))
-            .await
-            .1;
-        let last = articles.as_array().unwrap().last().unwrap();
+        let articles = s.articles(ticket_id, AGENT1).await;
+        let last = articles.last().unwrap();
         assert_eq!(last["in_reply_to"], message_id, "{last}");
         assert_eq!(last["sender"], "Customer");
 
         // the same message delivered again (a crash before it was marked seen) is not stored twice
-        imap.deliver(&corpus::reply(
-            "carla@example.org",
-            "support@example.com",
-            "Fixed?",
-            "mb2@example.org",
-            &message_id,
-            &message_id,
-            "Not quite.",
-        ));
+        imap.deliver(&answer);
         eventually("the copy is taken out of the mailbox", || async {
             imap.counts().0 == 0
         })
         .await;
-        let again = send(s.get(&format!("/ticket_articles/by_ticket/{ticket_id}"), AGENT1))
-            .await
-            .1;
-        assert_eq!(
-            again.as_array().unwrap().len(),
-            articles.as_array().unwrap().len()
-        );
+        let again = s.articles(ticket_id, AGENT1).await;
+        assert_eq!(again.len(), articles.len());
 
         // kept on the server: seen, not deleted, not read twice
         let r = send(
@@ -934,7 +704,7 @@ async fn a_mailbox_is_read_into_tickets_and_a_reply_there_reopens_its_ticket() {
         assert_eq!(r.0, 200, "{}", r.1);
         imap.deliver(&corpus::plain(
             "dora@example.org",
-            "support@example.com",
+            SUPPORT,
             "Keep me",
             "keep1@example.org",
             "x",
@@ -977,11 +747,7 @@ async fn a_mailbox_is_read_into_tickets_and_a_reply_there_reopens_its_ticket() {
 
 #[tokio::test]
 async fn a_deskhero_reply_outbound_is_sent_by_email() {
-    for db in common::support::backends().await {
-        let Some(smtp) = common::smtp::SmtpSink::start() else {
-            return;
-        };
-        let s = common::start_with_smtp(db, &smtp.url()).await;
+    for (s, smtp) in servers_with_smtp().await {
         support_address(&s).await;
         let r = send(s.post("/tickets", AGENT1).json(&json!({
             "title": "DeskHero mail", "group": "Users", "customer": NICOLE,
@@ -1024,14 +790,14 @@ async fn a_groups_signature_ends_its_agents_emails_with_placeholders_filled() {
             r.1
         );
         let signature = r.1["id"].as_i64().unwrap();
-        assert_eq!(
-            send(s.post("/signatures", AGENT1).json(&json!({"name": "x"})))
-                .await
-                .0,
-            403
-        );
-        assert_eq!(send(s.get("/signatures", AGENT1)).await.0, 200);
-        assert_eq!(send(s.get("/signatures", NICOLE)).await.0, 403);
+        assert_status(
+            s.post("/signatures", AGENT1).json(&json!({"name": "x"})),
+            403,
+            "",
+        )
+        .await;
+        assert_status(s.get("/signatures", AGENT1), 200, "").await;
+        assert_status(s.get("/signatures", NICOLE), 403, "").await;
         let r = send(
             s.put(&format!("/groups/{group}"), ADMIN)
                 .json(&json!({"signature_id": signature})),
@@ -1061,13 +827,7 @@ async fn a_groups_signature_ends_its_agents_emails_with_placeholders_filled() {
                 })),
         )
         .await;
-        let id = r.1["article_ids"]
-            .as_array()
-            .unwrap()
-            .last()
-            .unwrap()
-            .as_i64()
-            .unwrap();
+        let id = last_article_id(&r.1);
         assert!(
             article(&s, id).await["body"]
                 .as_str()
@@ -1082,13 +842,7 @@ async fn a_groups_signature_ends_its_agents_emails_with_placeholders_filled() {
                 })),
         )
         .await;
-        let id = r.1["article_ids"]
-            .as_array()
-            .unwrap()
-            .last()
-            .unwrap()
-            .as_i64()
-            .unwrap();
+        let id = last_article_id(&r.1);
         assert_eq!(article(&s, id).await["body"], "Note");
         s.finish().await;
     }
@@ -1097,66 +851,44 @@ async fn a_groups_signature_ends_its_agents_emails_with_placeholders_filled() {
 /// The admin's actor and a desk over the test server's database and files (what the web app's
 /// server functions call).
 async fn admin_desk(s: &TestServer) -> (domain::Actor, domain::desk::Desk) {
-    let mut conn = s.db.store.read().await.unwrap();
-    let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE login = 'admin@tandem.test'")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-    let actor = domain::policy::access::load_actor(&mut conn, id, None)
-        .await
-        .unwrap();
-    drop(conn);
     let desk = domain::desk::Desk::new(s.db.store.clone(), s.files.clone());
-    (actor, desk)
+    (actor(s, ADMIN).await, desk)
+}
+
+/// The admin changes the e-mail of sender address `address` (200).
+async fn set_address_email(s: &TestServer, address: i64, email: &str) {
+    let r = send(
+        s.put(&format!("/email_addresses/{address}"), ADMIN)
+            .json(&json!({"email": email})),
+    )
+    .await;
+    assert_eq!(r.0, 200, "{}: {}", s.db.name, r.1);
 }
 
 #[tokio::test]
 async fn failed_mail_is_received_again_after_a_fix_or_deleted_with_its_bytes() {
-    use domain::desk::mail::Received;
     for s in common::servers().await {
         let ctx = s.db.name;
         let (address, _) = support_address(&s).await;
         let (admin, desk) = admin_desk(&s).await;
         // an admin mistypes the sender address as the printer's: the printer's mail is "ours",
         // a loop, kept as failed mail
-        let r = send(
-            s.put(&format!("/email_addresses/{address}"), ADMIN)
-                .json(&json!({"email": "printer@example.com"})),
-        )
-        .await;
-        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
-        let own = inbound(
+        set_address_email(&s, address, "printer@example.com").await;
+        let own = inbound_plain(
             &s,
-            corpus::plain(
-                "printer@example.com",
-                "support@example.com",
-                "Paper jam",
-                "jam-1@example.com",
-                "Tray 2 is jammed.",
-            ),
+            "printer@example.com",
+            "Paper jam",
+            "jam-1@example.com",
+            "Tray 2 is jammed.",
         )
         .await;
         assert_eq!(own["result"], "failed", "{ctx}: {own}");
         assert!(own["reason"].as_str().unwrap().starts_with("loop"), "{own}");
         let id = own["failed_mail_id"].as_i64().unwrap();
         // the admin fixes the address and receives the message again: now it is a ticket
-        let r = send(
-            s.put(&format!("/email_addresses/{address}"), ADMIN)
-                .json(&json!({"email": "support@example.com"})),
-        )
-        .await;
-        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        set_address_email(&s, address, SUPPORT).await;
         // only admins may
-        let mut conn = s.db.store.read().await.unwrap();
-        let agent_id: i64 =
-            sqlx::query_scalar("SELECT id FROM users WHERE login = 'agent1@tandem.test'")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
-        let agent = domain::policy::access::load_actor(&mut conn, agent_id, None)
-            .await
-            .unwrap();
-        drop(conn);
+        let agent = actor(&s, AGENT1).await;
         assert!(
             desk.reprocess_failed_mail(&agent, id).await.is_err(),
             "{ctx}"
@@ -1180,12 +912,11 @@ async fn failed_mail_is_received_again_after_a_fix_or_deleted_with_its_bytes() {
         );
         // the raw message now belongs to the article: its bytes stay
         let raw = s
-            .client
-            .get(s.url(&format!("/ticket_article_plain/{}", t["article_ids"][0])))
-            .basic_auth(ADMIN, Some(common::PASSWORD))
-            .send()
-            .await
-            .unwrap();
+            .fetch(
+                s.url(&format!("/ticket_article_plain/{}", t["article_ids"][0])),
+                ADMIN,
+            )
+            .await;
         assert_eq!(raw.status(), 200, "{ctx}");
         assert!(raw.text().await.unwrap().contains("Tray 2 is jammed."));
 
@@ -1205,22 +936,17 @@ async fn failed_mail_is_received_again_after_a_fix_or_deleted_with_its_bytes() {
             panic!("{ctx}: {again:?}");
         };
         assert!(new_id > id, "{ctx}");
-        assert_eq!(
-            send(s.get(&format!("/failed_mails/{id}/raw"), ADMIN))
-                .await
-                .0,
-            404
-        );
+        assert_status(s.get(&format!("/failed_mails/{id}/raw"), ADMIN), 404, "").await;
         let (record, bytes) = desk.failed_mail_raw(&admin, new_id).await.unwrap();
         assert!(String::from_utf8_lossy(&bytes).contains("No sender here."));
         // deleted: the record and, referred to by nothing else, its bytes
         desk.delete_failed_mail(&admin, new_id).await.unwrap();
-        assert_eq!(
-            send(s.get(&format!("/failed_mails/{new_id}/raw"), ADMIN))
-                .await
-                .0,
-            404
-        );
+        assert_status(
+            s.get(&format!("/failed_mails/{new_id}/raw"), ADMIN),
+            404,
+            "",
+        )
+        .await;
         assert!(
             s.files.get(&record.sha256).await.is_err(),
             "{ctx}: bytes left"
@@ -1238,23 +964,15 @@ async fn failed_mail_is_received_again_after_a_fix_or_deleted_with_its_bytes() {
 
 #[tokio::test]
 async fn the_sender_rate_is_shared_by_every_instance_on_the_database() {
-    use domain::desk::mail::Received;
-    for s in common::servers().await {
+    for s in servers_with_address().await {
         let ctx = s.db.name;
-        support_address(&s).await;
         // two instances: each its own desk (and mail service) over the one database
         let first = domain::desk::Desk::new(s.db.store.clone(), s.files.clone());
         let second = domain::desk::Desk::new(s.db.store.clone(), s.files.clone());
         let mut failed = 0;
         for i in 0..35 {
             let desk = if i % 2 == 0 { &first } else { &second };
-            let message = corpus::plain(
-                "flood@example.org",
-                "support@example.com",
-                &format!("n{i}"),
-                &format!("shared-{i}@example.org"),
-                "x",
-            );
+            let message = flood("shared-", i);
             match desk.receive_mail(&message, None).await.unwrap() {
                 Received::Failed { reason, .. } => {
                     assert!(reason.starts_with("rate limit"), "{ctx}: {reason}");
@@ -1269,30 +987,10 @@ async fn the_sender_rate_is_shared_by_every_instance_on_the_database() {
             "{ctx}: 30 in ten minutes, counted across instances"
         );
         // the count is the database's: the REST server (a third instance) refuses too…
-        let r = inbound(
-            &s,
-            corpus::plain(
-                "flood@example.org",
-                "support@example.com",
-                "more",
-                "shared-x@example.org",
-                "x",
-            ),
-        )
-        .await;
+        let r = inbound_plain(&s, "flood@example.org", "more", "shared-x@example.org", "x").await;
         assert_eq!(r["result"], "failed", "{ctx}: {r}");
         // …and only this sender
-        let r = inbound(
-            &s,
-            corpus::plain(
-                "calm@example.org",
-                "support@example.com",
-                "hi",
-                "shared-calm@example.org",
-                "x",
-            ),
-        )
-        .await;
+        let r = inbound_plain(&s, "calm@example.org", "hi", "shared-calm@example.org", "x").await;
         assert_eq!(r["result"], "article", "{ctx}: {r}");
         s.finish().await;
     }

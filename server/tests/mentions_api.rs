@@ -10,12 +10,6 @@ mod common;
 use common::{ADMIN, AGENT1, AGENT2, NICOLE, TestServer, send};
 use serde_json::{Value, json};
 
-async fn user_id(s: &TestServer, login: &str) -> i64 {
-    send(s.get("/users/me", login)).await.1["id"]
-        .as_i64()
-        .unwrap()
-}
-
 /// The composer's mention link (Zammad's attributes).
 fn mention(id: i64, name: &str) -> String {
     format!(
@@ -73,10 +67,9 @@ async fn add_article(s: &TestServer, login: &str, ticket_id: i64, body: &str) ->
 
 #[tokio::test]
 async fn an_agents_mention_link_subscribes_and_notifies_the_mentioned_agent() {
-    for db in common::support::backends().await {
-        let s = common::start(db, 50 * 1024 * 1024).await;
+    for s in common::servers().await {
         let ctx = s.db.name;
-        let bob = user_id(&s, AGENT2).await; // read access to Users
+        let bob = s.user_id(AGENT2).await; // read access to Users
 
         // POST /ticket_articles: the link survives sanitising and mentions Bob, once
         let ticket = new_ticket(&s, "Users", "<p>first</p>").await;
@@ -124,11 +117,10 @@ async fn an_agents_mention_link_subscribes_and_notifies_the_mentioned_agent() {
 
 #[tokio::test]
 async fn customers_and_agents_without_access_are_never_mentioned() {
-    for db in common::support::backends().await {
-        let s = common::start(db, 50 * 1024 * 1024).await;
+    for s in common::servers().await {
         let ctx = s.db.name;
-        let bob = user_id(&s, AGENT2).await; // Users only
-        let nicole = user_id(&s, NICOLE).await;
+        let bob = s.user_id(AGENT2).await; // Users only
+        let nicole = s.user_id(NICOLE).await;
 
         // a customer's article with a mention link mentions nobody (and is stored)
         let ticket = new_ticket(&s, "Users", "<p>first</p>").await;
@@ -187,10 +179,9 @@ fn html_mail(from: &str, subject: &str, html: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn mentions_count_in_an_agents_email_and_deskhero_note_but_not_a_customers() {
-    for db in common::support::backends().await {
-        let s = common::start(db, 50 * 1024 * 1024).await;
+    for s in common::servers().await {
         let ctx = s.db.name;
-        let bob = user_id(&s, AGENT2).await; // read access to Users
+        let bob = s.user_id(AGENT2).await; // read access to Users
         let ticket = new_ticket(&s, "Users", "<p>first</p>").await;
         let number = send(s.get(&format!("/tickets/{ticket}"), AGENT1)).await.1["number"]
             .as_str()
@@ -200,14 +191,8 @@ async fn mentions_count_in_an_agents_email_and_deskhero_note_but_not_a_customers
         let receive = |message: Vec<u8>| {
             let s = &s;
             async move {
-                let r = send(
-                    s.post("/channels_email/inbound", ADMIN)
-                        .header("content-type", "message/rfc822")
-                        .body(message),
-                )
-                .await;
-                assert_eq!(r.0, 201, "{ctx}: inbound: {}", r.1);
-                assert_eq!(r.1["ticket_id"], ticket, "{ctx}: threaded: {}", r.1);
+                let r = common::inbound(s, message).await;
+                assert_eq!(r["ticket_id"], ticket, "{ctx}: threaded: {r}");
             }
         };
 

@@ -7,7 +7,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{ADMIN, AGENT1, AGENT2, NICOLE, TestServer, send};
+use common::{
+    ADMIN, AGENT1, AGENT2, NICOLE, TestServer, assert_status, send, servers_with_smtp,
+    support_address,
+};
 use mail_parser::MessageParser;
 use serde_json::{Value, json};
 
@@ -15,12 +18,6 @@ async fn bell(s: &TestServer, login: &str) -> Vec<Value> {
     let r = send(s.get("/online_notifications", login)).await;
     assert_eq!(r.0, 200, "{}", r.1);
     r.1.as_array().unwrap().clone()
-}
-
-async fn user_id(s: &TestServer, login: &str) -> i64 {
-    send(s.get("/users/me", login)).await.1["id"]
-        .as_i64()
-        .unwrap()
 }
 
 fn subjects(messages: &[Vec<u8>]) -> Vec<(String, String)> {
@@ -41,30 +38,10 @@ fn subjects(messages: &[Vec<u8>]) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn agents_hear_of_what_concerns_them_in_the_bell_and_by_email() {
-    for db in common::support::backends().await {
-        let Some(smtp) = common::smtp::SmtpSink::start() else {
-            return;
-        };
-        let s = common::start_with_smtp(db, &smtp.url()).await;
+    for (s, smtp) in servers_with_smtp().await {
         // group Users sends from an address and acknowledges new tickets
-        let address = send(
-            s.post("/email_addresses", ADMIN)
-                .json(&json!({"name": "Example Support", "email": "support@example.com"})),
-        )
-        .await
-        .1["id"]
-            .clone();
-        let groups = send(s.get("/groups", ADMIN)).await.1;
-        let users = groups
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|g| g["name"] == "Users")
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap();
+        let (_, users) = support_address(&s).await;
         let r = send(s.put(&format!("/groups/{users}"), ADMIN).json(&json!({
-            "email_address_id": address,
             "acknowledgement": "Hello #{ticket.customer.firstname}, we received your request #{ticket.number}. #{unknown}"
         })))
         .await;
@@ -77,7 +54,7 @@ async fn agents_hear_of_what_concerns_them_in_the_bell_and_by_email() {
         );
 
         // agent1 wants no e-mail for new tickets (the bell still rings)
-        let agent1 = user_id(&s, AGENT1).await;
+        let agent1 = s.user_id(AGENT1).await;
         let r = send(s.put(&format!("/users/{agent1}"), ADMIN).json(&json!({
             "preferences": {"notification_config": {"matrix": {"create": {"channel": {"email": false, "online": true}}}}}
         })))
@@ -128,12 +105,8 @@ async fn agents_hear_of_what_concerns_them_in_the_bell_and_by_email() {
             ack.1,
             format!("Thanks for your inquiry (Cannot print) [Ticket#{number}]")
         );
-        let articles = send(s.get(&format!("/ticket_articles/by_ticket/{ticket_id}"), AGENT1))
-            .await
-            .1;
+        let articles = s.articles(ticket_id, AGENT1).await;
         let ack_article = articles
-            .as_array()
-            .unwrap()
             .iter()
             .find(|a| a["sender"] == "System")
             .expect("ack article");
@@ -193,30 +166,28 @@ async fn agents_hear_of_what_concerns_them_in_the_bell_and_by_email() {
         .await;
         assert_eq!(r.0, 200, "{}", r.1);
         assert_eq!(bell(&s, AGENT1).await[0]["seen"], true);
-        assert_eq!(
-            send(
-                s.put(&format!("/online_notifications/{first}"), AGENT2)
-                    .json(&json!({"seen": true}))
-            )
-            .await
-            .0,
-            404
-        );
-        assert_eq!(
-            send(s.delete(&format!("/online_notifications/{first}"), AGENT2))
-                .await
-                .0,
-            404
-        );
+        assert_status(
+            s.put(&format!("/online_notifications/{first}"), AGENT2)
+                .json(&json!({"seen": true})),
+            404,
+            "",
+        )
+        .await;
+        assert_status(
+            s.delete(&format!("/online_notifications/{first}"), AGENT2),
+            404,
+            "",
+        )
+        .await;
         let r = send(s.post("/online_notifications/mark_all_as_read", AGENT1)).await;
         assert_eq!(r.0, 200);
         assert!(bell(&s, AGENT1).await.iter().all(|n| n["seen"] == true));
-        assert_eq!(
-            send(s.delete(&format!("/online_notifications/{first}"), AGENT1))
-                .await
-                .0,
-            200
-        );
+        assert_status(
+            s.delete(&format!("/online_notifications/{first}"), AGENT1),
+            200,
+            "",
+        )
+        .await;
         assert!(!bell(&s, AGENT1).await.iter().any(|n| n["id"] == first));
         s.finish().await;
     }

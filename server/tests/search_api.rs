@@ -6,12 +6,6 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-async fn ticket(s: &TestServer, body: Value) -> i64 {
-    let r = send(s.post("/tickets", AGENT1).json(&body)).await;
-    assert_eq!(r.0, 201, "{}", r.1);
-    r.1["id"].as_i64().unwrap()
-}
-
 fn ids(v: &Value) -> Vec<i64> {
     let mut ids: Vec<i64> = v["tickets"]
         .as_array()
@@ -27,13 +21,13 @@ fn ids(v: &Value) -> Vec<i64> {
 async fn search_language_and_shapes() {
     for s in servers().await {
         let ctx = s.db.name;
-        let printer = ticket(&s, json!({"title": "Printer jammed", "group": "Users", "customer": NICOLE, "tags": "hardware, urgent",
+        let printer = create_ticket(&s, &json!({"title": "Printer jammed", "group": "Users", "customer": NICOLE, "tags": "hardware, urgent",
             "article": {"subject": "Paper stuck", "body": "The office printer shows error E42.", "type": "phone", "sender": "Customer"}})).await;
-        let invoice = ticket(&s, json!({"title": "Invoice wrong", "group": "Sales", "customer": LEE, "priority": "3 high",
+        let invoice = create_ticket(&s, &json!({"title": "Invoice wrong", "group": "Sales", "customer": LEE, "priority": "3 high",
             "article": {"body": "<p>Please correct the <b>VAT</b> amount</p>", "content_type": "text/html"}})).await;
-        let secret = ticket(
+        let secret = create_ticket(
             &s,
-            json!({"title": "Password reset", "group": "Users", "customer": NICOLE,
+            &json!({"title": "Password reset", "group": "Users", "customer": NICOLE,
             "article": {"body": "reset please"}}),
         )
         .await;
@@ -41,11 +35,7 @@ async fn search_language_and_shapes() {
             &json!({"ticket_id": secret, "body": "zebracode internal hint", "internal": true}),
         ))
         .await;
-        send(
-            s.put(&format!("/tickets/{invoice}"), AGENT1)
-                .json(&json!({"state": "open"})),
-        )
-        .await;
+        s.set_state(invoice, "open").await;
 
         let q = |query: &str| {
             s.get(
@@ -53,88 +43,46 @@ async fn search_language_and_shapes() {
                 AGENT1,
             )
         };
-        assert_eq!(
-            ids(&send(q("printer")).await.1),
-            vec![printer],
-            "{ctx}: title/body word"
-        );
-        assert_eq!(
-            ids(&send(q("E42")).await.1),
-            vec![printer],
-            "{ctx}: article body"
-        );
-        assert_eq!(
-            ids(&send(q("VAT")).await.1),
-            vec![invoice],
-            "{ctx}: html body text"
-        );
-        assert_eq!(
-            ids(&send(q("\"office printer\"")).await.1),
-            vec![printer],
-            "{ctx}: phrase"
-        );
-        assert_eq!(
-            ids(&send(q("\"printer office\"")).await.1),
-            Vec::<i64>::new(),
-            "{ctx}: phrase order"
-        );
-        assert_eq!(
-            ids(&send(q("state.name:open")).await.1),
-            vec![invoice],
-            "{ctx}"
-        );
-        assert_eq!(
-            ids(&send(q("priority.name:\"3 high\"")).await.1),
-            vec![invoice],
-            "{ctx}"
-        );
-        assert_eq!(
-            ids(&send(q("group.name:Sales OR tags:urgent")).await.1),
-            vec![printer, invoice],
-            "{ctx}"
-        );
-        assert_eq!(
-            ids(
-                &send(q("customer.email:nicole@customer.test AND NOT printer"))
-                    .await
-                    .1
-            ),
-            vec![secret],
-            "{ctx}"
-        );
-        assert_eq!(
-            ids(
-                &send(q("-title:password customer.email:nicole@customer.test"))
-                    .await
-                    .1
-            ),
-            vec![printer],
-            "{ctx}"
-        );
-        assert_eq!(
-            ids(&send(q("zebracode")).await.1),
-            vec![secret],
-            "{ctx}: agents search internal notes"
-        );
         let number = send(s.get(&format!("/tickets/{printer}"), AGENT1)).await.1["number"]
             .as_str()
             .unwrap()
             .to_string();
-        assert_eq!(
-            ids(&send(q(&format!("number:{number}"))).await.1),
-            vec![printer],
-            "{ctx}"
-        );
-        assert_eq!(
-            ids(&send(q("created_at:[2000-01-01 TO *]")).await.1).len(),
-            3,
-            "{ctx}"
-        );
-        assert_eq!(
-            ids(&send(q("created_at:[* TO 2000-01-01]")).await.1).len(),
-            0,
-            "{ctx}"
-        );
+        let by_number = format!("number:{number}");
+        for (query, expected, what) in [
+            ("printer", vec![printer], "title/body word"),
+            ("E42", vec![printer], "article body"),
+            ("VAT", vec![invoice], "html body text"),
+            ("\"office printer\"", vec![printer], "phrase"),
+            ("\"printer office\"", vec![], "phrase order"),
+            ("state.name:open", vec![invoice], "state"),
+            ("priority.name:\"3 high\"", vec![invoice], "priority"),
+            (
+                "group.name:Sales OR tags:urgent",
+                vec![printer, invoice],
+                "OR",
+            ),
+            (
+                "customer.email:nicole@customer.test AND NOT printer",
+                vec![secret],
+                "AND NOT",
+            ),
+            (
+                "-title:password customer.email:nicole@customer.test",
+                vec![printer],
+                "negated field",
+            ),
+            ("zebracode", vec![secret], "agents search internal notes"),
+            (by_number.as_str(), vec![printer], "number"),
+            (
+                "created_at:[2000-01-01 TO *]",
+                vec![printer, invoice, secret],
+                "range",
+            ),
+            ("created_at:[* TO 2000-01-01]", vec![], "range"),
+        ] {
+            let found = ids(&send(q(query)).await.1);
+            assert_eq!(found, expected, "{ctx}: {what}: {query}");
+        }
         let r = send(q("bogus.field:x")).await;
         assert_eq!(r.0, 422, "{ctx}");
         assert!(
@@ -145,7 +93,7 @@ async fn search_language_and_shapes() {
             "{ctx}: {}",
             r.1
         );
-        assert_eq!(send(q("(unbalanced")).await.0, 422, "{ctx}");
+        assert_status(q("(unbalanced"), 422, ctx).await;
 
         // shapes
         let r = send(s.get(
@@ -275,34 +223,19 @@ async fn search_language_and_shapes() {
                 login,
             )
         };
-        assert_eq!(
-            ids(&send(cq(NICOLE, "*")).await.1),
-            vec![printer, secret],
-            "{ctx}: own tickets only"
-        );
-        assert_eq!(
-            ids(&send(cq(NICOLE, "invoice")).await.1),
-            Vec::<i64>::new(),
-            "{ctx}: never others' tickets"
-        );
-        assert_eq!(
-            ids(&send(cq(NICOLE, "zebracode")).await.1),
-            Vec::<i64>::new(),
-            "{ctx}: never internal text"
-        );
-        assert_eq!(
-            ids(&send(cq(AGENT2, "invoice")).await.1),
-            Vec::<i64>::new(),
-            "{ctx}: no Sales access"
-        );
-        assert_eq!(
-            ids(&send(cq(SAM, "printer")).await.1),
-            vec![printer],
-            "{ctx}: shared organisation"
-        );
+        for (login, query, expected, what) in [
+            (NICOLE, "*", vec![printer, secret], "own tickets only"),
+            (NICOLE, "invoice", vec![], "never others' tickets"),
+            (NICOLE, "zebracode", vec![], "never internal text"),
+            (AGENT2, "invoice", vec![], "no Sales access"),
+            (SAM, "printer", vec![printer], "shared organisation"),
+        ] {
+            let found = ids(&send(cq(login, query)).await.1);
+            assert_eq!(found, expected, "{ctx}: {login}: {what}");
+        }
         // deleting removes it from the index
         send(s.delete(&format!("/tickets/{printer}"), ADMIN)).await;
-        assert_eq!(ids(&send(q("printer")).await.1), Vec::<i64>::new(), "{ctx}");
+        assert_finds(&s, q("printer"), &[], "deleted").await;
         s.finish().await;
     }
 }
@@ -323,29 +256,25 @@ fn urlencode(s: &str) -> String {
 async fn zammad_query_string_grammar() {
     for s in servers().await {
         let ctx = s.db.name;
-        let wire = ticket(
+        let wire = create_ticket(
             &s,
-            json!({"title": "ÜBERWEISUNG abgelehnt", "group": "Users", "customer": NICOLE,
+            &json!({"title": "ÜBERWEISUNG abgelehnt", "group": "Users", "customer": NICOLE,
             "article": {"body": "Die Überweisung kam zurück."}}),
         )
         .await;
-        let printer = ticket(
+        let printer = create_ticket(
             &s,
-            json!({"title": "Printer jammed 🚀", "group": "Sales", "customer": NICOLE,
+            &json!({"title": "Printer jammed 🚀", "group": "Sales", "customer": NICOLE,
             "article": {"body": "Paper everywhere"}}),
         )
         .await;
-        let plain = ticket(
+        let plain = create_ticket(
             &s,
-            json!({"title": "Quiet ticket", "group": "Users", "customer": NICOLE,
+            &json!({"title": "Quiet ticket", "group": "Users", "customer": NICOLE,
             "article": {"body": "nothing special"}}),
         )
         .await;
-        send(
-            s.put(&format!("/tickets/{printer}"), AGENT1)
-                .json(&json!({"state": "open"})),
-        )
-        .await;
+        s.set_state(printer, "open").await;
         let q = |query: &str| {
             s.get(
                 &format!("/tickets/search?query={}&limit=50", urlencode(query)),
@@ -363,63 +292,31 @@ async fn zammad_query_string_grammar() {
         // a trailing wildcard in words and in fields
         let r = send(q("print*")).await.1;
         assert_eq!(ids(&r), vec![printer], "{ctx}: print*");
-        assert_eq!(
-            ids(&send(q("title:print*")).await.1),
-            vec![printer],
-            "{ctx}: title:print*"
-        );
+        assert_finds(&s, q("title:print*"), &[printer], "title:print*").await;
         // grouped values and a space after the colon
         let r = send(q("state:(new OR open)")).await.1;
         assert!(
             found(r.clone(), &[wire, printer, plain]),
             "{ctx}: grouped {r}"
         );
-        assert_eq!(
-            ids(&send(q("state: open")).await.1),
-            vec![printer],
-            "{ctx}: space after colon"
-        );
+        assert_finds(&s, q("state: open"), &[printer], "space after colon").await;
         // id fields, _exists_ / _missing_, field:*
-        let sales = send(s.get("/groups", ADMIN))
-            .await
-            .1
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|g| g["name"] == "Sales")
-            .unwrap()["id"]
-            .clone();
-        assert_eq!(
-            ids(&send(q(&format!("group_id:{sales}"))).await.1),
-            vec![printer],
-            "{ctx}: group_id"
-        );
+        let sales = s.group_id("Sales").await;
+        assert_finds(&s, q(&format!("group_id:{sales}")), &[printer], "group_id").await;
         send(
             s.post("/tags/add", AGENT1)
                 .json(&json!({"object": "Ticket", "o_id": plain, "item": "calm"})),
         )
         .await;
-        assert_eq!(
-            ids(&send(q("tags:*")).await.1),
-            vec![plain],
-            "{ctx}: tags:*"
-        );
+        assert_finds(&s, q("tags:*"), &[plain], "tags:*").await;
         // Unicode case folding in tag values too (a made-up variant of the title case)
         send(
             s.post("/tags/add", AGENT1)
                 .json(&json!({"object": "Ticket", "o_id": plain, "item": "Ärger"})),
         )
         .await;
-        assert_eq!(
-            ids(&send(q("tags:ÄRGER")).await.1),
-            vec![plain],
-            "{ctx}: tags:ÄRGER"
-        );
-        assert_eq!(
-            ids(&send(q("_exists_:tags")).await.1),
-            vec![plain],
-            "{ctx}: _exists_"
-        );
+        assert_finds(&s, q("tags:ÄRGER"), &[plain], "tags:ÄRGER").await;
+        assert_finds(&s, q("_exists_:tags"), &[plain], "_exists_").await;
         assert!(
             !ids(&send(q("_missing_:tags")).await.1).contains(&plain),
             "{ctx}: _missing_"
@@ -432,20 +329,12 @@ async fn zammad_query_string_grammar() {
             ),
             "{ctx}: now-1h"
         );
-        assert_eq!(
-            ids(&send(q("created_at:<now-1d")).await.1),
-            Vec::<i64>::new(),
-            "{ctx}: older than a day"
-        );
+        assert_finds(&s, q("created_at:<now-1d"), &[], "older than a day").await;
         assert!(
             found(send(q("created_at:[now-7d TO now]")).await.1, &[plain]),
             "{ctx}: range with now"
         );
-        assert_eq!(
-            ids(&send(q("article_count:>5")).await.1),
-            Vec::<i64>::new(),
-            "{ctx}: article_count"
-        );
+        assert_finds(&s, q("article_count:>5"), &[], "article_count").await;
         assert!(
             found(send(q("article_count:[1 TO 5]")).await.1, &[plain]),
             "{ctx}: article_count range"
@@ -456,16 +345,14 @@ async fn zammad_query_string_grammar() {
             "internal": true, "type": "note"}),
         ))
         .await;
-        assert_eq!(
-            ids(&send(q("article.subject:routing")).await.1),
-            vec![plain],
-            "{ctx}: article.subject"
-        );
-        assert_eq!(
-            ids(&send(q("article.body:everywhere")).await.1),
-            vec![printer],
-            "{ctx}: article.body"
-        );
+        assert_finds(
+            &s,
+            q("article.subject:routing"),
+            &[plain],
+            "article.subject",
+        )
+        .await;
+        assert_finds(&s, q("article.body:everywhere"), &[printer], "article.body").await;
         // article fields fold every script's case on both databases (and keep `*`)
         send(s.post("/ticket_articles", AGENT1).json(
             &json!({"ticket_id": wire, "body": "Überweisung", "subject": "ÜBERWEISUNG abgelehnt",
@@ -484,11 +371,7 @@ async fn zammad_query_string_grammar() {
             3,
             "{ctx}: article.from (the agent wrote the first articles)"
         );
-        assert_eq!(
-            ids(&send(q("article.from:nobody")).await.1),
-            Vec::<i64>::new(),
-            "{ctx}: article.from"
-        );
+        assert_finds(&s, q("article.from:nobody"), &[], "article.from").await;
         let r = send(s.get(
             &format!(
                 "/tickets/search?query={}",
@@ -504,12 +387,8 @@ async fn zammad_query_string_grammar() {
             "{ctx}: customers do not find internal articles"
         );
         // symbols only: only what contains them
-        assert_eq!(ids(&send(q("🚀")).await.1), vec![printer], "{ctx}: emoji");
-        assert_eq!(
-            ids(&send(q("!!!")).await.1),
-            Vec::<i64>::new(),
-            "{ctx}: symbols match nothing"
-        );
+        assert_finds(&s, q("🚀"), &[printer], "emoji").await;
+        assert_finds(&s, q("!!!"), &[], "symbols match nothing").await;
         // sorting by any attribute, both ways
         let mut sorted = Vec::new();
         for order in ["asc", "desc"] {
@@ -556,6 +435,17 @@ async fn zammad_query_string_grammar() {
     }
 }
 
+/// Asserts the sorted ids a search request answers (`what` names the case).
+async fn assert_finds(
+    s: &TestServer,
+    request: reqwest::RequestBuilder,
+    expected: &[i64],
+    what: &str,
+) {
+    let r = send(request).await;
+    assert_eq!(ids(&r.1), expected, "{}: {what}", s.db.name);
+}
+
 fn super_ids(v: &Value) -> Vec<i64> {
     ids(v)
 }
@@ -591,21 +481,21 @@ async fn unicode_names_and_wildcards_inside_words() {
             "organization_id": org, "roles": ["Customer"]})))
         .await;
         assert_eq!(r.0, 201, "{ctx}: {}", r.1);
-        let doctor = ticket(
+        let doctor = create_ticket(
             &s,
-            json!({"title": "DRÜCKER defekt", "group_id": group,
+            &json!({"title": "DRÜCKER defekt", "group_id": group,
             "customer": "oyvind@aerzte.test", "article": {"body": "Der Drucker druckt nicht."}}),
         )
         .await;
-        let printer = ticket(
+        let printer = create_ticket(
             &s,
-            json!({"title": "Printer jammed", "group": "Users", "customer": NICOLE,
+            &json!({"title": "Printer jammed", "group": "Users", "customer": NICOLE,
             "tags": "urgent", "article": {"body": "the print queue is stuck"}}),
         )
         .await;
-        let paint = ticket(
+        let paint = create_ticket(
             &s,
-            json!({"title": "Paint order", "group": "Users", "customer": NICOLE,
+            &json!({"title": "Paint order", "group": "Users", "customer": NICOLE,
             "article": {"body": "blue paint"}}),
         )
         .await;
@@ -691,13 +581,12 @@ async fn unicode_names_and_wildcards_inside_words() {
         found("organization:\"ÄRZTEHAUS NORD\"", vec![doctor]).await;
         found("organization:\"Ärzte Süd\"", vec![]).await;
         // the same name in another case is taken, also beyond ASCII
-        assert_eq!(
-            send(s.post("/groups", ADMIN).json(&json!({"name": "ÄRZTE SÜD"})))
-                .await
-                .0,
+        assert_status(
+            s.post("/groups", ADMIN).json(&json!({"name": "ÄRZTE SÜD"})),
             422,
-            "{ctx}: group names are unique in any case"
-        );
+            &format!("{ctx}: group names are unique in any case"),
+        )
+        .await;
 
         // 2. `*` inside words (a plain query gets Zammad's trailing `*` too: pr*nt*)
         found("pr*nt", vec![printer]).await;

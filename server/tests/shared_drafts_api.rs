@@ -8,12 +8,15 @@ use common::*;
 use domain::shared_drafts::client::SyncClient;
 use serde_json::{Value, json};
 
+/// The ticket the drafts below are written on.
+fn draft_ticket() -> Value {
+    json!({"title": "Draft me", "group": "Users", "customer": NICOLE,
+           "article": {"body": "first", "type": "note"}})
+}
+
+/// Agent1 opens a [`draft_ticket`]; its id.
 async fn new_ticket(s: &TestServer) -> i64 {
-    let body = json!({"title": "Draft me", "group": "Users", "customer": NICOLE,
-                      "article": {"body": "first", "type": "note"}});
-    let r = send(s.post("/tickets", AGENT1).json(&body)).await;
-    assert_eq!(r.0, 201, "{}", r.1);
-    r.1["id"].as_i64().unwrap()
+    create_ticket(s, &draft_ticket()).await
 }
 
 fn draft_body(text: &str) -> Value {
@@ -25,9 +28,8 @@ fn draft_body(text: &str) -> Value {
 
 #[tokio::test]
 async fn zoom_draft_rest_shapes_and_status_codes() {
-    for s in servers().await {
+    for (s, t) in servers_with_ticket(draft_ticket()).await {
         let ctx = s.db.name;
-        let t = new_ticket(&s).await;
         let path = format!("/tickets/{t}/shared_draft");
 
         let none = send(s.get(&path, AGENT1)).await;
@@ -130,28 +132,15 @@ async fn zoom_draft_rest_shapes_and_status_codes() {
         );
 
         // who may use it
-        assert_error(
-            &send(s.get(&path, NICOLE)).await,
-            403,
-            "Not authorized",
-            ctx,
-        );
-        assert_error(
-            &send(s.get(&path, AGENT2)).await,
-            403,
-            "Not authorized",
-            ctx,
-        );
-        assert_eq!(
-            send(s.get("/tickets/999999/shared_draft", AGENT1)).await.0,
+        assert_refused(s.get(&path, NICOLE), 403, "Not authorized", ctx).await;
+        assert_refused(s.get(&path, AGENT2), 403, "Not authorized", ctx).await;
+        assert_status(s.get("/tickets/999999/shared_draft", AGENT1), 404, ctx).await;
+        assert_status(
+            s.post(&path, AGENT1).json(&draft_body("x")),
             404,
-            "{ctx}"
-        );
-        assert_eq!(
-            send(s.post(&path, AGENT1).json(&draft_body("x"))).await.0,
-            404,
-            "{ctx}: POST is no route"
-        );
+            &format!("{ctx}: POST is no route"),
+        )
+        .await;
         // bad input
         let bad = send(s.put(&path, AGENT1).json(&json!({"new_article": "text"}))).await;
         assert_eq!(bad.0, 422, "{ctx}: {}", bad.1);
@@ -165,7 +154,7 @@ async fn zoom_draft_rest_shapes_and_status_codes() {
         // DELETE, then 404
         let deleted = send(s.delete(&path, AGENT1)).await;
         assert_eq!(deleted, (200, json!({"shared_draft_id": id})), "{ctx}");
-        assert_eq!(send(s.delete(&path, AGENT1)).await.0, 404, "{ctx}");
+        assert_status(s.delete(&path, AGENT1), 404, ctx).await;
         assert_eq!(
             send(s.get(&path, AGENT1)).await.1["shared_draft_id"],
             Value::Null
@@ -181,9 +170,8 @@ async fn zoom_draft_rest_shapes_and_status_codes() {
 
 #[tokio::test]
 async fn sending_the_draft_and_attachments() {
-    for s in servers().await {
+    for (s, t) in servers_with_ticket(draft_ticket()).await {
         let ctx = s.db.name;
-        let t = new_ticket(&s).await;
         let other = new_ticket(&s).await;
         let path = format!("/tickets/{t}/shared_draft");
         // a file in the upload cache travels with the draft
@@ -240,10 +228,8 @@ async fn sending_the_draft_and_attachments() {
             Value::Null,
             "{ctx}: draft consumed"
         );
-        let articles = send(s.get(&format!("/ticket_articles/by_ticket/{t}"), AGENT1))
-            .await
-            .1;
-        assert_eq!(articles.as_array().unwrap().len(), 2);
+        let articles = s.articles(t, AGENT1).await;
+        assert_eq!(articles.len(), 2);
         assert_eq!(
             articles[1]["attachments"][0]["filename"], "notes.txt",
             "{ctx}: imported files went to the article"
@@ -265,11 +251,7 @@ async fn start_drafts_for_new_tickets() {
                     .mime_str("text/plain")
                     .unwrap(),
             );
-        assert_eq!(
-            send(s.post("/attachments", AGENT1).multipart(form)).await.0,
-            200,
-            "{ctx}"
-        );
+        assert_status(s.post("/attachments", AGENT1).multipart(form), 200, ctx).await;
         let created = send(s.post("/tickets/shared_drafts", AGENT1)
             .json(&json!({"name": "Outage template", "group_id": 1, "form_id": "start-form",
                           "content": {"title": "Outage", "body": "<p>Hi<img src=x onerror=alert(1)></p>"}}))).await;
@@ -313,18 +295,13 @@ async fn start_drafts_for_new_tickets() {
             json!([]),
             "{ctx}: read-only agent sees none"
         );
-        assert_eq!(
-            send(s.get("/tickets/shared_drafts", NICOLE)).await.0,
-            403,
-            "{ctx}"
-        );
-        assert_eq!(
-            send(s.get(&format!("/tickets/shared_drafts/{id}"), AGENT2))
-                .await
-                .0,
+        assert_status(s.get("/tickets/shared_drafts", NICOLE), 403, ctx).await;
+        assert_status(
+            s.get(&format!("/tickets/shared_drafts/{id}"), AGENT2),
             404,
-            "{ctx}"
-        );
+            ctx,
+        )
+        .await;
         let renamed = send(
             s.as_user(
                 s.client
@@ -352,13 +329,12 @@ async fn start_drafts_for_new_tickets() {
         ))
         .await;
         assert_eq!(t.0, 201, "{ctx}: {}", t.1);
-        assert_eq!(
-            send(s.get(&format!("/tickets/shared_drafts/{id}"), AGENT1))
-                .await
-                .0,
+        assert_status(
+            s.get(&format!("/tickets/shared_drafts/{id}"), AGENT1),
             404,
-            "{ctx}: consumed"
-        );
+            &format!("{ctx}: consumed"),
+        )
+        .await;
         s.finish().await;
     }
 }
@@ -366,24 +342,12 @@ async fn start_drafts_for_new_tickets() {
 // ---------------------------------------------------------------------------------------------
 // Live editing over the WebSocket
 
-/// An agent's editor on a ticket's live draft, logged in with HTTP Basic.
-async fn connect_ws(
-    s: &TestServer,
-    ticket: i64,
-    login: &str,
-    origin: Option<&str>,
-    epoch: Option<i64>,
-) -> Result<LiveEditor, u16> {
-    LiveEditor::connect(&s.base, ticket, &basic_auth(login), origin, epoch).await
-}
-
 #[tokio::test]
 async fn two_editors_type_into_one_paragraph_and_converge() {
-    for s in servers().await {
+    for (s, t) in servers_with_ticket(draft_ticket()).await {
         let ctx = s.db.name;
-        let t = new_ticket(&s).await;
-        let mut anna = connect_ws(&s, t, AGENT1, None, None).await.unwrap();
-        let mut ada = connect_ws(&s, t, ADMIN, None, None).await.unwrap();
+        let mut anna = LiveEditor::open(&s.base, t, AGENT1).await;
+        let mut ada = LiveEditor::open(&s.base, t, ADMIN).await;
         assert!(anna.until(|c| c.last_control("hello").is_some()).await);
         assert_eq!(
             anna.client.last_control("hello").unwrap()["role"],
@@ -503,9 +467,10 @@ async fn two_editors_type_into_one_paragraph_and_converge() {
             Some(json!("sent")),
             "{ctx}"
         );
-        let mut stale = connect_ws(&s, t, ADMIN, None, Some(hello_epoch))
-            .await
-            .unwrap();
+        let mut stale =
+            LiveEditor::connect(&s.base, t, &basic_auth(ADMIN), None, Some(hello_epoch))
+                .await
+                .unwrap();
         assert!(
             stale.until(|c| c.last_control("reset").is_some()).await,
             "{ctx}: reset for the old epoch"
@@ -520,42 +485,45 @@ async fn two_editors_type_into_one_paragraph_and_converge() {
             Value::Null,
             "{ctx}: stale client cannot resurrect the draft"
         );
-        let articles = send(s.get(&format!("/ticket_articles/by_ticket/{t}"), AGENT1))
-            .await
-            .1;
-        assert_eq!(
-            articles.as_array().unwrap().len(),
-            2,
-            "{ctx}: one article from the draft"
-        );
+        let articles = s.articles(t, AGENT1).await;
+        assert_eq!(articles.len(), 2, "{ctx}: one article from the draft");
         s.finish().await;
     }
 }
 
 #[tokio::test]
 async fn websocket_upgrade_is_guarded() {
-    for s in servers().await {
+    for (s, t) in servers_with_ticket(draft_ticket()).await {
         let ctx = s.db.name;
-        let t = new_ticket(&s).await;
         assert_eq!(
-            connect_ws(&s, t, NICOLE, None, None).await.err(),
+            LiveEditor::connect(&s.base, t, &basic_auth(NICOLE), None, None)
+                .await
+                .err(),
             Some(403),
             "{ctx}: customer"
         );
         assert_eq!(
-            connect_ws(&s, t, AGENT1, Some("http://evil.example"), None)
-                .await
-                .err(),
+            LiveEditor::connect(
+                &s.base,
+                t,
+                &basic_auth(AGENT1),
+                Some("http://evil.example"),
+                None
+            )
+            .await
+            .err(),
             Some(403),
             "{ctx}: foreign Origin"
         );
         assert_eq!(
-            connect_ws(&s, 999_999, AGENT1, None, None).await.err(),
+            LiveEditor::connect(&s.base, 999_999, &basic_auth(AGENT1), None, None)
+                .await
+                .err(),
             Some(404),
             "{ctx}: unknown ticket"
         );
         // read-only agent: sees the draft, cannot change it
-        let mut reader = connect_ws(&s, t, AGENT2, None, None).await.unwrap();
+        let mut reader = LiveEditor::open(&s.base, t, AGENT2).await;
         assert!(reader.until(|c| c.last_control("hello").is_some()).await);
         assert_eq!(
             reader.client.last_control("hello").unwrap()["role"],
@@ -577,34 +545,23 @@ async fn websocket_upgrade_is_guarded() {
         );
         // garbage does not take the room down
         reader.send(vec![0, 2, 0xff, 0xff, 0xff]).await;
-        let mut writer = connect_ws(&s, t, AGENT1, None, None).await.unwrap();
+        let mut writer = LiveEditor::open(&s.base, t, AGENT1).await;
         let typed = writer.client.type_text(0, 0, "still fine");
         writer.send(typed).await;
-        writer
-            .send(SyncClient::control(&json!({"t": "flush"})))
-            .await;
-        assert!(
-            writer.until(|c| c.last_control("saved").is_some()).await,
-            "{ctx}"
-        );
+        assert!(writer.flush().await, "{ctx}");
         s.finish().await;
     }
 }
 
 #[tokio::test]
 async fn a_deskhero_suggestion_appears_in_open_editors() {
-    for s in servers().await {
+    for (s, t) in servers_with_ticket(draft_ticket()).await {
         let ctx = s.db.name;
-        let t = new_ticket(&s).await;
-        let mut anna = connect_ws(&s, t, AGENT1, None, None).await.unwrap();
+        let mut anna = LiveEditor::open(&s.base, t, AGENT1).await;
         assert!(anna.until(|c| c.last_control("hello").is_some()).await);
         let typed = anna.client.type_text(0, 0, "Draft by Anna");
         anna.send(typed).await;
-        anna.send(SyncClient::control(&json!({"t": "flush"}))).await;
-        assert!(
-            anna.until(|c| c.last_control("saved").is_some()).await,
-            "{ctx}"
-        );
+        assert!(anna.flush().await, "{ctx}");
         let r = send(
             s.as_user(s.client.post(format!("{}/api/acme/v1/ticket_conversations/{t}", s.base)), AGENT1)
                 .json(&json!([{"type": 6, "sys_content_rich": {"html": "<p>Suggested: restart the router</p>"}}])),
@@ -634,9 +591,7 @@ async fn moving_the_ticket_to_another_group_reauthorises_its_editors() {
         assert_eq!(secret.0, 201, "{}", secret.1);
         // the admin works in the new group too; Anna does not
         let users_group = send(s.get(&format!("/tickets/{id}"), ADMIN)).await.1["group_id"].clone();
-        let admin_id = send(s.get("/users/me", ADMIN)).await.1["id"]
-            .as_i64()
-            .unwrap();
+        let admin_id = s.user_id(ADMIN).await;
         let groups =
             json!({users_group.to_string(): ["full"], secret.1["id"].to_string(): ["full"]});
         let granted = send(
@@ -645,9 +600,7 @@ async fn moving_the_ticket_to_another_group_reauthorises_its_editors() {
         )
         .await;
         assert_eq!(granted.0, 200, "{}", granted.1);
-        let mut anna = LiveEditor::connect(&s.base, id, &basic_auth(AGENT1), None, None)
-            .await
-            .unwrap();
+        let mut anna = LiveEditor::open(&s.base, id, AGENT1).await;
         assert!(anna.until(|c| c.last_control("hello").is_some()).await);
         let typed = anna.client.type_text(0, 0, "kept after the move");
         anna.send(typed).await;
@@ -668,9 +621,7 @@ async fn moving_the_ticket_to_another_group_reauthorises_its_editors() {
         let again = LiveEditor::connect(&s.base, id, &basic_auth(AGENT1), None, None).await;
         assert_eq!(again.err(), Some(403), "{}", s.db.name);
         // the admin may, and finds what Anna typed
-        let mut ada = LiveEditor::connect(&s.base, id, &basic_auth(ADMIN), None, None)
-            .await
-            .unwrap();
+        let mut ada = LiveEditor::open(&s.base, id, ADMIN).await;
         assert!(
             ada.until(|c| c.html().contains("kept after the move"))
                 .await,
@@ -685,9 +636,7 @@ async fn moving_the_ticket_to_another_group_reauthorises_its_editors() {
 async fn deleting_the_ticket_stops_its_editors() {
     for s in servers().await {
         let id = new_ticket(&s).await;
-        let mut anna = LiveEditor::connect(&s.base, id, &basic_auth(AGENT1), None, None)
-            .await
-            .unwrap();
+        let mut anna = LiveEditor::open(&s.base, id, AGENT1).await;
         assert!(anna.until(|c| c.last_control("hello").is_some()).await);
         let typed = anna.client.type_text(0, 0, "a reply nobody sends");
         anna.send(typed).await;
@@ -731,9 +680,7 @@ async fn rest_writes_while_an_editor_types_never_deadlock() {
         )
         .await;
         assert_eq!(created.0, 201, "{}", created.1);
-        let mut anna = LiveEditor::connect(&s.base, id, &basic_auth(AGENT1), None, None)
-            .await
-            .unwrap();
+        let mut anna = LiveEditor::open(&s.base, id, AGENT1).await;
         assert!(anna.until(|c| c.html().contains("Start")).await);
         let rounds = async {
             for round in 0..120u64 {
@@ -747,7 +694,7 @@ async fn rest_writes_while_an_editor_types_never_deadlock() {
                         AGENT1,
                     )
                     .json(&body);
-                assert_eq!(send(patched).await.0, 200);
+                assert_status(patched, 200, "").await;
                 // land the next write at different points of the 50 ms save batch
                 anna.drain(round % 8 * 8).await;
             }
@@ -778,12 +725,8 @@ async fn a_peer_nesting_thousands_deep_is_refused_and_the_draft_stays_writable()
         )
         .await;
         assert_eq!(created.0, 201, "{ctx}: {}", created.1);
-        let mut anna = LiveEditor::connect(&s.base, id, &basic_auth(AGENT1), None, None)
-            .await
-            .unwrap();
-        let mut ada = LiveEditor::connect(&s.base, id, &basic_auth(ADMIN), None, None)
-            .await
-            .unwrap();
+        let mut anna = LiveEditor::open(&s.base, id, AGENT1).await;
+        let mut ada = LiveEditor::open(&s.base, id, ADMIN).await;
         assert!(anna.until(|c| c.html().contains("Start")).await, "{ctx}");
         assert!(ada.until(|c| c.html().contains("Start")).await, "{ctx}");
         let deep = anna.client.nested_chain(6_000);

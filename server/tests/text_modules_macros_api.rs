@@ -5,29 +5,9 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::live::basic_auth;
+use common::live::{drain_tab, open_tab};
 use common::*;
-use futures::StreamExt;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn group_id(s: &TestServer, name: &str) -> i64 {
-    let r = send(s.get("/groups", ADMIN)).await;
-    assert_eq!(r.0, 200, "{}", r.1);
-    r.1.as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == name)
-        .unwrap_or_else(|| panic!("group {name}"))["id"]
-        .as_i64()
-        .unwrap()
-}
 
 fn names(list: &Value) -> Vec<String> {
     list.as_array()
@@ -41,8 +21,8 @@ fn names(list: &Value) -> Vec<String> {
 async fn text_modules_crud_permissions_validation_and_sanitising() {
     for s in servers().await {
         let ctx = s.db.name;
-        let users = group_id(&s, "Users").await;
-        let sales = group_id(&s, "Sales").await;
+        let users = s.group_id("Users").await;
+        let sales = s.group_id("Sales").await;
 
         // admins create; the content is sanitised, plain text becomes HTML
         let r = send(s.post("/text_modules", ADMIN).json(&json!({
@@ -168,13 +148,11 @@ async fn text_modules_crud_permissions_validation_and_sanitising() {
         assert_eq!(r.1.as_array().unwrap().len(), 3, "{ctx}");
 
         // Tandem: the modules to insert on a ticket, placeholders filled for it and the agent
-        let r = send(s.post("/tickets", AGENT1).json(&json!({
+        let placeholders = json!({
             "title": "Placeholders", "group": "Users", "customer": NICOLE,
             "article": {"body": "hi", "type": "note"},
-        })))
-        .await;
-        assert_eq!(r.0, 201, "{ctx}: {}", r.1);
-        let ticket = r.1["id"].as_i64().unwrap();
+        });
+        let ticket = create_ticket(&s, &placeholders).await;
         let r = send(s.get(
             &format!("/text_modules?ticket_id={ticket}&query=THX"),
             AGENT1,
@@ -232,42 +210,12 @@ async fn text_modules_crud_permissions_validation_and_sanitising() {
     }
 }
 
-async fn connect(s: &TestServer, login: &str) -> Socket {
-    let mut request = format!("{}/ws/live", s.base.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", basic_auth(login).parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    assert_eq!(next(&mut ws).await.unwrap()["t"], "hello");
-    ws
-}
-
-async fn next(ws: &mut Socket) -> Option<Value> {
-    loop {
-        match tokio::time::timeout(Duration::from_millis(700), ws.next()).await {
-            Ok(Some(Ok(Message::Text(text)))) => return serde_json::from_str(&text).ok(),
-            Ok(Some(Ok(_))) => continue,
-            _ => return None,
-        }
-    }
-}
-
-async fn drain(ws: &mut Socket) -> Vec<Value> {
-    let mut out = Vec::new();
-    while let Some(v) = next(ws).await {
-        out.push(v);
-    }
-    out
-}
-
 #[tokio::test]
 async fn macros_crud_and_apply() {
     for s in servers().await {
         let ctx = s.db.name;
-        let users = group_id(&s, "Users").await;
-        let sales = group_id(&s, "Sales").await;
+        let users = s.group_id("Users").await;
+        let sales = s.group_id("Sales").await;
 
         let close = json!({
             "name": "Close as spam", "ux_flow_next_up": "next_from_overview", "note": "spam",
@@ -368,36 +316,16 @@ async fn macros_crud_and_apply() {
             s.post(&format!("/macros/{mac}/apply"), login)
                 .json(&json!({"ticket_id": ticket}))
         };
-        assert_error(
-            &send(apply(NICOLE, close_id)).await,
-            403,
-            "Not authorized",
-            ctx,
-        );
-        assert_error(
-            &send(apply(AGENT2, close_id)).await,
-            403,
-            "Not authorized",
-            ctx,
-        );
-        let r = send(
-            s.post(&format!("/macros/{close_id}/apply"), AGENT1)
-                .json(&json!({"ticket_id": "abc"})),
-        )
-        .await;
-        assert_eq!(r.0, 422, "{ctx}: {}", r.1);
-        let r = send(
-            s.post(&format!("/macros/{close_id}/apply"), AGENT1)
-                .json(&json!({"ticket_id": 999_999})),
-        )
-        .await;
-        assert_eq!(r.0, 404, "{ctx}: {}", r.1);
-        let r = send(
-            s.post("/macros/999999/apply", AGENT1)
-                .json(&json!({"ticket_id": ticket})),
-        )
-        .await;
-        assert_eq!(r.0, 404, "{ctx}: {}", r.1);
+        assert_refused(apply(NICOLE, close_id), 403, "Not authorized", ctx).await;
+        assert_refused(apply(AGENT2, close_id), 403, "Not authorized", ctx).await;
+        let apply_path = format!("/macros/{close_id}/apply");
+        for (path, body, status) in [
+            (apply_path.as_str(), json!({"ticket_id": "abc"}), 422),
+            (apply_path.as_str(), json!({"ticket_id": 999_999}), 404),
+            ("/macros/999999/apply", json!({"ticket_id": ticket}), 404),
+        ] {
+            assert_status(s.post(path, AGENT1).json(&body), status, ctx).await;
+        }
         let r = send(
             s.put(&format!("/macros/{close_id}"), ADMIN)
                 .json(&json!({"active": false})),
@@ -405,12 +333,7 @@ async fn macros_crud_and_apply() {
         .await;
         assert_eq!(r.0, 200, "{ctx}: {}", r.1);
         assert_eq!(r.1["name"], "Close as spam", "{ctx}: unchanged fields stay");
-        assert_error(
-            &send(apply(AGENT1, close_id)).await,
-            403,
-            "Not authorized",
-            ctx,
-        );
+        assert_refused(apply(AGENT1, close_id), 403, "Not authorized", ctx).await;
         let r = send(s.get(&format!("/tickets/{ticket}"), AGENT1)).await;
         assert_eq!(r.1["state_id"], 1, "{ctx}: refused applies change nothing");
         let r = send(
@@ -421,8 +344,8 @@ async fn macros_crud_and_apply() {
         assert_eq!(r.0, 200, "{ctx}: {}", r.1);
 
         // agent1 applies it: state, priority, owner and tags change; the tabs hear of it
-        let mut agent_tab = connect(&s, AGENT1).await;
-        drain(&mut agent_tab).await;
+        let mut agent_tab = open_tab(&s.base, AGENT1, None).await.unwrap();
+        drain_tab(&mut agent_tab).await;
         let r = send(apply(AGENT1, close_id)).await;
         assert_eq!(r.0, 200, "{ctx}: {}", r.1);
         assert_eq!(r.1["ux_flow_next_up"], "next_from_overview");
@@ -430,7 +353,7 @@ async fn macros_crud_and_apply() {
         assert_eq!(r.1["ticket"]["priority_id"], 3, "{ctx}");
         let agent1_id = send(s.get("/users/me", AGENT1)).await.1["id"].clone();
         assert_eq!(r.1["ticket"]["owner_id"], agent1_id, "{ctx}");
-        let heard = drain(&mut agent_tab).await;
+        let heard = drain_tab(&mut agent_tab).await;
         assert!(
             heard
                 .iter()

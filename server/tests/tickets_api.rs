@@ -100,46 +100,17 @@ async fn list_pages_and_scopes() {
             .map(|t| t["title"].as_str().unwrap())
             .collect();
         assert_eq!(titles, ["T2", "T3"], "{ctx}: ascending ids, page 2");
-        assert_eq!(
-            send(s.get("/tickets?per_page=1000", AGENT1))
-                .await
-                .1
-                .as_array()
-                .unwrap()
-                .len(),
-            6
-        );
-        assert_eq!(
-            send(s.get("/tickets", AGENT2))
-                .await
-                .1
-                .as_array()
-                .unwrap()
-                .len(),
-            5,
-            "{ctx}: no Sales access"
-        );
-        // Nicole: her 3 + Sam's (shared Acme org); Lee: only her own 2; Sam sees Acme's 4
-        assert_eq!(
-            send(s.get("/tickets", NICOLE))
-                .await
-                .1
-                .as_array()
-                .unwrap()
-                .len(),
-            4,
-            "{ctx}"
-        );
-        assert_eq!(
-            send(s.get("/tickets", LEE))
-                .await
-                .1
-                .as_array()
-                .unwrap()
-                .len(),
-            2,
-            "{ctx}"
-        );
+        // Nicole: her 3 + Sam's (shared Acme org); Lee: only her own 2
+        for (path, login, count, what) in [
+            ("/tickets?per_page=1000", AGENT1, 6, "all"),
+            ("/tickets", AGENT2, 5, "no Sales access"),
+            ("/tickets", NICOLE, 4, "her own and her organisation's"),
+            ("/tickets", LEE, 2, "her own"),
+        ] {
+            let list = assert_status(s.get(path, login), 200, ctx).await;
+            let got = list.as_array().unwrap().len();
+            assert_eq!(got, count, "{ctx}: {login}: {what}");
+        }
         let full = send(s.get("/tickets?full=true&per_page=2", AGENT1)).await.1;
         assert_eq!(full["record_ids"].as_array().unwrap().len(), 2);
         s.finish().await;
@@ -159,9 +130,7 @@ async fn customers_never_see_internal_articles() {
         );
         assert_eq!(t["owner_id"], 1, "{ctx}: owner dropped for customers");
         let id = t["id"].as_i64().unwrap();
-        let first = send(s.get(&format!("/ticket_articles/by_ticket/{id}"), AGENT1))
-            .await
-            .1;
+        let first = s.articles(id, AGENT1).await;
         assert_eq!(
             first[0]["internal"], false,
             "{ctx}: customers cannot write internal"
@@ -189,11 +158,12 @@ async fn customers_never_see_internal_articles() {
             "{ctx}: first public agent email opens the ticket"
         );
         assert!(agent_view["first_response_at"].is_string());
-        let customer_list = send(s.get(&format!("/ticket_articles/by_ticket/{id}"), NICOLE))
-            .await
-            .1;
-        assert_eq!(customer_list.as_array().unwrap().len(), 2, "{ctx}");
-        assert!(!customer_list.to_string().contains("secret"), "{ctx}");
+        let customer_list = s.articles(id, NICOLE).await;
+        assert_eq!(customer_list.len(), 2, "{ctx}");
+        assert!(
+            !json!(customer_list).to_string().contains("secret"),
+            "{ctx}"
+        );
         let r = send(s.get(&format!("/ticket_articles/{note_id}"), NICOLE)).await;
         assert_error(&r, 403, "Not authorized", ctx);
         let customer_ticket = send(s.put(&format!("/tickets/{id}"), NICOLE).json(&json!({})))
@@ -214,16 +184,18 @@ async fn customers_never_see_internal_articles() {
                 .to_string();
             assert!(!body.contains("secret"), "{ctx}: {variant} leaks the note");
         }
-        assert_eq!(
-            send(s.get(&format!("/tickets/{id}"), LEE)).await.0,
+        assert_status(
+            s.get(&format!("/tickets/{id}"), LEE),
             403,
-            "{ctx}: other customer"
-        );
-        assert_eq!(
-            send(s.get(&format!("/tickets/{id}"), SAM)).await.0,
+            &format!("{ctx}: other customer"),
+        )
+        .await;
+        assert_status(
+            s.get(&format!("/tickets/{id}"), SAM),
             200,
-            "{ctx}: shared org colleague"
-        );
+            &format!("{ctx}: shared org colleague"),
+        )
+        .await;
         s.finish().await;
     }
 }
@@ -273,11 +245,7 @@ async fn update_owner_state_follow_up_and_delete() {
         .await;
         assert_error(&r, 422, "Invalid value for param 'state_id': 999", ctx);
         // closed + group says "new_ticket": customers cannot reopen, agents can
-        send(
-            s.put(&format!("/tickets/{id}"), AGENT1)
-                .json(&json!({"state": "closed"})),
-        )
-        .await;
+        s.set_state(id, "closed").await;
         send(
             s.put("/groups/1", ADMIN)
                 .json(&json!({"follow_up_possible": "new_ticket"})),
@@ -300,12 +268,7 @@ async fn update_owner_state_follow_up_and_delete() {
         )
         .await;
         assert_eq!(r.0, 422, "{ctx}");
-        let r = send(
-            s.put(&format!("/tickets/{id}"), AGENT1)
-                .json(&json!({"state": "open"})),
-        )
-        .await;
-        assert_eq!(r.0, 200, "{ctx}");
+        s.set_state(id, "open").await;
         // delete: admins only, then gone
         let r = send(s.delete(&format!("/tickets/{id}"), AGENT1)).await;
         assert_error(&r, 403, "Not authorized (admin permission required)!", ctx);
@@ -469,16 +432,13 @@ async fn article_update_and_delete_rules() {
         .await;
         assert_eq!(r.1["internal"], true, "{ctx}");
         assert_eq!(r.1["body"], "hello", "{ctx}: only internal changes");
-        assert_eq!(
-            send(
-                s.put(&format!("/ticket_articles/{email_id}"), NICOLE)
-                    .json(&json!({"internal": false}))
-            )
-            .await
-            .0,
+        assert_status(
+            s.put(&format!("/ticket_articles/{email_id}"), NICOLE)
+                .json(&json!({"internal": false})),
             403,
-            "{ctx}"
-        );
+            ctx,
+        )
+        .await;
         let note = send(
             s.post("/ticket_articles", AGENT1)
                 .json(&json!({"ticket_id": id, "body": "mine", "internal": true})),
@@ -492,13 +452,12 @@ async fn article_update_and_delete_rules() {
             "Not authorized (you can only delete your own notes)!",
             ctx,
         );
-        assert_eq!(
-            send(s.delete(&format!("/ticket_articles/{}", note["id"]), AGENT1))
-                .await
-                .0,
+        assert_status(
+            s.delete(&format!("/ticket_articles/{}", note["id"]), AGENT1),
             200,
-            "{ctx}"
-        );
+            ctx,
+        )
+        .await;
         send(
             s.put(&format!("/ticket_articles/{email_id}"), AGENT1)
                 .json(&json!({"internal": false})),
@@ -540,23 +499,19 @@ async fn tags_mentions_history_and_merge() {
             .await
             .1;
         assert_eq!(r["tags"], json!(["vip", "billing"]), "{ctx}");
-        assert_eq!(
-            send(
-                s.post("/tags/add", AGENT2)
-                    .json(&json!({"item": "x", "object": "Ticket", "o_id": a_id}))
-            )
-            .await
-            .0,
+        assert_status(
+            s.post("/tags/add", AGENT2)
+                .json(&json!({"item": "x", "object": "Ticket", "o_id": a_id})),
             403,
-            "{ctx}: read-only agent"
-        );
-        assert_eq!(
-            send(s.get(&format!("/tags?object=Ticket&o_id={a_id}"), NICOLE))
-                .await
-                .0,
+            &format!("{ctx}: read-only agent"),
+        )
+        .await;
+        assert_status(
+            s.get(&format!("/tags?object=Ticket&o_id={a_id}"), NICOLE),
             403,
-            "{ctx}"
-        );
+            ctx,
+        )
+        .await;
         send(
             s.client
                 .delete(s.url("/tags/remove"))
@@ -578,16 +533,13 @@ async fn tags_mentions_history_and_merge() {
         )
         .await;
         assert_eq!(m.0, 201, "{ctx}: {}", m.1);
-        assert_eq!(
-            send(
-                s.post("/mentions", NICOLE)
-                    .json(&json!({"mentionable_type": "Ticket", "mentionable_id": a_id}))
-            )
-            .await
-            .0,
+        assert_status(
+            s.post("/mentions", NICOLE)
+                .json(&json!({"mentionable_type": "Ticket", "mentionable_id": a_id})),
             403,
-            "{ctx}"
-        );
+            ctx,
+        )
+        .await;
         let list = send(s.get(
             &format!("/mentions?mentionable_type=Ticket&mentionable_id={a_id}"),
             AGENT1,
@@ -623,13 +575,12 @@ async fn tags_mentions_history_and_merge() {
                 .any(|e| e["attribute"] == "title" && e["value_to"] == "A renamed"),
             "{ctx}"
         );
-        assert_eq!(
-            send(s.get(&format!("/ticket_history/{a_id}"), NICOLE))
-                .await
-                .0,
+        assert_status(
+            s.get(&format!("/ticket_history/{a_id}"), NICOLE),
             403,
-            "{ctx}: customers have no history"
-        );
+            &format!("{ctx}: customers have no history"),
+        )
+        .await;
 
         let r = send(s.put(&format!("/ticket_merge/{a_id}/000000"), AGENT1))
             .await

@@ -23,6 +23,24 @@ async fn tags_of(s: &TestServer, id: i64) -> Value {
         .clone()
 }
 
+/// Agent1 removes the tag `name` of ticket `id` (200).
+async fn untag(s: &TestServer, id: i64, name: &str) {
+    tag_change(s, s.delete("/tags/remove", AGENT1), id, name, 200).await;
+}
+
+/// Sends a tag change (`request`: add or remove) of tag `name` on ticket `id`; asserts `status`.
+async fn tag_change(
+    s: &TestServer,
+    request: reqwest::RequestBuilder,
+    id: i64,
+    name: &str,
+    status: u16,
+) {
+    let body = json!({"object": "Ticket", "o_id": id, "item": name});
+    let r = send(request.json(&body)).await;
+    assert_eq!(r.0, status, "{}: tag {name}: {}", s.db.name, r.1);
+}
+
 #[tokio::test]
 async fn tags_are_exact_and_commas_separate_them_everywhere() {
     for s in servers().await {
@@ -30,32 +48,17 @@ async fn tags_are_exact_and_commas_separate_them_everywhere() {
         let id = new_ticket(&s, AGENT1, nicoles_ticket("tags")).await["id"]
             .as_i64()
             .unwrap();
-        for tag in ["VIP", "vip", "Vip"] {
-            let r = send(
-                s.post("/tags/add", AGENT1)
-                    .json(&json!({"object": "Ticket", "o_id": id, "item": tag})),
-            )
-            .await;
-            assert_eq!(r.0, 201, "{ctx}: {}", r.1);
+        for item in ["VIP", "vip", "Vip"] {
+            tag(&s, id, item).await;
         }
-        let r = send(
-            s.as_user(s.client.delete(s.url("/tags/remove")), AGENT1)
-                .json(&json!({"object": "Ticket", "o_id": id, "item": "vip"})),
-        )
-        .await;
-        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        untag(&s, id, "vip").await;
         assert_eq!(
             tags_of(&s, id).await,
             json!(["VIP", "Vip"]),
             "{ctx}: removal is exact"
         );
 
-        let r = send(
-            s.post("/tags/add", AGENT1)
-                .json(&json!({"object": "Ticket", "o_id": id, "item": "Malware, Trojan"})),
-        )
-        .await;
-        assert_eq!(r.0, 201, "{ctx}: {}", r.1);
+        tag(&s, id, "Malware, Trojan").await;
         let created = new_ticket(
             &s,
             AGENT1,
@@ -73,18 +76,8 @@ async fn tags_are_exact_and_commas_separate_them_everywhere() {
         }
         // a variant: blanks and empty parts, and case beyond ASCII
         let id2 = created["id"].as_i64().unwrap();
-        let r = send(
-            s.post("/tags/add", AGENT1)
-                .json(&json!({"object": "Ticket", "o_id": id2, "item": " Ümlaut ,, ümlaut , "})),
-        )
-        .await;
-        assert_eq!(r.0, 201, "{ctx}: {}", r.1);
-        let r = send(
-            s.as_user(s.client.delete(s.url("/tags/remove")), AGENT1)
-                .json(&json!({"object": "Ticket", "o_id": id2, "item": "ümlaut"})),
-        )
-        .await;
-        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        tag(&s, id2, " Ümlaut ,, ümlaut , ").await;
+        untag(&s, id2, "ümlaut").await;
         assert_eq!(
             tags_of(&s, id2).await,
             json!(["Malware", "Trojan", "Ümlaut"]),
@@ -359,13 +352,15 @@ async fn a_customer_object_on_create_finds_or_creates_the_customer_by_email() {
         .await;
         let nicole = send(s.get("/users/me", NICOLE)).await.1["id"].clone();
         assert_eq!(existing["customer_id"], nicole);
-        assert_error(
-            &send(s.post("/tickets", AGENT1).json(&json!({"title": "x", "group": "Users",
-                "customer": {"firstname": "No", "email": "not-an-address"}, "article": {"body": "b"}}))).await,
+        let bad_customer = json!({"title": "x", "group": "Users",
+            "customer": {"firstname": "No", "email": "not-an-address"}, "article": {"body": "b"}});
+        assert_refused(
+            s.post("/tickets", AGENT1).json(&bad_customer),
             422,
             "Invalid email 'not-an-address' of customer",
             "invalid e-mail",
-        );
+        )
+        .await;
         s.finish().await;
     }
 }
@@ -411,30 +406,26 @@ async fn time_accounting_is_stored_summed_and_guarded() {
         // customers see no time; read-only agents record none; only time admins change entries
         let theirs = send(s.get(&format!("/tickets/{id}"), NICOLE)).await.1;
         assert!(theirs.get("time_unit").is_none(), "{theirs}");
-        assert_eq!(
-            send(s.get(&format!("/tickets/{id}/time_accountings"), NICOLE))
-                .await
-                .0,
-            403
-        );
-        assert_eq!(
-            send(
-                s.post(&format!("/tickets/{id}/time_accountings"), AGENT2)
-                    .json(&json!({"time_unit": 1}))
-            )
-            .await
-            .0,
-            403
-        );
-        assert_eq!(
-            send(
-                s.put(&format!("/tickets/{id}/time_accountings/{second}"), AGENT1)
-                    .json(&json!({"time_unit": 1}))
-            )
-            .await
-            .0,
-            403
-        );
+        assert_status(
+            s.get(&format!("/tickets/{id}/time_accountings"), NICOLE),
+            403,
+            "",
+        )
+        .await;
+        assert_status(
+            s.post(&format!("/tickets/{id}/time_accountings"), AGENT2)
+                .json(&json!({"time_unit": 1})),
+            403,
+            "",
+        )
+        .await;
+        assert_status(
+            s.put(&format!("/tickets/{id}/time_accountings/{second}"), AGENT1)
+                .json(&json!({"time_unit": 1})),
+            403,
+            "",
+        )
+        .await;
         let r = send(
             s.put(&format!("/tickets/{id}/time_accountings/{second}"), ADMIN)
                 .json(&json!({"time_unit": "1.0"})),
@@ -445,26 +436,24 @@ async fn time_accounting_is_stored_summed_and_guarded() {
             send(s.get(&format!("/tickets/{id}"), AGENT1)).await.1["time_unit"],
             "2.5"
         );
-        assert_eq!(
-            send(s.delete(&format!("/tickets/{id}/time_accountings/{second}"), ADMIN))
-                .await
-                .0,
-            200
-        );
+        assert_status(
+            s.delete(&format!("/tickets/{id}/time_accountings/{second}"), ADMIN),
+            200,
+            "",
+        )
+        .await;
         assert_eq!(
             send(s.get(&format!("/tickets/{id}"), AGENT1)).await.1["time_unit"],
             "1.5"
         );
-        assert_error(
-            &send(
-                s.post(&format!("/tickets/{id}/time_accountings"), AGENT1)
-                    .json(&json!({"time_unit": "a lot"})),
-            )
-            .await,
+        assert_refused(
+            s.post(&format!("/tickets/{id}/time_accountings"), AGENT1)
+                .json(&json!({"time_unit": "a lot"})),
             422,
             "Invalid value for param 'time_unit': \"a lot\"",
             "unparsable time",
-        );
+        )
+        .await;
         s.finish().await;
     }
 }
@@ -511,15 +500,15 @@ async fn links_read_from_both_tickets_with_parent_and_child_swapped() {
             zoom["links"]
         );
         // customers and read-only agents do not link; a ticket is not linked to itself
-        assert_eq!(
-            send(s.get(
+        assert_status(
+            s.get(
                 &format!("/links?link_object=Ticket&link_object_value={a_id}"),
-                NICOLE
-            ))
-            .await
-            .0,
-            403
-        );
+                NICOLE,
+            ),
+            403,
+            "",
+        )
+        .await;
         let self_link = send(s.post("/links/add", AGENT1).json(&json!({
             "link_type": "normal", "link_object_source_number": a["number"], "link_object_target_value": a_id
         })))
@@ -540,9 +529,9 @@ async fn links_read_from_both_tickets_with_parent_and_child_swapped() {
             "Invalid value for param 'link_type': \"sibling\"",
             "type",
         );
-        assert_eq!(send(s.post("/links/add", AGENT2).json(&json!({
+        assert_status(s.post("/links/add", AGENT2).json(&json!({
             "link_type": "normal", "link_object_source_number": b["number"], "link_object_target_value": a_id
-        }))).await.0, 403);
+        })), 403, "").await;
         let r = send(s.delete("/links/remove", AGENT1).json(&json!({
             "link_type": "parent", "link_object_source": "Ticket", "link_object_source_value": a_id,
             "link_object_target": "Ticket", "link_object_target_value": b_id
@@ -571,32 +560,26 @@ async fn users_and_organisations_are_deleted_only_without_references() {
         .await;
         assert_eq!(r.0, 201, "{}", r.1);
         let temp = r.1["id"].as_i64().unwrap();
-        assert_eq!(
-            send(s.delete(&format!("/users/{temp}"), AGENT1)).await.0,
+        assert_status(
+            s.delete(&format!("/users/{temp}"), AGENT1),
             403,
-            "agents do not delete users"
-        );
+            "agents do not delete users",
+        )
+        .await;
         let r = send(s.delete(&format!("/users/{temp}"), ADMIN)).await;
         assert_eq!(r.0, 200, "{}: {}", s.db.name, r.1);
-        assert_eq!(send(s.get(&format!("/users/{temp}"), ADMIN)).await.0, 404);
-        let nicole = send(s.get("/users/me", NICOLE)).await.1["id"]
-            .as_i64()
-            .unwrap();
+        assert_status(s.get(&format!("/users/{temp}"), ADMIN), 404, "").await;
+        let nicole = s.user_id(NICOLE).await;
         new_ticket(&s, AGENT1, nicoles_ticket("Keeps Nicole")).await;
-        assert_error(
-            &send(s.delete(&format!("/users/{nicole}"), ADMIN)).await,
+        assert_refused(
+            s.delete(&format!("/users/{nicole}"), ADMIN),
             422,
             "Can't delete, object has references.",
             "customer with tickets",
-        );
-        let me = send(s.get("/users/me", ADMIN)).await.1["id"]
-            .as_i64()
-            .unwrap();
-        assert_eq!(
-            send(s.delete(&format!("/users/{me}"), ADMIN)).await.0,
-            403,
-            "not oneself"
-        );
+        )
+        .await;
+        let me = s.user_id(ADMIN).await;
+        assert_status(s.delete(&format!("/users/{me}"), ADMIN), 403, "not oneself").await;
 
         let r = send(
             s.post("/organizations", ADMIN)
@@ -605,38 +588,25 @@ async fn users_and_organisations_are_deleted_only_without_references() {
         .await;
         assert_eq!(r.0, 201, "{}", r.1);
         let org = r.1["id"].as_i64().unwrap();
-        assert_eq!(
-            send(s.delete(&format!("/organizations/{org}"), AGENT1))
-                .await
-                .0,
-            403
-        );
-        assert_eq!(
-            send(s.delete(&format!("/organizations/{org}"), ADMIN))
-                .await
-                .0,
-            200
-        );
+        assert_status(s.delete(&format!("/organizations/{org}"), AGENT1), 403, "").await;
+        assert_status(s.delete(&format!("/organizations/{org}"), ADMIN), 200, "").await;
         let nicoles_org = send(s.get("/users/me", NICOLE)).await.1["organization_id"]
             .as_i64()
             .expect("Nicole has an organisation");
-        assert_error(
-            &send(s.delete(&format!("/organizations/{nicoles_org}"), ADMIN)).await,
+        assert_refused(
+            s.delete(&format!("/organizations/{nicoles_org}"), ADMIN),
             422,
             "Can't delete, object has references.",
             "organisation with members",
-        );
+        )
+        .await;
         s.finish().await;
     }
 }
 
+/// Agent1 adds the tag `name` to ticket `id` (201).
 async fn tag(s: &TestServer, id: i64, name: &str) {
-    let r = send(
-        s.post("/tags/add", AGENT1)
-            .json(&json!({"object": "Ticket", "o_id": id, "item": name})),
-    )
-    .await;
-    assert_eq!(r.0, 201, "{}: tag {name}: {}", s.db.name, r.1);
+    tag_change(s, s.post("/tags/add", AGENT1), id, name, 201).await;
 }
 
 #[tokio::test]
@@ -662,7 +632,7 @@ async fn the_tag_list_counts_renames_merges_and_deletes_names_everywhere() {
         };
         assert_eq!(count(&list, "Printer"), Some(json!(2)), "{list}");
         assert_eq!(count(&list, "VIP"), Some(json!(1)));
-        assert_eq!(send(s.get("/tag_list", AGENT1)).await.0, 403);
+        assert_status(s.get("/tag_list", AGENT1), 403, "").await;
         let found = send(s.get("/tag_search?term=vI", AGENT1)).await.1;
         let values: Vec<&str> = found
             .as_array()
@@ -671,7 +641,7 @@ async fn the_tag_list_counts_renames_merges_and_deletes_names_everywhere() {
             .map(|t| t["value"].as_str().unwrap())
             .collect();
         assert_eq!(values, vec!["VIP", "vip"], "{found}");
-        assert_eq!(send(s.get("/tag_search?term=vip", NICOLE)).await.0, 403);
+        assert_status(s.get("/tag_search?term=vip", NICOLE), 403, "").await;
         // renaming vip onto VIP merges them
         let vip_lower = list
             .as_array()
@@ -708,12 +678,7 @@ async fn the_tag_list_counts_renames_merges_and_deletes_names_everywhere() {
             .unwrap()["id"]
             .as_i64()
             .unwrap();
-        assert_eq!(
-            send(s.delete(&format!("/tag_list/{printer}"), ADMIN))
-                .await
-                .0,
-            200
-        );
+        assert_status(s.delete(&format!("/tag_list/{printer}"), ADMIN), 200, "").await;
         assert!(
             !tags_of(&s, a)
                 .await
@@ -722,25 +687,24 @@ async fn the_tag_list_counts_renames_merges_and_deletes_names_everywhere() {
                 .iter()
                 .any(|t| t == "Printer")
         );
-        assert_eq!(
-            send(
-                s.post("/tag_list", ADMIN)
-                    .json(&json!({"name": "Escalated"}))
-            )
-            .await
-            .0,
-            200
-        );
+        assert_status(
+            s.post("/tag_list", ADMIN)
+                .json(&json!({"name": "Escalated"})),
+            200,
+            "",
+        )
+        .await;
         assert_eq!(
             count(&send(s.get("/tag_list", ADMIN)).await.1, "Escalated"),
             Some(json!(0))
         );
-        assert_error(
-            &send(s.post("/tag_list", ADMIN).json(&json!({"name": "  "}))).await,
+        assert_refused(
+            s.post("/tag_list", ADMIN).json(&json!({"name": "  "})),
             422,
             "Invalid tag name.",
             "blank",
-        );
+        )
+        .await;
         s.finish().await;
     }
 }

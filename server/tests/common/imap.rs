@@ -9,7 +9,8 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+
+use crate::common::process::{mail_server_missing, port_and_dir, spawn_listening};
 
 pub const USER: &str = "support@example.com";
 pub const PASSWORD: &str = "mailbox-secret";
@@ -25,20 +26,12 @@ const DOVECOT: &str = "/usr/sbin/dovecot";
 impl ImapServer {
     pub fn start() -> Option<ImapServer> {
         if !std::path::Path::new(DOVECOT).exists() {
-            assert!(
-                std::env::var("TANDEM_TEST_REQUIRE_MAIL").is_err(),
-                "dovecot is missing (./tandem.sh setup installs dovecot-imapd)"
+            return mail_server_missing(
+                "dovecot is missing (./tandem.sh setup installs dovecot-imapd)",
+                "no dovecot (./tandem.sh test installs dovecot-imapd)",
             );
-            eprintln!("SKIPPED: no dovecot (./tandem.sh test installs dovecot-imapd)");
-            return None;
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir = std::env::temp_dir().join(format!("tandem-imap-{}-{port}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let (port, dir) = port_and_dir("imap");
         for sub in ["run", "state", "home"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
@@ -62,22 +55,15 @@ impl ImapServer {
             ),
         )
         .unwrap();
-        let child = Command::new(DOVECOT)
-            .args(["-F", "-c"])
-            .arg(dir.join("dovecot.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start dovecot");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "dovecot did not start: {}",
-                std::fs::read_to_string(dir.join("dovecot.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let log = dir.join("dovecot.log");
+        let child = spawn_listening(
+            Command::new(DOVECOT)
+                .args(["-F", "-c"])
+                .arg(dir.join("dovecot.conf")),
+            port,
+            "dovecot",
+            || std::fs::read_to_string(&log).unwrap_or_default(),
+        );
         Some(ImapServer { child, port, dir })
     }
 

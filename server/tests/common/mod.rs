@@ -102,6 +102,36 @@ async fn start_full(
     }
 }
 
+/// One server per available backend, each sending e-mail through its own SMTP sink (none when
+/// no sink can run here).
+pub async fn servers_with_smtp() -> Vec<(TestServer, smtp::SmtpSink)> {
+    let mut out = Vec::new();
+    for db in support::backends().await {
+        let Some(smtp) = smtp::SmtpSink::start() else {
+            return Vec::new();
+        };
+        out.push((start_with_smtp(db, &smtp.url()).await, smtp));
+    }
+    out
+}
+
+/// Agent1 opens a ticket with this request body (201); its id.
+pub async fn create_ticket(s: &TestServer, body: &Value) -> i64 {
+    let r = send(s.post("/tickets", AGENT1).json(body)).await;
+    assert_eq!(r.0, 201, "{}: create ticket: {}", s.db.name, r.1);
+    r.1["id"].as_i64().unwrap()
+}
+
+/// One server per available backend, each with a ticket agent1 opened with `body`.
+pub async fn servers_with_ticket(body: Value) -> Vec<(TestServer, i64)> {
+    let mut out = Vec::new();
+    for s in servers().await {
+        let t = create_ticket(&s, &body).await;
+        out.push((s, t));
+    }
+    out
+}
+
 /// One running server per available backend.
 pub async fn servers() -> Vec<TestServer> {
     let mut out = Vec::new();
@@ -130,6 +160,91 @@ impl TestServer {
     pub fn delete(&self, path: &str, login: &str) -> RequestBuilder {
         self.as_user(self.client.delete(self.url(path)), login)
     }
+    /// A GET of an absolute `url` (a download, another API) as `login`.
+    pub fn get_url(&self, url: impl reqwest::IntoUrl, login: &str) -> RequestBuilder {
+        self.as_user(self.client.get(url), login)
+    }
+    /// The response to a GET of an absolute `url` as `login`.
+    pub async fn fetch(&self, url: impl reqwest::IntoUrl, login: &str) -> Response {
+        self.get_url(url, login).send().await.expect("request")
+    }
+    /// The id of the group called `name`, as the admin lists them.
+    pub async fn group_id(&self, name: &str) -> i64 {
+        let r = send(self.get("/groups", ADMIN)).await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        r.1.as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == name)
+            .unwrap_or_else(|| panic!("group {name}"))["id"]
+            .as_i64()
+            .unwrap()
+    }
+    /// The id of the user `login` (from `/users/me`).
+    pub async fn user_id(&self, login: &str) -> i64 {
+        let me = send(self.get("/users/me", login)).await;
+        assert_eq!(me.0, 200, "{login}: {}", me.1);
+        me.1["id"].as_i64().unwrap()
+    }
+    /// The OpenAPI document the server publishes (fetched without credentials).
+    pub async fn openapi(&self) -> Value {
+        let response = self.client.get(self.url("/openapi.json")).send().await;
+        response.expect("request").json().await.unwrap()
+    }
+    /// A ticket's articles as `login` reads them (`/ticket_articles/by_ticket`, 200).
+    pub async fn articles(&self, ticket: i64, login: &str) -> Vec<Value> {
+        let r = send(self.get(&format!("/ticket_articles/by_ticket/{ticket}"), login)).await;
+        assert_eq!(r.0, 200, "{}: by_ticket: {}", self.db.name, r.1);
+        r.1.as_array().unwrap().clone()
+    }
+    /// Agent1 sets `ticket`'s state by name (200).
+    pub async fn set_state(&self, ticket: i64, state: &str) {
+        let r = send(
+            self.put(&format!("/tickets/{ticket}"), AGENT1)
+                .json(&serde_json::json!({"state": state})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{}: {ticket} → {state}: {}", self.db.name, r.1);
+    }
+    /// Signs `login` in with the demo password (`POST /signin`, 201) as a browser does.
+    pub async fn sign_in(&self, login: &str) -> Session {
+        let response = self
+            .client
+            .post(self.url("/signin"))
+            .json(&serde_json::json!({"username": login, "password": PASSWORD}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201, "{}: sign in {login}", self.db.name);
+        let set_cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let cookie = set_cookie.split(';').next().unwrap().to_string();
+        let body: Value = response.json().await.unwrap();
+        let csrf = body["csrf_token"].as_str().unwrap().to_string();
+        Session {
+            set_cookie,
+            cookie,
+            csrf,
+        }
+    }
+    /// Runs `tandem` (the binary) with `args` on this server's database and files, `stdin` piped in.
+    pub fn run_cli(&self, args: &[&str], stdin: &[u8]) -> std::process::Output {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
+            .args(args)
+            .env("TANDEM_DATABASE_URL", &self.db.url)
+            .env("TANDEM_DATA_DIR", &self.files_dir)
+            .env_remove("TANDEM_FILES_URL")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    }
     pub fn db_files(&self) -> &domain::storage::files::FileStore {
         &self.files
     }
@@ -137,6 +252,16 @@ impl TestServer {
         self.task.abort();
         self.db.finish().await;
     }
+}
+
+/// A browser session after `POST /signin`.
+pub struct Session {
+    /// The whole `Set-Cookie` header (with its attributes).
+    pub set_cookie: String,
+    /// The session cookie as a `Cookie` header sends it (`name=value`).
+    pub cookie: String,
+    /// The CSRF token writes must send in `X-CSRF-Token`.
+    pub csrf: String,
 }
 
 pub const ADMIN: &str = "admin@tandem.test";
@@ -162,4 +287,82 @@ pub fn assert_error(got: &(u16, Value), status: u16, message: &str, ctx: &str) {
     assert_eq!(got.0, status, "{ctx}: status; body {}", got.1);
     assert_eq!(got.1["error"], message, "{ctx}: error; body {}", got.1);
     assert_eq!(got.1["error_human"], message, "{ctx}: error_human");
+}
+
+/// Sends the request and asserts its status (`ctx` names the case); the JSON body.
+pub async fn assert_status(builder: RequestBuilder, status: u16, ctx: &str) -> Value {
+    let r = send(builder).await;
+    assert_eq!(r.0, status, "{ctx}: body {}", r.1);
+    r.1
+}
+
+/// Sends the request and asserts the Zammad-shaped error it answers (see [`assert_error`]).
+pub async fn assert_refused(builder: RequestBuilder, status: u16, message: &str, ctx: &str) {
+    assert_error(&send(builder).await, status, message, ctx);
+}
+
+/// The last of a ticket's `article_ids` (the article a create or update just added).
+pub fn last_article_id(ticket: &Value) -> i64 {
+    ticket["article_ids"]
+        .as_array()
+        .and_then(|ids| ids.last())
+        .and_then(Value::as_i64)
+        .unwrap_or_else(|| panic!("no article_ids in {ticket}"))
+}
+
+/// Waits until `check` holds (up to 30 s, polling every 100 ms); panics naming `what`.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// The domain's actor for `login`, loaded from the test server's database.
+pub async fn actor(s: &TestServer, login: &str) -> domain::Actor {
+    let id = s.user_id(login).await;
+    let mut conn = s.db.store.read().await.unwrap();
+    domain::policy::access::load_actor(&mut conn, id, None)
+        .await
+        .unwrap()
+}
+
+/// Posts a raw e-mail to `/channels_email/inbound` as the admin (201); what became of it.
+pub async fn inbound(s: &TestServer, message: Vec<u8>) -> Value {
+    let r = send(
+        s.post("/channels_email/inbound", ADMIN)
+            .header("content-type", "message/rfc822")
+            .body(message),
+    )
+    .await;
+    assert_eq!(r.0, 201, "{}: inbound: {}", s.db.name, r.1);
+    r.1
+}
+
+/// A sender address "support@example.com" for group "Users"; returns (address id, group id).
+pub async fn support_address(s: &TestServer) -> (i64, i64) {
+    let r = send(
+        s.post("/email_addresses", ADMIN)
+            .json(&serde_json::json!({"name": "Example Support", "email": "Support@Example.com"})),
+    )
+    .await;
+    assert_eq!(r.0, 201, "{}: {}", s.db.name, r.1);
+    assert_eq!(r.1["email"], "support@example.com");
+    let address = r.1["id"].as_i64().unwrap();
+    let users = s.group_id("Users").await;
+    let r = send(
+        s.put(&format!("/groups/{users}"), ADMIN)
+            .json(&serde_json::json!({"email_address_id": address})),
+    )
+    .await;
+    assert_eq!(r.0, 200, "{}", r.1);
+    assert_eq!(r.1["email_address_id"], address);
+    (address, users)
 }

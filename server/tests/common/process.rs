@@ -1,6 +1,8 @@
 //! Real `tandem` processes (the binary Cargo built for the tests) for tests that kill one
 //! (`kill -9`) or run several on one database, and the REST reads those tests make of them.
 //!
+//! Also the plumbing of the other servers the tests start (free ports, waiting for a listener).
+//!
 //! Part of the shared test support (`common::process`).
 #![allow(dead_code)]
 
@@ -18,6 +20,52 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A mail server the tests need is not installed: fails when the test command requires mail
+/// (`TANDEM_TEST_REQUIRE_MAIL`), else says the test skips (`None`, no server). `missing` and
+/// `skipped` say which.
+pub fn mail_server_missing<T>(missing: &str, skipped: &str) -> Option<T> {
+    assert!(
+        std::env::var("TANDEM_TEST_REQUIRE_MAIL").is_err(),
+        "{missing}"
+    );
+    eprintln!("SKIPPED: {skipped}");
+    None
+}
+
+/// A free port and an empty directory `tandem-{kind}-…` for a server to run on and in.
+pub fn port_and_dir(kind: &str) -> (u16, std::path::PathBuf) {
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("tandem-{kind}-{}-{port}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    (port, dir)
+}
+
+/// Spawns `command` (its output discarded) and waits up to 20 s until something listens on
+/// `port`; panics naming `what`, with `log()` (what it wrote), when nothing does.
+pub fn spawn_listening(
+    command: &mut Command,
+    port: u16,
+    what: &str,
+    log: impl Fn() -> String,
+) -> Child {
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {what}: {e}"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} did not start: {}",
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
 }
 
 /// A running `tandem` process with the demo data; killed (`SIGKILL`) when dropped.

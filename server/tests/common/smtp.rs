@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::process::{mail_server_missing, port_and_dir, spawn_listening};
+
 pub struct SmtpSink {
     child: Child,
     pub port: u16,
@@ -17,14 +19,6 @@ pub struct SmtpSink {
 
 fn python() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl SmtpSink {
@@ -36,32 +30,23 @@ impl SmtpSink {
             .status()
             .is_ok_and(|s| s.success());
         if !has_aiosmtpd {
-            assert!(
-                std::env::var("TANDEM_TEST_REQUIRE_MAIL").is_err(),
-                "aiosmtpd is missing from .venv (./tandem.sh setup installs it)"
+            return mail_server_missing(
+                "aiosmtpd is missing from .venv (./tandem.sh setup installs it)",
+                "no aiosmtpd in .venv (./tandem.sh test installs it)",
             );
-            eprintln!("SKIPPED: no aiosmtpd in .venv (./tandem.sh test installs it)");
-            return None;
         }
-        let port = free_port();
-        let dir = std::env::temp_dir().join(format!("tandem-smtp-{}-{port}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let (port, dir) = port_and_dir("smtp");
         let maildir = dir.join("maildir");
-        let child = Command::new(python())
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start aiosmtpd");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "aiosmtpd did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let child = spawn_listening(
+            Command::new(python())
+                .args(["-m", "aiosmtpd", "-n", "-l"])
+                .arg(format!("127.0.0.1:{port}"))
+                .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(&maildir),
+            port,
+            "aiosmtpd",
+            String::new,
+        );
         Some(SmtpSink {
             child,
             port,
