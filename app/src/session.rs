@@ -22,6 +22,19 @@ pub struct SessionUser {
     pub time_zone: Option<String>,
 }
 
+impl SessionUser {
+    /// The user's role as the top bar and the profile name it: `Admin`, `Agent` or `Customer`.
+    pub fn role_label(&self) -> &'static str {
+        if self.is_admin {
+            "Admin"
+        } else if self.is_agent {
+            "Agent"
+        } else {
+            "Customer"
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 pub mod server {
     use domain::Actor;
@@ -121,6 +134,32 @@ pub mod server {
             Ok(value) => Ok(value),
             Err(e) => Err(fail(e).await),
         }
+    }
+
+    /// The preamble most server functions share: the signed-in actor (a 401 when nobody is,
+    /// see [`actor`]) and the server's context, then `work` with both, its error turned into
+    /// the server function's (see [`run`]).
+    pub async fn as_actor<T, Fut>(
+        work: impl FnOnce(Actor, ServerContext) -> Fut,
+    ) -> Result<T, ServerFnError>
+    where
+        Fut: std::future::Future<Output = domain::Result<T>>,
+    {
+        let actor = actor().await?;
+        let ctx = context()?;
+        run(work(actor, ctx)).await
+    }
+
+    /// [`as_actor`] for the admin area: `work` runs for a signed-in admin only (see [`admin`]).
+    pub async fn as_admin<T, Fut>(
+        work: impl FnOnce(Actor, ServerContext) -> Fut,
+    ) -> Result<T, ServerFnError>
+    where
+        Fut: std::future::Future<Output = domain::Result<T>>,
+    {
+        let actor = admin().await?;
+        let ctx = context()?;
+        run(work(actor, ctx)).await
     }
 
     /// The time zone in a user's preferences (`timezone`), if one is set.

@@ -144,7 +144,7 @@ pub struct SettingsForm {
 
 #[cfg(feature = "ssr")]
 mod server {
-    pub use crate::session::server::{admin, run};
+    pub use crate::session::server::as_admin;
 
     pub fn page(per_page: i64) -> domain::storage::paging::Page {
         domain::storage::paging::Page { page: 1, per_page }
@@ -154,11 +154,9 @@ mod server {
 /// Users matching `query` (name, login, e-mail, phone; empty: everyone), at most 200.
 #[server(output = JsonText)]
 pub async fn admin_users(query: String) -> Result<Vec<UserRow>, ServerFnError> {
-    use self::server::{admin, page, run};
+    use self::server::{as_admin, page};
     use domain::accounts::users;
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(async {
+    as_admin(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let found =
             users::search(&mut conn, ctx.store.backend(), &actor, &query, page(200)).await?;
@@ -184,11 +182,9 @@ pub async fn admin_users(query: String) -> Result<Vec<UserRow>, ServerFnError> {
 /// A user for the edit form (`id` 0: an empty form for a new user), with its choices.
 #[server(output = JsonText)]
 pub async fn admin_user(id: i64) -> Result<UserEdit, ServerFnError> {
-    use self::server::{admin, page, run};
+    use self::server::{as_admin, page};
     use domain::accounts::{groups, organizations, roles, users};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(async {
+    as_admin(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let roles: Vec<Choice> = roles::list(&mut conn, &actor)
             .await?
@@ -265,30 +261,28 @@ pub async fn admin_user(id: i64) -> Result<UserEdit, ServerFnError> {
 /// returns its id.
 #[server(input = Json)]
 pub async fn save_admin_user(user: UserForm) -> Result<i64, ServerFnError> {
-    use self::server::{admin, run};
+    use self::server::as_admin;
     use domain::accounts::users::{self, AccessList, UserParams};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    let some = |s: &str| Some(s.trim().to_string());
-    let params = UserParams {
-        login: Some(user.login.trim().to_string()).filter(|l| !l.is_empty()),
-        firstname: some(&user.firstname),
-        lastname: some(&user.lastname),
-        email: some(&user.email),
-        password: Some(user.password.clone()).filter(|p| !p.is_empty()),
-        active: Some(user.active),
-        organization_id: Some(user.organization_id),
-        role_ids: Some(user.role_ids.clone()),
-        group_ids: Some(
-            user.group_access
-                .iter()
-                .filter(|(_, levels)| !levels.is_empty())
-                .map(|(gid, levels)| (gid.to_string(), AccessList::Many(levels.clone())))
-                .collect(),
-        ),
-        ..Default::default()
-    };
-    run(async {
+    as_admin(|actor, ctx| async move {
+        let some = |s: &str| Some(s.trim().to_string());
+        let params = UserParams {
+            login: Some(user.login.trim().to_string()).filter(|l| !l.is_empty()),
+            firstname: some(&user.firstname),
+            lastname: some(&user.lastname),
+            email: some(&user.email),
+            password: Some(user.password.clone()).filter(|p| !p.is_empty()),
+            active: Some(user.active),
+            organization_id: Some(user.organization_id),
+            role_ids: Some(user.role_ids.clone()),
+            group_ids: Some(
+                user.group_access
+                    .iter()
+                    .filter(|(_, levels)| !levels.is_empty())
+                    .map(|(gid, levels)| (gid.to_string(), AccessList::Many(levels.clone())))
+                    .collect(),
+            ),
+            ..Default::default()
+        };
         let saved = if user.id == 0 {
             users::create_user(&ctx.store, &actor, params).await?
         } else {
@@ -302,19 +296,18 @@ pub async fn save_admin_user(user: UserForm) -> Result<i64, ServerFnError> {
 /// Unlocks an account locked after failed logins.
 #[server]
 pub async fn unlock_admin_user(id: i64) -> Result<(), ServerFnError> {
-    use self::server::{admin, run};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(domain::accounts::users::unlock(&ctx.store, &actor, id)).await
+    use self::server::as_admin;
+    as_admin(
+        |actor, ctx| async move { domain::accounts::users::unlock(&ctx.store, &actor, id).await },
+    )
+    .await
 }
 
 #[server(output = JsonText)]
 pub async fn admin_organizations() -> Result<Vec<OrganizationRow>, ServerFnError> {
-    use self::server::{admin, page, run};
+    use self::server::{as_admin, page};
     use domain::accounts::organizations;
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(async {
+    as_admin(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let all = organizations::list(&mut conn, &actor, page(500)).await?;
         let ids: Vec<i64> = all.iter().map(|o| o.id).collect();
@@ -337,11 +330,9 @@ pub async fn admin_organizations() -> Result<Vec<OrganizationRow>, ServerFnError
 
 #[server(output = JsonText)]
 pub async fn admin_organization(id: i64) -> Result<OrganizationEdit, ServerFnError> {
-    use self::server::{admin, run};
+    use self::server::as_admin;
     use domain::accounts::{organizations, users};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(async {
+    as_admin(|actor, ctx| async move {
         if id == 0 {
             return Ok(OrganizationEdit {
                 organization: OrganizationForm {
@@ -381,19 +372,17 @@ pub async fn admin_organization(id: i64) -> Result<OrganizationEdit, ServerFnErr
 /// Creates (`id` 0) or updates an organisation; returns its id.
 #[server(input = Json)]
 pub async fn save_admin_organization(org: OrganizationForm) -> Result<i64, ServerFnError> {
-    use self::server::{admin, run};
+    use self::server::as_admin;
     use domain::accounts::organizations::{self, OrganizationParams};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    let params = OrganizationParams {
-        name: Some(org.name.clone()),
-        shared: Some(org.shared),
-        active: Some(org.active),
-        domain: Some(org.domain.trim().to_string()),
-        note: Some(org.note.clone()),
-        ..Default::default()
-    };
-    run(async {
+    as_admin(|actor, ctx| async move {
+        let params = OrganizationParams {
+            name: Some(org.name.clone()),
+            shared: Some(org.shared),
+            active: Some(org.active),
+            domain: Some(org.domain.trim().to_string()),
+            note: Some(org.note.clone()),
+            ..Default::default()
+        };
         let saved = if org.id == 0 {
             organizations::create_organization(&ctx.store, &actor, &params).await?
         } else {
@@ -406,12 +395,10 @@ pub async fn save_admin_organization(org: OrganizationForm) -> Result<i64, Serve
 
 #[server(output = JsonText)]
 pub async fn admin_groups() -> Result<Vec<GroupRow>, ServerFnError> {
-    use self::server::{admin, run};
+    use self::server::as_admin;
     use domain::mail::addresses;
     use std::collections::HashMap;
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(async {
+    as_admin(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let emails: HashMap<i64, String> = addresses::list(&mut conn, &actor)
             .await?
@@ -438,12 +425,10 @@ pub async fn admin_groups() -> Result<Vec<GroupRow>, ServerFnError> {
 
 #[server(output = JsonText)]
 pub async fn admin_group(id: i64) -> Result<GroupEdit, ServerFnError> {
-    use self::server::{admin, run};
+    use self::server::as_admin;
     use domain::accounts::groups;
     use domain::mail::{addresses, signatures};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(async {
+    as_admin(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let email_addresses = addresses::list(&mut conn, &actor)
             .await?
@@ -498,22 +483,20 @@ pub async fn admin_group(id: i64) -> Result<GroupEdit, ServerFnError> {
 /// Creates (`id` 0) or updates a group; returns its id.
 #[server(input = Json)]
 pub async fn save_admin_group(group: GroupForm) -> Result<i64, ServerFnError> {
-    use self::server::{admin, run};
+    use self::server::as_admin;
     use domain::accounts::groups::{self, GroupParams};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    let params = GroupParams {
-        name: Some(group.name.clone()),
-        active: Some(group.active),
-        note: Some(group.note.clone()),
-        follow_up_possible: Some(group.follow_up_possible.clone()),
-        reopen_time_in_days: group.reopen_time_in_days,
-        shared_drafts: Some(group.shared_drafts),
-        email_address_id: Some(group.email_address_id),
-        signature_id: Some(group.signature_id),
-        ..Default::default()
-    };
-    run(async {
+    as_admin(|actor, ctx| async move {
+        let params = GroupParams {
+            name: Some(group.name.clone()),
+            active: Some(group.active),
+            note: Some(group.note.clone()),
+            follow_up_possible: Some(group.follow_up_possible.clone()),
+            reopen_time_in_days: group.reopen_time_in_days,
+            shared_drafts: Some(group.shared_drafts),
+            email_address_id: Some(group.email_address_id),
+            signature_id: Some(group.signature_id),
+            ..Default::default()
+        };
         let saved = if group.id == 0 {
             groups::create_group(&ctx.store, &actor, &params).await?
         } else {
@@ -526,10 +509,8 @@ pub async fn save_admin_group(group: GroupForm) -> Result<i64, ServerFnError> {
 
 #[server(output = JsonText)]
 pub async fn admin_roles() -> Result<Vec<RoleRow>, ServerFnError> {
-    use self::server::{admin, run};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(async {
+    use self::server::as_admin;
+    as_admin(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         Ok(domain::accounts::roles::list(&mut conn, &actor)
             .await?
@@ -566,31 +547,30 @@ fn settings_form(
 
 #[server(output = JsonText)]
 pub async fn admin_settings() -> Result<SettingsForm, ServerFnError> {
-    use self::server::{admin, run};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    let stored = run(async {
+    use self::server::as_admin;
+    as_admin(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
-        domain::desk::settings::load(&mut conn, &actor).await
+        let stored = domain::desk::settings::load(&mut conn, &actor).await?;
+        Ok(settings_form(stored, &ctx))
     })
-    .await?;
-    Ok(settings_form(stored, &ctx))
+    .await
 }
 
 #[server(input = Json, output = JsonText)]
 pub async fn save_admin_settings(settings: SettingsForm) -> Result<SettingsForm, ServerFnError> {
-    use self::server::{admin, run};
+    use self::server::as_admin;
     use domain::desk::settings::{self, OperatorSettings};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    let wanted = OperatorSettings {
-        password_min_size: settings.password_min_size,
-        password_need_mixed_case: settings.password_need_mixed_case,
-        password_need_digit: settings.password_need_digit,
-        password_need_special: settings.password_need_special,
-        ticket_hook: settings.ticket_hook.clone(),
-        system_id: settings.system_id,
-    };
-    let stored = run(settings::save(&ctx.store, &actor, &wanted)).await?;
-    Ok(settings_form(stored, &ctx))
+    as_admin(|actor, ctx| async move {
+        let wanted = OperatorSettings {
+            password_min_size: settings.password_min_size,
+            password_need_mixed_case: settings.password_need_mixed_case,
+            password_need_digit: settings.password_need_digit,
+            password_need_special: settings.password_need_special,
+            ticket_hook: settings.ticket_hook.clone(),
+            system_id: settings.system_id,
+        };
+        let stored = settings::save(&ctx.store, &actor, &wanted).await?;
+        Ok(settings_form(stored, &ctx))
+    })
+    .await
 }

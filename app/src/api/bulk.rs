@@ -158,11 +158,9 @@ mod ssr {
 /// possible owners in the groups they have full access to. Agents only.
 #[server(output = JsonText)]
 pub async fn bulk_options() -> Result<BulkChoices, ServerFnError> {
-    use crate::session::server::{actor, context, run};
+    use crate::session::server::as_actor;
     use domain::policy::access::AccessLevel;
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    as_actor(|actor, ctx| async move {
         ssr::agents_only(&actor)?;
         let mut conn = ctx.store.read().await?;
         use crate::api::choices::server::{

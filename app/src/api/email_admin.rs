@@ -139,7 +139,7 @@ mod server {
     use domain::Actor;
     use sqlx::AnyConnection;
 
-    pub use crate::session::server::{admin, run};
+    pub use crate::session::server::as_admin;
 
     /// Every group's name by id.
     pub async fn group_names(
@@ -211,6 +211,38 @@ mod server {
         }
     }
 
+    /// A stored sender address for the list and the form, with the groups sending from it
+    /// (taken out of `uses`).
+    pub fn address_form(
+        a: domain::mail::addresses::EmailAddressRecord,
+        uses: &mut Users,
+    ) -> super::EmailAddressForm {
+        super::EmailAddressForm {
+            groups: uses.remove(&a.id).unwrap_or_default(),
+            id: a.id,
+            name: a.name,
+            email: a.email,
+            active: a.active != 0,
+            note: a.note,
+        }
+    }
+
+    /// A stored signature for the list and the form, with the groups using it (taken out of
+    /// `uses`).
+    pub fn signature_form(
+        s: domain::mail::signatures::SignatureRecord,
+        uses: &mut Users,
+    ) -> super::SignatureForm {
+        super::SignatureForm {
+            groups: uses.remove(&s.id).unwrap_or_default(),
+            id: s.id,
+            name: s.name,
+            body: s.body,
+            active: s.active != 0,
+            note: s.note,
+        }
+    }
+
     /// `0` creates, anything else updates that record.
     pub fn target(id: i64) -> Option<i64> {
         (id != 0).then_some(id)
@@ -222,23 +254,14 @@ mod server {
 /// Every sender address, with the groups sending from it.
 #[server(output = JsonText)]
 pub async fn admin_email_addresses() -> Result<Vec<EmailAddressForm>, ServerFnError> {
-    use self::server::{admin, group_uses, run};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(async {
+    use self::server::{address_form, as_admin, group_uses};
+    as_admin(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let list = domain::mail::addresses::list(&mut conn, &actor).await?;
         let (mut uses, _) = group_uses(&mut conn, &actor).await?;
         Ok(list
             .into_iter()
-            .map(|a| EmailAddressForm {
-                groups: uses.remove(&a.id).unwrap_or_default(),
-                id: a.id,
-                name: a.name,
-                email: a.email,
-                active: a.active != 0,
-                note: a.note,
-            })
+            .map(|a| address_form(a, &mut uses))
             .collect())
     })
     .await
@@ -247,10 +270,8 @@ pub async fn admin_email_addresses() -> Result<Vec<EmailAddressForm>, ServerFnEr
 /// One sender address for its form (`id` 0: an empty form).
 #[server(output = JsonText)]
 pub async fn admin_email_address(id: i64) -> Result<EmailAddressForm, ServerFnError> {
-    use self::server::{admin, group_uses, run};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(async {
+    use self::server::{address_form, as_admin, group_uses};
+    as_admin(|actor, ctx| async move {
         domain::policy::authorize_email_admin(&actor)?;
         if id == 0 {
             return Ok(EmailAddressForm {
@@ -261,14 +282,7 @@ pub async fn admin_email_address(id: i64) -> Result<EmailAddressForm, ServerFnEr
         let mut conn = ctx.store.read().await?;
         let a = domain::mail::addresses::find(&mut conn, id).await?;
         let (mut uses, _) = group_uses(&mut conn, &actor).await?;
-        Ok(EmailAddressForm {
-            groups: uses.remove(&a.id).unwrap_or_default(),
-            id: a.id,
-            name: a.name,
-            email: a.email,
-            active: a.active != 0,
-            note: a.note,
-        })
+        Ok(address_form(a, &mut uses))
     })
     .await
 }
@@ -277,31 +291,30 @@ pub async fn admin_email_address(id: i64) -> Result<EmailAddressForm, ServerFnEr
 /// returns its id.
 #[server(input = Json)]
 pub async fn save_admin_email_address(address: EmailAddressForm) -> Result<i64, ServerFnError> {
-    use self::server::{admin, run, target};
+    use self::server::{as_admin, target};
     use domain::mail::addresses::EmailAddressParams;
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    let params = EmailAddressParams {
-        name: Some(address.name),
-        email: Some(address.email),
-        active: Some(address.active),
-        note: Some(address.note),
-    };
-    let saved = run(ctx
-        .desk
-        .save_email_address(&actor, target(address.id), &params))
-    .await?;
-    Ok(saved.id)
+    as_admin(|actor, ctx| async move {
+        let params = EmailAddressParams {
+            name: Some(address.name),
+            email: Some(address.email),
+            active: Some(address.active),
+            note: Some(address.note),
+        };
+        let saved = ctx
+            .desk
+            .save_email_address(&actor, target(address.id), &params)
+            .await?;
+        Ok(saved.id)
+    })
+    .await
 }
 
 /// Removes a sender address ([`domain::desk::Desk::delete_email_address`]); groups sending
 /// from it send from none.
 #[server]
 pub async fn delete_admin_email_address(id: i64) -> Result<(), ServerFnError> {
-    use self::server::{admin, run};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(ctx.desk.delete_email_address(&actor, id)).await
+    use self::server::as_admin;
+    as_admin(|actor, ctx| async move { ctx.desk.delete_email_address(&actor, id).await }).await
 }
 
 // ───────────────────────────── mailboxes ─────────────────────────────
@@ -309,10 +322,8 @@ pub async fn delete_admin_email_address(id: i64) -> Result<(), ServerFnError> {
 /// Every mailbox with its last poll.
 #[server(output = JsonText)]
 pub async fn admin_mailboxes() -> Result<Vec<MailboxRow>, ServerFnError> {
-    use self::server::{admin, group_names, mailbox_row, run};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(async {
+    use self::server::{as_admin, group_names, mailbox_row};
+    as_admin(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let list = domain::mail::channels::list(&mut conn, &actor).await?;
         let groups = group_names(&mut conn, &actor).await?;
@@ -324,10 +335,8 @@ pub async fn admin_mailboxes() -> Result<Vec<MailboxRow>, ServerFnError> {
 /// One mailbox for its form (`id` 0: an empty form), without its password.
 #[server(output = JsonText)]
 pub async fn admin_mailbox(id: i64) -> Result<MailboxEdit, ServerFnError> {
-    use self::server::{admin, group_names, mailbox_row, run};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(async {
+    use self::server::{as_admin, group_names, mailbox_row};
+    as_admin(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         domain::policy::authorize_email_admin(&actor)?;
         let names = group_names(&mut conn, &actor).await?;
@@ -381,50 +390,43 @@ pub async fn admin_mailbox(id: i64) -> Result<MailboxEdit, ServerFnError> {
 /// connecting to it (its poller does, on its next round); returns its id.
 #[server(input = Json)]
 pub async fn save_admin_mailbox(mailbox: MailboxForm) -> Result<i64, ServerFnError> {
-    use self::server::{admin, run, target};
+    use self::server::{as_admin, target};
     use domain::mail::channels::EmailChannelParams;
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    let port = mailbox.port.trim();
-    let port = if port.is_empty() {
-        None
-    } else {
-        match port.parse::<i64>() {
-            Ok(port) => Some(port),
-            Err(_) => {
-                return Err(crate::session::server::fail(domain::Error::unprocessable(
-                    "The port must be a number from 1 to 65535.",
-                ))
-                .await);
-            }
-        }
-    };
-    let params = EmailChannelParams {
-        group_id: mailbox.group_id,
-        host: Some(mailbox.host),
-        port,
-        ssl: Some(mailbox.ssl),
-        user: Some(mailbox.user),
-        // empty: the stored password stays
-        password: (!mailbox.password.is_empty()).then_some(mailbox.password),
-        folder: Some(mailbox.folder),
-        keep_on_server: Some(mailbox.keep_on_server),
-        active: Some(mailbox.active),
-    };
-    let saved = run(ctx
-        .desk
-        .save_email_channel(&actor, target(mailbox.id), &params))
-    .await?;
-    Ok(saved.id)
+    as_admin(|actor, ctx| async move {
+        let port = mailbox.port.trim();
+        let port = if port.is_empty() {
+            None
+        } else {
+            Some(port.parse::<i64>().map_err(|_| {
+                domain::Error::unprocessable("The port must be a number from 1 to 65535.")
+            })?)
+        };
+        let params = EmailChannelParams {
+            group_id: mailbox.group_id,
+            host: Some(mailbox.host),
+            port,
+            ssl: Some(mailbox.ssl),
+            user: Some(mailbox.user),
+            // empty: the stored password stays
+            password: (!mailbox.password.is_empty()).then_some(mailbox.password),
+            folder: Some(mailbox.folder),
+            keep_on_server: Some(mailbox.keep_on_server),
+            active: Some(mailbox.active),
+        };
+        let saved = ctx
+            .desk
+            .save_email_channel(&actor, target(mailbox.id), &params)
+            .await?;
+        Ok(saved.id)
+    })
+    .await
 }
 
 /// Removes a mailbox ([`domain::desk::Desk::delete_email_channel`]); its poller stops.
 #[server]
 pub async fn delete_admin_mailbox(id: i64) -> Result<(), ServerFnError> {
-    use self::server::{admin, run};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(ctx.desk.delete_email_channel(&actor, id)).await
+    use self::server::as_admin;
+    as_admin(|actor, ctx| async move { ctx.desk.delete_email_channel(&actor, id).await }).await
 }
 
 // ───────────────────────────── signatures ─────────────────────────────
@@ -432,23 +434,14 @@ pub async fn delete_admin_mailbox(id: i64) -> Result<(), ServerFnError> {
 /// Every signature, with the groups using it.
 #[server(output = JsonText)]
 pub async fn admin_signatures() -> Result<Vec<SignatureForm>, ServerFnError> {
-    use self::server::{admin, group_uses, run};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(async {
+    use self::server::{as_admin, group_uses, signature_form};
+    as_admin(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let list = domain::mail::signatures::list(&mut conn, &actor).await?;
         let (_, mut uses) = group_uses(&mut conn, &actor).await?;
         Ok(list
             .into_iter()
-            .map(|s| SignatureForm {
-                groups: uses.remove(&s.id).unwrap_or_default(),
-                id: s.id,
-                name: s.name,
-                body: s.body,
-                active: s.active != 0,
-                note: s.note,
-            })
+            .map(|s| signature_form(s, &mut uses))
             .collect())
     })
     .await
@@ -457,10 +450,8 @@ pub async fn admin_signatures() -> Result<Vec<SignatureForm>, ServerFnError> {
 /// One signature for its form (`id` 0: an empty form).
 #[server(output = JsonText)]
 pub async fn admin_signature(id: i64) -> Result<SignatureEdit, ServerFnError> {
-    use self::server::{admin, group_uses, run};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(async {
+    use self::server::{as_admin, group_uses, signature_form};
+    as_admin(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         // the list's permission rule (readers of signatures)
         domain::mail::signatures::list(&mut conn, &actor).await?;
@@ -480,14 +471,7 @@ pub async fn admin_signature(id: i64) -> Result<SignatureEdit, ServerFnError> {
         let s = domain::mail::signatures::find(&mut conn, id).await?;
         let (_, mut uses) = group_uses(&mut conn, &actor).await?;
         Ok(SignatureEdit {
-            signature: SignatureForm {
-                groups: uses.remove(&s.id).unwrap_or_default(),
-                id: s.id,
-                name: s.name,
-                body: s.body,
-                active: s.active != 0,
-                note: s.note,
-            },
+            signature: signature_form(s, &mut uses),
             placeholders,
         })
     })
@@ -498,18 +482,16 @@ pub async fn admin_signature(id: i64) -> Result<SignatureEdit, ServerFnError> {
 /// checked and sanitised as for the REST API); returns its id.
 #[server(input = Json)]
 pub async fn save_admin_signature(signature: SignatureForm) -> Result<i64, ServerFnError> {
-    use self::server::{admin, run, target};
+    use self::server::{as_admin, target};
     use domain::mail::signatures::SignatureParams;
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    let params = SignatureParams {
-        name: Some(signature.name),
-        body: Some(signature.body),
-        active: Some(signature.active),
-        note: Some(signature.note),
-    };
-    run(async {
-        let params = params.prepared()?;
+    as_admin(|actor, ctx| async move {
+        let params = SignatureParams {
+            name: Some(signature.name),
+            body: Some(signature.body),
+            active: Some(signature.active),
+            note: Some(signature.note),
+        }
+        .prepared()?;
         let saved = ctx
             .desk
             .save_signature(&actor, target(signature.id), &params)
@@ -522,10 +504,8 @@ pub async fn save_admin_signature(signature: SignatureForm) -> Result<i64, Serve
 /// Removes a signature ([`domain::desk::Desk::delete_signature`]).
 #[server]
 pub async fn delete_admin_signature(id: i64) -> Result<(), ServerFnError> {
-    use self::server::{admin, run};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(ctx.desk.delete_signature(&actor, id)).await
+    use self::server::as_admin;
+    as_admin(|actor, ctx| async move { ctx.desk.delete_signature(&actor, id).await }).await
 }
 
 // ───────────────────────────── failed mail ─────────────────────────────
@@ -533,10 +513,8 @@ pub async fn delete_admin_signature(id: i64) -> Result<(), ServerFnError> {
 /// Failed mail, newest first (at most 500).
 #[server(output = JsonText)]
 pub async fn admin_failed_mails() -> Result<Vec<FailedMailRow>, ServerFnError> {
-    use self::server::{admin, failed_row, group_names, run};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(async {
+    use self::server::{as_admin, failed_row, group_names};
+    as_admin(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let list = domain::mail::failed::list(&mut conn, &actor).await?;
         let groups = group_names(&mut conn, &actor).await?;
@@ -548,10 +526,8 @@ pub async fn admin_failed_mails() -> Result<Vec<FailedMailRow>, ServerFnError> {
 /// One failed message with its text as received.
 #[server(output = JsonText)]
 pub async fn admin_failed_mail(id: i64) -> Result<FailedMailView, ServerFnError> {
-    use self::server::{admin, failed_row, group_names, run};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(async {
+    use self::server::{as_admin, failed_row, group_names};
+    as_admin(|actor, ctx| async move {
         let (record, bytes) = ctx.desk.failed_mail_raw(&actor, id).await?;
         let mut conn = ctx.store.read().await?;
         let groups = group_names(&mut conn, &actor).await?;
@@ -569,11 +545,11 @@ pub async fn admin_failed_mail(id: i64) -> Result<FailedMailView, ServerFnError>
 /// Receives a failed message again ([`domain::desk::Desk::reprocess_failed_mail`]).
 #[server]
 pub async fn reprocess_admin_failed_mail(id: i64) -> Result<Reprocessed, ServerFnError> {
-    use self::server::{admin, run};
+    use self::server::as_admin;
     use domain::desk::mail::Received;
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    let received = run(ctx.desk.reprocess_failed_mail(&actor, id)).await?;
+    let received =
+        as_admin(|actor, ctx| async move { ctx.desk.reprocess_failed_mail(&actor, id).await })
+            .await?;
     Ok(match received {
         Received::Article {
             ticket_id,
@@ -605,8 +581,6 @@ pub async fn reprocess_admin_failed_mail(id: i64) -> Result<Reprocessed, ServerF
 /// Forgets a failed message ([`domain::desk::Desk::delete_failed_mail`]).
 #[server]
 pub async fn delete_admin_failed_mail(id: i64) -> Result<(), ServerFnError> {
-    use self::server::{admin, run};
-    let actor = admin().await?;
-    let ctx = crate::session::server::context()?;
-    run(ctx.desk.delete_failed_mail(&actor, id)).await
+    use self::server::as_admin;
+    as_admin(|actor, ctx| async move { ctx.desk.delete_failed_mail(&actor, id).await }).await
 }

@@ -126,10 +126,8 @@ async fn agent_choices(conn: &mut sqlx::AnyConnection) -> domain::Result<Vec<Cho
 /// Admin page: one text module (`id` 0: a new one) and the groups.
 #[server]
 pub async fn admin_text_module(id: i64) -> Result<TextModuleEdit, ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
         domain::policy::text_modules_macros::authorize(
             domain::policy::text_modules_macros::can_manage_text_modules(&actor),
         )?;
@@ -140,16 +138,7 @@ pub async fn admin_text_module(id: i64) -> Result<TextModuleEdit, ServerFnError>
                 ..Default::default()
             }
         } else {
-            let m = domain::tickets::text_modules::show(&mut conn, &actor, id).await?;
-            TextModuleForm {
-                id: Some(m.id),
-                name: m.name,
-                keywords: m.keywords,
-                content: m.content,
-                note: m.note,
-                active: m.active,
-                group_ids: m.group_ids,
-            }
+            text_module_form(domain::tickets::text_modules::show(&mut conn, &actor, id).await?)
         };
         Ok(TextModuleEdit {
             form,
@@ -162,10 +151,8 @@ pub async fn admin_text_module(id: i64) -> Result<TextModuleEdit, ServerFnError>
 /// Admin page: one macro (`id` 0: a new one) and the choices of its fields.
 #[server]
 pub async fn admin_macro(id: i64) -> Result<MacroEdit, ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
         domain::policy::text_modules_macros::authorize(
             domain::policy::text_modules_macros::can_manage_macros(&actor),
         )?;
@@ -196,6 +183,25 @@ pub async fn admin_macro(id: i64) -> Result<MacroEdit, ServerFnError> {
         })
     })
     .await
+}
+
+#[cfg(feature = "ssr")]
+fn text_module_form(m: domain::tickets::text_modules::TextModuleRecord) -> TextModuleForm {
+    TextModuleForm {
+        id: Some(m.id),
+        name: m.name,
+        keywords: m.keywords,
+        content: m.content,
+        note: m.note,
+        active: m.active,
+        group_ids: m.group_ids,
+    }
+}
+
+/// The first 500 records: the admin lists and a ticket's macro menu show them all.
+#[cfg(feature = "ssr")]
+fn first_500() -> domain::storage::paging::Page {
+    domain::storage::paging::Page::new(Some(1), Some(500), 500, 500)
 }
 
 #[cfg(feature = "ssr")]
@@ -232,30 +238,29 @@ fn macro_form(m: domain::tickets::macros::MacroRecord) -> MacroForm {
 /// without groups), by name.
 #[server]
 pub async fn ticket_macros(ticket_id: i64) -> Result<Vec<MacroChoice>, ServerFnError> {
-    use crate::session::server::{actor, context, run};
+    use crate::session::server::as_actor;
     use domain::policy::text_modules_macros::can_apply_macro;
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    as_actor(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let (ticket, _) = domain::tickets::load_readable(&mut conn, &actor, ticket_id).await?;
         if !actor.is_agent() {
             return Ok(Vec::new());
         }
-        let page = domain::storage::paging::Page::new(Some(1), Some(500), 500, 500);
         let facts = ticket.facts(false);
-        Ok(domain::tickets::macros::list(&mut conn, &actor, page)
-            .await?
-            .into_iter()
-            .filter(|m| {
-                can_apply_macro(&actor, &m.facts(), &facts)
-                    && (m.group_ids.is_empty() || m.group_ids.contains(&ticket.group_id))
-            })
-            .map(|m| MacroChoice {
-                id: m.id,
-                name: m.name,
-            })
-            .collect())
+        Ok(
+            domain::tickets::macros::list(&mut conn, &actor, first_500())
+                .await?
+                .into_iter()
+                .filter(|m| {
+                    can_apply_macro(&actor, &m.facts(), &facts)
+                        && (m.group_ids.is_empty() || m.group_ids.contains(&ticket.group_id))
+                })
+                .map(|m| MacroChoice {
+                    id: m.id,
+                    name: m.name,
+                })
+                .collect(),
+        )
     })
     .await
 }
@@ -265,10 +270,8 @@ pub async fn ticket_macros(ticket_id: i64) -> Result<Vec<MacroChoice>, ServerFnE
 /// after this one (wrapping), among those the agent may change.
 #[server]
 pub async fn apply_macro(ticket_id: i64, macro_id: i64) -> Result<MacroApplied, ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
         let applied = ctx.desk.apply_macro(&actor, ticket_id, macro_id).await?;
         let next_ticket_id = if applied.next_up == domain::tickets::macros::NextUp::NextFromOverview
         {
@@ -288,28 +291,19 @@ pub async fn apply_macro(ticket_id: i64, macro_id: i64) -> Result<MacroApplied, 
 /// Admin page: every text module (`admin.text_module`).
 #[server]
 pub async fn admin_text_modules() -> Result<Vec<TextModuleForm>, ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
         domain::policy::text_modules_macros::authorize(
             domain::policy::text_modules_macros::can_manage_text_modules(&actor),
         )?;
         let mut conn = ctx.store.read().await?;
-        let page = domain::storage::paging::Page::new(Some(1), Some(500), 500, 500);
-        Ok(domain::tickets::text_modules::list(&mut conn, &actor, page)
-            .await?
-            .into_iter()
-            .map(|m| TextModuleForm {
-                id: Some(m.id),
-                name: m.name,
-                keywords: m.keywords,
-                content: m.content,
-                note: m.note,
-                active: m.active,
-                group_ids: m.group_ids,
-            })
-            .collect())
+        Ok(
+            domain::tickets::text_modules::list(&mut conn, &actor, first_500())
+                .await?
+                .into_iter()
+                .map(text_module_form)
+                .collect(),
+        )
     })
     .await
 }
@@ -317,11 +311,9 @@ pub async fn admin_text_modules() -> Result<Vec<TextModuleForm>, ServerFnError> 
 /// Admin page: creates (`id` `None`) or changes a text module.
 #[server(input = Json)]
 pub async fn save_text_module(form: TextModuleForm) -> Result<i64, ServerFnError> {
-    use crate::session::server::{actor, context, run};
+    use crate::session::server::as_actor;
     use domain::tickets::text_modules::TextModuleParams;
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    as_actor(|actor, ctx| async move {
         let params = TextModuleParams {
             name: Some(form.name),
             keywords: Some(form.keywords),
@@ -343,29 +335,26 @@ pub async fn save_text_module(form: TextModuleForm) -> Result<i64, ServerFnError
 /// Admin page: deletes a text module.
 #[server]
 pub async fn delete_text_module(id: i64) -> Result<(), ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(ctx.desk.delete_text_module(&actor, id)).await
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move { ctx.desk.delete_text_module(&actor, id).await }).await
 }
 
 /// Admin page: every macro (`admin.macro`).
 #[server]
 pub async fn admin_macros() -> Result<Vec<MacroForm>, ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
         domain::policy::text_modules_macros::authorize(
             domain::policy::text_modules_macros::can_manage_macros(&actor),
         )?;
         let mut conn = ctx.store.read().await?;
-        let page = domain::storage::paging::Page::new(Some(1), Some(500), 500, 500);
-        Ok(domain::tickets::macros::list(&mut conn, &actor, page)
-            .await?
-            .into_iter()
-            .map(macro_form)
-            .collect())
+        Ok(
+            domain::tickets::macros::list(&mut conn, &actor, first_500())
+                .await?
+                .into_iter()
+                .map(macro_form)
+                .collect(),
+        )
     })
     .await
 }
@@ -374,11 +363,9 @@ pub async fn admin_macros() -> Result<Vec<MacroForm>, ServerFnError> {
 /// tag actions.
 #[server(input = Json)]
 pub async fn save_macro(form: MacroForm) -> Result<i64, ServerFnError> {
-    use crate::session::server::{actor, context, run};
+    use crate::session::server::as_actor;
     use domain::tickets::macros::{MacroParams, MacroPerform, NextUp, OwnerChange, TagChange};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    as_actor(|actor, ctx| async move {
         let tags = match form.tags_operator.as_str() {
             "" => None,
             op @ ("add" | "remove") => {
@@ -430,8 +417,6 @@ pub async fn save_macro(form: MacroForm) -> Result<i64, ServerFnError> {
 /// Admin page: deletes a macro.
 #[server]
 pub async fn delete_macro(id: i64) -> Result<(), ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(ctx.desk.delete_macro(&actor, id)).await
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move { ctx.desk.delete_macro(&actor, id).await }).await
 }

@@ -40,15 +40,10 @@ pub struct Tokens {
     pub permissions: Vec<String>,
 }
 
-#[cfg(feature = "ssr")]
-use crate::session::server::run;
-
 #[server(output = JsonText)]
 pub async fn my_account() -> Result<Account, ServerFnError> {
-    use crate::session::server::{actor, context};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let me = domain::accounts::users::find(&mut conn, actor.id).await?;
         Ok(Account {
@@ -69,17 +64,15 @@ pub async fn save_my_account(
     lastname: String,
     email: String,
 ) -> Result<(), ServerFnError> {
-    use crate::session::server::{actor, context};
+    use crate::session::server::as_actor;
     use domain::accounts::users::{self, UserParams};
-    let actor = actor().await?;
-    let ctx = context()?;
-    let params = UserParams {
-        firstname: Some(firstname),
-        lastname: Some(lastname),
-        email: Some(email),
-        ..Default::default()
-    };
-    run(async {
+    as_actor(|actor, ctx| async move {
+        let params = UserParams {
+            firstname: Some(firstname),
+            lastname: Some(lastname),
+            email: Some(email),
+            ..Default::default()
+        };
         users::update_user(&ctx.store, &actor, actor.id, params).await?;
         Ok(())
     })
@@ -99,12 +92,10 @@ async fn this_session() -> Option<String> {
 /// other session of the user ends.
 #[server]
 pub async fn change_my_password(current: String, new: String) -> Result<(), ServerFnError> {
-    use crate::session::server::{actor, context};
+    use crate::session::server::as_actor;
     use domain::storage::columns;
-    let actor = actor().await?;
-    let ctx = context()?;
-    let keep = this_session().await;
-    run(async {
+    as_actor(|actor, ctx| async move {
+        let keep = this_session().await;
         columns::check("password_old", Some(&current), columns::PASSWORD)?;
         columns::check("password_new", Some(&new), columns::PASSWORD)?;
         domain::accounts::users::change_own_password(
@@ -122,46 +113,40 @@ pub async fn change_my_password(current: String, new: String) -> Result<(), Serv
 /// Ends every other session of the user; returns how many ended.
 #[server]
 pub async fn sign_out_other_sessions() -> Result<u64, ServerFnError> {
-    use crate::session::server::{actor, context};
-    let actor = actor().await?;
-    let ctx = context()?;
-    let keep = this_session().await;
-    run(domain::accounts::users::end_other_sessions(
-        &ctx.store,
-        &actor,
-        keep.as_deref(),
-    ))
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
+        let keep = this_session().await;
+        domain::accounts::users::end_other_sessions(&ctx.store, &actor, keep.as_deref()).await
+    })
     .await
 }
 
 #[server(output = JsonText)]
 pub async fn my_tokens() -> Result<Tokens, ServerFnError> {
-    use crate::session::server::{actor, context};
-    let actor = actor().await?;
-    let ctx = context()?;
-    if !domain::policy::can_use_access_tokens(&actor) {
-        return Ok(Tokens::default());
-    }
-    let listed = run(async {
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
+        if !domain::policy::can_use_access_tokens(&actor) {
+            return Ok(Tokens::default());
+        }
         let mut conn = ctx.store.read().await?;
-        domain::accounts::tokens::records(&mut conn, &actor).await
+        let listed = domain::accounts::tokens::records(&mut conn, &actor).await?;
+        Ok(Tokens {
+            tokens: listed
+                .tokens
+                .into_iter()
+                .map(|t| TokenRow {
+                    id: t.id,
+                    permissions: t.permission_names(),
+                    expires_at: t.expiry_date(),
+                    name: t.name,
+                    last_used_at: t.last_used_at,
+                    created_at: t.created_at,
+                })
+                .collect(),
+            permissions: listed.permissions,
+        })
     })
-    .await?;
-    Ok(Tokens {
-        tokens: listed
-            .tokens
-            .into_iter()
-            .map(|t| TokenRow {
-                id: t.id,
-                permissions: t.permission_names(),
-                expires_at: t.expiry_date(),
-                name: t.name,
-                last_used_at: t.last_used_at,
-                created_at: t.created_at,
-            })
-            .collect(),
-        permissions: listed.permissions,
-    })
+    .await
 }
 
 /// Creates a token (`tokens::create_token`); returns its secret, shown this once.
@@ -171,26 +156,25 @@ pub async fn create_my_token(
     permissions: Vec<String>,
     expires_at: String,
 ) -> Result<String, ServerFnError> {
-    use crate::session::server::{actor, context};
+    use crate::session::server::as_actor;
     use domain::accounts::tokens::{self, NewToken};
-    let actor = actor().await?;
-    let ctx = context()?;
-    let params = NewToken {
-        name: Some(name),
-        permission: Some(permissions),
-        expires_at: Some(expires_at).filter(|e| !e.trim().is_empty()),
-    };
-    let created = run(tokens::create_token(&ctx.store, &actor, &params)).await?;
-    Ok(created.secret)
+    as_actor(|actor, ctx| async move {
+        let params = NewToken {
+            name: Some(name),
+            permission: Some(permissions),
+            expires_at: Some(expires_at).filter(|e| !e.trim().is_empty()),
+        };
+        let created = tokens::create_token(&ctx.store, &actor, &params).await?;
+        Ok(created.secret)
+    })
+    .await
 }
 
 #[server]
 pub async fn delete_my_token(id: i64) -> Result<(), ServerFnError> {
-    use crate::session::server::{actor, context};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(domain::accounts::tokens::delete_token(
-        &ctx.store, &actor, id,
-    ))
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
+        domain::accounts::tokens::delete_token(&ctx.store, &actor, id).await
+    })
     .await
 }

@@ -82,11 +82,9 @@ mod ssr {
         scope: MentionScope,
         query: String,
     ) -> Result<Vec<super::MentionCandidate>, leptos::prelude::ServerFnError> {
-        use crate::session::server::{actor, context, run};
+        use crate::session::server::as_actor;
         use domain::tickets::mentions;
-        let actor = actor().await?;
-        let ctx = context()?;
-        run(async {
+        as_actor(|actor, ctx| async move {
             let mut conn = ctx.store.read().await?;
             let agents = match scope {
                 MentionScope::Ticket(id) => {
@@ -165,10 +163,8 @@ mod ssr {
 /// 10: the suggestions of the sidebar's tag input (the domain read of `/tag_search`).
 #[server(output = JsonText)]
 pub async fn tag_suggestions(term: String) -> Result<Vec<String>, ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let found = domain::tickets::tag_list::search_names(&mut conn, &actor, &term, 10).await?;
         Ok(found.into_iter().map(|(_, name)| name).collect())
@@ -184,10 +180,9 @@ pub async fn change_ticket_tag(
     name: String,
     add: bool,
 ) -> Result<(), ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(ctx.desk.change_tag(&actor, ticket_id, &name, add)).await
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move { ctx.desk.change_tag(&actor, ticket_id, &name, add).await })
+        .await
 }
 
 /// Forwarding an e-mail article: its attached files (not its inline images) copied into the
@@ -199,10 +194,8 @@ pub async fn forward_attachments(
     article_id: i64,
     form_id: String,
 ) -> Result<Vec<super::UploadedFile>, ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
         let copies = ctx
             .desk
             .clone_article_attachments(&actor, article_id, &form_id)
@@ -223,11 +216,9 @@ pub async fn forward_attachments(
 /// The ticket's history, oldest first (the domain read of `/ticket_history/{id}`; agents).
 #[server(output = JsonText)]
 pub async fn ticket_history(ticket_id: i64) -> Result<Vec<HistoryItem>, ServerFnError> {
-    use crate::session::server::{actor, context, run};
+    use crate::session::server::as_actor;
     use std::collections::HashMap;
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    as_actor(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let entries = domain::tickets::history::entries(&mut conn, &actor, ticket_id).await?;
         let mut author_ids: Vec<i64> = entries.iter().map(|h| h.created_by_id).collect();
@@ -281,11 +272,9 @@ pub async fn ticket_history(ticket_id: i64) -> Result<Vec<HistoryItem>, ServerFn
 /// `/ticket_merge`); answers the target's id.
 #[server]
 pub async fn merge_ticket(ticket_id: i64, target_number: String) -> Result<i64, ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    let number = target_number.trim().trim_start_matches('#').to_string();
-    run(async {
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
+        let number = target_number.trim().trim_start_matches('#').to_string();
         if number.is_empty() {
             return Err(domain::Error::unprocessable(
                 "Enter the number of the ticket to merge into.",
@@ -304,10 +293,8 @@ pub async fn merge_ticket(ticket_id: i64, target_number: String) -> Result<i64, 
 /// The tickets linked to this one that the caller may read (the domain read of `/links`).
 #[server(output = JsonText)]
 pub async fn ticket_links(ticket_id: i64) -> Result<Vec<LinkedTicket>, ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let linked = domain::tickets::links::readable(&mut conn, &actor, ticket_id).await?;
         let mut out = Vec::new();
@@ -338,12 +325,10 @@ pub async fn add_ticket_link(
     link_type: String,
     other_number: String,
 ) -> Result<(), ServerFnError> {
-    use crate::session::server::{actor, context, run};
+    use crate::session::server::as_actor;
     use domain::desk::LinkEnd;
-    let actor = actor().await?;
-    let ctx = context()?;
-    let number = other_number.trim().trim_start_matches('#').to_string();
-    run(async {
+    as_actor(|actor, ctx| async move {
+        let number = other_number.trim().trim_start_matches('#').to_string();
         if number.is_empty() {
             return Err(domain::Error::unprocessable(
                 "Enter the number of the ticket to link.",
@@ -362,13 +347,13 @@ pub async fn add_ticket_link(
 /// `/links/remove`).
 #[server]
 pub async fn remove_ticket_link(ticket_id: i64, other_id: i64) -> Result<(), ServerFnError> {
-    use crate::session::server::{actor, context, run};
+    use crate::session::server::as_actor;
     use domain::desk::LinkEnd;
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(ctx
-        .desk
-        .change_link(&actor, false, "normal", LinkEnd::Id(other_id), ticket_id))
+    as_actor(|actor, ctx| async move {
+        ctx.desk
+            .change_link(&actor, false, "normal", LinkEnd::Id(other_id), ticket_id)
+            .await
+    })
     .await
 }
 
@@ -376,10 +361,8 @@ pub async fn remove_ticket_link(ticket_id: i64, other_id: i64) -> Result<(), Ser
 /// (the domain read of `/mentions`).
 #[server]
 pub async fn my_subscription(ticket_id: i64) -> Result<Option<i64>, ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let rows = domain::tickets::mentions::rows(&mut conn, &actor, ticket_id).await?;
         Ok(rows
@@ -394,10 +377,8 @@ pub async fn my_subscription(ticket_id: i64) -> Result<Option<i64>, ServerFnErro
 /// the mention's id.
 #[server]
 pub async fn subscribe_ticket(ticket_id: i64) -> Result<i64, ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
         let (id, ..) = ctx.desk.create_mention(&actor, ticket_id, None).await?;
         Ok(id)
     })
@@ -408,10 +389,8 @@ pub async fn subscribe_ticket(ticket_id: i64) -> Result<i64, ServerFnError> {
 /// `DELETE /mentions/{id}`).
 #[server]
 pub async fn unsubscribe_ticket(mention_id: i64) -> Result<(), ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(ctx.desk.delete_mention(&actor, mention_id)).await
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move { ctx.desk.delete_mention(&actor, mention_id).await }).await
 }
 
 /// The agents the caller may mention on the ticket (active agents with access to its group)
@@ -441,11 +420,9 @@ pub async fn group_mention_candidates(
 /// `/tickets/search?query=customer_id:…`).
 #[server(output = JsonText)]
 pub async fn other_open_tickets(ticket_id: i64) -> Result<OtherTickets, ServerFnError> {
-    use crate::session::server::{actor, context, run};
+    use crate::session::server::as_actor;
     use domain::search::overviews;
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    as_actor(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let (record, _) = domain::tickets::load_readable(&mut conn, &actor, ticket_id).await?;
         let page = domain::storage::paging::Page {
@@ -517,10 +494,8 @@ pub async fn other_open_tickets(ticket_id: i64) -> Result<OtherTickets, ServerFn
 /// Zammad's article actions leave out its own `EmailAddress` records).
 #[server]
 pub async fn own_addresses() -> Result<Vec<String>, ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
         if !actor.is_agent() {
             return Err(domain::Error::not_authorized());
         }

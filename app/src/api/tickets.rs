@@ -212,10 +212,8 @@ mod ssr {
 
     /// The signed-in caller's [`zoom`] of a ticket, as a server function answers it.
     pub async fn caller_zoom(id: i64) -> Result<TicketZoom, leptos::prelude::ServerFnError> {
-        use crate::session::server::{actor, context, run};
-        let actor = actor().await?;
-        let ctx = context()?;
-        run(async {
+        use crate::session::server::as_actor;
+        as_actor(|actor, ctx| async move {
             let mut conn = ctx.store.read().await?;
             zoom(&mut conn, &actor, id).await
         })
@@ -538,10 +536,8 @@ pub async fn show_ticket(id: i64) -> Result<TicketZoom, ServerFnError> {
 /// article `before` (oldest first), and how many are older still.
 #[server(output = JsonText)]
 pub async fn earlier_articles(id: i64, before: i64) -> Result<ArticlePage, ServerFnError> {
-    use crate::session::server::{actor, context, run};
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let (record, _) = domain::tickets::load_readable(&mut conn, &actor, id).await?;
         let (articles, earlier) = ssr::thread(
@@ -593,37 +589,28 @@ pub async fn update_ticket(id: i64, changes: TicketChanges) -> Result<(), Server
 /// Admins: deletes the ticket with its thread and files.
 #[server]
 pub async fn delete_ticket(id: i64) -> Result<(), ServerFnError> {
-    use crate::session::server::{actor, context, fail};
-    let actor = actor().await?;
-    let ctx = context()?;
-    match ctx.desk.delete_ticket(&actor, id).await {
-        Ok(()) => Ok(()),
-        Err(e) => Err(fail(e).await),
-    }
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move { ctx.desk.delete_ticket(&actor, id).await }).await
 }
 
 /// Creates a ticket with its first article; answers the new ticket's id.
 #[server(input = Json)]
 pub async fn create_ticket(ticket: NewTicket) -> Result<i64, ServerFnError> {
-    use crate::session::server::{actor, context, fail};
-    let actor = actor().await?;
-    let ctx = context()?;
-    let request = ssr::new_ticket(&ticket, actor.is_agent());
-    match ctx.desk.create_ticket(&actor, &request).await {
-        Ok(created) => Ok(created.id),
-        Err(e) => Err(fail(e).await),
-    }
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
+        let request = ssr::new_ticket(&ticket, actor.is_agent());
+        Ok(ctx.desk.create_ticket(&actor, &request).await?.id)
+    })
+    .await
 }
 
 /// The groups the caller may open a ticket in.
 #[server(output = JsonText)]
 pub async fn ticket_form_options() -> Result<NewTicketOptions, ServerFnError> {
     use crate::api::Choice;
-    use crate::session::server::{actor, context, fail};
+    use crate::session::server::as_actor;
     use domain::policy::access::AccessLevel;
-    let actor = actor().await?;
-    let ctx = context()?;
-    let result = async {
+    as_actor(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let agent = actor.is_agent();
         let ids = if agent {
@@ -649,25 +636,20 @@ pub async fn ticket_form_options() -> Result<NewTicketOptions, ServerFnError> {
             }
         }
         groups.sort_by(|a, b| a.name.cmp(&b.name));
-        domain::Result::Ok(NewTicketOptions { groups, agent })
-    }
-    .await;
-    match result {
-        Ok(o) => Ok(o),
-        Err(e) => Err(fail(e).await),
-    }
+        Ok(NewTicketOptions { groups, agent })
+    })
+    .await
 }
 
 /// Discards the ticket's shared reply draft (its editors are told and start empty).
 #[server]
 pub async fn discard_shared_draft(id: i64) -> Result<(), ServerFnError> {
-    use crate::session::server::{actor, context, fail};
-    let actor = actor().await?;
-    let ctx = context()?;
-    match ctx.desk.discard_shared_draft(&actor, id).await {
-        Ok(_) => Ok(()),
-        Err(e) => Err(fail(e).await),
-    }
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
+        ctx.desk.discard_shared_draft(&actor, id).await?;
+        Ok(())
+    })
+    .await
 }
 
 #[cfg(all(test, feature = "ssr"))]

@@ -11,13 +11,11 @@ use super::codec::JsonText;
 /// Agents: users matching a name, e-mail, login or phone fragment (at most 10).
 #[server(output = JsonText)]
 pub async fn search_customers(query: String) -> Result<Vec<CustomerHit>, ServerFnError> {
-    use crate::session::server::{actor, context, fail};
-    let actor = actor().await?;
-    let ctx = context()?;
-    if query.trim().chars().count() < 2 {
-        return Ok(Vec::new());
-    }
-    let result = async {
+    use crate::session::server::as_actor;
+    as_actor(|actor, ctx| async move {
+        if query.trim().chars().count() < 2 {
+            return Ok(Vec::new());
+        }
         let mut conn = ctx.store.read().await?;
         let page = domain::storage::paging::Page {
             page: 1,
@@ -42,13 +40,9 @@ pub async fn search_customers(query: String) -> Result<Vec<CustomerHit>, ServerF
                 organization,
             });
         }
-        domain::Result::Ok(hits)
-    }
-    .await;
-    match result {
-        Ok(hits) => Ok(hits),
-        Err(e) => Err(fail(e).await),
-    }
+        Ok(hits)
+    })
+    .await
 }
 
 /// The most tickets each list of the user page shows (the newest first).
@@ -147,13 +141,11 @@ mod ssr {
 /// not see a 403 ("Not authorized"), as `GET /users/{id}` answers.
 #[server(output = JsonText)]
 pub async fn show_user(user_id: i64) -> Result<UserProfile, ServerFnError> {
-    use crate::session::server::{actor, context, run};
+    use crate::session::server::as_actor;
     use domain::accounts::users;
     use domain::policy::access::load_actor;
     use domain::policy::fields::user_scope;
-    let actor = actor().await?;
-    let ctx = context()?;
-    run(async {
+    as_actor(|actor, ctx| async move {
         let mut conn = ctx.store.read().await?;
         let details = users::find_visible(&mut conn, &actor, user_id).await?;
         let names = users::names(&mut conn, std::slice::from_ref(&details))

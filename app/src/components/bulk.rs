@@ -6,7 +6,9 @@
 use leptos::prelude::*;
 
 use crate::api::bulk::{BulkChanges, BulkChoices, BulkOutcome, bulk_options, bulk_update};
+use crate::components::form::{LabelledInput, choice_options};
 use crate::components::status::readable_text;
+use crate::components::time_input::{tomorrow_nine, utc_of_local};
 
 /// The bulk selection and the bar's choices, kept by the overview across live refreshes of
 /// the list (all of it `Copy`).
@@ -200,10 +202,7 @@ fn BulkSelect(
                 on:change=move |ev| value.set(event_target_value(&ev))
             >
                 <option value="">"– unchanged –"</option>
-                {choices
-                    .into_iter()
-                    .map(|c| view! { <option value=c.id.to_string()>{c.name}</option> })
-                    .collect_view()}
+                {choice_options(choices)}
             </select>
         </label>
     }
@@ -294,40 +293,34 @@ pub fn BulkBar(bulk: BulkState, done: Callback<()>) -> impl IntoView {
                         Some(Ok(o)) => view! {
                             <BulkSelect label="State" name="bulk-state" value=bulk.state_id choices=o.states/>
                             {move || bulk.is_pending_chosen().then(|| view! {
-                                <label class="bulk-field">
-                                    <span>"Pending until"</span>
-                                    <input
-                                        type="datetime-local"
-                                        name="bulk-pending-time"
-                                        required
-                                        prop:value=move || bulk.pending_time.get()
-                                        on:input=move |ev| bulk.pending_time.set(event_target_value(&ev))
-                                    />
-                                </label>
+                                <LabelledInput
+                                    class="bulk-field"
+                                    label="Pending until"
+                                    value=bulk.pending_time
+                                    kind="datetime-local"
+                                    name="bulk-pending-time"
+                                    required=true
+                                />
                             })}
                             <BulkSelect label="Priority" name="bulk-priority" value=bulk.priority_id choices=o.priorities/>
                             <BulkSelect label="Owner" name="bulk-owner" value=bulk.owner_id choices=o.owners/>
                             <BulkSelect label="Group" name="bulk-group" value=bulk.group_id choices=o.groups/>
-                            <label class="bulk-field">
-                                <span>"Add tag"</span>
-                                <input
-                                    type="text"
-                                    name="bulk-add-tag"
-                                    maxlength="100"
-                                    prop:value=move || bulk.add_tag.get()
-                                    on:input=move |ev| bulk.add_tag.set(event_target_value(&ev))
-                                />
-                            </label>
-                            <label class="bulk-field">
-                                <span>"Remove tag"</span>
-                                <input
-                                    type="text"
-                                    name="bulk-remove-tag"
-                                    maxlength="100"
-                                    prop:value=move || bulk.remove_tag.get()
-                                    on:input=move |ev| bulk.remove_tag.set(event_target_value(&ev))
-                                />
-                            </label>
+                            <LabelledInput
+                                class="bulk-field"
+                                label="Add tag"
+                                value=bulk.add_tag
+                                kind="text"
+                                name="bulk-add-tag"
+                                maxlength="100"
+                            />
+                            <LabelledInput
+                                class="bulk-field"
+                                label="Remove tag"
+                                value=bulk.remove_tag
+                                kind="text"
+                                name="bulk-remove-tag"
+                                maxlength="100"
+                            />
                         }
                             .into_any(),
                     }}
@@ -402,50 +395,4 @@ pub fn BulkBar(bulk: BulkState, done: Callback<()>) -> impl IntoView {
         {form}
         {outcome}
     }
-}
-
-/// A `datetime-local` value (the browser's time zone) as RFC 3339 UTC; `None` if unreadable.
-fn utc_of_local(local: &str) -> Option<String> {
-    let local = local.trim();
-    if local.len() < 16 || local.as_bytes().get(10) != Some(&b'T') {
-        return None;
-    }
-    #[cfg(feature = "browser")]
-    {
-        // a date-time without an offset is local time to `Date`
-        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(local));
-        if date.get_time().is_nan() {
-            return None;
-        }
-        let iso = String::from(date.to_iso_string());
-        Some(match iso.split_once('.') {
-            Some((head, _)) => format!("{head}Z"),
-            None => iso,
-        })
-    }
-    #[cfg(not(feature = "browser"))]
-    Some(format!("{}:00Z", &local[..16]))
-}
-
-/// Tomorrow 09:00 in the browser's time zone, as a `datetime-local` value.
-fn tomorrow_nine() -> String {
-    #[cfg(feature = "browser")]
-    {
-        let date = js_sys::Date::new_0();
-        date.set_date(date.get_date() + 1);
-        date.set_hours(9);
-        date.set_minutes(0);
-        date.set_seconds(0);
-        date.set_milliseconds(0);
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}",
-            date.get_full_year(),
-            date.get_month() + 1,
-            date.get_date(),
-            date.get_hours(),
-            date.get_minutes()
-        )
-    }
-    #[cfg(not(feature = "browser"))]
-    String::new()
 }

@@ -5,6 +5,7 @@ use std::future::Future;
 
 use leptos::prelude::*;
 
+use crate::api::Choice;
 use crate::components::status::readable_error;
 
 /// A form's save state: whether a call is running, what it said when it worked, and the
@@ -198,5 +199,47 @@ pub fn FormActions(
             <span class="saved-note" role="status">{move || state.notice.get()}</span>
         </div>
         {move || state.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+    }
+}
+
+/// A select's `<option>`s for `choices`: the id as value, the name as text.
+pub fn choice_options(choices: Vec<Choice>) -> impl IntoView {
+    choices
+        .into_iter()
+        .map(|c| view! { <option value=c.id.to_string()>{c.name}</option> })
+        .collect_view()
+}
+
+/// An input inside its label — `<label class=class><span>label</span><input/></label>` —
+/// bound to `value` (the short fields of the bulk bar, the ticket sidebar and the new-ticket
+/// form). Attributes left out are not written.
+#[component]
+pub fn LabelledInput(
+    class: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    #[prop(optional)] kind: Option<&'static str>,
+    #[prop(optional)] id: Option<&'static str>,
+    #[prop(optional)] name: Option<&'static str>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] maxlength: Option<&'static str>,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] placeholder: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <label class=class>
+            <span>{label}</span>
+            <input
+                type=kind
+                id=id
+                name=name
+                required=required
+                maxlength=maxlength
+                autocomplete=autocomplete
+                placeholder=placeholder
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+        </label>
     }
 }

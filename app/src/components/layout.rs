@@ -100,13 +100,7 @@ fn Frame(user: SessionUser, children: Children) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let live = use_live();
     Effect::new(move |_| live.connect());
-    let role = if user.is_admin {
-        "Admin"
-    } else if user.is_agent {
-        "Agent"
-    } else {
-        "Customer"
-    };
+    let role = user.role_label();
     let home = home_path(&user);
     let agent = user.is_agent;
     // the search box keeps the query of the search results it shows (reloads included)

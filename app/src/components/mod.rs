@@ -10,3 +10,4 @@ pub mod live;
 pub mod seen;
 pub mod status;
 pub mod time;
+pub mod time_input;

@@ -9,6 +9,7 @@ use crate::api::tickets::{create_ticket, ticket_form_options};
 use crate::api::users::search_customers;
 use crate::api::{CustomerHit, NewTicket};
 use crate::components::composer::{Composer, ComposerSetup, MentionScope, ReplyControl};
+use crate::components::form::LabelledInput;
 use crate::components::layout::{SignedIn, ready_marker};
 use crate::components::status::ErrorView;
 use crate::pages::overview::clean_error;
@@ -166,26 +167,22 @@ fn NewTicketForm(
                             />
                             {move || customer_query.with(|q| q.contains('@')).then(|| view! {
                                 <div class="row new-customer" role="group" aria-label="New customer's name (optional)">
-                                    <label class="field">
-                                        <span>"First name"</span>
-                                        <input
-                                            id="customer-firstname"
-                                            autocomplete="off"
-                                            placeholder="optional"
-                                            prop:value=move || firstname.get()
-                                            on:input=move |ev| firstname.set(event_target_value(&ev))
-                                        />
-                                    </label>
-                                    <label class="field">
-                                        <span>"Last name"</span>
-                                        <input
-                                            id="customer-lastname"
-                                            autocomplete="off"
-                                            placeholder="optional"
-                                            prop:value=move || lastname.get()
-                                            on:input=move |ev| lastname.set(event_target_value(&ev))
-                                        />
-                                    </label>
+                                    <LabelledInput
+                                        class="field"
+                                        label="First name"
+                                        value=firstname
+                                        id="customer-firstname"
+                                        autocomplete="off"
+                                        placeholder="optional"
+                                    />
+                                    <LabelledInput
+                                        class="field"
+                                        label="Last name"
+                                        value=lastname
+                                        id="customer-lastname"
+                                        autocomplete="off"
+                                        placeholder="optional"
+                                    />
                                     <p class="muted small">"Names a new customer; an existing address keeps its customer."</p>
                                 </div>
                             })}

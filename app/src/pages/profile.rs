@@ -32,13 +32,7 @@ fn Profile(
     user: SessionUser,
     settings: Resource<Result<Option<NotificationSettings>, ServerFnError>>,
 ) -> impl IntoView {
-    let role = if user.is_admin {
-        "Admin"
-    } else if user.is_agent {
-        "Agent"
-    } else {
-        "Customer"
-    };
+    let role = user.role_label();
     view! {
         <h1>"Profile"</h1>
         <section class="profile-card" aria-labelledby="profile-you">

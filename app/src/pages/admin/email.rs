@@ -7,7 +7,7 @@ use std::future::Future;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use super::{AdminShell, AdminTable, Cell, Section, loaded};
+use super::{AdminTable, Cell, Section, after_save, list_page, record_page};
 use crate::api::email_admin::{
     EmailAddressForm, FailedMailRow, FailedMailView, MailboxEdit, MailboxForm, MailboxRow,
     SSL_CHOICES, SignatureEdit, SignatureForm, admin_email_address, admin_email_addresses,
@@ -111,15 +111,13 @@ where
 #[component]
 pub fn EmailAddressesPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| admin_email_addresses());
-    view! {
-        <AdminShell section=Section::EmailAddresses title="Sender addresses" content=move || view! {
-            <div class="list-head">
-                <h1>"Sender addresses"</h1>
-                <a class="button primary" href="/admin/email_addresses/new">"New sender address"</a>
-            </div>
-            {loaded(list, |rows| view! { <EmailAddressTable rows/> }.into_any())}
-        }/>
-    }
+    list_page(
+        Section::EmailAddresses,
+        "Sender addresses",
+        Some(("/admin/email_addresses/new", "New sender address")),
+        list,
+        |rows| view! { <EmailAddressTable rows/> }.into_any(),
+    )
 }
 
 #[component]
@@ -160,12 +158,13 @@ pub fn EmailAddressPage(id: i64) -> impl IntoView {
     } else {
         "Sender address"
     };
-    view! {
-        <AdminShell section=Section::EmailAddress(id) title content=move || view! {
-            <p class="crumbs"><a href="/admin/email_addresses">"Sender addresses"</a></p>
-            {loaded(data, |address| view! { <EmailAddressEditor address/> }.into_any())}
-        }/>
-    }
+    record_page(
+        Section::EmailAddress(id),
+        title,
+        ("/admin/email_addresses", "Sender addresses"),
+        data,
+        |address| view! { <EmailAddressEditor address/> }.into_any(),
+    )
 }
 
 #[component]
@@ -177,7 +176,7 @@ fn EmailAddressEditor(address: EmailAddressForm) -> impl IntoView {
     let active = RwSignal::new(address.active);
     let note = RwSignal::new(address.note.clone());
     let groups = address.groups.clone();
-    let navigate = use_navigate();
+    let on_saved = after_save(id == 0, "/admin/email_addresses");
     let heading = if id == 0 {
         "New sender address".to_string()
     } else {
@@ -193,18 +192,7 @@ fn EmailAddressEditor(address: EmailAddressForm) -> impl IntoView {
             note: note.get_untracked(),
             groups: Vec::new(),
         };
-        let navigate = navigate.clone();
-        state.run(save_admin_email_address(form), move |saved| {
-            if id == 0 {
-                navigate(
-                    &format!("/admin/email_addresses/{saved}"),
-                    Default::default(),
-                );
-                After::Leave
-            } else {
-                After::Note("Saved.".to_string())
-            }
-        });
+        state.run(save_admin_email_address(form), on_saved.clone());
     };
     let save_label = if id == 0 {
         "Create sender address"
@@ -274,15 +262,13 @@ fn poll_status(m: &MailboxRow) -> (String, String) {
 #[component]
 pub fn MailboxesPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| admin_mailboxes());
-    view! {
-        <AdminShell section=Section::Mailboxes title="Mailboxes" content=move || view! {
-            <div class="list-head">
-                <h1>"Mailboxes"</h1>
-                <a class="button primary" href="/admin/email_channels/new">"New mailbox"</a>
-            </div>
-            {loaded(list, |rows| view! { <MailboxTable rows/> }.into_any())}
-        }/>
-    }
+    list_page(
+        Section::Mailboxes,
+        "Mailboxes",
+        Some(("/admin/email_channels/new", "New mailbox")),
+        list,
+        |rows| view! { <MailboxTable rows/> }.into_any(),
+    )
 }
 
 #[component]
@@ -324,12 +310,13 @@ fn MailboxTable(rows: Vec<MailboxRow>) -> impl IntoView {
 pub fn MailboxPage(id: i64) -> impl IntoView {
     let data = Resource::new(move || id, admin_mailbox);
     let title = if id == 0 { "New mailbox" } else { "Mailbox" };
-    view! {
-        <AdminShell section=Section::Mailbox(id) title content=move || view! {
-            <p class="crumbs"><a href="/admin/email_channels">"Mailboxes"</a></p>
-            {loaded(data, |edit| view! { <MailboxEditor edit/> }.into_any())}
-        }/>
-    }
+    record_page(
+        Section::Mailbox(id),
+        title,
+        ("/admin/email_channels", "Mailboxes"),
+        data,
+        |edit| view! { <MailboxEditor edit/> }.into_any(),
+    )
 }
 
 #[component]
@@ -524,15 +511,13 @@ fn MailboxEditor(edit: MailboxEdit) -> impl IntoView {
 #[component]
 pub fn SignaturesPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| admin_signatures());
-    view! {
-        <AdminShell section=Section::Signatures title="Signatures" content=move || view! {
-            <div class="list-head">
-                <h1>"Signatures"</h1>
-                <a class="button primary" href="/admin/signatures/new">"New signature"</a>
-            </div>
-            {loaded(list, |rows| view! { <SignatureTable rows/> }.into_any())}
-        }/>
-    }
+    list_page(
+        Section::Signatures,
+        "Signatures",
+        Some(("/admin/signatures/new", "New signature")),
+        list,
+        |rows| view! { <SignatureTable rows/> }.into_any(),
+    )
 }
 
 #[component]
@@ -569,12 +554,13 @@ pub fn SignaturePage(id: i64) -> impl IntoView {
     } else {
         "Signature"
     };
-    view! {
-        <AdminShell section=Section::Signature(id) title content=move || view! {
-            <p class="crumbs"><a href="/admin/signatures">"Signatures"</a></p>
-            {loaded(data, |edit| view! { <SignatureEditor edit/> }.into_any())}
-        }/>
-    }
+    record_page(
+        Section::Signature(id),
+        title,
+        ("/admin/signatures", "Signatures"),
+        data,
+        |edit| view! { <SignatureEditor edit/> }.into_any(),
+    )
 }
 
 #[component]
@@ -590,7 +576,7 @@ fn SignatureEditor(edit: SignatureEdit) -> impl IntoView {
     let active = RwSignal::new(signature.active);
     let note = RwSignal::new(signature.note.clone());
     let groups = signature.groups.clone();
-    let navigate = use_navigate();
+    let on_saved = after_save(id == 0, "/admin/signatures");
     let heading = if id == 0 {
         "New signature".to_string()
     } else {
@@ -606,15 +592,7 @@ fn SignatureEditor(edit: SignatureEdit) -> impl IntoView {
             note: note.get_untracked(),
             groups: Vec::new(),
         };
-        let navigate = navigate.clone();
-        state.run(save_admin_signature(form), move |saved| {
-            if id == 0 {
-                navigate(&format!("/admin/signatures/{saved}"), Default::default());
-                After::Leave
-            } else {
-                After::Note("Saved.".to_string())
-            }
-        });
+        state.run(save_admin_signature(form), on_saved.clone());
     };
     let save_label = if id == 0 {
         "Create signature"
@@ -675,14 +653,9 @@ fn SignatureEditor(edit: SignatureEdit) -> impl IntoView {
 #[component]
 pub fn FailedMailsPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| admin_failed_mails());
-    view! {
-        <AdminShell section=Section::FailedMails title="Failed mail" content=move || view! {
-            <div class="list-head">
-                <h1>"Failed mail"</h1>
-            </div>
-            {loaded(list, |rows| view! { <FailedMailTable rows/> }.into_any())}
-        }/>
-    }
+    list_page(Section::FailedMails, "Failed mail", None, list, |rows| {
+        view! { <FailedMailTable rows/> }.into_any()
+    })
 }
 
 #[component]
@@ -723,12 +696,13 @@ fn FailedMailTable(rows: Vec<FailedMailRow>) -> impl IntoView {
 #[component]
 pub fn FailedMailPage(id: i64) -> impl IntoView {
     let data = Resource::new(move || id, admin_failed_mail);
-    view! {
-        <AdminShell section=Section::FailedMail(id) title="Failed mail" content=move || view! {
-            <p class="crumbs"><a href="/admin/failed_mails">"Failed mail"</a></p>
-            {loaded(data, |view| view! { <FailedMailDetail view/> }.into_any())}
-        }/>
-    }
+    record_page(
+        Section::FailedMail(id),
+        "Failed mail",
+        ("/admin/failed_mails", "Failed mail"),
+        data,
+        |view| view! { <FailedMailDetail view/> }.into_any(),
+    )
 }
 
 #[component]

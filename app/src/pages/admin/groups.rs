@@ -3,13 +3,12 @@
 //! its e-mail, note, active.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
-use super::{AdminShell, AdminTable, Cell, NONE, Section, loaded, optional_select};
+use super::{AdminTable, Cell, NONE, Section, after_save, list_page, optional_select, record_page};
 use crate::api::admin::{
     GroupEdit, GroupForm, GroupRow, admin_group, admin_groups, save_admin_group,
 };
-use crate::components::form::{After, CheckField, FormActions, FormState, TextArea, TextField};
+use crate::components::form::{CheckField, FormActions, FormState, TextArea, TextField};
 use crate::components::layout::ready_marker;
 
 const FOLLOW_UPS: [(&str, &str); 3] = [
@@ -31,15 +30,13 @@ fn follow_up_label(key: &str) -> &'static str {
 #[component]
 pub fn GroupsPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| admin_groups());
-    view! {
-        <AdminShell section=Section::Groups title="Groups" content=move || view! {
-            <div class="list-head">
-                <h1>"Groups"</h1>
-                <a class="button primary" href="/admin/groups/new">"New group"</a>
-            </div>
-            {loaded(list, |rows| view! { <GroupTable rows/> }.into_any())}
-        }/>
-    }
+    list_page(
+        Section::Groups,
+        "Groups",
+        Some(("/admin/groups/new", "New group")),
+        list,
+        |rows| view! { <GroupTable rows/> }.into_any(),
+    )
 }
 
 #[component]
@@ -68,12 +65,13 @@ fn GroupTable(rows: Vec<GroupRow>) -> impl IntoView {
 pub fn GroupPage(id: i64) -> impl IntoView {
     let data = Resource::new(move || id, admin_group);
     let title = if id == 0 { "New group" } else { "Group" };
-    view! {
-        <AdminShell section=Section::Group(id) title content=move || view! {
-            <p class="crumbs"><a href="/admin/groups">"Groups"</a></p>
-            {loaded(data, |edit| view! { <GroupEditor edit/> }.into_any())}
-        }/>
-    }
+    record_page(
+        Section::Group(id),
+        title,
+        ("/admin/groups", "Groups"),
+        data,
+        |edit| view! { <GroupEditor edit/> }.into_any(),
+    )
 }
 
 #[component]
@@ -98,7 +96,7 @@ fn GroupEditor(edit: GroupEdit) -> impl IntoView {
     let email_address = RwSignal::new(group.email_address_id);
     let signature = RwSignal::new(group.signature_id);
     let note = RwSignal::new(group.note);
-    let navigate = use_navigate();
+    let on_saved = after_save(id == 0, "/admin/groups");
     let heading = if id == 0 {
         "New group".to_string()
     } else {
@@ -117,15 +115,7 @@ fn GroupEditor(edit: GroupEdit) -> impl IntoView {
             signature_id: signature.get_untracked(),
             note: note.get_untracked(),
         };
-        let navigate = navigate.clone();
-        state.run(save_admin_group(form), move |saved| {
-            if id == 0 {
-                navigate(&format!("/admin/groups/{saved}"), Default::default());
-                After::Leave
-            } else {
-                After::Note("Saved.".to_string())
-            }
-        });
+        state.run(save_admin_group(form), on_saved.clone());
     };
     let save_label = if id == 0 {
         "Create group"

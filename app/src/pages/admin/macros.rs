@@ -3,17 +3,17 @@
 //! (`ux_flow_next_up`), the groups it is offered in (none: every group), active, note.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
 use super::text_modules::{delete_button, group_boxes};
 use super::{
-    AdminShell, AdminTable, Cell, Section, UNCHANGED, loaded, optional_select, text_select,
+    AdminTable, Cell, Section, UNCHANGED, after_save, list_page, optional_select, record_page,
+    text_select,
 };
 use crate::api::macros::{
     MacroEdit, MacroForm, OWNER_CURRENT_USER, OWNER_NOBODY, admin_macro, admin_macros,
     delete_macro, save_macro,
 };
-use crate::components::form::{After, CheckField, FormActions, FormState, TextArea, TextField};
+use crate::components::form::{CheckField, FormActions, FormState, TextArea, TextField};
 use crate::components::layout::ready_marker;
 
 const NEXT_UP: [(&str, &str); 3] = [
@@ -25,15 +25,13 @@ const NEXT_UP: [(&str, &str); 3] = [
 #[component]
 pub fn MacrosPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| admin_macros());
-    view! {
-        <AdminShell section=Section::Macros title="Macros" content=move || view! {
-            <div class="list-head">
-                <h1>"Macros"</h1>
-                <a class="button primary" href="/admin/macros/new">"New macro"</a>
-            </div>
-            {loaded(list, |rows| view! { <MacroTable rows/> }.into_any())}
-        }/>
-    }
+    list_page(
+        Section::Macros,
+        "Macros",
+        Some(("/admin/macros/new", "New macro")),
+        list,
+        |rows| view! { <MacroTable rows/> }.into_any(),
+    )
 }
 
 #[component]
@@ -74,12 +72,13 @@ fn MacroTable(rows: Vec<MacroForm>) -> impl IntoView {
 pub fn MacroPage(id: i64) -> impl IntoView {
     let data = Resource::new(move || id, admin_macro);
     let title = if id == 0 { "New macro" } else { "Macro" };
-    view! {
-        <AdminShell section=Section::Macro(id) title content=move || view! {
-            <p class="crumbs"><a href="/admin/macros">"Macros"</a></p>
-            {loaded(data, |edit| view! { <MacroEditor edit/> }.into_any())}
-        }/>
-    }
+    record_page(
+        Section::Macro(id),
+        title,
+        ("/admin/macros", "Macros"),
+        data,
+        |edit| view! { <MacroEditor edit/> }.into_any(),
+    )
 }
 
 #[component]
@@ -104,7 +103,7 @@ fn MacroEditor(edit: MacroEdit) -> impl IntoView {
     let note = RwSignal::new(form.note.clone());
     let active = RwSignal::new(form.active);
     let chosen = RwSignal::new(form.group_ids.clone());
-    let navigate = use_navigate();
+    let on_saved = after_save(id.is_none(), "/admin/macros");
     let heading = if id.is_none() {
         "New macro".to_string()
     } else {
@@ -126,15 +125,7 @@ fn MacroEditor(edit: MacroEdit) -> impl IntoView {
             active: active.get_untracked(),
             group_ids: chosen.get_untracked(),
         };
-        let navigate = navigate.clone();
-        state.run(save_macro(form), move |saved| {
-            if id.is_none() {
-                navigate(&format!("/admin/macros/{saved}"), Default::default());
-                After::Leave
-            } else {
-                After::Note("Saved.".to_string())
-            }
-        });
+        state.run(save_macro(form), on_saved.clone());
     };
     let owner_options: Vec<(String, String)> = [
         (String::new(), UNCHANGED.to_string()),

@@ -14,12 +14,12 @@ mod users;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_location;
+use leptos_router::hooks::{use_location, use_navigate};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::api::Choice;
-use crate::components::form::FormState;
+use crate::components::form::{After, FormState};
 use crate::components::layout::SignedIn;
 use crate::components::status::ErrorView;
 use crate::session::SessionUser;
@@ -226,6 +226,77 @@ where
                 }
             })}
         </Suspense>
+    }
+}
+
+/// A list page's heading: the title, `extra` (e.g. a search form) and the "New …" link `new`
+/// (its href and label; `None`: records are not made here).
+pub fn list_head(
+    title: &'static str,
+    new: Option<(&'static str, &'static str)>,
+    extra: impl IntoView,
+) -> impl IntoView {
+    view! {
+        <div class="list-head">
+            <h1>{title}</h1>
+            {extra}
+            {new.map(|(href, label)| view! { <a class="button primary" href=href>{label}</a> })}
+        </div>
+    }
+}
+
+/// A section's list page: the frame, the [`list_head`] and the list once [`loaded`].
+pub fn list_page<T>(
+    section: Section,
+    title: &'static str,
+    new: Option<(&'static str, &'static str)>,
+    list: Resource<Result<T, ServerFnError>>,
+    show: fn(T) -> AnyView,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+{
+    view! {
+        <AdminShell section title content=move || view! {
+            {list_head(title, new, ())}
+            {loaded(list, show)}
+        }/>
+    }
+}
+
+/// A record's page: the frame, the crumb back to the list (`back`: its href and label) and
+/// the record once [`loaded`].
+pub fn record_page<T>(
+    section: Section,
+    title: &'static str,
+    back: (&'static str, &'static str),
+    data: Resource<Result<T, ServerFnError>>,
+    show: fn(T) -> AnyView,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+{
+    let (href, label) = back;
+    view! {
+        <AdminShell section title content=move || view! {
+            <p class="crumbs"><a href=href>{label}</a></p>
+            {loaded(data, show)}
+        }/>
+    }
+}
+
+/// What a record's form does once saved (for [`FormState::run`]): a new record (`new`) opens
+/// its own page, `{list}/{id}`; an existing one stays and says "Saved.". Call it while the
+/// form is made (it takes the router's navigation).
+pub fn after_save(new: bool, list: &'static str) -> impl Fn(i64) -> After + Clone + 'static {
+    let navigate = use_navigate();
+    move |saved| {
+        if new {
+            navigate(&format!("{list}/{saved}"), Default::default());
+            After::Leave
+        } else {
+            After::Note("Saved.".to_string())
+        }
     }
 }
 

@@ -2,28 +2,25 @@
 //! active) with its members. Members join an organisation on their user page.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
-use super::{AdminShell, AdminTable, Cell, Section, loaded};
+use super::{AdminTable, Cell, Section, after_save, list_page, record_page};
 use crate::api::admin::{
     OrganizationEdit, OrganizationForm, OrganizationRow, admin_organization, admin_organizations,
     save_admin_organization,
 };
-use crate::components::form::{After, CheckField, FormActions, FormState, TextArea, TextField};
+use crate::components::form::{CheckField, FormActions, FormState, TextArea, TextField};
 use crate::components::layout::ready_marker;
 
 #[component]
 pub fn OrganizationsPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| admin_organizations());
-    view! {
-        <AdminShell section=Section::Organizations title="Organisations" content=move || view! {
-            <div class="list-head">
-                <h1>"Organisations"</h1>
-                <a class="button primary" href="/admin/organizations/new">"New organisation"</a>
-            </div>
-            {loaded(list, |rows| view! { <OrganizationTable rows/> }.into_any())}
-        }/>
-    }
+    list_page(
+        Section::Organizations,
+        "Organisations",
+        Some(("/admin/organizations/new", "New organisation")),
+        list,
+        |rows| view! { <OrganizationTable rows/> }.into_any(),
+    )
 }
 
 #[component]
@@ -57,12 +54,13 @@ pub fn OrganizationPage(id: i64) -> impl IntoView {
     } else {
         "Organisation"
     };
-    view! {
-        <AdminShell section=Section::Organization(id) title content=move || view! {
-            <p class="crumbs"><a href="/admin/organizations">"Organisations"</a></p>
-            {loaded(data, |edit| view! { <OrganizationEditor edit/> }.into_any())}
-        }/>
-    }
+    record_page(
+        Section::Organization(id),
+        title,
+        ("/admin/organizations", "Organisations"),
+        data,
+        |edit| view! { <OrganizationEditor edit/> }.into_any(),
+    )
 }
 
 #[component]
@@ -78,7 +76,7 @@ fn OrganizationEditor(edit: OrganizationEdit) -> impl IntoView {
     let active = RwSignal::new(org.active);
     let domain = RwSignal::new(org.domain.clone());
     let note = RwSignal::new(org.note);
-    let navigate = use_navigate();
+    let on_saved = after_save(id == 0, "/admin/organizations");
     let heading = if id == 0 {
         "New organisation".to_string()
     } else {
@@ -94,15 +92,7 @@ fn OrganizationEditor(edit: OrganizationEdit) -> impl IntoView {
             domain: domain.get_untracked(),
             note: note.get_untracked(),
         };
-        let navigate = navigate.clone();
-        state.run(save_admin_organization(form), move |saved| {
-            if id == 0 {
-                navigate(&format!("/admin/organizations/{saved}"), Default::default());
-                After::Leave
-            } else {
-                After::Note("Saved.".to_string())
-            }
-        });
+        state.run(save_admin_organization(form), on_saved.clone());
     };
     let save_label = if id == 0 {
         "Create organisation"

@@ -3,20 +3,15 @@
 
 use leptos::prelude::*;
 
-use super::{AdminShell, AdminTable, Cell, Section, loaded};
+use super::{AdminTable, Cell, Section, list_page};
 use crate::api::admin::{RoleRow, admin_roles};
 
 #[component]
 pub fn RolesPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| admin_roles());
-    view! {
-        <AdminShell section=Section::Roles title="Roles" content=move || view! {
-            <div class="list-head">
-                <h1>"Roles"</h1>
-            </div>
-            {loaded(list, |rows| view! { <RoleTable rows/> }.into_any())}
-        }/>
-    }
+    list_page(Section::Roles, "Roles", None, list, |rows| {
+        view! { <RoleTable rows/> }.into_any()
+    })
 }
 
 #[component]

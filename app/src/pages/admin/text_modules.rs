@@ -5,13 +5,13 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use super::{AdminShell, AdminTable, Cell, Section, loaded};
+use super::{AdminTable, Cell, Section, after_save, list_page, record_page};
 use crate::api::Choice;
 use crate::api::macros::{
     TextModuleEdit, TextModuleForm, admin_text_module, admin_text_modules, delete_text_module,
     save_text_module,
 };
-use crate::components::form::{After, CheckField, FormActions, FormState, TextArea, TextField};
+use crate::components::form::{CheckField, FormActions, FormState, TextArea, TextField};
 use crate::components::layout::ready_marker;
 use crate::pages::overview::clean_error;
 
@@ -30,15 +30,13 @@ pub(super) const PLACEHOLDERS: [&str; 8] = [
 #[component]
 pub fn TextModulesPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| admin_text_modules());
-    view! {
-        <AdminShell section=Section::TextModules title="Text modules" content=move || view! {
-            <div class="list-head">
-                <h1>"Text modules"</h1>
-                <a class="button primary" href="/admin/text_modules/new">"New text module"</a>
-            </div>
-            {loaded(list, |rows| view! { <TextModuleTable rows/> }.into_any())}
-        }/>
-    }
+    list_page(
+        Section::TextModules,
+        "Text modules",
+        Some(("/admin/text_modules/new", "New text module")),
+        list,
+        |rows| view! { <TextModuleTable rows/> }.into_any(),
+    )
 }
 
 #[component]
@@ -83,12 +81,13 @@ pub fn TextModulePage(id: i64) -> impl IntoView {
     } else {
         "Text module"
     };
-    view! {
-        <AdminShell section=Section::TextModule(id) title content=move || view! {
-            <p class="crumbs"><a href="/admin/text_modules">"Text modules"</a></p>
-            {loaded(data, |edit| view! { <TextModuleEditor edit/> }.into_any())}
-        }/>
-    }
+    record_page(
+        Section::TextModule(id),
+        title,
+        ("/admin/text_modules", "Text modules"),
+        data,
+        |edit| view! { <TextModuleEditor edit/> }.into_any(),
+    )
 }
 
 /// Checkboxes for the groups a record is limited to (none ticked: every group).
@@ -191,7 +190,7 @@ fn TextModuleEditor(edit: TextModuleEdit) -> impl IntoView {
     let note = RwSignal::new(form.note.clone());
     let active = RwSignal::new(form.active);
     let chosen = RwSignal::new(form.group_ids.clone());
-    let navigate = use_navigate();
+    let on_saved = after_save(id.is_none(), "/admin/text_modules");
     let heading = if id.is_none() {
         "New text module".to_string()
     } else {
@@ -208,15 +207,7 @@ fn TextModuleEditor(edit: TextModuleEdit) -> impl IntoView {
             active: active.get_untracked(),
             group_ids: chosen.get_untracked(),
         };
-        let navigate = navigate.clone();
-        state.run(save_text_module(form), move |saved| {
-            if id.is_none() {
-                navigate(&format!("/admin/text_modules/{saved}"), Default::default());
-                After::Leave
-            } else {
-                After::Note("Saved.".to_string())
-            }
-        });
+        state.run(save_text_module(form), on_saved.clone());
     };
     let initial_content = form.content.clone();
     view! {

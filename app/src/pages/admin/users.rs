@@ -2,9 +2,12 @@
 //! e-mail, login, organisation, roles, access per group, active, a new password, unlock.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
-use super::{AdminShell, AdminTable, Cell, NONE, Section, loaded, optional_select};
+use super::{
+    AdminShell, AdminTable, Cell, NONE, Section, after_save, list_head, loaded, optional_select,
+    record_page,
+};
 use crate::api::admin::{
     ACCESS_LEVELS, UserEdit, UserForm, UserRow, admin_user, admin_users, save_admin_user,
     unlock_admin_user,
@@ -19,8 +22,7 @@ pub fn UsersPage() -> impl IntoView {
     let list = Resource::new(move || q.get(), admin_users);
     view! {
         <AdminShell section=Section::Users title="Users" content=move || view! {
-            <div class="list-head">
-                <h1>"Users"</h1>
+            {list_head("Users", Some(("/admin/users/new", "New user")), view! {
                 <form class="admin-search" method="get" action="/admin/users" role="search">
                     <label class="sr-only" for="user-q">"Search users"</label>
                     <input
@@ -32,8 +34,7 @@ pub fn UsersPage() -> impl IntoView {
                     />
                     <button type="submit">"Search"</button>
                 </form>
-                <a class="button primary" href="/admin/users/new">"New user"</a>
-            </div>
+            })}
             {loaded(list, |rows| view! { <UserTable rows/> }.into_any())}
         }/>
     }
@@ -71,12 +72,13 @@ fn UserTable(rows: Vec<UserRow>) -> impl IntoView {
 pub fn UserPage(id: i64) -> impl IntoView {
     let data = Resource::new(move || id, admin_user);
     let title = if id == 0 { "New user" } else { "User" };
-    view! {
-        <AdminShell section=Section::User(id) title content=move || view! {
-            <p class="crumbs"><a href="/admin/users">"Users"</a></p>
-            {loaded(data, |edit| view! { <UserEditor edit/> }.into_any())}
-        }/>
-    }
+    record_page(
+        Section::User(id),
+        title,
+        ("/admin/users", "Users"),
+        data,
+        |edit| view! { <UserEditor edit/> }.into_any(),
+    )
 }
 
 #[component]
@@ -100,7 +102,7 @@ fn UserEditor(edit: UserEdit) -> impl IntoView {
     let role_ids = RwSignal::new(user.role_ids.clone());
     let access = RwSignal::new(user.group_access.clone());
     let locked = RwSignal::new(locked_until);
-    let navigate = use_navigate();
+    let on_saved = after_save(id == 0, "/admin/users");
     let name = format!("{} {}", user.firstname, user.lastname);
     let heading = match (id, name.trim()) {
         (0, _) => "New user".to_string(),
@@ -134,15 +136,12 @@ fn UserEditor(edit: UserEdit) -> impl IntoView {
             active: active.get_untracked(),
             password: password.get_untracked(),
         };
-        let navigate = navigate.clone();
+        let on_saved = on_saved.clone();
         state.run(save_admin_user(form), move |saved| {
-            if id == 0 {
-                navigate(&format!("/admin/users/{saved}"), Default::default());
-                After::Leave
-            } else {
+            if id != 0 {
                 password.set(String::new());
-                After::Note("Saved.".to_string())
             }
+            on_saved(saved)
         });
     };
     let unlock = move |_: leptos::ev::MouseEvent| {

@@ -18,7 +18,6 @@ mod sidebar;
 mod subscribe;
 mod tags;
 mod thread;
-mod time_input;
 mod title;
 mod tools;
 

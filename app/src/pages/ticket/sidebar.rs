@@ -5,11 +5,12 @@
 use leptos::prelude::*;
 
 use super::Shared;
-use super::time_input::{local_input, pending_label, tomorrow_nine, utc_of_local};
 use super::tools::SidebarTools;
 use crate::api::{Abilities, Choice, TicketChanges, TicketZoom};
 use crate::components::avatar::Avatar;
+use crate::components::form::{LabelledInput, choice_options};
 use crate::components::time::When;
+use crate::components::time_input::{local_input, pending_label, tomorrow_nine, utc_of_local};
 
 /// The sidebar's unsaved choices.
 #[derive(Clone, Copy)]
@@ -190,10 +191,7 @@ fn Details(t: TicketZoom, sidebar: Choices, can: Abilities) -> impl IntoView {
                     prop:value=move || signal.get().to_string()
                 >
                     {empty.map(|e| view! { <option value="1">{e}</option> })}
-                    {choices
-                        .into_iter()
-                        .map(|c| view! { <option value=c.id.to_string()>{c.name}</option> })
-                        .collect_view()}
+                    {choice_options(choices)}
                 </select>
             </label>
         }
@@ -248,17 +246,15 @@ fn Details(t: TicketZoom, sidebar: Choices, can: Abilities) -> impl IntoView {
                 <h2>"Ticket"</h2>
                 {select("State", "state_id", sidebar.state_id, states, can.change, None)}
                 {move || (can.change && chosen_pending()).then(|| view! {
-                    <label class="field">
-                        <span>"Pending till"</span>
-                        <input
-                            type="datetime-local"
-                            id="pending-time"
-                            name="pending_time"
-                            required
-                            prop:value=move || sidebar.pending_time.get()
-                            on:input=move |ev| sidebar.pending_time.set(event_target_value(&ev))
-                        />
-                    </label>
+                    <LabelledInput
+                        class="field"
+                        label="Pending till"
+                        value=sidebar.pending_time
+                        kind="datetime-local"
+                        id="pending-time"
+                        name="pending_time"
+                        required=true
+                    />
                 })}
                 {saved_pending.map(|utc| view! {
                     <p class="field pending-saved" data-testid="pending-time">

@@ -6,7 +6,7 @@ use crate::components::time::short_time;
 
 /// An RFC 3339 time as a `datetime-local` input's value in the browser's time zone
 /// (`YYYY-MM-DDTHH:MM`; on the server, UTC). Empty for none or an unreadable time.
-pub(super) fn local_input(utc: Option<&str>) -> String {
+pub fn local_input(utc: Option<&str>) -> String {
     let Some(utc) = utc.filter(|u| !u.is_empty()) else {
         return String::new();
     };
@@ -23,7 +23,7 @@ pub(super) fn local_input(utc: Option<&str>) -> String {
 }
 
 /// A `datetime-local` value (the browser's time zone) as RFC 3339 UTC; `None` if unreadable.
-pub(super) fn utc_of_local(local: &str) -> Option<String> {
+pub fn utc_of_local(local: &str) -> Option<String> {
     let local = local.trim();
     // YYYY-MM-DDTHH:MM, optionally with seconds
     if local.len() < 16 || local.as_bytes().get(10) != Some(&b'T') {
@@ -47,7 +47,7 @@ pub(super) fn utc_of_local(local: &str) -> Option<String> {
 }
 
 /// Tomorrow 09:00 in the browser's time zone, as a `datetime-local` value.
-pub(super) fn tomorrow_nine() -> String {
+pub fn tomorrow_nine() -> String {
     #[cfg(feature = "browser")]
     {
         let date = js_sys::Date::new_0();
@@ -77,7 +77,7 @@ fn local_text(date: &js_sys::Date, sep: char) -> String {
 
 /// A saved pending time for reading: local time in the browser, UTC on the server (the page
 /// hydrates with the server's text and switches to local time right after).
-pub(super) fn pending_label(utc: &str, local: bool) -> String {
+pub fn pending_label(utc: &str, local: bool) -> String {
     #[cfg(feature = "browser")]
     if local {
         let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(utc));
