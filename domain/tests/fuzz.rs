@@ -1086,6 +1086,7 @@ impl DeskHeroBench {
                 &self.agent,
                 self.ticket,
                 body,
+                Vec::new(),
             )
             .await;
             let request = short(&body.to_string(), 600);

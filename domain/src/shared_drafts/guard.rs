@@ -457,12 +457,7 @@ mod tests {
     #[test]
     fn a_deep_chain_is_refused_whole_and_the_document_stays_usable() {
         let server = server_with_text();
-        let client = peer();
-        client
-            .transact_mut()
-            .apply_update(Update::decode_v1(&document::snapshot(&server)).unwrap())
-            .unwrap();
-        let sv = client.transact().state_vector();
+        let (client, sv) = synced_peer(&server);
         chain(&mut client.transact_mut(), 5_000);
         let update = diff(&client, &sv);
         let result = on_stack(WORKER_STACK, move || {
@@ -483,12 +478,7 @@ mod tests {
     #[test]
     fn a_chain_within_the_limit_stays() {
         let server = server_with_text();
-        let client = peer();
-        client
-            .transact_mut()
-            .apply_update(Update::decode_v1(&document::snapshot(&server)).unwrap())
-            .unwrap();
-        let sv = client.transact().state_vector();
+        let (client, sv) = synced_peer(&server);
         chain(&mut client.transact_mut(), 10);
         assert_eq!(apply(&server, &diff(&client, &sv)), Ok(true));
         assert!(body_of(&server).contains("leaf"));
@@ -520,12 +510,7 @@ mod tests {
         // the server already deleted the parent: every level integrates as deleted and the
         // commit collects the chain, recursively
         let server = server_with_text();
-        let client = peer();
-        client
-            .transact_mut()
-            .apply_update(Update::decode_v1(&document::snapshot(&server)).unwrap())
-            .unwrap();
-        let sv = client.transact().state_vector();
+        let (client, sv) = synced_peer(&server);
         {
             let mut txn = client.transact_mut();
             let body = txn.get_or_insert_xml_fragment(BODY);
@@ -554,12 +539,7 @@ mod tests {
     #[test]
     fn nested_maps_count_as_depth_too() {
         let server = server_with_text();
-        let client = peer();
-        client
-            .transact_mut()
-            .apply_update(Update::decode_v1(&document::snapshot(&server)).unwrap())
-            .unwrap();
-        let sv = client.transact().state_vector();
+        let (client, sv) = synced_peer(&server);
         {
             let mut txn = client.transact_mut();
             let meta = txn.get_or_insert_map(META);
@@ -594,8 +574,8 @@ mod tests {
         assert_eq!(body_of(&server), "<p>kept</p>");
     }
 
-    /// A peer synced with `server`, the server's state vector, and a function sending what the
-    /// peer did since then.
+    /// A peer synced with `server` and its state vector then (what it did since is
+    /// `diff(&peer, &sv)`).
     fn synced_peer(server: &Doc) -> (Doc, StateVector) {
         let client = peer();
         client

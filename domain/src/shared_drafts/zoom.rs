@@ -55,18 +55,7 @@ pub(super) async fn insert_row(
     .bind(&now)
     .fetch_one(&mut *conn)
     .await?;
-    history::record(
-        conn,
-        by,
-        history::Entry {
-            ticket_id,
-            history_type: "created",
-            history_object: "Ticket::SharedDraftZoom",
-            object_id: id,
-            ..Default::default()
-        },
-    )
-    .await?;
+    record_history(conn, by, ticket_id, id, "created").await?;
     Ok(id)
 }
 
@@ -497,18 +486,7 @@ pub async fn write_in(
                     // stored by another instance, not seen here yet: into the live document
                     absorbed = room.absorb(&merged).await;
                 }
-                history::record(
-                    conn,
-                    actor.id,
-                    history::Entry {
-                        ticket_id,
-                        history_type: "updated",
-                        history_object: "Ticket::SharedDraftZoom",
-                        object_id: row.id,
-                        ..Default::default()
-                    },
-                )
-                .await?;
+                record_history(conn, actor.id, ticket_id, row.id, "updated").await?;
                 (row.id, rev, false)
             }
         };
@@ -613,18 +591,7 @@ async fn end_draft(
         .bind(ticket_id)
         .execute(&mut *conn)
         .await?;
-    history::record(
-        conn,
-        by,
-        history::Entry {
-            ticket_id,
-            history_type,
-            history_object: "Ticket::SharedDraftZoom",
-            object_id: row.id,
-            ..Default::default()
-        },
-    )
-    .await?;
+    record_history(conn, by, ticket_id, row.id, history_type).await?;
     Ok(hashes)
 }
 
@@ -702,4 +669,27 @@ pub async fn import_attachments(
             .await?;
     tx.commit().await?;
     Ok(ids)
+}
+
+/// A history entry of the ticket's reply draft (`Ticket::SharedDraftZoom`): `created`,
+/// `updated`, or how it ended.
+async fn record_history(
+    conn: &mut AnyConnection,
+    by: i64,
+    ticket_id: i64,
+    draft_id: i64,
+    history_type: &str,
+) -> Result<()> {
+    history::record(
+        conn,
+        by,
+        history::Entry {
+            ticket_id,
+            history_type,
+            history_object: "Ticket::SharedDraftZoom",
+            object_id: draft_id,
+            ..Default::default()
+        },
+    )
+    .await
 }

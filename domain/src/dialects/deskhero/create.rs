@@ -181,7 +181,7 @@ async fn post_prepared(
     let last_article = crate::desk::mail::last_article_id(&mut tx, ticket_id)
         .await
         .map_err(|e| vec![e.into()])?;
-    let created = create_with(
+    let created = create_conversations(
         &mut tx,
         &desk.drafts,
         &desk.files,
@@ -220,22 +220,11 @@ async fn post_prepared(
 }
 
 /// `POST /api/{tenant}/v1/ticket_conversations/{ticket_id}`: creates every entry of `body` (a
-/// JSON array of `DTO_ticket_conversation`) on the ticket, or none. The caller commits, then
-/// calls [`Created::publish`] (or [`Created::abandon`] when the commit fails).
+/// JSON array of `DTO_ticket_conversation`) on the ticket, or none, in the caller's
+/// transaction; `contents` are the entries' contents prepared before it
+/// ([`prepare_contents`]; missing ones are prepared here). The caller commits, then calls
+/// [`Created::publish`] (or [`Created::abandon`] when the commit fails).
 pub async fn create_conversations(
-    conn: &mut AnyConnection,
-    hub: &Arc<Hub>,
-    files: &FileStore,
-    actor: &Actor,
-    ticket_id: i64,
-    body: &Value,
-) -> Result<Created, Vec<FieldError>> {
-    create_with(conn, hub, files, actor, ticket_id, body, Vec::new()).await
-}
-
-/// [`create_conversations`] with entries' contents prepared before the transaction
-/// ([`prepare_contents`]; missing ones are prepared here).
-async fn create_with(
     conn: &mut AnyConnection,
     hub: &Arc<Hub>,
     files: &FileStore,
