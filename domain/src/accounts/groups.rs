@@ -188,11 +188,11 @@ pub async fn update(
     id: i64,
     params: &GroupParams,
 ) -> Result<GroupRecord> {
-    find(conn, id).await?;
+    let current = find(conn, id).await?;
     if !policy::can_manage_groups(actor) {
         return Err(forbidden());
     }
-    rows::save(conn, actor.id, Some(id), params).await
+    rows::update(conn, actor.id, id, &current, params).await
 }
 
 fn forbidden() -> Error {

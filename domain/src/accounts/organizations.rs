@@ -190,11 +190,11 @@ pub async fn update(
     id: i64,
     params: &OrganizationParams,
 ) -> Result<OrganizationRecord> {
-    find(conn, id).await?;
+    let current = find(conn, id).await?;
     if !policy::can_manage_organizations(actor) {
         return Err(Error::not_authorized());
     }
-    rows::save(conn, actor.id, Some(id), params).await
+    rows::update(conn, actor.id, id, &current, params).await
 }
 
 impl rows::Written for OrganizationRecord {

@@ -401,9 +401,10 @@ impl Desk {
     }
 
     /// `PUT`/`PATCH /tickets/{id}/shared_draft`: creates the ticket's reply draft or writes
-    /// into it, inside the live document so its editors keep typing; `if_match` is the `ETag`
-    /// the caller last saw (412 when the draft changed since). Editors hear of it after the
-    /// commit ([`zoom::save`](crate::shared_drafts::zoom::save)).
+    /// into it, inside the live document so its editors keep typing. Both replace the parts
+    /// they carry (`new_article`, `ticket_attributes`); a missing part is kept. `if_match` is
+    /// the `ETag` the caller last saw (412 when the draft changed since). Editors hear of it
+    /// after the commit; a failed commit drops the room and they resync from storage.
     pub async fn save_shared_draft(
         &self,
         actor: &Actor,
@@ -411,15 +412,26 @@ impl Desk {
         write: &crate::shared_drafts::zoom::DraftWrite,
         if_match: Option<&str>,
     ) -> Result<crate::shared_drafts::zoom::Saved> {
-        crate::shared_drafts::zoom::save(
+        use crate::shared_drafts::zoom;
+        let mut tx = self.store.write().await?;
+        let pending = zoom::write_in(
+            &mut tx,
             &self.drafts,
             &self.files,
             actor,
             ticket_id,
             write,
             if_match,
+            true,
         )
-        .await
+        .await?;
+        match tx.commit().await {
+            Ok(()) => Ok(pending.publish(&self.drafts).await),
+            Err(e) => {
+                pending.abandon(&self.drafts).await;
+                Err(e)
+            }
+        }
     }
 
     /// `POST /tickets/{id}/shared_draft/import_attachments`: copies the draft's files into the
@@ -430,7 +442,10 @@ impl Desk {
         ticket_id: i64,
         form_id: &str,
     ) -> Result<Vec<i64>> {
-        crate::shared_drafts::zoom::import_attachments(&self.drafts, actor, ticket_id, form_id)
+        self.store
+            .in_write(async |tx| {
+                crate::shared_drafts::zoom::import_attachments(tx, actor, ticket_id, form_id).await
+            })
             .await
     }
 

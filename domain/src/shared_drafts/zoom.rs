@@ -324,28 +324,6 @@ impl DraftWrite {
     }
 }
 
-/// `PUT` / `PATCH /tickets/{id}/shared_draft`: creates the draft or writes into it. Both
-/// replace the parts they carry (`new_article`, `ticket_attributes`); a missing part is kept.
-/// `if_match`: the `ETag` the caller last saw (412 when the draft changed since).
-pub async fn save(
-    hub: &Arc<Hub>,
-    files: &FileStore,
-    actor: &Actor,
-    ticket_id: i64,
-    write: &DraftWrite,
-    if_match: Option<&str>,
-) -> Result<Saved> {
-    let mut tx = hub.store().write().await?;
-    let pending = write_in(&mut tx, hub, files, actor, ticket_id, write, if_match, true).await?;
-    match tx.commit().await {
-        Ok(()) => Ok(pending.publish(hub).await),
-        Err(e) => {
-            pending.abandon(hub).await;
-            Err(e)
-        }
-    }
-}
-
 /// A draft write that is in the live document and in the caller's transaction, not yet
 /// announced: [`PendingWrite::publish`] after the commit, [`PendingWrite::abandon`] if the
 /// transaction fails (the room is dropped and editors resync from storage).
@@ -411,7 +389,7 @@ impl PendingWrite {
     }
 }
 
-/// Writes into the ticket's draft inside the caller's transaction (see [`save`]).
+/// Writes into the ticket's draft inside the caller's transaction (`Desk::save_shared_draft`).
 /// `merge_with_read`: merge the body against what this writer last read (REST clients);
 /// otherwise the body is replaced block by block (a suggestion that takes over the draft).
 #[allow(clippy::too_many_arguments)]
@@ -649,26 +627,22 @@ pub async fn end_for_send(conn: &mut AnyConnection, actor: &Actor, ticket_id: i6
     Ok(())
 }
 
-/// `POST /tickets/{id}/shared_draft/import_attachments`: copies the draft's files into the
-/// caller's upload cache `form_id` → the copies' ids (`draft_files::rendered` shows them).
+/// `POST /tickets/{id}/shared_draft/import_attachments`, in the caller's transaction: copies
+/// the draft's files into the caller's upload cache `form_id` → the copies' ids
+/// (`draft_files::rendered` shows them).
 pub async fn import_attachments(
-    hub: &Arc<Hub>,
+    conn: &mut AnyConnection,
     actor: &Actor,
     ticket_id: i64,
     form_id: &str,
 ) -> Result<Vec<i64>> {
-    let mut tx = hub.store().write().await?;
-    authorize(&mut tx, actor, ticket_id).await?;
-    let Some(row) = find_row(&mut tx, ticket_id).await? else {
+    authorize(conn, actor, ticket_id).await?;
+    let Some(row) = find_row(conn, ticket_id).await? else {
         return Err(Error::NotFound(format!(
             "Couldn't find Ticket::SharedDraftZoom for Ticket with 'id'={ticket_id}"
         )));
     };
-    let ids =
-        draft_files::copy_to_cache(&mut tx, draft_files::Owner::Reply(row.id), actor, form_id)
-            .await?;
-    tx.commit().await?;
-    Ok(ids)
+    draft_files::copy_to_cache(conn, draft_files::Owner::Reply(row.id), actor, form_id).await
 }
 
 /// A history entry of the ticket's reply draft (`Ticket::SharedDraftZoom`): `created`,

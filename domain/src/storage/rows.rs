@@ -223,17 +223,32 @@ pub async fn save<R: Written>(
     id: Option<i64>,
     params: &R::Params,
 ) -> Result<R> {
-    let id = match id {
-        None => R::row(conn, params, None).await?.insert(conn, by).await?,
+    match id {
+        None => {
+            let id = R::row(conn, params, None).await?.insert(conn, by).await?;
+            R::after_write(conn, id, params).await?;
+            R::find(conn, id).await
+        }
         Some(id) => {
             let current = R::find(conn, id).await?;
-            R::row(conn, params, Some(&current))
-                .await?
-                .update(conn, id, by)
-                .await?;
-            id
+            update(conn, by, id, &current, params).await
         }
-    };
+    }
+}
+
+/// Updates the record `current` (already read, with this `id`) from `params`, with user `by`
+/// in the audit columns, and reads it back: [`save`] for a caller that read the record first.
+pub async fn update<R: Written>(
+    conn: &mut AnyConnection,
+    by: i64,
+    id: i64,
+    current: &R,
+    params: &R::Params,
+) -> Result<R> {
+    R::row(conn, params, Some(current))
+        .await?
+        .update(conn, id, by)
+        .await?;
     R::after_write(conn, id, params).await?;
     R::find(conn, id).await
 }
