@@ -98,9 +98,10 @@ async fn fresh_database(backend: Backend, pg: Option<&str>) -> Result<Database, 
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
             let url = format!("sqlite://{}/bench.db", dir.display());
-            // `TANDEM_SQLITE_GROUP_COMMIT=1`: the write rows with group commit (as the server's
-            // --sqlite-group-commit)
-            let group_commit = std::env::var("TANDEM_SQLITE_GROUP_COMMIT").is_ok_and(|v| v == "1");
+            // `TANDEM_SQLITE_GROUP_COMMIT=0`: the write rows without group commit (as the
+            // server's --sqlite-group-commit=0; on by default)
+            let group_commit =
+                std::env::var("TANDEM_SQLITE_GROUP_COMMIT").map_or(true, |v| v != "0");
             let store = Store::connect_with_group_commit(&url, group_commit)
                 .await
                 .map_err(|e| e.to_string())?;

@@ -273,6 +273,12 @@ impl Desk {
         input: &ArticleInput,
         prepared: Option<Result<articles::PreparedBody>>,
     ) -> Result<articles::ArticleRecord> {
+        // what a customer's notification quotes of the text, from the text made before the
+        // transaction (no HTML parsing under the write lock)
+        let quote = match &prepared {
+            Some(Ok(body)) => Some(notification_quote(&body.body_text)),
+            _ => None,
+        };
         let mut tx = self.store.write().await?;
         let article = articles::create(&mut tx, &self.files, actor, input, prepared).await?;
         let mut queued = self.tell_mentions(&mut tx, actor, &article).await?;
@@ -283,9 +289,10 @@ impl Desk {
             queued |= mail::queue_articles(&mut tx, &self.mail, &[article.id]).await?;
         }
         let ticket = tickets::find(&mut tx, article.ticket_id).await?;
-        let customer_text = (article.sender_id == articles::SENDER_CUSTOMER
-            && article.internal == 0)
-            .then(|| notification_text(&article.content_type, &article.body));
+        let customer_text =
+            (article.sender_id == articles::SENDER_CUSTOMER && article.internal == 0).then(|| {
+                quote.unwrap_or_else(|| notification_text(&article.content_type, &article.body))
+            });
         queued |= self
             .tell_changes_with(&mut tx, actor, None, &ticket, customer_text)
             .await?;
@@ -425,13 +432,7 @@ impl Desk {
             true,
         )
         .await?;
-        match tx.commit().await {
-            Ok(()) => Ok(pending.publish(&self.drafts).await),
-            Err(e) => {
-                pending.abandon(&self.drafts).await;
-                Err(e)
-            }
-        }
+        pending.commit(tx, &self.drafts).await
     }
 
     /// `POST /tickets/{id}/shared_draft/import_attachments`: copies the draft's files into the
@@ -892,10 +893,10 @@ async fn first_customer_text(
 
 /// An article's text as a notification quotes it: plain, at most 1,000 characters.
 fn notification_text(content_type: &str, body: &str) -> String {
-    let text = if content_type == "text/html" {
-        crate::tickets::html_text::html_to_text(body, false)
-    } else {
-        body.to_string()
-    };
+    notification_quote(&crate::tickets::search_index::body_text(content_type, body))
+}
+
+/// The first 1,000 characters of an article's plain text ([`notification_text`]).
+fn notification_quote(text: &str) -> String {
     text.chars().take(1_000).collect()
 }

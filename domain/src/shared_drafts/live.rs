@@ -134,7 +134,10 @@ struct RoomState {
 pub struct Room {
     pub ticket_id: i64,
     state: Mutex<RoomState>,
-    /// Serialises this draft's database writes (update log, snapshot, REST writes).
+    /// Serialises this draft's database writes (update log, snapshot, REST writes). Taken
+    /// inside the write transaction and held across its commit, which is therefore
+    /// `WriteTx::commit_at_once` (a batched commit would wait for the next writer, who may
+    /// wait for this lock).
     pub(super) write_lock: Arc<Mutex<()>>,
     events: broadcast::Sender<RoomEvent>,
     persist: mpsc::UnboundedSender<Persist>,
@@ -1379,7 +1382,9 @@ async fn write_locked(
         }
         (None, None) => return Ok(None),
     };
-    tx.commit().await?;
+    // at once: the caller holds the room's write lock, which the next writer may wait for
+    // inside its transaction (a batched commit would wait for that writer)
+    tx.commit_at_once().await?;
     if let Some(merged) = merged {
         // another instance stored what this room had not seen: its editors get it now
         room.absorb_and_forward(&merged).await;

@@ -13,6 +13,7 @@ use super::files as draft_files;
 use super::live::{ChangedBy, ControlMessage, Hub};
 use crate::policy::access::Actor;
 use crate::storage::files::FileStore;
+use crate::storage::store::WriteTx;
 use crate::{
     Error, Result, accounts::groups, policy, storage::clock, tickets, tickets::attachments,
     tickets::history,
@@ -325,8 +326,9 @@ impl DraftWrite {
 }
 
 /// A draft write that is in the live document and in the caller's transaction, not yet
-/// announced: [`PendingWrite::publish`] after the commit, [`PendingWrite::abandon`] if the
-/// transaction fails (the room is dropped and editors resync from storage).
+/// announced: [`PendingWrite::commit`] commits and announces it, [`PendingWrite::abandon`]
+/// gives it up when the transaction fails before (the room is dropped and editors resync
+/// from storage).
 pub struct PendingWrite {
     room: Arc<super::live::Room>,
     guard: tokio::sync::OwnedMutexGuard<()>,
@@ -350,7 +352,20 @@ impl PendingWrite {
         self.draft_id
     }
 
-    pub async fn publish(self, hub: &Arc<Hub>) -> Saved {
+    /// Commits the transaction the write is in — at once, since this write holds the room's
+    /// write lock until it is announced (`WriteTx::commit_at_once`) — then editors hear of it;
+    /// a failed commit drops the room (editors resync from storage) and is returned.
+    pub async fn commit(self, tx: WriteTx, hub: &Arc<Hub>) -> Result<Saved> {
+        match tx.commit_at_once().await {
+            Ok(()) => Ok(self.publish(hub).await),
+            Err(e) => {
+                self.abandon(hub).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn publish(self, hub: &Arc<Hub>) -> Saved {
         let room = self.room.clone();
         room.set_ids(Some(self.draft_id), self.rev).await;
         room.remember_served(self.rev, self.blocks).await;
@@ -382,6 +397,8 @@ impl PendingWrite {
         }
     }
 
+    /// The write will not be committed (its transaction failed or is dropped): the room is
+    /// dropped and editors resync from storage.
     pub async fn abandon(self, hub: &Arc<Hub>) {
         drop(self.guard);
         hub.close_room(self.ticket_id, ControlMessage::Reset { epoch: self.epoch })

@@ -12,6 +12,11 @@
 //! as before. A write dropped without committing leaves its savepoint to be rolled back by
 //! whoever takes the connection next, so nothing of it reaches the batch. When a batch fails
 //! to commit, every write in it fails: none was acknowledged.
+//!
+//! A write that holds an in-process lock across its commit (a shared-draft room's write lock)
+//! must not wait for the writers after it: one of them may wait for that lock inside its
+//! transaction. Such a write commits the batch at once ([`GroupCommit::commit_at_once`],
+//! `WriteTx::commit_at_once`), before it hands the connection on.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -228,10 +233,7 @@ impl GroupCommit {
         let open = self.lock().open;
         if let Ok(mut held) = self.take(pool).await {
             if open && self.lock().open {
-                match sqlx::query("COMMIT").execute(held.conn_mut()).await {
-                    Ok(_) => self.end_batch(None),
-                    Err(e) => self.end_batch(Some(format!("COMMIT failed: {e}"))),
-                }
+                self.commit_open(&mut held).await;
             }
             // not back into the slot: to the pool, which is closing
             drop(held.conn.take());
@@ -264,6 +266,54 @@ impl GroupCommit {
         .map_err(|e| Error::Internal(format!("COMMIT did not finish: {e}")))?
     }
 
+    /// Commits a write and the batch it joins now, before handing the connection and the
+    /// permit on, and runs `after` once the write is durable. For a write that holds an
+    /// in-process lock across its commit which a later writer takes inside its transaction
+    /// (a shared-draft room's write lock): [`GroupCommit::commit`] would wait for that writer,
+    /// and the writer for the lock. The batch's earlier members are answered by this commit.
+    /// In a task of its own, as [`GroupCommit::commit`].
+    pub async fn commit_at_once(
+        self: &Arc<Self>,
+        mut held: Held,
+        permit: OwnedSemaphorePermit,
+        after: impl FnOnce() + Send + 'static,
+    ) -> Result<()> {
+        let shared = self.clone();
+        tokio::spawn(async move {
+            let batch = held.release().await?;
+            shared.commit_open(&mut held).await;
+            drop(held);
+            drop(permit);
+            shared.outcome(batch)?;
+            after();
+            Ok(())
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("COMMIT did not finish: {e}")))?
+    }
+
+    /// `COMMIT` of the open batch on `held` (the caller holds the writer permit); a failed
+    /// commit rolls back and fails every write of the batch.
+    async fn commit_open(&self, held: &mut Held) {
+        match sqlx::query("COMMIT").execute(held.conn_mut()).await {
+            Ok(_) => self.end_batch(None),
+            Err(e) => {
+                let _ = sqlx::query("ROLLBACK").execute(held.conn_mut()).await;
+                self.end_batch(Some(format!("COMMIT failed: {e}")));
+            }
+        }
+    }
+
+    /// How batch `batch` ended: `Ok` once committed.
+    fn outcome(&self, batch: u64) -> Result<()> {
+        let state = self.lock();
+        match state.failed.iter().find(|(b, _)| *b == batch) {
+            Some((_, why)) => Err(Error::Internal(why.clone())),
+            None if state.ended >= batch => Ok(()),
+            None => Err(Error::Internal("the write's batch was lost".into())),
+        }
+    }
+
     /// Waits until batch `batch` has ended, committing it when it is still open: `Ok` once
     /// its changes are durable.
     async fn committed(
@@ -286,21 +336,10 @@ impl GroupCommit {
                 state.open && state.batch == batch
             };
             if still_open {
-                match sqlx::query("COMMIT").execute(held.conn_mut()).await {
-                    Ok(_) => self.end_batch(None),
-                    Err(e) => {
-                        let _ = sqlx::query("ROLLBACK").execute(held.conn_mut()).await;
-                        self.end_batch(Some(format!("COMMIT failed: {e}")));
-                    }
-                }
+                self.commit_open(&mut held).await;
             }
             drop(held);
         }
-        let state = self.lock();
-        match state.failed.iter().find(|(b, _)| *b == batch) {
-            Some((_, why)) => Err(Error::Internal(why.clone())),
-            None if state.ended >= batch => Ok(()),
-            None => Err(Error::Internal("the write's batch was lost".into())),
-        }
+        self.outcome(batch)
     }
 }

@@ -94,7 +94,22 @@ impl std::ops::DerefMut for WriteTx {
 }
 
 impl WriteTx {
-    pub async fn commit(mut self) -> Result<()> {
+    /// Commits; `Ok` once the write is durable. On SQLite with group commit the write joins
+    /// the open batch and may wait for the writers queued after it ([`GroupCommit`]); a write
+    /// that holds an in-process lock across its commit uses [`WriteTx::commit_at_once`].
+    pub async fn commit(self) -> Result<()> {
+        self.finish(false).await
+    }
+
+    /// [`WriteTx::commit`] without waiting for later writers (group commit: the open batch
+    /// commits now). For writes that hold a lock a later writer may take inside its
+    /// transaction — a shared-draft room's write lock (`shared_drafts::live`,
+    /// `zoom::PendingWrite`) — which a batched commit would wait for forever.
+    pub async fn commit_at_once(self) -> Result<()> {
+        self.finish(true).await
+    }
+
+    async fn finish(mut self, at_once: bool) -> Result<()> {
         // Tickets this transaction changed (recorded by triggers): forgotten by this
         // instance's cache after the commit, by the others' through NOTIFY (sent on commit).
         let changed: Vec<i64> =
@@ -126,12 +141,15 @@ impl WriteTx {
                 // and only then may the caches forget (the task runs even if the caller goes)
                 let (group, pool, writers) =
                     group.ok_or_else(|| crate::Error::Internal("no group commit".into()))?;
-                group
-                    .commit(held, permit, &pool, &writers, move || {
-                        ticket_cache.forget(&changed);
-                        auth_cache.mark_stale();
-                    })
-                    .await?;
+                let after = move || {
+                    ticket_cache.forget(&changed);
+                    auth_cache.mark_stale();
+                };
+                if at_once {
+                    group.commit_at_once(held, permit, after).await?;
+                } else {
+                    group.commit(held, permit, &pool, &writers, after).await?;
+                }
                 return Ok(());
             }
         }
@@ -147,19 +165,17 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 impl Store {
     /// Connects, creating the SQLite file (and its directory) when missing, and runs migrations.
-    /// Every write is a transaction of its own ([`Store::connect_with_group_commit`] batches
-    /// SQLite's).
+    /// On SQLite concurrent writes share their commits ([`Store::connect_with_group_commit`]).
     pub async fn connect(url: &str) -> Result<Store> {
-        Store::connect_with_group_commit(url, false).await
+        Store::connect_with_group_commit(url, true).await
     }
 
     /// [`Store::connect`]; on SQLite with `group_commit`, concurrent writes share their commits
     /// ([`GroupCommit`]: one `fsync` for a batch, each write answered once its batch is
-    /// durable). Off by default (`--sqlite-group-commit`): a batched write's commit waits for
-    /// the writers after it, so a write that holds an in-process lock across its commit (a
-    /// shared-draft room's write lock, `zoom::PendingWrite`) and a later writer that takes that
-    /// lock inside its transaction wait for each other (the REST-write-while-typing test hangs
-    /// with it on). PostgreSQL ignores it.
+    /// durable); without, every write is a transaction of its own (`--sqlite-group-commit=0`).
+    /// A batched commit waits for the writers queued after it, so a write that holds an
+    /// in-process lock across its commit commits with [`WriteTx::commit_at_once`].
+    /// PostgreSQL ignores it.
     pub async fn connect_with_group_commit(url: &str, group_commit: bool) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url).ok_or_else(|| {

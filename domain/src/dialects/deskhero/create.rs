@@ -10,6 +10,7 @@ use crate::policy::TicketFacts;
 use crate::policy::access::{AccessLevel, Actor};
 use crate::shared_drafts::{Hub, zoom};
 use crate::storage::files::FileStore;
+use crate::storage::store::WriteTx;
 use crate::tickets::articles::{self, ArticleRecord, NewArticle};
 use crate::tickets::{self, TicketRecord};
 use crate::{Error, Result, accounts::users, tickets::attachments, tickets::sanitize};
@@ -114,15 +115,20 @@ impl Created {
         &self.agent_articles
     }
 
-    /// After the commit: live editors get the suggested reply.
-    pub async fn publish(self, hub: &Arc<Hub>) -> Vec<Conversation> {
-        if let Some(draft) = self.draft {
-            draft.publish(hub).await;
+    /// Commits the caller's transaction, then live editors get the suggested reply (a failed
+    /// commit makes them resync from storage). With a suggested reply the commit is at once:
+    /// its draft write holds the room's write lock ([`zoom::PendingWrite::commit`]).
+    pub async fn commit(self, tx: WriteTx, hub: &Arc<Hub>) -> Result<Vec<Conversation>> {
+        match self.draft {
+            Some(draft) => {
+                draft.commit(tx, hub).await?;
+            }
+            None => tx.commit().await?,
         }
-        self.conversations
+        Ok(self.conversations)
     }
 
-    /// The commit failed: live editors resync from storage.
+    /// The transaction failed before its commit: live editors resync from storage.
     pub async fn abandon(self, hub: &Arc<Hub>) {
         if let Some(draft) = self.draft {
             draft.abandon(hub).await;
@@ -191,39 +197,43 @@ async fn post_prepared(
         contents,
     )
     .await?;
-    // mentions in the new articles, as in any other article an agent writes
-    let mut queued = false;
-    for article in created.agent_articles() {
-        queued |= desk
-            .tell_mentions(&mut tx, actor, article)
-            .await
-            .map_err(|e| vec![e.into()])?;
+    let queued = async {
+        // mentions in the new articles, as in any other article an agent writes
+        let mut queued = false;
+        for article in created.agent_articles() {
+            queued |= desk.tell_mentions(&mut tx, actor, article).await?;
+        }
+        // EMAIL entries by agents go out like any e-mail article
+        Ok::<bool, Error>(
+            queued
+                | crate::desk::mail::queue_outgoing(&mut tx, &desk.mail, ticket_id, last_article)
+                    .await?,
+        )
     }
-    // EMAIL entries by agents go out like any e-mail article
-    queued |= crate::desk::mail::queue_outgoing(&mut tx, &desk.mail, ticket_id, last_article)
+    .await;
+    let queued = match queued {
+        Ok(queued) => queued,
+        Err(e) => {
+            created.abandon(&desk.drafts).await;
+            return Err(vec![e.into()]);
+        }
+    };
+    let data = created
+        .commit(tx, &desk.drafts)
         .await
         .map_err(|e| vec![e.into()])?;
-    match tx.commit().await {
-        Ok(()) => {
-            if queued {
-                desk.wake_mail_delivery();
-            }
-            let data = created.publish(&desk.drafts).await;
-            desk.announce(ticket_id, true).await;
-            Ok(data)
-        }
-        Err(err) => {
-            created.abandon(&desk.drafts).await;
-            Err(vec![err.into()])
-        }
+    if queued {
+        desk.wake_mail_delivery();
     }
+    desk.announce(ticket_id, true).await;
+    Ok(data)
 }
 
 /// `POST /api/{tenant}/v1/ticket_conversations/{ticket_id}`: creates every entry of `body` (a
 /// JSON array of `DTO_ticket_conversation`) on the ticket, or none, in the caller's
 /// transaction; `contents` are the entries' contents prepared before it
-/// ([`prepare_contents`]; missing ones are prepared here). The caller commits, then calls
-/// [`Created::publish`] (or [`Created::abandon`] when the commit fails).
+/// ([`prepare_contents`]; missing ones are prepared here). The caller commits through
+/// [`Created::commit`].
 pub async fn create_conversations(
     conn: &mut AnyConnection,
     hub: &Arc<Hub>,
