@@ -325,6 +325,13 @@ pub async fn authenticate(
     if let Some(hit) = hit(generation) {
         return Ok(hit);
     }
+    // one check per credential at a time: the others wait for it and find it cached
+    let checking = cache.checking(&key);
+    let _checking = checking.lock().await;
+    if let Some(hit) = hit(generation) {
+        return Ok(hit);
+    }
+    cache.count_check();
     let (authenticated, expires_at) =
         authenticate_uncached(store, credentials, lockout, client).await?;
     cache.put(

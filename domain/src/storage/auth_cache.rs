@@ -5,7 +5,8 @@
 //! secret is kept in memory.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -35,7 +36,15 @@ pub struct AuthCache {
     entries: Mutex<HashMap<String, (u64, Instant, Cached)>>,
     /// The last generation read from the database and when (None = must re-read).
     known: Mutex<Option<(u64, Instant)>>,
+    /// Credentials being checked against the database now, by key ([`AuthCache::checking`]).
+    in_flight: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+    /// How many credentials were checked against the database (cache misses) since start.
+    checked: AtomicU64,
 }
+
+/// Above this many keys the finished ones are swept from `in_flight` (it holds only the
+/// checks under way after a sweep, so it stays as small as the number of concurrent checks).
+const IN_FLIGHT_SWEEP: usize = 256;
 
 pub async fn generation(conn: &mut AnyConnection) -> Result<u64> {
     let value: Option<i64> =
@@ -70,6 +79,33 @@ impl AuthCache {
         if let Ok(mut known) = self.known.lock() {
             *known = None;
         }
+    }
+
+    /// The lock for checking credential `key` against the database: requests with the same
+    /// credential that miss the cache together (64 clients of one integration starting at
+    /// once) check it one after the other, and the ones after the first find it cached
+    /// instead of each hashing the password again (Argon2 costs tens of milliseconds of CPU).
+    pub fn checking(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(lock) = in_flight.get(key).and_then(Weak::upgrade) {
+            return lock;
+        }
+        if in_flight.len() >= IN_FLIGHT_SWEEP {
+            in_flight.retain(|_, lock| lock.strong_count() > 0);
+        }
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        in_flight.insert(key.to_string(), Arc::downgrade(&lock));
+        lock
+    }
+
+    /// A credential is being checked against the database (a cache miss).
+    pub fn count_check(&self) {
+        self.checked.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many credentials were checked against the database since start.
+    pub fn credentials_checked(&self) -> u64 {
+        self.checked.load(Ordering::Relaxed)
     }
 
     pub fn get(&self, key: &str, generation: u64) -> Option<Cached> {
