@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { patchYTiptap } from '../src/caret-diff.js'
+import { patchSelectionRestore } from '../src/selection-restore.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const committed = join(root, 'composer.bundle.js')
@@ -39,7 +40,9 @@ const caretAwareYTiptap = {
   name: 'caret-aware-y-tiptap',
   setup (b) {
     b.onLoad({ filter: /node_modules[\\/]@tiptap[\\/]y-tiptap[\\/]dist[\\/]y-tiptap\.js$/ }, (args) => {
-      const contents = patchYTiptap(readFileSync(args.path, 'utf8'), caretDiffModule)
+      // and a remote update whose selection lands past the document's end must not leave the
+      // editor showing stale text (src/selection-restore.js, y-prosemirror#272)
+      const contents = patchSelectionRestore(patchYTiptap(readFileSync(args.path, 'utf8'), caretDiffModule))
       yTiptapPatched++
       return { contents, loader: 'js' }
     })
