@@ -322,7 +322,9 @@ fn decide(world: &World, who: Who, action: Action) -> bool {
         ManageMacros => tools::can_manage_macros(actor),
         ApplyMacro => tools::can_apply_macro(actor, &of_group, &ticket),
         ListContainsTicket => TicketScope::for_actor(actor, AccessLevel::Read).contains(&ticket),
-        UpdateTicket => policy::authorize_update_ticket(actor, &ticket, FollowUp::Yes).is_ok(),
+        UpdateTicket => {
+            policy::authorize_update_ticket(actor, &ticket, Some(FollowUp::Yes)).is_ok()
+        }
         CreateTicketInGroup => policy::can_create_ticket(actor, world.group, None),
         DeleteTicket => policy::authorize_delete_ticket(actor, &ticket).is_ok(),
         ShowPublicArticle => policy::can_show_article(actor, &ticket, false),
@@ -339,7 +341,20 @@ fn decide(world: &World, who: Who, action: Action) -> bool {
                 closed: true,
                 ..ticket
             };
-            policy::authorize_update_ticket(actor, &closed, FollowUp::NewTicket).is_ok()
+            let allowed =
+                policy::authorize_update_ticket(actor, &closed, Some(FollowUp::NewTicket)).is_ok();
+            // the rule is read only where it decides; unread there, the update is refused
+            assert_eq!(
+                allowed,
+                policy::authorize_update_ticket(actor, &closed, None).is_ok(),
+                "an unread follow-up rule decides differently from `new_ticket`"
+            );
+            assert_eq!(
+                allowed,
+                !policy::follow_up_matters(actor, &closed)
+                    && policy::can_change_ticket(actor, &closed)
+            );
+            allowed
         }
         HearPublicChange | HearInternalChange => domain::live::events::can_hear(
             actor,

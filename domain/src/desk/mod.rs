@@ -95,18 +95,23 @@ impl Desk {
         request: &TicketChanges,
         article: Option<Result<articles::PreparedBody>>,
     ) -> Result<TicketRecord> {
+        let quote = quote_of(&article);
         let mut tx = self.store.write().await?;
-        let ticket = tickets::create(&mut tx, &self.files, actor, request, article).await?;
+        let (ticket, first) =
+            tickets::create(&mut tx, &self.files, actor, request, article).await?;
+        // the first article is the ticket's only one: the mentions, the mail queue and the
+        // notifications look at it instead of querying for what is new
         let mut queued = false;
-        if let Some(input) = &request.article
-            && crate::tickets::mentions::input_may_mention(input)
-        {
-            let first = mail::last_article_id(&mut tx, ticket.id).await?;
-            let first = articles::find(&mut tx, first).await?;
-            queued |= self.tell_mentions(&mut tx, actor, &first).await?;
+        if let Some(first) = &first {
+            queued |= self.tell_mentions(&mut tx, actor, first).await?;
+            if mail::is_outgoing(first) {
+                queued |= mail::queue_articles(&mut tx, &self.mail, &[first.id]).await?;
+            }
         }
-        queued |= mail::queue_outgoing(&mut tx, &self.mail, ticket.id, 0).await?;
-        queued |= self.tell_new_ticket(&mut tx, actor, &ticket, None).await?;
+        let excerpt = first.as_ref().and_then(|first| customer_text(first, quote));
+        queued |= self
+            .tell_new_ticket_with(&mut tx, actor, &ticket, None, excerpt.as_deref())
+            .await?;
         // a new ticket started from a named shared draft: the draft ends
         if let Some(draft_id) = request.shared_draft_id {
             crate::shared_drafts::start::consume(&mut tx, actor, draft_id, ticket.group_id).await?;
@@ -273,12 +278,7 @@ impl Desk {
         input: &ArticleInput,
         prepared: Option<Result<articles::PreparedBody>>,
     ) -> Result<articles::ArticleRecord> {
-        // what a customer's notification quotes of the text, from the text made before the
-        // transaction (no HTML parsing under the write lock)
-        let quote = match &prepared {
-            Some(Ok(body)) => Some(notification_quote(&body.body_text)),
-            _ => None,
-        };
+        let quote = quote_of(&prepared);
         let mut tx = self.store.write().await?;
         let article = articles::create(&mut tx, &self.files, actor, input, prepared).await?;
         let mut queued = self.tell_mentions(&mut tx, actor, &article).await?;
@@ -289,10 +289,7 @@ impl Desk {
             queued |= mail::queue_articles(&mut tx, &self.mail, &[article.id]).await?;
         }
         let ticket = tickets::find(&mut tx, article.ticket_id).await?;
-        let customer_text =
-            (article.sender_id == articles::SENDER_CUSTOMER && article.internal == 0).then(|| {
-                quote.unwrap_or_else(|| notification_text(&article.content_type, &article.body))
-            });
+        let customer_text = customer_text(&article, quote);
         queued |= self
             .tell_changes_with(&mut tx, actor, None, &ticket, customer_text)
             .await?;
@@ -552,13 +549,27 @@ impl Desk {
         answering: Option<&str>,
     ) -> Result<bool> {
         let excerpt = first_customer_text(conn, ticket.id, 0).await?;
+        self.tell_new_ticket_with(conn, actor, ticket, answering, excerpt.as_deref())
+            .await
+    }
+
+    /// [`Desk::tell_new_ticket`] with the customer's text known (`excerpt`, at most 1,000
+    /// characters).
+    async fn tell_new_ticket_with(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        ticket: &TicketRecord,
+        answering: Option<&str>,
+        excerpt: Option<&str>,
+    ) -> Result<bool> {
         let mut queued = notify::notify(
             conn,
             &self.mail,
             actor,
             ticket,
             notify::Happening::NewTicket,
-            excerpt.as_deref(),
+            excerpt,
         )
         .await?;
         if ticket.owner_id != crate::accounts::users::SYSTEM_USER_ID {
@@ -899,4 +910,20 @@ fn notification_text(content_type: &str, body: &str) -> String {
 /// The first 1,000 characters of an article's plain text ([`notification_text`]).
 fn notification_quote(text: &str) -> String {
     text.chars().take(1_000).collect()
+}
+
+/// What a customer's notification would quote of an article prepared before the write
+/// transaction (from the text made then: no HTML parsing under the write lock).
+fn quote_of(prepared: &Option<Result<articles::PreparedBody>>) -> Option<String> {
+    match prepared {
+        Some(Ok(body)) => Some(notification_quote(&body.body_text)),
+        _ => None,
+    }
+}
+
+/// The text notifications quote of `article` when a customer wrote it in public: `quote`
+/// when it was made before the transaction ([`quote_of`]), else from the stored body.
+fn customer_text(article: &articles::ArticleRecord, quote: Option<String>) -> Option<String> {
+    (article.sender_id == articles::SENDER_CUSTOMER && article.internal == 0)
+        .then(|| quote.unwrap_or_else(|| notification_text(&article.content_type, &article.body)))
 }

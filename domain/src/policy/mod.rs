@@ -129,19 +129,28 @@ pub fn authorize_show_ticket(actor: &Actor, ticket: &TicketFacts) -> Result<()> 
     }
 }
 
-/// Update rule including Zammad's follow-up rule for closed tickets.
+/// Whether the group's follow-up rule decides a ticket update ([`authorize_update_ticket`]):
+/// the ticket is closed and the caller may not change it as an agent of its group. Callers
+/// read the rule (a query of the group) only then.
+pub fn follow_up_matters(actor: &Actor, ticket: &TicketFacts) -> bool {
+    ticket.closed && !actor.has_group_access(ticket.group_id, AccessLevel::Change)
+}
+
+/// Update rule including Zammad's follow-up rule for closed tickets: `follow_up` is the
+/// ticket's group's rule where [`follow_up_matters`] (`None` there refuses, as the rule
+/// `new_ticket` does), `None` elsewhere.
 pub fn authorize_update_ticket(
     actor: &Actor,
     ticket: &TicketFacts,
-    follow_up: FollowUp,
+    follow_up: Option<FollowUp>,
 ) -> Result<()> {
     if !can_change_ticket(actor, ticket) {
         return Err(Error::not_authorized());
     }
-    if !ticket.closed || actor.has_group_access(ticket.group_id, AccessLevel::Change) {
+    if !follow_up_matters(actor, ticket) {
         return Ok(());
     }
-    if follow_up.allows_reopen() {
+    if follow_up.is_some_and(|f| f.allows_reopen()) {
         Ok(())
     } else {
         Err(Error::unprocessable(

@@ -263,7 +263,7 @@ async fn load_tickets(conn: &mut AnyConnection, files: &FileStore, ids: &DemoIds
     let sam = load_actor(conn, ids.sam, None).await?;
     let lee = load_actor(conn, ids.lee, None).await?;
 
-    let printer = tickets::create(conn, files, &nicole, &changes(json!({
+    let (printer, _) = tickets::create(conn, files, &nicole, &changes(json!({
         "title": "Printer on the 3rd floor keeps jamming", "group": "Users",
         "article": {"type": "web", "subject": "Printer jam", "body": "Hi, the printer next to the kitchen jams on every second page. Could someone have a look?"}
     }))?, None).await?;
@@ -281,7 +281,7 @@ async fn load_tickets(conn: &mut AnyConnection, files: &FileStore, ids: &DemoIds
         "article": {"type": "web", "body": "Our invoice 2026-114 uses 19 % VAT, but we are exempt. Please send a corrected invoice."}
     }))?, None).await?;
 
-    let password = tickets::create(conn, files, &lee, &changes(json!({
+    let (password, _) = tickets::create(conn, files, &lee, &changes(json!({
         "title": "Cannot reset my password", "group": "Users",
         "article": {"type": "web", "body": "The reset e-mail never arrives. I checked the spam folder."}
     }))?, None).await?;
@@ -290,7 +290,7 @@ async fn load_tickets(conn: &mut AnyConnection, files: &FileStore, ids: &DemoIds
         "article": {"type": "phone", "body": "Called Lee: the mail server rejected the address. Fixed the typo, waiting for confirmation."}
     }))?, None).await?;
 
-    let dark = tickets::create(
+    let (dark, _) = tickets::create(
         conn,
         files,
         &nicole,

@@ -118,6 +118,21 @@ pub async fn load_readable(
     Ok((ticket, facts))
 }
 
+/// The ticket's follow-up rule where it decides an update by `actor`
+/// ([`policy::follow_up_matters`]), else `None` without reading the group.
+pub async fn follow_up_for(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket: &TicketRecord,
+    facts: &TicketFacts,
+) -> Result<Option<FollowUp>> {
+    if policy::follow_up_matters(actor, facts) {
+        Ok(Some(follow_up(conn, ticket).await?))
+    } else {
+        Ok(None)
+    }
+}
+
 /// Whether a customer may still follow up on `ticket` once it is closed: its group's
 /// `follow_up_possible` and `reopen_time_in_days`, and the days since it was closed (the one
 /// place this is worked out; Zammad's `Ticket#reopen_after_certain_time?`).
@@ -472,16 +487,16 @@ pub async fn insert(conn: &mut AnyConnection, actor: &Actor, new: NewTicket) -> 
     Ok(id)
 }
 
-/// `POST /tickets`: creates a ticket (and its first article) in the caller's transaction.
-/// `prepared_article`: the article's body prepared before the transaction, as
-/// [`articles::create_on`] takes it.
+/// `POST /tickets`: creates a ticket (and its first article) in the caller's transaction;
+/// the ticket and that article. `prepared_article`: the article's body prepared before the
+/// transaction, as [`articles::create_on`] takes it.
 pub async fn create(
     conn: &mut AnyConnection,
     files: &FileStore,
     actor: &Actor,
     request: &input::TicketChanges,
     prepared_article: Option<Result<articles::PreparedBody>>,
-) -> Result<TicketRecord> {
+) -> Result<(TicketRecord, Option<articles::ArticleRecord>)> {
     let agent = actor.is_agent();
     let title = input::checked("title", request.title.clone())?
         .as_deref()
@@ -569,10 +584,13 @@ pub async fn create(
             add_tag(conn, actor, id, tag).await?;
         }
     }
-    if let Some(article) = &request.article {
-        articles::create_on(conn, files, actor, id, article, true, prepared_article).await?;
-    }
-    find(conn, id).await
+    let first = match &request.article {
+        Some(article) => Some(
+            articles::create_on(conn, files, actor, id, article, true, prepared_article).await?,
+        ),
+        None => None,
+    };
+    Ok((find(conn, id).await?, first))
 }
 
 /// `PUT /tickets/{id}`: changes fields (customers: only title, state, priority, group) and
@@ -594,7 +612,7 @@ pub async fn update(
         return Err(Error::not_found("Ticket", id));
     }
     let (current, facts) = load(conn, id).await?;
-    let follow_up = follow_up(conn, &current).await?;
+    let follow_up = follow_up_for(conn, actor, &current, &facts).await?;
     policy::authorize_update_ticket(actor, &facts, follow_up)?;
     let agent = actor.has_group_access(current.group_id, AccessLevel::Change);
 
