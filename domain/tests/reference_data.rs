@@ -1,9 +1,10 @@
-//! The article senders and types the code names without a query (`articles::SENDERS`,
-//! `articles::TYPES`) are exactly what the migrations seed, on both databases.
+//! The article senders and types `storage::lookup` names and resolves without a query
+//! (`ARTICLE_SENDERS`, `ARTICLE_TYPES`) are exactly what the migrations seed, on both
+//! databases, and the lookups answer for them as the database does.
 
 mod support;
 
-use domain::tickets::articles::{SENDERS, TYPES};
+use domain::storage::lookup::{self, ARTICLE_SENDERS, ARTICLE_TYPES, Named};
 
 #[tokio::test]
 async fn seeded_senders_and_types_match_the_database() {
@@ -11,8 +12,8 @@ async fn seeded_senders_and_types_match_the_database() {
         let ctx = db.name;
         let mut conn = db.store.read().await.unwrap();
         for (table, seeded) in [
-            ("ticket_article_senders", &SENDERS[..]),
-            ("ticket_article_types", &TYPES[..]),
+            ("ticket_article_senders", &ARTICLE_SENDERS[..]),
+            ("ticket_article_types", &ARTICLE_TYPES[..]),
         ] {
             let stored: Vec<(i64, String)> =
                 sqlx::query_as(&format!("SELECT id, name FROM {table} ORDER BY id"))
@@ -24,5 +25,28 @@ async fn seeded_senders_and_types_match_the_database() {
             expected.sort();
             assert_eq!(stored, expected, "{ctx}: {table}");
         }
+        // the lookups answer without the database what it would answer, and ask it for the rest
+        let ids = [1, 10, 99].into_iter().collect();
+        let mut named = lookup::names_by_ids(&mut conn, Named::ArticleType, &ids)
+            .await
+            .unwrap();
+        named.sort();
+        assert_eq!(
+            named,
+            [(1, "email".to_string()), (10, "note".to_string())],
+            "{ctx}"
+        );
+        for (name, id) in [("NOTE", 10), ("Twitter Status", 6)] {
+            let found = lookup::id_by_name(&mut conn, Named::ArticleType, "type", name).await;
+            assert_eq!(found.unwrap(), id, "{ctx}: {name}");
+        }
+        let sender = lookup::id_by_name(&mut conn, Named::ArticleSender, "sender", "customer");
+        assert_eq!(sender.await.unwrap(), 2, "{ctx}");
+        let unknown = lookup::id_by_name(&mut conn, Named::ArticleType, "type", "pigeon").await;
+        assert!(unknown.unwrap_err().to_string().contains("pigeon"), "{ctx}");
+        let missing = lookup::existing_id(&mut conn, Named::ArticleSender, "sender_id", 4).await;
+        assert!(missing.is_err(), "{ctx}: sender 4 does not exist");
+        let name = lookup::name_by_id(&mut conn, Named::ArticleSender, 3).await;
+        assert_eq!(name.unwrap().as_deref(), Some("System"), "{ctx}");
     }
 }

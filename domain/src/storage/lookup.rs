@@ -28,7 +28,46 @@ impl Named {
             Named::ArticleSender => "ticket_article_senders",
         }
     }
+
+    /// The rows of a table the first migration seeds and nothing writes afterwards (article
+    /// senders and types): looked up here without a query. Empty for the other tables.
+    fn seeded(self) -> &'static [(i64, &'static str)] {
+        match self {
+            Named::ArticleType => &ARTICLE_TYPES,
+            Named::ArticleSender => &ARTICLE_SENDERS,
+            _ => &[],
+        }
+    }
+
+    /// The seeded row with this id ([`Named::seeded`]).
+    fn seeded_name(self, id: i64) -> Option<&'static str> {
+        self.seeded()
+            .iter()
+            .find(|(seeded, _)| *seeded == id)
+            .map(|(_, name)| *name)
+    }
 }
+
+/// `ticket_article_senders` as the first migration seeds it (Zammad's `Ticket::Article::Sender`
+/// seeds); `domain/tests/reference_data.rs` checks it against both databases.
+pub const ARTICLE_SENDERS: [(i64, &str); 3] = [(1, "Agent"), (2, "Customer"), (3, "System")];
+
+/// `ticket_article_types` as the first migration seeds it (Zammad's `Ticket::Article::Type`
+/// seeds); checked as [`ARTICLE_SENDERS`] is.
+pub const ARTICLE_TYPES: [(i64, &str); 12] = [
+    (1, "email"),
+    (2, "sms"),
+    (3, "chat"),
+    (4, "fax"),
+    (5, "phone"),
+    (6, "twitter status"),
+    (7, "twitter direct-message"),
+    (8, "facebook feed post"),
+    (9, "facebook feed comment"),
+    (10, "note"),
+    (11, "web"),
+    (12, "telegram personal-message"),
+];
 
 /// Id of the record named `name` in any case, or 422 `No lookup value found for '<field>':
 /// "<name>"`. Tables with a folded copy of the name (`name_downcase`, see
@@ -40,6 +79,13 @@ pub async fn id_by_name(
     field: &str,
     name: &str,
 ) -> Result<i64> {
+    if let Some((id, _)) = what
+        .seeded()
+        .iter()
+        .find(|(_, seeded)| seeded.eq_ignore_ascii_case(name))
+    {
+        return Ok(*id);
+    }
     let folded = matches!(
         what,
         Named::Group | Named::Organization | Named::TicketState | Named::TicketPriority
@@ -72,6 +118,9 @@ pub async fn existing_id(
     field: &str,
     id: i64,
 ) -> Result<i64> {
+    if what.seeded_name(id).is_some() {
+        return Ok(id);
+    }
     let sql = format!("SELECT id FROM {} WHERE id = $1", what.table());
     sqlx::query_scalar::<_, i64>(&sql)
         .bind(id)
@@ -81,6 +130,9 @@ pub async fn existing_id(
 }
 
 pub async fn name_by_id(conn: &mut AnyConnection, what: Named, id: i64) -> Result<Option<String>> {
+    if let Some(name) = what.seeded_name(id) {
+        return Ok(Some(name.to_string()));
+    }
     let sql = format!("SELECT name FROM {} WHERE id = $1", what.table());
     Ok(sqlx::query_scalar::<_, String>(&sql)
         .bind(id)
@@ -88,24 +140,34 @@ pub async fn name_by_id(conn: &mut AnyConnection, what: Named, id: i64) -> Resul
         .await?)
 }
 
-/// Names of many records of one table at once.
+/// Names of many records of one table at once (seeded rows without a query).
 pub async fn names_by_ids(
     conn: &mut AnyConnection,
     what: Named,
     ids: &std::collections::BTreeSet<i64>,
 ) -> Result<Vec<(i64, String)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+    let mut names = Vec::new();
+    let mut unknown = Vec::new();
+    for &id in ids {
+        match what.seeded_name(id) {
+            Some(name) => names.push((id, name.to_string())),
+            None => unknown.push(id),
+        }
+    }
+    if unknown.is_empty() {
+        return Ok(names);
     }
     let sql = format!(
         "SELECT id, name FROM {} WHERE id IN ({})",
         what.table(),
-        crate::storage::store::id_list(ids.iter().copied())
+        crate::storage::store::id_list(unknown)
     );
-    Ok(sqlx::query_as(&sql)
+    let stored: Vec<(i64, String)> = sqlx::query_as(&sql)
         .persistent(false)
         .fetch_all(conn)
-        .await?)
+        .await?;
+    names.extend(stored);
+    Ok(names)
 }
 
 /// A user by login, then e-mail (case-insensitive), or by id when all digits.

@@ -139,71 +139,14 @@ pub(crate) async fn type_and_sender_names(
     std::collections::HashMap<i64, String>,
     std::collections::HashMap<i64, String>,
 )> {
-    let types = seeded_names(
-        conn,
-        Named::ArticleType,
-        &TYPES,
-        list.iter().map(|a| a.type_id),
-    );
-    let types = types.await?;
-    let senders = seeded_names(
-        conn,
-        Named::ArticleSender,
-        &SENDERS,
-        list.iter().map(|a| a.sender_id),
-    );
-    Ok((types, senders.await?))
+    use std::collections::BTreeSet;
+    let type_ids: BTreeSet<i64> = list.iter().map(|a| a.type_id).collect();
+    let sender_ids: BTreeSet<i64> = list.iter().map(|a| a.sender_id).collect();
+    let types = crate::storage::lookup::names_by_ids(conn, Named::ArticleType, &type_ids).await?;
+    let senders =
+        crate::storage::lookup::names_by_ids(conn, Named::ArticleSender, &sender_ids).await?;
+    Ok((types.into_iter().collect(), senders.into_iter().collect()))
 }
-
-/// Names of `ids` from the `seeded` table, the database read only for ids not in it.
-async fn seeded_names(
-    conn: &mut AnyConnection,
-    what: Named,
-    seeded: &[(i64, &str)],
-    ids: impl Iterator<Item = i64>,
-) -> Result<std::collections::HashMap<i64, String>> {
-    let mut names = std::collections::HashMap::new();
-    let mut unknown = std::collections::BTreeSet::new();
-    for id in ids {
-        match seeded.iter().find(|(seeded_id, _)| *seeded_id == id) {
-            Some((_, name)) => {
-                names.insert(id, name.to_string());
-            }
-            None => {
-                unknown.insert(id);
-            }
-        }
-    }
-    names.extend(crate::storage::lookup::names_by_ids(conn, what, &unknown).await?);
-    Ok(names)
-}
-
-/// `ticket_article_senders` as the first migration seeds it (Zammad's
-/// `Ticket::Article::Sender` seeds; nothing writes the table after that), so that rendering
-/// an article needs no query for its sender's name. `schema_contract` checks it against the
-/// database.
-pub const SENDERS: [(i64, &str); 3] = [
-    (SENDER_AGENT, "Agent"),
-    (SENDER_CUSTOMER, "Customer"),
-    (SENDER_SYSTEM, "System"),
-];
-
-/// `ticket_article_types` as the first migration seeds it (Zammad's `Ticket::Article::Type`
-/// seeds), for the same purpose as [`SENDERS`].
-pub const TYPES: [(i64, &str); 12] = [
-    (TYPE_EMAIL, "email"),
-    (2, "sms"),
-    (3, "chat"),
-    (4, "fax"),
-    (TYPE_PHONE, "phone"),
-    (6, "twitter status"),
-    (7, "twitter direct-message"),
-    (8, "facebook feed post"),
-    (9, "facebook feed comment"),
-    (TYPE_NOTE, "note"),
-    (TYPE_WEB, "web"),
-    (12, "telegram personal-message"),
-];
 
 /// Articles per batched query when many are rendered at once.
 pub const RENDER_CHUNK: usize = 500;

@@ -161,19 +161,6 @@ pub struct TimeEntryInput {
 /// The id a [`Ref`] names: an id checked to exist, or the record with that name (`field` is
 /// the parameter's name without `_id`, for the error).
 pub async fn resolve(conn: &mut AnyConnection, what: Named, field: &str, r: &Ref) -> Result<i64> {
-    // article types and senders are seeded and never change: known without a query
-    let seeded: &[(i64, &str)] = match what {
-        Named::ArticleType => &crate::tickets::articles::TYPES,
-        Named::ArticleSender => &crate::tickets::articles::SENDERS,
-        _ => &[],
-    };
-    let known = seeded.iter().find(|(id, name)| match r {
-        Ref::Id(wanted) => id == wanted,
-        Ref::Name(wanted) => name.eq_ignore_ascii_case(wanted),
-    });
-    if let Some((id, _)) = known {
-        return Ok(*id);
-    }
     match r {
         Ref::Id(id) => lookup::existing_id(conn, what, &format!("{field}_id"), *id).await,
         Ref::Name(name) => lookup::id_by_name(conn, what, field, name).await,
