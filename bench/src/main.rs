@@ -100,8 +100,11 @@ async fn fresh_database(backend: Backend, pg: Option<&str>) -> Result<Database, 
             let url = format!("sqlite://{}/bench.db", dir.display());
             // `TANDEM_SQLITE_GROUP_COMMIT=0`: the write rows without group commit (as the
             // server's --sqlite-group-commit=0; on by default)
-            let group_commit =
-                std::env::var("TANDEM_SQLITE_GROUP_COMMIT").map_or(true, |v| v != "0");
+            let group_commit = match std::env::var("TANDEM_SQLITE_GROUP_COMMIT") {
+                Ok(value) => server::config::parse_flag(&value)
+                    .map_err(|e| format!("TANDEM_SQLITE_GROUP_COMMIT: {e}"))?,
+                Err(_) => true,
+            };
             let store = Store::connect_with_group_commit(&url, group_commit)
                 .await
                 .map_err(|e| e.to_string())?;

@@ -153,7 +153,9 @@ impl Config {
     }
 }
 
-fn parse_flag(text: &str) -> Result<bool, String> {
+/// A yes/no setting as flags and `TANDEM_*` variables take it: `1`/`true`/`yes`/`on` or
+/// `0`/`false`/`no`/`off` (any case; empty is no); anything else is an error naming it.
+pub fn parse_flag(text: &str) -> Result<bool, String> {
     match text.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" | "" => Ok(false),
@@ -178,8 +180,11 @@ mod tests {
 
     #[test]
     fn sqlite_group_commit_is_on_by_default_and_can_be_turned_off() {
-        // (TANDEM_SQLITE_GROUP_COMMIT is not set in the test environment)
-        assert!(group_commit(&[]));
+        // the default, unless the environment running the test chose otherwise
+        match std::env::var("TANDEM_SQLITE_GROUP_COMMIT") {
+            Ok(set) => assert_eq!(group_commit(&[]), super::parse_flag(&set).unwrap()),
+            Err(_) => assert!(group_commit(&[])),
+        }
         assert!(group_commit(&["--sqlite-group-commit"]));
         assert!(group_commit(&["--sqlite-group-commit=1"]));
         assert!(!group_commit(&["--sqlite-group-commit=0"]));
