@@ -188,3 +188,48 @@ async fn another_instance_hears_of_changes() {
     );
     other.close().await;
 }
+
+/// Concurrent writes (on SQLite they share batches: the batch's commit takes the changed
+/// tickets out of `changed_tickets`, not each write): every ticket any of them changed is
+/// forgotten once they are answered, and nothing stays behind in the table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_forget_every_ticket_they_changed() {
+    for db in support::backends().await {
+        let ctx = db.name;
+        let store = &db.store;
+        seed(&db).await;
+        for id in [1, 2] {
+            assert!(cached_once_settled(store, id).await, "{ctx}: {id} cached");
+        }
+        let writes: Vec<_> = (0..24)
+            .map(|n| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let sql = format!(
+                        "UPDATE tickets SET title = 'title {n}' WHERE id = {}",
+                        1 + n % 2
+                    );
+                    write(&store, &sql, true).await;
+                })
+            })
+            .collect();
+        for w in writes {
+            w.await.unwrap();
+        }
+        let mut conn = store.read().await.unwrap();
+        for id in [1i64, 2] {
+            let truth: String = sqlx::query_scalar("SELECT title FROM tickets WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            assert_ne!(truth, "first title", "{ctx}");
+            assert_eq!(title(store, id).await.unwrap(), truth, "{ctx}: {id}");
+        }
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM changed_tickets")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "{ctx}");
+    }
+}

@@ -849,7 +849,7 @@ impl Desk {
             preferences.insert("is-auto-response".into(), json!(true));
             preferences.insert("auto_response_reason".into(), json!(reason));
         }
-        let article = articles::insert(
+        let (article, after) = articles::insert(
             &mut tx,
             &self.files,
             &customer,
@@ -879,10 +879,12 @@ impl Desk {
         raw::record(&mut tx, article.id, &key.sha256, size).await?;
         // an agent's e-mail may mention colleagues as a web reply does (a customer's cannot)
         let mentioned = self.tell_mentions(&mut tx, &customer, &article).await?;
-        if !new_ticket {
+        let after = if new_ticket {
+            after
+        } else {
             tickets::reopen_for_follow_up(&mut tx, &customer, ticket.id).await?;
-        }
-        let after = tickets::find(&mut tx, ticket.id).await?;
+            tickets::find(&mut tx, ticket.id).await?
+        };
         let queued = if new_ticket && mail.automatic.is_none() {
             self.tell_new_ticket(&mut tx, &customer, &after, mail.message_id.as_deref())
                 .await?

@@ -280,7 +280,8 @@ impl Desk {
     ) -> Result<articles::ArticleRecord> {
         let quote = quote_of(&prepared);
         let mut tx = self.store.write().await?;
-        let article = articles::create(&mut tx, &self.files, actor, input, prepared).await?;
+        let (article, after) =
+            articles::create(&mut tx, &self.files, actor, input, prepared).await?;
         let mut queued = self.tell_mentions(&mut tx, actor, &article).await?;
         // the write added this one article: the mail queue and the notifications look at it
         // instead of querying for what is new (fewer statements under SQLite's write lock)
@@ -288,7 +289,11 @@ impl Desk {
         if outgoing {
             queued |= mail::queue_articles(&mut tx, &self.mail, &[article.id]).await?;
         }
-        let ticket = tickets::find(&mut tx, article.ticket_id).await?;
+        // the ticket as the article left it (read again only when something changed it since)
+        let ticket = match after {
+            Some(ticket) => ticket,
+            None => tickets::find(&mut tx, article.ticket_id).await?,
+        };
         let customer_text = customer_text(&article, quote);
         queued |= self
             .tell_changes_with(&mut tx, actor, None, &ticket, customer_text)

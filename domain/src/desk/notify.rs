@@ -257,7 +257,7 @@ pub async fn acknowledge(
     let subject = format!("Thanks for your inquiry ({})", ticket.title);
     let system = Actor::system();
     let current = tickets::find(conn, ticket.id).await?;
-    let article = articles::insert(
+    let (article, _) = articles::insert(
         conn,
         files,
         &system,

@@ -13,6 +13,13 @@
 //! whoever takes the connection next, so nothing of it reaches the batch. When a batch fails
 //! to commit, every write in it fails: none was acknowledged.
 //!
+//! Statements under the writer's turn are what limits SQLite's write throughput (each is a
+//! round trip to sqlx's SQLite thread), so the bookkeeping takes as few as it can: a write
+//! that joins the batch opens the savepoint for the next one with its own release (`RELEASE
+//! …; SAVEPOINT …` in one round trip), and the tickets a batch changed
+//! ([`crate::storage::ticket_cache`]) are taken out of `changed_tickets` with its `COMMIT`
+//! instead of by every write.
+//!
 //! A write that holds an in-process lock across its commit (a shared-draft room's write lock)
 //! must not wait for the writers after it: one of them may wait for that lock inside its
 //! transaction. Such a write commits the batch at once ([`GroupCommit::commit_at_once`],
@@ -25,11 +32,16 @@ use sqlx::pool::PoolConnection;
 use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::storage::ticket_cache::TicketCache;
 use crate::{Error, Result};
 
 const SAVEPOINT: &str = "SAVEPOINT tandem_write";
 const RELEASE: &str = "RELEASE tandem_write";
 const ROLLBACK_TO: &str = "ROLLBACK TO tandem_write";
+/// A write's release that opens the next write's savepoint.
+const RELEASE_AND_SAVEPOINT: &str = "RELEASE tandem_write; SAVEPOINT tandem_write";
+/// The end of a batch: the tickets it changed (recorded by triggers) and its commit.
+const TAKE_CHANGED_AND_COMMIT: &str = "DELETE FROM changed_tickets RETURNING ticket_id; COMMIT";
 /// How many failed batches are remembered for their members to find.
 const FAILURES_KEPT: usize = 64;
 
@@ -46,6 +58,8 @@ struct State {
     failed: VecDeque<(u64, String)>,
     /// A write was dropped before it committed: roll it back before anything else.
     dirty: Option<Undo>,
+    /// An empty savepoint, opened by the last write's release, waits for the next write.
+    spare_savepoint: bool,
 }
 
 /// How a dropped write is undone.
@@ -59,6 +73,8 @@ enum Undo {
 
 pub struct GroupCommit {
     state: Mutex<State>,
+    /// Forgets the tickets a batch changed once it is committed.
+    ticket_cache: Arc<TicketCache>,
 }
 
 impl Drop for GroupCommit {
@@ -73,9 +89,11 @@ impl Drop for GroupCommit {
     }
 }
 
-impl Default for GroupCommit {
-    fn default() -> GroupCommit {
+impl GroupCommit {
+    /// Batches for one SQLite store; `ticket_cache` forgets what each committed batch changed.
+    pub fn new(ticket_cache: Arc<TicketCache>) -> GroupCommit {
         GroupCommit {
+            ticket_cache,
             state: Mutex::new(State {
                 conn: None,
                 open: false,
@@ -83,6 +101,7 @@ impl Default for GroupCommit {
                 ended: 0,
                 failed: VecDeque::new(),
                 dirty: None,
+                spare_savepoint: false,
             }),
         }
     }
@@ -106,13 +125,24 @@ impl Held {
         self.conn.as_deref_mut().expect("held connection")
     }
 
-    /// The write's changes join the batch; returns the batch's number.
-    pub async fn release(&mut self) -> Result<u64> {
-        if self.undo == Some(Undo::Savepoint) {
-            sqlx::query(RELEASE).execute(self.conn_mut()).await?;
+    /// The write's changes join the batch; returns the batch's number. With `spare`, the
+    /// same round trip opens the savepoint the next write of the batch will use.
+    pub async fn release(&mut self, spare: bool) -> Result<u64> {
+        let statement = match (self.undo, spare) {
+            (Some(Undo::Savepoint), true) => Some(RELEASE_AND_SAVEPOINT),
+            (Some(Undo::Savepoint), false) => Some(RELEASE),
+            (Some(Undo::Batch), true) => Some(SAVEPOINT),
+            (Some(Undo::Batch), false) | (None, _) => None,
+        };
+        if let Some(statement) = statement {
+            // several statements: run unprepared, as `sqlx::raw_sql` would
+            sqlx::Executor::execute(self.conn_mut(), statement).await?;
         }
+        let opened_spare = spare && statement.is_some();
         self.undo = None;
-        Ok(self.shared.lock().batch)
+        let mut state = self.shared.lock();
+        state.spare_savepoint = opened_spare;
+        Ok(state.batch)
     }
 }
 
@@ -146,6 +176,10 @@ impl GroupCommit {
         let (conn, dirty, open) = {
             let mut state = self.lock();
             let dirty = state.dirty.take();
+            if dirty.is_some() {
+                // the dropped write was inside the spare savepoint, if there was one
+                state.spare_savepoint = false;
+            }
             (state.conn.take(), dirty, state.open)
         };
         let mut held = Held {
@@ -194,6 +228,7 @@ impl GroupCommit {
             }
         }
         state.open = false;
+        state.spare_savepoint = false;
         state.ended = batch;
         state.batch += 1;
     }
@@ -209,9 +244,14 @@ impl GroupCommit {
         let (shared, pool) = (self.clone(), pool.clone());
         tokio::spawn(async move {
             let mut held = shared.take(&pool).await?;
-            let open = shared.lock().open;
+            let (open, spare) = {
+                let mut state = shared.lock();
+                (state.open, std::mem::take(&mut state.spare_savepoint))
+            };
             if open {
-                sqlx::query(SAVEPOINT).execute(held.conn_mut()).await?;
+                if !spare {
+                    sqlx::query(SAVEPOINT).execute(held.conn_mut()).await?;
+                }
                 held.undo = Some(Undo::Savepoint);
             } else {
                 // the first write of a batch needs no savepoint: undoing it is a ROLLBACK
@@ -254,7 +294,7 @@ impl GroupCommit {
     ) -> Result<()> {
         let (shared, pool, writers) = (self.clone(), pool.clone(), writers.clone());
         tokio::spawn(async move {
-            let released = held.release().await;
+            let released = held.release(true).await;
             drop(held);
             drop(permit);
             let batch = released?;
@@ -280,7 +320,7 @@ impl GroupCommit {
     ) -> Result<()> {
         let shared = self.clone();
         tokio::spawn(async move {
-            let batch = held.release().await?;
+            let batch = held.release(false).await?;
             shared.commit_open(&mut held).await;
             drop(held);
             drop(permit);
@@ -292,11 +332,23 @@ impl GroupCommit {
         .map_err(|e| Error::Internal(format!("COMMIT did not finish: {e}")))?
     }
 
-    /// `COMMIT` of the open batch on `held` (the caller holds the writer permit); a failed
-    /// commit rolls back and fails every write of the batch.
+    /// `COMMIT` of the open batch on `held` (the caller holds the writer permit), then the
+    /// tickets it changed forgotten by the cache; a failed commit rolls back and fails every
+    /// write of the batch.
     async fn commit_open(&self, held: &mut Held) {
-        match sqlx::query("COMMIT").execute(held.conn_mut()).await {
-            Ok(_) => self.end_batch(None),
+        use sqlx::Row;
+        let committed = sqlx::Executor::fetch_all(held.conn_mut(), TAKE_CHANGED_AND_COMMIT)
+            .await
+            .and_then(|rows| {
+                rows.iter()
+                    .map(|row| row.try_get::<i64, _>(0))
+                    .collect::<std::result::Result<Vec<i64>, _>>()
+            });
+        match committed {
+            Ok(changed) => {
+                self.end_batch(None);
+                self.ticket_cache.forget(&changed);
+            }
             Err(e) => {
                 let _ = sqlx::query("ROLLBACK").execute(held.conn_mut()).await;
                 self.end_batch(Some(format!("COMMIT failed: {e}")));

@@ -110,8 +110,12 @@ impl WriteTx {
     }
 
     async fn finish(mut self, at_once: bool) -> Result<()> {
+        if let Inner::Batched(_) = self.inner {
+            return self.finish_batched(at_once).await;
+        }
         // Tickets this transaction changed (recorded by triggers): forgotten by this
         // instance's cache after the commit, by the others' through NOTIFY (sent on commit).
+        // (A batch takes them out once, with its COMMIT: `GroupCommit`.)
         let changed: Vec<i64> =
             sqlx::query_scalar("DELETE FROM changed_tickets RETURNING ticket_id")
                 .fetch_all(&mut *self)
@@ -128,35 +132,43 @@ impl WriteTx {
             _permit: permit,
             auth_cache,
             ticket_cache,
-            group,
             ..
         } = self;
-        match inner {
-            Inner::Tx(tx) => {
-                tx.commit().await?;
-                drop(permit);
-            }
-            Inner::Batched(held) => {
-                // this write's changes join the batch; answered once the batch is durable,
-                // and only then may the caches forget (the task runs even if the caller goes)
-                let (group, pool, writers) =
-                    group.ok_or_else(|| crate::Error::Internal("no group commit".into()))?;
-                let after = move || {
-                    ticket_cache.forget(&changed);
-                    auth_cache.mark_stale();
-                };
-                if at_once {
-                    group.commit_at_once(held, permit, after).await?;
-                } else {
-                    group.commit(held, permit, &pool, &writers, after).await?;
-                }
-                return Ok(());
-            }
-        }
+        let Inner::Tx(tx) = inner else {
+            return Err(crate::Error::Internal(
+                "a batched write commits with its batch".into(),
+            ));
+        };
+        tx.commit().await?;
+        drop(permit);
         ticket_cache.forget(&changed);
         // It may have changed accounts or permissions: re-check before trusting the cache.
         auth_cache.mark_stale();
         Ok(())
+    }
+
+    /// The write joins its batch and is answered once the batch is durable ([`GroupCommit`];
+    /// the batch's commit makes the ticket cache forget what it changed).
+    async fn finish_batched(self, at_once: bool) -> Result<()> {
+        let WriteTx {
+            inner,
+            _permit: permit,
+            auth_cache,
+            group,
+            ..
+        } = self;
+        let Inner::Batched(held) = inner else {
+            return Err(crate::Error::Internal("not a batched write".into()));
+        };
+        let (group, pool, writers) =
+            group.ok_or_else(|| crate::Error::Internal("no group commit".into()))?;
+        // runs once the write is durable (the task runs even if the caller goes)
+        let after = move || auth_cache.mark_stale();
+        if at_once {
+            group.commit_at_once(held, permit, after).await
+        } else {
+            group.commit(held, permit, &pool, &writers, after).await
+        }
     }
 }
 
@@ -259,16 +271,17 @@ impl Store {
             })
             .connect_with(options)
             .await?;
+        // PostgreSQL: serves once listening for other instances' changes (below).
+        let ticket_cache = Arc::new(TicketCache::new(backend == Backend::Sqlite));
         let store = Store {
             pool,
             backend,
             url: Arc::from(url),
             writers: Arc::new(Semaphore::new(writers)),
             auth_cache: Arc::default(),
-            // PostgreSQL: serves once listening for other instances' changes (below).
-            ticket_cache: Arc::new(TicketCache::new(backend == Backend::Sqlite)),
+            ticket_cache: ticket_cache.clone(),
             group: (group_commit && backend == Backend::Sqlite)
-                .then(|| Arc::new(GroupCommit::default())),
+                .then(|| Arc::new(GroupCommit::new(ticket_cache))),
         };
         store.migrate().await?;
         if backend == Backend::Postgres

@@ -271,21 +271,21 @@ pub async fn create(
     actor: &Actor,
     body: &ArticleInput,
     prepared: Option<Result<PreparedBody>>,
-) -> Result<ArticleRecord> {
+) -> Result<(ArticleRecord, Option<tickets::TicketRecord>)> {
     let ticket_id = body.ticket_id.ok_or_else(|| input::missing("ticket_id"))?;
-    // locked, then read once: the checks and the article see the same, current ticket
-    lock_ticket(conn, ticket_id).await?;
-    let (ticket, facts) = tickets::load(conn, ticket_id).await?;
+    // locked and read in one: the checks and the article see the same, current ticket
+    let (ticket, facts) = tickets::load_locked(conn, ticket_id).await?;
     authorize_adding(conn, actor, &ticket, &facts).await?;
     let group_id = ticket.group_id;
-    let article =
+    let (article, mut after) =
         create_on_loaded(conn, files, actor, ticket, facts, body, false, prepared).await?;
     // a follow-up reopens the ticket only for callers without access to its group (which an
     // article does not change); `reopen_for_follow_up` would read the ticket to find that out
     if !actor.has_group_access(group_id, AccessLevel::Read) {
         tickets::reopen_for_follow_up(conn, actor, ticket_id).await?;
+        after = None;
     }
-    Ok(article)
+    Ok((article, after))
 }
 
 /// May the caller add articles to this ticket at all: change access, and on a closed ticket
@@ -458,7 +458,9 @@ pub async fn fqdn(conn: &mut AnyConnection) -> Result<String> {
 
 /// Creates an article on a ticket and applies its side effects on the ticket. `prepared`: the
 /// outcome of [`prepare`] made before the transaction, its error raised here, after the
-/// ticket's checks, as if the body had been checked now; `None` prepares it here.
+/// ticket's checks, as if the body had been checked now; `None` prepares it here. Returns the
+/// article and the ticket as it left it (`None` when recording its time changed the ticket
+/// again: read it).
 pub async fn create_on(
     conn: &mut AnyConnection,
     files: &FileStore,
@@ -467,9 +469,8 @@ pub async fn create_on(
     body: &ArticleInput,
     first: bool,
     prepared: Option<Result<PreparedBody>>,
-) -> Result<ArticleRecord> {
-    lock_ticket(conn, ticket_id).await?;
-    let (ticket, facts) = tickets::load(conn, ticket_id).await?;
+) -> Result<(ArticleRecord, Option<tickets::TicketRecord>)> {
+    let (ticket, facts) = tickets::load_locked(conn, ticket_id).await?;
     create_on_loaded(conn, files, actor, ticket, facts, body, first, prepared).await
 }
 
@@ -484,7 +485,7 @@ async fn create_on_loaded(
     body: &ArticleInput,
     first: bool,
     prepared: Option<Result<PreparedBody>>,
-) -> Result<ArticleRecord> {
+) -> Result<(ArticleRecord, Option<tickets::TicketRecord>)> {
     let ticket_id = ticket.id;
     let customer_only = !actor.has_group_access(ticket.group_id, AccessLevel::Read);
     let prepared = match prepared {
@@ -583,12 +584,14 @@ async fn create_on_loaded(
         .time_unit
         .map(crate::tickets::time_accounting::check_unit)
         .transpose()?;
-    let article = insert(conn, files, actor, &ticket, new, first).await?;
+    let (article, after) = insert(conn, files, actor, &ticket, new, first).await?;
+    let mut after = Some(after);
     // time spent, recorded with the article (agents who may change the ticket; Zammad drops it
     // for others)
     if let Some(unit) = time_unit
         && policy::can_account_time(actor, &ticket.facts(false))
     {
+        after = None;
         crate::tickets::time_accounting::record(
             conn,
             actor,
@@ -599,7 +602,7 @@ async fn create_on_loaded(
         )
         .await?;
     }
-    Ok(article)
+    Ok((article, after))
 }
 
 /// Locks the ticket row (PostgreSQL) so concurrent articles serialise their counters.
@@ -655,7 +658,8 @@ pub struct NewArticle {
 
 /// Stores an article on `ticket` (which must be current, read after [`lock_ticket`]): sanitises
 /// the body, extracts inline images, attaches files, records history and applies the
-/// article's side effects on the ticket. Permissions are the caller's business.
+/// article's side effects on the ticket. Permissions are the caller's business. Returns the
+/// article and the ticket as the article left it.
 pub async fn insert(
     conn: &mut AnyConnection,
     files: &FileStore,
@@ -663,7 +667,7 @@ pub async fn insert(
     ticket: &tickets::TicketRecord,
     new: NewArticle,
     first: bool,
-) -> Result<ArticleRecord> {
+) -> Result<(ArticleRecord, tickets::TicketRecord)> {
     let ticket_id = ticket.id;
     let (stored_body, new_files, body_text) = if new.prepared {
         (new.body, new.files, new.body_text)
@@ -750,7 +754,7 @@ pub async fn insert(
     if let Some(form_id) = new.form_id.filter(|f| !f.is_empty()) {
         attachments::claim_upload_cache(conn, actor, &form_id, id).await?;
     }
-    apply_side_effects(
+    let ticket = apply_side_effects(
         conn,
         ticket,
         new.sender_id,
@@ -763,7 +767,7 @@ pub async fn insert(
     )
     .await?;
     // the row as it was just written (no trigger or later statement changes it)
-    Ok(ArticleRecord {
+    let article = ArticleRecord {
         id,
         ticket_id,
         type_id: new.type_id,
@@ -784,10 +788,12 @@ pub async fn insert(
         updated_by_id: actor.id,
         created_at: now.clone(),
         updated_at: now,
-    })
+    };
+    Ok((article, ticket))
 }
 
-/// Zammad's article side effects on the ticket (docs/zammad-api.md §5).
+/// Zammad's article side effects on the ticket (docs/zammad-api.md §5); returns the ticket as
+/// they left it (the `UPDATE`'s `RETURNING`: no query of its own).
 #[allow(clippy::too_many_arguments)]
 async fn apply_side_effects(
     conn: &mut AnyConnection,
@@ -799,7 +805,7 @@ async fn apply_side_effects(
     first: bool,
     actor_id: i64,
     now: &str,
-) -> Result<()> {
+) -> Result<tickets::TicketRecord> {
     // one more countable article (system notes are not counted); counted in SQL so the
     // figure stays right whatever the caller's copy of the ticket says, without counting
     // every article of a long ticket again
@@ -841,11 +847,12 @@ async fn apply_side_effects(
         }
         t.last_contact_customer_at = Some(now.to_string());
     }
-    sqlx::query(
+    let updated = sqlx::query_as::<_, tickets::TicketRecord>(&format!(
         "UPDATE tickets SET article_count = article_count + $1, create_article_type_id = $2, create_article_sender_id = $3, \
          first_response_at = $4, last_contact_at = $5, last_contact_agent_at = $6, last_contact_customer_at = $7, \
-         state_id = $8, updated_by_id = $9, updated_at = $10 WHERE id = $11",
-    )
+         state_id = $8, updated_by_id = $9, updated_at = $10 WHERE id = $11 RETURNING {}",
+        *tickets::RETURNING_COLUMNS
+    ))
     .bind(added)
     .bind(t.create_article_type_id)
     .bind(t.create_article_sender_id)
@@ -857,9 +864,9 @@ async fn apply_side_effects(
     .bind(actor_id)
     .bind(now)
     .bind(t.id)
-    .execute(conn)
+    .fetch_one(conn)
     .await?;
-    Ok(())
+    Ok(updated)
 }
 
 /// `PUT /ticket_articles/{id}`: only `internal` (and `preferences.highlight`) change.

@@ -70,6 +70,10 @@ pub const COLUMNS: &str = "t.id, t.number, t.title, t.group_id, t.priority_id, t
     t.create_article_sender_id, t.article_count, t.pending_time, t.preferences, t.time_unit, t.created_by_id, \
     t.updated_by_id, t.created_at, t.updated_at";
 
+/// [`COLUMNS`] for a `RETURNING` clause: unqualified, as SQLite takes no table alias there.
+pub static RETURNING_COLUMNS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| COLUMNS.replace("t.", ""));
+
 impl TicketRecord {
     pub fn facts(&self, closed: bool) -> TicketFacts {
         TicketFacts {
@@ -91,11 +95,31 @@ pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<TicketRecord> {
 
 /// The ticket and its policy facts; 404 when missing (existence before authorisation).
 pub async fn load(conn: &mut AnyConnection, id: i64) -> Result<(TicketRecord, TicketFacts)> {
+    load_with(conn, id, "").await
+}
+
+/// [`load`] of a ticket about to be changed, with the row lock
+/// [`crate::tickets::articles::lock_ticket`] takes in the same statement (PostgreSQL's `FOR
+/// UPDATE`; SQLite's writer holds the database's only write lock already).
+pub async fn load_locked(conn: &mut AnyConnection, id: i64) -> Result<(TicketRecord, TicketFacts)> {
+    let lock = if crate::storage::store::is_postgres(conn) {
+        " FOR UPDATE OF t"
+    } else {
+        ""
+    };
+    load_with(conn, id, lock).await
+}
+
+async fn load_with(
+    conn: &mut AnyConnection,
+    id: i64,
+    lock: &str,
+) -> Result<(TicketRecord, TicketFacts)> {
     use sqlx::{FromRow, Row};
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS}, (SELECT CASE WHEN st.name = 'closed' THEN 1 ELSE 0 END FROM ticket_states s \
          JOIN ticket_state_types st ON st.id = s.state_type_id WHERE s.id = t.state_id) AS closed \
-         FROM tickets t WHERE t.id = $1"
+         FROM tickets t WHERE t.id = $1{lock}"
     ))
     .bind(id)
     .fetch_optional(conn)
@@ -584,13 +608,20 @@ pub async fn create(
             add_tag(conn, actor, id, tag).await?;
         }
     }
-    let first = match &request.article {
-        Some(article) => Some(
-            articles::create_on(conn, files, actor, id, article, true, prepared_article).await?,
-        ),
-        None => None,
+    let (first, after) = match &request.article {
+        Some(article) => {
+            let (first, after) =
+                articles::create_on(conn, files, actor, id, article, true, prepared_article)
+                    .await?;
+            (Some(first), after)
+        }
+        None => (None, None),
     };
-    Ok((find(conn, id).await?, first))
+    let ticket = match after {
+        Some(ticket) => ticket,
+        None => find(conn, id).await?,
+    };
+    Ok((ticket, first))
 }
 
 /// `PUT /tickets/{id}`: changes fields (customers: only title, state, priority, group) and
@@ -746,7 +777,7 @@ pub async fn update(
     crate::tickets::history::record_ticket_changes(conn, actor.id, &current, &after).await?;
     let mut article_id = None;
     if let Some(article) = &request.article {
-        let created =
+        let (created, _) =
             articles::create_on(conn, files, actor, id, article, false, prepared_article).await?;
         article_id = Some(created.id);
         if request.state.is_none() {

@@ -328,7 +328,7 @@ pub async fn create_conversations(
                     }
                     Err(e) => Err(e),
                 };
-                stored.map(|article| Written::Article(Box::new(article)))
+                stored.map(|(article, _)| Written::Article(Box::new(article)))
             }
             Plan::SuggestedReply => {
                 store_suggested_reply(conn, hub, files, actor, ticket_id, &entry.html)
