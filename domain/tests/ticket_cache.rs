@@ -233,3 +233,66 @@ async fn concurrent_writes_forget_every_ticket_they_changed() {
         assert_eq!(left, 0, "{ctx}");
     }
 }
+
+/// PostgreSQL: what a commit announces (`ticket_cache::TAKE_AND_NOTIFY_POSTGRES`): the changed
+/// ids once each, `*` when ticket 0 (every ticket) is among them or the list is too long, and
+/// nothing for a transaction that changed no ticket.
+#[tokio::test]
+async fn commits_announce_what_they_changed() {
+    let Some(url) = support::postgres_url() else {
+        eprintln!("PostgreSQL not configured: skipped");
+        return;
+    };
+    let db = support::postgres(&url).await;
+    let mut listener = sqlx::postgres::PgListener::connect(&db.url).await.unwrap();
+    listener
+        .listen(domain::storage::ticket_cache::CHANNEL)
+        .await
+        .unwrap();
+    let many: Vec<String> = (1_000_000..1_002_000).map(|id| format!("({id})")).collect();
+    // the set-up's changes (the migrations' seeds) go with the first commit: an empty one,
+    // then a marker commit, heard after whatever that announced
+    db.store.write().await.unwrap().commit().await.unwrap();
+    let mut tx = db.store.write().await.unwrap();
+    sqlx::query("INSERT INTO changed_tickets (ticket_id) VALUES (7)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    loop {
+        let heard = tokio::time::timeout(Duration::from_secs(5), listener.recv())
+            .await
+            .expect("the marker")
+            .unwrap();
+        if heard.payload() == "7" {
+            break;
+        }
+    }
+    for (rows, expected) in [
+        ("(3), (4), (3)", "3,4"),
+        ("(5), (0)", "*"),
+        (many.join(", ").as_str(), "*"),
+        ("", ""),
+        ("(6)", "6"),
+    ] {
+        let mut tx = db.store.write().await.unwrap();
+        if !rows.is_empty() {
+            sqlx::query(&format!(
+                "INSERT INTO changed_tickets (ticket_id) VALUES {rows}"
+            ))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        if expected.is_empty() {
+            continue; // the next case's notification shows none came in between
+        }
+        let heard = tokio::time::timeout(Duration::from_secs(5), listener.recv())
+            .await
+            .expect("a notification")
+            .unwrap();
+        assert_eq!(heard.payload(), expected);
+    }
+    db.finish().await;
+}

@@ -116,17 +116,24 @@ impl WriteTx {
         // Tickets this transaction changed (recorded by triggers): forgotten by this
         // instance's cache after the commit, by the others' through NOTIFY (sent on commit).
         // (A batch takes them out once, with its COMMIT: `GroupCommit`.)
-        let changed: Vec<i64> =
-            sqlx::query_scalar("DELETE FROM changed_tickets RETURNING ticket_id")
-                .fetch_all(&mut *self)
-                .await?;
-        if !changed.is_empty() && self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(crate::storage::ticket_cache::CHANNEL)
-                .bind(crate::storage::ticket_cache::payload(&changed))
-                .execute(&mut *self)
-                .await?;
-        }
+        let changed: Vec<i64> = match self.backend {
+            Backend::Postgres => {
+                use crate::storage::ticket_cache::{
+                    CHANNEL, PAYLOAD_LIMIT, TAKE_AND_NOTIFY_POSTGRES, parse_payload,
+                };
+                let listed: Option<String> = sqlx::query_scalar(TAKE_AND_NOTIFY_POSTGRES)
+                    .bind(CHANNEL)
+                    .bind(PAYLOAD_LIMIT)
+                    .fetch_optional(&mut *self)
+                    .await?;
+                listed.map(|ids| parse_payload(&ids)).unwrap_or_default()
+            }
+            Backend::Sqlite => {
+                sqlx::query_scalar("DELETE FROM changed_tickets RETURNING ticket_id")
+                    .fetch_all(&mut *self)
+                    .await?
+            }
+        };
         let WriteTx {
             inner,
             _permit: permit,
