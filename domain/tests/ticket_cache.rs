@@ -147,13 +147,17 @@ async fn a_commit_makes_the_cache_forget() {
         drop(conn);
 
         // nothing stays behind between transactions
-        let mut conn = store.read().await.unwrap();
-        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM changed_tickets")
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
-        assert_eq!(left, 0, "{ctx}");
+        assert_eq!(changed_left(store).await, 0, "{ctx}");
     }
+}
+
+/// Rows left in `changed_tickets` (every commit takes them out).
+async fn changed_left(store: &domain::Store) -> i64 {
+    let mut conn = store.read().await.unwrap();
+    sqlx::query_scalar("SELECT COUNT(*) FROM changed_tickets")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -226,11 +230,8 @@ async fn concurrent_writes_forget_every_ticket_they_changed() {
             assert_ne!(truth, "first title", "{ctx}");
             assert_eq!(title(store, id).await.unwrap(), truth, "{ctx}: {id}");
         }
-        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM changed_tickets")
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
-        assert_eq!(left, 0, "{ctx}");
+        drop(conn);
+        assert_eq!(changed_left(store).await, 0, "{ctx}");
     }
 }
 
