@@ -109,14 +109,33 @@ impl WriteTx {
         self.finish(true).await
     }
 
-    async fn finish(mut self, at_once: bool) -> Result<()> {
-        if let Inner::Batched(_) = self.inner {
-            return self.finish_batched(at_once).await;
-        }
+    async fn finish(self, at_once: bool) -> Result<()> {
+        let WriteTx {
+            inner,
+            _permit: permit,
+            auth_cache,
+            ticket_cache,
+            backend,
+            group,
+        } = self;
+        let mut tx = match inner {
+            Inner::Tx(tx) => tx,
+            // joins its batch, answered once the batch is durable; the batch's commit makes
+            // the ticket cache forget what it changed (the task runs even if the caller goes)
+            Inner::Batched(held) => {
+                let (group, pool, writers) =
+                    group.ok_or_else(|| crate::Error::Internal("no group commit".into()))?;
+                let after = move || auth_cache.mark_stale();
+                return if at_once {
+                    group.commit_at_once(held, permit, after).await
+                } else {
+                    group.commit(held, permit, &pool, &writers, after).await
+                };
+            }
+        };
         // Tickets this transaction changed (recorded by triggers): forgotten by this
         // instance's cache after the commit, by the others' through NOTIFY (sent on commit).
-        // (A batch takes them out once, with its COMMIT: `GroupCommit`.)
-        let changed: Vec<i64> = match self.backend {
+        let changed: Vec<i64> = match backend {
             Backend::Postgres => {
                 use crate::storage::ticket_cache::{
                     CHANNEL, PAYLOAD_LIMIT, TAKE_AND_NOTIFY_POSTGRES, parse_payload,
@@ -124,27 +143,15 @@ impl WriteTx {
                 let listed: Option<String> = sqlx::query_scalar(TAKE_AND_NOTIFY_POSTGRES)
                     .bind(CHANNEL)
                     .bind(PAYLOAD_LIMIT)
-                    .fetch_optional(&mut *self)
+                    .fetch_optional(&mut *tx)
                     .await?;
                 listed.map(|ids| parse_payload(&ids)).unwrap_or_default()
             }
             Backend::Sqlite => {
                 sqlx::query_scalar("DELETE FROM changed_tickets RETURNING ticket_id")
-                    .fetch_all(&mut *self)
+                    .fetch_all(&mut *tx)
                     .await?
             }
-        };
-        let WriteTx {
-            inner,
-            _permit: permit,
-            auth_cache,
-            ticket_cache,
-            ..
-        } = self;
-        let Inner::Tx(tx) = inner else {
-            return Err(crate::Error::Internal(
-                "a batched write commits with its batch".into(),
-            ));
         };
         tx.commit().await?;
         drop(permit);
@@ -152,30 +159,6 @@ impl WriteTx {
         // It may have changed accounts or permissions: re-check before trusting the cache.
         auth_cache.mark_stale();
         Ok(())
-    }
-
-    /// The write joins its batch and is answered once the batch is durable ([`GroupCommit`];
-    /// the batch's commit makes the ticket cache forget what it changed).
-    async fn finish_batched(self, at_once: bool) -> Result<()> {
-        let WriteTx {
-            inner,
-            _permit: permit,
-            auth_cache,
-            group,
-            ..
-        } = self;
-        let Inner::Batched(held) = inner else {
-            return Err(crate::Error::Internal("not a batched write".into()));
-        };
-        let (group, pool, writers) =
-            group.ok_or_else(|| crate::Error::Internal("no group commit".into()))?;
-        // runs once the write is durable (the task runs even if the caller goes)
-        let after = move || auth_cache.mark_stale();
-        if at_once {
-            group.commit_at_once(held, permit, after).await
-        } else {
-            group.commit(held, permit, &pool, &writers, after).await
-        }
     }
 }
 

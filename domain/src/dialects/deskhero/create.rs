@@ -243,10 +243,7 @@ pub async fn create_conversations(
     body: &Value,
     mut contents: Vec<Option<Content>>,
 ) -> Result<Created, Vec<FieldError>> {
-    articles::lock_ticket(conn, ticket_id)
-        .await
-        .map_err(|e| vec![e.into()])?;
-    let (ticket, facts) = tickets::load(conn, ticket_id)
+    let (ticket, facts) = tickets::load_locked(conn, ticket_id)
         .await
         .map_err(|e| vec![FieldError::new("ticket_id", e)])?;
     articles::authorize_adding(conn, actor, &ticket, &facts)
