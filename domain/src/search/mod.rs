@@ -661,6 +661,29 @@ impl Compiler {
         )
     }
 
+    /// The ids of the tickets whose own row (number, title) or one of whose articles (public
+    /// ones for customers) holds the phrase: a `SELECT` of `ticket_id`, one row per matching
+    /// ticket row or article (a ticket may come more than once), in the indexes' order, so
+    /// that a reader can stop once it has enough.
+    fn text_ticket_ids(&mut self, words: &[String], prefix: bool) -> String {
+        let visible = self.visible_articles();
+        if self.postgres {
+            let q = self.tsquery(words, prefix);
+            return format!(
+                "SELECT ticket_id FROM ticket_search WHERE tsv @@ {q} UNION ALL \
+                 SELECT a.ticket_id FROM article_search s JOIN ticket_articles a \
+                 ON a.id = s.article_id WHERE s.tsv @@ {q}{visible}"
+            );
+        }
+        let ticket = self.bind(fts_query(Some("number title"), words, prefix));
+        let article = self.bind(fts_query(None, words, prefix));
+        format!(
+            "SELECT rowid AS ticket_id FROM ticket_fts WHERE ticket_fts MATCH {ticket} UNION ALL \
+             SELECT a.ticket_id FROM article_fts f JOIN ticket_articles a ON a.id = f.rowid \
+             WHERE article_fts MATCH {article}{visible}"
+        )
+    }
+
     /// A name compared without regard to case in any script: `column` holds it folded in Rust
     /// (`name_downcase`; logins and addresses are stored folded), the value is folded the
     /// same way; a `*` in the value is a wildcard.
@@ -1196,11 +1219,11 @@ pub async fn search_with(
         .filter_map(article_fts_match)
         .collect::<Vec<_>>();
     let common = !postgres
-        && (newest_first || request.want_total)
+        && newest_first
         && !required.is_empty()
         && common_text(conn, &required.join(" AND "), thresholds.common_text).await?;
     let total = if request.want_total {
-        let mut compiler = Compiler::new(postgres, common, include_internal);
+        let mut compiler = Compiler::new(postgres, false, include_internal);
         count_matches(conn, &scope, &expr, &mut compiler, thresholds.total_limit).await?
     } else {
         -1
@@ -1250,9 +1273,38 @@ pub async fn search_with(
 /// matches' work, however common the word.
 pub const TOTAL_COUNT_LIMIT: i64 = 10_000;
 
-/// The number of tickets in `scope` matching `expr`, exact up to `limit`. SQLite with common
-/// text (a probing `compiler`): tickets are probed one by one against the index, stopping at
-/// the limit, rather than every match read from it.
+/// A text term every match must contain whose tickets the indexes can list (words, no
+/// wildcard inside), and the rest of `expr` (the other terms of its top-level AND).
+fn driving_text(expr: &Expr) -> Option<(&str, Expr)> {
+    let drives = |e: &Expr| matches!(e, Expr::Text(t) if !is_pattern(t) && !words_of(t).is_empty());
+    match expr {
+        Expr::Text(text) if drives(expr) => Some((text, Expr::All)),
+        Expr::And(parts) => {
+            let i = parts.iter().position(drives)?;
+            let Expr::Text(text) = &parts[i] else {
+                return None;
+            };
+            let mut rest = parts.clone();
+            rest.remove(i);
+            let rest = match rest.len() {
+                0 => Expr::All,
+                1 => rest.remove(0),
+                _ => Expr::And(rest),
+            };
+            Some((text, rest))
+        }
+        _ => None,
+    }
+}
+
+/// The number of tickets in `scope` matching `expr`, exact up to `limit`.
+///
+/// With a text every match must contain ([`driving_text`]), the count is driven by the
+/// index: the tickets holding it are read from the ticket and article indexes as they come
+/// ([`Compiler::text_ticket_ids`]), each checked against the scope and the rest of the query
+/// by its primary key, until `limit` distinct tickets are found. A word in most tickets costs
+/// `limit` tickets' work, not one index lookup per ticket nor every match sorted first.
+/// Otherwise the tickets in scope are tested against the whole condition, up to `limit`.
 async fn count_matches(
     conn: &mut AnyConnection,
     scope: &TicketScope,
@@ -1260,11 +1312,25 @@ async fn count_matches(
     compiler: &mut Compiler,
     limit: i64,
 ) -> Result<i64> {
-    let condition = compiler.compile(expr)?;
-    let sql = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM tickets t WHERE {} AND {condition} LIMIT {limit}) matches",
-        scope.sql_condition()
-    );
+    let scope = scope.sql_condition();
+    let sql = match driving_text(expr) {
+        Some((text, rest)) => {
+            let words = words_of(text);
+            let prefix = text.trim_end().ends_with('*');
+            let source = compiler.text_ticket_ids(&words, prefix);
+            let rest = compiler.compile(&rest)?;
+            format!(
+                "SELECT COUNT(*) FROM (SELECT DISTINCT t.id FROM ({source}) m \
+                 JOIN tickets t ON t.id = m.ticket_id WHERE {scope} AND {rest} LIMIT {limit}) matches"
+            )
+        }
+        None => {
+            let condition = compiler.compile(expr)?;
+            format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM tickets t WHERE {scope} AND {condition} LIMIT {limit}) matches"
+            )
+        }
+    };
     let mut query = sqlx::query_scalar::<_, i64>(&sql);
     for b in &compiler.binds {
         query = query.bind(b.clone());
