@@ -1,8 +1,8 @@
-//! SQLite chooses between two plans for full-text search (see `domain::search::search`): the
-//! newest tickets probed one by one, or the matches read from the FTS index. Whatever it
-//! chooses, the answer must be the same. With small thresholds, a few hundred tickets take
-//! every path: common and rare words, phrases, words with other conditions, later pages.
-//! (The plan choice exists on SQLite only; on PostgreSQL the same checks run on the one plan.)
+//! Full-text search chooses between two plans (see `domain::search::search`): the newest
+//! tickets probed one by one, or the matches read from the text index. Whatever it chooses,
+//! the answer must be the same, on both databases. With small thresholds, a few hundred
+//! tickets take every path: common and rare words, phrases, words with other conditions,
+//! later pages.
 
 mod support;
 

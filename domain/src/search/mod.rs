@@ -433,11 +433,27 @@ async fn common_text(conn: &mut AnyConnection, fts_query: &str, common: i64) -> 
     Ok(count >= common)
 }
 
+/// PostgreSQL: whether a text term (words, no wildcard inside) matches at least `common`
+/// articles (counting stops there).
+async fn common_text_postgres(conn: &mut AnyConnection, text: &str, common: i64) -> Result<bool> {
+    let mut compiler = Compiler::new(true, false, true);
+    let q = compiler.tsquery(&words_of(text), text.trim_end().ends_with('*'));
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM article_search WHERE tsv @@ {q} LIMIT {common}) matches"
+    );
+    let mut query = sqlx::query_scalar::<_, i64>(&sql);
+    for b in &compiler.binds {
+        query = query.bind(b.clone());
+    }
+    Ok(query.fetch_one(conn).await? >= common)
+}
+
 /// SQL for an expression: text with positional binds.
 struct Compiler {
     postgres: bool,
-    /// SQLite: test text per ticket row (`EXISTS … rowid = t.id`) instead of materialising
-    /// every match — fast when scanning few rows (see [`search`]).
+    /// Test text per ticket row (`EXISTS …`) instead of materialising every match — fast when
+    /// scanning few rows (see [`search`]). SQLite still materialises the articles' matches
+    /// (see `article_text`).
     probe: bool,
     include_internal: bool,
     binds: Vec<String>,
@@ -628,6 +644,13 @@ impl Compiler {
     fn ticket_text(&mut self, words: &[String], prefix: bool) -> String {
         if self.postgres {
             let q = self.tsquery(words, prefix);
+            if self.probe {
+                // `OFFSET 0` keeps PostgreSQL from turning the test into a hashed set of
+                // every match
+                return format!(
+                    "EXISTS (SELECT 1 FROM ticket_search ts WHERE ts.ticket_id = t.id AND ts.tsv @@ {q} OFFSET 0)"
+                );
+            }
             return format!("t.id IN (SELECT ticket_id FROM ticket_search WHERE tsv @@ {q})");
         }
         let p = self.bind(fts_query(Some("number title"), words, prefix));
@@ -645,6 +668,14 @@ impl Compiler {
         let visible = self.visible_articles();
         if self.postgres {
             let q = self.tsquery(words, prefix);
+            if self.probe {
+                // the ticket's articles through `ticket_articles (ticket_id)`, each tested
+                // on its row (see `ticket_text`)
+                return format!(
+                    "EXISTS (SELECT 1 FROM ticket_articles a JOIN article_search s ON s.article_id = a.id \
+                     WHERE a.ticket_id = t.id AND s.tsv @@ {q}{visible} OFFSET 0)"
+                );
+            }
             return format!(
                 "t.id IN (SELECT a.ticket_id FROM article_search s JOIN ticket_articles a \
                  ON a.id = s.article_id WHERE s.tsv @@ {q}{visible})"
@@ -1110,7 +1141,24 @@ const SORTABLE: [&str; 24] = [
     "create_article_type_id",
 ];
 
-/// The thresholds of SQLite's plan choice (see [`search`]); tests make them small.
+/// The [`SORTABLE`] columns declared `NOT NULL` (migrations `0002_tickets.sql`).
+const NOT_NULL_SORTABLE: [&str; 13] = [
+    "id",
+    "number",
+    "title",
+    "group_id",
+    "priority_id",
+    "state_id",
+    "owner_id",
+    "customer_id",
+    "article_count",
+    "created_by_id",
+    "updated_by_id",
+    "created_at",
+    "updated_at",
+];
+
+/// The thresholds of the plan choice (see [`search`]); tests make them small.
 #[derive(Debug, Clone, Copy)]
 pub struct Thresholds {
     /// Tickets examined newest-first before falling back to the index-driven plan.
@@ -1171,15 +1219,17 @@ fn required_texts(expr: &Expr) -> Vec<&str> {
 /// Runs a search inside the caller's scope: the page of tickets and the total count (-1 when
 /// not requested; exact up to [`TOTAL_COUNT_LIMIT`]).
 ///
-/// SQLite, newest-first, text every match must contain: SQLite cannot stop early
-/// when it reads matches from the FTS index (they come in ticket id order and must all be
-/// sorted), which costs ~0.5 µs per match — half a second for a word in most of a million
-/// tickets. So first a bounded count asks the index whether the text is common. Rare text:
-/// the index-driven plan is the fast one. Common text: the newest `probe_window` tickets are
-/// walked newest-first and each is probed against the index, stopping at a full page; a full
-/// page found there is exactly the answer (every match outside the window is older than all
-/// inside it). Otherwise (common text, but rare together with the other conditions), the
-/// index-driven plan after all.
+/// Newest-first, text every match must contain: neither database can stop early when it
+/// reads matches from its text index (they come in index order and must all be sorted),
+/// which costs ~0.5 µs per match on SQLite (half a second for a word in most of a million
+/// tickets) and more on PostgreSQL (each match's row is visited and joined to its article).
+/// So first a bounded count asks the index whether the text is common. Rare text: the
+/// index-driven plan is the fast one. Common text: the newest `probe_window` tickets are
+/// walked newest-first and each is tested (PostgreSQL: its own row and its articles' rows;
+/// SQLite: its own row, its articles against the index's matches), stopping at a full page;
+/// a full page found there is exactly the answer (every match outside the window is older
+/// than all inside it). Otherwise (common text, but rare together with the other
+/// conditions), the index-driven plan after all.
 pub async fn search(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -1204,7 +1254,16 @@ pub async fn search_with(
         "ORDER BY {}, t.id {}",
         order
             .iter()
-            .map(|(column, direction)| format!("t.{column} {direction} NULLS LAST"))
+            .map(|(column, direction)| {
+                // nulls last; said only for columns that may hold one, so that PostgreSQL
+                // walks an index of a NOT NULL column (its nulls come first when descending)
+                let nulls = if NOT_NULL_SORTABLE.contains(column) {
+                    ""
+                } else {
+                    " NULLS LAST"
+                };
+                format!("t.{column} {direction}{nulls}")
+            })
             .collect::<Vec<_>>()
             .join(", "),
         order[0].1
@@ -1214,14 +1273,23 @@ pub async fn search_with(
 
     // SQLite: whether text every match must contain is common (see above); asked only when
     // a plan depends on it
-    let required = required_texts(&expr)
-        .into_iter()
-        .filter_map(article_fts_match)
-        .collect::<Vec<_>>();
-    let common = !postgres
-        && newest_first
-        && !required.is_empty()
-        && common_text(conn, &required.join(" AND "), thresholds.common_text).await?;
+    let common = newest_first
+        && if postgres {
+            match required_texts(&expr)
+                .into_iter()
+                .find(|t| !is_pattern(t) && !words_of(t).is_empty())
+            {
+                Some(text) => common_text_postgres(conn, text, thresholds.common_text).await?,
+                None => false,
+            }
+        } else {
+            let required = required_texts(&expr)
+                .into_iter()
+                .filter_map(article_fts_match)
+                .collect::<Vec<_>>();
+            !required.is_empty()
+                && common_text(conn, &required.join(" AND "), thresholds.common_text).await?
+        };
     let total = if request.want_total {
         let mut compiler = Compiler::new(postgres, false, include_internal);
         count_matches(conn, &scope, &expr, &mut compiler, thresholds.total_limit).await?

@@ -16,6 +16,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use std::any::Any;
+use std::future::Future;
+
+use tokio::sync::oneshot;
 
 /// Entries kept at most; when full, the cache starts again empty (simple, and a full cache
 /// of hot tickets refills in moments).
@@ -31,10 +34,29 @@ struct Inner {
     entries: HashMap<i64, Arc<dyn Any + Send + Sync>>,
 }
 
+/// What a waiter of a batched read gets: the value (`None`: no such ticket), or `Err` when the
+/// batch's read failed (the waiter reads on its own, to get its own error).
+type BatchAnswer = std::result::Result<Option<Arc<dyn Any + Send + Sync>>, ()>;
+
+/// Ticket ids waiting for a batched read ([`TicketCache::read_batched`]) and how many batch
+/// readers run.
+#[derive(Debug, Default)]
+struct Pending {
+    waiters: Vec<(i64, oneshot::Sender<BatchAnswer>)>,
+    readers: usize,
+}
+
+/// Batch readers running at once; each reads up to [`BATCH_SIZE`] waiting tickets per
+/// statement, so concurrent misses share round trips instead of each taking its own.
+const BATCH_READERS: usize = 2;
+/// Tickets read by one statement at most.
+pub const BATCH_SIZE: usize = 64;
+
 #[derive(Debug)]
 pub struct TicketCache {
     inner: Mutex<Inner>,
     enabled: AtomicBool,
+    pending: Mutex<Pending>,
 }
 
 impl TicketCache {
@@ -43,6 +65,80 @@ impl TicketCache {
         TicketCache {
             inner: Mutex::default(),
             enabled: AtomicBool::new(enabled),
+            pending: Mutex::default(),
+        }
+    }
+
+    /// Reads ticket `id` together with the other tickets missed at the same time. Every
+    /// caller queues its id. While fewer than [`BATCH_READERS`] read, the caller reads itself:
+    /// the queue's first [`BATCH_SIZE`] ids with one call of `read` (ids sorted, without
+    /// repeats → the rows found, as `(id, value)`), storing what it read (as
+    /// [`TicketCache::put`]) and answering their callers, until its own id is answered; ids
+    /// still queued then are left to a reader task. Otherwise it waits for a reader. Alone, a
+    /// caller reads just its own id in its own task; under load, concurrent misses share
+    /// statements. A batch's read starts after each of its ids was queued, so it sees every
+    /// commit that ended before its callers asked.
+    ///
+    /// `Ok(None)`: no such ticket. `Err(())`: the batch's read failed or its reader stopped
+    /// (a panic, a cancelled request); the caller reads on its own (and gets its own error).
+    pub async fn read_batched<T, R, F>(
+        self: &Arc<Self>,
+        id: i64,
+        read: R,
+    ) -> std::result::Result<Option<Arc<T>>, ()>
+    where
+        T: Any + Send + Sync,
+        R: Fn(Vec<i64>) -> F + Clone + Send + Sync + 'static,
+        F: Future<Output = crate::Result<Vec<(i64, T)>>> + Send + 'static,
+    {
+        let (sender, mut receiver) = oneshot::channel();
+        let lead = {
+            let mut pending = lock(&self.pending);
+            pending.waiters.push((id, sender));
+            let lead = pending.readers < BATCH_READERS;
+            if lead {
+                pending.readers += 1;
+            }
+            lead
+        };
+        let answer = if lead {
+            let mut reader = Reader {
+                cache: self,
+                done: false,
+            };
+            let answer = loop {
+                match receiver.try_recv() {
+                    Ok(answer) => break answer,
+                    Err(oneshot::error::TryRecvError::Closed) => break Err(()),
+                    Err(oneshot::error::TryRecvError::Empty) => {
+                        if !read_batch(self, &read).await {
+                            // another reader took this id and answers it
+                            break (&mut receiver).await.unwrap_or(Err(()));
+                        }
+                    }
+                }
+            };
+            let more = {
+                let mut pending = lock(&self.pending);
+                let more = !pending.waiters.is_empty();
+                if !more {
+                    pending.readers -= 1;
+                }
+                more
+            };
+            reader.done = true;
+            if more {
+                // this reader's place goes to a task that reads the rest
+                tokio::spawn(read_batches(self.clone(), read));
+            }
+            answer
+        } else {
+            receiver.await.unwrap_or(Err(()))
+        };
+        match answer {
+            Ok(Some(value)) => value.downcast::<T>().map(Some).map_err(|_| ()),
+            Ok(None) => Ok(None),
+            Err(()) => Err(()),
         }
     }
 
@@ -109,6 +205,102 @@ impl TicketCache {
     pub fn is_enabled(&self) -> bool {
         self.enabled.load(Ordering::Acquire)
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A reader's place among the [`BATCH_READERS`]. Given up without `done` (a panic in the
+/// read, a cancelled request), it lets the waiters of its batch and, if no other reader runs,
+/// the queued ones read on their own.
+struct Reader<'a> {
+    cache: &'a TicketCache,
+    done: bool,
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let mut pending = lock(&self.cache.pending);
+        pending.readers -= 1;
+        if pending.readers == 0 {
+            // dropping the senders answers the waiters `Err`
+            pending.waiters.clear();
+        }
+    }
+}
+
+/// A reader task ([`TicketCache::read_batched`]): reads batches until the queue is empty.
+async fn read_batches<T, R, F>(cache: Arc<TicketCache>, read: R)
+where
+    T: Any + Send + Sync,
+    R: Fn(Vec<i64>) -> F,
+    F: Future<Output = crate::Result<Vec<(i64, T)>>>,
+{
+    let mut reader = Reader {
+        cache: &cache,
+        done: false,
+    };
+    loop {
+        {
+            let mut pending = lock(&cache.pending);
+            if pending.waiters.is_empty() {
+                // in the same lock as the queue was found empty: a caller queued after
+                // this reads itself
+                pending.readers -= 1;
+                reader.done = true;
+                return;
+            }
+        }
+        read_batch(&cache, &read).await;
+    }
+}
+
+/// Reads the first [`BATCH_SIZE`] queued ids with one call of `read` and answers their
+/// callers; `false` when none was queued.
+async fn read_batch<T, R, F>(cache: &TicketCache, read: &R) -> bool
+where
+    T: Any + Send + Sync,
+    R: Fn(Vec<i64>) -> F,
+    F: Future<Output = crate::Result<Vec<(i64, T)>>>,
+{
+    let batch: Vec<_> = {
+        let mut pending = lock(&cache.pending);
+        let n = pending.waiters.len().min(BATCH_SIZE);
+        pending.waiters.drain(..n).collect()
+    };
+    if batch.is_empty() {
+        return false;
+    }
+    let mut ids: Vec<i64> = batch.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let epoch = cache.epoch();
+    match read(ids).await {
+        Ok(rows) => {
+            let found: HashMap<i64, Arc<T>> = rows
+                .into_iter()
+                .map(|(id, value)| (id, cache.put(epoch, id, value)))
+                .collect();
+            for (id, sender) in batch {
+                let value = found
+                    .get(&id)
+                    .map(|v| v.clone() as Arc<dyn Any + Send + Sync>);
+                let _ = sender.send(Ok(value));
+            }
+        }
+        Err(_) => {
+            for (_, sender) in batch {
+                let _ = sender.send(Err(()));
+            }
+        }
+    }
+    true
 }
 
 /// PostgreSQL, at the end of a write transaction: the tickets it changed taken out of
@@ -184,6 +376,160 @@ pub async fn listen_postgres(store: &crate::Store) -> crate::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::sync::atomic::AtomicUsize;
+
+    type Read = futures::future::BoxFuture<'static, crate::Result<Vec<(i64, i64)>>>;
+
+    /// A read that answers every even id (`id * 10`) after yielding once (so that other
+    /// callers queue meanwhile), counting its calls and the most ids one call read.
+    fn even_ids(
+        calls: Arc<AtomicUsize>,
+        widest: Arc<AtomicUsize>,
+    ) -> impl Fn(Vec<i64>) -> Read + Clone + Send + Sync + 'static {
+        move |ids: Vec<i64>| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            widest.fetch_max(ids.len(), Ordering::SeqCst);
+            assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                Ok(ids
+                    .into_iter()
+                    .filter(|id| id % 2 == 0)
+                    .map(|id| (id, id * 10))
+                    .collect())
+            })
+        }
+    }
+
+    /// On one thread, the first callers read and the others queue meanwhile: 400 callers
+    /// (200 ids) take the leaders' reads plus reads of at most `BATCH_SIZE` queued ids.
+    #[tokio::test]
+    async fn concurrent_misses_share_reads() {
+        let cache = Arc::new(TicketCache::new(true));
+        let (calls, widest) = (Arc::default(), Arc::default());
+        let read = even_ids(Arc::clone(&calls), Arc::clone(&widest));
+        // 400 callers, each id twice
+        let answers = futures::future::join_all((0..400i64).map(|i| {
+            let (cache, read) = (cache.clone(), read.clone());
+            async move { (i / 2, cache.read_batched(i / 2, read).await) }
+        }))
+        .await;
+        for (id, answer) in answers {
+            let expected = (id % 2 == 0).then_some(id * 10);
+            assert_eq!(
+                answer.map(|v| v.map(|v: Arc<i64>| *v)),
+                Ok(expected),
+                "{id}"
+            );
+        }
+        let calls = calls.load(Ordering::SeqCst);
+        let most = BATCH_READERS + (400 - BATCH_READERS).div_ceil(BATCH_SIZE);
+        assert!((1..=most).contains(&calls), "{calls} reads");
+        assert!(widest.load(Ordering::SeqCst) <= BATCH_SIZE);
+        // what was read is cached; the readers are gone
+        assert_eq!(cache.get_as::<i64>(8).map(|v| *v), Some(80));
+        assert_eq!(lock(&cache.pending).readers, 0);
+    }
+
+    /// Callers on several threads: every one is answered right (none waits for an id that
+    /// another reader took and answers), within seconds.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn callers_on_several_threads_are_all_answered() {
+        let cache = Arc::new(TicketCache::new(true));
+        let read = even_ids(Arc::default(), Arc::default());
+        for round in 0..20i64 {
+            cache.forget_all();
+            let callers: Vec<_> = (0..200i64)
+                .map(|i| {
+                    let (cache, read) = (cache.clone(), read.clone());
+                    let id = (i * 7 + round) % 50;
+                    tokio::spawn(async move { (id, cache.read_batched(id, read).await) })
+                })
+                .collect();
+            let answers = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                futures::future::join_all(callers),
+            )
+            .await
+            .expect("every caller answered");
+            for answer in answers {
+                let (id, answer) = answer.unwrap();
+                let expected = (id % 2 == 0).then_some(id * 10);
+                assert_eq!(
+                    answer.map(|v| v.map(|v: Arc<i64>| *v)),
+                    Ok(expected),
+                    "{id}"
+                );
+            }
+        }
+        // reader tasks end once they find the queue empty
+        for _ in 0..100 {
+            if lock(&cache.pending).readers == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("readers left running");
+    }
+
+    /// A caller alone reads its own id in its own task, no reader task.
+    #[tokio::test]
+    async fn a_lone_miss_reads_itself() {
+        let cache = Arc::new(TicketCache::new(true));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let read = even_ids(calls.clone(), Arc::default());
+        for id in [2, 3, 4] {
+            let answer = cache.read_batched(id, read.clone()).await;
+            assert_eq!(
+                answer.map(|v| v.map(|v| *v)),
+                Ok((id % 2 == 0).then_some(id * 10))
+            );
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(lock(&cache.pending).readers, 0);
+    }
+
+    /// A failed read answers its batch `Err` (each caller reads alone); a read that panics
+    /// fails its own caller and answers the rest `Err`, and its place is given back.
+    #[tokio::test]
+    async fn a_failed_or_panicking_read_lets_the_callers_read_alone() {
+        let cache = Arc::new(TicketCache::new(true));
+        let failing = |_: Vec<i64>| -> Read {
+            Box::pin(async {
+                tokio::task::yield_now().await;
+                Err(crate::Error::Internal("down".into()))
+            })
+        };
+        let answers = futures::future::join_all(
+            (0..10).map(|id| cache.read_batched::<i64, _, _>(id, failing)),
+        )
+        .await;
+        assert!(answers.iter().all(|a| a.is_err()));
+        let panicking = |_: Vec<i64>| -> Read {
+            Box::pin(async {
+                tokio::task::yield_now().await;
+                panic!("a bug in the read")
+            })
+        };
+        let callers: Vec<_> = (0..10)
+            .map(|id| {
+                let cache = cache.clone();
+                tokio::spawn(async move { cache.read_batched::<i64, _, _>(id, panicking).await })
+            })
+            .collect();
+        for caller in callers {
+            match caller.await {
+                Ok(answer) => assert_eq!(answer, Err(())),
+                Err(e) => assert!(e.is_panic()),
+            }
+        }
+        // the places were given back: the next read works
+        assert_eq!(lock(&cache.pending).readers, 0);
+        let read = even_ids(Arc::default(), Arc::default());
+        let answer = cache.read_batched(2, read).await.map(|v| v.map(|v| *v));
+        assert_eq!(answer, Ok(Some(20)));
+    }
 
     #[test]
     fn payloads_parse() {

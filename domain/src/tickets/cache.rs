@@ -26,11 +26,32 @@ impl CachedTicket {
 }
 
 /// [`super::load`] for reads outside a write transaction, through the store's ticket cache.
-/// A database connection is taken only on a miss.
+/// A database connection is taken only on a miss; misses at the same time are read together,
+/// up to [`crate::storage::ticket_cache::BATCH_SIZE`] tickets per statement
+/// ([`crate::storage::ticket_cache::TicketCache::read_batched`]). 404 when there is no such
+/// ticket.
 pub async fn load_cached(store: &crate::Store, id: i64) -> Result<Arc<CachedTicket>> {
     let cache = store.ticket_cache();
     if let Some(hit) = cache.get_as::<CachedTicket>(id) {
         return Ok(hit);
+    }
+    let read = {
+        let store = store.clone();
+        move |ids: Vec<i64>| {
+            let store = store.clone();
+            async move {
+                let rows = super::load_many(&mut *store.read().await?, &ids).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(record, facts)| (record.id, CachedTicket::new(record, facts.closed)))
+                    .collect())
+            }
+        }
+    };
+    match store.ticket_cache_arc().read_batched(id, read).await {
+        Ok(Some(ticket)) => return Ok(ticket),
+        Ok(None) => return Err(crate::Error::not_found("Ticket", id)),
+        Err(()) => {}
     }
     let epoch = cache.epoch();
     let (record, facts) = super::load(&mut *store.read().await?, id).await?;

@@ -110,25 +110,53 @@ pub async fn load_locked(conn: &mut AnyConnection, id: i64) -> Result<(TicketRec
     load_with(conn, id, lock).await
 }
 
+/// The `SELECT` of [`load`]: [`COLUMNS`] and `closed` (1 when the state's type is closed)
+/// of the tickets `t` matching `filter`.
+fn load_sql(filter: &str) -> String {
+    format!(
+        "SELECT {COLUMNS}, (SELECT CASE WHEN st.name = 'closed' THEN 1 ELSE 0 END FROM ticket_states s \
+         JOIN ticket_state_types st ON st.id = s.state_type_id WHERE s.id = t.state_id) AS closed \
+         FROM tickets t WHERE {filter}"
+    )
+}
+
+fn loaded(row: &sqlx::any::AnyRow) -> Result<(TicketRecord, TicketFacts)> {
+    use sqlx::{FromRow, Row};
+    let ticket = TicketRecord::from_row(row)?;
+    let closed = row.try_get::<i64, _>("closed")? != 0;
+    let facts = ticket.facts(closed);
+    Ok((ticket, facts))
+}
+
 async fn load_with(
     conn: &mut AnyConnection,
     id: i64,
     lock: &str,
 ) -> Result<(TicketRecord, TicketFacts)> {
-    use sqlx::{FromRow, Row};
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS}, (SELECT CASE WHEN st.name = 'closed' THEN 1 ELSE 0 END FROM ticket_states s \
-         JOIN ticket_state_types st ON st.id = s.state_type_id WHERE s.id = t.state_id) AS closed \
-         FROM tickets t WHERE t.id = $1{lock}"
-    ))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?
-    .ok_or_else(|| Error::not_found("Ticket", id))?;
-    let ticket = TicketRecord::from_row(&row)?;
-    let closed = row.try_get::<i64, _>("closed")? != 0;
-    let facts = ticket.facts(closed);
-    Ok((ticket, facts))
+    let row = sqlx::query(&load_sql(&format!("t.id = $1{lock}")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::not_found("Ticket", id))?;
+    loaded(&row)
+}
+
+/// [`load`] of several tickets (`ids`, at most a few hundred) in one statement: those that
+/// exist, in no particular order.
+pub async fn load_many(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<Vec<(TicketRecord, TicketFacts)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = load_sql(&format!("t.id IN ({})", placeholders.join(", ")));
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(conn).await?.iter().map(loaded).collect()
 }
 
 /// Loads a ticket the caller may read.
