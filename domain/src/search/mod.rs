@@ -348,7 +348,7 @@ pub fn parse(query: &str) -> Result<Expr> {
 /// fields, values that are no dates or numbers, and everything [`parse`] refuses), or `Ok`.
 pub fn validate(query: &str) -> Result<()> {
     let expr = parse(query)?;
-    Compiler::new(false, false, true).compile(&expr)?;
+    Compiler::new(false, None, true).compile(&expr)?;
     Ok(())
 }
 
@@ -436,7 +436,7 @@ async fn common_text(conn: &mut AnyConnection, fts_query: &str, common: i64) -> 
 /// PostgreSQL: whether a text term (words, no wildcard inside) matches at least `common`
 /// articles (counting stops there).
 async fn common_text_postgres(conn: &mut AnyConnection, text: &str, common: i64) -> Result<bool> {
-    let mut compiler = Compiler::new(true, false, true);
+    let mut compiler = Compiler::new(true, None, true);
     let q = compiler.tsquery(&words_of(text), text.trim_end().ends_with('*'));
     let sql = format!(
         "SELECT COUNT(*) FROM (SELECT 1 FROM article_search WHERE tsv @@ {q} LIMIT {common}) matches"
@@ -451,23 +451,20 @@ async fn common_text_postgres(conn: &mut AnyConnection, text: &str, common: i64)
 /// SQL for an expression: text with positional binds.
 struct Compiler {
     postgres: bool,
-    /// Test text per ticket row (`EXISTS …`) instead of materialising every match — fast when
-    /// scanning few rows (see [`search`]). SQLite still materialises the articles' matches
-    /// (see `article_text`).
-    probe: bool,
-    /// SQLite, probing: the tickets walked (SQL over `tickets`), so that the text indexes'
-    /// matches are read only for them and their articles.
+    /// Probing: the tickets walked (SQL over `tickets`, see [`search`]). Text is then tested
+    /// per ticket instead of every match materialised — PostgreSQL on each ticket's rows
+    /// (`EXISTS …`), SQLite by reading the text indexes' matches only among these tickets and
+    /// their articles.
     window: Option<String>,
     include_internal: bool,
     binds: Vec<String>,
 }
 
 impl Compiler {
-    fn new(postgres: bool, probe: bool, include_internal: bool) -> Compiler {
+    fn new(postgres: bool, window: Option<String>, include_internal: bool) -> Compiler {
         Compiler {
             postgres,
-            probe,
-            window: None,
+            window,
             include_internal,
             binds: Vec::new(),
         }
@@ -648,7 +645,7 @@ impl Compiler {
     fn ticket_text(&mut self, words: &[String], prefix: bool) -> String {
         if self.postgres {
             let q = self.tsquery(words, prefix);
-            if self.probe {
+            if self.window.is_some() {
                 // `OFFSET 0` keeps PostgreSQL from turning the test into a hashed set of
                 // every match
                 return format!(
@@ -658,17 +655,13 @@ impl Compiler {
             return format!("t.id IN (SELECT ticket_id FROM ticket_search WHERE tsv @@ {q})");
         }
         let p = self.bind(fts_query(Some("number title"), words, prefix));
-        if let (true, Some(window)) = (self.probe, &self.window) {
+        if let Some(window) = &self.window {
             // the index's matches among the walked tickets (`+rowid`: tested on each match,
             // not a lookup in the index per walked ticket, which costs up to milliseconds
             // while recent rows sit in many small segments)
             format!(
                 "t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH {p} \
                  AND +rowid IN (SELECT id FROM tickets WHERE {window}))"
-            )
-        } else if self.probe {
-            format!(
-                "EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts.rowid = t.id AND ticket_fts MATCH {p})"
             )
         } else {
             format!("t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH {p})")
@@ -680,7 +673,7 @@ impl Compiler {
         let visible = self.visible_articles();
         if self.postgres {
             let q = self.tsquery(words, prefix);
-            if self.probe {
+            if self.window.is_some() {
                 // the ticket's articles through `ticket_articles (ticket_id)`, each tested
                 // on its row (see `ticket_text`)
                 return format!(
@@ -699,7 +692,7 @@ impl Compiler {
         // 100,000 (the materialised set: 0.2 s). Probing a window, only the matches among
         // its tickets' articles are joined to their tickets (0.06 s there).
         let p = self.bind(fts_query(None, words, prefix));
-        if let (true, Some(window)) = (self.probe, &self.window) {
+        if let Some(window) = &self.window {
             return format!(
                 "t.id IN (SELECT a.ticket_id FROM article_fts f JOIN ticket_articles a ON a.id = f.rowid \
                  WHERE article_fts MATCH {p} AND +f.rowid IN (SELECT w.id FROM ticket_articles w \
@@ -1311,7 +1304,7 @@ pub async fn search_with(
                 && common_text(conn, &required.join(" AND "), thresholds.common_text).await?
         };
     let total = if request.want_total {
-        let mut compiler = Compiler::new(postgres, false, include_internal);
+        let mut compiler = Compiler::new(postgres, None, include_internal);
         count_matches(conn, &scope, &expr, &mut compiler, thresholds.total_limit).await?
     } else {
         -1
@@ -1323,8 +1316,7 @@ pub async fn search_with(
              ORDER BY updated_at DESC, id DESC LIMIT 1 OFFSET {})",
             thresholds.probe_window - 1
         );
-        let mut compiler = Compiler::new(postgres, true, include_internal);
-        compiler.window = Some(window.clone());
+        let mut compiler = Compiler::new(postgres, Some(window.clone()), include_internal);
         let condition = compiler.compile(&expr)?;
         let window = window.replacen("(updated_at, id)", "(t.updated_at, t.id)", 1);
         let rows = fetch_page(
@@ -1341,7 +1333,7 @@ pub async fn search_with(
         }
     }
 
-    let mut compiler = Compiler::new(postgres, false, include_internal);
+    let mut compiler = Compiler::new(postgres, None, include_internal);
     let condition = compiler.compile(&expr)?;
     let filter = format!("{} AND {condition}", scope.sql_condition());
     let rows = fetch_page(
