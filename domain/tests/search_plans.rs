@@ -52,27 +52,10 @@ async fn seed(db: &support::TestDb) -> domain::Actor {
         .execute(&mut *tx)
         .await
         .unwrap();
-        sqlx::query(
-            "INSERT INTO ticket_articles (id, ticket_id, type_id, sender_id, content_type, body, internal, \
-             preferences, created_by_id, updated_by_id, created_at, updated_at) \
-             VALUES ($1, $2, 10, 2, 'text/plain', $3, 0, '{}', 1, 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
-        )
-        .bind(n)
-        .bind(n)
-        .bind(body)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-        let (ticket_row, article_row) = if db.name == "sqlite" {
-            (
-                "INSERT INTO ticket_fts (rowid, number, title) VALUES ($1, $2, $3)",
-                "INSERT INTO article_fts (rowid, text) VALUES ($1, $2)",
-            )
+        let ticket_row = if db.name == "sqlite" {
+            "INSERT INTO ticket_fts (rowid, number, title) VALUES ($1, $2, $3)"
         } else {
-            (
-                "INSERT INTO ticket_search (ticket_id, number, title) VALUES ($1, $2, $3)",
-                "INSERT INTO article_search (article_id, tsv) VALUES ($1, to_tsvector('simple', $2))",
-            )
+            "INSERT INTO ticket_search (ticket_id, number, title) VALUES ($1, $2, $3)"
         };
         sqlx::query(ticket_row)
             .bind(n)
@@ -81,18 +64,49 @@ async fn seed(db: &support::TestDb) -> domain::Actor {
             .execute(&mut *tx)
             .await
             .unwrap();
-        sqlx::query(article_row)
-            .bind(n)
-            .bind(body)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        insert_article(&mut tx, db.name, n, n, body, false).await;
     }
     tx.commit().await.unwrap();
     let mut conn = db.store.read().await.unwrap();
     domain::policy::access::load_actor(&mut conn, accounts.agent1, None)
         .await
         .unwrap()
+}
+
+/// An article (an agent's internal note or a customer's public one) and its index row,
+/// written directly in SQL like the benchmark's seed.
+async fn insert_article(
+    tx: &mut domain::storage::store::WriteTx,
+    db_name: &str,
+    id: i64,
+    ticket_id: i64,
+    body: &str,
+    internal: bool,
+) {
+    sqlx::query(
+        "INSERT INTO ticket_articles (id, ticket_id, type_id, sender_id, content_type, body, internal, \
+         preferences, created_by_id, updated_by_id, created_at, updated_at) \
+         VALUES ($1, $2, 10, $3, 'text/plain', $4, $5, '{}', 1, 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+    )
+    .bind(id)
+    .bind(ticket_id)
+    .bind(if internal { 1i64 } else { 2 })
+    .bind(body)
+    .bind(i64::from(internal))
+    .execute(&mut **tx)
+    .await
+    .unwrap();
+    let index_row = if db_name == "sqlite" {
+        "INSERT INTO article_fts (rowid, text) VALUES ($1, $2)"
+    } else {
+        "INSERT INTO article_search (article_id, tsv) VALUES ($1, to_tsvector('simple', $2))"
+    };
+    sqlx::query(index_row)
+        .bind(id)
+        .bind(body)
+        .execute(&mut **tx)
+        .await
+        .unwrap();
 }
 
 async fn ids(
@@ -254,30 +268,15 @@ async fn totals_agree_with_the_listed_matches() {
         // public text lacks it (n % 7 in 4..=6, see `seed`)
         let mut tx = db.store.write().await.unwrap();
         for n in (1..=TICKETS).filter(|n| n % 11 == 0) {
-            let id = TICKETS + n;
-            let body = "kiwi memo: the printer again";
-            sqlx::query(
-                "INSERT INTO ticket_articles (id, ticket_id, type_id, sender_id, content_type, body, internal, \
-                 preferences, created_by_id, updated_by_id, created_at, updated_at) \
-                 VALUES ($1, $2, 10, 1, 'text/plain', $3, 1, '{}', 1, 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+            insert_article(
+                &mut tx,
+                db.name,
+                TICKETS + n,
+                n,
+                "kiwi memo: the printer again",
+                true,
             )
-            .bind(id)
-            .bind(n)
-            .bind(body)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-            let index_row = if db.name == "sqlite" {
-                "INSERT INTO article_fts (rowid, text) VALUES ($1, $2)"
-            } else {
-                "INSERT INTO article_search (article_id, tsv) VALUES ($1, to_tsvector('simple', $2))"
-            };
-            sqlx::query(index_row)
-                .bind(id)
-                .bind(body)
-                .execute(&mut *tx)
-                .await
-                .unwrap();
+            .await;
         }
         tx.commit().await.unwrap();
         let customer = {
