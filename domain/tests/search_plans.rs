@@ -278,6 +278,22 @@ async fn totals_agree_with_the_listed_matches() {
             )
             .await;
         }
+        // a word many articles of a few tickets hold: more matches than twice the cap, from
+        // fewer tickets than the cap, the last ticket's after the first 14 (PostgreSQL's
+        // streamed count must then ask the whole set)
+        for (n, articles) in [(3, 8), (4, 8), (5, 1)] {
+            for k in 0..articles {
+                insert_article(
+                    &mut tx,
+                    db.name,
+                    3 * TICKETS + n * 10 + k,
+                    n,
+                    "plum again",
+                    false,
+                )
+                .await;
+            }
+        }
         tx.commit().await.unwrap();
         let customer = {
             let mut conn = db.store.read().await.unwrap();
@@ -323,12 +339,22 @@ async fn totals_agree_with_the_listed_matches() {
                 "printer kiwi",
                 "state.name:open printer",
                 "kiwi OR zebra",
+                "plum",
+                "plum printer",
                 "nothing-like-this",
             ] {
                 let (listed, total) = search(actor.clone(), query, i64::MAX).await;
                 assert_eq!(total, listed, "{} {who}: {query:?}", db.name);
                 let (_, capped) = search(actor.clone(), query, 7).await;
                 assert_eq!(capped, listed.min(7), "{} {who}: {query:?} capped", db.name);
+            }
+            if who == "agent" {
+                assert_eq!(
+                    search(actor.clone(), "plum", 7).await.1,
+                    3,
+                    "{}: plum",
+                    db.name
+                );
             }
             let (kiwis, _) = search(actor.clone(), "kiwi", i64::MAX).await;
             match who {

@@ -712,11 +712,14 @@ impl Compiler {
     fn text_ticket_ids(&mut self, words: &[String], prefix: bool) -> String {
         let visible = self.visible_articles();
         if self.postgres {
+            // each article's ticket looked up by its primary key as the match comes (a NULL
+            // for an article the caller may not see), not a join PostgreSQL would plan as a
+            // hash of every article
             let q = self.tsquery(words, prefix);
             return format!(
                 "SELECT ticket_id FROM ticket_search WHERE tsv @@ {q} UNION ALL \
-                 SELECT a.ticket_id FROM article_search s JOIN ticket_articles a \
-                 ON a.id = s.article_id WHERE s.tsv @@ {q}{visible}"
+                 SELECT (SELECT a.ticket_id FROM ticket_articles a WHERE a.id = s.article_id{visible}) \
+                 FROM article_search s WHERE s.tsv @@ {q}"
             );
         }
         let ticket = self.bind(fts_query(Some("number title"), words, prefix));
@@ -1251,6 +1254,49 @@ pub async fn search(
     search_with(conn, actor, request, Thresholds::default()).await
 }
 
+/// [`search`] reading the page and the total at the same time, each on a connection of its
+/// own from `store` (a total of a common word costs as much as the page). Neither read holds
+/// a connection while it waits for another, so concurrent searches cannot starve the pool.
+pub async fn search_in(
+    store: &crate::Store,
+    actor: &Actor,
+    request: &SearchRequest,
+) -> Result<(Vec<TicketRecord>, i64)> {
+    if !request.want_total {
+        return search(&mut *store.read().await?, actor, request).await;
+    }
+    let page_only = SearchRequest {
+        want_total: false,
+        ..request.clone()
+    };
+    let page = async { search(&mut *store.read().await?, actor, &page_only).await };
+    let total = async {
+        total_count(
+            &mut *store.read().await?,
+            actor,
+            request,
+            Thresholds::default(),
+        )
+        .await
+    };
+    let ((rows, _), total) = tokio::try_join!(page, total)?;
+    Ok((rows, total))
+}
+
+/// The total of a search ([`count_matches`] in the caller's scope; internal text counts
+/// for agents only).
+async fn total_count(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    request: &SearchRequest,
+    thresholds: Thresholds,
+) -> Result<i64> {
+    let scope = TicketScope::for_actor(actor, AccessLevel::Read);
+    let expr = parse(&request.query)?;
+    let mut compiler = Compiler::new(is_postgres(conn), None, actor.is_agent());
+    count_matches(conn, &scope, &expr, &mut compiler, thresholds.total_limit).await
+}
+
 /// [`search`] with other thresholds.
 pub async fn search_with(
     conn: &mut AnyConnection,
@@ -1304,8 +1350,7 @@ pub async fn search_with(
                 && common_text(conn, &required.join(" AND "), thresholds.common_text).await?
         };
     let total = if request.want_total {
-        let mut compiler = Compiler::new(postgres, None, include_internal);
-        count_matches(conn, &scope, &expr, &mut compiler, thresholds.total_limit).await?
+        total_count(conn, actor, request, thresholds).await?
     } else {
         -1
     };
@@ -1387,6 +1432,13 @@ fn driving_text(expr: &Expr) -> Option<(&str, Expr)> {
 /// by its primary key, until `limit` distinct tickets are found. A word in most tickets costs
 /// `limit` tickets' work, not one index lookup per ticket nor every match sorted first.
 /// Otherwise the tickets in scope are tested against the whole condition, up to `limit`.
+///
+/// SQLite's `DISTINCT … LIMIT` stops at `limit` tickets. PostgreSQL's `DISTINCT` reads all
+/// its input first (a hash or a sort), so there the matches are streamed instead: the first
+/// `2 × limit` matches in scope (a `MATERIALIZED` CTE is read only as far as its reader
+/// asks, and its bitmap index scan is planned without the `LIMIT`), counted with and without
+/// repeats; only when they all came from fewer than `limit` tickets and more followed is the
+/// whole `DISTINCT` asked.
 async fn count_matches(
     conn: &mut AnyConnection,
     scope: &TicketScope,
@@ -1401,6 +1453,23 @@ async fn count_matches(
             let prefix = text.trim_end().ends_with('*');
             let source = compiler.text_ticket_ids(&words, prefix);
             let rest = compiler.compile(&rest)?;
+            if compiler.postgres {
+                let streamed = limit.saturating_mul(2);
+                let sql = format!(
+                    "WITH m AS MATERIALIZED ({source}) \
+                     SELECT COUNT(DISTINCT ticket_id), COUNT(*) FROM (SELECT m.ticket_id FROM m \
+                     WHERE EXISTS (SELECT 1 FROM tickets t WHERE t.id = m.ticket_id AND {scope} \
+                     AND {rest} OFFSET 0) LIMIT {streamed}) matches"
+                );
+                let mut query = sqlx::query_as::<_, (i64, i64)>(&sql);
+                for b in &compiler.binds {
+                    query = query.bind(b.clone());
+                }
+                let (tickets, rows) = query.fetch_one(&mut *conn).await?;
+                if tickets >= limit || rows < streamed {
+                    return Ok(tickets.min(limit));
+                }
+            }
             format!(
                 "SELECT COUNT(*) FROM (SELECT DISTINCT t.id FROM ({source}) m \
                  JOIN tickets t ON t.id = m.ticket_id WHERE {scope} AND {rest} LIMIT {limit}) matches"

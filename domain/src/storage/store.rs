@@ -255,6 +255,12 @@ impl Store {
                         sqlx::query("PRAGMA cache_size = -32768")
                             .execute(&mut *conn)
                             .await?;
+                    } else {
+                        // No JIT compilation: Tandem's statements take milliseconds, and
+                        // PostgreSQL compiles a statement whose estimated cost passes
+                        // `jit_above_cost` (a correlated lookup per index match easily does)
+                        // for 100–200 ms before running it.
+                        sqlx::query("SET jit = off").execute(&mut *conn).await?;
                     }
                     Ok(())
                 })

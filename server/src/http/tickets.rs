@@ -133,8 +133,8 @@ pub async fn search(
     q: QueryParams,
 ) -> ApiResult<Json<Value>> {
     let request = search_request(&q)?;
+    let (rows, total) = domain::search::search_in(&state.store, &caller.actor, &request).await?;
     let mut conn = state.store.read().await?;
-    let (rows, total) = domain::search::search(&mut conn, &caller.actor, &request).await?;
     let output = domain::dialects::zammad::search::SearchOutput {
         expand: q.flag("expand"),
         full: q.flag("full"),
