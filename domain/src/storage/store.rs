@@ -12,7 +12,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::Result;
 use crate::storage::group_commit::{Begun, GroupCommit, Held};
-use crate::storage::ticket_cache::TicketCache;
+use crate::storage::ticket_cache::{self, TicketCache};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -268,7 +268,10 @@ impl Store {
             .connect_with(options)
             .await?;
         // PostgreSQL: serves once listening for other instances' changes (below).
-        let ticket_cache = Arc::new(TicketCache::new(backend == Backend::Sqlite));
+        let ticket_cache = Arc::new(match backend {
+            Backend::Sqlite => TicketCache::new(true, ticket_cache::SQLITE_BATCH_READERS),
+            Backend::Postgres => TicketCache::new(false, ticket_cache::POSTGRES_BATCH_READERS),
+        });
         let store = Store {
             pool,
             backend,
