@@ -1271,30 +1271,29 @@ pub async fn search_in(
     };
     let page = async { search(&mut *store.read().await?, actor, &page_only).await };
     let total = async {
-        total_count(
-            &mut *store.read().await?,
-            actor,
-            request,
-            Thresholds::default(),
-        )
-        .await
+        let expr = parse(&request.query)?;
+        total_count(&mut *store.read().await?, actor, &expr, TOTAL_COUNT_LIMIT).await
     };
     let ((rows, _), total) = tokio::try_join!(page, total)?;
     Ok((rows, total))
 }
 
-/// The total of a search ([`count_matches`] in the caller's scope; internal text counts
-/// for agents only).
+/// The total of a search for `expr` ([`count_matches`] in the caller's scope), exact up to
+/// `limit`.
 async fn total_count(
     conn: &mut AnyConnection,
     actor: &Actor,
-    request: &SearchRequest,
-    thresholds: Thresholds,
+    expr: &Expr,
+    limit: i64,
 ) -> Result<i64> {
     let scope = TicketScope::for_actor(actor, AccessLevel::Read);
-    let expr = parse(&request.query)?;
-    let mut compiler = Compiler::new(is_postgres(conn), None, actor.is_agent());
-    count_matches(conn, &scope, &expr, &mut compiler, thresholds.total_limit).await
+    let mut compiler = Compiler::new(is_postgres(conn), None, sees_internal_text(actor));
+    count_matches(conn, &scope, expr, &mut compiler, limit).await
+}
+
+/// Internal text only counts for agents; a customer-only caller searches public text.
+fn sees_internal_text(actor: &Actor) -> bool {
+    actor.is_agent()
 }
 
 /// [`search`] with other thresholds.
@@ -1327,8 +1326,7 @@ pub async fn search_with(
             .join(", "),
         order[0].1
     );
-    // Internal text only counts for agents; a customer-only caller searches public text.
-    let include_internal = actor.is_agent();
+    let include_internal = sees_internal_text(actor);
 
     // SQLite: whether text every match must contain is common (see above); asked only when
     // a plan depends on it
@@ -1350,20 +1348,23 @@ pub async fn search_with(
                 && common_text(conn, &required.join(" AND "), thresholds.common_text).await?
         };
     let total = if request.want_total {
-        total_count(conn, actor, request, thresholds).await?
+        total_count(conn, actor, &expr, thresholds.total_limit).await?
     } else {
         -1
     };
 
     if common && newest_first {
-        let window = format!(
-            "(updated_at, id) >= (SELECT updated_at, id FROM tickets \
-             ORDER BY updated_at DESC, id DESC LIMIT 1 OFFSET {})",
-            thresholds.probe_window - 1
-        );
-        let mut compiler = Compiler::new(postgres, Some(window.clone()), include_internal);
+        // the newest `probe_window` tickets, as a condition on `tickets` under `alias`
+        let window = |alias: &str| {
+            format!(
+                "({alias}updated_at, {alias}id) >= (SELECT updated_at, id FROM tickets \
+                 ORDER BY updated_at DESC, id DESC LIMIT 1 OFFSET {})",
+                thresholds.probe_window - 1
+            )
+        };
+        let mut compiler = Compiler::new(postgres, Some(window("")), include_internal);
         let condition = compiler.compile(&expr)?;
-        let window = window.replacen("(updated_at, id)", "(t.updated_at, t.id)", 1);
+        let window = window("t.");
         let rows = fetch_page(
             conn,
             "tickets",
