@@ -35,7 +35,7 @@ async fn demo_data_loads_once_on_every_backend() {
         let mut conn = db.store.read().await.unwrap();
         let anna = load_actor(&mut conn, ids.agent1, None).await.unwrap();
         let list = {
-            let page = tickets::index(&mut conn, &anna, Page::new(None, None, 100, 100))
+            let page = tickets::index(&db.store, &anna, Page::new(None, None, 100, 100))
                 .await
                 .unwrap();
             render_index(&mut conn, &anna, &page, View::default())
@@ -57,7 +57,7 @@ async fn demo_data_loads_once_on_every_backend() {
         );
         let bob = load_actor(&mut conn, ids.agent2, None).await.unwrap();
         let bobs = {
-            let page = tickets::index(&mut conn, &bob, Page::new(None, None, 100, 100))
+            let page = tickets::index(&db.store, &bob, Page::new(None, None, 100, 100))
                 .await
                 .unwrap();
             render_index(&mut conn, &bob, &page, View::default())
@@ -72,7 +72,7 @@ async fn demo_data_loads_once_on_every_backend() {
         );
         let lee = load_actor(&mut conn, ids.lee, None).await.unwrap();
         let lees = {
-            let page = tickets::index(&mut conn, &lee, Page::new(None, None, 100, 100))
+            let page = tickets::index(&db.store, &lee, Page::new(None, None, 100, 100))
                 .await
                 .unwrap();
             render_index(&mut conn, &lee, &page, View::default())

@@ -14,3 +14,4 @@ pub mod settings;
 pub mod store;
 pub mod text;
 pub mod ticket_cache;
+pub mod ticket_list_marks;

@@ -13,6 +13,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::Result;
 use crate::storage::group_commit::{Begun, GroupCommit, Held};
 use crate::storage::ticket_cache::{self, TicketCache};
+use crate::storage::ticket_list_marks::TicketListMarks;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -53,6 +54,8 @@ pub struct Store {
     ticket_cache: Arc<TicketCache>,
     /// SQLite: several requests' writes committed together ([`GroupCommit`]).
     group: Option<Arc<GroupCommit>>,
+    /// Where deep pages of the ticket list start ([`TicketListMarks`]).
+    ticket_list_marks: Arc<TicketListMarks>,
 }
 
 /// A write transaction. Dropping it without `commit` rolls back, so nothing is half-stored.
@@ -281,6 +284,7 @@ impl Store {
             ticket_cache: ticket_cache.clone(),
             group: (group_commit && backend == Backend::Sqlite)
                 .then(|| Arc::new(GroupCommit::new(ticket_cache))),
+            ticket_list_marks: Arc::default(),
         };
         store.migrate().await?;
         if backend == Backend::Postgres
@@ -318,6 +322,16 @@ impl Store {
 
     pub fn ticket_cache(&self) -> &TicketCache {
         &self.ticket_cache
+    }
+
+    pub fn ticket_list_marks(&self) -> &TicketListMarks {
+        &self.ticket_list_marks
+    }
+
+    /// The store with other page marks (tests: a small stride).
+    pub fn with_ticket_list_marks(mut self, marks: TicketListMarks) -> Store {
+        self.ticket_list_marks = Arc::new(marks);
+        self
     }
 
     pub(crate) fn ticket_cache_arc(&self) -> &Arc<TicketCache> {

@@ -30,6 +30,7 @@ use crate::policy::{self, FollowUp, TicketFacts, TicketScope};
 use crate::storage::files::FileStore;
 use crate::storage::lookup::Named;
 use crate::storage::paging::Page;
+use crate::storage::store::Store;
 use crate::{Error, Result, accounts::groups, accounts::users, storage::clock, storage::settings};
 
 #[derive(Debug, Clone, FromRow)]
@@ -202,27 +203,23 @@ pub async fn follow_up(conn: &mut AnyConnection, ticket: &TicketRecord) -> Resul
     ))
 }
 
-/// `GET /tickets`: a page of the tickets the caller may read, by ascending id.
-pub async fn index(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    page: Page,
-) -> Result<Vec<TicketRecord>> {
+/// `GET /tickets`: a page of the tickets the caller may read, by ascending id. A deep page
+/// starts from the nearest page mark ([`crate::storage::ticket_list_marks`]), so it costs
+/// about what the first page costs.
+pub async fn index(store: &Store, actor: &Actor, page: Page) -> Result<Vec<TicketRecord>> {
     let scope = TicketScope::for_actor(actor, AccessLevel::Read);
-    // the page's ids from the narrow `tickets_list` index (migration 0018), then their rows:
-    // a deep page walks index entries, not ticket rows
-    let indexed_by = if crate::storage::store::is_postgres(conn) {
-        ""
-    } else {
-        " INDEXED BY tickets_list"
-    };
+    let ids = store
+        .ticket_list_marks()
+        .page_ids(store, &scope.sql_condition(), page.per_page, page.offset())
+        .await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut conn = store.read().await?;
     Ok(sqlx::query_as::<_, TicketRecord>(&format!(
-        "SELECT {COLUMNS} FROM tickets t WHERE t.id IN (SELECT t.id FROM tickets t{indexed_by} \
-         WHERE {} ORDER BY t.id LIMIT $1 OFFSET $2) ORDER BY t.id",
-        scope.sql_condition()
+        "SELECT {COLUMNS} FROM tickets t WHERE t.id IN ({}) ORDER BY t.id",
+        crate::storage::store::id_list(ids.iter().copied())
     ))
-    .bind(page.per_page)
-    .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?)
 }
@@ -231,13 +228,25 @@ pub async fn index(
 /// (Zammad's `Ticket::Number::Increment`). PostgreSQL takes the counter from a sequence
 /// (migration 0023), so concurrent creations do not wait for each other's commit; a creation
 /// that fails leaves its number unused there. SQLite has one writer: its counter row is enough.
+/// On PostgreSQL it also takes the insert lock of the ticket list's page marks
+/// ([`crate::storage::ticket_list_marks`]): call it before inserting the ticket.
 pub async fn next_number(conn: &mut AnyConnection) -> Result<String> {
-    let next = if crate::storage::store::is_postgres(conn) {
-        "SELECT nextval('ticket_number_seq')"
+    let counter: i64 = if crate::storage::store::is_postgres(conn) {
+        // with the shared lock that the ticket's insert (after this) holds to its commit
+        sqlx::query_scalar(
+            "SELECT nextval('ticket_number_seq') FROM \
+             (SELECT pg_advisory_xact_lock_shared($1)) AS insert_lock",
+        )
+        .bind(crate::storage::ticket_list_marks::LOCK_KEY)
+        .fetch_one(&mut *conn)
+        .await?
     } else {
-        "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value"
+        sqlx::query_scalar(
+            "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value",
+        )
+        .fetch_one(&mut *conn)
+        .await?
     };
-    let counter: i64 = sqlx::query_scalar(next).fetch_one(&mut *conn).await?;
     let system_id = settings::get::<i64>(conn, "system_id").await?.unwrap_or(10);
     let min_size = settings::get_value(conn, "ticket_number_increment")
         .await?

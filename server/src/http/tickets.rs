@@ -33,8 +33,8 @@ pub async fn index(
     caller: Caller,
     q: QueryParams,
 ) -> ApiResult<Json<Value>> {
+    let page = tickets::index(&state.store, &caller.actor, q.page(100, 100)?).await?;
     let mut conn = state.store.read().await?;
-    let page = tickets::index(&mut conn, &caller.actor, q.page(100, 100)?).await?;
     Ok(Json(
         render_index(&mut conn, &caller.actor, &page, view(&q, false)).await?,
     ))
