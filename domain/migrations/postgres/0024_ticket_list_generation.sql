@@ -14,11 +14,19 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
--- Once per statement: a bulk insert of ascending new ids must not bump it row by row.
+-- Once per statement: a bulk insert of ascending new ids must not bump it row by row. Is there
+-- an existing ticket above the lowest new id? Either the highest id is not a new one, or the
+-- new ids' range holds more tickets than the new ones. Both are index lookups (the range
+-- walks only as far as the new ids span); a single new ticket needs only the first.
 CREATE FUNCTION bump_ticket_list_generation_below() RETURNS trigger AS $$
+DECLARE
+    lowest BIGINT;
+    highest BIGINT;
+    added BIGINT;
 BEGIN
-    IF EXISTS (SELECT 1 FROM tickets t WHERE t.id > (SELECT MIN(id) FROM inserted)
-               AND NOT EXISTS (SELECT 1 FROM inserted i WHERE i.id = t.id)) THEN
+    SELECT MIN(id), MAX(id), COUNT(*) INTO lowest, highest, added FROM inserted;
+    IF (SELECT MAX(id) FROM tickets) > highest
+       OR (added > 1 AND (SELECT COUNT(*) FROM tickets WHERE id BETWEEN lowest AND highest) > added) THEN
         UPDATE counters SET value = value + 1 WHERE name = 'ticket_list_generation';
     END IF;
     RETURN NULL;
