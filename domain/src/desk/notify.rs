@@ -122,6 +122,42 @@ async fn base_url(conn: &mut AnyConnection) -> Result<String> {
     Ok(format!("{scheme}://{}", articles::fqdn(conn).await?))
 }
 
+/// Recipients per statement of [`insert_online`] (binds: four shared, one per recipient).
+const ONLINE_ROWS_PER_INSERT: usize = 500;
+
+/// The online notifications of `happening` for `users`, a statement per
+/// [`ONLINE_ROWS_PER_INSERT`] of them (each statement under SQLite's write lock costs a round
+/// trip to its connection thread).
+async fn insert_online(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket: &TicketRecord,
+    happening: Happening,
+    users: &[i64],
+) -> Result<()> {
+    let now = clock::now();
+    for chunk in users.chunks(ONLINE_ROWS_PER_INSERT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, $1, $2, 0, $3, $4, $4)", i + 5))
+            .collect();
+        let sql = format!(
+            "INSERT INTO online_notifications (user_id, ticket_id, type, seen, created_by_id, \
+             created_at, updated_at) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(ticket.id)
+            .bind(happening.key())
+            .bind(actor.id)
+            .bind(&now);
+        for user_id in chunk {
+            query = query.bind(*user_id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Writes the notifications of `happening` (by `actor`, never to `actor`) in the caller's
 /// transaction. `excerpt`: the text that came with it (a reply's first lines). Returns
 /// whether mail was queued (wake the delivery worker after the commit).
@@ -141,22 +177,14 @@ pub async fn notify(
         .filter(|id| *id != actor.id)
         .collect();
     let mut mail_parts = None;
-    for user in users::find_many(conn, &people).await? {
-        let now = clock::now();
-        if wants(&user.preferences, happening.key(), "online") {
-            sqlx::query(
-                "INSERT INTO online_notifications (user_id, ticket_id, type, seen, created_by_id, created_at, updated_at) \
-                 VALUES ($1, $2, $3, 0, $4, $5, $6)",
-            )
-            .bind(user.id)
-            .bind(ticket.id)
-            .bind(happening.key())
-            .bind(actor.id)
-            .bind(&now)
-            .bind(&now)
-            .execute(&mut *conn)
-            .await?;
-        }
+    let people = users::find_many(conn, &people).await?;
+    let online: Vec<i64> = people
+        .iter()
+        .filter(|user| wants(&user.preferences, happening.key(), "online"))
+        .map(|user| user.id)
+        .collect();
+    insert_online(conn, actor, ticket, happening, &online).await?;
+    for user in people {
         if !mail.sending_enabled()
             || !wants(&user.preferences, happening.key(), "email")
             || !users::valid_email(&user.email)

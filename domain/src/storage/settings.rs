@@ -11,7 +11,14 @@ pub async fn get_value(conn: &mut AnyConnection, name: &str) -> Result<Option<Va
         .bind(name)
         .fetch_optional(conn)
         .await?;
-    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    Ok(decode(text.as_deref()))
+}
+
+/// A setting's stored text as its JSON value (`None` when absent or not JSON), for a
+/// statement that reads settings along with other columns (`SELECT value FROM settings …`
+/// as a subquery).
+pub fn decode(text: Option<&str>) -> Option<Value> {
+    text.and_then(|t| serde_json::from_str(t).ok())
 }
 
 pub async fn get<T: DeserializeOwned>(conn: &mut AnyConnection, name: &str) -> Result<Option<T>> {

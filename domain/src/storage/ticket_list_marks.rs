@@ -2,7 +2,7 @@
 //! what the first costs, with the same answers as `ORDER BY id LIMIT … OFFSET …`.
 //!
 //! A page of the list is the tickets of a scope (what the caller may read,
-//! [`crate::policy::TicketScope::sql_condition`]) by ascending id, after skipping `offset` of
+//! the policy's `TicketScope::sql_condition`) by ascending id, after skipping `offset` of
 //! them. Walking the skipped entries of the narrow `tickets_list` index is linear in the
 //! offset (page 10,000 of 100 walks a million entries). A mark is the id that ends the first
 //! `k · stride` tickets of a scope: a page at offset `o` starts after the mark `⌊o / stride⌋`

@@ -231,25 +231,31 @@ pub async fn index(store: &Store, actor: &Actor, page: Page) -> Result<Vec<Ticke
 /// On PostgreSQL it also takes the insert lock of the ticket list's page marks
 /// ([`crate::storage::ticket_list_marks`]): call it before inserting the ticket.
 pub async fn next_number(conn: &mut AnyConnection) -> Result<String> {
-    let counter: i64 = if crate::storage::store::is_postgres(conn) {
-        // with the shared lock that the ticket's insert (after this) holds to its commit
-        sqlx::query_scalar(
-            "SELECT nextval('ticket_number_seq') FROM \
-             (SELECT pg_advisory_xact_lock_shared($1)) AS insert_lock",
-        )
-        .bind(crate::storage::ticket_list_marks::LOCK_KEY)
-        .fetch_one(&mut *conn)
-        .await?
-    } else {
-        sqlx::query_scalar(
-            "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value",
-        )
-        .fetch_one(&mut *conn)
-        .await?
-    };
-    let system_id = settings::get::<i64>(conn, "system_id").await?.unwrap_or(10);
-    let min_size = settings::get_value(conn, "ticket_number_increment")
-        .await?
+    // the counter and the two settings the number is made of, in one statement
+    const SETTINGS: &str = "(SELECT value FROM settings WHERE name = 'system_id'), \
+                            (SELECT value FROM settings WHERE name = 'ticket_number_increment')";
+    let (counter, system_id, increment): (i64, Option<String>, Option<String>) =
+        if crate::storage::store::is_postgres(conn) {
+            // with the shared lock that the ticket's insert (after this) holds to its commit
+            sqlx::query_as(&format!(
+                "SELECT nextval('ticket_number_seq'), {SETTINGS} FROM \
+                 (SELECT pg_advisory_xact_lock_shared($1)) AS insert_lock"
+            ))
+            .bind(crate::storage::ticket_list_marks::LOCK_KEY)
+            .fetch_one(&mut *conn)
+            .await?
+        } else {
+            sqlx::query_as(&format!(
+                "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' \
+                 RETURNING value, {SETTINGS}"
+            ))
+            .fetch_one(&mut *conn)
+            .await?
+        };
+    let system_id = settings::decode(system_id.as_deref())
+        .and_then(|v| v.as_i64())
+        .unwrap_or(10);
+    let min_size = settings::decode(increment.as_deref())
         .and_then(|v| v["min_size"].as_u64())
         .unwrap_or(5) as usize;
     Ok(format_number(system_id, counter, min_size))
