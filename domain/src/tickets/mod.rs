@@ -207,17 +207,18 @@ pub async fn follow_up(conn: &mut AnyConnection, ticket: &TicketRecord) -> Resul
 /// starts from the nearest page mark ([`crate::storage::ticket_list_marks`]), so it costs
 /// about what the first page costs.
 pub async fn index(store: &Store, actor: &Actor, page: Page) -> Result<Vec<TicketRecord>> {
-    let scope = TicketScope::for_actor(actor, AccessLevel::Read);
+    let scope = TicketScope::for_actor(actor, AccessLevel::Read).sql_condition();
     let ids = store
         .ticket_list_marks()
-        .page_ids(store, &scope.sql_condition(), page.per_page, page.offset())
+        .page_ids(store, &scope, page.per_page, page.offset())
         .await?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let mut conn = store.read().await?;
+    // the scope again: a ticket moved out of it since its id was read is not shown
     Ok(sqlx::query_as::<_, TicketRecord>(&format!(
-        "SELECT {COLUMNS} FROM tickets t WHERE t.id IN ({}) ORDER BY t.id",
+        "SELECT {COLUMNS} FROM tickets t WHERE t.id IN ({}) AND {scope} ORDER BY t.id",
         crate::storage::store::id_list(ids.iter().copied())
     ))
     .fetch_all(&mut *conn)
