@@ -26,33 +26,28 @@ async fn insert_ticket(conn: &mut sqlx::AnyConnection, ids: &DemoIds, id: Option
         _ => ids.lee,
     };
     let organization = (n % 2 == 0).then_some(ids.acme);
-    let columns = "number, title, group_id, priority_id, state_id, owner_id, customer_id, \
-                   organization_id, article_count, preferences, created_by_id, updated_by_id, \
-                   created_at, updated_at";
-    let values = "$2, $3, $4, 2, 2, 1, $5, $6, 0, '{}', 1, 1, '2026-01-01T00:00:00.000Z', \
-                  '2026-01-01T00:00:00.000Z'";
-    let sql = match id {
-        Some(_) => format!("INSERT INTO tickets (id, {columns}) VALUES ($1, {values})"),
-        None => format!("INSERT INTO tickets ({columns}) VALUES ({values})")
-            .replace("$2", "$1")
-            .replace("$3", "$2")
-            .replace("$4", "$3")
-            .replace("$5", "$4")
-            .replace("$6", "$5"),
+    // `$6`, the id, only when one is given
+    let (id_column, id_value) = if id.is_some() {
+        ("id, ", "$6, ")
+    } else {
+        ("", "")
     };
-    let mut query = sqlx::query(&sql);
-    if let Some(id) = id {
-        query = query.bind(id);
-    }
-    query
+    let sql = format!(
+        "INSERT INTO tickets ({id_column}number, title, group_id, priority_id, state_id, \
+         owner_id, customer_id, organization_id, article_count, preferences, created_by_id, \
+         updated_by_id, created_at, updated_at) VALUES ({id_value}$1, $2, $3, 2, 2, 1, $4, $5, \
+         0, '{{}}', 1, 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')"
+    );
+    let mut query = sqlx::query(&sql)
         .bind(format!("41{n:06}"))
         .bind(format!("Ticket {n}"))
         .bind(group)
         .bind(customer)
-        .bind(organization)
-        .execute(conn)
-        .await
-        .unwrap();
+        .bind(organization);
+    if let Some(id) = id {
+        query = query.bind(id);
+    }
+    query.execute(conn).await.unwrap();
 }
 
 async fn seed(store: &Store) -> (DemoIds, Vec<(&'static str, Actor)>) {

@@ -170,14 +170,14 @@ pub async fn notify(
     excerpt: Option<&str>,
 ) -> Result<bool> {
     let mut queued = false;
-    let people: Vec<i64> = recipients(conn, ticket, happening)
+    let ids: Vec<i64> = recipients(conn, ticket, happening)
         .await?
         .iter()
         .map(|person| person.id)
         .filter(|id| *id != actor.id)
         .collect();
     let mut mail_parts = None;
-    let people = users::find_many(conn, &people).await?;
+    let people = users::find_many(conn, &ids).await?;
     let online: Vec<i64> = people
         .iter()
         .filter(|user| wants(&user.preferences, happening.key(), "online"))

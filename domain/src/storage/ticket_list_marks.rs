@@ -63,8 +63,17 @@ struct State {
     by_scope: HashMap<String, Vec<i64>>,
 }
 
+/// What is known of a scope's marks.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    generation: i64,
+    count: usize,
+    /// The last mark's id.
+    last: i64,
+}
+
 /// Where a page starts: after ticket `after_id`, `skip` more tickets on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 struct Start {
     generation: i64,
     after_id: i64,
@@ -91,22 +100,31 @@ impl TicketListMarks {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The nearest known mark at or before `offset` in `scope`, if any is known.
-    fn start(&self, scope: &str, offset: i64) -> Option<(Start, usize)> {
+    /// How many marks a page at `offset` can use: those that end before it.
+    fn marks_before(&self, offset: i64) -> usize {
+        usize::try_from(offset / self.stride).unwrap_or(usize::MAX)
+    }
+
+    /// What is known of `scope`'s marks, if any are.
+    fn known(&self, scope: &str) -> Option<Known> {
         let state = self.lock();
         let marks = state.by_scope.get(scope)?;
-        let wanted = usize::try_from(offset / self.stride).unwrap_or(usize::MAX);
-        let used = wanted.min(marks.len());
-        (used > 0).then(|| {
-            let skipped = used as i64 * self.stride;
-            (
-                Start {
-                    generation: state.generation,
-                    after_id: marks[used - 1],
-                    skip: offset - skipped,
-                },
-                marks.len(),
-            )
+        Some(Known {
+            generation: state.generation,
+            count: marks.len(),
+            last: *marks.last()?,
+        })
+    }
+
+    /// Where a page at `offset` starts: after the nearest known mark before it, if any.
+    fn start(&self, scope: &str, offset: i64) -> Option<Start> {
+        let state = self.lock();
+        let marks = state.by_scope.get(scope)?;
+        let used = self.marks_before(offset).min(marks.len());
+        (used > 0).then(|| Start {
+            generation: state.generation,
+            after_id: marks[used - 1],
+            skip: offset - used as i64 * self.stride,
         })
     }
 
@@ -145,73 +163,55 @@ impl TicketListMarks {
         }
     }
 
-    /// The ids of a page of `scope` (a condition on `tickets t`), ascending: the
-    /// `per_page` tickets after the first `offset`, as `ORDER BY t.id LIMIT per_page OFFSET
-    /// offset` gives them. Holds one of the store's connections at a time.
+    /// The ids of a page of `scope` (a condition on `tickets t`), ascending, read from the
+    /// nearest mark before it: the `per_page` tickets after the first `offset`, as `ORDER BY
+    /// t.id LIMIT per_page OFFSET offset` gives them. `None` when no mark serves the page (a
+    /// page of the first stride, a page past the end, marks not to be had): the caller walks
+    /// its offset. Holds one of the store's connections at a time.
     pub async fn page_ids(
         &self,
         store: &Store,
         scope: &str,
         per_page: i64,
         offset: i64,
-    ) -> Result<Vec<i64>> {
-        // SQLite: the walk reads the narrow index (migration 0018), not the ticket rows
-        let indexed_by = match store.backend() {
-            Backend::Sqlite => " INDEXED BY tickets_list",
-            Backend::Postgres => "",
-        };
-        if offset >= self.stride {
-            let wanted = usize::try_from(offset / self.stride).unwrap_or(usize::MAX);
-            for _ in 0..2 {
-                let known = self.start(scope, offset);
-                if known.is_none_or(|(_, count)| count < wanted) {
-                    self.take_marks(store, scope, indexed_by, offset, known)
-                        .await?;
-                }
-                let Some((start, _)) = self.start(scope, offset) else {
-                    break; // fewer tickets than one stride: nothing to start after
-                };
-                let mut conn = store.read().await?;
-                match page_after(&mut conn, scope, indexed_by, per_page, start).await? {
-                    AfterMark::Page(ids) => return Ok(ids),
-                    // the list changed since the marks were taken: take them again, once
-                    AfterMark::Stale(generation) => self.observe(generation),
-                    // past the end, or a stale mark that cannot tell: walk
-                    AfterMark::Empty => break,
-                }
+    ) -> Result<Option<Vec<i64>>> {
+        if offset < self.stride {
+            return Ok(None);
+        }
+        let indexed_by = list_index(store.backend());
+        let wanted = self.marks_before(offset);
+        for _ in 0..2 {
+            if self.known(scope).is_none_or(|known| known.count < wanted) {
+                self.take_marks(store, scope, indexed_by, offset, true)
+                    .await?;
+            }
+            let Some(start) = self.start(scope, offset) else {
+                break; // fewer tickets than one stride: nothing to start after
+            };
+            let mut conn = store.read().await?;
+            match page_after(&mut conn, scope, indexed_by, per_page, start).await? {
+                AfterMark::Page(ids) => return Ok(Some(ids)),
+                // the list changed since the marks were taken: take them again, once
+                AfterMark::Stale(generation) => self.observe(generation),
+                // past the end, or a stale mark that cannot tell: walk
+                AfterMark::Empty => break,
             }
         }
-        let sql = format!(
-            "SELECT t.id FROM tickets t{indexed_by} WHERE {scope} ORDER BY t.id LIMIT $1 OFFSET $2"
-        );
-        let mut conn = store.read().await?;
-        Ok(sqlx::query_scalar(&sql)
-            .bind(per_page)
-            .bind(offset)
-            .fetch_all(&mut *conn)
-            .await?)
+        Ok(None)
     }
 
-    /// Reads the marks of `scope` up to `offset`, after the `known` ones (from the start when
-    /// there are none or they are stale), and keeps them.
+    /// Reads the marks of `scope` up to `offset` and keeps them: with `extend`, after the
+    /// known ones (taken again from the start if those turn out stale), else from the start.
     async fn take_marks(
         &self,
         store: &Store,
         scope: &str,
         indexed_by: &str,
         offset: i64,
-        known: Option<(Start, usize)>,
+        extend: bool,
     ) -> Result<()> {
-        let last_known = known.and_then(|(start, count)| {
-            let last = self
-                .lock()
-                .by_scope
-                .get(scope)?
-                .get(count.checked_sub(1)?)
-                .copied()?;
-            Some((last, count, start.generation))
-        });
-        let (after_id, known_count) = last_known.map_or((0, 0), |(id, count, _)| (id, count));
+        let known = extend.then(|| self.known(scope)).flatten();
+        let (after_id, known_count) = known.map_or((0, 0), |k| (k.last, k.count));
         let walk = (offset / self.stride)
             .saturating_sub(known_count as i64)
             .saturating_mul(self.stride);
@@ -248,13 +248,22 @@ impl TicketListMarks {
         let Some(generation) = generation else {
             return Ok(()); // no further mark: the scope ends before the next one
         };
-        if last_known.is_some_and(|(_, _, g)| g != generation) {
+        if known.is_some_and(|k| k.generation != generation) {
             // the known marks are stale: ours count from a wrong start, take all afresh
             self.observe(generation);
-            return Box::pin(self.take_marks(store, scope, indexed_by, offset, None)).await;
+            return Box::pin(self.take_marks(store, scope, indexed_by, offset, false)).await;
         }
         self.extend(scope, generation, known_count, more);
         Ok(())
+    }
+}
+
+/// How a walk over the ticket list names its index: SQLite is told to read the narrow
+/// `tickets_list` index (migration 0018), not the ticket rows; PostgreSQL chooses it itself.
+pub fn list_index(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => " INDEXED BY tickets_list",
+        Backend::Postgres => "",
     }
 }
 

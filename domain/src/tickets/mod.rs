@@ -207,22 +207,37 @@ pub async fn follow_up(conn: &mut AnyConnection, ticket: &TicketRecord) -> Resul
 /// starts from the nearest page mark ([`crate::storage::ticket_list_marks`]), so it costs
 /// about what the first page costs.
 pub async fn index(store: &Store, actor: &Actor, page: Page) -> Result<Vec<TicketRecord>> {
+    use crate::storage::ticket_list_marks::list_index;
     let scope = TicketScope::for_actor(actor, AccessLevel::Read).sql_condition();
-    let ids = store
+    let after_mark = store
         .ticket_list_marks()
         .page_ids(store, &scope, page.per_page, page.offset())
         .await?;
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
     let mut conn = store.read().await?;
-    // the scope again: a ticket moved out of it since its id was read is not shown
-    Ok(sqlx::query_as::<_, TicketRecord>(&format!(
-        "SELECT {COLUMNS} FROM tickets t WHERE t.id IN ({}) AND {scope} ORDER BY t.id",
-        crate::storage::store::id_list(ids.iter().copied())
-    ))
-    .fetch_all(&mut *conn)
-    .await?)
+    let rows = match after_mark {
+        // the scope again: a ticket moved out of it since its id was read is not shown
+        Some(ids) => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM tickets t WHERE t.id IN ({}) AND {scope} ORDER BY t.id",
+                crate::storage::store::id_list(ids)
+            );
+            sqlx::query_as(&sql).fetch_all(&mut *conn).await?
+        }
+        // the page's ids walked in the narrow index, then their rows, in one statement
+        None => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM tickets t WHERE t.id IN (SELECT t.id FROM tickets t{} \
+                 WHERE {scope} ORDER BY t.id LIMIT $1 OFFSET $2) ORDER BY t.id",
+                list_index(store.backend())
+            );
+            sqlx::query_as(&sql)
+                .bind(page.per_page)
+                .bind(page.offset())
+                .fetch_all(&mut *conn)
+                .await?
+        }
+    };
+    Ok(rows)
 }
 
 /// Next ticket number: system id + zero-padded global counter, at least `min_size` digits
