@@ -48,5 +48,19 @@ async fn seeded_senders_and_types_match_the_database() {
         assert!(missing.is_err(), "{ctx}: sender 4 does not exist");
         let name = lookup::name_by_id(&mut conn, Named::ArticleSender, 3).await;
         assert_eq!(name.unwrap().as_deref(), Some("System"), "{ctx}");
+        // the communication flag an article's side effects take without a query
+        let flags: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, communication FROM ticket_article_types ORDER BY id")
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
+        for (id, communication) in flags {
+            assert_eq!(
+                lookup::article_type_is_communication(id),
+                Some(communication != 0),
+                "{ctx}: type {id}"
+            );
+        }
+        assert_eq!(lookup::article_type_is_communication(99), None, "{ctx}");
     }
 }

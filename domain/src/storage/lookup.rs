@@ -69,6 +69,16 @@ pub const ARTICLE_TYPES: [(i64, &str); 12] = [
     (12, "telegram personal-message"),
 ];
 
+/// Whether the seeded article type `type_id` is a communication type (`ticket_article_types.
+/// communication`: every type but `note`, Zammad's `Ticket::Article::Type` seeds): such an
+/// article is a contact with the customer unless internal. `None` for an id the migrations do
+/// not seed (no such type: the article's insert fails on its foreign key).
+pub fn article_type_is_communication(type_id: i64) -> Option<bool> {
+    Named::ArticleType
+        .seeded_name(type_id)
+        .map(|name| name != "note")
+}
+
 /// Id of the record named `name` in any case, or 422 `No lookup value found for '<field>':
 /// "<name>"`. Tables with a folded copy of the name (`name_downcase`, see
 /// [`crate::storage::text`]) compare in every script; the others (seeded ASCII names) with

@@ -2,7 +2,7 @@
 //! response, last contact, new → open), all in the caller's transaction.
 
 use serde_json::{Value, json};
-use sqlx::{AnyConnection, FromRow};
+use sqlx::{AnyConnection, FromRow, Row};
 
 use crate::policy::access::{AccessLevel, Actor};
 use crate::storage::files::FileStore;
@@ -688,49 +688,47 @@ pub async fn insert(
     };
     let now = clock::now();
     let preferences = serde_json::Value::Object(new.preferences).to_string();
-    // the type's `communication` flag comes back with the new id (no query of its own)
-    let (id, communication): (i64, Option<i64>) = sqlx::query_as(
-        "INSERT INTO ticket_articles (ticket_id, type_id, sender_id, from_address, to_address, cc, subject, reply_to, \
-         message_id, in_reply_to, content_type, body, internal, preferences, origin_by_id, created_by_id, updated_by_id, \
-         created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) \
-         RETURNING id, (SELECT communication FROM ticket_article_types WHERE id = $20)",
-    )
-    .bind(ticket_id)
-    .bind(new.type_id)
-    .bind(new.sender_id)
-    .bind(&from)
-    .bind(&new.to)
-    .bind(&new.cc)
-    .bind(&new.subject)
-    .bind(&new.reply_to)
-    .bind(&new.message_id)
-    .bind(&new.in_reply_to)
-    .bind(&new.content_type)
-    .bind(&stored_body)
-    .bind(new.internal as i64)
-    .bind(&preferences)
-    .bind(new.origin_by_id)
-    .bind(actor.id)
-    .bind(actor.id)
-    .bind(&now)
-    .bind(&now)
-    .bind(new.type_id)
-    .fetch_one(&mut *conn)
-    .await?;
     let body_text = body_text.unwrap_or_else(|| {
         crate::tickets::search_index::body_text(&new.content_type, &stored_body)
     });
-    crate::tickets::search_index::index_article(
+    let index_text = crate::tickets::search_index::article_text(
+        new.subject.as_deref(),
+        &body_text,
+        Some(&from),
+        new.to.as_deref(),
+    );
+    // the article types are seeded and never written: their flag needs no query
+    let communication =
+        crate::storage::lookup::article_type_is_communication(new.type_id).unwrap_or(false);
+    let after = side_effects(
         conn,
-        id,
-        &crate::tickets::search_index::article_text(
-            new.subject.as_deref(),
-            &body_text,
-            Some(&from),
-            new.to.as_deref(),
-        ),
+        ticket,
+        new.sender_id,
+        new.type_id,
+        new.internal,
+        communication,
+        first,
+        &now,
     )
     .await?;
+    let row = ArticleRow {
+        ticket_id,
+        type_id: new.type_id,
+        sender_id: new.sender_id,
+        from: &from,
+        to: new.to.as_deref(),
+        cc: new.cc.as_deref(),
+        subject: new.subject.as_deref(),
+        reply_to: new.reply_to.as_deref(),
+        message_id: new.message_id.as_deref(),
+        in_reply_to: new.in_reply_to.as_deref(),
+        content_type: &new.content_type,
+        body: &stored_body,
+        internal: new.internal,
+        preferences: &preferences,
+        origin_by_id: new.origin_by_id,
+    };
+    let (id, ticket) = write_rows(conn, &row, &index_text, &after, actor.id, &now).await?;
     attachments::attach_to_article(conn, files, id, actor.id, &new_files).await?;
     for file_id in new.cached_file_ids {
         if !attachments::claim_cached_upload(conn, actor, file_id, id).await? {
@@ -739,33 +737,9 @@ pub async fn insert(
             )));
         }
     }
-    crate::tickets::history::record(
-        conn,
-        actor.id,
-        crate::tickets::history::Entry {
-            ticket_id,
-            history_type: "created",
-            history_object: "Ticket::Article",
-            object_id: id,
-            ..Default::default()
-        },
-    )
-    .await?;
     if let Some(form_id) = new.form_id.filter(|f| !f.is_empty()) {
         attachments::claim_upload_cache(conn, actor, &form_id, id).await?;
     }
-    let ticket = apply_side_effects(
-        conn,
-        ticket,
-        new.sender_id,
-        new.type_id,
-        new.internal,
-        communication.unwrap_or(0) != 0,
-        first,
-        actor.id,
-        &now,
-    )
-    .await?;
     // the row as it was just written (no trigger or later statement changes it)
     let article = ArticleRecord {
         id,
@@ -792,10 +766,33 @@ pub async fn insert(
     Ok((article, ticket))
 }
 
-/// Zammad's article side effects on the ticket (docs/zammad-api.md §5); returns the ticket as
-/// they left it (the `UPDATE`'s `RETURNING`: no query of its own).
+/// The columns of a new `ticket_articles` row (`created_*`/`updated_*` are the writer and
+/// the time of [`write_rows`]).
+struct ArticleRow<'a> {
+    ticket_id: i64,
+    type_id: i64,
+    sender_id: i64,
+    from: &'a str,
+    to: Option<&'a str>,
+    cc: Option<&'a str>,
+    subject: Option<&'a str>,
+    reply_to: Option<&'a str>,
+    message_id: Option<&'a str>,
+    in_reply_to: Option<&'a str>,
+    content_type: &'a str,
+    body: &'a str,
+    internal: bool,
+    preferences: &'a str,
+    origin_by_id: Option<i64>,
+}
+
+/// The ticket as Zammad's article side effects leave it (docs/zammad-api.md §5): one more
+/// countable article is added by [`write_rows`]; here the creating type and sender, the
+/// contact times and a new ticket's follow-up state. Reads only where a rule needs the
+/// database (the follow-up state, the `ticket_last_contact_behaviour` setting); writes
+/// nothing.
 #[allow(clippy::too_many_arguments)]
-async fn apply_side_effects(
+async fn side_effects(
     conn: &mut AnyConnection,
     ticket: &tickets::TicketRecord,
     sender_id: i64,
@@ -803,13 +800,8 @@ async fn apply_side_effects(
     internal: bool,
     communication: bool,
     first: bool,
-    actor_id: i64,
     now: &str,
 ) -> Result<tickets::TicketRecord> {
-    // one more countable article (system notes are not counted); counted in SQL so the
-    // figure stays right whatever the caller's copy of the ticket says, without counting
-    // every article of a long ticket again
-    let added = i64::from(sender_id != SENDER_SYSTEM);
     let mut t = ticket.clone();
     if first || t.create_article_type_id.is_none() {
         t.create_article_type_id = Some(type_id);
@@ -847,26 +839,96 @@ async fn apply_side_effects(
         }
         t.last_contact_customer_at = Some(now.to_string());
     }
-    let updated = sqlx::query_as::<_, tickets::TicketRecord>(&format!(
-        "UPDATE tickets SET article_count = article_count + $1, create_article_type_id = $2, create_article_sender_id = $3, \
-         first_response_at = $4, last_contact_at = $5, last_contact_agent_at = $6, last_contact_customer_at = $7, \
-         state_id = $8, updated_by_id = $9, updated_at = $10 WHERE id = $11 RETURNING {}",
+    Ok(t)
+}
+
+/// Writes a new article's rows in one round trip to the database: the article, its search
+/// index row (as [`crate::tickets::search_index::index_article`] writes it), its `created`
+/// history entry (as [`crate::tickets::history::record`]) and the ticket's side effects
+/// (`after`, from [`side_effects`]; the article count goes up by one unless a system note
+/// is added, counted in SQL so the figure stays right whatever the caller's copy of the
+/// ticket says). SQLite runs the four statements as one batch (the later ones find the
+/// article's id with `last_insert_rowid()`), PostgreSQL as one statement of data-modifying
+/// `WITH` queries. Under SQLite's single writer each round trip is a hand-over to sqlx's
+/// connection thread and back, so one instead of four is what this is for. Returns the
+/// article's id and the ticket as the `UPDATE` left it.
+async fn write_rows(
+    conn: &mut AnyConnection,
+    row: &ArticleRow<'_>,
+    index_text: &str,
+    after: &tickets::TicketRecord,
+    actor_id: i64,
+    now: &str,
+) -> Result<(i64, tickets::TicketRecord)> {
+    const ARTICLE_COLUMNS: &str = "ticket_id, type_id, sender_id, from_address, to_address, cc, subject, reply_to, \
+        message_id, in_reply_to, content_type, body, internal, preferences, origin_by_id, created_by_id, \
+        updated_by_id, created_at, updated_at";
+    const ARTICLE_VALUES: &str = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $17";
+    const HISTORY_COLUMNS: &str =
+        "ticket_id, history_type, history_object, object_id, created_by_id, created_at";
+    let ticket_update = format!(
+        "UPDATE tickets SET article_count = article_count + $19, create_article_type_id = $20, \
+         create_article_sender_id = $21, first_response_at = $22, last_contact_at = $23, \
+         last_contact_agent_at = $24, last_contact_customer_at = $25, state_id = $26, \
+         updated_by_id = $16, updated_at = $17 WHERE id = $1 RETURNING {}",
         *tickets::RETURNING_COLUMNS
-    ))
-    .bind(added)
-    .bind(t.create_article_type_id)
-    .bind(t.create_article_sender_id)
-    .bind(&t.first_response_at)
-    .bind(&t.last_contact_at)
-    .bind(&t.last_contact_agent_at)
-    .bind(&t.last_contact_customer_at)
-    .bind(t.state_id)
-    .bind(actor_id)
-    .bind(now)
-    .bind(t.id)
-    .fetch_one(conn)
-    .await?;
-    Ok(updated)
+    );
+    let sql = if crate::storage::store::is_postgres(conn) {
+        format!(
+            "WITH article AS (INSERT INTO ticket_articles ({ARTICLE_COLUMNS}) VALUES ({ARTICLE_VALUES}) RETURNING id), \
+             indexed AS (INSERT INTO article_search (article_id, tsv) \
+                SELECT id, to_tsvector('simple', $18) FROM article), \
+             history AS (INSERT INTO ticket_history ({HISTORY_COLUMNS}) \
+                SELECT $1, 'created', 'Ticket::Article', id, $16, $17 FROM article), \
+             ticket AS ({ticket_update}) \
+             SELECT (SELECT id FROM article) AS article_id, ticket.* FROM ticket"
+        )
+    } else {
+        format!(
+            "INSERT INTO ticket_articles ({ARTICLE_COLUMNS}) VALUES ({ARTICLE_VALUES}) RETURNING id AS article_id; \
+             REPLACE INTO article_fts (rowid, text) VALUES (last_insert_rowid(), $18); \
+             INSERT INTO ticket_history ({HISTORY_COLUMNS}) \
+                VALUES ($1, 'created', 'Ticket::Article', last_insert_rowid(), $16, $17); \
+             {ticket_update}"
+        )
+    };
+    // every row of every statement: a row limit could end the batch before its last statement
+    let rows = sqlx::query(&sql)
+        .bind(row.ticket_id)
+        .bind(row.type_id)
+        .bind(row.sender_id)
+        .bind(row.from)
+        .bind(row.to)
+        .bind(row.cc)
+        .bind(row.subject)
+        .bind(row.reply_to)
+        .bind(row.message_id)
+        .bind(row.in_reply_to)
+        .bind(row.content_type)
+        .bind(row.body)
+        .bind(i64::from(row.internal))
+        .bind(row.preferences)
+        .bind(row.origin_by_id)
+        .bind(actor_id)
+        .bind(now)
+        .bind(index_text)
+        .bind(i64::from(row.sender_id != SENDER_SYSTEM))
+        .bind(after.create_article_type_id)
+        .bind(after.create_article_sender_id)
+        .bind(&after.first_response_at)
+        .bind(&after.last_contact_at)
+        .bind(&after.last_contact_agent_at)
+        .bind(&after.last_contact_customer_at)
+        .bind(after.state_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    // PostgreSQL: one row with both; SQLite: the article's id, then the ticket
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Err(Error::Internal("an article's insert returned no rows".into()));
+    };
+    let id: i64 = first.try_get("article_id")?;
+    let ticket = tickets::TicketRecord::from_row(last)?;
+    Ok((id, ticket))
 }
 
 /// `PUT /ticket_articles/{id}`: only `internal` (and `preferences.highlight`) change.
