@@ -40,8 +40,18 @@ const RELEASE: &str = "RELEASE tandem_write";
 const ROLLBACK_TO: &str = "ROLLBACK TO tandem_write";
 /// A write's release that opens the next write's savepoint.
 const RELEASE_AND_SAVEPOINT: &str = "RELEASE tandem_write; SAVEPOINT tandem_write";
-/// The end of a batch: the tickets it changed (recorded by triggers) and its commit.
-const TAKE_CHANGED_AND_COMMIT: &str = "DELETE FROM changed_tickets RETURNING ticket_id; COMMIT";
+/// The end of a batch: its queued search rows moved into the index
+/// ([`crate::storage::article_index_queue`]), the tickets it changed (recorded by triggers)
+/// and its commit, in one round trip.
+fn take_changed_and_commit() -> &'static str {
+    static STATEMENTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "{}; DELETE FROM changed_tickets RETURNING ticket_id; COMMIT",
+            crate::storage::article_index_queue::MOVE_TO_INDEX
+        )
+    });
+    &STATEMENTS
+}
 /// How many failed batches are remembered for their members to find.
 const FAILURES_KEPT: usize = 64;
 
@@ -337,7 +347,7 @@ impl GroupCommit {
     /// write of the batch.
     async fn commit_open(&self, held: &mut Held) {
         use sqlx::Row;
-        let committed = sqlx::Executor::fetch_all(held.conn_mut(), TAKE_CHANGED_AND_COMMIT)
+        let committed = sqlx::Executor::fetch_all(held.conn_mut(), take_changed_and_commit())
             .await
             .and_then(|rows| {
                 rows.iter()

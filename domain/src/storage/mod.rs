@@ -2,6 +2,7 @@
 //! clock, name lookups and the caches the store keeps in step with its commits. Knows nothing
 //! of tickets or accounts beyond their tables.
 
+pub mod article_index_queue;
 pub mod auth_cache;
 pub mod clock;
 pub mod columns;
@@ -15,3 +16,4 @@ pub mod store;
 pub mod text;
 pub mod ticket_cache;
 pub mod ticket_list_marks;
+pub mod wal_checkpoint;

@@ -14,6 +14,8 @@ use crate::Result;
 use crate::storage::group_commit::{Begun, GroupCommit, Held};
 use crate::storage::ticket_cache::{self, TicketCache};
 use crate::storage::ticket_list_marks::TicketListMarks;
+use crate::storage::wal_checkpoint::Checkpointer;
+use crate::storage::{article_index_queue, wal_checkpoint};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -56,6 +58,8 @@ pub struct Store {
     group: Option<Arc<GroupCommit>>,
     /// Where deep pages of the ticket list start ([`TicketListMarks`]).
     ticket_list_marks: Arc<TicketListMarks>,
+    /// SQLite: checkpoints of the write-ahead log, off the writer ([`Checkpointer`]).
+    checkpointer: Option<Arc<Checkpointer>>,
 }
 
 /// A write transaction. Dropping it without `commit` rolls back, so nothing is half-stored.
@@ -68,6 +72,8 @@ pub struct WriteTx {
     backend: Backend,
     /// Batched writes: where to wait for the batch's commit.
     group: Option<(Arc<GroupCommit>, AnyPool, Arc<Semaphore>)>,
+    /// SQLite: starts a checkpoint after the commit ([`Checkpointer::after_commit`]).
+    checkpoint: Option<(Arc<Checkpointer>, AnyPool)>,
 }
 
 enum Inner {
@@ -120,7 +126,13 @@ impl WriteTx {
             ticket_cache,
             backend,
             group,
+            checkpoint,
         } = self;
+        let checkpoint = move || {
+            if let Some((checkpointer, pool)) = checkpoint {
+                checkpointer.after_commit(&pool);
+            }
+        };
         let mut tx = match inner {
             Inner::Tx(tx) => tx,
             // joins its batch, answered once the batch is durable; the batch's commit makes
@@ -129,11 +141,15 @@ impl WriteTx {
                 let (group, pool, writers) =
                     group.ok_or_else(|| crate::Error::Internal("no group commit".into()))?;
                 let after = move || auth_cache.mark_stale();
-                return if at_once {
+                let committed = if at_once {
                     group.commit_at_once(held, permit, after).await
                 } else {
                     group.commit(held, permit, &pool, &writers, after).await
                 };
+                if committed.is_ok() {
+                    checkpoint();
+                }
+                return committed;
             }
         };
         // Tickets this transaction changed (recorded by triggers): forgotten by this
@@ -151,13 +167,17 @@ impl WriteTx {
                 listed.map(|ids| parse_payload(&ids)).unwrap_or_default()
             }
             Backend::Sqlite => {
-                sqlx::query_scalar("DELETE FROM changed_tickets RETURNING ticket_id")
-                    .fetch_all(&mut *tx)
-                    .await?
+                // the queued search rows go into the index with the commit
+                let statements = format!(
+                    "{}; DELETE FROM changed_tickets RETURNING ticket_id",
+                    article_index_queue::MOVE_TO_INDEX
+                );
+                sqlx::query_scalar(&statements).fetch_all(&mut *tx).await?
             }
         };
         tx.commit().await?;
         drop(permit);
+        checkpoint();
         ticket_cache.forget(&changed);
         // It may have changed accounts or permissions: re-check before trusting the cache.
         auth_cache.mark_stale();
@@ -258,6 +278,13 @@ impl Store {
                         sqlx::query("PRAGMA cache_size = -32768")
                             .execute(&mut *conn)
                             .await?;
+                        // checkpoints run off the writer ([`Checkpointer`])
+                        sqlx::query(wal_checkpoint::AUTOCHECKPOINT_OFF)
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query(article_index_queue::CREATE)
+                            .execute(&mut *conn)
+                            .await?;
                     } else {
                         // No JIT compilation: Tandem's statements take milliseconds, and
                         // PostgreSQL compiles a statement whose estimated cost passes
@@ -285,6 +312,7 @@ impl Store {
             group: (group_commit && backend == Backend::Sqlite)
                 .then(|| Arc::new(GroupCommit::new(ticket_cache))),
             ticket_list_marks: Arc::default(),
+            checkpointer: (backend == Backend::Sqlite).then(Arc::default),
         };
         store.migrate().await?;
         if backend == Backend::Postgres
@@ -373,6 +401,7 @@ impl Store {
                 ticket_cache: self.ticket_cache.clone(),
                 backend: self.backend,
                 group: Some((group.clone(), self.pool.clone(), self.writers.clone())),
+                checkpoint: self.checkpoint(),
             });
         }
         let pool = self.pool.clone();
@@ -392,7 +421,15 @@ impl Store {
             ticket_cache: self.ticket_cache.clone(),
             backend: self.backend,
             group: None,
+            checkpoint: self.checkpoint(),
         })
+    }
+
+    /// What a write transaction needs to start a checkpoint after its commit (SQLite).
+    fn checkpoint(&self) -> Option<(Arc<Checkpointer>, AnyPool)> {
+        self.checkpointer
+            .clone()
+            .map(|checkpointer| (checkpointer, self.pool.clone()))
     }
 
     /// Runs `work` in one write transaction ([`Store::write`]) and commits when it returns

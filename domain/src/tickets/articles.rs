@@ -843,11 +843,11 @@ async fn side_effects(
 }
 
 /// Writes a new article's rows in one round trip to the database: the article, its search
-/// index row (as [`crate::tickets::search_index::index_article`] writes it), its `created`
-/// history entry (as [`crate::tickets::history::record`]) and the ticket's side effects
-/// (`after`, from [`side_effects`]; the article count goes up by one unless a system note
-/// is added, counted in SQL so the figure stays right whatever the caller's copy of the
-/// ticket says). SQLite runs the four statements as one batch (the later ones find the
+/// index row (as [`crate::tickets::search_index::index_article`] writes it: on SQLite queued
+/// for the commit), its `created` history entry (as [`crate::tickets::history::record`]) and
+/// the ticket's side effects (`after`, from [`side_effects`]; the article count goes up by
+/// one unless a system note is added, counted in SQL so the figure stays right whatever the
+/// caller's copy of the ticket says). SQLite runs the four statements as one batch (the later ones find the
 /// article's id with `last_insert_rowid()`), PostgreSQL as one statement of data-modifying
 /// `WITH` queries. Under SQLite's single writer each round trip is a hand-over to sqlx's
 /// connection thread and back, so one instead of four is what this is for. Returns the
@@ -863,7 +863,8 @@ async fn write_rows(
     const ARTICLE_COLUMNS: &str = "ticket_id, type_id, sender_id, from_address, to_address, cc, subject, reply_to, \
         message_id, in_reply_to, content_type, body, internal, preferences, origin_by_id, created_by_id, \
         updated_by_id, created_at, updated_at";
-    const ARTICLE_VALUES: &str = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $17";
+    const ARTICLE_VALUES: &str =
+        "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $17";
     const HISTORY_COLUMNS: &str =
         "ticket_id, history_type, history_object, object_id, created_by_id, created_at";
     let ticket_update = format!(
@@ -886,7 +887,7 @@ async fn write_rows(
     } else {
         format!(
             "INSERT INTO ticket_articles ({ARTICLE_COLUMNS}) VALUES ({ARTICLE_VALUES}) RETURNING id AS article_id; \
-             REPLACE INTO article_fts (rowid, text) VALUES (last_insert_rowid(), $18); \
+             REPLACE INTO article_fts_pending (rowid, text) VALUES (last_insert_rowid(), $18); \
              INSERT INTO ticket_history ({HISTORY_COLUMNS}) \
                 VALUES ($1, 'created', 'Ticket::Article', last_insert_rowid(), $16, $17); \
              {ticket_update}"
@@ -924,7 +925,9 @@ async fn write_rows(
         .await?;
     // PostgreSQL: one row with both; SQLite: the article's id, then the ticket
     let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
-        return Err(Error::Internal("an article's insert returned no rows".into()));
+        return Err(Error::Internal(
+            "an article's insert returned no rows".into(),
+        ));
     };
     let id: i64 = first.try_get("article_id")?;
     let ticket = tickets::TicketRecord::from_row(last)?;

@@ -4,7 +4,9 @@
 //! and `article_search` with `tsvector`s and GIN indexes (migration `0016_article_search`).
 //!
 //! Each change writes only its own rows, in the transaction of the change: a new article
-//! indexes itself, a changed title its ticket's row. Which ticket an article belongs to and
+//! indexes itself, a changed title its ticket's row. On SQLite an article's row waits in the
+//! transaction's queue until its `COMMIT` ([`article_index_queue`]), where a batch's rows are
+//! written in one statement. Which ticket an article belongs to and
 //! whether it is internal are not in the index: the search context reads them from
 //! `ticket_articles`, so merging tickets or flagging an article internal needs no reindexing
 //! (and internal text can never leak through a stale index row).
@@ -12,6 +14,7 @@
 use sqlx::AnyConnection;
 
 use crate::Result;
+use crate::storage::article_index_queue;
 use crate::storage::store::is_postgres;
 
 /// The most characters of one article's text that are indexed (the rest of a longer article
@@ -76,6 +79,8 @@ pub async fn index_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<()
 }
 
 /// Writes an article's row with `text` (see [`article_text`]); an existing row is replaced.
+/// SQLite: the row is queued and written with the transaction's `COMMIT`
+/// ([`article_index_queue`]); PostgreSQL writes it now.
 pub async fn index_article(conn: &mut AnyConnection, article_id: i64, text: &str) -> Result<()> {
     if is_postgres(conn) {
         sqlx::query(
@@ -87,12 +92,16 @@ pub async fn index_article(conn: &mut AnyConnection, article_id: i64, text: &str
         .execute(conn)
         .await?;
     } else {
-        // FTS5 replaces a row with the same rowid on `REPLACE`: one statement
-        sqlx::query("REPLACE INTO article_fts (rowid, text) VALUES ($1, $2)")
-            .bind(article_id)
-            .bind(text)
-            .execute(conn)
-            .await?;
+        // queued for the commit, which moves the transaction's rows into `article_fts` in
+        // one statement (see the queue's module for why)
+        sqlx::query(&format!(
+            "REPLACE INTO {} (rowid, text) VALUES ($1, $2)",
+            article_index_queue::TABLE
+        ))
+        .bind(article_id)
+        .bind(text)
+        .execute(conn)
+        .await?;
     }
     Ok(())
 }
@@ -102,7 +111,8 @@ pub async fn remove_article(conn: &mut AnyConnection, article_id: i64) -> Result
     let sql = if is_postgres(conn) {
         "DELETE FROM article_search WHERE article_id = $1"
     } else {
-        "DELETE FROM article_fts WHERE rowid = $1"
+        // with a row still queued by this transaction
+        "DELETE FROM article_fts WHERE rowid = $1; DELETE FROM article_fts_pending WHERE rowid = $1"
     };
     sqlx::query(sql).bind(article_id).execute(conn).await?;
     Ok(())
@@ -119,6 +129,8 @@ pub async fn remove_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<(
     } else {
         [
             "DELETE FROM article_fts WHERE rowid IN \
+             (SELECT id FROM ticket_articles WHERE ticket_id = $1); \
+             DELETE FROM article_fts_pending WHERE rowid IN \
              (SELECT id FROM ticket_articles WHERE ticket_id = $1)",
             "DELETE FROM ticket_fts WHERE rowid = $1",
         ]

@@ -1,0 +1,237 @@
+//! SQLite: new articles' search rows wait in a queue of the writing connection and reach the
+//! FTS5 index with their transaction's commit (`storage::article_index_queue`), and the
+//! write-ahead log is checkpointed off the writer (`storage::wal_checkpoint`). Every committed
+//! article is found by its own word, nothing of a failed or dropped write is in the index, a
+//! row removed in the transaction that queued it stays out, and the log does not grow
+//! without bound.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use domain::Store;
+use domain::tickets::search_index;
+
+const NOW: &str = "2026-01-01T00:00:00.000Z";
+
+async fn new_ticket(store: &Store) -> i64 {
+    let mut tx = store.write().await.unwrap();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO tickets (number, title, group_id, priority_id, state_id, owner_id, customer_id, \
+         created_by_id, updated_by_id, created_at, updated_at) \
+         VALUES ('90001', 'queue', 1, 2, 1, 1, 1, 1, 1, $1, $1) RETURNING id",
+    )
+    .bind(NOW)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// What a write does with its article after indexing it.
+#[derive(Clone, Copy, Debug)]
+enum Ending {
+    Commit,
+    /// An error after the article and its row were written: rolled back.
+    Fail,
+    /// The caller goes away at some point of the write.
+    Dropped,
+    /// The row is removed again (`remove_article`), the article kept: no row.
+    RemoveRow,
+    /// The article is deleted with its row in the same transaction: no row.
+    DeleteArticle,
+}
+
+fn ending(n: i64) -> Ending {
+    match n % 6 {
+        1 => Ending::Fail,
+        2 => Ending::Dropped,
+        3 => Ending::RemoveRow,
+        4 => Ending::DeleteArticle,
+        _ => Ending::Commit,
+    }
+}
+
+/// The word only article `n` contains.
+fn word(n: i64) -> String {
+    format!("queueword{n}")
+}
+
+async fn write(store: &Store, ticket: i64, n: i64, end: Ending) -> domain::Result<()> {
+    let mut tx = store.write().await?;
+    let body = format!("{} shared text", word(n));
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO ticket_articles (ticket_id, type_id, sender_id, content_type, body, internal, preferences, \
+         subject, created_by_id, updated_by_id, created_at, updated_at) \
+         VALUES ($1, 10, 2, 'text/plain', $2, 0, '{}', $3, 1, 1, $4, $4) RETURNING id",
+    )
+    .bind(ticket)
+    .bind(&body)
+    .bind(format!("n{n}"))
+    .bind(NOW)
+    .fetch_one(&mut *tx)
+    .await?;
+    let text = search_index::article_text(Some(&format!("n{n}")), &body, None, None);
+    search_index::index_article(&mut tx, id, &text).await?;
+    match end {
+        Ending::Fail => return Err(domain::Error::unprocessable("refused on purpose")),
+        Ending::RemoveRow => search_index::remove_article(&mut tx, id).await?,
+        Ending::DeleteArticle => {
+            search_index::remove_article(&mut tx, id).await?;
+            sqlx::query("DELETE FROM ticket_articles WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ending::Commit | Ending::Dropped => {}
+    }
+    tx.commit().await
+}
+
+/// Runs writes `from..to` concurrently; returns those acknowledged and those whose outcome
+/// the caller never learnt (dropped).
+async fn run_writes(store: &Store, ticket: i64, from: i64, to: i64) -> (Vec<i64>, Vec<i64>) {
+    let mut tasks = Vec::new();
+    for n in from..to {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let end = ending(n);
+            let outcome = match end {
+                Ending::Dropped => {
+                    let _ = tokio::time::timeout(
+                        Duration::from_micros(40 * (n as u64 % 17)),
+                        write(&store, ticket, n, Ending::Commit),
+                    )
+                    .await;
+                    None
+                }
+                _ => Some(write(&store, ticket, n, end).await.is_ok()),
+            };
+            (n, outcome)
+        }));
+    }
+    let (mut acknowledged, mut unknown) = (Vec::new(), Vec::new());
+    for task in tasks {
+        let (n, outcome) = task.await.unwrap();
+        match (ending(n), outcome) {
+            (_, None) => unknown.push(n),
+            (Ending::Commit | Ending::RemoveRow | Ending::DeleteArticle, Some(true)) => {
+                acknowledged.push(n)
+            }
+            (Ending::Fail, Some(false)) => {}
+            (end, Some(ok)) => panic!("write {n} ({end:?}) ended with ok = {ok}"),
+        }
+    }
+    (acknowledged, unknown)
+}
+
+/// Checks the index against the articles stored: exactly the committed ones that keep their
+/// row are indexed, each found by its own word.
+async fn check_index(store: &Store, acknowledged: &[i64], unknown: &[i64]) {
+    let mut conn = store.read().await.unwrap();
+    let stored: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, subject FROM ticket_articles WHERE subject LIKE 'n%'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    let indexed: BTreeSet<i64> = sqlx::query_scalar("SELECT rowid FROM article_fts")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    let mut expected = BTreeSet::new();
+    for (id, subject) in &stored {
+        let n: i64 = subject[1..].parse().unwrap();
+        match ending(n) {
+            Ending::Commit => {
+                assert!(
+                    acknowledged.contains(&n) || unknown.contains(&n),
+                    "write {n} is stored but failed"
+                );
+                expected.insert(*id);
+                let found: Vec<i64> =
+                    sqlx::query_scalar("SELECT rowid FROM article_fts WHERE article_fts MATCH $1")
+                        .bind(word(n))
+                        .fetch_all(&mut *conn)
+                        .await
+                        .unwrap();
+                assert_eq!(found, vec![*id], "article {n} is found by its word");
+            }
+            Ending::Dropped => {
+                expected.insert(*id);
+            }
+            Ending::RemoveRow => {}
+            Ending::DeleteArticle | Ending::Fail => panic!("write {n} left its article"),
+        }
+    }
+    for n in acknowledged {
+        if matches!(ending(*n), Ending::Commit | Ending::RemoveRow) {
+            assert!(
+                stored.iter().any(|(_, s)| s == &format!("n{n}")),
+                "acknowledged write {n} is stored"
+            );
+        }
+    }
+    assert_eq!(
+        indexed, expected,
+        "the index holds exactly the committed rows"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn queued_search_rows_reach_the_index_with_their_commit_and_only_then() {
+    let db = support::sqlite().await;
+    let ticket = new_ticket(&db.store).await;
+    // group commit (the default): writes share batches, each in a savepoint of its own
+    let (mut acknowledged, mut unknown) = run_writes(&db.store, ticket, 0, 240).await;
+    // one transaction per write: the queue moves with each commit
+    let single = Store::connect_with_group_commit(&db.url, false)
+        .await
+        .unwrap();
+    let (more, more_unknown) = run_writes(&single, ticket, 240, 360).await;
+    acknowledged.extend(more);
+    unknown.extend(more_unknown);
+    assert!(acknowledged.len() > 150, "most writes were acknowledged");
+    check_index(&db.store, &acknowledged, &unknown).await;
+    // later batches add their rows and leave the earlier ones as they were
+    let (last, _) = run_writes(&db.store, ticket, 360, 372).await;
+    acknowledged.extend(last);
+    check_index(&db.store, &acknowledged, &unknown).await;
+    single.close().await;
+    db.store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_write_ahead_log_is_checkpointed_off_the_writer() {
+    let db = support::sqlite().await;
+    let wal = std::path::PathBuf::from(format!("{}-wal", db.url.trim_start_matches("sqlite://")));
+    let blob = "x".repeat(400_000);
+    // 30 writes of 400 KB, spaced past the checkpoint interval: 12 MB through the log
+    for n in 0..30 {
+        let mut tx = db.store.write().await.unwrap();
+        sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2)")
+            .bind(format!("wal-{n}"))
+            .bind(&blob)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        tokio::time::sleep(domain::storage::wal_checkpoint::INTERVAL + Duration::from_millis(20))
+            .await;
+    }
+    let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    // automatic checkpoints are off: without the checkpointer the log would hold all 12 MB
+    assert!(
+        size < 4_000_000,
+        "the log is reused after checkpoints: {size} bytes"
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM settings WHERE name LIKE 'wal-%'")
+        .fetch_one(&mut *db.store.read().await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(stored, 30);
+    db.store.close().await;
+}
