@@ -19,10 +19,8 @@
 //! rows whose article is gone; `search_index::remove_article` also drops its queued row).
 //! PostgreSQL writes its `tsvector` row at once (its GIN index has a pending list of its own).
 
-/// The queue's name (`rowid` = the article's id, `text` = its indexed text).
-pub const TABLE: &str = "article_fts_pending";
-
-/// Creates the queue on a new SQLite connection.
+/// Creates the queue, `article_fts_pending` (`rowid` = the article's id, `text` = its indexed
+/// text), on a new SQLite connection.
 pub(crate) const CREATE: &str = "CREATE TEMP TABLE IF NOT EXISTS article_fts_pending \
      (rowid INTEGER PRIMARY KEY, text TEXT NOT NULL)";
 

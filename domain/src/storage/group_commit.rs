@@ -40,18 +40,12 @@ const RELEASE: &str = "RELEASE tandem_write";
 const ROLLBACK_TO: &str = "ROLLBACK TO tandem_write";
 /// A write's release that opens the next write's savepoint.
 const RELEASE_AND_SAVEPOINT: &str = "RELEASE tandem_write; SAVEPOINT tandem_write";
-/// The end of a batch: its queued search rows moved into the index
-/// ([`crate::storage::article_index_queue`]), the tickets it changed (recorded by triggers)
-/// and its commit, in one round trip.
-fn take_changed_and_commit() -> &'static str {
-    static STATEMENTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        format!(
-            "{}; DELETE FROM changed_tickets RETURNING ticket_id; COMMIT",
-            crate::storage::article_index_queue::MOVE_TO_INDEX
-        )
-    });
-    &STATEMENTS
-}
+/// The end of a batch, in one round trip: what every SQLite transaction runs before its
+/// commit ([`crate::storage::store::SQLITE_BEFORE_COMMIT`]: queued search rows, the tickets
+/// it changed), then the `COMMIT`.
+static TAKE_CHANGED_AND_COMMIT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("{}; COMMIT", *crate::storage::store::SQLITE_BEFORE_COMMIT)
+});
 /// How many failed batches are remembered for their members to find.
 const FAILURES_KEPT: usize = 64;
 
@@ -347,13 +341,14 @@ impl GroupCommit {
     /// write of the batch.
     async fn commit_open(&self, held: &mut Held) {
         use sqlx::Row;
-        let committed = sqlx::Executor::fetch_all(held.conn_mut(), take_changed_and_commit())
-            .await
-            .and_then(|rows| {
-                rows.iter()
-                    .map(|row| row.try_get::<i64, _>(0))
-                    .collect::<std::result::Result<Vec<i64>, _>>()
-            });
+        let committed =
+            sqlx::Executor::fetch_all(held.conn_mut(), TAKE_CHANGED_AND_COMMIT.as_str())
+                .await
+                .and_then(|rows| {
+                    rows.iter()
+                        .map(|row| row.try_get::<i64, _>(0))
+                        .collect::<std::result::Result<Vec<i64>, _>>()
+                });
         match committed {
             Ok(changed) => {
                 self.end_batch(None);

@@ -167,12 +167,9 @@ impl WriteTx {
                 listed.map(|ids| parse_payload(&ids)).unwrap_or_default()
             }
             Backend::Sqlite => {
-                // the queued search rows go into the index with the commit
-                let statements = format!(
-                    "{}; DELETE FROM changed_tickets RETURNING ticket_id",
-                    article_index_queue::MOVE_TO_INDEX
-                );
-                sqlx::query_scalar(&statements).fetch_all(&mut *tx).await?
+                sqlx::query_scalar(&SQLITE_BEFORE_COMMIT)
+                    .fetch_all(&mut *tx)
+                    .await?
             }
         };
         tx.commit().await?;
@@ -184,6 +181,17 @@ impl WriteTx {
         Ok(())
     }
 }
+
+/// What every SQLite write transaction runs before its `COMMIT` (one round trip): the queued
+/// search rows moved into the index ([`article_index_queue`]) and the tickets it changed
+/// (recorded by triggers) taken for the ticket cache, returned as rows of `ticket_id`.
+pub(crate) static SQLITE_BEFORE_COMMIT: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| {
+        format!(
+            "{}; DELETE FROM changed_tickets RETURNING ticket_id",
+            article_index_queue::MOVE_TO_INDEX
+        )
+    });
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

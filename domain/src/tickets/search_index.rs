@@ -5,8 +5,8 @@
 //!
 //! Each change writes only its own rows, in the transaction of the change: a new article
 //! indexes itself, a changed title its ticket's row. On SQLite an article's row waits in the
-//! transaction's queue until its `COMMIT` ([`article_index_queue`]), where a batch's rows are
-//! written in one statement. Which ticket an article belongs to and
+//! transaction's queue until its `COMMIT` ([`crate::storage::article_index_queue`]), where a
+//! batch's rows are written in one statement. Which ticket an article belongs to and
 //! whether it is internal are not in the index: the search context reads them from
 //! `ticket_articles`, so merging tickets or flagging an article internal needs no reindexing
 //! (and internal text can never leak through a stale index row).
@@ -14,7 +14,6 @@
 use sqlx::AnyConnection;
 
 use crate::Result;
-use crate::storage::article_index_queue;
 use crate::storage::store::is_postgres;
 
 /// The most characters of one article's text that are indexed (the rest of a longer article
@@ -80,7 +79,7 @@ pub async fn index_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<()
 
 /// Writes an article's row with `text` (see [`article_text`]); an existing row is replaced.
 /// SQLite: the row is queued and written with the transaction's `COMMIT`
-/// ([`article_index_queue`]); PostgreSQL writes it now.
+/// ([`crate::storage::article_index_queue`]); PostgreSQL writes it now.
 pub async fn index_article(conn: &mut AnyConnection, article_id: i64, text: &str) -> Result<()> {
     if is_postgres(conn) {
         sqlx::query(
@@ -94,14 +93,11 @@ pub async fn index_article(conn: &mut AnyConnection, article_id: i64, text: &str
     } else {
         // queued for the commit, which moves the transaction's rows into `article_fts` in
         // one statement (see the queue's module for why)
-        sqlx::query(&format!(
-            "REPLACE INTO {} (rowid, text) VALUES ($1, $2)",
-            article_index_queue::TABLE
-        ))
-        .bind(article_id)
-        .bind(text)
-        .execute(conn)
-        .await?;
+        sqlx::query("REPLACE INTO article_fts_pending (rowid, text) VALUES ($1, $2)")
+            .bind(article_id)
+            .bind(text)
+            .execute(conn)
+            .await?;
     }
     Ok(())
 }
