@@ -665,3 +665,85 @@ async fn embedded_records_show_customers_only_their_fields() {
         s.finish().await;
     }
 }
+
+/// `POST /tickets` reads what its request names before its write transaction and creates a
+/// customer named by a new address inside it: a new address makes one customer (named as
+/// sent), the same address again finds that customer, a request that fails after naming a new
+/// address leaves no user behind; the owner hears of the assignment and the group's agents of
+/// the new ticket, the creator of neither.
+#[tokio::test]
+async fn new_tickets_find_or_create_their_customer_and_tell_their_owner() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let agent1 = s.user_id(AGENT1).await;
+        let t = new_ticket(
+            &s,
+            ADMIN,
+            json!({"title": "Ada", "group": "Users", "owner_id": agent1,
+            "customer": {"firstname": "Ada", "lastname": "Lovelace", "email": " Ada@Example.TEST "},
+            "article": {"body": "x"}}),
+        )
+        .await;
+        assert_eq!(t["owner_id"], agent1, "{ctx}");
+        let customer = send(s.get(&format!("/users/{}", t["customer_id"]), AGENT1))
+            .await
+            .1;
+        assert_eq!(
+            (
+                &customer["email"],
+                &customer["firstname"],
+                &customer["lastname"]
+            ),
+            (
+                &json!("ada@example.test"),
+                &json!("Ada"),
+                &json!("Lovelace")
+            ),
+            "{ctx}"
+        );
+        let again = new_ticket(
+            &s,
+            ADMIN,
+            json!({"title": "Ada again", "group": "Users",
+            "customer_id": "guess:ADA@example.test", "article": {"body": "y"}}),
+        )
+        .await;
+        assert_eq!(
+            again["customer_id"], t["customer_id"],
+            "{ctx}: found, not made twice"
+        );
+        let r = send(s.get("/users/search?query=ada@example.test", ADMIN)).await;
+        assert_eq!(r.1.as_array().map(Vec::len), Some(1), "{ctx}: {}", r.1);
+
+        // a request that fails after naming a new address creates nobody
+        let r = send(
+            s.post("/tickets", AGENT1)
+                .json(&json!({"title": "No", "group": "Users",
+            "customer_id": "guess:nobody.yet@example.test", "state": "no such state"})),
+        )
+        .await;
+        assert_eq!(r.0, 422, "{ctx}: {}", r.1);
+        let r = send(s.get("/users/search?query=nobody.yet@example.test", ADMIN)).await;
+        assert_eq!(r.1, json!([]), "{ctx}: nothing stored");
+
+        // agent1 heard of the new ticket and of being its owner, agent2 (read access) of the
+        // new ticket, the admin (who made it) of neither
+        for (login, heard) in [
+            (AGENT1, &["assign", "create"][..]),
+            (AGENT2, &["create"][..]),
+            (ADMIN, &[][..]),
+        ] {
+            let bell = send(s.get("/online_notifications", login)).await.1;
+            let mut reasons: Vec<&str> = bell
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| n["o_id"] == t["id"])
+                .map(|n| n["reason"].as_str().unwrap())
+                .collect();
+            reasons.sort_unstable();
+            assert_eq!(reasons, heard, "{ctx}: {login}: {bell}");
+        }
+        s.finish().await;
+    }
+}

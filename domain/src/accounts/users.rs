@@ -551,6 +551,14 @@ pub async fn find_or_create_by_email(
     find_or_create_by_email_named(conn, actor, email, firstname, lastname.trim()).await
 }
 
+/// The id of the user with this e-mail address (exactly as stored: lowercased), if any.
+pub async fn id_by_email(conn: &mut AnyConnection, email: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
 /// [`find_or_create_by_email`] with the new user's first and last name apart (Zammad's
 /// `customer: {firstname, lastname, email}` on ticket create).
 pub async fn find_or_create_by_email_named(
@@ -561,11 +569,7 @@ pub async fn find_or_create_by_email_named(
     lastname: &str,
 ) -> Result<i64> {
     let email = email.trim().to_lowercase();
-    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(id) = existing {
+    if let Some(id) = id_by_email(conn, &email).await? {
         return Ok(id);
     }
     let params = UserParams {

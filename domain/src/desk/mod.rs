@@ -24,6 +24,14 @@ use crate::tickets::time_accounting::TimeAccountingRecord;
 use crate::tickets::{self, TicketRecord};
 use crate::{Result, Store, tickets::articles};
 
+/// Who hears of a new ticket: its group's agents, its owner (see [`Desk::tell_new_ticket`]).
+struct NewTicketAudience {
+    /// The group and owner it was read for.
+    about: notify::About,
+    created: notify::Audience,
+    assigned: Option<notify::Audience>,
+}
+
 #[derive(Clone)]
 pub struct Desk {
     pub store: Store,
@@ -96,9 +104,27 @@ impl Desk {
         article: Option<Result<articles::PreparedBody>>,
     ) -> Result<TicketRecord> {
         let quote = quote_of(&article);
+        // what the request names and who hears of the ticket are read before the write
+        // transaction: under SQLite's single writer every statement waits its turn
+        let (plan, audience) = {
+            let mut read = self.store.read().await?;
+            let plan = tickets::plan_create(&mut read, actor, request).await?;
+            let audience = match plan.owner_id() {
+                Some(owner_id) => {
+                    let about = notify::About {
+                        ticket_id: None,
+                        group_id: plan.group_id(),
+                        owner_id,
+                    };
+                    Some(self.new_ticket_audience(&mut read, actor, about).await?)
+                }
+                None => None,
+            };
+            (plan, audience)
+        };
         let mut tx = self.store.write().await?;
         let (ticket, first) =
-            tickets::create(&mut tx, &self.files, actor, request, article).await?;
+            tickets::create_planned(&mut tx, &self.files, actor, request, plan, article).await?;
         // the first article is the ticket's only one: the mentions, the mail queue and the
         // notifications look at it instead of querying for what is new
         let mut queued = false;
@@ -109,9 +135,26 @@ impl Desk {
             }
         }
         let excerpt = first.as_ref().and_then(|first| customer_text(first, quote));
-        queued |= self
-            .tell_new_ticket_with(&mut tx, actor, &ticket, None, excerpt.as_deref())
-            .await?;
+        queued |= match audience {
+            Some(audience)
+                if audience.about.group_id == ticket.group_id
+                    && audience.about.owner_id == ticket.owner_id =>
+            {
+                self.tell_new_ticket_to(
+                    &mut tx,
+                    actor,
+                    &ticket,
+                    None,
+                    excerpt.as_deref(),
+                    &audience,
+                )
+                .await?
+            }
+            _ => {
+                self.tell_new_ticket_with(&mut tx, actor, &ticket, None, excerpt.as_deref())
+                    .await?
+            }
+        };
         // a new ticket started from a named shared draft: the draft ends
         if let Some(draft_id) = request.shared_draft_id {
             crate::shared_drafts::start::consume(&mut tx, actor, draft_id, ticket.group_id).await?;
@@ -568,17 +611,50 @@ impl Desk {
         answering: Option<&str>,
         excerpt: Option<&str>,
     ) -> Result<bool> {
-        let mut queued = notify::notify(
-            conn,
-            &self.mail,
-            actor,
-            ticket,
-            notify::Happening::NewTicket,
-            excerpt,
-        )
-        .await?;
-        if ticket.owner_id != crate::accounts::users::SYSTEM_USER_ID {
-            queued |= self.tell_assignment(conn, actor, ticket).await?;
+        let audience = self
+            .new_ticket_audience(conn, actor, notify::About::ticket(ticket))
+            .await?;
+        self.tell_new_ticket_to(conn, actor, ticket, answering, excerpt, &audience)
+            .await
+    }
+
+    /// Who hears of a new ticket (see [`Desk::tell_new_ticket`]), read before it is stored
+    /// when its group and owner are known.
+    async fn new_ticket_audience(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        about: notify::About,
+    ) -> Result<NewTicketAudience> {
+        let created =
+            notify::audience(conn, &self.mail, actor, about, notify::Happening::NewTicket).await?;
+        let assigned = if about.owner_id != crate::accounts::users::SYSTEM_USER_ID {
+            let assigned = notify::Happening::Assigned { to: about.owner_id };
+            Some(notify::audience(conn, &self.mail, actor, about, assigned).await?)
+        } else {
+            None
+        };
+        Ok(NewTicketAudience {
+            about,
+            created,
+            assigned,
+        })
+    }
+
+    /// [`Desk::tell_new_ticket_with`] with its audience read before: writes only (and the
+    /// customer's acknowledgement).
+    async fn tell_new_ticket_to(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        ticket: &TicketRecord,
+        answering: Option<&str>,
+        excerpt: Option<&str>,
+        audience: &NewTicketAudience,
+    ) -> Result<bool> {
+        let mut queued = notify::tell(conn, actor, ticket, &audience.created, excerpt).await?;
+        if let Some(assigned) = &audience.assigned {
+            queued |= notify::tell(conn, actor, ticket, assigned, None).await?;
         }
         if !actor.is_agent() {
             queued |= notify::acknowledge(conn, &self.mail, &self.files, ticket, answering).await?;

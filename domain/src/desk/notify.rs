@@ -76,7 +76,7 @@ pub fn wants(preferences: &str, key: &str, channel: &str) -> bool {
 /// of them at once ([`load_actors`]), not one by one inside the write transaction.
 async fn recipients(
     conn: &mut AnyConnection,
-    ticket: &TicketRecord,
+    about: About,
     happening: Happening,
 ) -> Result<Vec<Actor>> {
     let mut ids: Vec<i64> = match happening {
@@ -86,19 +86,23 @@ async fn recipients(
                  UNION SELECT ur.user_id FROM role_groups rg JOIN user_roles ur ON ur.role_id = rg.role_id WHERE rg.group_id = $2 \
                  LIMIT 1000",
             )
-            .bind(ticket.group_id)
-            .bind(ticket.group_id)
+            .bind(about.group_id)
+            .bind(about.group_id)
             .fetch_all(&mut *conn)
             .await?
         }
         Happening::CustomerReply => {
-            let mut ids: Vec<i64> =
-                sqlx::query_scalar("SELECT user_id FROM mentions WHERE ticket_id = $1")
-                    .bind(ticket.id)
-                    .fetch_all(&mut *conn)
-                    .await?;
-            if ticket.owner_id != users::SYSTEM_USER_ID {
-                ids.push(ticket.owner_id);
+            let mut ids: Vec<i64> = match about.ticket_id {
+                Some(ticket_id) => {
+                    sqlx::query_scalar("SELECT user_id FROM mentions WHERE ticket_id = $1")
+                        .bind(ticket_id)
+                        .fetch_all(&mut *conn)
+                        .await?
+                }
+                None => Vec::new(),
+            };
+            if about.owner_id != users::SYSTEM_USER_ID {
+                ids.push(about.owner_id);
             }
             ids
         }
@@ -110,7 +114,7 @@ async fn recipients(
     Ok(load_actors(conn, &ids)
         .await?
         .into_iter()
-        .filter(|actor| actor.has_group_access(ticket.group_id, AccessLevel::Read))
+        .filter(|actor| actor.has_group_access(about.group_id, AccessLevel::Read))
         .collect())
 }
 
@@ -158,6 +162,87 @@ async fn insert_online(
     Ok(())
 }
 
+/// The ticket a happening is about, as far as choosing its recipients needs it: a new
+/// ticket's recipients are known before it is stored.
+#[derive(Debug, Clone, Copy)]
+pub struct About {
+    /// `None`: the ticket is not stored yet (it has no followers).
+    pub ticket_id: Option<i64>,
+    pub group_id: i64,
+    /// `SYSTEM_USER_ID`: nobody.
+    pub owner_id: i64,
+}
+
+impl About {
+    pub fn ticket(ticket: &TicketRecord) -> About {
+        About {
+            ticket_id: Some(ticket.id),
+            group_id: ticket.group_id,
+            owner_id: ticket.owner_id,
+        }
+    }
+}
+
+/// Who is told of a happening and how, read by [`audience`] (only reads: it may run before
+/// the write transaction that [`tell`] writes in).
+#[derive(Debug, Clone)]
+pub struct Audience {
+    happening: Happening,
+    /// The recipients (never the actor).
+    people: Vec<users::UserRecord>,
+    /// What notification mails are made of, when one is to be sent: the FQDN (Message-IDs,
+    /// loop marker), the sender address (setting `notification_sender`) and the base URL of
+    /// ticket links.
+    mail: Option<MailParts>,
+}
+
+#[derive(Debug, Clone)]
+struct MailParts {
+    fqdn: String,
+    sender: String,
+    base_url: String,
+}
+
+/// Reads who is told of `happening` by `actor` (see [`recipients`]) and, when sending is on
+/// and one of them wants it by e-mail, the settings its mails are made of.
+pub async fn audience(
+    conn: &mut AnyConnection,
+    mail: &MailService,
+    actor: &Actor,
+    about: About,
+    happening: Happening,
+) -> Result<Audience> {
+    let ids: Vec<i64> = recipients(conn, about, happening)
+        .await?
+        .iter()
+        .map(|person| person.id)
+        .filter(|id| *id != actor.id)
+        .collect();
+    let people = users::find_many(conn, &ids).await?;
+    let mailed = mail.sending_enabled()
+        && people.iter().any(|user| {
+            wants(&user.preferences, happening.key(), "email") && users::valid_email(&user.email)
+        });
+    let mail = if mailed {
+        let fqdn = articles::fqdn(conn).await?;
+        let sender = settings::get::<String>(conn, "notification_sender")
+            .await?
+            .unwrap_or_else(|| format!("noreply@{fqdn}"));
+        Some(MailParts {
+            base_url: base_url(conn).await?,
+            fqdn,
+            sender,
+        })
+    } else {
+        None
+    };
+    Ok(Audience {
+        happening,
+        people,
+        mail,
+    })
+}
+
 /// Writes the notifications of `happening` (by `actor`, never to `actor`) in the caller's
 /// transaction. `excerpt`: the text that came with it (a reply's first lines). Returns
 /// whether mail was queued (wake the delivery worker after the commit).
@@ -169,37 +254,42 @@ pub async fn notify(
     happening: Happening,
     excerpt: Option<&str>,
 ) -> Result<bool> {
+    let audience = audience(conn, mail, actor, About::ticket(ticket), happening).await?;
+    tell(conn, actor, ticket, &audience, excerpt).await
+}
+
+/// Writes what [`audience`] read: the online notifications of those who want them, and the
+/// mails (queued) of those who want them by e-mail, in the caller's transaction. Returns
+/// whether mail was queued.
+pub async fn tell(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    ticket: &TicketRecord,
+    audience: &Audience,
+    excerpt: Option<&str>,
+) -> Result<bool> {
+    let happening = audience.happening;
     let mut queued = false;
-    let ids: Vec<i64> = recipients(conn, ticket, happening)
-        .await?
-        .iter()
-        .map(|person| person.id)
-        .filter(|id| *id != actor.id)
-        .collect();
-    let mut mail_parts = None;
-    let people = users::find_many(conn, &ids).await?;
-    let online: Vec<i64> = people
+    let online: Vec<i64> = audience
+        .people
         .iter()
         .filter(|user| wants(&user.preferences, happening.key(), "online"))
         .map(|user| user.id)
         .collect();
     insert_online(conn, actor, ticket, happening, &online).await?;
-    for user in people {
-        if !mail.sending_enabled()
-            || !wants(&user.preferences, happening.key(), "email")
-            || !users::valid_email(&user.email)
-        {
+    let Some(MailParts {
+        fqdn,
+        sender,
+        base_url,
+    }) = &audience.mail
+    else {
+        return Ok(queued);
+    };
+    for user in &audience.people {
+        if !wants(&user.preferences, happening.key(), "email") || !users::valid_email(&user.email) {
             continue;
         }
-        if mail_parts.is_none() {
-            let fqdn = articles::fqdn(conn).await?;
-            let sender = settings::get::<String>(conn, "notification_sender")
-                .await?
-                .unwrap_or_else(|| format!("noreply@{fqdn}"));
-            let link = format!("{}/tickets/{}", base_url(conn).await?, ticket.id);
-            mail_parts = Some((fqdn, sender, link));
-        }
-        let (fqdn, sender, link) = mail_parts.clone().expect("set above");
+        let link = format!("{base_url}/tickets/{}", ticket.id);
         let excerpt: String = excerpt.unwrap_or_default().chars().take(1_000).collect();
         let body = format!(
             "{} — {}\n\nTicket#{}: {}\nBy: {}\n\n{}\n\n{}\n\nYou get this e-mail because of your notification settings in Tandem.\n",

@@ -474,9 +474,10 @@ pub async fn create_on(
     create_on_loaded(conn, files, actor, ticket, facts, body, first, prepared).await
 }
 
-/// [`create_on`] for a ticket the caller has locked ([`lock_ticket`]) and loaded since.
+/// [`create_on`] for a ticket the caller has locked ([`lock_ticket`]) and loaded since (or
+/// inserted in this transaction).
 #[allow(clippy::too_many_arguments)]
-async fn create_on_loaded(
+pub(crate) async fn create_on_loaded(
     conn: &mut AnyConnection,
     files: &FileStore,
     actor: &Actor,

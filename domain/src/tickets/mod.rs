@@ -293,58 +293,82 @@ fn clean_title(title: &str) -> String {
         .to_string()
 }
 
-/// Resolves `customer_id: "guess:<email>"`: an existing user by e-mail, or a new customer.
-async fn guess_customer(conn: &mut AnyConnection, actor: &Actor, email: &str) -> Result<i64> {
+/// A customer as a request names it, checked: a user reference, or an e-mail address
+/// (`guess:<email>` or `{firstname, lastname, email}`) with the names a new customer gets.
+enum NamedCustomer<'a> {
+    User(&'a input::UserRef),
+    Email {
+        /// Lowercased, valid.
+        email: String,
+        firstname: &'a str,
+        lastname: &'a str,
+    },
+}
+
+/// Checks a request's customer reference: 422 for an invalid address or a name longer than
+/// its column.
+fn named_customer(customer: &input::CustomerRef) -> Result<NamedCustomer<'_>> {
+    let (email, firstname, lastname) = match customer {
+        input::CustomerRef::User(user) => return Ok(NamedCustomer::User(user)),
+        input::CustomerRef::Guess(email) => (email, "", ""),
+        input::CustomerRef::Details {
+            email,
+            firstname,
+            lastname,
+        } => (email, firstname.as_str(), lastname.as_str()),
+    };
     let email = email.trim().to_lowercase();
     if !users::valid_email(&email) {
         return Err(Error::unprocessable(format!(
             "Invalid email '{email}' of customer"
         )));
     }
-    users::find_or_create_by_email(conn, Some(actor), &email, None).await
+    for (field, value) in [("firstname", firstname), ("lastname", lastname)] {
+        crate::storage::columns::check(field, Some(value), crate::storage::columns::NAME)?;
+    }
+    Ok(NamedCustomer::Email {
+        email,
+        firstname,
+        lastname,
+    })
+}
+
+/// The customer a request names, as far as it exists (only reads): `None` when it names none,
+/// `Some(None)` when it names a new customer by e-mail address, to be created by
+/// [`customer_from`] in the write transaction. Errors as [`customer_from`].
+async fn existing_customer(
+    conn: &mut AnyConnection,
+    customer: Option<&input::CustomerRef>,
+) -> Result<Option<Option<i64>>> {
+    let Some(customer) = customer else {
+        return Ok(None);
+    };
+    Ok(Some(match named_customer(customer)? {
+        NamedCustomer::User(user) => Some(input::resolve_user(conn, "customer", user).await?),
+        NamedCustomer::Email { email, .. } => users::id_by_email(conn, &email).await?,
+    }))
 }
 
 /// The customer a request names (see [`input::CustomerRef`]); `None` when it names none.
+/// A customer named by an e-mail address nobody has is created (Zammad: `guess:<email>` and
+/// `"customer": {"firstname", "lastname", "email"}` find the customer by e-mail or create one).
 async fn customer_from(
     conn: &mut AnyConnection,
     actor: &Actor,
     customer: Option<&input::CustomerRef>,
 ) -> Result<Option<i64>> {
-    match customer {
-        None => Ok(None),
-        Some(input::CustomerRef::Guess(email)) => {
-            guess_customer(conn, actor, email).await.map(Some)
-        }
-        // Zammad: `"customer": {"firstname", "lastname", "email"}` finds the customer by
-        // e-mail or creates one
-        Some(input::CustomerRef::Details {
+    let Some(customer) = customer else {
+        return Ok(None);
+    };
+    match named_customer(customer)? {
+        NamedCustomer::User(user) => input::resolve_user(conn, "customer", user).await.map(Some),
+        NamedCustomer::Email {
             email,
             firstname,
             lastname,
-        }) => {
-            let email = email.trim().to_lowercase();
-            if !users::valid_email(&email) {
-                return Err(Error::unprocessable(format!(
-                    "Invalid email '{email}' of customer"
-                )));
-            }
-            crate::storage::columns::check(
-                "firstname",
-                Some(firstname),
-                crate::storage::columns::NAME,
-            )?;
-            crate::storage::columns::check(
-                "lastname",
-                Some(lastname),
-                crate::storage::columns::NAME,
-            )?;
-            users::find_or_create_by_email_named(conn, Some(actor), &email, firstname, lastname)
-                .await
-                .map(Some)
-        }
-        Some(input::CustomerRef::User(user)) => {
-            input::resolve_user(conn, "customer", user).await.map(Some)
-        }
+        } => users::find_or_create_by_email_named(conn, Some(actor), &email, firstname, lastname)
+            .await
+            .map(Some),
     }
 }
 
@@ -500,9 +524,22 @@ pub struct NewTicket {
     pub preferences: Value,
 }
 
-/// Stores a new ticket (its number, defaults, `close_at` for closed states, history), in the
-/// caller's transaction. Permission checks are the caller's business. Returns the id.
-pub async fn insert(conn: &mut AnyConnection, actor: &Actor, new: NewTicket) -> Result<i64> {
+/// What a new ticket's stored values follow from its request, read by [`resolve`]: the
+/// default state and priority filled in, the owner kept only with full access to the group,
+/// the organisation checked against the customer's, the pending time parsed.
+#[derive(Debug, Clone)]
+pub struct ResolvedTicket {
+    state: states::StateRecord,
+    priority_id: i64,
+    owner_id: i64,
+    organization_id: Option<i64>,
+    pending_time: Option<String>,
+}
+
+/// Reads what [`insert_resolved`] needs of `new` (only reads: callers may run it before the
+/// write transaction). Errors: 422 for a pending state without its time or an unreadable
+/// time; 404 for a customer that does not exist.
+pub async fn resolve(conn: &mut AnyConnection, new: &NewTicket) -> Result<ResolvedTicket> {
     let state_id = match new.state_id {
         Some(id) => id,
         None => {
@@ -526,60 +563,136 @@ pub async fn insert(conn: &mut AnyConnection, actor: &Actor, new: NewTicket) -> 
     };
     let owner_id = sane_owner(conn, new.owner_id, new.group_id).await?;
     let organization_id = organization_for(conn, new.customer_id, new.organization_id).await?;
-    let pending_time = pending_time_for(&state, new.pending_time, None)?;
+    let pending_time = pending_time_for(&state, new.pending_time.clone(), None)?;
     require_pending_time(&state, &pending_time)?;
-    let number = next_number(conn).await?;
-    let now = clock::now();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO tickets (number, title, group_id, priority_id, state_id, organization_id, owner_id, customer_id, \
-         note, pending_time, preferences, close_at, last_owner_update_at, created_by_id, updated_by_id, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING id",
-    )
-    .bind(&number)
-    .bind(&new.title)
-    .bind(new.group_id)
-    .bind(priority_id)
-    .bind(state_id)
-    .bind(organization_id)
-    .bind(owner_id)
-    .bind(new.customer_id)
-    .bind(new.note)
-    .bind(pending_time)
-    .bind(new.preferences.to_string())
-    .bind(state.is_closed().then(|| now.clone()))
-    .bind((owner_id != SYSTEM_USER_ID).then(|| now.clone()))
-    .bind(actor.id)
-    .bind(actor.id)
-    .bind(&now)
-    .bind(&now)
-    .fetch_one(&mut *conn)
-    .await?;
-    crate::tickets::history::record(
-        conn,
-        actor.id,
-        crate::tickets::history::Entry {
-            ticket_id: id,
-            history_type: "created",
-            history_object: "Ticket",
-            object_id: id,
-            ..Default::default()
-        },
-    )
-    .await?;
-    crate::tickets::search_index::index_ticket(conn, id).await?;
-    Ok(id)
+    Ok(ResolvedTicket {
+        state,
+        priority_id,
+        owner_id,
+        organization_id,
+        pending_time,
+    })
 }
 
-/// `POST /tickets`: creates a ticket (and its first article) in the caller's transaction;
-/// the ticket and that article. `prepared_article`: the article's body prepared before the
-/// transaction, as [`articles::create_on`] takes it.
-pub async fn create(
+/// Stores a new ticket (its number, defaults, `close_at` for closed states, history), in the
+/// caller's transaction. Permission checks are the caller's business. Returns the id.
+pub async fn insert(conn: &mut AnyConnection, actor: &Actor, new: NewTicket) -> Result<i64> {
+    let resolved = resolve(conn, &new).await?;
+    Ok(insert_resolved(conn, actor, new, resolved).await?.0.id)
+}
+
+/// [`insert`] with what [`resolve`] read of `new` known: only the writes — the number
+/// ([`next_number`]), then the ticket, its `created` history entry and its search row in one
+/// round trip (SQLite: one batch of three statements; PostgreSQL: one statement of
+/// data-modifying `WITH` queries), as under SQLite's single writer each round trip waits for
+/// sqlx's connection thread. Returns the ticket as stored and whether its state is closed.
+pub async fn insert_resolved(
     conn: &mut AnyConnection,
-    files: &FileStore,
+    actor: &Actor,
+    new: NewTicket,
+    resolved: ResolvedTicket,
+) -> Result<(TicketRecord, TicketFacts)> {
+    const TICKET_COLUMNS: &str = "number, title, group_id, priority_id, state_id, organization_id, owner_id, \
+        customer_id, note, pending_time, preferences, close_at, last_owner_update_at, created_by_id, \
+        updated_by_id, created_at, updated_at";
+    const TICKET_VALUES: &str =
+        "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $15";
+    const HISTORY_COLUMNS: &str =
+        "ticket_id, history_type, history_object, object_id, created_by_id, created_at";
+    let ResolvedTicket {
+        state,
+        priority_id,
+        owner_id,
+        organization_id,
+        pending_time,
+    } = resolved;
+    let number = next_number(conn).await?;
+    let now = clock::now();
+    let returning = &*RETURNING_COLUMNS;
+    let sql = if crate::storage::store::is_postgres(conn) {
+        format!(
+            "WITH ticket AS (INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({TICKET_VALUES}) \
+                RETURNING {returning}), \
+             history AS (INSERT INTO ticket_history ({HISTORY_COLUMNS}) \
+                SELECT id, 'created', 'Ticket', id, $14, $15 FROM ticket), \
+             indexed AS (INSERT INTO ticket_search (ticket_id, number, title) \
+                SELECT id, number, title FROM ticket) \
+             SELECT * FROM ticket"
+        )
+    } else {
+        // the history row takes the ticket's id from `last_insert_rowid()`, the search row
+        // from the history row (the last inserted then)
+        format!(
+            "INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({TICKET_VALUES}) RETURNING {returning}; \
+             INSERT INTO ticket_history ({HISTORY_COLUMNS}) \
+                VALUES (last_insert_rowid(), 'created', 'Ticket', last_insert_rowid(), $14, $15); \
+             REPLACE INTO ticket_fts (rowid, number, title) \
+                SELECT ticket_id, $1, $2 FROM ticket_history WHERE id = last_insert_rowid()"
+        )
+    };
+    // every row of every statement: a row limit could end the batch before its last statement
+    let rows = sqlx::query(&sql)
+        .bind(&number)
+        .bind(&new.title)
+        .bind(new.group_id)
+        .bind(priority_id)
+        .bind(state.id)
+        .bind(organization_id)
+        .bind(owner_id)
+        .bind(new.customer_id)
+        .bind(new.note)
+        .bind(pending_time)
+        .bind(new.preferences.to_string())
+        .bind(state.is_closed().then(|| now.clone()))
+        .bind((owner_id != SYSTEM_USER_ID).then(|| now.clone()))
+        .bind(actor.id)
+        .bind(&now)
+        .fetch_all(&mut *conn)
+        .await?;
+    let Some(row) = rows.first() else {
+        return Err(Error::Internal("a ticket's insert returned no row".into()));
+    };
+    let ticket = TicketRecord::from_row(row)?;
+    let facts = ticket.facts(state.is_closed());
+    Ok((ticket, facts))
+}
+
+/// What `POST /tickets` reads and checks of its request before the write transaction
+/// ([`plan_create`]): the new ticket with every name resolved to an id, permission checked,
+/// and — unless its customer is still to be created — its stored values ([`resolve`]).
+#[derive(Debug, Clone)]
+pub struct CreatePlan {
+    new: NewTicket,
+    /// `false`: the request names a customer by an e-mail address nobody has yet; the
+    /// customer is created (and the ticket's values resolved) in the write transaction.
+    customer_known: bool,
+    resolved: Option<ResolvedTicket>,
+}
+
+impl CreatePlan {
+    /// The new ticket's group.
+    pub fn group_id(&self) -> i64 {
+        self.new.group_id
+    }
+
+    /// The owner the ticket will have (`SYSTEM_USER_ID`: none), when already known.
+    pub fn owner_id(&self) -> Option<i64> {
+        self.resolved.as_ref().map(|r| r.owner_id)
+    }
+}
+
+/// The reads and checks of `POST /tickets` ([`create`]) that need no write: field lengths,
+/// names resolved to ids (422 naming the field when one does not exist), whether `actor` may
+/// create a ticket in the group (403), the customer found, the state allowed for the caller,
+/// defaults and the owner and organisation rules ([`resolve`]). Run it on a read connection
+/// before the write transaction and pass the plan to [`create_planned`]; the rows it read are
+/// referenced by foreign keys, so a group, state or user removed in between fails the insert
+/// instead of storing a dangling ticket.
+pub async fn plan_create(
+    conn: &mut AnyConnection,
     actor: &Actor,
     request: &input::TicketChanges,
-    prepared_article: Option<Result<articles::PreparedBody>>,
-) -> Result<(TicketRecord, Option<articles::ArticleRecord>)> {
+) -> Result<CreatePlan> {
     let agent = actor.is_agent();
     let title = input::checked("title", request.title.clone())?
         .as_deref()
@@ -596,11 +709,13 @@ pub async fn create(
         return Err(Error::not_authorized());
     }
     let customer_id = if agent {
-        customer_from(conn, actor, request.customer.as_ref())
-            .await?
-            .unwrap_or(actor.id)
+        match existing_customer(conn, request.customer.as_ref()).await? {
+            Some(Some(id)) => Some(id),
+            Some(None) => None, // to be created in the write transaction
+            None => Some(actor.id),
+        }
     } else {
-        actor.id // customers' customer/owner fields are dropped
+        Some(actor.id) // customers' customer/owner fields are dropped
     };
     let requested_state =
         input::resolve_opt(conn, Named::TicketState, "state", request.state.as_ref()).await?;
@@ -642,43 +757,108 @@ pub async fn create(
         Some(p) if agent => Value::Object(p.clone()),
         _ => json!({}),
     };
-    let id = insert(
-        conn,
-        actor,
-        NewTicket {
-            title,
-            group_id,
-            state_id: requested_state,
-            priority_id,
-            owner_id,
-            customer_id,
-            organization_id: requested_org,
-            note,
-            pending_time: input::checked("pending_time", request.pending_time.clone())?,
-            preferences,
-        },
-    )
-    .await?;
+    let new = NewTicket {
+        title,
+        group_id,
+        state_id: requested_state,
+        priority_id,
+        owner_id,
+        customer_id: customer_id.unwrap_or(SYSTEM_USER_ID),
+        organization_id: requested_org,
+        note,
+        pending_time: input::checked("pending_time", request.pending_time.clone())?,
+        preferences,
+    };
+    let resolved = match customer_id {
+        Some(_) => Some(resolve(conn, &new).await?),
+        None => None,
+    };
+    Ok(CreatePlan {
+        new,
+        customer_known: customer_id.is_some(),
+        resolved,
+    })
+}
+
+/// `POST /tickets`: creates a ticket (and its first article) in the caller's transaction;
+/// the ticket and that article. `prepared_article`: the article's body prepared before the
+/// transaction, as [`articles::create_on`] takes it. Reads and checks on `conn` first
+/// ([`plan_create`]); [`create_planned`] takes a plan read before the transaction.
+pub async fn create(
+    conn: &mut AnyConnection,
+    files: &FileStore,
+    actor: &Actor,
+    request: &input::TicketChanges,
+    prepared_article: Option<Result<articles::PreparedBody>>,
+) -> Result<(TicketRecord, Option<articles::ArticleRecord>)> {
+    let plan = plan_create(conn, actor, request).await?;
+    create_planned(conn, files, actor, request, plan, prepared_article).await
+}
+
+/// [`create`]'s writes, with its reads and checks done before ([`plan_create`] on
+/// `request`): the customer created when the request names a new one, the ticket, its
+/// mentions, tags and first article.
+pub async fn create_planned(
+    conn: &mut AnyConnection,
+    files: &FileStore,
+    actor: &Actor,
+    request: &input::TicketChanges,
+    plan: CreatePlan,
+    prepared_article: Option<Result<articles::PreparedBody>>,
+) -> Result<(TicketRecord, Option<articles::ArticleRecord>)> {
+    let CreatePlan {
+        mut new,
+        customer_known,
+        resolved,
+    } = plan;
+    if !customer_known {
+        new.customer_id = customer_from(conn, actor, request.customer.as_ref())
+            .await?
+            .unwrap_or(actor.id);
+    }
+    let resolved = match resolved {
+        Some(resolved) => resolved,
+        None => resolve(conn, &new).await?,
+    };
+    let (inserted, facts) = insert_resolved(conn, actor, new, resolved).await?;
+    let id = inserted.id;
+    // the ticket as inserted is the ticket as it is, unless mentions or tags change it since
+    let mut current = Some((inserted, facts));
     for user_id in &request.mentions {
         crate::tickets::mentions::create(conn, actor, id, Some(*user_id)).await?;
+        current = None;
     }
     if let Some(tags) = &request.tags {
         for tag in tag_names_in(tags) {
             add_tag(conn, actor, id, tag).await?;
+            current = None;
         }
     }
-    let (first, after) = match &request.article {
-        Some(article) => {
-            let (first, after) =
-                articles::create_on(conn, files, actor, id, article, true, prepared_article)
-                    .await?;
-            (Some(first), after)
+    let (first, ticket) = match (&request.article, current) {
+        (Some(article), current) => {
+            let (ticket, facts) = match current {
+                Some(current) => current,
+                None => load_locked(conn, id).await?,
+            };
+            let (first, after) = articles::create_on_loaded(
+                conn,
+                files,
+                actor,
+                ticket,
+                facts,
+                article,
+                true,
+                prepared_article,
+            )
+            .await?;
+            let ticket = match after {
+                Some(ticket) => ticket,
+                None => find(conn, id).await?,
+            };
+            (Some(first), ticket)
         }
-        None => (None, None),
-    };
-    let ticket = match after {
-        Some(ticket) => ticket,
-        None => find(conn, id).await?,
+        (None, Some((ticket, _))) => (None, ticket),
+        (None, None) => (None, find(conn, id).await?),
     };
     Ok((ticket, first))
 }
