@@ -32,6 +32,13 @@ struct NewTicketAudience {
     assigned: Option<notify::Audience>,
 }
 
+impl NewTicketAudience {
+    /// Whether it was read for the ticket's group and owner.
+    fn fits(&self, ticket: &TicketRecord) -> bool {
+        self.about.group_id == ticket.group_id && self.about.owner_id == ticket.owner_id
+    }
+}
+
 #[derive(Clone)]
 pub struct Desk {
     pub store: Store,
@@ -135,26 +142,17 @@ impl Desk {
             }
         }
         let excerpt = first.as_ref().and_then(|first| customer_text(first, quote));
-        queued |= match audience {
-            Some(audience)
-                if audience.about.group_id == ticket.group_id
-                    && audience.about.owner_id == ticket.owner_id =>
-            {
-                self.tell_new_ticket_to(
-                    &mut tx,
-                    actor,
-                    &ticket,
-                    None,
-                    excerpt.as_deref(),
-                    &audience,
-                )
-                .await?
-            }
-            _ => {
-                self.tell_new_ticket_with(&mut tx, actor, &ticket, None, excerpt.as_deref())
+        // read again only when the ticket did not come out as planned
+        let audience = match audience.filter(|audience| audience.fits(&ticket)) {
+            Some(audience) => audience,
+            None => {
+                self.new_ticket_audience(&mut tx, actor, notify::About::ticket(&ticket))
                     .await?
             }
         };
+        queued |= self
+            .tell_new_ticket_to(&mut tx, actor, &ticket, None, excerpt.as_deref(), &audience)
+            .await?;
         // a new ticket started from a named shared draft: the draft ends
         if let Some(draft_id) = request.shared_draft_id {
             crate::shared_drafts::start::consume(&mut tx, actor, draft_id, ticket.group_id).await?;
@@ -597,25 +595,18 @@ impl Desk {
         answering: Option<&str>,
     ) -> Result<bool> {
         let excerpt = first_customer_text(conn, ticket.id, 0).await?;
-        self.tell_new_ticket_with(conn, actor, ticket, answering, excerpt.as_deref())
-            .await
-    }
-
-    /// [`Desk::tell_new_ticket`] with the customer's text known (`excerpt`, at most 1,000
-    /// characters).
-    async fn tell_new_ticket_with(
-        &self,
-        conn: &mut sqlx::AnyConnection,
-        actor: &Actor,
-        ticket: &TicketRecord,
-        answering: Option<&str>,
-        excerpt: Option<&str>,
-    ) -> Result<bool> {
         let audience = self
             .new_ticket_audience(conn, actor, notify::About::ticket(ticket))
             .await?;
-        self.tell_new_ticket_to(conn, actor, ticket, answering, excerpt, &audience)
-            .await
+        self.tell_new_ticket_to(
+            conn,
+            actor,
+            ticket,
+            answering,
+            excerpt.as_deref(),
+            &audience,
+        )
+        .await
     }
 
     /// Who hears of a new ticket (see [`Desk::tell_new_ticket`]), read before it is stored
@@ -641,8 +632,9 @@ impl Desk {
         })
     }
 
-    /// [`Desk::tell_new_ticket_with`] with its audience read before: writes only (and the
-    /// customer's acknowledgement).
+    /// [`Desk::tell_new_ticket`] with the customer's text known (`excerpt`, at most 1,000
+    /// characters) and the audience read before: writes only (and the customer's
+    /// acknowledgement).
     async fn tell_new_ticket_to(
         &self,
         conn: &mut sqlx::AnyConnection,

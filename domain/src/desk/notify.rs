@@ -312,7 +312,7 @@ pub async fn tell(
                 happening.headline(),
                 ticket.title
             ),
-            message_id: compose::new_message_id(ticket.id, &fqdn),
+            message_id: compose::new_message_id(ticket.id, fqdn),
             in_reply_to: None,
             references: Vec::new(),
             body,
@@ -324,13 +324,8 @@ pub async fn tell(
         match message {
             Ok(message) => {
                 let formatted = String::from_utf8_lossy(&message.formatted()).into_owned();
-                outbox::enqueue_system(
-                    conn,
-                    &formatted,
-                    &sender,
-                    std::slice::from_ref(&user.email),
-                )
-                .await?;
+                outbox::enqueue_system(conn, &formatted, sender, std::slice::from_ref(&user.email))
+                    .await?;
                 queued = true;
             }
             Err(e) => tracing::warn!(user = user.id, error = %e, "notification mail not built"),
