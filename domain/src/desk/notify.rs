@@ -118,12 +118,18 @@ async fn recipients(
         .collect())
 }
 
-/// `http://fqdn` (settings `http_type`, `fqdn`).
-async fn base_url(conn: &mut AnyConnection) -> Result<String> {
+/// `http://fqdn` (setting `http_type`; `fqdn` as read).
+async fn base_url(conn: &mut AnyConnection, fqdn: &str) -> Result<String> {
     let scheme = settings::get::<String>(conn, "http_type")
         .await?
         .unwrap_or_else(|| "http".into());
-    Ok(format!("{scheme}://{}", articles::fqdn(conn).await?))
+    Ok(format!("{scheme}://{fqdn}"))
+}
+
+/// Whether `user` is sent `happening` by e-mail: their preferences want it and their address
+/// is valid (sending being on is the caller's check).
+fn mailed_to(user: &users::UserRecord, happening: Happening) -> bool {
+    wants(&user.preferences, happening.key(), "email") && users::valid_email(&user.email)
 }
 
 /// Recipients per statement of [`insert_online`] (binds: four shared, one per recipient).
@@ -219,17 +225,14 @@ pub async fn audience(
         .filter(|id| *id != actor.id)
         .collect();
     let people = users::find_many(conn, &ids).await?;
-    let mailed = mail.sending_enabled()
-        && people.iter().any(|user| {
-            wants(&user.preferences, happening.key(), "email") && users::valid_email(&user.email)
-        });
+    let mailed = mail.sending_enabled() && people.iter().any(|user| mailed_to(user, happening));
     let mail = if mailed {
         let fqdn = articles::fqdn(conn).await?;
         let sender = settings::get::<String>(conn, "notification_sender")
             .await?
             .unwrap_or_else(|| format!("noreply@{fqdn}"));
         Some(MailParts {
-            base_url: base_url(conn).await?,
+            base_url: base_url(conn, &fqdn).await?,
             fqdn,
             sender,
         })
@@ -285,10 +288,11 @@ pub async fn tell(
     else {
         return Ok(queued);
     };
-    for user in &audience.people {
-        if !wants(&user.preferences, happening.key(), "email") || !users::valid_email(&user.email) {
-            continue;
-        }
+    for user in audience
+        .people
+        .iter()
+        .filter(|user| mailed_to(user, happening))
+    {
         let link = format!("{base_url}/tickets/{}", ticket.id);
         let excerpt: String = excerpt.unwrap_or_default().chars().take(1_000).collect();
         let body = format!(

@@ -844,8 +844,8 @@ async fn side_effects(
 }
 
 /// Writes a new article's rows in one round trip to the database: the article, its search
-/// index row (as [`crate::tickets::search_index::index_article`] writes it: on SQLite queued
-/// for the commit), its `created` history entry (as [`crate::tickets::history::record`]) and
+/// index row (as [`crate::tickets::search_index::article_rows_sql`] writes it: on SQLite
+/// queued for the commit), its `created` history entry (as [`crate::tickets::history::record`]) and
 /// the ticket's side effects (`after`, from [`side_effects`]; the article count goes up by
 /// one unless a system note is added, counted in SQL so the figure stays right whatever the
 /// caller's copy of the ticket says). SQLite runs the four statements as one batch (the later ones find the
@@ -875,20 +875,27 @@ async fn write_rows(
          updated_by_id = $16, updated_at = $17 WHERE id = $1 RETURNING {}",
         *tickets::RETURNING_COLUMNS
     );
-    let sql = if crate::storage::store::is_postgres(conn) {
+    let postgres = crate::storage::store::is_postgres(conn);
+    let sql = if postgres {
+        let indexed =
+            crate::tickets::search_index::article_rows_sql(postgres, "SELECT id, $18 FROM article");
         format!(
             "WITH article AS (INSERT INTO ticket_articles ({ARTICLE_COLUMNS}) VALUES ({ARTICLE_VALUES}) RETURNING id), \
-             indexed AS (INSERT INTO article_search (article_id, tsv) \
-                SELECT id, to_tsvector('simple', $18) FROM article), \
+             indexed AS ({indexed}), \
              history AS (INSERT INTO ticket_history ({HISTORY_COLUMNS}) \
                 SELECT $1, 'created', 'Ticket::Article', id, $16, $17 FROM article), \
              ticket AS ({ticket_update}) \
              SELECT (SELECT id FROM article) AS article_id, ticket.* FROM ticket"
         )
     } else {
+        // the queued search row's rowid is the article's, so `last_insert_rowid()` stays it
+        let indexed = crate::tickets::search_index::article_rows_sql(
+            postgres,
+            "VALUES (last_insert_rowid(), $18)",
+        );
         format!(
             "INSERT INTO ticket_articles ({ARTICLE_COLUMNS}) VALUES ({ARTICLE_VALUES}) RETURNING id AS article_id; \
-             REPLACE INTO article_fts_pending (rowid, text) VALUES (last_insert_rowid(), $18); \
+             {indexed}; \
              INSERT INTO ticket_history ({HISTORY_COLUMNS}) \
                 VALUES ($1, 'created', 'Ticket::Article', last_insert_rowid(), $16, $17); \
              {ticket_update}"

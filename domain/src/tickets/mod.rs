@@ -609,25 +609,30 @@ pub async fn insert_resolved(
     let number = next_number(conn).await?;
     let now = clock::now();
     let returning = &*RETURNING_COLUMNS;
-    let sql = if crate::storage::store::is_postgres(conn) {
+    let postgres = crate::storage::store::is_postgres(conn);
+    let sql = if postgres {
+        let indexed =
+            search_index::ticket_rows_sql(postgres, "SELECT id, number, title FROM ticket");
         format!(
             "WITH ticket AS (INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({TICKET_VALUES}) \
                 RETURNING {returning}), \
              history AS (INSERT INTO ticket_history ({HISTORY_COLUMNS}) \
                 SELECT id, 'created', 'Ticket', id, $14, $15 FROM ticket), \
-             indexed AS (INSERT INTO ticket_search (ticket_id, number, title) \
-                SELECT id, number, title FROM ticket) \
+             indexed AS ({indexed}) \
              SELECT * FROM ticket"
         )
     } else {
         // the history row takes the ticket's id from `last_insert_rowid()`, the search row
         // from the history row (the last inserted then)
+        let indexed = search_index::ticket_rows_sql(
+            postgres,
+            "SELECT ticket_id, $1, $2 FROM ticket_history WHERE id = last_insert_rowid()",
+        );
         format!(
             "INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({TICKET_VALUES}) RETURNING {returning}; \
              INSERT INTO ticket_history ({HISTORY_COLUMNS}) \
                 VALUES (last_insert_rowid(), 'created', 'Ticket', last_insert_rowid(), $14, $15); \
-             REPLACE INTO ticket_fts (rowid, number, title) \
-                SELECT ticket_id, $1, $2 FROM ticket_history WHERE id = last_insert_rowid()"
+             {indexed}"
         )
     };
     // every row of every statement: a row limit could end the batch before its last statement
@@ -663,9 +668,8 @@ pub async fn insert_resolved(
 #[derive(Debug, Clone)]
 pub struct CreatePlan {
     new: NewTicket,
-    /// `false`: the request names a customer by an e-mail address nobody has yet; the
-    /// customer is created (and the ticket's values resolved) in the write transaction.
-    customer_known: bool,
+    /// `None`: the request names a customer by an e-mail address nobody has yet; the customer
+    /// is created (and the ticket's values resolved) in the write transaction.
     resolved: Option<ResolvedTicket>,
 }
 
@@ -773,11 +777,7 @@ pub async fn plan_create(
         Some(_) => Some(resolve(conn, &new).await?),
         None => None,
     };
-    Ok(CreatePlan {
-        new,
-        customer_known: customer_id.is_some(),
-        resolved,
-    })
+    Ok(CreatePlan { new, resolved })
 }
 
 /// `POST /tickets`: creates a ticket (and its first article) in the caller's transaction;
@@ -806,61 +806,57 @@ pub async fn create_planned(
     plan: CreatePlan,
     prepared_article: Option<Result<articles::PreparedBody>>,
 ) -> Result<(TicketRecord, Option<articles::ArticleRecord>)> {
-    let CreatePlan {
-        mut new,
-        customer_known,
-        resolved,
-    } = plan;
-    if !customer_known {
-        new.customer_id = customer_from(conn, actor, request.customer.as_ref())
-            .await?
-            .unwrap_or(actor.id);
-    }
+    let CreatePlan { mut new, resolved } = plan;
     let resolved = match resolved {
         Some(resolved) => resolved,
-        None => resolve(conn, &new).await?,
+        None => {
+            new.customer_id = customer_from(conn, actor, request.customer.as_ref())
+                .await?
+                .unwrap_or(actor.id);
+            resolve(conn, &new).await?
+        }
     };
     let (inserted, facts) = insert_resolved(conn, actor, new, resolved).await?;
     let id = inserted.id;
-    // the ticket as inserted is the ticket as it is, unless mentions or tags change it since
-    let mut current = Some((inserted, facts));
+    let mut changed_since = false;
     for user_id in &request.mentions {
         crate::tickets::mentions::create(conn, actor, id, Some(*user_id)).await?;
-        current = None;
+        changed_since = true;
     }
-    if let Some(tags) = &request.tags {
-        for tag in tag_names_in(tags) {
-            add_tag(conn, actor, id, tag).await?;
-            current = None;
-        }
+    for tag in request.tags.as_deref().into_iter().flat_map(tag_names_in) {
+        add_tag(conn, actor, id, tag).await?;
+        changed_since = true;
     }
-    let (first, ticket) = match (&request.article, current) {
-        (Some(article), current) => {
-            let (ticket, facts) = match current {
-                Some(current) => current,
-                None => load_locked(conn, id).await?,
-            };
-            let (first, after) = articles::create_on_loaded(
-                conn,
-                files,
-                actor,
-                ticket,
-                facts,
-                article,
-                true,
-                prepared_article,
-            )
-            .await?;
-            let ticket = match after {
-                Some(ticket) => ticket,
-                None => find(conn, id).await?,
-            };
-            (Some(first), ticket)
-        }
-        (None, Some((ticket, _))) => (None, ticket),
-        (None, None) => (None, find(conn, id).await?),
+    let Some(article) = &request.article else {
+        let ticket = if changed_since {
+            find(conn, id).await?
+        } else {
+            inserted
+        };
+        return Ok((ticket, None));
     };
-    Ok((ticket, first))
+    // the ticket as inserted is the ticket as it is, unless mentions or tags changed it
+    let (ticket, facts) = if changed_since {
+        load_locked(conn, id).await?
+    } else {
+        (inserted, facts)
+    };
+    let (first, after) = articles::create_on_loaded(
+        conn,
+        files,
+        actor,
+        ticket,
+        facts,
+        article,
+        true,
+        prepared_article,
+    )
+    .await?;
+    let ticket = match after {
+        Some(ticket) => ticket,
+        None => find(conn, id).await?,
+    };
+    Ok((ticket, Some(first)))
 }
 
 /// `PUT /tickets/{id}`: changes fields (customers: only title, state, priority, group) and

@@ -60,20 +60,49 @@ pub fn article_text(
     }
 }
 
+/// The statement that writes (or rewrites) the search rows of the tickets `rows` yields: a
+/// query or `VALUES` list of `(id, number, title)`. The one definition of a ticket's row, for
+/// [`index_ticket`] and for writes that index a new ticket within a statement of their own
+/// (`tickets::insert_resolved`). FTS5 replaces a row with the same rowid on `REPLACE`.
+pub(crate) fn ticket_rows_sql(postgres: bool, rows: &str) -> String {
+    if postgres {
+        format!(
+            "INSERT INTO ticket_search (ticket_id, number, title) {rows} \
+             ON CONFLICT (ticket_id) DO UPDATE SET number = excluded.number, title = excluded.title"
+        )
+    } else {
+        format!("REPLACE INTO ticket_fts (rowid, number, title) {rows}")
+    }
+}
+
+/// The statement that writes (or replaces) the search rows of the articles `rows` yields: a
+/// query or `VALUES` list of `(id, text)` (`text` from [`article_text`]). The one definition
+/// of an article's row, for [`index_article`] and for a new article's write
+/// (`articles::write_rows`). SQLite: the rows are queued and reach `article_fts` with the
+/// transaction's `COMMIT` ([`crate::storage::article_index_queue`]); PostgreSQL writes them now.
+pub(crate) fn article_rows_sql(postgres: bool, rows: &str) -> String {
+    if postgres {
+        format!(
+            "INSERT INTO article_search (article_id, tsv) \
+             SELECT r.id, to_tsvector('simple', r.text) FROM ({rows}) AS r (id, text) \
+             ON CONFLICT (article_id) DO UPDATE SET tsv = excluded.tsv"
+        )
+    } else {
+        // queued for the commit, which moves the transaction's rows into `article_fts` in
+        // one statement (see the queue's module for why)
+        format!("REPLACE INTO article_fts_pending (rowid, text) {rows}")
+    }
+}
+
 /// Writes (or rewrites) a ticket's own row: its number and title. Call after creating a
 /// ticket and after its title changed.
 pub async fn index_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<()> {
-    // one statement: the row copied from the ticket (nothing when the ticket is gone); FTS5
-    // replaces a row with the same rowid on `REPLACE`
-    let sql = if is_postgres(conn) {
-        "INSERT INTO ticket_search (ticket_id, number, title) \
-         SELECT id, number, title FROM tickets WHERE id = $1 \
-         ON CONFLICT (ticket_id) DO UPDATE SET number = excluded.number, title = excluded.title"
-    } else {
-        "REPLACE INTO ticket_fts (rowid, number, title) \
-         SELECT id, number, title FROM tickets WHERE id = $1"
-    };
-    sqlx::query(sql).bind(ticket_id).execute(conn).await?;
+    // one statement: the row copied from the ticket (nothing when the ticket is gone)
+    let sql = ticket_rows_sql(
+        is_postgres(conn),
+        "SELECT id, number, title FROM tickets WHERE id = $1",
+    );
+    sqlx::query(&sql).bind(ticket_id).execute(conn).await?;
     Ok(())
 }
 
@@ -81,24 +110,12 @@ pub async fn index_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<()
 /// SQLite: the row is queued and written with the transaction's `COMMIT`
 /// ([`crate::storage::article_index_queue`]); PostgreSQL writes it now.
 pub async fn index_article(conn: &mut AnyConnection, article_id: i64, text: &str) -> Result<()> {
-    if is_postgres(conn) {
-        sqlx::query(
-            "INSERT INTO article_search (article_id, tsv) VALUES ($1, to_tsvector('simple', $2)) \
-             ON CONFLICT (article_id) DO UPDATE SET tsv = excluded.tsv",
-        )
+    let sql = article_rows_sql(is_postgres(conn), "VALUES ($1, $2)");
+    sqlx::query(&sql)
         .bind(article_id)
         .bind(text)
         .execute(conn)
         .await?;
-    } else {
-        // queued for the commit, which moves the transaction's rows into `article_fts` in
-        // one statement (see the queue's module for why)
-        sqlx::query("REPLACE INTO article_fts_pending (rowid, text) VALUES ($1, $2)")
-            .bind(article_id)
-            .bind(text)
-            .execute(conn)
-            .await?;
-    }
     Ok(())
 }
 
