@@ -177,13 +177,19 @@ async fn check_password_unguarded(
         .is_none_or(|at| now - at > LAST_LOGIN_PRECISION);
     if stale || failed != 0 || locked_until.is_some() {
         let mut tx = store.write().await?;
-        sqlx::query(
-            "UPDATE users SET login_failed = 0, locked_until = NULL, last_login = $1 WHERE id = $2",
-        )
-        .bind(clock::format(now))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        // `locked_until` is one of the columns whose change starts a new auth generation
+        // (migration 0006): set only when there is a lock to lift, else every first sign-in
+        // would make every cached credential be checked again
+        let statement = if locked_until.is_some() {
+            "UPDATE users SET login_failed = 0, locked_until = NULL, last_login = $1 WHERE id = $2"
+        } else {
+            "UPDATE users SET login_failed = 0, last_login = $1 WHERE id = $2"
+        };
+        sqlx::query(statement)
+            .bind(clock::format(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
     }
     Ok(Ok(id))

@@ -81,7 +81,7 @@ impl Desk {
         let Some(article) = article else {
             return Ok((None, StoredFiles::default()));
         };
-        let fqdn = articles::fqdn(&mut *self.store.read().await?).await?;
+        let fqdn = articles::fqdn_cached(&self.store).await?;
         let mut prepared = articles::prepare(&self.files, &fqdn, article, ticket_id).await;
         let stored = match &mut prepared {
             Ok(body) => StoredFiles {

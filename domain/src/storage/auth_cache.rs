@@ -61,10 +61,19 @@ impl AuthCache {
             return Ok(generation);
         }
         let generation = generation(conn).await?;
-        if let Ok(mut known) = self.known.lock() {
-            *known = Some((generation, Instant::now()));
-        }
+        self.observe(generation);
         Ok(generation)
+    }
+
+    /// The generation was read now: trusted for [`GENERATION_TTL`]. The counter only grows, so
+    /// a read that started before a commit observed a newer value cannot take it back.
+    pub fn observe(&self, generation: u64) {
+        if let Ok(mut known) = self.known.lock() {
+            let newer = known.is_none_or(|(current, _)| generation >= current);
+            if newer {
+                *known = Some((generation, Instant::now()));
+            }
+        }
     }
 
     /// The generation read less than [`GENERATION_TTL`] ago, if any.
@@ -74,7 +83,8 @@ impl AuthCache {
         (at.elapsed() < GENERATION_TTL).then_some(generation)
     }
 
-    /// A write was committed here: the next check re-reads the generation.
+    /// A write was committed here without reading the generation in its transaction (as
+    /// SQLite's commits do, [`AuthCache::observe`]): the next check re-reads it.
     pub fn mark_stale(&self) {
         if let Ok(mut known) = self.known.lock() {
             *known = None;

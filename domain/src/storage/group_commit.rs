@@ -32,6 +32,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::storage::auth_cache::AuthCache;
 use crate::storage::ticket_cache::TicketCache;
 use crate::{Error, Result};
 
@@ -42,7 +43,7 @@ const ROLLBACK_TO: &str = "ROLLBACK TO tandem_write";
 const RELEASE_AND_SAVEPOINT: &str = "RELEASE tandem_write; SAVEPOINT tandem_write";
 /// The end of a batch, in one round trip: what every SQLite transaction runs before its
 /// commit ([`crate::storage::store::SQLITE_BEFORE_COMMIT`]: queued search rows, the tickets
-/// it changed), then the `COMMIT`.
+/// it changed, the auth generation it left), then the `COMMIT`.
 static TAKE_CHANGED_AND_COMMIT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!("{}; COMMIT", *crate::storage::store::SQLITE_BEFORE_COMMIT)
 });
@@ -79,6 +80,8 @@ pub struct GroupCommit {
     state: Mutex<State>,
     /// Forgets the tickets a batch changed once it is committed.
     ticket_cache: Arc<TicketCache>,
+    /// Learns the auth generation each committed batch left.
+    auth_cache: Arc<AuthCache>,
 }
 
 impl Drop for GroupCommit {
@@ -94,10 +97,12 @@ impl Drop for GroupCommit {
 }
 
 impl GroupCommit {
-    /// Batches for one SQLite store; `ticket_cache` forgets what each committed batch changed.
-    pub fn new(ticket_cache: Arc<TicketCache>) -> GroupCommit {
+    /// Batches for one SQLite store; `ticket_cache` forgets what each committed batch changed,
+    /// `auth_cache` learns the auth generation it left.
+    pub fn new(ticket_cache: Arc<TicketCache>, auth_cache: Arc<AuthCache>) -> GroupCommit {
         GroupCommit {
             ticket_cache,
+            auth_cache,
             state: Mutex::new(State {
                 conn: None,
                 open: false,
@@ -286,15 +291,14 @@ impl GroupCommit {
 
     /// Commits a write: its savepoint released (its changes join the batch), the connection
     /// and the permit handed on, then waits until the batch has ended, committing it when it
-    /// is still open, and runs `after` once the write is durable. All of it in a task of its
-    /// own: a caller that goes away cannot leave a batch open without anyone to commit it.
+    /// is still open; `Ok` once the write is durable. All of it in a task of its own: a caller
+    /// that goes away cannot leave a batch open without anyone to commit it.
     pub async fn commit(
         self: &Arc<Self>,
         mut held: Held,
         permit: OwnedSemaphorePermit,
         pool: &AnyPool,
         writers: &Arc<Semaphore>,
-        after: impl FnOnce() + Send + 'static,
     ) -> Result<()> {
         let (shared, pool, writers) = (self.clone(), pool.clone(), writers.clone());
         tokio::spawn(async move {
@@ -302,16 +306,14 @@ impl GroupCommit {
             drop(held);
             drop(permit);
             let batch = released?;
-            shared.committed(&pool, &writers, batch).await?;
-            after();
-            Ok(())
+            shared.committed(&pool, &writers, batch).await
         })
         .await
         .map_err(|e| Error::Internal(format!("COMMIT did not finish: {e}")))?
     }
 
     /// Commits a write and the batch it joins now, before handing the connection and the
-    /// permit on, and runs `after` once the write is durable. For a write that holds an
+    /// permit on; `Ok` once the write is durable. For a write that holds an
     /// in-process lock across its commit which a later writer takes inside its transaction
     /// (a shared-draft room's write lock): [`GroupCommit::commit`] would wait for that writer,
     /// and the writer for the lock. The batch's earlier members are answered by this commit.
@@ -320,7 +322,6 @@ impl GroupCommit {
         self: &Arc<Self>,
         mut held: Held,
         permit: OwnedSemaphorePermit,
-        after: impl FnOnce() + Send + 'static,
     ) -> Result<()> {
         let shared = self.clone();
         tokio::spawn(async move {
@@ -328,9 +329,7 @@ impl GroupCommit {
             shared.commit_open(&mut held).await;
             drop(held);
             drop(permit);
-            shared.outcome(batch)?;
-            after();
-            Ok(())
+            shared.outcome(batch)
         })
         .await
         .map_err(|e| Error::Internal(format!("COMMIT did not finish: {e}")))?
@@ -350,9 +349,14 @@ impl GroupCommit {
                         .collect::<std::result::Result<Vec<i64>, _>>()
                 });
         match committed {
-            Ok(changed) => {
+            Ok(rows) => {
+                let (changed, generation) = crate::storage::store::changed_and_generation(rows);
                 self.end_batch(None);
                 self.ticket_cache.forget(&changed);
+                match generation {
+                    Some(generation) => self.auth_cache.observe(generation),
+                    None => self.auth_cache.mark_stale(),
+                }
             }
             Err(e) => {
                 let _ = sqlx::query("ROLLBACK").execute(held.conn_mut()).await;

@@ -1,5 +1,8 @@
 //! System settings (Zammad's `Setting`): JSON values by name.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::AnyConnection;
@@ -25,6 +28,48 @@ pub async fn get<T: DeserializeOwned>(conn: &mut AnyConnection, name: &str) -> R
     Ok(get_value(conn, name)
         .await?
         .and_then(|v| serde_json::from_value(v).ok()))
+}
+
+/// Settings as of one `auth_generation` (which triggers bump on any change to `settings`,
+/// migration 0006): values read on every request of a kind (the FQDN of every new article)
+/// without a statement each, for a read connection's view (never inside a write that may
+/// change them). Another instance's change is seen as late as the generation is
+/// ([`crate::storage::auth_cache::AuthCache::known_generation`], at most 100 ms).
+#[derive(Debug, Default)]
+pub struct SettingsCache {
+    /// The generation the values belong to, and the values read (absent ones as `None`).
+    values: Mutex<(u64, HashMap<String, Option<Value>>)>,
+}
+
+/// [`get`] through the store's [`SettingsCache`]: a statement only when the setting was not
+/// read since the last change to settings, accounts or groups (the generation is read first
+/// when not known, so a value is never older than the generation it is kept under).
+pub async fn cached<T: DeserializeOwned>(store: &crate::Store, name: &str) -> Result<Option<T>> {
+    let auth_cache = store.auth_cache();
+    let generation = match auth_cache.known_generation() {
+        Some(generation) => generation,
+        None => auth_cache.generation(&mut *store.read().await?).await?,
+    };
+    let cache = store.settings_cache();
+    let remembered = {
+        let values = cache.values.lock().unwrap_or_else(|e| e.into_inner());
+        (values.0 == generation)
+            .then(|| values.1.get(name).cloned())
+            .flatten()
+    };
+    let value = match remembered {
+        Some(value) => value,
+        None => {
+            let value = get_value(&mut *store.read().await?, name).await?;
+            let mut values = cache.values.lock().unwrap_or_else(|e| e.into_inner());
+            if values.0 != generation {
+                *values = (generation, HashMap::new());
+            }
+            values.1.insert(name.to_string(), value.clone());
+            value
+        }
+    };
+    Ok(value.and_then(|v| serde_json::from_value(v).ok()))
 }
 
 pub async fn set(conn: &mut AnyConnection, name: &str, value: &Value) -> Result<()> {

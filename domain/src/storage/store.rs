@@ -53,6 +53,8 @@ pub struct Store {
     /// lock upgrades. PostgreSQL gets a large number of permits (row locks do the work there).
     writers: Arc<Semaphore>,
     auth_cache: Arc<crate::storage::auth_cache::AuthCache>,
+    /// Settings read on every request of a kind, kept per auth generation.
+    settings_cache: Arc<crate::storage::settings::SettingsCache>,
     ticket_cache: Arc<TicketCache>,
     /// SQLite: several requests' writes committed together ([`GroupCommit`]).
     group: Option<Arc<GroupCommit>>,
@@ -136,15 +138,15 @@ impl WriteTx {
         let mut tx = match inner {
             Inner::Tx(tx) => tx,
             // joins its batch, answered once the batch is durable; the batch's commit makes
-            // the ticket cache forget what it changed (the task runs even if the caller goes)
+            // the ticket cache forget what it changed and tells the auth cache the generation
+            // it left (the task runs even if the caller goes)
             Inner::Batched(held) => {
                 let (group, pool, writers) =
                     group.ok_or_else(|| crate::Error::Internal("no group commit".into()))?;
-                let after = move || auth_cache.mark_stale();
                 let committed = if at_once {
-                    group.commit_at_once(held, permit, after).await
+                    group.commit_at_once(held, permit).await
                 } else {
-                    group.commit(held, permit, &pool, &writers, after).await
+                    group.commit(held, permit, &pool, &writers).await
                 };
                 if committed.is_ok() {
                     checkpoint();
@@ -153,45 +155,65 @@ impl WriteTx {
             }
         };
         // Tickets this transaction changed (recorded by triggers): forgotten by this
-        // instance's cache after the commit, by the others' through NOTIFY (sent on commit).
-        let changed: Vec<i64> = match backend {
+        // instance's cache after the commit, by the others' through NOTIFY (sent on commit);
+        // and the auth generation it left (it may have changed accounts or permissions)
+        let (changed, generation): (Vec<i64>, Option<u64>) = match backend {
             Backend::Postgres => {
                 use crate::storage::ticket_cache::{
                     CHANNEL, PAYLOAD_LIMIT, TAKE_AND_NOTIFY_POSTGRES, parse_payload,
                 };
-                let listed: Option<String> = sqlx::query_scalar(TAKE_AND_NOTIFY_POSTGRES)
+                use sqlx::Row;
+                let row = sqlx::query(TAKE_AND_NOTIFY_POSTGRES)
                     .bind(CHANNEL)
                     .bind(PAYLOAD_LIMIT)
-                    .fetch_optional(&mut *tx)
+                    .fetch_one(&mut *tx)
                     .await?;
-                listed.map(|ids| parse_payload(&ids)).unwrap_or_default()
+                let listed: Option<String> = row.try_get("ids")?;
+                let generation: i64 = row.try_get("auth_generation")?;
+                (
+                    listed.map(|ids| parse_payload(&ids)).unwrap_or_default(),
+                    u64::try_from(generation).ok(),
+                )
             }
-            Backend::Sqlite => {
+            Backend::Sqlite => changed_and_generation(
                 sqlx::query_scalar(&SQLITE_BEFORE_COMMIT)
                     .fetch_all(&mut *tx)
-                    .await?
-            }
+                    .await?,
+            ),
         };
         tx.commit().await?;
         drop(permit);
         checkpoint();
         ticket_cache.forget(&changed);
-        // It may have changed accounts or permissions: re-check before trusting the cache.
-        auth_cache.mark_stale();
+        match generation {
+            Some(generation) => auth_cache.observe(generation),
+            None => auth_cache.mark_stale(),
+        }
         Ok(())
     }
 }
 
 /// What every SQLite write transaction runs before its `COMMIT` (one round trip): the queued
-/// search rows moved into the index ([`article_index_queue`]) and the tickets it changed
-/// (recorded by triggers) taken for the ticket cache, returned as rows of `ticket_id`.
+/// search rows moved into the index ([`article_index_queue`]), the tickets it changed
+/// (recorded by triggers) taken for the ticket cache, returned as rows of `ticket_id`, and
+/// last one row of the `auth_generation` counter as the transaction leaves it (for
+/// [`AuthCache::observe`](crate::storage::auth_cache::AuthCache::observe): the requests after
+/// a write need not read it again). Split the rows with [`changed_and_generation`].
 pub(crate) static SQLITE_BEFORE_COMMIT: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| {
         format!(
-            "{}; DELETE FROM changed_tickets RETURNING ticket_id",
+            "{}; DELETE FROM changed_tickets RETURNING ticket_id; \
+             SELECT COALESCE((SELECT value FROM counters WHERE name = 'auth_generation'), 0)",
             article_index_queue::MOVE_TO_INDEX
         )
     });
+
+/// [`SQLITE_BEFORE_COMMIT`]'s rows: the changed tickets' ids and the auth generation (its
+/// last row; `None` when the rows are not what it returns).
+pub(crate) fn changed_and_generation(mut rows: Vec<i64>) -> (Vec<i64>, Option<u64>) {
+    let generation = rows.pop().and_then(|g| u64::try_from(g).ok());
+    (rows, generation)
+}
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -310,15 +332,17 @@ impl Store {
             Backend::Sqlite => TicketCache::new(true, ticket_cache::SQLITE_BATCH_READERS),
             Backend::Postgres => TicketCache::new(false, ticket_cache::POSTGRES_BATCH_READERS),
         });
+        let auth_cache: Arc<crate::storage::auth_cache::AuthCache> = Arc::default();
         let store = Store {
             pool,
             backend,
             url: Arc::from(url),
             writers: Arc::new(Semaphore::new(writers)),
-            auth_cache: Arc::default(),
+            auth_cache: auth_cache.clone(),
+            settings_cache: Arc::default(),
             ticket_cache: ticket_cache.clone(),
             group: (group_commit && backend == Backend::Sqlite)
-                .then(|| Arc::new(GroupCommit::new(ticket_cache))),
+                .then(|| Arc::new(GroupCommit::new(ticket_cache, auth_cache.clone()))),
             ticket_list_marks: Arc::default(),
             checkpointer: (backend == Backend::Sqlite).then(Arc::default),
         };
@@ -354,6 +378,11 @@ impl Store {
 
     pub fn auth_cache(&self) -> &crate::storage::auth_cache::AuthCache {
         &self.auth_cache
+    }
+
+    /// See [`crate::storage::settings::cached`].
+    pub fn settings_cache(&self) -> &crate::storage::settings::SettingsCache {
+        &self.settings_cache
     }
 
     pub fn ticket_cache(&self) -> &TicketCache {

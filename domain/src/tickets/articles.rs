@@ -456,6 +456,14 @@ pub async fn fqdn(conn: &mut AnyConnection) -> Result<String> {
         .unwrap_or_else(|| "tandem.localhost".into()))
 }
 
+/// [`fqdn`] through the store's settings cache ([`settings::cached`]), for the preparation
+/// of an article before its write.
+pub async fn fqdn_cached(store: &crate::Store) -> Result<String> {
+    Ok(settings::cached::<String>(store, "fqdn")
+        .await?
+        .unwrap_or_else(|| "tandem.localhost".into()))
+}
+
 /// Creates an article on a ticket and applies its side effects on the ticket. `prepared`: the
 /// outcome of [`prepare`] made before the transaction, its error raised here, after the
 /// ticket's checks, as if the body had been checked now; `None` prepares it here. Returns the
