@@ -577,3 +577,84 @@ async fn forwarding_copies_an_articles_attached_files_into_the_upload_cache() {
         assert_eq!(r.0, 404, "{ctx}: {}", r.1);
     }
 }
+
+/// `POST /ticket_articles` answers the article as reading it back shows it, whatever the
+/// write stored besides its row: the answer reads only what the request may have added
+/// (`NewArticleExtras`: files sent, inline images, an upload cache claimed, time recorded;
+/// the login of an origin other than the caller) and must still miss nothing.
+#[tokio::test]
+async fn a_new_articles_answer_is_what_reading_it_shows() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let (ticket_id, _) =
+            ticket_with_files(&s, "answers", json!({"body": "first"}), AGENT1).await;
+        let form = reqwest::multipart::Form::new()
+            .text("form_id", "answer-form")
+            .part(
+                "File",
+                reqwest::multipart::Part::bytes(b"cached bytes".to_vec()).file_name("cached.txt"),
+            );
+        let r = send(s.post("/attachments", AGENT1).multipart(form)).await;
+        assert_eq!(r.1["success"], true, "{ctx}: {}", r.1);
+        let inline = format!(
+            r#"<p>see <img src="data:image/png;base64,{}" alt="shot"></p>"#,
+            b64(&png(4, 3))
+        );
+        let kinds: [(&str, &str, Value); 7] = [
+            (
+                "a plain note",
+                AGENT1,
+                json!({"body": "a note", "internal": true}),
+            ),
+            (
+                "inline image",
+                AGENT1,
+                json!({"body": inline, "content_type": "text/html"}),
+            ),
+            (
+                "file sent",
+                AGENT1,
+                json!({"body": "file", "attachments": [
+                {"filename": "sent.txt", "data": b64(b"sent bytes"), "mime-type": "text/plain"}]}),
+            ),
+            (
+                "upload cache",
+                AGENT1,
+                json!({"body": "cached", "form_id": "answer-form"}),
+            ),
+            (
+                "time recorded",
+                AGENT1,
+                json!({"body": "worked", "time_unit": 15}),
+            ),
+            (
+                "on behalf of",
+                AGENT1,
+                json!({"body": "she called", "type": "phone",
+                "sender": "Customer", "origin_by": NICOLE}),
+            ),
+            ("by the customer", NICOLE, json!({"body": "thanks"})),
+        ];
+        for (kind, login, mut article) in kinds {
+            article["ticket_id"] = json!(ticket_id);
+            let created = send(s.post("/ticket_articles", login).json(&article)).await;
+            assert_eq!(created.0, 201, "{ctx}, {kind}: {}", created.1);
+            let id = created.1["id"].as_i64().unwrap();
+            let read = send(s.get(&format!("/ticket_articles/{id}"), login)).await;
+            assert_eq!(read.0, 200, "{ctx}, {kind}: {}", read.1);
+            assert_eq!(created.1, read.1, "{ctx}, {kind}");
+        }
+        let read = send(s.get(&format!("/ticket_articles/by_ticket/{ticket_id}"), AGENT1)).await;
+        let with_files = read
+            .1
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| !a["attachments"].as_array().unwrap().is_empty());
+        assert_eq!(
+            with_files.count(),
+            3,
+            "{ctx}: inline image, file sent, upload cache"
+        );
+    }
+}

@@ -299,13 +299,13 @@ impl Desk {
         Ok(())
     }
 
-    /// `POST /ticket_articles`: the new article (render it with
-    /// `dialects::zammad::articles::render`).
+    /// `POST /ticket_articles`: the new article and what its write may have stored besides
+    /// its row (render them with `dialects::zammad::articles::render_created`).
     pub async fn create_article(
         &self,
         actor: &Actor,
         article: &ArticleInput,
-    ) -> Result<articles::ArticleRecord> {
+    ) -> Result<(articles::ArticleRecord, articles::NewArticleExtras)> {
         let (prepared, stored) = self
             .prepare_article(Some(article), article.ticket_id)
             .await?;
@@ -318,8 +318,12 @@ impl Desk {
         actor: &Actor,
         input: &ArticleInput,
         prepared: Option<Result<articles::PreparedBody>>,
-    ) -> Result<articles::ArticleRecord> {
+    ) -> Result<(articles::ArticleRecord, articles::NewArticleExtras)> {
         let quote = quote_of(&prepared);
+        let mut extras = articles::NewArticleExtras::of(
+            input,
+            prepared.as_ref().and_then(|body| body.as_ref().ok()),
+        );
         let mut tx = self.store.write().await?;
         let (article, after) =
             articles::create(&mut tx, &self.files, actor, input, prepared).await?;
@@ -327,6 +331,7 @@ impl Desk {
         // the write added this one article: the mail queue and the notifications look at it
         // instead of querying for what is new (fewer statements under SQLite's write lock)
         let outgoing = mail::is_outgoing(&article);
+        extras.files |= outgoing;
         if outgoing {
             queued |= mail::queue_articles(&mut tx, &self.mail, &[article.id]).await?;
         }
@@ -350,7 +355,7 @@ impl Desk {
             self.wake_mail_delivery();
         }
         self.changed(&ticket, None, article.internal == 0);
-        Ok(article)
+        Ok((article, extras))
     }
 
     /// `PUT /ticket_articles/{id}` (only `internal` and `preferences.highlight` change): the

@@ -148,6 +148,35 @@ pub(crate) async fn type_and_sender_names(
     Ok((types.into_iter().collect(), senders.into_iter().collect()))
 }
 
+/// What the write of a new article may have stored besides its row, known from its request
+/// and its prepared body: files (sent as base64, inline images lifted out of its HTML, an
+/// upload cache or a shared draft claimed, a mail's signature) and time recorded with it. A
+/// rendering of the new article reads only what may exist
+/// (`dialects::zammad::articles::render_created`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewArticleExtras {
+    /// Files may be attached.
+    pub files: bool,
+    /// Time may be recorded.
+    pub time: bool,
+}
+
+impl NewArticleExtras {
+    /// The extras of `input`'s article, `prepared` its body made before the write (`None`:
+    /// not known, files may exist). An article queued as mail may get files with its
+    /// signature: set `files` then.
+    pub fn of(input: &ArticleInput, prepared: Option<&PreparedBody>) -> Self {
+        let files = prepared.is_none_or(|body| !body.files.is_empty())
+            || !input.attachments.is_empty()
+            || input.form_id.is_some()
+            || input.shared_draft_id.is_some();
+        NewArticleExtras {
+            files,
+            time: input.time_unit.is_some(),
+        }
+    }
+}
+
 /// Articles per batched query when many are rendered at once.
 pub const RENDER_CHUNK: usize = 500;
 

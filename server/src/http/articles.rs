@@ -47,12 +47,10 @@ pub async fn create(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let input = zammad::article_input(body)?;
-    let article = state.desk.create_article(&caller.actor, &input).await?;
+    let (article, extras) = state.desk.create_article(&caller.actor, &input).await?;
     let mut conn = state.store.read().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(zammad_articles::render(&mut conn, &article).await?),
-    ))
+    let json = zammad_articles::render_created(&mut conn, &caller.actor, &article, extras).await?;
+    Ok((StatusCode::CREATED, Json(json)))
 }
 
 /// Only `internal` (and `preferences.highlight`) can change.
