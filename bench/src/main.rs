@@ -15,10 +15,6 @@ use domain::Store;
 use domain::storage::store::Backend;
 use serde_json::{Value, json};
 
-/// The `tandem` binary's allocator, so that the in-process server measures as it runs.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Debug, Parser)]
 #[command(about = "Tandem benchmarks")]
 struct Args {

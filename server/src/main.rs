@@ -13,12 +13,6 @@ use server::config::{AdminAction, Cli, Command, Config, MailAction};
 use server::state::{AppState, Settings};
 use server::web;
 
-/// mimalloc instead of glibc's malloc: a request allocates and frees many small buffers
-/// (JSON values, rows, headers) on several threads, and glibc's arenas spent about a sixth of
-/// the CPU of a cold `GET /tickets/{id}` in `_int_malloc`/`_int_free`/`malloc_consolidate`.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
