@@ -34,6 +34,19 @@ async fn ticket_with_files(
     (id, articles.1[0].clone())
 }
 
+/// Agent1 uploads `filename` (the bytes `cached bytes`) into the upload cache `form_id`.
+async fn upload_to_cache(s: &TestServer, form_id: &str, filename: &str) {
+    let form = reqwest::multipart::Form::new()
+        .text("form_id", form_id.to_string())
+        .part(
+            "File",
+            reqwest::multipart::Part::bytes(b"cached bytes".to_vec())
+                .file_name(filename.to_string()),
+        );
+    let r = send(s.post("/attachments", AGENT1).multipart(form)).await;
+    assert_eq!(r.1["success"], true, "{}: {}", s.db.name, r.1);
+}
+
 /// The attachment called `name` of `article`.
 fn file_named(article: &Value, name: &str) -> Value {
     article["attachments"]
@@ -259,14 +272,7 @@ async fn bad_attachments_store_nothing() {
 async fn upload_cache_feeds_form_id_and_delete_removes_bytes() {
     for s in servers().await {
         let ctx = s.db.name;
-        let form = reqwest::multipart::Form::new()
-            .text("form_id", "form-123")
-            .part(
-                "File",
-                reqwest::multipart::Part::bytes(b"cached bytes".to_vec()).file_name("notes.txt"),
-            );
-        let r = send(s.post("/attachments", AGENT1).multipart(form)).await;
-        assert_eq!(r.1["success"], true, "{ctx}: {}", r.1);
+        upload_to_cache(&s, "form-123", "notes.txt").await;
         let (id, ref article) = ticket_with_files(
             &s,
             "cached",
@@ -588,14 +594,7 @@ async fn a_new_articles_answer_is_what_reading_it_shows() {
         let ctx = s.db.name;
         let (ticket_id, _) =
             ticket_with_files(&s, "answers", json!({"body": "first"}), AGENT1).await;
-        let form = reqwest::multipart::Form::new()
-            .text("form_id", "answer-form")
-            .part(
-                "File",
-                reqwest::multipart::Part::bytes(b"cached bytes".to_vec()).file_name("cached.txt"),
-            );
-        let r = send(s.post("/attachments", AGENT1).multipart(form)).await;
-        assert_eq!(r.1["success"], true, "{ctx}: {}", r.1);
+        upload_to_cache(&s, "answer-form", "cached.txt").await;
         let inline = format!(
             r#"<p>see <img src="data:image/png;base64,{}" alt="shot"></p>"#,
             b64(&png(4, 3))

@@ -46,9 +46,14 @@ pub struct SettingsCache {
 /// when not known, so a value is never older than the generation it is kept under).
 pub async fn cached<T: DeserializeOwned>(store: &crate::Store, name: &str) -> Result<Option<T>> {
     let auth_cache = store.auth_cache();
+    // a read connection only when something must be read, and one for both reads
+    let mut conn = None;
     let generation = match auth_cache.known_generation() {
         Some(generation) => generation,
-        None => auth_cache.generation(&mut *store.read().await?).await?,
+        None => {
+            let conn = conn.insert(store.read().await?);
+            auth_cache.generation(conn).await?
+        }
     };
     let cache = store.settings_cache();
     let remembered = {
@@ -60,7 +65,11 @@ pub async fn cached<T: DeserializeOwned>(store: &crate::Store, name: &str) -> Re
     let value = match remembered {
         Some(value) => value,
         None => {
-            let value = get_value(&mut *store.read().await?, name).await?;
+            let conn = match &mut conn {
+                Some(conn) => conn,
+                None => conn.insert(store.read().await?),
+            };
+            let value = get_value(conn, name).await?;
             let mut values = cache.values.lock().unwrap_or_else(|e| e.into_inner());
             if values.0 != generation {
                 *values = (generation, HashMap::new());

@@ -478,11 +478,14 @@ pub fn prepare_body(
     })
 }
 
+/// The host name Content-IDs and Message-IDs end in when the `fqdn` setting is unset.
+const DEFAULT_FQDN: &str = "tandem.localhost";
+
 /// The host name Content-IDs and Message-IDs end in (the `fqdn` setting).
 pub async fn fqdn(conn: &mut AnyConnection) -> Result<String> {
     Ok(settings::get::<String>(conn, "fqdn")
         .await?
-        .unwrap_or_else(|| "tandem.localhost".into()))
+        .unwrap_or_else(|| DEFAULT_FQDN.into()))
 }
 
 /// [`fqdn`] through the store's settings cache ([`settings::cached`]), for the preparation
@@ -490,7 +493,7 @@ pub async fn fqdn(conn: &mut AnyConnection) -> Result<String> {
 pub async fn fqdn_cached(store: &crate::Store) -> Result<String> {
     Ok(settings::cached::<String>(store, "fqdn")
         .await?
-        .unwrap_or_else(|| "tandem.localhost".into()))
+        .unwrap_or_else(|| DEFAULT_FQDN.into()))
 }
 
 /// Creates an article on a ticket and applies its side effects on the ticket. `prepared`: the
