@@ -8,7 +8,7 @@
 //! savepoint (its changes join the batch), hands the connection on and queues for the writer
 //! semaphore again (it is fair, first come first served): the writers that were already
 //! waiting add theirs first, then the first of the batch's members to come back commits the
-//! whole batch and tells the others. Without other writers waiting, a write commits at once,
+//! whole batch and tells the others, which stop waiting for a turn of their own. Without other writers waiting, a write commits at once,
 //! as before. A write dropped without committing leaves its savepoint to be rolled back by
 //! whoever takes the connection next, so nothing of it reaches the batch. When a batch fails
 //! to commit, every write in it fails: none was acknowledged.
@@ -82,6 +82,9 @@ pub struct GroupCommit {
     ticket_cache: Arc<TicketCache>,
     /// Learns the auth generation each committed batch left.
     auth_cache: Arc<AuthCache>,
+    /// The highest batch number that has ended (as `State::ended`), for the members of a
+    /// batch to learn that another member committed it without taking a writer turn.
+    ended: tokio::sync::watch::Sender<u64>,
 }
 
 impl Drop for GroupCommit {
@@ -103,6 +106,7 @@ impl GroupCommit {
         GroupCommit {
             ticket_cache,
             auth_cache,
+            ended: tokio::sync::watch::Sender::new(0),
             state: Mutex::new(State {
                 conn: None,
                 open: false,
@@ -240,6 +244,8 @@ impl GroupCommit {
         state.spare_savepoint = false;
         state.ended = batch;
         state.batch += 1;
+        drop(state);
+        self.ended.send_replace(batch);
     }
 
     /// Starts a write: the permit's holder gets the connection inside a new savepoint of the
@@ -376,18 +382,25 @@ impl GroupCommit {
     }
 
     /// Waits until batch `batch` has ended, committing it when it is still open: `Ok` once
-    /// its changes are durable.
+    /// its changes are durable. A member of the batch waits for a writer turn only until
+    /// another member has committed the batch: the first member back at the front of the
+    /// writers' queue commits for all, the others are answered by that commit instead of
+    /// each waiting for a turn of its own (one queue pass per write, not two).
     async fn committed(
         self: &Arc<Self>,
         pool: &AnyPool,
         writers: &Arc<Semaphore>,
         batch: u64,
     ) -> Result<()> {
-        let _permit = writers
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| Error::Internal("store is closing".into()))?;
+        let mut ended = self.ended.subscribe();
+        let _permit = tokio::select! {
+            biased;
+            // `wait_for` errs only when the sender is gone, which `self` keeps
+            _ = ended.wait_for(|ended| *ended >= batch) => return self.outcome(batch),
+            permit = writers.clone().acquire_owned() => {
+                permit.map_err(|_| Error::Internal("store is closing".into()))?
+            }
+        };
         let ended = self.lock().ended >= batch;
         if !ended {
             // this batch is still open: commit it (with everything added since)
