@@ -180,3 +180,71 @@ async fn a_write_holding_a_lock_across_its_commit_commits_at_once() {
         tx.commit().await.unwrap();
     }
 }
+
+/// A batch's member is answered by another member's commit of the batch: it does not wait
+/// for a writer turn of its own behind writers that queued after the batch was closed.
+/// Writes A and B share a batch; A commits it while writer C, queued after B's savepoint,
+/// holds the writer's turn and does not finish. B's commit must return before C ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_member_is_answered_without_a_writer_turn_of_its_own() {
+    let db = support::sqlite().await;
+    let store = &db.store;
+    let mut a = store.write().await.unwrap();
+    sqlx::query("INSERT INTO settings (name, value) VALUES ('gc-1', '1')")
+        .execute(&mut *a)
+        .await
+        .unwrap();
+    let (b_inserted, b_has_inserted) = tokio::sync::oneshot::channel::<()>();
+    let (b_may_commit, b_commits) = tokio::sync::oneshot::channel::<()>();
+    let b = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut tx = store.write().await?;
+            sqlx::query("INSERT INTO settings (name, value) VALUES ('gc-2', '1')")
+                .execute(&mut *tx)
+                .await?;
+            let _ = b_inserted.send(());
+            b_commits.await.ok();
+            tx.commit().await
+        })
+    };
+    // B queues for the writer's turn
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // A joins the batch and queues to commit it; B takes the writer's turn meanwhile
+    let a = tokio::spawn(async move { a.commit().await });
+    b_has_inserted.await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // C queues behind A (and so before B's commit) and keeps its turn until told
+    let (c_started, c_has_started) = tokio::sync::oneshot::channel::<()>();
+    let (c_may_end, c_ends) = tokio::sync::oneshot::channel::<()>();
+    let c = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let tx = store.write().await?;
+            let _ = c_started.send(());
+            c_ends.await.ok();
+            drop(tx);
+            Ok::<(), domain::Error>(())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    b_may_commit.send(()).unwrap();
+    // A's commit ends the batch; C then holds the turn
+    tokio::time::timeout(Duration::from_secs(10), a)
+        .await
+        .expect("A's commit did not end")
+        .unwrap()
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), c_has_started)
+        .await
+        .expect("C never got the writer's turn")
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(5), b)
+        .await
+        .expect("B waited for C's turn to learn that A had committed its batch")
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored(store).await, vec![1, 2]);
+    c_may_end.send(()).unwrap();
+    c.await.unwrap().unwrap();
+}
