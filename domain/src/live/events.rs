@@ -5,7 +5,10 @@
 //! Several app instances on one PostgreSQL database: [`Bus::listen_postgres`] makes
 //! [`Bus::publish`] also `NOTIFY tandem_events` and starts one `LISTEN` task that hands what
 //! other instances published to [`Bus::deliver`]. Events are small, self-contained JSON (ids
-//! and policy facts, never ticket content), well under NOTIFY's 8000-byte payload.
+//! and policy facts, never ticket content), well under NOTIFY's 8000-byte payload. One task
+//! sends them, in order: what queued while its last `NOTIFY` ran goes out together, as a
+//! JSON array of up to [`NOTIFY_PAYLOAD_LIMIT`] bytes ([`pack`]), so under write load an
+//! instance does not add a statement to the database for every change.
 //!
 //! Who is viewing a ticket spans the instances too: each instance announces the viewers of
 //! its own tabs per ticket (when they change, and again every [`VIEWERS_RENEW`]); the others
@@ -17,7 +20,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::policy::TicketFacts;
 
@@ -97,8 +100,9 @@ pub struct Bus {
     viewing: Mutex<HashMap<i64, ViewingRoom>>,
     /// Tells this instance's own notifications apart from the others'.
     instance: u64,
-    /// Set once the bus shares events through PostgreSQL.
-    peers: OnceLock<crate::Store>,
+    /// Set once the bus shares events through PostgreSQL: the queue of the task that sends
+    /// them (wire messages as JSON objects).
+    peers: OnceLock<mpsc::Sender<String>>,
     /// Viewers on the other instances: ticket → instance → their list.
     remote_viewing: Mutex<HashMap<i64, HashMap<u64, RemoteViewers>>>,
 }
@@ -110,6 +114,11 @@ pub const VIEWERS_RENEW: Duration = Duration::from_secs(10);
 pub const VIEWERS_EXPIRE: Duration = Duration::from_secs(25);
 /// Viewers of one ticket one instance announces at most (the payload stays small).
 const MAX_ANNOUNCED_VIEWERS: usize = 40;
+/// The longest `NOTIFY` payload sent, in bytes (PostgreSQL refuses 8000 and more).
+pub const NOTIFY_PAYLOAD_LIMIT: usize = 7_900;
+/// Wire messages waiting for the sending task at most; more are dropped (with a warning), as
+/// live events are hints that a tab reloads on, not the record of a change.
+const OUTBOX_CAPACITY: usize = 4_096;
 
 struct RemoteViewers {
     audience: Audience,
@@ -167,7 +176,10 @@ impl Bus {
     pub async fn listen_postgres(self: &Arc<Self>, store: &crate::Store) -> crate::Result<()> {
         let mut listener = sqlx::postgres::PgListener::connect(store.url()).await?;
         listener.listen(CHANNEL).await?;
-        let _ = self.peers.set(store.clone());
+        let (outbox, queued) = mpsc::channel(OUTBOX_CAPACITY);
+        if self.peers.set(outbox).is_ok() {
+            tokio::spawn(send_notifications(store.pool().clone(), queued));
+        }
         let bus = Arc::downgrade(self);
         tokio::spawn(async move {
             loop {
@@ -175,9 +187,14 @@ impl Bus {
                 match listener.recv().await {
                     Ok(notification) => {
                         let Some(bus) = bus.upgrade() else { break };
-                        match serde_json::from_str::<Wire>(notification.payload()) {
-                            Ok(wire) if wire.origin != bus.instance => bus.receive(wire),
-                            Ok(_) => {}
+                        match unpack(notification.payload()) {
+                            Ok(wires) => {
+                                for wire in wires {
+                                    if wire.origin != bus.instance {
+                                        bus.receive(wire);
+                                    }
+                                }
+                            }
                             Err(e) => {
                                 tracing::warn!(error = %e, "unreadable live event from a peer")
                             }
@@ -209,25 +226,18 @@ impl Bus {
         Ok(())
     }
 
-    /// Sends a wire message to the other instances (nothing without PostgreSQL).
+    /// Sends a wire message to the other instances (nothing without PostgreSQL): queued for
+    /// the sending task ([`send_notifications`]).
     fn notify(&self, wire: Wire) {
-        let Some(store) = self.peers.get() else {
+        let Some(outbox) = self.peers.get() else {
             return;
         };
         let Ok(payload) = serde_json::to_string(&wire) else {
             return;
         };
-        let pool = store.pool().clone();
-        tokio::spawn(async move {
-            let sent = sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(payload)
-                .execute(&pool)
-                .await;
-            if let Err(e) = sent {
-                tracing::warn!(error = %e, "live events: NOTIFY failed");
-            }
-        });
+        if outbox.try_send(payload).is_err() {
+            tracing::warn!("live events: NOTIFY queue full, an event for other instances dropped");
+        }
     }
 
     /// A message from another instance.
@@ -552,5 +562,128 @@ mod tests {
         }
         assert!(matches!(last, Some(Event::Viewers { ref viewers, .. }) if viewers.is_empty()));
         assert!(bus.viewers(7).is_none());
+    }
+}
+
+/// The task that sends this instance's wire messages (`queued`, JSON objects) to the others:
+/// whatever queued while the last `NOTIFY` ran goes out together ([`pack`]), in order. Ends
+/// when the bus is gone.
+async fn send_notifications(pool: sqlx::AnyPool, mut queued: mpsc::Receiver<String>) {
+    while let Some(first) = queued.recv().await {
+        let mut messages = vec![first];
+        while let Ok(next) = queued.try_recv() {
+            messages.push(next);
+        }
+        for payload in pack(messages, NOTIFY_PAYLOAD_LIMIT) {
+            let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(payload)
+                .execute(&pool)
+                .await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "live events: NOTIFY failed");
+            }
+        }
+    }
+}
+
+/// Groups wire messages (each a JSON object) into `NOTIFY` payloads of at most `limit` bytes,
+/// keeping their order: a message alone stays as it is, several go as one JSON array. A
+/// message longer than `limit` goes alone (and PostgreSQL refuses it, as before).
+pub fn pack(messages: Vec<String>, limit: usize) -> Vec<String> {
+    let mut payloads = Vec::new();
+    let mut group: Vec<String> = Vec::new();
+    // the group's length as an array: brackets and commas included
+    let mut length = 1;
+    let flush = |group: &mut Vec<String>, payloads: &mut Vec<String>| match group.len() {
+        0 => {}
+        1 => payloads.extend(group.pop()),
+        _ => payloads.push(format!("[{}]", std::mem::take(group).join(","))),
+    };
+    for message in messages {
+        if !group.is_empty() && length + 1 + message.len() > limit {
+            flush(&mut group, &mut payloads);
+            length = 1;
+        }
+        length += 1 + message.len();
+        group.push(message);
+    }
+    flush(&mut group, &mut payloads);
+    payloads
+}
+
+/// The wire messages of one `NOTIFY` payload: one JSON object, or an array of them ([`pack`]).
+fn unpack(payload: &str) -> serde_json::Result<Vec<Wire>> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Payload {
+        Several(Vec<Wire>),
+        One(Wire),
+    }
+    Ok(match serde_json::from_str(payload)? {
+        Payload::Several(wires) => wires,
+        Payload::One(wire) => vec![wire],
+    })
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+
+    fn wire(ticket_id: i64) -> String {
+        serde_json::to_string(&Wire {
+            origin: 7,
+            event: Some(Event::TicketDeleted {
+                ticket_id,
+                audience: Audience {
+                    group_id: 1,
+                    customer_id: 2,
+                    organization_id: None,
+                },
+            }),
+            viewing: None,
+            query: false,
+        })
+        .unwrap()
+    }
+
+    fn tickets(payload: &str) -> Vec<i64> {
+        unpack(payload)
+            .unwrap()
+            .iter()
+            .map(|w| w.event.as_ref().unwrap().ticket_id())
+            .collect()
+    }
+
+    #[test]
+    fn one_message_goes_as_it_is() {
+        let payloads = pack(vec![wire(1)], NOTIFY_PAYLOAD_LIMIT);
+        assert_eq!(payloads, vec![wire(1)]);
+        assert_eq!(tickets(&payloads[0]), vec![1]);
+    }
+
+    #[test]
+    fn several_go_together_in_order_within_the_limit() {
+        let messages: Vec<String> = (1..=500).map(wire).collect();
+        let payloads = pack(messages.clone(), NOTIFY_PAYLOAD_LIMIT);
+        assert!(payloads.len() > 1, "500 messages do not fit one payload");
+        assert!(payloads.len() < 500 / 10, "{} payloads", payloads.len());
+        for payload in &payloads {
+            assert!(payload.len() <= NOTIFY_PAYLOAD_LIMIT, "{}", payload.len());
+        }
+        let all: Vec<i64> = payloads.iter().flat_map(|p| tickets(p)).collect();
+        assert_eq!(all, (1..=500).collect::<Vec<i64>>());
+        // exactly at the limit: one payload; one byte less: two
+        let two = vec![wire(1), wire(2)];
+        let exact = two.iter().map(String::len).sum::<usize>() + 3;
+        assert_eq!(pack(two.clone(), exact).len(), 1);
+        assert_eq!(pack(two, exact - 1).len(), 2);
+    }
+
+    #[test]
+    fn a_message_over_the_limit_goes_alone() {
+        let long = wire(2);
+        let payloads = pack(vec![wire(1), long.clone(), wire(3)], long.len() - 1);
+        assert_eq!(payloads, vec![wire(1), long, wire(3)]);
     }
 }
