@@ -81,6 +81,26 @@ async fn a_write_dropped_at_any_point_leaves_no_transaction_open() {
                     });
             }
         }
+        if store.backend() == domain::storage::store::Backend::Postgres {
+            // no session of this database is left inside a transaction (a dropped write's
+            // ROLLBACK runs in a task of its own: it may take a moment)
+            let mut conn = store.read().await.unwrap();
+            let mut open = -1i64;
+            for _ in 0..30 {
+                open = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                     AND state LIKE 'idle in transaction%'",
+                )
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+                if open == 0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert_eq!(open, 0, "{ctx}: sessions left inside a transaction");
+        }
         // every connection the pool hands out is outside any transaction
         let mut held = Vec::new();
         for _ in 0..4 {
