@@ -110,6 +110,7 @@ impl std::ops::DerefMut for WriteTx {
 /// PostgreSQL's end of a write transaction, in one round trip (a simple query, so several
 /// statements): [`TAKE_AND_NOTIFY_POSTGRES`](crate::storage::ticket_cache::TAKE_AND_NOTIFY_POSTGRES)
 /// with its channel and payload limit written in (constants of this program), then `COMMIT`.
+/// The work is a PL/pgSQL function, so the simple query's own parse and plan stay trivial.
 /// Answers that statement's one row (`ids`, `notified`, `auth_generation`). If its first part
 /// fails, PostgreSQL skips the `COMMIT` and the transaction is rolled back when the
 /// [`OpenTransaction`] is dropped.
