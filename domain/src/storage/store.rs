@@ -71,6 +71,7 @@ pub struct WriteTx {
     _permit: OwnedSemaphorePermit,
     auth_cache: Arc<crate::storage::auth_cache::AuthCache>,
     ticket_cache: Arc<TicketCache>,
+    backend: Backend,
     /// Batched writes: where to wait for the batch's commit.
     group: Option<(Arc<GroupCommit>, AnyPool, Arc<Semaphore>)>,
     /// SQLite: starts a checkpoint after the commit ([`Checkpointer::after_commit`]).
@@ -78,10 +79,8 @@ pub struct WriteTx {
 }
 
 enum Inner {
-    /// A transaction of its own (SQLite without group commit).
+    /// A transaction of its own.
     Tx(Transaction<'static, sqlx::Any>),
-    /// PostgreSQL: a connection inside `BEGIN`, committed by [`COMMIT_POSTGRES`].
-    Open(OpenTransaction),
     /// A savepoint in the open batch ([`GroupCommit`]).
     Batched(Held),
 }
@@ -91,7 +90,6 @@ impl std::ops::Deref for WriteTx {
     fn deref(&self) -> &AnyConnection {
         match &self.inner {
             Inner::Tx(tx) => tx,
-            Inner::Open(open) => open.conn(),
             Inner::Batched(held) => held.conn(),
         }
     }
@@ -101,78 +99,7 @@ impl std::ops::DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut AnyConnection {
         match &mut self.inner {
             Inner::Tx(tx) => tx,
-            Inner::Open(open) => open.conn_mut(),
             Inner::Batched(held) => held.conn_mut(),
-        }
-    }
-}
-
-/// PostgreSQL's end of a write transaction, in one round trip (a simple query, so several
-/// statements): [`TAKE_AND_NOTIFY_POSTGRES`](crate::storage::ticket_cache::TAKE_AND_NOTIFY_POSTGRES)
-/// with its channel and payload limit written in (constants of this program), then `COMMIT`.
-/// The work is a PL/pgSQL function, so the simple query's own parse and plan stay trivial.
-/// Answers that statement's one row (`ids`, `notified`, `auth_generation`). If its first part
-/// fails, PostgreSQL skips the `COMMIT` and the transaction is rolled back when the
-/// [`OpenTransaction`] is dropped.
-pub static COMMIT_POSTGRES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    use crate::storage::ticket_cache::{CHANNEL, PAYLOAD_LIMIT, TAKE_AND_NOTIFY_POSTGRES};
-    format!(
-        "{}; COMMIT",
-        TAKE_AND_NOTIFY_POSTGRES
-            .replace("$1", &format!("'{CHANNEL}'"))
-            .replace("$2", &PAYLOAD_LIMIT.to_string())
-    )
-});
-
-/// A PostgreSQL connection inside a transaction it began itself (`BEGIN`), so that the
-/// commit can share its round trip with the statement before it ([`COMMIT_POSTGRES`]), which
-/// sqlx's `Transaction` cannot. Dropped before [`OpenTransaction::committed`], it rolls back
-/// (in a task of its own) before the connection goes back to the pool; a connection whose
-/// `ROLLBACK` fails, or dropped outside a Tokio runtime, is closed instead.
-struct OpenTransaction {
-    conn: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
-}
-
-impl OpenTransaction {
-    async fn begin(pool: &AnyPool) -> std::result::Result<OpenTransaction, sqlx::Error> {
-        let mut open = OpenTransaction {
-            conn: Some(pool.acquire().await?),
-        };
-        sqlx::Executor::execute(open.conn_mut(), "BEGIN").await?;
-        Ok(open)
-    }
-
-    fn conn(&self) -> &AnyConnection {
-        self.conn.as_deref().expect("open transaction")
-    }
-
-    fn conn_mut(&mut self) -> &mut AnyConnection {
-        self.conn.as_deref_mut().expect("open transaction")
-    }
-
-    /// The `COMMIT` ran: the connection goes back to the pool as it is.
-    fn committed(&mut self) {
-        drop(self.conn.take());
-    }
-}
-
-impl Drop for OpenTransaction {
-    fn drop(&mut self) {
-        let Some(mut conn) = self.conn.take() else {
-            return;
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move {
-                    if sqlx::Executor::execute(&mut *conn, "ROLLBACK")
-                        .await
-                        .is_err()
-                    {
-                        conn.close_on_drop();
-                    }
-                });
-            }
-            Err(_) => drop(conn.detach()),
         }
     }
 }
@@ -199,6 +126,7 @@ impl WriteTx {
             _permit: permit,
             auth_cache,
             ticket_cache,
+            backend,
             group,
             checkpoint,
         } = self;
@@ -209,30 +137,6 @@ impl WriteTx {
         };
         let mut tx = match inner {
             Inner::Tx(tx) => tx,
-            // the changed tickets taken and announced, the auth generation read and the
-            // COMMIT, in one round trip
-            Inner::Open(mut open) => {
-                use crate::storage::ticket_cache::parse_payload;
-                use sqlx::Row;
-                let rows =
-                    sqlx::Executor::fetch_all(open.conn_mut(), COMMIT_POSTGRES.as_str()).await?;
-                open.committed();
-                drop(permit);
-                // committed: what it changed is forgotten even if its row is not as expected
-                let row = rows.first();
-                let listed = row.and_then(|r| r.try_get::<Option<String>, _>("ids").ok());
-                let generation = row.and_then(|r| r.try_get::<i64, _>("auth_generation").ok());
-                match listed {
-                    Some(listed) => ticket_cache
-                        .forget(&listed.map(|ids| parse_payload(&ids)).unwrap_or_default()),
-                    None => ticket_cache.forget(&parse_payload("*")),
-                }
-                match generation.and_then(|g| u64::try_from(g).ok()) {
-                    Some(generation) => auth_cache.observe(generation),
-                    None => auth_cache.mark_stale(),
-                }
-                return Ok(());
-            }
             // joins its batch, answered once the batch is durable; the batch's commit makes
             // the ticket cache forget what it changed and tells the auth cache the generation
             // it left (the task runs even if the caller goes)
@@ -253,12 +157,30 @@ impl WriteTx {
         // Tickets this transaction changed (recorded by triggers): forgotten by this
         // instance's cache after the commit, by the others' through NOTIFY (sent on commit);
         // and the auth generation it left (it may have changed accounts or permissions)
-        // SQLite without group commit; PostgreSQL commits as `Inner::Open` above
-        let (changed, generation) = changed_and_generation(
-            sqlx::query_scalar(&SQLITE_BEFORE_COMMIT)
-                .fetch_all(&mut *tx)
-                .await?,
-        );
+        let (changed, generation): (Vec<i64>, Option<u64>) = match backend {
+            Backend::Postgres => {
+                use crate::storage::ticket_cache::{
+                    CHANNEL, PAYLOAD_LIMIT, TAKE_AND_NOTIFY_POSTGRES, parse_payload,
+                };
+                use sqlx::Row;
+                let row = sqlx::query(TAKE_AND_NOTIFY_POSTGRES)
+                    .bind(CHANNEL)
+                    .bind(PAYLOAD_LIMIT)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let listed: Option<String> = row.try_get("ids")?;
+                let generation: i64 = row.try_get("auth_generation")?;
+                (
+                    listed.map(|ids| parse_payload(&ids)).unwrap_or_default(),
+                    u64::try_from(generation).ok(),
+                )
+            }
+            Backend::Sqlite => changed_and_generation(
+                sqlx::query_scalar(&SQLITE_BEFORE_COMMIT)
+                    .fetch_all(&mut *tx)
+                    .await?,
+            ),
+        };
         tx.commit().await?;
         drop(permit);
         checkpoint();
@@ -514,26 +436,27 @@ impl Store {
                 _permit: permit,
                 auth_cache: self.auth_cache.clone(),
                 ticket_cache: self.ticket_cache.clone(),
+                backend: self.backend,
                 group: Some((group.clone(), self.pool.clone(), self.writers.clone())),
                 checkpoint: self.checkpoint(),
             });
         }
         let pool = self.pool.clone();
         let backend = self.backend;
-        let inner = tokio::spawn(async move {
+        let tx = tokio::spawn(async move {
             match backend {
-                Backend::Sqlite => Ok(Inner::Tx(pool.begin_with("BEGIN IMMEDIATE").await?)),
-                Backend::Postgres => Ok(Inner::Open(OpenTransaction::begin(&pool).await?)),
+                Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+                Backend::Postgres => pool.begin().await,
             }
         })
         .await
-        .map_err(|e| crate::Error::Internal(format!("BEGIN did not finish: {e}")))?
-        .map_err(|e: sqlx::Error| crate::Error::from(e))?;
+        .map_err(|e| crate::Error::Internal(format!("BEGIN did not finish: {e}")))??;
         Ok(WriteTx {
-            inner,
+            inner: Inner::Tx(tx),
             _permit: permit,
             auth_cache: self.auth_cache.clone(),
             ticket_cache: self.ticket_cache.clone(),
+            backend: self.backend,
             group: None,
             checkpoint: self.checkpoint(),
         })

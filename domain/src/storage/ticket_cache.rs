@@ -315,17 +315,19 @@ where
 
 /// PostgreSQL, at the end of a write transaction: the tickets it changed taken out of
 /// `changed_tickets` and announced to the other instances (`NOTIFY` on [`CHANNEL`], delivered
-/// only if the transaction commits), in one round trip: the function `take_changed_tickets`
-/// (migration `0025_take_changed_tickets.sql`). Binds: `$1` the channel, `$2` the longest id
-/// list sent as it is (characters). Answers one row: `ids`, `NULL` when nothing changed, else
-/// the ids (`3,4`, for [`parse_payload`]), and `auth_generation`, the counter as the
-/// transaction sees it after its own changes (for
+/// only if the transaction commits), in one round trip. Binds: `$1` the channel, `$2` the
+/// longest id list sent as it is (characters). Answers one row: `ids`, `NULL` when nothing
+/// changed, else the ids (`3,4`, for [`parse_payload`]), and `auth_generation`, the counter as
+/// the transaction sees it after its own changes (for
 /// [`AuthCache::observe`](crate::storage::auth_cache::AuthCache::observe)). The payload is the
 /// id list, or `*` (every ticket) when it is longer or names ticket `0`; nothing is sent when
-/// no ticket changed. Commits run it with the arguments written in and their `COMMIT` after it
-/// ([`crate::storage::store::COMMIT_POSTGRES`]).
-pub const TAKE_AND_NOTIFY_POSTGRES: &str =
-    "SELECT ids, notified, auth_generation FROM take_changed_tickets($1, $2)";
+/// no ticket changed.
+pub const TAKE_AND_NOTIFY_POSTGRES: &str = "WITH changed AS (DELETE FROM changed_tickets RETURNING ticket_id), \
+    listed AS (SELECT string_agg(DISTINCT ticket_id::text, ',') AS ids, bool_or(ticket_id = 0) AS every FROM changed) \
+    SELECT ids, CASE WHEN ids IS NOT NULL THEN \
+    pg_notify($1, CASE WHEN every OR length(ids) > $2 THEN '*' ELSE ids END)::text END AS notified, \
+    COALESCE((SELECT value FROM counters WHERE name = 'auth_generation'), 0) AS auth_generation \
+    FROM listed";
 
 /// The longest id list a change notification carries; longer ones say `*` (PostgreSQL's
 /// payloads end at 8,000 bytes).
