@@ -8,8 +8,9 @@
 //! savepoint (its changes join the batch), hands the connection on and queues for the writer
 //! semaphore again (it is fair, first come first served): the writers that were already
 //! waiting add theirs first, then the first of the batch's members to come back commits the
-//! whole batch and tells the others, which stop waiting for a turn of their own. Without other writers waiting, a write commits at once,
-//! as before. A write dropped without committing leaves its savepoint to be rolled back by
+//! whole batch and tells the others, which stop waiting for a turn of their own (a `watch` of
+//! the last ended batch). Without other writers waiting, a write commits at once, as before.
+//! A write dropped without committing leaves its savepoint to be rolled back by
 //! whoever takes the connection next, so nothing of it reaches the batch. When a batch fails
 //! to commit, every write in it fails: none was acknowledged.
 //!
