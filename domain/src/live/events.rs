@@ -235,7 +235,7 @@ impl Bus {
         let Ok(payload) = serde_json::to_string(&wire) else {
             return;
         };
-        if outbox.try_send(payload).is_err() {
+        if let Err(mpsc::error::TrySendError::Full(_)) = outbox.try_send(payload) {
             tracing::warn!("live events: NOTIFY queue full, an event for other instances dropped");
         }
     }
