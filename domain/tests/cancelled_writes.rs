@@ -83,7 +83,8 @@ async fn a_write_dropped_at_any_point_leaves_no_transaction_open() {
         }
         if store.backend() == domain::storage::store::Backend::Postgres {
             // no session of this database is left inside a transaction (a dropped write's
-            // ROLLBACK runs in a task of its own: it may take a moment)
+            // ROLLBACK is queued on its connection and runs as the connection goes back to
+            // the pool: it may take a moment)
             let mut conn = store.read().await.unwrap();
             let mut open = -1i64;
             for _ in 0..30 {

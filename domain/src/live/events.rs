@@ -102,7 +102,7 @@ pub struct Bus {
     instance: u64,
     /// Set once the bus shares events through PostgreSQL: the queue of the task that sends
     /// them (wire messages as JSON objects).
-    peers: OnceLock<mpsc::Sender<String>>,
+    outbox: OnceLock<mpsc::Sender<String>>,
     /// Viewers on the other instances: ticket → instance → their list.
     remote_viewing: Mutex<HashMap<i64, HashMap<u64, RemoteViewers>>>,
 }
@@ -166,7 +166,7 @@ impl Bus {
             sender,
             viewing: Mutex::new(HashMap::new()),
             instance: rand::random(),
-            peers: OnceLock::new(),
+            outbox: OnceLock::new(),
             remote_viewing: Mutex::new(HashMap::new()),
         }
     }
@@ -177,7 +177,7 @@ impl Bus {
         let mut listener = sqlx::postgres::PgListener::connect(store.url()).await?;
         listener.listen(CHANNEL).await?;
         let (outbox, queued) = mpsc::channel(OUTBOX_CAPACITY);
-        if self.peers.set(outbox).is_ok() {
+        if self.outbox.set(outbox).is_ok() {
             tokio::spawn(send_notifications(store.pool().clone(), queued));
         }
         let bus = Arc::downgrade(self);
@@ -229,7 +229,7 @@ impl Bus {
     /// Sends a wire message to the other instances (nothing without PostgreSQL): queued for
     /// the sending task ([`send_notifications`]).
     fn notify(&self, wire: Wire) {
-        let Some(outbox) = self.peers.get() else {
+        let Some(outbox) = self.outbox.get() else {
             return;
         };
         let Ok(payload) = serde_json::to_string(&wire) else {
@@ -317,7 +317,7 @@ impl Bus {
 
     /// Tells the other instances who views a ticket here.
     fn share_viewers(&self, ticket_id: i64) {
-        if self.peers.get().is_none() {
+        if self.outbox.get().is_none() {
             return;
         }
         let (audience, mut viewers) = match self.local_viewers(ticket_id) {
@@ -508,63 +508,6 @@ pub fn can_hear(actor: &crate::Actor, event: &Event) -> bool {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn audience() -> Audience {
-        Audience {
-            group_id: 1,
-            customer_id: 2,
-            organization_id: None,
-        }
-    }
-
-    fn viewer(id: i64, name: &str, typing: bool) -> Viewer {
-        Viewer {
-            user_id: id,
-            name: name.into(),
-            typing,
-        }
-    }
-
-    #[test]
-    fn viewers_are_announced_per_user_and_removed_on_leave() {
-        let bus = Bus::new();
-        let mut rx = bus.subscribe();
-        bus.view(1, 7, audience(), viewer(3, "Anna", false));
-        bus.view(2, 7, audience(), viewer(4, "Bob", false));
-        bus.view(3, 7, audience(), viewer(3, "Anna", true)); // Anna's second tab types
-        let mut last = None;
-        while let Ok(event) = rx.try_recv() {
-            last = Some(event);
-        }
-        let Some(Event::Viewers { viewers, .. }) = last else {
-            panic!("no viewers event");
-        };
-        assert_eq!(
-            viewers,
-            vec![viewer(3, "Anna", true), viewer(4, "Bob", false)]
-        );
-        bus.leave(2, 7);
-        let Ok(Event::Viewers { viewers, .. }) = rx.try_recv() else {
-            panic!("no event after leave");
-        };
-        assert_eq!(viewers.len(), 1);
-        // repeating the same state announces nothing
-        bus.view(1, 7, audience(), viewer(3, "Anna", false));
-        assert!(rx.try_recv().is_err());
-        bus.leave(1, 7);
-        bus.leave(3, 7);
-        let mut last = None;
-        while let Ok(event) = rx.try_recv() {
-            last = Some(event);
-        }
-        assert!(matches!(last, Some(Event::Viewers { ref viewers, .. }) if viewers.is_empty()));
-        assert!(bus.viewers(7).is_none());
-    }
-}
-
 /// The task that sends this instance's wire messages (`queued`, JSON objects) to the others:
 /// whatever queued while the last `NOTIFY` ran goes out together ([`pack`]), in order. Ends
 /// when the bus is gone.
@@ -627,8 +570,60 @@ fn unpack(payload: &str) -> serde_json::Result<Vec<Wire>> {
 }
 
 #[cfg(test)]
-mod wire_tests {
+mod tests {
     use super::*;
+
+    fn audience() -> Audience {
+        Audience {
+            group_id: 1,
+            customer_id: 2,
+            organization_id: None,
+        }
+    }
+
+    fn viewer(id: i64, name: &str, typing: bool) -> Viewer {
+        Viewer {
+            user_id: id,
+            name: name.into(),
+            typing,
+        }
+    }
+
+    #[test]
+    fn viewers_are_announced_per_user_and_removed_on_leave() {
+        let bus = Bus::new();
+        let mut rx = bus.subscribe();
+        bus.view(1, 7, audience(), viewer(3, "Anna", false));
+        bus.view(2, 7, audience(), viewer(4, "Bob", false));
+        bus.view(3, 7, audience(), viewer(3, "Anna", true)); // Anna's second tab types
+        let mut last = None;
+        while let Ok(event) = rx.try_recv() {
+            last = Some(event);
+        }
+        let Some(Event::Viewers { viewers, .. }) = last else {
+            panic!("no viewers event");
+        };
+        assert_eq!(
+            viewers,
+            vec![viewer(3, "Anna", true), viewer(4, "Bob", false)]
+        );
+        bus.leave(2, 7);
+        let Ok(Event::Viewers { viewers, .. }) = rx.try_recv() else {
+            panic!("no event after leave");
+        };
+        assert_eq!(viewers.len(), 1);
+        // repeating the same state announces nothing
+        bus.view(1, 7, audience(), viewer(3, "Anna", false));
+        assert!(rx.try_recv().is_err());
+        bus.leave(1, 7);
+        bus.leave(3, 7);
+        let mut last = None;
+        while let Ok(event) = rx.try_recv() {
+            last = Some(event);
+        }
+        assert!(matches!(last, Some(Event::Viewers { ref viewers, .. }) if viewers.is_empty()));
+        assert!(bus.viewers(7).is_none());
+    }
 
     fn wire(ticket_id: i64) -> String {
         serde_json::to_string(&Wire {

@@ -58,8 +58,6 @@ struct State {
     open: bool,
     /// The number of the open (or next) batch.
     batch: u64,
-    /// The highest batch number that has ended (committed or failed).
-    ended: u64,
     /// Batches that failed, with why.
     failed: VecDeque<(u64, String)>,
     /// A write was dropped before it committed: roll it back before anything else.
@@ -83,8 +81,9 @@ pub struct GroupCommit {
     ticket_cache: Arc<TicketCache>,
     /// Learns the auth generation each committed batch left.
     auth_cache: Arc<AuthCache>,
-    /// The highest batch number that has ended (as `State::ended`), for the members of a
-    /// batch to learn that another member committed it without taking a writer turn.
+    /// The highest batch number that has ended (committed or failed; set while `state` is
+    /// locked, after a failure is recorded), watched by the members of a batch to learn that
+    /// another member committed it without taking a writer turn.
     ended: tokio::sync::watch::Sender<u64>,
 }
 
@@ -112,7 +111,6 @@ impl GroupCommit {
                 conn: None,
                 open: false,
                 batch: 1,
-                ended: 0,
                 failed: VecDeque::new(),
                 dirty: None,
                 spare_savepoint: false,
@@ -243,9 +241,7 @@ impl GroupCommit {
         }
         state.open = false;
         state.spare_savepoint = false;
-        state.ended = batch;
         state.batch += 1;
-        drop(state);
         self.ended.send_replace(batch);
     }
 
@@ -377,7 +373,7 @@ impl GroupCommit {
         let state = self.lock();
         match state.failed.iter().find(|(b, _)| *b == batch) {
             Some((_, why)) => Err(Error::Internal(why.clone())),
-            None if state.ended >= batch => Ok(()),
+            None if *self.ended.borrow() >= batch => Ok(()),
             None => Err(Error::Internal("the write's batch was lost".into())),
         }
     }
@@ -402,8 +398,7 @@ impl GroupCommit {
                 permit.map_err(|_| Error::Internal("store is closing".into()))?
             }
         };
-        let ended = self.lock().ended >= batch;
-        if !ended {
+        if *self.ended.borrow() < batch {
             // this batch is still open: commit it (with everything added since)
             let mut held = self.take(pool).await?;
             let still_open = {
