@@ -228,10 +228,8 @@ async fn seed(store: &Store, tickets: i64, per_ticket: i64) -> Result<(), String
             .map_err(|e| e.to_string())?;
     } else {
         tx.commit().await.map_err(e)?;
-        sqlx::query("ANALYZE")
-            .execute(store.pool())
-            .await
-            .map_err(|e| e.to_string())?;
+        // planner statistics as Tandem keeps them (no sqlite_stat4 samples)
+        store.analyze().await.map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -216,10 +216,37 @@ pub(crate) fn changed_and_generation(mut rows: Vec<i64>) -> (Vec<i64>, Option<u6
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+/// Removes SQLite's `sqlite_stat4` samples and reloads the statistics left (`sqlite_stat1`) on
+/// the connection that runs it ([`Store::analyze`], [`Store::connect`]).
+///
+/// libsqlite3-sys builds SQLite with `SQLITE_ENABLE_STAT4`. Once `ANALYZE` has stored samples,
+/// a prepared statement that compares a bound value with the leading column of an index "will
+/// be automatically recompiled, as if there had been a schema change, on the first
+/// sqlite3_step() call following any change to the bindings" (SQLite's `sqlite3_prepare_v2`
+/// documentation): every `tickets.id = ?` (the leading column of `tickets_list`) was parsed and
+/// planned again on each execution, most of the statement time of a cold `GET /tickets/{id}`.
+/// `sqlite_stat1` (rows per index key) stays; the planner's choices rest on it.
+const SQLITE_DROP_STAT4: &str = "DELETE FROM sqlite_stat4; ANALYZE sqlite_schema";
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Whether SQLite's `sqlite_stat4` holds samples (it exists once `ANALYZE` ran).
+async fn sqlite_has_stat4(conn: &mut AnyConnection) -> Result<bool> {
+    let table: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'")
+            .fetch_one(&mut *conn)
+            .await?;
+    if table == 0 {
+        return Ok(false);
+    }
+    let sampled: Option<i64> = sqlx::query_scalar("SELECT 1 FROM sqlite_stat4 LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(sampled.is_some())
+}
 
 impl Store {
     /// Connects, creating the SQLite file (and its directory) when missing, and runs migrations.
+    /// SQLite: `sqlite_stat4` samples a past `ANALYZE` left are removed ([`SQLITE_DROP_STAT4`]).
     /// On SQLite concurrent writes share their commits ([`Store::connect_with_group_commit`]).
     pub async fn connect(url: &str) -> Result<Store> {
         Store::connect_with_group_commit(url, true).await
@@ -346,6 +373,14 @@ impl Store {
             ticket_list_marks: Arc::default(),
             checkpointer: (backend == Backend::Sqlite).then(Arc::default),
         };
+        // before any other connection has loaded the statistics
+        if backend == Backend::Sqlite {
+            let mut conn = store.pool.acquire().await?;
+            if sqlite_has_stat4(&mut conn).await? {
+                tracing::info!("SQLite: sqlite_stat4 samples removed (sqlite_stat1 kept)");
+                sqlx::raw_sql(SQLITE_DROP_STAT4).execute(&mut *conn).await?;
+            }
+        }
         store.migrate().await?;
         if backend == Backend::Postgres
             && let Err(e) = crate::storage::ticket_cache::listen_postgres(&store).await
@@ -366,6 +401,19 @@ impl Store {
             .map_err(|e| crate::Error::Internal(format!("migration failed: {e}")))?;
         // case-folded columns a migration could fill only with SQL's lower()
         crate::storage::text::refold_listed(&self.pool).await
+    }
+
+    /// Refreshes the query planner's statistics of every table (`ANALYZE`), in a write
+    /// transaction. SQLite keeps no `sqlite_stat4` samples ([`SQLITE_DROP_STAT4`] says why);
+    /// PostgreSQL's autovacuum does the same on its own. For a quiet moment (after a bulk
+    /// import): it reads every index.
+    pub async fn analyze(&self) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("ANALYZE").execute(&mut *tx).await?;
+        if self.backend == Backend::Sqlite && sqlite_has_stat4(&mut tx).await? {
+            sqlx::raw_sql(SQLITE_DROP_STAT4).execute(&mut *tx).await?;
+        }
+        tx.commit().await
     }
 
     pub fn backend(&self) -> Backend {
