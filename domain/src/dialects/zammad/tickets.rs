@@ -14,31 +14,114 @@ use crate::policy::{self, access::AccessLevel, access::Actor};
 use crate::storage::lookup::{self, Named};
 use crate::tickets::{self, TicketRecord, articles, links, time_accounting};
 
-/// Plain ticket JSON. `article_count` is what the caller can see.
+/// Plain ticket JSON (Zammad's `Ticket#attributes`; the escalation fields and `type`, which
+/// Tandem does not keep, are `null`). `article_count` is what the caller can see; a customer
+/// does not get `time_unit` (Zammad's customer field filter).
 pub fn render(t: &TicketRecord, visible_article_count: i64, customer_view: bool) -> Value {
-    let mut v = json!({
-        "id": t.id, "group_id": t.group_id, "priority_id": t.priority_id, "state_id": t.state_id,
-        "organization_id": t.organization_id, "number": t.number, "title": t.title, "owner_id": t.owner_id,
-        "customer_id": t.customer_id, "note": t.note, "first_response_at": t.first_response_at,
-        "first_response_escalation_at": null, "first_response_in_min": null, "first_response_diff_in_min": null,
-        "close_at": t.close_at, "close_escalation_at": null, "close_in_min": null, "close_diff_in_min": null,
-        "update_escalation_at": null, "update_in_min": null, "update_diff_in_min": null,
-        "last_close_at": t.last_close_at, "last_contact_at": t.last_contact_at,
-        "last_contact_agent_at": t.last_contact_agent_at, "last_contact_customer_at": t.last_contact_customer_at,
-        "last_owner_update_at": t.last_owner_update_at, "create_article_type_id": t.create_article_type_id,
-        "create_article_sender_id": t.create_article_sender_id, "article_count": visible_article_count,
-        "escalation_at": null, "pending_time": t.pending_time, "type": null,
-        "time_unit": t.time_unit.map(time_accounting::format_unit),
-        "preferences": serde_json::from_str::<Value>(&t.preferences).unwrap_or_else(|_| json!({})),
-        "updated_by_id": t.updated_by_id, "created_by_id": t.created_by_id,
-        "created_at": t.created_at, "updated_at": t.updated_at,
-    });
-    if customer_view {
-        // Zammad's customer field filter.
-        let obj = v.as_object_mut().expect("object");
-        obj.remove("time_unit");
+    serde_json::to_value(PlainTicket::of(t, visible_article_count, customer_view))
+        .expect("a ticket's JSON is a map with string keys")
+}
+
+/// [`render`] as JSON text, written straight from the record (no `Value` in between): the
+/// text a cached ticket keeps for agents (`show_ticket`).
+pub fn render_text(t: &TicketRecord, visible_article_count: i64) -> bytes::Bytes {
+    serde_json::to_vec(&PlainTicket::of(t, visible_article_count, false))
+        .expect("a ticket's JSON is a map with string keys")
+        .into()
+}
+
+/// The fields of [`render`], in the order a `serde_json` map keeps its keys (by bytes), so
+/// that [`render_text`] writes the same text as [`render`]'s `Value` does. `()` is `null`.
+#[derive(serde::Serialize)]
+struct PlainTicket<'a> {
+    article_count: i64,
+    close_at: Option<&'a str>,
+    close_diff_in_min: (),
+    close_escalation_at: (),
+    close_in_min: (),
+    create_article_sender_id: Option<i64>,
+    create_article_type_id: Option<i64>,
+    created_at: &'a str,
+    created_by_id: i64,
+    customer_id: i64,
+    escalation_at: (),
+    first_response_at: Option<&'a str>,
+    first_response_diff_in_min: (),
+    first_response_escalation_at: (),
+    first_response_in_min: (),
+    group_id: i64,
+    id: i64,
+    last_close_at: Option<&'a str>,
+    last_contact_agent_at: Option<&'a str>,
+    last_contact_at: Option<&'a str>,
+    last_contact_customer_at: Option<&'a str>,
+    last_owner_update_at: Option<&'a str>,
+    note: Option<&'a str>,
+    number: &'a str,
+    organization_id: Option<i64>,
+    owner_id: i64,
+    pending_time: Option<&'a str>,
+    /// The stored text read as JSON (`{}` when it is not).
+    preferences: Value,
+    priority_id: i64,
+    state_id: i64,
+    /// Left out for customers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_unit: Option<Option<String>>,
+    title: &'a str,
+    #[serde(rename = "type")]
+    kind: (),
+    update_diff_in_min: (),
+    update_escalation_at: (),
+    update_in_min: (),
+    updated_at: &'a str,
+    updated_by_id: i64,
+}
+
+impl<'a> PlainTicket<'a> {
+    fn of(t: &'a TicketRecord, visible_article_count: i64, customer_view: bool) -> Self {
+        let preferences = serde_json::from_str(&t.preferences).unwrap_or_else(|_| json!({}));
+        PlainTicket {
+            article_count: visible_article_count,
+            close_at: t.close_at.as_deref(),
+            close_diff_in_min: (),
+            close_escalation_at: (),
+            close_in_min: (),
+            create_article_sender_id: t.create_article_sender_id,
+            create_article_type_id: t.create_article_type_id,
+            created_at: &t.created_at,
+            created_by_id: t.created_by_id,
+            customer_id: t.customer_id,
+            escalation_at: (),
+            first_response_at: t.first_response_at.as_deref(),
+            first_response_diff_in_min: (),
+            first_response_escalation_at: (),
+            first_response_in_min: (),
+            group_id: t.group_id,
+            id: t.id,
+            last_close_at: t.last_close_at.as_deref(),
+            last_contact_agent_at: t.last_contact_agent_at.as_deref(),
+            last_contact_at: t.last_contact_at.as_deref(),
+            last_contact_customer_at: t.last_contact_customer_at.as_deref(),
+            last_owner_update_at: t.last_owner_update_at.as_deref(),
+            note: t.note.as_deref(),
+            number: &t.number,
+            organization_id: t.organization_id,
+            owner_id: t.owner_id,
+            pending_time: t.pending_time.as_deref(),
+            preferences,
+            priority_id: t.priority_id,
+            state_id: t.state_id,
+            time_unit: (!customer_view).then(|| t.time_unit.map(time_accounting::format_unit)),
+            title: &t.title,
+            kind: (),
+            update_diff_in_min: (),
+            update_escalation_at: (),
+            update_in_min: (),
+            updated_at: &t.updated_at,
+            updated_by_id: t.updated_by_id,
+        }
     }
-    v
 }
 
 /// Plain JSON for a caller: article counts and ids hide internal articles from customers.
@@ -330,7 +413,7 @@ pub async fn show_ticket(
         // what `render_many` answers for an agent who sees every article
         let json = ticket
             .agent_json
-            .get_or_init(|| render(t, t.article_count, false).to_string().into());
+            .get_or_init(|| render_text(t, t.article_count));
         return Ok(json.clone());
     }
     let value = present_ticket(&mut *store.read().await?, actor, t, view).await?;
@@ -375,4 +458,127 @@ async fn links_of_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<Vec
         .into_iter()
         .map(|l| json!({"link_type": l.link_type, "link_object": "Ticket", "link_object_value": l.other}))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket(filled: bool) -> TicketRecord {
+        let at = |s: &str| filled.then(|| s.to_string());
+        TicketRecord {
+            id: 42,
+            number: "31042".into(),
+            title: "Printer \"on fire\" <again>".into(),
+            group_id: 1,
+            priority_id: 2,
+            state_id: 3,
+            organization_id: filled.then_some(7),
+            owner_id: 4,
+            customer_id: 5,
+            note: at("a note"),
+            first_response_at: at("2026-01-01T00:00:01.000Z"),
+            close_at: at("2026-01-01T00:00:02.000Z"),
+            last_close_at: at("2026-01-01T00:00:03.000Z"),
+            last_contact_at: at("2026-01-01T00:00:04.000Z"),
+            last_contact_agent_at: at("2026-01-01T00:00:05.000Z"),
+            last_contact_customer_at: at("2026-01-01T00:00:06.000Z"),
+            last_owner_update_at: at("2026-01-01T00:00:07.000Z"),
+            create_article_type_id: filled.then_some(10),
+            create_article_sender_id: filled.then_some(11),
+            article_count: 9,
+            pending_time: at("2026-01-02T00:00:00.000Z"),
+            preferences: if filled {
+                r#"{ "channel_id": 3, "a": [1, {"b": null}] }"#.into()
+            } else {
+                "not json".into()
+            },
+            time_unit: filled.then_some(1.5),
+            created_by_id: 6,
+            updated_by_id: 8,
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            updated_at: "2026-01-01T00:00:09.000Z".into(),
+        }
+    }
+
+    /// The keys Zammad's ticket JSON has (as `render` built them with `json!` before it was
+    /// written from `PlainTicket`).
+    const KEYS: [&str; 38] = [
+        "id",
+        "group_id",
+        "priority_id",
+        "state_id",
+        "organization_id",
+        "number",
+        "title",
+        "owner_id",
+        "customer_id",
+        "note",
+        "first_response_at",
+        "first_response_escalation_at",
+        "first_response_in_min",
+        "first_response_diff_in_min",
+        "close_at",
+        "close_escalation_at",
+        "close_in_min",
+        "close_diff_in_min",
+        "update_escalation_at",
+        "update_in_min",
+        "update_diff_in_min",
+        "last_close_at",
+        "last_contact_at",
+        "last_contact_agent_at",
+        "last_contact_customer_at",
+        "last_owner_update_at",
+        "create_article_type_id",
+        "create_article_sender_id",
+        "article_count",
+        "escalation_at",
+        "pending_time",
+        "type",
+        "time_unit",
+        "preferences",
+        "updated_by_id",
+        "created_by_id",
+        "created_at",
+        "updated_at",
+    ];
+
+    #[test]
+    fn the_text_is_the_values_text_and_every_field_is_there() {
+        let keys: BTreeSet<&str> = KEYS.into_iter().collect();
+        for filled in [true, false] {
+            let t = ticket(filled);
+            let value = render(&t, 3, false);
+            assert_eq!(
+                String::from_utf8(render_text(&t, 3).to_vec()).unwrap(),
+                value.to_string(),
+                "filled: {filled}"
+            );
+            let object = value.as_object().unwrap();
+            assert_eq!(
+                object.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+                keys
+            );
+            assert_eq!(object["article_count"], 3);
+            assert_eq!(object["title"], "Printer \"on fire\" <again>");
+            let customer = render(&t, 3, true);
+            assert!(
+                customer.get("time_unit").is_none(),
+                "a customer sees no time_unit"
+            );
+            assert_eq!(customer.as_object().unwrap().len(), keys.len() - 1);
+        }
+        let filled = render(&ticket(true), 3, false);
+        assert_eq!(filled["time_unit"], "1.5");
+        assert_eq!(
+            filled["preferences"],
+            json!({"channel_id": 3, "a": [1, {"b": null}]})
+        );
+        assert_eq!(filled["organization_id"], 7);
+        let sparse = render(&ticket(false), 3, false);
+        assert_eq!(sparse["time_unit"], Value::Null);
+        assert_eq!(sparse["preferences"], json!({}));
+        assert_eq!(sparse["close_at"], Value::Null);
+    }
 }
