@@ -216,6 +216,8 @@ pub(crate) fn changed_and_generation(mut rows: Vec<i64>) -> (Vec<i64>, Option<u6
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
 /// Removes SQLite's `sqlite_stat4` samples and reloads the statistics left (`sqlite_stat1`) on
 /// the connection that runs it ([`Store::analyze`], [`Store::connect`]).
 ///
@@ -223,11 +225,11 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 /// a prepared statement that compares a bound value with the leading column of an index "will
 /// be automatically recompiled, as if there had been a schema change, on the first
 /// sqlite3_step() call following any change to the bindings" (SQLite's `sqlite3_prepare_v2`
-/// documentation): every `tickets.id = ?` (the leading column of `tickets_list`) was parsed and
-/// planned again on each execution, most of the statement time of a cold `GET /tickets/{id}`.
+/// documentation): every `tickets.id = ?` (the leading column of `tickets_list`) would be parsed
+/// and planned again on each execution (it was most of the statement time of a cold
+/// `GET /tickets/{id}`).
 /// `sqlite_stat1` (rows per index key) stays; the planner's choices rest on it.
 const SQLITE_DROP_STAT4: &str = "DELETE FROM sqlite_stat4; ANALYZE sqlite_schema";
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Whether SQLite's `sqlite_stat4` holds samples (it exists once `ANALYZE` ran).
 async fn sqlite_has_stat4(conn: &mut AnyConnection) -> Result<bool> {
