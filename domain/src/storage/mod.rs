@@ -12,6 +12,7 @@ pub mod lookup;
 pub mod paging;
 pub mod rows;
 pub mod settings;
+pub mod sqlite_reader;
 pub mod store;
 pub mod text;
 pub mod ticket_cache;

@@ -12,6 +12,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::Result;
 use crate::storage::group_commit::{Begun, GroupCommit, Held};
+use crate::storage::sqlite_reader::SqliteReader;
 use crate::storage::ticket_cache::{self, TicketCache};
 use crate::storage::ticket_list_marks::TicketListMarks;
 use crate::storage::wal_checkpoint::Checkpointer;
@@ -62,6 +63,8 @@ pub struct Store {
     ticket_list_marks: Arc<TicketListMarks>,
     /// SQLite: checkpoints of the write-ahead log, off the writer ([`Checkpointer`]).
     checkpointer: Option<Arc<Checkpointer>>,
+    /// SQLite on a file: the ticket cache's batched reads ([`SqliteReader`]).
+    sqlite_reader: Option<SqliteReader>,
 }
 
 /// A write transaction. Dropping it without `commit` rolls back, so nothing is half-stored.
@@ -362,7 +365,7 @@ impl Store {
             Backend::Postgres => TicketCache::new(false, ticket_cache::POSTGRES_BATCH_READERS),
         });
         let auth_cache: Arc<crate::storage::auth_cache::AuthCache> = Arc::default();
-        let store = Store {
+        let mut store = Store {
             pool,
             backend,
             url: Arc::from(url),
@@ -374,6 +377,7 @@ impl Store {
                 .then(|| Arc::new(GroupCommit::new(ticket_cache, auth_cache.clone()))),
             ticket_list_marks: Arc::default(),
             checkpointer: (backend == Backend::Sqlite).then(Arc::default),
+            sqlite_reader: None,
         };
         // before any other connection has loaded the statistics
         if backend == Backend::Sqlite {
@@ -384,6 +388,15 @@ impl Store {
             }
         }
         store.migrate().await?;
+        if backend == Backend::Sqlite
+            && let Some(file) = crate::storage::sqlite_reader::file_of_url(url)
+        {
+            // after the migrations: the reader opens an existing, current database
+            match SqliteReader::open(&file) {
+                Ok(reader) => store.sqlite_reader = Some(reader),
+                Err(e) => tracing::warn!(error = %e, "ticket reads through the pool"),
+            }
+        }
         if backend == Backend::Postgres
             && let Err(e) = crate::storage::ticket_cache::listen_postgres(&store).await
         {
@@ -447,6 +460,11 @@ impl Store {
     pub fn with_ticket_list_marks(mut self, marks: TicketListMarks) -> Store {
         self.ticket_list_marks = Arc::new(marks);
         self
+    }
+
+    /// SQLite on a file: the read-only connection of the ticket cache's batched reads.
+    pub fn sqlite_reader(&self) -> Option<&SqliteReader> {
+        self.sqlite_reader.as_ref()
     }
 
     pub(crate) fn ticket_cache_arc(&self) -> &Arc<TicketCache> {

@@ -47,10 +47,12 @@ struct Pending {
 }
 
 /// Batch readers running at once on SQLite; each reads up to [`BATCH_SIZE`] waiting tickets
-/// per statement, so concurrent misses share round trips instead of each taking its own.
-/// SQLite's read of a ticket is short next to sqlx's hand-over to its connection thread and
-/// back, so one reader (longer batches, fewer hand-overs) serves more misses: uniform reads of
-/// 100,000 tickets 19.7–20.2 % of the trivial handler against 17.9–18.7 % with two.
+/// at a time, so concurrent misses share round trips instead of each taking its own.
+/// SQLite's read of a ticket is short next to the hand-over to a connection's thread and
+/// back, so one reader (longer batches, fewer hand-overs) serves more misses (through sqlx:
+/// uniform reads of 100,000 tickets 19.7–20.2 % of the trivial handler against 17.9–18.7 %
+/// with two); the store's one reader connection
+/// ([`crate::storage::sqlite_reader::SqliteReader`]) runs one batch at a time anyway.
 pub const SQLITE_BATCH_READERS: usize = 1;
 /// [`SQLITE_BATCH_READERS`] on PostgreSQL, whose read waits for a round trip to the server:
 /// a second reader keeps reading meanwhile (17.9 % against 15.7 % with one).

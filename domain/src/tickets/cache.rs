@@ -26,9 +26,11 @@ impl CachedTicket {
 }
 
 /// [`super::load`] for reads outside a write transaction, through the store's ticket cache.
-/// A database connection is taken only on a miss; misses at the same time are read together,
-/// up to [`crate::storage::ticket_cache::BATCH_SIZE`] tickets per statement
-/// ([`crate::storage::ticket_cache::TicketCache::read_batched`]). 404 when there is no such
+/// The database is read only on a miss; misses at the same time are read together, up to
+/// [`crate::storage::ticket_cache::BATCH_SIZE`] tickets per batch
+/// ([`crate::storage::ticket_cache::TicketCache::read_batched`]): on SQLite on the store's
+/// reader connection ([`super::load_many_sqlite`]), else in one statement on a pooled
+/// connection. 404 when there is no such
 /// ticket.
 pub async fn load_cached(store: &crate::Store, id: i64) -> Result<Arc<CachedTicket>> {
     let cache = store.ticket_cache();
@@ -40,6 +42,15 @@ pub async fn load_cached(store: &crate::Store, id: i64) -> Result<Arc<CachedTick
         move |ids: Vec<i64>| {
             let store = store.clone();
             async move {
+                if let Some(reader) = store.sqlite_reader() {
+                    let rows = reader
+                        .run(move |conn| super::load_many_sqlite(conn, &ids))
+                        .await?;
+                    return Ok(rows
+                        .into_iter()
+                        .map(|(record, closed)| (record.id, CachedTicket::new(record, closed)))
+                        .collect());
+                }
                 let rows = super::load_many(&mut *store.read().await?, &ids).await?;
                 Ok(rows
                     .into_iter()

@@ -142,6 +142,67 @@ async fn load_with(
     loaded(&row)
 }
 
+/// [`load`] of several tickets on SQLite's reader connection
+/// ([`crate::storage::sqlite_reader::SqliteReader`]): those of `ids` that exist, in the order of
+/// `ids`, with whether each one's state is closed. One prepared point lookup per id (an `IN`
+/// list would make SQLite build a temporary index of the list first), all in one read
+/// transaction: one snapshot, and the WAL's shared lock taken once per batch, not per id.
+pub fn load_many_sqlite(
+    conn: &rusqlite::Connection,
+    ids: &[i64],
+) -> rusqlite::Result<Vec<(TicketRecord, bool)>> {
+    use rusqlite::OptionalExtension;
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| load_sql("t.id = ?1"));
+    let snapshot = conn.unchecked_transaction()?;
+    let mut found = Vec::with_capacity(ids.len());
+    {
+        let mut statement = snapshot.prepare_cached(&SQL)?;
+        for id in ids {
+            if let Some(row) = statement.query_row([id], loaded_sqlite).optional()? {
+                found.push(row);
+            }
+        }
+    }
+    snapshot.commit()?;
+    Ok(found)
+}
+
+/// A row of [`load_sql`] on SQLite's reader connection: the record (its fields in the order of
+/// [`COLUMNS`]) and `closed`.
+fn loaded_sqlite(row: &rusqlite::Row) -> rusqlite::Result<(TicketRecord, bool)> {
+    let ticket = TicketRecord {
+        id: row.get(0)?,
+        number: row.get(1)?,
+        title: row.get(2)?,
+        group_id: row.get(3)?,
+        priority_id: row.get(4)?,
+        state_id: row.get(5)?,
+        organization_id: row.get(6)?,
+        owner_id: row.get(7)?,
+        customer_id: row.get(8)?,
+        note: row.get(9)?,
+        first_response_at: row.get(10)?,
+        close_at: row.get(11)?,
+        last_close_at: row.get(12)?,
+        last_contact_at: row.get(13)?,
+        last_contact_agent_at: row.get(14)?,
+        last_contact_customer_at: row.get(15)?,
+        last_owner_update_at: row.get(16)?,
+        create_article_type_id: row.get(17)?,
+        create_article_sender_id: row.get(18)?,
+        article_count: row.get(19)?,
+        pending_time: row.get(20)?,
+        preferences: row.get(21)?,
+        time_unit: row.get(22)?,
+        created_by_id: row.get(23)?,
+        updated_by_id: row.get(24)?,
+        created_at: row.get(25)?,
+        updated_at: row.get(26)?,
+    };
+    let closed: i64 = row.get(27)?;
+    Ok((ticket, closed != 0))
+}
+
 /// [`load`] of several tickets (`ids`, at most a few hundred) in one statement: those that
 /// exist, in no particular order.
 pub async fn load_many(
