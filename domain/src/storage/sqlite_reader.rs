@@ -88,8 +88,9 @@ impl SqliteReader {
     }
 }
 
-/// The file a `sqlite:` URL names (without the URL's query), for [`SqliteReader::open`];
-/// `None` for an in-memory database, which no second connection can open.
+/// The file a `sqlite:` URL names (without the URL's query), for [`SqliteReader::open`] and
+/// the store's creation of the file's directory; `None` for an in-memory database (no file,
+/// and no second connection can open it).
 pub fn file_of_url(url: &str) -> Option<String> {
     let rest = url
         .trim_start_matches("sqlite://")
@@ -146,10 +147,20 @@ mod tests {
         // read-only
         let write = reader.run(|c| c.execute("UPDATE t SET v = 9", [])).await;
         assert!(matches!(write, Err(Error::Internal(_))), "{write:?}");
+        // a job that panics fails only itself: the next one runs
+        let panicked = reader
+            .run(|_| -> rusqlite::Result<i64> { panic!("a failing job") })
+            .await;
+        assert!(matches!(panicked, Err(Error::Internal(_))), "{panicked:?}");
         let missing = reader
             .run(|c| c.query_row("SELECT nope FROM t", [], |r| r.get::<_, i64>(0)))
             .await;
         assert!(matches!(missing, Err(Error::Internal(_))), "{missing:?}");
+        let v: i64 = reader
+            .run(|c| c.query_row("SELECT v FROM t", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(v, 8, "the reader still answers after a panic and an error");
         std::fs::remove_dir_all(&dir).ok();
     }
 }

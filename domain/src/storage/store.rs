@@ -562,13 +562,8 @@ impl Store {
 
 /// Makes sure the directory of a SQLite file exists and the file is created on first use.
 fn prepare_sqlite_url(url: &str) -> Result<String> {
-    let rest = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
-    let path = rest.split('?').next().unwrap_or_default();
-    if !path.is_empty()
-        && path != ":memory:"
-        && let Some(dir) = std::path::Path::new(path).parent()
+    if let Some(path) = crate::storage::sqlite_reader::file_of_url(url)
+        && let Some(dir) = std::path::Path::new(&path).parent()
         && !dir.as_os_str().is_empty()
     {
         std::fs::create_dir_all(dir)

@@ -30,8 +30,7 @@ impl CachedTicket {
 /// [`crate::storage::ticket_cache::BATCH_SIZE`] tickets per batch
 /// ([`crate::storage::ticket_cache::TicketCache::read_batched`]): on SQLite on the store's
 /// reader connection ([`super::load_many_sqlite`]), else in one statement on a pooled
-/// connection. 404 when there is no such
-/// ticket.
+/// connection. 404 when there is no such ticket.
 pub async fn load_cached(store: &crate::Store, id: i64) -> Result<Arc<CachedTicket>> {
     let cache = store.ticket_cache();
     if let Some(hit) = cache.get_as::<CachedTicket>(id) {
@@ -42,19 +41,22 @@ pub async fn load_cached(store: &crate::Store, id: i64) -> Result<Arc<CachedTick
         move |ids: Vec<i64>| {
             let store = store.clone();
             async move {
-                if let Some(reader) = store.sqlite_reader() {
-                    let rows = reader
-                        .run(move |conn| super::load_many_sqlite(conn, &ids))
-                        .await?;
-                    return Ok(rows
+                // (record, closed) from the reader connection on SQLite, else from the pool
+                let rows: Vec<(TicketRecord, bool)> = match store.sqlite_reader() {
+                    Some(reader) => {
+                        reader
+                            .run(move |conn| super::load_many_sqlite(conn, &ids))
+                            .await?
+                    }
+                    None => super::load_many(&mut *store.read().await?, &ids)
+                        .await?
                         .into_iter()
-                        .map(|(record, closed)| (record.id, CachedTicket::new(record, closed)))
-                        .collect());
-                }
-                let rows = super::load_many(&mut *store.read().await?, &ids).await?;
+                        .map(|(record, facts)| (record, facts.closed))
+                        .collect(),
+                };
                 Ok(rows
                     .into_iter()
-                    .map(|(record, facts)| (record.id, CachedTicket::new(record, facts.closed)))
+                    .map(|(record, closed)| (record.id, CachedTicket::new(record, closed)))
                     .collect())
             }
         }
