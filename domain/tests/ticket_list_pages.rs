@@ -14,6 +14,12 @@ use domain::storage::paging::Page;
 use domain::storage::ticket_list_marks::TicketListMarks;
 use domain::{Store, tickets};
 
+/// How the tickets inserted by hand are numbered (their numbers are not looked at).
+const NUMBERS: tickets::NumberFormat = tickets::NumberFormat {
+    system_id: 10,
+    min_size: 5,
+};
+
 const STRIDE: i64 = 3;
 const TICKETS: i64 = 40;
 
@@ -245,12 +251,16 @@ async fn no_marks_are_taken_across_an_uncommitted_insert() {
 
     // A: its number drawn (with the insert lock) and inserted, not committed
     let mut first = store.write().await.unwrap();
-    tickets::next_number(&mut first).await.unwrap();
+    tickets::next_number_postgres(&mut first, &NUMBERS)
+        .await
+        .unwrap();
     insert_ticket(&mut first, &ids, None, 1001).await;
     // B, C, D: committed after it
     let mut later = store.write().await.unwrap();
     for n in 1002..=1004 {
-        tickets::next_number(&mut later).await.unwrap();
+        tickets::next_number_postgres(&mut later, &NUMBERS)
+            .await
+            .unwrap();
         insert_ticket(&mut later, &ids, None, n).await;
     }
     later.commit().await.unwrap();

@@ -2,7 +2,6 @@
 //! clock, name lookups and the caches the store keeps in step with its commits. Knows nothing
 //! of tickets or accounts beyond their tables.
 
-pub mod article_index_queue;
 pub mod auth_cache;
 pub mod clock;
 pub mod columns;
@@ -11,6 +10,7 @@ pub mod group_commit;
 pub mod lookup;
 pub mod paging;
 pub mod rows;
+pub mod search_index_queue;
 pub mod settings;
 pub mod sqlite_reader;
 pub mod store;

@@ -16,7 +16,7 @@ use crate::storage::sqlite_reader::SqliteReader;
 use crate::storage::ticket_cache::{self, TicketCache};
 use crate::storage::ticket_list_marks::TicketListMarks;
 use crate::storage::wal_checkpoint::Checkpointer;
-use crate::storage::{article_index_queue, wal_checkpoint};
+use crate::storage::{search_index_queue, wal_checkpoint};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -197,7 +197,7 @@ impl WriteTx {
 }
 
 /// What every SQLite write transaction runs before its `COMMIT` (one round trip): the queued
-/// search rows moved into the index ([`article_index_queue`]), the tickets it changed
+/// search rows moved into the index ([`search_index_queue`]), the tickets it changed
 /// (recorded by triggers) taken for the ticket cache, returned as rows of `ticket_id`, and
 /// last one row of the `auth_generation` counter as the transaction leaves it (for
 /// [`AuthCache::observe`](crate::storage::auth_cache::AuthCache::observe): the requests after
@@ -207,7 +207,7 @@ pub(crate) static SQLITE_BEFORE_COMMIT: std::sync::LazyLock<String> =
         format!(
             "{}; DELETE FROM changed_tickets RETURNING ticket_id; \
              SELECT COALESCE((SELECT value FROM counters WHERE name = 'auth_generation'), 0)",
-            article_index_queue::MOVE_TO_INDEX
+            search_index_queue::MOVE_TO_INDEX
         )
     });
 
@@ -344,7 +344,7 @@ impl Store {
                         sqlx::query(wal_checkpoint::AUTOCHECKPOINT_OFF)
                             .execute(&mut *conn)
                             .await?;
-                        sqlx::query(article_index_queue::CREATE)
+                        sqlx::query(search_index_queue::CREATE)
                             .execute(&mut *conn)
                             .await?;
                     } else {

@@ -19,8 +19,8 @@
 //! PostgreSQL hands out ids before their transactions commit: ticket 101 may commit before
 //! ticket 100, and marks taken in between would be one off once 100 commits. So a ticket
 //! insert holds [`LOCK_KEY`] (a shared transaction-level advisory lock, taken by
-//! `tickets::next_number` before the ticket's id is drawn), and marks are taken on a snapshot
-//! that starts while the exclusive session lock is held, i.e. while no insert is in flight:
+//! `tickets::next_number_postgres` before the ticket's id is drawn), and marks are taken on a
+//! snapshot that starts while the exclusive session lock is held, i.e. while no insert is in flight:
 //! every id drawn before that snapshot is committed or rolled back, every id drawn after it is
 //! higher than all marks. The exclusive lock is only tried (inserts never wait for it) and
 //! held only until the snapshot starts; while inserts keep it taken, deep pages walk their
@@ -44,7 +44,7 @@ const MAX_SCOPES: usize = 512;
 
 /// The advisory lock (PostgreSQL) that orders ticket inserts against taking marks: every
 /// ticket insert takes it shared before its id is drawn and holds it to its commit
-/// (`tickets::next_number`); taking marks takes it exclusively.
+/// (`tickets::next_number_postgres`); taking marks takes it exclusively.
 pub const LOCK_KEY: i64 = 0x7469_636b_6574_6c73; // "ticketls"
 
 /// The counter's name in `counters` (migration 0024).

@@ -301,48 +301,73 @@ pub async fn index(store: &Store, actor: &Actor, page: Page) -> Result<Vec<Ticke
     Ok(rows)
 }
 
-/// Next ticket number: system id + zero-padded global counter, at least `min_size` digits
-/// (Zammad's `Ticket::Number::Increment`). PostgreSQL takes the counter from a sequence
-/// (migration 0023), so concurrent creations do not wait for each other's commit; a creation
-/// that fails leaves its number unused there. SQLite has one writer: its counter row is enough.
-/// On PostgreSQL it also takes the insert lock of the ticket list's page marks
-/// ([`crate::storage::ticket_list_marks`]): call it before inserting the ticket.
-pub async fn next_number(conn: &mut AnyConnection) -> Result<String> {
-    // the counter and the two settings the number is made of, in one statement
-    const SETTINGS: &str = "(SELECT value FROM settings WHERE name = 'system_id'), \
-                            (SELECT value FROM settings WHERE name = 'ticket_number_increment')";
-    let (counter, system_id, increment): (i64, Option<String>, Option<String>) =
-        if crate::storage::store::is_postgres(conn) {
-            // with the shared lock that the ticket's insert (after this) holds to its commit
-            sqlx::query_as(&format!(
-                "SELECT nextval('ticket_number_seq'), {SETTINGS} FROM \
-                 (SELECT pg_advisory_xact_lock_shared($1)) AS insert_lock"
-            ))
-            .bind(crate::storage::ticket_list_marks::LOCK_KEY)
-            .fetch_one(&mut *conn)
-            .await?
-        } else {
-            sqlx::query_as(&format!(
-                "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' \
-                 RETURNING value, {SETTINGS}"
-            ))
-            .fetch_one(&mut *conn)
-            .await?
-        };
-    let system_id = settings::decode(system_id.as_deref())
-        .and_then(|v| v.as_i64())
-        .unwrap_or(10);
-    let min_size = settings::decode(increment.as_deref())
-        .and_then(|v| v["min_size"].as_u64())
-        .unwrap_or(5) as usize;
-    Ok(format_number(system_id, counter, min_size))
+/// How new tickets' numbers are made (Zammad's `Ticket::Number::Increment`): the system id
+/// (setting `system_id`, 10 when unset), then the global counter zero-padded so that the
+/// number has at least `min_size` characters (setting `ticket_number_increment`, 5 when unset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumberFormat {
+    pub system_id: i64,
+    pub min_size: usize,
 }
 
-pub fn format_number(system_id: i64, counter: i64, min_size: usize) -> String {
-    let prefix = system_id.to_string();
-    let counter = counter.to_string();
-    let width = min_size.saturating_sub(prefix.len()).max(counter.len());
-    format!("{prefix}{counter:0>width$}")
+impl NumberFormat {
+    /// Reads the two settings (one statement; only a read, so callers may read it before the
+    /// write transaction, as [`resolve`] does).
+    pub async fn read(conn: &mut AnyConnection) -> Result<NumberFormat> {
+        let (system_id, increment): (Option<String>, Option<String>) = sqlx::query_as(
+            "SELECT (SELECT value FROM settings WHERE name = 'system_id'), \
+             (SELECT value FROM settings WHERE name = 'ticket_number_increment')",
+        )
+        .fetch_one(conn)
+        .await?;
+        Ok(NumberFormat {
+            system_id: settings::decode(system_id.as_deref())
+                .and_then(|v| v.as_i64())
+                .unwrap_or(10),
+            min_size: settings::decode(increment.as_deref())
+                .and_then(|v| v["min_size"].as_u64())
+                .unwrap_or(5) as usize,
+        })
+    }
+
+    /// The number with counter value `counter`: e.g. system id 31, `min_size` 5, counter 7 →
+    /// `"31007"`; a counter longer than the padding is never cut (`"311234"`).
+    pub fn number(&self, counter: i64) -> String {
+        let (prefix, width) = self.prefix_and_width();
+        let counter = counter.to_string();
+        let width = width.max(counter.len());
+        format!("{prefix}{counter:0>width$}")
+    }
+
+    /// The prefix and the counter's least width: [`NumberFormat::number`] is the prefix, then
+    /// the counter zero-padded to the width (what SQLite's `printf('%0*d', width, counter)`
+    /// gives: SQLite's new ticket takes its number in its insert, [`insert_resolved`]).
+    fn prefix_and_width(&self) -> (String, usize) {
+        let prefix = self.system_id.to_string();
+        let width = self.min_size.saturating_sub(prefix.len());
+        (prefix, width)
+    }
+}
+
+/// Next ticket number on PostgreSQL in `format` (see [`NumberFormat`]): the counter is a
+/// sequence (migration 0023), so concurrent creations do not wait for each other's commit; a
+/// creation that fails leaves its number unused. It also takes the insert lock of the ticket
+/// list's page marks ([`crate::storage::ticket_list_marks`]): call it before inserting the
+/// ticket. SQLite has one writer: its counter row is enough, counted up and read by the
+/// ticket's insert itself ([`insert_resolved`]).
+pub async fn next_number_postgres(
+    conn: &mut AnyConnection,
+    format: &NumberFormat,
+) -> Result<String> {
+    // with the shared lock that the ticket's insert (after this) holds to its commit
+    let counter: i64 = sqlx::query_scalar(
+        "SELECT nextval('ticket_number_seq') FROM \
+         (SELECT pg_advisory_xact_lock_shared($1)) AS insert_lock",
+    )
+    .bind(crate::storage::ticket_list_marks::LOCK_KEY)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(format.number(counter))
 }
 
 fn clean_title(title: &str) -> String {
@@ -595,6 +620,7 @@ pub struct ResolvedTicket {
     owner_id: i64,
     organization_id: Option<i64>,
     pending_time: Option<String>,
+    number_format: NumberFormat,
 }
 
 /// Reads what [`insert_resolved`] needs of `new` (only reads: callers may run it before the
@@ -632,6 +658,7 @@ pub async fn resolve(conn: &mut AnyConnection, new: &NewTicket) -> Result<Resolv
         owner_id,
         organization_id,
         pending_time,
+        number_format: NumberFormat::read(conn).await?,
     })
 }
 
@@ -642,11 +669,13 @@ pub async fn insert(conn: &mut AnyConnection, actor: &Actor, new: NewTicket) -> 
     Ok(insert_resolved(conn, actor, new, resolved).await?.0.id)
 }
 
-/// [`insert`] with what [`resolve`] read of `new` known: only the writes — the number
-/// ([`next_number`]), then the ticket, its `created` history entry and its search row in one
-/// round trip (SQLite: one batch of three statements; PostgreSQL: one statement of
-/// data-modifying `WITH` queries), as under SQLite's single writer each round trip waits for
-/// sqlx's connection thread. Returns the ticket as stored and whether its state is closed.
+/// [`insert`] with what [`resolve`] read of `new` known: only the writes — the number, the
+/// ticket, its `created` history entry and its search row in as few round trips as the
+/// database allows, as under SQLite's single writer each round trip waits for sqlx's
+/// connection thread. SQLite: one batch of five statements (the counter counted up, the
+/// ticket inserted with its number made from the counter in the insert, its search row, its
+/// history); PostgreSQL: the number from its sequence ([`next_number_postgres`]), then one
+/// statement of data-modifying `WITH` queries. Returns the ticket as stored and its facts.
 pub async fn insert_resolved(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -657,7 +686,7 @@ pub async fn insert_resolved(
         customer_id, note, pending_time, preferences, close_at, last_owner_update_at, created_by_id, \
         updated_by_id, created_at, updated_at";
     const TICKET_VALUES: &str =
-        "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $15";
+        "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $15";
     const HISTORY_COLUMNS: &str =
         "ticket_id, history_type, history_object, object_id, created_by_id, created_at";
     let ResolvedTicket {
@@ -666,39 +695,47 @@ pub async fn insert_resolved(
         owner_id,
         organization_id,
         pending_time,
+        number_format,
     } = resolved;
-    let number = next_number(conn).await?;
     let now = clock::now();
     let returning = &*RETURNING_COLUMNS;
     let postgres = crate::storage::store::is_postgres(conn);
-    let sql = if postgres {
+    // $1: the number (PostgreSQL), or its prefix and $16 the counter's least width (SQLite)
+    let (number_or_prefix, counter_width, sql) = if postgres {
+        let number = next_number_postgres(conn, &number_format).await?;
         let indexed =
             search_index::ticket_rows_sql(postgres, "SELECT id, number, title FROM ticket");
-        format!(
-            "WITH ticket AS (INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({TICKET_VALUES}) \
+        let sql = format!(
+            "WITH ticket AS (INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ($1, {TICKET_VALUES}) \
                 RETURNING {returning}), \
              history AS (INSERT INTO ticket_history ({HISTORY_COLUMNS}) \
                 SELECT id, 'created', 'Ticket', id, $14, $15 FROM ticket), \
              indexed AS ({indexed}) \
              SELECT * FROM ticket"
-        )
+        );
+        (number, None, sql)
     } else {
-        // the history row takes the ticket's id from `last_insert_rowid()`, the search row
-        // from the history row (the last inserted then)
+        let (prefix, width) = number_format.prefix_and_width();
+        // the search row and the history row take the ticket's id from
+        // `last_insert_rowid()` (the search row's rowid is the ticket's id)
         let indexed = search_index::ticket_rows_sql(
             postgres,
-            "SELECT ticket_id, $1, $2 FROM ticket_history WHERE id = last_insert_rowid()",
+            "SELECT id, number, title FROM tickets WHERE id = last_insert_rowid()",
         );
-        format!(
-            "INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({TICKET_VALUES}) RETURNING {returning}; \
+        let sql = format!(
+            "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number'; \
+             INSERT INTO tickets ({TICKET_COLUMNS}) VALUES \
+                ((SELECT $1 || printf('%0*d', $16, value) FROM counters \
+                  WHERE name = 'ticket_number'), {TICKET_VALUES}) RETURNING {returning}; \
+             {indexed}; \
              INSERT INTO ticket_history ({HISTORY_COLUMNS}) \
-                VALUES (last_insert_rowid(), 'created', 'Ticket', last_insert_rowid(), $14, $15); \
-             {indexed}"
-        )
+                VALUES (last_insert_rowid(), 'created', 'Ticket', last_insert_rowid(), $14, $15)"
+        );
+        (prefix, Some(width as i64), sql)
     };
     // every row of every statement: a row limit could end the batch before its last statement
-    let rows = sqlx::query(&sql)
-        .bind(&number)
+    let mut query = sqlx::query(&sql)
+        .bind(number_or_prefix)
         .bind(&new.title)
         .bind(new.group_id)
         .bind(priority_id)
@@ -712,9 +749,11 @@ pub async fn insert_resolved(
         .bind(state.is_closed().then(|| now.clone()))
         .bind((owner_id != SYSTEM_USER_ID).then(|| now.clone()))
         .bind(actor.id)
-        .bind(&now)
-        .fetch_all(&mut *conn)
-        .await?;
+        .bind(&now);
+    if let Some(width) = counter_width {
+        query = query.bind(width);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
     let Some(row) = rows.first() else {
         return Err(Error::Internal("a ticket's insert returned no row".into()));
     };

@@ -4,9 +4,9 @@
 //! and `article_search` with `tsvector`s and GIN indexes (migration `0016_article_search`).
 //!
 //! Each change writes only its own rows, in the transaction of the change: a new article
-//! indexes itself, a changed title its ticket's row. On SQLite an article's row waits in the
-//! transaction's queue until its `COMMIT` ([`crate::storage::article_index_queue`]), where a
-//! batch's rows are written in one statement. Which ticket an article belongs to and
+//! indexes itself, a changed title its ticket's row. On SQLite the rows wait in the
+//! transaction's queue until its `COMMIT` ([`crate::storage::search_index_queue`]), where a
+//! batch's rows are written in one statement per table. Which ticket an article belongs to and
 //! whether it is internal are not in the index: the search context reads them from
 //! `ticket_articles`, so merging tickets or flagging an article internal needs no reindexing
 //! (and internal text can never leak through a stale index row).
@@ -63,7 +63,9 @@ pub fn article_text(
 /// The statement that writes (or rewrites) the search rows of the tickets `rows` yields: a
 /// query or `VALUES` list of `(id, number, title)`. The one definition of a ticket's row, for
 /// [`index_ticket`] and for writes that index a new ticket within a statement of their own
-/// (`tickets::insert_resolved`). FTS5 replaces a row with the same rowid on `REPLACE`.
+/// (`tickets::insert_resolved`). SQLite: the rows are queued and reach `ticket_fts` with the
+/// transaction's `COMMIT`, where FTS5 replaces a row with the same rowid
+/// ([`crate::storage::search_index_queue`]); PostgreSQL writes them now.
 pub(crate) fn ticket_rows_sql(postgres: bool, rows: &str) -> String {
     if postgres {
         format!(
@@ -71,7 +73,8 @@ pub(crate) fn ticket_rows_sql(postgres: bool, rows: &str) -> String {
              ON CONFLICT (ticket_id) DO UPDATE SET number = excluded.number, title = excluded.title"
         )
     } else {
-        format!("REPLACE INTO ticket_fts (rowid, number, title) {rows}")
+        // queued for the commit, as an article's row (see the queue's module for why)
+        format!("REPLACE INTO ticket_fts_pending (rowid, number, title) {rows}")
     }
 }
 
@@ -79,7 +82,7 @@ pub(crate) fn ticket_rows_sql(postgres: bool, rows: &str) -> String {
 /// query or `VALUES` list of `(id, text)` (`text` from [`article_text`]). The one definition
 /// of an article's row, for [`index_article`] and for a new article's write
 /// (`articles::write_rows`). SQLite: the rows are queued and reach `article_fts` with the
-/// transaction's `COMMIT` ([`crate::storage::article_index_queue`]); PostgreSQL writes them now.
+/// transaction's `COMMIT` ([`crate::storage::search_index_queue`]); PostgreSQL writes them now.
 pub(crate) fn article_rows_sql(postgres: bool, rows: &str) -> String {
     if postgres {
         format!(
@@ -94,7 +97,8 @@ pub(crate) fn article_rows_sql(postgres: bool, rows: &str) -> String {
     }
 }
 
-/// Writes (or rewrites) a ticket's own row: its number and title. Call after creating a
+/// Writes (or rewrites) a ticket's own row: its number and title (SQLite: queued for the
+/// `COMMIT`, as [`ticket_rows_sql`] says). Call after creating a
 /// ticket and after its title changed.
 pub async fn index_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<()> {
     // one statement: the row copied from the ticket (nothing when the ticket is gone)
@@ -108,7 +112,7 @@ pub async fn index_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<()
 
 /// Writes an article's row with `text` (see [`article_text`]); an existing row is replaced.
 /// SQLite: the row is queued and written with the transaction's `COMMIT`
-/// ([`crate::storage::article_index_queue`]); PostgreSQL writes it now.
+/// ([`crate::storage::search_index_queue`]); PostgreSQL writes it now.
 pub async fn index_article(conn: &mut AnyConnection, article_id: i64, text: &str) -> Result<()> {
     let sql = article_rows_sql(is_postgres(conn), "VALUES ($1, $2)");
     sqlx::query(&sql)
@@ -145,7 +149,9 @@ pub async fn remove_ticket(conn: &mut AnyConnection, ticket_id: i64) -> Result<(
              (SELECT id FROM ticket_articles WHERE ticket_id = $1); \
              DELETE FROM article_fts_pending WHERE rowid IN \
              (SELECT id FROM ticket_articles WHERE ticket_id = $1)",
-            "DELETE FROM ticket_fts WHERE rowid = $1",
+            // with a row still queued by this transaction
+            "DELETE FROM ticket_fts WHERE rowid = $1; \
+             DELETE FROM ticket_fts_pending WHERE rowid = $1",
         ]
     };
     for sql in statements {

@@ -1,9 +1,10 @@
-//! SQLite: new articles' search rows wait in a queue of the writing connection and reach the
-//! FTS5 index with their transaction's commit (`storage::article_index_queue`), and the
-//! write-ahead log is checkpointed off the writer (`storage::wal_checkpoint`). Every committed
-//! article is found by its own word, nothing of a failed or dropped write is in the index, a
-//! row removed in the transaction that queued it stays out, and the log does not grow
-//! without bound.
+//! SQLite: the search rows of new articles and of new or renamed tickets wait in a queue of
+//! the writing connection and reach the FTS5 index with their transaction's commit
+//! (`storage::search_index_queue`), and the write-ahead log is checkpointed off the writer
+//! (`storage::wal_checkpoint`). Every committed article and ticket is found by its own word,
+//! nothing of a failed or dropped write is in the index, a row removed in the transaction
+//! that queued it stays out, a renamed ticket is found by its new title only, and the log
+//! does not grow without bound.
 
 mod support;
 
@@ -233,5 +234,158 @@ async fn the_write_ahead_log_is_checkpointed_off_the_writer() {
         .await
         .unwrap();
     assert_eq!(stored, 30);
+    db.store.close().await;
+}
+
+/// What a write does with the ticket it created and indexed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum TicketEnding {
+    Commit,
+    /// An error after the ticket and its row were written: rolled back.
+    Fail,
+    /// The caller goes away at some point of the write.
+    Dropped,
+    /// The title changes and the row is written again: the index holds the new title only.
+    Renamed,
+    /// The ticket is deleted with its row in the same transaction: no row.
+    Deleted,
+}
+
+fn ticket_ending(n: i64) -> TicketEnding {
+    match n % 5 {
+        1 => TicketEnding::Fail,
+        2 => TicketEnding::Dropped,
+        3 => TicketEnding::Renamed,
+        4 => TicketEnding::Deleted,
+        _ => TicketEnding::Commit,
+    }
+}
+
+async fn write_ticket(store: &Store, n: i64, end: TicketEnding) -> domain::Result<()> {
+    let mut tx = store.write().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO tickets (number, title, group_id, priority_id, state_id, owner_id, customer_id, \
+         created_by_id, updated_by_id, created_at, updated_at) \
+         VALUES ($1, $2, 1, 2, 1, 1, 1, 1, 1, $3, $3) RETURNING id",
+    )
+    .bind(format!("7{n:05}"))
+    .bind(format!("ticketword{n} queued"))
+    .bind(NOW)
+    .fetch_one(&mut *tx)
+    .await?;
+    search_index::index_ticket(&mut tx, id).await?;
+    match end {
+        TicketEnding::Fail => return Err(domain::Error::unprocessable("refused on purpose")),
+        TicketEnding::Renamed => {
+            sqlx::query("UPDATE tickets SET title = $1 WHERE id = $2")
+                .bind(format!("renamedword{n} queued"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            search_index::index_ticket(&mut tx, id).await?;
+        }
+        TicketEnding::Deleted => {
+            search_index::remove_ticket(&mut tx, id).await?;
+            sqlx::query("DELETE FROM ticket_history WHERE ticket_id = $1; DELETE FROM tickets WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        TicketEnding::Commit | TicketEnding::Dropped => {}
+    }
+    tx.commit().await
+}
+
+/// The rowids `ticket_fts` finds for `word`.
+async fn tickets_matching(store: &Store, word: &str) -> Vec<i64> {
+    sqlx::query_scalar("SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH $1")
+        .bind(word)
+        .fetch_all(&mut *store.read().await.unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn queued_ticket_rows_reach_the_index_with_their_commit_and_only_then() {
+    let db = support::sqlite().await;
+    let mut tasks = Vec::new();
+    for n in 0..200 {
+        let store = db.store.clone();
+        tasks.push(tokio::spawn(async move {
+            let end = ticket_ending(n);
+            match end {
+                TicketEnding::Dropped => {
+                    let _ = tokio::time::timeout(
+                        Duration::from_micros(40 * (n as u64 % 17)),
+                        write_ticket(&store, n, TicketEnding::Commit),
+                    )
+                    .await;
+                }
+                _ => {
+                    let ok = write_ticket(&store, n, end).await.is_ok();
+                    assert_eq!(ok, end != TicketEnding::Fail, "write {n} ({end:?})");
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let mut conn = db.store.read().await.unwrap();
+    let stored: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, number FROM tickets WHERE number LIKE '7%'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    // every title this test writes has the word "queued"
+    let indexed: BTreeSet<i64> =
+        sqlx::query_scalar("SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH 'queued'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+    drop(conn);
+    let mut expected = BTreeSet::new();
+    for (id, number) in &stored {
+        let n: i64 = number[1..].parse().unwrap();
+        expected.insert(*id);
+        match ticket_ending(n) {
+            TicketEnding::Commit | TicketEnding::Dropped => {
+                assert_eq!(
+                    tickets_matching(&db.store, &format!("ticketword{n}")).await,
+                    vec![*id],
+                    "ticket {n} is found by its title"
+                );
+            }
+            TicketEnding::Renamed => {
+                assert_eq!(
+                    tickets_matching(&db.store, &format!("renamedword{n}")).await,
+                    vec![*id],
+                    "ticket {n} is found by its new title"
+                );
+                assert!(
+                    tickets_matching(&db.store, &format!("ticketword{n}"))
+                        .await
+                        .is_empty(),
+                    "ticket {n}'s old title is not indexed"
+                );
+            }
+            end => panic!("write {n} ({end:?}) left its ticket"),
+        }
+    }
+    assert!(
+        stored.len() >= 80,
+        "the committed tickets are stored: {}",
+        stored.len()
+    );
+    assert_eq!(
+        indexed, expected,
+        "the index holds exactly the committed tickets"
+    );
+    assert!(
+        tickets_matching(&db.store, "ticketword1").await.is_empty(),
+        "a failed write left no row"
+    );
     db.store.close().await;
 }
