@@ -56,7 +56,7 @@ async fn an_article_hands_back_the_ticket_as_stored() {
         let created = desk
             .create_ticket(
                 &anna,
-                &ticket_changes(json!({
+                ticket_changes(json!({
                     "title": "Printer", "group": "Users", "customer": "nicole@customer.test",
                     "article": {"body": "It jams.", "type": "phone"}}))
                 .unwrap(),

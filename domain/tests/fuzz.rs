@@ -1064,7 +1064,7 @@ impl DeskHeroBench {
                 "title": "fuzz", "group": "Users", "customer_id": ids.nicole,
                 "article": {"body": "first", "type": "note"}}))
             .unwrap();
-            let ticket = desk.create_ticket(&agent, &request).await.unwrap();
+            let ticket = desk.create_ticket(&agent, request).await.unwrap();
             (db, desk, agent, ticket.id)
         });
         DeskHeroBench {

@@ -70,7 +70,7 @@ async fn new_tickets_are_numbered_as_the_settings_say_on_both_databases() {
                 let ticket = desk
                     .create_ticket(
                         &anna,
-                        &ticket_changes(json!({
+                        ticket_changes(json!({
                             "title": "Numbered", "group": "Users",
                             "customer": "nicole@customer.test",
                             "article": {"body": "Counted.", "type": "note"}}))

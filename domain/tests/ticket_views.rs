@@ -74,12 +74,12 @@ async fn a_ticket_is_unread_when_someone_else_changed_it_after_the_agent_saw_it(
             .unwrap()
         };
         let users = desk
-            .create_ticket(&p.anna, &create("Users"))
+            .create_ticket(&p.anna, create("Users"))
             .await
             .unwrap()
             .id;
         let sales = desk
-            .create_ticket(&p.anna, &create("Sales"))
+            .create_ticket(&p.anna, create("Sales"))
             .await
             .unwrap()
             .id;

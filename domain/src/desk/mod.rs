@@ -97,7 +97,7 @@ impl Desk {
     pub async fn create_ticket(
         &self,
         actor: &Actor,
-        request: &TicketChanges,
+        request: TicketChanges,
     ) -> Result<TicketRecord> {
         let (article, stored) = self.prepare_article(request.article.as_ref(), None).await?;
         let outcome = self.create_ticket_prepared(actor, request, article).await;
@@ -107,15 +107,14 @@ impl Desk {
     async fn create_ticket_prepared(
         &self,
         actor: &Actor,
-        request: &TicketChanges,
+        request: TicketChanges,
         article: Option<Result<articles::PreparedBody>>,
     ) -> Result<TicketRecord> {
-        let quote = quote_of(&article);
         // what the request names and who hears of the ticket are read before the write
         // transaction: under SQLite's single writer every statement waits its turn
         let (plan, audience) = {
             let mut read = self.store.read().await?;
-            let plan = tickets::plan_create(&mut read, actor, request).await?;
+            let plan = tickets::plan_create(&mut read, actor, &request).await?;
             let audience = match plan.owner_id() {
                 Some(owner_id) => {
                     let about = notify::About {
@@ -129,6 +128,25 @@ impl Desk {
             };
             (plan, audience)
         };
+        let (desk, actor) = (self.clone(), actor.clone());
+        self.store
+            .on_writer_thread(async move {
+                desk.write_new_ticket(&actor, &request, plan, article, audience)
+                    .await
+            })
+            .await
+    }
+
+    /// [`Desk::create_ticket`]'s write, as planned.
+    async fn write_new_ticket(
+        &self,
+        actor: &Actor,
+        request: &TicketChanges,
+        plan: tickets::CreatePlan,
+        article: Option<Result<articles::PreparedBody>>,
+        audience: Option<NewTicketAudience>,
+    ) -> Result<TicketRecord> {
+        let quote = quote_of(&article);
         let mut tx = self.store.write().await?;
         let (ticket, first) =
             tickets::create_planned(&mut tx, &self.files, actor, request, plan, article).await?;
@@ -304,12 +322,19 @@ impl Desk {
     pub async fn create_article(
         &self,
         actor: &Actor,
-        article: &ArticleInput,
+        article: ArticleInput,
     ) -> Result<(articles::ArticleRecord, articles::NewArticleExtras)> {
         let (prepared, stored) = self
-            .prepare_article(Some(article), article.ticket_id)
+            .prepare_article(Some(&article), article.ticket_id)
             .await?;
-        let outcome = self.create_article_prepared(actor, article, prepared).await;
+        let (desk, writer) = (self.clone(), actor.clone());
+        let outcome = self
+            .store
+            .on_writer_thread(async move {
+                desk.create_article_prepared(&writer, &article, prepared)
+                    .await
+            })
+            .await;
         stored.settle(self, outcome).await
     }
 

@@ -18,3 +18,4 @@ pub mod text;
 pub mod ticket_cache;
 pub mod ticket_list_marks;
 pub mod wal_checkpoint;
+pub mod writer_thread;

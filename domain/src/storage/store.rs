@@ -16,6 +16,7 @@ use crate::storage::sqlite_reader::SqliteReader;
 use crate::storage::ticket_cache::{self, TicketCache};
 use crate::storage::ticket_list_marks::TicketListMarks;
 use crate::storage::wal_checkpoint::Checkpointer;
+use crate::storage::writer_thread::WriterThread;
 use crate::storage::{search_index_queue, wal_checkpoint};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +66,8 @@ pub struct Store {
     checkpointer: Option<Arc<Checkpointer>>,
     /// SQLite on a file: the ticket cache's batched reads ([`SqliteReader`]).
     sqlite_reader: Option<SqliteReader>,
+    /// SQLite: where the busiest write use cases run ([`Store::on_writer_thread`]).
+    writer_thread: Option<Arc<WriterThread>>,
 }
 
 /// A write transaction. Dropping it without `commit` rolls back, so nothing is half-stored.
@@ -378,6 +381,10 @@ impl Store {
             ticket_list_marks: Arc::default(),
             checkpointer: (backend == Backend::Sqlite).then(Arc::default),
             sqlite_reader: None,
+            writer_thread: match backend {
+                Backend::Sqlite => Some(Arc::new(WriterThread::start()?)),
+                Backend::Postgres => None,
+            },
         };
         // before any other connection has loaded the statistics
         if backend == Backend::Sqlite {
@@ -473,6 +480,22 @@ impl Store {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Runs a write use case (`work`, which takes its write with [`Store::write`]) on the
+    /// store's writer thread on SQLite ([`WriterThread`] says why: the write's turn then lasts
+    /// as long as its statements), right here on PostgreSQL. `work` owns what it needs and
+    /// goes on if the caller goes away. Errors: `work`'s own, or [`crate::Error::Internal`]
+    /// when it panicked.
+    pub async fn on_writer_thread<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: std::future::Future<Output = Result<T>> + Send + 'static,
+    {
+        match &self.writer_thread {
+            Some(thread) => thread.run(work).await,
+            None => work.await,
+        }
     }
 
     /// A connection for reads.

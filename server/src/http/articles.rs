@@ -47,7 +47,7 @@ pub async fn create(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let input = zammad::article_input(body)?;
-    let (article, extras) = state.desk.create_article(&caller.actor, &input).await?;
+    let (article, extras) = state.desk.create_article(&caller.actor, input).await?;
     let mut conn = state.store.read().await?;
     let json = zammad_articles::render_created(&mut conn, &caller.actor, &article, extras).await?;
     Ok((StatusCode::CREATED, Json(json)))

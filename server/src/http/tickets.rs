@@ -69,7 +69,7 @@ pub async fn create(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let request = zammad::ticket_changes(body)?;
-    let ticket = state.desk.create_ticket(&caller.actor, &request).await?;
+    let ticket = state.desk.create_ticket(&caller.actor, request).await?;
     let mut conn = state.store.read().await?;
     let out = present_ticket(&mut conn, &caller.actor, &ticket, view(&q, true)).await?;
     Ok((StatusCode::CREATED, Json(out)))

@@ -1,0 +1,112 @@
+//! SQLite: the write use cases that run most often run on a thread of their own, so that the
+//! time a write holds SQLite's single writer is the time its statements take.
+//!
+//! A write awaits sqlx's SQLite thread once per statement. Awaited from the server's runtime,
+//! every answer wakes the write's task from outside that runtime: the task is queued behind
+//! whatever the runtime's workers are busy with (HTTP connections, other requests' parsing and
+//! rendering) and runs again only once a worker gets to it, and all that time the write still
+//! holds the writer turn every other write waits for. On this thread, whose runtime runs
+//! nothing but writes, the answer finds the task's thread idle: it runs at once. The writes'
+//! own hand-overs (the writer semaphore, the group commit's batch) stay on the thread as well.
+//!
+//! Work sent here must not block its thread (it is async like all of Tandem's use cases);
+//! PostgreSQL, whose writes run side by side, keeps them on the server's runtime.
+
+use std::future::Future;
+
+use tokio::sync::oneshot;
+use tracing::Instrument;
+
+use crate::{Error, Result};
+
+/// The thread and its runtime; both end when this is dropped (writes still under way on it
+/// are dropped, and roll back, as a dropped request's write does).
+#[derive(Debug)]
+pub struct WriterThread {
+    runtime: tokio::runtime::Handle,
+    /// Dropped with the thread's handle: ends the runtime's `block_on`.
+    _stop: oneshot::Sender<()>,
+}
+
+impl WriterThread {
+    /// Starts the thread (named `tandem-writer`) with a current-thread Tokio runtime (I/O and
+    /// time enabled). Errors: the thread or its runtime could not be created.
+    pub fn start() -> Result<WriterThread> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Internal(format!("writer thread: no runtime: {e}")))?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("tandem-writer".into())
+            .spawn(move || {
+                // runs the spawned writes until the handle is dropped; the runtime (with any
+                // write left on it) is dropped here, outside its own context
+                let _ = runtime.block_on(stopped);
+                drop(runtime);
+            })
+            .map_err(|e| Error::Internal(format!("writer thread: {e}")))?;
+        Ok(WriterThread {
+            runtime: handle,
+            _stop: stop,
+        })
+    }
+
+    /// Runs `work` on the thread (in the caller's tracing span) and answers its result. The
+    /// work goes on if the caller goes away (as a write's `BEGIN` and `COMMIT` do). Errors:
+    /// `work`'s own, or [`Error::Internal`] when it panicked or the thread has stopped.
+    pub async fn run<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T>> + Send + 'static,
+    {
+        self.runtime
+            .spawn(work.instrument(tracing::Span::current()))
+            .await
+            .map_err(|e| Error::Internal(format!("the write did not finish: {e}")))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn work_runs_on_the_thread_and_its_outcome_comes_back() {
+        let thread = WriterThread::start().unwrap();
+        let name = thread
+            .run(async { Ok(std::thread::current().name().map(str::to_string)) })
+            .await
+            .unwrap();
+        assert_eq!(name.as_deref(), Some("tandem-writer"));
+        let failed: Result<()> = thread.run(async { Err(Error::unprocessable("no")) }).await;
+        assert!(matches!(failed, Err(Error::Unprocessable(_))), "{failed:?}");
+        // a panic fails only its own work
+        let panicked: Result<()> = thread.run(async { panic!("a failing write") }).await;
+        assert!(matches!(panicked, Err(Error::Internal(_))), "{panicked:?}");
+        assert_eq!(thread.run(async { Ok(7) }).await.unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn work_goes_on_when_its_caller_goes() {
+        let thread = WriterThread::start().unwrap();
+        let (done, finished) = oneshot::channel();
+        let (started, running) = oneshot::channel::<()>();
+        let (release, released) = oneshot::channel::<()>();
+        let caller = thread.run(async move {
+            let _ = started.send(());
+            let _ = released.await;
+            let _ = done.send(());
+            Ok(())
+        });
+        let caller = tokio::spawn(caller);
+        running.await.unwrap();
+        caller.abort();
+        let _ = caller.await;
+        release.send(()).unwrap();
+        finished
+            .await
+            .expect("the work finished after its caller went");
+    }
+}
