@@ -90,17 +90,22 @@ mod tests {
 
     #[tokio::test]
     async fn work_goes_on_when_its_caller_goes() {
-        let thread = WriterThread::start().unwrap();
+        let thread = std::sync::Arc::new(WriterThread::start().unwrap());
         let (done, finished) = oneshot::channel();
         let (started, running) = oneshot::channel::<()>();
         let (release, released) = oneshot::channel::<()>();
-        let caller = thread.run(async move {
-            let _ = started.send(());
-            let _ = released.await;
-            let _ = done.send(());
-            Ok(())
+        // the store keeps its thread: the caller holds only a handle of its own
+        let handle = thread.clone();
+        let caller = tokio::spawn(async move {
+            handle
+                .run(async move {
+                    let _ = started.send(());
+                    let _ = released.await;
+                    let _ = done.send(());
+                    Ok(())
+                })
+                .await
         });
-        let caller = tokio::spawn(caller);
         running.await.unwrap();
         caller.abort();
         let _ = caller.await;
@@ -108,5 +113,6 @@ mod tests {
         finished
             .await
             .expect("the work finished after its caller went");
+        drop(thread);
     }
 }
