@@ -237,6 +237,96 @@ async fn the_write_ahead_log_is_checkpointed_off_the_writer() {
     db.store.close().await;
 }
 
+/// Under a steady load (writers committing back to back, readers always reading) a passive
+/// checkpoint never copies the whole log, so the log would never start over and would grow
+/// without end: the checkpointer starts it over under the writer's turn once it is longer than
+/// its limit (here 256 frames, 1 MiB), with and without group commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_write_ahead_log_starts_over_under_a_steady_load() {
+    let db = support::sqlite().await;
+    let wal = std::path::PathBuf::from(format!("{}-wal", db.url.trim_start_matches("sqlite://")));
+    db.store.checkpointer().unwrap().restart_after(256);
+    let (writes, largest) = steady_load(&db.store, &wal, "batched").await;
+    check_log(&db.store, writes, largest);
+    db.store.close().await;
+    // one transaction per write
+    let single = Store::connect_with_group_commit(&db.url, false)
+        .await
+        .unwrap();
+    single.checkpointer().unwrap().restart_after(256);
+    let (writes, largest) = steady_load(&single, &wal, "single").await;
+    check_log(&single, writes, largest);
+    single.close().await;
+}
+
+/// The log started over and stayed short for `writes` writes of 20 KB.
+fn check_log(store: &Store, writes: i64, largest: u64) {
+    let restarts = store.checkpointer().unwrap().restarts();
+    let written = writes as u64 * 20_000;
+    assert!(restarts > 0, "the log never started over ({writes} writes)");
+    assert!(
+        largest < written / 2 && largest < 24 << 20,
+        "the log grew to {largest} bytes for {written} bytes written ({restarts} restarts)"
+    );
+}
+
+/// Four writers committing 20 KB each back to back and two readers always reading, for 2.5 s;
+/// every write is checked to be stored. Returns the writes and the log's largest length seen.
+async fn steady_load(store: &Store, wal: &std::path::Path, tag: &str) -> (i64, u64) {
+    let blob = "x".repeat(20_000);
+    let deadline = std::time::Instant::now() + Duration::from_millis(2_500);
+    let mut writers = Vec::new();
+    for w in 0..4i64 {
+        let (store, blob, tag) = (store.clone(), blob.clone(), tag.to_string());
+        writers.push(tokio::spawn(async move {
+            let mut n = 0;
+            while std::time::Instant::now() < deadline {
+                let mut tx = store.write().await.unwrap();
+                sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2)")
+                    .bind(format!("steady-{tag}-{w}-{n}"))
+                    .bind(&blob)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                n += 1;
+            }
+            n
+        }));
+    }
+    let mut readers = Vec::new();
+    for _ in 0..2 {
+        let store = store.clone();
+        readers.push(tokio::spawn(async move {
+            while std::time::Instant::now() < deadline {
+                let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM settings")
+                    .fetch_one(&mut *store.read().await.unwrap())
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    let mut largest = 0;
+    while writers.iter().any(|t| !t.is_finished()) {
+        largest = largest.max(std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut writes = 0;
+    for task in writers {
+        writes += task.await.unwrap();
+    }
+    for task in readers {
+        task.await.unwrap();
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM settings WHERE name LIKE $1")
+        .bind(format!("steady-{tag}-%"))
+        .fetch_one(&mut *store.read().await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(stored, writes);
+    (writes, largest)
+}
+
 /// What a write does with the ticket it created and indexed.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum TicketEnding {

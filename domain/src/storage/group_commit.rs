@@ -279,6 +279,17 @@ impl GroupCommit {
         .map_err(|e| Error::Internal(format!("BEGIN did not finish: {e}")))?
     }
 
+    /// The writer connection between two batches (the caller holds the writer permit): the
+    /// open batch committed (its writers answered), no transaction open. For work that must
+    /// not run inside a batch ([`crate::storage::wal_checkpoint`]'s log restart).
+    pub async fn between_batches(self: &Arc<Self>, pool: &AnyPool) -> Result<Held> {
+        let mut held = self.take(pool).await?;
+        if self.lock().open {
+            self.commit_open(&mut held).await;
+        }
+        Ok(held)
+    }
+
     /// Before the pool closes (the caller holds the writer permit, so no write is under
     /// way): the open batch committed, the connection given back to the pool.
     pub async fn close(self: &Arc<Self>, pool: &AnyPool) {

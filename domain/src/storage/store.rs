@@ -81,7 +81,7 @@ pub struct WriteTx {
     /// Batched writes: where to wait for the batch's commit.
     group: Option<(Arc<GroupCommit>, AnyPool, Arc<Semaphore>)>,
     /// SQLite: starts a checkpoint after the commit ([`Checkpointer::after_commit`]).
-    checkpoint: Option<(Arc<Checkpointer>, AnyPool)>,
+    checkpoint: Option<Arc<Checkpointer>>,
 }
 
 enum Inner {
@@ -137,8 +137,8 @@ impl WriteTx {
             checkpoint,
         } = self;
         let checkpoint = move || {
-            if let Some((checkpointer, pool)) = checkpoint {
-                checkpointer.after_commit(&pool);
+            if let Some(checkpointer) = checkpoint {
+                checkpointer.after_commit();
             }
         };
         let mut tx = match inner {
@@ -198,6 +198,10 @@ impl WriteTx {
         Ok(())
     }
 }
+
+/// How long a SQLite statement waits for a lock another connection holds (ms) before it fails
+/// with "database is locked".
+pub(crate) const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
 
 /// What every SQLite write transaction runs before its `COMMIT` (one round trip): the queued
 /// search rows moved into the index ([`search_index_queue`]), the tickets it changed
@@ -331,7 +335,7 @@ impl Store {
                         sqlx::query("PRAGMA foreign_keys = ON")
                             .execute(&mut *conn)
                             .await?;
-                        sqlx::query("PRAGMA busy_timeout = 10000")
+                        sqlx::query(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))
                             .execute(&mut *conn)
                             .await?;
                         // reads of a large database: pages mapped from the file (no read
@@ -379,13 +383,20 @@ impl Store {
             group: (group_commit && backend == Backend::Sqlite)
                 .then(|| Arc::new(GroupCommit::new(ticket_cache, auth_cache.clone()))),
             ticket_list_marks: Arc::default(),
-            checkpointer: (backend == Backend::Sqlite).then(Arc::default),
+            checkpointer: None,
             sqlite_reader: None,
             writer_thread: match backend {
                 Backend::Sqlite => Some(Arc::new(WriterThread::start()?)),
                 Backend::Postgres => None,
             },
         };
+        if backend == Backend::Sqlite {
+            store.checkpointer = Some(Arc::new(Checkpointer::new(
+                store.pool.clone(),
+                store.writers.clone(),
+                store.group.clone(),
+            )));
+        }
         // before any other connection has loaded the statistics
         if backend == Backend::Sqlite {
             let mut conn = store.pool.acquire().await?;
@@ -554,10 +565,13 @@ impl Store {
     }
 
     /// What a write transaction needs to start a checkpoint after its commit (SQLite).
-    fn checkpoint(&self) -> Option<(Arc<Checkpointer>, AnyPool)> {
-        self.checkpointer
-            .clone()
-            .map(|checkpointer| (checkpointer, self.pool.clone()))
+    fn checkpoint(&self) -> Option<Arc<Checkpointer>> {
+        self.checkpointer.clone()
+    }
+
+    /// SQLite: the write-ahead log's checkpoints ([`Checkpointer`]).
+    pub fn checkpointer(&self) -> Option<&Checkpointer> {
+        self.checkpointer.as_deref()
     }
 
     /// Runs `work` in one write transaction ([`Store::write`]) and commits when it returns
