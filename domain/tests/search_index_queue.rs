@@ -208,18 +208,11 @@ async fn queued_search_rows_reach_the_index_with_their_commit_and_only_then() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_write_ahead_log_is_checkpointed_off_the_writer() {
     let db = support::sqlite().await;
-    let wal = std::path::PathBuf::from(format!("{}-wal", db.url.trim_start_matches("sqlite://")));
+    let wal = log_file(&db.url);
     let blob = "x".repeat(400_000);
     // 30 writes of 400 KB, spaced past the checkpoint interval: 12 MB through the log
     for n in 0..30 {
-        let mut tx = db.store.write().await.unwrap();
-        sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2)")
-            .bind(format!("wal-{n}"))
-            .bind(&blob)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        put_setting(&db.store, &format!("wal-{n}"), &blob).await;
         tokio::time::sleep(domain::storage::wal_checkpoint::INTERVAL + Duration::from_millis(20))
             .await;
     }
@@ -244,7 +237,7 @@ async fn the_write_ahead_log_is_checkpointed_off_the_writer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_write_ahead_log_starts_over_under_a_steady_load() {
     let db = support::sqlite().await;
-    let wal = std::path::PathBuf::from(format!("{}-wal", db.url.trim_start_matches("sqlite://")));
+    let wal = log_file(&db.url);
     db.store.checkpointer().unwrap().restart_after(256);
     let (writes, largest) = steady_load(&db.store, &wal, "batched").await;
     check_log(&db.store, writes, largest);
@@ -281,14 +274,7 @@ async fn steady_load(store: &Store, wal: &std::path::Path, tag: &str) -> (i64, u
         writers.push(tokio::spawn(async move {
             let mut n = 0;
             while std::time::Instant::now() < deadline {
-                let mut tx = store.write().await.unwrap();
-                sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2)")
-                    .bind(format!("steady-{tag}-{w}-{n}"))
-                    .bind(&blob)
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
-                tx.commit().await.unwrap();
+                put_setting(&store, &format!("steady-{tag}-{w}-{n}"), &blob).await;
                 n += 1;
             }
             n
@@ -325,6 +311,23 @@ async fn steady_load(store: &Store, wal: &std::path::Path, tag: &str) -> (i64, u
         .unwrap();
     assert_eq!(stored, writes);
     (writes, largest)
+}
+
+/// One write of its own: the setting `name` stored with `value`, committed.
+async fn put_setting(store: &Store, name: &str, value: &str) {
+    let mut tx = store.write().await.unwrap();
+    sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2)")
+        .bind(name)
+        .bind(value)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// The write-ahead log of the SQLite database at `url`.
+fn log_file(url: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("{}-wal", url.trim_start_matches("sqlite://")))
 }
 
 /// What a write does with the ticket it created and indexed.

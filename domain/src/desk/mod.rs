@@ -327,11 +327,11 @@ impl Desk {
         let (prepared, stored) = self
             .prepare_article(Some(&article), article.ticket_id)
             .await?;
-        let (desk, writer) = (self.clone(), actor.clone());
+        let (desk, actor) = (self.clone(), actor.clone());
         let outcome = self
             .store
             .on_writer_thread(async move {
-                desk.create_article_prepared(&writer, &article, prepared)
+                desk.create_article_prepared(&actor, &article, prepared)
                     .await
             })
             .await;

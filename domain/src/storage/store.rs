@@ -372,31 +372,33 @@ impl Store {
             Backend::Postgres => TicketCache::new(false, ticket_cache::POSTGRES_BATCH_READERS),
         });
         let auth_cache: Arc<crate::storage::auth_cache::AuthCache> = Arc::default();
+        let writers = Arc::new(Semaphore::new(writers));
+        let group = (group_commit && backend == Backend::Sqlite)
+            .then(|| Arc::new(GroupCommit::new(ticket_cache.clone(), auth_cache.clone())));
+        let checkpointer = (backend == Backend::Sqlite).then(|| {
+            Arc::new(Checkpointer::new(
+                pool.clone(),
+                writers.clone(),
+                group.clone(),
+            ))
+        });
         let mut store = Store {
             pool,
             backend,
             url: Arc::from(url),
-            writers: Arc::new(Semaphore::new(writers)),
+            writers,
             auth_cache: auth_cache.clone(),
             settings_cache: Arc::default(),
             ticket_cache: ticket_cache.clone(),
-            group: (group_commit && backend == Backend::Sqlite)
-                .then(|| Arc::new(GroupCommit::new(ticket_cache, auth_cache.clone()))),
+            group,
             ticket_list_marks: Arc::default(),
-            checkpointer: None,
+            checkpointer,
             sqlite_reader: None,
             writer_thread: match backend {
                 Backend::Sqlite => Some(Arc::new(WriterThread::start()?)),
                 Backend::Postgres => None,
             },
         };
-        if backend == Backend::Sqlite {
-            store.checkpointer = Some(Arc::new(Checkpointer::new(
-                store.pool.clone(),
-                store.writers.clone(),
-                store.group.clone(),
-            )));
-        }
         // before any other connection has loaded the statistics
         if backend == Backend::Sqlite {
             let mut conn = store.pool.acquire().await?;
@@ -540,7 +542,7 @@ impl Store {
                 ticket_cache: self.ticket_cache.clone(),
                 backend: self.backend,
                 group: Some((group.clone(), self.pool.clone(), self.writers.clone())),
-                checkpoint: self.checkpoint(),
+                checkpoint: self.checkpointer.clone(),
             });
         }
         let pool = self.pool.clone();
@@ -560,13 +562,8 @@ impl Store {
             ticket_cache: self.ticket_cache.clone(),
             backend: self.backend,
             group: None,
-            checkpoint: self.checkpoint(),
+            checkpoint: self.checkpointer.clone(),
         })
-    }
-
-    /// What a write transaction needs to start a checkpoint after its commit (SQLite).
-    fn checkpoint(&self) -> Option<Arc<Checkpointer>> {
-        self.checkpointer.clone()
     }
 
     /// SQLite: the write-ahead log's checkpoints ([`Checkpointer`]).

@@ -135,7 +135,7 @@ impl Checkpointer {
                 if passive.log_frames > checkpointer.restart_frames.load(Ordering::Relaxed) {
                     checkpointer.restart_log().await?;
                 }
-                Ok::<(), sqlx::Error>(())
+                Ok::<(), crate::Error>(())
             }
             .await;
             if let Err(e) = done {
@@ -148,16 +148,13 @@ impl Checkpointer {
 
     /// Under the writer's turn (the open batch committed first): a `RESTART` checkpoint, after
     /// which the next write starts the log over.
-    async fn restart_log(&self) -> Result<(), sqlx::Error> {
+    async fn restart_log(&self) -> crate::Result<()> {
         let Ok(_permit) = self.writers.acquire().await else {
             return Ok(()); // the store is closing
         };
         let outcome = match &self.group {
             Some(group) => {
-                let mut held = group
-                    .between_batches(&self.pool)
-                    .await
-                    .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+                let mut held = group.between_batches(&self.pool).await?;
                 restart_on(held.conn_mut()).await?
             }
             None => {
