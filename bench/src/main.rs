@@ -13,12 +13,12 @@ mod coedit;
 mod writes;
 use domain::Store;
 use domain::storage::store::Backend;
+use serde_json::{Value, json};
 
 /// The `tandem` binary's allocator (server/src/main.rs), so the router runs here as it runs
 /// there (the trivial handler and the load generator use it as well).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use serde_json::{Value, json};
 
 #[derive(Debug, Parser)]
 #[command(about = "Tandem benchmarks")]

@@ -234,6 +234,50 @@ async fn the_search_index_merges_sixteen_segments_at_a_time() {
     db.store.close().await;
 }
 
+/// Every SQLite connection of a store reads with the same settings (`SQLITE_READ_SETTINGS`,
+/// one batch of statements): the pool's connections and the ticket cache's reader wait 10 s
+/// for a lock, map up to 1 GiB of the file and keep a 32 MiB page cache; the pool's have
+/// automatic checkpoints off.
+#[tokio::test]
+async fn every_connection_reads_with_the_same_settings() {
+    const PRAGMAS: [&str; 3] = [
+        "PRAGMA busy_timeout",
+        "PRAGMA mmap_size",
+        "PRAGMA cache_size",
+    ];
+    let db = support::sqlite().await;
+    let mut conn = db.store.read().await.unwrap();
+    let mut pooled = Vec::new();
+    for pragma in PRAGMAS {
+        let value: i64 = sqlx::query_scalar(pragma)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        pooled.push(value);
+    }
+    assert_eq!(pooled, [10_000, 1_073_741_824, -32_768]);
+    let checkpoints: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(checkpoints, 0);
+    drop(conn);
+    let reader: Vec<i64> = db
+        .store
+        .sqlite_reader()
+        .expect("a SQLite store has a reader")
+        .run(|conn| {
+            PRAGMAS
+                .iter()
+                .map(|pragma| conn.query_row(pragma, [], |r| r.get(0)))
+                .collect()
+        })
+        .await
+        .unwrap();
+    assert_eq!(reader, pooled);
+    db.store.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_write_ahead_log_is_checkpointed_off_the_writer() {
     let db = support::sqlite().await;

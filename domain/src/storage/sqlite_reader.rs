@@ -34,8 +34,9 @@ pub struct SqliteReader {
 
 impl SqliteReader {
     /// Opens `path` (a SQLite file the store has created and migrated) read-only on a new
-    /// thread, with the pool's read settings (pages mapped from the file, 32 MiB page cache,
-    /// waiting up to 10 s for a lock). Errors: the file cannot be opened as a database.
+    /// thread, with the pool's read settings (`store::SQLITE_READ_SETTINGS`: pages mapped from
+    /// the file, 32 MiB page cache, waiting up to 10 s for a lock). Errors: the file cannot be
+    /// opened as a database.
     pub fn open(path: &str) -> Result<SqliteReader> {
         let conn = Connection::open_with_flags(
             path,
@@ -44,10 +45,7 @@ impl SqliteReader {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .and_then(|conn| {
-            conn.execute_batch(
-                "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -32768; \
-                 PRAGMA busy_timeout = 10000",
-            )?;
+            conn.execute_batch(&crate::storage::store::SQLITE_READ_SETTINGS)?;
             conn.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
             Ok(conn)
         })

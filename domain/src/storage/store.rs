@@ -203,6 +203,19 @@ impl WriteTx {
 /// with "database is locked".
 pub(crate) const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
 
+/// How every SQLite connection of a store reads (the pool's and the reader's,
+/// [`crate::storage::sqlite_reader`]), in one batch of statements: waiting up to
+/// [`SQLITE_BUSY_TIMEOUT_MS`] for a lock, pages mapped from the file (no read system call per
+/// page, shared by all connections through the OS page cache; 1 GiB at most) and a larger
+/// private cache per connection (32 MiB).
+pub(crate) static SQLITE_READ_SETTINGS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| {
+        format!(
+            "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA mmap_size = 1073741824; \
+             PRAGMA cache_size = -32768"
+        )
+    });
+
 /// What every SQLite write transaction runs before its `COMMIT` (one round trip): the queued
 /// search rows moved into the index ([`search_index_queue`]), the tickets it changed
 /// (recorded by triggers) taken for the ticket cache, returned as rows of `ticket_id`, and
@@ -335,18 +348,8 @@ impl Store {
                         sqlx::query("PRAGMA foreign_keys = ON")
                             .execute(&mut *conn)
                             .await?;
-                        sqlx::query(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))
-                            .execute(&mut *conn)
-                            .await?;
-                        // reads of a large database: pages mapped from the file (no read
-                        // system call per page, shared by all connections through the OS
-                        // page cache) and a larger private cache per connection (KiB)
-                        sqlx::query("PRAGMA mmap_size = 1073741824")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA cache_size = -32768")
-                            .execute(&mut *conn)
-                            .await?;
+                        // several statements: run unprepared, as `sqlx::raw_sql` would
+                        sqlx::Executor::execute(&mut *conn, SQLITE_READ_SETTINGS.as_str()).await?;
                         // checkpoints run off the writer ([`Checkpointer`])
                         sqlx::query(wal_checkpoint::AUTOCHECKPOINT_OFF)
                             .execute(&mut *conn)
