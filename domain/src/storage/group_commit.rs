@@ -182,6 +182,15 @@ impl GroupCommit {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Makes `conn` the writer connection, when the store has none yet (the store's first
+    /// connection, opened on its writer thread: `storage::writer_thread`).
+    pub fn keep_connection(&self, conn: PoolConnection<sqlx::Any>) {
+        let mut state = self.lock();
+        if state.conn.is_none() && !state.open {
+            state.conn = Some(conn);
+        }
+    }
+
     /// Takes the connection (the caller holds the writer permit): a dropped write's savepoint
     /// rolled back, the batch begun if none is open.
     async fn take(self: &Arc<Self>, pool: &AnyPool) -> Result<Held> {

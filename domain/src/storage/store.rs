@@ -301,7 +301,7 @@ impl Store {
                 Semaphore::MAX_PERMITS,
             ),
         };
-        let pool = AnyPoolOptions::new()
+        let pool_options = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(30))
             // A ping before every checkout would cost a round trip per request: ping only
@@ -366,9 +366,12 @@ impl Store {
                     }
                     Ok(())
                 })
-            })
-            .connect_with(options)
-            .await?;
+            });
+        let pool = match backend {
+            // opened below, the first on the writer thread
+            Backend::Sqlite => pool_options.connect_lazy_with(options),
+            Backend::Postgres => pool_options.connect_with(options).await?,
+        };
         // PostgreSQL: serves once listening for other instances' changes (below).
         let ticket_cache = Arc::new(match backend {
             Backend::Sqlite => TicketCache::new(true, ticket_cache::SQLITE_BATCH_READERS),
@@ -402,12 +405,21 @@ impl Store {
                 Backend::Postgres => None,
             },
         };
-        // before any other connection has loaded the statistics
         if backend == Backend::Sqlite {
-            let mut conn = store.pool.acquire().await?;
+            // The store's first connection, opened on the writer thread: sqlx's SQLite thread
+            // of this connection then runs on the writer thread's CPU ([`WriterThread`]), and
+            // it is the group commit's writer connection. Before any other connection has
+            // loaded the statistics, it removes the `sqlite_stat4` samples.
+            let pool = store.pool.clone();
+            let mut conn = store
+                .on_writer_thread(async move { Ok(pool.acquire().await?) })
+                .await?;
             if sqlite_has_stat4(&mut conn).await? {
                 tracing::info!("SQLite: sqlite_stat4 samples removed (sqlite_stat1 kept)");
                 sqlx::raw_sql(SQLITE_DROP_STAT4).execute(&mut *conn).await?;
+            }
+            if let Some(group) = &store.group {
+                group.keep_connection(conn);
             }
         }
         store.migrate().await?;
@@ -512,6 +524,12 @@ impl Store {
             Some(thread) => thread.run(work).await,
             None => work.await,
         }
+    }
+
+    /// SQLite: the CPU its writer thread and writer connection run on
+    /// ([`WriterThread::cpu`]); `None` on PostgreSQL or when they are not pinned.
+    pub fn writer_cpu(&self) -> Option<usize> {
+        self.writer_thread.as_ref().and_then(|thread| thread.cpu())
     }
 
     /// A connection for reads.
