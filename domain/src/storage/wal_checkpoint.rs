@@ -25,6 +25,14 @@
 //! passive one left, waits for the readers still reading the log's frames (their transactions
 //! last a request), and the next write starts the log over at its beginning. The file keeps its
 //! length (later commits overwrite it instead of growing it).
+//!
+//! What the restart copies under the turn, the writer waits for; so a second passive checkpoint
+//! runs first, off the turn, copying what was committed while the first one ran, and the
+//! restart copies only what came in while it waited for the turn. Measured (a build that timed
+//! each restart, `tandem-bench --writes-only`, SQLite): the writer's turn held by a restart went
+//! from 9.5 ms at the median, 15.7 at p75 and 21.4 at p90 (42 restarts) to 8.0, 10.6 and
+//! 13.7 ms (74 restarts). What is left is mostly the two `fsync`s (log and database file): the
+//! time did not change when the restart did not wait for readers at all.
 
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -126,13 +134,11 @@ impl Checkpointer {
         let checkpointer = self.clone();
         tokio::spawn(async move {
             let done = async {
-                let mut conn = checkpointer.pool.acquire().await?;
-                let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                    .fetch_one(&mut *conn)
-                    .await?;
-                drop(conn);
-                let passive = CheckpointOutcome::of_row(&row)?;
+                let passive = checkpointer.passive().await?;
                 if passive.log_frames > checkpointer.restart_frames.load(Ordering::Relaxed) {
+                    // what was committed while it copied is copied as well before the turn
+                    // is taken: the restart then copies only what the wait for the turn let in
+                    checkpointer.passive().await?;
                     checkpointer.restart_log().await?;
                 }
                 Ok::<(), crate::Error>(())
@@ -144,6 +150,15 @@ impl Checkpointer {
             }
             checkpointer.running.store(false, Ordering::Release);
         });
+    }
+
+    /// A `PASSIVE` checkpoint on a pool connection.
+    async fn passive(&self) -> crate::Result<CheckpointOutcome> {
+        let mut conn = self.pool.acquire().await?;
+        let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(CheckpointOutcome::of_row(&row)?)
     }
 
     /// Under the writer's turn (the open batch committed first): a `RESTART` checkpoint, after
