@@ -1,6 +1,7 @@
 //! SQLite's writer thread and the thread sqlx runs the writer connection's statements on share
 //! one CPU (`storage::writer_thread`): a statement's hand-over between them then never wakes a
-//! thread on another CPU. Linux only (it reads `/proc/self/task`); a test binary of its own, so
+//! thread on another CPU. No other connection runs there, not even one a checkpoint started by
+//! a commit on the writer thread opens. Linux only (it reads `/proc/self/task`); a test binary of its own, so
 //! that no other store's threads are about.
 
 mod support;
@@ -43,24 +44,42 @@ async fn the_writer_connection_runs_on_the_writer_threads_cpu() {
         .writer_cpu()
         .expect("the writer thread is pinned")
         .to_string();
-    // a write and some reads, so the pool has opened connections of its own
-    let mut tx = db.store.write().await.unwrap();
-    sqlx::query("INSERT INTO settings (name, value) VALUES ('pinned', '1')")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let (mut a, mut b) = (
-        db.store.read().await.unwrap(),
-        db.store.read().await.unwrap(),
-    );
-    for conn in [&mut a, &mut b] {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM settings WHERE name = 'pinned'")
-            .fetch_one(&mut **conn)
+    // reads hold connections the test's thread opened, so what a checkpoint needs it opens
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut conn = db.store.read().await.unwrap();
+        let _: i64 = sqlx::query_scalar("SELECT count(*) FROM settings")
+            .fetch_one(&mut *conn)
             .await
             .unwrap();
-        assert_eq!(n, 1);
+        held.push(conn);
     }
+    // writes on the writer thread, as the busiest use cases run; their commits start the
+    // checkpoints (and, with so short a log allowed, the log's restarts)
+    let checkpointer = db.store.checkpointer().expect("a checkpointer");
+    checkpointer.restart_after(1);
+    for n in 0..50 {
+        let store = db.store.clone();
+        db.store
+            .on_writer_thread(async move {
+                let mut tx = store.write().await?;
+                sqlx::query("INSERT INTO settings (name, value) VALUES ($1, '1')")
+                    .bind(format!("pinned-{n}"))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await
+            })
+            .await
+            .unwrap();
+        if checkpointer.restarts() > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(120)).await;
+    }
+    assert!(
+        checkpointer.restarts() > 0,
+        "no checkpoint restarted the log"
+    );
 
     let threads = threads();
     let writer: Vec<&String> = threads
@@ -75,12 +94,12 @@ async fn the_writer_connection_runs_on_the_writer_threads_cpu() {
         .filter(|(name, _)| name.starts_with("sqlx-sqlite"))
         .map(|(_, cpus)| cpus)
         .collect();
-    assert!(workers.len() >= 2, "the pool's connections: {threads:?}");
+    assert!(workers.len() >= 3, "the pool's connections: {threads:?}");
     let pinned = workers.iter().filter(|cpus| ***cpus == cpu).count();
     assert_eq!(
         pinned, 1,
         "exactly the writer connection runs on CPU {cpu}: {threads:?}"
     );
-    drop((a, b));
+    drop(held);
     db.finish().await;
 }

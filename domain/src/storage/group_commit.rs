@@ -186,6 +186,10 @@ impl GroupCommit {
     /// connection, opened on its writer thread: `storage::writer_thread`).
     pub fn keep_connection(&self, conn: PoolConnection<sqlx::Any>) {
         let mut state = self.lock();
+        debug_assert!(
+            state.conn.is_none() && !state.open,
+            "a writer connection is kept"
+        );
         if state.conn.is_none() && !state.open {
             state.conn = Some(conn);
         }
@@ -209,8 +213,9 @@ impl GroupCommit {
             undo: None,
         };
         if held.conn.is_none() {
-            // first use, or the connection was lost (a panic): whatever batch was open on it
-            // is gone with it
+            // the connection was lost (a panic), or the store kept none: whatever batch was
+            // open on it is gone with it (a replacement is opened wherever this write runs,
+            // on the writer thread for the busiest ones)
             if open {
                 self.end_batch(Some("the writer connection was lost".into()));
             }

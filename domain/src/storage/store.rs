@@ -401,19 +401,24 @@ impl Store {
             checkpointer,
             sqlite_reader: None,
             writer_thread: match backend {
-                Backend::Sqlite => Some(Arc::new(WriterThread::start()?)),
+                // pinned to a CPU only for the group's writer connection (opened below)
+                Backend::Sqlite => Some(Arc::new(WriterThread::start(group_commit)?)),
                 Backend::Postgres => None,
             },
         };
         if backend == Backend::Sqlite {
-            // The store's first connection, opened on the writer thread: sqlx's SQLite thread
-            // of this connection then runs on the writer thread's CPU ([`WriterThread`]), and
-            // it is the group commit's writer connection. Before any other connection has
-            // loaded the statistics, it removes the `sqlite_stat4` samples.
+            // The store's first connection (the pool is lazy, `min_connections` 0: nothing
+            // opened one before), before any other has loaded the statistics: it removes the
+            // `sqlite_stat4` samples. With group commit it is the writer connection, opened on
+            // the writer thread so that sqlx's SQLite thread of it runs on the writer thread's
+            // CPU ([`WriterThread`]).
             let pool = store.pool.clone();
-            let mut conn = store
-                .on_writer_thread(async move { Ok(pool.acquire().await?) })
-                .await?;
+            let opening = async move { Ok(pool.acquire().await?) };
+            let mut conn = if store.group.is_some() {
+                store.on_writer_thread(opening).await?
+            } else {
+                opening.await?
+            };
             if sqlite_has_stat4(&mut conn).await? {
                 tracing::info!("SQLite: sqlite_stat4 samples removed (sqlite_stat1 kept)");
                 sqlx::raw_sql(SQLITE_DROP_STAT4).execute(&mut *conn).await?;
@@ -526,8 +531,9 @@ impl Store {
         }
     }
 
-    /// SQLite: the CPU its writer thread and writer connection run on
-    /// ([`WriterThread::cpu`]); `None` on PostgreSQL or when they are not pinned.
+    /// SQLite with group commit: the CPU its writer thread and writer connection are pinned
+    /// to ([`WriterThread::cpu`]); `None` on PostgreSQL, without group commit, or when they
+    /// are not pinned.
     pub fn writer_cpu(&self) -> Option<usize> {
         self.writer_thread.as_ref().and_then(|thread| thread.cpu())
     }

@@ -28,7 +28,8 @@
 //!
 //! What the restart copies under the turn, the writer waits for; so a second passive checkpoint
 //! runs first, off the turn, copying what was committed while the first one ran, and the
-//! restart copies only what came in while it waited for the turn. Measured (a build that timed
+//! restart copies only what was committed since the second one started (and what readers kept
+//! it from copying). Measured (a build that timed
 //! each restart, `tandem-bench --writes-only`, SQLite): the writer's turn held by a restart went
 //! from 9.5 ms at the median, 15.7 at p75 and 21.4 at p90 (42 restarts) to 8.0, 10.6 and
 //! 13.7 ms (74 restarts). What is left is mostly the two `fsync`s (log and database file): the
@@ -67,6 +68,10 @@ pub struct Checkpointer {
     writers: Arc<Semaphore>,
     /// The store's batches, when it commits in groups: its connection holds the open batch.
     group: Option<Arc<GroupCommit>>,
+    /// The runtime the store was opened on, where checkpoints run: not the writer thread's
+    /// (`storage::writer_thread`), whose commits start most of them, so that a connection a
+    /// checkpoint opens does not share the writer's CPU.
+    runtime: tokio::runtime::Handle,
 }
 
 /// What `PRAGMA wal_checkpoint` answers: whether it could not run to its end, the log's
@@ -92,7 +97,7 @@ impl CheckpointOutcome {
 
 impl Checkpointer {
     /// Checkpoints for the SQLite store whose pool, writer semaphore and (with group commit)
-    /// batches these are.
+    /// batches these are; they run on the caller's Tokio runtime (panics outside one).
     pub fn new(
         pool: AnyPool,
         writers: Arc<Semaphore>,
@@ -106,6 +111,7 @@ impl Checkpointer {
             pool,
             writers,
             group,
+            runtime: tokio::runtime::Handle::current(),
         }
     }
 
@@ -132,7 +138,7 @@ impl Checkpointer {
             *last = Instant::now();
         }
         let checkpointer = self.clone();
-        tokio::spawn(async move {
+        self.runtime.spawn(async move {
             let done = async {
                 let passive = checkpointer.passive().await?;
                 if passive.log_frames > checkpointer.restart_frames.load(Ordering::Relaxed) {

@@ -9,17 +9,21 @@
 //! nothing but writes, the answer finds the task's thread idle: it runs at once. The writes'
 //! own hand-overs (the writer semaphore, the group commit's batch) stay on the thread as well.
 //!
-//! The thread runs on one CPU ([`WriterThread::cpu`]), and the store opens its writer
-//! connection from it, so sqlx's SQLite thread of that connection (a connection's thread is
-//! started by the thread that opens it, and inherits its CPUs) runs on the same CPU: a
-//! statement's hand-over between the two threads is then a switch on one CPU instead of
-//! waking a thread on another, which on a virtual machine takes tens of microseconds each
-//! way and was most of a write's time under the writer's turn (three round trips per
-//! article). Measured with `tandem-bench --writes-only` (SQLite, two alternating pairs on 2
-//! CPUs, the two threads pinned from outside with `taskset`): `POST /ticket_articles`
-//! 2,218 and 2,592 /s, p50 11.9 and 10.7 ms, against 1,982 and 2,043 /s, p50 14.8 and
-//! 14.6 ms unpinned. The other threads (HTTP, readers, checkpoints) are not pinned: the
-//! kernel moves them to the other CPUs.
+//! With group commit (the default) the thread runs on one CPU ([`WriterThread::cpu`]), and
+//! the store opens its first connection, the group's writer connection, from it: sqlx's
+//! SQLite thread of a connection is started by the thread that opens it and inherits its CPUs,
+//! so both run on the same CPU and a statement's hand-over between them is a switch on one
+//! CPU instead of waking a thread on another, which on a virtual machine takes tens of
+//! microseconds each way and was most of a write's time under the writer's turn (three round
+//! trips per article). A first experiment pinned the two threads from outside with `taskset`
+//! (`tandem-bench --writes-only`, SQLite, 2 CPUs, two alternating pairs): `POST
+//! /ticket_articles` 2,218 and 2,592 /s, p50 11.9 and 10.7 ms, against 1,982 and 2,043 /s,
+//! p50 14.8 and 14.6 ms unpinned; the README gives this code's own figures. The other threads
+//! (HTTP, readers, checkpoints: `storage::wal_checkpoint` runs them on the server's runtime)
+//! are not pinned, and the kernel moves them to the other CPUs. A writer connection opened
+//! again after one was lost is opened wherever the write that needs it runs (the writer thread
+//! for the busiest writes). Without group commit nothing is pinned: writes take any pooled
+//! connection.
 //!
 //! Work sent here must not block its thread (it is async like all of Tandem's use cases);
 //! PostgreSQL, whose writes run side by side, keeps them on the server's runtime.
@@ -42,10 +46,10 @@ pub struct WriterThread {
     cpu: Option<usize>,
 }
 
-/// The CPU for the writer thread: one of those this process may run on, picked by the process
-/// id (several Tandem processes on one machine spread over its CPUs), or `None` when the
-/// process may run on only one CPU (or Linux's affinity calls are not available): then the
-/// thread is not pinned.
+/// The CPU for the writer thread: one of those the calling thread may run on (on Linux its
+/// affinity mask, which a thread inherits from the process's main thread unless changed),
+/// picked by the process id so that several Tandem processes on one machine spread over its
+/// CPUs; `None` when there is only one (or `core_affinity` cannot tell on this platform).
 fn writer_cpu() -> Option<core_affinity::CoreId> {
     let allowed = core_affinity::get_core_ids()?;
     if allowed.len() < 2 {
@@ -57,39 +61,42 @@ fn writer_cpu() -> Option<core_affinity::CoreId> {
 
 impl WriterThread {
     /// Starts the thread (named `tandem-writer`) with a current-thread Tokio runtime (I/O and
-    /// time enabled), pinned to one CPU ([`WriterThread::cpu`]) before it runs anything.
-    /// Errors: the thread or its runtime could not be created.
-    pub fn start() -> Result<WriterThread> {
+    /// time enabled); with `pin`, pinned to one CPU ([`WriterThread::cpu`]) before it runs
+    /// anything. Errors: the thread or its runtime could not be created.
+    pub fn start(pin: bool) -> Result<WriterThread> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| Error::Internal(format!("writer thread: no runtime: {e}")))?;
         let handle = runtime.handle().clone();
         let (stop, stopped) = oneshot::channel::<()>();
-        let cpu = writer_cpu();
+        let cpu = pin.then(writer_cpu).flatten();
+        let (pinned, pinned_outcome) = std::sync::mpsc::channel::<bool>();
         std::thread::Builder::new()
             .name("tandem-writer".into())
             .spawn(move || {
-                if let Some(cpu) = cpu
-                    && !core_affinity::set_for_current(cpu)
-                {
-                    tracing::warn!(cpu = cpu.id, "the SQLite writer thread runs unpinned");
+                let outcome = cpu.is_some_and(core_affinity::set_for_current);
+                if cpu.is_some() && !outcome {
+                    tracing::warn!("the SQLite writer thread runs unpinned");
                 }
+                let _ = pinned.send(outcome);
                 // runs the spawned writes until the handle is dropped; the runtime (with any
                 // write left on it) is dropped here, outside its own context
                 let _ = runtime.block_on(stopped);
                 drop(runtime);
             })
             .map_err(|e| Error::Internal(format!("writer thread: {e}")))?;
+        // the thread answers at once, before it runs anything
+        let pinned = pinned_outcome.recv().unwrap_or(false);
         Ok(WriterThread {
             runtime: handle,
             _stop: stop,
-            cpu: cpu.map(|cpu| cpu.id),
+            cpu: cpu.filter(|_| pinned).map(|cpu| cpu.id),
         })
     }
 
-    /// The CPU the thread runs on (the number Linux gives it, as in `/proc/cpuinfo`), `None`
-    /// when it is not pinned (the process may run on one CPU only).
+    /// The CPU the thread is pinned to (the number Linux gives it, as in `/proc/cpuinfo`),
+    /// `None` when it is not (not asked to, one CPU only, or the pinning failed).
     pub fn cpu(&self) -> Option<usize> {
         self.cpu
     }
@@ -115,7 +122,7 @@ mod tests {
 
     #[tokio::test]
     async fn work_runs_on_the_thread_and_its_outcome_comes_back() {
-        let thread = WriterThread::start().unwrap();
+        let thread = WriterThread::start(true).unwrap();
         let name = thread
             .run(async { Ok(std::thread::current().name().map(str::to_string)) })
             .await
@@ -131,7 +138,7 @@ mod tests {
 
     #[tokio::test]
     async fn work_goes_on_when_its_caller_goes() {
-        let thread = std::sync::Arc::new(WriterThread::start().unwrap());
+        let thread = std::sync::Arc::new(WriterThread::start(true).unwrap());
         let (done, finished) = oneshot::channel();
         let (started, running) = oneshot::channel::<()>();
         let (release, released) = oneshot::channel::<()>();
