@@ -285,7 +285,7 @@ async fn the_write_ahead_log_is_checkpointed_off_the_writer() {
     let blob = "x".repeat(400_000);
     // 30 writes of 400 KB, spaced past the checkpoint interval: 12 MB through the log
     for n in 0..30 {
-        put_setting(&db.store, &format!("wal-{n}"), &blob).await;
+        support::put_setting(&db.store, &format!("wal-{n}"), &blob).await;
         tokio::time::sleep(domain::storage::wal_checkpoint::INTERVAL + Duration::from_millis(20))
             .await;
     }
@@ -347,7 +347,7 @@ async fn steady_load(store: &Store, wal: &std::path::Path, tag: &str) -> (i64, u
         writers.push(tokio::spawn(async move {
             let mut n = 0;
             while std::time::Instant::now() < deadline {
-                put_setting(&store, &format!("steady-{tag}-{w}-{n}"), &blob).await;
+                support::put_setting(&store, &format!("steady-{tag}-{w}-{n}"), &blob).await;
                 n += 1;
             }
             n
@@ -384,18 +384,6 @@ async fn steady_load(store: &Store, wal: &std::path::Path, tag: &str) -> (i64, u
         .unwrap();
     assert_eq!(stored, writes);
     (writes, largest)
-}
-
-/// One write of its own: the setting `name` stored with `value`, committed.
-async fn put_setting(store: &Store, name: &str, value: &str) {
-    let mut tx = store.write().await.unwrap();
-    sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2)")
-        .bind(name)
-        .bind(value)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
 }
 
 /// The write-ahead log of the SQLite database at `url`.

@@ -62,12 +62,8 @@ async fn the_writer_connection_runs_on_the_writer_threads_cpu() {
         let store = db.store.clone();
         db.store
             .on_writer_thread(async move {
-                let mut tx = store.write().await?;
-                sqlx::query("INSERT INTO settings (name, value) VALUES ($1, '1')")
-                    .bind(format!("pinned-{n}"))
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await
+                support::put_setting(&store, &format!("pinned-{n}"), "1").await;
+                Ok(())
             })
             .await
             .unwrap();

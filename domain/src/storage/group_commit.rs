@@ -185,14 +185,8 @@ impl GroupCommit {
     /// Makes `conn` the writer connection, when the store has none yet (the store's first
     /// connection, opened on its writer thread: `storage::writer_thread`).
     pub fn keep_connection(&self, conn: PoolConnection<sqlx::Any>) {
-        let mut state = self.lock();
-        debug_assert!(
-            state.conn.is_none() && !state.open,
-            "a writer connection is kept"
-        );
-        if state.conn.is_none() && !state.open {
-            state.conn = Some(conn);
-        }
+        let kept = self.lock().conn.replace(conn);
+        debug_assert!(kept.is_none(), "the store already had a writer connection");
     }
 
     /// Takes the connection (the caller holds the writer permit): a dropped write's savepoint

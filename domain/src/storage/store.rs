@@ -409,16 +409,13 @@ impl Store {
         if backend == Backend::Sqlite {
             // The store's first connection (the pool is lazy, `min_connections` 0: nothing
             // opened one before), before any other has loaded the statistics: it removes the
-            // `sqlite_stat4` samples. With group commit it is the writer connection, opened on
-            // the writer thread so that sqlx's SQLite thread of it runs on the writer thread's
-            // CPU ([`WriterThread`]).
+            // `sqlite_stat4` samples. Opened on the writer thread: with group commit it is the
+            // writer connection, and sqlx's SQLite thread of it runs on the writer thread's CPU
+            // ([`WriterThread`]; without group commit the thread is not pinned).
             let pool = store.pool.clone();
-            let opening = async move { Ok(pool.acquire().await?) };
-            let mut conn = if store.group.is_some() {
-                store.on_writer_thread(opening).await?
-            } else {
-                opening.await?
-            };
+            let mut conn = store
+                .on_writer_thread(async move { Ok(pool.acquire().await?) })
+                .await?;
             if sqlite_has_stat4(&mut conn).await? {
                 tracing::info!("SQLite: sqlite_stat4 samples removed (sqlite_stat1 kept)");
                 sqlx::raw_sql(SQLITE_DROP_STAT4).execute(&mut *conn).await?;

@@ -112,3 +112,16 @@ pub async fn demo_accounts(
         .expect("demo accounts on a fresh database")
 }
 pub mod mail_corpus;
+
+/// A write as requests run it: one setting row (`name`, `value`) inserted and committed
+/// (panics on an error).
+pub async fn put_setting(store: &Store, name: &str, value: &str) {
+    let mut tx = store.write().await.unwrap();
+    sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2)")
+        .bind(name)
+        .bind(value)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
