@@ -8,11 +8,16 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    ADMIN, AGENT1, AGENT2, NICOLE, TestServer, assert_status, send, servers_with_smtp,
+    ADMIN, AGENT1, AGENT2, NICOLE, TestServer, assert_status, send, servers, servers_with_smtp,
     support_address,
 };
 use mail_parser::MessageParser;
 use serde_json::{Value, json};
+
+/// How many notifications `login`'s bell holds.
+async fn rings(s: &TestServer, login: &str) -> usize {
+    bell(s, login).await.len()
+}
 
 async fn bell(s: &TestServer, login: &str) -> Vec<Value> {
     let r = send(s.get("/online_notifications", login)).await;
@@ -189,6 +194,76 @@ async fn agents_hear_of_what_concerns_them_in_the_bell_and_by_email() {
         )
         .await;
         assert!(!bell(&s, AGENT1).await.iter().any(|n| n["id"] == first));
+        s.finish().await;
+    }
+}
+
+/// Who hears of a new ticket is read once and kept until an account, group or setting
+/// changes (the desk's audience cache): each change made after a ticket counts for the next
+/// one, and whoever opens a ticket is left out of the kept audience.
+#[tokio::test]
+async fn who_hears_of_a_new_ticket_follows_changes_to_agents_and_preferences() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let open = |login: &'static str| {
+            let s = &s;
+            async move {
+                let r = send(s.post("/tickets", login).json(&json!({
+                    "title": "Toner", "group": "Users", "customer": NICOLE,
+                    "article": {"body": "Empty again.", "internal": true}
+                })))
+                .await;
+                assert_eq!(r.0, 201, "{ctx}: {}", r.1);
+            }
+        };
+        let counts = || async { (rings(&s, AGENT1).await, rings(&s, AGENT2).await) };
+        let agent2 = s.user_id(AGENT2).await;
+
+        // agent1 opens a ticket: agent2 hears of it, agent1 does not
+        let (one, two) = counts().await;
+        open(AGENT1).await;
+        assert_eq!(counts().await, (one, two + 1), "{ctx}: first ticket");
+        // the admin opens one with the audience kept: now agent1 hears of it too
+        open(ADMIN).await;
+        assert_eq!(counts().await, (one + 1, two + 2), "{ctx}: second ticket");
+
+        // agent2 switches the bell off for new tickets
+        let r = send(s.put(&format!("/users/{agent2}"), ADMIN).json(&json!({
+            "preferences": {"notification_config": {"matrix": {"create": {"channel": {"email": true, "online": false}}}}}
+        })))
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        open(AGENT1).await;
+        assert_eq!(counts().await, (one + 1, two + 2), "{ctx}: bell off");
+
+        // on again, but agent2 leaves the group
+        let access = send(s.get(&format!("/users/{agent2}"), ADMIN)).await.1["group_ids"].clone();
+        let r = send(s.put(&format!("/users/{agent2}"), ADMIN).json(&json!({
+            "preferences": {"notification_config": {"matrix": {"create": {"channel": {"email": true, "online": true}}}}},
+            "group_ids": {}
+        })))
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        open(AGENT1).await;
+        assert_eq!(
+            counts().await,
+            (one + 1, two + 2),
+            "{ctx}: out of the group"
+        );
+
+        // back in the group: agent2 hears of the next one
+        let r = send(
+            s.put(&format!("/users/{agent2}"), ADMIN)
+                .json(&json!({"group_ids": access})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        open(AGENT1).await;
+        assert_eq!(
+            counts().await,
+            (one + 1, two + 3),
+            "{ctx}: back in the group"
+        );
         s.finish().await;
     }
 }

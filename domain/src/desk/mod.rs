@@ -19,6 +19,7 @@ use crate::shared_drafts::Hub;
 use crate::shared_drafts::live::ControlMessage;
 use crate::shared_drafts::start::StartDraftInput;
 use crate::storage::files::FileStore;
+use crate::storage::generation_cache::GenerationCache;
 use crate::tickets::input::{ArticleChanges, ArticleInput, TicketChanges, TimeEntryInput};
 use crate::tickets::time_accounting::TimeAccountingRecord;
 use crate::tickets::{self, TicketRecord};
@@ -49,7 +50,14 @@ pub struct Desk {
     pub events: Arc<Bus>,
     /// E-mail: the SMTP relay (none: sending is off) and the delivery worker's wake-up.
     pub mail: mail::MailService,
+    /// Who hears of a new ticket, by group and happening ([`notify::everyone_told`]), under
+    /// the auth generation: six statements a new ticket does not read again.
+    audiences: Arc<GenerationCache<(i64, notify::Happening), notify::Audience>>,
 }
+
+/// At most this many audiences are kept (a group's agents, the agents a ticket may be
+/// assigned to, per group).
+const AUDIENCES_KEPT: usize = 4_096;
 
 impl Desk {
     pub fn new(store: Store, files: FileStore) -> Desk {
@@ -57,6 +65,7 @@ impl Desk {
             drafts: Hub::new(store.clone()),
             events: Arc::new(Bus::new()),
             mail: mail::MailService::default(),
+            audiences: Arc::new(GenerationCache::new(AUDIENCES_KEPT)),
             store,
             files,
         }
@@ -122,7 +131,11 @@ impl Desk {
                         group_id: plan.group_id(),
                         owner_id,
                     };
-                    Some(self.new_ticket_audience(&mut read, actor, about).await?)
+                    let generation = self.store.auth_cache().generation(&mut read).await?;
+                    Some(
+                        self.new_ticket_audience(&mut read, actor, about, Some(generation))
+                            .await?,
+                    )
                 }
                 None => None,
             };
@@ -164,7 +177,7 @@ impl Desk {
         let audience = match audience.filter(|audience| audience.fits(&ticket)) {
             Some(audience) => audience,
             None => {
-                self.new_ticket_audience(&mut tx, actor, notify::About::ticket(&ticket))
+                self.new_ticket_audience(&mut tx, actor, notify::About::ticket(&ticket), None)
                     .await?
             }
         };
@@ -626,7 +639,7 @@ impl Desk {
     ) -> Result<bool> {
         let excerpt = first_customer_text(conn, ticket.id, 0).await?;
         let audience = self
-            .new_ticket_audience(conn, actor, notify::About::ticket(ticket))
+            .new_ticket_audience(conn, actor, notify::About::ticket(ticket), None)
             .await?;
         self.tell_new_ticket_to(
             conn,
@@ -640,18 +653,26 @@ impl Desk {
     }
 
     /// Who hears of a new ticket (see [`Desk::tell_new_ticket`]), read before it is stored
-    /// when its group and owner are known.
+    /// when its group and owner are known: then with the auth `generation` read first, and
+    /// through the desk's audience cache ([`Desk::everyone_told`]).
     async fn new_ticket_audience(
         &self,
         conn: &mut sqlx::AnyConnection,
         actor: &Actor,
         about: notify::About,
+        generation: Option<u64>,
     ) -> Result<NewTicketAudience> {
-        let created =
-            notify::audience(conn, &self.mail, actor, about, notify::Happening::NewTicket).await?;
+        let created = self
+            .everyone_told(conn, about, notify::Happening::NewTicket, generation)
+            .await?
+            .except(actor.id);
         let assigned = if about.owner_id != crate::accounts::users::SYSTEM_USER_ID {
             let assigned = notify::Happening::Assigned { to: about.owner_id };
-            Some(notify::audience(conn, &self.mail, actor, about, assigned).await?)
+            Some(
+                self.everyone_told(conn, about, assigned, generation)
+                    .await?
+                    .except(actor.id),
+            )
         } else {
             None
         };
@@ -660,6 +681,27 @@ impl Desk {
             created,
             assigned,
         })
+    }
+
+    /// [`notify::everyone_told`] of a new ticket's `happening`; with the auth `generation`
+    /// read first (outside a write transaction only), through the desk's audience cache.
+    async fn everyone_told(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        about: notify::About,
+        happening: notify::Happening,
+        generation: Option<u64>,
+    ) -> Result<notify::Audience> {
+        let Some(generation) = generation else {
+            return notify::everyone_told(conn, &self.mail, about, happening).await;
+        };
+        let key = (about.group_id, happening);
+        if let Some(audience) = self.audiences.get(generation, &key) {
+            return Ok(audience);
+        }
+        let audience = notify::everyone_told(conn, &self.mail, about, happening).await?;
+        self.audiences.put(generation, key, audience.clone());
+        Ok(audience)
     }
 
     /// [`Desk::tell_new_ticket`] with the customer's text known (`excerpt`, at most 1,000

@@ -9,6 +9,8 @@
 //! `notification_config.matrix.{create,update,assign,mention}.channel.{email,online}`
 //! (booleans; missing = on).
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
@@ -24,7 +26,7 @@ use crate::{Error, Result};
 use super::mail::MailService;
 
 /// What happened on a ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Happening {
     /// A new ticket in the group (to the group's agents).
     NewTicket,
@@ -194,8 +196,11 @@ impl About {
 #[derive(Debug, Clone)]
 pub struct Audience {
     happening: Happening,
-    /// The recipients (never the actor).
-    people: Vec<users::UserRecord>,
+    /// The recipients, and the actor when they are one of them (shared with the audience
+    /// they were read for, as the desk's cache keeps it).
+    people: Arc<[users::UserRecord]>,
+    /// Who caused the happening: never told ([`Audience::except`]).
+    except: Option<i64>,
     /// What notification mails are made of, when one is to be sent: the FQDN (Message-IDs,
     /// loop marker), the sender address (setting `notification_sender`) and the base URL of
     /// ticket links.
@@ -209,8 +214,25 @@ struct MailParts {
     base_url: String,
 }
 
-/// Reads who is told of `happening` by `actor` (see [`recipients`]) and, when sending is on
-/// and one of them wants it by e-mail, the settings its mails are made of.
+impl Audience {
+    /// The audience without `actor_id`, who caused the happening.
+    pub fn except(self, actor_id: i64) -> Audience {
+        Audience {
+            except: Some(actor_id),
+            ..self
+        }
+    }
+
+    /// Who is told.
+    fn people(&self) -> impl Iterator<Item = &users::UserRecord> {
+        self.people
+            .iter()
+            .filter(|user| Some(user.id) != self.except)
+    }
+}
+
+/// Reads who is told of `happening` by `actor` (see [`recipients`]; never `actor`) and, when
+/// sending is on and one of them wants it by e-mail, the settings its mails are made of.
 pub async fn audience(
     conn: &mut AnyConnection,
     mail: &MailService,
@@ -218,11 +240,25 @@ pub async fn audience(
     about: About,
     happening: Happening,
 ) -> Result<Audience> {
+    Ok(everyone_told(conn, mail, about, happening)
+        .await?
+        .except(actor.id))
+}
+
+/// [`audience`] whoever caused the happening ([`Audience::except`] leaves them out): what it
+/// reads follows from accounts, groups and settings alone for a new ticket
+/// ([`Happening::NewTicket`], [`Happening::Assigned`]), so the desk keeps those under the
+/// auth generation (`storage::generation_cache`).
+pub async fn everyone_told(
+    conn: &mut AnyConnection,
+    mail: &MailService,
+    about: About,
+    happening: Happening,
+) -> Result<Audience> {
     let ids: Vec<i64> = recipients(conn, about, happening)
         .await?
         .iter()
         .map(|person| person.id)
-        .filter(|id| *id != actor.id)
         .collect();
     let people = users::find_many(conn, &ids).await?;
     let mailed = mail.sending_enabled() && people.iter().any(|user| mailed_to(user, happening));
@@ -241,7 +277,8 @@ pub async fn audience(
     };
     Ok(Audience {
         happening,
-        people,
+        people: people.into(),
+        except: None,
         mail,
     })
 }
@@ -274,8 +311,7 @@ pub async fn tell(
     let happening = audience.happening;
     let mut queued = false;
     let online: Vec<i64> = audience
-        .people
-        .iter()
+        .people()
         .filter(|user| wants(&user.preferences, happening.key(), "online"))
         .map(|user| user.id)
         .collect();
@@ -288,11 +324,7 @@ pub async fn tell(
     else {
         return Ok(queued);
     };
-    for user in audience
-        .people
-        .iter()
-        .filter(|user| mailed_to(user, happening))
-    {
+    for user in audience.people().filter(|user| mailed_to(user, happening)) {
         let link = format!("{base_url}/tickets/{}", ticket.id);
         let excerpt: String = excerpt.unwrap_or_default().chars().take(1_000).collect();
         let body = format!(

@@ -6,6 +6,7 @@ pub mod auth_cache;
 pub mod clock;
 pub mod columns;
 pub mod files;
+pub mod generation_cache;
 pub mod group_commit;
 pub mod lookup;
 pub mod paging;

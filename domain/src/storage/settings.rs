@@ -1,13 +1,11 @@
 //! System settings (Zammad's `Setting`): JSON values by name.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::AnyConnection;
 
 use crate::Result;
+use crate::storage::generation_cache::GenerationCache;
 
 pub async fn get_value(conn: &mut AnyConnection, name: &str) -> Result<Option<Value>> {
     let text = sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE name = $1")
@@ -35,10 +33,19 @@ pub async fn get<T: DeserializeOwned>(conn: &mut AnyConnection, name: &str) -> R
 /// without a statement each, for a read connection's view (never inside a write that may
 /// change them). Another instance's change is seen as late as the generation is
 /// ([`crate::storage::auth_cache::AuthCache::known_generation`], at most 100 ms).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SettingsCache {
-    /// The generation the values belong to, and the values read (absent ones as `None`).
-    values: Mutex<(u64, HashMap<String, Option<Value>>)>,
+    /// The values read, by name (absent ones as `None`).
+    values: GenerationCache<String, Option<Value>>,
+}
+
+impl Default for SettingsCache {
+    fn default() -> SettingsCache {
+        SettingsCache {
+            // far more than the settings a request reads through it
+            values: GenerationCache::new(256),
+        }
+    }
 }
 
 /// [`get`] through the store's [`SettingsCache`]: a statement only when the setting was not
@@ -55,14 +62,8 @@ pub async fn cached<T: DeserializeOwned>(store: &crate::Store, name: &str) -> Re
             auth_cache.generation(conn).await?
         }
     };
-    let cache = store.settings_cache();
-    let remembered = {
-        let values = cache.values.lock().unwrap_or_else(|e| e.into_inner());
-        (values.0 == generation)
-            .then(|| values.1.get(name).cloned())
-            .flatten()
-    };
-    let value = match remembered {
+    let cache = &store.settings_cache().values;
+    let value = match cache.get(generation, name) {
         Some(value) => value,
         None => {
             let conn = match &mut conn {
@@ -70,11 +71,7 @@ pub async fn cached<T: DeserializeOwned>(store: &crate::Store, name: &str) -> Re
                 None => conn.insert(store.read().await?),
             };
             let value = get_value(conn, name).await?;
-            let mut values = cache.values.lock().unwrap_or_else(|e| e.into_inner());
-            if values.0 != generation {
-                *values = (generation, HashMap::new());
-            }
-            values.1.insert(name.to_string(), value.clone());
+            cache.put(generation, name.to_string(), value.clone());
             value
         }
     };

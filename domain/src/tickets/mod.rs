@@ -627,17 +627,7 @@ pub struct ResolvedTicket {
 /// write transaction). Errors: 422 for a pending state without its time or an unreadable
 /// time; 404 for a customer that does not exist.
 pub async fn resolve(conn: &mut AnyConnection, new: &NewTicket) -> Result<ResolvedTicket> {
-    let state_id = match new.state_id {
-        Some(id) => id,
-        None => {
-            sqlx::query_scalar(
-                "SELECT id FROM ticket_states WHERE default_create = 1 ORDER BY id LIMIT 1",
-            )
-            .fetch_one(&mut *conn)
-            .await?
-        }
-    };
-    let state = states::find(conn, state_id).await?;
+    let state = states::find_or_default_create(conn, new.state_id).await?;
     let priority_id = match new.priority_id {
         Some(id) => id,
         None => {
@@ -808,7 +798,13 @@ pub async fn plan_create(
     let group_id = input::resolve_opt(conn, Named::Group, "group", request.group.as_ref())
         .await?
         .ok_or_else(|| input::missing("group_id"))?;
-    let customer_groups = groups::customer_create_group_ids(conn).await?;
+    // the groups customers may open tickets in (a setting) decide only when access to the
+    // group alone does not allow it (an empty list allows nothing)
+    let customer_groups = if policy::can_create_ticket(actor, group_id, Some(&[])) {
+        None
+    } else {
+        groups::customer_create_group_ids(conn).await?
+    };
     if !policy::can_create_ticket(actor, group_id, customer_groups.as_deref()) {
         return Err(Error::not_authorized());
     }

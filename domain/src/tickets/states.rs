@@ -48,6 +48,22 @@ pub async fn all(conn: &mut AnyConnection) -> Result<Vec<StateRecord>> {
     )
 }
 
+/// The state `id`, or with `None` the state new tickets get (`default_create`, the first by
+/// id): one statement either way. Errors: 404 when there is no such state.
+pub async fn find_or_default_create(
+    conn: &mut AnyConnection,
+    id: Option<i64>,
+) -> Result<StateRecord> {
+    sqlx::query_as::<_, StateRecord>(&format!(
+        "{SELECT} WHERE s.id = COALESCE($1, \
+         (SELECT id FROM ticket_states WHERE default_create = 1 ORDER BY id LIMIT 1))"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| Error::not_found("Ticket::State", id.unwrap_or_default()))
+}
+
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<StateRecord> {
     sqlx::query_as::<_, StateRecord>(&format!("{SELECT} WHERE s.id = $1"))
         .bind(id)
