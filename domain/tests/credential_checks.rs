@@ -165,3 +165,51 @@ async fn a_committed_change_is_seen_by_the_next_request() {
         db.finish().await;
     }
 }
+
+/// Every update of a user's names or preferences bumps the auth generation (migration 0026),
+/// as one of their login or e-mail does: the values kept under it (who hears of a new ticket,
+/// with their notification settings) are read again after it. `last_login` does not.
+#[tokio::test]
+async fn names_and_preferences_bump_the_auth_generation() {
+    for db in support::backends().await {
+        let ctx = db.name;
+        with_demo_accounts(&db.store).await;
+        let mut conn = db.store.read().await.unwrap();
+        let mut generation = domain::storage::auth_cache::generation(&mut conn)
+            .await
+            .unwrap();
+        drop(conn);
+        for (statement, bumps) in [
+            (
+                "UPDATE users SET preferences = '{\"x\":1}' WHERE login = 'agent1@tandem.test'",
+                true,
+            ),
+            (
+                "UPDATE users SET firstname = 'Ann' WHERE login = 'agent1@tandem.test'",
+                true,
+            ),
+            (
+                "UPDATE users SET lastname = 'Other' WHERE login = 'agent1@tandem.test'",
+                true,
+            ),
+            (
+                "UPDATE users SET email = 'a@b.test' WHERE login = 'agent1@tandem.test'",
+                true,
+            ),
+            (
+                "UPDATE users SET last_login = updated_at WHERE login = 'agent1@tandem.test'",
+                false,
+            ),
+        ] {
+            let mut tx = db.store.write().await.unwrap();
+            sqlx::query(statement).execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
+            let mut conn = db.store.read().await.unwrap();
+            let now = domain::storage::auth_cache::generation(&mut conn)
+                .await
+                .unwrap();
+            assert_eq!(now > generation, bumps, "{ctx}: {statement}");
+            generation = now;
+        }
+    }
+}

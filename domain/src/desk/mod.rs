@@ -50,8 +50,9 @@ pub struct Desk {
     pub events: Arc<Bus>,
     /// E-mail: the SMTP relay (none: sending is off) and the delivery worker's wake-up.
     pub mail: mail::MailService,
-    /// Who hears of a new ticket, by group and happening ([`notify::everyone_told`]), under
-    /// the auth generation: six statements a new ticket does not read again.
+    /// Who hears of a new ticket, by group and happening ([`notify::audience`]), under the
+    /// auth generation: six statements per happening (more with mail on) a new ticket does
+    /// not read again.
     audiences: Arc<GenerationCache<(i64, notify::Happening), notify::Audience>>,
 }
 
@@ -133,7 +134,7 @@ impl Desk {
                     };
                     let generation = self.store.auth_cache().generation(&mut read).await?;
                     Some(
-                        self.new_ticket_audience(&mut read, actor, about, Some(generation))
+                        self.new_ticket_audience(&mut read, about, Some(generation))
                             .await?,
                     )
                 }
@@ -177,7 +178,7 @@ impl Desk {
         let audience = match audience.filter(|audience| audience.fits(&ticket)) {
             Some(audience) => audience,
             None => {
-                self.new_ticket_audience(&mut tx, actor, notify::About::ticket(&ticket), None)
+                self.new_ticket_audience(&mut tx, notify::About::ticket(&ticket), None)
                     .await?
             }
         };
@@ -639,7 +640,7 @@ impl Desk {
     ) -> Result<bool> {
         let excerpt = first_customer_text(conn, ticket.id, 0).await?;
         let audience = self
-            .new_ticket_audience(conn, actor, notify::About::ticket(ticket), None)
+            .new_ticket_audience(conn, notify::About::ticket(ticket), None)
             .await?;
         self.tell_new_ticket_to(
             conn,
@@ -654,25 +655,19 @@ impl Desk {
 
     /// Who hears of a new ticket (see [`Desk::tell_new_ticket`]), read before it is stored
     /// when its group and owner are known: then with the auth `generation` read first, and
-    /// through the desk's audience cache ([`Desk::everyone_told`]).
+    /// through the desk's audience cache ([`Desk::audience`]).
     async fn new_ticket_audience(
         &self,
         conn: &mut sqlx::AnyConnection,
-        actor: &Actor,
         about: notify::About,
         generation: Option<u64>,
     ) -> Result<NewTicketAudience> {
         let created = self
-            .everyone_told(conn, about, notify::Happening::NewTicket, generation)
-            .await?
-            .except(actor.id);
+            .audience(conn, about, notify::Happening::NewTicket, generation)
+            .await?;
         let assigned = if about.owner_id != crate::accounts::users::SYSTEM_USER_ID {
             let assigned = notify::Happening::Assigned { to: about.owner_id };
-            Some(
-                self.everyone_told(conn, about, assigned, generation)
-                    .await?
-                    .except(actor.id),
-            )
+            Some(self.audience(conn, about, assigned, generation).await?)
         } else {
             None
         };
@@ -683,9 +678,9 @@ impl Desk {
         })
     }
 
-    /// [`notify::everyone_told`] of a new ticket's `happening`; with the auth `generation`
-    /// read first (outside a write transaction only), through the desk's audience cache.
-    async fn everyone_told(
+    /// [`notify::audience`] of a new ticket's `happening`; with the auth `generation` read
+    /// first (outside a write transaction only), through the desk's audience cache.
+    async fn audience(
         &self,
         conn: &mut sqlx::AnyConnection,
         about: notify::About,
@@ -693,13 +688,13 @@ impl Desk {
         generation: Option<u64>,
     ) -> Result<notify::Audience> {
         let Some(generation) = generation else {
-            return notify::everyone_told(conn, &self.mail, about, happening).await;
+            return notify::audience(conn, &self.mail, about, happening).await;
         };
         let key = (about.group_id, happening);
         if let Some(audience) = self.audiences.get(generation, &key) {
             return Ok(audience);
         }
-        let audience = notify::everyone_told(conn, &self.mail, about, happening).await?;
+        let audience = notify::audience(conn, &self.mail, about, happening).await?;
         self.audiences.put(generation, key, audience.clone());
         Ok(audience)
     }

@@ -192,15 +192,13 @@ impl About {
 }
 
 /// Who is told of a happening and how, read by [`audience`] (only reads: it may run before
-/// the write transaction that [`tell`] writes in).
+/// the write transaction that [`tell`] writes in, and the desk keeps a new ticket's).
 #[derive(Debug, Clone)]
 pub struct Audience {
     happening: Happening,
-    /// The recipients, and the actor when they are one of them (shared with the audience
-    /// they were read for, as the desk's cache keeps it).
+    /// The recipients, the one who caused the happening included when they are one of them
+    /// ([`tell`] leaves them out); shared by the copies of a kept audience.
     people: Arc<[users::UserRecord]>,
-    /// Who caused the happening: never told ([`Audience::except`]).
-    except: Option<i64>,
     /// What notification mails are made of, when one is to be sent: the FQDN (Message-IDs,
     /// loop marker), the sender address (setting `notification_sender`) and the base URL of
     /// ticket links.
@@ -215,41 +213,19 @@ struct MailParts {
 }
 
 impl Audience {
-    /// The audience without `actor_id`, who caused the happening.
-    pub fn except(self, actor_id: i64) -> Audience {
-        Audience {
-            except: Some(actor_id),
-            ..self
-        }
-    }
-
-    /// Who is told.
-    fn people(&self) -> impl Iterator<Item = &users::UserRecord> {
-        self.people
-            .iter()
-            .filter(|user| Some(user.id) != self.except)
+    /// Who is told: everyone but `actor`, who caused the happening.
+    fn people<'a>(&'a self, actor: &'a Actor) -> impl Iterator<Item = &'a users::UserRecord> {
+        self.people.iter().filter(move |user| user.id != actor.id)
     }
 }
 
-/// Reads who is told of `happening` by `actor` (see [`recipients`]; never `actor`) and, when
-/// sending is on and one of them wants it by e-mail, the settings its mails are made of.
+/// Reads who is told of `happening` (see [`recipients`]) and, when sending is on and one of
+/// them wants it by e-mail, the settings its mails are made of. Whoever causes the happening
+/// is left out when it is told ([`tell`]), not here: what this reads of a new ticket's
+/// audience ([`Happening::NewTicket`], [`Happening::Assigned`]) follows from accounts, groups
+/// and settings alone, so the desk keeps it for every actor under the auth generation
+/// (`storage::generation_cache`).
 pub async fn audience(
-    conn: &mut AnyConnection,
-    mail: &MailService,
-    actor: &Actor,
-    about: About,
-    happening: Happening,
-) -> Result<Audience> {
-    Ok(everyone_told(conn, mail, about, happening)
-        .await?
-        .except(actor.id))
-}
-
-/// [`audience`] whoever caused the happening ([`Audience::except`] leaves them out): what it
-/// reads follows from accounts, groups and settings alone for a new ticket
-/// ([`Happening::NewTicket`], [`Happening::Assigned`]), so the desk keeps those under the
-/// auth generation (`storage::generation_cache`).
-pub async fn everyone_told(
     conn: &mut AnyConnection,
     mail: &MailService,
     about: About,
@@ -278,7 +254,6 @@ pub async fn everyone_told(
     Ok(Audience {
         happening,
         people: people.into(),
-        except: None,
         mail,
     })
 }
@@ -294,7 +269,7 @@ pub async fn notify(
     happening: Happening,
     excerpt: Option<&str>,
 ) -> Result<bool> {
-    let audience = audience(conn, mail, actor, About::ticket(ticket), happening).await?;
+    let audience = audience(conn, mail, About::ticket(ticket), happening).await?;
     tell(conn, actor, ticket, &audience, excerpt).await
 }
 
@@ -311,7 +286,7 @@ pub async fn tell(
     let happening = audience.happening;
     let mut queued = false;
     let online: Vec<i64> = audience
-        .people()
+        .people(actor)
         .filter(|user| wants(&user.preferences, happening.key(), "online"))
         .map(|user| user.id)
         .collect();
@@ -324,7 +299,10 @@ pub async fn tell(
     else {
         return Ok(queued);
     };
-    for user in audience.people().filter(|user| mailed_to(user, happening)) {
+    for user in audience
+        .people(actor)
+        .filter(|user| mailed_to(user, happening))
+    {
         let link = format!("{base_url}/tickets/{}", ticket.id);
         let excerpt: String = excerpt.unwrap_or_default().chars().take(1_000).collect();
         let body = format!(

@@ -1,8 +1,11 @@
 //! Values read from accounts, groups and settings, kept while the auth generation is
-//! unchanged: `counters.auth_generation`, which triggers bump on every change to users (their
-//! full update included), roles, groups, organisations, their links, sessions, tokens and
-//! settings (migration 0006). A request that needs such a value finds it here instead of
-//! reading it again (a round trip to the database each).
+//! unchanged: `counters.auth_generation`, which triggers bump on every insert and delete of
+//! users and every update of their `organization_id`, `login`, `email`, `password_hash`,
+//! `active`, `locked_until`, names or preferences (migrations 0006 and 0026), and on every
+//! change to roles, groups, organisations, their links, sessions, tokens and settings. A
+//! request that needs such a value finds it here instead of reading it again (a round trip
+//! to the database each). A value read from a column no trigger watches (a user's
+//! `last_login`, `login_failed`) must not be kept here.
 //!
 //! The caller reads the generation first ([`crate::storage::auth_cache::AuthCache::generation`])
 //! and the value after, so a value is never older than the generation it is kept under. Only
@@ -58,7 +61,8 @@ impl<K: Eq + Hash, V: Clone> GenerationCache<K, V> {
         if entries.0 > generation {
             return;
         }
-        if entries.0 < generation || entries.1.len() >= self.capacity {
+        let full = entries.1.len() >= self.capacity && !entries.1.contains_key(&key);
+        if entries.0 < generation || full {
             *entries = (generation, HashMap::new());
         }
         entries.1.insert(key, value);
@@ -83,8 +87,11 @@ mod tests {
         cache.put(5, "c".into(), 3);
         assert_eq!(cache.get(5, "c"), Some(3));
         assert_eq!(cache.get(3, "a"), None);
-        // past the capacity the values are forgotten
+        // a kept key is replaced, even when full; past the capacity the values are forgotten
         cache.put(5, "d".into(), 4);
+        cache.put(5, "d".into(), 6);
+        assert_eq!(cache.get(5, "c"), Some(3));
+        assert_eq!(cache.get(5, "d"), Some(6));
         cache.put(5, "e".into(), 5);
         assert_eq!(cache.get(5, "c"), None);
         assert_eq!(cache.get(5, "e"), Some(5));

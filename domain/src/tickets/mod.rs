@@ -798,12 +798,10 @@ pub async fn plan_create(
     let group_id = input::resolve_opt(conn, Named::Group, "group", request.group.as_ref())
         .await?
         .ok_or_else(|| input::missing("group_id"))?;
-    // the groups customers may open tickets in (a setting) decide only when access to the
-    // group alone does not allow it (an empty list allows nothing)
-    let customer_groups = if policy::can_create_ticket(actor, group_id, Some(&[])) {
-        None
-    } else {
+    let customer_groups = if policy::customer_groups_decide(actor, group_id) {
         groups::customer_create_group_ids(conn).await?
+    } else {
+        None
     };
     if !policy::can_create_ticket(actor, group_id, customer_groups.as_deref()) {
         return Err(Error::not_authorized());

@@ -49,7 +49,8 @@ pub async fn all(conn: &mut AnyConnection) -> Result<Vec<StateRecord>> {
 }
 
 /// The state `id`, or with `None` the state new tickets get (`default_create`, the first by
-/// id): one statement either way. Errors: 404 when there is no such state.
+/// id): one statement either way. Errors: 404 when there is no state `id`; internal when no
+/// state is marked `default_create`.
 pub async fn find_or_default_create(
     conn: &mut AnyConnection,
     id: Option<i64>,
@@ -61,7 +62,10 @@ pub async fn find_or_default_create(
     .bind(id)
     .fetch_optional(conn)
     .await?
-    .ok_or_else(|| Error::not_found("Ticket::State", id.unwrap_or_default()))
+    .ok_or_else(|| match id {
+        Some(id) => Error::not_found("Ticket::State", id),
+        None => Error::Internal("no ticket state is marked default_create".into()),
+    })
 }
 
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<StateRecord> {
