@@ -179,30 +179,16 @@ async fn names_and_preferences_bump_the_auth_generation() {
             .await
             .unwrap();
         drop(conn);
-        for (statement, bumps) in [
-            (
-                "UPDATE users SET preferences = '{\"x\":1}' WHERE login = 'agent1@tandem.test'",
-                true,
-            ),
-            (
-                "UPDATE users SET firstname = 'Ann' WHERE login = 'agent1@tandem.test'",
-                true,
-            ),
-            (
-                "UPDATE users SET lastname = 'Other' WHERE login = 'agent1@tandem.test'",
-                true,
-            ),
-            (
-                "UPDATE users SET email = 'a@b.test' WHERE login = 'agent1@tandem.test'",
-                true,
-            ),
-            (
-                "UPDATE users SET last_login = updated_at WHERE login = 'agent1@tandem.test'",
-                false,
-            ),
+        for (change, bumps) in [
+            ("preferences = '{\"x\":1}'", true),
+            ("firstname = 'Ann'", true),
+            ("lastname = 'Other'", true),
+            ("email = 'a@b.test'", true),
+            ("last_login = updated_at", false),
         ] {
+            let statement = format!("UPDATE users SET {change} WHERE login = 'agent1@tandem.test'");
             let mut tx = db.store.write().await.unwrap();
-            sqlx::query(statement).execute(&mut *tx).await.unwrap();
+            sqlx::query(&statement).execute(&mut *tx).await.unwrap();
             tx.commit().await.unwrap();
             let mut conn = db.store.read().await.unwrap();
             let now = domain::storage::auth_cache::generation(&mut conn)
@@ -211,5 +197,6 @@ async fn names_and_preferences_bump_the_auth_generation() {
             assert_eq!(now > generation, bumps, "{ctx}: {statement}");
             generation = now;
         }
+        db.finish().await;
     }
 }

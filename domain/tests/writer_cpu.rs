@@ -1,8 +1,8 @@
 //! SQLite's writer thread and the thread sqlx runs the writer connection's statements on share
 //! one CPU (`storage::writer_thread`): a statement's hand-over between them then never wakes a
 //! thread on another CPU. No other connection runs there, not even one a checkpoint started by
-//! a commit on the writer thread opens. Linux only (it reads `/proc/self/task`); a test binary of its own, so
-//! that no other store's threads are about.
+//! a commit on the writer thread opens. Linux only (it reads `/proc/self/task`); a test binary
+//! of its own, so that no other store's threads are about.
 
 mod support;
 

@@ -198,6 +198,11 @@ async fn agents_hear_of_what_concerns_them_in_the_bell_and_by_email() {
     }
 }
 
+/// Preferences with the bell for new tickets on or off (e-mail on).
+fn bell_for_new_tickets(online: bool) -> Value {
+    json!({"notification_config": {"matrix": {"create": {"channel": {"email": true, "online": online}}}}})
+}
+
 /// Who hears of a new ticket is read once and kept until an account, group or setting
 /// changes (the desk's audience cache): each change made after a ticket counts for the next
 /// one, and whoever opens a ticket is left out of the kept audience.
@@ -218,6 +223,13 @@ async fn who_hears_of_a_new_ticket_follows_changes_to_agents_and_preferences() {
         };
         let counts = || async { (rings(&s, AGENT1).await, rings(&s, AGENT2).await) };
         let agent2 = s.user_id(AGENT2).await;
+        let change_agent2 = |body: Value| {
+            let s = &s;
+            async move {
+                let r = send(s.put(&format!("/users/{agent2}"), ADMIN).json(&body)).await;
+                assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+            }
+        };
 
         // agent1 opens a ticket: agent2 hears of it, agent1 does not
         let (one, two) = counts().await;
@@ -228,22 +240,13 @@ async fn who_hears_of_a_new_ticket_follows_changes_to_agents_and_preferences() {
         assert_eq!(counts().await, (one + 1, two + 2), "{ctx}: second ticket");
 
         // agent2 switches the bell off for new tickets
-        let r = send(s.put(&format!("/users/{agent2}"), ADMIN).json(&json!({
-            "preferences": {"notification_config": {"matrix": {"create": {"channel": {"email": true, "online": false}}}}}
-        })))
-        .await;
-        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        change_agent2(json!({"preferences": bell_for_new_tickets(false)})).await;
         open(AGENT1).await;
         assert_eq!(counts().await, (one + 1, two + 2), "{ctx}: bell off");
 
         // on again, but agent2 leaves the group
         let access = send(s.get(&format!("/users/{agent2}"), ADMIN)).await.1["group_ids"].clone();
-        let r = send(s.put(&format!("/users/{agent2}"), ADMIN).json(&json!({
-            "preferences": {"notification_config": {"matrix": {"create": {"channel": {"email": true, "online": true}}}}},
-            "group_ids": {}
-        })))
-        .await;
-        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        change_agent2(json!({"preferences": bell_for_new_tickets(true), "group_ids": {}})).await;
         open(AGENT1).await;
         assert_eq!(
             counts().await,
@@ -252,12 +255,7 @@ async fn who_hears_of_a_new_ticket_follows_changes_to_agents_and_preferences() {
         );
 
         // back in the group: agent2 hears of the next one
-        let r = send(
-            s.put(&format!("/users/{agent2}"), ADMIN)
-                .json(&json!({"group_ids": access})),
-        )
-        .await;
-        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        change_agent2(json!({"group_ids": access})).await;
         open(AGENT1).await;
         assert_eq!(
             counts().await,

@@ -109,8 +109,6 @@ pub fn can_edit_time_accounting(actor: &Actor) -> bool {
     actor.has_permission("admin.time_accounting")
 }
 
-/// Create a ticket in a group: agents need `create` on it; customers may open tickets for
-/// themselves in any group they are offered (`allowed_customer_groups`, `None` = all).
 /// Whether the groups customers may open tickets in (setting
 /// `customer_ticket_create_group_ids`) decide [`can_create_ticket`] for `actor` in `group_id`:
 /// only for a customer without access to the group (callers read the setting only then).
@@ -118,6 +116,8 @@ pub fn customer_groups_decide(actor: &Actor, group_id: i64) -> bool {
     !actor.has_group_access(group_id, AccessLevel::Create) && actor.is_customer()
 }
 
+/// Create a ticket in a group: agents need `create` on it; customers may open tickets for
+/// themselves in any group they are offered (`allowed_customer_groups`, `None` = all).
 pub fn can_create_ticket(
     actor: &Actor,
     group_id: i64,

@@ -22,7 +22,7 @@ use std::sync::Mutex;
 pub struct GenerationCache<K, V> {
     /// The generation the values belong to, and the values.
     entries: Mutex<(u64, HashMap<K, V>)>,
-    /// At most this many values are kept; one more forgets them all (a cache of
+    /// At most this many values are kept; one more key forgets them all (a cache of
     /// reference data: its keys are groups, people, settings, not requests).
     capacity: usize,
 }

@@ -31,8 +31,9 @@
 //! restart copies only what was committed since the second one started (and what readers kept
 //! it from copying). Measured (a build that timed each restart, `tandem-bench --writes-only`,
 //! SQLite): the writer's turn held by a restart went from 9.5 ms at the median, 15.7 at p75
-//! and 21.4 at p90 (42 restarts) to 8.0, 10.6 and 13.7 ms (74 restarts). What is left is mostly the two `fsync`s (log and database file): the
-//! time did not change when the restart did not wait for readers at all.
+//! and 21.4 at p90 (42 restarts) to 8.0, 10.6 and 13.7 ms (74 restarts). What is left is
+//! mostly the two `fsync`s (log and database file): the time did not change when the restart
+//! did not wait for readers at all.
 
 use std::sync::Arc;
 use std::sync::Mutex;
