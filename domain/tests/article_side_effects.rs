@@ -62,7 +62,8 @@ async fn an_article_hands_back_the_ticket_as_stored() {
                 .unwrap(),
             )
             .await
-            .unwrap();
+            .unwrap()
+            .ticket;
         assert_eq!(created.article_count, 1, "{ctx}");
         let id = created.id;
         assert_eq!(

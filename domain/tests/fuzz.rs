@@ -1064,8 +1064,8 @@ impl DeskHeroBench {
                 "title": "fuzz", "group": "Users", "customer_id": ids.nicole,
                 "article": {"body": "first", "type": "note"}}))
             .unwrap();
-            let ticket = desk.create_ticket(&agent, request).await.unwrap();
-            (db, desk, agent, ticket.id)
+            let created = desk.create_ticket(&agent, request).await.unwrap();
+            (db, desk, agent, created.ticket.id)
         });
         DeskHeroBench {
             rt,

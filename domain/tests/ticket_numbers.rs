@@ -77,7 +77,8 @@ async fn new_tickets_are_numbered_as_the_settings_say_on_both_databases() {
                         .unwrap(),
                     )
                     .await
-                    .unwrap();
+                    .unwrap()
+                    .ticket;
                 let counter: i64 = ticket.number["31".len()..].parse().unwrap();
                 assert_eq!(
                     ticket.number,

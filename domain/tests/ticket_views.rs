@@ -77,11 +77,13 @@ async fn a_ticket_is_unread_when_someone_else_changed_it_after_the_agent_saw_it(
             .create_ticket(&p.anna, create("Users"))
             .await
             .unwrap()
+            .ticket
             .id;
         let sales = desk
             .create_ticket(&p.anna, create("Sales"))
             .await
             .unwrap()
+            .ticket
             .id;
         let both = [users, sales];
 

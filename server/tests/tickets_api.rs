@@ -747,3 +747,117 @@ async fn new_tickets_find_or_create_their_customer_and_tell_their_owner() {
         s.finish().await;
     }
 }
+
+/// `POST /tickets` answers its plain view from what the write returned, without reading the
+/// ticket again: the answer is the one a read of the ticket gives (`PUT` without changes
+/// answers the same view, read from the database), for agents and customers, internal and
+/// public first articles, none, and a first article with time spent (read again).
+#[tokio::test]
+async fn a_new_tickets_answer_is_the_ticket_as_read_again() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let article = |extra: Value| {
+            let mut a = json!({"body": "It jams.", "type": "note"});
+            a.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            a
+        };
+        let cases = [
+            (AGENT1, Some(article(json!({"internal": true})))),
+            (
+                AGENT1,
+                Some(article(json!({"internal": false, "type": "phone"}))),
+            ),
+            (AGENT1, Some(article(json!({"time_unit": 2})))),
+            (AGENT1, None),
+            (NICOLE, Some(article(json!({"type": "web"})))),
+        ];
+        for (login, first) in cases {
+            let mut body = json!({"title": "Jammed", "group": "Users", "customer": NICOLE});
+            if let Some(first) = &first {
+                body["article"] = first.clone();
+            }
+            let created = new_ticket(&s, login, body).await;
+            let id = created["id"].as_i64().unwrap();
+            let r = send(s.put(&format!("/tickets/{id}"), login).json(&json!({}))).await;
+            assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+            let mut read = r.1;
+            let mut answered = created.clone();
+            for field in ["updated_at", "updated_by_id"] {
+                read.as_object_mut().unwrap().remove(field);
+                answered.as_object_mut().unwrap().remove(field);
+            }
+            assert_eq!(answered, read, "{ctx}: {login} {first:?}");
+            let articles = created["article_ids"].as_array().unwrap().len();
+            assert_eq!(articles, usize::from(first.is_some()), "{ctx}: {created}");
+        }
+    }
+}
+
+/// What a new ticket's plan read is kept per caller and named records under the auth
+/// generation: the next request naming the same records still gets its own title, note and
+/// pending time (and the 422 for a missing one), and a change to the default priority or the
+/// customer's organisation counts for the next ticket.
+#[tokio::test]
+async fn kept_plans_of_new_tickets_follow_each_request_and_every_change() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        let request = |title: &str, pending: Option<&str>| {
+            let mut body = json!({"title": title, "group": "Users", "customer": NICOLE,
+                "state": "pending reminder", "note": format!("note of {title}"),
+                "article": {"body": "Later.", "type": "note"}});
+            if let Some(pending) = pending {
+                body["pending_time"] = json!(pending);
+            }
+            body
+        };
+        let first = new_ticket(&s, AGENT1, request("First", Some("2030-01-01T10:00:00Z"))).await;
+        let second = new_ticket(&s, AGENT1, request("Second", Some("2031-02-03T04:05:06Z"))).await;
+        assert_eq!(first["pending_time"], "2030-01-01T10:00:00.000Z", "{ctx}");
+        assert_eq!(second["pending_time"], "2031-02-03T04:05:06.000Z", "{ctx}");
+        assert_eq!(second["title"], "Second", "{ctx}");
+        assert_eq!(second["note"], "note of Second", "{ctx}");
+        assert_eq!(second["priority_id"], 2, "{ctx}: the default priority");
+        let r = send(s.post("/tickets", AGENT1).json(&request("Third", None))).await;
+        assert_error(
+            &r,
+            422,
+            "Missing required value for field 'pending_time'!",
+            ctx,
+        );
+
+        // another default priority (no API changes it: as an administrator would, in SQL)
+        {
+            let mut tx = s.db.store.write().await.unwrap();
+            sqlx::query(
+                "UPDATE ticket_priorities SET default_create = CASE WHEN id = 3 THEN 1 ELSE 0 END",
+            )
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let later = new_ticket(&s, AGENT1, request("Later", Some("2030-01-01T10:00:00Z"))).await;
+        assert_eq!(later["priority_id"], 3, "{ctx}: the new default priority");
+
+        // the customer moves to another organisation
+        let r = send(
+            s.post("/organizations", ADMIN)
+                .json(&json!({"name": "Plan Co"})),
+        )
+        .await;
+        assert_eq!(r.0, 201, "{ctx}: {}", r.1);
+        let plan_co = r.1["id"].clone();
+        let nicole = first["customer_id"].as_i64().unwrap();
+        let r = send(
+            s.put(&format!("/users/{nicole}"), ADMIN)
+                .json(&json!({"organization_id": plan_co})),
+        )
+        .await;
+        assert_eq!(r.0, 200, "{ctx}: {}", r.1);
+        let moved = new_ticket(&s, AGENT1, request("Moved", Some("2030-01-01T10:00:00Z"))).await;
+        assert_eq!(moved["organization_id"], plan_co, "{ctx}: {moved}");
+        assert_ne!(first["organization_id"], plan_co, "{ctx}");
+    }
+}

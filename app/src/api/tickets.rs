@@ -599,7 +599,7 @@ pub async fn create_ticket(ticket: NewTicket) -> Result<i64, ServerFnError> {
     use crate::session::server::as_actor;
     as_actor(|actor, ctx| async move {
         let request = ssr::new_ticket(&ticket, actor.is_agent());
-        Ok(ctx.desk.create_ticket(&actor, request).await?.id)
+        Ok(ctx.desk.create_ticket(&actor, request).await?.ticket.id)
     })
     .await
 }

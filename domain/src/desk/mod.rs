@@ -25,6 +25,14 @@ use crate::tickets::time_accounting::TimeAccountingRecord;
 use crate::tickets::{self, TicketRecord};
 use crate::{Result, Store, tickets::articles};
 
+/// A ticket [`Desk::create_ticket`] opened, as its write transaction left it.
+#[derive(Debug, Clone)]
+pub struct CreatedTicket {
+    pub ticket: TicketRecord,
+    /// Its first article (the request's `article`), the ticket's only one.
+    pub first_article: Option<articles::ArticleRecord>,
+}
+
 /// Who hears of a new ticket: its group's agents, its owner (see [`Desk::tell_new_ticket`]).
 struct NewTicketAudience {
     /// The group and owner it was read for.
@@ -54,11 +62,17 @@ pub struct Desk {
     /// auth generation: six statements per happening (more with mail on) a new ticket does
     /// not read again.
     audiences: Arc<GenerationCache<(i64, notify::Happening), notify::Audience>>,
+    /// The plans of new tickets, per caller and the records their requests name
+    /// ([`Desk::plan_new_ticket`]).
+    plans: Arc<GenerationCache<tickets::CreatePlanKey, tickets::CreatePlan>>,
 }
 
 /// At most this many audiences are kept (a group's agents, the agents a ticket may be
 /// assigned to, per group).
 const AUDIENCES_KEPT: usize = 4_096;
+
+/// At most this many plans of new tickets are kept (callers times the records they name).
+const PLANS_KEPT: usize = 4_096;
 
 impl Desk {
     pub fn new(store: Store, files: FileStore) -> Desk {
@@ -67,6 +81,7 @@ impl Desk {
             events: Arc::new(Bus::new()),
             mail: mail::MailService::default(),
             audiences: Arc::new(GenerationCache::new(AUDIENCES_KEPT)),
+            plans: Arc::new(GenerationCache::new(PLANS_KEPT)),
             store,
             files,
         }
@@ -103,12 +118,13 @@ impl Desk {
         Ok((Some(prepared), stored))
     }
 
-    /// `POST /tickets`: the new ticket (render it with `dialects::zammad::tickets::present_ticket`).
+    /// `POST /tickets`: the new ticket and its first article (render them with
+    /// `dialects::zammad::tickets::present_created`).
     pub async fn create_ticket(
         &self,
         actor: &Actor,
         request: TicketChanges,
-    ) -> Result<TicketRecord> {
+    ) -> Result<CreatedTicket> {
         let (article, stored) = self.prepare_article(request.article.as_ref(), None).await?;
         let outcome = self.create_ticket_prepared(actor, request, article).await;
         stored.settle(self, outcome).await
@@ -119,12 +135,16 @@ impl Desk {
         actor: &Actor,
         request: TicketChanges,
         article: Option<Result<articles::PreparedBody>>,
-    ) -> Result<TicketRecord> {
+    ) -> Result<CreatedTicket> {
         // what the request names and who hears of the ticket are read before the write
         // transaction: under SQLite's single writer every statement waits its turn
         let (plan, audience) = {
             let mut read = self.store.read().await?;
-            let plan = tickets::plan_create(&mut read, actor, &request).await?;
+            // first: what is kept under it was read after it
+            let generation = self.store.auth_cache().generation(&mut read).await?;
+            let plan = self
+                .plan_new_ticket(&mut read, actor, &request, generation)
+                .await?;
             let audience = match plan.owner_id() {
                 Some(owner_id) => {
                     let about = notify::About {
@@ -132,7 +152,6 @@ impl Desk {
                         group_id: plan.group_id(),
                         owner_id,
                     };
-                    let generation = self.store.auth_cache().generation(&mut read).await?;
                     Some(
                         self.new_ticket_audience(&mut read, about, Some(generation))
                             .await?,
@@ -151,6 +170,32 @@ impl Desk {
             .await
     }
 
+    /// [`tickets::plan_create`] of `actor`'s `request`, on a read connection before the write
+    /// transaction. The plan's reads (the group, the customer and their organisation, the
+    /// state, the priority, the owner, the number format: six statements for the common
+    /// request) are kept per [`tickets::CreatePlanKey`] under the auth generation read
+    /// before (`generation`), which every change to what they read from bumps (users, groups,
+    /// organisations, settings; states and priorities since migration 0027): the next
+    /// request of the same caller naming the same records checks only its own fields. Errors
+    /// are `plan_create`'s, and are not kept.
+    async fn plan_new_ticket(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        request: &TicketChanges,
+        generation: u64,
+    ) -> Result<tickets::CreatePlan> {
+        let key = tickets::CreatePlanKey::of(actor, request);
+        if let Some(kept) = self.plans.get(generation, &key) {
+            return kept.for_request(actor, request);
+        }
+        let plan = tickets::plan_create(conn, actor, request).await?;
+        if let Some(shared) = plan.shared_part() {
+            self.plans.put(generation, key, shared);
+        }
+        Ok(plan)
+    }
+
     /// [`Desk::create_ticket`]'s write, as planned.
     async fn write_new_ticket(
         &self,
@@ -159,7 +204,7 @@ impl Desk {
         plan: tickets::CreatePlan,
         article: Option<Result<articles::PreparedBody>>,
         audience: Option<NewTicketAudience>,
-    ) -> Result<TicketRecord> {
+    ) -> Result<CreatedTicket> {
         let quote = quote_of(&article);
         let mut tx = self.store.write().await?;
         let (ticket, first) =
@@ -194,7 +239,10 @@ impl Desk {
             self.wake_mail_delivery();
         }
         self.changed(&ticket, None, true);
-        Ok(ticket)
+        Ok(CreatedTicket {
+            ticket,
+            first_article: first,
+        })
     }
 
     /// `PUT /tickets/{id}`: field changes and an optional new article, in one transaction;

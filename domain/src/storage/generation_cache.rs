@@ -2,10 +2,10 @@
 //! unchanged: `counters.auth_generation`, which triggers bump on every insert and delete of
 //! users and every update of their `organization_id`, `login`, `email`, `password_hash`,
 //! `active`, `locked_until`, names or preferences (migrations 0006 and 0026), and on every
-//! change to roles, groups, organisations, their links, sessions, tokens and settings. A
-//! request that needs such a value finds it here instead of reading it again (a round trip
-//! to the database each). A value read from a column no trigger watches (a user's
-//! `last_login`, `login_failed`) must not be kept here.
+//! change to roles, groups, organisations, their links, sessions, tokens, settings, ticket
+//! states and priorities (migration 0027). A request that needs such a value finds it here
+//! instead of reading it again (a round trip to the database each). A value read from a
+//! column no trigger watches (a user's `last_login`, `login_failed`) must not be kept here.
 //!
 //! The caller reads the generation first ([`crate::storage::auth_cache::AuthCache::generation`])
 //! and the value after, so a value is never older than the generation it is kept under. Only

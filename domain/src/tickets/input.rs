@@ -15,21 +15,21 @@ use crate::{Error, Result};
 
 /// A record given by id (`group_id: 2`) or by name (`group: "Sales"`); the id wins when a
 /// request sends both.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Ref {
     Id(i64),
     Name(String),
 }
 
 /// A user given by id (`owner_id: 3`) or by login or e-mail address (`owner: "anna"`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UserRef {
     Id(i64),
     Login(String),
 }
 
 /// The customer of a ticket, in the three ways Zammad's API names one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CustomerRef {
     User(UserRef),
     /// `customer_id: "guess:<email>"`: the user with that address, created when unknown.

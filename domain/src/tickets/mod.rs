@@ -640,16 +640,28 @@ pub async fn resolve(conn: &mut AnyConnection, new: &NewTicket) -> Result<Resolv
     };
     let owner_id = sane_owner(conn, new.owner_id, new.group_id).await?;
     let organization_id = organization_for(conn, new.customer_id, new.organization_id).await?;
-    let pending_time = pending_time_for(&state, new.pending_time.clone(), None)?;
-    require_pending_time(&state, &pending_time)?;
-    Ok(ResolvedTicket {
+    ResolvedTicket {
         state,
         priority_id,
         owner_id,
         organization_id,
-        pending_time,
+        pending_time: None,
         number_format: NumberFormat::read(conn).await?,
-    })
+    }
+    .with_pending_time(new)
+}
+
+impl ResolvedTicket {
+    /// These values with `new`'s pending time, parsed (422 when unreadable, or missing for a
+    /// pending state); none for other states.
+    fn with_pending_time(self, new: &NewTicket) -> Result<ResolvedTicket> {
+        let pending_time = pending_time_for(&self.state, new.pending_time.clone(), None)?;
+        require_pending_time(&self.state, &pending_time)?;
+        Ok(ResolvedTicket {
+            pending_time,
+            ..self
+        })
+    }
 }
 
 /// Stores a new ticket (its number, defaults, `close_at` for closed states, history), in the
@@ -773,6 +785,45 @@ impl CreatePlan {
     pub fn owner_id(&self) -> Option<i64> {
         self.resolved.as_ref().map(|r| r.owner_id)
     }
+
+    /// What of this plan serves other requests with the same [`CreatePlanKey`]
+    /// ([`CreatePlan::for_request`]): the plan without its request's own title, note, pending
+    /// time and preferences. `None` when its customer is still to be created (the plan then
+    /// depends on that customer not existing yet).
+    pub fn shared_part(&self) -> Option<CreatePlan> {
+        self.resolved.as_ref()?;
+        Some(CreatePlan {
+            new: NewTicket {
+                title: String::new(),
+                note: None,
+                pending_time: None,
+                preferences: Value::Null,
+                ..self.new.clone()
+            },
+            resolved: self.resolved.clone(),
+        })
+    }
+
+    /// This plan for `request`, which has the same [`CreatePlanKey`], while nothing it was
+    /// read from has changed: the same records, with `request`'s own title, note, pending
+    /// time and preferences, checked as [`plan_create`] checks them (422 errors). Without a
+    /// database: the plan's reads are not repeated.
+    pub fn for_request(&self, actor: &Actor, request: &input::TicketChanges) -> Result<CreatePlan> {
+        let title = new_title(request)?;
+        let own = OwnFields::of(actor, request)?;
+        let new = NewTicket {
+            title,
+            note: own.note,
+            pending_time: own.pending_time,
+            preferences: own.preferences,
+            ..self.new.clone()
+        };
+        let resolved = match &self.resolved {
+            Some(resolved) => Some(resolved.clone().with_pending_time(&new)?),
+            None => None,
+        };
+        Ok(CreatePlan { new, resolved })
+    }
 }
 
 /// The reads and checks of `POST /tickets` ([`create`]) that need no write: field lengths,
@@ -788,13 +839,7 @@ pub async fn plan_create(
     request: &input::TicketChanges,
 ) -> Result<CreatePlan> {
     let agent = actor.is_agent();
-    let title = input::checked("title", request.title.clone())?
-        .as_deref()
-        .map(clean_title)
-        .unwrap_or_default();
-    if title.is_empty() {
-        return Err(input::missing("title"));
-    }
+    let title = new_title(request)?;
     let group_id = input::resolve_opt(conn, Named::Group, "group", request.group.as_ref())
         .await?
         .ok_or_else(|| input::missing("group_id"))?;
@@ -845,16 +890,7 @@ pub async fn plan_create(
     } else {
         None
     };
-    let note = input::checked("note", request.note.clone())?;
-    if note.as_ref().is_some_and(|n| n.chars().count() > 250) {
-        return Err(Error::unprocessable(
-            "The note must not be longer than 250 characters.",
-        ));
-    }
-    let preferences = match &request.preferences {
-        Some(p) if agent => Value::Object(p.clone()),
-        _ => json!({}),
-    };
+    let own = OwnFields::of(actor, request)?;
     let new = NewTicket {
         title,
         group_id,
@@ -863,15 +899,90 @@ pub async fn plan_create(
         owner_id,
         customer_id: customer_id.unwrap_or(SYSTEM_USER_ID),
         organization_id: requested_org,
-        note,
-        pending_time: input::checked("pending_time", request.pending_time.clone())?,
-        preferences,
+        note: own.note,
+        pending_time: own.pending_time,
+        preferences: own.preferences,
     };
     let resolved = match customer_id {
         Some(_) => Some(resolve(conn, &new).await?),
         None => None,
     };
     Ok(CreatePlan { new, resolved })
+}
+
+/// A new ticket's title, cleaned (422 when missing, empty or too long).
+fn new_title(request: &input::TicketChanges) -> Result<String> {
+    let title = input::checked("title", request.title.clone())?
+        .as_deref()
+        .map(clean_title)
+        .unwrap_or_default();
+    if title.is_empty() {
+        return Err(input::missing("title"));
+    }
+    Ok(title)
+}
+
+/// What a request sets on a new ticket apart from its title and the records it names:
+/// checked, read from nothing but the request.
+struct OwnFields {
+    note: Option<String>,
+    pending_time: Option<String>,
+    preferences: Value,
+}
+
+impl OwnFields {
+    /// 422 for a note longer than 250 characters or an over-long pending time; a customer's
+    /// preferences are dropped.
+    fn of(actor: &Actor, request: &input::TicketChanges) -> Result<OwnFields> {
+        let note = input::checked("note", request.note.clone())?;
+        if note.as_ref().is_some_and(|n| n.chars().count() > 250) {
+            return Err(Error::unprocessable(
+                "The note must not be longer than 250 characters.",
+            ));
+        }
+        let preferences = match &request.preferences {
+            Some(p) if actor.is_agent() => Value::Object(p.clone()),
+            _ => json!({}),
+        };
+        Ok(OwnFields {
+            note,
+            pending_time: input::checked("pending_time", request.pending_time.clone())?,
+            preferences,
+        })
+    }
+}
+
+/// What a new ticket's plan ([`plan_create`]) depends on besides the database: the caller (its
+/// id and the permissions its token narrows to: the rest of an actor follows from its
+/// account, which the auth generation watches) and the records the request names. Two
+/// requests with the same key have the same plan but for their own title, note, pending time
+/// and preferences ([`CreatePlan::for_request`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CreatePlanKey {
+    actor_id: i64,
+    token_permissions: Option<Vec<String>>,
+    group: Option<input::Ref>,
+    state: Option<input::Ref>,
+    priority: Option<input::Ref>,
+    owner: Option<input::UserRef>,
+    customer: Option<input::CustomerRef>,
+    organization: Option<input::Ref>,
+}
+
+impl CreatePlanKey {
+    /// The key of `actor`'s `request`.
+    pub fn of(actor: &Actor, request: &input::TicketChanges) -> CreatePlanKey {
+        CreatePlanKey {
+            actor_id: actor.id,
+            token_permissions: actor.token_permissions.clone(),
+            group: request.group.clone(),
+            state: request.state.clone(),
+            priority: request.priority.clone(),
+            owner: request.owner.clone(),
+            customer: request.customer.clone(),
+            organization: request.organization.clone(),
+        }
+    }
 }
 
 /// `POST /tickets`: creates a ticket (and its first article) in the caller's transaction;

@@ -5,8 +5,8 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use domain::dialects::zammad::requests as zammad;
-use domain::dialects::zammad::tickets::present_ticket;
 use domain::dialects::zammad::tickets::{View, render_index};
+use domain::dialects::zammad::tickets::{present_created, present_ticket};
 use domain::tickets;
 use serde_json::{Value, json};
 
@@ -69,9 +69,8 @@ pub async fn create(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let request = zammad::ticket_changes(body)?;
-    let ticket = state.desk.create_ticket(&caller.actor, request).await?;
-    let mut conn = state.store.read().await?;
-    let out = present_ticket(&mut conn, &caller.actor, &ticket, view(&q, true)).await?;
+    let created = state.desk.create_ticket(&caller.actor, request).await?;
+    let out = present_created(&state.store, &caller.actor, &created, view(&q, true)).await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
 
