@@ -1,7 +1,7 @@
 //! Remembers who a credential belongs to, so that a request costs one small query (the
 //! `auth_generation` counter) instead of password hashing and six lookups. Database triggers
-//! bump the counter on any change to accounts, roles, groups, memberships, tokens, sessions or
-//! settings, which drops every cached entry, on every instance. Keys are SHA-256 digests; no
+//! bump the counter on any change to accounts, roles, groups, memberships, tokens, sessions,
+//! settings, ticket states or priorities, which drops every cached entry, on every instance. Keys are SHA-256 digests; no
 //! secret is kept in memory.
 
 use std::collections::HashMap;

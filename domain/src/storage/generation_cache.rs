@@ -1,16 +1,18 @@
-//! Values read from accounts, groups and settings, kept while the auth generation is
-//! unchanged: `counters.auth_generation`, which triggers bump on every insert and delete of
-//! users and every update of their `organization_id`, `login`, `email`, `password_hash`,
-//! `active`, `locked_until`, names or preferences (migrations 0006 and 0026), and on every
-//! change to roles, groups, organisations, their links, sessions, tokens, settings, ticket
-//! states and priorities (migration 0027). A request that needs such a value finds it here
-//! instead of reading it again (a round trip to the database each). A value read from a
-//! column no trigger watches (a user's `last_login`, `login_failed`) must not be kept here.
+//! Values read from accounts, groups, settings, ticket states and priorities, kept while the auth
+//! generation is unchanged: `counters.auth_generation`, which triggers bump on every insert and
+//! delete of users and every update of their `organization_id`, `login`, `email`, `password_hash`,
+//! `active`, `locked_until`, names or preferences (migrations 0006 and 0026), and on every change
+//! to roles, groups, organisations, their links, sessions, tokens, settings, ticket states and
+//! priorities (migration 0027). A request that needs such a value finds it here instead of reading
+//! it again (a round trip to the database each). A value read from a column no trigger watches (a
+//! user's `last_login`, `login_failed`) must not be kept here.
 //!
 //! The caller reads the generation first ([`crate::storage::auth_cache::AuthCache::generation`])
 //! and the value after, so a value is never older than the generation it is kept under. Only
 //! for reads made outside a write transaction: a write may change what it reads. Another
-//! instance's change is seen as late as the generation is (at most 100 ms).
+//! instance's change is seen as late as the generation is (at most 100 ms). A value that
+//! depends on a request's actor is keyed by what it reads of the actor: the actor may have
+//! been loaded under an older generation than the one the value is kept under.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;

@@ -21,6 +21,8 @@ pub mod text_modules;
 pub mod time_accounting;
 pub mod views;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_json::{Map, Value, json};
 use sqlx::{AnyConnection, FromRow};
 
@@ -952,15 +954,18 @@ impl OwnFields {
     }
 }
 
-/// What a new ticket's plan ([`plan_create`]) depends on besides the database: the caller (its
-/// id and the permissions its token narrows to: the rest of an actor follows from its
-/// account, which the auth generation watches) and the records the request names. Two
-/// requests with the same key have the same plan but for their own title, note, pending time
-/// and preferences ([`CreatePlan::for_request`]).
+/// What a new ticket's plan ([`plan_create`]) depends on besides the database: what the plan
+/// reads of the caller (its id, permissions, the permissions its token narrows to and its
+/// access to groups, as the request's actor has them: an actor may have been loaded before
+/// the generation the plan is kept under was read, so these cannot be left to it) and the
+/// records the request names, as sent. Two requests with the same key have the same plan but
+/// for their own title, note, pending time and preferences ([`CreatePlan::for_request`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CreatePlanKey {
     actor_id: i64,
+    permissions: Vec<String>,
     token_permissions: Option<Vec<String>>,
+    group_access: BTreeMap<i64, BTreeSet<AccessLevel>>,
     group: Option<input::Ref>,
     state: Option<input::Ref>,
     priority: Option<input::Ref>,
@@ -974,7 +979,9 @@ impl CreatePlanKey {
     pub fn of(actor: &Actor, request: &input::TicketChanges) -> CreatePlanKey {
         CreatePlanKey {
             actor_id: actor.id,
+            permissions: actor.permissions.clone(),
             token_permissions: actor.token_permissions.clone(),
+            group_access: actor.group_access.clone(),
             group: request.group.clone(),
             state: request.state.clone(),
             priority: request.priority.clone(),
@@ -1490,4 +1497,41 @@ pub async fn merge(
         source: Box::new(find(conn, source_id).await?),
         target: Box::new(find(conn, target_id).await?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(permissions: &[&str], group_access: Value) -> Actor {
+        serde_json::from_value(json!({
+            "id": 3, "login": "anna", "firstname": "Anna", "lastname": "A",
+            "email": "anna@example.test", "organization_id": null, "organization_ids": [],
+            "shared_organization_ids": [], "permissions": permissions,
+            "token_permissions": null, "group_access": group_access,
+        }))
+        .unwrap()
+    }
+
+    /// A plan kept for one actor never serves the same account with other permissions or
+    /// group access (an actor loaded before a change, and one loaded after it).
+    #[test]
+    fn plans_are_kept_per_permissions_and_group_access() {
+        let request = input::TicketChanges {
+            group: Some(input::Ref::Id(1)),
+            ..Default::default()
+        };
+        let agent = actor(&["ticket.agent"], json!({"1": ["create", "full"]}));
+        let key = |actor: &Actor| CreatePlanKey::of(actor, &request);
+        assert_eq!(key(&agent), key(&agent.clone()));
+        let fewer_groups = actor(&["ticket.agent"], json!({"1": ["read"]}));
+        assert_ne!(key(&agent), key(&fewer_groups));
+        let customer = actor(&["ticket.customer"], json!({"1": ["create", "full"]}));
+        assert_ne!(key(&agent), key(&customer));
+        let narrowed = Actor {
+            token_permissions: Some(vec!["user_preferences".into()]),
+            ..agent.clone()
+        };
+        assert_ne!(key(&agent), key(&narrowed));
+    }
 }
