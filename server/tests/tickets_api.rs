@@ -792,6 +792,7 @@ async fn a_new_tickets_answer_is_the_ticket_as_read_again() {
             let articles = created["article_ids"].as_array().unwrap().len();
             assert_eq!(articles, usize::from(first.is_some()), "{ctx}: {created}");
         }
+        s.finish().await;
     }
 }
 
@@ -859,5 +860,6 @@ async fn kept_plans_of_new_tickets_follow_each_request_and_every_change() {
         let moved = new_ticket(&s, AGENT1, request("Moved", Some("2030-01-01T10:00:00Z"))).await;
         assert_eq!(moved["organization_id"], plan_co, "{ctx}: {moved}");
         assert_ne!(first["organization_id"], plan_co, "{ctx}");
+        s.finish().await;
     }
 }
