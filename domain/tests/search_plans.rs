@@ -183,6 +183,9 @@ async fn both_plans_give_the_same_answers() {
             last = updated;
         }
     }
+    for db in dbs {
+        db.finish().await;
+    }
 }
 
 /// Totals: exact up to the limit on every plan, the limit beyond it (Zammad's Elasticsearch
@@ -249,6 +252,9 @@ async fn totals_are_exact_up_to_the_limit() {
             );
             assert_eq!(total("nothing-like-this", capped).await, 0, "{}", db.name);
         }
+    }
+    for db in dbs {
+        db.finish().await;
     }
 }
 
@@ -362,5 +368,8 @@ async fn totals_agree_with_the_listed_matches() {
                 _ => assert_eq!(kiwis, 0, "{}: internal notes hidden", db.name),
             }
         }
+    }
+    for db in dbs {
+        db.finish().await;
     }
 }

@@ -148,6 +148,7 @@ async fn a_commit_makes_the_cache_forget() {
 
         // nothing stays behind between transactions
         assert_eq!(changed_left(store).await, 0, "{ctx}");
+        db.finish().await;
     }
 }
 
@@ -191,6 +192,7 @@ async fn another_instance_hears_of_changes() {
         "the other instance's cache forgot it"
     );
     other.close().await;
+    db.finish().await;
 }
 
 /// Concurrent writes (on SQLite they share batches: the batch's commit takes the changed
@@ -232,6 +234,7 @@ async fn concurrent_writes_forget_every_ticket_they_changed() {
         }
         drop(conn);
         assert_eq!(changed_left(store).await, 0, "{ctx}");
+        db.finish().await;
     }
 }
 

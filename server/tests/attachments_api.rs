@@ -581,6 +581,7 @@ async fn forwarding_copies_an_articles_attached_files_into_the_upload_cache() {
         )
         .await;
         assert_eq!(r.0, 404, "{ctx}: {}", r.1);
+        s.finish().await;
     }
 }
 
@@ -655,5 +656,6 @@ async fn a_new_articles_answer_is_what_reading_it_shows() {
             3,
             "{ctx}: inline image, file sent, upload cache"
         );
+        s.finish().await;
     }
 }
