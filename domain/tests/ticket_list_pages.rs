@@ -139,12 +139,6 @@ async fn generation(store: &Store) -> i64 {
         .unwrap()
 }
 
-async fn run(store: &Store, sql: &str) {
-    let mut tx = store.write().await.unwrap();
-    sqlx::query(sql).execute(&mut *tx).await.unwrap();
-    tx.commit().await.unwrap();
-}
-
 #[tokio::test]
 async fn deep_pages_match_offsets_through_every_kind_of_change() {
     for db in support::backends().await {
@@ -171,7 +165,7 @@ async fn deep_pages_match_offsets_through_every_kind_of_change() {
         check(name, &store, &actors, "new tickets").await;
 
         // a change outside the scope columns keeps them too
-        run(&store, "UPDATE tickets SET title = 'Renamed' WHERE id = 5").await;
+        support::execute(&store, "UPDATE tickets SET title = 'Renamed' WHERE id = 5").await;
         assert_eq!(
             generation(&store).await,
             before,
@@ -210,7 +204,7 @@ async fn deep_pages_match_offsets_through_every_kind_of_change() {
                 ),
             ),
         ] {
-            run(&store, &sql).await;
+            support::execute(&store, &sql).await;
             check(name, &store, &actors, change).await;
         }
 

@@ -195,16 +195,11 @@ async fn articles_from_before_the_per_article_index_are_backfilled() {
         let r = send(search(&s, "db1234", AGENT1)).await;
         assert_eq!(found(&r.1), Vec::<i64>::new(), "{ctx}: not indexed yet");
         // what migration 0016 leaves when it finds articles
-        {
-            let mut tx = s.db.store.write().await.unwrap();
-            sqlx::query(
-                "INSERT INTO search_backfill (next_id, end_id) SELECT MIN(id), MAX(id) FROM ticket_articles",
-            )
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-            tx.commit().await.unwrap();
-        }
+        support::execute(
+            &s.db.store,
+            "INSERT INTO search_backfill (next_id, end_id) SELECT MIN(id), MAX(id) FROM ticket_articles",
+        )
+        .await;
         let desk = domain::desk::Desk::new(s.db.store.clone(), s.files.clone());
         let batches = desk.backfill_search_index().await.unwrap();
         assert!(batches >= 4, "{ctx}: in batches ({batches})");

@@ -829,16 +829,11 @@ async fn kept_plans_of_new_tickets_follow_each_request_and_every_change() {
         );
 
         // another default priority (no API changes it: as an administrator would, in SQL)
-        {
-            let mut tx = s.db.store.write().await.unwrap();
-            sqlx::query(
-                "UPDATE ticket_priorities SET default_create = CASE WHEN id = 3 THEN 1 ELSE 0 END",
-            )
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-            tx.commit().await.unwrap();
-        }
+        support::execute(
+            &s.db.store,
+            "UPDATE ticket_priorities SET default_create = CASE WHEN id = 3 THEN 1 ELSE 0 END",
+        )
+        .await;
         let later = new_ticket(&s, AGENT1, request("Later", Some("2030-01-01T10:00:00Z"))).await;
         assert_eq!(later["priority_id"], 3, "{ctx}: the new default priority");
 

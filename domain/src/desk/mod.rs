@@ -176,9 +176,8 @@ impl Desk {
     /// request) are kept per [`tickets::CreatePlanKey`] under the auth generation read
     /// before (`generation`), which every change to what they read from bumps (users, roles,
     /// groups, organisations, their links, settings; ticket states and priorities since
-    /// migration 0027): the next
-    /// request of the same caller naming the same records checks only its own fields. Errors
-    /// are `plan_create`'s, and are not kept.
+    /// migration 0027): the next request of the same caller naming the same records checks
+    /// only its own fields. Errors are `plan_create`'s, and are not kept.
     async fn plan_new_ticket(
         &self,
         conn: &mut sqlx::AnyConnection,

@@ -820,10 +820,11 @@ impl CreatePlan {
             preferences: own.preferences,
             ..self.new.clone()
         };
-        let resolved = match &self.resolved {
-            Some(resolved) => Some(resolved.clone().with_pending_time(&new)?),
-            None => None,
-        };
+        let resolved = self
+            .resolved
+            .clone()
+            .map(|r| r.with_pending_time(&new))
+            .transpose()?;
         Ok(CreatePlan { new, resolved })
     }
 }

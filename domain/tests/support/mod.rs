@@ -113,6 +113,14 @@ pub async fn demo_accounts(
 }
 pub mod mail_corpus;
 
+/// One SQL statement (no parameters) in a committed write transaction, as an administrator
+/// would change what no API changes (panics on an error).
+pub async fn execute(store: &Store, sql: &str) {
+    let mut tx = store.write().await.unwrap();
+    sqlx::query(sql).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
 /// A write as requests run it: one setting row (`name`, `value`) inserted and committed
 /// (panics on an error).
 pub async fn put_setting(store: &Store, name: &str, value: &str) {
