@@ -152,13 +152,36 @@ async fn a_commit_makes_the_cache_forget() {
     }
 }
 
-/// Rows left in `changed_tickets` (every commit takes them out).
+/// SQLite: rows left in `changed_tickets` (every commit takes them out). PostgreSQL lists
+/// them in the transaction itself (migration 0028), and the table is gone: -1 if it is back.
 async fn changed_left(store: &domain::Store) -> i64 {
     let mut conn = store.read().await.unwrap();
+    if store.backend() == domain::storage::store::Backend::Postgres {
+        let table: Option<String> =
+            sqlx::query_scalar("SELECT to_regclass('changed_tickets')::text")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        return if table.is_some() { -1 } else { 0 };
+    }
     sqlx::query_scalar("SELECT COUNT(*) FROM changed_tickets")
         .fetch_one(&mut *conn)
         .await
         .unwrap()
+}
+
+/// Ticket `id`'s title as `store` reads it once it is `expected` (another instance's change,
+/// heard through NOTIFY), or as it still reads after 2 s.
+async fn title_once_heard(store: &domain::Store, id: i64, expected: &str) -> String {
+    let mut seen = String::new();
+    for _ in 0..100 {
+        seen = title(store, id).await.unwrap();
+        if seen == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    seen
 }
 
 #[tokio::test]
@@ -179,19 +202,40 @@ async fn another_instance_hears_of_changes() {
         true,
     )
     .await;
-    let mut seen = String::new();
-    for _ in 0..100 {
-        seen = title(&other, 1).await.unwrap();
-        if seen == "changed elsewhere" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
     assert_eq!(
-        seen, "changed elsewhere",
+        title_once_heard(&other, 1, "changed elsewhere").await,
+        "changed elsewhere",
         "the other instance's cache forgot it"
     );
     other.close().await;
+    db.finish().await;
+}
+
+/// PostgreSQL: an instance that ends right after its commit (`tandem mail deliver`, run by
+/// the mail server for each message) still tells the others: closing the store sends what it
+/// has yet to announce.
+#[tokio::test]
+async fn a_store_closed_after_its_commit_has_announced_it() {
+    let Some(url) = support::postgres_url() else {
+        eprintln!("PostgreSQL not configured: skipped");
+        return;
+    };
+    let db = support::postgres(&url).await;
+    seed(&db).await;
+    assert!(cached_once_settled(&db.store, 1).await);
+    let brief = domain::Store::connect(&db.url).await.unwrap();
+    write(
+        &brief,
+        "UPDATE tickets SET title = 'delivered' WHERE id = 1",
+        true,
+    )
+    .await;
+    brief.close().await;
+    assert_eq!(
+        title_once_heard(&db.store, 1, "delivered").await,
+        "delivered",
+        "the long-running instance forgot it"
+    );
     db.finish().await;
 }
 
@@ -238,9 +282,11 @@ async fn concurrent_writes_forget_every_ticket_they_changed() {
     }
 }
 
-/// PostgreSQL: what a commit announces (`ticket_cache::TAKE_AND_NOTIFY_POSTGRES`): the changed
-/// ids once each, `*` when ticket 0 (every ticket) is among them or the list is too long, and
-/// nothing for a transaction that changed no ticket.
+/// PostgreSQL: what a commit announces to the other instances, after it committed
+/// (`ticket_cache::TAKE_POSTGRES`, `TicketCache::announce`): the tickets the triggers listed,
+/// once each; `*` when a state changed (every ticket) or the list grew too long; nothing for a
+/// transaction that changed no ticket or was rolled back, and nothing of a savepoint rolled
+/// back.
 #[tokio::test]
 async fn commits_announce_what_they_changed() {
     let Some(url) = support::postgres_url() else {
@@ -248,47 +294,85 @@ async fn commits_announce_what_they_changed() {
         return;
     };
     let db = support::postgres(&url).await;
+    seed(&db).await;
+    // 2,000 more tickets: their ids listed are longer than a notification carries
+    support::execute(
+        &db.store,
+        "INSERT INTO tickets (id, number, title, group_id, priority_id, state_id, owner_id, customer_id, \
+         article_count, preferences, created_by_id, updated_by_id, created_at, updated_at) \
+         SELECT n, 'many' || n, 'many', 1, 2, 2, 1, 1, 0, '{}', 1, 1, '2026-01-01T00:00:00.000Z', \
+         '2026-01-01T00:00:00.000Z' FROM generate_series(1000001, 1002000) AS n",
+    )
+    .await;
     let mut listener = sqlx::postgres::PgListener::connect(&db.url).await.unwrap();
     listener
         .listen(domain::storage::ticket_cache::CHANNEL)
         .await
         .unwrap();
-    let many: Vec<String> = (1_000_000..1_002_000).map(|id| format!("({id})")).collect();
-    // the set-up's changes (the migrations' seeds) go with the first commit: an empty one,
-    // then a marker commit, heard after whatever that announced
-    db.store.write().await.unwrap().commit().await.unwrap();
-    let mut tx = db.store.write().await.unwrap();
-    sqlx::query("INSERT INTO changed_tickets (ticket_id) VALUES (7)")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    // a marker, heard after whatever the set-up announced
+    write(
+        &db.store,
+        "UPDATE tickets SET title = 'marker' WHERE id = 2",
+        true,
+    )
+    .await;
     loop {
         let heard = tokio::time::timeout(Duration::from_secs(5), listener.recv())
             .await
             .expect("the marker")
             .unwrap();
-        if heard.payload() == "7" {
+        if heard.payload() == "2" {
             break;
         }
     }
-    for (rows, expected) in [
-        ("(3), (4), (3)", "3,4"),
-        ("(5), (0)", "*"),
-        (many.join(", ").as_str(), "*"),
-        ("", ""),
-        ("(6)", "6"),
-    ] {
+    let transactions: [(&[&str], bool, &str); 7] = [
+        (
+            &[
+                "UPDATE tickets SET title = 'a' WHERE id = 2",
+                "UPDATE tickets SET title = 'b' WHERE id = 1",
+                "UPDATE tickets SET title = 'c' WHERE id = 2",
+            ],
+            true,
+            "1,2",
+        ),
+        (
+            &["UPDATE ticket_states SET note = 'x' WHERE id = 2"],
+            true,
+            "*",
+        ),
+        (
+            &["UPDATE tickets SET note = 'all' WHERE id > 1000000"],
+            true,
+            "*",
+        ),
+        (&["UPDATE settings SET name = name WHERE false"], true, ""),
+        (
+            &["UPDATE tickets SET title = 'never' WHERE id = 1"],
+            false,
+            "",
+        ),
+        (
+            &[
+                "SAVEPOINT undone",
+                "UPDATE tickets SET title = 'undone' WHERE id = 2",
+                "ROLLBACK TO SAVEPOINT undone",
+                "UPDATE tickets SET title = 'kept' WHERE id = 1",
+            ],
+            true,
+            "1",
+        ),
+        (&["DELETE FROM tickets WHERE id = 2"], true, "2"),
+    ];
+    for (statements, commit, expected) in transactions {
         let mut tx = db.store.write().await.unwrap();
-        if !rows.is_empty() {
-            sqlx::query(&format!(
-                "INSERT INTO changed_tickets (ticket_id) VALUES {rows}"
-            ))
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        for sql in statements {
+            sqlx::query(sql).execute(&mut *tx).await.unwrap();
         }
-        tx.commit().await.unwrap();
+        if commit {
+            tx.commit().await.unwrap();
+        } else {
+            drop(tx);
+        }
         if expected.is_empty() {
             continue; // the next case's notification shows none came in between
         }
@@ -296,7 +380,7 @@ async fn commits_announce_what_they_changed() {
             .await
             .expect("a notification")
             .unwrap();
-        assert_eq!(heard.payload(), expected);
+        assert_eq!(heard.payload(), expected, "{statements:?}");
     }
     db.finish().await;
 }

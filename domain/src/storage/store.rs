@@ -161,19 +161,13 @@ impl WriteTx {
             }
         };
         // Tickets this transaction changed (recorded by triggers): forgotten by this
-        // instance's cache after the commit, by the others' through NOTIFY (sent on commit);
-        // and the auth generation it left (it may have changed accounts or permissions)
+        // instance's cache after the commit, by the others' through the NOTIFY announced after
+        // it; and the auth generation it left (it may have changed accounts or permissions)
         let (changed, generation): (Vec<i64>, Option<u64>) = match backend {
             Backend::Postgres => {
-                use crate::storage::ticket_cache::{
-                    CHANNEL, PAYLOAD_LIMIT, TAKE_AND_NOTIFY_POSTGRES, parse_payload,
-                };
+                use crate::storage::ticket_cache::{TAKE_POSTGRES, parse_payload};
                 use sqlx::Row;
-                let row = sqlx::query(TAKE_AND_NOTIFY_POSTGRES)
-                    .bind(CHANNEL)
-                    .bind(PAYLOAD_LIMIT)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let row = sqlx::query(TAKE_POSTGRES).fetch_one(&mut *tx).await?;
                 let listed: Option<String> = row.try_get("ids")?;
                 let generation: i64 = row.try_get("auth_generation")?;
                 (
@@ -191,6 +185,7 @@ impl WriteTx {
         drop(permit);
         checkpoint();
         ticket_cache.forget(&changed);
+        ticket_cache.announce(changed);
         match generation {
             Some(generation) => auth_cache.observe(generation),
             None => auth_cache.mark_stale(),
@@ -375,7 +370,8 @@ impl Store {
         // PostgreSQL: serves once listening for other instances' changes (below).
         let ticket_cache = Arc::new(match backend {
             Backend::Sqlite => TicketCache::new(true, ticket_cache::SQLITE_BATCH_READERS),
-            Backend::Postgres => TicketCache::new(false, ticket_cache::POSTGRES_BATCH_READERS),
+            Backend::Postgres => TicketCache::new(false, ticket_cache::POSTGRES_BATCH_READERS)
+                .with_max_age(ticket_cache::POSTGRES_MAX_AGE),
         });
         let auth_cache: Arc<crate::storage::auth_cache::AuthCache> = Arc::default();
         let writers = Arc::new(Semaphore::new(writers));
@@ -608,7 +604,11 @@ impl Store {
         Ok(value)
     }
 
+    /// Ends the store: what the ticket cache still has to announce to the other instances is
+    /// sent ([`TicketCache::finish_announcing`]), SQLite's open batch of writes commits, and
+    /// the pool closes.
     pub async fn close(&self) {
+        self.ticket_cache.finish_announcing().await;
         if let Some(group) = &self.group
             && let Ok(_permit) = self.writers.acquire().await
         {

@@ -4,21 +4,25 @@
 //! the commits.
 //!
 //! Nothing can change a ticket without the cache hearing of it: database triggers record every
-//! updated or deleted ticket in `changed_tickets` inside the writing transaction, and
-//! [`crate::storage::store::WriteTx::commit`] takes those ids out of the table in the same transaction
-//! and makes this cache forget them once the commit is done. Other instances hear of them
-//! through PostgreSQL `NOTIFY` (sent by the same transaction, so only when it commits); while an
-//! instance is not listening, its cache is switched off. A reader that loaded a ticket while
-//! some ticket was forgotten does not store what it read (it may be from before the commit).
+//! updated or deleted ticket inside the writing transaction (SQLite: rows of `changed_tickets`;
+//! PostgreSQL: the transaction-local setting `tandem.changed_tickets`, migration 0028), and
+//! [`crate::storage::store::WriteTx::commit`] takes those ids in the transaction's last
+//! statement and makes this cache forget them once the commit is done. Other instances hear of
+//! them through a PostgreSQL `NOTIFY` sent after the commit ([`TicketCache::announce`]); while
+//! an instance is not listening, its cache is switched off, and it serves nothing older than
+//! [`POSTGRES_MAX_AGE`] (an instance that stopped between a commit and its `NOTIFY`). A reader
+//! that loaded a ticket while some ticket was forgotten does not store what it read (it may be
+//! from before the commit).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use std::any::Any;
 use std::future::Future;
 
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 /// Entries kept at most; when full, the cache starts again empty (simple, and a full cache
 /// of hot tickets refills in moments).
@@ -27,11 +31,22 @@ const CAPACITY: usize = 50_000;
 /// PostgreSQL channel for changed ticket ids (`*` = every ticket).
 pub const CHANNEL: &str = "tandem_ticket_cache";
 
+/// PostgreSQL: how long a ticket is served from the cache at most (after that it is read
+/// again). The other instances hear of a commit's changes from a `NOTIFY` sent after it
+/// ([`TicketCache::announce`]); an instance that stops between its commit and that `NOTIFY`
+/// leaves them with what they had read before, for at most this long.
+pub const POSTGRES_MAX_AGE: Duration = Duration::from_secs(10);
+
+/// Announcements of changed tickets waiting for the task that sends them ([`TicketCache::announce`]);
+/// when full, the next announcement says `*`.
+const ANNOUNCE_QUEUE: usize = 4_096;
+
 #[derive(Debug, Default)]
 struct Inner {
     /// Moves on every forget: a load that saw another value may be stale.
     epoch: u64,
-    entries: HashMap<i64, Arc<dyn Any + Send + Sync>>,
+    /// Each value with the moment it was stored.
+    entries: HashMap<i64, (Instant, Arc<dyn Any + Send + Sync>)>,
 }
 
 /// What a waiter of a batched read gets: the value (`None`: no such ticket), or `Err` when the
@@ -60,6 +75,13 @@ pub const POSTGRES_BATCH_READERS: usize = 2;
 /// Tickets read by one statement at most.
 pub const BATCH_SIZE: usize = 64;
 
+/// The queue of [`send_announcements`] and its task.
+#[derive(Debug)]
+struct Announcer {
+    queue: mpsc::Sender<Vec<i64>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
 #[derive(Debug)]
 pub struct TicketCache {
     inner: Mutex<Inner>,
@@ -67,6 +89,13 @@ pub struct TicketCache {
     pending: Mutex<Pending>,
     /// Batch reads at once ([`SQLITE_BATCH_READERS`], [`POSTGRES_BATCH_READERS`]).
     readers: usize,
+    /// Served at most this long after it was stored (`None`: until forgotten).
+    max_age: Option<Duration>,
+    /// PostgreSQL: the queue of the task that tells the other instances what changed
+    /// ([`listen_postgres`]), and the task; taken by [`TicketCache::finish_announcing`].
+    announcer: Mutex<Option<Announcer>>,
+    /// An announcement was dropped (full queue, failed `NOTIFY`): the next one says `*`.
+    announcement_lost: AtomicBool,
 }
 
 impl TicketCache {
@@ -78,7 +107,16 @@ impl TicketCache {
             enabled: AtomicBool::new(enabled),
             pending: Mutex::default(),
             readers: readers.max(1),
+            max_age: None,
+            announcer: Mutex::default(),
+            announcement_lost: AtomicBool::new(false),
         }
+    }
+
+    /// Serves a value at most `max_age` after it was stored ([`POSTGRES_MAX_AGE`]).
+    pub fn with_max_age(mut self, max_age: Duration) -> TicketCache {
+        self.max_age = Some(max_age);
+        self
     }
 
     /// Reads ticket `id` together with the other tickets missed at the same time. Every
@@ -159,7 +197,12 @@ impl TicketCache {
         if !self.enabled.load(Ordering::Acquire) {
             return None;
         }
-        self.inner.lock().ok()?.entries.get(&id).cloned()
+        let inner = self.inner.lock().ok()?;
+        let (stored, value) = inner.entries.get(&id)?;
+        if self.max_age.is_some_and(|max| stored.elapsed() >= max) {
+            return None;
+        }
+        Some(value.clone())
     }
 
     /// [`TicketCache::get`] as the type `T` it was stored as (None for another type).
@@ -182,7 +225,7 @@ impl TicketCache {
             if inner.entries.len() >= CAPACITY {
                 inner.entries.clear();
             }
-            inner.entries.insert(id, ticket.clone());
+            inner.entries.insert(id, (Instant::now(), ticket.clone()));
         }
         ticket
     }
@@ -206,6 +249,32 @@ impl TicketCache {
 
     pub fn forget_all(&self) {
         self.forget(&[0]);
+    }
+
+    /// PostgreSQL: tells the other instances that these tickets changed (id 0: every ticket),
+    /// after the commit that changed them; queued for the task [`listen_postgres`] starts,
+    /// which sends what queued meanwhile as one `NOTIFY` ([`payload`]). Nothing without that
+    /// task (SQLite, or before listening). A full queue makes the next announcement `*`.
+    pub fn announce(&self, ids: Vec<i64>) {
+        if ids.is_empty() {
+            return;
+        }
+        if let Some(announcer) = lock(&self.announcer).as_ref()
+            && let Err(mpsc::error::TrySendError::Full(_)) = announcer.queue.try_send(ids)
+        {
+            self.announcement_lost.store(true, Ordering::Release);
+        }
+    }
+
+    /// Sends what is still queued for the other instances and stops announcing: for the end
+    /// of the store ([`crate::Store::close`]), before its pool closes, so that a short-lived
+    /// process (`tandem mail deliver`) does not end before its changes were announced.
+    pub async fn finish_announcing(&self) {
+        let announcer = lock(&self.announcer).take();
+        if let Some(Announcer { queue, task }) = announcer {
+            drop(queue);
+            let _ = task.await;
+        }
     }
 
     /// Switches serving off (empty) or on.
@@ -315,25 +384,42 @@ where
     true
 }
 
-/// PostgreSQL, at the end of a write transaction: the tickets it changed taken out of
-/// `changed_tickets` and announced to the other instances (`NOTIFY` on [`CHANNEL`], delivered
-/// only if the transaction commits), in one round trip. Binds: `$1` the channel, `$2` the
-/// longest id list sent as it is (characters). Answers one row: `ids`, `NULL` when nothing
-/// changed, else the ids (`3,4`, for [`parse_payload`]), and `auth_generation`, the counter as
-/// the transaction sees it after its own changes (for
-/// [`AuthCache::observe`](crate::storage::auth_cache::AuthCache::observe)). The payload is the
-/// id list, or `*` (every ticket) when it is longer or names ticket `0`; nothing is sent when
-/// no ticket changed.
-pub const TAKE_AND_NOTIFY_POSTGRES: &str = "WITH changed AS (DELETE FROM changed_tickets RETURNING ticket_id), \
-    listed AS (SELECT string_agg(DISTINCT ticket_id::text, ',') AS ids, bool_or(ticket_id = 0) AS every FROM changed) \
-    SELECT ids, CASE WHEN ids IS NOT NULL THEN \
-    pg_notify($1, CASE WHEN every OR length(ids) > $2 THEN '*' ELSE ids END)::text END AS notified, \
-    COALESCE((SELECT value FROM counters WHERE name = 'auth_generation'), 0) AS auth_generation \
-    FROM listed";
+/// PostgreSQL, the last statement of a write transaction (one round trip): the tickets it
+/// changed, as the triggers listed them in the transaction-local setting
+/// `tandem.changed_tickets` (migration 0028), and the auth generation. Answers one row: `ids`,
+/// `NULL` when no ticket changed, else the ids (`3,4`) or `*` (every ticket; a list that grew
+/// past [`PAYLOAD_LIMIT`]), for [`parse_payload`]; and `auth_generation`, the counter as the
+/// transaction sees it after its own changes (for
+/// [`AuthCache::observe`](crate::storage::auth_cache::AuthCache::observe)). The other
+/// instances hear of the ids after the commit ([`TicketCache::announce`]): a `NOTIFY` in the
+/// transaction would hold PostgreSQL's one notification lock from its commit until the commit
+/// is durable, so every writing transaction of every instance would wait for the others'
+/// `fsync` in turn (articles: 1,500 against 2,700 transactions a second, `pgbench` with 32
+/// clients on the benchmark's database).
+pub const TAKE_POSTGRES: &str = "SELECT NULLIF(current_setting('tandem.changed_tickets', true), '') AS ids, \
+     COALESCE((SELECT value FROM counters WHERE name = 'auth_generation'), 0) AS auth_generation";
 
 /// The longest id list a change notification carries; longer ones say `*` (PostgreSQL's
 /// payloads end at 8,000 bytes).
 pub const PAYLOAD_LIMIT: i64 = 7_000;
+
+/// The payload of a change notification for these ids (id 0: every ticket): the ids sorted,
+/// once each, comma-separated (`3,4`), or `*` when ticket 0 is among them or the list is
+/// longer than [`PAYLOAD_LIMIT`] characters. [`parse_payload`] reads it.
+pub fn payload(ids: &[i64]) -> String {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.contains(&0) {
+        return "*".into();
+    }
+    let listed = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    if listed.len() as i64 > PAYLOAD_LIMIT {
+        "*".into()
+    } else {
+        listed
+    }
+}
 
 /// The ids of a change notification (`*` → `[0]`, every ticket).
 pub fn parse_payload(payload: &str) -> Vec<i64> {
@@ -344,12 +430,26 @@ pub fn parse_payload(payload: &str) -> Vec<i64> {
     ids.unwrap_or_else(|| vec![0])
 }
 
-/// PostgreSQL: listens for other instances' changes for as long as the store lives. The cache
-/// serves only while the LISTEN connection is up; after a lost connection it starts empty.
+/// PostgreSQL: listens for other instances' changes for as long as the store lives, and starts
+/// the task that announces this instance's ([`TicketCache::announce`], [`send_announcements`]).
+/// The cache serves only while the LISTEN connection is up; after a lost connection it starts
+/// empty.
 pub async fn listen_postgres(store: &crate::Store) -> crate::Result<()> {
     let mut listener = sqlx::postgres::PgListener::connect(store.url()).await?;
     listener.listen(CHANNEL).await?;
     let weak = Arc::downgrade(store.ticket_cache_arc());
+    {
+        let mut announcer = lock(&store.ticket_cache().announcer);
+        if announcer.is_none() {
+            let (queue, queued) = mpsc::channel(ANNOUNCE_QUEUE);
+            let task = tokio::spawn(send_announcements(
+                store.pool().clone(),
+                queued,
+                weak.clone(),
+            ));
+            *announcer = Some(Announcer { queue, task });
+        }
+    }
     let url = store.url().to_string();
     store.ticket_cache().set_enabled(true);
     tokio::spawn(async move {
@@ -388,6 +488,53 @@ pub async fn listen_postgres(store: &crate::Store) -> crate::Result<()> {
         }
     });
     Ok(())
+}
+
+/// The task that tells the other instances which tickets this one changed: whatever queued
+/// while the last `NOTIFY` ran goes out together ([`payload`]); `*` after an announcement was
+/// lost. A failed `NOTIFY` is sent again as `*` a second later, until it goes through (the
+/// others' caches serve at most [`POSTGRES_MAX_AGE`] meanwhile). Ends with the cache, or
+/// once the queue is closed and sent ([`TicketCache::finish_announcing`]; then a failed
+/// `NOTIFY` is not tried again).
+async fn send_announcements(
+    pool: sqlx::AnyPool,
+    mut queued: mpsc::Receiver<Vec<i64>>,
+    cache: std::sync::Weak<TicketCache>,
+) {
+    while let Some(mut ids) = queued.recv().await {
+        while let Ok(more) = queued.try_recv() {
+            ids.extend(more);
+        }
+        let Some(lost) = cache
+            .upgrade()
+            .map(|c| c.announcement_lost.swap(false, Ordering::AcqRel))
+        else {
+            return;
+        };
+        let mut announced = if lost { "*".into() } else { payload(&ids) };
+        loop {
+            let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(&announced)
+                .execute(&pool)
+                .await;
+            match sent {
+                Ok(_) | Err(sqlx::Error::PoolClosed) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "ticket cache: NOTIFY failed; again in a second, as every ticket");
+                    // the store is closing: no second attempt holds it up
+                    if queued.is_closed() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    if cache.strong_count() == 0 {
+                        return;
+                    }
+                    announced = "*".into();
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -564,5 +711,37 @@ mod tests {
         assert_eq!(parse_payload("3,4"), vec![3, 4]);
         assert_eq!(parse_payload("*"), vec![0]);
         assert_eq!(parse_payload("garbage"), vec![0]);
+    }
+
+    /// What queued for one `NOTIFY` goes as the ids once each, sorted, or `*` for every
+    /// ticket: when ticket 0 is among them, or the list is longer than a payload carries.
+    #[test]
+    fn announcements_carry_each_id_once() {
+        assert_eq!(payload(&[4, 3, 4, 3]), "3,4");
+        assert_eq!(parse_payload(&payload(&[9, 12, 9])), vec![9, 12]);
+        assert_eq!(payload(&[5, 0]), "*");
+        let many: Vec<i64> = (1_000_000..1_001_000).collect();
+        assert_eq!(payload(&many[..875]).len(), 6_999);
+        assert_eq!(parse_payload(&payload(&many[..875])), many[..875]);
+        assert_eq!(payload(&many[..876]), "*");
+    }
+
+    /// With a largest age (PostgreSQL), a value is served until it is that old, then read
+    /// again; without, until it is forgotten.
+    #[test]
+    fn values_older_than_the_largest_age_are_not_served() {
+        let aging = TicketCache::new(true, 1).with_max_age(Duration::from_millis(50));
+        let keeping = TicketCache::new(true, 1);
+        for cache in [&aging, &keeping] {
+            let epoch = cache.epoch();
+            cache.put(epoch, 7, 70i64);
+            assert_eq!(cache.get_as::<i64>(7).as_deref(), Some(&70));
+        }
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(aging.get(7).is_none(), "too old");
+        assert_eq!(keeping.get_as::<i64>(7).as_deref(), Some(&70));
+        let epoch = aging.epoch();
+        aging.put(epoch, 7, 71i64);
+        assert_eq!(aging.get_as::<i64>(7).as_deref(), Some(&71), "read again");
     }
 }
