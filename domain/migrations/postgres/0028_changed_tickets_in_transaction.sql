@@ -4,7 +4,7 @@
 -- deletes them with a scan over the table's dead rows. The commit's last statement reads the
 -- list (domain/src/storage/ticket_cache.rs, TAKE_POSTGRES); the other instances hear of it
 -- after the commit. A rolled-back transaction or savepoint takes its part of the list back
--- with it, as it did the rows. A list that would reach 7,000 characters becomes `*` (the
+-- with it, as it did the rows. A list that would grow past 7,000 characters becomes `*` (the
 -- longest list a notification carries, ticket_cache::PAYLOAD_LIMIT).
 CREATE OR REPLACE FUNCTION remember_changed_ticket() RETURNS trigger AS $$
 DECLARE
@@ -29,4 +29,7 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
-DROP TABLE changed_tickets;
+-- `changed_tickets` stays, emptied (of what earlier migrations' changes left there), for the
+-- instances of the previous release that still run during a rolling upgrade: their commits
+-- still delete from it.
+DELETE FROM changed_tickets;

@@ -518,7 +518,7 @@ async fn send_notifications(pool: sqlx::AnyPool, mut queued: mpsc::Receiver<Stri
             messages.push(next);
         }
         for payload in pack(messages, NOTIFY_PAYLOAD_LIMIT) {
-            let sent = sqlx::query("SELECT pg_notify($1, $2)")
+            let sent = sqlx::query(crate::storage::ticket_cache::NOTIFY_POSTGRES)
                 .bind(CHANNEL)
                 .bind(payload)
                 .execute(&pool)

@@ -181,16 +181,20 @@ impl WriteTx {
                     .await?,
             ),
         };
-        tx.commit().await?;
+        // a COMMIT that failed may still have committed (a connection lost on the way back):
+        // its tickets are forgotten and announced all the same
+        let committed = tx.commit().await;
         drop(permit);
-        checkpoint();
+        if committed.is_ok() {
+            checkpoint();
+        }
         ticket_cache.forget(&changed);
         ticket_cache.announce(changed);
-        match generation {
+        match generation.filter(|_| committed.is_ok()) {
             Some(generation) => auth_cache.observe(generation),
             None => auth_cache.mark_stale(),
         }
-        Ok(())
+        committed.map_err(Into::into)
     }
 }
 
@@ -429,6 +433,9 @@ impl Store {
                 Ok(reader) => store.sqlite_reader = Some(reader),
                 Err(e) => tracing::warn!(error = %e, "ticket reads through the pool"),
             }
+        }
+        if backend == Backend::Postgres {
+            crate::storage::ticket_cache::start_announcing(&store);
         }
         if backend == Backend::Postgres
             && let Err(e) = crate::storage::ticket_cache::listen_postgres(&store).await

@@ -9,8 +9,9 @@
 //! [`crate::storage::store::WriteTx::commit`] takes those ids in the transaction's last
 //! statement and makes this cache forget them once the commit is done. Other instances hear of
 //! them through a PostgreSQL `NOTIFY` sent after the commit ([`TicketCache::announce`]); while
-//! an instance is not listening, its cache is switched off, and it serves nothing older than
-//! [`POSTGRES_MAX_AGE`] (an instance that stopped between a commit and its `NOTIFY`). A reader
+//! an instance is not listening, its cache is switched off. On PostgreSQL a cache serves
+//! nothing older than [`POSTGRES_MAX_AGE`]: the bound for a change no `NOTIFY` told of (an
+//! instance that stopped between a commit and its `NOTIFY`, a write made outside Tandem). A reader
 //! that loaded a ticket while some ticket was forgotten does not store what it read (it may be
 //! from before the commit).
 
@@ -22,7 +23,7 @@ use std::time::{Duration, Instant};
 use std::any::Any;
 use std::future::Future;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 /// Entries kept at most; when full, the cache starts again empty (simple, and a full cache
 /// of hot tickets refills in moments).
@@ -37,9 +38,17 @@ pub const CHANNEL: &str = "tandem_ticket_cache";
 /// leaves them with what they had read before, for at most this long.
 pub const POSTGRES_MAX_AGE: Duration = Duration::from_secs(10);
 
-/// Announcements of changed tickets waiting for the task that sends them ([`TicketCache::announce`]);
-/// when full, the next announcement says `*`.
-const ANNOUNCE_QUEUE: usize = 4_096;
+/// Changed tickets waiting to be announced ([`TicketCache::announce`]) kept at most; more make
+/// the next announcement `*` (every ticket).
+const UNANNOUNCED_LIMIT: usize = 4_096;
+
+/// The `NOTIFY` of an announcement ([`send_announcements`]), `$1` the channel, `$2` the
+/// payload. Its transaction writes nothing but the notification, which is delivered at its
+/// commit whether or not the commit is durable (a crashed server drops its listeners'
+/// connections, and they start over empty): with `synchronous_commit` off it does not hold
+/// PostgreSQL's notification lock through an `fsync`.
+pub const NOTIFY_POSTGRES: &str =
+    "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)";
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -75,11 +84,14 @@ pub const POSTGRES_BATCH_READERS: usize = 2;
 /// Tickets read by one statement at most.
 pub const BATCH_SIZE: usize = 64;
 
-/// The queue of [`send_announcements`] and its task.
-#[derive(Debug)]
-struct Announcer {
-    queue: mpsc::Sender<Vec<i64>>,
-    task: tokio::task::JoinHandle<()>,
+/// Tickets this instance's commits changed that [`send_announcements`] has yet to announce.
+#[derive(Debug, Default)]
+struct Unannounced {
+    ids: Vec<i64>,
+    /// Every ticket (id 0 among them, or more than [`UNANNOUNCED_LIMIT`] ids).
+    every: bool,
+    /// The store is closing: the task sends what is left and ends.
+    closing: bool,
 }
 
 #[derive(Debug)]
@@ -91,11 +103,21 @@ pub struct TicketCache {
     readers: usize,
     /// Served at most this long after it was stored (`None`: until forgotten).
     max_age: Option<Duration>,
-    /// PostgreSQL: the queue of the task that tells the other instances what changed
-    /// ([`listen_postgres`]), and the task; taken by [`TicketCache::finish_announcing`].
-    announcer: Mutex<Option<Announcer>>,
-    /// An announcement was dropped (full queue, failed `NOTIFY`): the next one says `*`.
-    announcement_lost: AtomicBool,
+    /// PostgreSQL: what the announcing task ([`start_announcing`]) has yet to send, the
+    /// wake-up it waits for, and the task (`None` before it starts and once it was awaited).
+    unannounced: Mutex<Unannounced>,
+    wake_announcer: Arc<tokio::sync::Notify>,
+    announcer: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Whether the announcing task was started (announcements are kept from then on).
+    announcing: AtomicBool,
+}
+
+impl Drop for TicketCache {
+    fn drop(&mut self) {
+        // the announcing task holds no reference to the cache while it waits: woken, it finds
+        // the cache gone and ends
+        self.wake_announcer.notify_one();
+    }
 }
 
 impl TicketCache {
@@ -108,8 +130,10 @@ impl TicketCache {
             pending: Mutex::default(),
             readers: readers.max(1),
             max_age: None,
+            unannounced: Mutex::default(),
+            wake_announcer: Arc::default(),
             announcer: Mutex::default(),
-            announcement_lost: AtomicBool::new(false),
+            announcing: AtomicBool::new(false),
         }
     }
 
@@ -252,27 +276,36 @@ impl TicketCache {
     }
 
     /// PostgreSQL: tells the other instances that these tickets changed (id 0: every ticket),
-    /// after the commit that changed them; queued for the task [`listen_postgres`] starts,
-    /// which sends what queued meanwhile as one `NOTIFY` ([`payload`]). Nothing without that
-    /// task (SQLite, or before listening). A full queue makes the next announcement `*`.
+    /// after the commit that changed them: kept for the task [`start_announcing`] started,
+    /// which sends whatever was kept meanwhile as one `NOTIFY` ([`payload`]); more than
+    /// [`UNANNOUNCED_LIMIT`] ids waiting go as `*`. Nothing without that task (SQLite).
     pub fn announce(&self, ids: Vec<i64>) {
-        if ids.is_empty() {
+        if ids.is_empty() || !self.announcing.load(Ordering::Acquire) {
             return;
         }
-        if let Some(announcer) = lock(&self.announcer).as_ref()
-            && let Err(mpsc::error::TrySendError::Full(_)) = announcer.queue.try_send(ids)
         {
-            self.announcement_lost.store(true, Ordering::Release);
+            let mut unannounced = lock(&self.unannounced);
+            if !unannounced.every {
+                unannounced.ids.extend(ids);
+                if unannounced.ids.contains(&0) || unannounced.ids.len() > UNANNOUNCED_LIMIT {
+                    unannounced.every = true;
+                    unannounced.ids = Vec::new();
+                }
+            }
         }
+        self.wake_announcer.notify_one();
     }
 
-    /// Sends what is still queued for the other instances and stops announcing: for the end
-    /// of the store ([`crate::Store::close`]), before its pool closes, so that a short-lived
-    /// process (`tandem mail deliver`) does not end before its changes were announced.
+    /// Sends what is still to be announced to the other instances and ends the announcing
+    /// task: for the end of the store ([`crate::Store::close`]), before its pool closes, so
+    /// that a short-lived process (`tandem mail deliver`) does not end before its changes
+    /// were announced. A commit after it is announced to no one (its tickets are served
+    /// elsewhere up to [`POSTGRES_MAX_AGE`] as they were).
     pub async fn finish_announcing(&self) {
-        let announcer = lock(&self.announcer).take();
-        if let Some(Announcer { queue, task }) = announcer {
-            drop(queue);
+        lock(&self.unannounced).closing = true;
+        self.wake_announcer.notify_one();
+        let task = lock(&self.announcer).take();
+        if let Some(task) = task {
             let _ = task.await;
         }
     }
@@ -387,8 +420,8 @@ where
 /// PostgreSQL, the last statement of a write transaction (one round trip): the tickets it
 /// changed, as the triggers listed them in the transaction-local setting
 /// `tandem.changed_tickets` (migration 0028), and the auth generation. Answers one row: `ids`,
-/// `NULL` when no ticket changed, else the ids (`3,4`) or `*` (every ticket; a list that grew
-/// past [`PAYLOAD_LIMIT`]), for [`parse_payload`]; and `auth_generation`, the counter as the
+/// `NULL` when no ticket changed, else the ids (`3,4`) or `*` (every ticket: a state changed,
+/// or the list would have grown past [`PAYLOAD_LIMIT`]), for [`parse_payload`]; and `auth_generation`, the counter as the
 /// transaction sees it after its own changes (for
 /// [`AuthCache::observe`](crate::storage::auth_cache::AuthCache::observe)). The other
 /// instances hear of the ids after the commit ([`TicketCache::announce`]): a `NOTIFY` in the
@@ -430,26 +463,28 @@ pub fn parse_payload(payload: &str) -> Vec<i64> {
     ids.unwrap_or_else(|| vec![0])
 }
 
-/// PostgreSQL: listens for other instances' changes for as long as the store lives, and starts
-/// the task that announces this instance's ([`TicketCache::announce`], [`send_announcements`]).
-/// The cache serves only while the LISTEN connection is up; after a lost connection it starts
-/// empty.
+/// PostgreSQL: starts the task that tells the other instances which tickets this one's commits
+/// changed ([`TicketCache::announce`], [`send_announcements`]), whether or not this instance
+/// can listen to theirs. Once per store.
+pub fn start_announcing(store: &crate::Store) {
+    let cache = store.ticket_cache_arc();
+    if cache.announcing.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let task = tokio::spawn(send_announcements(
+        store.pool().clone(),
+        Arc::downgrade(cache),
+        cache.wake_announcer.clone(),
+    ));
+    *lock(&cache.announcer) = Some(task);
+}
+
+/// PostgreSQL: listens for other instances' changes for as long as the store lives. The cache
+/// serves only while the LISTEN connection is up; after a lost connection it starts empty.
 pub async fn listen_postgres(store: &crate::Store) -> crate::Result<()> {
     let mut listener = sqlx::postgres::PgListener::connect(store.url()).await?;
     listener.listen(CHANNEL).await?;
     let weak = Arc::downgrade(store.ticket_cache_arc());
-    {
-        let mut announcer = lock(&store.ticket_cache().announcer);
-        if announcer.is_none() {
-            let (queue, queued) = mpsc::channel(ANNOUNCE_QUEUE);
-            let task = tokio::spawn(send_announcements(
-                store.pool().clone(),
-                queued,
-                weak.clone(),
-            ));
-            *announcer = Some(Announcer { queue, task });
-        }
-    }
     let url = store.url().to_string();
     store.ticket_cache().set_enabled(true);
     tokio::spawn(async move {
@@ -490,46 +525,58 @@ pub async fn listen_postgres(store: &crate::Store) -> crate::Result<()> {
     Ok(())
 }
 
-/// The task that tells the other instances which tickets this one changed: whatever queued
-/// while the last `NOTIFY` ran goes out together ([`payload`]); `*` after an announcement was
-/// lost. A failed `NOTIFY` is sent again as `*` a second later, until it goes through (the
-/// others' caches serve at most [`POSTGRES_MAX_AGE`] meanwhile). Ends with the cache, or
-/// once the queue is closed and sent ([`TicketCache::finish_announcing`]; then a failed
-/// `NOTIFY` is not tried again).
+/// The task that tells the other instances which tickets this one changed: whatever was
+/// kept while the last `NOTIFY` ran goes out together ([`payload`], [`NOTIFY_POSTGRES`]). A
+/// failed `NOTIFY` is sent again as `*` a second later, until it goes through (the others'
+/// caches serve at most [`POSTGRES_MAX_AGE`] meanwhile). Ends with the cache, or once nothing
+/// is left after [`TicketCache::finish_announcing`] (then a failed `NOTIFY` is not tried
+/// again).
 async fn send_announcements(
     pool: sqlx::AnyPool,
-    mut queued: mpsc::Receiver<Vec<i64>>,
     cache: std::sync::Weak<TicketCache>,
+    wake: Arc<tokio::sync::Notify>,
 ) {
-    while let Some(mut ids) = queued.recv().await {
-        while let Ok(more) = queued.try_recv() {
-            ids.extend(more);
-        }
-        let Some(lost) = cache
-            .upgrade()
-            .map(|c| c.announcement_lost.swap(false, Ordering::AcqRel))
-        else {
-            return;
+    loop {
+        let (announced, closing) = {
+            let Some(cache) = cache.upgrade() else { return };
+            let mut unannounced = lock(&cache.unannounced);
+            let announced = if unannounced.every {
+                Some("*".to_string())
+            } else if unannounced.ids.is_empty() {
+                None
+            } else {
+                Some(payload(&unannounced.ids))
+            };
+            unannounced.ids = Vec::new();
+            unannounced.every = false;
+            (announced, unannounced.closing)
         };
-        let mut announced = if lost { "*".into() } else { payload(&ids) };
+        let Some(mut announced) = announced else {
+            if closing {
+                return;
+            }
+            wake.notified().await;
+            continue;
+        };
         loop {
-            let sent = sqlx::query("SELECT pg_notify($1, $2)")
+            let sent = sqlx::query(NOTIFY_POSTGRES)
                 .bind(CHANNEL)
                 .bind(&announced)
                 .execute(&pool)
                 .await;
             match sent {
-                Ok(_) | Err(sqlx::Error::PoolClosed) => break,
+                Ok(_) => break,
+                Err(sqlx::Error::PoolClosed) => return,
                 Err(e) => {
                     tracing::warn!(error = %e, "ticket cache: NOTIFY failed; again in a second, as every ticket");
-                    // the store is closing: no second attempt holds it up
-                    if queued.is_closed() {
+                    // the store is closing (or gone): no second attempt holds it up
+                    let closing = cache
+                        .upgrade()
+                        .is_none_or(|cache| lock(&cache.unannounced).closing);
+                    if closing {
                         return;
                     }
                     tokio::time::sleep(Duration::from_secs(1)).await;
-                    if cache.strong_count() == 0 {
-                        return;
-                    }
                     announced = "*".into();
                 }
             }
@@ -730,14 +777,14 @@ mod tests {
     /// again; without, until it is forgotten.
     #[test]
     fn values_older_than_the_largest_age_are_not_served() {
-        let aging = TicketCache::new(true, 1).with_max_age(Duration::from_millis(50));
+        let aging = TicketCache::new(true, 1).with_max_age(Duration::from_millis(300));
         let keeping = TicketCache::new(true, 1);
         for cache in [&aging, &keeping] {
             let epoch = cache.epoch();
             cache.put(epoch, 7, 70i64);
             assert_eq!(cache.get_as::<i64>(7).as_deref(), Some(&70));
         }
-        std::thread::sleep(Duration::from_millis(60));
+        std::thread::sleep(Duration::from_millis(320));
         assert!(aging.get(7).is_none(), "too old");
         assert_eq!(keeping.get_as::<i64>(7).as_deref(), Some(&70));
         let epoch = aging.epoch();
