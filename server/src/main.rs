@@ -49,7 +49,11 @@ async fn main() -> std::process::ExitCode {
 fn init_tracing(json: bool) {
     let filter = EnvFilter::try_from_env("TANDEM_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // the log goes to stderr: stdout is what a command answers (`tandem mail deliver`'s JSON
+    // result, read by the mail server's delivery pipe)
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {

@@ -237,6 +237,8 @@ impl TestServer {
             .env("TANDEM_DATABASE_URL", &self.db.url)
             .env("TANDEM_DATA_DIR", &self.files_dir)
             .env_remove("TANDEM_FILES_URL")
+            // everything logged: none of it may reach stdout, the command's answer
+            .env("TANDEM_LOG", "debug")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
