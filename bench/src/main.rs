@@ -716,7 +716,7 @@ async fn start_tandem_process(
         .env("TANDEM_DATABASE_URL", database_url)
         .env("TANDEM_DATA_DIR", files_dir)
         .env("TANDEM_MAX_BODY_MB", max_body_mb.to_string())
-        .env("RUST_LOG", "warn")
+        .env("TANDEM_LOG", "warn")
         .stdout(std::process::Stdio::null())
         .spawn()
         .map_err(|e| {
