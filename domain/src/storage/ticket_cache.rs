@@ -283,11 +283,13 @@ impl TicketCache {
         if ids.is_empty() || !self.announcing.load(Ordering::Acquire) {
             return;
         }
+        // only the new ids are looked at for ticket 0: the waiting ones were, when they came
+        let every = ids.contains(&0);
         {
             let mut unannounced = lock(&self.unannounced);
             if !unannounced.every {
                 unannounced.ids.extend(ids);
-                if unannounced.ids.contains(&0) || unannounced.ids.len() > UNANNOUNCED_LIMIT {
+                if every || unannounced.ids.len() > UNANNOUNCED_LIMIT {
                     unannounced.every = true;
                     unannounced.ids = Vec::new();
                 }
