@@ -377,60 +377,93 @@ async fn commits_announce_what_they_changed() {
     db.finish().await;
 }
 
-/// On SQLite the cache's misses are read on the store's reader connection
-/// (`tickets::load_many_sqlite`), not through sqlx: it must read every column as `tickets::load`
-/// does (a ticket with every optional column filled, and one with none), leave out ids that do
-/// not exist, and see a commit made after it last read.
+/// The cache's misses are read on the store's reader connection on SQLite
+/// (`tickets::load_many_sqlite`) and its reader pool on PostgreSQL
+/// (`tickets::load_many_postgres`), not as `tickets::load` reads: they must read every column
+/// as it does (a ticket with every optional column filled, and one with none) and whether the
+/// state is closed (also once a state's type changed), leave out ids that do not exist, and see
+/// a commit made after they last read.
 #[tokio::test]
-async fn the_sqlite_reader_reads_what_the_pool_reads() {
-    let db = support::sqlite().await;
-    seed(&db).await;
-    write(
-        &db.store,
-        "UPDATE tickets SET organization_id = 1, note = 'a note', first_response_at = '2026-01-02T00:00:00.000Z', \
-         close_at = '2026-01-03T00:00:00.000Z', last_close_at = '2026-01-04T00:00:00.000Z', \
-         last_contact_at = '2026-01-05T00:00:00.000Z', last_contact_agent_at = '2026-01-06T00:00:00.000Z', \
-         last_contact_customer_at = '2026-01-07T00:00:00.000Z', last_owner_update_at = '2026-01-08T00:00:00.000Z', \
-         create_article_type_id = 1, create_article_sender_id = 2, article_count = 3, \
-         pending_time = '2026-01-09T00:00:00.000Z', preferences = '{\"channel_id\":3}', time_unit = 2.5, \
-         state_id = 4, created_by_id = 2, updated_by_id = 3 WHERE id = 1",
-        true,
-    )
-    .await;
-    let reader = db
-        .store
-        .sqlite_reader()
-        .expect("a reader on a SQLite file")
-        .clone();
-    let read = |ids: Vec<i64>| {
-        let reader = reader.clone();
-        async move {
-            reader
-                .run(move |conn| domain::tickets::load_many_sqlite(conn, &ids))
-                .await
-                .unwrap()
+async fn the_batch_readers_read_what_the_pool_reads() {
+    for db in support::backends().await {
+        seed(&db).await;
+        write(
+            &db.store,
+            "UPDATE tickets SET organization_id = 1, note = 'a note', first_response_at = '2026-01-02T00:00:00.000Z', \
+             close_at = '2026-01-03T00:00:00.000Z', last_close_at = '2026-01-04T00:00:00.000Z', \
+             last_contact_at = '2026-01-05T00:00:00.000Z', last_contact_agent_at = '2026-01-06T00:00:00.000Z', \
+             last_contact_customer_at = '2026-01-07T00:00:00.000Z', last_owner_update_at = '2026-01-08T00:00:00.000Z', \
+             create_article_type_id = 1, create_article_sender_id = 2, article_count = 3, \
+             pending_time = '2026-01-09T00:00:00.000Z', preferences = '{\"channel_id\":3}', time_unit = 2.5, \
+             state_id = 4, created_by_id = 2, updated_by_id = 3 WHERE id = 1",
+            true,
+        )
+        .await;
+        let store = db.store.clone();
+        let read = |ids: Vec<i64>| {
+            let store = store.clone();
+            async move { batch_read(&store, ids).await }
+        };
+        let found = read(vec![1, 2, 99]).await;
+        assert_eq!(found.len(), 2, "an id without a ticket is left out");
+        for (record, closed) in &found {
+            let (expected, facts) =
+                domain::tickets::load(&mut db.store.read().await.unwrap(), record.id)
+                    .await
+                    .unwrap();
+            assert_eq!(format!("{record:?}"), format!("{expected:?}"));
+            assert_eq!(*closed, facts.closed);
         }
-    };
-    let found = read(vec![1, 2, 99]).await;
-    assert_eq!(found.len(), 2, "an id without a ticket is left out");
-    for (record, closed) in &found {
-        let (expected, facts) =
-            domain::tickets::load(&mut db.store.read().await.unwrap(), record.id)
-                .await
-                .unwrap();
-        assert_eq!(format!("{record:?}"), format!("{expected:?}"));
-        assert_eq!(*closed, facts.closed);
-    }
-    assert!(found[0].1, "ticket 1's state (4) is closed");
-    assert!(found[0].0.time_unit == Some(2.5) && found[0].0.note.is_some());
-    assert!(!found[1].1 && found[1].0.note.is_none());
+        assert!(found[0].1, "ticket 1's state (4) is closed");
+        assert!(found[0].0.time_unit == Some(2.5) && found[0].0.note.is_some());
+        assert!(!found[1].1 && found[1].0.note.is_none());
 
-    write(
-        &db.store,
-        "UPDATE tickets SET title = 'second title' WHERE id = 2",
-        true,
-    )
-    .await;
-    assert_eq!(read(vec![2]).await[0].0.title, "second title");
-    assert_eq!(title(&db.store, 2).await.unwrap(), "second title");
+        write(
+            &db.store,
+            "UPDATE tickets SET title = 'second title' WHERE id = 2",
+            true,
+        )
+        .await;
+        assert_eq!(read(vec![2]).await[0].0.title, "second title");
+        assert_eq!(title(&db.store, 2).await.unwrap(), "second title");
+
+        // ticket 2's state (2, open) becomes a closed one, then open again
+        let closed_type = "(SELECT id FROM ticket_state_types WHERE name = 'closed')";
+        write(
+            &db.store,
+            &format!("UPDATE ticket_states SET state_type_id = {closed_type} WHERE id = 2"),
+            true,
+        )
+        .await;
+        assert!(read(vec![2]).await[0].1, "state 2 is closed now");
+        write(
+            &db.store,
+            "UPDATE ticket_states SET state_type_id = \
+             (SELECT id FROM ticket_state_types WHERE name = 'open') WHERE id = 2",
+            true,
+        )
+        .await;
+        assert!(!read(vec![1, 2]).await[1].1, "state 2 is open again");
+        db.finish().await;
+    }
+}
+
+/// The store's batch read of `ids`: on its SQLite reader connection or its PostgreSQL reader
+/// pool (one of them is there), sorted by id.
+async fn batch_read(
+    store: &domain::Store,
+    ids: Vec<i64>,
+) -> Vec<(domain::tickets::TicketRecord, bool)> {
+    let mut found = match (store.sqlite_reader(), store.postgres_reader()) {
+        (Some(reader), _) => reader
+            .run(move |conn| domain::tickets::load_many_sqlite(conn, &ids))
+            .await
+            .unwrap(),
+        (None, Some(pool)) => domain::tickets::load_many_postgres(pool, &ids)
+            .await
+            .unwrap(),
+        (None, None) => panic!("a store on a SQLite file or on PostgreSQL has a batch reader"),
+    };
+    found.sort_by_key(|(record, _)| record.id);
+    found
 }

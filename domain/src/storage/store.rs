@@ -66,6 +66,8 @@ pub struct Store {
     checkpointer: Option<Arc<Checkpointer>>,
     /// SQLite on a file: the ticket cache's batched reads ([`SqliteReader`]).
     sqlite_reader: Option<SqliteReader>,
+    /// PostgreSQL: the ticket cache's batched reads ([`postgres_reader`]).
+    postgres_reader: Option<sqlx::PgPool>,
     /// SQLite: where the busiest write use cases run ([`Store::on_writer_thread`]).
     writer_thread: Option<Arc<WriterThread>>,
 }
@@ -303,18 +305,8 @@ impl Store {
         let pool_options = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(30))
-            // A ping before every checkout would cost a round trip per request: ping only
-            // connections that sat idle for a while (the database may have restarted since).
             .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
-                Box::pin(async move {
-                    if meta.idle_for > Duration::from_secs(5) {
-                        use sqlx::Connection;
-                        conn.ping().await?;
-                    }
-                    Ok(true)
-                })
-            })
+            .before_acquire(ping_if_idle)
             // A connection goes back to the pool outside any transaction. A dropped
             // transaction's ROLLBACK is queued on its connection; the ping runs it. One still
             // inside a transaction after that (a write dropped where sqlx cannot undo it) is
@@ -400,6 +392,10 @@ impl Store {
             ticket_list_marks: Arc::default(),
             checkpointer,
             sqlite_reader: None,
+            postgres_reader: match backend {
+                Backend::Postgres => Some(postgres_reader(url)?),
+                Backend::Sqlite => None,
+            },
             writer_thread: match backend {
                 // pinned to a CPU only for the group's writer connection (opened below)
                 Backend::Sqlite => Some(Arc::new(WriterThread::start(group_commit)?)),
@@ -505,6 +501,11 @@ impl Store {
     /// SQLite on a file: the read-only connection of the ticket cache's batched reads.
     pub fn sqlite_reader(&self) -> Option<&SqliteReader> {
         self.sqlite_reader.as_ref()
+    }
+
+    /// PostgreSQL: the connections of the ticket cache's batched reads ([`postgres_reader`]).
+    pub fn postgres_reader(&self) -> Option<&sqlx::PgPool> {
+        self.postgres_reader.as_ref()
     }
 
     pub(crate) fn ticket_cache_arc(&self) -> &Arc<TicketCache> {
@@ -622,7 +623,43 @@ impl Store {
             group.close(&self.pool).await;
         }
         self.pool.close().await;
+        if let Some(reader) = &self.postgres_reader {
+            reader.close().await;
+        }
     }
+}
+
+/// PostgreSQL: a pool of its own for the ticket cache's batched reads
+/// (`tickets::load_many_postgres`), one connection per batch reader
+/// ([`ticket_cache::POSTGRES_BATCH_READERS`]), opened on first use. Through PostgreSQL's own
+/// sqlx driver, not `Any`: a batch binds its ids as one array (one prepared statement for
+/// every batch size), and its rows are decoded once instead of copied into `AnyRow`s first;
+/// without the main pool's hook on every return. Pinged as the main pool's connections are
+/// ([`ping_if_idle`]). Errors: `url` is not a PostgreSQL URL.
+fn postgres_reader(url: &str) -> Result<sqlx::PgPool> {
+    let options = sqlx::postgres::PgConnectOptions::from_str(url)?;
+    Ok(sqlx::postgres::PgPoolOptions::new()
+        .max_connections(ticket_cache::POSTGRES_BATCH_READERS as u32)
+        .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire(false)
+        .before_acquire(ping_if_idle)
+        .connect_lazy_with(options))
+}
+
+/// A pool's check of a connection before it is handed out: pings it (a round trip) only when it
+/// sat idle for more than 5 s (the database may have restarted since); a ping before every
+/// checkout would cost a round trip per request. Errors: the ping failed (the pool opens
+/// another connection).
+fn ping_if_idle<C: sqlx::Connection>(
+    conn: &mut C,
+    meta: sqlx::pool::PoolConnectionMetadata,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = sqlx::Result<bool>> + Send + '_>> {
+    Box::pin(async move {
+        if meta.idle_for > Duration::from_secs(5) {
+            conn.ping().await?;
+        }
+        Ok(true)
+    })
 }
 
 /// Makes sure the directory of a SQLite file exists and the file is created on first use.

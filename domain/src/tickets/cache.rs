@@ -29,8 +29,8 @@ impl CachedTicket {
 /// The database is read only on a miss; misses at the same time are read together, up to
 /// [`crate::storage::ticket_cache::BATCH_SIZE`] tickets per batch
 /// ([`crate::storage::ticket_cache::TicketCache::read_batched`]): on SQLite on the store's
-/// reader connection ([`super::load_many_sqlite`]), else in one statement on a pooled
-/// connection. 404 when there is no such ticket.
+/// reader connection ([`super::load_many_sqlite`]), on PostgreSQL on the store's reader pool
+/// ([`super::load_many_postgres`]), else in one statement on a pooled connection. 404 when there is no such ticket.
 pub async fn load_cached(store: &crate::Store, id: i64) -> Result<Arc<CachedTicket>> {
     let cache = store.ticket_cache();
     if let Some(hit) = cache.get_as::<CachedTicket>(id) {
@@ -41,19 +41,21 @@ pub async fn load_cached(store: &crate::Store, id: i64) -> Result<Arc<CachedTick
         move |ids: Vec<i64>| {
             let store = store.clone();
             async move {
-                // (record, closed) from the reader connection on SQLite, else from the pool
-                let rows: Vec<(TicketRecord, bool)> = match store.sqlite_reader() {
-                    Some(reader) => {
-                        reader
-                            .run(move |conn| super::load_many_sqlite(conn, &ids))
+                // (record, closed) from the reader connections, else from the pool
+                let rows: Vec<(TicketRecord, bool)> =
+                    match (store.sqlite_reader(), store.postgres_reader()) {
+                        (Some(reader), _) => {
+                            reader
+                                .run(move |conn| super::load_many_sqlite(conn, &ids))
+                                .await?
+                        }
+                        (None, Some(reader)) => super::load_many_postgres(reader, &ids).await?,
+                        (None, None) => super::load_many(&mut *store.read().await?, &ids)
                             .await?
-                    }
-                    None => super::load_many(&mut *store.read().await?, &ids)
-                        .await?
-                        .into_iter()
-                        .map(|(record, facts)| (record, facts.closed))
-                        .collect(),
-                };
+                            .into_iter()
+                            .map(|(record, facts)| (record, facts.closed))
+                            .collect(),
+                    };
                 Ok(rows
                     .into_iter()
                     .map(|(record, closed)| (record.id, CachedTicket::new(record, closed)))
