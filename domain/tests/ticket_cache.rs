@@ -380,7 +380,8 @@ async fn commits_announce_what_they_changed() {
 /// The cache's misses are read on the store's reader connection on SQLite
 /// (`tickets::load_many_sqlite`) and its reader pool on PostgreSQL
 /// (`tickets::load_many_postgres`), not as `tickets::load` reads: they must read every column
-/// as it does (a ticket with every optional column filled, and one with none) and whether the
+/// as it does (a ticket with every optional column but its organisation filled, and one with
+/// only that) and whether the
 /// state is closed (also once a state's type changed), leave out ids that do not exist, and see
 /// a commit made after they last read.
 #[tokio::test]
@@ -389,13 +390,23 @@ async fn the_batch_readers_read_what_the_pool_reads() {
         seed(&db).await;
         write(
             &db.store,
-            "UPDATE tickets SET organization_id = 1, note = 'a note', first_response_at = '2026-01-02T00:00:00.000Z', \
+            "UPDATE tickets SET note = 'a note', first_response_at = '2026-01-02T00:00:00.000Z', \
              close_at = '2026-01-03T00:00:00.000Z', last_close_at = '2026-01-04T00:00:00.000Z', \
              last_contact_at = '2026-01-05T00:00:00.000Z', last_contact_agent_at = '2026-01-06T00:00:00.000Z', \
              last_contact_customer_at = '2026-01-07T00:00:00.000Z', last_owner_update_at = '2026-01-08T00:00:00.000Z', \
-             create_article_type_id = 1, create_article_sender_id = 2, article_count = 3, \
+             create_article_type_id = 11, create_article_sender_id = 12, article_count = 13, \
              pending_time = '2026-01-09T00:00:00.000Z', preferences = '{\"channel_id\":3}', time_unit = 2.5, \
-             state_id = 4, created_by_id = 2, updated_by_id = 3 WHERE id = 1",
+             state_id = 4, priority_id = 3, group_id = (SELECT MAX(id) FROM groups), \
+             owner_id = (SELECT MAX(id) FROM users), \
+             created_by_id = 14, updated_by_id = 15, updated_at = '2026-01-10T00:00:00.000Z' WHERE id = 1",
+            true,
+        )
+        .await;
+        // ticket 1's organisation stays empty: every id of the demo's organisations is one
+        // of its other numbers already; ticket 2 gets one
+        write(
+            &db.store,
+            "UPDATE tickets SET organization_id = (SELECT MAX(id) FROM organizations) WHERE id = 2",
             true,
         )
         .await;
@@ -414,6 +425,24 @@ async fn the_batch_readers_read_what_the_pool_reads() {
             assert_eq!(format!("{record:?}"), format!("{expected:?}"));
             assert_eq!(*closed, facts.closed);
         }
+        // ticket 1's numbers differ from each other, so a reader that swapped two columns
+        // fails the comparison above
+        let t = &found[0].0;
+        let numbers = [
+            t.id,
+            t.group_id,
+            t.priority_id,
+            t.state_id,
+            t.owner_id,
+            t.customer_id,
+            t.create_article_type_id.unwrap(),
+            t.create_article_sender_id.unwrap(),
+            t.article_count,
+            t.created_by_id,
+            t.updated_by_id,
+        ];
+        let distinct: std::collections::BTreeSet<i64> = numbers.iter().copied().collect();
+        assert_eq!(distinct.len(), numbers.len(), "{numbers:?}");
         assert!(found[0].1, "ticket 1's state (4) is closed");
         assert!(found[0].0.time_unit == Some(2.5) && found[0].0.note.is_some());
         assert!(!found[1].1 && found[1].0.note.is_none());

@@ -1,5 +1,6 @@
 //! The database behind Tandem: SQLite (default, embedded) or PostgreSQL, through sqlx's `Any`
-//! driver so that every query is written once. SQL is kept to the dialect both understand
+//! driver so that every query is written once (the ticket cache's batched reads alone go
+//! through each database's own driver: [`SqliteReader`], [`Store::postgres_reader`]). SQL is kept to the dialect both understand
 //! (`$1` placeholders, `RETURNING`, `ON CONFLICT`); the few differences go through [`Backend`].
 
 use std::str::FromStr;
@@ -614,7 +615,7 @@ impl Store {
 
     /// Ends the store: what the ticket cache still has to announce to the other instances is
     /// sent ([`TicketCache::finish_announcing`]), SQLite's open batch of writes commits, and
-    /// the pool closes.
+    /// the pools close.
     pub async fn close(&self) {
         self.ticket_cache.finish_announcing().await;
         if let Some(group) = &self.group
@@ -637,7 +638,8 @@ impl Store {
 /// without the main pool's hook on every return. Pinged as the main pool's connections are
 /// ([`ping_if_idle`]). Errors: `url` is not a PostgreSQL URL.
 fn postgres_reader(url: &str) -> Result<sqlx::PgPool> {
-    let options = sqlx::postgres::PgConnectOptions::from_str(url)?;
+    // no JIT compilation, as on the main pool's connections (sent with the connection's start-up)
+    let options = sqlx::postgres::PgConnectOptions::from_str(url)?.options([("jit", "off")]);
     Ok(sqlx::postgres::PgPoolOptions::new()
         .max_connections(ticket_cache::POSTGRES_BATCH_READERS as u32)
         .acquire_timeout(Duration::from_secs(30))

@@ -253,7 +253,10 @@ impl TicketCache {
             if inner.entries.len() >= CAPACITY {
                 // dropped after the lock: freeing 50,000 tickets takes milliseconds, during
                 // which every other request's lookup would wait
-                full = Some(std::mem::take(&mut inner.entries));
+                full = Some(std::mem::replace(
+                    &mut inner.entries,
+                    HashMap::with_capacity(CAPACITY),
+                ));
             }
             inner.entries.insert(id, (Instant::now(), ticket.clone()));
         }
@@ -271,7 +274,11 @@ impl TicketCache {
             inner.epoch += 1;
             if ids.contains(&0) {
                 // dropped after the lock, as in `put`
-                every = Some(std::mem::take(&mut inner.entries));
+                let kept = inner.entries.capacity();
+                every = Some(std::mem::replace(
+                    &mut inner.entries,
+                    HashMap::with_capacity(kept),
+                ));
             } else {
                 for id in ids {
                     inner.entries.remove(id);

@@ -30,7 +30,8 @@ impl CachedTicket {
 /// [`crate::storage::ticket_cache::BATCH_SIZE`] tickets per batch
 /// ([`crate::storage::ticket_cache::TicketCache::read_batched`]): on SQLite on the store's
 /// reader connection ([`super::load_many_sqlite`]), on PostgreSQL on the store's reader pool
-/// ([`super::load_many_postgres`]), else in one statement on a pooled connection. 404 when there is no such ticket.
+/// ([`super::load_many_postgres`]), else in one statement on a pooled connection. 404 when
+/// there is no such ticket.
 pub async fn load_cached(store: &crate::Store, id: i64) -> Result<Arc<CachedTicket>> {
     let cache = store.ticket_cache();
     if let Some(hit) = cache.get_as::<CachedTicket>(id) {
