@@ -19,11 +19,9 @@ fn audience() -> Audience {
 
 #[tokio::test]
 async fn ticket_events_reach_the_other_instance() {
-    let Some(url) = support::postgres_url() else {
-        eprintln!("PostgreSQL not configured: skipped");
+    let Some(db) = support::postgres_if_configured().await else {
         return;
     };
-    let db = support::postgres(&url).await;
     let first = Arc::new(Bus::new());
     let second = Arc::new(Bus::new());
     first.listen_postgres(&db.store).await.unwrap();

@@ -110,11 +110,9 @@ async fn sqlite_keeps_stat1_and_no_stat4_samples() {
 
 #[tokio::test]
 async fn postgres_analyze_runs() {
-    let Some(url) = support::postgres_url() else {
-        eprintln!("TANDEM_TEST_POSTGRES_URL not set: SKIPPED");
+    let Some(db) = support::postgres_if_configured().await else {
         return;
     };
-    let db = support::postgres(&url).await;
     add_tickets(&db.store, 80_000, 10).await;
     db.store.analyze().await.unwrap();
     let analyzed: Option<i64> = sqlx::query_scalar(

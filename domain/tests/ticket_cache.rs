@@ -178,11 +178,9 @@ async fn title_once_heard(store: &domain::Store, id: i64, expected: &str) -> Str
 
 #[tokio::test]
 async fn another_instance_hears_of_changes() {
-    let Some(url) = support::postgres_url() else {
-        eprintln!("PostgreSQL not configured: skipped");
+    let Some(db) = support::postgres_if_configured().await else {
         return;
     };
-    let db = support::postgres(&url).await;
     seed(&db).await;
     let other = domain::Store::connect(&db.url).await.unwrap();
     assert_eq!(title(&other, 1).await.unwrap(), "first title");
@@ -208,11 +206,9 @@ async fn another_instance_hears_of_changes() {
 /// has yet to announce.
 #[tokio::test]
 async fn a_store_closed_after_its_commit_has_announced_it() {
-    let Some(url) = support::postgres_url() else {
-        eprintln!("PostgreSQL not configured: skipped");
+    let Some(db) = support::postgres_if_configured().await else {
         return;
     };
-    let db = support::postgres(&url).await;
     seed(&db).await;
     assert!(cached_once_settled(&db.store, 1).await);
     let brief = domain::Store::connect(&db.url).await.unwrap();
@@ -281,11 +277,9 @@ async fn concurrent_writes_forget_every_ticket_they_changed() {
 /// back.
 #[tokio::test]
 async fn commits_announce_what_they_changed() {
-    let Some(url) = support::postgres_url() else {
-        eprintln!("PostgreSQL not configured: skipped");
+    let Some(db) = support::postgres_if_configured().await else {
         return;
     };
-    let db = support::postgres(&url).await;
     seed(&db).await;
     // 2,000 more tickets: their ids listed are longer than a notification carries
     support::execute(

@@ -55,7 +55,20 @@ struct Inner {
     /// Moves on every forget: a load that saw another value may be stale.
     epoch: u64,
     /// Each value with the moment it was stored.
-    entries: HashMap<i64, (Instant, Arc<dyn Any + Send + Sync>)>,
+    entries: Entries,
+}
+
+/// What [`Inner::empty`] took out of the cache.
+type Entries = HashMap<i64, (Instant, Arc<dyn Any + Send + Sync>)>;
+
+impl Inner {
+    /// Empties the cache, keeping its map's capacity (no re-hashing as it refills), and
+    /// answers what it held, for the caller to drop after the lock: freeing 50,000 tickets
+    /// takes milliseconds, during which every other request's lookup would wait.
+    fn empty(&mut self) -> Entries {
+        let capacity = self.entries.capacity();
+        std::mem::replace(&mut self.entries, HashMap::with_capacity(capacity))
+    }
 }
 
 /// What a waiter of a batched read gets: the value (`None`: no such ticket), or `Err` when the
@@ -251,12 +264,7 @@ impl TicketCache {
             && inner.epoch == epoch
         {
             if inner.entries.len() >= CAPACITY {
-                // dropped after the lock: freeing 50,000 tickets takes milliseconds, during
-                // which every other request's lookup would wait
-                full = Some(std::mem::replace(
-                    &mut inner.entries,
-                    HashMap::with_capacity(CAPACITY),
-                ));
+                full = Some(inner.empty());
             }
             inner.entries.insert(id, (Instant::now(), ticket.clone()));
         }
@@ -273,12 +281,7 @@ impl TicketCache {
         if let Ok(mut inner) = self.inner.lock() {
             inner.epoch += 1;
             if ids.contains(&0) {
-                // dropped after the lock, as in `put`
-                let kept = inner.entries.capacity();
-                every = Some(std::mem::replace(
-                    &mut inner.entries,
-                    HashMap::with_capacity(kept),
-                ));
+                every = Some(inner.empty());
             } else {
                 for id in ids {
                     inner.entries.remove(id);
@@ -575,34 +578,46 @@ async fn send_announcements(
             unannounced.every = false;
             (announced, unannounced.closing)
         };
-        let Some(mut announced) = announced else {
-            if closing {
-                return;
-            }
-            wake.notified().await;
-            continue;
-        };
-        loop {
-            let sent = sqlx::query(NOTIFY_POSTGRES)
-                .bind(CHANNEL)
-                .bind(&announced)
-                .execute(&pool)
-                .await;
-            match sent {
-                Ok(_) => break,
-                Err(sqlx::Error::PoolClosed) => return,
-                Err(e) => {
-                    tracing::warn!(error = %e, "ticket cache: NOTIFY failed; again in a second, as every ticket");
-                    // the store is closing (or gone): no second attempt holds it up
-                    let closing = cache
-                        .upgrade()
-                        .is_none_or(|cache| lock(&cache.unannounced).closing);
-                    if closing {
-                        return;
-                    }
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    announced = "*".into();
+        match announced {
+            Some(announced) => {
+                if !notify_until_sent(&pool, &cache, announced).await {
+                    return;
                 }
+            }
+            None if closing => return,
+            None => wake.notified().await,
+        }
+    }
+}
+
+/// Sends one announcement ([`send_announcements`]); a failed `NOTIFY` again as `*` a second
+/// later. `false`: the store is closing or gone and the last attempt failed, or the pool is
+/// closed (nothing more is sent).
+async fn notify_until_sent(
+    pool: &sqlx::AnyPool,
+    cache: &std::sync::Weak<TicketCache>,
+    mut announced: String,
+) -> bool {
+    loop {
+        let sent = sqlx::query(NOTIFY_POSTGRES)
+            .bind(CHANNEL)
+            .bind(&announced)
+            .execute(pool)
+            .await;
+        match sent {
+            Ok(_) => return true,
+            Err(sqlx::Error::PoolClosed) => return false,
+            Err(e) => {
+                tracing::warn!(error = %e, "ticket cache: NOTIFY failed; again in a second, as every ticket");
+                // the store is closing (or gone): no second attempt holds it up
+                let closing = cache
+                    .upgrade()
+                    .is_none_or(|cache| lock(&cache.unannounced).closing);
+                if closing {
+                    return false;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                announced = "*".into();
             }
         }
     }

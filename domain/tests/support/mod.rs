@@ -71,6 +71,18 @@ pub async fn postgres(admin_url: &str) -> TestDb {
     }
 }
 
+/// A fresh PostgreSQL database when `TANDEM_TEST_POSTGRES_URL` is set; else `None`, and the
+/// test says it skipped itself.
+pub async fn postgres_if_configured() -> Option<TestDb> {
+    match postgres_url() {
+        Some(url) => Some(postgres(&url).await),
+        None => {
+            eprintln!("TANDEM_TEST_POSTGRES_URL not set: PostgreSQL test SKIPPED");
+            None
+        }
+    }
+}
+
 /// One fresh database per available backend.
 pub async fn backends() -> Vec<TestDb> {
     let mut dbs = vec![sqlite().await];
