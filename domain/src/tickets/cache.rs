@@ -37,31 +37,16 @@ pub async fn load_cached(store: &crate::Store, id: i64) -> Result<Arc<CachedTick
     if let Some(hit) = cache.get_as::<CachedTicket>(id) {
         return Ok(hit);
     }
-    let read = {
-        let store = store.clone();
-        move |ids: Vec<i64>| {
-            let store = store.clone();
-            async move {
-                // (record, closed) from the reader connections, else from the pool
-                let rows: Vec<(TicketRecord, bool)> =
-                    match (store.sqlite_reader(), store.postgres_reader()) {
-                        (Some(reader), _) => {
-                            reader
-                                .run(move |conn| super::load_many_sqlite(conn, &ids))
-                                .await?
-                        }
-                        (None, Some(reader)) => super::load_many_postgres(reader, &ids).await?,
-                        (None, None) => super::load_many(&mut *store.read().await?, &ids)
-                            .await?
-                            .into_iter()
-                            .map(|(record, facts)| (record, facts.closed))
-                            .collect(),
-                    };
-                Ok(rows
-                    .into_iter()
-                    .map(|(record, closed)| (record.id, CachedTicket::new(record, closed)))
-                    .collect())
-            }
+    let source = BatchSource::of(store);
+    let read = move |ids: Vec<i64>| {
+        let source = source.clone();
+        async move {
+            Ok(source
+                .read(ids)
+                .await?
+                .into_iter()
+                .map(|(record, closed)| (record.id, CachedTicket::new(record, closed)))
+                .collect())
         }
     };
     match store.ticket_cache_arc().read_batched(id, read).await {
@@ -72,4 +57,41 @@ pub async fn load_cached(store: &crate::Store, id: i64) -> Result<Arc<CachedTick
     let epoch = cache.epoch();
     let (record, facts) = super::load(&mut *store.read().await?, id).await?;
     Ok(cache.put(epoch, id, CachedTicket::new(record, facts.closed)))
+}
+
+/// Where [`load_cached`]'s batches of misses are read: the store's reader connection (SQLite
+/// on a file), its reader pool (PostgreSQL), else its main pool. One handle, so a miss clones
+/// one reference, not the whole store.
+#[derive(Clone)]
+enum BatchSource {
+    Sqlite(crate::storage::sqlite_reader::SqliteReader),
+    Postgres(sqlx::PgPool),
+    Pool(sqlx::AnyPool),
+}
+
+impl BatchSource {
+    fn of(store: &crate::Store) -> BatchSource {
+        match (store.sqlite_reader(), store.postgres_reader()) {
+            (Some(reader), _) => BatchSource::Sqlite(reader.clone()),
+            (None, Some(pool)) => BatchSource::Postgres(pool.clone()),
+            (None, None) => BatchSource::Pool(store.pool().clone()),
+        }
+    }
+
+    /// The tickets of `ids` that exist, with whether each one's state is closed.
+    async fn read(self, ids: Vec<i64>) -> Result<Vec<(TicketRecord, bool)>> {
+        match self {
+            BatchSource::Sqlite(reader) => {
+                reader
+                    .run(move |conn| super::load_many_sqlite(conn, &ids))
+                    .await
+            }
+            BatchSource::Postgres(pool) => super::load_many_postgres(&pool, &ids).await,
+            BatchSource::Pool(pool) => Ok(super::load_many(&mut *pool.acquire().await?, &ids)
+                .await?
+                .into_iter()
+                .map(|(record, facts)| (record, facts.closed))
+                .collect()),
+        }
+    }
 }
