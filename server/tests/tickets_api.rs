@@ -380,6 +380,81 @@ async fn bad_input_is_rejected_and_nothing_is_half_stored() {
     }
 }
 
+/// Ids of records that do not exist are refused with a 422 before anything is written: a
+/// ticket's group, priority and state, an article's type and sender. On PostgreSQL no foreign
+/// key stands behind these (migration 0029 dropped them: their row locks serialised every
+/// writer), so this check is what keeps every ticket and article pointing at a row.
+#[tokio::test]
+async fn unknown_lookup_ids_are_refused_before_anything_is_written() {
+    for s in servers().await {
+        let ctx = s.db.name;
+        for field in ["group_id", "priority_id", "state_id"] {
+            let mut body = json!({"title": "x", "group": "Users", "customer": NICOLE,
+                                  "article": {"body": "b"}});
+            body[field] = json!(999_999);
+            let r = send(s.post("/tickets", AGENT1).json(&body)).await;
+            assert_error(
+                &r,
+                422,
+                &format!("Invalid value for param '{field}': 999999"),
+                &format!("{ctx}: create, {field}"),
+            );
+        }
+        assert_eq!(
+            send(s.get("/tickets", AGENT1)).await.1,
+            json!([]),
+            "{ctx}: refused creates leave no ticket"
+        );
+        let t = new_ticket(&s, AGENT1, first_ticket()).await;
+        let id = t["id"].as_i64().unwrap();
+        for field in ["group_id", "priority_id", "state_id"] {
+            let r = send(
+                s.put(&format!("/tickets/{id}"), AGENT1)
+                    .json(&json!({ field: 999_999, "article": {"body": "with it"} })),
+            )
+            .await;
+            assert_error(
+                &r,
+                422,
+                &format!("Invalid value for param '{field}': 999999"),
+                &format!("{ctx}: update, {field}"),
+            );
+        }
+        for field in ["type_id", "sender_id"] {
+            let r = send(
+                s.post("/ticket_articles", AGENT1)
+                    .json(&json!({"ticket_id": id, "body": "x", field: 999_999})),
+            )
+            .await;
+            assert_error(
+                &r,
+                422,
+                &format!("Invalid value for param '{field}': 999999"),
+                &format!("{ctx}: article, {field}"),
+            );
+        }
+        let after = send(s.get(&format!("/tickets/{id}"), AGENT1)).await.1;
+        for field in [
+            "group_id",
+            "priority_id",
+            "state_id",
+            "article_count",
+            "updated_at",
+        ] {
+            assert_eq!(after[field], t[field], "{ctx}: {field} unchanged");
+        }
+        let articles = send(s.get(&format!("/ticket_articles/by_ticket/{id}"), AGENT1))
+            .await
+            .1;
+        assert_eq!(
+            articles.as_array().map(Vec::len),
+            Some(1),
+            "{ctx}: no article stored"
+        );
+        s.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn concurrent_articles_keep_counts_and_numbers() {
     for s in servers().await {
