@@ -47,8 +47,9 @@ async fn poll_then_drop<F: Future>(future: F, polls: usize, gap: Duration) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_dropped_at_any_point_leaves_no_transaction_open() {
+    let dbs = support::backends().await;
     let mut stores: Vec<(&'static str, Store)> = Vec::new();
-    for db in support::backends().await {
+    for db in &dbs {
         if db.name == "sqlite" {
             // SQLite without group commit too (the default batches writes as savepoints of
             // a shared transaction; here every write is a transaction of its own)
@@ -57,7 +58,7 @@ async fn a_write_dropped_at_any_point_leaves_no_transaction_open() {
                 .unwrap();
             stores.push(("sqlite, no group commit", alone));
         }
-        stores.push((db.name, db.store));
+        stores.push((db.name, db.store.clone()));
     }
     for (ctx, store) in &stores {
         let ctx = *ctx;
@@ -112,5 +113,9 @@ async fn a_write_dropped_at_any_point_leaves_no_transaction_open() {
             );
             held.push(conn);
         }
+    }
+    drop(stores);
+    for db in dbs {
+        db.finish().await;
     }
 }

@@ -48,6 +48,7 @@ async fn concurrent_requests_with_one_credential_check_it_once() {
             3,
             "{ctx}"
         );
+        db.finish().await;
     }
 }
 

@@ -56,5 +56,7 @@ async fn load_actors_matches_load_actor_for_every_user() {
             together.iter().any(|a| !a.group_access.is_empty()),
             "{ctx}: group access is read"
         );
+        drop(conn);
+        db.finish().await;
     }
 }

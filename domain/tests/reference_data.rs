@@ -62,5 +62,7 @@ async fn seeded_senders_and_types_match_the_database() {
             );
         }
         assert_eq!(lookup::article_type_is_communication(99), None, "{ctx}");
+        drop(conn);
+        db.finish().await;
     }
 }
