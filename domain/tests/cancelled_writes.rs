@@ -114,7 +114,9 @@ async fn a_write_dropped_at_any_point_leaves_no_transaction_open() {
             held.push(conn);
         }
     }
-    drop(stores);
+    for (_, store) in &stores {
+        store.close().await;
+    }
     for db in dbs {
         db.finish().await;
     }

@@ -375,9 +375,8 @@ async fn commits_announce_what_they_changed() {
 /// (`tickets::load_many_sqlite`) and its reader pool on PostgreSQL
 /// (`tickets::load_many_postgres`), not as `tickets::load` reads: they must read every column
 /// as it does (a ticket with every optional column but its organisation filled, and one with
-/// only that) and whether the
-/// state is closed (also once a state's type changed), leave out ids that do not exist, and see
-/// a commit made after they last read.
+/// only that) and whether the state is closed (also once a state's type changed), leave out
+/// ids that do not exist, and see a commit made after they last read.
 #[tokio::test]
 async fn the_batch_readers_read_what_the_pool_reads() {
     for db in support::backends().await {
@@ -471,22 +470,20 @@ async fn the_batch_readers_read_what_the_pool_reads() {
     }
 }
 
-/// The store's batch read of `ids`: on its SQLite reader connection or its PostgreSQL reader
-/// pool (one of them is there), sorted by id.
+/// The store's batch read of `ids` (`tickets::cache::BatchSource`, as the cache's misses are
+/// read), sorted by id: on its SQLite reader connection or its PostgreSQL reader pool, never
+/// the main pool's `tickets::load_many` (what it is compared with).
 async fn batch_read(
     store: &domain::Store,
     ids: Vec<i64>,
 ) -> Vec<(domain::tickets::TicketRecord, bool)> {
-    let mut found = match (store.sqlite_reader(), store.postgres_reader()) {
-        (Some(reader), _) => reader
-            .run(move |conn| domain::tickets::load_many_sqlite(conn, &ids))
-            .await
-            .unwrap(),
-        (None, Some(pool)) => domain::tickets::load_many_postgres(pool, &ids)
-            .await
-            .unwrap(),
-        (None, None) => panic!("a store on a SQLite file or on PostgreSQL has a batch reader"),
-    };
+    use domain::tickets::cache::BatchSource;
+    let source = BatchSource::of(store);
+    assert!(
+        !matches!(source, BatchSource::Pool(_)),
+        "a store on a SQLite file or on PostgreSQL has a batch reader"
+    );
+    let mut found = source.read(ids).await.unwrap();
     found.sort_by_key(|(record, _)| record.id);
     found
 }

@@ -1,7 +1,8 @@
 //! The database behind Tandem: SQLite (default, embedded) or PostgreSQL, through sqlx's `Any`
 //! driver so that every query is written once (the ticket cache's batched reads alone go
-//! through each database's own driver: [`SqliteReader`], [`Store::postgres_reader`]). SQL is kept to the dialect both understand
-//! (`$1` placeholders, `RETURNING`, `ON CONFLICT`); the few differences go through [`Backend`].
+//! through each database's own driver: [`SqliteReader`], [`Store::postgres_reader`]). SQL is
+//! kept to the dialect both understand (`$1` placeholders, `RETURNING`, `ON CONFLICT`); the few
+//! differences go through [`Backend`].
 
 use std::str::FromStr;
 use std::sync::Arc;

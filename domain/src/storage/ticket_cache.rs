@@ -58,7 +58,8 @@ struct Inner {
     entries: Entries,
 }
 
-/// What [`Inner::empty`] took out of the cache.
+/// The cached values by ticket id, each with the moment it was stored (also what
+/// [`Inner::empty`] takes out of the cache).
 type Entries = HashMap<i64, (Instant, Arc<dyn Any + Send + Sync>)>;
 
 impl Inner {

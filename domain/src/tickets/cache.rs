@@ -60,17 +60,18 @@ pub async fn load_cached(store: &crate::Store, id: i64) -> Result<Arc<CachedTick
 }
 
 /// Where [`load_cached`]'s batches of misses are read: the store's reader connection (SQLite
-/// on a file), its reader pool (PostgreSQL), else its main pool. One handle, so a miss clones
-/// one reference, not the whole store.
+/// on a file), its reader pool (PostgreSQL), else its main pool (SQLite in memory). One
+/// handle, so a miss clones one reference, not the whole store.
 #[derive(Clone)]
-enum BatchSource {
+pub enum BatchSource {
     Sqlite(crate::storage::sqlite_reader::SqliteReader),
     Postgres(sqlx::PgPool),
     Pool(sqlx::AnyPool),
 }
 
 impl BatchSource {
-    fn of(store: &crate::Store) -> BatchSource {
+    /// The store's batch reader.
+    pub fn of(store: &crate::Store) -> BatchSource {
         match (store.sqlite_reader(), store.postgres_reader()) {
             (Some(reader), _) => BatchSource::Sqlite(reader.clone()),
             (None, Some(pool)) => BatchSource::Postgres(pool.clone()),
@@ -78,8 +79,9 @@ impl BatchSource {
         }
     }
 
-    /// The tickets of `ids` that exist, with whether each one's state is closed.
-    async fn read(self, ids: Vec<i64>) -> Result<Vec<(TicketRecord, bool)>> {
+    /// The tickets of `ids` that exist, in no particular order, with whether each one's state
+    /// is closed.
+    pub async fn read(self, ids: Vec<i64>) -> Result<Vec<(TicketRecord, bool)>> {
         match self {
             BatchSource::Sqlite(reader) => {
                 reader

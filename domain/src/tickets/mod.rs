@@ -169,6 +169,10 @@ pub fn load_many_sqlite(
     Ok(found)
 }
 
+/// The position of `closed` in a row of [`load_sql`] or [`load_many_postgres`]: right after
+/// [`COLUMNS`] (the 27 fields `ticket_record_at!` reads).
+const CLOSED_AT: usize = 27;
+
 /// A [`TicketRecord`] from a row whose first columns are [`COLUMNS`], in their order:
 /// `$row.$get(i)?` for each field (rusqlite's `get`, sqlx's `try_get`), read by position
 /// instead of by name.
@@ -209,7 +213,7 @@ macro_rules! ticket_record_at {
 /// A row of [`load_sql`] on SQLite's reader connection: the record and `closed`.
 fn loaded_sqlite(row: &rusqlite::Row) -> rusqlite::Result<(TicketRecord, bool)> {
     let ticket = ticket_record_at!(row.get);
-    let closed: i64 = row.get(27)?;
+    let closed: i64 = row.get(CLOSED_AT)?;
     Ok((ticket, closed != 0))
 }
 
@@ -239,7 +243,7 @@ pub async fn load_many_postgres(
 fn loaded_postgres(row: &sqlx::postgres::PgRow) -> Result<(TicketRecord, bool)> {
     use sqlx::Row;
     let ticket = ticket_record_at!(row.try_get);
-    Ok((ticket, row.try_get(27)?))
+    Ok((ticket, row.try_get(CLOSED_AT)?))
 }
 
 /// [`load`] of several tickets (`ids`, at most a few hundred) in one statement: those that
