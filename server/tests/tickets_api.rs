@@ -388,15 +388,15 @@ async fn bad_input_is_rejected_and_nothing_is_half_stored() {
 async fn unknown_lookup_ids_are_refused_before_anything_is_written() {
     for s in servers().await {
         let ctx = s.db.name;
-        for field in ["group_id", "priority_id", "state_id"] {
+        for (field, unknown) in unknown_ids(&["group_id", "priority_id", "state_id"]) {
             let mut body = json!({"title": "x", "group": "Users", "customer": NICOLE,
                                   "article": {"body": "b"}});
-            body[field] = json!(999_999);
+            body[field] = json!(unknown);
             let r = send(s.post("/tickets", AGENT1).json(&body)).await;
             assert_error(
                 &r,
                 422,
-                &format!("Invalid value for param '{field}': 999999"),
+                &format!("Invalid value for param '{field}': {unknown}"),
                 &format!("{ctx}: create, {field}"),
             );
         }
@@ -407,29 +407,29 @@ async fn unknown_lookup_ids_are_refused_before_anything_is_written() {
         );
         let t = new_ticket(&s, AGENT1, first_ticket()).await;
         let id = t["id"].as_i64().unwrap();
-        for field in ["group_id", "priority_id", "state_id"] {
+        for (field, unknown) in unknown_ids(&["group_id", "priority_id", "state_id"]) {
             let r = send(
                 s.put(&format!("/tickets/{id}"), AGENT1)
-                    .json(&json!({ field: 999_999, "article": {"body": "with it"} })),
+                    .json(&json!({ field: unknown, "article": {"body": "with it"} })),
             )
             .await;
             assert_error(
                 &r,
                 422,
-                &format!("Invalid value for param '{field}': 999999"),
+                &format!("Invalid value for param '{field}': {unknown}"),
                 &format!("{ctx}: update, {field}"),
             );
         }
-        for field in ["type_id", "sender_id"] {
+        for (field, unknown) in unknown_ids(&["type_id", "sender_id"]) {
             let r = send(
                 s.post("/ticket_articles", AGENT1)
-                    .json(&json!({"ticket_id": id, "body": "x", field: 999_999})),
+                    .json(&json!({"ticket_id": id, "body": "x", field: unknown})),
             )
             .await;
             assert_error(
                 &r,
                 422,
-                &format!("Invalid value for param '{field}': 999999"),
+                &format!("Invalid value for param '{field}': {unknown}"),
                 &format!("{ctx}: article, {field}"),
             );
         }
@@ -453,6 +453,13 @@ async fn unknown_lookup_ids_are_refused_before_anything_is_written() {
         );
         s.finish().await;
     }
+}
+
+/// Each of `fields` with ids no record has: a large one, 0 and a negative one.
+fn unknown_ids<'a>(fields: &'a [&'a str]) -> impl Iterator<Item = (&'a str, i64)> + 'a {
+    fields
+        .iter()
+        .flat_map(|field| [999_999, 0, -1].map(|unknown| (*field, unknown)))
 }
 
 #[tokio::test]
