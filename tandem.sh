@@ -390,10 +390,9 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 # channel on and deliver into: TANDEM_TEST_IMAP_PORT, _USER, _PASSWORD (on 127.0.0.1, plain).
 start_test_server() {
   local port url smtp_port imap_port
-  port=$(free_port)
+  # each port is picked once the server before it listens: free_port only knows the ports bound
+  # now, and three picked at once could repeat (the IMAP tests once met the SMTP sink's banner)
   smtp_port=$(free_port)
-  imap_port=$(free_port)
-  url=http://127.0.0.1:$port
   SERVER_DIR=$(mktemp -d)
   say "starting the SMTP sink (aiosmtpd) at 127.0.0.1:$smtp_port, mail kept in $SERVER_DIR/maildir"
   # aiosmtpd's Mailbox creates the maildir (it must not exist yet)
@@ -409,8 +408,11 @@ start_test_server() {
     fi
     sleep 0.2
   done
+  imap_port=$(free_port)
   say "starting the IMAP server (dovecot) at 127.0.0.1:$imap_port, mailbox $TEST_IMAP_USER"
   start_test_imap "$imap_port" || return 1
+  port=$(free_port)
+  url=http://127.0.0.1:$port
   say "starting Tandem at $url with a fresh SQLite database (log: $SERVER_LOG)"
   TANDEM_LISTEN=127.0.0.1:$port TANDEM_DATABASE_URL="sqlite://$SERVER_DIR/tandem.db" \
     TANDEM_DATA_DIR="$SERVER_DIR/files" TANDEM_DEMO=1 TANDEM_SYSTEM_ID=31 \
