@@ -254,6 +254,13 @@ export function createComposer (el, opts = {}) {
   let status = collab ? 'connecting' : 'local'
   let epoch = null
   let lastState = ''
+  // Co-editing: article settings and sidebar choices set before this doc first synced with the
+  // server ({meta, ticket}: key → value, null deletes). Set on the fresh doc they would be
+  // concurrent with what the server holds, and Yjs settles a conflict on a map key by client
+  // id, not time, so a choice made while the draft loads could lose to the draft's older value.
+  // Kept here (and shown in meta()/ticket() and their callbacks) and written once the doc has
+  // synced, after the server's state, so they win. null once synced (or when not co-editing).
+  let early = null
   let trigger = null // the open trigger, {kind, query, length} (findTrigger), or null
   let peersCache = []
 
@@ -267,10 +274,22 @@ export function createComposer (el, opts = {}) {
   const metaMap = () => ydoc.getMap('meta')
   const ticketMap = () => ydoc.getMap('ticket')
   const attachmentsArr = () => ydoc.getArray('attachments')
+  // a map's entries as this editor sees them: the doc's, with the early ones over them
+  const mapJSON = (name) => {
+    if (!ydoc) return {}
+    const json = ydoc.getMap(name).toJSON()
+    if (early) {
+      for (const [key, value] of early[name]) {
+        if (value === null) delete json[key]
+        else json[key] = value
+      }
+    }
+    return json
+  }
   const emitMaps = () => {
     if (!collab || destroyed) return
-    call(collab.onMeta, metaMap().toJSON())
-    call(collab.onTicket, ticketMap().toJSON())
+    call(collab.onMeta, mapJSON('meta'))
+    call(collab.onTicket, mapJSON('ticket'))
     call(collab.onAttachments, attachmentsArr().toJSON())
   }
   const computePeers = () => {
@@ -499,6 +518,7 @@ export function createComposer (el, opts = {}) {
     })
     p.on('sync', (synced) => {
       if (p !== provider || !synced) return
+      writeEarly()
       setStatus('synced')
       emitMaps()
     })
@@ -531,6 +551,7 @@ export function createComposer (el, opts = {}) {
   // ---- editor / doc lifecycle -------------------------------------------------------------
   function build ({ connect }) {
     ydoc = new Y.Doc()
+    early = collab ? { meta: new Map(), ticket: new Map() } : null
     const extensions = [...createExtensions({ collab: !!collab }), Submit, TriggerKeys]
     if (opts.placeholder) extensions.push(Placeholder.configure({ placeholder: String(opts.placeholder) }))
     if (collab) {
@@ -595,6 +616,25 @@ export function createComposer (el, opts = {}) {
     if (value === undefined || value === null) map.delete(String(key))
     else map.set(String(key), value)
   }
+  // setMeta/setTicketAttr: into the doc, or kept until it has synced (see `early`)
+  const setShared = (name, key, value) => {
+    if (!ydoc) return
+    if (!early) return setKey(ydoc.getMap(name), key, value)
+    early[name].set(String(key), value === undefined ? null : value)
+    emitMaps()
+  }
+  // the doc has the server's state: the early entries go in after it, in one transaction
+  function writeEarly () {
+    if (!early || !ydoc) return
+    const pending = early
+    early = null
+    if (pending.meta.size === 0 && pending.ticket.size === 0) return
+    ydoc.transact(() => {
+      for (const name of ['meta', 'ticket']) {
+        for (const [key, value] of pending[name]) setKey(ydoc.getMap(name), key, value)
+      }
+    })
+  }
 
   // ---- the handle ------------------------------------------------------------------------
   return {
@@ -640,10 +680,10 @@ export function createComposer (el, opts = {}) {
       try { return f ? !!f(editor) : editor.isActive(name) } catch (_) { return false }
     },
     state: () => stateOf(),
-    meta: () => (ydoc ? metaMap().toJSON() : {}),
-    setMeta: (key, value) => { if (ydoc) setKey(metaMap(), key, value) },
-    ticket: () => (ydoc ? ticketMap().toJSON() : {}),
-    setTicketAttr: (key, value) => { if (ydoc) setKey(ticketMap(), key, value) },
+    meta: () => mapJSON('meta'),
+    setMeta: (key, value) => setShared('meta', key, value),
+    ticket: () => mapJSON('ticket'),
+    setTicketAttr: (key, value) => setShared('ticket', key, value),
     attachments: () => (ydoc ? attachmentsArr().toJSON() : []),
     peers: () => peersCache.slice(),
     status: () => status,
