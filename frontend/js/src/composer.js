@@ -63,6 +63,9 @@
 //   active(name) -> bool      same names (undo/redo: whether possible); state() -> all of them
 //   meta() / setMeta(key, value)          Y.Map "meta"   (value null/undefined deletes the key)
 //   ticket() / setTicketAttr(key, value)  Y.Map "ticket"
+//                             (co-editing: set before the doc's first sync, both are held,
+//                             shown at once and written when it syncs, so they win over the
+//                             draft's older values)
 //   attachments() -> array    Y.Array "attachments" (written by the server)
 //   peers() -> array, status() -> string, epoch() -> number|null
 //   control(obj) -> bool      send a CONTROL message, e.g. {t: "flush"}; false when offline
