@@ -37,8 +37,12 @@ export async function startTandem(dir: string, port: number, databaseUrl?: strin
   });
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
+    // an instance that could not take the port exits: an answer there is another server's
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`tandem exited (${child.exitCode ?? child.signalCode}) before it answered on port ${port}`);
+    }
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/api/v1/openapi.json`)).ok) return child;
+      if ((await fetch(`http://127.0.0.1:${port}/api/v1/openapi.json`)).ok && child.exitCode === null) return child;
     } catch {
       // not up yet
     }
@@ -61,8 +65,10 @@ export async function twoInstances(adminUrl: string, label: string) {
   url.pathname = `/${name}`;
   const databaseUrl = url.toString();
   const dir = mkdtempSync(path.join(tmpdir(), `tandem-${label}-`));
-  const [portA, portB] = [await freePort(), await freePort()];
+  // B's port is picked once A listens: two picked at once could be the same one
+  const portA = await freePort();
   const a = await startTandem(dir, portA, databaseUrl);
+  const portB = await freePort();
   const b = await startTandem(dir, portB, databaseUrl).catch((e) => {
     a.kill("SIGKILL");
     throw e;
