@@ -22,6 +22,12 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Starts the debug binary on `port` and answers once it says it listens there (its log line
+ * `Tandem listening on http://127.0.0.1:<port>`, after the bind). An instance that cannot take
+ * the port exits, and that fails here with its last log lines, instead of an answer from
+ * whatever else listens there being taken for it.
+ */
 export async function startTandem(dir: string, port: number, databaseUrl?: string): Promise<ChildProcess> {
   const child = spawn(binary, [], {
     cwd: root, // it serves target/site from here
@@ -33,23 +39,35 @@ export async function startTandem(dir: string, port: number, databaseUrl?: strin
       TANDEM_DEMO: "1",
       TANDEM_SYSTEM_ID: "77",
     },
-    stdio: "ignore",
+    stdio: ["ignore", "ignore", "pipe"],
   });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    // an instance that could not take the port exits: an answer there is another server's
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`tandem exited (${child.exitCode ?? child.signalCode}) before it answered on port ${port}`);
-    }
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/api/v1/openapi.json`)).ok && child.exitCode === null) return child;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
+  const listening = `Tandem listening on http://127.0.0.1:${port}`;
+  let log = "";
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`tandem did not start on port ${port}`)), 60_000);
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        child.stderr!.removeListener("data", onData);
+        child.removeListener("exit", onExit);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onData = (chunk: Buffer) => {
+        log = (log + chunk.toString()).slice(-4000);
+        if (log.includes(listening)) done();
+      };
+      const onExit = (code: number | null, signal: string | null) =>
+        done(new Error(`tandem exited (${code ?? signal}) before it listened on port ${port}:\n${log}`));
+      child.stderr!.on("data", onData);
+      child.on("exit", onExit);
+    });
+  } catch (e) {
+    child.kill("SIGKILL");
+    throw e;
   }
-  child.kill("SIGKILL");
-  throw new Error("tandem did not start");
+  child.stderr!.resume(); // the log is not read from here on; it must not fill the pipe
+  return child;
 }
 
 /**
