@@ -2,7 +2,8 @@
 //! the real Tandem router and a trivial JSON handler side by side, drives both with the same
 //! in-process load generator, and prints throughput ratios and latency percentiles.
 //! Speeds are reported as ratios to the trivial handler measured in the same run, because the
-//! machines are shared and noisy.
+//! machines are shared and noisy; the trivial handler is measured again after the load rows,
+//! and the two baselines' ratio says whether the machine's speed held during them.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -563,6 +564,13 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
     let create = load(&client, c, s, { let (u, a) = (tandem.clone(), auth.clone()); move |cl, i| cl.post(format!("{u}/api/v1/ticket_articles")).header("Authorization", &a)
         .json(&json!({"ticket_id": 1 + (i * 2_654_435_761) % n, "body": "benchmark reply with some text", "internal": true})) }).await;
     let create_ticket = writes::create_tickets(&client, &tandem, &auth, c, s).await;
+    // the baseline again once the rows ran: on a machine whose speed drifts (shared cores,
+    // clock changes) the ratios above are only as good as the two baselines' agreement
+    let base_after = load(&client, c, s, {
+        let u = trivial.clone();
+        move |cl, _| cl.get(&u)
+    })
+    .await;
 
     println!(
         "{:<36} {:>10} {:>8} {:>9} {:>9} {:>7}",
@@ -579,6 +587,7 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
         (HOT_LABEL, show_hot.as_ref()),
         ("POST /ticket_articles", Some(&create)),
         ("POST /tickets (with first article)", Some(&create_ticket)),
+        ("trivial JSON handler (again, after)", Some(&base_after)),
     ] {
         let Some(st) = st else { continue };
         println!(
@@ -590,6 +599,11 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
             st.errors
         );
     }
+
+    println!(
+        "  baseline after/before {:.2} (far from 1.00: the machine's speed changed during the rows)",
+        base_after.rps() / base.rps()
+    );
 
     let runs = writes::basic_auth_runs(&tandem, n, 64, s, 3).await;
     for (i, st) in runs.iter().enumerate() {
