@@ -534,11 +534,12 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
     let auth = agent_token(&client, &tandem).await?;
 
     let (c, s) = (args.concurrency, args.seconds);
-    let base = load(&client, c, s, {
+    // the baseline, measured before the load rows and again after them
+    let trivial_load = || {
         let u = trivial.clone();
-        move |cl, _| cl.get(&u)
-    })
-    .await;
+        load(&client, c, s, move |cl, _| cl.get(&u))
+    };
+    let base = trivial_load().await;
     let n = args.tickets as u64;
     // `GET /tickets/{id}` over the first `count` tickets, spread by a multiplicative hash
     let show_among = |count: u64| {
@@ -566,11 +567,7 @@ async fn run(args: &Args, backend: Backend, pg: Option<&str>) -> Result<(), Stri
     let create_ticket = writes::create_tickets(&client, &tandem, &auth, c, s).await;
     // the baseline again once the rows ran: on a machine whose speed drifts (shared cores,
     // clock changes) the ratios above are only as good as the two baselines' agreement
-    let base_after = load(&client, c, s, {
-        let u = trivial.clone();
-        move |cl, _| cl.get(&u)
-    })
-    .await;
+    let base_after = trivial_load().await;
 
     println!(
         "{:<36} {:>10} {:>8} {:>9} {:>9} {:>7}",
