@@ -17,7 +17,6 @@ async function openAdmin(page: Page, path: string, form?: string) {
 test("an admin creates an agent with access to one group; the agent signs in and sees that group only", async ({
   browser,
 }) => {
-  test.setTimeout(120_000); // two people, several pages, a debug bundle on a busy machine
   const stamp = Date.now();
   // one open ticket in each demo group, so "All open" would show both if it could
   await createTicket(`Admin test Users ${stamp}`, "nicole@customer.test", "Users");
@@ -88,7 +87,6 @@ test("an admin creates an agent with access to one group; the agent signs in and
 });
 
 test("a group is created with its follow-up rule and shared drafts off, then renamed", async ({ browser }) => {
-  test.setTimeout(90_000);
   const stamp = Date.now();
   const { page } = await personPage(browser, "admin@tandem.test");
   await openAdmin(page, "/admin/groups");
@@ -117,7 +115,6 @@ test("a group is created with its follow-up rule and shared drafts off, then ren
 });
 
 test("an organisation is created not shared; the list tells shared from not shared", async ({ browser }) => {
-  test.setTimeout(90_000);
   const stamp = Date.now();
   const { page } = await personPage(browser, "admin@tandem.test");
   await openAdmin(page, "/admin/organizations/new", "#organization-form");
@@ -137,7 +134,6 @@ test("an organisation is created not shared; the list tells shared from not shar
 });
 
 test("roles are listed; settings show the system id and save the ticket hook", async ({ browser }) => {
-  test.setTimeout(90_000);
   const { page } = await personPage(browser, "admin@tandem.test");
   await openAdmin(page, "/admin/roles");
   await expect(page.locator("#admin-roles")).toContainText("ticket.agent");
@@ -155,7 +151,6 @@ test("roles are listed; settings show the system id and save the ticket hook", a
 });
 
 test("agents and customers get no admin link, and a plain 'not allowed' at /admin", async ({ browser }) => {
-  test.setTimeout(90_000);
   for (const login of ["agent1@tandem.test", "nicole@customer.test"]) {
     const person = await personPage(browser, login);
     await expect(person.page.locator(".mainnav").getByRole("link", { name: "Admin" })).toHaveCount(0);

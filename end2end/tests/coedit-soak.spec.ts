@@ -663,7 +663,6 @@ test("soak: three Chromium pages and a Node y-websocket client co-edit one draft
 // connection: everyone who joins later would see the departed editor's caret with the echoing
 // agent's name (the agent's own name, for the agent's own other tab).
 test("an echo of a departed editor's presence is not taken over by the echoing connection", async () => {
-  test.setTimeout(60_000);
   const ticket = await createTicket(`Presence echo ${Date.now()}`, "nicole@customer.test", "Users");
   const wsBase = base().replace(/^http/, "ws") + "/ws/tickets";
   const basic = (login: string) => ({ Authorization: "Basic " + Buffer.from(`${login}:${PASSWORD}`).toString("base64") });

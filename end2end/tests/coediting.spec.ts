@@ -19,7 +19,6 @@ const text = async (page) =>
 test("two agents type into the same paragraph at the same time; a REST PATCH lands in the middle; nothing is lost", async ({
   browser,
 }) => {
-  test.setTimeout(90_000);
   const ticket = await createTicket(`Concurrent typing ${Date.now()}`, "nicole@customer.test", "Users");
   const anna = await personPage(browser, "agent1@tandem.test");
   const ada = await personPage(browser, "admin@tandem.test");

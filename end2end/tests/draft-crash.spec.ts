@@ -16,7 +16,6 @@ test("kill -9 while two agents type: they reconnect and nothing the server ackno
   browserErrors.allow(
     /^WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/ws\/(tickets\/\d+|live)[^']*' failed: Error in connection establishment: net::ERR_CONNECTION_REFUSED @ /,
   );
-  test.setTimeout(120_000);
   const dir = mkdtempSync(path.join(tmpdir(), "tandem-crash-"));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;

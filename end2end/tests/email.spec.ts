@@ -104,7 +104,6 @@ test("an agent's e-mail reply is sent, shown as sent, and the customer's answer 
 }, testInfo) => {
   test.skip(!maildir, "TANDEM_TEST_MAILDIR is not set: the server has no SMTP sink (./tandem.sh test starts one)");
   test.skip(!imap, "TANDEM_TEST_IMAP_PORT is not set: the server has no IMAP mailbox (./tandem.sh test starts one)");
-  test.setTimeout(120_000);
   const stamp = Date.now();
 
   // the admin gives group "Users" a sender address
@@ -244,7 +243,6 @@ test("with sending off the composer warns, and the e-mail article says it was no
   browser,
 }, testInfo) => {
   test.skip(!!process.env.TANDEM_SMTP_URL, "TANDEM_SMTP_URL is set in this environment");
-  test.setTimeout(90_000);
   // a Tandem of its own, started without TANDEM_SMTP_URL
   const dir = fs.mkdtempSync(path.join(tmpdir(), "tandem-mail-off-"));
   const port = await freePort();

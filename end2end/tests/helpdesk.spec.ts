@@ -18,7 +18,6 @@ test.beforeEach(async ({ page }) => failOnServerErrors(page));
 test("agent replies with formatting, a pasted image and a file; the customer sees it live and never an internal note", async ({
   browser,
 }) => {
-  test.setTimeout(60_000);
   const title = `Printer jams on page two ${Date.now()}`;
   const ticket = await createTicket(title);
 
@@ -134,7 +133,6 @@ test("agent changes state and owner from the sidebar", async ({ browser }) => {
 test("two agents on the same ticket see each other viewing and typing, and write the reply together", async ({
   browser,
 }) => {
-  test.setTimeout(60_000);
   const ticket = await createTicket(`VPN drops every hour ${Date.now()}`, "nicole@customer.test", "Users");
   const anna = await personPage(browser, "agent1@tandem.test");
   const ada = await personPage(browser, "admin@tandem.test");

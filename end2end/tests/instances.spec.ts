@@ -9,7 +9,6 @@ const adminUrl = process.env.TANDEM_TEST_POSTGRES_URL;
 
 test("a reply made on one instance appears live in a tab served by another", async ({ browser }) => {
   test.skip(!adminUrl, "PostgreSQL not available");
-  test.setTimeout(120_000);
   const { baseA, baseB, stop } = await twoInstances(adminUrl!, "instances");
   try {
     const { rest, id } = await ticketOn(baseB, "Two instances");

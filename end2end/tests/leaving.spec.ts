@@ -24,7 +24,6 @@ async function backToList(page: Page) {
 }
 
 test("an agent leaves a ticket for the list and comes back, three times, without a browser error", async ({ page }) => {
-  test.setTimeout(60_000);
   const errors = watchBrowserErrors(page);
   await signIn(page, "agent1@tandem.test");
   // opened directly: the server renders it, the browser hydrates it and mounts the composer
@@ -48,7 +47,6 @@ test("an agent leaves a ticket for the list and comes back, three times, without
 test("an admin deletes the ticket an agent has open (REST API): no page error, the agent's app keeps working", async ({
   browser,
 }) => {
-  test.setTimeout(60_000);
   const ticket = await createTicket(`Deleted while open ${Date.now()}`, "nicole@customer.test", "Sales");
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -86,7 +84,6 @@ test("an agent leaves a ticket during an outage: no page error, and the app work
   browser,
   browserErrors,
 }) => {
-  test.setTimeout(60_000);
   // the test takes the network away on purpose: the list's requests fail while it is offline
   browserErrors.allow(/^Failed to load resource: net::ERR_INTERNET_DISCONNECTED @ /);
   const context = await browser.newContext();

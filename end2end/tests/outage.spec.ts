@@ -20,7 +20,6 @@ test("the server goes away and comes back: the app keeps its frame, says what fa
   browser,
   browserErrors,
 }) => {
-  test.setTimeout(120_000);
   // the test stops the server on purpose: requests and sockets fail while it is down
   browserErrors.allow(/^Failed to load resource: net::ERR_CONNECTION_REFUSED @ /);
   browserErrors.allow(/^WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/ws\/.*' failed/);

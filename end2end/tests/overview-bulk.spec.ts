@@ -36,7 +36,6 @@ let bulkUrl = "";
 const rowOf = (page: Page, title: string) => page.locator("tr.ticket-row", { hasText: title });
 
 test("an agent closes three selected tickets at once", async ({ page }) => {
-  test.setTimeout(60_000);
   const stamp = Date.now();
   const tickets = [];
   for (const name of ["A", "B", "C"]) {
@@ -91,7 +90,6 @@ test("an agent closes three selected tickets at once", async ({ page }) => {
 test("a pending state asks for its time, and a ticket the agent may not change is refused with the reason", async ({
   browser,
 }) => {
-  test.setTimeout(60_000);
   const stamp = Date.now();
   // an agent who may change Sales tickets and only read Users tickets
   const admin = await api("admin@tandem.test");
@@ -181,7 +179,6 @@ test("customers have no bulk controls and the server refuses them", async ({ pag
 test("a ticket another agent changed is unread until it is opened; one's own changes are not", async ({
   page,
 }) => {
-  test.setTimeout(60_000);
   const title = `Unread marker ${Date.now()}`;
   const ticket = await createTicket(title); // by Anna: read for her
 

@@ -26,7 +26,6 @@ async function openProfile(page: Page, form = "#password-form") {
 }
 
 test("a password change with the current password ends the user's other sessions", async ({ browser }) => {
-  test.setTimeout(90_000); // two browsers of one user, on a debug bundle
   const login = await freshAgent("Robin");
   const here = await signInAs(browser, login, FIRST_PASSWORD);
   const elsewhere = await signInAs(browser, login, FIRST_PASSWORD);
@@ -57,7 +56,6 @@ test("a password change with the current password ends the user's other sessions
 });
 
 test("'Sign out other sessions' ends the other browser's session and keeps this one", async ({ browser }) => {
-  test.setTimeout(90_000);
   const login = await freshAgent("Kim");
   const here = await signInAs(browser, login, FIRST_PASSWORD);
   const elsewhere = await signInAs(browser, login, FIRST_PASSWORD);
@@ -73,7 +71,6 @@ test("'Sign out other sessions' ends the other browser's session and keeps this 
 test("own name and e-mail are changed; a personal access token is shown once, works and is deleted", async ({
   browser,
 }) => {
-  test.setTimeout(90_000);
   const login = await freshAgent("Sasha");
   const page = await signInAs(browser, login, FIRST_PASSWORD);
   await openProfile(page, "#account-form");

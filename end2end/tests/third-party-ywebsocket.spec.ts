@@ -173,7 +173,6 @@ const editorText = async (page: any) =>
 test("a stock y-websocket client (npm y-websocket in Node, token auth) reads, edits and co-edits the live draft", async ({
   browser,
 }) => {
-  test.setTimeout(60_000);
   // a stock provider reports each frame it has no handler for with console.error("Unable to
   // compute message"): counted here (and their types checked below) instead of printed
   let unreadable = 0;

@@ -30,7 +30,6 @@ async function chooseZone(page: Page, zone: string) {
 }
 
 test("times show in the browser's zone by default and in the profile's zone once chosen, relative in lists and threads", async ({ browser }) => {
-  test.setTimeout(60_000);
   // a fresh ticket in Users (agent2 reads Users): its article was written just now
   const rest = await api("agent1@tandem.test");
   const created = await rest.post("/api/v1/tickets", {
